@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { baseNewSplit, evaluate, harmonicMean } from './metrics.ts';
+
+describe('baseNewSplit', () => {
+  it('puts the first ⌈n/2⌉ labels in base', () => {
+    expect(baseNewSplit(37)).toEqual({ base: [...Array(19).keys()], new: [...Array(18).keys()].map((i) => i + 19) });
+    expect(baseNewSplit(4)).toEqual({ base: [0, 1], new: [2, 3] });
+    expect(baseNewSplit(1)).toEqual({ base: [0], new: [] });
+  });
+});
+
+describe('evaluate', () => {
+  it('classifies each image among its own subset only', () => {
+    const split = baseNewSplit(4); // base {0,1}, new {2,3}
+    // image 0 (class 0): a new class scores highest overall, but among base classes 0 wins → right
+    // image 1 (class 1): base argmax is 0 → wrong
+    // image 2 (class 2): a base class scores highest overall, among new classes 2 wins → right
+    // image 3 (class 3): among new classes 3 wins → right
+    const logits = [
+      5, 1, 9, 0,
+      3, 2, 0, 0,
+      9, 0, 4, 1,
+      0, 0, 1, 2,
+    ];
+    const r = evaluate(logits, [0, 1, 2, 3], split);
+    expect(r.base).toBe(0.5);
+    expect(r.new).toBe(1);
+    expect(r.hm).toBeCloseTo((2 * 0.5 * 1) / 1.5, 15);
+    expect(r.perClass).toEqual([1, 0, 1, 1]);
+    expect(r.confusion).toEqual([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+    expect(r.counts).toEqual({ base: 2, new: 2 });
+  });
+
+  it('reports null for a subset without test images and an unseen class', () => {
+    const r = evaluate([1, 0, 0, 0], [0], baseNewSplit(4));
+    expect(r).toMatchObject({ base: 1, new: null, hm: null });
+    expect(r.perClass).toEqual([1, null, null, null]);
+  });
+
+  it('rejects labels and logits that do not fit', () => {
+    expect(() => evaluate([1, 2, 3], [0], baseNewSplit(2))).toThrow(/do not make 1 rows of 2 classes/);
+    expect(() => evaluate([1, 2], [5], baseNewSplit(2))).toThrow(/label 5/);
+  });
+
+  it('uses the HM of base and new accuracy', () => {
+    expect(harmonicMean(0.8696, 0.8073)).toBeCloseTo(0.8373, 4); // the paper's Table 1 average row
+    expect(harmonicMean(0, 0)).toBe(0);
+  });
+});

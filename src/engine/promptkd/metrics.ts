@@ -1,0 +1,63 @@
+// Base-to-new evaluation as PromptKD reports it (official code promptkd.py `test`, datasets/*.py
+// `subsample_classes`): class labels are the sorted class names' indices, the first ⌈n/2⌉ are
+// "base", the rest "new"; a base test image is classified among the base classes only and a new
+// one among the new classes only; accuracy is micro top-1; HM = 2·B·N/(B+N).
+
+export interface BaseNewSplit {
+  base: number[]; // labels 0 … ⌈n/2⌉−1
+  new: number[]; //  labels ⌈n/2⌉ … n−1
+}
+
+export function baseNewSplit(nClasses: number): BaseNewSplit {
+  if (!Number.isInteger(nClasses) || nClasses < 1) throw new Error(`baseNewSplit: need a positive class count, got ${nClasses}`);
+  const m = Math.ceil(nClasses / 2);
+  const all = Array.from({ length: nClasses }, (_, i) => i);
+  return { base: all.slice(0, m), new: all.slice(m) };
+}
+
+export interface Evaluation {
+  /** accuracies are fractions in [0,1]; null where the subset has no test image */
+  base: number | null;
+  new: number | null;
+  hm: number | null;
+  /** accuracy of each class' test images within its own subset (null: no image of that class) */
+  perClass: (number | null)[];
+  /** confusion[true][predicted], predictions restricted to the true class' subset */
+  confusion: number[][];
+  counts: { base: number; new: number };
+}
+
+export const harmonicMean = (b: number, n: number): number => (b + n === 0 ? 0 : (2 * b * n) / (b + n));
+
+/** logits [N,C] row-major, labels [N] in 0…C−1. */
+export function evaluate(logits: ArrayLike<number>, labels: readonly number[], split: BaseNewSplit): Evaluation {
+  const nClasses = split.base.length + split.new.length;
+  if (logits.length !== labels.length * nClasses) {
+    throw new Error(`evaluate: ${logits.length} logits do not make ${labels.length} rows of ${nClasses} classes`);
+  }
+  const subsetOf = new Array<number[]>(nClasses);
+  for (const c of split.base) subsetOf[c] = split.base;
+  for (const c of split.new) subsetOf[c] = split.new;
+  const confusion = Array.from({ length: nClasses }, () => new Array<number>(nClasses).fill(0));
+  labels.forEach((label, i) => {
+    const subset = subsetOf[label];
+    if (subset === undefined) throw new Error(`evaluate: label ${label} of image ${i} is not a class 0…${nClasses - 1}`);
+    let best = subset[0]!;
+    for (const c of subset) if (logits[i * nClasses + c]! > logits[i * nClasses + best]!) best = c;
+    confusion[label]![best]!++;
+  });
+  const accuracy = (classes: readonly number[]): { acc: number | null; n: number } => {
+    let right = 0, n = 0;
+    for (const c of classes) { right += confusion[c]![c]!; n += confusion[c]!.reduce((a, b) => a + b, 0); }
+    return { acc: n === 0 ? null : right / n, n };
+  };
+  const base = accuracy(split.base), nw = accuracy(split.new);
+  return {
+    base: base.acc,
+    new: nw.acc,
+    hm: base.acc === null || nw.acc === null ? null : harmonicMean(base.acc, nw.acc),
+    perClass: confusion.map((_, c) => accuracy([c]).acc),
+    confusion,
+    counts: { base: base.n, new: nw.n },
+  };
+}
