@@ -1,0 +1,127 @@
+// The runtime: the only layer that talks to onnxruntime. One API over onnxruntime-node (cpu) and
+// onnxruntime-web (webgpu, wasm); the two packages share onnxruntime-common's API, so the core
+// below is written once against that and node.ts / web.ts only say how to start it.
+import type * as Ort from 'onnxruntime-web';
+import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
+import { toOnnx } from '../graph/onnx.ts';
+import { JobQueue } from './queue.ts';
+import type { HostTensor } from './tensor.ts';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
+type OrtTensor = Ort.Tensor;
+
+/** A tensor owned by the runtime: a GPU buffer on webgpu (when asked for), host memory elsewhere. */
+export interface DeviceTensor {
+  readonly dtype: DType;
+  readonly shape: Shape;
+  /** true when the data lives in a GPU buffer and never crossed to the host */
+  readonly onDevice: boolean;
+  read(): Promise<HostTensor>;
+  dispose(): void;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** every input must be fed; returns every output */
+  run(feeds: Record<string, HostTensor | DeviceTensor>): Promise<Record<string, DeviceTensor>>;
+  release(): Promise<void>;
+}
+
+export interface LoadOptions {
+  /** outputs to keep on the device (webgpu only; elsewhere they are host tensors anyway) */
+  deviceOutputs?: readonly string[];
+}
+
+export interface Runtime {
+  readonly backend: BackendName;
+  /** compile a graph (preferred: feeds are checked against its signature) or raw ONNX bytes */
+  load(model: Graph | Uint8Array, options?: LoadOptions): Promise<Session>;
+  /** copy a host tensor to the device once, for frozen weights and initial parameters */
+  upload(t: HostTensor): Promise<DeviceTensor>;
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+export class OrtDeviceTensor implements DeviceTensor {
+  constructor(readonly tensor: OrtTensor, readonly onDevice: boolean) {}
+  get dtype(): DType { return this.tensor.type as DType; }
+  get shape(): Shape { return this.tensor.dims; }
+  async read(): Promise<HostTensor> {
+    const data = (this.onDevice ? await this.tensor.getData() : this.tensor.data) as HostTensor['data'];
+    return { dtype: this.dtype, shape: [...this.shape], data };
+  }
+  dispose(): void { this.tensor.dispose(); }
+}
+
+const isDevice = (t: HostTensor | DeviceTensor): t is OrtDeviceTensor => t instanceof OrtDeviceTensor;
+
+interface Signature { name: string; dtype: DType; shape: Shape }
+
+function checkFeeds(sig: readonly Signature[], feeds: Record<string, HostTensor | DeviceTensor>): void {
+  const known = new Set(sig.map((s) => s.name));
+  const extra = Object.keys(feeds).filter((k) => !known.has(k));
+  if (extra.length) throw new RuntimeError(`unknown input(s) ${extra.map((e) => `'${e}'`).join(', ')}; the model takes ${[...known].join(', ')}`);
+  for (const s of sig) {
+    const t = feeds[s.name];
+    if (!t) throw new RuntimeError(`input '${s.name}' (${s.dtype}${fmtShape(s.shape)}) was not fed`);
+    if (t.dtype !== s.dtype || t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+      throw new RuntimeError(`input '${s.name}' expects ${s.dtype}${fmtShape(s.shape)}, got ${t.dtype}${fmtShape(t.shape)}`);
+    }
+  }
+}
+
+export interface CoreOptions {
+  backend: BackendName;
+  ort: OrtModule;
+  sessionOptions: Ort.InferenceSession.SessionOptions;
+  upload(t: HostTensor): Promise<DeviceTensor>;
+}
+
+export function createRuntime(core: CoreOptions): Runtime {
+  const queue = new JobQueue();
+  const toOrt = (t: HostTensor | DeviceTensor): OrtTensor =>
+    isDevice(t) ? t.tensor : new core.ort.Tensor(t.dtype, (t as HostTensor).data as never, [...t.shape]);
+
+  return {
+    backend: core.backend,
+    upload: (t) => core.upload(t),
+    async load(model, options = {}) {
+      const signature = model instanceof Graph ? model.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })) : null;
+      const bytes = model instanceof Graph ? toOnnx(model) : model;
+      const onGpu = core.backend === 'webgpu' ? new Set(options.deviceOutputs ?? []) : new Set<string>();
+      const session = await queue.enqueue(async () => {
+        try {
+          const probe = await core.ort.InferenceSession.create(bytes, core.sessionOptions);
+          if (onGpu.size === 0) return probe;
+          // output locations can only be set at creation, and the names are known only after it
+          const locations = Object.fromEntries(probe.outputNames.map((n) => [n, onGpu.has(n) ? 'gpu-buffer' : 'cpu'] as const));
+          await probe.release();
+          return await core.ort.InferenceSession.create(bytes, { ...core.sessionOptions, preferredOutputLocation: locations });
+        } catch (e) {
+          throw new RuntimeError(`could not create a ${core.backend} session${model instanceof Graph ? ` for '${model.name}'` : ''}: ${(e as Error).message}`);
+        }
+      });
+      return {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        run: (feeds) => queue.enqueue(async () => {
+          if (signature) checkFeeds(signature, feeds);
+          const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+          const out = await session.run(ortFeeds);
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new OrtDeviceTensor(t, onGpu.has(k))]));
+        }),
+        release: () => queue.enqueue(() => session.release()),
+      };
+    },
+  };
+}
+
+/** host-memory "upload" for cpu and wasm: the tensor just wraps the host array */
+export function hostUpload(ort: OrtModule) {
+  return async (t: HostTensor): Promise<DeviceTensor> =>
+    new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]), false);
+}
