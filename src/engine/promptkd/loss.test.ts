@@ -62,7 +62,7 @@ function projectorFeeds(): Record<string, HostTensor> {
   return {
     f: tensor([B, E], 2), w0: tensor([D, E, 1, 1]), b0: tensor([D]), gamma: tensor([D]), beta: tensor([D]),
     w3: tensor([D, D, 1, 1]), b3: tensor([D]), rm: tensor([D]),
-    rv: hostTensor('float64', [D], rv.data.map((v) => 0.5 + Math.abs(Number(v))) as Float64Array),
+    rv: hostTensor('float64', [D], Float64Array.from(rv.data as Float64Array, (v) => 0.5 + Math.abs(v))),
   };
 }
 

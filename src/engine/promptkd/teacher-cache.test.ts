@@ -40,7 +40,7 @@ describe('TeacherLogitCache', () => {
     const cache = new TeacherLogitCache();
     const a = { imageId: '1', viewId: 'e0:flip' }, b = { imageId: '1', viewId: 'e1:crop' };
     const t = await cache.logits(source, [a, b, a]);
-    expect(Array.from(t.data)).toEqual([10.5, 11.5, 12.5, 10.5, 11.5, 12.5, 10.5, 11.5, 12.5]);
+    expect(Array.from(t.data as Float32Array)).toEqual([10.5, 11.5, 12.5, 10.5, 11.5, 12.5, 10.5, 11.5, 12.5]);
     await cache.logits(source, [b]);
     expect(seen).toEqual(['1/e0:flip', '1/e1:crop']);
   });

@@ -1,0 +1,52 @@
+// Hyperparameters of a student distillation run; the defaults are the paper's base-to-new settings
+// (configs/trainers/PromptKD/vit_b16_c2_ep20_batch8_4+4ctx.yaml + scripts/promptkd/base2new_train.sh).
+
+export interface DistillConfig {
+  /** prompt tokens per layer (N_CTX_VISION) */
+  nCtx: number;
+  /** prompted layers (PROMPT_DEPTH_VISION; 3 in the cross-dataset setting) */
+  depth: number;
+  temperature: number;
+  /** 1000; the paper uses 200 for FGVCAircraft, Flowers102 and DTD */
+  kdWeight: number;
+  /** the student's logit scale, exp(logit_scale) of OpenAI CLIP */
+  logitScale: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  bnMomentum: number;
+  bnEps: number;
+  batchSize: number;
+  epochs: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  /** random resized crop + flip on training images; off: one centre view per image */
+  augment: boolean;
+  seed: number;
+}
+
+export const PAPER_CONFIG: DistillConfig = {
+  nCtx: 4, depth: 9, temperature: 1, kdWeight: 1000, logitScale: 100,
+  lr: 0.005, momentum: 0.9, weightDecay: 5e-4, bnMomentum: 0.1, bnEps: 1e-5,
+  batchSize: 8, epochs: 20, warmupEpochs: 1, warmupLr: 1e-5, augment: true, seed: 1,
+};
+
+export class DistillConfigError extends Error {
+  override name = 'DistillConfigError';
+}
+
+const POSITIVE_INTS = ['nCtx', 'depth', 'batchSize', 'epochs'] as const;
+const POSITIVE = ['temperature', 'kdWeight', 'logitScale', 'lr', 'bnEps', 'warmupLr'] as const;
+const NON_NEGATIVE = ['weightDecay', 'warmupEpochs'] as const;
+
+/** Check a config for values PromptKD cannot run with; the message names the field. */
+export function validateDistillConfig(c: DistillConfig): DistillConfig {
+  for (const k of POSITIVE_INTS) if (!Number.isInteger(c[k]) || c[k] < 1) throw new DistillConfigError(`${k} must be a positive integer, got ${c[k]}`);
+  for (const k of POSITIVE) if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be a positive number, got ${c[k]}`);
+  for (const k of NON_NEGATIVE) if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be ≥ 0, got ${c[k]}`);
+  if (!Number.isInteger(c.warmupEpochs)) throw new DistillConfigError(`warmupEpochs must be an integer, got ${c.warmupEpochs}`);
+  for (const k of ['momentum', 'bnMomentum'] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new DistillConfigError(`${k} must be in [0, 1), got ${c[k]}`);
+  if (c.batchSize < 2) throw new DistillConfigError(`batchSize must be at least 2: BatchNorm needs a batch variance, got ${c.batchSize}`);
+  if (!Number.isSafeInteger(c.seed)) throw new DistillConfigError(`seed must be an integer, got ${c.seed}`);
+  return c;
+}
