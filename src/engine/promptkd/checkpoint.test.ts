@@ -12,7 +12,7 @@ const blobOf = (bytes: Uint8Array<ArrayBuffer>) => new Blob([bytes]);
 describe('student checkpoints', () => {
   it('round-trips every tensor and the metadata under PromptKD names', async () => {
     const state = initStudentState(dims, rng(1));
-    state.momentum.get('image_encoder.VPT')!.data.fill(0.25);
+    (state.momentum.get('image_encoder.VPT')!.data as Float32Array).fill(0.25);
     const bytes = writeCheckpoint(state, info);
     const back = await readCheckpoint(blobOf(bytes), dims);
     expect(back.info).toEqual(info);
