@@ -1,0 +1,68 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { StorageError, StudioStorage, type Dataset, type StoredImage } from './storage.ts';
+
+let n = 0;
+const fresh = (quotaBytes?: number) => new StudioStorage({ prefix: `test${n++}`, ...(quotaBytes === undefined ? {} : { quotaBytes }) });
+
+const image = (v: number): StoredImage => ({ width: 2, height: 2, rgb: new Uint8Array(12).fill(v) });
+const dataset = (id: string, count: number): Dataset => ({
+  id, name: `folder ${id}`, role: 'unlabeled', classes: [], skipped: [{ name: 'notes.txt', reason: 'not an image' }],
+  items: Array.from({ length: count }, (_, i) => ({ id: `i${i}`, name: `img${i}.png` })), createdAt: Date.now(),
+});
+const imagesOf = (count: number) => Array.from({ length: count }, (_, i) => [`i${i}`, image(i)] as [string, StoredImage]);
+
+describe('StudioStorage', () => {
+  it('stores a dataset in batches and reads it back', async () => {
+    const s = fresh();
+    await s.saveDataset(dataset('a', 150), imagesOf(150));
+    const [ds] = await s.listDatasets();
+    expect(ds!.items).toHaveLength(150);
+    expect(ds!.skipped[0]!.reason).toBe('not an image');
+    const [first, last] = await s.loadImages('a', ['i0', 'i149']);
+    expect(first!.rgb[0]).toBe(0);
+    expect(last!.rgb[0]).toBe(149);
+  });
+
+  it('a quota failure mid-import leaves no half dataset and keeps earlier data', async () => {
+    const s = fresh(12 * 100);
+    await s.saveDataset(dataset('small', 10), imagesOf(10));
+    const err = await s.saveDataset(dataset('big', 200), imagesOf(200)).catch((e) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.kind).toBe('quota');
+    expect(err.message).toMatch(/storage is full/);
+    expect((await s.listDatasets()).map((d) => d.id)).toEqual(['small']);
+    await expect(s.loadImages('big', ['i0'])).rejects.toThrow(/missing/);
+    expect((await s.loadImages('small', ['i9']))[0]!.rgb[0]).toBe(9);
+  });
+
+  it('a failed checkpoint write keeps the previous checkpoint intact', async () => {
+    const s = fresh(64);
+    await s.saveCheckpoint({ runId: 'r', step: 10, savedAt: 1, bytes: new Uint8Array(40).fill(1) });
+    await expect(s.saveCheckpoint({ runId: 'r', step: 20, savedAt: 2, bytes: new Uint8Array(40).fill(2) })).rejects.toMatchObject({ kind: 'quota' });
+    const ck = await s.loadCheckpoint('r');
+    expect(ck!.step).toBe(10);
+    expect(ck!.bytes[0]).toBe(1);
+  });
+
+  it('deletes datasets with their images, and runs with their checkpoint', async () => {
+    const s = fresh();
+    await s.saveDataset(dataset('d', 3), imagesOf(3));
+    await s.saveRun({ id: 'r', createdAt: 1, config: {}, datasetIds: ['d'], status: 'paused', step: 5, history: [{ step: 5, loss: 1 }] });
+    await s.saveCheckpoint({ runId: 'r', step: 5, savedAt: 1, bytes: new Uint8Array(4) });
+    await s.deleteDataset('d');
+    await s.deleteRun('r');
+    expect(await s.listDatasets()).toEqual([]);
+    expect(await s.listRuns()).toEqual([]);
+    expect(await s.loadCheckpoint('r')).toBeUndefined();
+    await expect(s.loadImages('d', ['i0'])).rejects.toThrow(/missing/);
+  });
+
+  it('caches teacher logits by key', async () => {
+    const s = fresh();
+    await s.putTeacherLogits([['t1/p0/img1/v0', Float32Array.of(1, 2)]]);
+    const [hit, miss] = await s.getTeacherLogits(['t1/p0/img1/v0', 't1/p0/img2/v0']);
+    expect(Array.from(hit!)).toEqual([1, 2]);
+    expect(miss).toBeUndefined();
+  });
+});
