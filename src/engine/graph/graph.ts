@@ -165,13 +165,14 @@ export class Graph {
 
   // ---- elementwise ----------------------------------------------------------------------------
 
-  private binary(op: string, a: Value, b: Value): Value {
+  /** comparisons pass outDType 'bool'; arithmetic keeps the operands' dtype */
+  private binary(op: string, a: Value, b: Value, outDType?: DType): Value {
     const dtype = this.sameDType(op, a, b);
     let shape: number[];
     try { shape = broadcastShapes(a.shape, b.shape, op); } catch (e) {
       throw new GraphError(`${(e as Error).message} (${describe(a)}, ${describe(b)})`);
     }
-    return this.one(op, [a, b], dtype, shape);
+    return this.one(op, [a, b], outDType ?? dtype, shape);
   }
 
   add(a: Value, b: Value): Value { return this.binary('Add', a, b); }
@@ -179,6 +180,11 @@ export class Graph {
   mul(a: Value, b: Value): Value { return this.binary('Mul', a, b); }
   div(a: Value, b: Value): Value { return this.binary('Div', a, b); }
   pow(a: Value, b: Value): Value { return this.binary('Pow', a, b); }
+
+  /** elementwise a > b as bool (masks for Relu's gradient) */
+  greater(a: Value, b: Value): Value { return this.binary('Greater', a, b, 'bool'); }
+  /** elementwise a == b as bool (one-hot masks for Gather's gradient) */
+  equal(a: Value, b: Value): Value { return this.binary('Equal', a, b, 'bool'); }
 
   private unary(op: string, x: Value): Value {
     this.float(op, x);
@@ -348,6 +354,22 @@ export class Graph {
     return this.one('Cast', [x], to, x.shape, { to: attr.int(ONNX_DTYPE[to]) });
   }
 }
+
+/** The nodes that `roots` depend on, in build (= topological) order. */
+export function nodesComputing(g: Graph, roots: readonly Value[]): OpNode[] {
+  const needed = new Set(roots.map((v) => v.id));
+  const keep: OpNode[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (n.outputs.some((o) => needed.has(o.id))) {
+      keep.push(n);
+      for (const x of n.inputs) needed.add(x.id);
+    }
+  }
+  return keep.reverse();
+}
+
+export const isFloat = (v: { dtype: DType }): boolean => v.dtype === 'float32' || v.dtype === 'float64';
 
 /** TensorProto.DataType codes */
 export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
