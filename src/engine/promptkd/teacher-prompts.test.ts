@@ -39,10 +39,10 @@ describe('teacher prompt init', () => {
     const plan = planTeacherPrompts(cfg, { nCtx: 2, depth: 2 });
     const p = initTeacherPrompts(plan, phrase(4), rng(1));
     expect(p.textCtx.shape).toEqual([2, wt]);
-    expect(Array.from(p.textCtx.data)).toEqual(Array.from(phrase(4).data.subarray(0, 2 * wt)));
+    expect(Array.from(p.textCtx.data as Float32Array)).toEqual(Array.from((phrase(4).data as Float32Array).subarray(0, 2 * wt)));
     expect(p.textDeep.map((t) => t.shape)).toEqual([[2, wt]]);
     expect(p.visionDeep.map((t) => t.shape)).toEqual([[2, wv]]);
-    const v = Array.from(p.visionShallow.data);
+    const v = Array.from(p.visionShallow.data as Float32Array);
     const sd = Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
     expect(sd).toBeGreaterThan(0.01);
     expect(sd).toBeLessThan(0.04);
@@ -71,7 +71,7 @@ describe('teacher prompt files', () => {
       ...Array.from({ length: plan.textDepth - 1 }, (_, i) => `text_encoder.transformer.resblocks.${i + 1}.VPT_shallow`),
     ].sort());
     for (const [name, t] of Object.entries(teacherPromptStateDict(prompts))) {
-      expect(Array.from(teacherPromptStateDict(back)[name]!.data), name).toEqual(Array.from(t.data));
+      expect(Array.from(teacherPromptStateDict(back)[name]!.data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
     }
     expect(teacherPromptStateId(back)).toBe(teacherPromptStateId(prompts));
   });
