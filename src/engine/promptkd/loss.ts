@@ -8,6 +8,7 @@
 //   L  = kdWeight · T² / (B·C) · Σ KL(softmax(t_logits/T) ‖ softmax(s/T))   []
 import type { Graph, Value } from '../graph/graph.ts';
 import { GraphError, fmtShape } from '../graph/graph.ts';
+import { l2Normalize } from '../clip/model.ts';
 
 /** The projector `VPT_image_trans.conv1`; conv weights keep PyTorch's [out,in,1,1] layout. */
 export interface ProjectorParams {
@@ -74,11 +75,6 @@ export function projector(g: Graph, feature: Value, p: ProjectorParams, bn: Batc
   const { y, running } = batchNorm(g, h0, p.bnWeight, p.bnBias, bn);
   const out = conv1x1(g, g.relu(y), p.conv3Weight, p.conv3Bias);
   return running ? { out, running } : { out };
-}
-
-/** x / ‖x‖ along the last axis. */
-export function l2Normalize(g: Graph, x: Value): Value {
-  return g.div(x, g.sqrt(g.reduceSum(g.mul(x, x), [-1], true)));
 }
 
 /**

@@ -1,0 +1,151 @@
+// A running student: the train and eval sessions over one runtime, with the frozen CLIP weights
+// and the teacher text features uploaded once and the trainable state kept on the device between
+// steps (each step's `.next` outputs become the next step's inputs; the old tensors are disposed).
+// Only the loss, and whatever a caller asks for, is read back.
+import type { ClipWeights } from '../clip/weights.ts';
+import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
+import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from './state.ts';
+import {
+  buildStudentEval, buildStudentTrainStep, LOSS, LR, PIXELS, STUDENT_LOGITS, TEACHER_LOGITS, TEACHER_TEXT,
+  type StudentHyper,
+} from './student.ts';
+
+export interface StudentSessionOptions {
+  clip: ClipWeights;
+  hyper: StudentHyper;
+  /** train batch size (the train graph is built for it) */
+  batch: number;
+  /** eval batch size; the last eval batch is padded */
+  evalBatch: number;
+  /** teacher text features [C,Dt] of all classes, base then new */
+  teacherText: HostTensor;
+  initial: StudentState;
+  /** also output `<name>.grad` from every step (fixture checks) */
+  emitGradients?: boolean;
+}
+
+export interface StepResult {
+  loss: number;
+  /** the outputs asked for in `read`, on the host */
+  outputs: Record<string, HostTensor>;
+}
+
+export class StudentSession {
+  private constructor(
+    private readonly train: Session,
+    private readonly evalSession: Session,
+    /** frozen weights and teacher text: never disposed while the session lives */
+    private readonly constants: Record<string, DeviceTensor>,
+    /** params, momentum and running stats by input name */
+    private current: Record<string, DeviceTensor>,
+    private readonly carry: { from: string; to: string }[],
+    private readonly opts: StudentSessionOptions,
+  ) {}
+
+  static async create(runtime: Runtime, opts: StudentSessionOptions): Promise<StudentSession> {
+    const { clip, hyper } = opts;
+    const C = hyper.nClasses, Dt = hyper.teacherDim;
+    if (opts.teacherText.shape.join() !== [C, Dt].join()) {
+      throw new Error(`teacher text features are [${opts.teacherText.shape.join(',')}] but the student expects [${C},${Dt}] (classes × teacher width)`);
+    }
+    const trainArt = buildStudentTrainStep(clip, hyper, opts.batch, { emitGradients: opts.emitGradients ?? false });
+    const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
+    const deviceOutputs = trainArt.carry.map((c) => c.from);
+    const train = await runtime.load(trainArt.graph, { deviceOutputs });
+    const evalSession = await runtime.load(evalArt.graph);
+    const constants: Record<string, DeviceTensor> = {};
+    for (const [name, t] of Object.entries({ ...trainArt.frozen, ...evalArt.frozen, [TEACHER_TEXT]: opts.teacherText })) {
+      constants[name] ??= await runtime.upload(t);
+    }
+    const current: Record<string, DeviceTensor> = {};
+    for (const [name, t] of Object.entries(stateFeeds(opts.initial, hyper.depth))) current[name] = await runtime.upload(t);
+    return new StudentSession(train, evalSession, constants, current, trainArt.carry, opts);
+  }
+
+  /**
+   * One SGD step on pixels [B,3,S,S] with teacher logits [B,C] at learning rate `lr`.
+   * `read` names outputs to bring back (e.g. 'student_logits', '<name>.grad', '<name>.next').
+   */
+  async step(pixels: HostTensor, teacherLogits: HostTensor, lr: number, read: readonly string[] = []): Promise<StepResult> {
+    const out = await this.train.run(pick(this.train, {
+      ...this.constants, ...this.current,
+      [PIXELS]: pixels, [TEACHER_LOGITS]: teacherLogits, [LR]: hostTensor('float32', [], Float32Array.of(lr)),
+    }));
+    const loss = Number((await out[LOSS]!.read()).data[0]);
+    const outputs: Record<string, HostTensor> = {};
+    for (const name of read) {
+      const t = out[name];
+      if (!t) throw new Error(`the student train step has no output '${name}'`);
+      outputs[name] = copy(await t.read());
+    }
+    const carried = new Set(this.carry.map((c) => c.from));
+    for (const { from, to } of this.carry) {
+      this.current[to]!.dispose();
+      this.current[to] = out[from]!;
+    }
+    for (const [name, t] of Object.entries(out)) if (!carried.has(name)) t.dispose();
+    if (!Number.isFinite(loss)) throw new Error(`the distillation loss became ${loss}; lower the learning rate or the KD weight`);
+    return { loss, outputs };
+  }
+
+  /** Student logits [N,C] of pixels [N,3,S,S] with BatchNorm in eval mode. */
+  async evaluate(pixels: HostTensor): Promise<HostTensor> {
+    const [N, ...chw] = pixels.shape as number[];
+    const E = this.opts.evalBatch, C = this.opts.hyper.nClasses, per = chw.reduce((a, b) => a * b, 1);
+    const logits = new Float32Array(N! * C);
+    for (let start = 0; start < N!; start += E) {
+      const n = Math.min(E, N! - start);
+      // BatchNorm uses running stats here, so zero padding cannot change the real rows
+      const chunk = new Float32Array(E * per);
+      chunk.set((pixels.data as Float32Array).subarray(start * per, (start + n) * per));
+      const out = await this.evalSession.run(pick(this.evalSession, { ...this.constants, ...this.current, [PIXELS]: hostTensor('float32', [E, ...chw], chunk) }));
+      const host = await out[STUDENT_LOGITS]!.read();
+      logits.set((host.data as Float32Array).subarray(0, n * C), start * C);
+      for (const t of Object.values(out)) t.dispose();
+    }
+    return hostTensor('float32', [N!, C], logits);
+  }
+
+  /** A host copy of params, momentum and running stats (for checkpoints). */
+  async state(): Promise<StudentState> {
+    const read = async (name: string) => copy(await this.current[name]!.read());
+    const names = trainableNames(this.opts.hyper.depth);
+    const params = new Map<string, HostTensor>(), momentum = new Map<string, HostTensor>();
+    for (const n of names) {
+      params.set(n, await read(n));
+      momentum.set(n, await read(momentumName(n)));
+    }
+    return { params, momentum, runningMean: await read(RUNNING_MEAN), runningVar: await read(RUNNING_VAR) };
+  }
+
+  async release(): Promise<void> {
+    await this.train.release();
+    await this.evalSession.release();
+    for (const t of Object.values(this.current)) t.dispose();
+    for (const t of Object.values(this.constants)) t.dispose();
+    this.current = {};
+  }
+}
+
+/** the train graph's input names for a host state */
+export function stateFeeds(s: StudentState, depth: number): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  for (const n of trainableNames(depth)) {
+    const p = s.params.get(n), m = s.momentum.get(n);
+    if (!p || !m) throw new Error(`student state lacks '${n}'${p ? ' momentum' : ''}`);
+    feeds[n] = p;
+    feeds[momentumName(n)] = m;
+  }
+  feeds[RUNNING_MEAN] = s.runningMean;
+  feeds[RUNNING_VAR] = s.runningVar;
+  return feeds;
+}
+
+/** the feeds a session takes (the train and eval graphs share most inputs, not all) */
+function pick<T>(session: Session, feeds: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]!]));
+}
+
+/** outputs may alias buffers the runtime reuses or frees: keep our own copy */
+const copy = (t: HostTensor): HostTensor => hostTensor(t.dtype, t.shape, t.data.slice());
