@@ -1,8 +1,11 @@
 // A whole CLIP forward graph: image embeds, text embeds and the scaled cosine logits.
 import { Graph, type Value } from '../graph/graph.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { HostTensor } from '../runtime/tensor.ts';
+import { textTowerInputs } from './text-input.ts';
 import { buildTextTower } from './text.ts';
 import { buildVisionTower } from './vision.ts';
-import { weightInput, type ClipWeights } from './weights.ts';
+import { weightFeeds, weightInput, type ClipWeights } from './weights.ts';
 
 /** rows of x [N, E] scaled to unit L2 norm */
 export function l2Normalize(g: Graph, x: Value): Value {
@@ -35,4 +38,31 @@ export function buildClipModel(w: ClipWeights, shape: ClipModelShape): Graph {
   g.output('text_embeds', text);
   g.output('logits_per_image', g.mul(cosine, g.exp(weightInput(g, w, 'logit_scale'))));
   return g;
+}
+
+export interface ClipOutputs {
+  /** [Bi, E] */
+  readonly imageEmbeds: HostTensor;
+  /** [Bt, E] */
+  readonly textEmbeds: HostTensor;
+  /** [Bi, Bt] */
+  readonly logitsPerImage: HostTensor;
+}
+
+/** One CLIP forward pass of pixel_values [Bi, 3, S, S] against token ids [Bt, L] (zero-shot, checks). */
+export async function runClip(rt: Runtime, w: ClipWeights, pixels: HostTensor, ids: HostTensor): Promise<ClipOutputs> {
+  const { tokenEmbeds, eot } = textTowerInputs(w, ids);
+  const g = buildClipModel(w, { imageBatch: pixels.shape[0]!, textBatch: ids.shape[0]!, textLength: ids.shape[1]! });
+  const session = await rt.load(g);
+  try {
+    const out = await session.run({ ...weightFeeds(g, w), pixel_values: pixels, token_embeds: tokenEmbeds, eot });
+    const read = async (name: string) => {
+      const host = await out[name]!.read();
+      out[name]!.dispose();
+      return host;
+    };
+    return { imageEmbeds: await read('image_embeds'), textEmbeds: await read('text_embeds'), logitsPerImage: await read('logits_per_image') };
+  } finally {
+    await session.release();
+  }
 }

@@ -103,32 +103,40 @@ type Get = (name: string, shape: readonly number[]) => Float32Array;
 
 /** Reads source tensors, checking presence, dtype and shape; collects every problem before failing. */
 class SourceReader {
-  readonly problems: string[] = [];
-  constructor(private readonly source: ReadonlyMap<string, HostTensor>, private readonly naming: ClipNaming) {}
+  readonly missing: string[] = [];
+  readonly wrong: string[] = [];
+  constructor(private readonly source: ReadonlyMap<string, HostTensor>) {}
 
   readonly get: Get = (name, shape) => {
     const t = this.source.get(name);
     const empty = () => new Float32Array(shape.reduce((a, b) => a * b, 1));
     if (!t) {
-      this.problems.push(`tensor '${name}' is missing (${this.naming === 'hf' ? 'Hugging Face' : 'OpenAI'} names)`);
+      this.missing.push(name);
       return empty();
     }
     if (t.dtype !== 'float32' && t.dtype !== 'float64') {
-      this.problems.push(`tensor '${name}' has dtype ${t.dtype}, expected a float type`);
+      this.wrong.push(`tensor '${name}' has dtype ${t.dtype}, expected a float type`);
       return empty();
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      this.problems.push(`tensor '${name}' has shape [${t.shape.join(',')}] but this config needs [${shape.join(',')}]: ${DIFFERENT_MODELS}`);
+      this.wrong.push(`tensor '${name}' has shape [${t.shape.join(',')}] but this config needs [${shape.join(',')}]`);
       return empty();
     }
     // float32 data is shared with the source, not copied: a ViT-L/14 state dict is 1.7 GB
     return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
   };
 
-  fail(): never {
-    const shown = this.problems.slice(0, 6).join('; ');
-    const more = this.problems.length > 6 ? `; and ${this.problems.length - 6} more` : '';
-    throw new ClipWeightsError(`cannot load CLIP weights: ${shown}${more}`);
+  get ok(): boolean { return this.missing.length + this.wrong.length === 0; }
+
+  fail(naming: ClipNaming): never {
+    const parts = this.wrong.slice(0, 3);
+    if (this.wrong.length > 3) parts.push(`${this.wrong.length - 3} more tensors of the wrong shape or dtype`);
+    if (this.missing.length > 0) {
+      const some = this.missing.slice(0, 3).map((n) => `'${n}'`).join(', ');
+      parts.push(`${this.missing.length} tensor(s) this config needs are missing (${some}${this.missing.length > 3 ? ', …' : ''})`);
+    }
+    const why = this.wrong.length > 0 ? DIFFERENT_MODELS : `the file is incomplete or ${DIFFERENT_MODELS}`;
+    throw new ClipWeightsError(`cannot load CLIP weights (${naming === 'hf' ? 'Hugging Face' : 'OpenAI'} names): ${parts.join('; ')}: ${why}`);
   }
 }
 
@@ -240,7 +248,7 @@ export function loadClipWeights(source: ReadonlyMap<string, HostTensor>, cfg: Cl
   const naming = opts.naming ?? detectNaming(source);
   const towers = new Set(opts.towers ?? ['vision', 'text'] as ClipTower[]);
   const n = NAMES[naming];
-  const reader = new SourceReader(source, naming);
+  const reader = new SourceReader(source);
   const get = reader.get;
   const tensors = new Map<string, HostTensor>();
   const shapes = canonicalShapes(cfg, towers);
@@ -269,7 +277,7 @@ export function loadClipWeights(source: ReadonlyMap<string, HostTensor>, cfg: Cl
     put('text.proj', projection(n.textProj, w));
   }
   put('logit_scale', get(n.logitScale, []));
-  if (reader.problems.length > 0) reader.fail();
+  if (!reader.ok) reader.fail(naming);
   return { config: cfg, naming, prefix: opts.prefix ?? 'clip', towers, tensors, tokenEmbedding };
 }
 

@@ -1,0 +1,21 @@
+// npm run check:fixture -- DIR
+// Runs every check the fixture directory has data for; prints `PASS|FAIL <name> <max-rel-error>`
+// per check and exits 1 on any failure or error (one line saying what went wrong).
+import fs from 'node:fs';
+import { passed } from './fixture-checks/compare.ts';
+import { runFixtureChecks } from './fixture-checks/index.ts';
+
+async function main(args: readonly string[]): Promise<number> {
+  const dir = args.find((a) => a !== '--');
+  if (!dir) throw new Error('usage: npm run check:fixture -- FIXTURE_DIR');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
+  const checks = await runFixtureChecks(dir);
+  if (checks.length === 0) throw new Error(`${dir} has no fixture data (expected io.safetensors, preprocess/ or promptkd/)`);
+  for (const c of checks) console.log(`${passed(c) ? 'PASS' : 'FAIL'} ${c.name} ${c.maxRelError.toExponential(3)}`);
+  return checks.every(passed) ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  console.error(`check:fixture: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`.split('\n')[0]);
+  process.exitCode = 1;
+});

@@ -1,0 +1,12 @@
+// Every fixture check suite; each runs only where the directory has its data.
+import { clipChecks } from './clip.ts';
+import type { Check, CheckSuite } from './compare.ts';
+import { preprocessChecks } from './preprocess.ts';
+
+export const SUITES: readonly CheckSuite[] = [clipChecks, preprocessChecks];
+
+export async function runFixtureChecks(dir: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const suite of SUITES) checks.push(...(await suite(dir)));
+  return checks;
+}
