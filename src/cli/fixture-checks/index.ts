@@ -2,8 +2,9 @@
 import { clipChecks } from './clip.ts';
 import type { Check, CheckSuite } from './compare.ts';
 import { preprocessChecks } from './preprocess.ts';
+import { promptkdChecks } from './promptkd.ts';
 
-export const SUITES: readonly CheckSuite[] = [clipChecks, preprocessChecks];
+export const SUITES: readonly CheckSuite[] = [clipChecks, preprocessChecks, promptkdChecks];
 
 export async function runFixtureChecks(dir: string): Promise<Check[]> {
   const checks: Check[] = [];
