@@ -43,3 +43,15 @@ export function flipHorizontal(img: RgbImage): RgbImage {
   }
   return rgbImage(width, height, out);
 }
+
+/** Drops the alpha channel of RGBA pixels (as PIL's convert('RGB') does; no compositing). */
+export function rgbaToRgb(width: number, height: number, rgba: ArrayLike<number>): RgbImage {
+  if (rgba.length !== width * height * 4) {
+    throw new RangeError(`an RGBA ${width}×${height} image needs ${width * height * 4} bytes, got ${rgba.length}`);
+  }
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
+    out[j] = rgba[i]!; out[j + 1] = rgba[i + 1]!; out[j + 2] = rgba[i + 2]!;
+  }
+  return rgbImage(width, height, out);
+}

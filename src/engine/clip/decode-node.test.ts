@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { decodeImage, ImageDecodeError } from './decode-node.ts';
+
+const DIR = 'test-data/images';
+const W = 32, H = 24;
+const read = (name: string) => new Uint8Array(readFileSync(`${DIR}/${name}`));
+/** the source pattern of make_images.py */
+const source = Uint8Array.from({ length: W * H * 3 }, (_, i) => {
+  const p = Math.floor(i / 3), x = p % W, y = Math.floor(p / W);
+  return [(x * 8) % 256, (y * 10) % 256, ((x + y) * 5) % 256][i % 3]!;
+});
+
+const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+function decodeError(bytes: Uint8Array, name: string): ImageDecodeError {
+  try {
+    decodeImage(bytes, name);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageDecodeError);
+    return e as ImageDecodeError;
+  }
+  throw new Error('expected an ImageDecodeError');
+}
+
+describe('decodeImage (Node)', () => {
+  it('reads an RGB PNG exactly', () => {
+    const img = decodeImage(read('rgb.png'), 'rgb.png');
+    expect([img.width, img.height]).toEqual([W, H]);
+    expect(img.data).toEqual(source);
+  });
+
+  it.each(['gray.png', 'gray-alpha.png', 'rgba.png', 'palette.png'])(
+    '%s gives the same RGB as PIL convert("RGB") (alpha dropped)', (name) => {
+      const img = decodeImage(read(name), name);
+      expect([img.width, img.height]).toEqual([W, H]);
+      expect(img.data).toEqual(read(`${name}.pil.rgb`));
+    });
+
+  it('scales 16-bit grey to 8 bits', () => {
+    expect(decodeImage(read('gray16.png')).data).toEqual(decodeImage(read('gray.png')).data);
+  });
+
+  it.each(['rgb444.jpg', 'gray.jpg', 'cmyk.jpg'])('%s (no chroma subsampling) is within a few levels of libjpeg (PIL)', (name) => {
+    const img = decodeImage(read(name), name);
+    expect([img.width, img.height]).toEqual([W, H]);
+    const d = maxDiff(img.data, read(`${name}.pil.rgb`));
+    console.info(`${name}: max |jpeg-js − libjpeg| = ${d}/255`);
+    expect(d).toBeLessThanOrEqual(4);
+  });
+
+  // jpeg-js upsamples subsampled chroma by repetition, libjpeg by interpolation ("fancy
+  // upsampling"), so colour edges differ; on average the images still agree closely.
+  it('a 4:2:0 JPEG agrees with libjpeg on average', () => {
+    const img = decodeImage(read('rgb.jpg'), 'rgb.jpg');
+    const ref = read('rgb.jpg.pil.rgb');
+    const mean = img.data.reduce((s, v, i) => s + Math.abs(v - ref[i]!), 0) / ref.length;
+    console.info(`rgb.jpg (4:2:0): mean |jpeg-js − libjpeg| = ${mean.toFixed(2)}/255, max ${maxDiff(img.data, ref)}/255`);
+    expect(mean).toBeLessThan(3);
+  });
+
+  it('names the file and the reason for non-images and broken images', () => {
+    expect(decodeError(new TextEncoder().encode('<html>not found</html>'), 'cat.png').message)
+      .toBe("cannot read image 'cat.png': it is not a PNG, JPEG, WebP, GIF or BMP image (unrecognised file header)");
+    expect(decodeError(new Uint8Array(0), 'empty.jpg').message).toMatch(/'empty.jpg': the file is empty/);
+    const png = read('rgb.png');
+    const e = decodeError(png.subarray(0, 40), 'cut.png');
+    expect(e.fileName).toBe('cut.png');
+    expect(e.message).toMatch(/'cut.png': the PNG data is broken/);
+    const jpg = read('rgb.jpg');
+    expect(decodeError(jpg.subarray(0, 30), 'cut.jpg').message).toMatch(/'cut.jpg': the JPEG data is broken/);
+    expect(decodeError(new TextEncoder().encode('GIF89a......'), 'a.gif').message).toMatch(/GIF images can only be read in the browser/);
+  });
+});

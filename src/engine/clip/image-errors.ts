@@ -1,0 +1,24 @@
+// What the Node and browser decoders share: the error type and recognising the format by its
+// first bytes, so that a non-image file is reported as such rather than as a decoder failure.
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+  constructor(readonly fileName: string, readonly reason: string) {
+    super(`cannot read image '${fileName}': ${reason}`);
+  }
+}
+
+export type ImageType = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp';
+
+/** The format from the magic bytes; throws ImageDecodeError for anything else. */
+export function sniffImageType(bytes: Uint8Array, name: string): ImageType {
+  const b = (i: number) => bytes[i] ?? -1;
+  const ascii = (from: number, s: string) => [...s].every((ch, i) => b(from + i) === ch.charCodeAt(0));
+  if (b(0) === 0x89 && ascii(1, 'PNG')) return 'png';
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
+  if (ascii(0, 'GIF8')) return 'gif';
+  if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
+  if (ascii(0, 'BM')) return 'bmp';
+  if (bytes.length === 0) throw new ImageDecodeError(name, 'the file is empty');
+  throw new ImageDecodeError(name, 'it is not a PNG, JPEG, WebP, GIF or BMP image (unrecognised file header)');
+}
