@@ -66,7 +66,7 @@ function referenceTrajectory(build: Build, opt: OptimizerConfig, d: ReturnType<t
   gradients(g, m.loss, m.trainable).forEach((grad, i) => g.output(`${m.trainable[i]!.name}.grad`, grad));
   g.output('loss', m.loss);
   const stateNames = opt.kind === 'sgd' ? ['momentum'] : ['adam_m', 'adam_v'];
-  const params = new Map(m.trainable.map((p) => [p.name, f64(d.initial[p.name]!)]));
+  const params = new Map<string, Float64Array>(m.trainable.map((p) => [p.name, f64(d.initial[p.name]!)]));
   const state = new Map(m.trainable.map((p) => [p.name, stateNames.map(() => new Float64Array(params.get(p.name)!.length))]));
   const trajectory: Trajectory = [];
   let fdError = 0;
