@@ -12,14 +12,14 @@ export interface ViewRef {
   viewId: string;
 }
 
-export interface TeacherLogitsSource {
+export interface TeacherLogitsSource<V extends ViewRef = ViewRef> {
   /** identifies the teacher model (e.g. its weights' name and hash) */
   readonly id: string;
   /** identifies the teacher's prompts (e.g. 'zero-shot' or a hash of tuned prompts) */
   readonly promptState: string;
   readonly nClasses: number;
   /** teacher logits [M,C] for these views, in order */
-  run(views: readonly ViewRef[]): Promise<HostTensor>;
+  run(views: readonly V[]): Promise<HostTensor>;
 }
 
 export class TeacherLogitCache {
@@ -30,7 +30,7 @@ export class TeacherLogitCache {
   get size(): number { return this.rows.size; }
 
   /** teacher logits [B,C] for `views`, running the teacher only on views it has not seen. */
-  async logits(source: TeacherLogitsSource, views: readonly ViewRef[]): Promise<HostTensor> {
+  async logits<V extends ViewRef>(source: TeacherLogitsSource<V>, views: readonly V[]): Promise<HostTensor> {
     const C = source.nClasses;
     const keys = views.map((v) => JSON.stringify([source.id, source.promptState, v.imageId, v.viewId]));
     const missing = [...new Set(keys)].filter((k) => !this.rows.has(k));

@@ -11,6 +11,7 @@ import type { ClipConfig } from '../clip/config.ts';
 import { loadSafetensors, writeSafetensors } from '../clip/safetensors.ts';
 import type { Rng } from '../random.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { VPT, vptShallow } from './state.ts';
 
 export class TeacherPromptError extends Error {
   override name = 'TeacherPromptError';
@@ -68,11 +69,12 @@ export interface TeacherPrompts {
   readonly visionDeep: readonly HostTensor[];
 }
 
+/** the vision names are the student's: both are PromptSRC's `image_encoder` */
 export const TEACHER_PROMPT_NAMES = {
   textCtx: 'prompt_learner.ctx',
   textDeep: (block: number) => `text_encoder.transformer.resblocks.${block}.VPT_shallow`,
-  visionShallow: 'image_encoder.VPT',
-  visionDeep: (block: number) => `image_encoder.transformer.resblocks.${block}.VPT_shallow`,
+  visionShallow: VPT,
+  visionDeep: vptShallow,
 } as const;
 
 /**
