@@ -17,7 +17,7 @@ describe('text-tower inputs', () => {
   });
 
   it('builds the one-hot [B, 1, L]', () => {
-    expect(Array.from(endTokenOneHot([2, 0], 3).data)).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(Array.from(endTokenOneHot([2, 0], 3).data as Float32Array)).toEqual([0, 0, 1, 1, 0, 0]);
     expect(endTokenOneHot([2, 0], 3).shape).toEqual([2, 1, 3]);
     expect(() => endTokenOneHot([3], 3)).toThrow(/outside 0\.\.2/);
   });
@@ -33,7 +33,7 @@ describe('text-tower inputs', () => {
     expect(Array.from(emb.data.subarray(0, W) as Float32Array)).toEqual(Array.from(table.subarray(7 * W, 8 * W)));
     expect(() => lookupTokenEmbeddings(w, hostTensor('int32', [1, 1], Int32Array.of(50)))).toThrow(/token id 50 .* outside the vocabulary 0\.\.49/);
     const both = textTowerInputs(w, hostTensor('int32', [1, 3], Int32Array.from([48, 49, 0])));
-    expect(Array.from(both.eot.data)).toEqual([0, 1, 0]);
+    expect(Array.from(both.eot.data as Float32Array)).toEqual([0, 1, 0]);
     const visionOnly = loadClipWeights(src, cfg, { towers: ['vision'] });
     expect(() => lookupTokenEmbeddings(visionOnly, hostTensor('int32', [1, 1]))).toThrow(/text tower was not loaded/);
   });

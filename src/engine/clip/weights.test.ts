@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Graph, type TypedArray } from '../graph/graph.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { parseClipConfig } from './config.ts';
 import { loadSafetensors } from './safetensors.ts';
 import { randomHfClip, tinyConfig } from './test-support.ts';
@@ -30,13 +30,14 @@ describe('loadClipWeights', () => {
     const src = randomHfClip(c, 3);
     const w = loadClipWeights(src, c);
     const W = c.vision.width, scale = 1 / Math.sqrt(W / c.vision.heads);
-    const q = src.get('vision_model.encoder.layers.1.self_attn.q_proj.weight')!.data; // [out, in]
-    const v = src.get('vision_model.encoder.layers.1.self_attn.v_proj.weight')!.data;
-    const fused = w.tensors.get('vision.blocks.1.attn.qkv.weight')!.data; // [in, 3·out]
+    const f32 = (t: HostTensor | undefined) => t!.data as Float32Array;
+    const q = f32(src.get('vision_model.encoder.layers.1.self_attn.q_proj.weight')); // [out, in]
+    const v = f32(src.get('vision_model.encoder.layers.1.self_attn.v_proj.weight'));
+    const fused = f32(w.tensors.get('vision.blocks.1.attn.qkv.weight')); // [in, 3·out]
     expect(fused[3 * (3 * W) + 2]).toBeCloseTo(q[2 * W + 3]! * scale, 6); // input 3 → q output 2
     expect(fused[3 * (3 * W) + 2 * W + 5]).toBe(v[5 * W + 3]); // input 3 → v output 5, unscaled
-    const proj = src.get('visual_projection.weight')!.data; // [E, W]
-    expect(w.tensors.get('vision.proj')!.data[4 * c.embedDim + 1]).toBe(proj[1 * W + 4]);
+    const proj = f32(src.get('visual_projection.weight')); // [E, W]
+    expect(f32(w.tensors.get('vision.proj'))[4 * c.embedDim + 1]).toBe(proj[1 * W + 4]);
   });
 
   it('loads one tower from just the tensors it names', async () => {
