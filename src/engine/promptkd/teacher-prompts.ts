@@ -117,6 +117,26 @@ export function initTeacherPrompts(plan: TeacherPromptPlan, initPhraseEmbedding:
   };
 }
 
+/** The plan that `p` fills (its own depths), checked against the teacher's widths. */
+export function planOfPrompts(cfg: ClipConfig, p: TeacherPrompts): TeacherPromptPlan {
+  const plan: TeacherPromptPlan = {
+    nCtx: p.nCtx, textDepth: p.textDeep.length + 1, visionDepth: p.visionDeep.length + 1,
+    textWidth: cfg.text.width, visionWidth: cfg.vision.width, notes: [],
+  };
+  const expect = (name: string, t: HostTensor, width: number) => {
+    if (t.shape.length !== 2 || t.shape[0] !== p.nCtx || t.shape[1] !== width) {
+      throw new TeacherPromptError(`prompt '${name}' is [${t.shape.join(',')}], the teacher needs [${p.nCtx},${width}]`);
+    }
+  };
+  for (const [name, t] of Object.entries(teacherPromptStateDict(p))) {
+    expect(name, t, name.startsWith('image_encoder') ? cfg.vision.width : cfg.text.width);
+  }
+  if (plan.textDepth > cfg.text.layers || plan.visionDepth > cfg.vision.layers) {
+    throw new TeacherPromptError(`prompt depths text ${plan.textDepth} / vision ${plan.visionDepth} exceed the teacher's ${cfg.text.layers} / ${cfg.vision.layers} blocks`);
+  }
+  return plan;
+}
+
 /** The prompts under their PromptSRC/PromptKD state-dict names. */
 export function teacherPromptStateDict(p: TeacherPrompts): Record<string, HostTensor> {
   const out: Record<string, HostTensor> = { [TEACHER_PROMPT_NAMES.textCtx]: p.textCtx, [TEACHER_PROMPT_NAMES.visionShallow]: p.visionShallow };
@@ -194,15 +214,19 @@ export async function importTeacherPrompts(blob: Blob, cfg: ClipConfig, source =
   return teacherPromptsFromStateDict(tensors, cfg, source);
 }
 
-/** A short stable id of the prompt values, for cache keys (FNV-1a over the raw bytes, in name order). */
-export function teacherPromptStateId(p: TeacherPrompts): string {
+/** FNV-1a, 32-bit, over byte chunks: a short fingerprint for cache keys (not cryptographic). */
+export function fingerprint(chunks: Iterable<Uint8Array>): string {
   let h = 0x811c9dc5;
+  for (const bytes of chunks) for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** A short stable id of the prompt values (names and raw bytes, in name order), for cache keys. */
+export function teacherPromptStateId(p: TeacherPrompts): string {
   const dict = teacherPromptStateDict(p);
-  for (const name of Object.keys(dict).sort()) {
+  const chunks = Object.keys(dict).sort().flatMap((name) => {
     const d = dict[name]!.data;
-    const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    for (const c of new TextEncoder().encode(name)) h = Math.imul(h ^ c, 0x01000193);
-    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  }
-  return `prompts-${p.nCtx}x${p.textDeep.length + 1}x${p.visionDeep.length + 1}-${(h >>> 0).toString(16).padStart(8, '0')}`;
+    return [new TextEncoder().encode(name), new Uint8Array(d.buffer, d.byteOffset, d.byteLength)];
+  });
+  return `prompts-${p.nCtx}x${p.textDeep.length + 1}x${p.visionDeep.length + 1}-${fingerprint(chunks)}`;
 }

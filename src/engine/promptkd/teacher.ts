@@ -1,0 +1,170 @@
+// The teacher at distillation time: a CLIP, zero-shot or with PromptSRC prompts on both towers.
+//
+// Its class text features [C,E] (unit rows) are computed once per (teacher, prompt state, class
+// list) and reused: they are the student's classifier and the teacher's own. Its logits for images
+// are exp(logit_scale) · norm(image feature) @ textᵀ (100 · … for OpenAI CLIP), run in padded
+// batches of a fixed size so that one session serves every call.
+import type { ClipWeights } from '../clip/weights.ts';
+import { GraphError } from '../graph/graph.ts';
+import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
+import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import type { TeacherLogitsSource, ViewRef } from './teacher-cache.ts';
+import { buildTeacherLogitsGraph, buildTeacherTextGraph, EOT, LOGITS, PIXELS, TEACHER_TEXT, TEXT_FEATURES, TOKEN_EMBEDS } from './teacher-graphs.ts';
+import { fingerprint, planOfPrompts, teacherPromptStateDict, teacherPromptStateId, teacherPromptTemplate, type TeacherPromptPlan, type TeacherPrompts } from './teacher-prompts.ts';
+import { classPrompt, classTextInputs, ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
+
+export interface TeacherOptions {
+  /** prompts of both towers; null: zero-shot CLIP */
+  prompts: TeacherPrompts | null;
+  /**
+   * zero-shot only: prompt templates ('{}' = class name); with several, the unit features are
+   * averaged and normalised again. A prompted teacher uses PromptSRC's own prompt.
+   */
+  templates?: readonly string[];
+  /** images per logits run; the last batch is padded (rows are independent). Default 8. */
+  imageBatch?: number;
+  /** names the teacher model in cache keys; default a fingerprint of the weights' shapes and projections */
+  modelId?: string;
+}
+
+const bytesOf = (t: HostTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+/** a cheap id for weights: config sizes + a fingerprint of the (small) projections and logit scale */
+export function defaultModelId(clip: ClipWeights): string {
+  const c = clip.config;
+  const parts = ['vision.proj', 'text.proj', 'logit_scale'].flatMap((n) => { const t = clip.tensors.get(n); return t ? [bytesOf(t)] : []; });
+  return `clip-v${c.vision.width}x${c.vision.layers}p${c.vision.patchSize}-t${c.text.width}x${c.text.layers}-e${c.embedDim}-${fingerprint(parts)}`;
+}
+
+export class Teacher {
+  readonly modelId: string;
+  /** 'zero-shot-…' or the prompt values' id: part of every cache key */
+  readonly promptState: string;
+  /** exp(logit_scale) of the weights */
+  readonly logitScale: number;
+  readonly imageBatch: number;
+  private readonly plan: TeacherPromptPlan | null;
+  private readonly templates: readonly string[];
+  /** frozen weights and prompts on the device, by graph-input name */
+  private readonly uploaded = new Map<string, DeviceTensor>();
+  private readonly textCache = new Map<string, HostTensor>();
+  /** by class count: the image batch is fixed and the text features are an input */
+  private readonly logitSessions = new Map<number, { session: Session; frozen: Record<string, HostTensor> }>();
+
+  private constructor(private readonly runtime: Runtime, private readonly clip: ClipWeights, private readonly opts: TeacherOptions) {
+    const cfg = clip.config;
+    this.plan = opts.prompts ? planOfPrompts(cfg, opts.prompts) : null;
+    this.templates = opts.prompts ? [teacherPromptTemplate(opts.prompts.nCtx)] : opts.templates ?? ZERO_SHOT_TEMPLATES;
+    if (this.templates.length === 0) throw new GraphError('a zero-shot teacher needs at least one prompt template');
+    this.imageBatch = opts.imageBatch ?? 8;
+    if (!Number.isInteger(this.imageBatch) || this.imageBatch < 1) throw new GraphError(`teacher image batch must be a positive integer, got ${this.imageBatch}`);
+    this.modelId = opts.modelId ?? defaultModelId(clip);
+    this.promptState = opts.prompts
+      ? teacherPromptStateId(opts.prompts)
+      : `zero-shot-${this.templates.length}-${fingerprint(this.templates.map((t) => new TextEncoder().encode(`${t}\n`)))}`;
+    this.logitScale = Math.exp(Number(clip.tensors.get('logit_scale')!.data[0]));
+  }
+
+  static async create(runtime: Runtime, clip: ClipWeights, opts: TeacherOptions): Promise<Teacher> {
+    if (!clip.towers.has('text') || !clip.towers.has('vision')) {
+      throw new GraphError('the teacher needs both CLIP towers loaded (text for the class features, vision for the logits)');
+    }
+    return new Teacher(runtime, clip, opts);
+  }
+
+  get prompted(): boolean { return this.plan !== null; }
+
+  /** feeds for `session`: uploads what is missing once (frozen weights, prompts) */
+  private async constantFeeds(session: Session, frozen: Record<string, HostTensor>): Promise<Record<string, DeviceTensor>> {
+    const prompts = this.opts.prompts ? teacherPromptStateDict(this.opts.prompts) : {};
+    const out: Record<string, DeviceTensor> = {};
+    for (const name of session.inputNames) {
+      const host = frozen[name] ?? prompts[name];
+      if (!host) continue;
+      let t = this.uploaded.get(name);
+      if (!t) this.uploaded.set(name, (t = await this.runtime.upload(host)));
+      out[name] = t;
+    }
+    return out;
+  }
+
+  /** Unit text features [C,E] of `classes` (label order), computed once per class list. */
+  async textFeatures(classes: readonly string[]): Promise<HostTensor> {
+    if (classes.length === 0) throw new GraphError('the teacher needs at least one class name');
+    const key = JSON.stringify(classes);
+    const hit = this.textCache.get(key);
+    if (hit) return hit;
+    const C = classes.length, E = this.clip.config.embedDim;
+    const sum = new Float64Array(C * E);
+    for (const template of this.templates) {
+      const inputs = classTextInputs(this.clip, classes.map((c) => classPrompt(template, c)));
+      const art = buildTeacherTextGraph(this.clip, this.plan, C, inputs.length);
+      const session = await this.runtime.load(art.graph);
+      try {
+        const out = await session.run({ ...(await this.constantFeeds(session, art.frozen)), [TOKEN_EMBEDS]: inputs.tokenEmbeds, [EOT]: inputs.eot });
+        const f = (await out[TEXT_FEATURES]!.read()).data as Float32Array;
+        for (let i = 0; i < sum.length; i++) sum[i]! += f[i]!;
+        for (const t of Object.values(out)) t.dispose();
+      } finally {
+        await session.release();
+      }
+    }
+    const features = new Float32Array(C * E);
+    for (let c = 0; c < C; c++) {
+      let n = 0;
+      for (let j = 0; j < E; j++) n += sum[c * E + j]! ** 2;
+      const inv = 1 / Math.sqrt(n);
+      for (let j = 0; j < E; j++) features[c * E + j] = sum[c * E + j]! * inv;
+    }
+    const t = hostTensor('float32', [C, E], features);
+    this.textCache.set(key, t);
+    return t;
+  }
+
+  private async logitSession(C: number): Promise<{ session: Session; frozen: Record<string, HostTensor> }> {
+    let entry = this.logitSessions.get(C);
+    if (!entry) {
+      const art = buildTeacherLogitsGraph(this.clip, this.plan, this.imageBatch, C);
+      this.logitSessions.set(C, (entry = { session: await this.runtime.load(art.graph), frozen: art.frozen }));
+    }
+    return entry;
+  }
+
+  /** Teacher logits [N,C] for preprocessed images [N,3,S,S] against `classes`. */
+  async logits(pixels: HostTensor, classes: readonly string[]): Promise<HostTensor> {
+    const S = this.clip.config.vision.imageSize, B = this.imageBatch, per = 3 * S * S;
+    const [N, ...chw] = pixels.shape;
+    if (pixels.shape.length !== 4 || chw.join() !== [3, S, S].join() || pixels.dtype !== 'float32') {
+      throw new GraphError(`teacher images are ${pixels.dtype}[${pixels.shape.join(',')}], the teacher takes float32[N,3,${S},${S}]`);
+    }
+    const text = await this.textFeatures(classes);
+    const C = classes.length;
+    const { session, frozen } = await this.logitSession(C);
+    const constants = await this.constantFeeds(session, frozen);
+    const out = new Float32Array(N! * C);
+    for (let start = 0; start < N!; start += B) {
+      const n = Math.min(B, N! - start);
+      const chunk = new Float32Array(B * per);
+      chunk.set((pixels.data as Float32Array).subarray(start * per, (start + n) * per));
+      const r = await session.run({ ...constants, [PIXELS]: hostTensor('float32', [B, 3, S, S], chunk), [TEACHER_TEXT]: text });
+      out.set(((await r[LOGITS]!.read()).data as Float32Array).subarray(0, n * C), start * C);
+      for (const t of Object.values(r)) t.dispose();
+    }
+    return hostTensor('float32', [N!, C], out);
+  }
+
+  /** A source for the distillation's TeacherLogitCache; `pixelsOf` renders the views [M,3,S,S]. */
+  logitsSource<V extends ViewRef>(classes: readonly string[], pixelsOf: (views: readonly V[]) => Promise<HostTensor>): TeacherLogitsSource<V> {
+    return {
+      id: this.modelId, promptState: this.promptState, nClasses: classes.length,
+      run: async (views) => this.logits(await pixelsOf(views), classes),
+    };
+  }
+
+  async release(): Promise<void> {
+    for (const { session } of this.logitSessions.values()) await session.release();
+    this.logitSessions.clear();
+    for (const t of this.uploaded.values()) t.dispose();
+    this.uploaded.clear();
+  }
+}
