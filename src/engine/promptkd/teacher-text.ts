@@ -1,8 +1,9 @@
-// Host-side text inputs of the teacher: class prompts from templates, tokenized, embedded and cut
-// after the longest end token (the causal mask makes later positions irrelevant, and a 77-token
-// text tower costs several times a 10-token one).
+// The teacher's text side on the host: prompt templates, class names as PromptSRC writes them, and
+// the init phrase's embeddings. Prompts are cut after the longest end token (classPromptInputs):
+// the causal mask makes later positions irrelevant, and 77 positions cost several times 10.
+import { classPromptInputs, type ClassPromptInputs } from '../clip/class-prompts.ts';
+import { lookupTokenEmbeddings } from '../clip/text-input.ts';
 import { tokenize } from '../clip/tokenizer.ts';
-import { endTokenOneHot, lookupTokenEmbeddings } from '../clip/text-input.ts';
 import type { ClipWeights } from '../clip/weights.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { CTX_INIT_PHRASE } from './teacher-prompts.ts';
@@ -16,38 +17,12 @@ export const ENSEMBLE_TEMPLATES: readonly string[] = [
   'art of the {}.', 'a close-up photo of a {}.',
 ];
 
-export class TeacherTextError extends Error {
-  override name = 'TeacherTextError';
-}
+/** Dassl's class names use '_' for spaces; PromptSRC replaces them before prompting. */
+export const promptClassName = (className: string): string => className.replaceAll('_', ' ');
 
-/** Dassl's class names use '_' for spaces (PromptSRC replaces them before prompting). */
-export function classPrompt(template: string, className: string): string {
-  if (!template.includes('{}')) throw new TeacherTextError(`prompt template '${template}' has no '{}' for the class name`);
-  return template.replace('{}', className.replaceAll('_', ' '));
-}
-
-export interface ClassTextInputs {
-  /** [C,L,Wt] token embeddings */
-  readonly tokenEmbeds: HostTensor;
-  /** [C,1,L] one-hot of each row's end token */
-  readonly eot: HostTensor;
-  /** L: positions kept (the longest prompt's end token + 1) */
-  readonly length: number;
-}
-
-/** The text-tower inputs for `texts`, cut to the longest prompt. */
-export function classTextInputs(clip: ClipWeights, texts: readonly string[]): ClassTextInputs {
-  if (texts.length === 0) throw new TeacherTextError('no class prompts to encode');
-  const ctx = clip.config.text.contextLength;
-  const { ids, eot } = tokenize(texts, ctx);
-  eot.forEach((p, i) => {
-    if (p === ctx - 1) throw new TeacherTextError(`the prompt '${texts[i]}' does not fit in ${ctx} tokens; shorten the class name`);
-  });
-  const L = Math.max(...eot) + 1;
-  const full = ids.data as Int32Array;
-  const cut = new Int32Array(texts.length * L);
-  for (let r = 0; r < texts.length; r++) cut.set(full.subarray(r * ctx, r * ctx + L), r * L);
-  return { tokenEmbeds: lookupTokenEmbeddings(clip, hostTensor('int32', [texts.length, L], cut)), eot: endTokenOneHot(eot, L), length: L };
+/** Text-tower inputs for `classes` under `template`, cut after the longest prompt's end token. */
+export function classTextInputs(clip: ClipWeights, classes: readonly string[], template: string): ClassPromptInputs {
+  return classPromptInputs(clip, classes.map(promptClassName), { template, trim: true });
 }
 
 /** [k,Wt]: token embeddings of the init phrase's k tokens ("a photo of a"), PromptSRC's ctx init. */

@@ -9,7 +9,7 @@ import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { TeacherLogitCache } from './teacher-cache.ts';
 import { planTeacherPrompts, type TeacherPrompts } from './teacher-prompts.ts';
-import { classPrompt, ENSEMBLE_TEMPLATES } from './teacher-text.ts';
+import { ENSEMBLE_TEMPLATES, promptClassName } from './teacher-text.ts';
 import { Teacher } from './teacher.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
@@ -19,6 +19,8 @@ const clip = loadClipWeights(src, cfg);
 const rt = createNodeRuntime();
 const E = cfg.embedDim, S = cfg.vision.imageSize;
 const CLASSES = ['golden_retriever', 'cat', 'sea turtle', 'aircraft carrier', 'red fox'];
+
+const classPrompt = (template: string, c: string) => template.replace('{}', promptClassName(c));
 
 /** unit rows of a [N,E] float64 matrix */
 function unitRows(m: Float64Array, n: number): Float64Array {

@@ -11,7 +11,7 @@ import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import type { TeacherLogitsSource, ViewRef } from './teacher-cache.ts';
 import { buildTeacherLogitsGraph, buildTeacherTextGraph, EOT, LOGITS, PIXELS, TEACHER_TEXT, TEXT_FEATURES, TOKEN_EMBEDS } from './teacher-graphs.ts';
 import { fingerprint, planOfPrompts, teacherPromptStateDict, teacherPromptStateId, teacherPromptTemplate, type TeacherPromptPlan, type TeacherPrompts } from './teacher-prompts.ts';
-import { classPrompt, classTextInputs, ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
+import { classTextInputs, ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
 
 export interface TeacherOptions {
   /** prompts of both towers; null: zero-shot CLIP */
@@ -97,8 +97,8 @@ export class Teacher {
     const C = classes.length, E = this.clip.config.embedDim;
     const sum = new Float64Array(C * E);
     for (const template of this.templates) {
-      const inputs = classTextInputs(this.clip, classes.map((c) => classPrompt(template, c)));
-      const art = buildTeacherTextGraph(this.clip, this.plan, C, inputs.length);
+      const inputs = classTextInputs(this.clip, classes, template);
+      const art = buildTeacherTextGraph(this.clip, this.plan, C, inputs.ids.shape[1]!);
       const session = await this.runtime.load(art.graph);
       try {
         const out = await session.run({ ...(await this.constantFeeds(session, art.frozen)), [TOKEN_EMBEDS]: inputs.tokenEmbeds, [EOT]: inputs.eot });
