@@ -1,0 +1,38 @@
+// The studio picks WebGPU when the browser has it, and the self-test proves the WebGPU EP computed
+// the result (output kept in a GPU buffer, CPU fallback disabled) and agrees with WASM.
+import { expect, test, type Page } from '@playwright/test';
+
+const values = async (page: Page, backend: string): Promise<number[]> =>
+  JSON.parse((await page.getByTestId(`selftest-${backend}-values`).getAttribute('data-values'))!);
+
+test('self-test runs on WebGPU and on WASM with the same numbers', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const ortFiles: string[] = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/ort/')) ortFiles.push(new URL(r.url()).pathname); });
+
+  await page.goto('/');
+  await expect(page.getByTestId('backend')).toHaveText('webgpu');
+  await expect(page.getByTestId('backend-notice')).toHaveCount(0);
+  await expect(page.getByTestId('adapter')).toBeVisible();
+
+  for (const backend of ['webgpu', 'wasm']) {
+    await expect(page.getByTestId(`selftest-${backend}`)).toHaveAttribute('data-status', 'ok');
+    expect(Number(await page.getByTestId(`selftest-${backend}-err`).textContent())).toBeLessThan(1e-5);
+  }
+  // only the WebGPU EP hands outputs back as GPU buffers
+  await expect(page.getByTestId('selftest-webgpu-ondevice')).toHaveText('yes');
+  await expect(page.getByTestId('selftest-wasm-ondevice')).toHaveText('no');
+
+  const gpu = await values(page, 'webgpu');
+  const cpu = await values(page, 'wasm');
+  expect(gpu).toHaveLength(32);
+  const maxDiff = gpu.reduce((m, x, i) => Math.max(m, Math.abs(x - cpu[i]!)), 0);
+  expect(maxDiff).toBeLessThan(1e-5);
+  expect(gpu).not.toEqual(new Array(32).fill(gpu[0])); // a constant output would agree trivially
+
+  // the built app serves ORT itself, from /ort/, and is cross-origin isolated (WASM threads)
+  expect(ortFiles).toContain('/ort/ort-wasm-simd-threaded.jsep.wasm');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,34 @@
+// e2e tests: the BUILT app (vite build + vite preview) in headless Chromium with WebGPU on.
+// Without a GPU, Chromium's WebGPU runs on SwiftShader (software Vulkan): correct, slow.
+// Run through `npm run test:e2e` (scripts/e2e.mjs), which finds Chromium and keeps temp files in .tmp/.
+import { defineConfig } from '@playwright/test';
+import { findChromium } from './scripts/find-chromium.mjs';
+
+const PORT = 4174; // not 4173, so `npm start` can keep running beside the tests
+const executablePath = await findChromium();
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: '.tmp/test-results',
+  timeout: 90_000,
+  expect: { timeout: 60_000 },
+  workers: 1, // one software GPU; parallel pages only slow each other down
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: {
+      executablePath,
+      // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
+      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic'],
+    },
+  },
+  webServer: {
+    command: `node scripts/copy-ort.mjs && npx vite build --logLevel warn && npx vite preview --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: 'ignore',
+  },
+});

@@ -1,0 +1,45 @@
+// `npm test`: typecheck, unit tests (vitest), then e2e tests (Playwright in Chromium). Every stage
+// runs even when one before it failed; the summary at the end has each runner's own result line.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (spec) => createRequire(import.meta.url).resolve(spec);
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+const stages = [
+  { name: 'typecheck', args: [bin('typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], summary: /error TS/ },
+  { name: 'unit', args: [bin('vitest/vitest.mjs'), 'run'], summary: /^\s*(Test Files|Tests)\s/ },
+  { name: 'e2e', args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH/ },
+];
+
+function run({ args, summary }) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '1' } });
+    const lines = [];
+    let text = '';
+    const keep = (out) => (chunk) => {
+      out.write(chunk);
+      text += chunk.toString();
+    };
+    child.stdout.on('data', keep(process.stdout));
+    child.stderr.on('data', keep(process.stderr));
+    child.on('close', (code) => {
+      for (const line of text.replace(ANSI, '').split('\n')) if (summary.test(line)) lines.push(line.trim());
+      resolve({ code: code ?? 1, lines, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}
+
+const results = [];
+for (const stage of stages) results.push({ ...stage, ...(await run(stage)) });
+
+console.log('\n── npm test summary ──');
+for (const r of results) {
+  const detail = r.name === 'typecheck' ? (r.code ? `${r.lines.length} type error(s)` : 'no type errors') : r.lines.join(' · ') || 'no summary line';
+  console.log(`${r.code ? 'FAIL' : 'ok  '} ${r.name.padEnd(9)} ${detail}  (${r.seconds.toFixed(0)} s)`);
+}
+process.exit(results.some((r) => r.code) ? 1 : 0);
