@@ -2,14 +2,16 @@
 // Runs every check the fixture directory has data for; prints `PASS|FAIL <name> <max-rel-error>`
 // per check and exits 1 on any failure or error (one line saying what went wrong).
 import fs from 'node:fs';
-import { passed } from './fixture-checks/compare.ts';
-import { runFixtureChecks } from './fixture-checks/index.ts';
+import { passed } from '../checks/compare.ts';
+import { runFixtureChecks } from '../checks/index.ts';
+import { dirFixtureSource } from '../checks/node-source.ts';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
 
 async function main(args: readonly string[]): Promise<number> {
   const dir = args.find((a) => a !== '--');
   if (!dir) throw new Error('usage: npm run check:fixture -- FIXTURE_DIR');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
-  const checks = await runFixtureChecks(dir);
+  const checks = await runFixtureChecks(dirFixtureSource(dir), createNodeRuntime());
   if (checks.length === 0) throw new Error(`${dir} has no fixture data (expected io.safetensors, preprocess/ or promptkd/)`);
   for (const c of checks) console.log(`${passed(c) ? 'PASS' : 'FAIL'} ${c.name} ${c.maxRelError.toExponential(3)}`);
   return checks.every(passed) ? 0 : 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxRelError } from '../../cli/fixture-checks/compare.ts';
+import { maxRelError } from '../../checks/compare.ts';
 import { Graph, GraphError } from '../graph/graph.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import { dirFixtureSource } from './node-source.ts';
 import { promptkdChecks, PROMPTKD_TOLERANCE } from './promptkd.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 
 describe('promptkd fixture checks on clip-tiny-a', () => {
   it('matches PyTorch on both train steps and the eval pass within 1e-4', async () => {
-    const checks = await promptkdChecks(FIXTURE);
+    const checks = await promptkdChecks(dirFixtureSource(FIXTURE), createNodeRuntime());
     const per = (s: string) => ['loss', 'student_logits', 'grads', 'params', 'running_mean', 'running_var'].map((k) => `promptkd.${k}_${s}`);
     expect(checks.map((c) => c.name)).toEqual([...per('1'), ...per('2'), 'promptkd.student_logits_eval']);
     for (const c of checks) {
@@ -15,6 +17,6 @@ describe('promptkd fixture checks on clip-tiny-a', () => {
   });
 
   it('has nothing to check in a directory without promptkd/', async () => {
-    expect(await promptkdChecks('test-data')).toEqual([]);
+    expect(await promptkdChecks(dirFixtureSource('test-data'), createNodeRuntime())).toEqual([]);
   });
 });

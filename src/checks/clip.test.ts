@@ -5,13 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { clipChecks, CLIP_TOLERANCE } from './clip.ts';
 import { maxRelError, passed } from './compare.ts';
 import { preprocessChecks } from './preprocess.ts';
-import { hostTensor } from '../../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/runtime/tensor.ts';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import { dirFixtureSource } from './node-source.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
+const rt = createNodeRuntime();
+const at = (dir: string) => dirFixtureSource(dir);
 
 describe('clip fixture checks', () => {
   it('match transformers on the repo fixture within 1e-4, under both namings', async () => {
-    const checks = await clipChecks(FIXTURE);
+    const checks = await clipChecks(at(FIXTURE), rt);
     expect(checks.map((c) => c.name).sort()).toEqual([
       'clip.image_embeds.hf', 'clip.image_embeds.openai', 'clip.logits_per_image.hf', 'clip.logits_per_image.openai',
       'clip.text_embeds.hf', 'clip.text_embeds.openai',
@@ -25,10 +29,10 @@ describe('clip fixture checks', () => {
   it('run on what a directory has: no openai file, or no fixture data at all', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-fixture-'));
     try {
-      expect(await clipChecks(dir)).toEqual([]);
-      expect(await preprocessChecks(dir)).toEqual([]);
+      expect(await clipChecks(at(dir), rt)).toEqual([]);
+      expect(await preprocessChecks(at(dir))).toEqual([]);
       for (const f of ['config.json', 'io.safetensors', 'model.safetensors']) fs.copyFileSync(path.join(FIXTURE, f), path.join(dir, f));
-      const checks = await clipChecks(dir);
+      const checks = await clipChecks(at(dir), rt);
       expect(checks.map((c) => c.name)).toEqual(['clip.image_embeds.hf', 'clip.text_embeds.hf', 'clip.logits_per_image.hf']);
       expect(checks.every(passed)).toBe(true);
     } finally {
@@ -37,7 +41,7 @@ describe('clip fixture checks', () => {
   });
 
   it('preprocessing matches CLIPImageProcessor on the fixture image', async () => {
-    const [check] = await preprocessChecks(FIXTURE);
+    const [check] = await preprocessChecks(at(FIXTURE));
     expect(check!.name).toBe('preprocess.pixel_values');
     expect(check!.maxRelError).toBeLessThanOrEqual(check!.tolerance);
   });

@@ -2,16 +2,14 @@
 // `fixture`). Every setting (n_ctx, depth, T, kd_weight, lr, momentum, weight decay, BatchNorm
 // momentum/eps, widths, batch, classes) comes from the fixture's files, so any fixture of this
 // layout is checked the same way.
-import fs from 'node:fs';
-import path from 'node:path';
-import { loadClipWeights } from '../../engine/clip/weights.ts';
-import { StudentSession } from '../../engine/promptkd/session.ts';
-import { RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from '../../engine/promptkd/state.ts';
-import { next, STUDENT_LOGITS, type StudentHyper } from '../../engine/promptkd/student.ts';
-import { createNodeRuntime } from '../../engine/runtime/node.ts';
-import { hostTensor, type HostTensor } from '../../engine/runtime/tensor.ts';
+import { loadClipWeights } from '../engine/clip/weights.ts';
+import { StudentSession } from '../engine/promptkd/session.ts';
+import { RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from '../engine/promptkd/state.ts';
+import { next, STUDENT_LOGITS, type StudentHyper } from '../engine/promptkd/student.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import { hostTensor, type HostTensor } from '../engine/runtime/tensor.ts';
 import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureTensor, fixtureTensors } from './fixture-files.ts';
+import { fixtureConfig, fixtureJson, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32 */
 export const PROMPTKD_TOLERANCE = 1e-4;
@@ -23,13 +21,7 @@ interface PromptkdMeta {
   prompt_names: string[];
 }
 
-function readMeta(file: string): PromptkdMeta {
-  let m: PromptkdMeta;
-  try {
-    m = JSON.parse(fs.readFileSync(file, 'utf8')) as PromptkdMeta;
-  } catch (e) {
-    throw new FixtureError(`${file}: ${(e as Error).message}`);
-  }
+function readMeta(m: PromptkdMeta, file: string): PromptkdMeta {
   const num = (v: unknown, key: string) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new FixtureError(`${file}: ${key} is ${JSON.stringify(v)}, expected a number`);
   };
@@ -48,17 +40,17 @@ function readMeta(file: string): PromptkdMeta {
   return m;
 }
 
-export async function promptkdChecks(dir: string): Promise<Check[]> {
-  const metaFile = path.join(dir, 'promptkd', 'meta.json');
-  if (!fs.existsSync(metaFile)) return [];
-  const meta = readMeta(metaFile);
-  const cfg = fixtureConfig(dir);
-  const model = await fixtureTensors(dir, 'model.safetensors');
-  if (!cfg || !model) throw new FixtureError(`${dir}: promptkd/ needs config.json and model.safetensors beside it`);
+export async function promptkdChecks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
+  const metaJson = await fixtureJson(src, 'promptkd/meta.json');
+  if (metaJson === null) return [];
+  const meta = readMeta(metaJson as PromptkdMeta, `${src.label}/promptkd/meta.json`);
+  const cfg = await fixtureConfig(src);
+  const model = await fixtureTensors(src, 'model.safetensors');
+  if (!cfg || !model) throw new FixtureError(`${src.label}: promptkd/ needs config.json and model.safetensors beside it`);
   const files = {} as Record<'init' | 'batches' | 'expected', Map<string, HostTensor>>;
   for (const k of ['init', 'batches', 'expected'] as const) {
-    const f = await fixtureTensors(dir, `promptkd/${k}.safetensors`);
-    if (!f) throw new FixtureError(`${dir}: promptkd/${k}.safetensors is missing`);
+    const f = await fixtureTensors(src, `promptkd/${k}.safetensors`);
+    if (!f) throw new FixtureError(`${src.label}: promptkd/${k}.safetensors is missing`);
     files[k] = f;
   }
   const get = (k: keyof typeof files, name: string) => fixtureTensor(files[k], `promptkd/${k}.safetensors`, name);
@@ -79,7 +71,7 @@ export async function promptkdChecks(dir: string): Promise<Check[]> {
     runningVar: get('init', RUNNING_VAR),
   };
   const evalPixels = get('batches', 'pixel_values_eval');
-  const session = await StudentSession.create(createNodeRuntime(), {
+  const session = await StudentSession.create(rt, {
     clip: loadClipWeights(model, cfg, { towers: ['vision'] }), hyper,
     batch: get('batches', 'pixel_values_1').shape[0]!, evalBatch: evalPixels.shape[0]!,
     teacherText, initial, emitGradients: true,

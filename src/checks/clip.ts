@@ -1,30 +1,29 @@
 // clip.* checks: the engine's CLIP forward against transformers' outputs in io.safetensors, once
 // per weight file (Hugging Face names, and OpenAI names when the fixture has them).
-import { configFromOpenAIWeights } from '../../engine/clip/config.ts';
-import { runClip } from '../../engine/clip/model.ts';
-import { loadClipWeights, type ClipNaming } from '../../engine/clip/weights.ts';
-import { createNodeRuntime } from '../../engine/runtime/node.ts';
+import { configFromOpenAIWeights } from '../engine/clip/config.ts';
+import { runClip } from '../engine/clip/model.ts';
+import { loadClipWeights, type ClipNaming } from '../engine/clip/weights.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
 import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureTensor, fixtureTensors } from './fixture-files.ts';
+import { fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: CLIP embeds and logits in fp32 */
 export const CLIP_TOLERANCE = 1e-4;
 
 const WEIGHT_FILES: readonly [ClipNaming, string][] = [['hf', 'model.safetensors'], ['openai', 'openai.safetensors']];
 
-export async function clipChecks(dir: string): Promise<Check[]> {
-  const io = await fixtureTensors(dir, 'io.safetensors');
+export async function clipChecks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
+  const io = await fixtureTensors(src, 'io.safetensors');
   if (!io) return [];
   const pixels = fixtureTensor(io, 'io.safetensors', 'pixel_values'); // [Bi, 3, S, S]
   const ids = fixtureTensor(io, 'io.safetensors', 'input_ids'); // [Bt, 77]
-  const config = fixtureConfig(dir);
-  const rt = createNodeRuntime();
+  const config = await fixtureConfig(src);
   const checks: Check[] = [];
   for (const [naming, file] of WEIGHT_FILES) {
-    const source = await fixtureTensors(dir, file);
+    const source = await fixtureTensors(src, file);
     if (!source) continue;
     const cfg = config ?? (naming === 'openai' ? configFromOpenAIWeights(source) : null);
-    if (!cfg) throw new FixtureError(`${dir}: ${file} needs a config.json beside it`);
+    if (!cfg) throw new FixtureError(`${src.label}: ${file} needs a config.json beside it`);
     const out = await runClip(rt, loadClipWeights(source, cfg, { naming }), pixels, ids);
     const check = (kind: string, ours: typeof out.imageEmbeds) => {
       const ref = fixtureTensor(io, 'io.safetensors', kind);

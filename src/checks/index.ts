@@ -3,11 +3,13 @@ import { clipChecks } from './clip.ts';
 import type { Check, CheckSuite } from './compare.ts';
 import { preprocessChecks } from './preprocess.ts';
 import { promptkdChecks } from './promptkd.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import type { FixtureSource } from './fixture-files.ts';
 
 export const SUITES: readonly CheckSuite[] = [clipChecks, preprocessChecks, promptkdChecks];
 
-export async function runFixtureChecks(dir: string): Promise<Check[]> {
+export async function runFixtureChecks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
   const checks: Check[] = [];
-  for (const suite of SUITES) checks.push(...(await suite(dir)));
+  for (const suite of SUITES) checks.push(...(await suite(src, rt)));
   return checks;
 }

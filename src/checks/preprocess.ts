@@ -1,11 +1,10 @@
 // preprocess.* checks: decode preprocess/image.png and run the engine's CLIP preprocessing, against
 // CLIPImageProcessor's pixel_values in preprocess/expected.safetensors.
-import fs from 'node:fs';
-import { decodeImage } from '../../engine/clip/decode-node.ts';
-import { clipPreprocess } from '../../engine/clip/preprocess.ts';
-import { hostTensor } from '../../engine/runtime/tensor.ts';
+import { decodeImage } from '../engine/clip/decode-node.ts';
+import { clipPreprocess } from '../engine/clip/preprocess.ts';
+import { hostTensor } from '../engine/runtime/tensor.ts';
 import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixturePath, fixtureTensor, fixtureTensors } from './fixture-files.ts';
+import { fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /**
  * Looser than the model checks (DESIGN.md §6): resizing rounds to uint8 like Pillow, so one pixel
@@ -14,14 +13,15 @@ import { fixtureConfig, fixturePath, fixtureTensor, fixtureTensors } from './fix
  */
 export const PREPROCESS_TOLERANCE = 1e-2;
 
-export async function preprocessChecks(dir: string): Promise<Check[]> {
-  const image = fixturePath(dir, 'preprocess/image.png');
-  const expected = await fixtureTensors(dir, 'preprocess/expected.safetensors');
+/** Node only: decodes the PNG with the CLI's decoder (browsers decode through canvas, measured apart). */
+export async function preprocessChecks(src: FixtureSource): Promise<Check[]> {
+  const image = await src.file('preprocess/image.png');
+  const expected = await fixtureTensors(src, 'preprocess/expected.safetensors');
   if (!image || !expected) return [];
-  const cfg = fixtureConfig(dir);
-  if (!cfg) throw new FixtureError(`${dir}: the preprocess check needs config.json for the image size`);
+  const cfg = await fixtureConfig(src);
+  if (!cfg) throw new FixtureError(`${src.label}: the preprocess check needs config.json for the image size`);
   const ref = fixtureTensor(expected, 'preprocess/expected.safetensors', 'pixel_values'); // [1, 3, S, S]
-  const chw = clipPreprocess(decodeImage(new Uint8Array(fs.readFileSync(image)), image), { size: cfg.vision.imageSize });
+  const chw = clipPreprocess(decodeImage(new Uint8Array(await image.arrayBuffer()), 'preprocess/image.png'), { size: cfg.vision.imageSize });
   const ours = hostTensor('float32', [1, ...chw.shape], chw.data); // [1, 3, S, S]
   return [{ name: 'preprocess.pixel_values', maxRelError: maxRelError([[ours, ref]], 'pixel_values'), tolerance: PREPROCESS_TOLERANCE }];
 }
