@@ -39,19 +39,23 @@ const DIM_NAMES: Record<keyof StudentDims, string> = {
   nCtx: 'n_ctx', depth: 'depth', width: 'student vision width', embedDim: 'student embedding width', teacherDim: 'teacher embedding width',
 };
 
-/** Read a checkpoint, checking that it belongs to a run with student dims `dims`. */
-export async function readCheckpoint(blob: Blob, dims: StudentDims): Promise<{ state: StudentState; info: CheckpointInfo }> {
-  const header = await readSafetensorsHeader(blob);
-  const meta = header.metadata;
+/** The metadata of a checkpoint, without reading its tensors. */
+export async function readCheckpointInfo(blob: Blob): Promise<CheckpointInfo> {
+  const meta = (await readSafetensorsHeader(blob)).metadata;
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`not a PromptKD student checkpoint (format '${meta.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
   }
-  let info: CheckpointInfo;
   try {
-    info = { step: Number(meta.step), epoch: Number(meta.epoch), seed: Number(meta.seed), dims: JSON.parse(meta.dims!), config: JSON.parse(meta.config!) };
+    return { step: Number(meta.step), epoch: Number(meta.epoch), seed: Number(meta.seed), dims: JSON.parse(meta.dims!), config: JSON.parse(meta.config!) };
   } catch {
     throw new CheckpointError('the checkpoint metadata (dims/config) is not valid JSON; the file is damaged');
   }
+}
+
+/** Read a checkpoint, checking that it belongs to a run with student dims `dims`. */
+export async function readCheckpoint(blob: Blob, dims: StudentDims): Promise<{ state: StudentState; info: CheckpointInfo }> {
+  const info = await readCheckpointInfo(blob);
+  const header = await readSafetensorsHeader(blob);
   for (const k of Object.keys(DIM_NAMES) as (keyof StudentDims)[]) {
     if (info.dims[k] !== dims[k]) throw new CheckpointError(`checkpoint has ${DIM_NAMES[k]} ${info.dims[k]} but this run uses ${dims[k]}`);
   }

@@ -1,0 +1,97 @@
+// Image folders for `promptkd distill`: an unlabeled folder (any images, anywhere below it) and an
+// optional labeled test folder in ImageFolder layout (class_name/*.jpg, classes sorted by name, as
+// Dassl labels them). Files that are not readable PNG/JPEG images are skipped and reported, never fatal.
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeImage } from '../engine/clip/decode-node.ts';
+
+export class FolderError extends Error {
+  override name = 'FolderError';
+}
+
+export interface Skipped {
+  file: string;
+  reason: string;
+}
+
+/** every file below `dir`, sorted, as paths relative to `dir` (hidden entries ignored) */
+function walk(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...walk(dir, r));
+    else if (e.isFile()) out.push(r);
+  }
+  return out;
+}
+
+function checkDir(dir: string, what: string): void {
+  if (!fs.existsSync(dir)) throw new FolderError(`${what} ${dir} does not exist`);
+  if (!fs.statSync(dir).isDirectory()) throw new FolderError(`${what} ${dir} is not a folder`);
+}
+
+/** split files into decodable images and skipped ones (decoding each once, so training never meets a broken file) */
+function sortOut(dir: string, files: readonly string[]): { images: string[]; skipped: Skipped[] } {
+  const images: string[] = [], skipped: Skipped[] = [];
+  for (const f of files) {
+    try {
+      decodeImage(fs.readFileSync(path.join(dir, f)), f);
+      images.push(f);
+    } catch (e) {
+      skipped.push({ file: f, reason: (e as Error).message });
+    }
+  }
+  return { images, skipped };
+}
+
+export interface UnlabeledFolder {
+  dir: string;
+  /** paths relative to dir */
+  images: string[];
+  skipped: Skipped[];
+}
+
+export function scanUnlabeled(dir: string): UnlabeledFolder {
+  checkDir(dir, 'unlabeled folder');
+  const { images, skipped } = sortOut(dir, walk(dir));
+  if (images.length === 0) throw new FolderError(`unlabeled folder ${dir} has no PNG or JPEG images${skipped.length ? ` (${skipped.length} other files skipped)` : ''}`);
+  return { dir, images, skipped };
+}
+
+export interface LabeledFolder {
+  dir: string;
+  /** folder names, sorted: label i is classes[i] */
+  classes: string[];
+  images: { file: string; label: number }[];
+  skipped: Skipped[];
+}
+
+export function scanLabeled(dir: string): LabeledFolder {
+  checkDir(dir, 'test folder');
+  const top = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
+  const classes = top.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const skipped: Skipped[] = top.filter((e) => !e.isDirectory()).map((e) => ({ file: e.name, reason: 'not inside a class folder' }));
+  if (classes.length < 2) {
+    throw new FolderError(`test folder ${dir} has ${classes.length === 0 ? 'no class folders' : `only one class folder ('${classes[0]}')`}; ` +
+      'base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)');
+  }
+  const images: { file: string; label: number }[] = [];
+  const empty: string[] = [];
+  classes.forEach((c, label) => {
+    const found = sortOut(dir, walk(path.join(dir, c)).map((f) => `${c}/${f}`));
+    skipped.push(...found.skipped);
+    if (found.images.length === 0) empty.push(c);
+    images.push(...found.images.map((file) => ({ file, label })));
+  });
+  if (empty.length) throw new FolderError(`test folder ${dir}: class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `'${c}'`).join(', ')} ha${empty.length > 1 ? 've' : 's'} no PNG or JPEG images`);
+  return { dir, classes, images, skipped };
+}
+
+/** one line naming skipped files (the first few), or null when none were skipped */
+export function describeSkipped(where: string, skipped: readonly Skipped[]): string | null {
+  if (skipped.length === 0) return null;
+  const shown = skipped.slice(0, 5).map((s) => s.file).join(', ');
+  return `skipped ${skipped.length} file${skipped.length > 1 ? 's' : ''} in ${where} that are not PNG/JPEG images: ${shown}${skipped.length > 5 ? `, … (${skipped.length - 5} more, listed in the report)` : ''}`;
+}

@@ -1,0 +1,31 @@
+// Model folders for `promptkd distill`: a Hugging Face CLIP folder (config.json + model.safetensors).
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseClipConfig } from '../engine/clip/config.ts';
+import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
+import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
+
+export class ModelDirError extends Error {
+  override name = 'ModelDirError';
+}
+
+/** Load the given towers of the CLIP in `dir`; `role` ('student', 'teacher') names it in messages. */
+export async function loadModelDir(dir: string, role: string, towers: ClipTower[]): Promise<ClipWeights> {
+  const need = (f: string) => {
+    const p = path.join(dir, f);
+    if (!fs.existsSync(p)) throw new ModelDirError(`${role} model folder ${dir} has no ${f} (expected a Hugging Face CLIP folder: config.json + model.safetensors)`);
+    return p;
+  };
+  const configPath = need('config.json'), weightsPath = need('model.safetensors');
+  try {
+    const cfg = parseClipConfig(JSON.parse(fs.readFileSync(configPath, 'utf8')));
+    const blob = await fs.openAsBlob(weightsPath);
+    const stored = (await readSafetensorsHeader(blob)).tensors;
+    const naming = detectNaming(stored);
+    // read only what these towers use; absent names are left to loadClipWeights, which lists them all
+    const source = await loadSafetensors(blob, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
+    return loadClipWeights(source, cfg, { towers, naming, prefix: role });
+  } catch (e) {
+    throw new ModelDirError(`${role} model ${dir}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,120 @@
+// `promptkd distill` end to end on folders of PNGs written here, with the fixture's tiny CLIP as
+// both teacher and student (its vision tower is the student; its text tower names the classes).
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rng } from '../engine/random.ts';
+
+const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
+const BIN = path.resolve('bin/promptkd.mjs');
+const run = promisify(execFile);
+
+let root: string;
+const CLASSES = ['apple', 'boat', 'cloud'];
+
+/** a 40×36 PNG whose colour leans towards one class */
+function writePng(file: string, seed: number, tint: number): void {
+  const r = rng(seed);
+  const png = new PNG({ width: 40, height: 36 });
+  for (let i = 0; i < 40 * 36; i++) {
+    for (let c = 0; c < 3; c++) png.data[i * 4 + c] = Math.min(255, Math.floor(r.next() * 120 + (c === tint ? 120 : 0)));
+    png.data[i * 4 + 3] = 255;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, PNG.sync.write(png));
+}
+
+async function distill(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'distill', ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** informational lines (skipped files) may come first; an error is one line, and the last */
+function errorLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines.filter((l) => l.startsWith('promptkd:'))).toHaveLength(1);
+  return lines[lines.length - 1]!;
+}
+
+const common = () => ['--unlabeled', 'unlabeled', '--student', MODEL, '--teacher', MODEL, '--n-ctx', '2', '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4'];
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'promptkd-cli-'));
+  for (let i = 0; i < 7; i++) writePng(path.join(root, 'unlabeled', i < 4 ? `a${i}.png` : `sub/b${i}.png`), i, i % 3);
+  fs.writeFileSync(path.join(root, 'unlabeled', 'notes.txt'), 'not an image');
+  CLASSES.forEach((c, k) => { for (let i = 0; i < 2; i++) writePng(path.join(root, 'test', c, `${i}.png`), 100 + 10 * k + i, k); });
+  writePng(path.join(root, 'one-class', 'apple', '0.png'), 1, 0);
+  fs.mkdirSync(path.join(root, 'empty-class', 'apple'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'empty-class', 'boat'), { recursive: true });
+  writePng(path.join(root, 'empty-class', 'apple', '0.png'), 2, 0);
+});
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('promptkd distill', () => {
+  it('distills, evaluates base/new/HM each epoch, writes a report and a checkpoint, then resumes', async () => {
+    const r = await distill(...common(), '--test', 'test', '--epochs', '2', '--out', 'run');
+    expect(r.stderr).toContain('skipped 1 file in unlabeled that are not PNG/JPEG images: notes.txt');
+    expect(r.stderr).toMatch(/teacher \(zero-shot\): base \d+\.\d\d% {2}new \d+\.\d\d% {2}HM \d+\.\d\d%/);
+    expect(r.stderr).toMatch(/epoch 1\/2 {2}mean loss \d+\.\d+ {2}base \d+\.\d\d% {2}new/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/done: report in run\/report\.json; final base/);
+    const report = JSON.parse(fs.readFileSync(path.join(root, 'run', 'report.json'), 'utf8'));
+    expect(report.classes).toEqual({ names: CLASSES, base: ['apple', 'boat'], new: ['cloud'] });
+    expect(report.data.unlabeled).toMatchObject({ images: 7, skipped: [{ file: 'notes.txt' }] });
+    expect(report.data).toMatchObject({ stepsPerEpoch: 2, totalSteps: 4 });
+    expect(report.epochs).toHaveLength(2);
+    for (const e of report.epochs) {
+      expect(Number.isFinite(e.meanLoss)).toBe(true);
+      for (const k of ['base', 'new', 'hm']) expect(e.evaluation[k]).toBeGreaterThanOrEqual(0);
+      expect(e.evaluation.counts).toEqual({ base: 4, new: 2 });
+    }
+    // without augmentation the teacher saw each image once, however many epochs
+    // (epoch 1 trains on 6 distinct images; epoch 2 can add only the one epoch 1 dropped)
+    expect(report.epochs[0].teacherPasses).toBe(6);
+    expect(report.final.teacherPasses).toBeLessThanOrEqual(7);
+    expect(fs.existsSync(path.join(root, 'run', 'checkpoint.safetensors'))).toBe(true);
+
+    // a second run into the same folder is refused; a resume continues from step 4 to 6
+    const again = await distill(...common(), '--test', 'test', '--epochs', '2', '--out', 'run');
+    expect(again.code).toBe(1);
+    expect(errorLine(again.stderr)).toBe(`promptkd: run already holds a run (checkpoint.safetensors); continue it with --resume ${path.join('run', 'checkpoint.safetensors')} or choose another --out`);
+    const resumed = await distill(...common(), '--test', 'test', '--epochs', '3', '--out', 'run', '--resume', 'run/checkpoint.safetensors');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = JSON.parse(fs.readFileSync(path.join(root, 'run', 'report.json'), 'utf8'));
+    expect(after.resumedFrom).toMatchObject({ step: 4, epoch: 2 });
+    expect(after.epochs.map((e: { epoch: number }) => e.epoch)).toEqual([2]);
+    expect(after.final.step).toBe(6);
+
+    // an incompatible checkpoint is named, and the run folder is left as it was
+    const before = fs.readFileSync(path.join(root, 'run', 'checkpoint.safetensors'));
+    const bad = await distill(...common().map((a) => (a === '2' ? '3' : a)), '--test', 'test', '--out', 'run', '--resume', 'run/checkpoint.safetensors');
+    expect(bad.code).toBe(1);
+    expect(errorLine(bad.stderr)).toBe('promptkd: cannot resume from run/checkpoint.safetensors: checkpoint has n_ctx 2 but this run uses 3');
+    expect(fs.readFileSync(path.join(root, 'run', 'checkpoint.safetensors')).equals(before)).toBe(true);
+  });
+
+  it('says in one line what is wrong with the input', async () => {
+    expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
+      .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");
+    expect(errorLine((await distill(...common(), '--test', 'empty-class', '--out', 'x2')).stderr))
+      .toBe("promptkd: test folder empty-class: class folder 'boat' has no PNG or JPEG images");
+    expect(errorLine((await distill(...common(), '--out', 'x3')).stderr)).toBe('promptkd: name at least 2 classes: give a labeled --test folder or --classes a,b,…');
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--depth', '5', '--out', 'x4')).stderr))
+      .toBe('promptkd: prompt depth 5 needs 5 vision layers, but the student has 3');
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr))
+      .toBe('promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)');
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe("promptkd: --lr must be a number, got 'fast'");
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--batch-size', '9', '--out', 'x6')).stderr))
+      .toBe('promptkd: 7 training images are fewer than the batch size 9; add images or lower the batch size');
+  });
+});

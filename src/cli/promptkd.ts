@@ -1,0 +1,91 @@
+// The `promptkd` command line; bin/promptkd.mjs runs `main` through tsx.
+//   promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,…] [options]
+// Bad input ends the run with one line naming what was wrong, and exit status 1.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PAPER_CONFIG, type DistillConfig } from '../engine/promptkd/config.ts';
+import type { Evaluation } from '../engine/promptkd/metrics.ts';
+import { formatEvaluation, REPORT_FILE, runDistill } from './promptkd-distill.ts';
+
+const HYPER_FLAGS: Record<string, keyof DistillConfig> = {
+  'n-ctx': 'nCtx', depth: 'depth', temperature: 'temperature', 'kd-weight': 'kdWeight', 'logit-scale': 'logitScale',
+  lr: 'lr', momentum: 'momentum', 'weight-decay': 'weightDecay', 'bn-momentum': 'bnMomentum', 'bn-eps': 'bnEps',
+  'batch-size': 'batchSize', epochs: 'epochs', 'warmup-epochs': 'warmupEpochs', 'warmup-lr': 'warmupLr', seed: 'seed',
+};
+
+const INTEGER_FLAGS = new Set<keyof DistillConfig>(['nCtx', 'depth', 'batchSize', 'epochs', 'warmupEpochs', 'seed']);
+
+export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,...] [options]
+
+  --unlabeled DIR     images to distill on (any PNG/JPEG below it; other files are skipped and listed)
+  --test DIR          labeled test images, class_name/*.jpg; base/new/HM at each evaluation
+  --classes a,b,...   class names in label order when there is no --test folder
+  --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
+  --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
+  --out DIR           run folder for ${REPORT_FILE} and checkpoint.safetensors (default promptkd-run)
+  --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
+  --no-augment        train on the centre view only (the teacher then runs once per image)
+  --eval-every N      evaluate every N epochs (default 1); --eval-batch N (default 32)
+hyperparameters (paper defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PAPER_CONFIG[k]}`).join(' ')}`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function number(flag: string, raw: string, integer = false): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'}, got '${raw}'`);
+  }
+  return v;
+}
+
+export function parseDistillArgs(argv: readonly string[]) {
+  const options = {
+    unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
+    teacher: { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
+    'no-augment': { type: 'boolean', default: false }, 'eval-every': { type: 'string', default: '1' }, 'eval-batch': { type: 'string', default: '32' },
+    ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
+  } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]!);
+  }
+  for (const req of ['unlabeled', 'student', 'teacher'] as const) if (!values[req]) throw new UsageError(`--${req} is required`);
+  const config: DistillConfig = { ...PAPER_CONFIG, augment: !values['no-augment'] };
+  const given = new Set<keyof DistillConfig>();
+  for (const [flag, key] of Object.entries(HYPER_FLAGS)) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    (config as unknown as Record<string, number>)[key] = number(flag, raw, INTEGER_FLAGS.has(key));
+    given.add(key);
+  }
+  if (values['no-augment']) given.add('augment');
+  const positive = (flag: string) => {
+    const v = number(flag, values[flag] as string, true);
+    if (v < 1) throw new UsageError(`--${flag} must be at least 1, got ${v}`);
+    return v;
+  };
+  const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+  return {
+    unlabeled: values.unlabeled as string, test: values.test as string | undefined, classes,
+    student: values.student as string, teacher: values.teacher as string, out: values.out as string,
+    resume: values.resume as string | undefined, config, given, evalEvery: positive('eval-every'), evalBatch: positive('eval-batch'),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill`);
+  const args = parseDistillArgs(rest);
+  const report = await runDistill(args, (line) => console.error(line));
+  const final = report.final as { evaluation: Evaluation | null };
+  console.log(`done: report in ${path.join(args.out, REPORT_FILE)}${final.evaluation ? `; final ${formatEvaluation(final.evaluation)}` : ''}`);
+  return 0;
+}
