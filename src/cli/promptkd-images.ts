@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
-import { clipPreprocess, stackImages } from '../engine/clip/preprocess.ts';
+import { augmentView } from '../engine/clip/augment.ts';
+import { clipPreprocess, normalizeToChw, stackImages } from '../engine/clip/preprocess.ts';
+import { rng } from '../engine/random.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 
 export interface ViewFile {
@@ -18,7 +20,7 @@ export interface ViewFile {
 export async function loadPixels(dir: string, views: readonly ViewFile[], size: number): Promise<HostTensor> {
   return stackImages(views.map((v) => {
     const img = decodeImage(fs.readFileSync(path.join(dir, v.file)), v.file);
-    if (v.augmentSeed !== null) throw new Error('augmented views are not available yet');
-    return clipPreprocess(img, { size });
+    // the crop box depends on the seed and the source image only, so every model sees the same view
+    return v.augmentSeed === null ? clipPreprocess(img, { size }) : normalizeToChw(augmentView(img, rng(v.augmentSeed), { size }).image);
   }));
 }

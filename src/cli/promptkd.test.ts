@@ -103,6 +103,16 @@ describe('promptkd distill', () => {
     expect(fs.readFileSync(path.join(root, 'run', 'checkpoint.safetensors')).equals(before)).toBe(true);
   });
 
+  it('with augmentation the teacher runs once per view: a fresh crop of every image each epoch', async () => {
+    const args = common().filter((a) => a !== '--no-augment');
+    const r = await distill(...args, '--classes', CLASSES.join(','), '--epochs', '2', '--out', 'aug');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(root, 'aug', 'report.json'), 'utf8'));
+    expect(report.config.augment).toBe(true);
+    expect(report.epochs.map((e: { teacherPasses: number }) => e.teacherPasses)).toEqual([6, 12]);
+    expect(report.final.evaluation).toBeNull(); // no test folder
+  });
+
   it('says in one line what is wrong with the input', async () => {
     expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
       .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");
