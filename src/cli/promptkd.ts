@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { PAPER_CONFIG, type DistillConfig } from '../engine/promptkd/config.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
 import { formatEvaluation, REPORT_FILE, runDistill } from './promptkd-distill.ts';
+import { teacherCommand } from './teacher-command.ts';
 
 const HYPER_FLAGS: Record<string, keyof DistillConfig> = {
   'n-ctx': 'nCtx', depth: 'depth', temperature: 'temperature', 'kd-weight': 'kdWeight', 'logit-scale': 'logitScale',
@@ -82,7 +83,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 1;
   }
-  if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill`);
+  if (command === 'teacher') return teacherCommand(rest);
+  if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill, teacher`);
   const args = parseDistillArgs(rest);
   const report = await runDistill(args, (line) => console.error(line));
   const final = report.final as { evaluation: Evaluation | null };

@@ -1,0 +1,159 @@
+// `promptkd teacher`: stage 1 of PromptKD on the command line. Tunes PromptSRC prompts on both towers
+// of a teacher CLIP from a labeled folder (class_name/*.png|jpg, classes sorted by name; by default
+// the first ⌈n/2⌉ are the base classes it trains on) and writes them as safetensors under the
+// PromptSRC/PromptKD state-dict names. With --test it reports zero-shot and tuned base/new/HM.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import type { HostTensor } from '../engine/runtime/tensor.ts';
+import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { exportTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type LabeledImageSet, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
+import { Teacher } from '../engine/promptkd/teacher.ts';
+import type { ClipWeights } from '../engine/clip/weights.ts';
+import { describeSkipped, FolderError, scanLabeled, type LabeledFolder } from './promptkd-folders.ts';
+import { loadPixels } from './promptkd-images.ts';
+import { loadModelDir } from './promptkd-models.ts';
+
+const HYPER_FLAGS: Record<string, 'nCtx' | 'depth' | 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'weightDecay' | 'warmupEpochs' | 'warmupLr' | 'shots' | 'seed'> = {
+  'n-ctx': 'nCtx', depth: 'depth', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'lr', momentum: 'momentum',
+  'weight-decay': 'weightDecay', 'warmup-epochs': 'warmupEpochs', 'warmup-lr': 'warmupLr', shots: 'shots', seed: 'seed',
+};
+const INTEGER = new Set(['nCtx', 'depth', 'epochs', 'batchSize', 'warmupEpochs', 'shots', 'seed']);
+
+export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DIR [--out FILE] [--test DIR] [options]
+
+  --labeled DIR       labeled images, class_name/*.png|jpg; 16 per base class are sampled (seeded)
+  --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors)
+  --out FILE          tuned prompts, safetensors (default teacher-prompts.safetensors)
+  --test DIR          labeled test images (same classes): zero-shot and tuned base/new/HM
+  --all-classes       tune on every class (cross-dataset teacher) instead of the base half
+  --no-augment        train on the centre view only
+  --no-regularisers   plain cross-entropy (IVLP) instead of PromptSRC's L1/KL self-regularisation
+  --no-gpa            keep the last epoch's prompts instead of Gaussian prompt aggregation
+hyperparameters (PromptSRC defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PROMPTSRC_TUNE_CONFIG[k]}`).join(' ')}`;
+
+export class TeacherCommandError extends Error {
+  override name = 'TeacherCommandError';
+}
+
+export interface TeacherArgs {
+  labeled: string;
+  teacher: string;
+  out: string;
+  test?: string;
+  config: TeacherTuneConfig;
+}
+
+export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
+  const options = {
+    labeled: { type: 'string' }, teacher: { type: 'string' }, out: { type: 'string', default: 'teacher-prompts.safetensors' },
+    test: { type: 'string' }, 'all-classes': { type: 'boolean', default: false }, 'no-augment': { type: 'boolean', default: false },
+    'no-regularisers': { type: 'boolean', default: false }, 'no-gpa': { type: 'boolean', default: false },
+    ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
+  } as const;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (e) {
+    throw new TeacherCommandError((e as Error).message.split('\n')[0]!);
+  }
+  for (const req of ['labeled', 'teacher'] as const) if (!values[req]) throw new TeacherCommandError(`--${req} is required\n${TEACHER_USAGE}`);
+  const config: TeacherTuneConfig = {
+    ...PROMPTSRC_TUNE_CONFIG,
+    classes: values['all-classes'] ? 'all' : 'base',
+    augment: !values['no-augment'],
+    ...(values['no-regularisers'] ? { loss: { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false } } : {}),
+    ...(values['no-gpa'] ? { gpa: null } : {}),
+  };
+  for (const [flag, key] of Object.entries(HYPER_FLAGS)) {
+    const raw = values[flag];
+    if (typeof raw !== 'string') continue;
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v) || (INTEGER.has(key) && !Number.isInteger(v))) {
+      throw new TeacherCommandError(`--${flag} must be ${INTEGER.has(key) ? 'an integer' : 'a number'}, got '${raw}'`);
+    }
+    config[key] = v;
+  }
+  return { labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config };
+}
+
+/** scanLabeled words its messages for the distillation's test folder */
+function scanFolder(dir: string, role: string): LabeledFolder {
+  try {
+    return scanLabeled(dir);
+  } catch (e) {
+    if (e instanceof FolderError) throw new TeacherCommandError(e.message.replace(/^test folder/, `${role} folder`));
+    throw e;
+  }
+}
+
+function folderSet(folder: LabeledFolder, size: number): LabeledImageSet {
+  return {
+    classes: folder.classes,
+    labels: folder.images.map((i) => i.label),
+    pixels: (indices, random) => loadPixels(folder.dir, indices.map((i) => ({
+      file: folder.images[i]!.file, augmentSeed: random ? random.int(2 ** 31) : null,
+    })), size),
+  };
+}
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
+const format = (e: Evaluation) => `base ${pct(e.base)}  new ${pct(e.new)}  HM ${pct(e.hm)}`;
+
+async function evaluateTeacher(rt: Runtime, clip: ClipWeights, prompts: TeacherPrompts | null, test: LabeledFolder): Promise<Evaluation> {
+  const teacher = await Teacher.create(rt, clip, { prompts, imageBatch: 16 });
+  try {
+    const C = test.classes.length, S = clip.config.vision.imageSize, chunk = 64;
+    const logits = new Float32Array(test.images.length * C);
+    for (let start = 0; start < test.images.length; start += chunk) {
+      const views = test.images.slice(start, start + chunk).map((i) => ({ file: i.file, augmentSeed: null }));
+      const px: HostTensor = await loadPixels(test.dir, views, S);
+      logits.set((await teacher.logits(px, test.classes)).data as Float32Array, start * C);
+    }
+    return evaluate(logits, test.images.map((i) => i.label), baseNewSplit(C));
+  } finally {
+    await teacher.release();
+  }
+}
+
+export async function runTeacher(a: TeacherArgs, log: (line: string) => void): Promise<Record<string, unknown>> {
+  const labeled = scanFolder(a.labeled, 'labeled');
+  const skipped = describeSkipped(a.labeled, labeled.skipped);
+  if (skipped) log(skipped);
+  const test = a.test ? scanFolder(a.test, 'test') : null;
+  if (test && test.classes.join() !== labeled.classes.join()) {
+    throw new TeacherCommandError(`the test folder's classes (${test.classes.join(', ')}) differ from the labeled folder's (${labeled.classes.join(', ')})`);
+  }
+  if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory()) throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
+  const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
+  const rt = createNodeRuntime();
+  const started = Date.now();
+  const result = await tuneTeacherPrompts(rt, clip, folderSet(labeled, clip.config.vision.imageSize), a.config, {
+    onEpoch: (e) => log(`epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`),
+  });
+  for (const note of result.plan.notes) log(`note: ${note}`);
+  fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
+  fs.writeFileSync(a.out, exportTeacherPrompts(result.prompts, { trained_classes: result.trainedClasses.join(','), seed: String(a.config.seed) }));
+  log(`wrote ${a.out} (${result.fewShot.length} few-shot images of ${result.trainedClasses.length} classes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const report: Record<string, unknown> = { out: path.resolve(a.out), trainedClasses: result.trainedClasses, history: result.history, notes: result.plan.notes };
+  if (test) {
+    const zeroShot = await evaluateTeacher(rt, clip, null, test);
+    const tuned = await evaluateTeacher(rt, clip, result.prompts, test);
+    log(`teacher zero-shot: ${format(zeroShot)}`);
+    log(`teacher tuned:     ${format(tuned)}`);
+    report.evaluation = { zeroShot: { base: zeroShot.base, new: zeroShot.new, hm: zeroShot.hm }, tuned: { base: tuned.base, new: tuned.new, hm: tuned.hm } };
+  }
+  return report;
+}
+
+export async function teacherCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(TEACHER_USAGE);
+    return 0;
+  }
+  await runTeacher(parseTeacherArgs(argv), (line) => console.error(line));
+  return 0;
+}
