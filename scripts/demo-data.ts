@@ -8,34 +8,20 @@
 //          (their labels go to a separate file for analysis only)
 //   test:  1000 images from the t10k split, 100 per class
 //   shots: 16 images per base class from the train split, disjoint from `train`, for teacher stage 1
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import type { DemoIndex } from '../src/engine/demo/data.ts';
+import { FASHION_MNIST_CLASSES as CLASS_NAMES, readFashionMnist } from '../src/engine/demo/fashion-mnist.ts';
+import { mirrorModelsToPublic } from '../src/engine/demo/node.ts';
 import { rng } from '../src/engine/random.ts';
 
-const SOURCE = '/usr/share/datasets/fashion-mnist';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'public', 'demo');
 const SEED = 20240302;
 const TRAIN_COUNT = 3000;
 const TEST_PER_CLASS = 100;
 const SHOTS_PER_CLASS = 16;
-const CLASS_NAMES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-
-/** An IDX file (big-endian magic 0x0000_08_DD, then DD dimension sizes, then uint8 data). */
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
-  const path = join(SOURCE, file);
-  if (!existsSync(path)) throw new Error(`${path} is missing: apt-get install dataset-fashion-mnist`);
-  const buf = gunzipSync(readFileSync(path));
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = view.getUint32(0);
-  if (magic >>> 8 !== 0x08) throw new Error(`${file}: not a uint8 IDX file (magic ${magic.toString(16)})`);
-  const rank = magic & 0xff;
-  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + 4 + 4 * rank, dims.reduce((a, b) => a * b, 1)) };
-}
 
 function gather(images: Uint8Array, labels: Uint8Array, picks: readonly number[]): { images: Uint8Array; labels: Uint8Array } {
   const px = 28 * 28;
@@ -51,11 +37,8 @@ function balanced(labels: Uint8Array, classes: readonly number[], perClass: numb
 }
 
 function main(): void {
-  const trainImages = readIdx('train-images-idx3-ubyte.gz'), trainLabels = readIdx('train-labels-idx1-ubyte.gz');
-  const testImages = readIdx('t10k-images-idx3-ubyte.gz'), testLabels = readIdx('t10k-labels-idx1-ubyte.gz');
-  for (const d of [trainImages, testImages]) {
-    if (d.dims[1] !== 28 || d.dims[2] !== 28) throw new Error(`expected 28×28 images, got ${d.dims.join('×')}`);
-  }
+  const { images: trainImages, labels: trainLabels } = readFashionMnist('train');
+  const { images: testImages, labels: testLabels } = readFashionMnist('t10k');
   const classes = CLASS_NAMES.map((_, c) => c);
   const half = Math.ceil(classes.length / 2);
   const baseClasses = classes.slice(0, half), newClasses = classes.slice(half);
@@ -91,9 +74,7 @@ function main(): void {
   writeFileSync(join(OUT, 'README.md'), README);
 
   // the studio fetches the demo models from /models/: mirror the committed ones there
-  const models = join(ROOT, 'models'), publicModels = join(ROOT, 'public', 'models');
-  rmSync(publicModels, { recursive: true, force: true });
-  if (existsSync(models)) cpSync(models, publicModels, { recursive: true, filter: (src) => !src.endsWith('README.md') });
+  mirrorModelsToPublic(ROOT);
   console.log(`wrote ${OUT}: train ${trainPicks.length}, test ${testPicks.length}, shots ${shotPicks.length}; mirrored models/ to public/models/`);
 }
 

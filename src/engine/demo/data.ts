@@ -6,6 +6,10 @@
 // sees it. Reading goes through a `DemoReader`, so the same code runs with fetch in the browser
 // and with fs in Node.
 import { rgbImage, type RgbImage } from '../clip/image.ts';
+import { augmentView } from '../clip/augment.ts';
+import { clipPreprocess, normalizeToChw, stackImages } from '../clip/preprocess.ts';
+import type { Rng } from '../random.ts';
+import type { HostTensor } from '../runtime/tensor.ts';
 
 export const DEMO_IMAGE_SIZE = 28;
 const PIXELS = DEMO_IMAGE_SIZE * DEMO_IMAGE_SIZE;
@@ -108,4 +112,22 @@ export function demoImage(split: DemoSplit, i: number): RgbImage {
   const rgb = new Uint8Array(PIXELS * 3);
   for (let p = 0; p < PIXELS; p++) rgb[3 * p] = rgb[3 * p + 1] = rgb[3 * p + 2] = grey[p]!;
   return rgbImage(DEMO_IMAGE_SIZE, DEMO_IMAGE_SIZE, rgb);
+}
+
+/**
+ * Images `indices` of a split through CLIP's preprocessing (Pillow-exact bicubic resize of the
+ * shortest edge to `size`, center crop, CLIP normalisation), as a real photo would go:
+ * float32 [n, 3, size, size].
+ */
+export function demoPixels(split: DemoSplit, indices: readonly number[], size: number): HostTensor {
+  return stackImages(indices.map((i) => clipPreprocess(demoImage(split, i), { size })));
+}
+
+/**
+ * Pixels of images `indices`: the test view (as demoPixels) or, with `random`, PromptKD's random
+ * training view (RandomResizedCrop + flip, augment.ts) of each: float32 [n, 3, size, size].
+ */
+export function demoViews(split: DemoSplit, indices: readonly number[], size: number, random: Rng | null): HostTensor {
+  if (!random) return demoPixels(split, indices, size);
+  return stackImages(indices.map((i) => normalizeToChw(augmentView(demoImage(split, i), random, { size }).image)));
 }

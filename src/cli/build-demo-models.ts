@@ -1,0 +1,181 @@
+// `npm run models:build`: pre-trains the embedded demo's two tiny CLIPs on Fashion-MNIST with the
+// project's own engine (contrastive train-step graphs on onnxruntime-node), writes them as Hugging
+// Face folders under models/, checks each by loading it back through the CLIP loader and running
+// it zero-shot on the demo test split, and records the numbers in models/build-report.json and
+// models/README.md. Not part of CI (tens of minutes on 2 cores). Seeded: a rerun writes the same
+// files on the same onnxruntime build.
+//
+//   npx tsx src/cli/build-demo-models.ts [--only teacher|student|prompts]
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { centerCrop, resizeShortestEdge } from '../engine/clip/preprocess.ts';
+import { writeSafetensors } from '../engine/clip/safetensors.ts';
+import { tokenize } from '../engine/clip/tokenizer.ts';
+import { demoImage, demoPixels, demoViews, loadDemoData, type DemoData } from '../engine/demo/data.ts';
+import { readFashionMnist } from '../engine/demo/fashion-mnist.ts';
+import { fsDemoReader, mirrorModelsToPublic } from '../engine/demo/node.ts';
+import { pretrainClip } from '../engine/demo/pretrain.ts';
+import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict, type TinyClipSize } from '../engine/demo/tiny-clip.ts';
+import type { RgbImage } from '../engine/clip/image.ts';
+import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
+import { Teacher } from '../engine/promptkd/teacher.ts';
+import { exportTeacherPrompts, importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
+import { rng } from '../engine/random.ts';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import { loadModelDir } from './promptkd-models.ts';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MODELS = path.join(ROOT, 'models');
+
+/** Caption templates of the pre-training; "{}" is the class name. */
+export const CAPTION_TEMPLATES = [
+  'a photo of a {}.', 'a {}.', 'a picture of a {}.', 'a photo of the {}.', 'an image of a {}.',
+  'a black and white photo of a {}.', 'a low resolution photo of a {}.', 'a product photo of a {}.',
+  'a grayscale photo of the {}.', 'a small photo of a {}.',
+];
+
+interface ModelRecipe {
+  name: 'teacher' | 'student';
+  dir: string;
+  size: TinyClipSize;
+  seed: number;
+  steps: number;
+  groups: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay: number;
+}
+
+// What was tuned (on sizes and steps only): the teacher is as large and trained as long as ~15
+// minutes allow; the student is smaller, sees coarser patches and trains briefly, so its own
+// zero-shot is clearly weaker while its image features stay usable for distillation.
+export const RECIPES: Record<'teacher' | 'student', ModelRecipe> = {
+  teacher: {
+    name: 'teacher', dir: 'demo-teacher', seed: 1001, steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0,
+    size: { imageSize: 32, patchSize: 4, visionWidth: 96, visionLayers: 4, visionHeads: 3, textWidth: 32, textLayers: 2, textHeads: 2, embedDim: 64 },
+  },
+  student: {
+    name: 'student', dir: 'demo-student', seed: 2002, steps: 150, groups: 4, lr: 1e-3, warmupSteps: 30, weightDecay: 0,
+    size: { imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2, textWidth: 32, textLayers: 1, textHeads: 2, embedDim: 64 },
+  },
+};
+
+/** token ids (start … end) of every template for every class: [class][template][] */
+function captionTokens(classNames: readonly string[]): number[][][] {
+  return classNames.map((c) => {
+    const texts = CAPTION_TEMPLATES.map((t) => t.replace('{}', c));
+    const { ids, eot } = tokenize(texts);
+    const L = ids.shape[1]!;
+    return texts.map((_, r) => Array.from((ids.data as Int32Array).subarray(r * L, r * L + eot[r]! + 1)));
+  });
+}
+
+export interface ZeroShotRecord { base: number; new: number; hm: number }
+
+/** File of the teacher's stage-1 prompts inside its model folder. */
+export const TEACHER_PROMPTS_FILE = 'prompts.safetensors';
+
+/**
+ * Base/new/HM in percent on the demo test split for a model folder loaded like any CLIP, zero-shot
+ * ("a photo of a {class}.") or with the stage-1 prompts of `promptsFile`.
+ */
+export async function evaluateOnDemo(rt: Runtime, dir: string, role: string, data: DemoData, promptsFile?: string): Promise<ZeroShotRecord> {
+  const w = await loadModelDir(dir, role, ['vision', 'text']);
+  const prompts = promptsFile ? await importTeacherPrompts(await fs.openAsBlob(promptsFile), w.config, promptsFile) : null;
+  const teacher = await Teacher.create(rt, w, { prompts, imageBatch: 100 });
+  const test = data.splits.test;
+  try {
+    const logits = await teacher.logits(demoPixels(test, Array.from({ length: test.count }, (_, i) => i), w.config.vision.imageSize), data.index.classNames);
+    const e = evaluate(logits.data as Float32Array, Array.from(test.labels), baseNewSplit(data.index.classNames.length));
+    const pct = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
+    return { base: pct(e.base), new: pct(e.new), hm: pct(e.hm) };
+  } finally {
+    await teacher.release();
+  }
+}
+
+/** Stage 1 (PromptSRC) on the demo's 16 labeled shots per base class, fewer epochs than the paper's 20 only if needed. */
+export const DEMO_TUNE_CONFIG: TeacherTuneConfig = { ...PROMPTSRC_TUNE_CONFIG, seed: 11 };
+
+async function tuneTeacher(rt: Runtime, dir: string, data: DemoData): Promise<Record<string, unknown>> {
+  const w = await loadModelDir(dir, 'teacher', ['vision', 'text']);
+  const shots = data.splits.shots;
+  const started = performance.now();
+  const result = await tuneTeacherPrompts(rt, w, {
+    classes: data.index.classNames, labels: Array.from(shots.labels),
+    pixels: async (indices, random) => demoViews(shots, indices, w.config.vision.imageSize, random),
+  }, DEMO_TUNE_CONFIG, {
+    onEpoch: (l) => console.log(`teacher stage 1 epoch ${l.epoch + 1}/${DEMO_TUNE_CONFIG.epochs}  loss ${l.loss.toFixed(4)}  ce ${l.ce.toFixed(4)}  train acc ${(100 * l.trainAccuracy).toFixed(1)}%`),
+  });
+  const seconds = Math.round((performance.now() - started) / 1000);
+  const file = path.join(dir, TEACHER_PROMPTS_FILE);
+  fs.writeFileSync(file, exportTeacherPrompts(result.prompts, { source: 'promptkd-studio models:build', seed: String(DEMO_TUNE_CONFIG.seed) }));
+  const tuned = await evaluateOnDemo(rt, dir, 'teacher', data, file);
+  console.log(`teacher stage 1: ${seconds} s, tuned on the demo test split: base ${tuned.base}%  new ${tuned.new}%  HM ${tuned.hm}%`);
+  return { config: { ...DEMO_TUNE_CONFIG, zeroShotTemplates: [...DEMO_TUNE_CONFIG.zeroShotTemplates] }, seconds, trainedClasses: result.trainedClasses, tunedTest: tuned };
+}
+
+async function build(rt: Runtime, recipe: ModelRecipe, data: DemoData): Promise<Record<string, unknown>> {
+  const cfg = tinyClipConfig(recipe.size);
+  const S = cfg.vision.imageSize;
+  const { images, labels } = readFashionMnist('train');
+  // resized once per image on first use; normalisation and flips happen per batch
+  const cache = new Map<number, RgbImage>();
+  const split = { count: labels.dims[0]!, images: images.data, labels: labels.data };
+  const image = (i: number): RgbImage => {
+    let img = cache.get(i);
+    if (!img) cache.set(i, (img = centerCrop(resizeShortestEdge(demoImage(split, i), S), S, S)));
+    return img;
+  };
+  const started = performance.now();
+  const log = (step: number, loss: number, acc: number, scale: number) => {
+    const secs = (performance.now() - started) / 1000;
+    console.log(`${recipe.name} step ${step}/${recipe.steps}  loss ${loss.toFixed(4)}  batch acc ${(100 * acc).toFixed(1)}%  scale ${scale.toFixed(2)}  ${secs.toFixed(0)} s`);
+  };
+  const result = await pretrainClip(rt, initTinyClip(cfg, rng(recipe.seed)), { count: split.count, image, labels: labels.data }, rng(recipe.seed + 1), {
+    steps: recipe.steps, groups: recipe.groups, lr: recipe.lr, warmupSteps: recipe.warmupSteps, weightDecay: recipe.weightDecay,
+    learnLogitScale: true, captions: captionTokens(data.index.classNames), log, logEvery: 50,
+  });
+  const seconds = Math.round((performance.now() - started) / 1000);
+
+  const dir = path.join(MODELS, recipe.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(cfg), null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(toHfStateDict(result.weights, result.tokenEmbedding), {
+    format: 'pt', source: 'promptkd-studio models:build', seed: String(recipe.seed), steps: String(recipe.steps),
+  }));
+  const zeroShot = await evaluateOnDemo(rt, dir, recipe.name, data);
+  const tail = result.losses.slice(-50);
+  const record = {
+    ...recipe, seconds, finalLoss: Math.round(1e4 * tail.reduce((a, b) => a + b, 0) / tail.length) / 1e4,
+    imagesSeen: recipe.steps * recipe.groups * data.index.classNames.length, zeroShotTest: zeroShot,
+  };
+  console.log(`${recipe.name}: ${seconds} s, zero-shot on the demo test split: base ${zeroShot.base}%  new ${zeroShot.new}%  HM ${zeroShot.hm}%`);
+  return record;
+}
+
+async function main(): Promise<void> {
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+  if (only !== undefined && !['teacher', 'student', 'prompts'].includes(only)) throw new Error(`--only takes 'teacher', 'student' or 'prompts', got '${only}'`);
+  const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
+  const rt = createNodeRuntime();
+  const reportPath = path.join(MODELS, 'build-report.json');
+  const report: Record<string, unknown> = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, 'utf8')) : {};
+  for (const name of ['teacher', 'student'] as const) {
+    if (only && only !== name) continue;
+    report[name] = await build(rt, RECIPES[name], data);
+    fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  // new teacher weights make old prompts meaningless: stage 1 runs after every teacher build
+  if (!only || only === 'teacher' || only === 'prompts') {
+    report.teacherPrompts = await tuneTeacher(rt, path.join(MODELS, RECIPES.teacher.dir), data);
+    fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  mirrorModelsToPublic(ROOT);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) await main();
