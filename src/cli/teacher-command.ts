@@ -9,7 +9,7 @@ import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
-import { exportTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { exportTeacherPrompts, planTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type LabeledImageSet, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import type { ClipWeights } from '../engine/clip/weights.ts';
@@ -129,12 +129,12 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   }
   if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory()) throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
   const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
+  for (const note of planTeacherPrompts(clip.config, a.config).notes) log(`note: ${note}`);
   const rt = createNodeRuntime();
   const started = Date.now();
   const result = await tuneTeacherPrompts(rt, clip, folderSet(labeled, clip.config.vision.imageSize), a.config, {
     onEpoch: (e) => log(`epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`),
   });
-  for (const note of result.plan.notes) log(`note: ${note}`);
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
   fs.writeFileSync(a.out, exportTeacherPrompts(result.prompts, { trained_classes: result.trainedClasses.join(','), seed: String(a.config.seed) }));
   log(`wrote ${a.out} (${result.fewShot.length} few-shot images of ${result.trainedClasses.length} classes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
