@@ -5,7 +5,6 @@
 // interrupted or failed run leaves the last checkpoint and report intact.
 import fs from 'node:fs';
 import path from 'node:path';
-import { tokenize } from '../engine/clip/tokenizer.ts';
 import { SafetensorsError } from '../engine/clip/safetensors.ts';
 import { CheckpointError, readCheckpoint, readCheckpointInfo, writeCheckpoint } from '../engine/promptkd/checkpoint.ts';
 import { validateDistillConfig, type DistillConfig } from '../engine/promptkd/config.ts';
@@ -14,8 +13,9 @@ import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metr
 import { StudentSession } from '../engine/promptkd/session.ts';
 import { initStudentState } from '../engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../engine/promptkd/student.ts';
-import { TeacherLogitCache, type TeacherLogitsSource } from '../engine/promptkd/teacher-cache.ts';
-import { createZeroShotTeacher, zeroShotPrompt } from '../engine/promptkd/zero-shot-teacher.ts';
+import { TeacherLogitCache } from '../engine/promptkd/teacher-cache.ts';
+import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
+import { Teacher } from '../engine/promptkd/teacher.ts';
 import { rng } from '../engine/random.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
@@ -111,12 +111,10 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   // ---- teacher ----------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
   const rt = createNodeRuntime();
-  const { ids } = tokenize(classes.map(zeroShotPrompt), teacherW.config.text.contextLength);
-  const teacher = await createZeroShotTeacher(rt, teacherW, ids, config.batchSize);
-  const teacherSource: TeacherLogitsSource<TrainView> = {
-    id: `zero-shot:${path.resolve(a.teacher)}`, promptState: 'zero-shot', nClasses: classes.length,
-    run: async (views) => teacher.imageLogits(await loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), teacher.imageSize)),
-  };
+  const teacher = await Teacher.create(rt, teacherW, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize });
+  const teacherSize = teacherW.config.vision.imageSize;
+  const teacherSource = teacher.logitsSource<TrainView>(classes, (views) =>
+    loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), teacherSize));
   const trainImages: TrainImages = {
     ids: unlabeled.images,
     pixels: (views) => loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), student.config.vision.imageSize),
@@ -125,7 +123,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   // ---- student ----------------------------------------------------------------------------------
   const initial = resumeFrom?.state ?? initStudentState(dims, rng(config.seed));
   const session = await StudentSession.create(rt, {
-    clip: student, hyper, batch: config.batchSize, evalBatch: a.evalBatch, teacherText: teacher.textFeatures, initial,
+    clip: student, hyper, batch: config.batchSize, evalBatch: a.evalBatch, teacherText: await teacher.textFeatures(classes), initial,
   });
   const cache = new TeacherLogitCache();
   const distiller = new Distiller(config, session, teacherSource, cache, trainImages);
@@ -145,7 +143,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   const report: Record<string, unknown> = {
     command: 'distill',
     student: { dir: path.resolve(a.student), config: student.config },
-    teacher: { kind: 'zero-shot', dir: path.resolve(a.teacher), prompt: zeroShotPrompt('{class}'), embedDim: teacherDim, logitScale: teacher.logitScale },
+    teacher: { kind: 'zero-shot', dir: path.resolve(a.teacher), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
     config,
     classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
@@ -159,7 +157,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   const saveReport = () => writeAtomic(path.join(outDir, REPORT_FILE), `${JSON.stringify(report, null, 1)}\n`);
 
   try {
-    const teacherEval = await evalOn((px) => teacher.imageLogits(px), teacher.imageSize);
+    const teacherEval = await evalOn((px) => teacher.logits(px, classes), teacherSize);
     if (teacherEval) {
       log(`teacher (zero-shot): ${formatEvaluation(teacherEval)}`);
       (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval);
