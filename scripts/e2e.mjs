@@ -20,7 +20,7 @@ const cache = join(root, '.tmp', 'playwright-cache');
 mkdirSync(tmp, { recursive: true });
 mkdirSync(cache, { recursive: true });
 
-const cli = createRequire(import.meta.url).resolve('@playwright/test/cli.js');
+const cli = createRequire(import.meta.url).resolve('@playwright/test/cli');
 const run = spawnSync(process.execPath, [cli, 'test', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',

@@ -1,24 +1,23 @@
 // `npm test`: typecheck, unit tests (vitest), then e2e tests (Playwright in Chromium). Every stage
 // runs even when one before it failed; the summary at the end has each runner's own result line.
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bin = (spec) => createRequire(import.meta.url).resolve(spec);
+const bin = (name) => join(root, 'node_modules', '.bin', name);
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 const stages = [
-  { name: 'typecheck', args: [bin('typescript/bin/tsc'), '--noEmit', '-p', 'tsconfig.json'], summary: /error TS/ },
-  { name: 'unit', args: [bin('vitest/vitest.mjs'), 'run'], summary: /^\s*(Test Files|Tests)\s/ },
-  { name: 'e2e', args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH/ },
+  { name: 'typecheck', cmd: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], summary: /error TS/ },
+  { name: 'unit', cmd: bin('vitest'), args: ['run'], summary: /^\s*(Test Files|Tests)\s/ },
+  { name: 'e2e', cmd: process.execPath, args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH/ },
 ];
 
-function run({ args, summary }) {
+function run({ cmd, args, summary }) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '1' } });
+    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, FORCE_COLOR: '1' } });
     const lines = [];
     let text = '';
     const keep = (out) => (chunk) => {

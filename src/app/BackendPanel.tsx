@@ -70,7 +70,7 @@ function SelfTestRow({ backend, entry }: { backend: EngineBackend; entry: SelfTe
     : (
       <>
         <td data-testid={`selftest-${backend}-values`} data-values={JSON.stringify(entry.report.probs)}>
-          {entry.report.probs.slice(0, 3).map((p) => p.toFixed(5)).join(', ')}, …
+          {entry.report.probs.slice(0, 2).map((p) => p.toFixed(5)).join(', ')}, …
         </td>
         <td data-testid={`selftest-${backend}-ondevice`}>{entry.report.onDevice ? 'yes' : 'no'}</td>
         <td data-testid={`selftest-${backend}-err`}>{sci(entry.report.maxErrVsReference)}</td>
