@@ -150,6 +150,9 @@ describe('teacher logits', () => {
     const direct = await zs.logits(hostTensor('float32', [3, 3, S, S], (pixels.data as Float32Array).slice(0, 3 * 3 * S * S)), CLASSES);
     expect(Array.from(a.data as Float32Array)).toEqual(Array.from(direct.data as Float32Array));
     expect(maxRel(a.data as Float32Array, b.data as Float32Array)).toBeGreaterThan(1e-3);
+    // another class list is another source, never a stale hit
+    await cache.logits(zs.logitsSource(CLASSES.slice(1), rows), views);
+    expect(cache.teacherViews).toBe(9);
   });
 
   it('names the expected image shape', async () => {

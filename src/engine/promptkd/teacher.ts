@@ -153,10 +153,14 @@ export class Teacher {
     return hostTensor('float32', [N!, C], out);
   }
 
-  /** A source for the distillation's TeacherLogitCache; `pixelsOf` renders the views [M,3,S,S]. */
+  /**
+   * A source for the distillation's TeacherLogitCache; `pixelsOf` renders the views [M,3,S,S].
+   * Its id names the class list too: the same image has other logits against other classes.
+   */
   logitsSource<V extends ViewRef>(classes: readonly string[], pixelsOf: (views: readonly V[]) => Promise<HostTensor>): TeacherLogitsSource<V> {
+    const classList = fingerprint(classes.map((c) => new TextEncoder().encode(`${c}\n`)));
     return {
-      id: this.modelId, promptState: this.promptState, nClasses: classes.length,
+      id: `${this.modelId}/classes-${classes.length}-${classList}`, promptState: this.promptState, nClasses: classes.length,
       run: async (views) => this.logits(await pixelsOf(views), classes),
     };
   }
