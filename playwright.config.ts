@@ -4,7 +4,8 @@
 import { defineConfig } from '@playwright/test';
 import { findChromium } from './scripts/find-chromium.mjs';
 
-const PORT = 4174; // not 4173, so `npm start` can keep running beside the tests
+// not 4173, so `npm start` can keep running beside the tests; E2E_PORT lets two test runs share a machine
+const PORT = Number(process.env.E2E_PORT ?? 4174);
 const executablePath = await findChromium();
 
 export default defineConfig({

@@ -11,7 +11,7 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 const stages = [
   { name: 'typecheck', cmd: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], summary: /error TS/ },
   { name: 'unit', cmd: bin('vitest'), args: ['run'], summary: /^\s*(Test Files|Tests)\s/ },
-  { name: 'e2e', cmd: process.execPath, args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH/ },
+  { name: 'e2e', cmd: process.execPath, args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH|^Error: / },
 ];
 
 function run({ cmd, args, summary }) {
