@@ -19,5 +19,10 @@ export default defineConfig(({ command }) => ({
   resolve: command === 'build' ? { conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions] } : {},
   // Pre-bundling rewrites onnxruntime-web's `new URL(…, import.meta.url)` asset lookups; serve it as is.
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2048 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2048,
+    // harness.html: the engine harness page that the e2e tests and the benchmark drive
+    rollupOptions: { input: { studio: 'index.html', harness: 'harness.html' } },
+  },
 }));

@@ -40,7 +40,8 @@ function readMeta(m: PromptkdMeta, file: string): PromptkdMeta {
   return m;
 }
 
-export async function promptkdChecks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
+/** `afterSteps` sees the session after both train steps (the browser harness reads its residency). */
+export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps?: (s: StudentSession) => void): Promise<Check[]> {
   const metaJson = await fixtureJson(src, 'promptkd/meta.json');
   if (metaJson === null) return [];
   const meta = readMeta(metaJson as PromptkdMeta, `${src.label}/promptkd/meta.json`);
@@ -92,6 +93,7 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime): Promise<C
       check(`running_mean_${s}`, [[r.outputs[next(RUNNING_MEAN)]!, get('expected', `running_mean_${s}`)]]);
       check(`running_var_${s}`, [[r.outputs[next(RUNNING_VAR)]!, get('expected', `running_var_${s}`)]]);
     }
+    afterSteps?.(session);
     check('student_logits_eval', [[await session.evaluate(evalPixels), get('expected', 'student_logits_eval')]]);
   } finally {
     await session.release();

@@ -130,11 +130,12 @@ export class Graph {
     return v.producer === null && !this.constants.has(v.id);
   }
 
+  /** Expose `value` as output `name`; the encoder renames the value (no Identity node, which WebGPU lacks). */
   output(name: string, value: Value): void {
     if (this.outputs.some((o) => o.name === name)) throw new GraphError(`duplicate output name '${name}'`);
-    // an ONNX output is named after its value; rename through Identity when the names differ
-    const v = value.name === name ? value : this.node('Identity', [value], [{ dtype: value.dtype, shape: value.shape }], {}, name)[0]!;
-    this.outputs.push({ name, value: v });
+    if (name !== value.name && this.names.has(name)) throw new GraphError(`output name '${name}' is already the name of another value`);
+    this.names.add(name);
+    this.outputs.push({ name, value });
   }
 
   // ---- nodes ----------------------------------------------------------------------------------

@@ -1,14 +1,21 @@
 // Graph → ONNX ModelProto bytes, through the onnx-proto (protobufjs) message classes.
+//
+// Two things happen on the way, both so that every node has a WebGPU kernel in onnxruntime-web:
+// outputs are named by renaming the value that computes them (no Identity node), and ops the
+// WebGPU EP lacks are lowered to ops it has (LogSoftmax). The Graph keeps the plain op, so autodiff
+// and the reference evaluator see one LogSoftmax with one rule.
 import onnxProto from 'onnx-proto';
-import { Graph, ONNX_DTYPE, type Attr, type Value, type TypedArray } from './graph.ts';
+import { Graph, ONNX_DTYPE, type Attr, type OpNode, type TypedArray, type Value } from './graph.ts';
 
 const { onnx } = onnxProto;
 export const OPSET = 17;
 const IR_VERSION = 8;
 
-function valueInfo(v: Value) {
+type Named = (v: Value) => string;
+
+function valueInfo(name: string, v: Value) {
   return onnx.ValueInfoProto.create({
-    name: v.name,
+    name,
     type: { tensorType: { elemType: ONNX_DTYPE[v.dtype], shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
   });
 }
@@ -30,6 +37,22 @@ function tensor(v: Value, data: TypedArray) {
   });
 }
 
+interface ProtoNode { op: string; inputs: string[]; outputs: string[]; attrs: Record<string, Attr> }
+
+/** log_softmax(x) = (x − max x) − log Σ exp(x − max x) along the node's axis */
+function lowerLogSoftmax(n: OpNode, name: Named): ProtoNode[] {
+  const axis = n.attrs.axis!;
+  const x = name(n.inputs[0]!), y = name(n.outputs[0]!), t = `${y}__lsm`;
+  return [
+    { op: 'ReduceMax', inputs: [x], outputs: [`${t}_max`], attrs: { axes: { kind: 'ints', value: [axis.value as number] }, keepdims: { kind: 'int', value: 1 } } },
+    { op: 'Sub', inputs: [x, `${t}_max`], outputs: [`${t}_shifted`], attrs: {} },
+    { op: 'Exp', inputs: [`${t}_shifted`], outputs: [`${t}_exp`], attrs: {} },
+    { op: 'ReduceSum', inputs: [`${t}_exp`, `${t}_axes`], outputs: [`${t}_sum`], attrs: { keepdims: { kind: 'int', value: 1 } } },
+    { op: 'Log', inputs: [`${t}_sum`], outputs: [`${t}_lse`], attrs: {} },
+    { op: 'Sub', inputs: [`${t}_shifted`, `${t}_lse`], outputs: [y], attrs: {} },
+  ];
+}
+
 /** The nodes needed for the graph's outputs, in build (= topological) order. */
 export function liveNodes(g: Graph) {
   const live = new Set(g.outputs.map((o) => o.value.id));
@@ -48,32 +71,55 @@ export function liveNodes(g: Graph) {
 export function toOnnx(g: Graph): Uint8Array {
   if (g.outputs.length === 0) throw new Error(`graph '${g.name}' has no outputs`);
   const { nodes, live } = liveNodes(g);
-  const initializers: ReturnType<typeof tensor>[] = [];
-  for (const [id, data] of g.constants) {
-    if (!live.has(id)) continue;
-    const v = findConstant(g, id, nodes);
-    if (v) initializers.push(tensor(v, data));
+
+  // a node-computed value takes its (first) output name; inputs, constants and second names need a copy
+  const rename = new Map<number, string>();
+  const copies: ProtoNode[] = [];
+  for (const o of g.outputs) {
+    if (o.value.producer && !rename.has(o.value.id)) rename.set(o.value.id, o.name);
+    else if (o.name !== (rename.get(o.value.id) ?? o.value.name)) {
+      copies.push({ op: 'Identity', inputs: [rename.get(o.value.id) ?? o.value.name], outputs: [o.name], attrs: {} });
+    }
   }
+  const name: Named = (v) => rename.get(v.id) ?? v.name;
+
+  const initializers: ReturnType<typeof tensor>[] = [];
+  const seen = new Set<number>();
+  for (const n of nodes) {
+    for (const x of n.inputs) {
+      const data = g.constants.get(x.id);
+      if (data && live.has(x.id) && !seen.has(x.id)) { seen.add(x.id); initializers.push(tensor(x, data)); }
+    }
+  }
+
+  const protoNodes: ProtoNode[] = [];
+  for (const n of nodes) {
+    if (n.op === 'LogSoftmax') {
+      const lowered = lowerLogSoftmax(n, name);
+      const axesName = lowered[3]!.inputs[1]!;
+      const axis = n.attrs.axis!.value as number;
+      initializers.push(onnx.TensorProto.create({ name: axesName, dataType: ONNX_DTYPE.int64, dims: [1], rawData: new Uint8Array(BigInt64Array.of(BigInt(axis)).buffer) }));
+      protoNodes.push(...lowered);
+    } else {
+      protoNodes.push({ op: n.op, inputs: n.inputs.map(name), outputs: n.outputs.map(name), attrs: n.attrs });
+    }
+  }
+  protoNodes.push(...copies);
+
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'promptkd-studio',
     opsetImport: [{ domain: '', version: OPSET }],
     graph: {
       name: g.name,
-      input: g.inputs.map(valueInfo),
-      output: g.outputs.map((o) => valueInfo(o.value)),
+      input: g.inputs.map((v) => valueInfo(v.name, v)),
+      output: g.outputs.map((o) => valueInfo(o.name, o.value)),
       initializer: initializers,
-      node: nodes.map((n, i) => onnx.NodeProto.create({
-        name: `${n.op}_${i}`, opType: n.op,
-        input: n.inputs.map((x) => x.name), output: n.outputs.map((y) => y.name),
+      node: protoNodes.map((n, i) => onnx.NodeProto.create({
+        name: `${n.op}_${i}`, opType: n.op, input: n.inputs, output: n.outputs,
         attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
       })),
     },
   });
   return onnx.ModelProto.encode(model).finish();
-}
-
-function findConstant(g: Graph, id: number, nodes: readonly { inputs: readonly Value[] }[]): Value | undefined {
-  for (const n of nodes) for (const x of n.inputs) if (x.id === id) return x;
-  return g.outputs.find((o) => o.value.id === id)?.value;
 }

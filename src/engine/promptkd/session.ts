@@ -107,6 +107,11 @@ export class StudentSession {
     return hostTensor('float32', [N!, C], logits);
   }
 
+  /** true when every param, momentum buffer and running stat lives on the device (a GPU buffer) */
+  get stateOnDevice(): boolean {
+    return Object.values(this.current).every((t) => t.onDevice);
+  }
+
   /** A host copy of params, momentum and running stats (for checkpoints). */
   async state(): Promise<StudentState> {
     const read = async (name: string) => copy(await this.current[name]!.read());

@@ -36,7 +36,8 @@ export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebR
   });
   // ORT creates its device lazily with the first WebGPU session; use that device, not our own
   const warmup = new Graph('warmup');
-  warmup.output('y', warmup.identity(warmup.input('x', 'float32', [1])));
+  const x = warmup.input('x', 'float32', [4]);
+  warmup.output('y', warmup.mul(x, x)); // an Identity-only graph is folded away and refused under no-CPU-fallback
   await (await rt.load(warmup)).release();
   const device = await ort.env.webgpu.device;
   const deviceLost = device.lost.then((info) => info.message || `GPU device lost (${info.reason})`);

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { Graph } from './graph.ts';
+import { toOnnx } from './onnx.ts';
+import { evaluate } from './reference.ts';
+import { createNodeRuntime } from '../runtime/node.ts';
+import { float32 } from '../runtime/tensor.ts';
+import onnxProto from 'onnx-proto';
+
+const opTypes = (bytes: Uint8Array) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+
+describe('toOnnx', () => {
+  it('names outputs by renaming values, and copies only inputs or a value output twice', async () => {
+    const g = new Graph('names');
+    const x = g.input('x', 'float32', [2]);
+    const y = g.mul(x, x);
+    g.output('y', y);
+    g.output('y_again', y);
+    g.output('x_out', x);
+    expect(opTypes(toOnnx(g))).toEqual(['Mul', 'Identity', 'Identity']);
+    const out = await (await createNodeRuntime().load(g)).run({ x: float32([2], [2, 3]) });
+    for (const k of ['y', 'y_again']) expect(Array.from((await out[k]!.read()).data as Float32Array)).toEqual([4, 9]);
+    expect(Array.from((await out.x_out!.read()).data as Float32Array)).toEqual([2, 3]);
+    expect(() => g.output('y', x)).toThrow(/duplicate output name 'y'/);
+  });
+
+  it('lowers LogSoftmax to ops WebGPU has, stable for large logits', async () => {
+    const g = new Graph('lsm');
+    const x = g.input('x', 'float32', [2, 3]);
+    g.output('y', g.logSoftmax(x, 1));
+    expect(opTypes(toOnnx(g))).toEqual(['ReduceMax', 'Sub', 'Exp', 'ReduceSum', 'Log', 'Sub']);
+    const feed = float32([2, 3], [100, -100, 0, 1, 2, 3]);
+    const ours = (await (await createNodeRuntime().load(g)).run({ x: feed })).y!;
+    const ref = evaluate(g, { x: feed }).y!;
+    const a = (await ours.read()).data as Float32Array;
+    for (let i = 0; i < 6; i++) expect(a[i]).toBeCloseTo(Number(ref.data[i]), 4);
+    expect(a[1]).toBeCloseTo(-200, 3); // no underflow to -inf
+  });
+});

@@ -1,0 +1,35 @@
+// The engine harness page: exposes the engine's checks to Playwright (e2e tests, benchmarks) in a
+// real browser, on WebGPU and WASM. It is part of the build so tests exercise what ships.
+import { clipChecks } from '../checks/clip.ts';
+import type { Check } from '../checks/compare.ts';
+import { httpFixtureSource } from '../checks/fixture-files.ts';
+import { promptkdChecks } from '../checks/promptkd.ts';
+import { createWebRuntime } from '../engine/runtime/web.ts';
+
+const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
+
+export interface FixtureRun {
+  backend: 'webgpu' | 'wasm';
+  checks: Check[];
+  /** after the train steps: every parameter, momentum buffer and running stat was a GPU buffer */
+  studentStateOnDevice: boolean;
+}
+
+const harness = {
+  async fixtureChecks(backend: 'webgpu' | 'wasm', fixtureUrl: string): Promise<FixtureRun> {
+    const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
+    const src = httpFixtureSource(fixtureUrl);
+    let studentStateOnDevice = false;
+    const checks = [
+      ...(await clipChecks(src, rt)),
+      ...(await promptkdChecks(src, rt, (session) => { studentStateOnDevice = session.stateOnDevice; })),
+    ];
+    return { backend, checks, studentStateOnDevice };
+  },
+};
+
+declare global {
+  interface Window { harness: typeof harness }
+}
+window.harness = harness;
+document.body.dataset.ready = 'true';
