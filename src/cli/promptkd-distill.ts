@@ -15,7 +15,9 @@ import { initStudentState } from '../engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../engine/promptkd/student.ts';
 import { TeacherLogitCache } from '../engine/promptkd/teacher-cache.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
+import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/teacher-prompts.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
+import type { ClipConfig } from '../engine/clip/config.ts';
 import { rng } from '../engine/random.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
@@ -31,6 +33,8 @@ export interface DistillArgs {
   classes?: string[];
   student: string;
   teacher: string;
+  /** tuned teacher prompts (safetensors); zero-shot templates when absent */
+  teacherPrompts?: string;
   out: string;
   resume?: string;
   config: DistillConfig;
@@ -52,6 +56,16 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.partial-${process.pid}`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
+}
+
+async function loadTeacherPrompts(file: string, cfg: ClipConfig) {
+  if (!fs.existsSync(file)) throw new DistillError(`teacher prompt file ${file} does not exist`);
+  try {
+    return await importTeacherPrompts(await fs.openAsBlob(file), cfg, file);
+  } catch (e) {
+    if (e instanceof TeacherPromptError || e instanceof SafetensorsError) throw new DistillError(`cannot use ${file} as teacher prompts: ${e.message}`);
+    throw e;
+  }
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
@@ -111,7 +125,9 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   // ---- teacher ----------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
   const rt = createNodeRuntime();
-  const teacher = await Teacher.create(rt, teacherW, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize });
+  const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
+  const teacher = await Teacher.create(rt, teacherW, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize });
+  const teacherKind = prompts ? 'tuned prompts' : 'zero-shot';
   const teacherSize = teacherW.config.vision.imageSize;
   const teacherSource = teacher.logitsSource<TrainView>(classes, (views) =>
     loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), teacherSize));
@@ -143,7 +159,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   const report: Record<string, unknown> = {
     command: 'distill',
     student: { dir: path.resolve(a.student), config: student.config },
-    teacher: { kind: 'zero-shot', dir: path.resolve(a.teacher), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
+    teacher: { kind: teacherKind, dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
     config,
     classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
@@ -159,7 +175,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   try {
     const teacherEval = await evalOn((px) => teacher.logits(px, classes), teacherSize);
     if (teacherEval) {
-      log(`teacher (zero-shot): ${formatEvaluation(teacherEval)}`);
+      log(`teacher (${teacherKind}): ${formatEvaluation(teacherEval)}`);
       (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval);
     }
     let lossSum = 0, lossCount = 0;

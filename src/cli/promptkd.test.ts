@@ -7,7 +7,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportTeacherPrompts, initTeacherPrompts, planTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { initPhraseEmbedding } from '../engine/promptkd/teacher-text.ts';
 import { rng } from '../engine/random.ts';
+import { loadModelDir } from './promptkd-models.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
 const BIN = path.resolve('bin/promptkd.mjs');
@@ -111,6 +114,22 @@ describe('promptkd distill', () => {
     expect(report.config.augment).toBe(true);
     expect(report.epochs.map((e: { teacherPasses: number }) => e.teacherPasses)).toEqual([6, 12]);
     expect(report.final.evaluation).toBeNull(); // no test folder
+  });
+
+  it('distills from a teacher with tuned prompts, and names a prompt file that does not fit', async () => {
+    const teacher = await loadModelDir(MODEL, 'teacher', ['vision', 'text']);
+    const plan = planTeacherPrompts(teacher.config, { nCtx: 4, depth: 2 });
+    fs.writeFileSync(path.join(root, 'prompts.safetensors'), exportTeacherPrompts(initTeacherPrompts(plan, initPhraseEmbedding(teacher), rng(3))));
+    const r = await distill(...common(), '--test', 'test', '--epochs', '1', '--out', 'tuned', '--teacher-prompts', 'prompts.safetensors');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/teacher \(tuned prompts\): base \d+\.\d\d%/);
+    const report = JSON.parse(fs.readFileSync(path.join(root, 'tuned', 'report.json'), 'utf8'));
+    expect(report.teacher).toMatchObject({ kind: 'tuned prompts', prompts: path.join(root, 'prompts.safetensors') });
+
+    fs.writeFileSync(path.join(root, 'not-prompts.safetensors'), 'hello');
+    const bad = await distill(...common(), '--test', 'test', '--out', 'tuned-bad', '--teacher-prompts', 'not-prompts.safetensors');
+    expect(bad.code).toBe(1);
+    expect(errorLine(bad.stderr)).toMatch(/^promptkd: cannot use not-prompts\.safetensors as teacher prompts: /);
   });
 
   it('says in one line what is wrong with the input', async () => {

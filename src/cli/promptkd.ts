@@ -23,6 +23,7 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
   --classes a,b,...   class names in label order when there is no --test folder
   --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
   --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
+  --teacher-prompts F tuned teacher prompts (safetensors from \`promptkd teacher\` or PromptSRC names)
   --out DIR           run folder for ${REPORT_FILE} and checkpoint.safetensors (default promptkd-run)
   --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
   --no-augment        train on the centre view only (the teacher then runs once per image)
@@ -44,7 +45,7 @@ function number(flag: string, raw: string, integer = false): number {
 export function parseDistillArgs(argv: readonly string[]) {
   const options = {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
-    teacher: { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
+    teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
     'no-augment': { type: 'boolean', default: false }, 'eval-every': { type: 'string', default: '1' }, 'eval-batch': { type: 'string', default: '32' },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
@@ -72,7 +73,7 @@ export function parseDistillArgs(argv: readonly string[]) {
   const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   return {
     unlabeled: values.unlabeled as string, test: values.test as string | undefined, classes,
-    student: values.student as string, teacher: values.teacher as string, out: values.out as string,
+    student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, config, given, evalEvery: positive('eval-every'), evalBatch: positive('eval-batch'),
   };
 }
