@@ -22,7 +22,7 @@ export function BackendPanel() {
       </p>
       {fallbackReason && (
         <p className="notice" role="status" data-testid="backend-notice">
-          WebGPU is not used: {fallbackReason}. The studio runs on WASM (CPU) instead, which is much slower for training.
+          WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead, which is much slower for training.
         </p>
       )}
       {gpu?.info && <AdapterInfo info={gpu.info} />}
