@@ -1,8 +1,19 @@
-// The main thread's handle on the engine worker: requests become promises.
+// The main thread's handle on the engine worker: requests become promises, events go to one callback.
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
-import type { EngineBackend, EngineEvent, EngineMessage, EngineRequest } from './protocol.ts';
+import type {
+  DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
+  ModelSource, OnnxExport, PromptExport, RequestKind, RunResults, RunSettings, RunSummary, StorageUsage, TeacherInfo, TeacherMode, Workspace,
+} from './protocol.ts';
 
-type Pending = { resolve: (r: SelfTestReport) => void; reject: (e: Error) => void };
+/** A failed request: `kind` says whose fault (quota, device, input, model, internal). */
+export class EngineError extends Error {
+  override name = 'EngineError';
+  constructor(readonly kind: ErrorKind, message: string) {
+    super(message);
+  }
+}
+
+type Pending = { resolve: (r: unknown) => void; reject: (e: Error) => void };
 
 export class EngineClient {
   private readonly worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
@@ -15,24 +26,54 @@ export class EngineClient {
       if (!('id' in m)) return onEvent(m);
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
-      if (m.ok) p?.resolve(m.report);
-      else p?.reject(new Error(m.error));
+      if (m.ok) p?.resolve(m.result);
+      else p?.reject(toError(m.error));
     };
     // a worker that fails to load or crashes answers nothing: fail every open request instead of hanging
     this.worker.onerror = (e) => {
       e.preventDefault();
-      const err = new Error(`engine worker failed: ${e.message || 'could not load the worker script'}`);
+      const err = new EngineError('internal', `engine worker failed: ${e.message || 'could not load the worker script'}`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
   }
 
-  selfTest(backend: EngineBackend): Promise<SelfTestReport> {
+  /** Any request by kind; the named methods below are shorthands. */
+  call<K extends RequestKind>(kind: K, request: EngineApi[K]['request']): Promise<EngineApi[K]['result']> {
     const id = this.nextId++;
-    const request: EngineRequest = { id, kind: 'selfTest', backend };
+    const message = { ...request, id, kind } as EngineRequest;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(request);
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      this.worker.postMessage(message);
     });
   }
+
+  selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
+  init(backend: EngineBackend, simulate?: { quotaBytes?: number }): Promise<Workspace> { return this.call('init', { backend, simulate }); }
+  workspace(): Promise<Workspace> { return this.call('workspace', {}); }
+  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[]): Promise<ImportReport> {
+    return this.call('importFiles', { role, name, files });
+  }
+  loadDemo(): Promise<Workspace> { return this.call('loadDemo', {}); }
+  deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }
+  deleteRun(runId: string): Promise<Workspace> { return this.call('deleteRun', { runId }); }
+  setClasses(classes: string[]): Promise<Workspace> { return this.call('setClasses', { classes }); }
+  setModels(student: ModelSource, teacher: ModelSource): Promise<Workspace> { return this.call('setModels', { student, teacher }); }
+  teacher(mode: TeacherMode, opts: { file?: File; settings?: Partial<RunSettings> } = {}): Promise<TeacherInfo> {
+    return this.call('teacher', { mode, ...opts });
+  }
+  startRun(settings: RunSettings, opts: { datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File } = {}): Promise<RunSummary> {
+    return this.call('startRun', { settings, ...opts });
+  }
+  pause(): Promise<RunSummary> { return this.call('pause', {}); }
+  resume(runId: string): Promise<RunSummary> { return this.call('resume', { runId }); }
+  stop(): Promise<RunSummary> { return this.call('stop', {}); }
+  results(runId: string): Promise<RunResults> { return this.call('results', { runId }); }
+  exportPrompts(runId: string): Promise<PromptExport> { return this.call('exportPrompts', { runId }); }
+  exportOnnx(runId: string): Promise<OnnxExport> { return this.call('exportOnnx', { runId }); }
+  report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
+  storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
+  simulateDeviceLost(): Promise<null> { return this.call('simulateDeviceLost', {}); }
 }
+
+const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message);

@@ -29,11 +29,11 @@ function runtimeFor(backend: EngineBackend): Promise<WebRuntime> {
 }
 
 scope.onmessage = async (e: MessageEvent<EngineRequest>) => {
-  const { id, backend } = e.data;
+  const r = e.data;
   try {
-    const report = await runSelfTest(await runtimeFor(backend));
-    post({ id, ok: true, report });
+    if (r.kind !== 'selfTest') throw new Error(`request '${r.kind}' is not implemented yet`);
+    post({ id: r.id, ok: true, result: await runSelfTest(await runtimeFor(r.backend)) });
   } catch (err) {
-    post({ id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    post({ id: r.id, ok: false, error: { kind: 'internal', message: err instanceof Error ? err.message : String(err) } });
   }
 };

@@ -1,16 +1,319 @@
-// The typed messages between the app (main thread) and the engine worker. Every request carries an
-// id; the worker answers each with exactly one reply of the same id. Events have no id.
+// The typed messages between the app (main thread) and the engine worker.
+//
+// Every request carries an id and a `kind`; the worker answers each with exactly one reply of the
+// same id: `{ok: true, result}` whose type is `EngineApi[kind]['result']`, or `{ok: false, error}`.
+// Long jobs (imports, downloads, teacher tuning) answer when they are done and report progress as
+// events meanwhile; a run answers `startRun`/`resume` as soon as it has started and then streams
+// `step`/`eval`/`checkpoint`/`runStatus` events. Events have no id. All jobs go through the worker's
+// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop`,
+// `workspace` and `simulateDeviceLost` are answered while a run is going.
+//
+// Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 export type EngineBackend = 'webgpu' | 'wasm';
 
-export type EngineRequest = { id: number; kind: 'selfTest'; backend: EngineBackend };
+// ---- settings ---------------------------------------------------------------------------------
+
+/** One run's hyperparameters (the URL hash's names). Steps are optimizer steps of the student. */
+export interface RunSettings {
+  epochs: number;
+  /** student train batch (and teacher image batch) */
+  batch: number;
+  lr: number;
+  /** distillation temperature */
+  T: number;
+  /** KD loss weight */
+  kd: number;
+  /** prompted student vision layers; ≤ the student's layer count */
+  depth: number;
+  /** prompt tokens per layer */
+  nctx: number;
+  /** evaluate on the test dataset every this many steps (and after the last step) */
+  evalEvery: number;
+  /** checkpoint every this many steps (and at pause, stop and the last step) */
+  ckptEvery: number;
+  backend: EngineBackend;
+  /** random resized crop + flip of training views */
+  augment: boolean;
+  seed: number;
+}
+
+// ---- workspace --------------------------------------------------------------------------------
+
+export type DatasetRole = 'unlabeled' | 'test' | 'shots';
+
+export interface SkippedFile {
+  /** the file's path as given in the import */
+  name: string;
+  /** why it was not imported, in words (e.g. "not an image (.txt)", "damaged JPEG: …") */
+  reason: string;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  role: DatasetRole;
+  /** labeled roles: the class folder names, sorted (label order); [] for unlabeled */
+  classes: string[];
+  /** images stored */
+  count: number;
+  /** images per class (labeled roles; label order) */
+  perClass: number[];
+  skipped: SkippedFile[];
+  createdAt: number;
+  /** true for the embedded demo's datasets */
+  demo: boolean;
+}
+
+export interface ImportReport {
+  datasetId: string;
+  imported: number;
+  skipped: SkippedFile[];
+  classes: string[];
+}
+
+export type ModelRole = 'student' | 'teacher';
+
+export type ModelSource =
+  | { kind: 'demo' }
+  /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co) */
+  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  /** a local Hugging Face CLIP folder's two files */
+  | { kind: 'files'; config: File; weights: File };
+
+export interface ModelInfo {
+  role: ModelRole;
+  source: 'demo' | 'hub' | 'files';
+  /** 'demo-student', 'openai/clip-vit-base-patch16', or the weights file name */
+  name: string;
+  imageSize: number;
+  visionLayers: number;
+  visionWidth: number;
+  embedDim: number;
+  /** text tower blocks; null when the weights have no text tower (a student needs none) */
+  textLayers: number | null;
+  /** weights file size in bytes */
+  bytes: number;
+}
+
+export interface Accuracy {
+  base: number | null;
+  new: number | null;
+  hm: number | null;
+}
+
+export type TeacherMode = 'zero-shot' | 'tune' | 'import';
+
+export interface TeacherInfo {
+  mode: TeacherMode;
+  /** the teacher's prompt state id (part of every teacher-logit cache key) */
+  promptState: string;
+  /** tune: shots used and epochs run; import: the prompt file's name */
+  detail: string;
+  /** the teacher's accuracy on the test dataset, when there is one */
+  accuracy: Accuracy | null;
+}
+
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+
+export interface MetricPoint {
+  step: number;
+  loss?: number;
+  base?: number | null;
+  new?: number | null;
+  hm?: number | null;
+}
+
+export interface RunSummary {
+  id: string;
+  createdAt: number;
+  settings: RunSettings;
+  classes: string[];
+  datasets: { unlabeled: string; test: string | null };
+  teacher: { mode: TeacherMode; promptState: string };
+  status: RunStatus;
+  /** steps taken (as of the last event) and the run's total */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  /** the last checkpoint's step; null before the first */
+  checkpointStep: number | null;
+  /** loss of every step, base/new/HM at evaluations */
+  history: MetricPoint[];
+  references: References | null;
+  /** why the run is paused/failed, in words */
+  message: string | null;
+}
+
+export interface References {
+  /** the teacher (as used by the run) on the test dataset */
+  teacher: Accuracy;
+  /** the student CLIP's own zero-shot accuracy (its text tower); null when it has none */
+  studentZeroShot: Accuracy | null;
+}
+
+export interface StorageUsage {
+  usage: number;
+  quota: number;
+  /** whether the browser promised not to evict the studio's data */
+  persisted: boolean;
+}
+
+export interface Workspace {
+  datasets: DatasetSummary[];
+  runs: RunSummary[];
+  /** class names, base first then new (label order); editable with setClasses */
+  classes: string[];
+  /** how many of `classes` are base: ⌈n/2⌉ */
+  baseCount: number;
+  models: { student: ModelInfo | null; teacher: ModelInfo | null };
+  teacher: TeacherInfo | null;
+  usage: StorageUsage | null;
+  /** a run that was running or paused when the page went away, with a checkpoint to resume from */
+  resumable: RunSummary | null;
+  /** the run going on now in this worker */
+  activeRunId: string | null;
+}
+
+// ---- results and exports ----------------------------------------------------------------------
+
+export interface GalleryItem {
+  datasetId: string;
+  itemId: string;
+  /** true class index */
+  label: number;
+  /** top class (argmax over all classes) */
+  teacher: number;
+  student: number;
+  /** a small PNG of the stored image */
+  thumbnail: Blob;
+}
+
+export interface RunResults {
+  runId: string;
+  step: number;
+  classes: string[];
+  accuracy: Accuracy;
+  /** per class, within its base/new subset (label order) */
+  perClass: (number | null)[];
+  /** confusion[true][predicted], predictions restricted to the true class' subset */
+  confusion: number[][];
+  /** student top class (argmax over all classes) of every test image, in dataset order */
+  predictions: number[];
+  /** the test dataset's item ids, in the order of `predictions` */
+  itemIds: string[];
+  gallery: GalleryItem[];
+}
+
+export interface PromptExport {
+  /** student prompts + projector (+ BN running stats) under PromptKD's state-dict names */
+  safetensors: Uint8Array;
+  /** JSON: settings, classes, models, teacher, step (everything needed to reload the prompts) */
+  config: string;
+  /** suggested base name, e.g. 'promptkd-student-<run>-step120' */
+  fileName: string;
+}
+
+export interface OnnxExport {
+  /** a self-contained ModelProto: pixels → logits, weights as initializers */
+  bytes: Uint8Array;
+  fileName: string;
+  /** float32 [N,3,S,S], CLIP-normalised, S = imageSize (N is dynamic) */
+  inputName: string;
+  /** float32 [N,C] student logits, classes in `classes` order */
+  outputName: string;
+  imageSize: number;
+  classes: string[];
+}
+
+// ---- requests ---------------------------------------------------------------------------------
+
+/** request fields and result type of every request kind */
+export interface EngineApi {
+  selfTest: { request: { backend: EngineBackend }; result: SelfTestReport };
+  /** first call: default backend; asks navigator.storage.persist(); simulate.quotaBytes caps storage writes (tests) */
+  init: { request: { backend: EngineBackend; simulate?: { quotaBytes?: number } }; result: Workspace };
+  workspace: { request: Record<never, never>; result: Workspace };
+  /**
+   * Decode, resize and store images. `path` is the file's path as the browser gives it (e.g.
+   * webkitRelativePath 'pets/cat/1.jpg'); for labeled roles the class is the folder that directly
+   * holds the file. Progress events: task 'import'.
+   */
+  importFiles: { request: { role: DatasetRole; name: string; files: { file: File; path: string }[] }; result: ImportReport };
+  /** stores the demo's unlabeled/test/shots datasets, selects the demo models and classes; idempotent */
+  loadDemo: { request: Record<never, never>; result: Workspace };
+  deleteDataset: { request: { datasetId: string }; result: Workspace };
+  deleteRun: { request: { runId: string }; result: Workspace };
+  setClasses: { request: { classes: string[] }; result: Workspace };
+  /** loads and checks both models (downloads with task 'download' progress); replies with their info */
+  setModels: { request: { student: ModelSource; teacher: ModelSource }; result: Workspace };
+  /**
+   * zero-shot; 'tune': stage-1 PromptSRC tuning on the newest 'shots' dataset (task 'teacher'
+   * progress, settings for epochs/batch/lr/seed from `settings`); 'import': a PromptSRC prompt file.
+   */
+  teacher: { request: { mode: TeacherMode; file?: File; settings?: Partial<RunSettings> }; result: TeacherInfo };
+  /**
+   * Starts a distillation run on the given (default: newest) unlabeled and test datasets, optionally
+   * from exported prompts (safetensors of exportPrompts). Replies when the first step is about to run.
+   */
+  startRun: {
+    request: { settings: RunSettings; datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File };
+    result: RunSummary;
+  };
+  /** pauses after the current step and writes a checkpoint; replies when paused */
+  pause: { request: Record<never, never>; result: RunSummary };
+  /** continues a paused or interrupted run from its last checkpoint (same trajectory) */
+  resume: { request: { runId: string }; result: RunSummary };
+  /** ends the run after the current step (checkpoint written); it cannot be resumed */
+  stop: { request: Record<never, never>; result: RunSummary };
+  /** evaluates the run's last checkpoint on its test dataset */
+  results: { request: { runId: string }; result: RunResults };
+  exportPrompts: { request: { runId: string }; result: PromptExport };
+  exportOnnx: { request: { runId: string }; result: OnnxExport };
+  /** the run report (JSON text): settings, models, datasets, references, history, final results */
+  report: { request: { runId: string }; result: { json: string; fileName: string } };
+  /** usage/quota now (also sent as 'storage' events after writes) */
+  storage: { request: Record<never, never>; result: StorageUsage | null };
+  /** test hook: drives exactly the path a real GPU device loss takes (run paused, 'deviceLost' event) */
+  simulateDeviceLost: { request: Record<never, never>; result: null };
+}
+
+export type RequestKind = keyof EngineApi;
+
+export type EngineRequest = { [K in RequestKind]: { id: number; kind: K } & EngineApi[K]['request'] }[RequestKind];
+
+export type ErrorKind = 'quota' | 'device' | 'input' | 'model' | 'internal';
+
+export interface EngineErrorInfo {
+  kind: ErrorKind;
+  /** what was wrong and what to do, in one or two sentences */
+  message: string;
+}
 
 export type EngineReply =
-  | { id: number; ok: true; report: SelfTestReport }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: true; result: EngineApi[RequestKind]['result'] }
+  | { id: number; ok: false; error: EngineErrorInfo };
 
-/** sent unprompted, e.g. when ORT's GPU device goes away */
-export type EngineEvent = { kind: 'deviceLost'; reason: string };
+// ---- events -----------------------------------------------------------------------------------
+
+export type TaskKind = 'import' | 'demo' | 'download' | 'model' | 'teacher' | 'teacher-logits' | 'evaluate' | 'export';
+
+export type EngineEvent =
+  /** a long job's progress; done === total ends it */
+  | { kind: 'progress'; task: TaskKind; done: number; total: number; label: string }
+  /** after every student step (0-based step index + 1 = steps taken) */
+  | { kind: 'step'; runId: string; step: number; epoch: number; loss: number; lr: number }
+  /** base/new/HM of the student after `step` steps */
+  | { kind: 'eval'; runId: string; step: number; base: number | null; new: number | null; hm: number | null }
+  /** the run's reference lines, sent once when it starts or resumes */
+  | { kind: 'references'; runId: string; teacher: Accuracy; studentZeroShot: Accuracy | null }
+  | { kind: 'checkpoint'; runId: string; step: number }
+  | { kind: 'runStatus'; runId: string; status: RunStatus; step: number; message: string | null }
+  /** the GPU device is gone: the run (if any) is paused; the studio falls back to wasm */
+  | { kind: 'deviceLost'; reason: string }
+  | { kind: 'storage'; usage: number; quota: number; persisted: boolean }
+  /** a failure outside any request (e.g. during a run), with what to do */
+  | ({ kind: 'error' } & EngineErrorInfo);
 
 export type EngineMessage = EngineReply | EngineEvent;
