@@ -1,28 +1,8 @@
 // Run settings in the URL hash (`#epochs=4&batch=16&backend=wasm`), so a run can be shared as a link
 // or scripted by a classroom page. Pure: parse, validate, clamp to the model and write back.
+import type { RunSettings } from '../worker/protocol.ts';
 
-export type Backend = 'webgpu' | 'wasm';
-
-export interface RunSettings {
-  epochs: number;
-  batch: number;
-  lr: number;
-  /** distillation temperature */
-  T: number;
-  /** weight of the KD loss */
-  kd: number;
-  /** prompted vision layers */
-  depth: number;
-  /** prompt tokens per layer */
-  nctx: number;
-  /** evaluate on the test set every n steps */
-  evalEvery: number;
-  /** checkpoint every n steps */
-  ckptEvery: number;
-  backend: Backend;
-  augment: boolean;
-  seed: number;
-}
+export type { RunSettings };
 
 export type SettingKey = keyof RunSettings;
 

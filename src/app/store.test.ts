@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import type { GpuProbe } from './gpu.ts';
-import { chooseBackend } from './store.ts';
+import type { RunSummary } from '../worker/protocol.ts';
+import { DEMO_SETTINGS } from './settings.ts';
+import { applyEvent, applyEvents, chooseBackend, initialState, liveRunOf, type StudioState } from './store.ts';
 
 const gpuOk = { ok: true, info: {} } as GpuProbe;
 const report = (onDevice: boolean): SelfTestReport =>
@@ -16,5 +18,68 @@ describe('chooseBackend', () => {
   it('falls back to WASM with the probe reason or the engine error', () => {
     expect(chooseBackend({ ok: false, reason: 'no adapter' }, undefined)).toEqual({ backend: 'wasm', fallbackReason: 'no adapter' });
     expect(chooseBackend(gpuOk, { status: 'failed', error: 'boom' }).fallbackReason).toBe('the WebGPU engine failed: boom');
+  });
+});
+
+const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
+  id: 'r1', createdAt: 0, settings: DEMO_SETTINGS, classes: ['a', 'b'], datasets: { unlabeled: 'u', test: 't' },
+  teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'running', step: 0, totalSteps: 100, stepsPerEpoch: 20,
+  checkpointStep: null, history: [], references: null, message: null, ...over,
+});
+const withRun = (over: Partial<RunSummary> = {}): StudioState => ({ ...initialState, run: liveRunOf(summary(over)) });
+
+describe('liveRunOf', () => {
+  it('takes the latest loss and evaluation from the history', () => {
+    const r = liveRunOf(summary({
+      step: 45, checkpointStep: 40,
+      history: [{ step: 1, loss: 3 }, { step: 20, loss: 2, base: 0.5, new: 0.4, hm: 0.44 }, { step: 45, loss: 1 }],
+    }));
+    expect(r).toMatchObject({ runId: 'r1', step: 45, epoch: 2, loss: 1, latest: { step: 20, base: 0.5, new: 0.4, hm: 0.44 }, checkpointStep: 40 });
+  });
+});
+
+describe('applyEvent', () => {
+  it('keeps a task while it runs and drops it when done', () => {
+    let s = applyEvents(initialState, [{ kind: 'progress', task: 'import', done: 3, total: 10, label: 'photos' }]);
+    expect(s.tasks.import).toEqual({ done: 3, total: 10, label: 'photos' });
+    s = applyEvents(s, [{ kind: 'progress', task: 'import', done: 10, total: 10, label: 'photos' }]);
+    expect(s.tasks.import).toBeUndefined();
+  });
+
+  it('updates the live run from step, eval, references, checkpoint and status events in order', () => {
+    const s = applyEvents(withRun(), [
+      { kind: 'references', runId: 'r1', teacher: { base: 0.9, new: 0.8, hm: 0.85 }, studentZeroShot: { base: 0.6, new: 0.4, hm: 0.48 } },
+      { kind: 'step', runId: 'r1', step: 1, epoch: 0, loss: 2.5, lr: 1e-5 },
+      { kind: 'step', runId: 'r1', step: 2, epoch: 0, loss: 2.25, lr: 0.005 },
+      { kind: 'eval', runId: 'r1', step: 2, base: 0.7, new: 0.5, hm: 0.58 },
+      { kind: 'checkpoint', runId: 'r1', step: 2 },
+      { kind: 'runStatus', runId: 'r1', status: 'paused', step: 2, message: 'paused by you' },
+    ]);
+    expect(s.run).toMatchObject({
+      step: 2, loss: 2.25, lr: 0.005, latest: { step: 2, hm: 0.58 }, checkpointStep: 2, status: 'paused', message: 'paused by you',
+      references: { studentZeroShot: { hm: 0.48 } },
+    });
+  });
+
+  it('ignores metric events of another run', () => {
+    const before = withRun();
+    const s = applyEvents(before, [{ kind: 'step', runId: 'other', step: 9, epoch: 0, loss: 1, lr: 1 }, { kind: 'eval', runId: 'other', step: 9, base: 1, new: 1, hm: 1 }]);
+    expect(s.run).toEqual(before.run);
+  });
+
+  it('turns failures and device loss into notices that say what to do, once each', () => {
+    const s = applyEvents(withRun(), [
+      { kind: 'deviceLost', reason: 'GPU hung' },
+      { kind: 'deviceLost', reason: 'GPU hung' },
+      { kind: 'runStatus', runId: 'r1', status: 'failed', step: 3, message: 'teacher failed: out of memory; lower the batch size' },
+    ]);
+    expect(s.notices.map((n) => n.kind)).toEqual(['device', 'internal']);
+    expect(s.notices[0]!.message).toMatch(/GPU device was lost \(GPU hung\).*paused.*Resume/);
+    expect(s.backend).toBe('wasm');
+    expect(s.run!.status).toBe('failed');
+  });
+
+  it('records storage usage', () => {
+    expect(applyEvent(initialState, { kind: 'storage', usage: 5, quota: 10, persisted: true })).toEqual({ storage: { usage: 5, quota: 10, persisted: true } });
   });
 });

@@ -1,13 +1,58 @@
-// App state (zustand): what the panels show. Only actions (actions.ts) write it.
+// App state (zustand): what the panels show. Only actions (actions.ts) write it; engine events go
+// through the pure reducers below, so what a panel shows follows from the events alone.
 import { create } from 'zustand';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
-import type { EngineBackend } from '../worker/protocol.ts';
+import type {
+  Accuracy, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
+} from '../worker/protocol.ts';
+import type { UnreadEntry } from './folder-walk.ts';
 import type { GpuProbe } from './gpu.ts';
+import type { ParsedHash } from './settings.ts';
 
 export type SelfTestEntry =
   | { status: 'running' }
   | { status: 'ok'; report: SelfTestReport }
   | { status: 'failed'; error: string };
+
+export interface TaskProgress {
+  done: number;
+  total: number;
+  label: string;
+}
+
+/** The run on screen: from its summary, then kept current by step/eval/checkpoint/status events. */
+export interface LiveRun {
+  runId: string;
+  status: RunStatus;
+  /** steps taken */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  epoch: number;
+  loss: number | null;
+  lr: number | null;
+  /** the latest evaluation and the step it was made at */
+  latest: (Accuracy & { step: number }) | null;
+  references: References | null;
+  checkpointStep: number | null;
+  message: string | null;
+}
+
+export interface Notice {
+  id: number;
+  kind: ErrorKind | 'settings';
+  /** what was wrong and what to do */
+  message: string;
+}
+
+export interface ImportView {
+  role: ImportRoleName;
+  name: string;
+  report: ImportReport;
+  /** entries the browser would not read while walking the drop */
+  unread: UnreadEntry[];
+}
+export type ImportRoleName = 'unlabeled' | 'test' | 'shots';
 
 export interface StudioState {
   /** null until the browser has been asked */
@@ -17,9 +62,30 @@ export interface StudioState {
   /** why the studio is not on WebGPU; null when it is (or before it is decided) */
   fallbackReason: string | null;
   selfTest: Partial<Record<EngineBackend, SelfTestEntry>>;
+
+  /** the worker's workspace; null until init answered */
+  workspace: Workspace | null;
+  tasks: Partial<Record<TaskKind, TaskProgress>>;
+  run: LiveRun | null;
+  notices: Notice[];
+  lastImport: ImportView | null;
+  results: RunResults | null;
+  storage: StorageUsage | null;
+  /** settings from the URL hash (with the problems found in it) */
+  hash: ParsedHash | null;
+  /** the one-click demo was started: the classroom explanations are shown */
+  classroom: boolean;
+  /** the user dismissed the resume offer for this run id */
+  resumeDismissed: string | null;
+  /** actions in flight, by id (buttons show it and stay disabled) */
+  busy: Record<string, boolean>;
 }
 
-export const initialState: StudioState = { gpu: null, backend: null, fallbackReason: null, selfTest: {} };
+export const initialState: StudioState = {
+  gpu: null, backend: null, fallbackReason: null, selfTest: {},
+  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null,
+  hash: null, classroom: false, resumeDismissed: null, busy: {},
+};
 
 export const useStudio = create<StudioState>()(() => initialState);
 
@@ -31,3 +97,74 @@ export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined):
   if (webgpu?.status === 'failed') return { backend: 'wasm', fallbackReason: `the WebGPU engine failed: ${webgpu.error}` };
   return { backend: 'wasm', fallbackReason: 'the WebGPU self-test did not run' };
 }
+
+// ---- reducers -----------------------------------------------------------------------------------
+
+/** The live view of a run summary (start, resume, pause and stop replies, the workspace's runs). */
+export function liveRunOf(s: RunSummary): LiveRun {
+  let latest: LiveRun['latest'] = null, loss: number | null = null;
+  for (const p of s.history) {
+    if (p.loss !== undefined) loss = p.loss;
+    if (p.hm !== undefined || p.base !== undefined) latest = { step: p.step, base: p.base ?? null, new: p.new ?? null, hm: p.hm ?? null };
+  }
+  return {
+    runId: s.id, status: s.status, step: s.step, totalSteps: s.totalSteps, stepsPerEpoch: s.stepsPerEpoch,
+    epoch: s.stepsPerEpoch > 0 ? Math.floor(s.step / s.stepsPerEpoch) : 0,
+    loss, lr: null, latest, references: s.references, checkpointStep: s.checkpointStep, message: s.message,
+  };
+}
+
+let noticeId = 0;
+/** add a notice unless the same message is already shown */
+export function withNotice(notices: readonly Notice[], kind: Notice['kind'], message: string): Notice[] {
+  if (notices.some((n) => n.message === message)) return [...notices];
+  return [...notices, { id: ++noticeId, kind, message }];
+}
+
+const forRun = (run: LiveRun | null, runId: string) => (run?.runId === runId ? run : null);
+
+/** What one engine event changes. Events of a run other than the one on screen change nothing but notices. */
+export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState> {
+  switch (e.kind) {
+    case 'progress': {
+      const tasks = { ...s.tasks };
+      if (e.done >= e.total) delete tasks[e.task];
+      else tasks[e.task] = { done: e.done, total: e.total, label: e.label };
+      return { tasks };
+    }
+    case 'step': {
+      const run = forRun(s.run, e.runId);
+      return run ? { run: { ...run, step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr } } : {};
+    }
+    case 'eval': {
+      const run = forRun(s.run, e.runId);
+      return run ? { run: { ...run, latest: { step: e.step, base: e.base, new: e.new, hm: e.hm } } } : {};
+    }
+    case 'references': {
+      const run = forRun(s.run, e.runId);
+      return run ? { run: { ...run, references: { teacher: e.teacher, studentZeroShot: e.studentZeroShot } } } : {};
+    }
+    case 'checkpoint': {
+      const run = forRun(s.run, e.runId);
+      return run ? { run: { ...run, checkpointStep: e.step } } : {};
+    }
+    case 'runStatus': {
+      const run = forRun(s.run, e.runId);
+      const notices = e.status === 'failed' && e.message ? withNotice(s.notices, 'internal', e.message) : s.notices;
+      return run ? { run: { ...run, status: e.status, step: e.step, message: e.message }, notices } : { notices };
+    }
+    case 'deviceLost':
+      return {
+        backend: 'wasm',
+        fallbackReason: `the GPU device was lost: ${e.reason}`,
+        notices: withNotice(s.notices, 'device',
+          `The GPU device was lost (${e.reason}). The run is paused at its last checkpoint; the studio now computes on WASM. Resume to continue on the CPU, or reload the page to try the GPU again.`),
+      };
+    case 'storage':
+      return { storage: { usage: e.usage, quota: e.quota, persisted: e.persisted } };
+  }
+}
+
+/** Apply a batch of events in order (the app coalesces events per animation frame). */
+export const applyEvents = (s: StudioState, events: readonly EngineEvent[]): StudioState =>
+  events.reduce<StudioState>((acc, e) => ({ ...acc, ...applyEvent(acc, e) }), s);
