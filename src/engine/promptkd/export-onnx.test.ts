@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseClipConfig } from '../clip/config.ts';
+import { loadSafetensors } from '../clip/safetensors.ts';
+import { loadClipWeights } from '../clip/weights.ts';
+import { rng } from '../random.ts';
+import { createNodeRuntime } from '../runtime/node.ts';
+import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { PAPER_CONFIG } from './config.ts';
+import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, studentClassifierOnnx } from './export-onnx.ts';
+import { StudentSession } from './session.ts';
+import { initStudentState } from './state.ts';
+import { readStudentPrompts, writeStudentPrompts } from './student-prompts.ts';
+import { studentDims, type StudentHyper } from './student.ts';
+
+const FIXTURE = 'test-data/fixtures/clip-tiny-a';
+const maxDiff = (a: HostTensor, b: HostTensor) =>
+  Math.max(...Array.from(a.data as Float32Array, (v, i) => Math.abs(v - (b.data as Float32Array)[i]!)));
+
+describe('student classifier ONNX and exported prompts', () => {
+  it('the baked classifier gives StudentSession.evaluate logits; exported prompts restore them', async () => {
+    const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
+    const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
+    const C = 4, Dt = 8;
+    const hyper: StudentHyper = { ...PAPER_CONFIG, nCtx: 3, depth: 3, teacherDim: Dt, nClasses: C };
+    const config = { ...PAPER_CONFIG, nCtx: 3, depth: 3, batchSize: 2 };
+    const r = rng(11);
+    const S = cfg.vision.imageSize, N = 5;
+    const randn = (shape: number[]) => hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()));
+    const teacherText = randn([C, Dt]);
+    const dims = studentDims(clip, hyper);
+    const rt = createNodeRuntime();
+    const session = await StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 4, teacherText, initial: initStudentState(dims, rng(3)) });
+    // a few steps, so prompts, projector and running stats all differ from their initial values
+    for (let k = 0; k < 3; k++) await session.step(randn([2, 3, S, S]), randn([2, C]), 0.01);
+    const pixels = randn([N, 3, S, S]);
+    const expected = await session.evaluate(pixels);
+    const state = await session.state();
+
+    const onnx = await rt.load(studentClassifierOnnx(clip, hyper, state, teacherText, 1));
+    expect(onnx.inputNames).toEqual([CLASSIFIER_INPUT]);
+    const per = 3 * S * S, rows = new Float32Array(N * C);
+    for (let i = 0; i < N; i++) {
+      const one = hostTensor('float32', [1, 3, S, S], (pixels.data as Float32Array).slice(i * per, (i + 1) * per));
+      rows.set((await (await onnx.run({ [CLASSIFIER_INPUT]: one }))[CLASSIFIER_OUTPUT]!.read()).data as Float32Array, i * C);
+    }
+    const got = hostTensor('float32', [N, C], rows);
+    expect(maxDiff(got, expected)).toBeLessThan(1e-4);
+    expect(Math.max(...Array.from(expected.data as Float32Array, Math.abs))).toBeGreaterThan(1);
+
+    const bytes = writeStudentPrompts(state, { dims, config, classes: ['a', 'b', 'c', 'd'], step: 3 });
+    const back = await readStudentPrompts(new Blob([bytes]), dims);
+    expect(back.info.step).toBe(3);
+    expect(back.info.classes).toEqual(['a', 'b', 'c', 'd']);
+    const restored = await StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 4, teacherText, initial: back.state });
+    expect(maxDiff(await restored.evaluate(pixels), expected)).toBe(0);
+    await expect(readStudentPrompts(new Blob([bytes]), { ...dims, nCtx: 2 })).rejects.toThrow(/needs \[2,/);
+    await onnx.release();
+    await session.release();
+    await restored.release();
+  });
+});
