@@ -70,7 +70,7 @@ export class EngineClient {
   stop(): Promise<RunSummary> { return this.call('stop', {}); }
   results(runId: string): Promise<RunResults> { return this.call('results', { runId }); }
   exportPrompts(runId: string): Promise<PromptExport> { return this.call('exportPrompts', { runId }); }
-  exportOnnx(runId: string): Promise<OnnxExport> { return this.call('exportOnnx', { runId }); }
+  exportOnnx(runId: string, batch?: number): Promise<OnnxExport> { return this.call('exportOnnx', { runId, ...(batch ? { batch } : {}) }); }
   report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
   storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
   simulateDeviceLost(): Promise<null> { return this.call('simulateDeviceLost', {}); }

@@ -131,6 +131,8 @@ export interface RunSummary {
   settings: RunSettings;
   classes: string[];
   datasets: { unlabeled: string; test: string | null };
+  /** the models the run was made with (exports and results need the same ones loaded) */
+  models: { student: ModelInfo; teacher: ModelInfo };
   teacher: { mode: TeacherMode; promptState: string };
   status: RunStatus;
   /** steps taken (as of the last event) and the run's total */
@@ -219,8 +221,10 @@ export interface OnnxExport {
   /** a self-contained ModelProto: pixels → logits, weights as initializers */
   bytes: Uint8Array;
   fileName: string;
-  /** float32 [N,3,S,S], CLIP-normalised, S = imageSize (N is dynamic) */
+  /** float32 [batch,3,S,S], CLIP-normalised (resize shortest edge to S bicubic, centre crop, CLIP mean/std) */
   inputName: string;
+  /** the fixed batch N of the input and output (pad the last batch; rows are independent) */
+  batch: number;
   /** float32 [N,C] student logits, classes in `classes` order */
   outputName: string;
   imageSize: number;
@@ -270,7 +274,8 @@ export interface EngineApi {
   /** evaluates the run's last checkpoint on its test dataset */
   results: { request: { runId: string }; result: RunResults };
   exportPrompts: { request: { runId: string }; result: PromptExport };
-  exportOnnx: { request: { runId: string }; result: OnnxExport };
+  /** batch: the model's fixed batch (default 1) */
+  exportOnnx: { request: { runId: string; batch?: number }; result: OnnxExport };
   /** the run report (JSON text): settings, models, datasets, references, history, final results */
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */
@@ -302,7 +307,7 @@ export type TaskKind = 'import' | 'demo' | 'download' | 'model' | 'teacher' | 't
 export type EngineEvent =
   /** a long job's progress; done === total ends it */
   | { kind: 'progress'; task: TaskKind; done: number; total: number; label: string }
-  /** after every student step (0-based step index + 1 = steps taken) */
+  /** after every student step; `step` = steps taken so far (1 after the first), `epoch` 0-based */
   | { kind: 'step'; runId: string; step: number; epoch: number; loss: number; lr: number }
   /** base/new/HM of the student after `step` steps */
   | { kind: 'eval'; runId: string; step: number; base: number | null; new: number | null; hm: number | null }
