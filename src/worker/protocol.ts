@@ -318,7 +318,7 @@ export type EngineEvent =
   /** the GPU device is gone: the run (if any) is paused; the studio falls back to wasm */
   | { kind: 'deviceLost'; reason: string }
   | { kind: 'storage'; usage: number; quota: number; persisted: boolean }
-  /** a failure outside any request (e.g. during a run), with what to do */
-  | ({ kind: 'error' } & EngineErrorInfo);
+  /** a failure outside any request (e.g. a full disk or a lost GPU during a run), with what to do */
+  | { kind: 'error'; error: EngineErrorInfo };
 
 export type EngineMessage = EngineReply | EngineEvent;
