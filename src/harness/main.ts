@@ -5,6 +5,9 @@ import type { Check } from '../checks/compare.ts';
 import { httpFixtureSource } from '../checks/fixture-files.ts';
 import { promptkdChecks } from '../checks/promptkd.ts';
 import { createWebRuntime } from '../engine/runtime/web.ts';
+import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../../bench/harness-bench.ts';
+import type { GeometryJson } from '../../bench/geometry.ts';
+import type { WorkloadOptions } from '../../bench/workloads.ts';
 
 const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
 
@@ -26,6 +29,11 @@ const harness = {
     ];
     return { backend, checks, studentStateOnDevice };
   },
+  /** benchmark (npm run bench): the WebGPU adapter offered here */
+  benchAdapter,
+  /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */
+  benchWorkload: (backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions) =>
+    benchWorkload(backend, workload, geometry, opts, wasmPaths),
 };
 
 declare global {

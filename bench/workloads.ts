@@ -1,0 +1,108 @@
+// The two timed workloads, on any Runtime (onnxruntime-node, or onnxruntime-web's WASM / WebGPU in
+// a page): the PromptKD student train step and the teacher's image-logits forward.
+//
+// Each is timed twice over: the warm-up (session creation, weight upload, first run: what a user
+// waits for before the first number) and the steady state (the median of the next few runs).
+// Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
+import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
+import { StudentSession } from '../src/engine/promptkd/session.ts';
+import { initStudentState } from '../src/engine/promptkd/state.ts';
+import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.ts';
+import { buildTeacherLogitsGraph, LOGITS, PIXELS, TEACHER_TEXT } from '../src/engine/promptkd/teacher-graphs.ts';
+import { rng } from '../src/engine/random.ts';
+import type { DeviceTensor, Runtime } from '../src/engine/runtime/runtime.ts';
+import { parseGeometry, randomTensor, randomVisionWeights, type GeometryJson } from './geometry.ts';
+
+export interface Timing {
+  batch: number;
+  /** session creation + weight upload + first run */
+  warmupMs: number;
+  /** each steady-state run */
+  runsMs: number[];
+  medianMs: number;
+  imagesPerSec: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function timed(batch: number, steady: number, setup: () => Promise<() => Promise<unknown>>): Promise<Timing> {
+  if (!(steady >= 1)) throw new Error(`a timing needs at least one steady-state run, got ${steady}`);
+  const t0 = performance.now();
+  const run = await setup();
+  await run();
+  const warmupMs = performance.now() - t0;
+  const runsMs: number[] = [];
+  for (let i = 0; i < steady; i++) {
+    const t = performance.now();
+    await run();
+    runsMs.push(performance.now() - t);
+  }
+  const medianMs = median(runsMs);
+  return { batch, warmupMs, runsMs, medianMs, imagesPerSec: (1000 * batch) / medianMs };
+}
+
+/** PromptKD's student hyperparameters (paper settings; prompt depth capped by the tower's layers) */
+export function studentHyper(layers: number, teacherDim: number, nClasses: number): StudentHyper {
+  return { ...PAPER_CONFIG, depth: Math.min(PAPER_CONFIG.depth, layers), teacherDim, nClasses };
+}
+
+export interface WorkloadOptions {
+  batch: number;
+  /** steady-state runs after the warm-up */
+  steady: number;
+}
+
+/** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
+export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
+  const geo = parseGeometry(geometry);
+  const clip = randomVisionWeights(geo.student, 1, 'student');
+  const hyper = studentHyper(geo.student.vision.layers, geo.teacher.embedDim, geo.classes);
+  const S = geo.student.vision.imageSize;
+  const pixels = randomTensor([o.batch, 3, S, S], 2); //              [B,3,S,S]
+  const teacherLogits = randomTensor([o.batch, geo.classes], 3); //    [B,C]
+  const teacherText = randomTensor([geo.classes, hyper.teacherDim], 4); // [C,Dt]
+  let session: StudentSession | null = null;
+  try {
+    return await timed(o.batch, o.steady, async () => {
+      session = await StudentSession.create(rt, {
+        clip, hyper, batch: o.batch, evalBatch: o.batch, teacherText,
+        initial: initStudentState(studentDims(clip, hyper), rng(5)),
+      });
+      const s = session;
+      return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
+    });
+  } finally {
+    await (session as StudentSession | null)?.release();
+  }
+}
+
+/** The teacher's logits forward (the graph Teacher.logits runs) on random weights and images. */
+export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
+  const geo = parseGeometry(geometry);
+  const clip = randomVisionWeights(geo.teacher, 11, 'teacher');
+  const S = geo.teacher.vision.imageSize;
+  const pixels = randomTensor([o.batch, 3, S, S], 12); //                  [B,3,S,S]
+  const text = randomTensor([geo.classes, geo.teacher.embedDim], 13); //   [C,E]
+  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes);
+  const uploaded: DeviceTensor[] = [];
+  let release: (() => Promise<void>) | null = null;
+  try {
+    return await timed(o.batch, o.steady, async () => {
+      const session = await rt.load(art.graph);
+      release = () => session.release();
+      const feeds: Record<string, DeviceTensor> = {};
+      for (const [name, t] of Object.entries(art.frozen)) uploaded.push((feeds[name] = await rt.upload(t)));
+      return async () => {
+        const out = await session.run({ ...feeds, [PIXELS]: pixels, [TEACHER_TEXT]: text });
+        await out[LOGITS]!.read(); // [B,C]
+        for (const t of Object.values(out)) t.dispose();
+      };
+    });
+  } finally {
+    await (release as (() => Promise<void>) | null)?.();
+    for (const t of uploaded) t.dispose();
+  }
+}
