@@ -1,18 +1,42 @@
 import { BackendPanel } from './BackendPanel.tsx';
+import { ClassesPanel } from './ClassesPanel.tsx';
+import { ClassroomPanel } from './ClassroomPanel.tsx';
+import { DataPanel } from './DataPanel.tsx';
+import { DemoCard } from './DemoCard.tsx';
+import { DistillPanel } from './DistillPanel.tsx';
+import { ModelsPanel } from './ModelsPanel.tsx';
+import { Notices } from './Notices.tsx';
+import { Tasks } from './Progress.tsx';
+import { ResultsPanel } from './ResultsPanel.tsx';
+import { ResumeOffer } from './ResumeOffer.tsx';
+import { StoragePanel } from './StoragePanel.tsx';
+import { TeacherPanel } from './TeacherPanel.tsx';
 
 export function App() {
   return (
     <div className="app">
       <header className="app-header">
         <h1>PromptKD Studio</h1>
-        <p>Distill a large CLIP teacher into a small CLIP student, in your browser, on your GPU.</p>
+        <p>Distill a large CLIP teacher into a small CLIP student, in your browser, on your GPU. Your images never leave this device.</p>
       </header>
       <main className="layout">
-        <section className="workspace" aria-label="Workspace">
-          <h2>Workspace</h2>
-          <p className="empty">Nothing here yet. Datasets, teachers and distillation runs will appear here.</p>
-        </section>
-        <BackendPanel />
+        <div className="workspace" aria-label="Workspace">
+          <Notices />
+          <ResumeOffer />
+          <DemoCard />
+          <Tasks only={['demo']} />
+          <ClassesPanel />
+          <DataPanel />
+          <ModelsPanel />
+          <TeacherPanel />
+          <DistillPanel />
+          <ResultsPanel />
+        </div>
+        <aside className="sidebar">
+          <ClassroomPanel />
+          <BackendPanel />
+          <StoragePanel />
+        </aside>
       </main>
     </div>
   );

@@ -1,14 +1,18 @@
-// Every command the UI can give, in one registry: buttons, start-up and (later) shortcuts all go
-// through `runAction`, and `enabled` says when a command makes sense.
-import { EngineClient } from '../worker/client.ts';
-import type { EngineBackend, EngineEvent } from '../worker/protocol.ts';
+// Every command the UI can give, in one registry: buttons and start-up go through `runAction`,
+// `enabled` says when a command makes sense, and a failure becomes a notice saying what to do.
+// This is the only place that talks to the engine worker.
+import { EngineClient, EngineError } from '../worker/client.ts';
+import type { EngineBackend, EngineEvent, ModelSource, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
+import { chartPng, liveChart } from './live-chart-data.ts';
+import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
-import { chooseBackend, useStudio, type StudioState } from './store.ts';
+import { effectiveSettings } from './settings.ts';
+import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
-export interface Action {
+export interface Action<A = void> {
   readonly label: string;
   enabled(state: StudioState): boolean;
-  perform(): Promise<void>;
+  perform(arg: A): Promise<void>;
 }
 
 const { getState: get, setState: set } = useStudio;
@@ -16,9 +20,85 @@ const { getState: get, setState: set } = useStudio;
 let client: EngineClient | null = null;
 const engine = (): EngineClient => (client ??= new EngineClient(onEngineEvent));
 
-function onEngineEvent(e: EngineEvent): void {
-  if (e.kind === 'deviceLost') set({ backend: 'wasm', fallbackReason: `the GPU device was lost: ${e.reason}` });
+// ---- events: chart data at once, the store once per frame -----------------------------------------
+
+let pending: EngineEvent[] = [];
+let flushScheduled = false;
+
+function flush(): void {
+  flushScheduled = false;
+  const events = pending;
+  pending = [];
+  set((s) => applyEvents(s, events));
 }
+
+function onEngineEvent(e: EngineEvent): void {
+  const run = get().run;
+  if (run && 'runId' in e && e.runId === run.runId) {
+    if (e.kind === 'step') liveChart.addStep(e.step, e.loss);
+    else if (e.kind === 'eval') liveChart.addEval(e.step, e.base, e.new, e.hm);
+    else if (e.kind === 'references') liveChart.setReferences(e.teacher, e.studentZeroShot);
+  }
+  pending.push(e);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  // a hidden tab runs no animation frames: fall back to a timer so the state still catches up
+  if (document.visibilityState === 'visible') requestAnimationFrame(flush);
+  else setTimeout(flush, 250);
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+const busy = (s: StudioState, id: string) => !!s.busy[id];
+const anyBusy = (s: StudioState, ...ids: string[]) => ids.some((id) => busy(s, id));
+const running = (s: StudioState) => s.run?.status === 'running';
+
+function notify(kind: Parameters<typeof withNotice>[1], message: string): void {
+  set((s) => ({ notices: withNotice(s.notices, kind, message) }));
+}
+
+/** run `fn` with the action marked busy; an engine error becomes a notice instead of a crash */
+async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
+  set((s) => ({ busy: { ...s.busy, [id]: true } }));
+  try {
+    await fn();
+  } catch (e) {
+    if (e instanceof EngineError) notify(e.kind, e.message);
+    else notify('internal', `${(e as Error).message || String(e)}. Reload the page; your imported data and checkpoints are kept.`);
+  } finally {
+    set((s) => ({ busy: { ...s.busy, [id]: false } }));
+  }
+}
+
+const showWorkspace = (workspace: Workspace) => set({ workspace, ...(workspace.usage ? { storage: workspace.usage } : {}) });
+
+function showRun(summary: RunSummary): void {
+  const current = get().run;
+  if (current?.runId !== summary.id) {
+    liveChart.clear();
+    liveChart.load(summary.history);
+  }
+  if (summary.references) liveChart.setReferences(summary.references.teacher, summary.references.studentZeroShot);
+  set({ run: liveRunOf(summary), results: null });
+}
+
+function currentSettings() {
+  const s = get();
+  return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend);
+}
+
+function saveBlob(data: Blob, fileName: string): void {
+  const url = URL.createObjectURL(data);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- backend and start-up -----------------------------------------------------------------------
 
 const selfTestRunning = (s: StudioState) => Object.values(s.selfTest).some((e) => e?.status === 'running');
 
@@ -47,10 +127,255 @@ const checkBackend: Action = {
   },
 };
 
-export const actions = { checkBackend } satisfies Record<string, Action>;
-export type ActionId = keyof typeof actions;
+/** once per page load: capability check, then the workspace (and a run to resume, if any) */
+const boot: Action = {
+  label: 'Start the studio',
+  enabled: (s) => !s.workspace && !busy(s, 'boot'),
+  perform: () => guarded('boot', async () => {
+    await checkBackend.perform();
+    const ws = await engine().init(currentSettings().settings.backend);
+    showWorkspace(ws);
+    const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
+    if (active) showRun(active);
+    // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
+    else if (ws.resumable) showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
+  }),
+};
 
-export async function runAction(id: ActionId): Promise<void> {
-  const action = actions[id];
-  if (action.enabled(get())) await action.perform();
+const refreshWorkspace = async () => showWorkspace(await engine().workspace());
+
+// ---- demo -----------------------------------------------------------------------------------------
+
+const startDemo: Action = {
+  label: 'Start the demo',
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
+  perform: () => guarded('startDemo', async () => {
+    set({ classroom: true });
+    const ws = await engine().loadDemo();
+    showWorkspace(ws);
+    if (!ws.teacher) await engine().teacher('zero-shot');
+    const { settings } = currentSettings();
+    showRun(await engine().startRun(settings));
+    await refreshWorkspace();
+  }),
+};
+
+// ---- data, classes, models, teacher ------------------------------------------------------------------
+
+export interface ImportRequest {
+  role: ImportRoleName;
+  name: string;
+  walk: WalkResult;
 }
+
+const importData: Action<ImportRequest> = {
+  label: 'Import',
+  enabled: (s) => !!s.workspace && !anyBusy(s, 'importData', 'startDemo'),
+  perform: ({ role, name, walk }) => guarded('importData', async () => {
+    if (walk.files.length === 0) {
+      const why = walk.unread.length ? `none of its ${walk.unread.length} entries could be read` : 'it holds no files';
+      notify('input', `Nothing to import from "${name}": ${why}. Drop a folder of PNG or JPEG images.`);
+      return;
+    }
+    set({ lastImport: null });
+    const report = await engine().importFiles(role, name, walk.files);
+    set({ lastImport: { role, name, report, unread: walk.unread } });
+    const ws = await engine().workspace();
+    showWorkspace(ws);
+    // the first labeled folder names the classes, as a Teachable Machine project would
+    if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2) showWorkspace(await engine().setClasses(report.classes));
+  }),
+};
+
+const setClasses: Action<string[]> = {
+  label: 'Save classes',
+  enabled: (s) => !!s.workspace && !running(s) && !busy(s, 'setClasses'),
+  perform: (classes) => guarded('setClasses', async () => showWorkspace(await engine().setClasses(classes))),
+};
+
+const setModels: Action<{ student: ModelSource; teacher: ModelSource }> = {
+  label: 'Load models',
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
+  perform: ({ student, teacher }) => guarded('setModels', async () => showWorkspace(await engine().setModels(student, teacher))),
+};
+
+const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
+  label: 'Prepare teacher',
+  enabled: (s) => !!s.workspace?.models.teacher && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo'),
+  perform: ({ mode, file }) => guarded('setTeacher', async () => {
+    await engine().teacher(mode, { file, settings: currentSettings().settings });
+    await refreshWorkspace();
+  }),
+};
+
+// ---- runs -----------------------------------------------------------------------------------------
+
+const startRun: Action = {
+  label: 'Start distillation',
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun'),
+  perform: () => guarded('startRun', async () => {
+    const { settings, notes } = currentSettings();
+    for (const n of notes) notify('settings', `Settings: ${n}.`);
+    showRun(await engine().startRun(settings));
+    await refreshWorkspace();
+  }),
+};
+
+const pauseRun: Action = {
+  label: 'Pause',
+  enabled: (s) => running(s) && !busy(s, 'pauseRun'),
+  perform: () => guarded('pauseRun', async () => {
+    const summary = await engine().pause();
+    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+  }),
+};
+
+const resumeRun: Action<string> = {
+  label: 'Resume',
+  enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
+  perform: (runId) => guarded('resumeRun', async () => {
+    const summary = await engine().resume(runId);
+    // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
+    liveChart.truncateAfter(summary.checkpointStep ?? 0);
+    set({ resumeDismissed: runId });
+    showRun(summary);
+    await refreshWorkspace();
+  }),
+};
+
+const stopRun: Action = {
+  label: 'Stop',
+  enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
+  perform: () => guarded('stopRun', async () => {
+    const summary = await engine().stop();
+    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+    await refreshWorkspace();
+  }),
+};
+
+const dismissResume: Action = {
+  label: 'Not now',
+  enabled: (s) => !!s.workspace?.resumable,
+  perform: async () => set((s) => ({ resumeDismissed: s.workspace?.resumable?.id ?? null })),
+};
+
+// ---- results and exports --------------------------------------------------------------------------
+
+const hasCheckpoint = (s: StudioState) => s.run?.checkpointStep != null && !running(s);
+
+const loadResults: Action = {
+  label: 'Show results',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
+  perform: () => guarded('loadResults', async () => {
+    const runId = get().run?.runId;
+    if (runId) set({ results: await engine().results(runId) });
+  }),
+};
+
+const exportPrompts: Action = {
+  label: 'Student prompts (.safetensors + .json)',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPrompts'),
+  perform: () => guarded('exportPrompts', async () => {
+    const e = await engine().exportPrompts(get().run!.runId);
+    saveBlob(new Blob([e.safetensors as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.safetensors`);
+    saveBlob(new Blob([e.config], { type: 'application/json' }), `${e.fileName}.json`);
+  }),
+};
+
+const exportOnnx: Action = {
+  label: 'Student classifier (.onnx)',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
+  perform: () => guarded('exportOnnx', async () => {
+    const e = await engine().exportOnnx(get().run!.runId);
+    saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
+  }),
+};
+
+const exportReport: Action = {
+  label: 'Run report (.json)',
+  enabled: (s) => !!s.run && !busy(s, 'exportReport'),
+  perform: () => guarded('exportReport', async () => {
+    const r = await engine().report(get().run!.runId);
+    saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
+  }),
+};
+
+const exportChart: Action = {
+  label: 'Chart (.png)',
+  enabled: (s) => !!s.run,
+  perform: () => guarded('exportChart', async () => {
+    const png = await chartPng();
+    if (!png) return notify('input', 'There is no chart to save yet: start or resume a run first.');
+    saveBlob(png, `promptkd-chart-${get().run!.runId}.png`);
+  }),
+};
+
+// ---- storage ----------------------------------------------------------------------------------------
+
+const deleteDataset: Action<string> = {
+  label: 'Delete',
+  enabled: (s) => !running(s) && !busy(s, 'deleteDataset'),
+  perform: (datasetId) => guarded('deleteDataset', async () => showWorkspace(await engine().deleteDataset(datasetId))),
+};
+
+const deleteRun: Action<string> = {
+  label: 'Delete',
+  enabled: (s) => !busy(s, 'deleteRun'),
+  perform: (runId) => guarded('deleteRun', async () => {
+    if (get().run?.runId === runId) {
+      liveChart.clear();
+      set({ run: null, results: null });
+    }
+    showWorkspace(await engine().deleteRun(runId));
+  }),
+};
+
+const persistStorage: Action = {
+  label: 'Keep my data',
+  enabled: (s) => !!s.storage && !s.storage.persisted && !busy(s, 'persistStorage'),
+  perform: () => guarded('persistStorage', async () => {
+    // only a page can ask (the worker has no StorageManager.persist)
+    const granted = await navigator.storage?.persist?.();
+    if (!granted) notify('quota', 'The browser did not promise to keep the studio\'s data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.');
+    const usage = await engine().storage();
+    if (usage) set({ storage: usage });
+  }),
+};
+
+const refreshStorage: Action = {
+  label: 'Refresh',
+  enabled: () => true,
+  perform: () => guarded('refreshStorage', async () => {
+    const usage = await engine().storage();
+    if (usage) set({ storage: usage });
+  }),
+};
+
+const dismissNotice: Action<number> = {
+  label: 'Dismiss',
+  enabled: () => true,
+  perform: async (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+};
+
+/** test hook: the real device-loss path, driven from the page (window.__studio.simulateDeviceLost) */
+const simulateDeviceLost: Action = {
+  label: 'Simulate a lost GPU',
+  enabled: (s) => !!s.workspace,
+  perform: () => guarded('simulateDeviceLost', async () => { await engine().simulateDeviceLost(); }),
+};
+
+export const actions = {
+  checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
+  startRun, pauseRun, resumeRun, stopRun, dismissResume,
+  loadResults, exportPrompts, exportOnnx, exportReport, exportChart,
+  deleteDataset, deleteRun, persistStorage, refreshStorage, dismissNotice, simulateDeviceLost,
+};
+export type ActionId = keyof typeof actions;
+type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
+
+export async function runAction<K extends ActionId>(id: K, ...arg: ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
+  const action = actions[id] as Action<unknown>;
+  if (action.enabled(get())) await action.perform(arg[0]);
+}
+
+export const isEnabled = (id: ActionId, s: StudioState) => (actions[id] as Action<unknown>).enabled(s);

@@ -86,6 +86,13 @@ describe('RunChartData', () => {
     expect(d.accuracyView()).toEqual([[10, 20], [50, 70], [25, null], [expect.closeTo(33.333, 2), null], [85, 85], [48, 48]]);
   });
 
+  it('loads a stored history', () => {
+    const d = new RunChartData();
+    d.load([{ step: 1, loss: 3 }, { step: 2, loss: 2, base: 0.5, new: null, hm: null }, { step: 3, loss: 1 }]);
+    expect(Array.from(d.loss.col(1))).toEqual([3, 2, 1]);
+    expect(d.accuracyView().slice(0, 4)).toEqual([[2], [50], [null], [null]]);
+  });
+
   it('drops points after the checkpoint a run resumes from', () => {
     const d = new RunChartData();
     for (let s = 0; s < 50; s++) d.addStep(s, s);

@@ -2,6 +2,7 @@
 // chart asks for a bounded view once per animation frame. Tens of thousands of steps stay cheap:
 // columns grow by doubling, smoothing extends incrementally, and the view keeps at most `maxPoints`
 // points per series (per bucket the lowest and highest raw loss, so spikes stay visible).
+import type { MetricPoint } from '../worker/protocol.ts';
 
 /** Growable float columns sharing one length (row = one x and its values). */
 export class Columns {
@@ -104,6 +105,15 @@ export class RunChartData {
 
   addEval(step: number, base: number | null, nw: number | null, hm: number | null): void {
     this.evals.push(step, base ?? NaN, nw ?? NaN, hm ?? NaN);
+    this.version++;
+  }
+
+  /** a run's stored history: loss of every step, base/new/HM where it was evaluated */
+  load(history: readonly MetricPoint[]): void {
+    for (const p of history) {
+      if (p.loss !== undefined) this.loss.push(p.step, p.loss);
+      if (p.base !== undefined || p.new !== undefined || p.hm !== undefined) this.evals.push(p.step, p.base ?? NaN, p.new ?? NaN, p.hm ?? NaN);
+    }
     this.version++;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampToModel, DEMO_SETTINGS, formatHash, PAPER_SETTINGS, parseHash, parseSetting } from './settings.ts';
+import { clampToModel, DEMO_SETTINGS, effectiveSettings, formatHash, PAPER_SETTINGS, parseHash, parseSetting } from './settings.ts';
 
 describe('parseHash', () => {
   it('gives the defaults for an empty hash', () => {
@@ -55,5 +55,26 @@ describe('clampToModel', () => {
     const c = clampToModel(PAPER_SETTINGS, { visionLayers: 2 });
     expect(c.settings.depth).toBe(2);
     expect(c.notes).toEqual(['depth 9 is more than the student\'s 2 vision layers: using 2']);
+  });
+});
+
+describe('effectiveSettings', () => {
+  const demo = { source: 'demo', visionLayers: 2 };
+  const vitB = { source: 'hub', visionLayers: 12 };
+
+  it('uses the demo defaults for the demo student (or none), the paper\'s otherwise', () => {
+    expect(effectiveSettings('', demo, 'webgpu')).toMatchObject({ settings: DEMO_SETTINGS, demoDefaults: true, notes: [] });
+    expect(effectiveSettings('', null, 'webgpu').demoDefaults).toBe(true);
+    expect(effectiveSettings('', vitB, 'webgpu').settings).toEqual(PAPER_SETTINGS);
+  });
+
+  it('clamps the depth to the student and falls back to wasm, saying so', () => {
+    const e = effectiveSettings('#depth=9&backend=webgpu&epochs=2', demo, 'wasm');
+    expect(e.settings).toMatchObject({ depth: 2, backend: 'wasm', epochs: 2 });
+    expect(e.notes).toEqual([expect.stringMatching(/depth 9 .* using 2/), expect.stringMatching(/WebGPU is not usable here: using wasm/)]);
+  });
+
+  it('takes the backend the studio chose when the hash names none', () => {
+    expect(effectiveSettings('', vitB, 'wasm')).toMatchObject({ settings: { backend: 'wasm' }, notes: [] });
   });
 });

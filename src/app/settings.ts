@@ -1,6 +1,6 @@
 // Run settings in the URL hash (`#epochs=4&batch=16&backend=wasm`), so a run can be shared as a link
 // or scripted by a classroom page. Pure: parse, validate, clamp to the model and write back.
-import type { RunSettings } from '../worker/protocol.ts';
+import type { EngineBackend as Backend, RunSettings } from '../worker/protocol.ts';
 
 export type { RunSettings };
 
@@ -121,4 +121,34 @@ export function clampToModel(settings: RunSettings, model: { visionLayers: numbe
     settings: { ...settings, depth: model.visionLayers },
     notes: [`depth ${settings.depth} is more than the student's ${model.visionLayers} vision layers: using ${model.visionLayers}`],
   };
+}
+
+export interface EffectiveSettings extends ParsedHash {
+  /** the defaults the hash was read against (demo or paper) */
+  defaults: RunSettings;
+  demoDefaults: boolean;
+  /** changes made to fit the model or the browser */
+  notes: string[];
+}
+
+/**
+ * The settings a run starts with: the hash over the demo defaults (demo or no student chosen) or the
+ * paper's, depth clamped to the student, and WASM when the hash asks for WebGPU the browser cannot give.
+ */
+export function effectiveSettings(
+  hash: string,
+  student: { source: string; visionLayers: number } | null,
+  available: Backend | null,
+): EffectiveSettings {
+  const demoDefaults = !student || student.source === 'demo';
+  const defaults = { ...(demoDefaults ? DEMO_SETTINGS : PAPER_SETTINGS), ...(available ? { backend: available } : {}) };
+  const parsed = parseHash(hash, defaults);
+  const clamped = student ? clampToModel(parsed.settings, student) : { settings: parsed.settings, notes: [] };
+  const notes = [...clamped.notes];
+  let settings = clamped.settings;
+  if (settings.backend === 'webgpu' && available === 'wasm') {
+    notes.push('backend=webgpu asked for, but WebGPU is not usable here: using wasm');
+    settings = { ...settings, backend: 'wasm' };
+  }
+  return { ...parsed, settings, defaults, demoDefaults, notes };
 }

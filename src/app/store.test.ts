@@ -24,7 +24,9 @@ describe('chooseBackend', () => {
 const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   id: 'r1', createdAt: 0, settings: DEMO_SETTINGS, classes: ['a', 'b'], datasets: { unlabeled: 'u', test: 't' },
   teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'running', step: 0, totalSteps: 100, stepsPerEpoch: 20,
-  checkpointStep: null, history: [], references: null, message: null, ...over,
+  checkpointStep: null, history: [], references: null, message: null,
+  models: { student: { role: 'student', source: 'demo', name: 'demo-student', imageSize: 32, visionLayers: 2, visionWidth: 64, embedDim: 64, textLayers: 1, bytes: 1 }, teacher: { role: 'teacher', source: 'demo', name: 'demo-teacher', imageSize: 32, visionLayers: 4, visionWidth: 96, embedDim: 64, textLayers: 2, bytes: 1 } },
+  ...over,
 });
 const withRun = (over: Partial<RunSummary> = {}): StudioState => ({ ...initialState, run: liveRunOf(summary(over)) });
 
@@ -67,14 +69,16 @@ describe('applyEvent', () => {
     expect(s.run).toEqual(before.run);
   });
 
-  it('turns failures and device loss into notices that say what to do, once each', () => {
+  it('turns errors, failures and device loss into notices that say what to do, once each', () => {
+    const quota = { kind: 'error', error: { kind: 'quota', message: 'Storage is full: delete old runs in the storage panel.' } } as const;
     const s = applyEvents(withRun(), [
+      quota, quota,
       { kind: 'deviceLost', reason: 'GPU hung' },
       { kind: 'deviceLost', reason: 'GPU hung' },
       { kind: 'runStatus', runId: 'r1', status: 'failed', step: 3, message: 'teacher failed: out of memory; lower the batch size' },
     ]);
-    expect(s.notices.map((n) => n.kind)).toEqual(['device', 'internal']);
-    expect(s.notices[0]!.message).toMatch(/GPU device was lost \(GPU hung\).*paused.*Resume/);
+    expect(s.notices.map((n) => n.kind)).toEqual(['quota', 'device', 'internal']);
+    expect(s.notices[1]!.message).toMatch(/GPU device was lost \(GPU hung\).*paused.*Resume/);
     expect(s.backend).toBe('wasm');
     expect(s.run!.status).toBe('failed');
   });

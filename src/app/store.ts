@@ -7,7 +7,6 @@ import type {
 } from '../worker/protocol.ts';
 import type { UnreadEntry } from './folder-walk.ts';
 import type { GpuProbe } from './gpu.ts';
-import type { ParsedHash } from './settings.ts';
 
 export type SelfTestEntry =
   | { status: 'running' }
@@ -71,8 +70,8 @@ export interface StudioState {
   lastImport: ImportView | null;
   results: RunResults | null;
   storage: StorageUsage | null;
-  /** settings from the URL hash (with the problems found in it) */
-  hash: ParsedHash | null;
+  /** location.hash: the run settings (parsed against defaults that depend on the models) */
+  hashText: string;
   /** the one-click demo was started: the classroom explanations are shown */
   classroom: boolean;
   /** the user dismissed the resume offer for this run id */
@@ -84,7 +83,7 @@ export interface StudioState {
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, selfTest: {},
   workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null,
-  hash: null, classroom: false, resumeDismissed: null, busy: {},
+  hashText: '', classroom: false, resumeDismissed: null, busy: {},
 };
 
 export const useStudio = create<StudioState>()(() => initialState);
@@ -162,6 +161,8 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
       };
     case 'storage':
       return { storage: { usage: e.usage, quota: e.quota, persisted: e.persisted } };
+    case 'error':
+      return { notices: withNotice(s.notices, e.error.kind, e.error.message) };
   }
 }
 

@@ -1,0 +1,74 @@
+// Step 1: the class names. The first half (rounded up) are base classes, the rest new, as PromptKD
+// splits them; names can be typed or taken from a labeled folder's subfolders.
+import { useRef, useState } from 'react';
+import { isEnabled, runAction } from './actions.ts';
+import { classListProblem, parseClassList } from './class-names.ts';
+import { classNamesFromPaths, pickedFiles } from './folder-walk.ts';
+import { plural } from './format.ts';
+import { Step } from './Step.tsx';
+import { useStudio } from './store.ts';
+
+export function ClassesPanel() {
+  const s = useStudio();
+  const classes = s.workspace?.classes ?? [];
+  const baseCount = s.workspace?.baseCount ?? 0;
+  const [editing, setEditing] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const folder = useRef<HTMLInputElement>(null);
+  const canEdit = isEnabled('setClasses', s);
+
+  const save = (names: string[]) => {
+    const p = classListProblem(names);
+    setProblem(p);
+    if (p) return;
+    setEditing(null);
+    void runAction('setClasses', names);
+  };
+
+  const fromFolder = (input: HTMLInputElement) => {
+    const names = classNamesFromPaths(pickedFiles(Array.from(input.files ?? [])).map((f) => f.path));
+    input.value = '';
+    if (names.length === 0) return setProblem('That folder has no subfolders: a labeled folder holds one subfolder per class (cat/1.jpg, dog/2.jpg).');
+    save(names);
+  };
+
+  return (
+    <Step n={1} id="step-classes" title="Classes" status={classes.length ? `${plural(classes.length, 'class', 'classes')}: ${baseCount} base, ${classes.length - baseCount} new` : 'none yet'}>
+      {editing === null ? (
+        <>
+          {classes.length === 0 ? (
+            <p className="empty">No classes yet. Type their names, take them from a labeled folder, or start the demo.</p>
+          ) : (
+            <ul className="class-list" data-testid="class-list">
+              {classes.map((c, i) => (
+                <li key={c} className={i < baseCount ? 'base' : 'new'}>
+                  <span className="class-name">{c}</span>
+                  <span className="tag">{i < baseCount ? 'base' : 'new'}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="muted">
+            Base classes are the ones the teacher may have seen labeled examples of; new classes are known to everyone by name only.
+            The student never sees a label: it learns every class from the teacher.
+          </p>
+          <div className="buttons">
+            <button type="button" className="secondary" disabled={!canEdit} onClick={() => setEditing(classes.join('\n'))}>Edit names</button>
+            <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>From a labeled folder…</button>
+            <input ref={folder} type="file" className="hidden-input" data-testid="classes-folder-input" multiple {...{ webkitdirectory: '' }} onChange={(e) => fromFolder(e.currentTarget)} />
+          </div>
+        </>
+      ) : (
+        <div className="class-editor">
+          <label htmlFor="class-names">One class name per line, in label order (base classes first):</label>
+          <textarea id="class-names" rows={Math.min(12, Math.max(4, editing.split('\n').length + 1))} value={editing} onChange={(e) => setEditing(e.target.value)} />
+          <div className="buttons">
+            <button type="button" onClick={() => save(parseClassList(editing))}>Save classes</button>
+            <button type="button" className="secondary" onClick={() => { setEditing(null); setProblem(null); }}>Cancel</button>
+          </div>
+        </div>
+      )}
+      {problem && <p className="error" role="alert">{problem}</p>}
+    </Step>
+  );
+}

@@ -1,0 +1,46 @@
+// Step 2: the folders the run uses, and the report of the last import.
+import type { DatasetSummary } from '../worker/protocol.ts';
+import { Dropzone, ROLES } from './Dropzone.tsx';
+import { plural } from './format.ts';
+import { ImportReport } from './ImportReport.tsx';
+import { isEnabled } from './actions.ts';
+import { Tasks } from './Progress.tsx';
+import { Step } from './Step.tsx';
+import { useStudio } from './store.ts';
+
+function DatasetLine({ d }: { d: DatasetSummary }) {
+  return (
+    <li>
+      <span className="dataset-name">{d.name}</span>
+      <span className="muted"> · {plural(d.count, 'image')}{d.classes.length > 0 && ` · ${plural(d.classes.length, 'class', 'classes')}`}{d.demo && ' · demo'}</span>
+    </li>
+  );
+}
+
+export function DataPanel() {
+  const s = useStudio();
+  const datasets = s.workspace?.datasets ?? [];
+  const unlabeled = datasets.filter((d) => d.role === 'unlabeled');
+  const images = unlabeled.reduce((n, d) => n + d.count, 0);
+  return (
+    <Step n={2} id="step-data" title="Data" status={images ? `${plural(images, 'unlabeled image')}` : 'no images yet'}>
+      <Dropzone disabled={!isEnabled('importData', s)} />
+      <Tasks only={['import']} />
+      {s.lastImport && <ImportReport view={s.lastImport} />}
+      {datasets.length > 0 && (
+        <div className="datasets">
+          {ROLES.map((r) => {
+            const list = datasets.filter((d) => d.role === r.role);
+            return list.length === 0 ? null : (
+              <div key={r.role} className="dataset-group">
+                <h3>{r.title}</h3>
+                <ul>{list.map((d) => <DatasetLine key={d.id} d={d} />)}</ul>
+              </div>
+            );
+          })}
+          <p className="muted">A run uses the newest unlabeled and test sets. Delete old ones in Storage.</p>
+        </div>
+      )}
+    </Step>
+  );
+}

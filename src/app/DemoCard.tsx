@@ -1,0 +1,22 @@
+// The one-click start: the embedded demo (tiny CLIPs on Fashion-MNIST), offline, for a class or a first look.
+import { isEnabled, runAction } from './actions.ts';
+import { useStudio } from './store.ts';
+
+export function DemoCard() {
+  const s = useStudio();
+  const starting = !!s.busy.startDemo;
+  return (
+    <section className="demo-card" aria-label="Demo">
+      <div>
+        <h2>Try it with the built-in demo</h2>
+        <p>
+          A tiny CLIP teacher teaches a tinier CLIP student to sort photos of clothes, without a single label. Runs offline, in about a minute or two,
+          with an explanation of each stage beside it.
+        </p>
+      </div>
+      <button type="button" className="big" data-testid="demo-start" disabled={!isEnabled('startDemo', s)} onClick={() => void runAction('startDemo')}>
+        {starting ? 'Starting…' : !s.workspace ? 'Checking this browser…' : 'Start the demo'}
+      </button>
+    </section>
+  );
+}

@@ -1,0 +1,32 @@
+// Step 5: settings, the run's controls, its current numbers and the live chart.
+import { useMemo } from 'react';
+import { LiveChart } from './LiveChart.tsx';
+import { Metrics } from './Metrics.tsx';
+import { Tasks } from './Progress.tsx';
+import { RunControls } from './RunControls.tsx';
+import { effectiveSettings } from './settings.ts';
+import { SettingsForm } from './SettingsForm.tsx';
+import { Step } from './Step.tsx';
+import { useStudio } from './store.ts';
+
+export function DistillPanel() {
+  const s = useStudio();
+  const student = s.workspace?.models.student ?? null;
+  const eff = useMemo(() => effectiveSettings(s.hashText, student, s.backend), [s.hashText, student, s.backend]);
+  const run = s.run;
+  const status = run ? `${run.status} · step ${run.step} of ${run.totalSteps}` : 'not started';
+  return (
+    <Step n={5} id="step-distill" title="Distill" status={status}>
+      <details className="settings-box" open={!run}>
+        <summary>Settings</summary>
+        <SettingsForm eff={eff} disabled={run?.status === 'running'} onHash={(hashText) => useStudio.setState({ hashText })} />
+      </details>
+      <RunControls />
+      <Tasks only={['teacher-logits', 'evaluate']} />
+      {run && <Metrics run={run} />}
+      <div className={run ? '' : 'chart-idle'}>
+        <LiveChart />
+      </div>
+    </Step>
+  );
+}

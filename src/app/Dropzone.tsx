@@ -1,0 +1,80 @@
+// Drop a folder (or files) here, or pick one: the walk happens here on the main thread, the decoding
+// in the worker. The role says what the folder is for.
+import { useRef, useState, type DragEvent } from 'react';
+import { runAction } from './actions.ts';
+import { pickedFiles, walkDataTransfer, type WalkResult } from './folder-walk.ts';
+import type { ImportRoleName } from './store.ts';
+
+export const ROLES: { role: ImportRoleName; title: string; hint: string }[] = [
+  { role: 'unlabeled', title: 'Unlabeled images', hint: 'any folder of photos of your domain; the student learns from these' },
+  { role: 'test', title: 'Labeled test set', hint: 'class_name/image.jpg subfolders; measures accuracy (optional)' },
+  { role: 'shots', title: 'Few-shot examples', hint: 'class_name/image.jpg, a few per base class; tunes the teacher (optional)' },
+];
+
+function importWalk(role: ImportRoleName, name: string, walk: WalkResult) {
+  void runAction('importData', { role, name, walk });
+}
+
+export function Dropzone({ disabled }: { disabled: boolean }) {
+  const [role, setRole] = useState<ImportRoleName>('unlabeled');
+  const [over, setOver] = useState(false);
+  const [walking, setWalking] = useState(false);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const filesInput = useRef<HTMLInputElement>(null);
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    if (disabled) return;
+    const items = Array.from(e.dataTransfer.items ?? []);
+    const entries = items.map((i) => i.webkitGetAsEntry?.()).filter((x): x is FileSystemEntry => !!x);
+    const name = entries.length === 1 ? entries[0]!.name : `${items.length || e.dataTransfer.files.length} dropped items`;
+    // the DataTransfer is read synchronously inside walkDataTransfer; the walk itself goes on afterwards
+    const walk = walkDataTransfer(e.dataTransfer);
+    setWalking(true);
+    void walk.then((w) => importWalk(role, name, w)).finally(() => setWalking(false));
+  };
+
+  const onPicked = (input: HTMLInputElement, folder: boolean) => {
+    const files = Array.from(input.files ?? []);
+    input.value = ''; // picking the same folder again must fire change again
+    if (files.length === 0) return;
+    const name = folder ? (files[0]!.webkitRelativePath.split('/')[0] || 'folder') : files.length === 1 ? files[0]!.name : `${files.length} files`;
+    importWalk(role, name, { files: pickedFiles(files), unread: [] });
+  };
+
+  return (
+    <div className="dropzone-wrap">
+      <fieldset className="roles" disabled={disabled}>
+        <legend className="sr-only">What is this folder?</legend>
+        {ROLES.map((r) => (
+          <label key={r.role} className={`role ${role === r.role ? 'chosen' : ''}`}>
+            <input type="radio" name="import-role" value={r.role} checked={role === r.role} onChange={() => setRole(r.role)} data-testid={`role-${r.role}`} />
+            <span className="role-title">{r.title}</span>
+            <span className="role-hint">{r.hint}</span>
+          </label>
+        ))}
+      </fieldset>
+      <div
+        className={`dropzone ${over ? 'over' : ''} ${disabled ? 'disabled' : ''}`}
+        data-testid="dropzone"
+        onDragOver={(e) => { e.preventDefault(); if (!disabled) setOver(true); }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+      >
+        <p className="dropzone-title">{walking ? 'Reading the folder…' : `Drop a folder or images here (${ROLES.find((r) => r.role === role)!.title.toLowerCase()})`}</p>
+        <p className="muted">PNG or JPEG, any size; they are resized and kept in this browser only. Nothing is uploaded.</p>
+        <div className="dropzone-buttons">
+          <button type="button" className="secondary" disabled={disabled} onClick={() => folderInput.current?.click()}>Choose folder…</button>
+          <button type="button" className="secondary" disabled={disabled} onClick={() => filesInput.current?.click()}>Choose images…</button>
+        </div>
+        <input
+          ref={folderInput} type="file" className="hidden-input" data-testid="folder-input" multiple
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={(e) => onPicked(e.currentTarget, true)}
+        />
+        <input ref={filesInput} type="file" className="hidden-input" data-testid="files-input" multiple accept="image/*" onChange={(e) => onPicked(e.currentTarget, false)} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+// Errors and warnings as part of the page: what was wrong and what to do, each dismissible.
+import { runAction } from './actions.ts';
+import { useStudio, type Notice } from './store.ts';
+
+const TITLES: Record<Notice['kind'], string> = {
+  quota: 'Storage is full', device: 'GPU problem', input: 'Cannot use that input', model: 'Model problem', internal: 'Something went wrong', settings: 'Settings',
+};
+
+export function Notices() {
+  const notices = useStudio((s) => s.notices);
+  if (notices.length === 0) return null;
+  return (
+    <div className="notices" aria-live="polite">
+      {notices.map((n) => (
+        <div key={n.id} className={`notice-card ${n.kind}`} role="alert" data-testid={`notice-${n.kind}`}>
+          <div>
+            <strong>{TITLES[n.kind]}.</strong> {n.message}
+            {n.kind === 'quota' && <> <a href="#storage" onClick={(e) => { e.preventDefault(); document.getElementById('storage')?.scrollIntoView({ behavior: 'smooth' }); }}>Open storage</a></>}
+          </div>
+          <button type="button" className="link" aria-label="Dismiss" onClick={() => void runAction('dismissNotice', n.id)}>×</button>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,131 @@
+// Step 6: how the student does per class, where it confuses classes, a gallery of teacher vs student
+// predictions, and the exports.
+import { useEffect, useMemo } from 'react';
+import type { GalleryItem, RunResults } from '../worker/protocol.ts';
+import { isEnabled, runAction } from './actions.ts';
+import { pct } from './format.ts';
+import { Step } from './Step.tsx';
+import { useStudio } from './store.ts';
+
+function PerClass({ r, baseCount }: { r: RunResults; baseCount: number }) {
+  return (
+    <table className="per-class" data-testid="per-class">
+      <thead><tr><th>class</th><th></th><th>accuracy</th></tr></thead>
+      <tbody>
+        {r.classes.map((c, i) => (
+          <tr key={c}>
+            <th scope="row">{c}</th>
+            <td><span className={`tag ${i < baseCount ? 'base' : 'new'}`}>{i < baseCount ? 'base' : 'new'}</span></td>
+            <td className="bar-cell">
+              <span className="bar" style={{ width: `${100 * (r.perClass[i] ?? 0)}%` }} />
+              <span className="bar-value">{pct(r.perClass[i], 1)}%</span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Confusion({ r }: { r: RunResults }) {
+  const short = (c: string) => (c.length > 8 ? `${c.slice(0, 7)}…` : c);
+  return (
+    <div className="confusion-wrap">
+      <table className="confusion" data-testid="confusion" aria-label="Confusion matrix: rows are true classes, columns predicted">
+        <thead>
+          <tr><th className="corner">true \ predicted</th>{r.classes.map((c) => <th key={c} title={c} className="col-head"><span>{short(c)}</span></th>)}</tr>
+        </thead>
+        <tbody>
+          {r.confusion.map((row, t) => {
+            const total = row.reduce((a, b) => a + b, 0) || 1;
+            return (
+              <tr key={t}>
+                <th scope="row" title={r.classes[t]}>{short(r.classes[t]!)}</th>
+                {row.map((n, p) => {
+                  const frac = n / total;
+                  const hue = p === t ? '47,111,98' : '180,35,24';
+                  return <td key={p} style={{ background: n ? `rgba(${hue},${(0.12 + 0.75 * frac).toFixed(3)})` : undefined, color: frac > 0.55 ? '#fff' : undefined }} title={`${r.classes[t]} → ${r.classes[p]}: ${n}`}>{n || ''}</td>;
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }) {
+  const url = useMemo(() => URL.createObjectURL(item.thumbnail), [item.thumbnail]);
+  useEffect(() => () => URL.revokeObjectURL(url), [url]);
+  const mark = (k: number) => (k === item.label ? 'right' : 'wrong');
+  return (
+    <figure className="gallery-card">
+      <img src={url} alt={classes[item.label]} width={72} height={72} />
+      <figcaption>
+        <div className="truth">{classes[item.label]}</div>
+        <div className={mark(item.teacher)}>teacher: {classes[item.teacher]}</div>
+        <div className={mark(item.student)}>student: {classes[item.student]}</div>
+      </figcaption>
+    </figure>
+  );
+}
+
+function Exports() {
+  const s = useStudio();
+  const button = (id: 'exportPrompts' | 'exportOnnx' | 'exportReport' | 'exportChart', testid: string, label: string) => (
+    <button type="button" className="secondary" data-testid={testid} disabled={!isEnabled(id, s)} onClick={() => void runAction(id)}>
+      {s.busy[id] ? 'Preparing…' : label}
+    </button>
+  );
+  return (
+    <div className="exports">
+      <h3>Export</h3>
+      <div className="buttons">
+        {button('exportPrompts', 'export-prompts', 'Student prompts (.safetensors + .json)')}
+        {button('exportOnnx', 'export-onnx', 'Student classifier (.onnx)')}
+        {button('exportReport', 'export-report', 'Run report (.json)')}
+        {button('exportChart', 'export-chart', 'Chart (.png)')}
+      </div>
+      <p className="muted">The ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.</p>
+    </div>
+  );
+}
+
+export function ResultsPanel() {
+  const s = useStudio();
+  const r = s.results?.runId === s.run?.runId ? s.results : null;
+  const baseCount = s.workspace?.baseCount ?? Math.ceil((r?.classes.length ?? 0) / 2);
+  const finished = s.run?.status === 'done';
+  useEffect(() => {
+    if (finished && !r) void runAction('loadResults');
+  }, [finished, r]);
+  return (
+    <Step n={6} id="step-results" title="Results" status={r ? `step ${r.step} · HM ${pct(r.accuracy.hm)}%` : 'after a checkpoint'}>
+      {!r && (
+        <div className="buttons">
+          <button type="button" className="secondary" disabled={!isEnabled('loadResults', s)} onClick={() => void runAction('loadResults')}>
+            {s.busy.loadResults ? 'Evaluating…' : 'Show results of the last checkpoint'}
+          </button>
+          {s.run?.status === 'running' && <span className="muted">Pause the run to look at its last checkpoint.</span>}
+        </div>
+      )}
+      {r && (
+        <>
+          <p>At step {r.step}: base <strong>{pct(r.accuracy.base)}%</strong>, new <strong>{pct(r.accuracy.new)}%</strong>, HM <strong>{pct(r.accuracy.hm)}%</strong> on the test set.</p>
+          <div className="two-up results-grid">
+            <div><h3>Per class</h3><PerClass r={r} baseCount={baseCount} /></div>
+            <div><h3>Confusion matrix</h3><p className="muted">Rows: true class; columns: the student's answer (base images choose among base classes, new among new).</p><Confusion r={r} /></div>
+          </div>
+          {r.gallery.length > 0 && (
+            <>
+              <h3>Teacher vs student</h3>
+              <div className="gallery" data-testid="gallery">{r.gallery.map((g) => <GalleryCard key={`${g.datasetId}/${g.itemId}`} item={g} classes={r.classes} />)}</div>
+            </>
+          )}
+        </>
+      )}
+      {s.run && <Exports />}
+    </Step>
+  );
+}

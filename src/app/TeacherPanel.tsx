@@ -1,0 +1,57 @@
+// Step 4: how the teacher reads the classes: zero-shot templates, prompts tuned on the few-shot
+// folder (PromptSRC, as in the paper), or prompts imported from a file.
+import { useState } from 'react';
+import type { TeacherMode } from '../worker/protocol.ts';
+import { isEnabled, runAction } from './actions.ts';
+import { pct, plural } from './format.ts';
+import { Tasks } from './Progress.tsx';
+import { Step } from './Step.tsx';
+import { useStudio } from './store.ts';
+
+const MODES: { mode: TeacherMode; title: string; hint: string }[] = [
+  { mode: 'zero-shot', title: 'Zero-shot', hint: 'class names in a few sentence templates; no training' },
+  { mode: 'tune', title: 'Tune prompts', hint: 'learn the teacher\'s prompts from the few-shot folder first (slower, usually better)' },
+  { mode: 'import', title: 'Import prompts', hint: 'a PromptSRC prompt file (.safetensors) trained elsewhere' },
+];
+
+export function TeacherPanel() {
+  const s = useStudio();
+  const [mode, setMode] = useState<TeacherMode>('zero-shot');
+  const [file, setFile] = useState<File | null>(null);
+  const teacher = s.workspace?.teacher ?? null;
+  const shots = (s.workspace?.datasets ?? []).filter((d) => d.role === 'shots').at(-1);
+  const missing = mode === 'tune' && !shots ? 'Import a few-shot folder in step 2 first.' : mode === 'import' && !file ? 'Choose a prompt file.' : null;
+  const status = teacher ? `${MODES.find((m) => m.mode === teacher.mode)!.title}${teacher.accuracy ? ` · HM ${pct(teacher.accuracy.hm)}%` : ''}` : 'zero-shot unless chosen';
+
+  return (
+    <Step n={4} id="step-teacher" title="Teacher" status={status}>
+      <div className="choices">
+        {MODES.map((m) => (
+          <label key={m.mode} className={`choice ${mode === m.mode ? 'chosen' : ''}`}>
+            <input type="radio" name="teacher-mode" checked={mode === m.mode} onChange={() => setMode(m.mode)} />
+            <span className="choice-title">{m.title}</span>
+            <span className="choice-hint">{m.hint}</span>
+          </label>
+        ))}
+      </div>
+      {mode === 'tune' && shots && <p className="muted">Uses “{shots.name}”: {plural(shots.count, 'image')} in {plural(shots.classes.length, 'class', 'classes')}.</p>}
+      {mode === 'import' && (
+        <label className="file-field">Prompt file <input type="file" accept=".safetensors" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /></label>
+      )}
+      <div className="buttons">
+        <button type="button" disabled={!isEnabled('setTeacher', s) || !!missing} onClick={() => void runAction('setTeacher', { mode, file: file ?? undefined })}>
+          {s.busy.setTeacher ? 'Preparing…' : 'Prepare teacher'}
+        </button>
+        {missing && <span className="muted">{missing}</span>}
+        {!s.workspace?.models.teacher && <span className="muted">Load the models first.</span>}
+      </div>
+      <Tasks only={['teacher']} />
+      {teacher && (
+        <p className="teacher-info" data-testid="teacher-info">
+          Teacher ready: <strong>{MODES.find((m) => m.mode === teacher.mode)!.title}</strong> {teacher.detail && <span className="muted">({teacher.detail})</span>}
+          {teacher.accuracy && <> · on the test set base {pct(teacher.accuracy.base)}%, new {pct(teacher.accuracy.new)}%, HM {pct(teacher.accuracy.hm)}%</>}
+        </p>
+      )}
+    </Step>
+  );
+}
