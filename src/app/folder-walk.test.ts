@@ -40,7 +40,7 @@ describe('readAllEntries', () => {
 });
 
 describe('walkDropped', () => {
-  it('walks nested folders; one dropped folder is the root; hidden entries are ignored', async () => {
+  it('walks nested folders; one dropped folder is the root; hidden entries are kept for the report', async () => {
     const root = dirEntry('test', [
       dirEntry('dog', [fileEntry('b.jpg'), fileEntry('.DS_Store')]),
       dirEntry('cat', [fileEntry('a.png'), dirEntry('more', Array.from({ length: 130 }, (_, i) => fileEntry(`m${1000 + i}.jpg`)))]),
@@ -48,12 +48,13 @@ describe('walkDropped', () => {
     ]);
     const r = await walkDropped([root]);
     expect(r.unread).toEqual([]);
-    expect(r.files).toHaveLength(132);
-    expect(r.files[0]!.path).toBe('cat/a.png');
-    expect(r.files[1]!.path).toBe('cat/more/m1000.jpg');
+    expect(r.files).toHaveLength(134);
+    expect(r.files[0]!.path).toBe('.git/HEAD');
+    expect(r.files[1]!.path).toBe('cat/a.png');
+    expect(r.files[2]!.path).toBe('cat/more/m1000.jpg');
     expect(r.files.at(-1)!.path).toBe('dog/b.jpg');
-    expect(await r.files[0]!.file.text()).toBe('a.png');
-    expect(classNamesFromPaths(r.files.map((f) => f.path))).toEqual(['cat', 'dog']);
+    expect(await r.files[1]!.file.text()).toBe('a.png');
+    expect(classNamesFromPaths(r.files.map((f) => f.path))).toEqual(['cat', 'dog', 'more']);
   });
 
   it('keeps the names of several dropped things, loose files included', async () => {
@@ -87,9 +88,9 @@ describe('walkDataTransfer', () => {
 describe('pickedFiles', () => {
   const withPath = (rel: string) => Object.assign(new File(['x'], rel.split('/').at(-1)!), { webkitRelativePath: rel }) as File;
 
-  it('drops the picked folder name from webkitdirectory paths and skips hidden files', () => {
-    const p = pickedFiles([withPath('test/dog/2.jpg'), withPath('test/cat/1.jpg'), withPath('test/.hidden/3.jpg'), withPath('test/cat/.DS_Store')]);
-    expect(p.map((f) => f.path)).toEqual(['cat/1.jpg', 'dog/2.jpg']);
+  it('drops the picked folder name from webkitdirectory paths', () => {
+    const p = pickedFiles([withPath('test/dog/2.jpg'), withPath('test/cat/1.jpg'), withPath('test/cat/.DS_Store')]);
+    expect(p.map((f) => f.path)).toEqual(['cat/.DS_Store', 'cat/1.jpg', 'dog/2.jpg']);
   });
 
   it('uses the file name for plain file inputs', () => {
@@ -98,7 +99,7 @@ describe('pickedFiles', () => {
 });
 
 describe('classNamesFromPaths', () => {
-  it('sorts subfolder names by code unit, as the worker labels them, ignoring top-level files', () => {
-    expect(classNamesFromPaths(['b/1.jpg', 'B/2.jpg', 'a/x/3.jpg', 'loose.jpg', 'b/4.jpg'])).toEqual(['B', 'a', 'b']);
+  it('names the folder that holds each file, sorted by code unit as the worker labels them', () => {
+    expect(classNamesFromPaths(['b/1.jpg', 'B/2.jpg', 'a/x/3.jpg', 'loose.jpg', 'b/4.jpg', '.git/HEAD'])).toEqual(['B', 'b', 'x']);
   });
 });

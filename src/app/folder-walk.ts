@@ -35,7 +35,6 @@ export interface DirectoryEntryLike extends EntryLike {
   createReader(): { readEntries(ok: (entries: EntryLike[]) => void, fail?: (e: DOMException) => void): void };
 }
 
-const hidden = (name: string) => name.startsWith('.');
 const byPath = (a: PickedFile, b: PickedFile) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /** Every entry of a directory: Chromium hands them out at most 100 per readEntries call, until an empty batch. */
@@ -53,7 +52,6 @@ const fileOf = (e: FileEntryLike) => new Promise<File>((ok, fail) => e.file(ok, 
 const reasonOf = (e: unknown) => (e instanceof Error || e instanceof DOMException ? e.message || e.name : String(e));
 
 async function walkEntry(entry: EntryLike, path: string, out: WalkResult): Promise<void> {
-  if (hidden(entry.name)) return;
   if (entry.isFile) {
     try {
       out.files.push({ file: await fileOf(entry as FileEntryLike), path });
@@ -75,14 +73,14 @@ async function walkEntry(entry: EntryLike, path: string, out: WalkResult): Promi
 
 /**
  * Walk dropped entries (and plain files that came without one) recursively. One dropped folder is
- * the root; several dropped things keep their names as the first path segment.
+ * the root; several dropped things keep their names as the first path segment. Hidden files are
+ * kept: the worker lists them as skipped, so the report accounts for every file.
  */
 export async function walkDropped(entries: readonly EntryLike[], looseFiles: readonly File[] = []): Promise<WalkResult> {
   const out: WalkResult = { files: [], unread: [] };
-  const visible = entries.filter((e) => !hidden(e.name));
-  const oneFolder = visible.length === 1 && visible[0]!.isDirectory && looseFiles.length === 0;
-  for (const e of visible) await walkEntry(e, oneFolder ? '' : e.name, out);
-  for (const f of looseFiles) if (!hidden(f.name)) out.files.push({ file: f, path: f.name });
+  const oneFolder = entries.length === 1 && entries[0]!.isDirectory && looseFiles.length === 0;
+  for (const e of entries) await walkEntry(e, oneFolder ? '' : e.name, out);
+  for (const f of looseFiles) out.files.push({ file: f, path: f.name });
   out.files.sort(byPath);
   return out;
 }
@@ -113,18 +111,21 @@ export function pickedFiles(files: Iterable<File>): PickedFile[] {
   for (const file of files) {
     const rel = file.webkitRelativePath || file.name;
     const parts = rel.split('/');
-    if (parts.some(hidden)) continue;
     out.push({ file, path: parts.length > 1 ? parts.slice(1).join('/') : rel });
   }
   return out.sort(byPath);
 }
 
-/** Class names of a labeled folder (class_name/image.jpg): its subfolder names, sorted as the worker labels them. */
+/**
+ * Class names of a labeled folder (class_name/image.jpg), as the worker labels them: the folder that
+ * directly holds each file, sorted; hidden folders and files at the top are not classes.
+ */
 export function classNamesFromPaths(paths: Iterable<string>): string[] {
   const names = new Set<string>();
   for (const p of paths) {
-    const i = p.indexOf('/');
-    if (i > 0) names.add(p.slice(0, i));
+    const parts = p.split('/');
+    if (parts.length < 2 || parts.some((s) => s.startsWith('.'))) continue;
+    names.add(parts[parts.length - 2]!);
   }
   return [...names].sort();
 }
