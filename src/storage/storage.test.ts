@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { StorageError, StudioStorage, type Dataset, type StoredImage } from './storage.ts';
+import { StorageError, StudioStorage, type Dataset, type RunRecord, type StoredImage } from './storage.ts';
 
 let n = 0;
 const fresh = (quotaBytes?: number) => new StudioStorage({ prefix: `test${n++}`, ...(quotaBytes === undefined ? {} : { quotaBytes }) });
@@ -10,6 +10,13 @@ const dataset = (id: string, count: number): Dataset => ({
   id, name: `folder ${id}`, role: 'unlabeled', classes: [], skipped: [{ name: 'notes.txt', reason: 'not an image' }],
   items: Array.from({ length: count }, (_, i) => ({ id: `i${i}`, name: `img${i}.png` })), createdAt: Date.now(),
 });
+const run = (id: string): RunRecord => ({
+  id, createdAt: 1, settings: { epochs: 1, batch: 2, lr: 0.01, T: 1, kd: 1, depth: 1, nctx: 1, evalEvery: 1, ckptEvery: 1, backend: 'wasm', augment: false, seed: 1 },
+  classes: ['a', 'b'], datasets: { unlabeled: 'd', test: null }, models: { student: model('student'), teacher: model('teacher') },
+  teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'paused', step: 5, totalSteps: 10, stepsPerEpoch: 5, checkpointStep: 5,
+  history: [{ step: 5, loss: 1 }], references: null, message: null,
+});
+const model = (role: 'student' | 'teacher') => ({ role, source: 'demo' as const, name: role, imageSize: 32, visionLayers: 2, visionWidth: 8, embedDim: 8, textLayers: 1, bytes: 1 });
 const imagesOf = (count: number) => Array.from({ length: count }, (_, i) => [`i${i}`, image(i)] as [string, StoredImage]);
 
 describe('StudioStorage', () => {
@@ -48,7 +55,7 @@ describe('StudioStorage', () => {
   it('deletes datasets with their images, and runs with their checkpoint', async () => {
     const s = fresh();
     await s.saveDataset(dataset('d', 3), imagesOf(3));
-    await s.saveRun({ id: 'r', createdAt: 1, config: {}, datasetIds: ['d'], status: 'paused', step: 5, history: [{ step: 5, loss: 1 }] });
+    await s.saveRun(run('r'));
     await s.saveCheckpoint({ runId: 'r', step: 5, savedAt: 1, bytes: new Uint8Array(4) });
     await s.deleteDataset('d');
     await s.deleteRun('r');
@@ -64,5 +71,26 @@ describe('StudioStorage', () => {
     const [hit, miss] = await s.getTeacherLogits(['t1/p0/img1/v0', 't1/p0/img2/v0']);
     expect(Array.from(hit!)).toEqual([1, 2]);
     expect(miss).toBeUndefined();
+  });
+
+  it('keeps the workspace, teacher prompts and model files, and charges them to a simulated quota', async () => {
+    const s = fresh(10_000);
+    await s.saveWorkspace({ classes: ['cat', 'dog'], models: { student: { kind: 'demo' }, teacher: { kind: 'files', name: 't.safetensors' } }, teacher: null });
+    expect((await s.getWorkspace())!.models.teacher).toEqual({ kind: 'files', name: 't.safetensors' });
+    await s.saveTeacherPrompts(Uint8Array.of(1, 2, 3));
+    expect(Array.from((await s.getTeacherPrompts())!)).toEqual([1, 2, 3]);
+    await s.saveTeacherPrompts(undefined);
+    expect(await s.getTeacherPrompts()).toBeUndefined();
+    await s.saveModelFiles('teacher', { name: 't.safetensors', config: '{}', weights: new Blob([new Uint8Array(100)]) });
+    const files = await s.getModelFiles('teacher');
+    expect(files!.weights.size).toBe(100);
+    const before = (await s.usage())!;
+    expect(before.quota).toBe(10_000);
+    expect(before.usage).toBeGreaterThan(100);
+    const err = await s.saveModelFiles('student', { name: 's', config: '{}', weights: new Blob([new Uint8Array(20_000)]) }).catch((e) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.kind).toBe('quota');
+    expect(await s.getModelFiles('student')).toBeUndefined();
+    expect((await s.usage())!.usage).toBe(before.usage);
   });
 });

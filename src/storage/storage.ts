@@ -1,14 +1,17 @@
 // Persistence in one place: every IndexedDB key the studio writes is laid out here.
 //
-//   promptkd-meta/meta        dataset:<id> → Dataset, run:<id> → RunRecord
+//   promptkd-meta/meta        dataset:<id> → Dataset, run:<id> → RunRecord, workspace → WorkspaceRecord,
+//                             teacher-prompts → Uint8Array (tuned/imported teacher prompts, safetensors)
 //   promptkd-images/images    <datasetId>/<itemId> → StoredImage (resized RGB copy)
 //   promptkd-ckpt/ckpt        <runId> → Checkpoint (safetensors bytes; one per run, replaced atomically)
 //   promptkd-teacher/logits   <cacheKey> → Float32Array (teacher logits of one image view)
+//   promptkd-models/files     <role> → ModelFiles (a local CLIP's config.json text + weights Blob)
 //
 // Writes are batched (setMany, one transaction per chunk); a dataset's metadata is written last,
 // so an import that fails half way leaves nothing visible and its written images are removed.
 // IndexedDB transactions are atomic, so a failed checkpoint write leaves the previous one intact.
 import { createStore, del, delMany, entries, get, getMany, keys, set, setMany, type UseStore } from 'idb-keyval';
+import type { ModelRole, RunSummary, StorageUsage, TeacherInfo } from '../worker/protocol.ts';
 
 export interface StoredImage {
   width: number;
@@ -35,28 +38,32 @@ export interface Dataset {
   items: DatasetItem[];
   skipped: { name: string; reason: string }[];
   createdAt: number;
+  /** the embedded demo's datasets */
+  demo?: boolean;
 }
 
-export interface MetricPoint {
-  step: number;
-  loss?: number;
-  base?: number;
-  new?: number;
-  hm?: number;
+/** a run as the studio lists it; its checkpoint lives in the checkpoint store */
+export type RunRecord = RunSummary;
+
+/** where a model comes from, as remembered between sessions */
+export type ModelChoice =
+  | { kind: 'demo' }
+  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  /** the files themselves are in the models store under the role */
+  | { kind: 'files'; name: string };
+
+export interface ModelFiles {
+  name: string;
+  /** config.json text */
+  config: string;
+  weights: Blob;
 }
 
-export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-
-export interface RunRecord {
-  id: string;
-  createdAt: number;
-  config: Record<string, unknown>;
-  datasetIds: string[];
-  status: RunStatus;
-  step: number;
-  history: MetricPoint[];
-  checkpointStep?: number;
-  message?: string;
+/** the studio's choices that outlive a page: classes, models, teacher */
+export interface WorkspaceRecord {
+  classes: string[];
+  models: Partial<Record<ModelRole, ModelChoice>>;
+  teacher: TeacherInfo | null;
 }
 
 export interface Checkpoint {
@@ -65,6 +72,8 @@ export interface Checkpoint {
   savedAt: number;
   /** safetensors bytes: prompts, projector, optimizer state, running stats, metadata */
   bytes: Uint8Array;
+  /** the teacher's tuned or imported prompts (safetensors) the run distils from; absent: zero-shot */
+  teacherPrompts?: Uint8Array;
 }
 
 export type StorageErrorKind = 'quota' | 'unavailable' | 'missing';
@@ -101,6 +110,7 @@ export class StudioStorage {
   private readonly images: UseStore;
   private readonly ckpt: UseStore;
   private readonly teacher: UseStore;
+  private readonly models: UseStore;
   private written = 0;
 
   constructor(private readonly options: StorageOptions = {}) {
@@ -109,6 +119,7 @@ export class StudioStorage {
     this.images = createStore(`${p}-images`, 'images');
     this.ckpt = createStore(`${p}-ckpt`, 'ckpt');
     this.teacher = createStore(`${p}-teacher`, 'logits');
+    this.models = createStore(`${p}-models`, 'files');
   }
 
   private charge(bytes: number): void {
@@ -190,7 +201,7 @@ export class StudioStorage {
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     try {
-      this.charge(checkpoint.bytes.byteLength);
+      this.charge(checkpoint.bytes.byteLength + (checkpoint.teacherPrompts?.byteLength ?? 0));
       await set(checkpoint.runId, checkpoint, this.ckpt);
     } catch (e) {
       translate(e, `the checkpoint at step ${checkpoint.step}`);
@@ -220,10 +231,64 @@ export class StudioStorage {
     await delMany(await keys(this.teacher), this.teacher);
   }
 
+  // ---- workspace, teacher prompts, model files ---------------------------------------------
+
+  async getWorkspace(): Promise<WorkspaceRecord | undefined> {
+    return get<WorkspaceRecord>('workspace', this.meta);
+  }
+
+  async saveWorkspace(w: WorkspaceRecord): Promise<void> {
+    try {
+      this.charge(JSON.stringify(w).length);
+      await set('workspace', w, this.meta);
+    } catch (e) {
+      translate(e, 'the workspace settings');
+    }
+  }
+
+  async getTeacherPrompts(): Promise<Uint8Array | undefined> {
+    return get<Uint8Array>('teacher-prompts', this.meta);
+  }
+
+  /** undefined removes them (back to a zero-shot teacher) */
+  async saveTeacherPrompts(bytes: Uint8Array | undefined): Promise<void> {
+    try {
+      if (bytes === undefined) return await del('teacher-prompts', this.meta);
+      this.charge(bytes.byteLength);
+      await set('teacher-prompts', bytes, this.meta);
+    } catch (e) {
+      translate(e, 'the teacher prompts');
+    }
+  }
+
+  async saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
+    try {
+      this.charge(files.weights.size + files.config.length);
+      await set(role, files, this.models);
+    } catch (e) {
+      translate(e, `the ${role} model files`);
+    }
+  }
+
+  async getModelFiles(role: ModelRole): Promise<ModelFiles | undefined> {
+    return get<ModelFiles>(role, this.models);
+  }
+
+  async deleteModelFiles(role: ModelRole): Promise<void> {
+    await del(role, this.models);
+  }
+
   // ---- quota -------------------------------------------------------------------------------
 
+  /** usage and quota in bytes (the simulated ones when a quota is simulated) */
+  async usage(): Promise<StorageUsage | null> {
+    const real = await StudioStorage.usage();
+    if (this.options.quotaBytes === undefined) return real;
+    return { usage: this.written, quota: this.options.quotaBytes, persisted: real?.persisted ?? false };
+  }
+
   /** usage and quota in bytes, and whether the browser promised not to evict the data */
-  static async usage(): Promise<{ usage: number; quota: number; persisted: boolean } | null> {
+  static async usage(): Promise<StorageUsage | null> {
     if (typeof navigator === 'undefined' || !navigator.storage?.estimate) return null;
     const { usage = 0, quota = 0 } = await navigator.storage.estimate();
     const persisted = (await navigator.storage.persisted?.()) ?? false;

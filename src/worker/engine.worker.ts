@@ -1,39 +1,82 @@
 /// <reference lib="webworker" />
-// The engine worker: owns onnxruntime-web and the GPU device, so long jobs never block the page and
-// keep running in a background tab. One runtime per backend, created on first use and kept alive.
+// The engine worker: owns onnxruntime-web, the GPU device and IndexedDB, so long jobs never block
+// the page and keep running in a background tab. It wires the browser's pieces (fetch, the image
+// decoder, Cache Storage, OffscreenCanvas) into the Studio and passes messages both ways.
+import { decodeImageBlob } from '../engine/clip/decode-web.ts';
+import { CacheStorageHubCache } from '../engine/clip/hub.ts';
+import type { RgbImage } from '../engine/clip/image.ts';
+import { fetchDemoReader } from '../engine/demo/data.ts';
 import { createWebRuntime, type WebRuntime } from '../engine/runtime/web.ts';
-import { runSelfTest } from '../engine/runtime/selftest.ts';
+import { StudioStorage } from '../storage/storage.ts';
+import { errorInfo, ModelError } from './errors.ts';
 import type { EngineBackend, EngineMessage, EngineRequest } from './protocol.ts';
+import { Studio } from './studio.ts';
 
 // Built apps serve ORT's files from public/ort/ (copied by scripts/copy-ort.mjs): bundled, ORT would
 // start its WASM threads from the app chunk. In dev, Vite serves ORT's own files and '/ort/' would 500.
 const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
+const base = import.meta.env.BASE_URL;
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const post = (m: EngineMessage) => scope.postMessage(m);
+const post = (m: EngineMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 const runtimes = new Map<EngineBackend, Promise<WebRuntime>>();
 
-function runtimeFor(backend: EngineBackend): Promise<WebRuntime> {
-  let rt = runtimes.get(backend);
-  if (!rt) {
-    rt = createWebRuntime(backend, { wasmPaths });
-    // a failed start must not be cached: the next request may try again
-    rt.catch(() => runtimes.delete(backend));
-    rt.then((r) => r.deviceLost?.then((reason) => {
-      runtimes.delete(backend);
-      post({ kind: 'deviceLost', reason });
-    }), () => {});
-    runtimes.set(backend, rt);
+/** longest side of a gallery thumbnail */
+const THUMBNAIL = 96;
+
+async function thumbnail(img: RgbImage): Promise<Blob> {
+  const rgba = new Uint8ClampedArray(img.width * img.height * 4);
+  for (let p = 0; p < img.width * img.height; p++) {
+    rgba.set(img.data.subarray(3 * p, 3 * p + 3), 4 * p);
+    rgba[4 * p + 3] = 255;
   }
-  return rt;
+  const full = new OffscreenCanvas(img.width, img.height);
+  full.getContext('2d')!.putImageData(new ImageData(rgba, img.width, img.height), 0, 0);
+  const k = Math.min(1, THUMBNAIL / Math.max(img.width, img.height));
+  const small = new OffscreenCanvas(Math.max(1, Math.round(img.width * k)), Math.max(1, Math.round(img.height * k)));
+  const ctx = small.getContext('2d')!;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(full, 0, 0, small.width, small.height);
+  return small.convertToBlob({ type: 'image/png' });
 }
+
+const studio: Studio = new Studio({
+  runtime(backend) {
+    let rt = runtimes.get(backend);
+    if (!rt) {
+      rt = createWebRuntime(backend, { wasmPaths });
+      // a failed start must not be cached: the next request may try again
+      rt.catch(() => runtimes.delete(backend));
+      rt.then((r) => r.deviceLost?.then((reason) => studio.deviceLost(reason)), () => {});
+      runtimes.set(backend, rt);
+    }
+    return rt;
+  },
+  dropRuntime: (backend) => { runtimes.delete(backend); },
+  decode: decodeImageBlob,
+  demoReader: fetchDemoReader(`${base}demo/`),
+  async fetchModelFile(path) {
+    const url = `${base}models/${path}`;
+    const res = await fetch(url);
+    if (!res.ok) throw new ModelError(`the demo model file ${url} could not be fetched (HTTP ${res.status}); run \`npm run models:build\` or reinstall the app`);
+    return res.blob();
+  },
+  hubCache: new CacheStorageHubCache(),
+  thumbnail,
+  emit: (e) => post(e),
+  openStorage: (options) => new StudioStorage(options),
+  // persist() is offered to windows only; the app asks on the main thread, this covers browsers that offer it here
+  requestPersistence: () => StudioStorage.requestPersistence(),
+});
 
 scope.onmessage = async (e: MessageEvent<EngineRequest>) => {
   const r = e.data;
   try {
-    if (r.kind !== 'selfTest') throw new Error(`request '${r.kind}' is not implemented yet`);
-    post({ id: r.id, ok: true, result: await runSelfTest(await runtimeFor(r.backend)) });
+    const result = await studio.handle(r) as never;
+    const bytes = (result as { bytes?: Uint8Array; safetensors?: Uint8Array } | null);
+    const transfer = [bytes?.bytes?.buffer, bytes?.safetensors?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    post({ id: r.id, ok: true, result }, transfer);
   } catch (err) {
-    post({ id: r.id, ok: false, error: { kind: 'internal', message: err instanceof Error ? err.message : String(err) } });
+    post({ id: r.id, ok: false, error: errorInfo(err) });
   }
 };

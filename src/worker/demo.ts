@@ -1,0 +1,37 @@
+// The embedded demo: Fashion-MNIST subsets from /demo/ stored as three datasets with fixed ids
+// (so loading it again changes nothing) and the demo classes in label order.
+import { demoImage, loadDemoData, type DemoReader, type DemoSplit } from '../engine/demo/data.ts';
+import type { Dataset, DatasetRole, StoredImage, StudioStorage } from '../storage/storage.ts';
+
+export const DEMO_DATASETS: Record<DatasetRole, { id: string; split: 'train' | 'test' | 'shots'; name: string }> = {
+  unlabeled: { id: 'demo-unlabeled', split: 'train', name: 'Demo: Fashion-MNIST (unlabeled)' },
+  test: { id: 'demo-test', split: 'test', name: 'Demo: Fashion-MNIST test' },
+  shots: { id: 'demo-shots', split: 'shots', name: 'Demo: Fashion-MNIST few-shot' },
+};
+
+function* splitImages(split: DemoSplit): Generator<[string, StoredImage]> {
+  for (let i = 0; i < split.count; i++) {
+    const img = demoImage(split, i);
+    yield [`i${i}`, { width: img.width, height: img.height, rgb: img.data }];
+  }
+}
+
+/** Stores whichever demo datasets are missing; returns the demo's class names (label order). */
+export async function storeDemoData(storage: StudioStorage, read: DemoReader, onProgress: (done: number, total: number, label: string) => void): Promise<string[]> {
+  const data = await loadDemoData(read);
+  const roles = Object.keys(DEMO_DATASETS) as DatasetRole[];
+  for (const [k, role] of roles.entries()) {
+    const d = DEMO_DATASETS[role];
+    onProgress(k, roles.length, d.name);
+    if (await storage.getDataset(d.id)) continue;
+    const split = data.splits[d.split];
+    const labeled = role !== 'unlabeled';
+    const dataset: Dataset = {
+      id: d.id, name: d.name, role, classes: labeled ? [...data.index.classNames] : [], skipped: [], createdAt: Date.now(), demo: true,
+      items: Array.from({ length: split.count }, (_, i) => ({ id: `i${i}`, name: `${d.split}/${i}`, ...(labeled ? { label: split.labels[i]! } : {}) })),
+    };
+    await storage.saveDataset(dataset, splitImages(split));
+  }
+  onProgress(roles.length, roles.length, 'demo data stored');
+  return [...data.index.classNames];
+}

@@ -1,0 +1,100 @@
+// Models for the studio: the embedded demo CLIPs (served under /models/), Hugging Face Hub ids
+// (clip/hub.ts, cached in Cache Storage) or a local CLIP folder's config.json + model.safetensors.
+// A teacher needs both towers; a student needs the vision tower, and its text tower (when the file
+// has one) gives the zero-shot student reference line.
+import { parseClipConfig } from '../engine/clip/config.ts';
+import { downloadClipModel, type HubCache } from '../engine/clip/hub.ts';
+import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
+import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
+import type { ModelChoice, StudioStorage } from '../storage/storage.ts';
+import { ModelError } from './errors.ts';
+import type { ModelInfo, ModelRole, ModelSource } from './protocol.ts';
+
+export interface LoadedModel {
+  weights: ClipWeights;
+  info: ModelInfo;
+}
+
+export interface ModelEnv {
+  storage: StudioStorage;
+  /** fetches a file of the demo models by path under /models/ (e.g. 'demo-student/config.json') */
+  fetchDemoFile(path: string): Promise<Blob>;
+  hubCache: HubCache;
+  onProgress(done: number, total: number, label: string): void;
+}
+
+/** the demo manifest's folders */
+const DEMO_PATH: Record<ModelRole, string> = { student: 'demo-student', teacher: 'demo-teacher' };
+
+/** Load the towers `role` needs from a config.json text and a safetensors blob. */
+export async function loadClipFiles(role: ModelRole, source: ModelInfo['source'], name: string, configText: string, weights: Blob): Promise<LoadedModel> {
+  try {
+    let json: unknown;
+    try {
+      json = JSON.parse(configText);
+    } catch (e) {
+      throw new ModelError(`config.json is not valid JSON (${(e as Error).message})`);
+    }
+    const cfg = parseClipConfig(json);
+    const stored = (await readSafetensorsHeader(weights)).tensors;
+    const naming = detectNaming(stored);
+    const textNames = clipSourceNames(cfg, naming, ['text']);
+    const hasText = textNames.every((n) => stored.has(n));
+    const towers: ClipTower[] = role === 'teacher' || hasText ? ['vision', 'text'] : ['vision'];
+    // read only what these towers use; absent names are left to loadClipWeights, which lists them all
+    const tensors = await loadSafetensors(weights, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
+    const clip = loadClipWeights(tensors, cfg, { towers, naming, prefix: role });
+    return {
+      weights: clip,
+      info: {
+        role, source, name, imageSize: cfg.vision.imageSize, visionLayers: cfg.vision.layers, visionWidth: cfg.vision.width,
+        embedDim: cfg.embedDim, textLayers: towers.includes('text') ? cfg.text.layers : null, bytes: weights.size,
+      },
+    };
+  } catch (e) {
+    throw new ModelError(`the ${role} model ${name} cannot be used: ${(e as Error).message}. A model is a Hugging Face CLIP: config.json + model.safetensors.`);
+  }
+}
+
+/** Loads a model the user chose and says how to remember the choice. */
+export async function loadModelSource(env: ModelEnv, role: ModelRole, src: ModelSource): Promise<{ model: LoadedModel; choice: ModelChoice }> {
+  switch (src.kind) {
+    case 'demo':
+      return { model: await loadDemoModel(env, role), choice: { kind: 'demo' } };
+    case 'hub': {
+      const hub = await downloadClipModel(src.repo, {
+        ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}), cache: env.hubCache,
+        onProgress: (p) => env.onProgress(p.loaded, p.total ?? p.loaded, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`),
+      });
+      const model = await loadClipFiles(role, 'hub', src.repo, JSON.stringify(hub.rawConfig), hub.weights);
+      return { model, choice: { kind: 'hub', repo: src.repo, ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}) } };
+    }
+    case 'files': {
+      const name = src.weights.name || 'model.safetensors';
+      const configText = await src.config.text();
+      const model = await loadClipFiles(role, 'files', name, configText, src.weights);
+      // kept so that a reload (and a resumed run) finds the same model
+      await env.storage.saveModelFiles(role, { name, config: configText, weights: src.weights });
+      return { model, choice: { kind: 'files', name } };
+    }
+  }
+}
+
+async function loadDemoModel(env: ModelEnv, role: ModelRole): Promise<LoadedModel> {
+  const dir = DEMO_PATH[role];
+  env.onProgress(0, 2, `${dir} config.json`);
+  const config = await (await env.fetchDemoFile(`${dir}/config.json`)).text();
+  env.onProgress(1, 2, `${dir} model.safetensors`);
+  const weights = await env.fetchDemoFile(`${dir}/model.safetensors`);
+  env.onProgress(2, 2, dir);
+  return loadClipFiles(role, 'demo', dir, config, weights);
+}
+
+/** Loads a remembered choice again (after a reload). */
+export async function loadModelChoice(env: ModelEnv, role: ModelRole, choice: ModelChoice): Promise<LoadedModel> {
+  if (choice.kind === 'demo') return loadDemoModel(env, role);
+  if (choice.kind === 'hub') return (await loadModelSource(env, role, choice)).model;
+  const files = await env.storage.getModelFiles(role);
+  if (!files) throw new ModelError(`the ${role} model files (${choice.name}) are no longer in the browser's storage; choose the model again`);
+  return loadClipFiles(role, 'files', files.name, files.config, files.weights);
+}

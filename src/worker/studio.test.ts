@@ -1,0 +1,257 @@
+// The studio's request handlers and run loop on onnxruntime-node, with fake IndexedDB: imports with
+// skipped files, a run to the end, resume after a "reload" on the same trajectory, pause by quota
+// and by a lost GPU with the last checkpoint intact, exports that reload to the same accuracy and
+// an ONNX classifier that predicts what the studio predicts.
+import 'fake-indexeddb/auto';
+import fs from 'node:fs';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../engine/clip/decode-node.ts';
+import { MemoryHubCache } from '../engine/clip/hub.ts';
+import { demoImage, loadDemoData, type DemoData } from '../engine/demo/data.ts';
+import { fsDemoReader } from '../engine/demo/node.ts';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import { StudioStorage } from '../storage/storage.ts';
+import { labeledSet, labeledPixels } from './labeled.ts';
+import type { EngineApi, EngineEvent, EngineRequest, RequestKind, RunSettings } from './protocol.ts';
+import { Studio } from './studio.ts';
+
+const node = createNodeRuntime();
+let prefixes = 0;
+
+interface Harness {
+  studio: Studio;
+  events: EngineEvent[];
+  storage: () => StudioStorage;
+  call<K extends RequestKind>(kind: K, body: EngineApi[K]['request']): Promise<EngineApi[K]['result']>;
+  /** resolves at the first event (from now) that `pred` accepts */
+  next(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
+}
+
+/** a studio over storage `prefix`; 'webgpu' runs on node too but counts as a GPU for device loss */
+function harness(prefix: string): Harness {
+  const events: EngineEvent[] = [];
+  const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
+  let storage: StudioStorage | null = null;
+  const gpu: Runtime = { ...node, backend: 'webgpu' };
+  const studio = new Studio({
+    runtime: async (b) => (b === 'webgpu' ? gpu : node),
+    dropRuntime: () => undefined,
+    decode: async (blob, name) => decodeImage(new Uint8Array(await blob.arrayBuffer()), name),
+    demoReader: fsDemoReader('public/demo'),
+    fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
+    hubCache: new MemoryHubCache(),
+    thumbnail: async (img) => new Blob([img.data]),
+    emit: (e) => {
+      events.push(e);
+      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+    },
+    openStorage: (o) => (storage = new StudioStorage({ ...o, prefix })),
+    requestPersistence: async () => false,
+  });
+  let id = 0;
+  return {
+    studio, events, storage: () => storage!,
+    call: (kind, body) => studio.handle({ id: ++id, kind, ...body } as EngineRequest) as never,
+    next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
+  };
+}
+
+const png = (img: { width: number; height: number; data: Uint8Array }): Blob => {
+  const p = new PNG({ width: img.width, height: img.height });
+  for (let i = 0; i < img.width * img.height; i++) {
+    p.data.set(img.data.subarray(3 * i, 3 * i + 3), 4 * i);
+    p.data[4 * i + 3] = 255;
+  }
+  return new Blob([PNG.sync.write(p)]);
+};
+
+let demo: DemoData;
+const demoData = async () => (demo ??= await loadDemoData(fsDemoReader('public/demo')));
+/** class names that sort in label order */
+const CLASSES = ['0-tshirt', '1-trouser', '2-pullover', '3-dress'];
+
+/** 24 unlabeled images of classes 0-3 (+ a text file), a 4-class test folder of 5 each (+ a broken PNG) */
+async function folders() {
+  const d = await demoData();
+  const pick = (split: 'train' | 'test', n: number) => {
+    const out: number[] = [];
+    for (let i = 0; out.length < n; i++) if (d.splits[split].labels[i]! < 4) out.push(i);
+    return out;
+  };
+  const unlabeled = pick('train', 24).map((i) => ({ file: png(demoImage(d.splits.train, i)), path: `photos/${i}.png` }));
+  unlabeled.push({ file: new Blob(['not an image']), path: 'photos/notes.txt' });
+  const perClass = new Map<number, number>();
+  const test: { file: Blob; path: string }[] = [];
+  for (let i = 0; test.length < 20; i++) {
+    const y = d.splits.test.labels[i]!;
+    if (y >= 4 || (perClass.get(y) ?? 0) >= 5) continue;
+    perClass.set(y, (perClass.get(y) ?? 0) + 1);
+    test.push({ file: png(demoImage(d.splits.test, i)), path: `test/${CLASSES[y]}/${i}.png` });
+  }
+  test.push({ file: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])]), path: `test/${CLASSES[0]}/broken.png` });
+  return { unlabeled, test };
+}
+
+const SETTINGS: RunSettings = { epochs: 2, batch: 4, lr: 0.005, T: 1, kd: 1000, depth: 2, nctx: 2, evalEvery: 4, ckptEvery: 3, backend: 'wasm', augment: true, seed: 7 };
+
+async function prepared(prefix: string, quotaBytes?: number): Promise<Harness> {
+  const h = harness(prefix);
+  await h.call('init', { backend: 'wasm', ...(quotaBytes ? { simulate: { quotaBytes } } : {}) });
+  const f = await folders();
+  await h.call('importFiles', { role: 'unlabeled', name: 'photos', files: f.unlabeled as never });
+  await h.call('importFiles', { role: 'test', name: 'test', files: f.test as never });
+  await h.call('setModels', { student: { kind: 'demo' }, teacher: { kind: 'demo' } });
+  await h.call('teacher', { mode: 'zero-shot' });
+  return h;
+}
+
+const runEnd = (h: Harness, runId: string) => h.next((e) => e.kind === 'runStatus' && e.runId === runId && e.status !== 'running');
+const lossesOf = (h: Harness, runId: string) => new Map(h.events.flatMap((e) => (e.kind === 'step' && e.runId === runId ? [[e.step, e.loss] as const] : [])));
+
+describe('Studio', () => {
+  it('imports folders, listing each skipped file with its reason', async () => {
+    const h = harness(`imp${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    const f = await folders();
+    const u = await h.call('importFiles', { role: 'unlabeled', name: 'photos', files: f.unlabeled as never });
+    expect(u.imported).toBe(24);
+    expect(u.skipped).toEqual([{ name: 'photos/notes.txt', reason: expect.stringMatching(/not a PNG, JPEG/) }]);
+    const t = await h.call('importFiles', { role: 'test', name: 'test', files: f.test as never });
+    expect(t.classes).toEqual(CLASSES);
+    expect(t.imported).toBe(20);
+    expect(t.skipped.map((s) => s.name)).toEqual([`test/${CLASSES[0]}/broken.png`]);
+    const ws = await h.call('workspace', {});
+    expect(ws.classes).toEqual(CLASSES);
+    expect(ws.datasets.map((d) => [d.role, d.count])).toEqual([['unlabeled', 24], ['test', 20]]);
+    expect(ws.datasets[1]!.perClass).toEqual([5, 5, 5, 5]);
+    await expect(h.call('importFiles', { role: 'test', name: 'flat', files: [{ file: f.test[0]!.file, path: 'a.png' }] as never }))
+      .rejects.toThrow(/needs one subfolder per class/);
+  }, 30_000);
+
+  it('loads the demo once: its three datasets, classes, models and a zero-shot teacher', async () => {
+    const h = harness(`demo${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    const ws = await h.call('loadDemo', {});
+    expect(ws.datasets.map((d) => [d.id, d.role, d.count])).toEqual([['demo-unlabeled', 'unlabeled', 3000], ['demo-test', 'test', 1000], ['demo-shots', 'shots', 80]]);
+    expect(ws.classes).toHaveLength(10);
+    expect(ws.baseCount).toBe(5);
+    expect(ws.models.student).toMatchObject({ source: 'demo', name: 'demo-student', imageSize: 32 });
+    expect(ws.models.teacher!.textLayers).toBeGreaterThan(0);
+    expect(ws.teacher).toMatchObject({ mode: 'zero-shot' });
+    expect(ws.teacher!.accuracy!.hm).toBeGreaterThan(0.3);
+    const again = await h.call('loadDemo', {});
+    expect(again.datasets.map((d) => d.createdAt)).toEqual(ws.datasets.map((d) => d.createdAt));
+  }, 60_000);
+
+  it('runs to the end; a run paused and resumed after a reload takes the same steps', async () => {
+    const prefix = `run${prefixes++}`;
+    const h = await prepared(prefix);
+    const a = await h.call('startRun', { settings: SETTINGS });
+    expect(a.totalSteps).toBe(12);
+    const refs = h.events.find((e) => e.kind === 'references');
+    expect(refs).toMatchObject({ kind: 'references', runId: a.id });
+    await runEnd(h, a.id);
+    const doneA = (await h.call('workspace', {})).runs.find((r) => r.id === a.id)!;
+    expect(doneA.status).toBe('done');
+    expect(doneA.checkpointStep).toBe(12);
+    expect(h.events.filter((e) => e.kind === 'eval' && e.runId === a.id).map((e) => (e as { step: number }).step)).toEqual([0, 4, 8, 12]);
+    expect(h.events.filter((e) => e.kind === 'checkpoint' && e.runId === a.id).map((e) => (e as { step: number }).step)).toEqual([0, 3, 6, 9, 12]);
+    const lossA = lossesOf(h, a.id);
+
+    // run B: paused at step 5 (checkpoint written at pause), then the page "reloads" mid-run at step 7
+    const b = await h.call('startRun', { settings: SETTINGS });
+    await h.next((e) => e.kind === 'step' && e.runId === b.id && e.step === 5);
+    const paused = await h.call('pause', {});
+    expect(paused.status).toBe('paused');
+    expect(paused.checkpointStep).toBe(paused.step);
+    await h.call('resume', { runId: b.id });
+    await h.next((e) => e.kind === 'checkpoint' && e.runId === b.id && e.step === 9);
+    // the page goes away mid-run: the old studio goes quiet and its record still says 'running'
+    await h.call('pause', {});
+    const left = (await h.storage().getRun(b.id))!;
+    await h.storage().saveRun({ ...left, status: 'running' });
+
+    const h2 = harness(prefix);
+    const ws = await h2.call('init', { backend: 'wasm' });
+    expect(ws.resumable).toMatchObject({ id: b.id, status: 'paused', message: expect.stringMatching(/^Interrupted at step \d+/) });
+    expect(ws.resumable!.checkpointStep).toBeGreaterThanOrEqual(9);
+    expect(ws.datasets).toHaveLength(2);
+    const resumed = await h2.call('resume', { runId: b.id });
+    expect(resumed.step).toBe(ws.resumable!.checkpointStep);
+    await runEnd(h2, b.id);
+    const lossB = new Map([...lossesOf(h, b.id), ...lossesOf(h2, b.id)]);
+    expect([...lossB.keys()].sort((x, y) => x - y)).toEqual([...lossA.keys()].sort((x, y) => x - y));
+    for (const [step, loss] of lossA) expect(lossB.get(step), `step ${step}`).toBe(loss);
+  }, 120_000);
+
+  it('a full disk pauses the run with the last checkpoint intact', async () => {
+    const prefix = `quota${prefixes++}`;
+    await prepared(prefix);
+    // a fresh page with room for about three checkpoints of the demo student (~70 kB each)
+    const h = harness(prefix);
+    await h.call('init', { backend: 'wasm', simulate: { quotaBytes: 200_000 } });
+    const run = await h.call('startRun', { settings: { ...SETTINGS, ckptEvery: 1 } });
+    const end = await runEnd(h, run.id);
+    expect(end).toMatchObject({ status: 'paused' });
+    const err = h.events.find((e) => e.kind === 'error');
+    expect(err).toMatchObject({ error: { kind: 'quota', message: expect.stringMatching(/storage is full.*paused.*last checkpoint \(step \d+\) is intact/s) } });
+    const ckpt = await h.storage().loadCheckpoint(run.id);
+    const lastGood = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as { step: number };
+    expect(ckpt!.step).toBe(lastGood.step);
+    expect((end as { step: number }).step).toBeGreaterThan(lastGood.step);
+  }, 60_000);
+
+  it('a lost GPU pauses the run; resuming continues on WASM to the end', async () => {
+    const h = await prepared(`gpu${prefixes++}`);
+    const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
+    await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 4);
+    await h.call('simulateDeviceLost', {});
+    const end = await runEnd(h, run.id);
+    expect(end).toMatchObject({ status: 'paused', message: expect.stringMatching(/GPU device was lost.*paused/) });
+    expect(h.events.some((e) => e.kind === 'deviceLost')).toBe(true);
+    expect(h.events.find((e) => e.kind === 'error')).toMatchObject({ error: { kind: 'device' } });
+    const ckptStep = (await h.storage().loadCheckpoint(run.id))!.step;
+    expect(ckptStep).toBeGreaterThanOrEqual(3);
+    const resumed = await h.call('resume', { runId: run.id });
+    expect(resumed.settings.backend).toBe('wasm');
+    expect(resumed.step).toBe(ckptStep);
+    expect(await runEnd(h, run.id)).toMatchObject({ status: 'done' });
+  }, 60_000);
+
+  it('exported prompts start a new run at the same accuracy; the ONNX classifier predicts what the studio does', async () => {
+    const h = await prepared(`exp${prefixes++}`);
+    const run = await h.call('startRun', { settings: SETTINGS });
+    await runEnd(h, run.id);
+    const finalEval = h.events.filter((e) => e.kind === 'eval' && e.runId === run.id).at(-1);
+    const results = await h.call('results', { runId: run.id });
+    expect(results.accuracy.hm).toBe((finalEval as { hm: number }).hm);
+    expect(results.gallery.length).toBe(8);
+
+    const prompts = await h.call('exportPrompts', { runId: run.id });
+    expect(JSON.parse(prompts.config).classes).toEqual(CLASSES);
+    const file = new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'prompts.safetensors');
+    const again = await h.call('startRun', { settings: SETTINGS, initialPrompts: file });
+    const first = h.events.find((e) => e.kind === 'eval' && e.runId === again.id);
+    expect(first).toMatchObject({ step: 0, base: (finalEval as { base: number }).base, new: (finalEval as { new: number }).new, hm: (finalEval as { hm: number }).hm });
+    await h.call('stop', {});
+
+    const onnx = await h.call('exportOnnx', { runId: run.id, batch: 4 });
+    const session = await node.load(onnx.bytes);
+    const test = labeledSet((await h.storage().listDatasets()).find((d) => d.role === 'test')!, CLASSES);
+    const predictions: number[] = [];
+    for (let at = 0; at < test.itemIds.length; at += 4) {
+      const px = await labeledPixels(h.storage(), test, [at, at + 1, at + 2, at + 3], onnx.imageSize, null);
+      const logits = (await (await session.run({ [onnx.inputName]: px }))[onnx.outputName]!.read()).data as Float32Array;
+      for (let r = 0; r < 4; r++) {
+        const row = Array.from(logits.subarray(r * 4, r * 4 + 4));
+        predictions.push(row.indexOf(Math.max(...row)));
+      }
+    }
+    expect(predictions).toEqual(results.predictions);
+    const report = JSON.parse((await h.call('report', { runId: run.id })).json);
+    expect(report.run.id).toBe(run.id);
+    expect(report.results.predictions).toEqual(results.predictions);
+  }, 120_000);
+});

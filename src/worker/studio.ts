@@ -1,0 +1,434 @@
+// The studio behind the worker: its state (storage, models, teacher, the open run) and one handler
+// per protocol request. It knows nothing of the worker itself: the browser worker and the unit
+// tests give it a `StudioEnv` (runtimes, decoder, fetchers, event sink).
+//
+// Requests that touch storage or the device go through one job queue; a run takes one job per step,
+// so imports and exports slot in between steps. `workspace`, `storage`, `pause`, `stop` and
+// `simulateDeviceLost` are answered at once, even while a long job runs.
+import type { RgbImage } from '../engine/clip/image.ts';
+import type { HubCache } from '../engine/clip/hub.ts';
+import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import type { DemoReader } from '../engine/demo/data.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import { runSelfTest } from '../engine/runtime/selftest.ts';
+import { JobQueue } from '../engine/runtime/queue.ts';
+import { StudioStorage, type Dataset, type RunRecord, type StorageOptions, type WorkspaceRecord } from '../storage/storage.ts';
+import { storeDemoData } from './demo.ts';
+import { StudioInputError } from './errors.ts';
+import { importFolder, newId, type Decode } from './import.ts';
+import { labeledSet, type LabeledSet } from './labeled.ts';
+import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
+import type {
+  DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, Workspace,
+} from './protocol.ts';
+import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
+import { DistillRun, type RunEnv, type RunStart } from './run.ts';
+import { prepareTeacher, type TeacherStageEnv } from './teacher-stage.ts';
+
+export interface StudioEnv {
+  /** the runtime of a backend, created once and kept */
+  runtime(backend: EngineBackend): Promise<Runtime>;
+  /** forget a backend's runtime (its device is gone) */
+  dropRuntime(backend: EngineBackend): void;
+  decode: Decode;
+  demoReader: DemoReader;
+  /** a file of the demo models by path under /models/ */
+  fetchModelFile(path: string): Promise<Blob>;
+  hubCache: HubCache;
+  /** a small PNG of an image, for the results gallery */
+  thumbnail(img: RgbImage): Promise<Blob>;
+  emit(e: EngineEvent): void;
+  /** the storage to use; tests give each studio its own database prefix */
+  openStorage(options: StorageOptions): StudioStorage;
+  requestPersistence(): Promise<boolean>;
+}
+
+type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
+
+/** answered at once: they must work while a long job holds the queue */
+const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'simulateDeviceLost', 'selfTest']);
+
+const summarize = (d: Dataset): DatasetSummary => ({
+  id: d.id, name: d.name, role: d.role, classes: d.classes, count: d.items.length, skipped: d.skipped, createdAt: d.createdAt,
+  demo: d.demo ?? false, perClass: d.classes.map((_, c) => d.items.filter((it) => it.label === c).length),
+});
+
+const newest = (datasets: Dataset[], role: DatasetRole): Dataset | undefined => datasets.filter((d) => d.role === role).at(-1);
+
+export class Studio {
+  private storage!: StudioStorage;
+  private ws: WorkspaceRecord = { classes: [], models: {}, teacher: null };
+  private readonly models: Partial<Record<ModelRole, LoadedModel>> = {};
+  private teacherPrompts: TeacherPrompts | null = null;
+  private run: DistillRun | null = null;
+  private backend: EngineBackend = 'wasm';
+  private lost: string | null = null;
+  private readonly queue = new JobQueue();
+
+  constructor(private readonly env: StudioEnv) {}
+
+  /** Answers one request; the result goes back as the reply. */
+  handle(req: EngineRequest): Promise<unknown> {
+    const { id: _id, kind, ...body } = req;
+    const handler = this.handlers[kind] as Handler<typeof kind>;
+    if (kind !== 'init' && kind !== 'selfTest' && !this.storage) return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
+    return IMMEDIATE.has(kind) ? handler(body as never) : this.queue.enqueue(() => handler(body as never));
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private progress(task: TaskKind) {
+    return (done: number, total: number, label: string) => this.env.emit({ kind: 'progress', task, done, total, label });
+  }
+
+  private modelEnv(task: TaskKind): ModelEnv {
+    return { storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, onProgress: this.progress(task) };
+  }
+
+  private runtime(backend: EngineBackend = this.backend): Promise<Runtime> {
+    return this.env.runtime(this.lost && backend === 'webgpu' ? 'wasm' : backend);
+  }
+
+  private get running(): boolean { return this.run?.running ?? false; }
+
+  private notWhileRunning(what: string): void {
+    if (this.running) throw new StudioInputError(`a run is going on; pause or stop it before ${what}`);
+  }
+
+  private need(role: ModelRole): LoadedModel {
+    const m = this.models[role];
+    if (!m) throw new StudioInputError(`no ${role} model is chosen; load the demo or choose a ${role} model first`);
+    return m;
+  }
+
+  private async saveWorkspace(): Promise<void> { await this.storage.saveWorkspace(this.ws); }
+
+  private async emitUsage(): Promise<void> {
+    const u = await this.storage.usage();
+    if (u) this.env.emit({ kind: 'storage', ...u });
+  }
+
+  private async testSet(id: string | null | undefined, classes: string[]): Promise<LabeledSet | null> {
+    if (!id) return null;
+    const d = await this.storage.getDataset(id);
+    return d ? labeledSet(d, classes) : null;
+  }
+
+  private async workspace(): Promise<Workspace> {
+    const [datasets, runs] = [await this.storage.listDatasets(), await this.storage.listRuns()];
+    const active = this.running ? this.run!.id : null;
+    const resumable = [...runs].reverse().find((r) => r.id !== active && (r.status === 'paused' || r.status === 'running') && r.checkpointStep !== null) ?? null;
+    return {
+      datasets: datasets.map(summarize), runs, classes: this.ws.classes, baseCount: Math.ceil(this.ws.classes.length / 2),
+      models: { student: this.models.student?.info ?? null, teacher: this.models.teacher?.info ?? null },
+      teacher: this.ws.teacher, usage: await this.storage.usage(), resumable, activeRunId: active,
+    };
+  }
+
+  /** the teacher prompts of the workspace (tuned or imported), loaded once */
+  private async currentTeacherPrompts(): Promise<TeacherPrompts | null> {
+    if (this.ws.teacher === null || this.ws.teacher.mode === 'zero-shot') return null;
+    if (!this.teacherPrompts) {
+      const bytes = await this.storage.getTeacherPrompts();
+      if (!bytes) return null;
+      this.teacherPrompts = await importTeacherPrompts(new Blob([bytes as Uint8Array<ArrayBuffer>]), this.need('teacher').weights.config, 'stored teacher prompts');
+    }
+    return this.teacherPrompts;
+  }
+
+  private runEnv(runtime: Runtime): RunEnv {
+    return {
+      runtime, storage: this.storage, emit: this.env.emit,
+      enqueue: (job) => this.queue.enqueue(job), deviceLost: () => (runtime.backend === 'webgpu' ? this.lost : null),
+    };
+  }
+
+  private async closeRun(): Promise<void> {
+    if (this.running) throw new StudioInputError('a run is going on; pause or stop it first');
+    await this.run?.release();
+    this.run = null;
+  }
+
+  /** the run `runId` with its sessions at its checkpoint (the open one when it is) */
+  private async openRun(runId: string, start: RunStart = { kind: 'checkpoint' }): Promise<DistillRun> {
+    if (this.run?.id === runId) return this.run;
+    const record = await this.storage.getRun(runId);
+    if (!record) throw new StudioInputError(`run ${runId} is not in the browser's storage (deleted?)`);
+    for (const role of ['student', 'teacher'] as const) {
+      if (this.need(role).info.name !== record.models[role].name) {
+        throw new StudioInputError(`run ${runId} was made with the ${role} model ${record.models[role].name}, but ${this.models[role]!.info.name} is loaded; choose that model again`);
+      }
+    }
+    const unlabeled = await this.storage.getDataset(record.datasets.unlabeled);
+    if (!unlabeled) throw new StudioInputError(`the unlabeled folder of run ${runId} was deleted; the run cannot continue`);
+    const ckpt = await this.storage.loadCheckpoint(runId);
+    const teacherPrompts = ckpt?.teacherPrompts
+      ? await importTeacherPrompts(new Blob([ckpt.teacherPrompts as Uint8Array<ArrayBuffer>]), this.need('teacher').weights.config, 'the run\'s teacher prompts')
+      : null;
+    await this.closeRun();
+    let backend = record.settings.backend;
+    if (backend === 'webgpu' && this.lost) backend = 'wasm';
+    const runtime = await this.runtime(backend);
+    record.settings = { ...record.settings, backend };
+    this.run = await DistillRun.open(this.runEnv(runtime), record, { student: this.models.student!, teacher: this.models.teacher!, teacherPrompts },
+      unlabeled, await this.testSet(record.datasets.test, record.classes), start);
+    return this.run;
+  }
+
+  /** a paused-looking record for runs that were running when the page went away */
+  private async markInterrupted(): Promise<void> {
+    for (const r of await this.storage.listRuns()) {
+      if (r.status !== 'running') continue;
+      r.message = `Interrupted at step ${r.step} (the page was closed or reloaded)${r.checkpointStep === null ? '' : `; resume continues from the checkpoint at step ${r.checkpointStep}`}.`;
+      r.status = 'paused';
+      await this.storage.saveRun(r);
+    }
+  }
+
+  private async loadRememberedModels(): Promise<void> {
+    for (const role of ['student', 'teacher'] as const) {
+      const choice = this.ws.models[role];
+      if (!choice || this.models[role]) continue;
+      try {
+        this.models[role] = await loadModelChoice(this.modelEnv('model'), role, choice);
+      } catch (e) {
+        this.env.emit({ kind: 'error', error: { kind: 'model', message: (e as Error).message } });
+      }
+    }
+  }
+
+  /** lost GPU: the same path for a real loss and the test hook */
+  deviceLost(reason: string): void {
+    if (this.lost) return;
+    this.lost = reason;
+    this.env.dropRuntime('webgpu');
+    if (this.backend === 'webgpu') this.backend = 'wasm';
+    this.env.emit({ kind: 'deviceLost', reason });
+  }
+
+  // ---- handlers --------------------------------------------------------------------------
+
+  private readonly handlers: { [K in RequestKind]: Handler<K> } = {
+    selfTest: async ({ backend }) => runSelfTest(await this.env.runtime(backend)),
+
+    init: async ({ backend, simulate }) => {
+      this.backend = backend;
+      this.storage ??= this.env.openStorage(simulate?.quotaBytes !== undefined ? { quotaBytes: simulate.quotaBytes } : {});
+      this.ws = (await this.storage.getWorkspace()) ?? this.ws;
+      await this.env.requestPersistence().catch(() => false);
+      await this.markInterrupted();
+      await this.loadRememberedModels();
+      return this.workspace();
+    },
+
+    workspace: () => this.workspace(),
+
+    storage: () => this.storage.usage(),
+
+    importFiles: async ({ role, name, files }) => {
+      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files }, this.progress('import'));
+      if (role !== 'unlabeled' && this.ws.classes.length === 0) {
+        this.ws.classes = report.classes;
+        await this.saveWorkspace();
+      }
+      await this.emitUsage();
+      return report;
+    },
+
+    loadDemo: async () => {
+      const classes = await storeDemoData(this.storage, this.env.demoReader, this.progress('demo'));
+      if (!this.running) {
+        this.ws.classes = classes;
+        for (const role of ['student', 'teacher'] as const) {
+          if (this.ws.models[role]?.kind !== 'demo' || !this.models[role]) {
+            this.models[role] = (await loadModelSource(this.modelEnv('model'), role, { kind: 'demo' })).model;
+            this.ws.models[role] = { kind: 'demo' };
+          }
+        }
+        if (!this.ws.teacher) {
+          const info = await prepareTeacher(await this.teacherEnv(), { mode: 'zero-shot' });
+          this.ws.teacher = info.info;
+          this.teacherPrompts = null;
+        }
+        await this.saveWorkspace();
+      }
+      await this.emitUsage();
+      return this.workspace();
+    },
+
+    deleteDataset: async ({ datasetId }) => {
+      if (this.running && Object.values(this.run!.record.datasets).includes(datasetId)) {
+        throw new StudioInputError('the run going on uses this folder; stop the run before deleting it');
+      }
+      await this.storage.deleteDataset(datasetId);
+      await this.emitUsage();
+      return this.workspace();
+    },
+
+    deleteRun: async ({ runId }) => {
+      if (this.run?.id === runId) {
+        if (this.running) await this.run.halt('stop');
+        await this.closeRun();
+      }
+      await this.storage.deleteRun(runId);
+      await this.emitUsage();
+      return this.workspace();
+    },
+
+    setClasses: async ({ classes }) => {
+      this.notWhileRunning('changing the classes');
+      const names = classes.map((c) => c.trim());
+      if (names.length < 2) throw new StudioInputError(`name at least 2 classes (got ${names.length})`);
+      const empty = names.findIndex((c) => c.length === 0);
+      if (empty >= 0) throw new StudioInputError(`class ${empty + 1} has no name`);
+      const dup = names.find((c, i) => names.indexOf(c) !== i);
+      if (dup !== undefined) throw new StudioInputError(`the class '${dup}' is named twice`);
+      this.ws.classes = names;
+      await this.saveWorkspace();
+      return this.workspace();
+    },
+
+    setModels: async ({ student, teacher }) => {
+      this.notWhileRunning('changing the models');
+      await this.closeRun();
+      const s = await loadModelSource(this.modelEnv('download'), 'student', student);
+      const t = await loadModelSource(this.modelEnv('download'), 'teacher', teacher);
+      this.models.student = s.model;
+      this.models.teacher = t.model;
+      const teacherChanged = JSON.stringify(this.ws.models.teacher) !== JSON.stringify(t.choice);
+      this.ws.models = { student: s.choice, teacher: t.choice };
+      // prompts belong to one teacher: another teacher starts zero-shot
+      if (teacherChanged) {
+        this.ws.teacher = null;
+        this.teacherPrompts = null;
+        await this.storage.saveTeacherPrompts(undefined);
+      }
+      await this.saveWorkspace();
+      await this.emitUsage();
+      return this.workspace();
+    },
+
+    teacher: async ({ mode, file, settings }) => {
+      this.notWhileRunning('changing the teacher');
+      const env = await this.teacherEnv();
+      let shots: LabeledSet | null = null;
+      if (mode === 'tune') {
+        const d = newest(await this.storage.listDatasets(), 'shots');
+        if (!d) throw new StudioInputError('tuning the teacher needs a few-shot labeled folder; import one (one subfolder per class)');
+        shots = labeledSet(d, env.classes);
+      }
+      if (mode === 'import' && !file) throw new StudioInputError('choose a prompt file (safetensors) to import');
+      const req = mode === 'zero-shot' ? { mode } as const
+        : mode === 'import' ? { mode, file: file!, name: file!.name || 'prompt file' } as const
+        : { mode, shots: shots!, settings: settings ?? {} } as const;
+      const { info, prompts } = await prepareTeacher(env, req);
+      this.ws.teacher = info;
+      this.teacherPrompts = prompts;
+      await this.saveWorkspace();
+      return info;
+    },
+
+    startRun: async ({ settings, datasets, initialPrompts }) => {
+      if (this.running) throw new StudioInputError('a run is going on; pause or stop it before starting another');
+      const student = this.need('student'), teacher = this.need('teacher');
+      const all = await this.storage.listDatasets();
+      const unlabeled = datasets?.unlabeled ? all.find((d) => d.id === datasets.unlabeled) : newest(all, 'unlabeled');
+      if (!unlabeled) throw new StudioInputError('distillation needs an unlabeled image folder; import one or load the demo');
+      const testId = datasets?.test === null ? null : datasets?.test ?? newest(all, 'test')?.id ?? null;
+      let classes = this.ws.classes;
+      if (classes.length < 2) throw new StudioInputError('name at least 2 classes (or import a labeled test folder, whose subfolders name them)');
+      classes = [...classes];
+      const test = await this.testSet(testId, classes);
+      await this.closeRun();
+      const record: RunRecord = {
+        id: newId('run'), createdAt: Date.now(), settings, classes, datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
+        models: { student: student.info, teacher: teacher.info },
+        teacher: { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
+        status: 'running', step: 0, totalSteps: 0, stepsPerEpoch: 0, checkpointStep: null, history: [], references: null, message: null,
+      };
+      const runtime = await this.runtime(settings.backend);
+      const start: RunStart = initialPrompts ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' } : { kind: 'fresh' };
+      const run = await DistillRun.open(this.runEnv(runtime), record, { student, teacher, teacherPrompts: await this.currentTeacherPrompts() }, unlabeled, test, start);
+      this.run = run;
+      try {
+        this.progress('evaluate')(0, 2, 'reference lines: teacher and zero-shot student');
+        await run.references();
+        this.progress('evaluate')(1, 2, 'the student before training');
+        await run.evalNow();
+        this.progress('evaluate')(2, 2, 'done');
+        await run.checkpoint();
+      } catch (e) {
+        await this.closeRun();
+        await this.storage.deleteRun(record.id).catch(() => undefined);
+        throw e;
+      }
+      run.start();
+      return run.record;
+    },
+
+    pause: async () => {
+      if (!this.running) throw new StudioInputError('no run is going on');
+      return this.run!.halt('pause');
+    },
+
+    stop: async () => {
+      if (!this.run) throw new StudioInputError('no run is open');
+      return this.run.halt('stop');
+    },
+
+    resume: async ({ runId }) => {
+      if (this.running) {
+        if (this.run!.id === runId) return this.run!.record;
+        throw new StudioInputError('another run is going on; pause or stop it first');
+      }
+      // a paused run continues from its checkpoint, like a run after a reload: one path for both
+      if (this.run?.id === runId) await this.closeRun();
+      const run = await this.openRun(runId);
+      if (run.record.status === 'done' || run.record.status === 'stopped') throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
+      if (run.record.references) this.env.emit({ kind: 'references', runId, ...run.record.references });
+      run.start();
+      return run.record;
+    },
+
+    results: async ({ runId }) => {
+      const run = await this.openRun(runId);
+      const test = await this.testSet(run.record.datasets.test, run.record.classes);
+      return runResults(run, this.storage, test, this.env.thumbnail);
+    },
+
+    exportPrompts: async ({ runId }) => exportPrompts(await this.openRun(runId)),
+
+    exportOnnx: async ({ runId, batch }) => {
+      const run = await this.openRun(runId);
+      this.progress('export')(0, 1, 'building the classifier ONNX');
+      const out = await exportOnnx(run, this.need('student').weights, batch ?? 1);
+      this.progress('export')(1, 1, 'done');
+      return out;
+    },
+
+    report: async ({ runId }) => {
+      const run = await this.openRun(runId);
+      const test = await this.testSet(run.record.datasets.test, run.record.classes);
+      const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
+      const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
+      if (results) results.gallery = [];
+      return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
+    },
+
+    simulateDeviceLost: async () => {
+      this.deviceLost('simulated device loss (test hook)');
+      return null;
+    },
+  };
+
+  private async teacherEnv(): Promise<TeacherStageEnv> {
+    const teacher = this.need('teacher');
+    const classes = this.ws.classes;
+    if (classes.length < 2) throw new StudioInputError('name at least 2 classes first (or import a labeled test folder)');
+    const test = newest(await this.storage.listDatasets(), 'test');
+    return {
+      runtime: await this.runtime(), storage: this.storage, teacher, classes,
+      test: test ? labeledSet(test, classes) : null, onProgress: this.progress('teacher'),
+    };
+  }
+}
