@@ -42,7 +42,7 @@ function harness(prefix: string): Harness {
     demoReader: fsDemoReader('public/demo'),
     fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
     hubCache: new MemoryHubCache(),
-    thumbnail: async (img) => new Blob([img.data]),
+    thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
       events.push(e);
       for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
@@ -64,7 +64,7 @@ const png = (img: { width: number; height: number; data: Uint8Array }): Blob => 
     p.data.set(img.data.subarray(3 * i, 3 * i + 3), 4 * i);
     p.data[4 * i + 3] = 255;
   }
-  return new Blob([PNG.sync.write(p)]);
+  return new Blob([new Uint8Array(PNG.sync.write(p))]);
 };
 
 let demo: DemoData;
