@@ -33,7 +33,7 @@ export function BackendPanel() {
       <p className="muted">MatMul → LayerNorm → Softmax on a fixed [4,8] input, checked against a float64 reference.</p>
       <table className="selftest">
         <thead>
-          <tr><th>backend</th><th>result</th><th>output in GPU buffer</th><th>max err</th><th>load / run</th></tr>
+          <tr><th>backend</th><th>result</th><th>on GPU</th><th>max err</th><th>load / run</th></tr>
         </thead>
         <tbody>
           {BACKENDS.map((b) => <SelfTestRow key={b} backend={b} entry={selfTest[b]} />)}

@@ -23,10 +23,14 @@ export function DistillPanel() {
       </details>
       <RunControls />
       <Tasks only={['teacher-logits', 'evaluate']} />
-      {run && <Metrics run={run} />}
-      <div className={run ? '' : 'chart-idle'}>
-        <LiveChart />
-      </div>
+      {run ? (
+        <>
+          <Metrics run={run} />
+          <LiveChart />
+        </>
+      ) : (
+        <p className="chart-placeholder">The live chart appears here when a run starts: the loss at every step, and base, new and HM accuracy each time the student is tested, beside the teacher's and the untrained student's.</p>
+      )}
     </Step>
   );
 }
