@@ -42,7 +42,13 @@ export interface RunEnv {
   enqueue<T>(job: () => Promise<T>): Promise<T>;
   /** the reason, once the GPU device is gone */
   deviceLost(): string | null;
+  /** a value computed once per key (reference accuracies: the frozen teacher on a test folder) */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
+
+/** names a frozen model's accuracy on a test folder under a class list */
+export const referenceKey = (what: string, model: string, promptState: string, testId: string, classes: readonly string[]): string =>
+  JSON.stringify([what, model, promptState, testId, classes]);
 
 export interface RunModels {
   student: LoadedModel;
@@ -168,19 +174,21 @@ export class DistillRun {
   /** the reference lines: the teacher as used, and the student CLIP's own zero-shot accuracy */
   async references(): Promise<void> {
     if (!this.test) return;
-    const split = baseNewSplit(this.record.classes.length), classes = this.record.classes;
+    const split = baseNewSplit(this.record.classes.length), classes = this.record.classes, testId = this.test.dataset.id;
     const tm = this.models.teacher.weights.config.vision.imageSize;
-    const teacher = accuracyOf(evaluate(await this.testLogits(tm, (px) => this.teacher.logits(px, classes)), this.test.labels, split));
+    const teacher = await this.env.memo(referenceKey('teacher', this.models.teacher.info.name, this.teacher.promptState, testId, classes),
+      async () => accuracyOf(evaluate(await this.testLogits(tm, (px) => this.teacher.logits(px, classes)), this.test!.labels, split)));
     let studentZeroShot: Accuracy | null = null;
     const student = this.models.student.weights;
     if (student.towers.has('text')) {
-      const zs = await Teacher.create(this.env.runtime, student, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: EVAL_BATCH });
-      try {
-        const logits = await this.testLogits(student.config.vision.imageSize, (px) => zs.logits(px, classes));
-        studentZeroShot = accuracyOf(evaluate(logits, this.test.labels, split));
-      } finally {
-        await zs.release();
-      }
+      studentZeroShot = await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () => {
+        const zs = await Teacher.create(this.env.runtime, student, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: EVAL_BATCH });
+        try {
+          return accuracyOf(evaluate(await this.testLogits(student.config.vision.imageSize, (px) => zs.logits(px, classes)), this.test!.labels, split));
+        } finally {
+          await zs.release();
+        }
+      });
     }
     this.record.references = { teacher, studentZeroShot };
     this.env.emit({ kind: 'references', runId: this.id, teacher, studentZeroShot });

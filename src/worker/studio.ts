@@ -64,6 +64,8 @@ export class Studio {
   private backend: EngineBackend = 'wasm';
   private lost: string | null = null;
   private readonly queue = new JobQueue();
+  /** reference accuracies by referenceKey (frozen models: they never change for a key) */
+  private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(private readonly env: StudioEnv) {}
 
@@ -136,9 +138,18 @@ export class Studio {
     return this.teacherPrompts;
   }
 
+  private memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    let hit = this.memos.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      this.memos.set(key, (hit = compute()));
+      hit.catch(() => this.memos.delete(key));
+    }
+    return hit;
+  }
+
   private runEnv(runtime: Runtime): RunEnv {
     return {
-      runtime, storage: this.storage, emit: this.env.emit,
+      runtime, storage: this.storage, emit: this.env.emit, memo: (k, f) => this.memo(k, f),
       enqueue: (job) => this.queue.enqueue(job), deviceLost: () => (runtime.backend === 'webgpu' ? this.lost : null),
     };
   }
@@ -428,7 +439,7 @@ export class Studio {
     const test = newest(await this.storage.listDatasets(), 'test');
     return {
       runtime: await this.runtime(), storage: this.storage, teacher, classes,
-      test: test ? labeledSet(test, classes) : null, onProgress: this.progress('teacher'),
+      test: test ? labeledSet(test, classes) : null, onProgress: this.progress('teacher'), memo: (k, f) => this.memo(k, f),
     };
   }
 }

@@ -10,6 +10,7 @@ import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 import { labeledPixels, logitsOver, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
+import { referenceKey } from './run.ts';
 import type { Accuracy, RunSettings, TeacherInfo, TeacherMode } from './protocol.ts';
 
 export interface TeacherStageEnv {
@@ -20,6 +21,7 @@ export interface TeacherStageEnv {
   /** the newest test folder, for the teacher's accuracy */
   test: LabeledSet | null;
   onProgress(done: number, total: number, label: string): void;
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
 export type TeacherRequest =
@@ -40,14 +42,17 @@ export function tuneConfigOf(s: Partial<RunSettings>): TeacherTuneConfig {
 
 /** The teacher's base/new/HM on the test folder. */
 export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherPrompts | null): Promise<Accuracy | null> {
-  if (!env.test) return null;
+  const test = env.test;
+  if (!test) return null;
   const teacher = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: 32 });
   try {
-    const C = env.classes.length;
-    const logits = await logitsOver(env.storage, env.test, env.teacher.weights.config.vision.imageSize, 256, C,
-      (px) => teacher.logits(px, env.classes), (done, total) => env.onProgress(done, total, 'teacher on the test folder'));
-    const e = evaluate(logits, env.test.labels, baseNewSplit(C));
-    return { base: e.base, new: e.new, hm: e.hm };
+    return await env.memo(referenceKey('teacher', env.teacher.info.name, teacher.promptState, test.dataset.id, env.classes), async () => {
+      const C = env.classes.length;
+      const logits = await logitsOver(env.storage, test, env.teacher.weights.config.vision.imageSize, 256, C,
+        (px) => teacher.logits(px, env.classes), (done, total) => env.onProgress(done, total, 'teacher on the test folder'));
+      const e = evaluate(logits, test.labels, baseNewSplit(C));
+      return { base: e.base, new: e.new, hm: e.hm };
+    });
   } finally {
     await teacher.release();
   }

@@ -1,0 +1,74 @@
+// Exports of a demo run: the student classifier ONNX runs in plain onnxruntime-node (in this test
+// process) and predicts every test image as the studio does; the exported prompts start a new run
+// whose first evaluation has the exported run's accuracy. WASM: the workflow is under test.
+import fs from 'node:fs';
+import { expect, test, type Download, type Page } from '@playwright/test';
+import { demoPixels, loadDemoData } from '../src/engine/demo/data.ts';
+import { fsDemoReader } from '../src/engine/demo/node.ts';
+import { createNodeRuntime } from '../src/engine/runtime/node.ts';
+import type { Accuracy, RunResults, RunSummary } from '../src/worker/protocol.ts';
+import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
+
+async function downloads(page: Page, testId: string, count: number): Promise<Map<string, Buffer>> {
+  const got: Download[] = [];
+  const done = new Promise<void>((resolve) => {
+    const on = (d: Download) => { got.push(d); if (got.length === count) { page.off('download', on); resolve(); } };
+    page.on('download', on);
+  });
+  await page.getByTestId(testId).click();
+  await done;
+  return new Map(await Promise.all(got.map(async (d) => [d.suggestedFilename(), fs.readFileSync((await d.path())!)] as const)));
+}
+
+const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
+
+test('the exported ONNX predicts as the studio does; exported prompts restart at the same accuracy', async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await installEngineHook(page);
+  await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=1000');
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  await page.getByTestId('demo-start').click();
+  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(10);
+  await page.getByTestId('run-pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+
+  const prompts = await downloads(page, 'export-prompts', 2);
+  const onnxFiles = await downloads(page, 'export-onnx', 1);
+  const reportFiles = await downloads(page, 'export-report', 1);
+  const report = JSON.parse(reportFiles.values().next().value!.toString()) as { run: RunSummary; results: Omit<RunResults, 'gallery'> };
+  const step = report.run.step;
+  expect(step).toBeGreaterThanOrEqual(10);
+  expect([...onnxFiles.keys()][0]).toMatch(new RegExp(`step${step}\\.onnx$`));
+  const config = JSON.parse([...prompts].find(([n]) => n.endsWith('.json'))![1].toString());
+  expect(config).toMatchObject({ step, classes: report.run.classes, dims: { nCtx: report.run.settings.nctx, depth: report.run.settings.depth } });
+
+  // the ONNX file in onnxruntime-node on the demo's test images, preprocessed by the engine's own code
+  const demo = await loadDemoData(fsDemoReader('public/demo'));
+  const rt = createNodeRuntime();
+  const session = await rt.load(new Uint8Array(onnxFiles.values().next().value!));
+  expect(session.inputNames).toEqual(['pixels']);
+  const t0 = Date.now();
+  const predictions: number[] = [];
+  for (let i = 0; i < demo.splits.test.count; i++) {
+    const out = await session.run({ pixels: demoPixels(demo.splits.test, [i], 32) });
+    predictions.push(argmax((await out.student_logits!.read()).data as Float32Array));
+  }
+  console.log(`onnxruntime-node: ${predictions.length} test images in ${Date.now() - t0} ms`);
+  await session.release();
+  expect(report.results.predictions).toHaveLength(demo.splits.test.count);
+  const differ = predictions.flatMap((p, i) => (p === report.results.predictions[i] ? [] : [i]));
+  expect(differ, 'test images the ONNX classifier labels differently from the studio').toEqual([]);
+
+  // the exported prompts, loaded into a new run: its evaluation before any step is the exported accuracy
+  const safetensors = [...prompts].find(([n]) => n.endsWith('.safetensors'))!;
+  const again = await engineRequest(page, 'startRun', { settings: report.run.settings },
+    { initialPrompts: { name: safetensors[0], bytes: [...safetensors[1]] } });
+  const first = (await engineEvents(page, 'eval')).find((e) => e.runId === again.id)!;
+  const exported: Accuracy = report.results.accuracy;
+  expect(first.step).toBe(0);
+  expect({ base: first.base, new: first.new, hm: first.hm }).toEqual(exported);
+  await engineRequest(page, 'stop', {});
+  expect(errors).toEqual([]);
+});
