@@ -21,7 +21,7 @@ function text(stage: Stage, s: StudioState): string {
     case 'teacher':
       return `The teacher looks at every photo and scores how well it matches each class name${classes.length ? ` (${classes.slice(0, 4).join(', ')}, …)` : ''}. These scores are its "soft labels": not just one answer, but how sure it is about each class.`;
     case 'student':
-      return `The student looks at the same photos and learns a few "prompt" numbers so that its scores come out like the teacher's. The loss is how far apart they still are: watch it fall.${run?.latest ? '' : ' Soon we test it on photos it has never seen.'}`;
+      return `The student looks at the same photos and learns a few "prompt" numbers so that its scores come out like the teacher's (in the first round, the teacher labels each batch just before the student sees it). The loss is how far apart they still are: watch it fall.${run?.latest ? '' : ' Soon we test it on photos it has never seen.'}`;
     case 'compare':
       return `Base classes (${base.join(', ') || 'the first half'}) are ones a teacher could have seen labeled examples of; new classes (${nw.join(', ') || 'the second half'}) are known by name only. A good student gets better at both. HM, the harmonic mean, is high only if both are.`;
   }

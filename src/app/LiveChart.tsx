@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { liveChart, registerCanvas } from './live-chart-data.ts';
+import { liveChart, registerCanvas, type ChartMeta } from './live-chart-data.ts';
 
 const COLORS = { loss: '#2f6f62', base: '#3b6fb6', new: '#c2672d', hm: '#7b3fa0', teacher: '#555', zeroShot: '#b0b0a8' };
 
@@ -43,6 +43,14 @@ function accuracyOptions(width: number): uPlot.Options {
   };
 }
 
+/** title and legend of a chart, for the PNG export (uPlot draws its legend as HTML, not on the canvas) */
+function metaOf(o: uPlot.Options): ChartMeta {
+  return {
+    title: o.title ?? '',
+    legend: o.series.slice(1).map((s) => ({ label: String(s.label), color: String(s.stroke), dash: s.dash })),
+  };
+}
+
 export function LiveChart() {
   const lossRef = useRef<HTMLDivElement>(null);
   const accRef = useRef<HTMLDivElement>(null);
@@ -52,9 +60,10 @@ export function LiveChart() {
 
   useEffect(() => {
     const width = Math.max(280, lossRef.current!.clientWidth);
-    const loss = new uPlot(lossOptions(width), liveChart.lossView(smoothingRef.current), lossRef.current!);
-    const acc = new uPlot(accuracyOptions(width), liveChart.accuracyView(), accRef.current!);
-    const unregister = [registerCanvas(loss.ctx.canvas), registerCanvas(acc.ctx.canvas)];
+    const lossOpts = lossOptions(width), accOpts = accuracyOptions(width);
+    const loss = new uPlot(lossOpts, liveChart.lossView(smoothingRef.current), lossRef.current!);
+    const acc = new uPlot(accOpts, liveChart.accuracyView(), accRef.current!);
+    const unregister = [registerCanvas(loss.ctx.canvas, metaOf(lossOpts)), registerCanvas(acc.ctx.canvas, metaOf(accOpts))];
     let drawn = liveChart.version, frame = 0;
     const draw = () => {
       drawn = liveChart.version;

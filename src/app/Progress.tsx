@@ -4,7 +4,7 @@ import { useStudio, type TaskProgress } from './store.ts';
 
 const TASK_NAMES: Record<TaskKind, string> = {
   import: 'Importing images', demo: 'Loading the demo', download: 'Downloading models', model: 'Preparing models',
-  teacher: 'Tuning teacher prompts', 'teacher-logits': 'Teacher labelling images', evaluate: 'Evaluating', export: 'Exporting',
+  teacher: 'Preparing the teacher', 'teacher-logits': 'Teacher labelling images', evaluate: 'Evaluating', export: 'Exporting',
 };
 
 export function ProgressBar({ value, max, label }: { value: number; max: number; label: string }) {

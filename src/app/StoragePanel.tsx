@@ -3,7 +3,7 @@ import type { DatasetSummary, RunSummary } from '../worker/protocol.ts';
 import { isEnabled, runAction } from './actions.ts';
 import { bytes, plural } from './format.ts';
 import { ProgressBar } from './Progress.tsx';
-import { useStudio } from './store.ts';
+import { useStudio, type LiveRun } from './store.ts';
 
 const ROLE_WORDS = { unlabeled: 'unlabeled', test: 'test set', shots: 'few-shot' } as const;
 const date = (t: number) => new Date(t).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -17,10 +17,12 @@ function DatasetRow({ d, canDelete }: { d: DatasetSummary; canDelete: boolean })
   );
 }
 
-function RunRow({ r, canDelete }: { r: RunSummary; canDelete: boolean }) {
+function RunRow({ r, live, canDelete }: { r: RunSummary; live: LiveRun | null; canDelete: boolean }) {
+  // the run on screen is newer than the workspace's summary of it
+  const status = live?.status ?? r.status, step = live?.step ?? r.step;
   return (
     <li>
-      <span>{date(r.createdAt)} <span className="muted">· {r.status} · step {r.step}/{r.totalSteps}</span></span>
+      <span>{date(r.createdAt)} <span className="muted">· {status} · step {step}/{r.totalSteps}</span></span>
       <button type="button" className="link" disabled={!canDelete} onClick={() => void runAction('deleteRun', r.id)} aria-label={`Delete run of ${date(r.createdAt)}`}>Delete</button>
     </li>
   );
@@ -57,7 +59,7 @@ export function StoragePanel() {
       {ws && ws.runs.length > 0 && (
         <>
           <h3>Runs</h3>
-          <ul className="storage-list">{ws.runs.map((r) => <RunRow key={r.id} r={r} canDelete={isEnabled('deleteRun', s) && r.id !== activeRun} />)}</ul>
+          <ul className="storage-list">{ws.runs.map((r) => <RunRow key={r.id} r={r} live={s.run?.runId === r.id ? s.run : null} canDelete={isEnabled('deleteRun', s) && r.id !== activeRun} />)}</ul>
         </>
       )}
       <p className="muted">Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB). Nothing is uploaded.</p>
