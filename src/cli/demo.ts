@@ -3,7 +3,7 @@
 // zero-shot, and the student after PromptKD distillation from the teacher on the 3000 unlabeled
 // train images (their labels are never read), and prints base / new / HM for each.
 //
-//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N]
+//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR]
 //
 // With --json the report is also printed as the last line of stdout.
 import fs from 'node:fs';
@@ -58,12 +58,21 @@ async function evaluateOnTest(data: DemoData, size: number, logitsOf: (px: HostT
   return evaluate(logits.data as Float32Array, Array.from(test.labels), baseNewSplit(data.index.classNames.length));
 }
 
-export async function runDemo(opts: { epochs?: number; log: (line: string) => void }): Promise<DemoReport> {
+export interface DemoOptions {
+  epochs?: number;
+  /** model folders; default the shipped models/demo-teacher and models/demo-student */
+  teacherDir?: string;
+  studentDir?: string;
+  log: (line: string) => void;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
   const rt = createNodeRuntime();
-  const teacherW = await loadModelDir(path.join(ROOT, 'models/demo-teacher'), 'teacher', ['vision', 'text']);
-  const studentFull = await loadModelDir(path.join(ROOT, 'models/demo-student'), 'student', ['vision', 'text']);
+  const teacherDir = opts.teacherDir ?? path.join(ROOT, 'models/demo-teacher');
+  const teacherW = await loadModelDir(teacherDir, 'teacher', ['vision', 'text']);
+  const studentFull = await loadModelDir(opts.studentDir ?? path.join(ROOT, 'models/demo-student'), 'student', ['vision', 'text']);
   const config = validateDistillConfig({ ...DEMO_DISTILL, epochs: opts.epochs ?? DEMO_DISTILL.epochs });
 
   const classes = data.index.classNames;
@@ -75,7 +84,7 @@ export async function runDemo(opts: { epochs?: number; log: (line: string) => vo
   await teacherZs.release();
   show('teacher zero-shot', teacherZsRow);
   // the distillation teacher: stage-1 prompts when models:build made them, else the zero-shot CLIP
-  const promptsPath = path.join(ROOT, 'models/demo-teacher', TEACHER_PROMPTS_FILE);
+  const promptsPath = path.join(teacherDir, TEACHER_PROMPTS_FILE);
   const prompts = fs.existsSync(promptsPath) ? await importTeacherPrompts(await fs.openAsBlob(promptsPath), teacherW.config, promptsPath) : null;
   const teacher = await Teacher.create(rt, teacherW, { prompts, imageBatch: 100 });
   const teacherTunedRow = prompts ? await evalRow(teacher, teacherW.config.vision.imageSize) : null;
@@ -89,7 +98,8 @@ export async function runDemo(opts: { epochs?: number; log: (line: string) => vo
   // ---- distillation on the unlabeled train split ----------------------------------------------
   const train = data.splits.train;
   const C = data.index.classNames.length;
-  const hyper = { ...config, teacherDim: teacherW.config.embedDim, nClasses: C };
+  // the student's cosine logits take the teacher's temperature (PromptKD's 100 is OpenAI CLIP's exp(logit_scale))
+  const hyper = { ...config, logitScale: teacher.logitScale, teacherDim: teacherW.config.embedDim, nClasses: C };
   const session = await StudentSession.create(rt, {
     clip: studentFull, hyper, batch: config.batchSize, evalBatch: 100, teacherText: await teacher.textFeatures(classes),
     initial: initStudentState(studentDims(studentFull, hyper), rng(config.seed)),
@@ -116,7 +126,7 @@ export async function runDemo(opts: { epochs?: number; log: (line: string) => vo
 
   return {
     teacher: teacherTunedRow ?? teacherZsRow, teacherZeroShot: teacherZsRow, teacherTuned: teacherTunedRow,
-    studentZeroShot: studentEval, distilled, config, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
+    studentZeroShot: studentEval, distilled, config: { ...config, logitScale: hyper.logitScale }, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
     data: { unlabeled: train.count, test: data.splits.test.count, classes: data.index.classNames, base: data.index.baseClasses, new: data.index.newClasses },
     seconds: { total: Math.round((performance.now() - started) / 100) / 10, distillation: Math.round(distillSeconds * 10) / 10 },
   };
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
   const reportPath = path.resolve(valueOf('--report') ?? path.join(ROOT, '.tmp/demo/report.json'));
   // progress goes to stderr under --json, so stdout's last line is the report
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const report = await runDemo({ epochs, log });
+  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), log });
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));
