@@ -45,6 +45,16 @@ export const parseGeometry = (j: GeometryJson): Geometry => ({
   name: j.name, student: parseClipConfig(j.student), teacher: parseClipConfig(j.teacher), classes: j.classes,
 });
 
+/**
+ * The smallest CLIP a student session runs: one 8-px patch, width 8, `layers` blocks. For counting
+ * teacher passes, which depend on the distillation loop and never on the student's size.
+ */
+export const countingStudentJson = (layers: number): unknown => ({
+  model_type: 'clip', projection_dim: 8,
+  vision_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: layers, image_size: 8, patch_size: 8 },
+  text_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1 },
+});
+
 /** PromptKD at ViT-B/16 ← ViT-L/14 with 100 classes (a mid-sized base-to-new class list). */
 export const REAL_GEOMETRY: GeometryJson = { name: 'ViT-B/16 ← ViT-L/14', student: VIT_B16_JSON, teacher: VIT_L14_JSON, classes: 100 };
 

@@ -1,0 +1,111 @@
+// The benchmark's results (bench/results.json) and their printed table. Every part is optional: a
+// run stopped at its time limit, or without Chromium, still reports what it measured.
+import type { GpuProbe } from '../src/app/gpu.ts';
+import type { FirstLoad } from './first-load.ts';
+import type { GeometryJson } from './geometry.ts';
+import type { StudentStepCosts } from './student-costs.ts';
+import type { TeacherCount } from './teacher-calls.ts';
+import type { Timing } from './workloads.ts';
+
+export type Workload = 'student train step' | 'teacher logits';
+
+export interface ThroughputRow {
+  workload: Workload;
+  geometry: string;
+  backend: string;
+  timing: Timing | null;
+  /** why there is no number */
+  note?: string;
+}
+
+export interface BenchResults {
+  date: string;
+  batch: number;
+  machine: {
+    cpu: string; cores: number; memoryBytes: number; node: string;
+    chromium: string | null; pageHardwareConcurrency: number | null; crossOriginIsolated: boolean | null; webgpuAdapter: GpuProbe | null;
+  };
+  geometries: { demo?: GeometryJson & { source: string }; real: GeometryJson };
+  throughput: ThroughputRow[];
+  flops?: Pick<StudentStepCosts, 'pruned' | 'allWeights'> & { geometry: string };
+  memory?: StudentStepCosts['memory'];
+  teacherPasses?: { config: { images: number; epochs: number; batch: number }; runs: Record<string, TeacherCount> };
+  firstLoad?: FirstLoad | { error: string };
+  /** why Chromium was not measured */
+  chromiumError?: string;
+  /** set when the run hit its time limit */
+  stoppedEarly?: string;
+  seconds: number;
+}
+
+const MiB = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+const kB = (b: number) => `${(b / 1000).toFixed(0)} kB`;
+const secs = (ms: number) => (ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
+const gflop = (f: number) => `${(f / 1e9).toFixed(1)} GFLOP`;
+
+export const adapterName = (a: GpuProbe): string =>
+  (a.info ? [a.info.vendor, a.info.architecture, a.info.device, a.info.description].filter(Boolean).join(' ') : '') || 'unnamed adapter';
+
+/** A Markdown table; a row shorter than the header ends in one cell spanning the rest (a note). */
+function table(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r.length === header.length ? r[i] ?? '' : '').length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === r.length - 1 && r.length < header.length ? c : c.padEnd(widths[i]!))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+export function formatReport(r: BenchResults): string {
+  const out: string[] = [];
+  out.push(`PromptKD Studio benchmark — ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}, Chromium ${r.machine.chromium ?? 'not run'}`);
+  const a = r.machine.webgpuAdapter;
+  out.push(`WebGPU adapter: ${!a ? 'not probed' : a.ok ? `${adapterName(a)}${a.info.isFallbackAdapter ? ' (isFallbackAdapter: software)' : ''}` : `none (${a.reason})`}`);
+  if (r.stoppedEarly) out.push(`INCOMPLETE: ${r.stoppedEarly}`);
+  if (r.chromiumError) out.push(`Chromium rows not measured: ${r.chromiumError}`);
+
+  out.push('', `Throughput, batch ${r.batch} (warm-up = session creation + weight upload + first run; steady = median of the runs after it)`);
+  out.push(table(['workload', 'geometry', 'backend', 'warm-up', 'steady (runs)', 'images/s'], r.throughput.map((row) => row.timing
+    ? [row.workload, row.geometry, row.backend, secs(row.timing.warmupMs), `${secs(row.timing.medianMs)} (${row.timing.runsMs.length})`,
+      row.timing.imagesPerSec.toFixed(row.timing.imagesPerSec < 10 ? 2 : 0)]
+    : [row.workload, row.geometry, row.backend, row.note ?? ''])));
+
+  const f = r.flops;
+  if (f) {
+    out.push('', `Train-step FLOPs ÷ forward FLOPs (${f.geometry}; forward ${gflop(f.pruned.forward)})`);
+    out.push(table(['variant', 'train step', 'ratio'], [
+      ['prompts + projector trained (frozen weights get no backward)', gflop(f.pruned.train), f.pruned.ratio.toFixed(3)],
+      ['every weight differentiated as well', gflop(f.allWeights.train), f.allWeights.ratio.toFixed(3)],
+    ]));
+  }
+  const m = r.memory;
+  if (m) {
+    out.push('', `Train-step device memory, ViT-B/16 student, batch ${r.batch} (estimate from the graph; model in bench/graph-costs.ts)`);
+    out.push(table(['part', 'bytes'], [
+      ['frozen CLIP weights', MiB(m.frozenBytes)],
+      ['trainable params + momentum + BN running stats', MiB(m.stateBytes)],
+      ['step inputs (pixels, teacher logits, text features, lr)', MiB(m.dataBytes)],
+      ['activations kept for backward', MiB(m.keptForBackwardBytes)],
+      ['largest transient', m.largestTransient ? `${MiB(m.largestTransient.bytes)} (${m.largestTransient.op} [${m.largestTransient.shape.join(',')}])` : '-'],
+      ['peak intermediates (kept + transients + outputs)', MiB(m.peakIntermediateBytes)],
+      ['total: inputs + peak intermediates', MiB(m.totalBytes)],
+    ]));
+  }
+  const t = r.teacherPasses;
+  if (t) {
+    out.push('', `Teacher passes per distillation run (demo config: ${t.config.images} unlabeled images, ${t.config.epochs} epochs, batch ${t.config.batch})`);
+    out.push(table(['views', 'teacher images', 'teacher calls', 'steps'],
+      Object.entries(t.runs).map(([k, c]) => [k, String(c.teacherImages), String(c.teacherCalls), String(c.steps)])));
+  }
+  const fl = r.firstLoad;
+  out.push('', 'Studio first load (fresh profile; JS, wasm and CSS fetched by the page and its workers)');
+  if (!fl) out.push('not measured');
+  else if ('error' in fl) out.push(`not measured: ${fl.error}`);
+  else {
+    out.push(table(['kind', 'files', 'raw', 'gzip'], [
+      ...(['js', 'wasm', 'css'] as const).map((k) => [k, String(fl.byKind[k].files), kB(fl.byKind[k].raw), kB(fl.byKind[k].gzip)]),
+      ['total', String(fl.assets.length), kB(fl.total.raw), kB(fl.total.gzip)],
+    ]));
+    out.push(`Time to the demo's first train step: ${'unavailable' in fl.demo ? fl.demo.unavailable
+      : `${secs(fl.demo.toFirstStepMs)} from navigation (${secs(fl.demo.fromClickMs)} after clicking demo-start)`}`);
+  }
+  out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
+  return out.join('\n');
+}
