@@ -44,3 +44,16 @@ test('the demo starts with one click and distillation lifts HM above the student
   await expect(classroom).toContainText(`the student started at ${zeroShot.toFixed(2)}%`);
   expect(errors).toEqual([]);
 });
+
+test('a bad setting in the link is named on the page, and its default is used', async ({ page }) => {
+  await page.goto('/#backend=wasm&epochs=zero&lr=0.002&colour=blue');
+  const problems = page.getByTestId('settings-problems');
+  await expect(problems).toContainText('epochs=zero is not valid: use a whole number from 1 to 1000; using the default 3');
+  await expect(problems).toContainText('unknown setting "colour" ignored');
+  await expect(page.getByTestId('setting-epochs')).toHaveValue('3');
+  await expect(page.getByTestId('setting-lr')).toHaveValue('0.002');
+  // editing a setting writes it into the link
+  await page.getByTestId('setting-epochs').fill('2');
+  await page.getByTestId('setting-epochs').press('Enter');
+  await expect(page).toHaveURL(/#epochs=2&lr=0\.002&backend=wasm$/);
+});
