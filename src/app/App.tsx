@@ -6,7 +6,6 @@ import { DemoCard } from './DemoCard.tsx';
 import { DistillPanel } from './DistillPanel.tsx';
 import { ModelsPanel } from './ModelsPanel.tsx';
 import { Notices } from './Notices.tsx';
-import { Tasks } from './Progress.tsx';
 import { ResultsPanel } from './ResultsPanel.tsx';
 import { ResumeOffer } from './ResumeOffer.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
@@ -24,7 +23,6 @@ export function App() {
           <Notices />
           <ResumeOffer />
           <DemoCard />
-          <Tasks only={['demo']} />
           <ClassesPanel />
           <DataPanel />
           <ModelsPanel />

@@ -1,5 +1,6 @@
 // The one-click start: the embedded demo (tiny CLIPs on Fashion-MNIST), offline, for a class or a first look.
 import { isEnabled, runAction } from './actions.ts';
+import { Tasks } from './Progress.tsx';
 import { useStudio } from './store.ts';
 
 export function DemoCard() {
@@ -7,7 +8,7 @@ export function DemoCard() {
   const starting = !!s.busy.startDemo;
   return (
     <section className="demo-card" aria-label="Demo">
-      <div>
+      <div className="demo-text">
         <h2>Try it with the built-in demo</h2>
         <p>
           A tiny CLIP teacher teaches a tinier CLIP student to sort photos of clothes, without a single label. Runs offline, in about a minute or two,
@@ -17,6 +18,7 @@ export function DemoCard() {
       <button type="button" className="big" data-testid="demo-start" disabled={!isEnabled('startDemo', s)} onClick={() => void runAction('startDemo')}>
         {starting ? 'Starting…' : !s.workspace ? 'Checking this browser…' : 'Start the demo'}
       </button>
+      {starting && <div className="demo-tasks"><Tasks only={['demo', 'model', 'teacher', 'evaluate']} /></div>}
     </section>
   );
 }

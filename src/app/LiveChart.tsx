@@ -12,6 +12,9 @@ const axis = (label: string): uPlot.Axis => ({
   font: '11px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif',
 });
 const stepAxis: uPlot.Axis = { ...axis('step'), size: 36 };
+// the legend shows values only under the cursor (uPlot's idle "--" reads as missing data)
+const shown = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '' : v.toFixed(digits));
+const stepSeries: uPlot.Series = { label: 'step', value: shown(0) };
 
 function lossOptions(width: number): uPlot.Options {
   return {
@@ -19,9 +22,9 @@ function lossOptions(width: number): uPlot.Options {
     scales: { x: { time: false } },
     axes: [stepAxis, axis('loss')],
     series: [
-      { label: 'step' },
-      { label: 'raw', stroke: 'rgba(47,111,98,0.25)', width: 1, points: { show: false } },
-      { label: 'loss (smoothed)', stroke: COLORS.loss, width: 2, points: { show: false } },
+      stepSeries,
+      { label: 'raw', stroke: 'rgba(47,111,98,0.25)', width: 1, points: { show: false }, value: shown(4) },
+      { label: 'loss (smoothed)', stroke: COLORS.loss, width: 2, points: { show: false }, value: shown(4) },
     ],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
@@ -29,13 +32,13 @@ function lossOptions(width: number): uPlot.Options {
 }
 
 function accuracyOptions(width: number): uPlot.Options {
-  const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({ label, stroke, width: dash ? 1.5 : 2, dash, points: { show: !dash, size: 5 }, spanGaps: true });
+  const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({ label, stroke, width: dash ? 1.5 : 2, dash, points: { show: !dash, size: 5 }, spanGaps: true, value: shown(2) });
   return {
     width, height: 210, title: 'Test accuracy (%)',
     scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.max(0, Math.floor((Math.min(min, 100) - 5) / 10) * 10), Math.min(100, Math.ceil((max + 2) / 10) * 10)] } },
     axes: [stepAxis, axis('%')],
     series: [
-      { label: 'step' },
+      stepSeries,
       line('base', COLORS.base), line('new', COLORS.new), line('HM', COLORS.hm),
       line('teacher HM', COLORS.teacher, [6, 4]), line('zero-shot student HM', COLORS.zeroShot, [3, 3]),
     ],
