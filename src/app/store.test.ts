@@ -83,6 +83,15 @@ describe('applyEvent', () => {
     expect(s.run!.status).toBe('failed');
   });
 
+  it('keeps one device notice: the worker\'s device error replaces the generic one, in either order', () => {
+    const lost = { kind: 'deviceLost', reason: 'GPU hung' } as const;
+    const error = { kind: 'error', error: { kind: 'device', message: 'The GPU was lost; the run is paused at step 40. Resume on WASM.' } } as const;
+    for (const order of [[lost, error], [error, lost]]) {
+      const s = applyEvents(initialState, order);
+      expect(s.notices.map((n) => n.message)).toEqual([error.error.message]);
+    }
+  });
+
   it('records storage usage', () => {
     expect(applyEvent(initialState, { kind: 'storage', usage: 5, quota: 10, persisted: true })).toEqual({ storage: { usage: 5, quota: 10, persisted: true } });
   });

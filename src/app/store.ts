@@ -153,16 +153,19 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
       return run ? { run: { ...run, status: e.status, step: e.step, message: e.message }, notices } : { notices };
     }
     case 'deviceLost':
+      // one device notice: the worker's own error event (if it sends one) says it better and replaces this
       return {
         backend: 'wasm',
         fallbackReason: `the GPU device was lost: ${e.reason}`,
-        notices: withNotice(s.notices, 'device',
+        notices: s.notices.some((n) => n.kind === 'device') ? s.notices : withNotice(s.notices, 'device',
           `The GPU device was lost (${e.reason}). The run is paused at its last checkpoint; the studio now computes on WASM. Resume to continue on the CPU, or reload the page to try the GPU again.`),
       };
     case 'storage':
       return { storage: { usage: e.usage, quota: e.quota, persisted: e.persisted } };
-    case 'error':
-      return { notices: withNotice(s.notices, e.error.kind, e.error.message) };
+    case 'error': {
+      const kept = e.error.kind === 'device' ? s.notices.filter((n) => n.kind !== 'device') : s.notices;
+      return { notices: withNotice(kept, e.error.kind, e.error.message) };
+    }
   }
 }
 
