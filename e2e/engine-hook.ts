@@ -27,7 +27,7 @@ export async function installEngineHook(page: Page, opts: { quotaBytes?: number 
         hook.worker = this;
         this.addEventListener('message', (e: MessageEvent) => {
           const m = e.data;
-          if (!('id' in m)) hook.events.push(m);
+          if (!("id" in m)) hook.events.push({ ...m, t: Math.round(performance.now()) });
           else if (m.id >= 1e9) hook.replies.set(m.id, m);
         });
       }

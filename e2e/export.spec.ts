@@ -29,14 +29,20 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   await installEngineHook(page);
   await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=1000');
   await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const t0 = Date.now();
+  const lap = (what: string) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await page.getByTestId('demo-start').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  lap('demo loaded, run started');
   await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(10);
+  lap('step 10');
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
 
   const prompts = await downloads(page, 'export-prompts', 2);
   const onnxFiles = await downloads(page, 'export-onnx', 1);
   const reportFiles = await downloads(page, 'export-report', 1);
+  lap('paused and exported');
   const report = JSON.parse(reportFiles.values().next().value!.toString()) as { run: RunSummary; results: Omit<RunResults, 'gallery'> };
   const step = report.run.step;
   expect(step).toBeGreaterThanOrEqual(10);
@@ -49,13 +55,13 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   const rt = createNodeRuntime();
   const session = await rt.load(new Uint8Array(onnxFiles.values().next().value!));
   expect(session.inputNames).toEqual(['pixels']);
-  const t0 = Date.now();
+  const tOnnx = Date.now();
   const predictions: number[] = [];
   for (let i = 0; i < demo.splits.test.count; i++) {
     const out = await session.run({ pixels: demoPixels(demo.splits.test, [i], 32) });
     predictions.push(argmax((await out.student_logits!.read()).data as Float32Array));
   }
-  console.log(`onnxruntime-node: ${predictions.length} test images in ${Date.now() - t0} ms`);
+  console.log(`onnxruntime-node: ${predictions.length} test images in ${Date.now() - tOnnx} ms`);
   await session.release();
   expect(report.results.predictions).toHaveLength(demo.splits.test.count);
   const differ = predictions.flatMap((p, i) => (p === report.results.predictions[i] ? [] : [i]));
@@ -65,6 +71,7 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   const safetensors = [...prompts].find(([n]) => n.endsWith('.safetensors'))!;
   const again = await engineRequest(page, 'startRun', { settings: report.run.settings },
     { initialPrompts: { name: safetensors[0], bytes: [...safetensors[1]] } });
+  lap('a new run from the exported prompts');
   const first = (await engineEvents(page, 'eval')).find((e) => e.runId === again.id)!;
   const exported: Accuracy = report.results.accuracy;
   expect(first.step).toBe(0);

@@ -59,13 +59,13 @@ function promptConfig(run: DistillRun): Record<string, unknown> {
 
 export async function exportPrompts(run: DistillRun): Promise<PromptExport> {
   const rec = run.record;
-  const safetensors = writeStudentPrompts(await run.session.state(), { dims: run.dims, config: distillConfigOf(rec.settings), classes: rec.classes, step: rec.step });
+  const safetensors = writeStudentPrompts(await run.state(), { dims: run.dims, config: distillConfigOf(rec.settings), classes: rec.classes, step: rec.step });
   return { safetensors, config: `${JSON.stringify(promptConfig(run), null, 1)}\n`, fileName: baseName(run) };
 }
 
 export async function exportOnnx(run: DistillRun, student: Parameters<typeof studentClassifierOnnx>[0], batch: number): Promise<OnnxExport> {
   if (!Number.isInteger(batch) || batch < 1) throw new StudioInputError(`the ONNX batch must be a positive integer, got ${batch}`);
-  const bytes = studentClassifierOnnx(student, run.hyper, await run.session.state(), run.teacherText, batch);
+  const bytes = studentClassifierOnnx(student, run.hyper, await run.state(), run.teacherText, batch);
   return {
     bytes, fileName: `${baseName(run)}.onnx`, inputName: CLASSIFIER_INPUT, outputName: CLASSIFIER_OUTPUT, batch,
     imageSize: student.config.vision.imageSize, classes: run.record.classes,

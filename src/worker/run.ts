@@ -73,6 +73,11 @@ export class DistillRun {
   private loopEnd: Promise<void> | null = null;
   private readonly testPixels = new Map<number, HostTensor>();
   private released = false;
+  /**
+   * The state the run was opened with, until the first step replaces it on the device: tensors
+   * uploaded to a GPU buffer cannot be read back (only a session's outputs can).
+   */
+  private openedWith: StudentState | null;
 
   private constructor(
     private readonly env: RunEnv,
@@ -80,12 +85,15 @@ export class DistillRun {
     private readonly models: RunModels,
     private readonly teacher: Teacher,
     readonly teacherText: HostTensor,
-    readonly session: StudentSession,
+    private readonly session: StudentSession,
     private readonly distiller: Distiller,
     readonly hyper: StudentHyper,
     readonly dims: StudentDims,
     private readonly test: LabeledSet | null,
-  ) {}
+    initial: StudentState,
+  ) {
+    this.openedWith = initial;
+  }
 
   /** Builds the run's sessions at its start state; `record.step` becomes the state's step. */
   static async open(env: RunEnv, record: RunRecord, models: RunModels, unlabeled: Dataset, test: LabeledSet | null, start: RunStart): Promise<DistillRun> {
@@ -126,7 +134,7 @@ export class DistillRun {
       record.totalSteps = distiller.totalSteps;
       record.stepsPerEpoch = distiller.stepsPerEpoch;
       record.history = record.history.filter((p) => p.step <= step);
-      return new DistillRun(env, record, models, teacher, teacherText, session, distiller, hyper, dims, test);
+      return new DistillRun(env, record, models, teacher, teacherText, session, distiller, hyper, dims, test, initial);
     } catch (e) {
       await teacher.release();
       throw e;
@@ -134,6 +142,11 @@ export class DistillRun {
   }
 
   get id(): string { return this.record.id; }
+
+  /** a host copy of params, momentum and running stats now */
+  async state(): Promise<StudentState> {
+    return this.openedWith ?? this.session.state();
+  }
   get running(): boolean { return this.loopEnd !== null; }
 
   // ---- evaluation --------------------------------------------------------------------------
@@ -215,7 +228,7 @@ export class DistillRun {
     const step = this.record.step;
     const epoch = Math.floor(step / this.distiller.stepsPerEpoch);
     const config = distillConfigOf(this.record.settings);
-    const bytes = writeCheckpoint(await this.session.state(), { step, epoch, seed: config.seed, dims: this.dims, config });
+    const bytes = writeCheckpoint(await this.state(), { step, epoch, seed: config.seed, dims: this.dims, config });
     const prompts = this.models.teacherPrompts;
     await this.env.storage.saveCheckpoint({
       runId: this.id, step, savedAt: Date.now(), bytes, ...(prompts ? { teacherPrompts: exportTeacherPrompts(prompts) } : {}),
@@ -267,6 +280,7 @@ export class DistillRun {
         const from = this.record.step;
         await this.env.enqueue(() => this.distiller.run(from, from + 1, {
           onStep: (p) => {
+            this.openedWith = null;
             this.record.step = p.step + 1;
             this.point(p.step + 1).loss = p.loss;
             this.env.emit({ kind: 'step', runId: this.id, step: p.step + 1, epoch: p.epoch, loss: p.loss, lr: p.lr });
