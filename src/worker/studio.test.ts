@@ -145,6 +145,40 @@ describe('Studio', () => {
     expect(again.datasets.map((d) => d.createdAt)).toEqual(ws.datasets.map((d) => d.createdAt));
   }, 60_000);
 
+  it('tunes the teacher on the few-shot folder; a run keeps those prompts in its checkpoint', async () => {
+    const h = harness(`tune${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    await h.call('loadDemo', {});
+    const info = await h.call('teacher', { mode: 'tune', settings: { epochs: 2, batch: 8, seed: 3 } });
+    expect(info).toMatchObject({ mode: 'tune', promptState: expect.stringMatching(/^prompts-/), detail: expect.stringMatching(/tuned on \d+ labeled images of 5 base classes for 2 epochs/) });
+    expect(info.accuracy!.hm).toBeGreaterThan(0);
+    expect(h.events.filter((e) => e.kind === 'progress' && e.task === 'teacher' && /teacher epoch/.test(e.label))).toHaveLength(2);
+    const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 1, batch: 100 } });
+    expect(run.teacher).toEqual({ mode: 'tune', promptState: info.promptState });
+    expect((await h.storage().loadCheckpoint(run.id))!.teacherPrompts!.byteLength).toBeGreaterThan(0);
+    await h.call('stop', {});
+  }, 60_000);
+
+  it('loads a local CLIP from its two files and names what is wrong with bad ones', async () => {
+    const prefix = `files${prefixes++}`;
+    const h = harness(prefix);
+    await h.call('init', { backend: 'wasm' });
+    const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
+    const student = { kind: 'files' as const, config: await file('models/demo-student/config.json', 'config.json'), weights: await file('models/demo-student/model.safetensors', 'student.safetensors') };
+    const teacher = { kind: 'files' as const, config: await file('models/demo-teacher/config.json', 'config.json'), weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors') };
+    const ws = await h.call('setModels', { student, teacher });
+    expect(ws.models.student).toMatchObject({ source: 'files', name: 'student.safetensors', visionLayers: 2 });
+    // a reload finds the files in storage
+    const again = harness(prefix);
+    expect((await again.call('init', { backend: 'wasm' })).models.teacher).toMatchObject({ source: 'files', name: 'teacher.safetensors' });
+    const wrongConfig = { ...teacher, config: student.config };
+    await expect(h.call('setModels', { student, teacher: wrongConfig })).rejects.toMatchObject({
+      name: 'ModelError', message: expect.stringMatching(/^the teacher model teacher\.safetensors cannot be used: .*shape/),
+    });
+    await expect(h.call('setModels', { student: { ...student, weights: new File(['{}'], 'notes.txt') }, teacher }))
+      .rejects.toThrow(/student model notes\.txt cannot be used/);
+  }, 60_000);
+
   it('runs to the end; a run paused and resumed after a reload takes the same steps', async () => {
     const prefix = `run${prefixes++}`;
     const h = await prepared(prefix);
