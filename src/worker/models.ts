@@ -20,8 +20,13 @@ export interface ModelEnv {
   /** fetches a file of the demo models by path under /models/ (e.g. 'demo-student/config.json') */
   fetchDemoFile(path: string): Promise<Blob>;
   hubCache: HubCache;
+  /** the Hub's transport; default the global fetch (tests serve files without a network) */
+  fetch?: typeof fetch;
   onProgress(done: number, total: number, label: string): void;
 }
+
+/** download progress at most this often (a 1.7 GB file arrives in tens of thousands of chunks) */
+const PROGRESS_MS = 200;
 
 /** the demo manifest's folders */
 const DEMO_PATH: Record<ModelRole, string> = { student: 'demo-student', teacher: 'demo-teacher' };
@@ -62,9 +67,16 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
     case 'demo':
       return { model: await loadDemoModel(env, role), choice: { kind: 'demo' } };
     case 'hub': {
+      let last = 0;
       const hub = await downloadClipModel(src.repo, {
         ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}), cache: env.hubCache,
-        onProgress: (p) => env.onProgress(p.loaded, p.total ?? p.loaded, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`),
+        ...(env.fetch ? { fetch: env.fetch } : {}),
+        onProgress: (p) => {
+          const total = p.total ?? p.loaded, now = Date.now();
+          if (p.loaded < total && now - last < PROGRESS_MS) return;
+          last = now;
+          env.onProgress(p.loaded, total, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`);
+        },
       });
       const model = await loadClipFiles(role, 'hub', src.repo, JSON.stringify(hub.rawConfig), hub.weights);
       return { model, choice: { kind: 'hub', repo: src.repo, ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}) } };

@@ -18,6 +18,7 @@ import type { EngineApi, EngineEvent, EngineRequest, RequestKind, RunSettings } 
 import { Studio } from './studio.ts';
 
 const node = createNodeRuntime();
+const hubCache = new MemoryHubCache();
 let prefixes = 0;
 
 interface Harness {
@@ -30,6 +31,17 @@ interface Harness {
 }
 
 /** a studio over storage `prefix`; 'webgpu' runs on node too but counts as a GPU for device loss */
+/** a Hub that serves models/<name>/ as test/<name> */
+const hubRequests: string[] = [];
+const fakeHub: typeof fetch = async (input) => {
+  const url = new URL(String(input));
+  hubRequests.push(url.pathname);
+  const m = /^\/test\/([\w-]+)\/resolve\/main\/(config\.json|model\.safetensors)$/.exec(url.pathname);
+  if (!m || !fs.existsSync(`models/${m[1]}/${m[2]}`)) return new Response('not found', { status: 404 });
+  const bytes = fs.readFileSync(`models/${m[1]}/${m[2]}`);
+  return new Response(new Uint8Array(bytes), { headers: { 'content-length': String(bytes.byteLength) } });
+};
+
 function harness(prefix: string): Harness {
   const events: EngineEvent[] = [];
   const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
@@ -41,7 +53,8 @@ function harness(prefix: string): Harness {
     decode: async (blob, name) => decodeImage(new Uint8Array(await blob.arrayBuffer()), name),
     demoReader: fsDemoReader('public/demo'),
     fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
-    hubCache: new MemoryHubCache(),
+    hubCache,
+    fetch: fakeHub,
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
       events.push(e);
@@ -177,6 +190,23 @@ describe('Studio', () => {
     });
     await expect(h.call('setModels', { student: { ...student, weights: new File(['{}'], 'notes.txt') }, teacher }))
       .rejects.toThrow(/student model notes\.txt cannot be used/);
+  }, 60_000);
+
+  it('downloads Hub models once (with progress), then takes them from the cache; names a missing repo', async () => {
+    const h = harness(`hub${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    const hub = (name: string) => ({ kind: 'hub' as const, repo: `test/${name}`, baseUrl: 'http://hub.test' });
+    const ws = await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
+    expect(ws.models.teacher).toMatchObject({ source: 'hub', name: 'test/demo-teacher', textLayers: 2 });
+    const downloads = h.events.filter((e) => e.kind === 'progress' && e.task === 'download');
+    expect(downloads.at(-1)).toMatchObject({ label: 'test/demo-teacher model.safetensors' });
+    expect(downloads.some((e) => e.kind === 'progress' && e.done === e.total && e.total > 1e6)).toBe(true);
+    const fetched = hubRequests.length;
+    await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
+    expect(hubRequests.length).toBe(fetched);
+    expect(h.events.at(-2)).toMatchObject({ kind: 'progress', label: expect.stringMatching(/\(cached\)$/) });
+    await expect(h.call('setModels', { student: hub('no-such-model'), teacher: hub('demo-teacher') }))
+      .rejects.toMatchObject({ name: 'HubError', message: expect.stringMatching(/config\.json was not found at http:\/\/hub\.test\/test\/no-such-model/) });
   }, 60_000);
 
   it('runs to the end; a run paused and resumed after a reload takes the same steps', async () => {

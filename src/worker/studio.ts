@@ -35,6 +35,8 @@ export interface StudioEnv {
   /** a file of the demo models by path under /models/ */
   fetchModelFile(path: string): Promise<Blob>;
   hubCache: HubCache;
+  /** the Hub's transport; default the global fetch */
+  fetch?: typeof fetch;
   /** a small PNG of an image, for the results gallery */
   thumbnail(img: RgbImage): Promise<Blob>;
   emit(e: EngineEvent): void;
@@ -84,7 +86,10 @@ export class Studio {
   }
 
   private modelEnv(task: TaskKind): ModelEnv {
-    return { storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, onProgress: this.progress(task) };
+    return {
+      storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, onProgress: this.progress(task),
+      ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
+    };
   }
 
   private runtime(backend: EngineBackend = this.backend): Promise<Runtime> {
