@@ -1,8 +1,8 @@
 // The studio's first load, as a fresh browser profile sees it: which JS, wasm and CSS files the page
 // (and its workers) fetch until the network goes quiet, and their sizes raw and gzip-compressed (what
-// a static host with compression sends; `vite preview` itself sends them raw). Then, when the studio
+// a static host with compression sends; `vite preview` itself sends them raw). And, when the studio
 // offers its demo (data-testid `demo-start`), the time from navigation to the first train step it
-// reports (data-testid `metric-step` ≥ 1).
+// reports (data-testid `metric-step` ≥ 1), in another fresh profile, on the backend the studio picks.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -16,9 +16,10 @@ export interface FirstLoad {
   assets: AssetSize[];
   byKind: Record<AssetKind, { files: number; raw: number; gzip: number }>;
   total: { raw: number; gzip: number };
-  /** null with a reason when the studio has no demo start yet, or the demo did not step in time */
-  demo: { toFirstStepMs: number; fromClickMs: number } | { unavailable: string };
 }
+
+/** the demo's first step, or why there is no number */
+export type DemoFirstStep = { toFirstStepMs: number; fromClickMs: number } | { unavailable: string };
 
 const kindOf = (p: string): AssetKind | null =>
   /\.m?js$/.test(p) ? 'js' : p.endsWith('.wasm') ? 'wasm' : p.endsWith('.css') ? 'css' : null;
@@ -32,7 +33,7 @@ async function settle(pending: () => number, lastActivity: () => number, quietMs
   }
 }
 
-export async function measureFirstLoad(browser: Browser, server: Server, distDir: string, demoTimeoutMs: number): Promise<FirstLoad> {
+export async function measureFirstLoad(browser: Browser, server: Server, distDir: string): Promise<FirstLoad> {
   const context = await browser.newContext(); // fresh profile: empty HTTP cache
   const page = await context.newPage();
   const seen = new Set<string>();
@@ -46,7 +47,6 @@ export async function measureFirstLoad(browser: Browser, server: Server, distDir
   context.on('requestfinished', done);
   context.on('requestfailed', done);
   try {
-    const t0 = Date.now();
     await page.goto(server.url);
     await settle(() => pending, () => last, 2000, 60_000);
 
@@ -62,26 +62,38 @@ export async function measureFirstLoad(browser: Browser, server: Server, distDir
     for (const a of assets) { const k = byKind[a.kind]; k.files++; k.raw += a.raw; k.gzip += a.gzip; }
     const total = { raw: assets.reduce((s, a) => s + a.raw, 0), gzip: assets.reduce((s, a) => s + a.gzip, 0) };
 
-    let demo: FirstLoad['demo'];
+    return { assets, byKind, total };
+  } finally {
+    await context.close();
+  }
+}
+
+/** `hash`: studio settings in the URL hash (e.g. 'backend=wasm'); '' for the studio's defaults */
+export async function measureDemoFirstStep(browser: Browser, server: Server, hash: string, timeoutMs: number): Promise<DemoFirstStep> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    const t0 = Date.now();
+    await page.goto(hash ? `${server.url}/#${hash}` : server.url);
     const start = page.getByTestId('demo-start');
-    if ((await start.count()) === 0) {
-      demo = { unavailable: 'not available yet (the studio has no data-testid="demo-start")' };
-    } else {
-      const clicked = Date.now();
-      await start.first().click({ timeout: demoTimeoutMs });
-      try {
-        await page.waitForFunction(() => {
-          const el = document.querySelector('[data-testid="metric-step"]');
-          const first = /\d+/.exec(el?.textContent ?? ''); // "12" or "step 12 / 744": the step is the first number
-          return first !== null && Number(first[0]) >= 1;
-        }, undefined, { timeout: demoTimeoutMs, polling: 100 });
-        const now = Date.now();
-        demo = { toFirstStepMs: now - t0, fromClickMs: now - clicked };
-      } catch {
-        demo = { unavailable: `the demo started but metric-step showed no step within ${Math.round(demoTimeoutMs / 1000)} s` };
-      }
+    try {
+      await start.waitFor({ timeout: 30_000 });
+    } catch {
+      return { unavailable: 'not available yet (the studio shows no data-testid="demo-start")' };
     }
-    return { assets, byKind, total, demo };
+    const left = () => Math.max(1, timeoutMs - (Date.now() - t0));
+    await start.click({ timeout: left() }); // waits until the studio enables it
+    const clicked = Date.now();
+    try {
+      await page.waitForFunction(() => {
+        const first = /\d+/.exec(document.querySelector('[data-testid="metric-step"]')?.textContent ?? '');
+        return first !== null && Number(first[0]) >= 1;
+      }, undefined, { timeout: left(), polling: 250 });
+    } catch {
+      return { unavailable: `no train step within ${Math.round(timeoutMs / 1000)} s of navigation (metric-step stayed at 0)` };
+    }
+    const now = Date.now();
+    return { toFirstStepMs: now - t0, fromClickMs: now - clicked };
   } finally {
     await context.close();
   }
