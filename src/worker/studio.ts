@@ -161,8 +161,10 @@ export class Studio {
 
   private async closeRun(): Promise<void> {
     if (this.running) throw new StudioInputError('a run is going on; pause or stop it first');
-    await this.run?.release();
+    const run = this.run;
     this.run = null;
+    // sessions on a lost GPU device may fail to release; nothing of them is needed any more
+    await run?.release().catch(() => undefined);
   }
 
   /** the run `runId` with its sessions at its checkpoint (the open one when it is) */
