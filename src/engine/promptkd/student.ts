@@ -80,22 +80,31 @@ export interface StudentTrainArtifact {
   frozen: Record<string, HostTensor>;
 }
 
-export function buildStudentTrainStep(clip: ClipWeights, h: StudentHyper, batch: number, opts: { emitGradients?: boolean } = {}): StudentTrainArtifact {
+export interface StudentTrainOptions {
+  /** also output `<name>.grad` (fixture checks) */
+  emitGradients?: boolean;
+  /** also differentiate and update every frozen CLIP weight: only to measure what pruning the backward saves */
+  differentiateFrozen?: boolean;
+}
+
+export function buildStudentTrainStep(clip: ClipWeights, h: StudentHyper, batch: number, opts: StudentTrainOptions = {}): StudentTrainArtifact {
   if (batch < 2) throw new GraphError(`the student trains with BatchNorm batch statistics and needs a batch of at least 2, got ${batch}`);
   const g = new Graph('promptkd-student-train');
   const x = declareInputs(g, clip, h, batch);
   const teacherLogits = g.input(TEACHER_LOGITS, 'float32', [batch, h.nClasses]);
   const f = studentForward(g, clip, h, x, { mode: 'train', running: x.running, momentum: h.bnMomentum, eps: h.bnEps });
   const loss = kdLoss(g, f.logits, teacherLogits, h);
+  const frozen = weightFeeds(g, clip);
+  const frozenInputs = opts.differentiateFrozen ? g.inputs.filter((v) => v.name in frozen) : [];
   const spec = buildTrainStep(g, {
     loss,
-    trainable: trainableNames(h.depth).map((n) => x.params.get(n)!),
+    trainable: [...trainableNames(h.depth).map((n) => x.params.get(n)!), ...frozenInputs],
     optimizer: { kind: 'sgd', momentum: h.momentum, weightDecay: h.weightDecay },
     extraOutputs: { [STUDENT_LOGITS]: f.logits, [next(RUNNING_MEAN)]: f.running!.mean, [next(RUNNING_VAR)]: f.running!.var },
     emitGradients: opts.emitGradients ?? false,
   });
   const carry = [...spec.carry, { from: next(RUNNING_MEAN), to: RUNNING_MEAN }, { from: next(RUNNING_VAR), to: RUNNING_VAR }];
-  return { graph: g, spec, carry, frozen: weightFeeds(g, clip) };
+  return { graph: g, spec, carry, frozen };
 }
 
 export interface StudentEvalArtifact {
