@@ -1,49 +1,55 @@
-// The classroom demo: one click on WebGPU, and the student's HM on the test photos rises above the
-// HM it had before distillation (its own zero-shot HM), both read from the page.
+// The classroom demo: one click, and the student's HM on the test photos rises above the HM it had
+// before distillation (its own zero-shot HM), both read from the page. The issue asks for it on
+// WebGPU; the WASM run checks the same workflow where a software GPU is too slow to finish it.
 import { expect, test, type Page } from '@playwright/test';
 
 const number = async (page: Page, testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
 
-test('the demo starts with one click and distillation lifts HM above the student\'s zero-shot HM', async ({ page }) => {
-  test.setTimeout(240_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+for (const backend of ['webgpu', 'wasm'] as const) {
+  test(`the demo starts with one click and distillation lifts HM above the student's zero-shot HM (${backend})`, async ({ page }) => {
+    test.setTimeout(200_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
 
-  // one epoch and frequent tests keep SwiftShader's software GPU within the suite's budget
-  await page.goto('/#epochs=1&evalEvery=10');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
-  const notice = (await page.getByTestId('backend-notice').allTextContents()).join(' ');
-  expect(await page.getByTestId('backend').textContent(), notice).toBe('webgpu');
+    await page.goto(`/#backend=${backend}`);
+    await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+    if (backend === 'webgpu') {
+      const notice = (await page.getByTestId('backend-notice').allTextContents()).join(' ');
+      expect(await page.getByTestId('backend').textContent(), notice).toBe('webgpu');
+    }
 
-  const started = Date.now();
-  await page.getByTestId('demo-start').click();
-  const classroom = page.getByTestId('classroom');
-  await expect(classroom).toBeVisible();
-  await expect(classroom).toContainText('Get the pictures');
+    const started = Date.now();
+    await page.getByTestId('demo-start').click();
+    const classroom = page.getByTestId('classroom');
+    await expect(classroom).toBeVisible();
+    await expect(classroom).toContainText('Get the pictures');
 
-  // the run is live: steps count up and the explanation moves on with it
-  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
-  console.log(`demo running after ${Date.now() - started} ms`);
-  await expect.poll(() => number(page, 'metric-step'), { timeout: 120_000 }).toBeGreaterThan(0);
-  await expect(classroom).toHaveAttribute('data-stage', /teacher|student|compare/);
+    // the run is live: steps count up and the explanation moves on with it
+    await expect(page.getByTestId('run-status'), `the demo run did not start on ${backend} within 90 s`).toHaveAttribute('data-status', 'running', { timeout: 90_000 });
+    console.log(`demo (${backend}) running after ${Date.now() - started} ms`);
+    await expect.poll(() => number(page, 'metric-step'), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect(classroom).toHaveAttribute('data-stage', /teacher|student|compare/);
 
-  // the references come from the page: the untrained student's HM and the teacher's
-  await expect(page.getByTestId('ref-student-hm')).not.toHaveText('–', { timeout: 120_000 });
-  const zeroShot = await number(page, 'ref-student-hm');
-  const teacher = await number(page, 'ref-teacher-hm');
-  expect(zeroShot).toBeGreaterThan(0);
-  expect(teacher).toBeGreaterThan(zeroShot); // the demo teacher is the stronger CLIP
+    // the references come from the page: the untrained student's HM and the teacher's
+    await expect(page.getByTestId('ref-student-hm')).not.toHaveText('–', { timeout: 60_000 });
+    const zeroShot = await number(page, 'ref-student-hm');
+    const teacher = await number(page, 'ref-teacher-hm');
+    expect(zeroShot).toBeGreaterThan(0);
+    expect(teacher).toBeGreaterThan(zeroShot); // the demo teacher is the stronger CLIP
 
-  await expect.poll(async () => {
-    const hm = (await page.getByTestId('metric-hm').textContent()) ?? '–';
-    return hm === '–' ? 0 : Number(hm);
-  }, { timeout: 180_000, intervals: [1000] }).toBeGreaterThan(zeroShot);
-  const hm = await number(page, 'metric-hm');
-  console.log(`demo: HM ${hm} > zero-shot ${zeroShot} (teacher ${teacher}) at step ${await number(page, 'metric-step')}, ${Date.now() - started} ms after the click`);
-  expect(Number.isFinite(await number(page, 'metric-loss'))).toBe(true);
-  await expect(classroom).toContainText(`the student started at ${zeroShot.toFixed(2)}%`);
-  expect(errors).toEqual([]);
-});
+    // by more than the noise of 1,000 test images (a standard error of about 1.6 points at 50%)
+    const margin = 3;
+    await expect.poll(async () => {
+      const hm = (await page.getByTestId('metric-hm').textContent()) ?? '–';
+      return hm === '–' ? 0 : Number(hm);
+    }, { message: `HM more than ${margin} points above the zero-shot ${zeroShot}`, timeout: 120_000, intervals: [1000] }).toBeGreaterThan(zeroShot + margin);
+    const hm = await number(page, 'metric-hm');
+    console.log(`demo (${backend}): HM ${hm} > zero-shot ${zeroShot} (teacher ${teacher}) at step ${await number(page, 'metric-step')}, ${Date.now() - started} ms after the click`);
+    expect(Number.isFinite(await number(page, 'metric-loss'))).toBe(true);
+    await expect(classroom).toContainText(`the student started at ${zeroShot.toFixed(2)}%`);
+    expect(errors).toEqual([]);
+  });
+}
 
 test('a bad setting in the link is named on the page, and its default is used', async ({ page }) => {
   await page.goto('/#backend=wasm&epochs=zero&lr=0.002&colour=blue');
