@@ -13,6 +13,7 @@ const sci = (x: number) => x.toExponential(1);
 export function BackendPanel() {
   const state = useStudio();
   const { gpu, backend, fallbackReason, selfTest } = state;
+  const hashBackend = new URLSearchParams(state.hashText.replace(/^#/, '')).get('backend');
   const reports = BACKENDS.map((b) => selfTest[b]).filter((e) => e?.status === 'ok').map((e) => (e as { report: SelfTestReport }).report);
   return (
     <section className="panel backend-panel" aria-label="Compute backend">
@@ -20,6 +21,9 @@ export function BackendPanel() {
       <p className="backend-line">
         Running on <strong data-testid="backend" data-backend={backend ?? ''}>{backend ?? 'checking…'}</strong>
       </p>
+      {backend === 'webgpu' && hashBackend === 'wasm' && (
+        <p className="muted" data-testid="backend-override">Runs use <strong>wasm</strong> here: the page address asks for it (<code>backend=wasm</code>).</p>
+      )}
       {fallbackReason && (
         <p className="notice" role="status" data-testid="backend-notice">
           WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead, which is much slower for training.
