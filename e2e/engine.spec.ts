@@ -8,6 +8,15 @@ import type { FixtureRun } from '../src/harness/main.ts';
 const FIXTURE_DIR = path.resolve('test-data/fixtures/clip-tiny-a');
 
 for (const backend of ['webgpu', 'wasm'] as const) {
+  test(`uploaded scalars and vectors reach the kernels and read back on ${backend}`, async ({ page }) => {
+    await page.goto('/harness.html');
+    await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+    const r = await page.evaluate((b) => window.harness.uploadedInputs(b), backend);
+    expect(r.y.map((v) => Math.round(v * 1e4) / 1e4)).toEqual([2, 40, 600]);
+    expect(r.readBack).toEqual([1, 10, 100]);
+    expect(r.onDevice).toBe(backend === 'webgpu'); // reading back left it on the GPU
+  });
+
   test(`fixture checks pass on ${backend}`, async ({ page }) => {
     test.setTimeout(240_000);
     await page.route('**/fixtures/clip-tiny-a/**', async (route) => {

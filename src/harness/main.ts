@@ -4,6 +4,8 @@ import { clipChecks } from '../checks/clip.ts';
 import type { Check } from '../checks/compare.ts';
 import { httpFixtureSource } from '../checks/fixture-files.ts';
 import { promptkdChecks } from '../checks/promptkd.ts';
+import { Graph } from '../engine/graph/graph.ts';
+import { float32 } from '../engine/runtime/tensor.ts';
 import { createWebRuntime } from '../engine/runtime/web.ts';
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../../bench/harness-bench.ts';
 import type { GeometryJson } from '../../bench/geometry.ts';
@@ -18,7 +20,23 @@ export interface FixtureRun {
   studentStateOnDevice: boolean;
 }
 
+/** y = x · exp(s) with s and v uploaded by the runtime (a scalar: 4 bytes, a vector: 12): kernels read them right */
+async function uploadedInputs(backend: 'webgpu' | 'wasm'): Promise<{ y: number[]; readBack: number[]; onDevice: boolean }> {
+  const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
+  const g = new Graph('uploaded-inputs');
+  const x = g.input('x', 'float32', [3]);
+  g.output('y', g.mul(g.mul(x, g.exp(g.input('s', 'float32', []))), g.input('v', 'float32', [3])));
+  const s = await rt.upload(float32([], [Math.log(2)]));
+  const v = await rt.upload(float32([3], [1, 10, 100]));
+  const session = await rt.load(g);
+  const out = await session.run({ x: float32([3], [1, 2, 3]), s, v });
+  const y = Array.from((await out.y!.read()).data as Float32Array);
+  const readBack = Array.from((await v.read()).data as Float32Array);
+  return { y, readBack, onDevice: v.onDevice };
+}
+
 const harness = {
+  uploadedInputs,
   async fixtureChecks(backend: 'webgpu' | 'wasm', fixtureUrl: string): Promise<FixtureRun> {
     const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
     const src = httpFixtureSource(fixtureUrl);

@@ -73,11 +73,6 @@ export class DistillRun {
   private loopEnd: Promise<void> | null = null;
   private readonly testPixels = new Map<number, HostTensor>();
   private released = false;
-  /**
-   * The state the run was opened with, until the first step replaces it on the device: tensors
-   * uploaded to a GPU buffer cannot be read back (only a session's outputs can).
-   */
-  private openedWith: StudentState | null;
 
   private constructor(
     private readonly env: RunEnv,
@@ -90,10 +85,7 @@ export class DistillRun {
     readonly hyper: StudentHyper,
     readonly dims: StudentDims,
     private readonly test: LabeledSet | null,
-    initial: StudentState,
-  ) {
-    this.openedWith = initial;
-  }
+  ) {}
 
   /** Builds the run's sessions at its start state; `record.step` becomes the state's step. */
   static async open(env: RunEnv, record: RunRecord, models: RunModels, unlabeled: Dataset, test: LabeledSet | null, start: RunStart): Promise<DistillRun> {
@@ -134,7 +126,7 @@ export class DistillRun {
       record.totalSteps = distiller.totalSteps;
       record.stepsPerEpoch = distiller.stepsPerEpoch;
       record.history = record.history.filter((p) => p.step <= step);
-      return new DistillRun(env, record, models, teacher, teacherText, session, distiller, hyper, dims, test, initial);
+      return new DistillRun(env, record, models, teacher, teacherText, session, distiller, hyper, dims, test);
     } catch (e) {
       await teacher.release();
       throw e;
@@ -145,7 +137,7 @@ export class DistillRun {
 
   /** a host copy of params, momentum and running stats now */
   async state(): Promise<StudentState> {
-    return this.openedWith ?? this.session.state();
+    return this.session.state();
   }
   get running(): boolean { return this.loopEnd !== null; }
 
@@ -280,7 +272,6 @@ export class DistillRun {
         const from = this.record.step;
         await this.env.enqueue(() => this.distiller.run(from, from + 1, {
           onStep: (p) => {
-            this.openedWith = null;
             this.record.step = p.step + 1;
             this.point(p.step + 1).loss = p.loss;
             this.env.emit({ kind: 'step', runId: this.id, step: p.step + 1, epoch: p.epoch, loss: p.loss, lr: p.lr });

@@ -46,12 +46,18 @@ export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
+/** copies a GPU-buffer tensor to the host and leaves it where it is (ORT's getData would move it) */
+export type DeviceReader = (t: OrtTensor) => Promise<HostTensor['data']>;
+
 export class OrtDeviceTensor implements DeviceTensor {
-  constructor(readonly tensor: OrtTensor, readonly onDevice: boolean) {}
+  constructor(readonly tensor: OrtTensor, private readonly reader?: DeviceReader) {}
+  /** read from onnxruntime itself, so it is the truth about where the data is */
+  get onDevice(): boolean { return this.tensor.location === 'gpu-buffer'; }
   get dtype(): DType { return this.tensor.type as DType; }
   get shape(): Shape { return this.tensor.dims; }
   async read(): Promise<HostTensor> {
-    const data = (this.onDevice ? await this.tensor.getData() : this.tensor.data) as HostTensor['data'];
+    if (this.onDevice && !this.reader) throw new RuntimeError('this runtime cannot read device tensors back');
+    const data = this.onDevice ? await this.reader!(this.tensor) : (this.tensor.data as HostTensor['data']);
     return { dtype: this.dtype, shape: [...this.shape], data };
   }
   dispose(): void { this.tensor.dispose(); }
@@ -79,6 +85,8 @@ export interface CoreOptions {
   ort: OrtModule;
   sessionOptions: Ort.InferenceSession.SessionOptions;
   upload(t: HostTensor): Promise<DeviceTensor>;
+  /** reads device outputs back (webgpu) */
+  readDevice?: DeviceReader;
 }
 
 export function createRuntime(core: CoreOptions): Runtime {
@@ -112,7 +120,7 @@ export function createRuntime(core: CoreOptions): Runtime {
           if (signature) checkFeeds(signature, feeds);
           const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
           const out = await session.run(ortFeeds);
-          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new OrtDeviceTensor(t, onGpu.has(k))]));
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new OrtDeviceTensor(t, core.readDevice)]));
         }),
         release: () => queue.enqueue(() => session.release()),
       };
@@ -123,5 +131,5 @@ export function createRuntime(core: CoreOptions): Runtime {
 /** host-memory "upload" for cpu and wasm: the tensor just wraps the host array */
 export function hostUpload(ort: OrtModule) {
   return async (t: HostTensor): Promise<DeviceTensor> =>
-    new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]), false);
+    new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]));
 }

@@ -1,9 +1,11 @@
 // onnxruntime-web in the browser or a worker: the WebGPU EP, or WASM where WebGPU is missing.
 // Imported only from the worker and the backend self-test, never from React components.
 import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 import { Graph } from '../graph/graph.ts';
 import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
-import type { HostTensor } from './tensor.ts';
+import type { DType } from '../graph/graph.ts';
+import { allocate, type HostTensor } from './tensor.ts';
 
 export interface WebRuntimeOptions {
   /** where ORT's .wasm/.mjs files are served from (production builds: '/ort/') */
@@ -33,6 +35,7 @@ export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebR
     // fail at creation on any op that would silently fall back to the CPU
     sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: '1' } } },
     upload: (t) => uploadToGpu(t),
+    readDevice: (t) => readFromGpu(t),
   });
   // ORT creates its device lazily with the first WebGPU session; use that device, not our own
   const warmup = new Graph('warmup');
@@ -45,14 +48,34 @@ export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebR
   async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
     if (!GPU_DTYPES.has(t.dtype)) throw new RuntimeError(`${t.dtype} tensors cannot live on the GPU`);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const size = Math.ceil(bytes.byteLength / 4) * 4; // writeBuffer copies whole 4-byte words
+    // WebGPU binds storage buffers of at least 16 bytes: a smaller buffer (a scalar) fails validation
+    // and its kernel silently yields zeros
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
     const padded = size === bytes.byteLength ? bytes : (() => { const p = new Uint8Array(size); p.set(bytes); return p; })();
     const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, padded);
     const tensor = ort.Tensor.fromGpuBuffer(buffer, {
       dataType: t.dtype as 'float32', dims: [...t.shape], dispose: () => buffer.destroy(),
     });
-    return new OrtDeviceTensor(tensor, true);
+    return new OrtDeviceTensor(tensor, readFromGpu);
+  }
+
+  /** GPU buffer → staging buffer → host copy; the tensor stays a GPU buffer */
+  async function readFromGpu(t: Ort.Tensor): Promise<HostTensor['data']> {
+    const out = allocate(t.type as DType, t.dims.reduce((a, b) => a * b, 1));
+    const size = Math.ceil(out.byteLength / 4) * 4;
+    const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(t.gpuBuffer as GPUBuffer, 0, staging, 0, size);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(), 0, out.byteLength));
+      staging.unmap();
+    } finally {
+      staging.destroy();
+    }
+    return out;
   }
 
   return { ...rt, deviceLost };
