@@ -24,9 +24,12 @@ export function BackendPanel() {
       {backend === 'webgpu' && hashBackend === 'wasm' && (
         <p className="muted" data-testid="backend-override">Runs use <strong>wasm</strong> here: the page address asks for it (<code>backend=wasm</code>).</p>
       )}
+      {backend === 'wasm' && state.webgpuUsable && hashBackend === 'webgpu' && (
+        <p className="muted" data-testid="backend-override">Runs use <strong>webgpu</strong> here: the page address asks for it (<code>backend=webgpu</code>).</p>
+      )}
       {fallbackReason && (
         <p className="notice" role="status" data-testid="backend-notice">
-          WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead, which is much slower for training.
+          WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead{state.webgpuUsable ? '' : ', which is much slower for training'}.
         </p>
       )}
       {gpu?.info && <AdapterInfo info={gpu.info} />}

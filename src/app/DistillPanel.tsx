@@ -12,7 +12,7 @@ import { useStudio } from './store.ts';
 export function DistillPanel() {
   const s = useStudio();
   const student = s.workspace?.models.student ?? null;
-  const eff = useMemo(() => effectiveSettings(s.hashText, student, s.backend), [s.hashText, student, s.backend]);
+  const eff = useMemo(() => effectiveSettings(s.hashText, student, s.backend, s.webgpuUsable), [s.hashText, student, s.backend, s.webgpuUsable]);
   const run = s.run;
   const status = run ? `${run.status} · step ${run.step} of ${run.totalSteps}` : 'not started';
   return (

@@ -84,7 +84,7 @@ function showRun(summary: RunSummary): void {
 
 function currentSettings() {
   const s = get();
-  return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend);
+  return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend, s.webgpuUsable);
 }
 
 function saveBlob(data: Blob, fileName: string): void {
@@ -117,7 +117,7 @@ const checkBackend: Action = {
   enabled: (s) => !selfTestRunning(s),
   async perform() {
     // the WASM test always runs: mark it now so the command is disabled while the GPU is probed
-    set({ gpu: null, backend: null, fallbackReason: null, selfTest: { wasm: { status: 'running' } } });
+    set({ gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: { wasm: { status: 'running' } } });
     const gpu = await probeWebGpu();
     set({ gpu });
     // WASM first: it is always there, and a WebGPU failure must not hide its result

@@ -77,4 +77,9 @@ describe('effectiveSettings', () => {
   it('takes the backend the studio chose when the hash names none', () => {
     expect(effectiveSettings('', vitB, 'wasm')).toMatchObject({ settings: { backend: 'wasm' }, notes: [] });
   });
+
+  it('uses a WebGPU that works but is not the default (a software adapter) when the hash asks for it', () => {
+    expect(effectiveSettings('#backend=webgpu', demo, 'wasm', true)).toMatchObject({ settings: { backend: 'webgpu' }, notes: [] });
+    expect(effectiveSettings('', demo, 'wasm', true).settings.backend).toBe('wasm');
+  });
 });

@@ -133,12 +133,14 @@ export interface EffectiveSettings extends ParsedHash {
 
 /**
  * The settings a run starts with: the hash over the demo defaults (demo or no student chosen) or the
- * paper's, depth clamped to the student, and WASM when the hash asks for WebGPU the browser cannot give.
+ * paper's, depth clamped to the student, and WASM when the hash asks for WebGPU the browser cannot give
+ * (a usable WebGPU that is not the default, a software adapter, is still taken when the hash asks).
  */
 export function effectiveSettings(
   hash: string,
   student: { source: string; visionLayers: number } | null,
   available: Backend | null,
+  webgpuUsable = available === 'webgpu',
 ): EffectiveSettings {
   const demoDefaults = !student || student.source === 'demo';
   const defaults = { ...(demoDefaults ? DEMO_SETTINGS : PAPER_SETTINGS), ...(available ? { backend: available } : {}) };
@@ -146,7 +148,7 @@ export function effectiveSettings(
   const clamped = student ? clampToModel(parsed.settings, student) : { settings: parsed.settings, notes: [] };
   const notes = [...clamped.notes];
   let settings = clamped.settings;
-  if (settings.backend === 'webgpu' && available === 'wasm') {
+  if (settings.backend === 'webgpu' && available === 'wasm' && !webgpuUsable) {
     notes.push('backend=webgpu asked for, but WebGPU is not usable here: using wasm');
     settings = { ...settings, backend: 'wasm' };
   }

@@ -5,18 +5,25 @@ import type { RunSummary } from '../worker/protocol.ts';
 import { DEMO_SETTINGS } from './settings.ts';
 import { applyEvent, applyEvents, chooseBackend, initialState, liveRunOf, type StudioState } from './store.ts';
 
-const gpuOk = { ok: true, info: {} } as GpuProbe;
+const gpuOk = { ok: true, info: { isFallbackAdapter: false } } as GpuProbe;
+const gpuSoftware = { ok: true, info: { isFallbackAdapter: true } } as GpuProbe;
 const report = (onDevice: boolean): SelfTestReport =>
   ({ backend: 'webgpu', probs: [], onDevice, maxErrVsReference: 0, loadMs: 0, runMs: 0 });
 
 describe('chooseBackend', () => {
   it('uses WebGPU only when its self-test kept the output on the GPU', () => {
-    expect(chooseBackend(gpuOk, { status: 'ok', report: report(true) })).toEqual({ backend: 'webgpu', fallbackReason: null });
+    expect(chooseBackend(gpuOk, { status: 'ok', report: report(true) })).toEqual({ backend: 'webgpu', fallbackReason: null, webgpuUsable: true });
     expect(chooseBackend(gpuOk, { status: 'ok', report: report(false) }).backend).toBe('wasm');
   });
 
+  it('prefers WASM over a software adapter, which stays usable on request', () => {
+    const c = chooseBackend(gpuSoftware, { status: 'ok', report: report(true) });
+    expect(c).toMatchObject({ backend: 'wasm', webgpuUsable: true });
+    expect(c.fallbackReason).toMatch(/software WebGPU adapter.*backend=webgpu/);
+  });
+
   it('falls back to WASM with the probe reason or the engine error', () => {
-    expect(chooseBackend({ ok: false, reason: 'no adapter' }, undefined)).toEqual({ backend: 'wasm', fallbackReason: 'no adapter' });
+    expect(chooseBackend({ ok: false, reason: 'no adapter' }, undefined)).toEqual({ backend: 'wasm', fallbackReason: 'no adapter', webgpuUsable: false });
     expect(chooseBackend(gpuOk, { status: 'failed', error: 'boom' }).fallbackReason).toBe('the WebGPU engine failed: boom');
   });
 });

@@ -60,6 +60,8 @@ export interface StudioState {
   backend: EngineBackend | null;
   /** why the studio is not on WebGPU; null when it is (or before it is decided) */
   fallbackReason: string | null;
+  /** WebGPU works here (it may still not be the default: a software adapter is slower than WASM) */
+  webgpuUsable: boolean;
   selfTest: Partial<Record<EngineBackend, SelfTestEntry>>;
 
   /** the worker's workspace; null until init answered */
@@ -81,7 +83,7 @@ export interface StudioState {
 }
 
 export const initialState: StudioState = {
-  gpu: null, backend: null, fallbackReason: null, selfTest: {},
+  gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
   workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null,
   hashText: '', classroom: false, resumeDismissed: null, busy: {},
 };
@@ -89,12 +91,18 @@ export const initialState: StudioState = {
 export const useStudio = create<StudioState>()(() => initialState);
 
 /** WebGPU when the browser offers it and the engine really ran on it; otherwise WASM, with the reason. */
-export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined): Pick<StudioState, 'backend' | 'fallbackReason'> {
-  if (!gpu.ok) return { backend: 'wasm', fallbackReason: gpu.reason };
-  if (webgpu?.status === 'ok' && webgpu.report.onDevice) return { backend: 'webgpu', fallbackReason: null };
-  if (webgpu?.status === 'ok') return { backend: 'wasm', fallbackReason: 'the WebGPU session returned its output on the CPU, not in a GPU buffer' };
-  if (webgpu?.status === 'failed') return { backend: 'wasm', fallbackReason: `the WebGPU engine failed: ${webgpu.error}` };
-  return { backend: 'wasm', fallbackReason: 'the WebGPU self-test did not run' };
+export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined): Pick<StudioState, 'backend' | 'fallbackReason' | 'webgpuUsable'> {
+  const wasm = (fallbackReason: string, webgpuUsable = false) => ({ backend: 'wasm' as const, fallbackReason, webgpuUsable });
+  if (!gpu.ok) return wasm(gpu.reason);
+  if (webgpu?.status === 'ok' && !webgpu.report.onDevice) return wasm('the WebGPU session returned its output on the CPU, not in a GPU buffer');
+  if (webgpu?.status === 'failed') return wasm(`the WebGPU engine failed: ${webgpu.error}`);
+  if (webgpu?.status !== 'ok') return wasm('the WebGPU self-test did not run');
+  // a software adapter (SwiftShader) computes correctly, but dispatches cost milliseconds each:
+  // measured here, the demo's train step is ~75× and its teacher ~200× slower than on WASM
+  if (gpu.info.isFallbackAdapter) {
+    return wasm('this browser offers only a software WebGPU adapter, which trains far slower than WASM; add backend=webgpu to the page address to use it anyway', true);
+  }
+  return { backend: 'webgpu', fallbackReason: null, webgpuUsable: true };
 }
 
 // ---- reducers -----------------------------------------------------------------------------------
@@ -156,6 +164,7 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
       // one device notice: the worker's own error event (if it sends one) says it better and replaces this
       return {
         backend: 'wasm',
+        webgpuUsable: false,
         fallbackReason: `the GPU device was lost: ${e.reason}`,
         notices: s.notices.some((n) => n.kind === 'device') ? s.notices : withNotice(s.notices, 'device',
           `The GPU device was lost (${e.reason}). The run is paused at its last checkpoint; the studio now computes on WASM. Resume to continue on the CPU, or reload the page to try the GPU again.`),
