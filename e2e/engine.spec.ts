@@ -7,6 +7,12 @@ import type { FixtureRun } from '../src/harness/main.ts';
 
 const FIXTURE_DIR = path.resolve('test-data/fixtures/clip-tiny-a');
 
+test('a kernel the GPU rejects becomes an error, not silent zeros', async ({ page }) => {
+  await page.goto('/harness.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  expect(await page.evaluate(() => window.harness.rejectedKernelSurfaces())).toMatch(/^the GPU rejected work of this run \(.*binding size/i);
+});
+
 for (const backend of ['webgpu', 'wasm'] as const) {
   test(`uploaded scalars and vectors reach the kernels and read back on ${backend}`, async ({ page }) => {
     await page.goto('/harness.html');

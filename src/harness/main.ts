@@ -6,6 +6,8 @@ import { httpFixtureSource } from '../checks/fixture-files.ts';
 import { promptkdChecks } from '../checks/promptkd.ts';
 import { Graph } from '../engine/graph/graph.ts';
 import { float32 } from '../engine/runtime/tensor.ts';
+import * as ort from 'onnxruntime-web';
+import { OrtDeviceTensor } from '../engine/runtime/runtime.ts';
 import { createWebRuntime } from '../engine/runtime/web.ts';
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../../bench/harness-bench.ts';
 import type { GeometryJson } from '../../bench/geometry.ts';
@@ -35,8 +37,31 @@ async function uploadedInputs(backend: 'webgpu' | 'wasm'): Promise<{ y: number[]
   return { y, readBack, onDevice: v.onDevice };
 }
 
+/**
+ * A kernel bound to a 4-byte buffer (below WebGPU's 16-byte minimum) is rejected by the GPU and
+ * would leave zeros: the runtime must turn that into an error. The tensor is made with ORT directly,
+ * bypassing the runtime's upload (which pads), to provoke exactly that.
+ */
+async function rejectedKernelSurfaces(): Promise<string> {
+  const rt = await createWebRuntime('webgpu', wasmPaths ? { wasmPaths } : {});
+  const g = new Graph('rejected-kernel');
+  const x = g.input('x', 'float32', [3]);
+  g.output('y', g.mul(x, g.exp(g.input('s', 'float32', []))));
+  const device = await ort.env.webgpu.device;
+  const tiny = device.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+  const s = new OrtDeviceTensor(ort.Tensor.fromGpuBuffer(tiny, { dataType: 'float32', dims: [] }));
+  const session = await rt.load(g);
+  try {
+    for (let i = 0; i < 3; i++) await session.run({ x: float32([3], [1, 2, 3]), s }); // the error event may come one run late
+    return 'no error';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 const harness = {
   uploadedInputs,
+  rejectedKernelSurfaces,
   async fixtureChecks(backend: 'webgpu' | 'wasm', fixtureUrl: string): Promise<FixtureRun> {
     const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
     const src = httpFixtureSource(fixtureUrl);

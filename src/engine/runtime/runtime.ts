@@ -87,6 +87,8 @@ export interface CoreOptions {
   upload(t: HostTensor): Promise<DeviceTensor>;
   /** reads device outputs back (webgpu) */
   readDevice?: DeviceReader;
+  /** throws when the device reported an error since the last call (webgpu validation errors are silent) */
+  checkDevice?: () => void;
 }
 
 export function createRuntime(core: CoreOptions): Runtime {
@@ -120,6 +122,7 @@ export function createRuntime(core: CoreOptions): Runtime {
           if (signature) checkFeeds(signature, feeds);
           const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
           const out = await session.run(ortFeeds);
+          core.checkDevice?.();
           return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new OrtDeviceTensor(t, core.readDevice)]));
         }),
         release: () => queue.enqueue(() => session.release()),

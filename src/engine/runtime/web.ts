@@ -36,7 +36,15 @@ export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebR
     sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: '1' } } },
     upload: (t) => uploadToGpu(t),
     readDevice: (t) => readFromGpu(t),
+    checkDevice: () => {
+      if (deviceError === null) return;
+      const message = deviceError;
+      deviceError = null;
+      throw new RuntimeError(`the GPU rejected work of this run (${message}); its results would be wrong, so the run stops here`);
+    },
   });
+  // WebGPU reports validation errors only as events: a rejected kernel silently leaves zeros behind
+  let deviceError: string | null = null;
   // ORT creates its device lazily with the first WebGPU session; use that device, not our own
   const warmup = new Graph('warmup');
   const x = warmup.input('x', 'float32', [4]);
@@ -44,6 +52,7 @@ export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebR
   await (await rt.load(warmup)).release();
   const device = await ort.env.webgpu.device;
   const deviceLost = device.lost.then((info) => info.message || `GPU device lost (${info.reason})`);
+  device.addEventListener('uncapturederror', (e) => { deviceError ??= (e as GPUUncapturedErrorEvent).error.message.split('\n')[0]!; });
 
   async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
     if (!GPU_DTYPES.has(t.dtype)) throw new RuntimeError(`${t.dtype} tensors cannot live on the GPU`);
