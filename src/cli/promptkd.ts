@@ -2,10 +2,10 @@
 //   promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,…] [options]
 // Bad input ends the run with one line naming what was wrong, and exit status 1.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PAPER_CONFIG, type DistillConfig } from '../engine/promptkd/config.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
 import { formatEvaluation, REPORT_FILE, runDistill } from './promptkd-distill.ts';
+import { applyNumberFlags, numberFlag, parseFlags } from './flags.ts';
 import { teacherCommand } from './teacher-command.ts';
 
 const HYPER_FLAGS: Record<string, keyof DistillConfig> = {
@@ -34,14 +34,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function number(flag: string, raw: string, integer = false): number {
-  const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`--${flag} must be ${integer ? 'an integer' : 'a number'}, got '${raw}'`);
-  }
-  return v;
-}
-
 export function parseDistillArgs(argv: readonly string[]) {
   const options = {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
@@ -49,24 +41,14 @@ export function parseDistillArgs(argv: readonly string[]) {
     'no-augment': { type: 'boolean', default: false }, 'eval-every': { type: 'string', default: '1' }, 'eval-batch': { type: 'string', default: '32' },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]!);
-  }
+  const usage = (m: string) => new UsageError(m);
+  const values = parseFlags(argv, options, usage);
   for (const req of ['unlabeled', 'student', 'teacher'] as const) if (!values[req]) throw new UsageError(`--${req} is required`);
   const config: DistillConfig = { ...PAPER_CONFIG, augment: !values['no-augment'] };
-  const given = new Set<keyof DistillConfig>();
-  for (const [flag, key] of Object.entries(HYPER_FLAGS)) {
-    const raw = values[flag];
-    if (typeof raw !== 'string') continue;
-    (config as unknown as Record<string, number>)[key] = number(flag, raw, INTEGER_FLAGS.has(key));
-    given.add(key);
-  }
+  const given = applyNumberFlags(values, HYPER_FLAGS, INTEGER_FLAGS, config as unknown as Record<keyof DistillConfig, unknown>, usage);
   if (values['no-augment']) given.add('augment');
   const positive = (flag: string) => {
-    const v = number(flag, values[flag] as string, true);
+    const v = numberFlag(flag, values[flag] as string, true, usage);
     if (v < 1) throw new UsageError(`--${flag} must be at least 1, got ${v}`);
     return v;
   };

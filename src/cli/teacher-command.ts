@@ -4,7 +4,7 @@
 // PromptSRC/PromptKD state-dict names. With --test it reports zero-shot and tuned base/new/HM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { applyNumberFlags, parseFlags } from './flags.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
@@ -17,11 +17,12 @@ import { describeSkipped, FolderError, scanLabeled, type LabeledFolder } from '.
 import { loadPixels } from './promptkd-images.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
-const HYPER_FLAGS: Record<string, 'nCtx' | 'depth' | 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'weightDecay' | 'warmupEpochs' | 'warmupLr' | 'shots' | 'seed'> = {
+type TuneNumber = 'nCtx' | 'depth' | 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'weightDecay' | 'warmupEpochs' | 'warmupLr' | 'shots' | 'seed';
+const HYPER_FLAGS: Record<string, TuneNumber> = {
   'n-ctx': 'nCtx', depth: 'depth', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'lr', momentum: 'momentum',
   'weight-decay': 'weightDecay', 'warmup-epochs': 'warmupEpochs', 'warmup-lr': 'warmupLr', shots: 'shots', seed: 'seed',
 };
-const INTEGER = new Set(['nCtx', 'depth', 'epochs', 'batchSize', 'warmupEpochs', 'shots', 'seed']);
+const INTEGER = new Set<TuneNumber>(['nCtx', 'depth', 'epochs', 'batchSize', 'warmupEpochs', 'shots', 'seed']);
 
 export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DIR [--out FILE] [--test DIR] [options]
 
@@ -54,12 +55,8 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
     'no-regularisers': { type: 'boolean', default: false }, 'no-gpa': { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
-  } catch (e) {
-    throw new TeacherCommandError((e as Error).message.split('\n')[0]!);
-  }
+  const fail = (m: string) => new TeacherCommandError(m);
+  const values = parseFlags(argv, options, fail);
   for (const req of ['labeled', 'teacher'] as const) if (!values[req]) throw new TeacherCommandError(`--${req} is required\n${TEACHER_USAGE}`);
   const config: TeacherTuneConfig = {
     ...PROMPTSRC_TUNE_CONFIG,
@@ -68,15 +65,7 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
     ...(values['no-regularisers'] ? { loss: { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false } } : {}),
     ...(values['no-gpa'] ? { gpa: null } : {}),
   };
-  for (const [flag, key] of Object.entries(HYPER_FLAGS)) {
-    const raw = values[flag];
-    if (typeof raw !== 'string') continue;
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v) || (INTEGER.has(key) && !Number.isInteger(v))) {
-      throw new TeacherCommandError(`--${flag} must be ${INTEGER.has(key) ? 'an integer' : 'a number'}, got '${raw}'`);
-    }
-    config[key] = v;
-  }
+  applyNumberFlags(values, HYPER_FLAGS, INTEGER, config as unknown as Record<TuneNumber, unknown>, fail);
   return { labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config };
 }
 
