@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { demoImage, fetchDemoReader, loadDemoData, DemoDataError } from './data.ts';
+import { demoImage, demoPixels, demoSeededViews, demoViews, fetchDemoReader, loadDemoData, DemoDataError } from './data.ts';
+import { rng } from '../random.ts';
 import { fsDemoReader } from './node.ts';
 
 const DIR = join(import.meta.dirname, '../../../public/demo');
@@ -34,5 +35,17 @@ describe('demo data', () => {
   it('reads over fetch and reports HTTP failures', async () => {
     const fake = (async (url: string) => new Response(null, { status: 404, statusText: url })) as unknown as typeof fetch;
     await expect(loadDemoData(fetchDemoReader('/demo', fake))).rejects.toBeInstanceOf(DemoDataError);
+  });
+
+  it('renders a seeded view the same for teacher and student, and the centre view without a seed', async () => {
+    const { splits } = await loadDemoData(fsDemoReader(DIR));
+    const views = [{ index: 3, seed: 41 }, { index: 7, seed: null }, { index: 3, seed: 42 }];
+    const a = demoSeededViews(splits.train, views, 32);
+    expect(a.shape).toEqual([3, 3, 32, 32]);
+    expect(demoSeededViews(splits.train, views, 32).data).toEqual(a.data);
+    const per = 3 * 32 * 32, row = (t: typeof a, i: number) => Array.from((t.data as Float32Array).subarray(i * per, (i + 1) * per));
+    expect(row(a, 0)).toEqual(row(demoViews(splits.train, [3], 32, rng(41)), 0));
+    expect(row(a, 1)).toEqual(row(demoPixels(splits.train, [7], 32), 0));
+    expect(row(a, 2)).not.toEqual(row(a, 0));
   });
 });

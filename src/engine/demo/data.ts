@@ -8,7 +8,7 @@
 import { rgbImage, type RgbImage } from '../clip/image.ts';
 import { augmentView } from '../clip/augment.ts';
 import { clipPreprocess, normalizeToChw, stackImages } from '../clip/preprocess.ts';
-import type { Rng } from '../random.ts';
+import { rng, type Rng } from '../random.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 
 export const DEMO_IMAGE_SIZE = 28;
@@ -130,4 +130,15 @@ export function demoPixels(split: DemoSplit, indices: readonly number[], size: n
 export function demoViews(split: DemoSplit, indices: readonly number[], size: number, random: Rng | null): HostTensor {
   if (!random) return demoPixels(split, indices, size);
   return stackImages(indices.map((i) => normalizeToChw(augmentView(demoImage(split, i), random, { size }).image)));
+}
+
+/**
+ * Pixels of one view per entry: with a seed, the random training view drawn from rng(seed) (so the
+ * teacher and the student, rendering the same seed, see the same crop and flip); with null, the test
+ * view: float32 [n, 3, size, size].
+ */
+export function demoSeededViews(split: DemoSplit, views: readonly { index: number; seed: number | null }[], size: number): HostTensor {
+  return stackImages(views.map(({ index, seed }) => seed === null
+    ? clipPreprocess(demoImage(split, index), { size })
+    : normalizeToChw(augmentView(demoImage(split, index), rng(seed), { size }).image)));
 }
