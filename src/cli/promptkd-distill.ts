@@ -3,6 +3,7 @@
 //
 // Files in the output folder are only ever replaced whole (written beside, then renamed), so an
 // interrupted or failed run leaves the last checkpoint and report intact.
+import { logitScaleOf } from '../engine/clip/weights.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsError } from '../engine/clip/safetensors.ts';
@@ -102,7 +103,9 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   let config = validateDistillConfig(a.config);
   let resumeFrom: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
   const teacherDim = teacherW.config.embedDim;
-  const hyperOf = (c: DistillConfig): StudentHyper => ({ ...c, teacherDim, nClasses: classes.length });
+  // without --logit-scale the student's logits use its own CLIP logit scale, as PromptKD's code does
+  const logitScale = (c: DistillConfig) => (a.given.has('logitScale') ? c.logitScale : logitScaleOf(student));
+  const hyperOf = (c: DistillConfig): StudentHyper => ({ ...c, logitScale: logitScale(c), teacherDim, nClasses: classes.length });
   if (a.resume) {
     if (!fs.existsSync(a.resume)) throw new DistillError(`checkpoint ${a.resume} does not exist`);
     try {
@@ -160,7 +163,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     command: 'distill',
     student: { dir: path.resolve(a.student), config: student.config },
     teacher: { kind: teacherKind, dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
-    config,
+    config: { ...config, logitScale: hyper.logitScale },
     classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
       unlabeled: { dir: path.resolve(a.unlabeled), images: unlabeled.images.length, skipped: unlabeled.skipped },

@@ -6,6 +6,7 @@
 // (seed, step) (distill.ts), and the checkpoint holds prompts, projector, momentum and BatchNorm
 // running stats. Pause, stop, a full disk and a lost GPU all end the loop with the last
 // checkpoint intact; only a checkpoint that was written completely replaces the previous one.
+import { logitScaleOf } from '../engine/clip/weights.ts';
 import { readCheckpoint, writeCheckpoint } from '../engine/promptkd/checkpoint.ts';
 import { PAPER_CONFIG, validateDistillConfig, type DistillConfig } from '../engine/promptkd/config.ts';
 import { Distiller, type TrainView } from '../engine/promptkd/distill.ts';
@@ -97,7 +98,8 @@ export class DistillRun {
     if (unlabeled.items.length < config.batchSize) {
       throw new StudioInputError(`the unlabeled folder has ${unlabeled.items.length} images, fewer than the batch size ${config.batchSize}; add images or lower batch`);
     }
-    const hyper: StudentHyper = { ...config, teacherDim: models.teacher.weights.config.embedDim, nClasses: classes.length };
+    // the student's logits use its own CLIP logit scale, as PromptKD's code does (100 for OpenAI CLIP)
+    const hyper: StudentHyper = { ...config, logitScale: logitScaleOf(student), teacherDim: models.teacher.weights.config.embedDim, nClasses: classes.length };
     const dims = studentDims(student, hyper);
     let initial: StudentState, step = 0;
     if (start.kind === 'checkpoint') {

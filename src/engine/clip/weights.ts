@@ -65,6 +65,9 @@ export function canonicalShapes(cfg: ClipConfig, towers: Iterable<ClipTower> = [
   return out;
 }
 
+/** exp(logit_scale) of the weights: the CLIP's own logit scale (100 for OpenAI CLIP) */
+export const logitScaleOf = (w: ClipWeights): number => Math.exp(Number(w.tensors.get('logit_scale')!.data[0]));
+
 /** Which naming a state dict uses, from its tell-tale tensors. */
 export function detectNaming(source: ReadonlyMap<string, unknown>): ClipNaming {
   const has = (...names: string[]) => names.some((n) => source.has(n));

@@ -4,7 +4,7 @@
 // list) and reused: they are the student's classifier and the teacher's own. Its logits for images
 // are exp(logit_scale) · norm(image feature) @ textᵀ (100 · … for OpenAI CLIP), run in padded
 // batches of a fixed size so that one session serves every call.
-import type { ClipWeights } from '../clip/weights.ts';
+import { logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
@@ -62,7 +62,7 @@ export class Teacher {
     this.promptState = opts.prompts
       ? teacherPromptStateId(opts.prompts)
       : `zero-shot-${this.templates.length}-${fingerprint(this.templates.map((t) => new TextEncoder().encode(`${t}\n`)))}`;
-    this.logitScale = Math.exp(Number(clip.tensors.get('logit_scale')!.data[0]));
+    this.logitScale = logitScaleOf(clip);
   }
 
   static async create(runtime: Runtime, clip: ClipWeights, opts: TeacherOptions): Promise<Teacher> {
