@@ -67,12 +67,16 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   const differ = predictions.flatMap((p, i) => (p === report.results.predictions[i] ? [] : [i]));
   expect(differ, 'test images the ONNX classifier labels differently from the studio').toEqual([]);
 
-  // the exported prompts, loaded into a new run: its evaluation before any step is the exported accuracy
+  // the exported prompts, loaded into a new run from the page: its evaluation before any step is the
+  // exported accuracy
   const safetensors = [...prompts].find(([n]) => n.endsWith('.safetensors'))!;
-  const again = await engineRequest(page, 'startRun', { settings: report.run.settings },
-    { initialPrompts: { name: safetensors[0], bytes: [...safetensors[1]] } });
+  const runsBefore = new Set((await engineEvents(page, 'step')).map((e) => e.runId));
+  await page.getByTestId('run-start-prompts').setInputFiles({ name: safetensors[0], mimeType: 'application/octet-stream', buffer: safetensors[1] });
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
+  const newRun = async () => (await engineEvents(page, 'eval')).find((e) => !runsBefore.has(e.runId) && e.runId !== report.run.id);
+  await expect.poll(newRun, { timeout: 60_000 }).toBeTruthy();
   lap('a new run from the exported prompts');
-  const first = (await engineEvents(page, 'eval')).find((e) => e.runId === again.id)!;
+  const first = (await newRun())!;
   const exported: Accuracy = report.results.accuracy;
   expect(first.step).toBe(0);
   expect({ base: first.base, new: first.new, hm: first.hm }).toEqual(exported);

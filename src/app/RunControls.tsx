@@ -37,6 +37,7 @@ function RunStatusLine({ run }: { run: LiveRun }) {
 
 export function RunControls() {
   const s = useStudio();
+  const promptsInput = useRef<HTMLInputElement>(null);
   const run = s.run;
   return (
     <div className="run-controls">
@@ -53,6 +54,16 @@ export function RunControls() {
         <button type="button" className="secondary danger" data-testid="run-stop" disabled={!isEnabled('stopRun', s)} onClick={() => void runAction('stopRun')}>
           Stop
         </button>
+        <button
+          type="button" className="secondary" disabled={!isEnabled('startRun', s)} onClick={() => promptsInput.current?.click()}
+          title="Start a new run from student prompts exported by an earlier run (.safetensors)"
+        >
+          Start from prompts…
+        </button>
+        <input
+          ref={promptsInput} type="file" className="hidden-input" accept=".safetensors" data-testid="run-start-prompts"
+          onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void runAction('startRun', f); }}
+        />
       </div>
       {run && <RunStatusLine run={run} />}
     </div>

@@ -210,13 +210,14 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
 
 // ---- runs -----------------------------------------------------------------------------------------
 
-const startRun: Action = {
+/** a new run from fresh prompts, or from exported student prompts (.safetensors of an earlier run) */
+const startRun: Action<File | undefined> = {
   label: 'Start distillation',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun'),
-  perform: () => guarded('startRun', async () => {
+  perform: (initialPrompts) => guarded('startRun', async () => {
     const { settings, notes } = currentSettings();
     for (const n of notes) notify('settings', `Settings: ${n}.`);
-    showRun(await engine().startRun(settings));
+    showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
     await refreshWorkspace();
   }),
 };
@@ -373,7 +374,7 @@ export const actions = {
 export type ActionId = keyof typeof actions;
 type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
-export async function runAction<K extends ActionId>(id: K, ...arg: ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
+export async function runAction<K extends ActionId>(id: K, ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
   const action = actions[id] as Action<unknown>;
   if (action.enabled(get())) await action.perform(arg[0]);
 }
