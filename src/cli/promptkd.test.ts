@@ -1,20 +1,17 @@
 // `promptkd distill` end to end on folders of PNGs written here, with the fixture's tiny CLIP as
 // both teacher and student (its vision tower is the student; its text tower names the classes).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTeacherPrompts, initTeacherPrompts, planTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { initPhraseEmbedding } from '../engine/promptkd/teacher-text.ts';
 import { rng } from '../engine/random.ts';
+import { runPromptkd } from './test-support.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
-const BIN = path.resolve('bin/promptkd.mjs');
-const run = promisify(execFile);
 
 let root: string;
 const CLASSES = ['apple', 'boat', 'cloud'];
@@ -31,15 +28,7 @@ function writePng(file: string, seed: number, tint: number): void {
   fs.writeFileSync(file, PNG.sync.write(png));
 }
 
-async function distill(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'distill', ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const distill = (...args: string[]) => runPromptkd(root, 'distill', ...args);
 
 /** informational lines (skipped files) may come first; an error is one line, and the last */
 function errorLine(stderr: string): string {

@@ -1,19 +1,16 @@
 // `promptkd teacher` end to end on PNG folders written here, with the fixture's tiny CLIP as teacher.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../engine/clip/config.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { rng } from '../engine/random.ts';
+import { runPromptkd } from './test-support.ts';
 import { parseTeacherArgs } from './teacher-command.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
-const BIN = path.resolve('bin/promptkd.mjs');
-const run = promisify(execFile);
 const COLOURS: Record<string, [number, number, number]> = {
   blue: [30, 50, 230], green: [30, 200, 30], red: [230, 30, 30], yellow: [230, 230, 30],
 };
@@ -31,15 +28,7 @@ function writePng(file: string, rgb: [number, number, number], seed: number): vo
   fs.writeFileSync(file, PNG.sync.write(png));
 }
 
-async function teacher(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'teacher', ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const teacher = (...args: string[]) => runPromptkd(root, 'teacher', ...args);
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'teacher-cli-'));

@@ -19,13 +19,14 @@ import { weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { kdLoss } from './loss.ts';
+import { PIXELS, TEACHER_TEXT } from './student.ts';
 import { TEACHER_PROMPT_NAMES, type TeacherPromptPlan } from './teacher-prompts.ts';
 
 export const TOKEN_EMBEDS = 'token_embeds';
 export const EOT = 'eot';
 export const TEXT_FEATURES = 'text_features';
-export const PIXELS = 'pixels';
-export const TEACHER_TEXT = 'teacher_text';
+// the image and class-feature inputs are named as in the student's graphs
+export { PIXELS, TEACHER_TEXT };
 export const LOGITS = 'logits';
 export const IMAGE_FEATURES = 'image_features';
 export const LABELS = 'labels';
