@@ -1,13 +1,17 @@
-// The runtime: the only layer that talks to onnxruntime. One API over onnxruntime-node (cpu) and
-// onnxruntime-web (webgpu, wasm); the two packages share onnxruntime-common's API, so the core
-// below is written once against that and node.ts / web.ts only say how to start it.
+// The runtime: the only layer that talks to onnxruntime. One API over onnxruntime-node (cpu, webgpu,
+// cuda) and onnxruntime-web (webgpu, wasm); the two packages share onnxruntime-common's API, so the
+// core below is written once against that and node.ts / web.ts only say how to start it.
+//
+// Ownership: a device tensor that a session outputs belongs to that session. Releasing the session
+// disposes the ones still alive (onnxruntime-node frees their GPU memory with the session, and a
+// later touch would crash the process), so release a session only after its outputs are done with.
 import type * as Ort from 'onnxruntime-web';
 import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
 import { toOnnx } from '../graph/onnx.ts';
 import { JobQueue } from './queue.ts';
 import type { HostTensor } from './tensor.ts';
 
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'cuda';
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
 type OrtTensor = Ort.Tensor;
 
@@ -50,17 +54,30 @@ export class RuntimeError extends Error {
 export type DeviceReader = (t: OrtTensor) => Promise<HostTensor['data']>;
 
 export class OrtDeviceTensor implements DeviceTensor {
-  constructor(readonly tensor: OrtTensor, private readonly reader?: DeviceReader) {}
+  private disposed = false;
+  /** @param onDispose tells the owning session that this output is gone */
+  constructor(private readonly ortTensor: OrtTensor, private readonly reader?: DeviceReader, private readonly onDispose?: () => void) {}
   /** read from onnxruntime itself, so it is the truth about where the data is */
-  get onDevice(): boolean { return this.tensor.location === 'gpu-buffer'; }
-  get dtype(): DType { return this.tensor.type as DType; }
-  get shape(): Shape { return this.tensor.dims; }
+  get onDevice(): boolean { return this.ortTensor.location === 'gpu-buffer'; }
+  get dtype(): DType { return this.ortTensor.type as DType; }
+  get shape(): Shape { return this.ortTensor.dims; }
+  /** the onnxruntime tensor, for feeds; refused once disposed (a freed GPU buffer must never reach a kernel) */
+  get tensor(): OrtTensor {
+    if (this.disposed) throw new RuntimeError(`a ${this.dtype}${fmtShape(this.shape)} tensor was used after it was disposed (or its session released)`);
+    return this.ortTensor;
+  }
   async read(): Promise<HostTensor> {
+    const t = this.tensor;
     if (this.onDevice && !this.reader) throw new RuntimeError('this runtime cannot read device tensors back');
-    const data = this.onDevice ? await this.reader!(this.tensor) : (this.tensor.data as HostTensor['data']);
+    const data = this.onDevice ? await this.reader!(t) : (t.data as HostTensor['data']);
     return { dtype: this.dtype, shape: [...this.shape], data };
   }
-  dispose(): void { this.tensor.dispose(); }
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.ortTensor.dispose();
+    this.onDispose?.();
+  }
 }
 
 const isDevice = (t: HostTensor | DeviceTensor): t is OrtDeviceTensor => t instanceof OrtDeviceTensor;
@@ -115,6 +132,14 @@ export function createRuntime(core: CoreOptions): Runtime {
           throw new RuntimeError(`could not create a ${core.backend} session${model instanceof Graph ? ` for '${model.name}'` : ''}: ${(e as Error).message}`);
         }
       });
+      /** device outputs not yet disposed: they die with the session */
+      const live = new Set<OrtDeviceTensor>();
+      const own = (t: OrtTensor): OrtDeviceTensor => {
+        if (t.location !== 'gpu-buffer') return new OrtDeviceTensor(t);
+        const owned: OrtDeviceTensor = new OrtDeviceTensor(t, core.readDevice, () => live.delete(owned));
+        live.add(owned);
+        return owned;
+      };
       return {
         inputNames: session.inputNames,
         outputNames: session.outputNames,
@@ -123,9 +148,12 @@ export function createRuntime(core: CoreOptions): Runtime {
           const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
           const out = await session.run(ortFeeds);
           core.checkDevice?.();
-          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, new OrtDeviceTensor(t, core.readDevice)]));
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, own(t)]));
         }),
-        release: () => queue.enqueue(() => session.release()),
+        release: () => queue.enqueue(async () => {
+          for (const t of [...live]) t.dispose();
+          await session.release();
+        }),
       };
     },
   };
