@@ -3,7 +3,7 @@
 // zero-shot, and the student after PromptKD distillation from the teacher on the 3000 unlabeled
 // train images (their labels are never read), and prints base / new / HM for each.
 //
-//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR]
+//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR] [--backend cpu|webgpu|cuda]
 //
 // With --json the report is also printed as the last line of stdout.
 import fs from 'node:fs';
@@ -21,7 +21,8 @@ import { TeacherLogitCache, type TeacherLogitsSource } from '../engine/promptkd/
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { rng } from '../engine/random.ts';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { NodeBackend } from '../engine/runtime/node.ts';
+import { openBackend, parseBackend } from './backend.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import { TEACHER_PROMPTS_FILE } from './build-demo-models.ts';
 import { loadModelDir } from './promptkd-models.ts';
@@ -80,13 +81,15 @@ export interface DemoOptions {
   /** model folders; default the shipped models/demo-teacher and models/demo-student */
   teacherDir?: string;
   studentDir?: string;
+  /** default cpu */
+  backend?: NodeBackend;
   log: (line: string) => void;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
-  const rt = createNodeRuntime();
+  const rt = await openBackend(opts.backend ?? 'cpu', opts.log);
   const teacherDir = opts.teacherDir ?? path.join(ROOT, 'models/demo-teacher');
   const teacherW = await loadModelDir(teacherDir, 'teacher', ['vision', 'text']);
   const studentFull = await loadModelDir(opts.studentDir ?? path.join(ROOT, 'models/demo-student'), 'student', ['vision', 'text']);
@@ -156,6 +159,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     studentZeroShot: studentEval, distilled, distilledTrainAgreement: trainAgreement, config: { ...config, logitScale: hyper.logitScale }, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
     data: { unlabeled: train.count, test: data.splits.test.count, classes: data.index.classNames, base: data.index.baseClasses, new: data.index.newClasses },
     seconds: { total: Math.round((performance.now() - started) / 100) / 10, distillation: Math.round(distillSeconds * 10) / 10 },
+    device: rt.device,
   };
 }
 
@@ -179,7 +183,8 @@ async function main(): Promise<void> {
   const reportPath = path.resolve(valueOf('--report') ?? path.join(ROOT, '.tmp/demo/report.json'));
   // progress goes to stderr under --json, so stdout's last line is the report
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), log });
+  const backend = parseBackend(valueOf('--backend'), (m) => new Error(m));
+  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), backend, log });
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));

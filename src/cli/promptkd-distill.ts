@@ -20,7 +20,8 @@ import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/tea
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import type { ClipConfig } from '../engine/clip/config.ts';
 import { rng } from '../engine/random.ts';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { NodeBackend } from '../engine/runtime/node.ts';
+import { openBackend } from './backend.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, type LabeledFolder } from './promptkd-folders.ts';
 import { loadPixels } from './promptkd-images.ts';
@@ -44,6 +45,7 @@ export interface DistillArgs {
   evalBatch: number;
   /** evaluate every n epochs (and after the last) */
   evalEvery: number;
+  backend: NodeBackend;
 }
 
 export class DistillError extends Error {
@@ -127,7 +129,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
 
   // ---- teacher ----------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
-  const rt = createNodeRuntime();
+  const rt = await openBackend(a.backend, log);
   const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const teacher = await Teacher.create(rt, teacherW, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize });
   const teacherKind = prompts ? 'tuned prompts' : 'zero-shot';
@@ -161,6 +163,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
 
   const report: Record<string, unknown> = {
     command: 'distill',
+    device: rt.device,
     student: { dir: path.resolve(a.student), config: student.config },
     teacher: { kind: teacherKind, dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
     config: { ...config, logitScale: hyper.logitScale },

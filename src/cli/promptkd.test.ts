@@ -12,6 +12,8 @@ import { runPromptkd } from './test-support.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
+const DEMO_TEACHER = path.resolve('models/demo-teacher');
+const DEMO_STUDENT = path.resolve('models/demo-student');
 
 let root: string;
 const CLASSES = ['apple', 'boat', 'cloud'];
@@ -121,6 +123,22 @@ describe('promptkd distill', () => {
     expect(errorLine(bad.stderr)).toMatch(/^promptkd: cannot use not-prompts\.safetensors as teacher prompts: /);
   });
 
+  it('runs the demo models on webgpu: the report names the backend and the adapter, and the losses match the cpu run', async () => {
+    const demo = (backend: string, out: string) => distill('--unlabeled', 'unlabeled', '--test', 'test', '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER,
+      '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4', '--epochs', '2', '--backend', backend, '--out', out);
+    const cpu = await demo('cpu', 'demo-cpu');
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const gpu = await demo('webgpu', 'demo-webgpu');
+    if (!process.env.VK_DRIVER_FILES && gpu.code !== 0) return expect(gpu.stderr).toMatch(/libvulkan/); // no Vulkan here: the line says what to install
+    expect(gpu.code, gpu.stderr).toBe(0);
+    const report = (dir: string) => JSON.parse(fs.readFileSync(path.join(root, dir, 'report.json'), 'utf8'));
+    const [onCpu, onGpu] = [report('demo-cpu'), report('demo-webgpu')];
+    expect(gpu.stderr).toContain(`computing on webgpu: ${onGpu.device.adapter}`);
+    expect(onGpu.device).toMatchObject({ backend: 'webgpu', adapter: expect.stringMatching(/\S/) });
+    expect(onCpu.device.backend).toBe('cpu');
+    for (let e = 0; e < 2; e++) expect(onGpu.epochs[e].meanLoss).toBeCloseTo(onCpu.epochs[e].meanLoss, 3);
+  });
+
   it('says in one line what is wrong with the input', async () => {
     expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
       .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");
@@ -132,6 +150,9 @@ describe('promptkd distill', () => {
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr))
       .toBe('promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)');
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe("promptkd: --lr must be a number, got 'fast'");
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'tpu')).stderr)).toBe("promptkd: --backend must be one of cpu, webgpu, cuda, got 'tpu'");
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'cuda', '--out', 'x7')).stderr))
+      .toMatch(/^promptkd: --backend cuda needs onnxruntime's CUDA 12 provider beside .*, which npm skips here: run `node node_modules\/onnxruntime-node\/script\/install\.js --onnxruntime-node-install=cuda12`/);
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--batch-size', '9', '--out', 'x6')).stderr))
       .toBe('promptkd: 7 training images are fewer than the batch size 9; add images or lower the batch size');
   });

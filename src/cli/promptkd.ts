@@ -5,6 +5,7 @@ import path from 'node:path';
 import { PAPER_CONFIG, type DistillConfig } from '../engine/promptkd/config.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
 import { formatEvaluation, REPORT_FILE, runDistill } from './promptkd-distill.ts';
+import { BACKEND_HELP, parseBackend } from './backend.ts';
 import { applyNumberFlags, numberFlag, parseFlags } from './flags.ts';
 import { teacherCommand } from './teacher-command.ts';
 
@@ -28,6 +29,7 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
   --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
   --no-augment        train on the centre view only (the teacher then runs once per image)
   --eval-every N      evaluate every N epochs (default 1); --eval-batch N (default 32)
+${BACKEND_HELP}
 hyperparameters (paper defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PAPER_CONFIG[k]}`).join(' ')}`;
 
 export class UsageError extends Error {
@@ -39,6 +41,7 @@ export function parseDistillArgs(argv: readonly string[]) {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
     teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
     'no-augment': { type: 'boolean', default: false }, 'eval-every': { type: 'string', default: '1' }, 'eval-batch': { type: 'string', default: '32' },
+    backend: { type: 'string', default: 'cpu' },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
   const usage = (m: string) => new UsageError(m);
@@ -57,6 +60,7 @@ export function parseDistillArgs(argv: readonly string[]) {
     unlabeled: values.unlabeled as string, test: values.test as string | undefined, classes,
     student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, config, given, evalEvery: positive('eval-every'), evalBatch: positive('eval-batch'),
+    backend: parseBackend(values.backend, usage),
   };
 }
 

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyNumberFlags, parseFlags } from './flags.ts';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { NodeBackend } from '../engine/runtime/node.ts';
+import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
@@ -34,6 +35,7 @@ export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DI
   --no-augment        train on the centre view only
   --no-regularisers   plain cross-entropy (IVLP) instead of PromptSRC's L1/KL self-regularisation
   --no-gpa            keep the last epoch's prompts instead of Gaussian prompt aggregation
+${BACKEND_HELP}
 hyperparameters (PromptSRC defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PROMPTSRC_TUNE_CONFIG[k]}`).join(' ')}`;
 
 export class TeacherCommandError extends Error {
@@ -46,6 +48,7 @@ export interface TeacherArgs {
   out: string;
   test?: string;
   config: TeacherTuneConfig;
+  backend: NodeBackend;
 }
 
 export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
@@ -53,6 +56,7 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
     labeled: { type: 'string' }, teacher: { type: 'string' }, out: { type: 'string', default: 'teacher-prompts.safetensors' },
     test: { type: 'string' }, 'all-classes': { type: 'boolean', default: false }, 'no-augment': { type: 'boolean', default: false },
     'no-regularisers': { type: 'boolean', default: false }, 'no-gpa': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'cpu' },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
   const fail = (m: string) => new TeacherCommandError(m);
@@ -66,7 +70,10 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
     ...(values['no-gpa'] ? { gpa: null } : {}),
   };
   applyNumberFlags(values, HYPER_FLAGS, INTEGER, config as unknown as Record<TuneNumber, unknown>, fail);
-  return { labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config };
+  return {
+    labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config,
+    backend: parseBackend(values.backend, fail),
+  };
 }
 
 /** scanLabeled words its messages for the distillation's test folder */
@@ -119,7 +126,7 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory()) throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
   const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
   for (const note of planTeacherPrompts(clip.config, a.config).notes) log(`note: ${note}`);
-  const rt = createNodeRuntime();
+  const rt = await openBackend(a.backend, log);
   const started = Date.now();
   const result = await tuneTeacherPrompts(rt, clip, folderSet(labeled, clip.config.vision.imageSize), a.config, {
     onEpoch: (e) => log(`epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`),
@@ -127,7 +134,7 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
   fs.writeFileSync(a.out, exportTeacherPrompts(result.prompts, { trained_classes: result.trainedClasses.join(','), seed: String(a.config.seed) }));
   log(`wrote ${a.out} (${result.fewShot.length} few-shot images of ${result.trainedClasses.length} classes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  const report: Record<string, unknown> = { out: path.resolve(a.out), trainedClasses: result.trainedClasses, history: result.history, notes: result.plan.notes };
+  const report: Record<string, unknown> = { device: rt.device, out: path.resolve(a.out), trainedClasses: result.trainedClasses, history: result.history, notes: result.plan.notes };
   if (test) {
     const zeroShot = await evaluateTeacher(rt, clip, null, test);
     const tuned = await evaluateTeacher(rt, clip, result.prompts, test);
