@@ -44,6 +44,17 @@ describe.skipIf(!vulkan)('node runtime on webgpu', () => {
     out.y!.dispose(); // twice is harmless
   });
 
+  it('profiles a run with the GPU\'s own timestamps', async () => {
+    const rt = await openNodeRuntime('webgpu');
+    const session = await rt.load(g, { profile: true });
+    for (let i = 0; i < 2; i++) await session.run({ x: float32([2, 3]), w: float32([3, 1]) });
+    const p = await session.endProfiling();
+    expect(p.clock).toBe('gpu');
+    expect(p.byOp.map((o) => o.op)).toEqual(expect.arrayContaining(['MatMul']));
+    expect(p.kernelMs).toBeGreaterThan(0);
+    await session.release();
+  });
+
   it('passes the PromptKD fixture checks with the student state on the GPU', async () => {
     const rt = await openNodeRuntime('webgpu');
     let onDevice: boolean | null = null;

@@ -10,11 +10,13 @@
 // output stays on the GPU (upload) or comes to the host (read). They live as long as the runtime.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
 import { toOnnx } from '../graph/onnx.ts';
-import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
+import { summarizeProfile, type OrtProfileEvent } from './profile.ts';
+import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Profiler, type Runtime } from './runtime.ts';
 import type { HostTensor } from './tensor.ts';
 
 export const NODE_BACKENDS = ['cpu', 'webgpu', 'cuda'] as const;
@@ -38,9 +40,28 @@ export interface NodeRuntime extends Runtime {
 const mod = ort as unknown as OrtModule;
 const QUIET = 3; // onnxruntime log severity: errors only
 
+/** onnxruntime's trace goes to a fresh temp folder per session, read back and removed at endProfiling */
+const profiler: Profiler = {
+  start() {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promptkd-profile-'));
+    return {
+      prefix: path.join(dir, 'trace'),
+      async finish() {
+        try {
+          const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+          if (files.length !== 1) throw new RuntimeError(`expected one profile in ${dir}, found ${files.length}`);
+          return summarizeProfile(JSON.parse(fs.readFileSync(path.join(dir, files[0]!), 'utf8')) as OrtProfileEvent[]);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  },
+};
+
 /** onnxruntime-node on the CPU (synchronous: nothing to probe). */
 export function createNodeRuntime(): Runtime {
-  return createRuntime({ backend: 'cpu', ort: mod, sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET }, upload: hostUpload(mod) });
+  return createRuntime({ backend: 'cpu', ort: mod, sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET }, upload: hostUpload(mod), profiler });
 }
 
 /** onnxruntime-node on `backend`; fails with one line saying what to install when it cannot start. */
@@ -107,7 +128,7 @@ async function openWebGpu(): Promise<NodeRuntime> {
   } catch (e) {
     throw e instanceof RuntimeError ? e : webgpuStartError(e);
   }
-  const rt = createRuntime({ backend: 'webgpu', ort: mod, sessionOptions: WEBGPU_OPTIONS, upload, readDevice });
+  const rt = createRuntime({ backend: 'webgpu', ort: mod, sessionOptions: WEBGPU_OPTIONS, upload, readDevice, profiler });
   return { ...rt, device: await webgpuDevice() };
 }
 
@@ -145,7 +166,7 @@ async function openCuda(): Promise<NodeRuntime> {
     throw new RuntimeError(`--backend cuda needs onnxruntime's CUDA 12 provider beside ${dir}, which npm skips here: run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (downloads it from NuGet; needs CUDA 12 and cuDNN 9), or use --backend webgpu`);
   }
   const sessionOptions = { executionProviders: ['cuda'], logSeverityLevel: QUIET } as ort.InferenceSession.SessionOptions;
-  const rt = createRuntime({ backend: 'cuda', ort: mod, sessionOptions, upload: hostUpload(mod) });
+  const rt = createRuntime({ backend: 'cuda', ort: mod, sessionOptions, upload: hostUpload(mod), profiler });
   try {
     const g = new Graph('probe');
     const x = g.input('x', 'float32', [4]);

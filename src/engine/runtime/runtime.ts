@@ -8,6 +8,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
 import { toOnnx } from '../graph/onnx.ts';
+import type { KernelProfile } from './profile.ts';
 import { JobQueue } from './queue.ts';
 import type { HostTensor } from './tensor.ts';
 
@@ -30,12 +31,16 @@ export interface Session {
   readonly outputNames: readonly string[];
   /** every input must be fed; returns every output */
   run(feeds: Record<string, HostTensor | DeviceTensor>): Promise<Record<string, DeviceTensor>>;
+  /** per-kernel times of the last run (sessions loaded with `profile`); profiling stops here */
+  endProfiling(): Promise<KernelProfile>;
   release(): Promise<void>;
 }
 
 export interface LoadOptions {
   /** outputs to keep on the device (webgpu only; elsewhere they are host tensors anyway) */
   deviceOutputs?: readonly string[];
+  /** record kernel times with onnxruntime's profiler (onnxruntime-node only) */
+  profile?: boolean;
 }
 
 export interface Runtime {
@@ -106,6 +111,13 @@ export interface CoreOptions {
   readDevice?: DeviceReader;
   /** throws when the device reported an error since the last call (webgpu validation errors are silent) */
   checkDevice?: () => void;
+  /** onnxruntime's profiler writes files: only runtimes with a file system have one */
+  profiler?: Profiler;
+}
+
+/** where a profiled session writes its trace, and how it is read back (and cleaned up) */
+export interface Profiler {
+  start(): { prefix: string; finish(): Promise<KernelProfile> };
 }
 
 export function createRuntime(core: CoreOptions): Runtime {
@@ -120,14 +132,17 @@ export function createRuntime(core: CoreOptions): Runtime {
       const signature = model instanceof Graph ? model.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })) : null;
       const bytes = model instanceof Graph ? toOnnx(model) : model;
       const onGpu = core.backend === 'webgpu' ? new Set(options.deviceOutputs ?? []) : new Set<string>();
+      if (options.profile && !core.profiler) throw new RuntimeError(`profiling needs onnxruntime-node (this runtime is ${core.backend} in a browser)`);
+      const profiling = options.profile ? core.profiler!.start() : null;
+      const sessionOptions = profiling ? { ...core.sessionOptions, enableProfiling: true, profileFilePrefix: profiling.prefix } : core.sessionOptions;
       const session = await queue.enqueue(async () => {
         try {
-          const probe = await core.ort.InferenceSession.create(bytes, core.sessionOptions);
-          if (onGpu.size === 0) return probe;
+          if (onGpu.size === 0) return await core.ort.InferenceSession.create(bytes, sessionOptions);
           // output locations can only be set at creation, and the names are known only after it
+          const probe = await core.ort.InferenceSession.create(bytes, core.sessionOptions);
           const locations = Object.fromEntries(probe.outputNames.map((n) => [n, onGpu.has(n) ? 'gpu-buffer' : 'cpu'] as const));
           await probe.release();
-          return await core.ort.InferenceSession.create(bytes, { ...core.sessionOptions, preferredOutputLocation: locations });
+          return await core.ort.InferenceSession.create(bytes, { ...sessionOptions, preferredOutputLocation: locations });
         } catch (e) {
           throw new RuntimeError(`could not create a ${core.backend} session${model instanceof Graph ? ` for '${model.name}'` : ''}: ${(e as Error).message}`);
         }
@@ -149,6 +164,11 @@ export function createRuntime(core: CoreOptions): Runtime {
           const out = await session.run(ortFeeds);
           core.checkDevice?.();
           return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, own(t)]));
+        }),
+        endProfiling: () => queue.enqueue(async () => {
+          if (!profiling) throw new RuntimeError('this session was loaded without { profile: true }');
+          session.endProfiling();
+          return profiling.finish();
         }),
         release: () => queue.enqueue(async () => {
           for (const t of [...live]) t.dispose();
