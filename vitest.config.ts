@@ -1,10 +1,10 @@
 import { defineConfig } from 'vitest/config';
-import { softwareVulkanEnv } from './scripts/vulkan-env.mjs';
+import { vulkanEnv } from './scripts/vulkan-env.mjs';
 
-// The WebGPU runtime tests (onnxruntime-node's Dawn) run on SwiftShader's Vulkan where Chromium is
-// installed. The test processes are forked from this one, so they start with these variables: the
-// library path has to be set before a process starts to reach the dynamic loader.
-Object.assign(process.env, softwareVulkanEnv() ?? {});
+// The WebGPU runtime tests (onnxruntime-node's Dawn) need Vulkan: the system's, or Chromium's loader
+// and SwiftShader. The test processes are forked from this one, so they start with these variables:
+// the library path has to be set before a process starts to reach the dynamic loader.
+Object.assign(process.env, vulkanEnv() ?? {});
 
 export default defineConfig({
   test: {

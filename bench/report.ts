@@ -1,6 +1,8 @@
 // The benchmark's results (bench/results.json) and their printed table. Every part is optional: a
 // run stopped at its time limit, or without Chromium, still reports what it measured.
 import type { GpuProbe } from '../src/app/gpu.ts';
+import type { KernelProfile } from '../src/engine/runtime/profile.ts';
+import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import type { DemoFirstStep, FirstLoad } from './first-load.ts';
 import type { GeometryJson } from './geometry.ts';
 import type { StudentStepCosts } from './student-costs.ts';
@@ -18,15 +20,29 @@ export interface ThroughputRow {
   note?: string;
 }
 
+export interface ProfileRow {
+  workload: Workload;
+  geometry: string;
+  backend: string;
+  profile: KernelProfile | null;
+  note?: string;
+}
+
 export interface BenchResults {
   date: string;
   batch: number;
+  /** the --only patterns ('' = everything) */
+  only: string;
   machine: {
     cpu: string; cores: number; memoryBytes: number; node: string;
     chromium: string | null; pageHardwareConcurrency: number | null; crossOriginIsolated: boolean | null; webgpuAdapter: GpuProbe | null;
   };
+  /** what the onnxruntime-node backends ran on */
+  nodeDevices: { 'node-cpu'?: NodeDevice; 'node-webgpu'?: NodeDevice | { error: string } };
   geometries: { demo?: GeometryJson & { source: string }; real: GeometryJson };
   throughput: ThroughputRow[];
+  /** onnxruntime's per-kernel profile of one run of each workload */
+  profiles: ProfileRow[];
   flops?: Pick<StudentStepCosts, 'pruned' | 'allWeights'> & { geometry: string };
   memory?: StudentStepCosts['memory'];
   teacherPasses?: { config: { images: number; epochs: number; batch: number }; runs: Record<string, TeacherCount> };
@@ -55,11 +71,31 @@ function table(header: string[], body: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
 }
 
+const pctOf = (x: number) => `${(100 * x).toFixed(1)}%`;
+const shapes = (s: number[][]) => s.map((d) => `[${d.join(',')}]`).join(' ');
+
+/** per profile: its share by op and its longest kernels */
+export function formatProfiles(profiles: readonly ProfileRow[], top = 5): string[] {
+  const out: string[] = [];
+  for (const p of profiles) {
+    out.push('', `Kernel profile: ${p.workload}, ${p.geometry}, ${p.backend}`);
+    if (!p.profile) { out.push(p.note ?? 'not measured'); continue; }
+    const k = p.profile;
+    out.push(`${k.kernels} kernels, ${secs(k.kernelMs)} of ${k.clock === 'gpu' ? 'GPU time (timestamps)' : 'kernel time'} in a run of ${secs(k.runMs)}`);
+    out.push(table(['op', 'share', 'time', 'kernels'], k.byOp.slice(0, 8).map((o) => [o.op, pctOf(o.share), secs(o.ms), String(o.kernels)])));
+    out.push(table(['longest kernels', 'inputs', 'share', 'time'], k.top.slice(0, top).map((t) => [t.node, shapes(t.shapes), pctOf(t.share), secs(t.ms)])));
+  }
+  return out;
+}
+
 export function formatReport(r: BenchResults): string {
   const out: string[] = [];
   out.push(`PromptKD Studio benchmark — ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}, Chromium ${r.machine.chromium ?? 'not run'}`);
   const a = r.machine.webgpuAdapter;
   out.push(`WebGPU adapter: ${!a ? 'not probed' : a.ok ? `${adapterName(a)}${a.info.isFallbackAdapter ? ' (isFallbackAdapter: software)' : ''}` : `none (${a.reason})`}`);
+  const nw = r.nodeDevices['node-webgpu'];
+  if (nw) out.push(`onnxruntime-node WebGPU: ${'error' in nw ? `not started (${nw.error})` : `${nw.adapter}${nw.software ? ' (software)' : ''}`}`);
+  if (r.only) out.push(`Only: ${r.only}`);
   if (r.stoppedEarly) out.push(`INCOMPLETE: ${r.stoppedEarly}`);
   if (r.chromiumError) out.push(`Chromium rows not measured: ${r.chromiumError}`);
 
@@ -69,6 +105,7 @@ export function formatReport(r: BenchResults): string {
       row.timing.imagesPerSec.toFixed(row.timing.imagesPerSec < 10 ? 2 : 0)]
     : [row.workload, row.geometry, row.backend, row.note ?? ''])));
 
+  out.push(...formatProfiles(r.profiles));
   const f = r.flops;
   if (f) {
     out.push('', `Train-step FLOPs ÷ forward FLOPs (${f.geometry}; forward ${gflop(f.pruned.forward)})`);
@@ -97,6 +134,14 @@ export function formatReport(r: BenchResults): string {
       Object.entries(t.runs).map(([k, c]) => [k, String(c.teacherImages), String(c.teacherCalls), String(c.steps)])));
   }
   const fl = r.firstLoad;
+  if (fl || r.demoFirstStep.length || !r.only) out.push(...formatFirstLoad(r));
+  out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
+  return out.join('\n');
+}
+
+function formatFirstLoad(r: BenchResults): string[] {
+  const out: string[] = [];
+  const fl = r.firstLoad;
   out.push('', 'Studio first load (fresh profile; JS, wasm and CSS fetched by the page and its workers)');
   if (!fl) out.push('not measured');
   else if ('error' in fl) out.push(`not measured: ${fl.error}`);
@@ -111,6 +156,5 @@ export function formatReport(r: BenchResults): string {
   for (const { settings, result: d } of r.demoFirstStep) {
     out.push(`  ${settings}: ${'unavailable' in d ? d.unavailable : `${secs(d.toFirstStepMs)} (${secs(d.fromClickMs)} after the click)`}`);
   }
-  out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
-  return out.join('\n');
+  return out;
 }

@@ -4,12 +4,15 @@
 // Each is timed twice over: the warm-up (session creation, weight upload, first run: what a user
 // waits for before the first number) and the steady state (the median of the next few runs).
 // Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
+// With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
+// last run's profile (profiling slows a run: time and profile in separate calls).
 import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
 import { StudentSession } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.ts';
 import { buildTeacherLogitsGraph, LOGITS, PIXELS, TEACHER_TEXT } from '../src/engine/promptkd/teacher-graphs.ts';
 import { rng } from '../src/engine/random.ts';
+import type { KernelProfile } from '../src/engine/runtime/profile.ts';
 import type { DeviceTensor, Runtime } from '../src/engine/runtime/runtime.ts';
 import { parseGeometry, randomTensor, randomVisionWeights, type GeometryJson } from './geometry.ts';
 
@@ -21,6 +24,8 @@ export interface Timing {
   runsMs: number[];
   medianMs: number;
   imagesPerSec: number;
+  /** the last run's kernels (WorkloadOptions.profile) */
+  profile?: KernelProfile;
 }
 
 const median = (xs: number[]): number => {
@@ -28,7 +33,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function timed(batch: number, steady: number, setup: () => Promise<() => Promise<unknown>>): Promise<Timing> {
+async function timed(batch: number, steady: number, setup: () => Promise<() => Promise<unknown>>, profile?: () => Promise<KernelProfile>): Promise<Timing> {
   if (!(steady >= 1)) throw new Error(`a timing needs at least one steady-state run, got ${steady}`);
   const t0 = performance.now();
   const run = await setup();
@@ -41,7 +46,7 @@ async function timed(batch: number, steady: number, setup: () => Promise<() => P
     runsMs.push(performance.now() - t);
   }
   const medianMs = median(runsMs);
-  return { batch, warmupMs, runsMs, medianMs, imagesPerSec: (1000 * batch) / medianMs };
+  return { batch, warmupMs, runsMs, medianMs, imagesPerSec: (1000 * batch) / medianMs, ...(profile ? { profile: await profile() } : {}) };
 }
 
 /** PromptKD's student hyperparameters (paper settings; prompt depth capped by the tower's layers) */
@@ -53,6 +58,8 @@ export interface WorkloadOptions {
   batch: number;
   /** steady-state runs after the warm-up */
   steady: number;
+  /** profile the runs (onnxruntime-node only) */
+  profile?: boolean;
 }
 
 /** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
@@ -68,12 +75,12 @@ export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: W
   try {
     return await timed(o.batch, o.steady, async () => {
       session = await StudentSession.create(rt, {
-        clip, hyper, batch: o.batch, evalBatch: o.batch, teacherText,
+        clip, hyper, batch: o.batch, evalBatch: o.batch, teacherText, profile: o.profile ?? false,
         initial: initStudentState(studentDims(clip, hyper), rng(5)),
       });
       const s = session;
       return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
-    });
+    }, o.profile ? () => session!.endProfiling() : undefined);
   } finally {
     await (session as StudentSession | null)?.release();
   }
@@ -89,10 +96,12 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
   const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes);
   const uploaded: DeviceTensor[] = [];
   let release: (() => Promise<void>) | null = null;
+  let endProfiling: (() => Promise<KernelProfile>) | undefined;
   try {
     return await timed(o.batch, o.steady, async () => {
-      const session = await rt.load(art.graph);
+      const session = await rt.load(art.graph, { profile: o.profile ?? false });
       release = () => session.release();
+      if (o.profile) endProfiling = () => session.endProfiling();
       const feeds: Record<string, DeviceTensor> = {};
       for (const [name, t] of Object.entries(art.frozen)) uploaded.push((feeds[name] = await rt.upload(t)));
       return async () => {
@@ -100,7 +109,7 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
         await out[LOGITS]!.read(); // [B,C]
         for (const t of Object.values(out)) t.dispose();
       };
-    });
+    }, o.profile ? () => endProfiling!() : undefined);
   } finally {
     await (release as (() => Promise<void>) | null)?.();
     for (const t of uploaded) t.dispose();

@@ -1,2 +1,2 @@
 export function chromiumVulkanDir(env?: NodeJS.ProcessEnv): string | null;
-export function softwareVulkanEnv(env?: NodeJS.ProcessEnv): { LD_LIBRARY_PATH: string; VK_DRIVER_FILES: string; VK_ICD_FILENAMES: string } | null;
+export function vulkanEnv(env?: NodeJS.ProcessEnv): Partial<Record<'LD_LIBRARY_PATH' | 'VK_DRIVER_FILES' | 'VK_ICD_FILENAMES', string>> | null;

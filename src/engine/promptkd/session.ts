@@ -3,6 +3,7 @@
 // steps (each step's `.next` outputs become the next step's inputs; the old tensors are disposed).
 // Only the loss, and whatever a caller asks for, is read back.
 import type { ClipWeights } from '../clip/weights.ts';
+import type { KernelProfile } from '../runtime/profile.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from './state.ts';
@@ -23,6 +24,8 @@ export interface StudentSessionOptions {
   initial: StudentState;
   /** also output `<name>.grad` from every step (fixture checks) */
   emitGradients?: boolean;
+  /** record the train step's kernel times (onnxruntime-node; read with endProfiling) */
+  profile?: boolean;
 }
 
 export interface StepResult {
@@ -52,7 +55,7 @@ export class StudentSession {
     const trainArt = buildStudentTrainStep(clip, hyper, opts.batch, { emitGradients: opts.emitGradients ?? false });
     const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
     const deviceOutputs = trainArt.carry.map((c) => c.from);
-    const train = await runtime.load(trainArt.graph, { deviceOutputs });
+    const train = await runtime.load(trainArt.graph, { deviceOutputs, profile: opts.profile ?? false });
     const evalSession = await runtime.load(evalArt.graph);
     const constants: Record<string, DeviceTensor> = {};
     for (const [name, t] of Object.entries({ ...trainArt.frozen, ...evalArt.frozen, [TEACHER_TEXT]: opts.teacherText })) {
@@ -105,6 +108,11 @@ export class StudentSession {
       for (const t of Object.values(out)) t.dispose();
     }
     return hostTensor('float32', [N!, C], logits);
+  }
+
+  /** per-kernel times of the last step (a session created with `profile`) */
+  endProfiling(): Promise<KernelProfile> {
+    return this.train.endProfiling();
   }
 
   /** true when every param, momentum buffer and running stat lives on the device (a GPU buffer) */

@@ -1,6 +1,8 @@
 // onnxruntime-node's WebGPU EP (Dawn on Vulkan). Without a GPU these run on SwiftShader through
-// Chromium's Vulkan loader (vitest.config.ts sets the variables); where neither exists they skip.
+// Chromium's Vulkan loader (vitest.config.ts sets the variables); where there is no Vulkan at all
+// (no system loader, no Chromium) they skip.
 import { describe, expect, it } from 'vitest';
+import { vulkanEnv } from '../../../scripts/vulkan-env.mjs';
 import { passed } from '../../checks/compare.ts';
 import { dirFixtureSource } from '../../checks/node-source.ts';
 import { promptkdChecks } from '../../checks/promptkd.ts';
@@ -8,7 +10,7 @@ import { Graph } from '../graph/graph.ts';
 import { openNodeRuntime } from './node.ts';
 import { float32 } from './tensor.ts';
 
-const vulkan = Boolean(process.env.VK_DRIVER_FILES || process.env.VK_ICD_FILENAMES);
+const vulkan = vulkanEnv() !== null;
 
 describe.skipIf(!vulkan)('node runtime on webgpu', () => {
   const g = new Graph('affine');

@@ -1,0 +1,78 @@
+// The GPU pack's result (one JSON line from bench/pack-main.ts) and what is read off it: the ratios
+// the real-GPU issue asks for, and the README's table.
+import type { NodeDevice } from '../src/engine/runtime/node.ts';
+import { NODE_CPU, NODE_WEBGPU } from './node-rows.ts';
+import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
+
+/** one precision of pytorch_reference.py's output */
+interface PytorchTiming { images_per_s: number; median_ms: number; warmup_ms: number }
+type PytorchWorkload = Partial<Record<'fp32' | 'fp16_autocast', PytorchTiming>>;
+export type PytorchResult =
+  | { device: string; torch: string; student_train_step: PytorchWorkload; teacher_forward: PytorchWorkload }
+  | { error: string };
+
+export interface Ratio {
+  workload: Workload;
+  /** images/s of onnxruntime-node WebGPU at the real geometry */
+  webgpu: number | null;
+  /** WebGPU ÷ PyTorch eager fp32 / fp16 autocast on the same GPU, and ÷ onnxruntime-node CPU on the same machine */
+  vsPytorchFp32: number | null;
+  vsPytorchFp16: number | null;
+  vsNodeCpu: number | null;
+}
+
+export interface GpuPackResult {
+  kind: 'promptkd-gpu-pack/1';
+  date: string;
+  only: string;
+  machine: { cpu: string; cores: number; memoryBytes: number; node: string; platform: string };
+  vulkan: { driverFiles: string | null };
+  nodeDevices: { 'node-cpu'?: NodeDevice; 'node-webgpu'?: NodeDevice | { error: string } };
+  geometries: { demo: string; real: string };
+  batch: number;
+  throughput: ThroughputRow[];
+  profiles: ProfileRow[];
+  pytorch: PytorchResult | null;
+  ratios: Ratio[];
+  stoppedEarly?: string;
+  seconds: number;
+}
+
+const PYTORCH_KEY: Record<Workload, 'student_train_step' | 'teacher_forward'> = { 'student train step': 'student_train_step', 'teacher logits': 'teacher_forward' };
+
+export function packRatios(r: Pick<GpuPackResult, 'throughput' | 'pytorch' | 'geometries'>): Ratio[] {
+  const speed = (w: Workload, backend: string) =>
+    r.throughput.find((t) => t.workload === w && t.geometry === r.geometries.real && t.backend === backend)?.timing?.imagesPerSec ?? null;
+  const div = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
+  return (['student train step', 'teacher logits'] as const).map((w) => {
+    const webgpu = speed(w, NODE_WEBGPU);
+    const torch = r.pytorch && !('error' in r.pytorch) ? r.pytorch[PYTORCH_KEY[w]] : undefined;
+    return {
+      workload: w, webgpu,
+      vsPytorchFp32: div(webgpu, torch?.fp32?.images_per_s), vsPytorchFp16: div(webgpu, torch?.fp16_autocast?.images_per_s),
+      vsNodeCpu: div(webgpu, speed(w, NODE_CPU)),
+    };
+  });
+}
+
+const num = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '–' : x.toFixed(digits));
+const ratio = (x: number | null) => (x === null ? '–' : `${x.toFixed(2)}×`);
+
+/** the README's table: images/s at the real geometry per backend, the ratios, and the top kernels */
+export function formatPackTable(r: GpuPackResult): string {
+  const gpu = r.nodeDevices['node-webgpu'];
+  const torch = r.pytorch && !('error' in r.pytorch) ? r.pytorch : null;
+  const lines = [
+    `GPU pack, ${r.date.slice(0, 10)}: ${gpu && !('error' in gpu) ? gpu.adapter : 'no WebGPU adapter'}; PyTorch ${torch ? `${torch.torch} on ${torch.device}` : r.pytorch && 'error' in r.pytorch ? `not run (${r.pytorch.error})` : 'not run'}; CPU ${r.machine.cpu} (${r.machine.cores} cores)`,
+    '',
+    `| ${r.geometries.real}, batch ${r.batch}, images/s | onnxruntime-node WebGPU | PyTorch fp32 | PyTorch fp16 | onnxruntime-node CPU | WebGPU ÷ PyTorch fp32 | ÷ fp16 | ÷ CPU |`,
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const q of r.ratios) {
+    const t = torch?.[PYTORCH_KEY[q.workload]];
+    const cpu = r.throughput.find((x) => x.workload === q.workload && x.geometry === r.geometries.real && x.backend === NODE_CPU)?.timing?.imagesPerSec;
+    lines.push(`| ${q.workload} | ${num(q.webgpu)} | ${num(t?.fp32?.images_per_s)} | ${num(t?.fp16_autocast?.images_per_s)} | ${num(cpu, 2)} | ${ratio(q.vsPytorchFp32)} | ${ratio(q.vsPytorchFp16)} | ${ratio(q.vsNodeCpu)} |`);
+  }
+  lines.push(...formatProfiles(r.profiles.filter((p) => p.backend === NODE_WEBGPU), 3));
+  return lines.join('\n');
+}
