@@ -22,7 +22,7 @@ import { nodeFlops, countFlops } from '../src/engine/graph/flops.ts';
 import { nodesComputing, sizeOf, type DType, type Graph, type OpNode, type Value } from '../src/engine/graph/graph.ts';
 import { liveNodes } from '../src/engine/graph/onnx.ts';
 
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int64: 8, int32: 4, bool: 1 };
+const BYTES: Record<DType, number> = { float32: 4, float16: 2, float64: 8, int64: 8, int32: 4, bool: 1 };
 export const bytesOf = (v: Pick<Value, 'dtype' | 'shape'>): number => BYTES[v.dtype] * sizeOf(v.shape);
 
 function outputValue(g: Graph, name: string): Value {

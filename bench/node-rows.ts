@@ -7,13 +7,14 @@ import type { BenchWorkload } from './harness-bench.ts';
 import { firstLine, type Recorder } from './measure.ts';
 import type { Workload } from './report.ts';
 import type { GeometryTag, RowFilter, WorkloadTag } from './rows.ts';
-import { benchStudentStep, benchTeacherForward, type Timing } from './workloads.ts';
+import { benchStudentStep, benchTeacherForward, teacherPrecisionError, type Timing } from './workloads.ts';
 
 export const WORKLOAD_NAME: Record<BenchWorkload, Workload> = { 'student-step': 'student train step', 'teacher-forward': 'teacher logits' };
 const WORKLOAD_TAG: Record<BenchWorkload, WorkloadTag> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
 export const WORKLOADS = ['student-step', 'teacher-forward'] as const;
 export const NODE_CPU = 'onnxruntime-node (CPU)';
 export const NODE_WEBGPU = 'onnxruntime-node WebGPU';
+export const NODE_WEBGPU_FP16 = 'onnxruntime-node WebGPU, float16 teacher';
 
 export interface NodeRowsOptions {
   geometries: Record<GeometryTag, GeometryJson>;
@@ -72,6 +73,7 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
         const t = await rec.measure(row, 0, () => run(rt, w, geometries[g], STEADY[tag][g][w]));
         if (tag === 'node-cpu' && g === 'real') result.realCpu[w] = t;
       }
+      if (tag === 'node-webgpu' && only.wants('teacher', g, tag, 'fp16')) await fp16Teacher(rt, g);
     }
     // one profiled run after a warm-up, per workload: at the real geometry, or the demo's on a software adapter
     for (const w of WORKLOADS) {
@@ -81,4 +83,19 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
     }
   }
   return result;
+
+  /** the float16 teacher where the adapter computes in f16 (shader-f16), with its error against float32 */
+  async function fp16Teacher(rt: NodeRuntime, g: GeometryTag): Promise<void> {
+    const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_FP16 };
+    if (!rt.device.shaderF16) return rec.note(row, `the adapter has no shader-f16${rt.device.shaderF16 === null ? ' (or could not be asked)' : ''}`);
+    if (g === 'real' && rt.device.software) return rec.note(row, `no GPU: the adapter is a software one (${rt.device.adapter})`);
+    const t = await rec.measure(row, 0, () => benchTeacherForward(rt, geometries[g], { batch, steady: STEADY['node-webgpu'][g]['teacher-forward'], precision: 'float16' }));
+    if (!t) return;
+    try {
+      const e = await teacherPrecisionError(rt, geometries[g], batch);
+      rec.throughput[rec.throughput.length - 1]!.note = `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`;
+    } catch (e) {
+      rec.throughput[rec.throughput.length - 1]!.note = `vs float32: not compared (${firstLine(e)})`;
+    }
+  }
 }

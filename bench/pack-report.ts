@@ -1,7 +1,7 @@
 // The GPU pack's result (one JSON line from bench/pack-main.ts) and what is read off it: the ratios
 // the real-GPU issue asks for, and the README's table.
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
-import { NODE_CPU, NODE_WEBGPU } from './node-rows.ts';
+import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_FP16 } from './node-rows.ts';
 import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
 
 /** one precision of pytorch_reference.py's output */
@@ -40,10 +40,11 @@ export interface GpuPackResult {
 
 const PYTORCH_KEY: Record<Workload, 'student_train_step' | 'teacher_forward'> = { 'student train step': 'student_train_step', 'teacher logits': 'teacher_forward' };
 
+const div = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
+
 export function packRatios(r: Pick<GpuPackResult, 'throughput' | 'pytorch' | 'geometries'>): Ratio[] {
   const speed = (w: Workload, backend: string) =>
     r.throughput.find((t) => t.workload === w && t.geometry === r.geometries.real && t.backend === backend)?.timing?.imagesPerSec ?? null;
-  const div = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
   return (['student train step', 'teacher logits'] as const).map((w) => {
     const webgpu = speed(w, NODE_WEBGPU);
     const torch = r.pytorch && !('error' in r.pytorch) ? r.pytorch[PYTORCH_KEY[w]] : undefined;
@@ -72,6 +73,13 @@ export function formatPackTable(r: GpuPackResult): string {
     const t = torch?.[PYTORCH_KEY[q.workload]];
     const cpu = r.throughput.find((x) => x.workload === q.workload && x.geometry === r.geometries.real && x.backend === NODE_CPU)?.timing?.imagesPerSec;
     lines.push(`| ${q.workload} | ${num(q.webgpu)} | ${num(t?.fp32?.images_per_s)} | ${num(t?.fp16_autocast?.images_per_s)} | ${num(cpu, 2)} | ${ratio(q.vsPytorchFp32)} | ${ratio(q.vsPytorchFp16)} | ${ratio(q.vsNodeCpu)} |`);
+  }
+  const fp16 = r.throughput.find((x) => x.backend === NODE_WEBGPU_FP16 && x.geometry === r.geometries.real);
+  if (fp16) {
+    const t = torch?.teacher_forward;
+    lines.push('', `Teacher with a float16 image tower (WebGPU shader-f16): ${fp16.timing
+      ? `${num(fp16.timing.imagesPerSec)} images/s, ${ratio(div(fp16.timing.imagesPerSec, t?.fp32?.images_per_s))} PyTorch fp32, ${ratio(div(fp16.timing.imagesPerSec, t?.fp16_autocast?.images_per_s))} PyTorch fp16${fp16.note ? `; ${fp16.note}` : ''}`
+      : fp16.note}`);
   }
   lines.push(...formatProfiles(r.profiles.filter((p) => p.backend === NODE_WEBGPU), 3));
   return lines.join('\n');

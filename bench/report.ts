@@ -102,7 +102,7 @@ export function formatReport(r: BenchResults): string {
   out.push('', `Throughput, batch ${r.batch} (warm-up = session creation + weight upload + first run; steady = median of the runs after it)`);
   out.push(table(['workload', 'geometry', 'backend', 'warm-up', 'steady (runs)', 'images/s'], r.throughput.map((row) => row.timing
     ? [row.workload, row.geometry, row.backend, secs(row.timing.warmupMs), `${secs(row.timing.medianMs)} (${row.timing.runsMs.length})`,
-      row.timing.imagesPerSec.toFixed(row.timing.imagesPerSec < 10 ? 2 : 0)]
+      `${row.timing.imagesPerSec.toFixed(row.timing.imagesPerSec < 10 ? 2 : 0)}${row.note ? ` (${row.note})` : ''}`]
     : [row.workload, row.geometry, row.backend, row.note ?? ''])));
 
   out.push(...formatProfiles(r.profiles));

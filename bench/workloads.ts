@@ -6,6 +6,7 @@
 // Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
 // With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
 // last run's profile (profiling slows a run: time and profile in separate calls).
+import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
 import { StudentSession } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
@@ -60,6 +61,8 @@ export interface WorkloadOptions {
   steady: number;
   /** profile the runs (onnxruntime-node only) */
   profile?: boolean;
+  /** the teacher's image tower in float16 (teacher logits only) */
+  precision?: 'float32' | 'float16';
 }
 
 /** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
@@ -86,13 +89,21 @@ export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: W
   }
 }
 
+/** the benchmark teacher's weights (float16 tower on request), images [B,3,S,S] and class features [C,E] */
+function teacherInputs(geo: ReturnType<typeof parseGeometry>, batch: number, precision: 'float32' | 'float16') {
+  const fp32 = randomVisionWeights(geo.teacher, 11, 'teacher');
+  const S = geo.teacher.vision.imageSize;
+  return {
+    clip: precision === 'float16' ? halfPrecisionTower(fp32, 'vision') : fp32,
+    pixels: randomTensor([batch, 3, S, S], 12),
+    text: randomTensor([geo.classes, geo.teacher.embedDim], 13),
+  };
+}
+
 /** The teacher's logits forward (the graph Teacher.logits runs) on random weights and images. */
 export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   const geo = parseGeometry(geometry);
-  const clip = randomVisionWeights(geo.teacher, 11, 'teacher');
-  const S = geo.teacher.vision.imageSize;
-  const pixels = randomTensor([o.batch, 3, S, S], 12); //                  [B,3,S,S]
-  const text = randomTensor([geo.classes, geo.teacher.embedDim], 13); //   [C,E]
+  const { clip, pixels, text } = teacherInputs(geo, o.batch, o.precision ?? 'float32');
   const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes);
   const uploaded: DeviceTensor[] = [];
   let release: (() => Promise<void>) | null = null;
@@ -114,4 +125,30 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
     await (release as (() => Promise<void>) | null)?.();
     for (const t of uploaded) t.dispose();
   }
+}
+
+/** The float16 teacher's logits against the float32 teacher's, on the benchmark's images. */
+export async function teacherPrecisionError(rt: Runtime, geometry: GeometryJson, batch: number): Promise<{ maxRelError: number; argmaxAgreement: number }> {
+  const geo = parseGeometry(geometry);
+  const logitsOf = async (precision: 'float32' | 'float16') => {
+    const { clip, pixels, text } = teacherInputs(geo, batch, precision);
+    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes);
+    const session = await rt.load(art.graph);
+    const feeds: Record<string, DeviceTensor> = {};
+    try {
+      for (const [name, t] of Object.entries(art.frozen)) feeds[name] = await rt.upload(t);
+      const out = await session.run({ ...feeds, [PIXELS]: pixels, [TEACHER_TEXT]: text });
+      return (await out[LOGITS]!.read()).data.slice() as Float32Array; // [B,C]
+    } finally {
+      await session.release();
+      for (const t of Object.values(feeds)) t.dispose();
+    }
+  };
+  const ref = await logitsOf('float32'), half = await logitsOf('float16');
+  let err = 0, scale = 0, agree = 0;
+  for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(half[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
+  const C = geo.classes;
+  const top = (l: Float32Array, r: number) => { let b = 0; for (let c = 1; c < C; c++) if (l[r * C + c]! > l[r * C + b]!) b = c; return b; };
+  for (let r = 0; r < batch; r++) if (top(ref, r) === top(half, r)) agree++;
+  return { maxRelError: err / scale, argmaxAgreement: agree / batch };
 }

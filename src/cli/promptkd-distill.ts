@@ -46,6 +46,8 @@ export interface DistillArgs {
   /** evaluate every n epochs (and after the last) */
   evalEvery: number;
   backend: NodeBackend;
+  /** the teacher's image tower */
+  teacherPrecision: 'float32' | 'float16';
 }
 
 export class DistillError extends Error {
@@ -130,8 +132,11 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   // ---- teacher ----------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
   const rt = await openBackend(a.backend, log);
+  if (a.teacherPrecision === 'float16' && rt.device.shaderF16 === false) {
+    throw new DistillError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
+  }
   const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
-  const teacher = await Teacher.create(rt, teacherW, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize });
+  const teacher = await Teacher.create(rt, teacherW, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize, precision: a.teacherPrecision });
   const teacherKind = prompts ? 'tuned prompts' : 'zero-shot';
   const teacherSize = teacherW.config.vision.imageSize;
   const teacherSource = teacher.logitsSource<TrainView>(classes, (views) =>
@@ -165,7 +170,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     command: 'distill',
     device: rt.device,
     student: { dir: path.resolve(a.student), config: student.config },
-    teacher: { kind: teacherKind, dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
+    teacher: { kind: teacherKind, precision: a.teacherPrecision, dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts), templates: ZERO_SHOT_TEMPLATES, modelId: teacher.modelId, embedDim: teacherDim, logitScale: teacher.logitScale },
     config: { ...config, logitScale: hyper.logitScale },
     classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {

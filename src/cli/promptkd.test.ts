@@ -140,6 +140,15 @@ describe('promptkd distill', () => {
     for (let e = 0; e < 2; e++) expect(onGpu.epochs[e].meanLoss).toBeCloseTo(onCpu.epochs[e].meanLoss, 3);
   });
 
+  it('runs the teacher\'s image tower in float16 on request, and refuses it on an adapter without shader-f16', async () => {
+    const r = await distill(...common(), '--test', 'test', '--epochs', '1', '--teacher-fp16', '--out', 'fp16');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'fp16', 'report.json'), 'utf8')).teacher).toMatchObject({ precision: 'float16', modelId: expect.stringMatching(/@float16$/) });
+    if (vulkanEnv() === null) return;
+    const gpu = await distill(...common(), '--test', 'test', '--epochs', '1', '--teacher-fp16', '--backend', 'webgpu', '--out', 'fp16-gpu');
+    expect(errorLine(gpu.stderr)).toMatch(/^promptkd: --teacher-fp16 needs a GPU with shader-f16, and .*swiftshader.* has none; leave the flag out$/i);
+  });
+
   it('says in one line what is wrong with the input', async () => {
     expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
       .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");

@@ -28,6 +28,7 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
   --out DIR           run folder for ${REPORT_FILE} and checkpoint.safetensors (default promptkd-run)
   --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
   --no-augment        train on the centre view only (the teacher then runs once per image)
+  --teacher-fp16      the teacher's image tower in float16: half its memory; faster on GPUs with shader-f16
   --eval-every N      evaluate every N epochs (default 1); --eval-batch N (default 32)
 ${BACKEND_HELP}
 hyperparameters (paper defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PAPER_CONFIG[k]}`).join(' ')}`;
@@ -41,7 +42,7 @@ export function parseDistillArgs(argv: readonly string[]) {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
     teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
     'no-augment': { type: 'boolean', default: false }, 'eval-every': { type: 'string', default: '1' }, 'eval-batch': { type: 'string', default: '32' },
-    backend: { type: 'string', default: 'cpu' },
+    backend: { type: 'string', default: 'cpu' }, 'teacher-fp16': { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
   } as const;
   const usage = (m: string) => new UsageError(m);
@@ -60,7 +61,7 @@ export function parseDistillArgs(argv: readonly string[]) {
     unlabeled: values.unlabeled as string, test: values.test as string | undefined, classes,
     student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, config, given, evalEvery: positive('eval-every'), evalBatch: positive('eval-batch'),
-    backend: parseBackend(values.backend, usage),
+    backend: parseBackend(values.backend, usage), teacherPrecision: values['teacher-fp16'] ? 'float16' as const : 'float32' as const,
   };
 }
 

@@ -6,6 +6,7 @@
 // reader validates the whole header before it allocates anything the size of a tensor, and reads
 // each requested tensor with its own Blob slice: the file itself is never read whole.
 import type { DType } from '../graph/graph.ts';
+import { halfToFloat32 } from '../graph/half.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 
 export class SafetensorsError extends Error {
@@ -168,26 +169,6 @@ function decodeTensor(e: SafetensorsEntry, bytes: ArrayBuffer): HostTensor {
   }
 }
 
-let halfTable: Float32Array | undefined;
-
-/** IEEE binary16 → float32, exact (every half value is a float32 value). */
-export function halfToFloat32(h: Uint16Array): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let i = 0; i < 65536; i++) {
-      const sign = i & 0x8000 ? -1 : 1;
-      const exp = (i >> 10) & 0x1f;
-      const frac = i & 0x3ff;
-      halfTable[i] = exp === 0 ? sign * frac * 2 ** -24
-        : exp === 31 ? (frac ? NaN : sign * Infinity)
-        : sign * (1 + frac / 1024) * 2 ** (exp - 15);
-    }
-  }
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) out[i] = halfTable[h[i]!]!;
-  return out;
-}
-
 /** bfloat16 is the top half of a float32. */
 export function bfloat16ToFloat32(h: Uint16Array): Float32Array {
   const bits = new Uint32Array(h.length);
@@ -196,7 +177,7 @@ export function bfloat16ToFloat32(h: Uint16Array): Float32Array {
 }
 
 const WRITE_DTYPE: Record<DType, SafetensorsDType> = {
-  float32: 'F32', float64: 'F64', int64: 'I64', int32: 'I32', bool: 'BOOL',
+  float32: 'F32', float16: 'F16', float64: 'F64', int64: 'I64', int32: 'I32', bool: 'BOOL',
 };
 
 /** Serializes tensors (data in name order) with the header padded by spaces to an 8-byte boundary. */

@@ -1,8 +1,8 @@
 // CLIP's vision transformer, with the deep visual prompt hooks of IVLP / PromptKD.
-import { GraphError, fmtShape, type Graph, type Value } from '../graph/graph.ts';
+import { GraphError, fmtShape, type DType, type Graph, type Value } from '../graph/graph.ts';
 import { gridSize, visionTokens, type ClipConfig } from './config.ts';
 import { layerNorm, residualBlock } from './transformer.ts';
-import { assertWeightsFor, weightInput, type ClipWeights } from './weights.ts';
+import { assertWeightsFor, towerDType, weightInput, type ClipWeights } from './weights.ts';
 
 /**
  * Learnable visual prompts. `shallow` [n_ctx, W] is appended at the END of the token sequence after
@@ -30,8 +30,9 @@ function patchEmbed(g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value): V
   const { imageSize: S, patchSize: P } = cfg.vision;
   const G = gridSize(cfg.vision);
   const B = pixels.shape[0]!;
-  if (pixels.dtype !== 'float32' || fmtShape(pixels.shape) !== fmtShape([B, 3, S, S])) {
-    throw new GraphError(`vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected float32[B,3,${S},${S}]`);
+  const dtype = towerDType(w, 'vision');
+  if (pixels.dtype !== dtype || fmtShape(pixels.shape) !== fmtShape([B, 3, S, S])) {
+    throw new GraphError(`vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected ${dtype}[B,3,${S},${S}] (the weights' dtype)`);
   }
   const rows = g.reshape(pixels, [B * 3, G, P, G, P]); // [B·3, gy, py, gx, px]
   const tiles = g.transpose(rows, [0, 1, 3, 2, 4]); // [B·3, gy, gx, py, px]
@@ -44,19 +45,19 @@ function patchEmbed(g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value): V
 const perRow = (g: Graph, prompt: Value, B: number): Value =>
   g.expand(g.unsqueeze(prompt, [0]), [B, ...prompt.shape]);
 
-function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts): void {
+function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts, dtype: DType): void {
   const W = cfg.vision.width;
   const [n, width] = prompts.shallow.shape;
-  if (prompts.shallow.shape.length !== 2 || width !== W || prompts.shallow.dtype !== 'float32') {
-    throw new GraphError(`vision prompts: shallow prompt is ${prompts.shallow.dtype}${fmtShape(prompts.shallow.shape)}, expected float32[n_ctx,${W}]`);
+  if (prompts.shallow.shape.length !== 2 || width !== W || prompts.shallow.dtype !== dtype) {
+    throw new GraphError(`vision prompts: shallow prompt is ${prompts.shallow.dtype}${fmtShape(prompts.shallow.shape)}, expected ${dtype}[n_ctx,${W}]`);
   }
   const deep = prompts.deep ?? [];
   if (deep.length > cfg.vision.layers - 1) {
     throw new GraphError(`vision prompts: ${deep.length} deep prompts but only blocks 1..${cfg.vision.layers - 1} can take one`);
   }
   deep.forEach((d, i) => {
-    if (fmtShape(d.shape) !== fmtShape([n!, W]) || d.dtype !== 'float32') {
-      throw new GraphError(`vision prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected float32[${n},${W}] like the shallow one`);
+    if (fmtShape(d.shape) !== fmtShape([n!, W]) || d.dtype !== dtype) {
+      throw new GraphError(`vision prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected ${dtype}[${n},${W}] like the shallow one`);
     }
   });
 }
@@ -66,7 +67,7 @@ export function buildVisionTower(
 ): VisionTower {
   assertWeightsFor(cfg, w);
   const v = cfg.vision;
-  if (prompts) checkPrompts(cfg, prompts);
+  if (prompts) checkPrompts(cfg, prompts, towerDType(w, 'vision'));
   const B = pixels.shape[0]!;
   const T = visionTokens(v);
   const cls = g.expand(g.reshape(weightInput(g, w, 'vision.class_embed'), [1, 1, v.width]), [B, 1, v.width]);

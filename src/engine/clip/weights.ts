@@ -8,7 +8,8 @@
 //
 // The token-embedding table stays on the host: at ViT-L/14 it is 151 MB, over WebGPU's default
 // 128 MiB storage binding, and the lookup is cheap there (see text-input.ts).
-import type { Graph, Value } from '../graph/graph.ts';
+import type { DType, Graph, Value } from '../graph/graph.ts';
+import { float32ToHalf } from '../graph/half.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { visionTokens, type ClipConfig } from './config.ts';
 
@@ -25,7 +26,7 @@ export interface ClipWeights {
   /** graph-input names are `${prefix}.${canonical name}`, so two CLIPs can share one graph */
   readonly prefix: string;
   readonly towers: ReadonlySet<ClipTower>;
-  /** float32 tensors by canonical name (see canonicalShapes), already in graph layout */
+  /** tensors by canonical name (see canonicalShapes), already in graph layout: float32, or float16 in a tower halfPrecisionTower converted */
   readonly tensors: ReadonlyMap<string, HostTensor>;
   /** [vocab, text width], host only; null when the text tower was not loaded */
   readonly tokenEmbedding: HostTensor | null;
@@ -308,9 +309,26 @@ export function weightInput(g: Graph, w: ClipWeights, name: string): Value {
   let mine = perGraph.get(w);
   if (!mine) perGraph.set(w, (mine = new Map()));
   let v = mine.get(name);
-  if (!v) mine.set(name, (v = g.input(`${w.prefix}.${name}`, 'float32', t.shape)));
+  if (!v) mine.set(name, (v = g.input(`${w.prefix}.${name}`, t.dtype, t.shape)));
   return v;
 }
+
+/**
+ * The same weights with one tower's tensors in float16 (half the memory; GPUs with shader-f16 run
+ * it faster). The other tensors, the logit scale among them, stay float32 and are shared.
+ */
+export function halfPrecisionTower(w: ClipWeights, tower: ClipTower): ClipWeights {
+  if (!w.towers.has(tower)) throw new ClipWeightsError(`the ${tower} tower was not loaded`);
+  const tensors = new Map<string, HostTensor>();
+  for (const [name, t] of w.tensors) {
+    tensors.set(name, name.startsWith(`${tower}.`) && t.dtype === 'float32' ? hostTensor('float16', t.shape, float32ToHalf(t.data as Float32Array)) : t);
+  }
+  return { ...w, tensors };
+}
+
+/** the dtype a tower computes in: that of its weights */
+export const towerDType = (w: ClipWeights, tower: ClipTower): DType =>
+  w.tensors.get(tower === 'vision' ? 'vision.patch_embed.weight' : 'text.pos_embed')?.dtype ?? 'float32';
 
 /** Feeds for every weight of `w` that graph `g` declared: upload them once and reuse them. */
 export function weightFeeds(g: Graph, w: ClipWeights): Record<string, HostTensor> {

@@ -4,10 +4,12 @@
 // being built, with a message that names the op and the values, never later inside onnxruntime.
 // Shapes are static: a session is built per batch size, which keeps shape inference exact and
 // lets autodiff decide broadcasting reductions at build time.
+import { toHalfBits } from './half.ts';
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
+/** float16 data is IEEE binary16 bits in a Uint16Array (half.ts), as onnxruntime takes it */
+export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool';
 export type Shape = readonly number[];
-export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export type TypedArray = Float32Array | Uint16Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
 export type Attr =
   | { kind: 'int'; value: number }
@@ -101,7 +103,7 @@ export class Graph {
 
   constant(data: TypedArray, shape: Shape, name?: string): Value {
     const dtype: DType =
-      data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64'
+      data instanceof Float32Array ? 'float32' : data instanceof Uint16Array ? 'float16' : data instanceof Float64Array ? 'float64'
         : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'bool';
     if (data.length !== sizeOf(shape)) {
       throw new GraphError(`constant ${name ?? ''}: ${data.length} elements do not fill ${fmtShape(shape)}`);
@@ -113,7 +115,7 @@ export class Graph {
 
   /** a rank-0 constant of the given float dtype */
   scalar(x: number, dtype: DType = 'float32'): Value {
-    const data = dtype === 'float64' ? Float64Array.of(x) : Float32Array.of(x);
+    const data = dtype === 'float64' ? Float64Array.of(x) : dtype === 'float16' ? Uint16Array.of(toHalfBits(x)) : Float32Array.of(x);
     return this.constant(data, []);
   }
 
@@ -161,7 +163,7 @@ export class Graph {
   }
 
   private float(op: string, v: Value): void {
-    if (v.dtype !== 'float32' && v.dtype !== 'float64') throw new GraphError(`${op}: ${describe(v)} must be float`);
+    if (!isFloat(v)) throw new GraphError(`${op}: ${describe(v)} must be float`);
   }
 
   // ---- elementwise ----------------------------------------------------------------------------
@@ -370,7 +372,7 @@ export function nodesComputing(g: Graph, roots: readonly Value[]): OpNode[] {
   return keep.reverse();
 }
 
-export const isFloat = (v: { dtype: DType }): boolean => v.dtype === 'float32' || v.dtype === 'float64';
+export const isFloat = (v: { dtype: DType }): boolean => v.dtype === 'float32' || v.dtype === 'float16' || v.dtype === 'float64';
 
 /** TensorProto.DataType codes */
-export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 };
+export const ONNX_DTYPE: Record<DType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };

@@ -5,9 +5,10 @@
 // Float tensors of any declared width are computed in float64; the results come back as
 // HostTensors of dtype 'float64'. Integer and bool tensors keep their own dtype.
 import { fmtShape, Graph, GraphError, isFloat, nodesComputing, sizeOf, type DType, type OpNode, type Shape, type Value } from './graph.ts';
+import { halfToFloat32 } from './half.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 
-type Data = Float64Array | BigInt64Array | Int32Array | Uint8Array;
+type Data = Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 interface Tensor { dtype: DType; shape: number[]; data: Data }
 
 const stridesOf = (shape: Shape): number[] => {
@@ -56,7 +57,7 @@ const ints = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number | bi
 
 function fromNumbers(dtype: DType, values: ArrayLike<number>): Data {
   switch (dtype) {
-    case 'float32': case 'float64': return Float64Array.from(values);
+    case 'float32': case 'float16': case 'float64': return Float64Array.from(values);
     case 'int64': return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
     case 'int32': return Int32Array.from(values);
     case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
@@ -230,12 +231,16 @@ function gather(data: Tensor, indices: Tensor, axis: number): Tensor {
   return gatherBy(data, shape, index);
 }
 
+/** float16 data arrives as binary16 bits: decode them, so every float computes in float64 */
+const numeric = (dtype: DType, shape: number[], data: Data): Tensor =>
+  ({ dtype, shape, data: dtype === 'float16' ? Float64Array.from(halfToFloat32(data as Uint16Array)) : data });
+
 function cast(x: Tensor, to: DType): Tensor {
   const values = Float64Array.from(x.data as ArrayLike<number | bigint>, Number);
   return { dtype: to, shape: x.shape, data: fromNumbers(to, values) };
 }
 
-const ONNX_TO_DTYPE: Record<number, DType> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64' };
+const ONNX_TO_DTYPE: Record<number, DType> = { 1: 'float32', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 11: 'float64' };
 
 function intAttr(node: OpNode, name: string): number {
   const a = node.attrs[name];
@@ -311,7 +316,7 @@ function fromHost(v: Value, t: HostTensor): Tensor {
     throw new GraphError(`reference: feed '${v.name}' has shape ${fmtShape(t.shape)}, the graph wants ${fmtShape(v.shape)}`);
   }
   if (isFloat(v) !== isFloat(t)) throw new GraphError(`reference: feed '${v.name}' is ${t.dtype}, the graph wants ${v.dtype}`);
-  return cast({ dtype: t.dtype, shape: [...t.shape], data: t.data as Data }, v.dtype);
+  return cast(numeric(t.dtype, [...t.shape], t.data as Data), v.dtype);
 }
 
 function toHost(t: Tensor): HostTensor {
@@ -346,7 +351,7 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     const c = g.constantData(v);
     const feed = feeds[v.name];
     let t: Tensor;
-    if (c) t = cast({ dtype: v.dtype, shape: [...v.shape], data: c as Data }, v.dtype);
+    if (c) t = cast(numeric(v.dtype, [...v.shape], c as Data), v.dtype);
     else if (feed) t = fromHost(v, feed);
     else throw new GraphError(`reference: no feed for graph input '${v.name}' ${v.dtype}${fmtShape(v.shape)}`);
     env.set(v.id, t);

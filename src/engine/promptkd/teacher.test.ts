@@ -62,8 +62,8 @@ function randomPrompts(nCtx: number, depth: number, seed: number): TeacherPrompt
 }
 
 const teachers: Teacher[] = [];
-async function teacher(prompts: TeacherPrompts | null, templates?: readonly string[], imageBatch = 2): Promise<Teacher> {
-  const t = await Teacher.create(rt, clip, { prompts, ...(templates ? { templates } : {}), imageBatch });
+async function teacher(prompts: TeacherPrompts | null, templates?: readonly string[], imageBatch = 2, precision?: 'float16'): Promise<Teacher> {
+  const t = await Teacher.create(rt, clip, { prompts, ...(templates ? { templates } : {}), imageBatch, ...(precision ? { precision } : {}) });
   teachers.push(t);
   return t;
 }
@@ -111,11 +111,8 @@ describe('teacher logits', () => {
   const N = 5;
   const pixels = hostTensor('float32', [N, 3, S, S], randomData(N * 3 * S * S, 5));
 
-  it('prompted: exp(logit_scale)·norm(prompted image)@textᵀ, in padded batches', async () => {
-    const prompts = randomPrompts(2, 3, 7);
-    const t = await teacher(prompts, undefined, 2); // 5 images → batches of 2, 2, 1+pad
-    const logits = await t.logits(pixels, CLASSES);
-    expect(logits.shape).toEqual([N, CLASSES.length]);
+  /** the float64 reference of the prompted teacher's logits [N,C] */
+  function referenceLogits(prompts: TeacherPrompts): Float64Array {
     const img = unitRows(referenceImageEmbeds(src, cfg, pixels.data as Float32Array, N, {
       shallow: prompts.visionShallow.data as Float32Array, deep: prompts.visionDeep.map((d) => d.data as Float32Array), nCtx: 2,
     }), N);
@@ -127,7 +124,29 @@ describe('teacher logits', () => {
       for (let j = 0; j < E; j++) s += img[i * E + j]! * text[c * E + j]!;
       ref[i * CLASSES.length + c] = scale * s;
     }
-    expect(maxRel(logits.data as Float32Array, ref)).toBeLessThan(1e-5);
+    return ref;
+  }
+
+  it('prompted: exp(logit_scale)·norm(prompted image)@textᵀ, in padded batches', async () => {
+    const prompts = randomPrompts(2, 3, 7);
+    const t = await teacher(prompts, undefined, 2); // 5 images → batches of 2, 2, 1+pad
+    const logits = await t.logits(pixels, CLASSES);
+    expect(logits.shape).toEqual([N, CLASSES.length]);
+    expect(maxRel(logits.data as Float32Array, referenceLogits(prompts))).toBeLessThan(1e-5);
+  });
+
+  it('float16 image tower: the same logits to within half precision, under another cache id', async () => {
+    const prompts = randomPrompts(2, 3, 7);
+    const t = await teacher(prompts, undefined, 2, 'float16');
+    const logits = await t.logits(pixels, CLASSES);
+    // binary16 keeps 11 significant bits (unit roundoff 4.9e-4); through three blocks the error stays
+    // within a few of them, far above float32's 1e-5 and far below a changed answer
+    const err = maxRel(logits.data as Float32Array, referenceLogits(prompts));
+    console.log(`float16 teacher logits vs float64: ${err.toExponential(2)}`);
+    expect(err).toBeGreaterThan(1e-5);
+    expect(err).toBeLessThan(1e-2);
+    const fp32 = await teacher(prompts);
+    expect(t.modelId).toBe(`${fp32.modelId}@float16`);
   });
 
   it('plugs into the teacher logit cache, keyed by model and prompt state', async () => {

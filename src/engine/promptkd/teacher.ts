@@ -4,7 +4,7 @@
 // list) and reused: they are the student's classifier and the teacher's own. Its logits for images
 // are exp(logit_scale) · norm(image feature) @ textᵀ (100 · … for OpenAI CLIP), run in padded
 // batches of a fixed size so that one session serves every call.
-import { logitScaleOf, type ClipWeights } from '../clip/weights.ts';
+import { halfPrecisionTower, logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
@@ -25,6 +25,11 @@ export interface TeacherOptions {
   imageBatch?: number;
   /** names the teacher model in cache keys; default a fingerprint of the weights' shapes and projections */
   modelId?: string;
+  /**
+   * the image tower's precision for logits: float16 halves its memory and is faster on GPUs with
+   * shader-f16 (and slow elsewhere); the text features stay float32. Default float32.
+   */
+  precision?: 'float32' | 'float16';
 }
 
 const bytesOf = (t: HostTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -50,15 +55,19 @@ export class Teacher {
   private readonly textCache = new Map<string, HostTensor>();
   /** by class count: the image batch is fixed and the text features are an input */
   private readonly logitSessions = new Map<number, { session: Session; frozen: Record<string, HostTensor> }>();
+  /** the weights the logits graphs use: `clip`, or its vision tower in float16 */
+  private readonly imageClip: ClipWeights;
 
   private constructor(private readonly runtime: Runtime, private readonly clip: ClipWeights, private readonly opts: TeacherOptions) {
     const cfg = clip.config;
+    this.imageClip = opts.precision === 'float16' ? halfPrecisionTower(clip, 'vision') : clip;
     this.plan = opts.prompts ? planOfPrompts(cfg, opts.prompts) : null;
     this.templates = opts.prompts ? [teacherPromptTemplate(opts.prompts.nCtx)] : opts.templates ?? ZERO_SHOT_TEMPLATES;
     if (this.templates.length === 0) throw new GraphError('a zero-shot teacher needs at least one prompt template');
     this.imageBatch = opts.imageBatch ?? 8;
     if (!Number.isInteger(this.imageBatch) || this.imageBatch < 1) throw new GraphError(`teacher image batch must be a positive integer, got ${this.imageBatch}`);
-    this.modelId = opts.modelId ?? defaultModelId(clip);
+    // float16 logits differ from float32 ones in the last digits: never share cached logits between them
+    this.modelId = `${opts.modelId ?? defaultModelId(clip)}${opts.precision === 'float16' ? '@float16' : ''}`;
     this.promptState = opts.prompts
       ? teacherPromptStateId(opts.prompts)
       : `zero-shot-${this.templates.length}-${fingerprint(this.templates.map((t) => new TextEncoder().encode(`${t}\n`)))}`;
@@ -124,7 +133,7 @@ export class Teacher {
   private async logitSession(C: number): Promise<{ session: Session; frozen: Record<string, HostTensor> }> {
     let entry = this.logitSessions.get(C);
     if (!entry) {
-      const art = buildTeacherLogitsGraph(this.clip, this.plan, this.imageBatch, C);
+      const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C);
       this.logitSessions.set(C, (entry = { session: await this.runtime.load(art.graph), frozen: art.frozen }));
     }
     return entry;

@@ -17,7 +17,7 @@ export interface WebRuntime extends Runtime {
   readonly deviceLost: Promise<string> | null;
 }
 
-const GPU_DTYPES = new Set(['float32', 'int32', 'int64', 'bool']);
+const GPU_DTYPES = new Set(['float32', 'float16', 'int32', 'int64', 'bool']);
 
 export async function createWebRuntime(backend: 'webgpu' | 'wasm', options: WebRuntimeOptions = {}): Promise<WebRuntime> {
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
