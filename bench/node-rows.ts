@@ -15,6 +15,7 @@ export const WORKLOADS = ['student-step', 'teacher-forward'] as const;
 export const NODE_CPU = 'onnxruntime-node (CPU)';
 export const NODE_WEBGPU = 'onnxruntime-node WebGPU';
 export const NODE_WEBGPU_FP16 = 'onnxruntime-node WebGPU, float16 teacher';
+export const NODE_WEBGPU_BATCH32 = 'onnxruntime-node WebGPU, batch 32';
 
 export interface NodeRowsOptions {
   geometries: Record<GeometryTag, GeometryJson>;
@@ -74,6 +75,13 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
         if (tag === 'node-cpu' && g === 'real') result.realCpu[w] = t;
       }
       if (tag === 'node-webgpu' && only.wants('teacher', g, tag, 'fp16')) await fp16Teacher(rt, g);
+      // a bigger teacher batch fills a GPU better; the distillation could prefetch views to use it
+      if (tag === 'node-webgpu' && only.wants('teacher', g, tag, 'batch32')) {
+        const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_BATCH32 };
+        const software = g === 'real' ? softwareNote(rt) : null;
+        if (software) rec.note(row, software);
+        else await rec.measure(row, 0, () => benchTeacherForward(rt, geometries[g], { batch: 32, steady: STEADY['node-webgpu'][g]['teacher-forward'] }));
+      }
     }
     // one profiled run after a warm-up, per workload: at the real geometry, or the demo's on a software adapter
     for (const w of WORKLOADS) {

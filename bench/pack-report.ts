@@ -1,7 +1,7 @@
 // The GPU pack's result (one JSON line from bench/pack-main.ts) and what is read off it: the ratios
 // the real-GPU issue asks for, and the README's table.
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
-import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_FP16 } from './node-rows.ts';
+import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_BATCH32, NODE_WEBGPU_FP16 } from './node-rows.ts';
 import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
 
 /** one precision of pytorch_reference.py's output */
@@ -81,6 +81,8 @@ export function formatPackTable(r: GpuPackResult): string {
       ? `${num(fp16.timing.imagesPerSec)} images/s, ${ratio(div(fp16.timing.imagesPerSec, t?.fp32?.images_per_s))} PyTorch fp32, ${ratio(div(fp16.timing.imagesPerSec, t?.fp16_autocast?.images_per_s))} PyTorch fp16${fp16.note ? `; ${fp16.note}` : ''}`
       : fp16.note}`);
   }
+  const b32 = r.throughput.find((x) => x.backend === NODE_WEBGPU_BATCH32 && x.geometry === r.geometries.real);
+  if (b32) lines.push(`Teacher at batch 32 on WebGPU: ${b32.timing ? `${num(b32.timing.imagesPerSec)} images/s` : b32.note}`);
   lines.push(...formatProfiles(r.profiles.filter((p) => p.backend === NODE_WEBGPU), 3));
   return lines.join('\n');
 }
