@@ -1,12 +1,14 @@
 // Exported student prompts: what a trained PromptKD student adds to its frozen CLIP — the deep
 // visual prompts, the projector and its BatchNorm running stats — under PromptKD's state-dict
 // names, with the run's dims, config and class list as metadata. A new run can start from them
-// (momentum starts at zero, as in a fresh PyTorch optimizer).
+// (momentum starts at zero, as in a fresh PyTorch optimizer). The same tensors also go out as a
+// Dassl checkpoint (.pth.tar) that the official PromptKD code loads.
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
 import { CheckpointError } from './checkpoint.ts';
 import type { DistillConfig } from './config.ts';
-import { RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, type StudentDims, type StudentState } from './state.ts';
+import { PROJECTOR, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, type StudentDims, type StudentState } from './state.ts';
 
 export const STUDENT_PROMPTS_FORMAT = 'promptkd-student-prompts/1';
 
@@ -63,4 +65,27 @@ export async function readStudentPrompts(blob: Blob, dims: StudentDims, source =
     },
     info,
   };
+}
+
+/** PyTorch's BatchNorm2d keeps a count of training batches beside its running stats. */
+export const NUM_BATCHES_TRACKED = 'VPT_image_trans.conv1.1.num_batches_tracked';
+
+/**
+ * The student as the official PromptKD trainer saves it (Dassl's save_checkpoint; torch.save zip,
+ * fp32): `{"state_dict", "epoch", "optimizer": None, "scheduler": None}` holding the prompts and the
+ * projector with its BatchNorm buffers, named and ordered as in trainers/promptkd.py's CustomCLIP.
+ * PromptKD's load_model reads it with load_state_dict(strict=False); the frozen CLIP weights it lacks
+ * come from CLIP itself. `epoch` counts completed epochs, as Dassl's does.
+ */
+export function writeStudentPromptsPth(state: StudentState, info: { depth: number; epoch: number; step: number }): Uint8Array<ArrayBuffer> {
+  const dict = new Map<string, HostTensor>();
+  for (const n of trainableNames(info.depth)) {
+    dict.set(n, state.params.get(n)!);
+    if (n === PROJECTOR.bnBias) {
+      dict.set(RUNNING_MEAN, state.runningMean).set(RUNNING_VAR, state.runningVar);
+      // each training step runs the BatchNorm in training mode once
+      dict.set(NUM_BATCHES_TRACKED, hostTensor('int64', [], BigInt64Array.of(BigInt(info.step))));
+    }
+  }
+  return writeDasslCheckpoint(dict, info.epoch);
 }

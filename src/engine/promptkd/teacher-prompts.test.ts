@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../clip/config.ts';
+import { writeSafetensors } from '../clip/safetensors.ts';
 import { rng } from '../random.ts';
 import { hostTensor } from '../runtime/tensor.ts';
+import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
+import { CountingBlob } from '../torch/test-support.ts';
 import {
   exportTeacherPrompts, importTeacherPrompts, initTeacherPrompts, planTeacherPrompts, teacherPromptStateDict,
   teacherPromptStateId, teacherPromptsFromStateDict, teacherPromptTemplate,
@@ -101,7 +104,34 @@ describe('teacher prompt files', () => {
     expect(() => teacherPromptsFromStateDict(missing, cfg)).toThrow(/'image_encoder.VPT' missing/);
   });
 
-  it('says so when the file is not safetensors', async () => {
-    await expect(importTeacherPrompts(new Blob([new Uint8Array([1, 2, 3])]), cfg)).rejects.toThrow(/prompt file: not a readable safetensors file/);
+  it('says so when the file is neither safetensors nor a PyTorch checkpoint', async () => {
+    await expect(importTeacherPrompts(new Blob([new Uint8Array([1, 2, 3])]), cfg))
+      .rejects.toThrow(/^prompt file: not a readable safetensors file \(.*\); prompt files are safetensors or PyTorch checkpoints \(\.pth, \.pth\.tar\)$/);
+  });
+
+  it('imports a PromptSRC checkpoint (Dassl layout, found by its first bytes), reading only the prompts', async () => {
+    const dict = new Map(Object.entries(teacherPromptStateDict(prompts)));
+    dict.set('prompt_learner.token_prefix', hostTensor('float32', [10, 1, wt]));
+    dict.set('prompt_learner.token_suffix', hostTensor('float32', [10, 72, wt]));
+    dict.set('image_encoder.transformer.resblocks.0.mlp.c_fc.weight', hostTensor('float32', [1024, 1024]));
+    const file = new CountingBlob([writeDasslCheckpoint(dict, 20)]);
+    const back = await importTeacherPrompts(file, cfg, 'model-best.pth.tar');
+    expect(teacherPromptStateId(back)).toBe(teacherPromptStateId(prompts));
+    const promptBytes = Object.values(teacherPromptStateDict(prompts)).reduce((n, t) => n + t.data.byteLength, 0);
+    expect(file.size).toBeGreaterThan(4 * 2 ** 20);
+    expect(file.read).toBeLessThan(promptBytes + 8192);
+  });
+
+  it('reads only the prompts of a safetensors file that holds more', async () => {
+    const big = writeSafetensors({ ...teacherPromptStateDict(prompts), 'visual.conv1.weight': hostTensor('float32', [512, 1024]) });
+    const file = new CountingBlob([big]);
+    expect(teacherPromptStateId(await importTeacherPrompts(file, cfg))).toBe(teacherPromptStateId(prompts));
+    expect(file.read).toBeLessThan(64 * 1024);
+  });
+
+  it('passes on the checkpoint reader\'s reason', async () => {
+    const legacy = Uint8Array.of(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e);
+    await expect(importTeacherPrompts(new Blob([legacy]), cfg, 'old.pth'))
+      .rejects.toThrow(/^old\.pth: not a readable PyTorch checkpoint \(this checkpoint is in PyTorch's legacy format .*save it again with torch\.save\(obj, path\)\)$/);
   });
 });

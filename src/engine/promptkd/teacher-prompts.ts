@@ -1,5 +1,5 @@
 // The teacher's learnable prompts (PromptSRC / IVLP on both towers of a CLIP) as host tensors, their
-// PromptSRC/PromptKD state-dict names, and safetensors import/export.
+// PromptSRC/PromptKD state-dict names, and import (safetensors or PyTorch checkpoints) and export.
 //
 // Text tower: `prompt_learner.ctx` [nCtx,Wt] replaces the nCtx tokens after the start token of every
 // class prompt; text block i (1 ≤ i < textDepth) replaces the same positions with its own
@@ -8,9 +8,10 @@
 // block i (1 ≤ i < visionDepth) replaces those last nCtx tokens with
 // `image_encoder.transformer.resblocks.{i}.VPT_shallow` [nCtx,Wv] (the student's layout).
 import type { ClipConfig } from '../clip/config.ts';
-import { loadSafetensors, writeSafetensors } from '../clip/safetensors.ts';
+import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
 import type { Rng } from '../random.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { looksLikeTorchCheckpoint, readTorchCheckpoint } from '../torch/checkpoint.ts';
 import { VPT, vptShallow } from './state.ts';
 
 export class TeacherPromptError extends Error {
@@ -204,12 +205,32 @@ export function teacherPromptsFromStateDict(tensors: ReadonlyMap<string, HostTen
   return { nCtx, textCtx: f32(ctx), textDeep: textDeep.map(f32), visionShallow: f32(vpt), visionDeep: visionDeep.map(f32) };
 }
 
+/** whether a state-dict name is one of the teacher's prompts (the rest of a checkpoint is never read) */
+const isPromptName = (n: string) =>
+  n === TEACHER_PROMPT_NAMES.textCtx || n === TEACHER_PROMPT_NAMES.visionShallow || TEXT_DEEP.test(n) || VISION_DEEP.test(n);
+
+/**
+ * Prompts from a safetensors file or a PyTorch checkpoint (PromptSRC/PromptKD's Dassl
+ * `model-best.pth.tar`, `model.pth.tar-N`, or a plain `.pth` state dict), told apart by their first
+ * bytes. Only the prompt tensors are read: a checkpoint's frozen CLIP weights stay on disk.
+ */
 export async function importTeacherPrompts(blob: Blob, cfg: ClipConfig, source = 'prompt file'): Promise<TeacherPrompts> {
   let tensors: Map<string, HostTensor>;
-  try {
-    tensors = await loadSafetensors(blob);
-  } catch (e) {
-    throw new TeacherPromptError(`${source}: not a readable safetensors file (${(e as Error).message})`);
+  if (looksLikeTorchCheckpoint(new Uint8Array(await blob.slice(0, 16).arrayBuffer()))) {
+    try {
+      const ckpt = await readTorchCheckpoint(blob);
+      tensors = await ckpt.read([...ckpt.tensors.keys()].filter(isPromptName));
+    } catch (e) {
+      throw new TeacherPromptError(`${source}: not a readable PyTorch checkpoint (${(e as Error).message})`);
+    }
+  } else {
+    try {
+      const header = await readSafetensorsHeader(blob);
+      tensors = await loadSafetensors(blob, [...header.tensors.keys()].filter(isPromptName));
+    } catch (e) {
+      throw new TeacherPromptError(`${source}: not a readable safetensors file (${(e as Error).message}); ` +
+        'prompt files are safetensors or PyTorch checkpoints (.pth, .pth.tar)');
+    }
   }
   return teacherPromptsFromStateDict(tensors, cfg, source);
 }
