@@ -73,7 +73,7 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
 
 function Exports() {
   const s = useStudio();
-  const button = (id: 'exportPrompts' | 'exportOnnx' | 'exportReport' | 'exportChart', testid: string, label: string) => (
+  const button = (id: 'exportPrompts' | 'exportPromptsPth' | 'exportOnnx' | 'exportReport' | 'exportChart', testid: string, label: string) => (
     <button type="button" className="secondary" data-testid={testid} disabled={!isEnabled(id, s)} onClick={() => void runAction(id)}>
       {s.busy[id] ? 'Preparing…' : label}
     </button>
@@ -83,11 +83,13 @@ function Exports() {
       <h3>Export</h3>
       <div className="buttons">
         {button('exportPrompts', 'export-prompts', 'Student prompts (.safetensors + .json)')}
+        {button('exportPromptsPth', 'export-prompts-pth', 'Student prompts for PyTorch (.pth.tar)')}
         {button('exportOnnx', 'export-onnx', 'Student classifier (.onnx)')}
         {button('exportReport', 'export-report', 'Run report (.json)')}
         {button('exportChart', 'export-chart', 'Chart (.png)')}
       </div>
-      <p className="muted">The ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.</p>
+      <p className="muted">The .pth.tar file is a Dassl checkpoint with the official PromptKD student's names: its trainer loads it as it loads its own.
+        The ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.</p>
     </div>
   );
 }

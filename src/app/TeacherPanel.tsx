@@ -11,7 +11,7 @@ import { useStudio } from './store.ts';
 const MODES: { mode: TeacherMode; title: string; hint: string }[] = [
   { mode: 'zero-shot', title: 'Zero-shot', hint: 'class names in a few sentence templates; no training' },
   { mode: 'tune', title: 'Tune prompts', hint: 'learn the teacher\'s prompts from the few-shot folder first (slower, usually better)' },
-  { mode: 'import', title: 'Import prompts', hint: 'a PromptSRC prompt file (.safetensors) trained elsewhere' },
+  { mode: 'import', title: 'Import prompts', hint: 'PromptSRC prompts trained elsewhere: a .safetensors file or a PromptSRC/PromptKD checkpoint (model-best.pth.tar, model.pth.tar-20, .pth)' },
 ];
 
 export function TeacherPanel() {
@@ -36,7 +36,7 @@ export function TeacherPanel() {
       </div>
       {mode === 'tune' && shots && <p className="muted">Uses “{shots.name}”: {plural(shots.count, 'image')} in {plural(shots.classes.length, 'class', 'classes')}.</p>}
       {mode === 'import' && (
-        <label className="file-field">Prompt file <input type="file" accept=".safetensors" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /></label>
+        <label className="file-field">Prompt file <input type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /></label>
       )}
       <div className="buttons">
         <button type="button" disabled={!isEnabled('setTeacher', s) || !!missing} onClick={() => void runAction('setTeacher', { mode, file: file ?? undefined })}>

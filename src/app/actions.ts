@@ -283,6 +283,15 @@ const exportPrompts: Action = {
   }),
 };
 
+const exportPromptsPth: Action = {
+  label: 'Student prompts for PyTorch (.pth.tar)',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPromptsPth'),
+  perform: () => guarded('exportPromptsPth', async () => {
+    const e = await engine().exportPrompts(get().run!.runId);
+    saveBlob(new Blob([e.pth as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.pth.tar`);
+  }),
+};
+
 const exportOnnx: Action = {
   label: 'Student classifier (.onnx)',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
@@ -368,7 +377,7 @@ const simulateDeviceLost: Action = {
 export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
   startRun, pauseRun, resumeRun, stopRun, dismissResume,
-  loadResults, exportPrompts, exportOnnx, exportReport, exportChart,
+  loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
   deleteDataset, deleteRun, persistStorage, refreshStorage, dismissNotice, simulateDeviceLost,
 };
 export type ActionId = keyof typeof actions;

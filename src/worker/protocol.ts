@@ -211,6 +211,8 @@ export interface RunResults {
 export interface PromptExport {
   /** student prompts + projector (+ BN running stats) under PromptKD's state-dict names */
   safetensors: Uint8Array;
+  /** the same tensors as a Dassl checkpoint (torch.save zip) that the official PromptKD code loads */
+  pth: Uint8Array;
   /** JSON: settings, classes, models, teacher, step (everything needed to reload the prompts) */
   config: string;
   /** suggested base name, e.g. 'promptkd-student-<run>-step120' */

@@ -1,9 +1,9 @@
 // What a run gives back: its results on the test folder (per class, confusion, teacher vs student
-// gallery), its prompts (safetensors + JSON config), the self-contained classifier ONNX and the
-// run report.
+// gallery), its prompts (safetensors + JSON config, and a PyTorch checkpoint for the official code),
+// the self-contained classifier ONNX and the run report.
 import type { RgbImage } from '../engine/clip/image.ts';
 import { studentClassifierOnnx, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT } from '../engine/promptkd/export-onnx.ts';
-import { writeStudentPrompts, STUDENT_PROMPTS_FORMAT } from '../engine/promptkd/student-prompts.ts';
+import { writeStudentPrompts, writeStudentPromptsPth, STUDENT_PROMPTS_FORMAT } from '../engine/promptkd/student-prompts.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 import { StudioInputError } from './errors.ts';
 import type { LabeledSet } from './labeled.ts';
@@ -59,8 +59,10 @@ function promptConfig(run: DistillRun): Record<string, unknown> {
 
 export async function exportPrompts(run: DistillRun): Promise<PromptExport> {
   const rec = run.record;
-  const safetensors = writeStudentPrompts(await run.state(), { dims: run.dims, config: distillConfigOf(rec.settings), classes: rec.classes, step: rec.step });
-  return { safetensors, config: `${JSON.stringify(promptConfig(run), null, 1)}\n`, fileName: baseName(run) };
+  const state = await run.state();
+  const safetensors = writeStudentPrompts(state, { dims: run.dims, config: distillConfigOf(rec.settings), classes: rec.classes, step: rec.step });
+  const pth = writeStudentPromptsPth(state, { depth: run.dims.depth, epoch: Math.floor(rec.step / rec.stepsPerEpoch), step: rec.step });
+  return { safetensors, pth, config: `${JSON.stringify(promptConfig(run), null, 1)}\n`, fileName: baseName(run) };
 }
 
 export async function exportOnnx(run: DistillRun, student: Parameters<typeof studentClassifierOnnx>[0], batch: number): Promise<OnnxExport> {

@@ -8,10 +8,13 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../engine/clip/decode-node.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
+import { loadSafetensors } from '../engine/clip/safetensors.ts';
 import { demoImage, loadDemoData, type DemoData } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
+import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
+import type { PyDict } from '../engine/torch/pickle.ts';
 import { StudioStorage } from '../storage/storage.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
 import type { EngineApi, EngineEvent, EngineRequest, RequestKind, RunSettings } from './protocol.ts';
@@ -295,6 +298,12 @@ describe('Studio', () => {
 
     const prompts = await h.call('exportPrompts', { runId: run.id });
     expect(JSON.parse(prompts.config).classes).toEqual(CLASSES);
+    // the PyTorch export carries the same tensors, and the run's completed epochs
+    const pth = await readTorchCheckpoint(new Blob([prompts.pth as Uint8Array<ArrayBuffer>]));
+    const tensors = await loadSafetensors(new Blob([prompts.safetensors as Uint8Array<ArrayBuffer>]));
+    expect([...pth.tensors.keys()].sort()).toEqual([...tensors.keys(), 'VPT_image_trans.conv1.1.num_batches_tracked'].sort());
+    expect(await pth.read([...tensors.keys()])).toEqual(tensors);
+    expect((pth.root as PyDict).map.get('epoch')).toBe(Math.floor(results.step / run.stepsPerEpoch));
     const file = new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'prompts.safetensors');
     const again = await h.call('startRun', { settings: SETTINGS, initialPrompts: file });
     const first = h.events.find((e) => e.kind === 'eval' && e.runId === again.id);

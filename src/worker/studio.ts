@@ -335,7 +335,7 @@ export class Studio {
         if (!d) throw new StudioInputError('tuning the teacher needs a few-shot labeled folder; import one (one subfolder per class)');
         shots = labeledSet(d, env.classes);
       }
-      if (mode === 'import' && !file) throw new StudioInputError('choose a prompt file (safetensors) to import');
+      if (mode === 'import' && !file) throw new StudioInputError('choose a prompt file (safetensors or a PromptSRC/PromptKD .pth checkpoint) to import');
       const req = mode === 'zero-shot' ? { mode } as const
         : mode === 'import' ? { mode, file: file!, name: file!.name || 'prompt file' } as const
         : { mode, shots: shots!, settings: settings ?? {} } as const;
