@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseSplitFile } from './split-file.ts';
+
+// a made-up split in CoOp's format: 5 classes, labels out of order in the lists, names with '_'
+const SPLIT = {
+  train: [['cat/1.jpg', 1, 'cat'], ['dog_breeds/a/2.jpg', 0, 'golden_retriever'], ['owl/3.jpg', 4, 'owl'], ['cow/4.jpg', 2, 'cow'], ['emu/5.jpg', 3, 'emu']],
+  val: [['cat/6.jpg', 1, 'cat'], ['owl/7.jpg', 4, 'owl']],
+  test: [['emu/8.jpg', 3, 'emu'], ['dog_breeds/b/9.jpg', 0, 'golden_retriever'], ['cow/10.jpg', 2, 'cow'], ['cat/11.jpg', 1, 'cat'], ['owl/12.jpg', 4, 'owl']],
+};
+const text = (o: unknown) => JSON.stringify(o);
+
+describe('CoOp split files', () => {
+  it('takes class order and names from the labels, base = the first ⌈n/2⌉, and the three lists as given', () => {
+    const s = parseSplitFile(text(SPLIT));
+    expect(s.classes).toEqual(['golden_retriever', 'cat', 'cow', 'emu', 'owl']);
+    expect(s.baseCount).toBe(3);
+    expect(s.train).toEqual(SPLIT.train.map(([path, label]) => ({ path, label })));
+    expect(s.val.map((i) => i.label)).toEqual([1, 4]);
+    expect(s.test.map((i) => `${i.path}:${i.label}`)).toEqual(['emu/8.jpg:3', 'dog_breeds/b/9.jpg:0', 'cow/10.jpg:2', 'cat/11.jpg:1', 'owl/12.jpg:4']);
+    expect(parseSplitFile(`\uFEFF${text({ ...SPLIT, val: [] })}`).val).toEqual([]);
+  });
+
+  it('names the items whose labels and class names disagree', () => {
+    const renamed = { ...SPLIT, test: [...SPLIT.test, ['cat/13.jpg', 1, 'kitten']] };
+    expect(() => parseSplitFile(text(renamed), 'split_zhou_Pets.json'))
+      .toThrow(`split_zhou_Pets.json: label 1 is 'cat' at train[0] but 'kitten' at test[5]; each label has one class name`);
+    const relabeled = { ...SPLIT, val: [['cat/6.jpg', 2, 'cat']] };
+    expect(() => parseSplitFile(text(relabeled))).toThrow(`split file: label 2 is 'cow' at train[3] but 'cat' at val[0]; each label has one class name`);
+    const twice = { ...SPLIT, val: [['x/1.jpg', 5, 'cat']] };
+    expect(() => parseSplitFile(text(twice))).toThrow(`class 'cat' has label 1 at train[0] but 5 at val[0]; each class has one label`);
+  });
+
+  it('requires labels 0…n−1 without gaps', () => {
+    const gap = { train: [['a/1.jpg', 0, 'a'], ['b/1.jpg', 2, 'b']], val: [], test: [] };
+    expect(() => parseSplitFile(text(gap))).toThrow('split file: labels must be 0…1, one per class, but it uses labels up to 2 and none of 1');
+    expect(() => parseSplitFile(text({ train: [['a/1.jpg', 0, 'a']], val: [], test: [] }))).toThrow('has 1 class; base-to-new needs at least 2');
+  });
+
+  it('refuses malformed items, paths outside the image folder and files that are not split files', () => {
+    expect(() => parseSplitFile(text({ ...SPLIT, train: [['cat/1.jpg', '1', 'cat']] }))).toThrow(`train[0] is ["cat/1.jpg","1","cat"], expected [relative path, label ≥ 0, class name]`);
+    expect(() => parseSplitFile(text({ ...SPLIT, test: [['cat/1.jpg', -1, 'cat']] }))).toThrow(/test\[0\] is .*expected \[relative path/);
+    expect(() => parseSplitFile(text({ ...SPLIT, test: [['../../etc/passwd', 1, 'cat']] }))).toThrow(`test[0] names '../../etc/passwd', which is not a path inside the image folder`);
+    expect(() => parseSplitFile(text({ ...SPLIT, test: [['/data/cat.jpg', 1, 'cat']] }))).toThrow(/not a path inside the image folder/);
+    expect(() => parseSplitFile(text({ train: [], test: [] }))).toThrow('split file has no "val" list: not a CoOp split file');
+    expect(() => parseSplitFile('[1, 2]')).toThrow('split file is not a JSON object with "train", "val" and "test" lists');
+    expect(() => parseSplitFile('{"train": [')).toThrow(/^split file is not JSON \(/);
+  });
+});
