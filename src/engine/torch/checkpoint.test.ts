@@ -145,6 +145,12 @@ describe('hostile pickles', () => {
     await refused(raw([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93], [0x8c, 1], '1', [0x85, 0x52, 0x2e]), /Python global 'builtins\.exec'/);
   });
 
+  it('says which storage types it takes when a tensor has another', async () => {
+    const root = new PickleDictOut([['z', tensorOut('0', 'ComplexFloatStorage', 1, 0, [1], [1])]]);
+    await expect(readTorchCheckpoint(blob(archive(root, { 0: new Uint8Array(8) }))))
+      .rejects.toThrow(/storage type torch\.ComplexFloatStorage, which this reader does not take \(it takes float32, float16, bfloat16, /);
+  });
+
   it('refuses calling an allowed name that is not a function, and the text-mode INST opcode', async () => {
     await refused(raw([0x80, 2], 'c__builtin__\ndict\n', [0x29, 0x52, 0x2e]), /__builtin__\.dict cannot be called/);
     await refused(raw([0x80, 2, 0x28], 'iposix\nsystem\n', [0x2e]), /opcode 0x69 'i' at byte 3: this opcode is not one torch\.save uses/);

@@ -157,6 +157,10 @@ export function unpickle(data: Uint8Array): PyValue {
   };
   const global = (module: string, name: string): PyGlobal => {
     const role = ALLOWED.get(`${module}.${name}`);
+    if (!role && module === 'torch' && name.endsWith('Storage')) {
+      throw new PickleError(`the checkpoint holds tensors of storage type torch.${name}, which this reader does not take ` +
+        `(it takes ${Object.values(STORAGES).join(', ')}); convert them in PyTorch and save again`);
+    }
     if (!role) throw new PickleError(`the pickle names the Python global '${module}.${name}', which a checkpoint never needs; ${REFUSED}`);
     return new PyGlobal(module, name, role);
   };
@@ -238,7 +242,12 @@ export function unpickle(data: Uint8Array): PyValue {
       case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
       case 0x64: { const d = new PyDict('dict'); setItems(d, popMark()); stack.push(d); break; } // DICT
       case 0x61: { const v = pop(), l = top(); if (!isList(l)) fail(`appends to a ${kindOf(l)}, not a list`); (l as PyValue[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(), l = top(); if (!isList(l)) fail(`extends a ${kindOf(l)}, not a list`); (l as PyValue[]).push(...items); break; } // APPENDS
+      case 0x65: { // APPENDS (a loop: spreading a long batch into push() would overflow the call stack)
+        const items = popMark(), l = top();
+        if (!isList(l)) fail(`extends a ${kindOf(l)}, not a list`);
+        for (const v of items) (l as PyValue[]).push(v);
+        break;
+      }
       case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
       case 0x71: memo.set(u8(), top()); break; // BINPUT
