@@ -221,6 +221,15 @@ describe('broken and foreign files', () => {
       .rejects.toThrow(`storage '7' of tensor 'w' is missing from the archive`);
   });
 
+  it('says so when the file is cut short after it was opened', async () => {
+    // the file shrinks between opening it and reading a tensor (a network drive, an overwritten file)
+    let shrunk = false;
+    const ckpt = await readTorchCheckpoint({ size: good.length, slice: (a, b) => blob(good.subarray(a, shrunk ? a : b)) });
+    shrunk = true;
+    await expect(ckpt.read(['w'])).rejects.toThrow(/^the local header of 'archive\/data\/0': read 0 of 30 bytes; the file changed or could not be read$/);
+    await expect(ckpt.read(['w'])).rejects.toThrow(TorchCheckpointError);
+  });
+
   it('names tensors asked for that the state dict lacks', async () => {
     await expect(read(good, ['w', 'image_encoder.VPT'])).rejects.toThrow(`the checkpoint has no tensor 'image_encoder.VPT' (its state dict holds 1 tensors)`);
   });

@@ -114,7 +114,12 @@ async function open(src: ByteSource): Promise<TorchCheckpoint> {
         throw new TorchCheckpointError(`the checkpoint has no tensor ${missing.map((n) => `'${n}'`).join(', ')} (its state dict holds ${tensors.size} tensors)`);
       }
       const out = new Map<string, HostTensor>();
-      for (const n of names) out.set(n, await readTensor(n, tensors.get(n)!));
+      try {
+        for (const n of names) out.set(n, await readTensor(n, tensors.get(n)!));
+      } catch (e) {
+        if (e instanceof ZipError) throw new TorchCheckpointError(e.message);
+        throw e;
+      }
       return out;
     },
   };
