@@ -1,7 +1,7 @@
 // Copies the onnxruntime-web files the runtime loads at run time into public/ort/, so the built app
 // serves them itself (no CDN) and ORT starts its WASM threads from its own module, not the app chunk.
-// Which files depends on the ORT entry src/engine/runtime/web.ts imports; this script reads it there.
-// Idempotent: a file already copied and unchanged is left alone.
+// Which files depends on the ORT entries src/engine/runtime/web.ts can import (statically or on
+// demand); this script reads them there. Idempotent: a file already copied and unchanged is left alone.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -12,16 +12,16 @@ const FLAVOUR = { '': 'jsep', '/all': 'jsep', '/webgpu': 'asyncify', '/jspi': 'j
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runtimeFile = join(root, 'src/engine/runtime/web.ts');
-const entry = readFileSync(runtimeFile, 'utf8').match(/from 'onnxruntime-web(\/[a-z]+)?'/);
-if (!entry || !((entry[1] ?? '') in FLAVOUR)) {
-  console.error(`copy-ort: cannot tell which onnxruntime-web entry ${runtimeFile} imports`);
+const entries = [...new Set([...readFileSync(runtimeFile, 'utf8').matchAll(/(?:from |import\()'onnxruntime-web(\/[a-z]+)?'/g)].map((m) => m[1] ?? ''))];
+const unknown = entries.filter((e) => !(e in FLAVOUR));
+if (entries.length === 0 || unknown.length) {
+  console.error(`copy-ort: cannot tell which onnxruntime-web entries ${runtimeFile} imports${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   process.exit(1);
 }
-const flavour = FLAVOUR[entry[1] ?? ''];
-const base = flavour ? `ort-wasm-simd-threaded.${flavour}` : 'ort-wasm-simd-threaded';
-const files = [`${base}.mjs`, `${base}.wasm`];
+const bases = [...new Set(entries.map((e) => FLAVOUR[e]).map((f) => (f ? `ort-wasm-simd-threaded.${f}` : 'ort-wasm-simd-threaded')))];
+const files = bases.flatMap((base) => [`${base}.mjs`, `${base}.wasm`]);
 
-const dist = dirname(createRequire(import.meta.url).resolve(`onnxruntime-web/${base}.wasm`));
+const dist = dirname(createRequire(import.meta.url).resolve(`onnxruntime-web/${bases[0]}.wasm`));
 const target = join(root, 'public', 'ort');
 mkdirSync(target, { recursive: true });
 // files of another flavour, left from before the runtime switched entries, would ship for nothing
@@ -36,4 +36,4 @@ for (const name of files) {
   copyFileSync(from, to);
   copied++;
 }
-console.log(`copy-ort: onnxruntime-web${entry[1] ?? ''} needs ${files.join(', ')}; ${copied} copied to public/ort/`);
+console.log(`copy-ort: ${entries.map((e) => `onnxruntime-web${e}`).join(' and ')} need ${files.join(', ')}; ${copied} copied to public/ort/`);

@@ -1,5 +1,6 @@
 // The engine harness page: exposes the engine's checks to Playwright (e2e tests, benchmarks) in a
-// real browser, on WebGPU and WASM. It is part of the build so tests exercise what ships.
+// real browser, on WebGPU and WASM. It is part of the build so tests exercise what ships. Each probe
+// takes the onnxruntime-web entry to run on: 'jsep' (the studio's) or 'native' (onnxruntime-web/webgpu).
 import { clipChecks } from '../checks/clip.ts';
 import type { Check } from '../checks/compare.ts';
 import { httpFixtureSource } from '../checks/fixture-files.ts';
@@ -8,7 +9,7 @@ import { Graph } from '../engine/graph/graph.ts';
 import { float32 } from '../engine/runtime/tensor.ts';
 import * as ort from 'onnxruntime-web';
 import { OrtDeviceTensor } from '../engine/runtime/runtime.ts';
-import { createWebRuntime } from '../engine/runtime/web.ts';
+import { createWebRuntime, type OrtWebEntry } from '../engine/runtime/web.ts';
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../../bench/harness-bench.ts';
 import type { GeometryJson } from '../../bench/geometry.ts';
 import type { WorkloadOptions } from '../../bench/workloads.ts';
@@ -17,14 +18,15 @@ const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : und
 
 export interface FixtureRun {
   backend: 'webgpu' | 'wasm';
+  entry: OrtWebEntry;
   checks: Check[];
   /** after the train steps: every parameter, momentum buffer and running stat was a GPU buffer */
   studentStateOnDevice: boolean;
 }
 
 /** y = x · exp(s) with s and v uploaded by the runtime (a scalar: 4 bytes, a vector: 12): kernels read them right */
-async function uploadedInputs(backend: 'webgpu' | 'wasm'): Promise<{ y: number[]; readBack: number[]; onDevice: boolean }> {
-  const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
+async function uploadedInputs(backend: 'webgpu' | 'wasm', entry: OrtWebEntry = 'jsep'): Promise<{ y: number[]; readBack: number[]; onDevice: boolean }> {
+  const rt = await createWebRuntime(backend, { wasmPaths, entry });
   const g = new Graph('uploaded-inputs');
   const x = g.input('x', 'float32', [3]);
   g.output('y', g.mul(g.mul(x, g.exp(g.input('s', 'float32', []))), g.input('v', 'float32', [3])));
@@ -62,21 +64,21 @@ async function rejectedKernelSurfaces(): Promise<string> {
 const harness = {
   uploadedInputs,
   rejectedKernelSurfaces,
-  async fixtureChecks(backend: 'webgpu' | 'wasm', fixtureUrl: string): Promise<FixtureRun> {
-    const rt = await createWebRuntime(backend, wasmPaths ? { wasmPaths } : {});
+  async fixtureChecks(backend: 'webgpu' | 'wasm', fixtureUrl: string, entry: OrtWebEntry = 'jsep'): Promise<FixtureRun> {
+    const rt = await createWebRuntime(backend, { wasmPaths, entry });
     const src = httpFixtureSource(fixtureUrl);
     let studentStateOnDevice = false;
     const checks = [
       ...(await clipChecks(src, rt)),
       ...(await promptkdChecks(src, rt, (session) => { studentStateOnDevice = session.stateOnDevice; })),
     ];
-    return { backend, checks, studentStateOnDevice };
+    return { backend, entry, checks, studentStateOnDevice };
   },
   /** benchmark (npm run bench): the WebGPU adapter offered here */
   benchAdapter,
   /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */
-  benchWorkload: (backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions) =>
-    benchWorkload(backend, workload, geometry, opts, wasmPaths),
+  benchWorkload: (backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions, entry: OrtWebEntry = 'jsep') =>
+    benchWorkload(backend, workload, geometry, opts, wasmPaths, entry),
 };
 
 declare global {

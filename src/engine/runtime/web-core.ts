@@ -1,0 +1,98 @@
+// The onnxruntime-web runtime, given an onnxruntime-web module: the WebGPU EP (uploads and state in
+// GPU buffers, validation errors turned into run errors) or WASM. Which module (the default entry's
+// JS kernels, "JSEP", or onnxruntime-web/webgpu's native WebGPU EP) and where it comes from is the
+// caller's: web.ts imports it in the browser, web-node.ts loads it from a folder in Node. This file
+// imports onnxruntime-web for its types only, so a Node bundle of web-node.ts carries no copy of it.
+import type * as Ort from 'onnxruntime-web';
+import { Graph, type DType } from '../graph/graph.ts';
+import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
+import { allocate, type HostTensor } from './tensor.ts';
+
+/** onnxruntime-web's two WebGPU backends: 'jsep' (`onnxruntime-web`) and 'native' (`onnxruntime-web/webgpu`) */
+export type OrtWebEntry = 'jsep' | 'native';
+
+/** what the runtime uses of an onnxruntime-web module; both entries export the same API */
+export type OrtWebModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor' | 'env'>;
+
+export interface WebRuntime extends Runtime {
+  /** resolves with a reason when the GPU device is lost (webgpu only) */
+  readonly deviceLost: Promise<string> | null;
+}
+
+const GPU_DTYPES = new Set(['float32', 'float16', 'int32', 'int64', 'bool']);
+
+/**
+ * Starts a runtime on `ort`. On webgpu, onnxruntime-web finds the GPU through the global
+ * `navigator.gpu` and the GPU* constants (GPUBufferUsage, GPUMapMode): the caller makes sure they exist.
+ */
+export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wasm'): Promise<WebRuntime> {
+  const mod = ort as unknown as OrtModule;
+  if (backend === 'wasm') {
+    const rt = createRuntime({ backend, ort: mod, sessionOptions: { executionProviders: ['wasm'], logSeverityLevel: 3 }, upload: hostUpload(mod) });
+    return { ...rt, deviceLost: null };
+  }
+  if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
+    throw new RuntimeError('WebGPU is not available here (needs Chrome/Edge 113+ on https or localhost)');
+  }
+  const rt = createRuntime({
+    backend,
+    ort: mod,
+    // fail at creation on any op that would silently fall back to the CPU
+    sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: '1' } } },
+    upload: (t) => uploadToGpu(t),
+    readDevice: (t) => readFromGpu(t),
+    checkDevice: () => {
+      if (deviceError === null) return;
+      const message = deviceError;
+      deviceError = null;
+      throw new RuntimeError(`the GPU rejected work of this run (${message}); its results would be wrong, so the run stops here`);
+    },
+  });
+  // WebGPU reports validation errors only as events: a rejected kernel silently leaves zeros behind
+  let deviceError: string | null = null;
+  // ORT creates its device lazily with the first WebGPU session; use that device, not our own.
+  // The native EP destroys its device when its last session is released, and every buffer made on it
+  // with it (uploads, state kept between sessions): this first session stays open as long as the runtime.
+  const anchor = new Graph('device-anchor');
+  const x = anchor.input('x', 'float32', [4]);
+  anchor.output('y', anchor.mul(x, x)); // an Identity-only graph is folded away and refused under no-CPU-fallback
+  await rt.load(anchor);
+  const device = await ort.env.webgpu.device;
+  const deviceLost = device.lost.then((info) => info.message || `GPU device lost (${info.reason})`);
+  device.addEventListener('uncapturederror', (e) => { deviceError ??= (e as GPUUncapturedErrorEvent).error.message.split('\n')[0]!; });
+
+  async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
+    if (!GPU_DTYPES.has(t.dtype)) throw new RuntimeError(`${t.dtype} tensors cannot live on the GPU`);
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    // WebGPU binds storage buffers of at least 16 bytes: a smaller buffer (a scalar) fails validation
+    // and its kernel silently yields zeros
+    const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
+    const padded = size === bytes.byteLength ? bytes : (() => { const p = new Uint8Array(size); p.set(bytes); return p; })();
+    const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buffer, 0, padded);
+    const tensor = ort.Tensor.fromGpuBuffer(buffer, {
+      dataType: t.dtype as 'float32', dims: [...t.shape], dispose: () => buffer.destroy(),
+    });
+    return new OrtDeviceTensor(tensor, readFromGpu);
+  }
+
+  /** GPU buffer → staging buffer → host copy; the tensor stays a GPU buffer */
+  async function readFromGpu(t: Ort.Tensor): Promise<HostTensor['data']> {
+    const out = allocate(t.type as DType, t.dims.reduce((a, b) => a * b, 1));
+    const size = Math.ceil(out.byteLength / 4) * 4;
+    const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const encoder = device.createCommandEncoder();
+      encoder.copyBufferToBuffer(t.gpuBuffer as GPUBuffer, 0, staging, 0, size);
+      device.queue.submit([encoder.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange(), 0, out.byteLength));
+      staging.unmap();
+    } finally {
+      staging.destroy();
+    }
+    return out;
+  }
+
+  return { ...rt, deviceLost };
+}
