@@ -15,7 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEMO_DISTILL } from '../src/cli/demo.ts';
+import { distillConfigOf, DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 import { parseClipConfig } from '../src/engine/clip/config.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import { adapterOf, buildApp, DIST, harnessPage, launchChromium, ROOT, startPreview, timeInPage, type Server } from './browser.ts';
@@ -184,15 +184,16 @@ async function main(): Promise<void> {
     // teacher passes per demo distillation run; the count depends on the loop, not on the student's
     // size, so a minimal student keeps each run to seconds
     const rt = createNodeRuntime();
-    const countingStudent = randomVisionWeights(parseClipConfig(countingStudentJson(DEMO_DISTILL.depth)), 31, 'student');
-    const countingHyper = { ...studentHyper(DEMO_DISTILL.depth, demoGeo.teacher.embedDim, demoGeo.classes), depth: DEMO_DISTILL.depth };
-    results.teacherPasses = { config: { images: DEMO_IMAGES, epochs: DEMO_DISTILL.epochs, batch: DEMO_DISTILL.batchSize }, runs: {} };
+    const demoConfig = distillConfigOf(DEMO_SETTINGS, 100);
+    const countingStudent = randomVisionWeights(parseClipConfig(countingStudentJson(demoConfig.depth)), 31, 'student');
+    const countingHyper = { ...studentHyper(demoConfig.depth, demoGeo.teacher.embedDim, demoGeo.classes), depth: demoConfig.depth };
+    results.teacherPasses = { config: { images: DEMO_IMAGES, epochs: demoConfig.epochs, batch: demoConfig.batchSize }, runs: {} };
     for (const augment of [false, true]) {
       for (const cache of [true, false]) {
         const name = `${augment ? 'augmented' : 'centre view'}, ${cache ? 'cache' : 'no cache'}`;
         rec.current = `teacher passes (${name})`;
         log(`${rec.current} …`);
-        const config = { ...DEMO_DISTILL, augment };
+        const config = { ...demoConfig, augment };
         results.teacherPasses.runs[name] = await countTeacherCalls({ rt, clip: countingStudent, hyper: countingHyper, config, images: DEMO_IMAGES, cache });
       }
     }

@@ -48,7 +48,7 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   expect(step).toBeGreaterThanOrEqual(10);
   expect([...onnxFiles.keys()][0]).toMatch(new RegExp(`step${step}\\.onnx$`));
   const config = JSON.parse([...prompts].find(([n]) => n.endsWith('.json'))![1].toString());
-  expect(config).toMatchObject({ step, classes: report.run.classes, dims: { nCtx: report.run.settings.nctx, depth: report.run.settings.depth } });
+  expect(config).toMatchObject({ step, classes: report.run.classes, dims: { nCtx: report.run.settings.nCtx, depth: report.run.settings.depth } });
 
   // the ONNX file in onnxruntime-node on the demo's test images, preprocessed by the engine's own code
   const demo = await loadDemoData(fsDemoReader('public/demo'));

@@ -4,10 +4,17 @@ import { LiveChart } from './LiveChart.tsx';
 import { Metrics } from './Metrics.tsx';
 import { Tasks } from './Progress.tsx';
 import { RunControls } from './RunControls.tsx';
-import { effectiveSettings } from './settings.ts';
+import { effectiveSettings, type EffectiveSettings } from './settings.ts';
 import { SettingsForm } from './SettingsForm.tsx';
 import { Step } from './Step.tsx';
 import { useStudio } from './store.ts';
+
+const introOf = (eff: EffectiveSettings): string => {
+  const d = eff.defaults;
+  return eff.demoDefaults
+    ? `Defaults for the demo models (${d.epochs} epochs, batch ${d.batchSize}, depth ${d.depth}, no augmentation) finish in one to two minutes on a laptop GPU. The paper uses 20 epochs, batch 8, depth 9.`
+    : 'Defaults are the paper\'s base-to-new settings (20 epochs, batch 8, lr 0.005, T 1, KD weight 1000, depth 9, 4 prompt tokens).';
+};
 
 export function DistillPanel() {
   const s = useStudio();
@@ -19,7 +26,7 @@ export function DistillPanel() {
     <Step n={5} id="step-distill" title="Distill" status={status}>
       <details className="settings-box" open={!run}>
         <summary>Settings</summary>
-        <SettingsForm eff={eff} disabled={run?.status === 'running'} onHash={(hashText) => useStudio.setState({ hashText })} />
+        <SettingsForm eff={eff} disabled={run?.status === 'running'} onHash={(hashText) => useStudio.setState({ hashText })} intro={introOf(eff)} />
       </details>
       <RunControls />
       <Tasks only={['teacher-logits', 'evaluate']} />

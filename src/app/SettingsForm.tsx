@@ -1,78 +1,89 @@
-// The run's settings, read from and written to the URL hash (so a link reproduces the run).
+// A settings table as a form, read from and written to the URL hash (so a link reproduces the run).
+// The distillation's and the teacher's settings share the hash; each form rewrites only its own rows.
 import { useState } from 'react';
-import { formatHash, parseSetting, SETTING_KEYS, SETTING_LABELS, type EffectiveSettings, type RunSettings, type SettingKey } from './settings.ts';
+import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/settings/table.ts';
+import { RUN_SETTINGS, TEACHER_SETTINGS, type Effective } from './settings.ts';
 
-const HELP: Partial<Record<SettingKey, string>> = {
-  T: 'softens teacher and student scores before comparing them',
-  kd: 'how strongly the student is pulled towards the teacher',
-  depth: 'how many student layers get learned prompt tokens',
-  nctx: 'learned tokens added in each prompted layer',
-};
-
-function writeHash(settings: RunSettings, defaults: RunSettings, onHash: (h: string) => void) {
-  const hash = formatHash(settings, defaults);
-  history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
-  onHash(hash);
+/**
+ * The page's hash with `table`'s entries replaced by those of `settings` that differ from `defaults`;
+ * the other table's entries stay, names no table knows (already reported) go.
+ */
+function hashWith<S extends object>(eff: Effective<S>, settings: S): string {
+  const own = new Set(eff.table.map((s) => s.hash));
+  const others = new Set([...RUN_SETTINGS, ...TEACHER_SETTINGS].map((s) => s.hash).filter((h) => !own.has(h)));
+  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+  for (const k of [...params.keys()]) if (!others.has(k)) params.delete(k);
+  for (const [k, v] of new URLSearchParams(formatHash(eff.table, settings, eff.defaults).replace(/^#/, ''))) params.set(k, v);
+  const text = params.toString();
+  return text ? `#${text}` : '';
 }
 
-function Field({ k, value, disabled, onValue }: { k: SettingKey; value: RunSettings[SettingKey]; disabled: boolean; onValue: (v: RunSettings[SettingKey]) => void }) {
+function Field({ spec, value, disabled, testId, onValue }: {
+  spec: SettingSpec; value: SettingValue; disabled: boolean; testId: string; onValue: (v: SettingValue) => void;
+}) {
   const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const commit = (text: string) => {
-    const r = parseSetting(k, text);
+    const r = parseValue(spec, text);
     if ('error' in r) return setError(r.error);
     setError(null);
     setDraft(null);
     onValue(r.value);
   };
+  const { rule } = spec;
   let input;
-  if (k === 'backend') {
+  if (rule.type === 'enum') {
     input = (
-      <select value={String(value)} disabled={disabled} onChange={(e) => commit(e.target.value)}>
-        <option value="webgpu">webgpu</option><option value="wasm">wasm</option>
+      <select value={String(value)} disabled={disabled} onChange={(e) => commit(e.target.value)} data-testid={testId}>
+        {rule.values.map((v) => <option key={v} value={v}>{v}</option>)}
       </select>
     );
-  } else if (k === 'augment') {
-    input = <input type="checkbox" checked={value as boolean} disabled={disabled} onChange={(e) => commit(String(e.target.checked))} />;
+  } else if (rule.type === 'bool') {
+    input = <input type="checkbox" checked={value as boolean} disabled={disabled} onChange={(e) => commit(String(e.target.checked))} data-testid={testId} />;
   } else {
     input = (
       <input
-        type="text" inputMode="decimal" value={draft ?? String(value)} disabled={disabled} aria-invalid={!!error}
+        type="text" inputMode="decimal" value={draft ?? formatValue(value)} disabled={disabled} aria-invalid={!!error}
         onChange={(e) => setDraft(e.target.value)} onBlur={(e) => commit(e.target.value)} onKeyDown={(e) => { if (e.key === 'Enter') commit(e.currentTarget.value); }}
-        data-testid={`setting-${k}`}
+        data-testid={testId}
       />
     );
   }
   return (
-    <label className={`setting ${error ? 'invalid' : ''}`} title={HELP[k]}>
-      <span className="setting-name">{SETTING_LABELS[k]}</span>
+    <label className={`setting ${error ? 'invalid' : ''}`} title={spec.help}>
+      <span className="setting-name">{spec.label}</span>
       {input}
       {error && <span className="error">{error}</span>}
     </label>
   );
 }
 
-export function SettingsForm({ eff, disabled, onHash }: { eff: EffectiveSettings; disabled: boolean; onHash: (h: string) => void }) {
-  const d = eff.defaults;
+export function SettingsForm<S extends object>({ eff, disabled, onHash, intro, testIdPrefix = 'setting' }: {
+  eff: Effective<S>; disabled: boolean; onHash: (h: string) => void; intro: string; testIdPrefix?: string;
+}) {
+  const values = eff.settings as Record<string, SettingValue>;
+  const write = (key: string, v: SettingValue) => {
+    const hash = hashWith(eff, { ...eff.settings, [key]: v });
+    history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
+    onHash(hash);
+  };
+  const fields = (advanced: boolean) => eff.table.filter((s) => !!s.advanced === advanced).map((s) => (
+    <Field key={s.key} spec={s} value={values[s.key]!} disabled={disabled} testId={`${testIdPrefix}-${s.hash}`} onValue={(v) => write(s.key, v)} />
+  ));
   return (
     <div className="settings">
-      <p className="muted">
-        {eff.demoDefaults
-          ? `Defaults for the demo models (${d.epochs} epochs, batch ${d.batch}, depth ${d.depth}, no augmentation) finish in one to two minutes on a laptop GPU. The paper uses 20 epochs, batch 8, depth 9.`
-          : 'Defaults are the paper\'s base-to-new settings (20 epochs, batch 8, lr 0.005, T 1, KD weight 1000, depth 9, 4 prompt tokens).'}
-        {' '}Settings live in the page address, so a link starts the same run.
-      </p>
+      <p className="muted">{intro} Settings live in the page address, so a link starts the same run.</p>
       {(eff.problems.length > 0 || eff.notes.length > 0) && (
-        <ul className="notice settings-problems" data-testid="settings-problems" role="status">
+        <ul className="notice settings-problems" data-testid={`${testIdPrefix}s-problems`} role="status">
           {eff.problems.map((p) => <li key={p}>{p}</li>)}
           {eff.notes.map((n) => <li key={n}>{n}</li>)}
         </ul>
       )}
-      <div className="settings-grid">
-        {SETTING_KEYS.map((k) => (
-          <Field key={k} k={k} value={eff.settings[k]} disabled={disabled} onValue={(v) => writeHash({ ...eff.settings, [k]: v }, d, onHash)} />
-        ))}
-      </div>
+      <div className="settings-grid">{fields(false)}</div>
+      <details className="settings-more">
+        <summary>More settings</summary>
+        <div className="settings-grid">{fields(true)}</div>
+      </details>
     </div>
   );
 }

@@ -1,10 +1,12 @@
 // Step 4: how the teacher reads the classes: zero-shot templates, prompts tuned on the few-shot
 // folder (PromptSRC, as in the paper), or prompts imported from a file.
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { TeacherMode } from '../worker/protocol.ts';
 import { isEnabled, runAction } from './actions.ts';
 import { pct, plural } from './format.ts';
 import { Tasks } from './Progress.tsx';
+import { effectiveTeacherSettings } from './settings.ts';
+import { SettingsForm } from './SettingsForm.tsx';
 import { Step } from './Step.tsx';
 import { useStudio } from './store.ts';
 
@@ -21,6 +23,8 @@ export function TeacherPanel() {
   const teacher = s.workspace?.teacher ?? null;
   const shots = (s.workspace?.datasets ?? []).filter((d) => d.role === 'shots').at(-1);
   const missing = mode === 'tune' && !shots ? 'Import a few-shot folder in step 2 first.' : mode === 'import' && !file ? 'Choose a prompt file.' : null;
+  const teacherModel = s.workspace?.models.teacher ?? null;
+  const eff = useMemo(() => effectiveTeacherSettings(s.hashText, teacherModel), [s.hashText, teacherModel]);
   const status = teacher ? `${MODES.find((m) => m.mode === teacher.mode)!.title}${teacher.accuracy ? ` · HM ${pct(teacher.accuracy.hm)}%` : ''}` : 'zero-shot unless chosen';
 
   return (
@@ -35,6 +39,17 @@ export function TeacherPanel() {
         ))}
       </div>
       {mode === 'tune' && shots && <p className="muted">Uses “{shots.name}”: {plural(shots.count, 'image')} in {plural(shots.classes.length, 'class', 'classes')}.</p>}
+      {mode === 'tune' && (
+        <details className="settings-box">
+          <summary>Tuning settings</summary>
+          <SettingsForm
+            eff={eff} disabled={!!s.busy.setTeacher} onHash={(hashText) => useStudio.setState({ hashText })} testIdPrefix="teacher-setting"
+            intro={eff.demoDefaults
+              ? `Defaults for the demo teacher: PromptSRC's, with ${eff.defaults.epochs} epochs on centre views.`
+              : 'Defaults are PromptSRC\'s stage 1 as PromptKD\'s teachers were tuned (16 shots per base class, 20 epochs, batch 8, lr 0.005, depth 9, 4+4 tokens).'}
+          />
+        </details>
+      )}
       {mode === 'import' && (
         <label className="file-field">Prompt file <input type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /></label>
       )}

@@ -6,7 +6,7 @@ import type { EngineBackend, EngineEvent, ModelSource, RunSummary, TeacherMode, 
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
-import { effectiveSettings } from './settings.ts';
+import { effectiveSettings, effectiveTeacherSettings } from './settings.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
 export interface Action<A = void> {
@@ -203,7 +203,7 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   label: 'Prepare teacher',
   enabled: (s) => !!s.workspace?.models.teacher && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo'),
   perform: ({ mode, file }) => guarded('setTeacher', async () => {
-    await engine().teacher(mode, { file, settings: currentSettings().settings });
+    await engine().teacher(mode, { file, settings: effectiveTeacherSettings(useStudio.getState().hashText, useStudio.getState().workspace?.models.teacher ?? null).settings });
     await refreshWorkspace();
   }),
 };

@@ -1,53 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampToModel, DEMO_SETTINGS, effectiveSettings, formatHash, PAPER_SETTINGS, parseHash, parseSetting } from './settings.ts';
-
-describe('parseHash', () => {
-  it('gives the defaults for an empty hash', () => {
-    expect(parseHash('', PAPER_SETTINGS)).toEqual({ settings: PAPER_SETTINGS, given: [], problems: [] });
-    expect(parseHash('#', DEMO_SETTINGS).settings).toEqual(DEMO_SETTINGS);
-  });
-
-  it('reads every setting', () => {
-    const p = parseHash('#epochs=2&batch=16&lr=1e-3&T=2&kd=200&depth=3&nctx=2&evalEvery=10&ckptEvery=5&backend=wasm&augment=0&seed=42', PAPER_SETTINGS);
-    expect(p.problems).toEqual([]);
-    expect(p.settings).toEqual({
-      epochs: 2, batch: 16, lr: 0.001, T: 2, kd: 200, depth: 3, nctx: 2, evalEvery: 10, ckptEvery: 5, backend: 'wasm', augment: false, seed: 42,
-    });
-    expect(p.given).toHaveLength(12);
-  });
-
-  it('keeps the default and names the problem for bad values', () => {
-    const p = parseHash('#epochs=0&batch=1&lr=-1&backend=cuda&augment=maybe&depth=2.5&seed=0x10', PAPER_SETTINGS);
-    expect(p.settings).toEqual(PAPER_SETTINGS);
-    expect(p.given).toEqual([]);
-    expect(p.problems).toHaveLength(7);
-    expect(p.problems[0]).toBe('epochs=0 is not valid: use a whole number from 1 to 1000; using the default 20');
-    expect(p.problems[1]).toMatch(/^batch=1 .* from 2 /);
-    expect(p.problems[2]).toMatch(/^lr=-1 .* above 0/);
-    expect(p.problems[3]).toMatch(/backend=cuda .* one of webgpu, wasm; using the default webgpu/);
-    expect(p.problems[4]).toMatch(/augment=maybe .* true or false/);
-  });
-
-  it('names unknown keys and still reads the rest', () => {
-    const p = parseHash('#epoch=3&epochs=4', PAPER_SETTINGS);
-    expect(p.settings.epochs).toBe(4);
-    expect(p.problems).toEqual([expect.stringMatching(/^unknown setting "epoch" ignored/)]);
-  });
-
-  it('rejects empty values instead of reading them as 0', () => {
-    expect(parseSetting('seed', '')).toEqual({ error: 'seed=(empty) is not valid: use a whole number from 0 to 9007199254740991' });
-  });
-});
-
-describe('formatHash', () => {
-  it('writes only what differs from the defaults, and reads back the same settings', () => {
-    expect(formatHash(PAPER_SETTINGS, PAPER_SETTINGS)).toBe('');
-    const s = { ...PAPER_SETTINGS, epochs: 3, lr: 0.0025, backend: 'wasm' as const, augment: false };
-    const hash = formatHash(s, PAPER_SETTINGS);
-    expect(hash).toBe('#epochs=3&lr=0.0025&backend=wasm&augment=false');
-    expect(parseHash(hash, PAPER_SETTINGS).settings).toEqual(s);
-  });
-});
+import { clampToModel, DEMO_SETTINGS, effectiveSettings, effectiveTeacherSettings, PAPER_SETTINGS } from './settings.ts';
 
 describe('clampToModel', () => {
   it('limits the prompt depth to the student layers, with a note', () => {
@@ -81,5 +33,16 @@ describe('effectiveSettings', () => {
   it('uses a WebGPU that works but is not the default (a software adapter) when the hash asks for it', () => {
     expect(effectiveSettings('#backend=webgpu', demo, 'wasm', true)).toMatchObject({ settings: { backend: 'webgpu' }, notes: [] });
     expect(effectiveSettings('', demo, 'wasm', true).settings.backend).toBe('wasm');
+  });
+
+  it('shares the hash with the teacher\'s settings: each reads its own names, unknown names are named once', () => {
+    const hash = '#epochs=2&teacherEpochs=7&shots=4&bogus=1';
+    const run = effectiveSettings(hash, vitB, 'webgpu');
+    expect(run.settings.epochs).toBe(2);
+    expect(run.problems).toEqual([expect.stringMatching(/^unknown setting "bogus" ignored/)]);
+    const teacher = effectiveTeacherSettings(hash, { source: 'hub' });
+    expect(teacher.settings).toMatchObject({ epochs: 7, shots: 4, batchSize: 8, depth: 9 });
+    expect(teacher.problems).toEqual([]);
+    expect(effectiveTeacherSettings('', null)).toMatchObject({ demoDefaults: true, settings: { augment: false } });
   });
 });

@@ -1,7 +1,8 @@
 // `npm run demo`: the embedded demo end to end on the CPU, offline. On the Fashion-MNIST subset in
 // public/demo/ and the tiny CLIPs in models/ it evaluates the teacher zero-shot, the student
 // zero-shot, and the student after PromptKD distillation from the teacher on the 3000 unlabeled
-// train images (their labels are never read), and prints base / new / HM for each.
+// train images (their labels are never read), and prints base / new / HM for each. The run is the
+// studio's one-click demo: the same job (engine/promptkd/job.ts) with the same DEMO_SETTINGS.
 //
 //   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR] [--backend cpu|webgpu|cuda]
 //
@@ -9,18 +10,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoPixels, demoSeededViews, loadDemoData, type DemoData, type DemoSplit } from '../engine/demo/data.ts';
+import { demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
-import { PAPER_CONFIG, validateDistillConfig, type DistillConfig } from '../engine/promptkd/config.ts';
-import { Distiller, type TrainView } from '../engine/promptkd/distill.ts';
+import { DistillJob } from '../engine/promptkd/job.ts';
 import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
-import { StudentSession } from '../engine/promptkd/session.ts';
-import { initStudentState } from '../engine/promptkd/state.ts';
-import { studentDims } from '../engine/promptkd/student.ts';
-import { TeacherLogitCache, type TeacherLogitsSource } from '../engine/promptkd/teacher-cache.ts';
+import { DEMO_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
-import { rng } from '../engine/random.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend, parseBackend } from './backend.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
@@ -28,14 +24,6 @@ import { TEACHER_PROMPTS_FILE } from './build-demo-models.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * The demo's distillation settings: PromptKD's (PAPER_CONFIG: loss, SGD, schedule, batch 8, 20
- * epochs) except prompts in both of the tiny student's blocks, and one centre view per image:
- * RandomResizedCrop down to 8 % of a 28-px image leaves a few pixels, and with it (10 epochs) the
- * distilled HM fell to 51 from 78 while the run took 10 minutes (the teacher re-runs on every view).
- */
-export const DEMO_DISTILL: DistillConfig = { ...PAPER_CONFIG, depth: 2, augment: false, seed: 7 };
 
 export interface DemoRow { base: number; new: number; hm: number }
 export interface DemoReport {
@@ -45,7 +33,7 @@ export interface DemoReport {
   teacherTuned: DemoRow | null;
   studentZeroShot: DemoRow;
   distilled: DemoRow;
-  config: DistillConfig;
+  settings: RunSettings;
   seconds: { total: number; distillation: number };
   [k: string]: unknown;
 }
@@ -53,12 +41,6 @@ export interface DemoReport {
 const pct = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
 const row = (e: Evaluation): DemoRow => ({ base: pct(e.base), new: pct(e.new), hm: pct(e.hm) });
 const allIndices = (s: DemoSplit) => Array.from({ length: s.count }, (_, i) => i);
-
-async function evaluateOnTest(data: DemoData, size: number, logitsOf: (px: HostTensor) => Promise<HostTensor>): Promise<Evaluation> {
-  const test = data.splits.test;
-  const logits = await logitsOf(demoPixels(test, allIndices(test), size));
-  return evaluate(logits.data as Float32Array, Array.from(test.labels), baseNewSplit(data.index.classNames.length));
-}
 
 /** the share of rows [N,C] whose top class is the same in `a` and `b` */
 export function argmaxAgreement(a: HostTensor, b: HostTensor): number {
@@ -76,8 +58,8 @@ export function argmaxAgreement(a: HostTensor, b: HostTensor): number {
 
 export interface DemoOptions {
   epochs?: number;
-  /** changes to DEMO_DISTILL (experiments; the demo's numbers use DEMO_DISTILL) */
-  config?: Partial<DistillConfig>;
+  /** changes to DEMO_SETTINGS (experiments; the demo's numbers use DEMO_SETTINGS, as the studio's demo does) */
+  settings?: Partial<RunSettings>;
   /** model folders; default the shipped models/demo-teacher and models/demo-student */
   teacherDir?: string;
   studentDir?: string;
@@ -93,74 +75,63 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const teacherDir = opts.teacherDir ?? path.join(ROOT, 'models/demo-teacher');
   const teacherW = await loadModelDir(teacherDir, 'teacher', ['vision', 'text']);
   const studentFull = await loadModelDir(opts.studentDir ?? path.join(ROOT, 'models/demo-student'), 'student', ['vision', 'text']);
-  const config = validateDistillConfig({ ...DEMO_DISTILL, ...opts.config, epochs: opts.epochs ?? opts.config?.epochs ?? DEMO_DISTILL.epochs });
-
+  const settings: RunSettings = { ...DEMO_SETTINGS, ...opts.settings, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) };
   const classes = data.index.classNames;
-  const evalRow = async (t: Teacher, size: number) => row(await evaluateOnTest(data, size, (px) => t.logits(px, classes)));
   const show = (name: string, r: DemoRow) => opts.log(`${name}: base ${r.base}%  new ${r.new}%  HM ${r.hm}%`);
+  const { train, test } = data.splits;
 
   const teacherZs = await Teacher.create(rt, teacherW, { prompts: null, imageBatch: 100 });
-  const teacherZsRow = await evalRow(teacherZs, teacherW.config.vision.imageSize);
+  const teacherZsRow = row(evaluate((await teacherZs.logits(demoPixels(test, allIndices(test), teacherW.config.vision.imageSize), classes)).data as Float32Array,
+    Array.from(test.labels), baseNewSplit(classes.length)));
   await teacherZs.release();
   show('teacher zero-shot', teacherZsRow);
   // the distillation teacher: stage-1 prompts when models:build made them, else the zero-shot CLIP
   const promptsPath = path.join(teacherDir, TEACHER_PROMPTS_FILE);
   const prompts = fs.existsSync(promptsPath) ? await importTeacherPrompts(await fs.openAsBlob(promptsPath), teacherW.config, promptsPath) : null;
-  const teacher = await Teacher.create(rt, teacherW, { prompts, imageBatch: 100 });
-  const teacherTunedRow = prompts ? await evalRow(teacher, teacherW.config.vision.imageSize) : null;
-  if (teacherTunedRow) show('teacher with stage-1 prompts', teacherTunedRow);
 
-  const studentZs = await Teacher.create(rt, studentFull, { prompts: null, imageBatch: 100 });
-  const studentEval = await evalRow(studentZs, studentFull.config.vision.imageSize);
-  await studentZs.release();
-  show('student zero-shot', studentEval);
-
-  // ---- distillation on the unlabeled train split ----------------------------------------------
-  const train = data.splits.train;
-  const C = data.index.classNames.length;
-  // the student's cosine logits take the teacher's temperature (PromptKD's 100 is OpenAI CLIP's exp(logit_scale)):
-  // at T = 1 the KL is then smallest where the student's projected feature is the teacher's own image
-  // feature; PromptKD's 100 against this teacher's 14.25 blew the loss up in the first epochs and
-  // ended 7 HM points lower
-  const hyper = { ...config, logitScale: opts.config?.logitScale ?? teacher.logitScale, teacherDim: teacherW.config.embedDim, nClasses: C };
-  const session = await StudentSession.create(rt, {
-    clip: studentFull, hyper, batch: config.batchSize, evalBatch: 100, teacherText: await teacher.textFeatures(classes),
-    initial: initStudentState(studentDims(studentFull, hyper), rng(config.seed)),
-  });
-  const ids = allIndices(train).map(String);
-  // teacher and student see the same view: the crop and flip drawn from the view's seed
-  const viewPixels = (views: readonly TrainView[], size: number) => demoSeededViews(train, views.map((v) => ({ index: v.index, seed: v.augmentSeed })), size);
-  const teacherSource: TeacherLogitsSource<TrainView> = teacher.logitsSource(classes, async (views) => viewPixels(views, teacherW.config.vision.imageSize));
-  const distiller = new Distiller(config, session, teacherSource, new TeacherLogitCache(), {
-    ids, pixels: async (views) => viewPixels(views, studentFull.config.vision.imageSize),
-  });
-  const distillStart = performance.now();
-  let lossSum = 0, lossCount = 0;
-  await distiller.run(0, distiller.totalSteps, {
-    onStep: (p) => { lossSum += p.loss; lossCount++; },
-    onEpochEnd: (epoch) => {
-      opts.log(`distillation epoch ${epoch + 1}/${config.epochs}: mean loss ${(lossSum / lossCount).toFixed(4)}`);
-      lossSum = 0; lossCount = 0;
+  // ---- distillation on the unlabeled train split (its labels are never read) ---------------------
+  const job = await DistillJob.open({
+    runtime: rt, student: studentFull, teacher: teacherW, teacherPrompts: prompts, classes, settings, start: { kind: 'fresh' }, evalBatch: 100,
+    // teacher and student see the same view: the crop and flip drawn from the view's seed
+    unlabeled: {
+      id: 'demo-train', ids: allIndices(train).map(String),
+      pixels: async (views, size) => demoSeededViews(train, views.map((v) => ({ index: v.index, seed: v.augmentSeed })), size),
     },
+    test: { id: 'demo-test', labels: Array.from(test.labels), pixels: async (indices, size) => demoPixels(test, indices, size) },
   });
-  const distillSeconds = (performance.now() - distillStart) / 1000;
-  const distilled = row(await evaluateOnTest(data, studentFull.config.vision.imageSize, (px) => session.evaluate(px)));
-  // how closely the student fits its teacher on the (centre views of the) images it was trained on
-  const trainTeacher = await teacher.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
-  const trainStudent = await session.evaluate(demoPixels(train, allIndices(train), studentFull.config.vision.imageSize));
-  const trainAgreement = pct(argmaxAgreement(trainStudent, trainTeacher));
-  opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);
-  await session.release();
-  await teacher.release();
-  show('distilled student', distilled);
-
-  return {
-    teacher: teacherTunedRow ?? teacherZsRow, teacherZeroShot: teacherZsRow, teacherTuned: teacherTunedRow,
-    studentZeroShot: studentEval, distilled, distilledTrainAgreement: trainAgreement, config: { ...config, logitScale: hyper.logitScale }, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
-    data: { unlabeled: train.count, test: data.splits.test.count, classes: data.index.classNames, base: data.index.baseClasses, new: data.index.newClasses },
-    seconds: { total: Math.round((performance.now() - started) / 100) / 10, distillation: Math.round(distillSeconds * 10) / 10 },
-    device: rt.device,
-  };
+  try {
+    const teacherTunedRow = prompts ? row((await job.teacherEvaluation())!) : null;
+    if (teacherTunedRow) show('teacher with stage-1 prompts', teacherTunedRow);
+    const studentEval = row((await job.studentZeroShotEvaluation())!);
+    show('student zero-shot', studentEval);
+    const distillStart = performance.now();
+    let lossSum = 0, lossCount = 0;
+    while (!job.done) {
+      const p = await job.next();
+      lossSum += p.loss; lossCount++;
+      if (job.due().epochEnd) {
+        opts.log(`distillation epoch ${p.epoch + 1}/${settings.epochs}: mean loss ${(lossSum / lossCount).toFixed(4)}`);
+        lossSum = 0; lossCount = 0;
+      }
+    }
+    const distillSeconds = (performance.now() - distillStart) / 1000;
+    const distilled = row((await job.evaluate())!.evaluation);
+    // how closely the student fits its teacher on the (centre views of the) images it was trained on
+    const trainTeacher = await job.teacher.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
+    const trainStudent = await job.studentLogits(demoPixels(train, allIndices(train), studentFull.config.vision.imageSize));
+    const trainAgreement = pct(argmaxAgreement(trainStudent, trainTeacher));
+    opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);
+    show('distilled student', distilled);
+    return {
+      teacher: teacherTunedRow ?? teacherZsRow, teacherZeroShot: teacherZsRow, teacherTuned: teacherTunedRow,
+      studentZeroShot: studentEval, distilled, distilledTrainAgreement: trainAgreement, settings, config: job.config, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
+      data: { unlabeled: train.count, test: test.count, classes: data.index.classNames, base: data.index.baseClasses, new: data.index.newClasses },
+      seconds: { total: Math.round((performance.now() - started) / 100) / 10, distillation: Math.round(distillSeconds * 10) / 10 },
+      device: rt.device,
+    };
+  } finally {
+    await job.release();
+  }
 }
 
 export function formatTable(r: DemoReport): string {

@@ -1,5 +1,6 @@
 // Command-line flags shared by the `promptkd` commands: node:util's parseArgs, with every mistake
-// turned into one line (the command's own error type) instead of a stack trace.
+// turned into one line (the command's own error type) instead of a stack trace. Settings flags come
+// from the settings tables (engine/settings/table.ts).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -19,18 +20,4 @@ export function numberFlag(flag: string, raw: string, integer: boolean, fail: Fa
     throw fail(`--${flag} must be ${integer ? 'an integer' : 'a number'}, got '${raw}'`);
   }
   return v;
-}
-
-/** writes each numeric flag given (`--lr 0.01` → target.lr) and returns the keys that were given */
-export function applyNumberFlags<K extends string>(
-  values: FlagValues, flags: Readonly<Record<string, K>>, integer: ReadonlySet<K>, target: Record<K, unknown>, fail: Fail,
-): Set<K> {
-  const given = new Set<K>();
-  for (const [flag, key] of Object.entries(flags)) {
-    const raw = values[flag];
-    if (typeof raw !== 'string') continue;
-    target[key] = numberFlag(flag, raw, integer.has(key), fail);
-    given.add(key);
-  }
-  return given;
 }

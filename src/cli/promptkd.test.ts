@@ -156,10 +156,10 @@ describe('promptkd distill', () => {
       .toBe("promptkd: test folder empty-class: class folder 'boat' has no PNG or JPEG images");
     expect(errorLine((await distill(...common(), '--out', 'x3')).stderr)).toBe('promptkd: name at least 2 classes: give a labeled --test folder or --classes a,b,…');
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--depth', '5', '--out', 'x4')).stderr))
-      .toBe('promptkd: prompt depth 5 needs 5 vision layers, but the student has 3');
+      .toBe('promptkd: prompt depth 5 needs 5 vision layers, but the student has 3; lower the depth');
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr))
       .toBe('promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)');
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe("promptkd: --lr must be a number, got 'fast'");
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe('promptkd: --lr fast is not valid: use a number above 0 up to 10');
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'tpu')).stderr)).toBe("promptkd: --backend must be one of cpu, webgpu, cuda, got 'tpu'");
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'cuda', '--out', 'x7')).stderr))
       .toMatch(/^promptkd: --backend cuda needs onnxruntime's CUDA 12 provider beside .*, which npm skips here: run `node node_modules\/onnxruntime-node\/script\/install\.js --onnxruntime-node-install=cuda12`/);

@@ -86,7 +86,7 @@ describe('promptkd teacher', () => {
     expect(a.config.loss).toEqual({ textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false });
     expect(a.config.classes).toBe('all');
     expect(a.config.lr).toBe(0.01);
-    expect(() => parseTeacherArgs(['--labeled', 'x', '--teacher', 'y', '--epochs', '2.5'])).toThrow("--epochs must be an integer, got '2.5'");
+    expect(() => parseTeacherArgs(['--labeled', 'x', '--teacher', 'y', '--epochs', '2.5'])).toThrow('--epochs 2.5 is not valid: use a whole number from 1 to 1000');
     expect(() => parseTeacherArgs(['--teacher', 'y'])).toThrow(/--labeled is required/);
   });
 });

@@ -4,39 +4,31 @@
 // PromptSRC/PromptKD state-dict names. With --test it reports zero-shot and tuned base/new/HM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { applyNumberFlags, parseFlags } from './flags.ts';
+import { parseFlags } from './flags.ts';
+import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
+import { PROMPTSRC_SETTINGS, TEACHER_SETTINGS, tuneConfigOf } from '../engine/promptkd/teacher-settings.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
 import { exportTeacherPrompts, planTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
-import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type LabeledImageSet, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
+import { tuneTeacherPrompts, type LabeledImageSet, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import type { ClipWeights } from '../engine/clip/weights.ts';
 import { describeSkipped, FolderError, scanLabeled, type LabeledFolder } from './promptkd-folders.ts';
 import { loadPixels } from './promptkd-images.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
-type TuneNumber = 'nCtx' | 'depth' | 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'weightDecay' | 'warmupEpochs' | 'warmupLr' | 'shots' | 'seed';
-const HYPER_FLAGS: Record<string, TuneNumber> = {
-  'n-ctx': 'nCtx', depth: 'depth', epochs: 'epochs', 'batch-size': 'batchSize', lr: 'lr', momentum: 'momentum',
-  'weight-decay': 'weightDecay', 'warmup-epochs': 'warmupEpochs', 'warmup-lr': 'warmupLr', shots: 'shots', seed: 'seed',
-};
-const INTEGER = new Set<TuneNumber>(['nCtx', 'depth', 'epochs', 'batchSize', 'warmupEpochs', 'shots', 'seed']);
-
 export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DIR [--out FILE] [--test DIR] [options]
 
-  --labeled DIR       labeled images, class_name/*.png|jpg; 16 per base class are sampled (seeded)
+  --labeled DIR       labeled images, class_name/*.png|jpg; the shots per base class are sampled (seeded)
   --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors)
   --out FILE          tuned prompts, safetensors (default teacher-prompts.safetensors)
   --test DIR          labeled test images (same classes): zero-shot and tuned base/new/HM
-  --all-classes       tune on every class (cross-dataset teacher) instead of the base half
-  --no-augment        train on the centre view only
-  --no-regularisers   plain cross-entropy (IVLP) instead of PromptSRC's L1/KL self-regularisation
-  --no-gpa            keep the last epoch's prompts instead of Gaussian prompt aggregation
 ${BACKEND_HELP}
-hyperparameters (PromptSRC defaults): ${Object.entries(HYPER_FLAGS).map(([f, k]) => `--${f} ${PROMPTSRC_TUNE_CONFIG[k]}`).join(' ')}`;
+settings (PromptSRC's defaults):
+${cliHelp(TEACHER_SETTINGS, PROMPTSRC_SETTINGS).join('\n')}`;
 
 export class TeacherCommandError extends Error {
   override name = 'TeacherCommandError';
@@ -54,22 +46,13 @@ export interface TeacherArgs {
 export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
   const options = {
     labeled: { type: 'string' }, teacher: { type: 'string' }, out: { type: 'string', default: 'teacher-prompts.safetensors' },
-    test: { type: 'string' }, 'all-classes': { type: 'boolean', default: false }, 'no-augment': { type: 'boolean', default: false },
-    'no-regularisers': { type: 'boolean', default: false }, 'no-gpa': { type: 'boolean', default: false },
-    backend: { type: 'string', default: 'cpu' },
-    ...Object.fromEntries(Object.keys(HYPER_FLAGS).map((f) => [f, { type: 'string' }])),
+    test: { type: 'string' }, backend: { type: 'string', default: 'cpu' },
+    ...cliOptions(TEACHER_SETTINGS),
   } as const;
   const fail = (m: string) => new TeacherCommandError(m);
   const values = parseFlags(argv, options, fail);
   for (const req of ['labeled', 'teacher'] as const) if (!values[req]) throw new TeacherCommandError(`--${req} is required\n${TEACHER_USAGE}`);
-  const config: TeacherTuneConfig = {
-    ...PROMPTSRC_TUNE_CONFIG,
-    classes: values['all-classes'] ? 'all' : 'base',
-    augment: !values['no-augment'],
-    ...(values['no-regularisers'] ? { loss: { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false } } : {}),
-    ...(values['no-gpa'] ? { gpa: null } : {}),
-  };
-  applyNumberFlags(values, HYPER_FLAGS, INTEGER, config as unknown as Record<TuneNumber, unknown>, fail);
+  const config = tuneConfigOf(applyFlags(TEACHER_SETTINGS, values, PROMPTSRC_SETTINGS, fail).settings);
   return {
     labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config,
     backend: parseBackend(values.backend, fail),

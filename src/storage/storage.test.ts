@@ -1,5 +1,8 @@
 import 'fake-indexeddb/auto';
+import { createStore, get, set, setMany } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
+import { PAPER_SETTINGS } from '../engine/promptkd/run-settings.ts';
+import { SCHEMA_VERSION } from './schema.ts';
 import { StorageError, StudioStorage, type Dataset, type RunRecord, type StoredImage } from './storage.ts';
 
 let n = 0;
@@ -11,7 +14,7 @@ const dataset = (id: string, count: number): Dataset => ({
   items: Array.from({ length: count }, (_, i) => ({ id: `i${i}`, name: `img${i}.png` })), createdAt: Date.now(),
 });
 const run = (id: string): RunRecord => ({
-  id, createdAt: 1, settings: { epochs: 1, batch: 2, lr: 0.01, T: 1, kd: 1, depth: 1, nctx: 1, evalEvery: 1, ckptEvery: 1, backend: 'wasm', augment: false, seed: 1 },
+  id, createdAt: 1, settings: { ...PAPER_SETTINGS, epochs: 1, batchSize: 2, lr: 0.01, kdWeight: 1, depth: 1, nCtx: 1, evalEvery: 1, ckptEvery: 1, backend: 'wasm', augment: false },
   classes: ['a', 'b'], datasets: { unlabeled: 'd', test: null }, models: { student: model('student'), teacher: model('teacher') },
   teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'paused', step: 5, totalSteps: 10, stepsPerEpoch: 5, checkpointStep: 5,
   history: [{ step: 5, loss: 1 }], references: null, message: null,
@@ -92,5 +95,35 @@ describe('StudioStorage', () => {
     expect(err.kind).toBe('quota');
     expect(await s.getModelFiles('student')).toBeUndefined();
     expect((await s.usage())!.usage).toBe(before.usage);
+  });
+
+  it('opens a store written by the first version (schema 1) with its datasets, runs and checkpoints, settings renamed', async () => {
+    const prefix = `v1-${n++}`;
+    // what version 1 wrote: no schema key, run settings under the URL-hash names
+    const meta = createStore(`${prefix}-meta`, 'meta');
+    const v1Settings = { epochs: 3, batch: 32, lr: 0.005, T: 1, kd: 1000, depth: 2, nctx: 4, evalEvery: 25, ckptEvery: 25, backend: 'wasm', augment: false, seed: 7 };
+    const v1Run = { ...run('old'), settings: v1Settings };
+    await setMany([['dataset:a', dataset('a', 3)], ['run:old', v1Run], ['workspace', { classes: ['x', 'y'], models: {}, teacher: null }]], meta);
+    await set('old', { runId: 'old', step: 5, savedAt: 1, bytes: Uint8Array.of(1, 2, 3) }, createStore(`${prefix}-ckpt`, 'ckpt'));
+
+    const s = new StudioStorage({ prefix });
+    const [migrated] = await s.listRuns();
+    expect(migrated!.settings).toEqual({
+      ...PAPER_SETTINGS, epochs: 3, batchSize: 32, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 2, nCtx: 4,
+      evalEvery: 25, ckptEvery: 25, backend: 'wasm', augment: false, seed: 7, logitScale: null, teacherFp16: false,
+    });
+    expect({ ...migrated!, settings: null }).toEqual({ ...v1Run, settings: null }); // nothing else changed
+    expect((await s.listDatasets()).map((d) => d.items.length)).toEqual([3]);
+    expect(Array.from((await s.loadCheckpoint('old'))!.bytes)).toEqual([1, 2, 3]);
+    expect((await s.getWorkspace())!.classes).toEqual(['x', 'y']);
+    expect(await get('schema', meta)).toBe(SCHEMA_VERSION);
+    // a second open finds the current schema and changes nothing
+    expect((await new StudioStorage({ prefix }).listRuns())[0]).toEqual(migrated);
+  });
+
+  it('refuses a store written by a newer version instead of misreading it', async () => {
+    const prefix = `v99-${n++}`;
+    await set('schema', SCHEMA_VERSION + 1, createStore(`${prefix}-meta`, 'meta'));
+    await expect(new StudioStorage({ prefix }).listRuns()).rejects.toThrow(/written by a newer version \(schema 3\)/);
   });
 });

@@ -1,7 +1,8 @@
 // Persistence in one place: every IndexedDB key the studio writes is laid out here.
 //
-//   promptkd-meta/meta        dataset:<id> → Dataset, run:<id> → RunRecord, workspace → WorkspaceRecord,
-//                             teacher-prompts → Uint8Array (tuned/imported teacher prompts, safetensors)
+//   promptkd-meta/meta        schema → number (schema.ts), dataset:<id> → Dataset, run:<id> → RunRecord,
+//                             workspace → WorkspaceRecord, teacher-prompts → Uint8Array (tuned/imported
+//                             teacher prompts, safetensors)
 //   promptkd-images/images    <datasetId>/<itemId> → StoredImage (resized RGB copy)
 //   promptkd-ckpt/ckpt        <runId> → Checkpoint (safetensors bytes; one per run, replaced atomically)
 //   promptkd-teacher/logits   <cacheKey> → Float32Array (teacher logits of one image view)
@@ -10,71 +11,14 @@
 // Writes are batched (setMany, one transaction per chunk); a dataset's metadata is written last,
 // so an import that fails half way leaves nothing visible and its written images are removed.
 // IndexedDB transactions are atomic, so a failed checkpoint write leaves the previous one intact.
+// A store written by an older version is migrated once, before the first read (schema.ts).
 import { createStore, del, delMany, entries, get, getMany, keys, set, setMany, type UseStore } from 'idb-keyval';
-import type { ModelRole, RunSummary, StorageUsage, TeacherInfo } from '../worker/protocol.ts';
+import {
+  migrateRun, SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
+  type StoredImage, type WorkspaceRecord,
+} from './schema.ts';
 
-export interface StoredImage {
-  width: number;
-  height: number;
-  /** RGB interleaved, height·width·3 bytes */
-  rgb: Uint8Array;
-}
-
-export interface DatasetItem {
-  id: string;
-  /** path inside the dropped folder */
-  name: string;
-  /** class index, for labeled datasets */
-  label?: number;
-}
-
-export type DatasetRole = 'unlabeled' | 'test' | 'shots';
-
-export interface Dataset {
-  id: string;
-  name: string;
-  role: DatasetRole;
-  classes: string[];
-  items: DatasetItem[];
-  skipped: { name: string; reason: string }[];
-  createdAt: number;
-  /** the embedded demo's datasets */
-  demo?: boolean;
-}
-
-/** a run as the studio lists it; its checkpoint lives in the checkpoint store */
-export type RunRecord = RunSummary;
-
-/** where a model comes from, as remembered between sessions */
-export type ModelChoice =
-  | { kind: 'demo' }
-  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
-  /** the files themselves are in the models store under the role */
-  | { kind: 'files'; name: string };
-
-export interface ModelFiles {
-  name: string;
-  /** config.json text */
-  config: string;
-  weights: Blob;
-}
-
-/** the studio's choices that outlive a page: classes, models, teacher */
-export interface WorkspaceRecord {
-  classes: string[];
-  models: Partial<Record<ModelRole, ModelChoice>>;
-  teacher: TeacherInfo | null;
-}
-
-export interface Checkpoint {
-  runId: string;
-  step: number;
-  savedAt: number;
-  /** safetensors bytes: prompts, projector, optimizer state, running stats, metadata */
-  bytes: Uint8Array;
-  /** the teacher's tuned or imported prompts (safetensors) the run distils from; absent: zero-shot */
-  teacherPrompts?: Uint8Array;
-}
+export type * from './schema.ts';
 
 export type StorageErrorKind = 'quota' | 'unavailable' | 'missing';
 
@@ -112,6 +56,8 @@ export class StudioStorage {
   private readonly teacher: UseStore;
   private readonly models: UseStore;
   private written = 0;
+  /** the migration of an older store; every read and write waits for it */
+  private readonly ready: Promise<void>;
 
   constructor(private readonly options: StorageOptions = {}) {
     const p = options.prefix ?? 'promptkd';
@@ -120,6 +66,20 @@ export class StudioStorage {
     this.ckpt = createStore(`${p}-ckpt`, 'ckpt');
     this.teacher = createStore(`${p}-teacher`, 'logits');
     this.models = createStore(`${p}-models`, 'files');
+    this.ready = this.migrate();
+    this.ready.catch(() => undefined); // reported to whoever reads or writes next, not as an unhandled rejection
+  }
+
+  /** brings a store of an older schema up to SCHEMA_VERSION, run by run; a new store just gets the version */
+  private async migrate(): Promise<void> {
+    const version = await get<number>('schema', this.meta);
+    if (version === SCHEMA_VERSION) return;
+    if (version !== undefined && version > SCHEMA_VERSION) {
+      throw new StorageError('unavailable', `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`);
+    }
+    const runs = (await entries<string, unknown>(this.meta)).filter(([k]) => k.startsWith('run:'));
+    const from = version ?? 1;
+    await setMany([...runs.map(([k, r]) => [k, migrateRun(r, from)] as [string, unknown]), ['schema', SCHEMA_VERSION]], this.meta);
   }
 
   private charge(bytes: number): void {
@@ -133,6 +93,7 @@ export class StudioStorage {
   // ---- datasets ---------------------------------------------------------------------------
 
   async saveDataset(dataset: Dataset, images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>): Promise<void> {
+    await this.ready;
     const writtenKeys: string[] = [];
     let chunk: [string, StoredImage][] = [];
     const flush = async () => {
@@ -155,14 +116,17 @@ export class StudioStorage {
   }
 
   async listDatasets(): Promise<Dataset[]> {
+    await this.ready;
     return (await this.metaEntries<Dataset>('dataset:')).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async getDataset(id: string): Promise<Dataset | undefined> {
+    await this.ready;
     return get<Dataset>(`dataset:${id}`, this.meta);
   }
 
   async loadImages(datasetId: string, itemIds: readonly string[]): Promise<StoredImage[]> {
+    await this.ready;
     const found = await getMany<StoredImage>(itemIds.map((i) => `${datasetId}/${i}`), this.images);
     const missing = found.findIndex((x) => !x);
     if (missing >= 0) throw new StorageError('missing', `image ${itemIds[missing]} of dataset ${datasetId} is missing from storage; import the folder again`);
@@ -170,6 +134,7 @@ export class StudioStorage {
   }
 
   async deleteDataset(id: string): Promise<void> {
+    await this.ready;
     const ds = await this.getDataset(id);
     if (ds) await delMany(ds.items.map((it) => `${id}/${it.id}`), this.images);
     await del(`dataset:${id}`, this.meta);
@@ -178,6 +143,7 @@ export class StudioStorage {
   // ---- runs and checkpoints ---------------------------------------------------------------
 
   async saveRun(run: RunRecord): Promise<void> {
+    await this.ready;
     try {
       this.charge(JSON.stringify(run).length);
       await set(`run:${run.id}`, run, this.meta);
@@ -187,19 +153,23 @@ export class StudioStorage {
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
+    await this.ready;
     return get<RunRecord>(`run:${id}`, this.meta);
   }
 
   async listRuns(): Promise<RunRecord[]> {
+    await this.ready;
     return (await this.metaEntries<RunRecord>('run:')).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async deleteRun(id: string): Promise<void> {
+    await this.ready;
     await del(id, this.ckpt);
     await del(`run:${id}`, this.meta);
   }
 
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    await this.ready;
     try {
       this.charge(checkpoint.bytes.byteLength + (checkpoint.teacherPrompts?.byteLength ?? 0));
       await set(checkpoint.runId, checkpoint, this.ckpt);
@@ -209,12 +179,14 @@ export class StudioStorage {
   }
 
   async loadCheckpoint(runId: string): Promise<Checkpoint | undefined> {
+    await this.ready;
     return get<Checkpoint>(runId, this.ckpt);
   }
 
   // ---- teacher logits ----------------------------------------------------------------------
 
   async putTeacherLogits(batch: readonly [string, Float32Array][]): Promise<void> {
+    await this.ready;
     try {
       this.charge(batch.reduce((s, [, l]) => s + l.byteLength, 0));
       await setMany(batch as [string, Float32Array][], this.teacher);
@@ -224,20 +196,24 @@ export class StudioStorage {
   }
 
   async getTeacherLogits(cacheKeys: readonly string[]): Promise<(Float32Array | undefined)[]> {
+    await this.ready;
     return getMany<Float32Array>([...cacheKeys], this.teacher);
   }
 
   async clearTeacherLogits(): Promise<void> {
+    await this.ready;
     await delMany(await keys(this.teacher), this.teacher);
   }
 
   // ---- workspace, teacher prompts, model files ---------------------------------------------
 
   async getWorkspace(): Promise<WorkspaceRecord | undefined> {
+    await this.ready;
     return get<WorkspaceRecord>('workspace', this.meta);
   }
 
   async saveWorkspace(w: WorkspaceRecord): Promise<void> {
+    await this.ready;
     try {
       this.charge(JSON.stringify(w).length);
       await set('workspace', w, this.meta);
@@ -247,11 +223,13 @@ export class StudioStorage {
   }
 
   async getTeacherPrompts(): Promise<Uint8Array | undefined> {
+    await this.ready;
     return get<Uint8Array>('teacher-prompts', this.meta);
   }
 
   /** undefined removes them (back to a zero-shot teacher) */
   async saveTeacherPrompts(bytes: Uint8Array | undefined): Promise<void> {
+    await this.ready;
     try {
       if (bytes === undefined) return await del('teacher-prompts', this.meta);
       this.charge(bytes.byteLength);
@@ -262,6 +240,7 @@ export class StudioStorage {
   }
 
   async saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
+    await this.ready;
     try {
       this.charge(files.weights.size + files.config.length);
       await set(role, files, this.models);
@@ -271,10 +250,12 @@ export class StudioStorage {
   }
 
   async getModelFiles(role: ModelRole): Promise<ModelFiles | undefined> {
+    await this.ready;
     return get<ModelFiles>(role, this.models);
   }
 
   async deleteModelFiles(role: ModelRole): Promise<void> {
+    await this.ready;
     await del(role, this.models);
   }
 

@@ -1,4 +1,5 @@
 // The main thread's handle on the engine worker: requests become promises, events go to one callback.
+import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import type {
   DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
@@ -59,7 +60,7 @@ export class EngineClient {
   deleteRun(runId: string): Promise<Workspace> { return this.call('deleteRun', { runId }); }
   setClasses(classes: string[]): Promise<Workspace> { return this.call('setClasses', { classes }); }
   setModels(student: ModelSource, teacher: ModelSource): Promise<Workspace> { return this.call('setModels', { student, teacher }); }
-  teacher(mode: TeacherMode, opts: { file?: File; settings?: Partial<RunSettings> } = {}): Promise<TeacherInfo> {
+  teacher(mode: TeacherMode, opts: { file?: File; settings?: TeacherSettings } = {}): Promise<TeacherInfo> {
     return this.call('teacher', { mode, ...opts });
   }
   startRun(settings: RunSettings, opts: { datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File } = {}): Promise<RunSummary> {

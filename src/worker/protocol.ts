@@ -11,33 +11,20 @@
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
-export type EngineBackend = 'webgpu' | 'wasm';
+import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
+import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
+import type {
+  Accuracy, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherMode,
+} from '../storage/schema.ts';
 
-// ---- settings ---------------------------------------------------------------------------------
+// the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
+export type { Accuracy, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+/** a run as stored (its history, references and status) */
+export type RunSummary = RunRecord;
 
-/** One run's hyperparameters (the URL hash's names). Steps are optimizer steps of the student. */
-export interface RunSettings {
-  epochs: number;
-  /** student train batch (and teacher image batch) */
-  batch: number;
-  lr: number;
-  /** distillation temperature */
-  T: number;
-  /** KD loss weight */
-  kd: number;
-  /** prompted student vision layers; ≤ the student's layer count */
-  depth: number;
-  /** prompt tokens per layer */
-  nctx: number;
-  /** evaluate on the test dataset every this many steps (and after the last step) */
-  evalEvery: number;
-  /** checkpoint every this many steps (and at pause, stop and the last step) */
-  ckptEvery: number;
-  backend: EngineBackend;
-  /** random resized crop + flip of training views */
-  augment: boolean;
-  seed: number;
-}
+export type EngineBackend = StudioBackend;
+/** One run's settings: the engine's settings table (engine/promptkd/run-settings.ts). */
+export type { RunSettings };
 
 // ---- workspace --------------------------------------------------------------------------------
 
@@ -73,94 +60,12 @@ export interface ImportReport {
   classes: string[];
 }
 
-export type ModelRole = 'student' | 'teacher';
-
 export type ModelSource =
   | { kind: 'demo' }
   /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co) */
   | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
   /** a local Hugging Face CLIP folder's two files */
   | { kind: 'files'; config: File; weights: File };
-
-export interface ModelInfo {
-  role: ModelRole;
-  source: 'demo' | 'hub' | 'files';
-  /** 'demo-student', 'openai/clip-vit-base-patch16', or the weights file name */
-  name: string;
-  imageSize: number;
-  visionLayers: number;
-  visionWidth: number;
-  embedDim: number;
-  /** text tower blocks; null when the weights have no text tower (a student needs none) */
-  textLayers: number | null;
-  /** weights file size in bytes */
-  bytes: number;
-}
-
-export interface Accuracy {
-  base: number | null;
-  new: number | null;
-  hm: number | null;
-}
-
-export type TeacherMode = 'zero-shot' | 'tune' | 'import';
-
-export interface TeacherInfo {
-  mode: TeacherMode;
-  /** the teacher's prompt state id (part of every teacher-logit cache key) */
-  promptState: string;
-  /** tune: shots used and epochs run; import: the prompt file's name */
-  detail: string;
-  /** the teacher's accuracy on the test dataset, when there is one */
-  accuracy: Accuracy | null;
-}
-
-export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
-
-export interface MetricPoint {
-  step: number;
-  loss?: number;
-  base?: number | null;
-  new?: number | null;
-  hm?: number | null;
-}
-
-export interface RunSummary {
-  id: string;
-  createdAt: number;
-  settings: RunSettings;
-  classes: string[];
-  datasets: { unlabeled: string; test: string | null };
-  /** the models the run was made with (exports and results need the same ones loaded) */
-  models: { student: ModelInfo; teacher: ModelInfo };
-  teacher: { mode: TeacherMode; promptState: string };
-  status: RunStatus;
-  /** steps taken (as of the last event) and the run's total */
-  step: number;
-  totalSteps: number;
-  stepsPerEpoch: number;
-  /** the last checkpoint's step; null before the first */
-  checkpointStep: number | null;
-  /** loss of every step, base/new/HM at evaluations */
-  history: MetricPoint[];
-  references: References | null;
-  /** why the run is paused/failed, in words */
-  message: string | null;
-}
-
-export interface References {
-  /** the teacher (as used by the run) on the test dataset */
-  teacher: Accuracy;
-  /** the student CLIP's own zero-shot accuracy (its text tower); null when it has none */
-  studentZeroShot: Accuracy | null;
-}
-
-export interface StorageUsage {
-  usage: number;
-  quota: number;
-  /** whether the browser promised not to evict the studio's data */
-  persisted: boolean;
-}
 
 export interface Workspace {
   datasets: DatasetSummary[];
@@ -256,9 +161,9 @@ export interface EngineApi {
   setModels: { request: { student: ModelSource; teacher: ModelSource }; result: Workspace };
   /**
    * zero-shot; 'tune': stage-1 PromptSRC tuning on the newest 'shots' dataset (task 'teacher'
-   * progress, settings for epochs/batch/lr/seed from `settings`); 'import': a PromptSRC prompt file.
+   * progress; `settings` default PromptSRC's); 'import': a PromptSRC prompt file.
    */
-  teacher: { request: { mode: TeacherMode; file?: File; settings?: Partial<RunSettings> }; result: TeacherInfo };
+  teacher: { request: { mode: TeacherMode; file?: File; settings?: TeacherSettings }; result: TeacherInfo };
   /**
    * Starts a distillation run on the given (default: newest) unlabeled and test datasets, optionally
    * from exported prompts (safetensors of exportPrompts). Replies when the first step is about to run.

@@ -9,7 +9,7 @@ import { StudioInputError } from './errors.ts';
 import type { LabeledSet } from './labeled.ts';
 import { toRgb } from './pixels.ts';
 import type { OnnxExport, PromptExport, RunResults } from './protocol.ts';
-import { distillConfigOf, type DistillRun } from './run.ts';
+import type { DistillRun } from './run.ts';
 
 /** gallery size: a few test images of each class, teacher vs student */
 const GALLERY_PER_CLASS = 2;
@@ -50,7 +50,7 @@ function promptConfig(run: DistillRun): Record<string, unknown> {
   const rec = run.record;
   const latest = [...rec.history].reverse().find((p) => p.hm !== undefined);
   return {
-    format: STUDENT_PROMPTS_FORMAT, runId: rec.id, step: rec.step, settings: rec.settings, distillConfig: distillConfigOf(rec.settings),
+    format: STUDENT_PROMPTS_FORMAT, runId: rec.id, step: rec.step, settings: rec.settings, distillConfig: run.job.config,
     classes: rec.classes, baseClasses: rec.classes.slice(0, Math.ceil(rec.classes.length / 2)), newClasses: rec.classes.slice(Math.ceil(rec.classes.length / 2)),
     dims: run.dims, models: rec.models, teacher: rec.teacher,
     accuracy: latest ? { step: latest.step, base: latest.base, new: latest.new, hm: latest.hm } : null,
@@ -60,7 +60,7 @@ function promptConfig(run: DistillRun): Record<string, unknown> {
 export async function exportPrompts(run: DistillRun): Promise<PromptExport> {
   const rec = run.record;
   const state = await run.state();
-  const safetensors = writeStudentPrompts(state, { dims: run.dims, config: distillConfigOf(rec.settings), classes: rec.classes, step: rec.step });
+  const safetensors = writeStudentPrompts(state, { dims: run.dims, config: run.job.config, classes: rec.classes, step: rec.step });
   const pth = writeStudentPromptsPth(state, { depth: run.dims.depth, epoch: Math.floor(rec.step / rec.stepsPerEpoch), step: rec.step });
   return { safetensors, pth, config: `${JSON.stringify(promptConfig(run), null, 1)}\n`, fileName: baseName(run) };
 }

@@ -11,6 +11,8 @@ import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { loadSafetensors } from '../engine/clip/safetensors.ts';
 import { demoImage, loadDemoData, type DemoData } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
+import { PAPER_SETTINGS } from '../engine/promptkd/run-settings.ts';
+import { DEMO_TEACHER_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
@@ -110,7 +112,7 @@ async function folders() {
   return { unlabeled, test };
 }
 
-const SETTINGS: RunSettings = { epochs: 2, batch: 4, lr: 0.005, T: 1, kd: 1000, depth: 2, nctx: 2, evalEvery: 4, ckptEvery: 3, backend: 'wasm', augment: true, seed: 7 };
+const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 2, batchSize: 4, depth: 2, nCtx: 2, evalEvery: 4, ckptEvery: 3, backend: 'wasm', seed: 7 };
 
 async function prepared(prefix: string, quotaBytes?: number): Promise<Harness> {
   const h = harness(prefix);
@@ -165,11 +167,11 @@ describe('Studio', () => {
     const h = harness(`tune${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
     await h.call('loadDemo', {});
-    const info = await h.call('teacher', { mode: 'tune', settings: { epochs: 2, batch: 8, seed: 3 } });
+    const info = await h.call('teacher', { mode: 'tune', settings: { ...DEMO_TEACHER_SETTINGS, epochs: 2, batchSize: 8, seed: 3 } });
     expect(info).toMatchObject({ mode: 'tune', promptState: expect.stringMatching(/^prompts-/), detail: expect.stringMatching(/tuned on \d+ labeled images of 5 base classes for 2 epochs/) });
     expect(info.accuracy!.hm).toBeGreaterThan(0);
     expect(h.events.filter((e) => e.kind === 'progress' && e.task === 'teacher' && /teacher epoch/.test(e.label))).toHaveLength(2);
-    const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 1, batch: 100 } });
+    const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 1, batchSize: 100 } });
     expect(run.teacher).toEqual({ mode: 'tune', promptState: info.promptState });
     expect((await h.storage().loadCheckpoint(run.id))!.teacherPrompts!.byteLength).toBeGreaterThan(0);
     await h.call('stop', {});

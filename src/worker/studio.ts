@@ -8,6 +8,7 @@
 import type { RgbImage } from '../engine/clip/image.ts';
 import type { HubCache } from '../engine/clip/hub.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { runSelfTest } from '../engine/runtime/selftest.ts';
@@ -338,7 +339,7 @@ export class Studio {
       if (mode === 'import' && !file) throw new StudioInputError('choose a prompt file (safetensors or a PromptSRC/PromptKD .pth checkpoint) to import');
       const req = mode === 'zero-shot' ? { mode } as const
         : mode === 'import' ? { mode, file: file!, name: file!.name || 'prompt file' } as const
-        : { mode, shots: shots!, settings: settings ?? {} } as const;
+        : { mode, shots: shots!, settings: settings ?? PROMPTSRC_SETTINGS } as const;
       const { info, prompts } = await prepareTeacher(env, req);
       this.ws.teacher = info;
       this.teacherPrompts = prompts;

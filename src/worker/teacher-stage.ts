@@ -2,7 +2,8 @@
 // imported from a file; and the teacher's accuracy on the test folder.
 import { exportTeacherPrompts, importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
-import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
+import { tuneConfigOf, type TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
+import { tuneTeacherPrompts } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
 import { rng } from '../engine/random.ts';
@@ -11,7 +12,7 @@ import type { StudioStorage } from '../storage/storage.ts';
 import { labeledPixels, logitsOver, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
 import { referenceKey } from './run.ts';
-import type { Accuracy, RunSettings, TeacherInfo, TeacherMode } from './protocol.ts';
+import type { Accuracy, TeacherInfo, TeacherMode } from './protocol.ts';
 
 export interface TeacherStageEnv {
   runtime: Runtime;
@@ -27,18 +28,7 @@ export interface TeacherStageEnv {
 export type TeacherRequest =
   | { mode: 'zero-shot' }
   | { mode: 'import'; file: Blob; name: string }
-  | { mode: 'tune'; shots: LabeledSet; settings: Partial<RunSettings> };
-
-/** the tuning config: PromptSRC's, with the run settings the user gave */
-export function tuneConfigOf(s: Partial<RunSettings>): TeacherTuneConfig {
-  return {
-    ...PROMPTSRC_TUNE_CONFIG,
-    ...(s.epochs !== undefined ? { epochs: s.epochs } : {}), ...(s.batch !== undefined ? { batchSize: s.batch } : {}),
-    ...(s.lr !== undefined ? { lr: s.lr } : {}), ...(s.seed !== undefined ? { seed: s.seed } : {}),
-    ...(s.nctx !== undefined ? { nCtx: s.nctx } : {}), ...(s.depth !== undefined ? { depth: s.depth } : {}),
-    ...(s.augment !== undefined ? { augment: s.augment } : {}),
-  };
-}
+  | { mode: 'tune'; shots: LabeledSet; settings: TeacherSettings };
 
 /** The teacher's base/new/HM on the test folder. */
 export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherPrompts | null): Promise<Accuracy | null> {

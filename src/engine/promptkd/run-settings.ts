@@ -1,0 +1,94 @@
+// The distillation's settings table: every hyperparameter of a PromptKD student run and of its loop,
+// one row each, with the paper's defaults and the demo's. The studio's URL hash and form, the CLI's
+// flags and --help, and the DistillConfig the engine runs are all made from these rows.
+import { DistillConfigError, validateDistillConfig, type DistillConfig } from './config.ts';
+import type { SettingsTable } from '../settings/table.ts';
+
+export type StudioBackend = 'webgpu' | 'wasm';
+
+/** One run's settings. Steps are optimizer steps of the student. */
+export interface RunSettings {
+  epochs: number;
+  /** student train batch (the teacher labels the same views) */
+  batchSize: number;
+  lr: number;
+  temperature: number;
+  kdWeight: number;
+  /** prompted student vision layers; ≤ the student's layer count */
+  depth: number;
+  nCtx: number;
+  augment: boolean;
+  seed: number;
+  /** evaluate every this many steps; 0: at the end of each epoch (and always after the last step) */
+  evalEvery: number;
+  /** checkpoint every this many steps; 0: at the end of each epoch (and always after the last step, at pause and stop) */
+  ckptEvery: number;
+  momentum: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  bnMomentum: number;
+  bnEps: number;
+  /** the student's logit scale; null: its CLIP's own exp(logit_scale), as PromptKD's code does */
+  logitScale: number | null;
+  /** the teacher's image tower in float16 (GPUs with shader-f16) */
+  teacherFp16: boolean;
+  /** the studio's compute backend (the CLI has `--backend cpu|webgpu|cuda`) */
+  backend: StudioBackend;
+}
+
+export const RUN_SETTINGS: SettingsTable<RunSettings> = [
+  { key: 'epochs', hash: 'epochs', flag: 'epochs', label: 'Epochs', help: 'passes over the unlabeled images', rule: { type: 'int', min: 1, max: 1000 } },
+  { key: 'batchSize', hash: 'batch', flag: 'batch-size', label: 'Batch size', help: 'images per student step (BatchNorm needs 2 or more)', rule: { type: 'int', min: 2, max: 512 } },
+  { key: 'lr', hash: 'lr', flag: 'lr', label: 'Learning rate', help: 'SGD learning rate after the warm-up, decayed by a cosine per epoch', rule: { type: 'number', min: 0, max: 10, exclusiveMin: true } },
+  { key: 'temperature', hash: 'T', flag: 'temperature', label: 'Temperature T', help: 'softens teacher and student scores before comparing them', rule: { type: 'number', min: 0, max: 100, exclusiveMin: true } },
+  { key: 'kdWeight', hash: 'kd', flag: 'kd-weight', label: 'KD weight', help: 'how strongly the student is pulled towards the teacher (the paper: 200 for FGVCAircraft, Flowers102, DTD)', rule: { type: 'number', min: 0, max: 1e6, exclusiveMin: true } },
+  { key: 'depth', hash: 'depth', flag: 'depth', label: 'Prompt depth', help: 'how many student layers get learned prompt tokens (at most its layers)', rule: { type: 'int', min: 1, max: 48 } },
+  { key: 'nCtx', hash: 'nctx', flag: 'n-ctx', label: 'Prompt tokens', help: 'learned tokens added in each prompted layer', rule: { type: 'int', min: 1, max: 64 } },
+  { key: 'augment', hash: 'augment', flag: 'augment', label: 'Augment', help: 'a random resized crop and flip of every training view (off: the centre view, and the teacher runs once per image)', rule: { type: 'bool' } },
+  { key: 'seed', hash: 'seed', flag: 'seed', label: 'Seed', help: 'the image order, the crops and the prompts\' initial values', rule: { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  { key: 'evalEvery', hash: 'evalEvery', flag: 'eval-every', label: 'Evaluate every (steps)', help: 'steps between evaluations on the test folder; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
+  { key: 'ckptEvery', hash: 'ckptEvery', flag: 'ckpt-every', label: 'Checkpoint every (steps)', help: 'steps between checkpoints; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
+  { key: 'backend', hash: 'backend', flag: null, label: 'Backend', help: 'where the studio computes: the GPU (WebGPU) or the CPU (WebAssembly)', rule: { type: 'enum', values: ['webgpu', 'wasm'] }, studioOnly: true },
+  { key: 'teacherFp16', hash: 'teacherFp16', flag: 'teacher-fp16', label: 'Teacher in float16', help: 'the teacher\'s image tower in float16: half its memory; faster on GPUs with shader-f16', rule: { type: 'bool' }, advanced: true },
+  { key: 'momentum', hash: 'momentum', flag: 'momentum', label: 'SGD momentum', help: 'momentum of the prompts\' and projector\'s SGD', rule: { type: 'number', min: 0, max: 0.999 }, advanced: true },
+  { key: 'weightDecay', hash: 'wd', flag: 'weight-decay', label: 'Weight decay', help: 'L2 weight decay of every trained tensor', rule: { type: 'number', min: 0, max: 1 }, advanced: true },
+  { key: 'warmupEpochs', hash: 'warmupEpochs', flag: 'warmup-epochs', label: 'Warm-up epochs', help: 'epochs at the constant warm-up learning rate', rule: { type: 'int', min: 0, max: 1000 }, advanced: true },
+  { key: 'warmupLr', hash: 'warmupLr', flag: 'warmup-lr', label: 'Warm-up learning rate', help: 'the learning rate of the warm-up epochs', rule: { type: 'number', min: 0, max: 10, exclusiveMin: true }, advanced: true },
+  { key: 'bnMomentum', hash: 'bnMomentum', flag: 'bn-momentum', label: 'BatchNorm momentum', help: 'update rate of the projector\'s BatchNorm running statistics', rule: { type: 'number', min: 0, max: 0.999 }, advanced: true },
+  { key: 'bnEps', hash: 'bnEps', flag: 'bn-eps', label: 'BatchNorm epsilon', help: 'added to the BatchNorm variance', rule: { type: 'number', min: 0, max: 1, exclusiveMin: true }, advanced: true },
+  { key: 'logitScale', hash: 'logitScale', flag: 'logit-scale', label: 'Student logit scale', help: 'multiplies the student\'s cosine scores; default: its CLIP\'s own exp(logit_scale), 100 for OpenAI CLIP', rule: { type: 'number', min: 0, max: 1000, exclusiveMin: true }, nullable: true, advanced: true },
+];
+
+/** PromptKD's base-to-new settings (ViT-B/16 student, 4+4 context; trainers/promptkd.py and its configs). */
+export const PAPER_SETTINGS: RunSettings = {
+  epochs: 20, batchSize: 8, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 9, nCtx: 4, augment: true, seed: 1,
+  evalEvery: 0, ckptEvery: 0, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5, bnMomentum: 0.1, bnEps: 1e-5,
+  logitScale: null, teacherFp16: false, backend: 'webgpu',
+};
+
+/**
+ * The embedded demo (tiny CLIPs, 28-px images): a big batch and few epochs, so it ends in a minute or
+ * two; prompts in both of the tiny student's blocks; centre views only (a random crop of a 28-px
+ * image down to 8 % of it leaves a few pixels).
+ */
+export const DEMO_SETTINGS: RunSettings = {
+  ...PAPER_SETTINGS, epochs: 3, batchSize: 32, depth: 2, evalEvery: 25, ckptEvery: 25, augment: false, seed: 7,
+};
+
+/** The engine's config for these settings; `studentLogitScale` fills a null logit scale. */
+export function distillConfigOf(s: RunSettings, studentLogitScale: number): DistillConfig {
+  return validateDistillConfig({
+    nCtx: s.nCtx, depth: s.depth, temperature: s.temperature, kdWeight: s.kdWeight, logitScale: s.logitScale ?? studentLogitScale,
+    lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, bnMomentum: s.bnMomentum, bnEps: s.bnEps,
+    batchSize: s.batchSize, epochs: s.epochs, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, augment: s.augment, seed: s.seed,
+  });
+}
+
+/** The settings a checkpoint's config stands for (the loop's own settings from `loop`). */
+export function settingsOfConfig(c: DistillConfig, loop: Pick<RunSettings, 'evalEvery' | 'ckptEvery' | 'teacherFp16' | 'backend' | 'logitScale'>): RunSettings {
+  const { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed } = c;
+  return { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed, ...loop };
+}
+
+export { DistillConfigError };

@@ -1,0 +1,71 @@
+// Teacher tuning's settings table (stage 1, PromptSRC on the few-shot folder): its own rows and
+// defaults, PromptSRC's, apart from the distillation's. The studio's Teacher step and the CLI's
+// `promptkd teacher` flags are made from it.
+import type { SettingsTable } from '../settings/table.ts';
+import { PROMPTSRC_LOSS } from './teacher-graphs.ts';
+import { PROMPTSRC_TUNE_CONFIG, type TeacherTuneConfig } from './teacher-tune.ts';
+
+export interface TeacherSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  nCtx: number;
+  /** prompted blocks of both towers */
+  depth: number;
+  /** labeled images per class */
+  shots: number;
+  /** tune on every class (a cross-dataset teacher) instead of the base half */
+  allClasses: boolean;
+  /** PromptSRC's self-regularisation (L1 to frozen features, KL to zero-shot); off: plain cross-entropy (IVLP) */
+  regularisers: boolean;
+  /** Gaussian prompt aggregation over epochs; off: the last epoch's prompts */
+  gpa: boolean;
+  augment: boolean;
+  momentum: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  warmupLr: number;
+  seed: number;
+}
+
+export const TEACHER_SETTINGS: SettingsTable<TeacherSettings> = [
+  { key: 'epochs', hash: 'teacherEpochs', flag: 'epochs', label: 'Epochs', help: 'passes over the few-shot images', rule: { type: 'int', min: 1, max: 1000 } },
+  { key: 'batchSize', hash: 'teacherBatch', flag: 'batch-size', label: 'Batch size', help: 'labeled images per step', rule: { type: 'int', min: 1, max: 512 } },
+  { key: 'lr', hash: 'teacherLr', flag: 'lr', label: 'Learning rate', help: 'SGD learning rate after the warm-up, decayed by a cosine per epoch', rule: { type: 'number', min: 0, max: 10, exclusiveMin: true } },
+  { key: 'nCtx', hash: 'teacherNctx', flag: 'n-ctx', label: 'Prompt tokens', help: 'learned tokens per prompted layer, in each tower', rule: { type: 'int', min: 1, max: 64 } },
+  { key: 'depth', hash: 'teacherDepth', flag: 'depth', label: 'Prompt depth', help: 'prompted blocks of each tower (clamped to its blocks)', rule: { type: 'int', min: 1, max: 48 } },
+  { key: 'shots', hash: 'shots', flag: 'shots', label: 'Shots per class', help: 'labeled images per class, sampled with the seed', rule: { type: 'int', min: 1, max: 100000 } },
+  { key: 'allClasses', hash: 'teacherAllClasses', flag: 'all-classes', label: 'All classes', help: 'tune on every class (a cross-dataset teacher) instead of the base half', rule: { type: 'bool' } },
+  { key: 'regularisers', hash: 'teacherRegularisers', flag: 'regularisers', label: 'Self-regularisation', help: 'PromptSRC\'s L1 to the frozen features and KL to zero-shot (off: plain cross-entropy)', rule: { type: 'bool' } },
+  { key: 'gpa', hash: 'teacherGpa', flag: 'gpa', label: 'Prompt aggregation', help: 'Gaussian aggregation of the prompts over epochs (off: the last epoch\'s)', rule: { type: 'bool' } },
+  { key: 'augment', hash: 'teacherAugment', flag: 'augment', label: 'Augment', help: 'a random resized crop and flip of every training image', rule: { type: 'bool' } },
+  { key: 'seed', hash: 'teacherSeed', flag: 'seed', label: 'Seed', help: 'the shots, their order and the crops', rule: { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  { key: 'momentum', hash: 'teacherMomentum', flag: 'momentum', label: 'SGD momentum', help: 'momentum of the prompts\' SGD', rule: { type: 'number', min: 0, max: 0.999 }, advanced: true },
+  { key: 'weightDecay', hash: 'teacherWd', flag: 'weight-decay', label: 'Weight decay', help: 'L2 weight decay of the prompts', rule: { type: 'number', min: 0, max: 1 }, advanced: true },
+  { key: 'warmupEpochs', hash: 'teacherWarmupEpochs', flag: 'warmup-epochs', label: 'Warm-up epochs', help: 'epochs at the constant warm-up learning rate', rule: { type: 'int', min: 0, max: 1000 }, advanced: true },
+  { key: 'warmupLr', hash: 'teacherWarmupLr', flag: 'warmup-lr', label: 'Warm-up learning rate', help: 'the learning rate of the warm-up epochs', rule: { type: 'number', min: 0, max: 10, exclusiveMin: true }, advanced: true },
+];
+
+const P = PROMPTSRC_TUNE_CONFIG;
+
+/** PromptSRC's stage-1 settings as PromptKD's teachers were tuned (16 shots of the base classes). */
+export const PROMPTSRC_SETTINGS: TeacherSettings = {
+  epochs: P.epochs, batchSize: P.batchSize, lr: P.lr, nCtx: P.nCtx, depth: P.depth, shots: P.shots, allClasses: false,
+  regularisers: true, gpa: true, augment: P.augment, momentum: P.momentum, weightDecay: P.weightDecay,
+  warmupEpochs: P.warmupEpochs, warmupLr: P.warmupLr, seed: P.seed,
+};
+
+/** The demo's tiny teacher on 28-px images: centre views (a small crop leaves a few pixels), fewer epochs. */
+export const DEMO_TEACHER_SETTINGS: TeacherSettings = { ...PROMPTSRC_SETTINGS, epochs: 5, augment: false, seed: 11 };
+
+/** The engine's tuning config for these settings. */
+export function tuneConfigOf(s: TeacherSettings): TeacherTuneConfig {
+  return {
+    ...PROMPTSRC_TUNE_CONFIG,
+    epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, nCtx: s.nCtx, depth: s.depth, shots: s.shots,
+    classes: s.allClasses ? 'all' : 'base',
+    loss: s.regularisers ? PROMPTSRC_LOSS : { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false },
+    gpa: s.gpa ? PROMPTSRC_TUNE_CONFIG.gpa : null,
+    augment: s.augment, momentum: s.momentum, weightDecay: s.weightDecay, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, seed: s.seed,
+  };
+}

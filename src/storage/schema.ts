@@ -1,0 +1,183 @@
+// What the studio keeps in IndexedDB, record by record, and how an older store is brought up to
+// date. These types belong to storage: the worker's protocol shows some of them to the app as they
+// are, but a change here is a schema change, with a version and a migration below.
+//
+// Version 1 (the first studio): no version key; run settings under the URL-hash names
+//   {epochs, batch, lr, T, kd, depth, nctx, evalEvery, ckptEvery, backend, augment, seed}.
+// Version 2: `schema` = 2 in the meta store; run settings are the engine's RunSettings (every
+//   hyperparameter, named as in engine/promptkd/run-settings.ts).
+import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
+
+export const SCHEMA_VERSION = 2;
+
+export interface StoredImage {
+  width: number;
+  height: number;
+  /** RGB interleaved, height·width·3 bytes */
+  rgb: Uint8Array;
+}
+
+export interface DatasetItem {
+  id: string;
+  /** path inside the dropped folder */
+  name: string;
+  /** class index, for labeled datasets */
+  label?: number;
+}
+
+export type DatasetRole = 'unlabeled' | 'test' | 'shots';
+
+export interface Dataset {
+  id: string;
+  name: string;
+  role: DatasetRole;
+  classes: string[];
+  items: DatasetItem[];
+  skipped: { name: string; reason: string }[];
+  createdAt: number;
+  /** the embedded demo's datasets */
+  demo?: boolean;
+}
+
+export type ModelRole = 'student' | 'teacher';
+
+export interface ModelInfo {
+  role: ModelRole;
+  source: 'demo' | 'hub' | 'files';
+  /** 'demo-student', 'openai/clip-vit-base-patch16', or the weights file name */
+  name: string;
+  imageSize: number;
+  visionLayers: number;
+  visionWidth: number;
+  embedDim: number;
+  /** text tower blocks; null when the weights have no text tower (a student needs none) */
+  textLayers: number | null;
+  /** weights file size in bytes */
+  bytes: number;
+}
+
+/** fractions in [0, 1]; null where the subset has no test image */
+export interface Accuracy {
+  base: number | null;
+  new: number | null;
+  hm: number | null;
+}
+
+export type TeacherMode = 'zero-shot' | 'tune' | 'import';
+
+export interface TeacherInfo {
+  mode: TeacherMode;
+  /** the teacher's prompt state id (part of every teacher-logit cache key) */
+  promptState: string;
+  /** tune: shots used and epochs run; import: the prompt file's name */
+  detail: string;
+  /** the teacher's accuracy on the test dataset, when there is one */
+  accuracy: Accuracy | null;
+}
+
+export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+
+export interface MetricPoint {
+  step: number;
+  loss?: number;
+  base?: number | null;
+  new?: number | null;
+  hm?: number | null;
+}
+
+export interface References {
+  /** the teacher (as used by the run) on the test dataset */
+  teacher: Accuracy;
+  /** the student CLIP's own zero-shot accuracy (its text tower); null when it has none */
+  studentZeroShot: Accuracy | null;
+}
+
+/** one distillation run; its checkpoint lives in the checkpoint store */
+export interface RunRecord {
+  id: string;
+  createdAt: number;
+  settings: RunSettings;
+  classes: string[];
+  datasets: { unlabeled: string; test: string | null };
+  /** the models the run was made with (exports and results need the same ones loaded) */
+  models: { student: ModelInfo; teacher: ModelInfo };
+  teacher: { mode: TeacherMode; promptState: string };
+  status: RunStatus;
+  /** steps taken (as of the last event) and the run's total */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  /** the last checkpoint's step; null before the first */
+  checkpointStep: number | null;
+  /** loss of every step, base/new/HM at evaluations */
+  history: MetricPoint[];
+  references: References | null;
+  /** why the run is paused/failed, in words */
+  message: string | null;
+}
+
+/** where a model comes from, as remembered between sessions */
+export type ModelChoice =
+  | { kind: 'demo' }
+  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  /** the files themselves are in the models store under the role */
+  | { kind: 'files'; name: string };
+
+export interface ModelFiles {
+  name: string;
+  /** config.json text */
+  config: string;
+  weights: Blob;
+}
+
+/** the studio's choices that outlive a page: classes, models, teacher */
+export interface WorkspaceRecord {
+  classes: string[];
+  models: Partial<Record<ModelRole, ModelChoice>>;
+  teacher: TeacherInfo | null;
+}
+
+export interface Checkpoint {
+  runId: string;
+  step: number;
+  savedAt: number;
+  /** safetensors bytes: prompts, projector, optimizer state, running stats, metadata */
+  bytes: Uint8Array;
+  /** the teacher's tuned or imported prompts (safetensors) the run distils from; absent: zero-shot */
+  teacherPrompts?: Uint8Array;
+}
+
+export interface StorageUsage {
+  usage: number;
+  quota: number;
+  /** whether the browser promised not to evict the studio's data */
+  persisted: boolean;
+}
+
+// ---- migrations ---------------------------------------------------------------------------------
+
+/** run settings as version 1 stored them */
+interface RunSettingsV1 {
+  epochs: number; batch: number; lr: number; T: number; kd: number; depth: number; nctx: number;
+  evalEvery: number; ckptEvery: number; backend: StudioBackend; augment: boolean; seed: number;
+}
+
+/**
+ * A version-1 run's settings as version 2 names them. The hyperparameters version 1 did not store
+ * were PromptKD's fixed values then (PAPER_SETTINGS), and its student's logit scale was its own (null).
+ */
+export function runSettingsFromV1(v: RunSettingsV1): RunSettings {
+  return {
+    ...PAPER_SETTINGS,
+    epochs: v.epochs, batchSize: v.batch, lr: v.lr, temperature: v.T, kdWeight: v.kd, depth: v.depth, nCtx: v.nctx,
+    evalEvery: v.evalEvery, ckptEvery: v.ckptEvery, backend: v.backend, augment: v.augment, seed: v.seed,
+    logitScale: null, teacherFp16: false,
+  };
+}
+
+/** a stored run of `version` brought to the current schema */
+export function migrateRun(record: unknown, version: number): RunRecord {
+  const r = record as Omit<RunRecord, 'settings'> & { settings: unknown };
+  if (version < 2) return { ...r, settings: runSettingsFromV1(r.settings as RunSettingsV1) };
+  return r as RunRecord;
+}
