@@ -22,6 +22,7 @@ import { describeSkipped, scanLabeled, scanUnlabeled, type LabeledFolder } from 
 import { loadPixels } from './promptkd-images.ts';
 import { loadModelDir } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
+import { saveStudentPth } from './student-pth.ts';
 
 export interface DistillArgs {
   unlabeled: string;
@@ -191,7 +192,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
       if (due.evaluate || due.checkpoint || due.epochEnd) saveReport();
     }
     progress.done();
-    report.final = { step: job.step, evaluation: latest && summary(latest), checkpoint: path.resolve(ckptPath), teacherPasses: job.teacherViews };
+    const pytorch = saveStudentPth(outDir, await job.state(), { depth: job.dims.depth, epoch: Math.floor(job.step / job.stepsPerEpoch), step: job.step });
+    report.final = { step: job.step, evaluation: latest && summary(latest), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch), teacherPasses: job.teacherViews };
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();
     return report;

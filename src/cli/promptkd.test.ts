@@ -6,9 +6,12 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vulkanEnv } from '../../scripts/vulkan-env.mjs';
+import { loadSafetensors } from '../engine/clip/safetensors.ts';
 import { exportTeacherPrompts, initTeacherPrompts, planTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { initPhraseEmbedding } from '../engine/promptkd/teacher-text.ts';
 import { rng } from '../engine/random.ts';
+import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
+import type { PyDict } from '../engine/torch/pickle.ts';
 import { runPromptkd } from './test-support.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
@@ -78,6 +81,12 @@ describe('promptkd distill', () => {
     expect(report.epochs[0].teacherPasses).toBe(6);
     expect(report.final.teacherPasses).toBeLessThanOrEqual(7);
     expect(fs.existsSync(path.join(root, 'run', 'checkpoint.safetensors'))).toBe(true);
+    // the final student for the official PromptKD code, with the checkpoint's prompts
+    expect(report.final.pytorchCheckpoint).toMatch(/run[\\/]student-prompts\.pth\.tar$/);
+    const pth = await readTorchCheckpoint(await fs.openAsBlob(path.join(root, 'run', 'student-prompts.pth.tar')));
+    expect((pth.root as PyDict).map.get('epoch')).toBe(2);
+    const saved = await loadSafetensors(await fs.openAsBlob(path.join(root, 'run', 'checkpoint.safetensors')), ['image_encoder.VPT']);
+    expect((await pth.read(['image_encoder.VPT'])).get('image_encoder.VPT')).toEqual(saved.get('image_encoder.VPT'));
 
     // a second run into the same folder is refused; a resume continues from step 4 to 6
     const again = await distill(...common(), '--test', 'test', '--epochs', '2', '--out', 'run');
