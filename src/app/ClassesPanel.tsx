@@ -3,7 +3,8 @@
 import { useRef, useState } from 'react';
 import { isEnabled, runAction } from './actions.ts';
 import { classListProblem, parseClassList } from './class-names.ts';
-import { classNamesFromPaths, pickedFiles } from './folder-walk.ts';
+import { classNamesOf } from '../engine/surface.ts';
+import { pickedFiles } from './folder-walk.ts';
 import { plural } from './format.ts';
 import { Step } from './Step.tsx';
 import { useStudio } from './store.ts';
@@ -26,7 +27,7 @@ export function ClassesPanel() {
   };
 
   const fromFolder = (input: HTMLInputElement) => {
-    const names = classNamesFromPaths(pickedFiles(Array.from(input.files ?? [])).map((f) => f.path));
+    const names = classNamesOf(pickedFiles(Array.from(input.files ?? [])).map((f) => f.path));
     input.value = '';
     if (names.length === 0) return setProblem('That folder has no subfolders: a labeled folder holds one subfolder per class (cat/1.jpg, dog/2.jpg).');
     save(names);

@@ -1,7 +1,7 @@
 // A settings table as a form, read from and written to the URL hash (so a link reproduces the run).
 // The distillation's and the teacher's settings share the hash; each form rewrites only its own rows.
 import { useState } from 'react';
-import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/settings/table.ts';
+import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/surface.ts';
 import { RUN_SETTINGS, TEACHER_SETTINGS, type Effective } from './settings.ts';
 
 /**

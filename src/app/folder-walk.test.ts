@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classNamesFromPaths, pickedFiles, readAllEntries, walkDataTransfer, walkDropped, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from './folder-walk.ts';
+import { classNamesOf } from '../engine/surface.ts';
+import { pickedFiles, readAllEntries, walkDataTransfer, walkDropped, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from './folder-walk.ts';
 
 // Fakes of FileSystemFileEntry / FileSystemDirectoryEntry that, like Chromium, hand out at most 100 entries per readEntries call.
 const fileEntry = (name: string, opts: { fail?: boolean } = {}): FileEntryLike => ({
@@ -54,7 +55,7 @@ describe('walkDropped', () => {
     expect(r.files[2]!.path).toBe('cat/more/m1000.jpg');
     expect(r.files.at(-1)!.path).toBe('dog/b.jpg');
     expect(await r.files[1]!.file.text()).toBe('a.png');
-    expect(classNamesFromPaths(r.files.map((f) => f.path))).toEqual(['cat', 'dog', 'more']);
+    expect(classNamesOf(r.files.map((f) => f.path))).toEqual(['cat', 'dog']);
   });
 
   it('keeps the names of several dropped things, loose files included', async () => {
@@ -85,9 +86,9 @@ describe('walkDataTransfer', () => {
   });
 });
 
-describe('pickedFiles', () => {
-  const withPath = (rel: string) => Object.assign(new File(['x'], rel.split('/').at(-1)!), { webkitRelativePath: rel }) as File;
+const withPath = (rel: string) => Object.assign(new File(['x'], rel.split('/').at(-1)!), { webkitRelativePath: rel }) as File;
 
+describe('pickedFiles', () => {
   it('drops the picked folder name from webkitdirectory paths', () => {
     const p = pickedFiles([withPath('test/dog/2.jpg'), withPath('test/cat/1.jpg'), withPath('test/cat/.DS_Store')]);
     expect(p.map((f) => f.path)).toEqual(['cat/.DS_Store', 'cat/1.jpg', 'dog/2.jpg']);
@@ -98,8 +99,10 @@ describe('pickedFiles', () => {
   });
 });
 
-describe('classNamesFromPaths', () => {
-  it('names the folder that holds each file, sorted by code unit as the worker labels them', () => {
-    expect(classNamesFromPaths(['b/1.jpg', 'B/2.jpg', 'a/x/3.jpg', 'loose.jpg', 'b/4.jpg', '.git/HEAD'])).toEqual(['B', 'b', 'x']);
+describe('classNamesOf on picked and dropped paths', () => {
+  it('names the first folder under the root (ImageFolder), sorted by code unit as the worker labels them', () => {
+    expect(classNamesOf(['b/1.jpg', 'B/2.jpg', 'a/x/3.jpg', 'loose.jpg', 'b/4.jpg', '.git/HEAD'])).toEqual(['B', 'a', 'b']);
+    // a nested folder is part of its class, not a class of its own
+    expect(classNamesOf(pickedFiles([withPath('pets/dog/2019/x.jpg'), withPath('pets/cat/y.jpg')]).map((f) => f.path))).toEqual(['cat', 'dog']);
   });
 });

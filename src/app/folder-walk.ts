@@ -115,17 +115,3 @@ export function pickedFiles(files: Iterable<File>): PickedFile[] {
   }
   return out.sort(byPath);
 }
-
-/**
- * Class names of a labeled folder (class_name/image.jpg), as the worker labels them: the folder that
- * directly holds each file, sorted; hidden folders and files at the top are not classes.
- */
-export function classNamesFromPaths(paths: Iterable<string>): string[] {
-  const names = new Set<string>();
-  for (const p of paths) {
-    const parts = p.split('/');
-    if (parts.length < 2 || parts.some((s) => s.startsWith('.'))) continue;
-    names.add(parts[parts.length - 2]!);
-  }
-  return [...names].sort();
-}

@@ -2,9 +2,10 @@
 // a link or scripted by a classroom page. The rows, their hash names, ranges and defaults are the
 // engine's settings tables (engine/promptkd/run-settings.ts, teacher-settings.ts); here they are
 // read over the right defaults, clamped to the model and the browser.
-import { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
-import { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
-import { parseHash, type ParsedSettings, type SettingsTable } from '../engine/settings/table.ts';
+import {
+  DEMO_SETTINGS, DEMO_TEACHER_SETTINGS, PAPER_SETTINGS, parseHash, PROMPTSRC_SETTINGS, RUN_SETTINGS, TEACHER_SETTINGS,
+  type ParsedSettings, type RunSettings, type SettingsTable, type StudioBackend, type TeacherSettings,
+} from '../engine/surface.ts';
 
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, TEACHER_SETTINGS };
 export type { RunSettings, TeacherSettings };

@@ -157,6 +157,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     resumedFrom: start.kind === 'state' ? { file: path.resolve(a.resume!), step: start.step, epoch: Math.floor(start.step / job.stepsPerEpoch) } : null,
     epochs: [] as unknown[],
     evaluations: [] as unknown[],
+    /** every step's loss and learning rate */
+    steps: [] as { step: number; loss: number; lr: number }[],
   };
   const saveReport = () => writeAtomic(path.join(outDir, REPORT_FILE), `${JSON.stringify(report, null, 1)}\n`);
 
@@ -173,6 +175,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     while (!job.done) {
       const p = await job.next();
       lossSum += p.loss; lossCount++;
+      (report.steps as { step: number; loss: number; lr: number }[]).push({ step: job.step, loss: p.loss, lr: p.lr });
       progress.update(job.step, `epoch ${p.epoch + 1}/${settings.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)}`);
       const due = job.due();
       let evaluation: Evaluation | null = null;

@@ -1,9 +1,11 @@
 // Image folders for `promptkd distill`: an unlabeled folder (any images, anywhere below it) and an
-// optional labeled test folder in ImageFolder layout (class_name/*.jpg, classes sorted by name, as
-// Dassl labels them). Files that are not readable PNG/JPEG images are skipped and reported, never fatal.
+// optional labeled test folder labelled by ImageFolder's rule, as the studio labels it
+// (engine/data/image-folder.ts: the first folder under the root is the class, at any depth; classes
+// sorted). Files that are not readable PNG/JPEG images are skipped and reported, never fatal.
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
+import { classNamesOf, classOfPath } from '../engine/data/image-folder.ts';
 
 export class FolderError extends Error {
   override name = 'FolderError';
@@ -70,24 +72,32 @@ export interface LabeledFolder {
 
 export function scanLabeled(dir: string): LabeledFolder {
   checkDir(dir, 'test folder');
-  const top = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
-  const classes = top.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  const skipped: Skipped[] = top.filter((e) => !e.isDirectory()).map((e) => ({ file: e.name, reason: 'not inside a class folder' }));
+  const files = walk(dir);
+  const skipped: Skipped[] = [];
+  const inClass: { file: string; cls: string }[] = [];
+  for (const file of files) {
+    const c = classOfPath(file);
+    if ('reason' in c) skipped.push({ file, reason: c.reason });
+    else inClass.push({ file, cls: c.cls });
+  }
+  // a class folder without a readable image is still a class: it is named below, not dropped
+  const classes = [...new Set([...classNamesOf(files), ...topFolders(dir)])].sort();
   if (classes.length < 2) {
     throw new FolderError(`test folder ${dir} has ${classes.length === 0 ? 'no class folders' : `only one class folder ('${classes[0]}')`}; ` +
       'base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)');
   }
-  const images: { file: string; label: number }[] = [];
-  const empty: string[] = [];
-  classes.forEach((c, label) => {
-    const found = sortOut(dir, walk(path.join(dir, c)).map((f) => `${c}/${f}`));
-    skipped.push(...found.skipped);
-    if (found.images.length === 0) empty.push(c);
-    images.push(...found.images.map((file) => ({ file, label })));
-  });
+  const found = sortOut(dir, inClass.map((f) => f.file));
+  skipped.push(...found.skipped);
+  const labelOf = new Map(inClass.map((f) => [f.file, classes.indexOf(f.cls)]));
+  const images = found.images.map((file) => ({ file, label: labelOf.get(file)! }));
+  const empty = classes.filter((_, label) => !images.some((i) => i.label === label));
   if (empty.length) throw new FolderError(`test folder ${dir}: class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `'${c}'`).join(', ')} ha${empty.length > 1 ? 've' : 's'} no PNG or JPEG images`);
   return { dir, classes, images, skipped };
 }
+
+/** the folders directly under `dir` (hidden ones aside): every one is a class, even an empty one */
+const topFolders = (dir: string): string[] =>
+  fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
 
 /** one line naming skipped files (the first few), or null when none were skipped */
 export function describeSkipped(where: string, skipped: readonly Skipped[]): string | null {

@@ -1,7 +1,8 @@
 // Folder import: decode each file, keep a resized copy (pixels.ts), and list every file that was
-// not imported with its reason. Labeled roles take the class from the folder that directly holds
-// the file ('pets/cat/1.jpg' → 'cat'); classes are the sorted folder names, as Dassl labels them.
+// not imported with its reason. Labeled roles label by ImageFolder's rule (engine/data/image-folder.ts):
+// the first folder under the root is the class ('dog/2019/1.jpg' → 'dog'), classes sorted.
 import { ImageDecodeError } from '../engine/clip/image-errors.ts';
+import { classOfPath, isHiddenPath } from '../engine/data/image-folder.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import type { Dataset, DatasetItem, StoredImage, StudioStorage } from '../storage/storage.ts';
 import { StudioInputError } from './errors.ts';
@@ -16,18 +17,6 @@ export interface ImportRequest {
   files: { file: Blob; path: string }[];
 }
 
-const segments = (path: string) => path.split(/[\\/]/).filter((s) => s.length > 0);
-
-/** the class folder of a labeled file, or why it has none */
-function classOf(path: string): { cls: string } | { reason: string } {
-  const parts = segments(path);
-  if (parts.length < 2) return { reason: 'not inside a class folder (a labeled folder holds one subfolder per class)' };
-  return { cls: parts[parts.length - 2]! };
-}
-
-/** hidden and system files the browser hands over with a folder; never images */
-const isHidden = (path: string) => segments(path).some((s) => s.startsWith('.') || s === 'Thumbs.db' || s === '__MACOSX');
-
 export const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function importFolder(
@@ -38,9 +27,9 @@ export async function importFolder(
   const skipped: SkippedFile[] = [];
   const candidates: { file: Blob; path: string; cls?: string }[] = [];
   for (const f of req.files) {
-    if (isHidden(f.path)) { skipped.push({ name: f.path, reason: 'hidden or system file' }); continue; }
+    if (isHiddenPath(f.path)) { skipped.push({ name: f.path, reason: 'hidden or system file' }); continue; }
     if (!labeled) { candidates.push(f); continue; }
-    const c = classOf(f.path);
+    const c = classOfPath(f.path);
     if ('reason' in c) skipped.push({ name: f.path, reason: c.reason });
     else candidates.push({ ...f, cls: c.cls });
   }

@@ -6,75 +6,21 @@ import 'fake-indexeddb/auto';
 import fs from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../engine/clip/decode-node.ts';
-import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { loadSafetensors } from '../engine/clip/safetensors.ts';
 import { demoImage, loadDemoData, type DemoData } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { PAPER_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { DEMO_TEACHER_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
 import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
-import { StudioStorage } from '../storage/storage.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
-import type { EngineApi, EngineEvent, EngineRequest, RequestKind, RunSettings } from './protocol.ts';
-import { Studio } from './studio.ts';
+import type { RunSettings } from './protocol.ts';
+import { hubRequests, studioHarness, type Harness } from './studio-harness.ts';
 
 const node = createNodeRuntime();
-const hubCache = new MemoryHubCache();
+const harness = (prefix: string) => studioHarness(prefix, node);
 let prefixes = 0;
-
-interface Harness {
-  studio: Studio;
-  events: EngineEvent[];
-  storage: () => StudioStorage;
-  call<K extends RequestKind>(kind: K, body: EngineApi[K]['request']): Promise<EngineApi[K]['result']>;
-  /** resolves at the first event (from now) that `pred` accepts */
-  next(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
-}
-
-/** a studio over storage `prefix`; 'webgpu' runs on node too but counts as a GPU for device loss */
-/** a Hub that serves models/<name>/ as test/<name> */
-const hubRequests: string[] = [];
-const fakeHub: typeof fetch = async (input) => {
-  const url = new URL(String(input));
-  hubRequests.push(url.pathname);
-  const m = /^\/test\/([\w-]+)\/resolve\/main\/(config\.json|model\.safetensors)$/.exec(url.pathname);
-  if (!m || !fs.existsSync(`models/${m[1]}/${m[2]}`)) return new Response('not found', { status: 404 });
-  const bytes = fs.readFileSync(`models/${m[1]}/${m[2]}`);
-  return new Response(new Uint8Array(bytes), { headers: { 'content-length': String(bytes.byteLength) } });
-};
-
-function harness(prefix: string): Harness {
-  const events: EngineEvent[] = [];
-  const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
-  let storage: StudioStorage | null = null;
-  const gpu: Runtime = { ...node, backend: 'webgpu' };
-  const studio = new Studio({
-    runtime: async (b) => (b === 'webgpu' ? gpu : node),
-    dropRuntime: () => undefined,
-    decode: async (blob, name) => decodeImage(new Uint8Array(await blob.arrayBuffer()), name),
-    demoReader: fsDemoReader('public/demo'),
-    fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
-    hubCache,
-    fetch: fakeHub,
-    thumbnail: async (img) => new Blob([img.data.slice()]),
-    emit: (e) => {
-      events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
-    },
-    openStorage: (o) => (storage = new StudioStorage({ ...o, prefix })),
-    requestPersistence: async () => false,
-  });
-  let id = 0;
-  return {
-    studio, events, storage: () => storage!,
-    call: (kind, body) => studio.handle({ id: ++id, kind, ...body } as EngineRequest) as never,
-    next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
-  };
-}
 
 const png = (img: { width: number; height: number; data: Uint8Array }): Blob => {
   const p = new PNG({ width: img.width, height: img.height });

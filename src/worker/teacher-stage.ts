@@ -2,8 +2,8 @@
 // imported from a file; and the teacher's accuracy on the test folder.
 import { exportTeacherPrompts, importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
-import { tuneConfigOf, type TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
-import { tuneTeacherPrompts } from '../engine/promptkd/teacher-tune.ts';
+import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
+import { tuneConfigOf, tuneTeacherPrompts } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
 import { rng } from '../engine/random.ts';

@@ -1,9 +1,9 @@
 // Teacher tuning's settings table (stage 1, PromptSRC on the few-shot folder): its own rows and
 // defaults, PromptSRC's, apart from the distillation's. The studio's Teacher step and the CLI's
 // `promptkd teacher` flags are made from it.
+// Pure data: the studio's main thread reads it (engine/surface.ts); teacher-tune.ts turns it into
+// the engine's TeacherTuneConfig.
 import type { SettingsTable } from '../settings/table.ts';
-import { PROMPTSRC_LOSS } from './teacher-graphs.ts';
-import { PROMPTSRC_TUNE_CONFIG, type TeacherTuneConfig } from './teacher-tune.ts';
 
 export interface TeacherSettings {
   epochs: number;
@@ -46,26 +46,14 @@ export const TEACHER_SETTINGS: SettingsTable<TeacherSettings> = [
   { key: 'warmupLr', hash: 'teacherWarmupLr', flag: 'warmup-lr', label: 'Warm-up learning rate', help: 'the learning rate of the warm-up epochs', rule: { type: 'number', min: 0, max: 10, exclusiveMin: true }, advanced: true },
 ];
 
-const P = PROMPTSRC_TUNE_CONFIG;
-
-/** PromptSRC's stage-1 settings as PromptKD's teachers were tuned (16 shots of the base classes). */
+/**
+ * PromptSRC's stage-1 settings as PromptKD's teachers were tuned (16 shots of the base classes;
+ * trainers/promptsrc.py, SGD lr 0.005 momentum 0.9 wd 5e-4, batch 8, 20 epochs, 4+4 tokens, depth 9).
+ */
 export const PROMPTSRC_SETTINGS: TeacherSettings = {
-  epochs: P.epochs, batchSize: P.batchSize, lr: P.lr, nCtx: P.nCtx, depth: P.depth, shots: P.shots, allClasses: false,
-  regularisers: true, gpa: true, augment: P.augment, momentum: P.momentum, weightDecay: P.weightDecay,
-  warmupEpochs: P.warmupEpochs, warmupLr: P.warmupLr, seed: P.seed,
+  epochs: 20, batchSize: 8, lr: 0.005, nCtx: 4, depth: 9, shots: 16, allClasses: false, regularisers: true, gpa: true,
+  augment: true, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5, seed: 1,
 };
 
 /** The demo's tiny teacher on 28-px images: centre views (a small crop leaves a few pixels), fewer epochs. */
 export const DEMO_TEACHER_SETTINGS: TeacherSettings = { ...PROMPTSRC_SETTINGS, epochs: 5, augment: false, seed: 11 };
-
-/** The engine's tuning config for these settings. */
-export function tuneConfigOf(s: TeacherSettings): TeacherTuneConfig {
-  return {
-    ...PROMPTSRC_TUNE_CONFIG,
-    epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, nCtx: s.nCtx, depth: s.depth, shots: s.shots,
-    classes: s.allClasses ? 'all' : 'base',
-    loss: s.regularisers ? PROMPTSRC_LOSS : { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false },
-    gpa: s.gpa ? PROMPTSRC_TUNE_CONFIG.gpa : null,
-    augment: s.augment, momentum: s.momentum, weightDecay: s.weightDecay, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, seed: s.seed,
-  };
-}

@@ -14,6 +14,7 @@ import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { mixSeed } from './distill.ts';
 import { baseNewSplit } from './metrics.ts';
 import { lrAtEpoch } from './schedule.ts';
+import { PROMPTSRC_SETTINGS, type TeacherSettings } from './teacher-settings.ts';
 import { buildTeacherTuneStep, CE, EOT, LABELS, LOGITS, oneHot, PIXELS, PROMPTSRC_LOSS, TOKEN_EMBEDS, ZS_TEXT, type TeacherTuneLoss } from './teacher-graphs.ts';
 import {
   initTeacherPrompts, planTeacherPrompts, teacherPromptStateDict, teacherPromptsFromStateDict, teacherPromptTemplate,
@@ -51,10 +52,17 @@ export interface TeacherTuneConfig {
   seed: number;
 }
 
-export const PROMPTSRC_TUNE_CONFIG: TeacherTuneConfig = {
-  nCtx: 4, depth: 9, epochs: 20, batchSize: 8, lr: 0.005, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5,
-  shots: 16, classes: 'base', loss: PROMPTSRC_LOSS, gpa: { mean: 15, std: 1 }, augment: true, zeroShotTemplates: ZERO_SHOT_TEMPLATES, seed: 1,
-};
+/** The engine's tuning config for a row of the tuning settings table. */
+export function tuneConfigOf(s: TeacherSettings): TeacherTuneConfig {
+  return {
+    nCtx: s.nCtx, depth: s.depth, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay,
+    warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, shots: s.shots, classes: s.allClasses ? 'all' : 'base',
+    loss: s.regularisers ? PROMPTSRC_LOSS : { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false },
+    gpa: s.gpa ? { mean: 15, std: 1 } : null, augment: s.augment, zeroShotTemplates: ZERO_SHOT_TEMPLATES, seed: s.seed,
+  };
+}
+
+export const PROMPTSRC_TUNE_CONFIG: TeacherTuneConfig = tuneConfigOf(PROMPTSRC_SETTINGS);
 
 /** PromptSRC's GPA epoch count: mean and std are given for it */
 const GPA_REFERENCE_EPOCHS = 20;

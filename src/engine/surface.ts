@@ -1,0 +1,10 @@
+// What the studio's React shell (src/app) may use of the engine: pure data and rules, no runtime,
+// no models, nothing that would pull onnxruntime or the graph builders into the main thread. The
+// app talks to the rest of the engine through the worker (src/worker/protocol.ts). The layer rules
+// (.dependency-cruiser.cjs) keep src/app to this file.
+export { classNamesOf, classOfPath } from './data/image-folder.ts';
+export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
+export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
+export {
+  formatHash, formatValue, parseHash, parseValue, type ParsedSettings, type SettingSpec, type SettingsTable, type SettingValue,
+} from './settings/table.ts';

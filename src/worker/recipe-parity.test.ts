@@ -1,0 +1,77 @@
+// The studio and the CLI run one recipe (engine/promptkd/job.ts): on the same images, models,
+// settings and seed they take the same steps with the same losses, and they label a nested labeled
+// folder by the same rule (ImageFolder's: dog/2019/x.png is a dog).
+import 'fake-indexeddb/auto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { PNG } from 'pngjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDistill } from '../cli/promptkd-distill.ts';
+import { Progress } from '../cli/promptkd-progress.ts';
+import { PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
+import { rng } from '../engine/random.ts';
+import { createNodeRuntime } from '../engine/runtime/node.ts';
+import type { EngineEvent } from './protocol.ts';
+import { studioHarness } from './studio-harness.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-parity-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** a 40×36 PNG leaning towards colour channel `tint` */
+function pngBytes(seed: number, tint: number): Uint8Array {
+  const r = rng(seed), p = new PNG({ width: 40, height: 36 });
+  for (let i = 0; i < 40 * 36; i++) {
+    for (let c = 0; c < 3; c++) p.data[i * 4 + c] = Math.min(255, Math.floor(r.next() * 120 + (c === tint ? 120 : 0)));
+    p.data[i * 4 + 3] = 255;
+  }
+  return new Uint8Array(PNG.sync.write(p));
+}
+
+/** files as written under `dir` (sorted by path, as a folder picker gives them) */
+function writeFolder(dir: string, files: Record<string, Uint8Array>): { file: File; path: string }[] {
+  return Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, bytes]) => {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), bytes);
+    return { file: new File([bytes as Uint8Array<ArrayBuffer>], path.basename(rel)), path: rel };
+  });
+}
+
+const unlabeled = writeFolder(path.join(root, 'unlabeled'), Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`img${i}.png`, pngBytes(i, i % 3)])));
+// ImageFolder: 'dog/2019/…' belongs to dog; the loose file is in no class
+const test = writeFolder(path.join(root, 'test'), {
+  'cat/a.png': pngBytes(100, 0), 'cat/b.png': pngBytes(101, 0), 'dog/2019/c.png': pngBytes(102, 1), 'dog/d.png': pngBytes(103, 1),
+  'eel/e.png': pngBytes(104, 2), 'loose.png': pngBytes(105, 2),
+});
+
+const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 5, batchSize: 3, depth: 2, nCtx: 2, seed: 3, evalEvery: 0, ckptEvery: 0, backend: 'wasm' };
+const STEPS = 10;
+const quiet = new Progress(new Writable({ write: (_c, _e, done) => done() }));
+
+describe('the studio and the CLI', () => {
+  it('label a nested folder alike and take the same first 10 steps with the same losses', async () => {
+    const cli = await runDistill({
+      unlabeled: path.join(root, 'unlabeled'), test: path.join(root, 'test'), student: 'models/demo-student', teacher: 'models/demo-teacher',
+      out: path.join(root, 'cli-run'), settings: SETTINGS, given: new Set(), evalBatch: 4, backend: 'cpu',
+    }, () => undefined, quiet);
+    expect((cli.classes as { names: string[] }).names).toEqual(['cat', 'dog', 'eel']);
+    const cliLosses = (cli.steps as { loss: number }[]).slice(0, STEPS).map((s) => s.loss);
+    expect(cliLosses).toHaveLength(STEPS);
+
+    const h = studioHarness('parity', createNodeRuntime());
+    await h.call('init', { backend: 'wasm' });
+    await h.call('setModels', { student: { kind: 'demo' }, teacher: { kind: 'demo' } });
+    await h.call('importFiles', { role: 'unlabeled', name: 'unlabeled', files: unlabeled });
+    const imported = await h.call('importFiles', { role: 'test', name: 'test', files: test });
+    expect(imported.classes).toEqual(['cat', 'dog', 'eel']);
+    expect(imported.skipped.map((s) => s.name)).toEqual(['loose.png']);
+    const tenth = h.next((e) => e.kind === 'step' && e.step === STEPS);
+    await h.call('startRun', { settings: SETTINGS });
+    await tenth;
+    await h.call('pause', {});
+    const studioLosses = h.events.filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step').slice(0, STEPS).map((e) => e.loss);
+    // one runtime, one recipe, the same pixels: equal to float32 rounding
+    studioLosses.forEach((l, i) => expect(l, `step ${i + 1}`).toBeCloseTo(cliLosses[i]!, 4));
+  }, 180_000);
+});

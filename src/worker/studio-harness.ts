@@ -1,0 +1,63 @@
+// Test support: a Studio in Node over fake-indexeddb storage, the node runtime, the shipped demo
+// data and models, and a fake Hub serving models/<name>/ as test/<name>. Requests go in as the
+// worker would pass them; events are recorded and can be awaited.
+import fs from 'node:fs';
+import { decodeImage } from '../engine/clip/decode-node.ts';
+import { MemoryHubCache } from '../engine/clip/hub.ts';
+import { fsDemoReader } from '../engine/demo/node.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
+import { StudioStorage } from '../storage/storage.ts';
+import type { EngineApi, EngineEvent, EngineRequest, RequestKind } from './protocol.ts';
+import { Studio } from './studio.ts';
+
+export interface Harness {
+  studio: Studio;
+  events: EngineEvent[];
+  storage: () => StudioStorage;
+  call<K extends RequestKind>(kind: K, body: EngineApi[K]['request']): Promise<EngineApi[K]['result']>;
+  /** resolves at the first event (from now) that `pred` accepts */
+  next(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
+}
+
+const hubCache = new MemoryHubCache();
+
+/** the paths the fake Hub was asked for */
+export const hubRequests: string[] = [];
+const fakeHub: typeof fetch = async (input) => {
+  const url = new URL(String(input));
+  hubRequests.push(url.pathname);
+  const m = /^\/test\/([\w-]+)\/resolve\/main\/(config\.json|model\.safetensors)$/.exec(url.pathname);
+  if (!m || !fs.existsSync(`models/${m[1]}/${m[2]}`)) return new Response('not found', { status: 404 });
+  const bytes = fs.readFileSync(`models/${m[1]}/${m[2]}`);
+  return new Response(new Uint8Array(bytes), { headers: { 'content-length': String(bytes.byteLength) } });
+};
+
+/** a studio over storage `prefix` (import 'fake-indexeddb/auto' first); 'webgpu' runs on `node` too but counts as a GPU for device loss */
+export function studioHarness(prefix: string, node: Runtime): Harness {
+  const events: EngineEvent[] = [];
+  const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
+  let storage: StudioStorage | null = null;
+  const gpu: Runtime = { ...node, backend: 'webgpu' };
+  const studio = new Studio({
+    runtime: async (b) => (b === 'webgpu' ? gpu : node),
+    dropRuntime: () => undefined,
+    decode: async (blob, name) => decodeImage(new Uint8Array(await blob.arrayBuffer()), name),
+    demoReader: fsDemoReader('public/demo'),
+    fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
+    hubCache,
+    fetch: fakeHub,
+    thumbnail: async (img) => new Blob([img.data.slice()]),
+    emit: (e) => {
+      events.push(e);
+      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+    },
+    openStorage: (o) => (storage = new StudioStorage({ ...o, prefix })),
+    requestPersistence: async () => false,
+  });
+  let id = 0;
+  return {
+    studio, events, storage: () => storage!,
+    call: (kind, body) => studio.handle({ id: ++id, kind, ...body } as EngineRequest) as never,
+    next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
+  };
+}
