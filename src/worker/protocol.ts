@@ -147,9 +147,9 @@ export interface EngineApi {
   init: { request: { backend: EngineBackend; simulate?: { quotaBytes?: number } }; result: Workspace };
   workspace: { request: Record<never, never>; result: Workspace };
   /**
-   * Decode, resize and store images. `path` is the file's path as the browser gives it (e.g.
-   * webkitRelativePath 'pets/cat/1.jpg'); for labeled roles the class is the folder that directly
-   * holds the file. Progress events: task 'import'.
+   * Decode, resize and store images. `path` is the file's path relative to the chosen folder (the
+   * picked or dropped folder's own name removed: 'cat/1.jpg'); labeled roles take the class by
+   * ImageFolder's rule, the first folder of that path (engine/data/image-folder.ts). Progress events: task 'import'.
    */
   importFiles: { request: { role: DatasetRole; name: string; files: { file: File; path: string }[] }; result: ImportReport };
   /** stores the demo's unlabeled/test/shots datasets, selects the demo models and classes; idempotent */

@@ -52,9 +52,9 @@ async function folders() {
     const y = d.splits.test.labels[i]!;
     if (y >= 4 || (perClass.get(y) ?? 0) >= 5) continue;
     perClass.set(y, (perClass.get(y) ?? 0) + 1);
-    test.push({ file: png(demoImage(d.splits.test, i)), path: `test/${CLASSES[y]}/${i}.png` });
+    test.push({ file: png(demoImage(d.splits.test, i)), path: `${CLASSES[y]}/${i}.png` });
   }
-  test.push({ file: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])]), path: `test/${CLASSES[0]}/broken.png` });
+  test.push({ file: new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3])]), path: `${CLASSES[0]}/broken.png` });
   return { unlabeled, test };
 }
 
@@ -85,7 +85,7 @@ describe('Studio', () => {
     const t = await h.call('importFiles', { role: 'test', name: 'test', files: f.test as never });
     expect(t.classes).toEqual(CLASSES);
     expect(t.imported).toBe(20);
-    expect(t.skipped.map((s) => s.name)).toEqual([`test/${CLASSES[0]}/broken.png`]);
+    expect(t.skipped.map((s) => s.name)).toEqual([`${CLASSES[0]}/broken.png`]);
     const ws = await h.call('workspace', {});
     expect(ws.classes).toEqual(CLASSES);
     expect(ws.datasets.map((d) => [d.role, d.count])).toEqual([['unlabeled', 24], ['test', 20]]);
