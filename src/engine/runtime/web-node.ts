@@ -6,7 +6,8 @@
 // gives ORT and Node does not, this module supplies:
 // - `navigator.gpu` and the GPU* constants ORT reads as globals (from `webgpu`);
 // - GPUQueue.writeBuffer from a SharedArrayBuffer: ORT writes straight out of its wasm memory, which
-//   is one, and dawn.node refuses it ("no overload matched for writeBuffer"), so the data is copied;
+//   is one; dawn.node refuses such a buffer ("no overload matched for writeBuffer") and crashes the
+//   process on a view of one, so the range written is copied first;
 // - an event loop that stays awake while ORT instantiates its wasm (see openWebRuntimeInNode).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
