@@ -26,7 +26,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node scripts/copy-ort.mjs && npx vite build --logLevel warn && npx vite preview --port ${PORT}`,
+    command: `node scripts/copy-ort.mjs && npx vite build --mode test --logLevel warn && npx vite preview --port ${PORT}`,
     url: `http://127.0.0.1:${PORT}`,
     timeout: 120_000,
     reuseExistingServer: false,

@@ -8,7 +8,7 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-export default defineConfig(({ command }) => ({
+export default defineConfig(({ command, mode }) => ({
   plugins: [react()],
   // 127.0.0.1 is a secure context, so navigator.gpu exists there over plain http.
   server: { host: '127.0.0.1', port: 5173, strictPort: true, headers: isolation },
@@ -22,7 +22,8 @@ export default defineConfig(({ command }) => ({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2048,
-    // harness.html: the engine harness page that the e2e tests and the benchmark drive
-    rollupOptions: { input: { studio: 'index.html', harness: 'harness.html' } },
+    // harness.html, the engine harness page that the e2e tests and the benchmark drive, is built only
+    // for them (`vite build --mode test`); the studio ships without it
+    rollupOptions: { input: { studio: 'index.html', ...(mode === 'test' ? { harness: 'harness.html' } : {}) } },
   },
 }));

@@ -19,7 +19,7 @@ const VITE = path.join(ROOT, 'node_modules', '.bin', 'vite');
 export function buildApp(): void {
   for (const [cmd, args] of [
     [process.execPath, [path.join(ROOT, 'scripts/copy-ort.mjs')]],
-    [VITE, ['build', '--logLevel', 'warn', '--outDir', DIST, '--emptyOutDir']],
+    [VITE, ['build', '--mode', 'test', '--logLevel', 'warn', '--outDir', DIST, '--emptyOutDir']],
   ] as const) {
     const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error(`${path.basename(args[0]!)} failed (exit ${r.status}): the benchmark needs a working build`);

@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DemoIndex } from '../src/engine/demo/data.ts';
-import { FASHION_MNIST_CLASSES as CLASS_NAMES, readFashionMnist } from '../src/engine/demo/fashion-mnist.ts';
+import { FASHION_MNIST_CLASSES as CLASS_NAMES, readFashionMnist } from '../src/engine/demo/fashion-mnist-node.ts';
 import { mirrorModelsToPublic } from '../src/engine/demo/node.ts';
 import { rng } from '../src/engine/random.ts';
 

@@ -1,5 +1,6 @@
-// `npm test`: typecheck, unit tests (vitest), then e2e tests (Playwright in Chromium). Every stage
-// runs even when one before it failed; the summary at the end has each runner's own result line.
+// `npm test`: typecheck (the project, the engine core without DOM or Node, the app without Node), the
+// layer rules (dependency-cruiser), unit tests (vitest), then e2e tests (Playwright in Chromium).
+// Every stage runs even when one before it failed; the summary at the end has each runner's own result line.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +9,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const ANSI = /\x1b\[[0-9;]*m/g;
 
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const stages = [
-  { name: 'typecheck', cmd: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'], summary: /error TS/ },
+  { name: 'typecheck', cmd: npm, args: ['run', '--silent', 'typecheck'], summary: /error TS/ },
+  { name: 'layers', cmd: bin('depcruise'), args: ['src', 'bench', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], summary: /dependency violations|no dependency violations/ },
   { name: 'unit', cmd: bin('vitest'), args: ['run'], summary: /^\s*(Test Files|Tests)\s/ },
   { name: 'e2e', cmd: process.execPath, args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH|^Error: / },
 ];

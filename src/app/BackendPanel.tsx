@@ -1,5 +1,5 @@
 // Which backend the studio computes on, why, what the GPU offers, and the self-test that proves it.
-import type { SelfTestReport } from '../engine/runtime/selftest.ts';
+import type { SelfTestReport } from '../engine/surface.ts';
 import type { EngineBackend } from '../worker/protocol.ts';
 import { actions, runAction } from './actions.ts';
 import type { GpuInfo } from './gpu.ts';

@@ -1,7 +1,7 @@
 // App state (zustand): what the panels show. Only actions (actions.ts) write it; engine events go
 // through the pure reducers below, so what a panel shows follows from the events alone.
 import { create } from 'zustand';
-import type { SelfTestReport } from '../engine/runtime/selftest.ts';
+import type { SelfTestReport } from '../engine/surface.ts';
 import type {
   Accuracy, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
 } from '../worker/protocol.ts';

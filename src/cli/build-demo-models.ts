@@ -13,7 +13,7 @@ import { centerCrop, resizeShortestEdge } from '../engine/clip/preprocess.ts';
 import { writeSafetensors } from '../engine/clip/safetensors.ts';
 import { tokenize } from '../engine/clip/tokenizer.ts';
 import { demoImage, demoPixels, demoViews, loadDemoData, type DemoData } from '../engine/demo/data.ts';
-import { readFashionMnist } from '../engine/demo/fashion-mnist.ts';
+import { readFashionMnist } from '../engine/demo/fashion-mnist-node.ts';
 import { fsDemoReader, mirrorModelsToPublic } from '../engine/demo/node.ts';
 import { pretrainClip } from '../engine/demo/pretrain.ts';
 import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict, type TinyClipSize } from '../engine/demo/tiny-clip.ts';

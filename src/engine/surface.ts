@@ -8,3 +8,4 @@ export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type Teach
 export {
   formatHash, formatValue, parseHash, parseValue, type ParsedSettings, type SettingSpec, type SettingsTable, type SettingValue,
 } from './settings/table.ts';
+export type { SelfTestReport } from './runtime/selftest.ts';
