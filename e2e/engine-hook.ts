@@ -1,7 +1,6 @@
 // A test-side view of the engine worker, installed before the app loads: it records every event the
-// worker sends, lets a test send protocol requests of its own (replies with ids ≥ 1e9 are the
-// test's; the app's client ignores ids it did not send), and can add `simulate.quotaBytes` to the
-// app's `init` so a full disk happens in the worker's real storage code. Nothing in the app changes.
+// worker sends and lets a test send protocol requests of its own (replies with ids ≥ 1e9 are the
+// test's; the app's client ignores ids it did not send). Nothing in the app changes.
 import type { Page } from '@playwright/test';
 import type { EngineApi, EngineEvent, RequestKind } from '../src/worker/protocol.ts';
 
@@ -16,8 +15,8 @@ declare global {
   interface Window { __engineHook: HookState }
 }
 
-export async function installEngineHook(page: Page, opts: { quotaBytes?: number } = {}): Promise<void> {
-  await page.addInitScript((o: { quotaBytes?: number }) => {
+export async function installEngineHook(page: Page): Promise<void> {
+  await page.addInitScript(() => {
     const hook: HookState = { worker: null, events: [], replies: new Map(), nextId: 1e9 };
     window.__engineHook = hook;
     const Native = window.Worker;
@@ -31,13 +30,8 @@ export async function installEngineHook(page: Page, opts: { quotaBytes?: number 
           else if (m.id >= 1e9) hook.replies.set(m.id, m);
         });
       }
-      override postMessage(message: unknown, transfer?: Transferable[] | StructuredSerializeOptions): void {
-        const m = message as { kind?: string };
-        const out = o.quotaBytes !== undefined && m?.kind === 'init' ? { ...m, simulate: { quotaBytes: o.quotaBytes } } : message;
-        super.postMessage(out, transfer as Transferable[]);
-      }
     };
-  }, opts);
+  });
 }
 
 /** the events of kind `kind` recorded since the page loaded */

@@ -32,7 +32,26 @@ function flush(): void {
   set((s) => applyEvents(s, events));
 }
 
+/**
+ * After a lost GPU the worker's onnxruntime may never finish the work that was in flight, and its
+ * WASM backend shares that instance: once the run has stopped (or at once, with no run going) the
+ * studio starts a fresh worker, which computes on WASM and resumes the run from its checkpoint.
+ */
+let gpuLost = false;
+function restartAfterGpuLoss(e: EngineEvent): void {
+  if (e.kind === 'deviceLost') gpuLost = true;
+  if (!gpuLost) return;
+  const runStopped = e.kind === 'runStatus' && e.status !== 'running';
+  const idle = e.kind === 'deviceLost' && get().run?.status !== 'running';
+  if (!runStopped && !idle) return;
+  gpuLost = false;
+  client?.terminate('the engine was restarted after the GPU was lost; try again');
+  client = null;
+  void guarded('restartEngine', async () => showWorkspace(await engine().init('wasm')));
+}
+
 function onEngineEvent(e: EngineEvent): void {
+  restartAfterGpuLoss(e);
   const run = get().run;
   if (run && 'runId' in e && e.runId === run.runId) {
     if (e.kind === 'step') liveChart.addStep(e.step, e.loss);
@@ -352,33 +371,17 @@ const persistStorage: Action = {
   }),
 };
 
-const refreshStorage: Action = {
-  label: 'Refresh',
-  enabled: () => true,
-  perform: () => guarded('refreshStorage', async () => {
-    const usage = await engine().storage();
-    if (usage) set({ storage: usage });
-  }),
-};
-
 const dismissNotice: Action<number> = {
   label: 'Dismiss',
   enabled: () => true,
   perform: async (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 };
 
-/** test hook: the real device-loss path, driven from the page (window.__studio.simulateDeviceLost) */
-const simulateDeviceLost: Action = {
-  label: 'Simulate a lost GPU',
-  enabled: (s) => !!s.workspace,
-  perform: () => guarded('simulateDeviceLost', async () => { await engine().simulateDeviceLost(); }),
-};
-
 export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
   startRun, pauseRun, resumeRun, stopRun, dismissResume,
   loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
-  deleteDataset, deleteRun, persistStorage, refreshStorage, dismissNotice, simulateDeviceLost,
+  deleteDataset, deleteRun, persistStorage, dismissNotice,
 };
 export type ActionId = keyof typeof actions;
 type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;

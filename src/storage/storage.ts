@@ -45,8 +45,6 @@ function translate(e: unknown, what: string): never {
 export interface StorageOptions {
   /** prefix of the IndexedDB database names (tests use their own) */
   prefix?: string;
-  /** simulate a quota: writes that would pass this many bytes in total fail as a full disk would */
-  quotaBytes?: number;
 }
 
 export class StudioStorage {
@@ -55,11 +53,10 @@ export class StudioStorage {
   private readonly ckpt: UseStore;
   private readonly teacher: UseStore;
   private readonly models: UseStore;
-  private written = 0;
   /** the migration of an older store; every read and write waits for it */
   private readonly ready: Promise<void>;
 
-  constructor(private readonly options: StorageOptions = {}) {
+  constructor(options: StorageOptions = {}) {
     const p = options.prefix ?? 'promptkd';
     this.meta = createStore(`${p}-meta`, 'meta');
     this.images = createStore(`${p}-images`, 'images');
@@ -82,14 +79,6 @@ export class StudioStorage {
     await setMany([...runs.map(([k, r]) => [k, migrateRun(r, from)] as [string, unknown]), ['schema', SCHEMA_VERSION]], this.meta);
   }
 
-  private charge(bytes: number): void {
-    if (this.options.quotaBytes === undefined) return;
-    if (this.written + bytes > this.options.quotaBytes) {
-      throw new DOMException('simulated quota exceeded', 'QuotaExceededError');
-    }
-    this.written += bytes;
-  }
-
   // ---- datasets ---------------------------------------------------------------------------
 
   async saveDataset(dataset: Dataset, images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>): Promise<void> {
@@ -97,7 +86,6 @@ export class StudioStorage {
     const writtenKeys: string[] = [];
     let chunk: [string, StoredImage][] = [];
     const flush = async () => {
-      this.charge(chunk.reduce((s, [, im]) => s + im.rgb.byteLength, 0));
       await setMany(chunk, this.images);
       writtenKeys.push(...chunk.map(([k]) => k));
       chunk = [];
@@ -145,7 +133,6 @@ export class StudioStorage {
   async saveRun(run: RunRecord): Promise<void> {
     await this.ready;
     try {
-      this.charge(JSON.stringify(run).length);
       await set(`run:${run.id}`, run, this.meta);
     } catch (e) {
       translate(e, 'the run history');
@@ -171,7 +158,6 @@ export class StudioStorage {
   async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
     await this.ready;
     try {
-      this.charge(checkpoint.bytes.byteLength + (checkpoint.teacherPrompts?.byteLength ?? 0));
       await set(checkpoint.runId, checkpoint, this.ckpt);
     } catch (e) {
       translate(e, `the checkpoint at step ${checkpoint.step}`);
@@ -188,7 +174,6 @@ export class StudioStorage {
   async putTeacherLogits(batch: readonly [string, Float32Array][]): Promise<void> {
     await this.ready;
     try {
-      this.charge(batch.reduce((s, [, l]) => s + l.byteLength, 0));
       await setMany(batch as [string, Float32Array][], this.teacher);
     } catch (e) {
       translate(e, 'teacher outputs');
@@ -215,7 +200,6 @@ export class StudioStorage {
   async saveWorkspace(w: WorkspaceRecord): Promise<void> {
     await this.ready;
     try {
-      this.charge(JSON.stringify(w).length);
       await set('workspace', w, this.meta);
     } catch (e) {
       translate(e, 'the workspace settings');
@@ -232,7 +216,6 @@ export class StudioStorage {
     await this.ready;
     try {
       if (bytes === undefined) return await del('teacher-prompts', this.meta);
-      this.charge(bytes.byteLength);
       await set('teacher-prompts', bytes, this.meta);
     } catch (e) {
       translate(e, 'the teacher prompts');
@@ -242,7 +225,6 @@ export class StudioStorage {
   async saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
     await this.ready;
     try {
-      this.charge(files.weights.size + files.config.length);
       await set(role, files, this.models);
     } catch (e) {
       translate(e, `the ${role} model files`);
@@ -261,11 +243,9 @@ export class StudioStorage {
 
   // ---- quota -------------------------------------------------------------------------------
 
-  /** usage and quota in bytes (the simulated ones when a quota is simulated) */
-  async usage(): Promise<StorageUsage | null> {
-    const real = await StudioStorage.usage();
-    if (this.options.quotaBytes === undefined) return real;
-    return { usage: this.written, quota: this.options.quotaBytes, persisted: real?.persisted ?? false };
+  /** usage and quota in bytes, as the browser counts them */
+  usage(): Promise<StorageUsage | null> {
+    return StudioStorage.usage();
   }
 
   /** usage and quota in bytes, and whether the browser promised not to evict the data */

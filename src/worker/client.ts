@@ -39,6 +39,14 @@ export class EngineClient {
     };
   }
 
+  /** Ends the worker; requests still open fail with `why`. */
+  terminate(why: string): void {
+    this.worker.terminate();
+    const err = new EngineError('device', why);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
   /** Any request by kind; the named methods below are shorthands. */
   call<K extends RequestKind>(kind: K, request: EngineApi[K]['request']): Promise<EngineApi[K]['result']> {
     const id = this.nextId++;
@@ -50,7 +58,7 @@ export class EngineClient {
   }
 
   selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
-  init(backend: EngineBackend, simulate?: { quotaBytes?: number }): Promise<Workspace> { return this.call('init', { backend, simulate }); }
+  init(backend: EngineBackend): Promise<Workspace> { return this.call('init', { backend }); }
   workspace(): Promise<Workspace> { return this.call('workspace', {}); }
   importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[]): Promise<ImportReport> {
     return this.call('importFiles', { role, name, files });
@@ -74,7 +82,6 @@ export class EngineClient {
   exportOnnx(runId: string, batch?: number): Promise<OnnxExport> { return this.call('exportOnnx', { runId, ...(batch ? { batch } : {}) }); }
   report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
   storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
-  simulateDeviceLost(): Promise<null> { return this.call('simulateDeviceLost', {}); }
 }
 
 const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message);

@@ -21,6 +21,11 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: EngineMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 const runtimes = new Map<EngineBackend, Promise<WebRuntime>>();
 
+// onnxruntime's own work on a lost GPU device fails inside onnxruntime, where nobody awaits it; the
+// run is already paused with the loss reported, and the app replaces this worker with a fresh one
+let gpuLost = false;
+scope.addEventListener('unhandledrejection', (e) => { if (gpuLost) e.preventDefault(); });
+
 /** longest side of a gallery thumbnail */
 const THUMBNAIL = 96;
 
@@ -47,7 +52,7 @@ const studio: Studio = new Studio({
       rt = createWebRuntime(backend, { wasmPaths });
       // a failed start must not be cached: the next request may try again
       rt.catch(() => runtimes.delete(backend));
-      rt.then((r) => r.deviceLost?.then((reason) => studio.deviceLost(reason)), () => {});
+      rt.then((r) => r.deviceLost?.then((reason) => { gpuLost = true; studio.deviceLost(reason); }), () => {});
       runtimes.set(backend, rt);
     }
     return rt;

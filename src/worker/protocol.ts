@@ -5,8 +5,8 @@
 // Long jobs (imports, downloads, teacher tuning) answer when they are done and report progress as
 // events meanwhile; a run answers `startRun`/`resume` as soon as it has started and then streams
 // `step`/`eval`/`checkpoint`/`runStatus` events. Events have no id. All jobs go through the worker's
-// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop`,
-// `workspace` and `simulateDeviceLost` are answered while a run is going.
+// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop` and
+// `workspace` are answered while a run is going.
 //
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
@@ -143,8 +143,8 @@ export interface OnnxExport {
 /** request fields and result type of every request kind */
 export interface EngineApi {
   selfTest: { request: { backend: EngineBackend }; result: SelfTestReport };
-  /** first call: default backend; asks navigator.storage.persist(); simulate.quotaBytes caps storage writes (tests) */
-  init: { request: { backend: EngineBackend; simulate?: { quotaBytes?: number } }; result: Workspace };
+  /** first call: default backend; asks navigator.storage.persist() */
+  init: { request: { backend: EngineBackend }; result: Workspace };
   workspace: { request: Record<never, never>; result: Workspace };
   /**
    * Decode, resize and store images. `path` is the file's path relative to the chosen folder (the
@@ -187,8 +187,6 @@ export interface EngineApi {
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */
   storage: { request: Record<never, never>; result: StorageUsage | null };
-  /** test hook: drives exactly the path a real GPU device loss takes (run paused, 'deviceLost' event) */
-  simulateDeviceLost: { request: Record<never, never>; result: null };
 }
 
 export type RequestKind = keyof EngineApi;

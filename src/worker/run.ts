@@ -30,6 +30,10 @@ export interface RunEnv {
   enqueue<T>(job: () => Promise<T>): Promise<T>;
   /** the reason, once the GPU device is gone */
   deviceLost(): string | null;
+  /** resolves with the reason when the run's GPU device is lost (never on WASM) */
+  lost: Promise<string>;
+  /** resolves once the device has finished the work submitted so far, or is lost */
+  settle(): Promise<void>;
   /** a value computed once per key (reference accuracies: the frozen teacher on a test folder) */
   memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
@@ -188,13 +192,13 @@ export class DistillRun {
       while (!this.job.done && this.control === 'run') {
         const lost = this.env.deviceLost();
         if (lost) throw new DeviceLostError(lost);
-        const p = await this.env.enqueue(() => this.job.next());
+        const p = await this.env.enqueue(() => this.untilLost(this.job.next()));
         this.record.step = this.job.step;
         this.point(this.job.step).loss = p.loss;
         this.env.emit({ kind: 'step', runId: this.id, step: this.job.step, epoch: p.epoch, loss: p.loss, lr: p.lr });
         const due = this.job.due();
-        if (due.evaluate) await this.env.enqueue(() => this.evalNow());
-        if (due.checkpoint) await this.env.enqueue(() => this.checkpoint());
+        if (due.evaluate) await this.env.enqueue(() => this.untilLost(this.evalNow()));
+        if (due.checkpoint) await this.env.enqueue(() => this.untilLost(this.checkpoint()));
       }
       if (this.job.done) return await this.setStatus('done', null);
       if (this.record.checkpointStep !== this.record.step) await this.env.enqueue(() => this.checkpoint());
@@ -204,9 +208,18 @@ export class DistillRun {
     }
   }
 
+  /**
+   * `work`, or a DeviceLostError as soon as the device is lost: work on a lost device may never
+   * settle, and it must not hold the worker's queue
+   */
+  private untilLost<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined); // once the device is lost, work left behind may still fail: nobody waits for it
+    return Promise.race([work, this.env.lost.then((reason) => { throw new DeviceLostError(reason); })]);
+  }
+
   private async fail(e: unknown): Promise<void> {
-    // a lost device makes the step in flight fail, sometimes before the loss itself is reported
-    await new Promise((r) => setTimeout(r, 50));
+    // a lost device can fail the step in flight before its loss is reported; after a GPU round trip it has been
+    await this.env.settle();
     const lost = this.env.deviceLost() ?? (e instanceof DeviceLostError ? e.message : null);
     const at = this.record.checkpointStep;
     const kept = at === null ? 'no checkpoint was written yet' : `its last checkpoint (step ${at}) is intact`;

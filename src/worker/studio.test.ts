@@ -16,6 +16,7 @@ import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
 import type { RunSettings } from './protocol.ts';
+import { limitIndexedDbWrites } from '../storage/test-quota.ts';
 import { hubRequests, studioHarness, type Harness } from './studio-harness.ts';
 
 const node = createNodeRuntime();
@@ -60,9 +61,9 @@ async function folders() {
 
 const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 2, batchSize: 4, depth: 2, nCtx: 2, evalEvery: 4, ckptEvery: 3, backend: 'wasm', seed: 7 };
 
-async function prepared(prefix: string, quotaBytes?: number): Promise<Harness> {
+async function prepared(prefix: string): Promise<Harness> {
   const h = harness(prefix);
-  await h.call('init', { backend: 'wasm', ...(quotaBytes ? { simulate: { quotaBytes } } : {}) });
+  await h.call('init', { backend: 'wasm' });
   const f = await folders();
   await h.call('importFiles', { role: 'unlabeled', name: 'photos', files: f.unlabeled as never });
   await h.call('importFiles', { role: 'test', name: 'test', files: f.test as never });
@@ -204,11 +205,12 @@ describe('Studio', () => {
   it('a full disk pauses the run with the last checkpoint intact', async () => {
     const prefix = `quota${prefixes++}`;
     await prepared(prefix);
-    // a fresh page with room for about three checkpoints of the demo student (~70 kB each)
+    // a fresh page on a disk with room for about three checkpoints of the demo student (~70 kB each)
     const h = harness(prefix);
-    await h.call('init', { backend: 'wasm', simulate: { quotaBytes: 200_000 } });
+    await h.call('init', { backend: 'wasm' });
+    const unlimit = limitIndexedDbWrites(200_000);
     const run = await h.call('startRun', { settings: { ...SETTINGS, ckptEvery: 1 } });
-    const end = await runEnd(h, run.id);
+    const end = await runEnd(h, run.id).finally(unlimit);
     expect(end).toMatchObject({ status: 'paused' });
     const err = h.events.find((e) => e.kind === 'error');
     expect(err).toMatchObject({ error: { kind: 'quota', message: expect.stringMatching(/storage is full.*paused.*last checkpoint \(step \d+\) is intact/s) } });
@@ -222,7 +224,7 @@ describe('Studio', () => {
     const h = await prepared(`gpu${prefixes++}`);
     const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
     await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 4);
-    await h.call('simulateDeviceLost', {});
+    h.studio.deviceLost('the test destroyed it'); // what the worker calls when onnxruntime's device is lost
     const end = await runEnd(h, run.id);
     expect(end).toMatchObject({ status: 'paused', message: expect.stringMatching(/GPU device was lost.*paused/) });
     expect(h.events.some((e) => e.kind === 'deviceLost')).toBe(true);

@@ -3,8 +3,8 @@
 // tests give it a `StudioEnv` (runtimes, decoder, fetchers, event sink).
 //
 // Requests that touch storage or the device go through one job queue; a run takes one job per step,
-// so imports and exports slot in between steps. `workspace`, `storage`, `pause`, `stop` and
-// `simulateDeviceLost` are answered at once, even while a long job runs.
+// so imports and exports slot in between steps. `workspace`, `storage`, `pause` and `stop` are
+// answered at once, even while a long job runs.
 import type { RgbImage } from '../engine/clip/image.ts';
 import type { HubCache } from '../engine/clip/hub.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
@@ -49,7 +49,7 @@ export interface StudioEnv {
 type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
 
 /** answered at once: they must work while a long job holds the queue */
-const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'simulateDeviceLost', 'selfTest']);
+const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id, name: d.name, role: d.role, classes: d.classes, count: d.items.length, skipped: d.skipped, createdAt: d.createdAt,
@@ -66,11 +66,16 @@ export class Studio {
   private run: DistillRun | null = null;
   private backend: EngineBackend = 'wasm';
   private lost: string | null = null;
+  /** resolves when the GPU device is lost */
+  private readonly lostSignal: Promise<string>;
+  private signalLost!: (reason: string) => void;
   private readonly queue = new JobQueue();
   /** reference accuracies by referenceKey (frozen models: they never change for a key) */
   private readonly memos = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly env: StudioEnv) {}
+  constructor(private readonly env: StudioEnv) {
+    this.lostSignal = new Promise((resolve) => { this.signalLost = resolve; });
+  }
 
   /** Answers one request; the result goes back as the reply. */
   handle(req: EngineRequest): Promise<unknown> {
@@ -157,6 +162,8 @@ export class Studio {
     return {
       runtime, storage: this.storage, emit: this.env.emit, memo: (k, f) => this.memo(k, f),
       enqueue: (job) => this.queue.enqueue(job), deviceLost: () => (runtime.backend === 'webgpu' ? this.lost : null),
+      lost: runtime.backend === 'webgpu' ? this.lostSignal : new Promise<string>(() => {}),
+      settle: async () => { await runtime.settle?.(); },
     };
   }
 
@@ -164,8 +171,10 @@ export class Studio {
     if (this.running) throw new StudioInputError('a run is going on; pause or stop it first');
     const run = this.run;
     this.run = null;
-    // sessions on a lost GPU device may fail to release; nothing of them is needed any more
-    await run?.release().catch(() => undefined);
+    // sessions on a lost GPU device may fail to release, or never finish (their device's queue holds
+    // the work that was in flight): nothing of them is needed any more
+    const release = run?.release().catch(() => undefined);
+    if (!(this.lost && run?.record.settings.backend === 'webgpu')) await release;
   }
 
   /** the run `runId` with its sessions at its checkpoint (the open one when it is) */
@@ -216,10 +225,11 @@ export class Studio {
     }
   }
 
-  /** lost GPU: the same path for a real loss and the test hook */
+  /** the GPU device is gone (the worker calls this when onnxruntime's device reports its loss) */
   deviceLost(reason: string): void {
     if (this.lost) return;
     this.lost = reason;
+    this.signalLost(reason);
     this.env.dropRuntime('webgpu');
     if (this.backend === 'webgpu') this.backend = 'wasm';
     this.env.emit({ kind: 'deviceLost', reason });
@@ -230,9 +240,9 @@ export class Studio {
   private readonly handlers: { [K in RequestKind]: Handler<K> } = {
     selfTest: async ({ backend }) => runSelfTest(await this.env.runtime(backend)),
 
-    init: async ({ backend, simulate }) => {
+    init: async ({ backend }) => {
       this.backend = backend;
-      this.storage ??= this.env.openStorage(simulate?.quotaBytes !== undefined ? { quotaBytes: simulate.quotaBytes } : {});
+      this.storage ??= this.env.openStorage({});
       this.ws = (await this.storage.getWorkspace()) ?? this.ws;
       await this.env.requestPersistence().catch(() => false);
       await this.markInterrupted();
@@ -432,11 +442,6 @@ export class Studio {
       const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
       if (results) results.gallery = [];
       return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
-    },
-
-    simulateDeviceLost: async () => {
-      this.deviceLost('simulated device loss (test hook)');
-      return null;
     },
   };
 

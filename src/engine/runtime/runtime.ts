@@ -45,6 +45,8 @@ export interface LoadOptions {
 
 export interface Runtime {
   readonly backend: BackendName;
+  /** resolves once the device has finished the work submitted so far, or is lost (GPU runtimes) */
+  settle?(): Promise<void>;
   /** compile a graph (preferred: feeds are checked against its signature) or raw ONNX bytes */
   load(model: Graph | Uint8Array, options?: LoadOptions): Promise<Session>;
   /** copy a host tensor to the device once, for frozen weights and initial parameters */
@@ -109,8 +111,12 @@ export interface CoreOptions {
   upload(t: HostTensor): Promise<DeviceTensor>;
   /** reads device outputs back (webgpu) */
   readDevice?: DeviceReader;
-  /** throws when the device reported an error since the last call (webgpu validation errors are silent) */
-  checkDevice?: () => void;
+  /**
+   * runs one session run and throws when the device rejected any of its work (WebGPU reports
+   * validation errors only to an error scope or as an event: the kernel itself leaves zeros behind);
+   * the outputs of a rejected run are disposed
+   */
+  guardRun?: (run: () => Promise<Record<string, OrtTensor>>) => Promise<Record<string, OrtTensor>>;
   /** onnxruntime's profiler writes files: only runtimes with a file system have one */
   profiler?: Profiler;
 }
@@ -161,8 +167,7 @@ export function createRuntime(core: CoreOptions): Runtime {
         run: (feeds) => queue.enqueue(async () => {
           if (signature) checkFeeds(signature, feeds);
           const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
-          const out = await session.run(ortFeeds);
-          core.checkDevice?.();
+          const out = core.guardRun ? await core.guardRun(() => session.run(ortFeeds)) : await session.run(ortFeeds);
           return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, own(t)]));
         }),
         endProfiling: () => queue.enqueue(async () => {

@@ -41,15 +41,18 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
     sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: '1' } } },
     upload: (t) => uploadToGpu(t),
     readDevice: (t) => readFromGpu(t),
-    checkDevice: () => {
-      if (deviceError === null) return;
-      const message = deviceError;
-      deviceError = null;
-      throw new RuntimeError(`the GPU rejected work of this run (${message}); its results would be wrong, so the run stops here`);
+    guardRun: async (run) => {
+      device.pushErrorScope('validation');
+      const outcome = await run().then((out) => ({ out }), (error: unknown) => ({ error }));
+      const rejected = await device.popErrorScope().catch(() => null); // a lost device rejects: its loss is reported apart
+      if ('error' in outcome) throw outcome.error; // the run's own failure says more than the scope's
+      if (rejected) {
+        for (const t of Object.values(outcome.out)) t.dispose();
+        throw new RuntimeError(`the GPU rejected work of this run (${rejected.message.split('\n')[0]}); its results would be wrong, so the run stops here`);
+      }
+      return outcome.out;
     },
   });
-  // WebGPU reports validation errors only as events: a rejected kernel silently leaves zeros behind
-  let deviceError: string | null = null;
   // ORT creates its device lazily with the first WebGPU session; use that device, not our own.
   // The native EP destroys its device when its last session is released, and every buffer made on it
   // with it (uploads, state kept between sessions): this first session stays open as long as the runtime.
@@ -59,7 +62,6 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
   await rt.load(anchor);
   const device = await ort.env.webgpu.device;
   const deviceLost = device.lost.then((info) => info.message || `GPU device lost (${info.reason})`);
-  device.addEventListener('uncapturederror', (e) => { deviceError ??= (e as GPUUncapturedErrorEvent).error.message.split('\n')[0]!; });
 
   async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
     if (!GPU_DTYPES.has(t.dtype)) throw new RuntimeError(`${t.dtype} tensors cannot live on the GPU`);
@@ -94,5 +96,8 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
     return out;
   }
 
-  return { ...rt, deviceLost };
+  // the lost promise resolves in a task of its own: after a GPU round trip, a loss that happened
+  // before it has been reported
+  const settle = () => device.queue.onSubmittedWorkDone().catch(() => undefined);
+  return { ...rt, deviceLost, settle };
 }
