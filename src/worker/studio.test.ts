@@ -202,6 +202,19 @@ describe('Studio', () => {
     for (const [step, loss] of lossA) expect(lossB.get(step), `step ${step}`).toBe(loss);
   }, 120_000);
 
+  it('deletes a running run: it stops first, then it and its checkpoint are gone', async () => {
+    const h = await prepared(`del${prefixes++}`);
+    const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 20 } });
+    await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 2);
+    const ws = await h.call('deleteRun', { runId: run.id });
+    expect(ws.runs.map((r) => r.id)).not.toContain(run.id);
+    expect(ws.activeRunId).toBeNull();
+    expect(await h.storage().loadCheckpoint(run.id)).toBeUndefined();
+    const steps = h.events.filter((e) => e.kind === 'step' && e.runId === run.id).length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.events.filter((e) => e.kind === 'step' && e.runId === run.id).length).toBe(steps); // no step after it
+  }, 60_000);
+
   it('a full disk pauses the run with the last checkpoint intact', async () => {
     const prefix = `quota${prefixes++}`;
     await prepared(prefix);

@@ -82,7 +82,13 @@ export class Studio {
     const { id: _id, kind, ...body } = req;
     const handler = this.handlers[kind] as Handler<typeof kind>;
     if (kind !== 'init' && kind !== 'selfTest' && !this.storage) return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
-    return IMMEDIATE.has(kind) ? handler(body as never) : this.queue.enqueue(() => handler(body as never));
+    if (IMMEDIATE.has(kind)) return handler(body as never);
+    // a running run steps through this queue: stop it first, outside the queue, or its deletion
+    // would wait for a step queued behind it
+    if (kind === 'deleteRun' && this.running && this.run!.id === (body as { runId: string }).runId) {
+      return this.run!.halt('stop').then(() => this.queue.enqueue(() => handler(body as never)));
+    }
+    return this.queue.enqueue(() => handler(body as never));
   }
 
   // ---- helpers ---------------------------------------------------------------------------
@@ -295,10 +301,7 @@ export class Studio {
     },
 
     deleteRun: async ({ runId }) => {
-      if (this.run?.id === runId) {
-        if (this.running) await this.run.halt('stop');
-        await this.closeRun();
-      }
+      if (this.run?.id === runId) await this.closeRun();
       await this.storage.deleteRun(runId);
       await this.emitUsage();
       return this.workspace();
