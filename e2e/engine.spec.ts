@@ -80,9 +80,9 @@ test('the student step runs on both WebGPU entries in one page (timings logged)'
   }
   for (const entry of ['jsep', 'native'] as const) {
     for (const t of timings[entry]) {
+      // numbers are logged, not asserted: timings belong to the benchmark
       expect(t.runsMs).toHaveLength(opts.steady);
       expect(t.medianMs).toBeGreaterThan(0);
-      expect(t.warmupMs).toBeGreaterThanOrEqual(t.medianMs);
     }
     console.log(`${entry}: warm-up ${timings[entry].map((t) => t.warmupMs.toFixed(0)).join(' / ')} ms, steady median ${timings[entry].map((t) => t.medianMs.toFixed(1)).join(' / ')} ms`);
   }
