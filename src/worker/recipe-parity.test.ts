@@ -1,6 +1,6 @@
 // The studio and the CLI run one recipe (engine/promptkd/job.ts): on the same images, models,
 // settings and seed they take the same steps with the same losses, and they label a nested labeled
-// folder by the same rule (ImageFolder's: dog/2019/x.png is a dog).
+// folder by the same rule (ImageFolder's: dress/2019/x.png is a dress).
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,10 +39,10 @@ function writeFolder(dir: string, files: Record<string, Uint8Array>): { file: Fi
 }
 
 const unlabeled = writeFolder(path.join(root, 'unlabeled'), Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`img${i}.png`, pngBytes(i, i % 3)])));
-// ImageFolder: 'dog/2019/…' belongs to dog; the loose file is in no class
+// ImageFolder: 'dress/2019/…' belongs to dress; the loose file is in no class (words the demo teacher knows)
 const test = writeFolder(path.join(root, 'test'), {
-  'cat/a.png': pngBytes(100, 0), 'cat/b.png': pngBytes(101, 0), 'dog/2019/c.png': pngBytes(102, 1), 'dog/d.png': pngBytes(103, 1),
-  'eel/e.png': pngBytes(104, 2), 'loose.png': pngBytes(105, 2),
+  'bag/a.png': pngBytes(100, 0), 'bag/b.png': pngBytes(101, 0), 'dress/2019/c.png': pngBytes(102, 1), 'dress/d.png': pngBytes(103, 1),
+  'sneaker/e.png': pngBytes(104, 2), 'loose.png': pngBytes(105, 2),
 });
 
 const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 5, batchSize: 3, depth: 2, nCtx: 2, seed: 3, evalEvery: 0, ckptEvery: 0, backend: 'wasm' };
@@ -55,7 +55,7 @@ describe('the studio and the CLI', () => {
       unlabeled: path.join(root, 'unlabeled'), test: path.join(root, 'test'), student: 'models/demo-student', teacher: 'models/demo-teacher',
       out: path.join(root, 'cli-run'), settings: SETTINGS, given: new Set(), evalBatch: 4, backend: 'cpu',
     }, () => undefined, quiet);
-    expect((cli.classes as { names: string[] }).names).toEqual(['cat', 'dog', 'eel']);
+    expect((cli.classes as { names: string[] }).names).toEqual(['bag', 'dress', 'sneaker']);
     const cliLosses = (cli.steps as { loss: number }[]).slice(0, STEPS).map((s) => s.loss);
     expect(cliLosses).toHaveLength(STEPS);
 
@@ -64,7 +64,7 @@ describe('the studio and the CLI', () => {
     await h.call('setModels', { student: { kind: 'demo' }, teacher: { kind: 'demo' } });
     await h.call('importFiles', { role: 'unlabeled', name: 'unlabeled', files: unlabeled });
     const imported = await h.call('importFiles', { role: 'test', name: 'test', files: test });
-    expect(imported.classes).toEqual(['cat', 'dog', 'eel']);
+    expect(imported.classes).toEqual(['bag', 'dress', 'sneaker']);
     expect(imported.skipped.map((s) => s.name)).toEqual(['loose.png']);
     const tenth = h.next((e) => e.kind === 'step' && e.step === STEPS);
     await h.call('startRun', { settings: SETTINGS });

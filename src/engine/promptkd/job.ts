@@ -12,6 +12,7 @@ import { rng } from '../random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import { writeCheckpoint } from './checkpoint.ts';
+import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TrainView } from './distill.ts';
 import { baseNewSplit, evaluate, type Evaluation } from './metrics.ts';
@@ -113,6 +114,8 @@ export class DistillJob {
     });
     try {
       const teacherText = await teacher.textFeatures(classes); // [C,Dt]
+      const alike = describeIndistinguishable(indistinguishableClasses(teacherText, classes), classes.length);
+      if (alike) throw new JobInputError(alike);
       const session = await StudentSession.create(spec.runtime, {
         clip: student, hyper, batch: config.batchSize, evalBatch: spec.evalBatch ?? EVAL_BATCH, teacherText, initial: start.state,
       });
