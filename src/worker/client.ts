@@ -2,7 +2,7 @@
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import type {
-  DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
+  CachedHubModel, DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
   ModelSource, OnnxExport, PromptExport, RequestKind, RunResults, RunSettings, RunSummary, StorageUsage, TeacherInfo, TeacherMode, Workspace,
 } from './protocol.ts';
 
@@ -82,6 +82,8 @@ export class EngineClient {
   exportOnnx(runId: string, batch?: number): Promise<OnnxExport> { return this.call('exportOnnx', { runId, ...(batch ? { batch } : {}) }); }
   report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
   storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
+  hubModels(): Promise<CachedHubModel[]> { return this.call('hubModels', {}); }
+  deleteHubModel(repo: string, revision?: string): Promise<CachedHubModel[]> { return this.call('deleteHubModel', { repo, ...(revision ? { revision } : {}) }); }
 }
 
 const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message);

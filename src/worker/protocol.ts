@@ -5,10 +5,11 @@
 // Long jobs (imports, downloads, teacher tuning) answer when they are done and report progress as
 // events meanwhile; a run answers `startRun`/`resume` as soon as it has started and then streams
 // `step`/`eval`/`checkpoint`/`runStatus` events. Events have no id. All jobs go through the worker's
-// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop` and
-// `workspace` are answered while a run is going.
+// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop`,
+// `workspace` and `hubModels` are answered at once, even while a long job holds the queue.
 //
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
+import type { CachedModel } from '../engine/clip/hub.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
@@ -81,6 +82,15 @@ export interface Workspace {
   resumable: RunSummary | null;
   /** the run going on now in this worker */
   activeRunId: string | null;
+}
+
+/**
+ * A model downloaded from a Hub server, as the worker's cache keeps it (Cache Storage). The cache
+ * is keyed by repo and revision, whichever server the files came from.
+ */
+export interface CachedHubModel extends CachedModel {
+  /** the roles the workspace's loaded models play that came from this repo and revision */
+  usedBy: ModelRole[];
 }
 
 // ---- results and exports ----------------------------------------------------------------------
@@ -187,6 +197,13 @@ export interface EngineApi {
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */
   storage: { request: Record<never, never>; result: StorageUsage | null };
+  /** the Hub models in the download cache, with their sizes (answered at once, even during a download) */
+  hubModels: { request: Record<never, never>; result: CachedHubModel[] };
+  /**
+   * Removes a cached Hub model's files (of `revision`, default every revision); refused while a run
+   * uses it. A loaded model stays loaded: the next load downloads it again. Replies with the cache's models.
+   */
+  deleteHubModel: { request: { repo: string; revision?: string }; result: CachedHubModel[] };
 }
 
 export type RequestKind = keyof EngineApi;

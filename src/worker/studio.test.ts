@@ -1,7 +1,8 @@
 // The studio's request handlers and run loop on onnxruntime-node, with fake IndexedDB: imports with
 // skipped files, a run to the end, resume after a "reload" on the same trajectory, pause by quota
 // and by a lost GPU with the last checkpoint intact, exports that reload to the same accuracy and
-// an ONNX classifier that predicts what the studio predicts.
+// an ONNX classifier that predicts what the studio predicts, and the Hub model cache listed and
+// emptied (but not of a running run's model).
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
 import { PNG } from 'pngjs';
@@ -159,6 +160,37 @@ describe('Studio', () => {
     expect(h.events.at(-2)).toMatchObject({ kind: 'progress', label: expect.stringMatching(/\(cached\)$/) });
     await expect(h.call('setModels', { student: hub('no-such-model'), teacher: hub('demo-teacher') }))
       .rejects.toMatchObject({ name: 'HubError', message: expect.stringMatching(/config\.json was not found at http:\/\/hub\.test\/test\/no-such-model/) });
+  }, 60_000);
+
+  it('lists cached Hub models with their sizes and deletes them, but not a model of the run going on', async () => {
+    const h = await prepared(`hubdel${prefixes++}`);
+    const hub = (name: string) => ({ kind: 'hub' as const, repo: `test/${name}`, baseUrl: 'http://hub.test' });
+    await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
+    const sizeOf = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
+    const listed = await h.call('hubModels', {});
+    for (const [name, role] of [['demo-student', 'student'], ['demo-teacher', 'teacher']] as const) {
+      expect(listed.find((m) => m.repo === `test/${name}`)).toEqual({
+        repo: `test/${name}`, revision: 'main', bytes: sizeOf(name), usedBy: [role],
+        files: [{ file: 'config.json', bytes: fs.statSync(`models/${name}/config.json`).size }, { file: 'model.safetensors', bytes: fs.statSync(`models/${name}/model.safetensors`).size }],
+      });
+    }
+
+    await h.call('teacher', { mode: 'zero-shot' });
+    const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 20 } });
+    await expect(h.call('deleteHubModel', { repo: 'test/demo-student' })).rejects.toMatchObject({
+      name: 'StudioInputError', message: 'the run going on uses test/demo-student as its student; stop the run before deleting the model',
+    });
+    expect((await h.call('hubModels', {})).map((m) => m.repo)).toContain('test/demo-student');
+
+    expect(await h.call('stop', {})).toMatchObject({ id: run.id, status: 'stopped' });
+    const left = await h.call('deleteHubModel', { repo: 'test/demo-student' });
+    expect(left.map((m) => m.repo)).not.toContain('test/demo-student');
+    expect(left.map((m) => m.repo)).toContain('test/demo-teacher');
+    // the loaded model stays loaded; choosing it again downloads it again
+    expect((await h.call('workspace', {})).models.student).toMatchObject({ name: 'test/demo-student' });
+    const before = hubRequests.length;
+    await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
+    expect(hubRequests.slice(before)).toEqual(['/test/demo-student/resolve/main/config.json', '/test/demo-student/resolve/main/model.safetensors']);
   }, 60_000);
 
   it('runs to the end; a run paused and resumed after a reload takes the same steps', async () => {

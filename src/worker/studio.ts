@@ -6,7 +6,7 @@
 // so imports and exports slot in between steps. `workspace`, `storage`, `pause` and `stop` are
 // answered at once, even while a long job runs.
 import type { RgbImage } from '../engine/clip/image.ts';
-import type { HubCache } from '../engine/clip/hub.ts';
+import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/clip/hub.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
@@ -20,7 +20,7 @@ import { importFolder, newId, type Decode } from './import.ts';
 import { labeledSet, type LabeledSet } from './labeled.ts';
 import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
 import type {
-  DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, Workspace,
+  CachedHubModel, DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, Workspace,
 } from './protocol.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
@@ -49,7 +49,7 @@ export interface StudioEnv {
 type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
 
 /** answered at once: they must work while a long job holds the queue */
-const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest']);
+const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id, name: d.name, role: d.role, classes: d.classes, count: d.items.length, skipped: d.skipped, createdAt: d.createdAt,
@@ -142,6 +142,19 @@ export class Studio {
       models: { student: this.models.student?.info ?? null, teacher: this.models.teacher?.info ?? null },
       teacher: this.ws.teacher, usage: await this.storage.usage(), resumable, activeRunId: active,
     };
+  }
+
+  /** the cached Hub models, each with the roles the workspace's models from it play */
+  private async hubModels(): Promise<CachedHubModel[]> {
+    return (await listCachedModels(this.env.hubCache)).map((m) => ({ ...m, usedBy: this.rolesUsing(m.repo, m.revision) }));
+  }
+
+  /** the roles whose chosen model is `repo` at `revision` (every revision when undefined) */
+  private rolesUsing(repo: string, revision?: string): ModelRole[] {
+    return (['student', 'teacher'] as const).filter((role) => {
+      const c = this.ws.models[role];
+      return c?.kind === 'hub' && c.repo === repo && (revision === undefined || (c.revision ?? 'main') === revision);
+    });
   }
 
   /** the teacher prompts of the workspace (tuned or imported), loaded once */
@@ -305,6 +318,20 @@ export class Studio {
       await this.storage.deleteRun(runId);
       await this.emitUsage();
       return this.workspace();
+    },
+
+    hubModels: () => this.hubModels(),
+
+    deleteHubModel: async ({ repo, revision }) => {
+      const roles = this.rolesUsing(repo, revision);
+      // a run's models load again from the cache whenever a new worker resumes it (after a reload
+      // or a lost GPU): deleting them mid-run would put a download of up to 1.7 GB before it goes on
+      if (this.running && roles.length > 0) {
+        throw new StudioInputError(`the run going on uses ${repo} as its ${roles.join(' and ')}; stop the run before deleting the model`);
+      }
+      await deleteCachedModel(this.env.hubCache, repo, revision);
+      await this.emitUsage();
+      return this.hubModels();
     },
 
     setClasses: async ({ classes }) => {
