@@ -1,7 +1,8 @@
 // Which backend the studio computes on, why, what the GPU offers, and the self-test that proves it.
 import type { SelfTestReport } from '../engine/surface.ts';
 import type { EngineBackend } from '../worker/protocol.ts';
-import { actions, runAction } from './actions.ts';
+import { useShallow } from 'zustand/react/shallow';
+import { ActionButton } from './ActionButton.tsx';
 import type { GpuInfo } from './gpu.ts';
 import { useStudio, type SelfTestEntry } from './store.ts';
 
@@ -11,9 +12,10 @@ const mib = (bytes: number) => (bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed
 const sci = (x: number) => x.toExponential(1);
 
 export function BackendPanel() {
-  const state = useStudio();
-  const { gpu, backend, fallbackReason, selfTest } = state;
-  const hashBackend = new URLSearchParams(state.hashText.replace(/^#/, '')).get('backend');
+  const { gpu, backend, fallbackReason, webgpuUsable, selfTest } = useStudio(useShallow((s) => ({
+    gpu: s.gpu, backend: s.backend, fallbackReason: s.fallbackReason, webgpuUsable: s.webgpuUsable, selfTest: s.selfTest,
+  })));
+  const hashBackend = useStudio((s) => new URLSearchParams(s.hashText.replace(/^#/, '')).get('backend'));
   const reports = BACKENDS.map((b) => selfTest[b]).filter((e) => e?.status === 'ok').map((e) => (e as { report: SelfTestReport }).report);
   return (
     <section className="panel backend-panel" aria-label="Compute backend">
@@ -24,12 +26,12 @@ export function BackendPanel() {
       {backend === 'webgpu' && hashBackend === 'wasm' && (
         <p className="muted" data-testid="backend-override">Runs use <strong>wasm</strong> here: the page address asks for it (<code>backend=wasm</code>).</p>
       )}
-      {backend === 'wasm' && state.webgpuUsable && hashBackend === 'webgpu' && (
+      {backend === 'wasm' && webgpuUsable && hashBackend === 'webgpu' && (
         <p className="muted" data-testid="backend-override">Runs use <strong>webgpu</strong> here: the page address asks for it (<code>backend=webgpu</code>).</p>
       )}
       {fallbackReason && (
         <p className="notice" role="status" data-testid="backend-notice">
-          WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead{state.webgpuUsable ? '' : ', which is much slower for training'}.
+          WebGPU is not used: {fallbackReason.replace(/\.+$/, '')}. The studio runs on WASM (CPU) instead{webgpuUsable ? '' : ', which is much slower for training'}.
         </p>
       )}
       {gpu?.info && <AdapterInfo info={gpu.info} />}
@@ -51,9 +53,7 @@ export function BackendPanel() {
           WebGPU and WASM agree to max |Δ| = <span data-testid="selftest-maxdiff">{sci(maxDiff(reports[0]!.probs, reports[1]!.probs))}</span>
         </p>
       )}
-      <button type="button" disabled={!actions.checkBackend.enabled(state)} onClick={() => void runAction('checkBackend')}>
-        {actions.checkBackend.label}
-      </button>
+      <ActionButton action="checkBackend" />
     </section>
   );
 }

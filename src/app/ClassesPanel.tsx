@@ -1,22 +1,22 @@
 // Step 1: the class names. The first half (rounded up) are base classes, the rest new, as PromptKD
 // splits them; names can be typed or taken from a labeled folder's subfolders.
 import { useRef, useState } from 'react';
+import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { classListProblem, parseClassList } from './class-names.ts';
 import { classNamesOf } from '../engine/surface.ts';
 import { pickedFiles } from './folder-walk.ts';
 import { plural } from './format.ts';
 import { Step } from './Step.tsx';
-import { useStudio } from './store.ts';
+import { NONE, useStudio } from './store.ts';
 
 export function ClassesPanel() {
-  const s = useStudio();
-  const classes = s.workspace?.classes ?? [];
-  const baseCount = s.workspace?.baseCount ?? 0;
+  const classes = useStudio((s) => s.workspace?.classes ?? NONE);
+  const baseCount = useStudio((s) => s.workspace?.baseCount ?? 0);
+  const canEdit = useStudio((s) => isEnabled('setClasses', s));
   const [editing, setEditing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const folder = useRef<HTMLInputElement>(null);
-  const canEdit = isEnabled('setClasses', s);
 
   const save = (names: string[]) => {
     const p = classListProblem(names);
@@ -64,7 +64,7 @@ export function ClassesPanel() {
           <label htmlFor="class-names">One class name per line, in label order (base classes first):</label>
           <textarea id="class-names" rows={Math.min(12, Math.max(4, editing.split('\n').length + 1))} value={editing} onChange={(e) => setEditing(e.target.value)} />
           <div className="buttons">
-            <button type="button" onClick={() => save(parseClassList(editing))}>Save classes</button>
+            <ActionButton action="setClasses" onRun={() => save(parseClassList(editing))} />
             <button type="button" className="secondary" onClick={() => { setEditing(null); setProblem(null); }}>Cancel</button>
           </div>
         </div>

@@ -6,7 +6,7 @@ import { ImportReport } from './ImportReport.tsx';
 import { isEnabled } from './actions.ts';
 import { Tasks } from './Progress.tsx';
 import { Step } from './Step.tsx';
-import { useStudio } from './store.ts';
+import { NONE, useStudio } from './store.ts';
 
 function DatasetLine({ d }: { d: DatasetSummary }) {
   return (
@@ -18,15 +18,16 @@ function DatasetLine({ d }: { d: DatasetSummary }) {
 }
 
 export function DataPanel() {
-  const s = useStudio();
-  const datasets = s.workspace?.datasets ?? [];
+  const datasets = useStudio((s) => s.workspace?.datasets ?? NONE);
+  const lastImport = useStudio((s) => s.lastImport);
+  const canImport = useStudio((s) => isEnabled('importData', s));
   const unlabeled = datasets.filter((d) => d.role === 'unlabeled');
   const images = unlabeled.reduce((n, d) => n + d.count, 0);
   return (
     <Step n={2} id="step-data" title="Data" status={images ? `${plural(images, 'unlabeled image')}` : 'no images yet'}>
-      <Dropzone disabled={!isEnabled('importData', s)} />
+      <Dropzone disabled={!canImport} />
       <Tasks only={['import']} />
-      {s.lastImport && <ImportReport view={s.lastImport} />}
+      {lastImport && <ImportReport view={lastImport} />}
       {datasets.length > 0 && (
         <div className="datasets">
           {ROLES.map((r) => {

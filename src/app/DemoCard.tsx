@@ -1,11 +1,11 @@
 // The one-click start: the embedded demo (tiny CLIPs on Fashion-MNIST), offline, for a class or a first look.
-import { isEnabled, runAction } from './actions.ts';
+import { ActionButton } from './ActionButton.tsx';
 import { Tasks } from './Progress.tsx';
 import { useStudio } from './store.ts';
 
 export function DemoCard() {
-  const s = useStudio();
-  const starting = !!s.busy.startDemo;
+  const starting = useStudio((s) => !!s.busy.startDemo);
+  const ready = useStudio((s) => !!s.workspace);
   return (
     <section className="demo-card" aria-label="Demo">
       <div className="demo-text">
@@ -15,9 +15,7 @@ export function DemoCard() {
           with an explanation of each stage beside it.
         </p>
       </div>
-      <button type="button" className="big" data-testid="demo-start" disabled={!isEnabled('startDemo', s)} onClick={() => void runAction('startDemo')}>
-        {starting ? 'Starting…' : !s.workspace ? 'Checking this browser…' : 'Start the demo'}
-      </button>
+      <ActionButton action="startDemo" className="big" data-testid="demo-start" text={ready ? undefined : 'Checking this browser…'} />
       {starting && <div className="demo-tasks"><Tasks only={['demo', 'model', 'teacher', 'evaluate']} /></div>}
     </section>
   );

@@ -1,5 +1,6 @@
 // Step 5: settings, the run's controls, its current numbers and the live chart.
 import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { LiveChart } from './LiveChart.tsx';
 import { Metrics } from './Metrics.tsx';
 import { Tasks } from './Progress.tsx';
@@ -16,23 +17,28 @@ const introOf = (eff: EffectiveSettings): string => {
     : 'Defaults are the paper\'s base-to-new settings (20 epochs, batch 8, lr 0.005, T 1, KD weight 1000, depth 9, 4 prompt tokens).';
 };
 
+/** the step's one-line status: the only part of the panel that follows every step */
+function RunProgress() {
+  return useStudio((s) => (s.run ? `${s.run.status} · step ${s.run.step} of ${s.run.totalSteps}` : 'not started'));
+}
+
 export function DistillPanel() {
-  const s = useStudio();
-  const student = s.workspace?.models.student ?? null;
-  const eff = useMemo(() => effectiveSettings(s.hashText, student, s.backend, s.webgpuUsable), [s.hashText, student, s.backend, s.webgpuUsable]);
-  const run = s.run;
-  const status = run ? `${run.status} · step ${run.step} of ${run.totalSteps}` : 'not started';
+  const { hashText, student, backend, webgpuUsable, hasRun, running } = useStudio(useShallow((s) => ({
+    hashText: s.hashText, student: s.workspace?.models.student ?? null, backend: s.backend, webgpuUsable: s.webgpuUsable,
+    hasRun: !!s.run, running: s.run?.status === 'running',
+  })));
+  const eff = useMemo(() => effectiveSettings(hashText, student, backend, webgpuUsable), [hashText, student, backend, webgpuUsable]);
   return (
-    <Step n={5} id="step-distill" title="Distill" status={status}>
-      <details className="settings-box" open={!run}>
+    <Step n={5} id="step-distill" title="Distill" status={<RunProgress />}>
+      <details className="settings-box" open={!hasRun}>
         <summary>Settings</summary>
-        <SettingsForm eff={eff} disabled={run?.status === 'running'} onHash={(hashText) => useStudio.setState({ hashText })} intro={introOf(eff)} />
+        <SettingsForm eff={eff} disabled={running} onHash={(hashText) => useStudio.setState({ hashText })} intro={introOf(eff)} />
       </details>
       <RunControls />
       <Tasks only={['teacher-logits', 'evaluate']} />
-      {run ? (
+      {hasRun ? (
         <>
-          <Metrics run={run} />
+          <Metrics />
           <LiveChart />
         </>
       ) : (

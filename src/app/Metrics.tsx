@@ -1,9 +1,12 @@
 // The run's current numbers. Each metric's element holds the number only (tests and scripts read it);
 // units and labels sit beside it.
+import { memo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { lossText, pct } from './format.ts';
-import type { LiveRun } from './store.ts';
+import { useStudio } from './store.ts';
 
-function Metric({ id, label, value, unit, note }: { id: string; label: string; value: string; unit?: string; note?: string }) {
+// a step changes the step and loss only: the other numbers keep their props and skip the render
+const Metric = memo(function Metric({ id, label, value, unit, note }: { id: string; label: string; value: string; unit?: string; note?: string }) {
   return (
     <div className="metric">
       <div className="metric-label">{label}</div>
@@ -11,9 +14,13 @@ function Metric({ id, label, value, unit, note }: { id: string; label: string; v
       {note && <div className="metric-note">{note}</div>}
     </div>
   );
-}
+});
 
-export function Metrics({ run }: { run: LiveRun }) {
+export function Metrics() {
+  const run = useStudio(useShallow((s) => s.run && {
+    step: s.run.step, totalSteps: s.run.totalSteps, loss: s.run.loss, lr: s.run.lr, latest: s.run.latest, references: s.run.references,
+  }));
+  if (!run) return null;
   const zs = run.references?.studentZeroShot ?? null;
   const teacher = run.references?.teacher ?? null;
   const evalNote = run.latest ? `at step ${run.latest.step}` : 'not evaluated yet';

@@ -2,7 +2,8 @@
 // student, ViT-L/14 teacher) come from the Hugging Face Hub or from local files, with download progress.
 import { useState } from 'react';
 import type { ModelInfo, ModelRole, ModelSource } from '../worker/protocol.ts';
-import { isEnabled, runAction } from './actions.ts';
+import { ActionButton } from './ActionButton.tsx';
+import { runAction } from './actions.ts';
 import { bytes } from './format.ts';
 import { Tasks } from './Progress.tsx';
 import { Step } from './Step.tsx';
@@ -70,9 +71,10 @@ function ModelChooser({ role, choice, onChange }: { role: ModelRole; choice: Cho
   );
 }
 
+const NO_MODELS = { student: null, teacher: null };
+
 export function ModelsPanel() {
-  const s = useStudio();
-  const models = s.workspace?.models ?? { student: null, teacher: null };
+  const models = useStudio((s) => s.workspace?.models ?? NO_MODELS);
   const initial = (role: ModelRole): Choice => ({ kind: 'demo', repo: HUB_DEFAULT[role], baseUrl: '', config: null, weights: null });
   const [choices, setChoices] = useState<Record<ModelRole, Choice>>({ student: initial('student'), teacher: initial('teacher') });
   const [problem, setProblem] = useState<string | null>(null);
@@ -100,7 +102,7 @@ export function ModelsPanel() {
         Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's cache.
       </p>
       <div className="buttons">
-        <button type="button" disabled={!isEnabled('setModels', s)} onClick={load}>{s.busy.setModels ? 'Loading…' : 'Load models'}</button>
+        <ActionButton action="setModels" onRun={load} />
       </div>
       <Tasks only={['download', 'model']} />
       {problem && <p className="error" role="alert">{problem}</p>}

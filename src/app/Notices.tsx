@@ -1,5 +1,5 @@
 // Errors and warnings as part of the page: what was wrong and what to do, each dismissible.
-import { runAction } from './actions.ts';
+import { ActionButton } from './ActionButton.tsx';
 import { useStudio, type Notice } from './store.ts';
 
 const TITLES: Record<Notice['kind'], string> = {
@@ -17,7 +17,7 @@ export function Notices() {
             <strong>{TITLES[n.kind]}.</strong> {n.message}
             {n.kind === 'quota' && <> <a href="#storage" onClick={(e) => { e.preventDefault(); document.getElementById('storage')?.scrollIntoView({ behavior: 'smooth' }); }}>Open storage</a></>}
           </div>
-          <button type="button" className="link" aria-label="Dismiss" onClick={() => void runAction('dismissNotice', n.id)}>×</button>
+          <ActionButton action="dismissNotice" arg={n.id} className="link" icon="×" />
         </div>
       ))}
     </div>

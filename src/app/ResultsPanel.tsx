@@ -2,7 +2,8 @@
 // predictions, and the exports.
 import { useEffect, useMemo } from 'react';
 import type { GalleryItem, RunResults } from '../worker/protocol.ts';
-import { isEnabled, runAction } from './actions.ts';
+import { ActionButton } from './ActionButton.tsx';
+import { runAction } from './actions.ts';
 import { pct } from './format.ts';
 import { Step } from './Step.tsx';
 import { useStudio } from './store.ts';
@@ -72,21 +73,15 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
 }
 
 function Exports() {
-  const s = useStudio();
-  const button = (id: 'exportPrompts' | 'exportPromptsPth' | 'exportOnnx' | 'exportReport' | 'exportChart', testid: string, label: string) => (
-    <button type="button" className="secondary" data-testid={testid} disabled={!isEnabled(id, s)} onClick={() => void runAction(id)}>
-      {s.busy[id] ? 'Preparing…' : label}
-    </button>
-  );
   return (
     <div className="exports">
       <h3>Export</h3>
       <div className="buttons">
-        {button('exportPrompts', 'export-prompts', 'Student prompts (.safetensors + .json)')}
-        {button('exportPromptsPth', 'export-prompts-pth', 'Student prompts for PyTorch (.pth.tar)')}
-        {button('exportOnnx', 'export-onnx', 'Student classifier (.onnx)')}
-        {button('exportReport', 'export-report', 'Run report (.json)')}
-        {button('exportChart', 'export-chart', 'Chart (.png)')}
+        <ActionButton action="exportPrompts" className="secondary" data-testid="export-prompts" />
+        <ActionButton action="exportPromptsPth" className="secondary" data-testid="export-prompts-pth" />
+        <ActionButton action="exportOnnx" className="secondary" data-testid="export-onnx" />
+        <ActionButton action="exportReport" className="secondary" data-testid="export-report" />
+        <ActionButton action="exportChart" className="secondary" data-testid="export-chart" />
       </div>
       <p className="muted">The .pth.tar file is a Dassl checkpoint with the official PromptKD student's names: its trainer loads it as it loads its own.
         The ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.</p>
@@ -95,10 +90,10 @@ function Exports() {
 }
 
 export function ResultsPanel() {
-  const s = useStudio();
-  const r = s.results?.runId === s.run?.runId ? s.results : null;
-  const baseCount = s.workspace?.baseCount ?? Math.ceil((r?.classes.length ?? 0) / 2);
-  const finished = s.run?.status === 'done';
+  const r = useStudio((s) => (s.results && s.results.runId === s.run?.runId ? s.results : null));
+  const baseCount = useStudio((s) => s.workspace?.baseCount) ?? Math.ceil((r?.classes.length ?? 0) / 2);
+  const status = useStudio((s) => s.run?.status ?? null);
+  const finished = status === 'done';
   useEffect(() => {
     if (finished && !r) void runAction('loadResults');
   }, [finished, r]);
@@ -106,10 +101,8 @@ export function ResultsPanel() {
     <Step n={6} id="step-results" title="Results" status={r ? `step ${r.step} · HM ${pct(r.accuracy.hm)}%` : 'after a checkpoint'}>
       {!r && (
         <div className="buttons">
-          <button type="button" className="secondary" disabled={!isEnabled('loadResults', s)} onClick={() => void runAction('loadResults')}>
-            {s.busy.loadResults ? 'Evaluating…' : 'Show results of the last checkpoint'}
-          </button>
-          {s.run?.status === 'running' && <span className="muted">Pause the run to look at its last checkpoint.</span>}
+          <ActionButton action="loadResults" className="secondary" />
+          {status === 'running' && <span className="muted">Pause the run to look at its last checkpoint.</span>}
         </div>
       )}
       {r && (
@@ -127,7 +120,7 @@ export function ResultsPanel() {
           )}
         </>
       )}
-      {s.run && <Exports />}
+      {status && <Exports />}
     </Step>
   );
 }

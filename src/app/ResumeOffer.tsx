@@ -1,22 +1,25 @@
 // After a reload or a crash: the run that was going on can continue from its last checkpoint.
-import { isEnabled, runAction } from './actions.ts';
-import { useStudio } from './store.ts';
+import { ActionButton } from './ActionButton.tsx';
+import { useStudio, type StudioState } from './store.ts';
+
+/** the run to offer: not once dismissed, nor while it runs again */
+function offered(s: StudioState) {
+  const r = s.workspace?.resumable;
+  if (!r || s.resumeDismissed === r.id || r.checkpointStep == null) return null;
+  return s.run?.runId === r.id && s.run.status === 'running' && s.workspace?.activeRunId === r.id ? null : r;
+}
 
 export function ResumeOffer() {
-  const s = useStudio();
-  const r = s.workspace?.resumable;
-  const live = s.run?.runId === r?.id ? s.run : null;
-  if (!r || s.resumeDismissed === r.id || r.checkpointStep == null || (live && live.status === 'running' && s.workspace?.activeRunId === r.id)) return null;
+  const r = useStudio(offered);
+  if (!r) return null;
   return (
     <div className="resume-offer" data-testid="resume-offer" data-step={r.checkpointStep} role="status">
       <div>
         <strong>A run was interrupted at step {r.step} of {r.totalSteps}.</strong> Its last checkpoint is at step {r.checkpointStep}; resuming continues from there on the same path.
       </div>
       <div className="buttons">
-        <button type="button" data-testid="resume-offer-accept" disabled={!isEnabled('resumeRun', s)} onClick={() => void runAction('resumeRun', r.id)}>
-          Resume from step {r.checkpointStep}
-        </button>
-        <button type="button" className="secondary" onClick={() => void runAction('dismissResume')}>Not now</button>
+        <ActionButton action="resumeRun" arg={r.id} data-testid="resume-offer-accept" text={`Resume from step ${r.checkpointStep}`} />
+        <ActionButton action="dismissResume" className="secondary" />
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 // Start, pause, resume, stop, and where the run stands in words.
 import { useEffect, useRef, useState } from 'react';
+import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { secondsLeft, type Pace } from './eta.ts';
 import { duration } from './format.ts';
@@ -19,8 +20,11 @@ function useEta(run: LiveRun | null): number | null {
   return run ? secondsLeft(pace.current, run.step, run.totalSteps, performance.now()) : null;
 }
 
-function RunStatusLine({ run }: { run: LiveRun }) {
+/** where the run stands: it follows every step (the epoch, the time left) */
+function RunStatusLine() {
+  const run = useStudio((s) => s.run);
   const eta = useEta(run);
+  if (!run) return null;
   const epochs = run.stepsPerEpoch > 0 ? Math.ceil(run.totalSteps / run.stepsPerEpoch) : 0;
   const parts = [
     `epoch ${Math.min(run.epoch + 1, Math.max(1, epochs))} of ${epochs}`,
@@ -36,26 +40,19 @@ function RunStatusLine({ run }: { run: LiveRun }) {
 }
 
 export function RunControls() {
-  const s = useStudio();
+  const runId = useStudio((s) => s.run?.runId ?? null);
+  const canStart = useStudio((s) => isEnabled('startRun', s));
   const promptsInput = useRef<HTMLInputElement>(null);
-  const run = s.run;
   return (
     <div className="run-controls">
       <div className="buttons">
-        <button type="button" data-testid="run-start" disabled={!isEnabled('startRun', s)} onClick={() => void runAction('startRun')}>
-          {s.busy.startRun ? 'Starting…' : run ? 'Start a new run' : 'Start distillation'}
-        </button>
-        <button type="button" className="secondary" data-testid="run-pause" disabled={!isEnabled('pauseRun', s)} onClick={() => void runAction('pauseRun')}>
-          {s.busy.pauseRun ? 'Pausing…' : 'Pause'}
-        </button>
-        <button type="button" className="secondary" data-testid="run-resume" disabled={!isEnabled('resumeRun', s)} onClick={() => run && void runAction('resumeRun', run.runId)}>
-          {s.busy.resumeRun ? 'Resuming…' : 'Resume'}
-        </button>
-        <button type="button" className="secondary danger" data-testid="run-stop" disabled={!isEnabled('stopRun', s)} onClick={() => void runAction('stopRun')}>
-          Stop
-        </button>
+        <ActionButton action="startRun" data-testid="run-start" text={runId ? 'Start a new run' : undefined} />
+        <ActionButton action="pauseRun" className="secondary" data-testid="run-pause" />
+        {/* enabled only with a paused run on screen, which is the one it resumes */}
+        <ActionButton action="resumeRun" arg={runId ?? ''} className="secondary" data-testid="run-resume" />
+        <ActionButton action="stopRun" className="secondary danger" data-testid="run-stop" />
         <button
-          type="button" className="secondary" disabled={!isEnabled('startRun', s)} onClick={() => promptsInput.current?.click()}
+          type="button" className="secondary" disabled={!canStart} onClick={() => promptsInput.current?.click()}
           title="Start a new run from student prompts exported by an earlier run (.safetensors)"
         >
           Start from prompts…
@@ -65,7 +62,7 @@ export function RunControls() {
           onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void runAction('startRun', f); }}
         />
       </div>
-      {run && <RunStatusLine run={run} />}
+      <RunStatusLine />
     </div>
   );
 }

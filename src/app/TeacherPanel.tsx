@@ -2,13 +2,13 @@
 // folder (PromptSRC, as in the paper), or prompts imported from a file.
 import { useMemo, useState } from 'react';
 import type { TeacherMode } from '../worker/protocol.ts';
-import { isEnabled, runAction } from './actions.ts';
+import { ActionButton } from './ActionButton.tsx';
 import { pct, plural } from './format.ts';
 import { Tasks } from './Progress.tsx';
 import { effectiveTeacherSettings } from './settings.ts';
 import { SettingsForm } from './SettingsForm.tsx';
 import { Step } from './Step.tsx';
-import { useStudio } from './store.ts';
+import { NONE, useStudio } from './store.ts';
 
 const MODES: { mode: TeacherMode; title: string; hint: string }[] = [
   { mode: 'zero-shot', title: 'Zero-shot', hint: 'class names in a few sentence templates; no training' },
@@ -17,14 +17,15 @@ const MODES: { mode: TeacherMode; title: string; hint: string }[] = [
 ];
 
 export function TeacherPanel() {
-  const s = useStudio();
   const [mode, setMode] = useState<TeacherMode>('zero-shot');
   const [file, setFile] = useState<File | null>(null);
-  const teacher = s.workspace?.teacher ?? null;
-  const shots = (s.workspace?.datasets ?? []).filter((d) => d.role === 'shots').at(-1);
+  const teacher = useStudio((s) => s.workspace?.teacher ?? null);
+  const shots = useStudio((s) => s.workspace?.datasets ?? NONE).filter((d) => d.role === 'shots').at(-1);
   const missing = mode === 'tune' && !shots ? 'Import a few-shot folder in step 2 first.' : mode === 'import' && !file ? 'Choose a prompt file.' : null;
-  const teacherModel = s.workspace?.models.teacher ?? null;
-  const eff = useMemo(() => effectiveTeacherSettings(s.hashText, teacherModel), [s.hashText, teacherModel]);
+  const teacherModel = useStudio((s) => s.workspace?.models.teacher ?? null);
+  const hashText = useStudio((s) => s.hashText);
+  const preparing = useStudio((s) => !!s.busy.setTeacher);
+  const eff = useMemo(() => effectiveTeacherSettings(hashText, teacherModel), [hashText, teacherModel]);
   const status = teacher ? `${MODES.find((m) => m.mode === teacher.mode)!.title}${teacher.accuracy ? ` · HM ${pct(teacher.accuracy.hm)}%` : ''}` : 'zero-shot unless chosen';
 
   return (
@@ -43,7 +44,7 @@ export function TeacherPanel() {
         <details className="settings-box">
           <summary>Tuning settings</summary>
           <SettingsForm
-            eff={eff} disabled={!!s.busy.setTeacher} onHash={(hashText) => useStudio.setState({ hashText })} testIdPrefix="teacher-setting"
+            eff={eff} disabled={preparing} onHash={(hashText) => useStudio.setState({ hashText })} testIdPrefix="teacher-setting"
             intro={eff.demoDefaults
               ? `Defaults for the demo teacher: PromptSRC's, with ${eff.defaults.epochs} epochs on centre views.`
               : 'Defaults are PromptSRC\'s stage 1 as PromptKD\'s teachers were tuned (16 shots per base class, 20 epochs, batch 8, lr 0.005, depth 9, 4+4 tokens).'}
@@ -54,11 +55,9 @@ export function TeacherPanel() {
         <label className="file-field">Prompt file <input type="file" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /></label>
       )}
       <div className="buttons">
-        <button type="button" disabled={!isEnabled('setTeacher', s) || !!missing} onClick={() => void runAction('setTeacher', { mode, file: file ?? undefined })}>
-          {s.busy.setTeacher ? 'Preparing…' : 'Prepare teacher'}
-        </button>
+        <ActionButton action="setTeacher" arg={{ mode, file: file ?? undefined }} disabled={!!missing} />
         {missing && <span className="muted">{missing}</span>}
-        {!s.workspace?.models.teacher && <span className="muted">Load the models first.</span>}
+        {!teacherModel && <span className="muted">Load the models first.</span>}
       </div>
       <Tasks only={['teacher']} />
       {teacher && (

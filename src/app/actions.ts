@@ -10,7 +10,10 @@ import { effectiveSettings, effectiveTeacherSettings } from './settings.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
 export interface Action<A = void> {
+  /** what its button says */
   readonly label: string;
+  /** what its button says while it runs */
+  readonly busyLabel?: string;
   enabled(state: StudioState): boolean;
   perform(arg: A): Promise<void>;
 }
@@ -167,6 +170,7 @@ const refreshWorkspace = async () => showWorkspace(await engine().workspace());
 
 const startDemo: Action = {
   label: 'Start the demo',
+  busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
   perform: () => guarded('startDemo', async () => {
     set({ classroom: true });
@@ -214,12 +218,14 @@ const setClasses: Action<string[]> = {
 
 const setModels: Action<{ student: ModelSource; teacher: ModelSource }> = {
   label: 'Load models',
+  busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
   perform: ({ student, teacher }) => guarded('setModels', async () => showWorkspace(await engine().setModels(student, teacher))),
 };
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   label: 'Prepare teacher',
+  busyLabel: 'Preparing…',
   enabled: (s) => !!s.workspace?.models.teacher && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo'),
   perform: ({ mode, file }) => guarded('setTeacher', async () => {
     await engine().teacher(mode, { file, settings: effectiveTeacherSettings(useStudio.getState().hashText, useStudio.getState().workspace?.models.teacher ?? null).settings });
@@ -232,6 +238,7 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
 /** a new run from fresh prompts, or from exported student prompts (.safetensors of an earlier run) */
 const startRun: Action<File | undefined> = {
   label: 'Start distillation',
+  busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun'),
   perform: (initialPrompts) => guarded('startRun', async () => {
     const { settings, notes } = currentSettings();
@@ -243,6 +250,7 @@ const startRun: Action<File | undefined> = {
 
 const pauseRun: Action = {
   label: 'Pause',
+  busyLabel: 'Pausing…',
   enabled: (s) => running(s) && !busy(s, 'pauseRun'),
   perform: () => guarded('pauseRun', async () => {
     const summary = await engine().pause();
@@ -252,6 +260,7 @@ const pauseRun: Action = {
 
 const resumeRun: Action<string> = {
   label: 'Resume',
+  busyLabel: 'Resuming…',
   enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
   perform: (runId) => guarded('resumeRun', async () => {
     const summary = await engine().resume(runId);
@@ -265,6 +274,7 @@ const resumeRun: Action<string> = {
 
 const stopRun: Action = {
   label: 'Stop',
+  busyLabel: 'Stopping…',
   enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
   perform: () => guarded('stopRun', async () => {
     const summary = await engine().stop();
@@ -284,7 +294,8 @@ const dismissResume: Action = {
 const hasCheckpoint = (s: StudioState) => s.run?.checkpointStep != null && !running(s);
 
 const loadResults: Action = {
-  label: 'Show results',
+  label: 'Show results of the last checkpoint',
+  busyLabel: 'Evaluating…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
   perform: () => guarded('loadResults', async () => {
     const runId = get().run?.runId;
@@ -294,6 +305,7 @@ const loadResults: Action = {
 
 const exportPrompts: Action = {
   label: 'Student prompts (.safetensors + .json)',
+  busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPrompts'),
   perform: () => guarded('exportPrompts', async () => {
     const e = await engine().exportPrompts(get().run!.runId);
@@ -304,6 +316,7 @@ const exportPrompts: Action = {
 
 const exportPromptsPth: Action = {
   label: 'Student prompts for PyTorch (.pth.tar)',
+  busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPromptsPth'),
   perform: () => guarded('exportPromptsPth', async () => {
     const e = await engine().exportPrompts(get().run!.runId);
@@ -313,6 +326,7 @@ const exportPromptsPth: Action = {
 
 const exportOnnx: Action = {
   label: 'Student classifier (.onnx)',
+  busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
   perform: () => guarded('exportOnnx', async () => {
     const e = await engine().exportOnnx(get().run!.runId);
@@ -322,6 +336,7 @@ const exportOnnx: Action = {
 
 const exportReport: Action = {
   label: 'Run report (.json)',
+  busyLabel: 'Preparing…',
   enabled: (s) => !!s.run && !busy(s, 'exportReport'),
   perform: () => guarded('exportReport', async () => {
     const r = await engine().report(get().run!.runId);
@@ -331,6 +346,7 @@ const exportReport: Action = {
 
 const exportChart: Action = {
   label: 'Chart (.png)',
+  busyLabel: 'Preparing…',
   enabled: (s) => !!s.run,
   perform: () => guarded('exportChart', async () => {
     const png = await chartPng();
@@ -384,7 +400,7 @@ export const actions = {
   deleteDataset, deleteRun, persistStorage, dismissNotice,
 };
 export type ActionId = keyof typeof actions;
-type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
+export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
 export async function runAction<K extends ActionId>(id: K, ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
   const action = actions[id] as Action<unknown>;

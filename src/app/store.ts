@@ -90,6 +90,12 @@ export const initialState: StudioState = {
 
 export const useStudio = create<StudioState>()(() => initialState);
 
+/**
+ * The empty list for selectors' defaults: zustand compares what a selector returns by identity, so
+ * a selector that returns a new [] on every call never settles (React re-renders until it gives up).
+ */
+export const NONE: readonly never[] = [];
+
 /** WebGPU when the browser offers it and the engine really ran on it; otherwise WASM, with the reason. */
 export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined): Pick<StudioState, 'backend' | 'fallbackReason' | 'webgpuUsable'> {
   const wasm = (fallbackReason: string, webgpuUsable = false) => ({ backend: 'wasm' as const, fallbackReason, webgpuUsable });
