@@ -99,7 +99,7 @@ export function ModelsPanel() {
         ))}
       </div>
       <p className="muted">
-        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's cache.
+        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's cache (listed in Storage).
       </p>
       <div className="buttons">
         <ActionButton action="setModels" onRun={load} />

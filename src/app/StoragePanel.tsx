@@ -1,5 +1,5 @@
 // What the studio keeps in this browser, how much room is left, and a way to free it.
-import type { DatasetSummary, RunSummary } from '../worker/protocol.ts';
+import type { CachedHubModel, DatasetSummary, RunSummary } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { bytes, plural } from './format.ts';
 import { ProgressBar } from './Progress.tsx';
@@ -17,14 +17,35 @@ function DatasetRow({ d }: { d: DatasetSummary }) {
   );
 }
 
-function RunRow({ r, active }: { r: RunSummary; active: boolean }) {
+function RunRow({ r }: { r: RunSummary }) {
   // the run on screen is newer than the workspace's summary of it: only its row follows the steps
   const status = useStudio((s) => (s.run?.runId === r.id ? s.run.status : r.status));
   const step = useStudio((s) => (s.run?.runId === r.id ? s.run.step : r.step));
   return (
     <li data-testid="stored-run" data-status={status}>
       <span>{date(r.createdAt)} <span className="muted">· {status} · step {step}/{r.totalSteps}</span></span>
-      <ActionButton action="deleteRun" arg={r.id} className="link" aria-label={`Delete run of ${date(r.createdAt)}`} disabled={active} />
+      <ActionButton
+        action="deleteRun" arg={r.id} className="link" aria-label={`Delete run of ${date(r.createdAt)}`}
+        title={status === 'running' ? 'Stops the run, then deletes it with its checkpoint' : undefined}
+      />
+    </li>
+  );
+}
+
+function HubModelRow({ m, runGoing }: { m: CachedHubModel; runGoing: boolean }) {
+  const name = m.revision === 'main' ? m.repo : `${m.repo}@${m.revision}`;
+  const uses = m.usedBy.join(' and ');
+  const blocked = runGoing && m.usedBy.length > 0;
+  return (
+    <li data-testid="hub-model" data-repo={m.repo}>
+      <span>
+        {name} <span className="muted">· {bytes(m.bytes)}{uses && ` · loaded as the ${uses}`}</span>
+        {blocked && <span className="muted"> · the run going on uses it: stop the run to delete it</span>}
+      </span>
+      <ActionButton
+        action="deleteHubModel" arg={{ repo: m.repo, revision: m.revision }} className="link" aria-label={`Delete model ${name}`} disabled={blocked}
+        title={uses && !blocked ? `The ${uses} stays loaded; loading it again downloads it again` : undefined}
+      />
     </li>
   );
 }
@@ -33,7 +54,8 @@ export function StoragePanel() {
   const st = useStudio((s) => s.storage);
   const datasets = useStudio((s) => s.workspace?.datasets ?? NONE);
   const runs = useStudio((s) => s.workspace?.runs ?? NONE);
-  const activeRun = useStudio((s) => s.workspace?.activeRunId);
+  const hubModels = useStudio((s) => s.hubModels ?? NONE);
+  const runGoing = useStudio((s) => s.run?.status === 'running');
   return (
     <section className="panel storage-panel" aria-label="Storage" id="storage" data-testid="storage-panel">
       <h2>Storage</h2>
@@ -58,10 +80,18 @@ export function StoragePanel() {
       {runs.length > 0 && (
         <>
           <h3>Runs</h3>
-          <ul className="storage-list">{runs.map((r) => <RunRow key={r.id} r={r} active={r.id === activeRun} />)}</ul>
+          <ul className="storage-list">{runs.map((r) => <RunRow key={r.id} r={r} />)}</ul>
         </>
       )}
-      <p className="muted">Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB). Nothing is uploaded.</p>
+      {hubModels.length > 0 && (
+        <>
+          <h3>Downloaded models</h3>
+          <ul className="storage-list">{hubModels.map((m) => <HubModelRow key={`${m.repo}@${m.revision}`} m={m} runGoing={runGoing} />)}</ul>
+        </>
+      )}
+      <p className="muted">
+        Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB), downloaded models in its cache. Nothing is uploaded.
+      </p>
     </section>
   );
 }

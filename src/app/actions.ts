@@ -94,6 +94,9 @@ async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
 
 const showWorkspace = (workspace: Workspace) => set({ workspace, ...(workspace.usage ? { storage: workspace.usage } : {}) });
 
+/** the download cache's Hub models: after start-up and whenever the workspace's models may have changed */
+const showHubModels = async () => set({ hubModels: await engine().hubModels() });
+
 function showRun(summary: RunSummary): void {
   const current = get().run;
   if (current?.runId !== summary.id) {
@@ -161,6 +164,7 @@ const boot: Action = {
     if (active) showRun(active);
     // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
     else if (ws.resumable) showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
+    await showHubModels();
   }),
 };
 
@@ -180,6 +184,7 @@ const startDemo: Action = {
     const { settings } = currentSettings();
     showRun(await engine().startRun(settings));
     await refreshWorkspace();
+    await showHubModels();
   }),
 };
 
@@ -220,7 +225,14 @@ const setModels: Action<{ student: ModelSource; teacher: ModelSource }> = {
   label: 'Load models',
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
-  perform: ({ student, teacher }) => guarded('setModels', async () => showWorkspace(await engine().setModels(student, teacher))),
+  perform: ({ student, teacher }) => guarded('setModels', async () => {
+    try {
+      showWorkspace(await engine().setModels(student, teacher));
+    } finally {
+      // a failed load may still have cached some files (config.json before bad weights)
+      await showHubModels();
+    }
+  }),
 };
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
@@ -363,16 +375,25 @@ const deleteDataset: Action<string> = {
   perform: (datasetId) => guarded('deleteDataset', async () => showWorkspace(await engine().deleteDataset(datasetId))),
 };
 
+/** a running run stops first (its status line says so), then it goes from the page */
 const deleteRun: Action<string> = {
   label: 'Delete',
   enabled: (s) => !busy(s, 'deleteRun'),
   perform: (runId) => guarded('deleteRun', async () => {
+    const workspace = await engine().deleteRun(runId);
     if (get().run?.runId === runId) {
       liveChart.clear();
       set({ run: null, results: null });
     }
-    showWorkspace(await engine().deleteRun(runId));
+    showWorkspace(workspace);
   }),
+};
+
+const deleteHubModel: Action<{ repo: string; revision: string }> = {
+  label: 'Delete',
+  // a download writes to the same cache
+  enabled: (s) => !anyBusy(s, 'deleteHubModel', 'setModels'),
+  perform: ({ repo, revision }) => guarded('deleteHubModel', async () => set({ hubModels: await engine().deleteHubModel(repo, revision) })),
 };
 
 const persistStorage: Action = {
@@ -397,7 +418,7 @@ export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
   startRun, pauseRun, resumeRun, stopRun, dismissResume,
   loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
-  deleteDataset, deleteRun, persistStorage, dismissNotice,
+  deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice,
 };
 export type ActionId = keyof typeof actions;
 export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;

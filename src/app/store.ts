@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { SelfTestReport } from '../engine/surface.ts';
 import type {
-  Accuracy, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
+  Accuracy, CachedHubModel, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
 } from '../worker/protocol.ts';
 import type { UnreadEntry } from './folder-walk.ts';
 import type { GpuProbe } from './gpu.ts';
@@ -72,6 +72,8 @@ export interface StudioState {
   lastImport: ImportView | null;
   results: RunResults | null;
   storage: StorageUsage | null;
+  /** the Hub models in the worker's download cache; null until asked */
+  hubModels: CachedHubModel[] | null;
   /** location.hash: the run settings (parsed against defaults that depend on the models) */
   hashText: string;
   /** the one-click demo was started: the classroom explanations are shown */
@@ -84,7 +86,7 @@ export interface StudioState {
 
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
-  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null,
+  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null, hubModels: null,
   hashText: '', classroom: false, resumeDismissed: null, busy: {},
 };
 

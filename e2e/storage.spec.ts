@@ -1,0 +1,73 @@
+// The Storage panel frees room: it lists the Hub models in the download cache with their sizes and
+// deletes them, and it deletes the run going on (the run stops, then goes from the page). The Hub is
+// faked by routing its URLs to the demo models' files. WASM: the workflow is under test.
+import fs from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { bytes } from '../src/app/format.ts';
+import { engineEvents, installEngineHook } from './engine-hook.ts';
+
+test('downloaded Hub models are listed with their size and deleted', async ({ page, baseURL }) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // a Hub serving models/demo-*/ as test/demo-* (the worker downloads through the page's network)
+  await page.route(/\/test\/(demo-\w+)\/resolve\/main\/(config\.json|model\.safetensors)$/, (route) => {
+    const [, name, file] = /\/test\/(demo-\w+)\/resolve\/main\/(.+)$/.exec(route.request().url())!;
+    const body = fs.readFileSync(`models/${name}/${file}`);
+    return route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } });
+  });
+  await page.goto('/#backend=wasm');
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+
+  for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
+    const chooser = page.locator('.model-role').filter({ hasText: heading });
+    await chooser.getByLabel('Hugging Face Hub').check();
+    await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
+    await chooser.getByLabel('Server').fill(baseURL!);
+  }
+  await page.getByRole('button', { name: 'Load models' }).click();
+  await expect(page.getByTestId('model-student')).toContainText('test/demo-student');
+
+  const storage = page.getByTestId('storage-panel');
+  const size = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
+  for (const role of ['student', 'teacher']) {
+    await expect(storage.locator(`[data-testid="hub-model"][data-repo="test/demo-${role}"]`))
+      .toContainText(`test/demo-${role} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`);
+  }
+  await storage.getByRole('button', { name: 'Delete model test/demo-student' }).click();
+  await expect(storage.getByTestId('hub-model')).toHaveCount(1);
+  await expect(storage.getByTestId('hub-model')).toHaveAttribute('data-repo', 'test/demo-teacher');
+  expect(errors).toEqual([]);
+});
+
+test('deleting the run going on stops it, then it goes from the page', async ({ page }) => {
+  test.setTimeout(180_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await installEngineHook(page);
+  await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=5');
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  await page.getByTestId('demo-start').click();
+  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+
+  const row = page.getByTestId('stored-run');
+  await expect(row).toHaveAttribute('data-status', 'running');
+  await row.getByRole('button', { name: /^Delete run of / }).click();
+  await expect(row).toHaveCount(0);
+  // the Distill step shows no run: no status line, no numbers, the placeholder instead of the chart
+  await expect(page.getByTestId('run-status')).toHaveCount(0);
+  await expect(page.getByTestId('metric-step')).toHaveCount(0);
+  await expect(page.locator('#step-distill .step-status')).toHaveText('not started');
+  await expect(page.locator('.chart-placeholder')).toBeVisible();
+
+  // it stopped before it went, and took no step after stopping
+  const runId = (await engineEvents(page, 'step'))[0]!.runId;
+  const ends = (await engineEvents(page, 'runStatus')).filter((e) => e.runId === runId && e.status !== 'running');
+  expect(ends.map((e) => e.status)).toEqual(['stopped']);
+  const steps = (await engineEvents(page, 'step')).filter((e) => e.runId === runId);
+  expect(Math.max(...steps.map((e) => e.step))).toBeLessThanOrEqual(ends[0]!.step);
+  await page.waitForTimeout(1000);
+  expect((await engineEvents(page, 'step')).length).toBe(steps.length);
+  await expect(page.getByTestId('resume-offer')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
