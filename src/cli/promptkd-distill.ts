@@ -18,15 +18,19 @@ import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/tea
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
-import { describeSkipped, scanLabeled, scanUnlabeled, type LabeledFolder } from './promptkd-folders.ts';
+import { parseSplitFile, SplitFileError } from '../engine/data/split-file.ts';
+import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
 import { loadPixels } from './promptkd-images.ts';
 import { loadModelDir } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
 import { saveStudentPth } from './student-pth.ts';
 
 export interface DistillArgs {
+  /** the unlabeled folder; with `split`, the image folder the split file's paths are relative to */
   unlabeled: string;
   test?: string;
+  /** a CoOp split file: its train list is the unlabeled set, its test list the test set, its labels the class order */
+  split?: string;
   /** class names when there is no test folder (label order) */
   classes?: string[];
   student: string;
@@ -99,13 +103,24 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   if (!a.resume && fs.existsSync(ckptPath)) {
     throw new DistillError(`${outDir} already holds a run (${CHECKPOINT_FILE}); continue it with --resume ${ckptPath} or choose another --out`);
   }
-  const unlabeled = scanUnlabeled(a.unlabeled);
-  const skippedLine = describeSkipped(a.unlabeled, unlabeled.skipped);
-  if (skippedLine) log(skippedLine);
-  let test: LabeledFolder | null = null;
-  if (a.test) {
-    test = scanLabeled(a.test);
-    const line = describeSkipped(a.test, test.skipped);
+  let unlabeled: UnlabeledFolder, test: LabeledFolder | null = null;
+  if (a.split) {
+    if (a.test) throw new DistillError('--split gives the test images (its test list); leave --test out');
+    if (!fs.existsSync(a.split)) throw new DistillError(`split file ${a.split} does not exist`);
+    let split;
+    try {
+      split = parseSplitFile(fs.readFileSync(a.split, 'utf8'), a.split);
+    } catch (e) {
+      throw e instanceof SplitFileError ? new DistillError(e.message) : e;
+    }
+    ({ unlabeled, test } = splitFolders(split, a.unlabeled));
+    log(`split ${a.split}: ${split.classes.length} classes (${split.baseCount} base), ${unlabeled.images.length} train images to distill on, ${test.images.length} test images`);
+  } else {
+    unlabeled = scanUnlabeled(a.unlabeled);
+    if (a.test) test = scanLabeled(a.test);
+  }
+  for (const [dir, skipped] of [[a.unlabeled, unlabeled.skipped], [a.test ?? a.unlabeled, test?.skipped ?? []]] as const) {
+    const line = describeSkipped(dir, skipped);
     if (line) log(line);
   }
   const classes = test?.classes ?? a.classes;
@@ -150,6 +165,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     config: job.config,
     classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
+      split: a.split ? path.resolve(a.split) : null,
       unlabeled: { dir: path.resolve(a.unlabeled), images: unlabeled.images.length, skipped: unlabeled.skipped },
       test: test && { dir: path.resolve(test.dir), images: test.images.length, skipped: test.skipped },
       stepsPerEpoch: job.stepsPerEpoch, totalSteps: job.totalSteps,

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
 import { classNamesOf, classOfPath } from '../engine/data/image-folder.ts';
+import type { SplitFile, SplitItem } from '../engine/data/split-file.ts';
 
 export class FolderError extends Error {
   override name = 'FolderError';
@@ -98,6 +99,29 @@ export function scanLabeled(dir: string): LabeledFolder {
 /** the folders directly under `dir` (hidden ones aside): every one is a class, even an empty one */
 const topFolders = (dir: string): string[] =>
   fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+
+/**
+ * The unlabeled and test images of a CoOp split file (split_zhou_<Dataset>.json) under `imagesDir`:
+ * its train list, labels unread, to distill on; its test list, labelled by the file, to evaluate.
+ * The file fixes the class order and so the base/new split. Files missing or unreadable are skipped.
+ */
+export function splitFolders(split: SplitFile, imagesDir: string): { unlabeled: UnlabeledFolder; test: LabeledFolder } {
+  checkDir(imagesDir, 'image folder');
+  const readable = (items: readonly SplitItem[]) => {
+    const present = items.filter((i) => fs.existsSync(path.join(imagesDir, i.path)));
+    const missing: Skipped[] = items.filter((i) => !present.includes(i)).map((i) => ({ file: i.path, reason: 'listed in the split file but not in the image folder' }));
+    const found = sortOut(imagesDir, present.map((i) => i.path));
+    return { found, skipped: [...missing, ...found.skipped] };
+  };
+  const train = readable(split.train);
+  if (train.found.images.length === 0) throw new FolderError(`none of the split file's ${split.train.length} train images is in ${imagesDir}; --images names the folder its paths are relative to`);
+  const test = readable(split.test);
+  const labelOf = new Map(split.test.map((i) => [i.path, i.label]));
+  return {
+    unlabeled: { dir: imagesDir, images: train.found.images, skipped: train.skipped },
+    test: { dir: imagesDir, classes: [...split.classes], images: test.found.images.map((file) => ({ file, label: labelOf.get(file)! })), skipped: test.skipped },
+  };
+}
 
 /** one line naming skipped files (the first few), or null when none were skipped */
 export function describeSkipped(where: string, skipped: readonly Skipped[]): string | null {

@@ -161,6 +161,31 @@ describe('promptkd distill', () => {
     expect(errorLine(gpu.stderr)).toMatch(/^promptkd: --teacher-fp16 needs a GPU with shader-f16, and .*swiftshader.* has none; leave the flag out$/i);
   });
 
+  it('takes a CoOp split file: its labels order the classes and split base/new, its lists are the train and test sets', async () => {
+    // label order on purpose unlike the sorted names
+    const classes = ['cloud', 'apple', 'boat'];
+    const item = (set: string, c: number, i: number) => [`images/${classes[c]}/${set}${i}.png`, c, classes[c]];
+    const train = [0, 1, 2].flatMap((c) => [0, 1, 2].map((i) => item('train', c, i)));
+    const testList = [0, 1, 2].flatMap((c) => [0, 1].map((i) => item('test', c, i)));
+    for (const [rel, c] of [...train, ...testList] as [string, number][]) writePng(path.join(root, 'dataset', rel), rel.length * 7 + c, c);
+    fs.writeFileSync(path.join(root, 'split_zhou_Made.json'), JSON.stringify({ train, val: [], test: [...testList, ['images/boat/gone.png', 2, 'boat']] }));
+    const args = ['--student', MODEL, '--teacher', MODEL, '--n-ctx', '2', '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4'];
+    const r = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', ...args, '--epochs', '1', '--out', 'split-run');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('split split_zhou_Made.json: 3 classes (2 base), 9 train images to distill on, 6 test images');
+    expect(r.stderr).toContain('images/boat/gone.png');
+    const report = JSON.parse(fs.readFileSync(path.join(root, 'split-run', 'report.json'), 'utf8'));
+    expect(report.classes).toEqual({ names: classes, base: ['cloud', 'apple'], new: ['boat'] });
+    expect(report.data).toMatchObject({ split: path.join(root, 'split_zhou_Made.json'), unlabeled: { images: 9 }, test: { images: 6 } });
+    expect(report.final.evaluation.counts).toEqual({ base: 4, new: 2 });
+
+    const bad = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', '--test', 'test', ...args, '--out', 'split-bad');
+    expect(errorLine(bad.stderr)).toBe('promptkd: --split gives the test images (its test list); leave --test out');
+    fs.writeFileSync(path.join(root, 'not-split.json'), '{"train": []}');
+    expect(errorLine((await distill('--unlabeled', 'dataset', '--split', 'not-split.json', ...args, '--out', 'split-bad2')).stderr))
+      .toBe('promptkd: not-split.json has no "val", "test" list: not a CoOp split file');
+  });
+
   it('says in one line what is wrong with the input', async () => {
     expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
       .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");

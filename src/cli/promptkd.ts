@@ -11,11 +11,13 @@ import { numberFlag, parseFlags } from './flags.ts';
 import { formatEvaluation, REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
 import { teacherCommand } from './teacher-command.ts';
 
-export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,...] [options]
+export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,... | --split FILE] [options]
 
   --unlabeled DIR     images to distill on (any PNG/JPEG below it; other files are skipped and listed)
   --test DIR          labeled test images, class_name/*.jpg; base/new/HM at each evaluation
   --classes a,b,...   class names in label order when there is no --test folder
+  --split FILE        a CoOp split file (split_zhou_<Dataset>.json): its train list (paths under --unlabeled DIR)
+                      is distilled on, its test list evaluated; its labels fix the class order and base/new
   --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
   --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
   --teacher-prompts F tuned teacher prompts (safetensors from \`promptkd teacher\` or PromptSRC names)
@@ -32,7 +34,7 @@ export class UsageError extends Error {
 
 export function parseDistillArgs(argv: readonly string[]): DistillArgs {
   const options = {
-    unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, student: { type: 'string' },
+    unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, split: { type: 'string' }, student: { type: 'string' },
     teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
     'eval-batch': { type: 'string', default: '32' }, backend: { type: 'string', default: 'cpu' },
     ...cliOptions(RUN_SETTINGS),
@@ -45,7 +47,7 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs {
   if (evalBatch < 1) throw new UsageError(`--eval-batch must be at least 1, got ${evalBatch}`);
   const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   return {
-    unlabeled: values.unlabeled as string, test: values.test as string | undefined, classes,
+    unlabeled: values.unlabeled as string, test: values.test as string | undefined, split: values.split as string | undefined, classes,
     student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, settings, given: new Set(given), evalBatch, backend: parseBackend(values.backend, usage),
   };
