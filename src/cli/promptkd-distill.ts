@@ -187,6 +187,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     if (job.done) log(`the checkpoint is already at step ${job.step} of ${job.totalSteps}; raise --epochs to train further`);
     let lossSum = 0, lossCount = 0;
     let latest: Evaluation | null = null;
+    // Dassl's best_val keeps the evaluation with the best base accuracy: reported beside the last
+    let best: { step: number; epoch: number; evaluation: Evaluation } | null = null;
     progress.start(job.step, job.totalSteps);
     while (!job.done) {
       const p = await job.next();
@@ -198,6 +200,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
       if (due.evaluate) {
         evaluation = latest = (await job.evaluate())!.evaluation;
         (report.evaluations as unknown[]).push({ step: job.step, ...summary(evaluation) });
+        if (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1)) best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
       }
       if (due.checkpoint) writeAtomic(ckptPath, await job.checkpoint());
       if (due.epochEnd || job.done) {
@@ -212,7 +215,11 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     }
     progress.done();
     const pytorch = saveStudentPth(outDir, await job.state(), { depth: job.dims.depth, epoch: Math.floor(job.step / job.stepsPerEpoch), step: job.step });
-    report.final = { step: job.step, evaluation: latest && summary(latest), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch), teacherPasses: job.teacherViews };
+    if (best) log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(best.evaluation)}`);
+    report.final = {
+      step: job.step, evaluation: latest && summary(latest), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch),
+      teacherPasses: job.teacherViews, bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation) },
+    };
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();
     return report;

@@ -73,6 +73,11 @@ describe('promptkd distill', () => {
     expect(report.data.unlabeled).toMatchObject({ images: 7, skipped: [{ file: 'notes.txt' }] });
     expect(report.data).toMatchObject({ stepsPerEpoch: 2, totalSteps: 4 });
     expect(report.epochs).toHaveLength(2);
+    // the best on base of the evaluations, beside the last (Dassl's best_val)
+    const bestBase = Math.max(...report.epochs.map((e: { evaluation: { base: number } }) => e.evaluation.base));
+    expect(report.final.bestOnBase.base).toBe(bestBase);
+    expect(report.epochs[report.final.bestOnBase.epoch - 1].evaluation.base).toBe(bestBase);
+    expect(r.stderr).toMatch(/best on base: epoch [12] \(step [24]\): base/);
     for (const e of report.epochs) {
       expect(Number.isFinite(e.meanLoss)).toBe(true);
       for (const k of ['base', 'new', 'hm']) expect(e.evaluation[k]).toBeGreaterThanOrEqual(0);
