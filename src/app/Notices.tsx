@@ -3,7 +3,7 @@ import { ActionButton } from './ActionButton.tsx';
 import { useStudio, type Notice } from './store.ts';
 
 const TITLES: Record<Notice['kind'], string> = {
-  quota: 'Storage is full', device: 'GPU problem', input: 'Cannot use that input', model: 'Model problem', internal: 'Something went wrong', settings: 'Settings',
+  quota: 'Not saved', device: 'GPU problem', input: 'Cannot use that input', model: 'Model problem', internal: 'Something went wrong', settings: 'Settings',
 };
 
 export function Notices() {

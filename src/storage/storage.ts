@@ -34,12 +34,29 @@ const WRITE_CHUNK = 64;
 const isQuota = (e: unknown): boolean =>
   e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
 
-function translate(e: unknown, what: string): never {
+const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
+
+/**
+ * A failed write as a StorageError that says what the browser said and what it reports of its
+ * storage. "Full" only when its own estimate says the space is gone: a private window refuses large
+ * writes while it reports gigabytes free, and saying "full" there would send people to delete data
+ * for nothing.
+ */
+async function translate(e: unknown, what: string, bytes = 0): Promise<never> {
   if (e instanceof StorageError) throw e;
+  const name = (e as Error)?.name ?? 'Error', message = (e as Error)?.message ?? String(e);
+  const said = message ? `${name}: ${message}` : name;
+  const est = await StudioStorage.usage().catch(() => null);
+  const reported = est ? `${MB(est.usage)} of ${MB(est.quota)} used` : 'no storage estimate';
   if (isQuota(e)) {
-    throw new StorageError('quota', `The browser's storage is full while saving ${what}. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`);
+    const full = est !== null && est.quota - est.usage < Math.max(bytes, 0.05 * est.quota);
+    throw new StorageError('quota', full
+      ? `The browser's storage is full (${reported}) while saving ${what}. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
+      : est === null
+        ? `The browser refused to keep ${what} (${said}) and gives no storage estimate. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
+        : `The browser refused to keep ${what} (${said}) although it reports ${reported}: private windows and some browser settings limit what a site may keep. Use a normal window, or delete old datasets or runs (Storage panel), then try again.`);
   }
-  throw new StorageError('unavailable', `Could not save ${what}: ${(e as Error)?.message ?? String(e)}. Private windows and some browser settings block IndexedDB.`);
+  throw new StorageError('unavailable', `Could not save ${what} (${said}; ${reported}). Private windows and some browser settings block IndexedDB.`);
 }
 
 export interface StorageOptions {
@@ -99,7 +116,7 @@ export class StudioStorage {
       await set(`dataset:${dataset.id}`, dataset, this.meta);
     } catch (e) {
       await delMany(writtenKeys, this.images).catch(() => undefined);
-      translate(e, `the dataset "${dataset.name}"`);
+      await translate(e, `the dataset "${dataset.name}"`);
     }
   }
 
@@ -135,7 +152,7 @@ export class StudioStorage {
     try {
       await set(`run:${run.id}`, run, this.meta);
     } catch (e) {
-      translate(e, 'the run history');
+      await translate(e, 'the run history');
     }
   }
 
@@ -160,7 +177,7 @@ export class StudioStorage {
     try {
       await set(checkpoint.runId, checkpoint, this.ckpt);
     } catch (e) {
-      translate(e, `the checkpoint at step ${checkpoint.step}`);
+      await translate(e, `the checkpoint at step ${checkpoint.step}`, checkpoint.bytes.byteLength);
     }
   }
 
@@ -176,7 +193,7 @@ export class StudioStorage {
     try {
       await setMany(batch as [string, Float32Array][], this.teacher);
     } catch (e) {
-      translate(e, 'teacher outputs');
+      await translate(e, 'teacher outputs');
     }
   }
 
@@ -202,7 +219,7 @@ export class StudioStorage {
     try {
       await set('workspace', w, this.meta);
     } catch (e) {
-      translate(e, 'the workspace settings');
+      await translate(e, 'the workspace settings');
     }
   }
 
@@ -218,7 +235,7 @@ export class StudioStorage {
       if (bytes === undefined) return await del('teacher-prompts', this.meta);
       await set('teacher-prompts', bytes, this.meta);
     } catch (e) {
-      translate(e, 'the teacher prompts');
+      await translate(e, 'the teacher prompts');
     }
   }
 
@@ -227,7 +244,7 @@ export class StudioStorage {
     try {
       await set(role, files, this.models);
     } catch (e) {
-      translate(e, `the ${role} model files`);
+      await translate(e, `the ${role} model files`, files.weights.size);
     }
   }
 

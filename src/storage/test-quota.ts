@@ -19,8 +19,10 @@ export function limitIndexedDbWrites(bytes: number): () => void {
   const put = proto.put;
   let written = 0;
   proto.put = function (this: unknown, value: unknown, ...rest: unknown[]) {
-    written += sizeOf(value);
-    if (written > bytes) throw new DOMException(`the test's disk is full (${bytes} bytes)`, 'QuotaExceededError');
+    const size = sizeOf(value);
+    // a refused write takes no room
+    if (written + size > bytes) throw new DOMException(`the test's disk is full (${bytes} bytes)`, 'QuotaExceededError');
+    written += size;
     return put.call(this, value, ...rest);
   };
   return () => { proto.put = put; };

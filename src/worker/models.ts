@@ -6,7 +6,7 @@ import { parseClipConfig } from '../engine/clip/config.ts';
 import { downloadClipModel, type HubCache } from '../engine/clip/hub.ts';
 import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
 import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
-import type { ModelChoice, StudioStorage } from '../storage/storage.ts';
+import { StorageError, type ModelChoice, type StudioStorage } from '../storage/storage.ts';
 import { ModelError } from './errors.ts';
 import type { ModelInfo, ModelRole, ModelSource } from './protocol.ts';
 
@@ -23,6 +23,8 @@ export interface ModelEnv {
   /** the Hub's transport; default the global fetch (tests serve files without a network) */
   fetch?: typeof fetch;
   onProgress(done: number, total: number, label: string): void;
+  /** a model file the browser would not keep: it is used from memory while the page stays open */
+  onNotKept(message: string): void;
 }
 
 /** download progress at most this often (a 1.7 GB file arrives in tens of thousands of chunks) */
@@ -71,6 +73,8 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
       const hub = await downloadClipModel(src.repo, {
         ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}), cache: env.hubCache,
         ...(env.fetch ? { fetch: env.fetch } : {}),
+        onNotKept: (file, reason) => env.onNotKept(
+          `${src.repo} ${file} could not be kept in this browser (${reason}): it is used from memory while this page stays open, and downloaded again next time.`),
         onProgress: (p) => {
           const total = p.total ?? p.loaded, now = Date.now();
           if (p.loaded < total && now - last < PROGRESS_MS) return;
@@ -85,8 +89,12 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
       const name = src.weights.name || 'model.safetensors';
       const configText = await src.config.text();
       const model = await loadClipFiles(role, 'files', name, configText, src.weights);
-      // kept so that a reload (and a resumed run) finds the same model
-      await env.storage.saveModelFiles(role, { name, config: configText, weights: src.weights });
+      // kept so that a reload (and a resumed run) finds the same model; if the browser will not keep
+      // them, the model still works from memory until the page goes away
+      await env.storage.saveModelFiles(role, { name, config: configText, weights: src.weights }).catch((e: unknown) => {
+        if (!(e instanceof StorageError)) throw e;
+        env.onNotKept(`${e.message} The ${role} model is used from memory while this page stays open; after a reload, choose its files again.`);
+      });
       return { model, choice: { kind: 'files', name } };
     }
   }

@@ -145,6 +145,26 @@ describe('Studio', () => {
       .rejects.toThrow(/student model notes\.txt cannot be used/);
   }, 60_000);
 
+  it('uses local model files the browser will not keep from memory, and says so instead of failing', async () => {
+    const h = harness(`nokeep${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
+    const student = { kind: 'files' as const, config: await file('models/demo-student/config.json', 'config.json'), weights: await file('models/demo-student/model.safetensors', 'student.safetensors') };
+    const teacher = { kind: 'files' as const, config: await file('models/demo-teacher/config.json', 'config.json'), weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors') };
+    const unlimit = limitIndexedDbWrites(10_000); // room for the workspace record, not for model files
+    try {
+      const ws = await h.call('setModels', { student, teacher });
+      expect(ws.models.teacher).toMatchObject({ source: 'files', name: 'teacher.safetensors' });
+    } finally {
+      unlimit();
+    }
+    const notices = h.events.flatMap((e) => (e.kind === 'error' ? [e.error] : []));
+    expect(notices).toEqual([
+      { kind: 'quota', message: expect.stringMatching(/^The browser refused to keep the student model files \(QuotaExceededError.*The student model is used from memory while this page stays open; after a reload, choose its files again\.$/s) },
+      { kind: 'quota', message: expect.stringMatching(/teacher model files .* The teacher model is used from memory/s) },
+    ]);
+  }, 60_000);
+
   it('downloads Hub models once (with progress), then takes them from the cache; names a missing repo', async () => {
     const h = harness(`hub${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
@@ -258,7 +278,7 @@ describe('Studio', () => {
     const end = await runEnd(h, run.id).finally(unlimit);
     expect(end).toMatchObject({ status: 'paused' });
     const err = h.events.find((e) => e.kind === 'error');
-    expect(err).toMatchObject({ error: { kind: 'quota', message: expect.stringMatching(/storage is full.*paused.*last checkpoint \(step \d+\) is intact/s) } });
+    expect(err).toMatchObject({ error: { kind: 'quota', message: expect.stringMatching(/The browser refused to keep the checkpoint at step \d+ \(QuotaExceededError: .*\) and gives no storage estimate.*paused.*last checkpoint \(step \d+\) is intact/s) } });
     const ckpt = await h.storage().loadCheckpoint(run.id);
     const lastGood = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as { step: number };
     expect(ckpt!.step).toBe(lastGood.step);

@@ -100,6 +100,7 @@ export class Studio {
   private modelEnv(task: TaskKind): ModelEnv {
     return {
       storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, onProgress: this.progress(task),
+      onNotKept: (message) => this.env.emit({ kind: 'error', error: { kind: 'quota', message } }),
       ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
     };
   }

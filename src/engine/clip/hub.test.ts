@@ -134,6 +134,25 @@ describe('downloadClipModel against a local Hub-layout server', () => {
     expect(await cache.keys()).toEqual(['test-org/cut-off@main/config.json']);
   });
 
+  it('uses a file the cache refuses from memory, downloading it again, and says why it was not kept', async () => {
+    // Chromium's Cache Storage in a private window refuses entries of 300 MB and more this way
+    class RefusingCache extends MemoryHubCache {
+      override async put(key: string, body: ReadableStream<Uint8Array>) {
+        if (!key.endsWith('model.safetensors')) return super.put(key, body);
+        await body.cancel();
+        throw new DOMException('Unexpected internal error.', 'UnknownError');
+      }
+    }
+    const cache = new RefusingCache();
+    const notKept: string[] = [];
+    const before = requests.length;
+    const model = await downloadClipModel('test-org/clip-tiny-a', { baseUrl: base, cache, onNotKept: (file, reason) => notKept.push(`${file}: ${reason}`) });
+    expect(notKept).toEqual(['model.safetensors: UnknownError: Unexpected internal error.']);
+    expect(model.weights.size).toBe((await readFile(join(FIXTURE, 'model.safetensors'))).length);
+    expect(requests.slice(before).filter((r) => r.endsWith('model.safetensors'))).toHaveLength(2);
+    expect(await cache.keys()).toEqual(['test-org/clip-tiny-a@main/config.json']);
+  });
+
   it('rejects a non-CLIP config before downloading weights', async () => {
     const before = requests.length;
     const e = await hubError(downloadClipModel('test-org/bert', { baseUrl: base }));

@@ -47,6 +47,11 @@ export interface HubOptions {
   readonly signal?: AbortSignal;
   /** for tests and custom transports; defaults to the global fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * a downloaded file the cache refused (a private window's limits, a full disk, a per-entry size
+   * limit) is downloaded again and used from memory; this hears the file and the browser's reason
+   */
+  readonly onNotKept?: (file: string, reason: string) => void;
 }
 
 export interface HubModel {
@@ -93,13 +98,22 @@ export async function hubFile(repo: string, file: string, opts: HubOptions = {})
     return hit;
   }
   const url = fileUrl(repo, file, opts);
-  const response = await request(url, file, opts);
-  const body = checkedBody(response, url, file, opts);
-  if (!opts.cache) return new Response(body).blob().catch(rethrowHubError(url, file));
-  await opts.cache.put(key, body).catch(rethrowHubError(url, file));
-  const stored = await opts.cache.get(key);
-  if (!stored) throw new HubError('network', `${file} was downloaded but the cache did not keep it (storage full?)`, url);
-  return stored;
+  const download = async () => checkedBody(await request(url, file, opts), url, file, opts);
+  const inMemory = async () => new Response(await download()).blob().catch(rethrowHubError(url, file));
+  if (!opts.cache) return inMemory();
+  let refused: string;
+  try {
+    await opts.cache.put(key, await download());
+    const stored = await opts.cache.get(key);
+    if (stored) return stored;
+    refused = 'the cache accepted it but does not hold it';
+  } catch (e) {
+    // a failed download is the download's error; anything else is the cache refusing the file
+    if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
+    refused = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  opts.onNotKept?.(file, refused);
+  return inMemory();
 }
 
 async function request(url: string, file: string, opts: HubOptions): Promise<Response> {
