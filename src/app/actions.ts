@@ -275,7 +275,9 @@ const resumeRun: Action<string> = {
   busyLabel: 'Resuming…',
   enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
   perform: (runId) => guarded('resumeRun', async () => {
-    const summary = await engine().resume(runId);
+    // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
+    // worker has no memory of the loss and would open the run on the GPU again
+    const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm');
     // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
     liveChart.truncateAfter(summary.checkpointStep ?? 0);
     set({ resumeDismissed: runId });

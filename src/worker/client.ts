@@ -75,7 +75,7 @@ export class EngineClient {
     return this.call('startRun', { settings, ...opts });
   }
   pause(): Promise<RunSummary> { return this.call('pause', {}); }
-  resume(runId: string): Promise<RunSummary> { return this.call('resume', { runId }); }
+  resume(runId: string, backend?: EngineBackend): Promise<RunSummary> { return this.call('resume', { runId, ...(backend ? { backend } : {}) }); }
   stop(): Promise<RunSummary> { return this.call('stop', {}); }
   results(runId: string): Promise<RunResults> { return this.call('results', { runId }); }
   exportPrompts(runId: string): Promise<PromptExport> { return this.call('exportPrompts', { runId }); }

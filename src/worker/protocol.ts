@@ -184,8 +184,11 @@ export interface EngineApi {
   };
   /** pauses after the current step and writes a checkpoint; replies when paused */
   pause: { request: Record<never, never>; result: RunSummary };
-  /** continues a paused or interrupted run from its last checkpoint (same trajectory) */
-  resume: { request: { runId: string }; result: RunSummary };
+  /**
+   * continues a paused or interrupted run from its last checkpoint (same trajectory), on `backend`
+   * when given (WASM where WebGPU is gone), else on the run's own
+   */
+  resume: { request: { runId: string; backend?: EngineBackend }; result: RunSummary };
   /** ends the run after the current step (checkpoint written); it cannot be resumed */
   stop: { request: Record<never, never>; result: RunSummary };
   /** evaluates the run's last checkpoint on its test dataset */

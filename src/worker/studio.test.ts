@@ -302,6 +302,21 @@ describe('Studio', () => {
     expect(await runEnd(h, run.id)).toMatchObject({ status: 'done' });
   }, 60_000);
 
+  it('a fresh worker (the app starts one after a lost GPU) resumes a WebGPU run on the backend asked for, else on the run\'s own', async () => {
+    const prefix = `gpu${prefixes++}`;
+    const h = await prepared(prefix);
+    const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
+    await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 2);
+    await h.call('pause', {});
+
+    const fresh = harness(prefix);
+    await fresh.call('init', { backend: 'wasm' });
+    expect((await fresh.call('resume', { runId: run.id })).settings.backend).toBe('webgpu');
+    await fresh.call('pause', {});
+    expect((await fresh.call('resume', { runId: run.id, backend: 'wasm' })).settings.backend).toBe('wasm');
+    await fresh.call('stop', {});
+  }, 60_000);
+
   it('exported prompts start a new run at the same accuracy; the ONNX classifier predicts what the studio does', async () => {
     const h = await prepared(`exp${prefixes++}`);
     const run = await h.call('startRun', { settings: SETTINGS });

@@ -197,8 +197,8 @@ export class Studio {
     if (!(this.lost && run?.record.settings.backend === 'webgpu')) await release;
   }
 
-  /** the run `runId` with its sessions at its checkpoint (the open one when it is) */
-  private async openRun(runId: string, start: RunStart = { kind: 'checkpoint' }): Promise<DistillRun> {
+  /** the run `runId` with its sessions at its checkpoint (the open one when it is), on `on` or its own backend */
+  private async openRun(runId: string, start: RunStart = { kind: 'checkpoint' }, on?: EngineBackend): Promise<DistillRun> {
     if (this.run?.id === runId) return this.run;
     const record = await this.storage.getRun(runId);
     if (!record) throw new StudioInputError(`run ${runId} is not in the browser's storage (deleted?)`);
@@ -214,7 +214,7 @@ export class Studio {
       ? await importTeacherPrompts(new Blob([ckpt.teacherPrompts as Uint8Array<ArrayBuffer>]), this.need('teacher').weights.config, 'the run\'s teacher prompts')
       : null;
     await this.closeRun();
-    let backend = record.settings.backend;
+    let backend = on ?? record.settings.backend;
     if (backend === 'webgpu' && this.lost) backend = 'wasm';
     const runtime = await this.runtime(backend);
     record.settings = { ...record.settings, backend };
@@ -436,14 +436,14 @@ export class Studio {
       return this.run.halt('stop');
     },
 
-    resume: async ({ runId }) => {
+    resume: async ({ runId, backend }) => {
       if (this.running) {
         if (this.run!.id === runId) return this.run!.record;
         throw new StudioInputError('another run is going on; pause or stop it first');
       }
       // a paused run continues from its checkpoint, like a run after a reload: one path for both
       if (this.run?.id === runId) await this.closeRun();
-      const run = await this.openRun(runId);
+      const run = await this.openRun(runId, undefined, backend);
       if (run.record.status === 'done' || run.record.status === 'stopped') throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
       if (run.record.references) this.env.emit({ kind: 'references', runId, ...run.record.references });
       run.start();
