@@ -16,20 +16,9 @@ import { rng } from '../random.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import { readTorchCheckpoint } from './checkpoint.ts';
 import { PyDict, PyObject } from './pickle.ts';
-import { CountingBlob } from './test-support.ts';
+import { CountingBlob, findTorchPython } from './test-support.ts';
 
 const SCRIPT = path.join(import.meta.dirname, 'torch_reference.py');
-
-/** the first python3 that imports torch: $PYTHON, python3 on the PATH, then Debian's */
-function findTorchPython(): { python: string } | { reason: string } {
-  const tried: string[] = [];
-  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)) {
-    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status === 0) return { python };
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`)}`);
-  }
-  return { reason: `no python3 with PyTorch (${tried.join('; ')}); install it with apt-get install python3-torch` };
-}
 
 const found = findTorchPython();
 const python = 'python' in found ? found.python : null;
