@@ -35,3 +35,21 @@ test('a folder of real photos imports the images and lists each bad file with it
   await expect(page.getByTestId('storage-panel')).toContainText('photos');
   expect(errors).toEqual([]);
 });
+
+test('a folder chosen the moment the page opens waits for the studio, then imports', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/#backend=wasm', { waitUntil: 'commit' });
+  // as soon as the folder field exists, before the workspace is ready (the demo button is still off)
+  const input = page.getByTestId('folder-input');
+  await input.waitFor({ state: 'attached' });
+  const readyAlready = await page.getByTestId('demo-start').isEnabled().catch(() => false);
+  console.log(`folder chosen ${readyAlready ? 'after' : 'before'} the workspace was ready`);
+  await input.setInputFiles('test-data/photos');
+  if (!readyAlready) await expect(page.getByTestId('imports-queued')).toContainText(/getting ready: the folder will be imported as soon as it is|more folder/);
+  const report = page.getByTestId('import-report');
+  await expect(report).toHaveAttribute('data-imported', '8', { timeout: 60_000 });
+  await expect(page.getByTestId('imports-queued')).toHaveCount(0);
+  await expect(page.locator('#step-data .step-status')).toHaveText('8 unlabeled images');
+  expect(errors).toEqual([]);
+});

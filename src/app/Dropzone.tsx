@@ -3,7 +3,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { runAction } from './actions.ts';
 import { pickedFiles, walkDataTransfer, type WalkResult } from './folder-walk.ts';
-import type { ImportRoleName } from './store.ts';
+import { useStudio, type ImportRoleName } from './store.ts';
 
 export const ROLES: { role: ImportRoleName; title: string; hint: string }[] = [
   { role: 'unlabeled', title: 'Unlabeled images', hint: 'any folder of photos of your domain; the student learns from these' },
@@ -21,6 +21,8 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
   const [walking, setWalking] = useState(false);
   const folderInput = useRef<HTMLInputElement>(null);
   const filesInput = useRef<HTMLInputElement>(null);
+  const queued = useStudio((s) => s.queuedImports);
+  const ready = useStudio((s) => s.workspace !== null);
 
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
@@ -64,6 +66,11 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
       >
         <p className="dropzone-title">{walking ? 'Reading the folder…' : `Drop a folder or images here (${ROLES.find((r) => r.role === role)!.title.toLowerCase()})`}</p>
         <p className="muted">PNG or JPEG, any size; they are resized and kept in this browser only. Nothing is uploaded.</p>
+        {queued > 0 && (
+          <p className="queued" role="status" data-testid="imports-queued">
+            {ready ? `${queued} more folder${queued > 1 ? 's' : ''} to import after this one.` : `The studio is getting ready: ${queued > 1 ? `${queued} folders` : 'the folder'} will be imported as soon as it is.`}
+          </p>
+        )}
         <div className="dropzone-buttons">
           <button type="button" className="secondary" disabled={disabled} onClick={() => folderInput.current?.click()}>Choose folder…</button>
           <button type="button" className="secondary" disabled={disabled} onClick={() => filesInput.current?.click()}>Choose images…</button>

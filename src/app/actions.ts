@@ -160,6 +160,7 @@ const boot: Action = {
     await checkBackend.perform();
     const ws = await engine().init(currentSettings().settings.backend);
     showWorkspace(ws);
+    workspaceShown();
     const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
     if (active) showRun(active);
     // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
@@ -196,23 +197,41 @@ export interface ImportRequest {
   walk: WalkResult;
 }
 
+/** resolves once boot has shown the workspace: what the user gives before then waits for it */
+let workspaceShown!: () => void;
+const workspaceReady = new Promise<void>((resolve) => { workspaceShown = resolve; });
+/** imports one after another, in the order they were given */
+let imports: Promise<void> = Promise.resolve();
+
+async function importOne({ role, name, walk }: ImportRequest): Promise<void> {
+  if (walk.files.length === 0) {
+    const why = walk.unread.length ? `none of its ${walk.unread.length} entries could be read` : 'it holds no files';
+    notify('input', `Nothing to import from "${name}": ${why}. Drop a folder of PNG or JPEG images.`);
+    return;
+  }
+  set({ lastImport: null });
+  const report = await engine().importFiles(role, name, walk.files);
+  set({ lastImport: { role, name, report, unread: walk.unread } });
+  const ws = await engine().workspace();
+  showWorkspace(ws);
+  // the first labeled folder names the classes, as a Teachable Machine project would
+  if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2) showWorkspace(await engine().setClasses(report.classes));
+}
+
 const importData: Action<ImportRequest> = {
   label: 'Import',
-  enabled: (s) => !!s.workspace && !anyBusy(s, 'importData', 'startDemo'),
-  perform: ({ role, name, walk }) => guarded('importData', async () => {
-    if (walk.files.length === 0) {
-      const why = walk.unread.length ? `none of its ${walk.unread.length} entries could be read` : 'it holds no files';
-      notify('input', `Nothing to import from "${name}": ${why}. Drop a folder of PNG or JPEG images.`);
-      return;
-    }
-    set({ lastImport: null });
-    const report = await engine().importFiles(role, name, walk.files);
-    set({ lastImport: { role, name, report, unread: walk.unread } });
-    const ws = await engine().workspace();
-    showWorkspace(ws);
-    // the first labeled folder names the classes, as a Teachable Machine project would
-    if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2) showWorkspace(await engine().setClasses(report.classes));
-  }),
+  // never refused: a folder chosen while the studio starts, or while another folder imports, waits
+  // its turn (the page says so) instead of being dropped
+  enabled: () => true,
+  perform: (request) => {
+    set((s) => ({ queuedImports: s.queuedImports + 1 }));
+    imports = imports.then(async () => {
+      await workspaceReady;
+      set((s) => ({ queuedImports: s.queuedImports - 1 }));
+      await guarded('importData', () => importOne(request));
+    });
+    return imports;
+  },
 };
 
 const setClasses: Action<string[]> = {

@@ -70,6 +70,8 @@ export interface StudioState {
   run: LiveRun | null;
   notices: Notice[];
   lastImport: ImportView | null;
+  /** folders given but not imported yet: they wait for the workspace, or for the import before them */
+  queuedImports: number;
   results: RunResults | null;
   storage: StorageUsage | null;
   /** the Hub models in the worker's download cache; null until asked */
@@ -86,7 +88,7 @@ export interface StudioState {
 
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
-  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, results: null, storage: null, hubModels: null,
+  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, queuedImports: 0, results: null, storage: null, hubModels: null,
   hashText: '', classroom: false, resumeDismissed: null, busy: {},
 };
 
