@@ -6,6 +6,7 @@ import { DemoCard } from './DemoCard.tsx';
 import { DistillPanel } from './DistillPanel.tsx';
 import { ModelsPanel } from './ModelsPanel.tsx';
 import { Notices } from './Notices.tsx';
+import { OfflineStatus } from './OfflineStatus.tsx';
 import { ResultsPanel } from './ResultsPanel.tsx';
 import { ResumeOffer } from './ResumeOffer.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
@@ -17,6 +18,7 @@ export function App() {
       <header className="app-header">
         <h1>PromptKD Studio</h1>
         <p>Distill a large CLIP teacher into a small CLIP student, in your browser, on your GPU. Your images never leave this device.</p>
+        <OfflineStatus />
       </header>
       <main className="layout">
         <div className="workspace" aria-label="Workspace">
