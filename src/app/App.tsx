@@ -11,6 +11,7 @@ import { ResultsPanel } from './ResultsPanel.tsx';
 import { ResumeOffer } from './ResumeOffer.tsx';
 import { StoragePanel } from './StoragePanel.tsx';
 import { TeacherPanel } from './TeacherPanel.tsx';
+import { WriterBanner } from './WriterBanner.tsx';
 
 export function App() {
   return (
@@ -22,6 +23,7 @@ export function App() {
       </header>
       <main className="layout">
         <div className="workspace" aria-label="Workspace">
+          <WriterBanner />
           <Notices />
           <ResumeOffer />
           <DemoCard />

@@ -7,6 +7,7 @@ import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
 import { effectiveSettings, effectiveTeacherSettings } from './settings.ts';
+import { claimWriter } from './writer-lock.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
 export interface Action<A = void> {
@@ -52,6 +53,33 @@ function restartAfterGpuLoss(e: EngineEvent): void {
   client = null;
   void guarded('restartEngine', async () => showWorkspace(await engine().init('wasm')));
 }
+
+/** a fresh worker, for a tab that has just become the writer or stopped being one */
+async function restartEngine(why: string, readOnly: boolean): Promise<void> {
+  client?.terminate(why);
+  client = null;
+  showWorkspace(await engine().init(currentSettings().settings.backend, readOnly));
+}
+
+/** another tab took over: a run going on here pauses at a checkpoint, and this tab turns read-only */
+function lostWriter(): void {
+  set({ readOnly: true });
+  void guarded('loseWriter', async () => {
+    if (get().run?.status === 'running') showRun(await engine().pause());
+    await restartEngine('another tab took over the studio', true);
+  });
+}
+
+const takeOver: Action = {
+  label: 'Work in this tab',
+  busyLabel: 'Taking over…',
+  enabled: (s) => s.readOnly && !busy(s, 'takeOver'),
+  perform: () => guarded('takeOver', async () => {
+    if (!(await claimWriter(lostWriter, true))) return;
+    await restartEngine('this tab took over the studio', false);
+    set({ readOnly: false });
+  }),
+};
 
 function onEngineEvent(e: EngineEvent): void {
   restartAfterGpuLoss(e);
@@ -158,7 +186,9 @@ const boot: Action = {
   enabled: (s) => !s.workspace && !busy(s, 'boot'),
   perform: () => guarded('boot', async () => {
     await checkBackend.perform();
-    const ws = await engine().init(currentSettings().settings.backend);
+    const writer = await claimWriter(lostWriter);
+    set({ readOnly: !writer });
+    const ws = await engine().init(currentSettings().settings.backend, !writer);
     showWorkspace(ws);
     workspaceShown();
     const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
@@ -439,14 +469,18 @@ export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
   startRun, pauseRun, resumeRun, stopRun, dismissResume,
   loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
-  deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice,
+  deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice, takeOver,
 };
 export type ActionId = keyof typeof actions;
 export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
+/** what a read-only tab (another tab keeps the data) may still do: look, and take over */
+const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set(['checkBackend', 'boot', 'dismissNotice', 'takeOver', 'exportChart']);
+
+export const isEnabled = (id: ActionId, s: StudioState) =>
+  (!s.readOnly || READ_ONLY_ACTIONS.has(id)) && (actions[id] as Action<unknown>).enabled(s);
+
 export async function runAction<K extends ActionId>(id: K, ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
   const action = actions[id] as Action<unknown>;
-  if (action.enabled(get())) await action.perform(arg[0]);
+  if (isEnabled(id, get())) await action.perform(arg[0]);
 }
-
-export const isEnabled = (id: ActionId, s: StudioState) => (actions[id] as Action<unknown>).enabled(s);

@@ -84,12 +84,14 @@ export interface StudioState {
   resumeDismissed: string | null;
   /** actions in flight, by id (buttons show it and stay disabled) */
   busy: Record<string, boolean>;
+  /** another tab keeps the studio's data: this one only shows it */
+  readOnly: boolean;
 }
 
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
   workspace: null, tasks: {}, run: null, notices: [], lastImport: null, queuedImports: 0, results: null, storage: null, hubModels: null,
-  hashText: '', classroom: false, resumeDismissed: null, busy: {},
+  hashText: '', classroom: false, resumeDismissed: null, busy: {}, readOnly: false,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);

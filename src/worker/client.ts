@@ -58,7 +58,7 @@ export class EngineClient {
   }
 
   selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
-  init(backend: EngineBackend): Promise<Workspace> { return this.call('init', { backend }); }
+  init(backend: EngineBackend, readOnly = false): Promise<Workspace> { return this.call('init', { backend, readOnly }); }
   workspace(): Promise<Workspace> { return this.call('workspace', {}); }
   importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[]): Promise<ImportReport> {
     return this.call('importFiles', { role, name, files });

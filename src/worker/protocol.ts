@@ -153,8 +153,11 @@ export interface OnnxExport {
 /** request fields and result type of every request kind */
 export interface EngineApi {
   selfTest: { request: { backend: EngineBackend }; result: SelfTestReport };
-  /** first call: default backend; asks navigator.storage.persist() */
-  init: { request: { backend: EngineBackend }; result: Workspace };
+  /**
+   * first call: default backend; asks navigator.storage.persist(). `readOnly`: another tab keeps the
+   * studio's data; this one only reads it (every request that would write is refused)
+   */
+  init: { request: { backend: EngineBackend; readOnly?: boolean }; result: Workspace };
   workspace: { request: Record<never, never>; result: Workspace };
   /**
    * Decode, resize and store images. `path` is the file's path relative to the chosen folder (the

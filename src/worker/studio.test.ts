@@ -254,6 +254,19 @@ describe('Studio', () => {
     for (const [step, loss] of lossA) expect(lossB.get(step), `step ${step}`).toBe(loss);
   }, 120_000);
 
+  it('a read-only studio (another tab keeps the data) changes nothing: it leaves a running run as it is and refuses writes', async () => {
+    const prefix = `ro${prefixes++}`;
+    const writer = await prepared(prefix);
+    const run = await writer.call('startRun', { settings: { ...SETTINGS, epochs: 20 } });
+    await writer.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 1);
+    const reader = harness(prefix);
+    const ws = await reader.call('init', { backend: 'wasm', readOnly: true });
+    expect(ws.runs.find((r) => r.id === run.id)!.status).toBe('running'); // not marked interrupted: it runs in the other tab
+    await expect(reader.call('deleteRun', { runId: run.id })).rejects.toThrow(/open in another tab, which keeps its data/);
+    await expect(reader.call('importFiles', { role: 'unlabeled', name: 'x', files: [] })).rejects.toThrow(/this tab only shows it/);
+    expect((await writer.call('stop', {})).status).toBe('stopped');
+  }, 60_000);
+
   it('deletes a running run: it stops first, then it and its checkpoint are gone', async () => {
     const h = await prepared(`del${prefixes++}`);
     const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 20 } });

@@ -51,6 +51,9 @@ type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<En
 /** answered at once: they must work while a long job holds the queue */
 const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels']);
 
+/** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
+const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels']);
+
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id, name: d.name, role: d.role, classes: d.classes, count: d.items.length, skipped: d.skipped, createdAt: d.createdAt,
   demo: d.demo ?? false, perClass: d.classes.map((_, c) => d.items.filter((it) => it.label === c).length),
@@ -66,6 +69,8 @@ export class Studio {
   private run: DistillRun | null = null;
   private backend: EngineBackend = 'wasm';
   private lost: string | null = null;
+  /** another tab keeps the data: nothing is written from here */
+  private readOnly = false;
   /** resolves when the GPU device is lost */
   private readonly lostSignal: Promise<string>;
   private signalLost!: (reason: string) => void;
@@ -82,6 +87,9 @@ export class Studio {
     const { id: _id, kind, ...body } = req;
     const handler = this.handlers[kind] as Handler<typeof kind>;
     if (kind !== 'init' && kind !== 'selfTest' && !this.storage) return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
+    if (this.readOnly && !READS.has(kind)) {
+      return Promise.reject(new StudioInputError('the studio is open in another tab, which keeps its data; this tab only shows it (take over here to work in this tab)'));
+    }
     if (IMMEDIATE.has(kind)) return handler(body as never);
     // a running run steps through this queue: stop it first, outside the queue, or its deletion
     // would wait for a step queued behind it
@@ -260,13 +268,17 @@ export class Studio {
   private readonly handlers: { [K in RequestKind]: Handler<K> } = {
     selfTest: async ({ backend }) => runSelfTest(await this.env.runtime(backend)),
 
-    init: async ({ backend }) => {
+    init: async ({ backend, readOnly }) => {
       this.backend = backend;
+      this.readOnly = readOnly ?? false;
       this.storage ??= this.env.openStorage({});
       this.ws = (await this.storage.getWorkspace()) ?? this.ws;
-      await this.env.requestPersistence().catch(() => false);
-      await this.markInterrupted();
-      await this.loadRememberedModels();
+      // a read-only tab leaves the writer's runs as they are: they may be running there
+      if (!this.readOnly) {
+        await this.env.requestPersistence().catch(() => false);
+        await this.markInterrupted();
+        await this.loadRememberedModels();
+      }
       return this.workspace();
     },
 
