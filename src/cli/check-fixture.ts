@@ -14,7 +14,7 @@ async function main(args: readonly string[]): Promise<number> {
   if (!dir) throw new Error('usage: npm run check:fixture -- FIXTURE_DIR [--backend cpu|webgpu|cuda]');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`);
   const checks = await runFixtureChecks(dirFixtureSource(dir), await openBackend(backend, (line) => console.error(line)));
-  if (checks.length === 0) throw new Error(`${dir} has no fixture data (expected io.safetensors, preprocess/ or promptkd/)`);
+  if (checks.length === 0) throw new Error(`${dir} has no fixture data (expected io.safetensors, preprocess/, promptkd/ or stage1/)`);
   for (const c of checks) console.log(`${passed(c) ? 'PASS' : 'FAIL'} ${c.name} ${c.maxRelError.toExponential(3)}`);
   return checks.every(passed) ? 0 : 1;
 }
