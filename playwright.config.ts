@@ -6,6 +6,8 @@ import { findChromium } from './scripts/find-chromium.mjs';
 
 // not 4173, so `npm start` can keep running beside the tests; E2E_PORT lets two test runs share a machine
 const PORT = Number(process.env.E2E_PORT ?? 4174);
+// and its own build folder, so a second run's build never replaces the files the first one serves
+const OUT_DIR = process.env.E2E_PORT ? `.tmp/e2e-dist-${PORT}` : 'dist';
 const executablePath = await findChromium();
 
 export default defineConfig({
@@ -26,7 +28,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `node scripts/copy-ort.mjs && npx vite build --mode test --logLevel warn && npx vite preview --port ${PORT}`,
+    command: `node scripts/copy-ort.mjs && npx vite build --mode test --logLevel warn --outDir ${OUT_DIR} && npx vite preview --port ${PORT} --outDir ${OUT_DIR}`,
     url: `http://127.0.0.1:${PORT}`,
     timeout: 120_000,
     reuseExistingServer: false,
