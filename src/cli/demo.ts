@@ -4,9 +4,11 @@
 // train images (their labels are never read), and prints base / new / HM for each. The run is the
 // studio's one-click demo: the same job (engine/promptkd/job.ts) with the same DEMO_SETTINGS.
 //
-//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR] [--backend cpu|webgpu|cuda]
+//   npx tsx src/cli/demo.ts [--json] [--report FILE] [--epochs N] [--teacher DIR] [--student DIR] [--backend cpu|webgpu|cuda] [--threads N]
 //
-// With --json the report is also printed as the last line of stdout.
+// With --json the report is also printed as the last line of stdout. On the CPU the demo runs
+// single-threaded unless --threads says otherwise: onnxruntime's threaded kernels add partial sums in
+// whatever order their threads finish, and two runs of one seed then differ by a few HM points.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,13 +67,15 @@ export interface DemoOptions {
   studentDir?: string;
   /** default cpu */
   backend?: NodeBackend;
+  /** onnxruntime's CPU threads per session (default 1: the same numbers on every run) */
+  cpuThreads?: number;
   log: (line: string) => void;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const started = performance.now();
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
-  const rt = await openBackend(opts.backend ?? 'cpu', opts.log);
+  const rt = await openBackend(opts.backend ?? 'cpu', opts.log, { cpuThreads: opts.cpuThreads ?? 1 });
   const teacherDir = opts.teacherDir ?? path.join(ROOT, 'models/demo-teacher');
   const teacherW = await loadModelDir(teacherDir, 'teacher', ['vision', 'text']);
   const studentFull = await loadModelDir(opts.studentDir ?? path.join(ROOT, 'models/demo-student'), 'student', ['vision', 'text']);
@@ -155,7 +159,8 @@ async function main(): Promise<void> {
   // progress goes to stderr under --json, so stdout's last line is the report
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   const backend = parseBackend(valueOf('--backend'), (m) => new Error(m));
-  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), backend, log });
+  const cpuThreads = valueOf('--threads') === undefined ? undefined : Number(valueOf('--threads'));
+  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), backend, cpuThreads, log });
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));

@@ -26,4 +26,18 @@ describe('node runtime', () => {
     await expect(session.run({ x: float32([2, 3]) })).rejects.toThrow("input 'w' (float32[3,1]) was not fed");
     await expect(session.run({ x: float32([2, 3]), w: float32([3, 1]), z: float32([1]) })).rejects.toThrow("unknown input(s) 'z'");
   });
+
+  it('runs single-threaded on request, with the same bits every run, and refuses a thread count that is not a whole number ≥ 1', async () => {
+    const big = new Graph('sums');
+    const a = big.input('a', 'float32', [64, 4096]);
+    const b = big.input('b', 'float32', [4096, 64]);
+    big.output('y', big.reduceSum(big.matmul(a, b), [0, 1], false));
+    const fill = (shape: [number, number], k: number) => float32(shape, Array.from({ length: 64 * 4096 }, (_, i) => Math.sin(i * k) * 1e3));
+    const session = await createNodeRuntime({ cpuThreads: 1 }).load(big);
+    const feeds = { a: fill([64, 4096], 0.37), b: fill([4096, 64], 0.11) };
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(((await (await session.run(feeds)).y!.read()).data as Float32Array)[0]);
+    expect(new Set(runs).size).toBe(1);
+    for (const bad of [0, 1.5, Number.NaN]) expect(() => createNodeRuntime({ cpuThreads: bad })).toThrow(/whole number ≥ 1/);
+  });
 });

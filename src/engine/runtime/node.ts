@@ -59,21 +59,35 @@ const profiler: Profiler = {
   },
 };
 
+export interface NodeRuntimeOptions {
+  /**
+   * CPU threads per session (onnxruntime's intra-op pool; absent: its default, one per core). Its
+   * threaded kernels add partial sums in whatever order the threads finish, so only 1 gives the same
+   * numbers run to run; the CPU backend only.
+   */
+  cpuThreads?: number;
+}
+
 /** onnxruntime-node on the CPU (synchronous: nothing to probe). */
-export function createNodeRuntime(): Runtime {
-  return createRuntime({ backend: 'cpu', ort: mod, sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET }, upload: hostUpload(mod), profiler });
+export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
+  const threads = opts.cpuThreads;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new RuntimeError(`CPU threads must be a whole number ≥ 1, got ${threads}`);
+  // one session runs one node at a time (sequential execution), so the inter-op pool stays at 1 too
+  const pool = threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 };
+  return createRuntime({ backend: 'cpu', ort: mod, sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET, ...pool }, upload: hostUpload(mod), profiler });
 }
 
 /** onnxruntime-node on `backend`; fails with one line saying what to install when it cannot start. */
-export async function openNodeRuntime(backend: NodeBackend): Promise<NodeRuntime> {
-  if (backend === 'cpu') return { ...createNodeRuntime(), device: await cpuDevice() };
+export async function openNodeRuntime(backend: NodeBackend, opts: NodeRuntimeOptions = {}): Promise<NodeRuntime> {
+  if (backend === 'cpu') return { ...createNodeRuntime(opts), device: await cpuDevice(opts.cpuThreads) };
   if (backend === 'cuda') return openCuda();
   return openWebGpu();
 }
 
-async function cpuDevice(): Promise<NodeDevice> {
+async function cpuDevice(threads: number | undefined): Promise<NodeDevice> {
   const os = await import('node:os');
-  return { backend: 'cpu', adapter: `${os.cpus()[0]?.model ?? 'CPU'} (${os.cpus().length} cores)`, software: false, shaderF16: null };
+  const use = threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`;
+  return { backend: 'cpu', adapter: `${os.cpus()[0]?.model ?? 'CPU'} (${os.cpus().length} cores${use})`, software: false, shaderF16: null };
 }
 
 // ---- webgpu -----------------------------------------------------------------------------------
