@@ -11,7 +11,7 @@ import { SafetensorsError } from '../engine/clip/safetensors.ts';
 import type { ClipConfig } from '../engine/clip/config.ts';
 import { CheckpointError, readCheckpoint, readCheckpointInfo } from '../engine/promptkd/checkpoint.ts';
 import { DistillJob, type JobStart } from '../engine/promptkd/job.ts';
-import { baseNewSplit, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import { studentDims } from '../engine/promptkd/student.ts';
 import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/teacher-prompts.ts';
@@ -44,6 +44,8 @@ export interface DistillArgs {
   given: ReadonlySet<keyof RunSettings>;
   evalBatch: number;
   backend: NodeBackend;
+  /** base2new (default): base/new/HM; cross-dataset: accuracy over all classes (no base/new split) */
+  protocol?: EvalProtocol;
 }
 
 export class DistillError extends Error {
@@ -53,7 +55,7 @@ export class DistillError extends Error {
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const REPORT_FILE = 'report.json';
 
-function writeAtomic(file: string, data: string | Uint8Array): void {
+export function writeAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.partial-${process.pid}`;
   fs.writeFileSync(tmp, data);
   fs.renameSync(tmp, file);
@@ -70,8 +72,19 @@ async function loadTeacherPrompts(file: string, cfg: ClipConfig) {
 }
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
-export const formatEvaluation = (e: Evaluation): string => `base ${pct(e.base)}  new ${pct(e.new)}  HM ${pct(e.hm)}`;
-const summary = (e: Evaluation) => ({ base: e.base, new: e.new, hm: e.hm, perClass: e.perClass, confusion: e.confusion, counts: e.counts });
+
+type Shared = Pick<Evaluation, 'perClass' | 'confusion'>;
+/** an evaluation as report.json keeps it: base/new/HM, or under cross-dataset one accuracy over all classes */
+export type EvaluationSummary = (Shared & Pick<Evaluation, 'base' | 'new' | 'hm' | 'counts'>) | (Shared & { accuracy: number | null; count: number });
+
+/** under cross-dataset the job's `base` is the accuracy over all classes (metrics.ts protocolSplit) */
+const summary = (e: Evaluation, protocol: EvalProtocol): EvaluationSummary => (protocol === 'cross-dataset'
+  ? { accuracy: e.base, perClass: e.perClass, confusion: e.confusion, count: e.counts.base }
+  : { base: e.base, new: e.new, hm: e.hm, perClass: e.perClass, confusion: e.confusion, counts: e.counts });
+
+/** an evaluation in one line */
+export const formatEvaluation = (s: EvaluationSummary): string =>
+  'accuracy' in s ? `accuracy ${pct(s.accuracy)} (all ${s.perClass.length} classes)` : `base ${pct(s.base)}  new ${pct(s.new)}  HM ${pct(s.hm)}`;
 
 /**
  * The settings and start of a resumed run: the checkpoint's settings win, except a longer --epochs;
@@ -97,6 +110,7 @@ async function resumeFrom(a: DistillArgs, file: string, fit: (s: RunSettings) =>
 
 export async function runDistill(a: DistillArgs, log: (line: string) => void, progress = new Progress(process.stderr)): Promise<Record<string, unknown>> {
   const startedAt = Date.now();
+  const protocol = a.protocol ?? 'base2new';
   // ---- inputs -------------------------------------------------------------------------------------
   const outDir = a.out;
   const ckptPath = path.join(outDir, CHECKPOINT_FILE);
@@ -141,7 +155,7 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   }
   const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const job = await DistillJob.open({
-    runtime: rt, student, teacher: teacherW, teacherPrompts: prompts, classes, settings, start, evalBatch: a.evalBatch,
+    runtime: rt, student, teacher: teacherW, teacherPrompts: prompts, classes, settings, start, evalBatch: a.evalBatch, protocol,
     unlabeled: {
       id: path.resolve(unlabeled.dir), ids: unlabeled.images,
       pixels: (views, size) => loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), size),
@@ -163,7 +177,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     },
     settings,
     config: job.config,
-    classes: { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
+    protocol,
+    classes: protocol === 'cross-dataset' ? { names: classes } : { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
       split: a.split ? path.resolve(a.split) : null,
       unlabeled: { dir: path.resolve(a.unlabeled), images: unlabeled.images.length, skipped: unlabeled.skipped },
@@ -181,8 +196,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   try {
     const teacherEval = await job.teacherEvaluation();
     if (teacherEval) {
-      log(`teacher (${teacherKind}): ${formatEvaluation(teacherEval)}`);
-      (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval);
+      log(`teacher (${teacherKind}): ${formatEvaluation(summary(teacherEval, protocol))}`);
+      (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval, protocol);
     }
     if (job.done) log(`the checkpoint is already at step ${job.step} of ${job.totalSteps}; raise --epochs to train further`);
     let lossSum = 0, lossCount = 0;
@@ -199,26 +214,27 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
       let evaluation: Evaluation | null = null;
       if (due.evaluate) {
         evaluation = latest = (await job.evaluate())!.evaluation;
-        (report.evaluations as unknown[]).push({ step: job.step, ...summary(evaluation) });
-        if (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1)) best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
+        (report.evaluations as unknown[]).push({ step: job.step, ...summary(evaluation, protocol) });
+        // cross-dataset reports the last evaluation only: there is no base half to select on
+        if (protocol === 'base2new' && (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1))) best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
       }
       if (due.checkpoint) writeAtomic(ckptPath, await job.checkpoint());
       if (due.epochEnd || job.done) {
         const epoch = Math.ceil(job.step / job.stepsPerEpoch) - 1;
         const entry: Record<string, unknown> = { epoch, step: job.step, meanLoss: lossSum / lossCount, teacherPasses: job.teacherViews };
         lossSum = 0; lossCount = 0;
-        if (evaluation) entry.evaluation = summary(evaluation);
-        progress.log(`epoch ${epoch + 1}/${settings.epochs}  mean loss ${(entry.meanLoss as number).toFixed(4)}${evaluation ? `  ${formatEvaluation(evaluation)}` : ''}`);
+        if (evaluation) entry.evaluation = summary(evaluation, protocol);
+        progress.log(`epoch ${epoch + 1}/${settings.epochs}  mean loss ${(entry.meanLoss as number).toFixed(4)}${evaluation ? `  ${formatEvaluation(summary(evaluation, protocol))}` : ''}`);
         (report.epochs as unknown[]).push(entry);
       }
       if (due.evaluate || due.checkpoint || due.epochEnd) saveReport();
     }
     progress.done();
     const pytorch = saveStudentPth(outDir, await job.state(), { depth: job.dims.depth, epoch: Math.floor(job.step / job.stepsPerEpoch), step: job.step });
-    if (best) log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(best.evaluation)}`);
+    if (best) log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(summary(best.evaluation, protocol))}`);
     report.final = {
-      step: job.step, evaluation: latest && summary(latest), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch),
-      teacherPasses: job.teacherViews, bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation) },
+      step: job.step, evaluation: latest && summary(latest, protocol), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch),
+      teacherPasses: job.teacherViews, bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation, protocol) },
     };
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();

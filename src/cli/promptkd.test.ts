@@ -191,6 +191,58 @@ describe('promptkd distill', () => {
       .toBe('promptkd: not-split.json has no "val", "test" list: not a CoOp split file');
   });
 
+  const demoArgs = () => ['--unlabeled', 'unlabeled', '--test', 'fm-test', '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER,
+    '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4', '--epochs', '1'];
+  const readReport = (...parts: string[]) => JSON.parse(fs.readFileSync(path.join(root, ...parts, 'report.json'), 'utf8'));
+
+  it('--seeds runs each seed in its own folder and reports the per-seed base/new/HM and their mean ± std', async () => {
+    const r = await distill(...demoArgs(), '--seeds', '1,2,3', '--out', 'seeds');
+    expect(r.code, r.stderr).toBe(0);
+    const report = readReport('seeds');
+    expect(report).toMatchObject({ seeds: [1, 2, 3], protocol: 'base2new', metrics: ['base', 'new', 'hm'] });
+    const runs = [1, 2, 3].map((seed) => readReport('seeds', `seed${seed}`));
+    runs.forEach((run, i) => {
+      expect(run.settings.seed).toBe(i + 1);
+      const { base, new: nw, hm } = run.final.evaluation;
+      expect(report.runs[i]).toMatchObject({ seed: i + 1, out: path.join(root, 'seeds', `seed${i + 1}`), scores: { base, new: nw, hm } });
+    });
+    // the seeds are really different runs: their first losses differ
+    expect(new Set(runs.map((run) => run.steps[0].loss)).size).toBe(3);
+    for (const m of ['base', 'new', 'hm']) {
+      const xs: number[] = runs.map((run) => run.final.evaluation[m]);
+      const mu = xs.reduce((a, b) => a + b) / 3;
+      expect(report.mean[m]).toBeCloseTo(mu, 12);
+      expect(report.std[m]).toBeCloseTo(Math.sqrt(xs.reduce((a, x) => a + (x - mu) ** 2, 0) / 2), 12);
+    }
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^seed\s+base\s+new\s+HM$/);
+    expect(lines[1]).toMatch(/^1\s+\d+\.\d\d%\s+\d+\.\d\d%\s+\d+\.\d\d%$/);
+    expect(lines[4]).toMatch(/^mean ± std\s+\d+\.\d\d ± \d+\.\d\d%/);
+    expect(r.stdout).toContain(`done: report in ${path.join('seeds', 'report.json')}`);
+
+    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,1', '--out', 'seeds-bad')).stderr)).toBe("promptkd: --seeds names a seed twice: '1,1'");
+    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,2', '--seed', '4', '--out', 'seeds-bad')).stderr)).toBe('promptkd: --seeds runs each seed it names; leave --seed out');
+  });
+
+  it('--protocol cross-dataset evaluates every test image among all classes and reports one accuracy', async () => {
+    const r = await distill(...demoArgs(), '--protocol', 'cross-dataset', '--out', 'cross');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/teacher \(zero-shot\): accuracy \d+\.\d\d% \(all 3 classes\)/);
+    const report = readReport('cross');
+    expect(report.protocol).toBe('cross-dataset');
+    expect(report.classes).toEqual({ names: ['bag', 'dress', 'sneaker'] });
+    const last = report.final.evaluation;
+    expect(Object.keys(last).sort()).toEqual(['accuracy', 'confusion', 'count', 'perClass']);
+    expect(last.count).toBe(6);
+    // one subset: the confusion's rows spread over all 3 classes, and the accuracy is its diagonal
+    const right = last.confusion.reduce((a: number, row: number[], c: number) => a + row[c]!, 0);
+    expect(last.accuracy).toBe(right / 6);
+    expect(last.confusion.map((row: number[]) => row.reduce((a, b) => a + b))).toEqual([2, 2, 2]);
+    expect(report.final.bestOnBase).toBeNull();
+    expect(r.stdout).toMatch(/final accuracy \d+\.\d\d% \(all 3 classes\)/);
+    expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe("promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'");
+  });
+
   it('says in one line what is wrong with the input', async () => {
     expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
       .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");

@@ -3,12 +3,13 @@
 // Bad input ends the run with one line naming what was wrong, and exit status 1. The distillation's
 // flags, their defaults and their help come from the settings table (engine/promptkd/run-settings.ts).
 import path from 'node:path';
-import type { Evaluation } from '../engine/promptkd/metrics.ts';
+import { EVAL_PROTOCOLS, type EvalProtocol } from '../engine/promptkd/metrics.ts';
 import { PAPER_SETTINGS, RUN_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, parseBackend } from './backend.ts';
 import { numberFlag, parseFlags } from './flags.ts';
-import { formatEvaluation, REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
+import { formatEvaluation, REPORT_FILE, runDistill, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
+import { formatSeedsTable, runSeeds } from './promptkd-seeds.ts';
 import { teacherCommand } from './teacher-command.ts';
 
 export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,... | --split FILE] [options]
@@ -24,6 +25,11 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
   --out DIR           run folder for ${REPORT_FILE} and checkpoint.safetensors (default promptkd-run)
   --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
   --eval-batch N      student images per evaluation run (default 32)
+  --protocol P        base2new (default): base/new/HM, the first half of the classes base;
+                      cross-dataset: accuracy over all classes of the target dataset, no base/new split
+                      (the paper's cross-dataset setting: a teacher tuned on ImageNet, --teacher-prompts)
+  --seeds 1,2,3       one run per seed in --out/seed<N>/, then each seed's last evaluation and the
+                      mean ± std (sample, n−1) printed and in --out/${REPORT_FILE}; replaces --seed
 ${BACKEND_HELP}
 settings (the paper's defaults):
 ${cliHelp(RUN_SETTINGS, PAPER_SETTINGS).join('\n')}`;
@@ -32,11 +38,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseDistillArgs(argv: readonly string[]): DistillArgs {
+export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds?: number[] } {
   const options = {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, split: { type: 'string' }, student: { type: 'string' },
     teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
-    'eval-batch': { type: 'string', default: '32' }, backend: { type: 'string', default: 'cpu' },
+    'eval-batch': { type: 'string', default: '32' }, backend: { type: 'string', default: 'cpu' }, protocol: { type: 'string', default: 'base2new' }, seeds: { type: 'string' },
     ...cliOptions(RUN_SETTINGS),
   } as const;
   const usage = (m: string) => new UsageError(m);
@@ -45,11 +51,22 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs {
   const { settings, given } = applyFlags(RUN_SETTINGS, values, PAPER_SETTINGS, usage);
   const evalBatch = numberFlag('eval-batch', values['eval-batch'] as string, true, usage);
   if (evalBatch < 1) throw new UsageError(`--eval-batch must be at least 1, got ${evalBatch}`);
+  const protocol = values.protocol as string;
+  if (!(EVAL_PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be one of ${EVAL_PROTOCOLS.join(', ')}, got '${protocol}'`);
+  let seeds: number[] | undefined;
+  if (typeof values.seeds === 'string') {
+    seeds = values.seeds.split(',').map((t) => numberFlag('seeds', t.trim(), true, usage));
+    if (seeds.some((x) => x < 0)) throw new UsageError(`--seeds takes whole numbers from 0, got '${values.seeds}'`);
+    if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds names a seed twice: '${values.seeds}'`);
+    if (given.includes('seed')) throw new UsageError('--seeds runs each seed it names; leave --seed out');
+    if (values.resume) throw new UsageError('--seeds starts one run per seed; resume a seed\'s run on its own (--resume <out>/seed<N>/checkpoint.safetensors)');
+  }
   const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   return {
     unlabeled: values.unlabeled as string, test: values.test as string | undefined, split: values.split as string | undefined, classes,
     student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, settings, given: new Set(given), evalBatch, backend: parseBackend(values.backend, usage),
+    protocol: protocol as EvalProtocol, seeds,
   };
 }
 
@@ -62,8 +79,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'teacher') return teacherCommand(rest);
   if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill, teacher`);
   const args = parseDistillArgs(rest);
+  if (args.seeds) {
+    const seeds = await runSeeds(args, args.seeds, (line) => console.error(line));
+    console.log(formatSeedsTable(seeds));
+    console.log(`done: report in ${path.join(args.out, REPORT_FILE)} (each seed's run in ${path.join(args.out, 'seed<N>')})`);
+    return 0;
+  }
   const report = await runDistill(args, (line) => console.error(line));
-  const final = report.final as { evaluation: Evaluation | null };
+  const final = report.final as { evaluation: EvaluationSummary | null };
   console.log(`done: report in ${path.join(args.out, REPORT_FILE)}${final.evaluation ? `; final ${formatEvaluation(final.evaluation)}` : ''}`);
   return 0;
 }

@@ -15,7 +15,7 @@ import { writeCheckpoint } from './checkpoint.ts';
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TrainView } from './distill.ts';
-import { baseNewSplit, evaluate, type Evaluation } from './metrics.ts';
+import { evaluate, protocolSplit, type EvalProtocol, type Evaluation } from './metrics.ts';
 import { distillConfigOf, type RunSettings } from './run-settings.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState, type StudentDims, type StudentState } from './state.ts';
@@ -68,6 +68,8 @@ export interface DistillJobSpec {
   test: JobTestSet | null;
   start: JobStart;
   evalBatch?: number;
+  /** default 'base2new'; 'cross-dataset' scores every test image among all classes (metrics.ts protocolSplit) */
+  protocol?: EvalProtocol;
   /** wraps the teacher's logits source (the studio keeps computed logits in IndexedDB) */
   teacherLogits?(source: TeacherLogitsSource<TrainView>): TeacherLogitsSource<TrainView>;
 }
@@ -176,7 +178,7 @@ export class DistillJob {
   }
 
   private scored(logits: Float32Array): Evaluation {
-    return evaluate(logits, [...this.spec.test!.labels], baseNewSplit(this.spec.classes.length));
+    return evaluate(logits, [...this.spec.test!.labels], protocolSplit(this.spec.protocol ?? 'base2new', this.spec.classes.length));
   }
 
   /** the student on the test set now (BatchNorm in eval mode); null without a test set */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseNewSplit, evaluate, harmonicMean } from './metrics.ts';
+import { baseNewSplit, evaluate, harmonicMean, protocolSplit } from './metrics.ts';
 
 describe('baseNewSplit', () => {
   it('puts the first ⌈n/2⌉ labels in base', () => {
@@ -45,5 +45,15 @@ describe('evaluate', () => {
   it('uses the HM of base and new accuracy', () => {
     expect(harmonicMean(0.8696, 0.8073)).toBeCloseTo(0.8373, 4); // the paper's Table 1 average row
     expect(harmonicMean(0, 0)).toBe(0);
+  });
+
+  it('cross-dataset: every image classified among all classes, one accuracy, no new or HM', () => {
+    // image 0 (class 0) scores class 3 highest: wrong among all 4 classes, though right among base {0,1}
+    const logits = [1, 0.5, 0, 2, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+    expect(evaluate(logits, [0, 1, 2, 3], baseNewSplit(4)).base).toBe(1);
+    const r = evaluate(logits, [0, 1, 2, 3], protocolSplit('cross-dataset', 4));
+    expect(r).toMatchObject({ base: 0.75, new: null, hm: null, counts: { base: 4, new: 0 } });
+    expect(r.confusion[0]).toEqual([0, 0, 0, 1]);
+    expect(protocolSplit('base2new', 5)).toEqual(baseNewSplit(5));
   });
 });

@@ -15,6 +15,24 @@ export function baseNewSplit(nClasses: number): BaseNewSplit {
   return { base: all.slice(0, m), new: all.slice(m) };
 }
 
+/**
+ * How a run is evaluated. 'base2new': base and new classes apart, HM of the two (the paper's main
+ * protocol). 'cross-dataset': every class of the target dataset at once, each test image classified
+ * among all of them (the paper's cross-dataset protocol: a teacher tuned on ImageNet, a student
+ * distilled and evaluated on all classes of another dataset).
+ */
+export type EvalProtocol = 'base2new' | 'cross-dataset';
+export const EVAL_PROTOCOLS: readonly EvalProtocol[] = ['base2new', 'cross-dataset'];
+
+/**
+ * The subsets a protocol classifies among. Cross-dataset has one subset holding every class, put in
+ * `base`: the evaluation's `base` is then the accuracy over all classes, and `new` and `hm` are null.
+ */
+export function protocolSplit(protocol: EvalProtocol, nClasses: number): BaseNewSplit {
+  if (protocol === 'base2new') return baseNewSplit(nClasses);
+  return { base: Array.from({ length: nClasses }, (_, i) => i), new: [] };
+}
+
 export interface Evaluation {
   /** accuracies are fractions in [0,1]; null where the subset has no test image */
   base: number | null;
