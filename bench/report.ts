@@ -5,6 +5,7 @@ import type { KernelProfile } from '../src/engine/runtime/profile.ts';
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import type { DemoFirstStep, FirstLoad } from './first-load.ts';
 import type { GeometryJson } from './geometry.ts';
+import type { ImportScaleResult } from './import-scale.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
 import type { Timing } from './workloads.ts';
@@ -49,6 +50,8 @@ export interface BenchResults {
   firstLoad?: FirstLoad | { error: string };
   /** by the studio settings it ran with ('studio defaults' or a URL hash) */
   demoFirstStep: { settings: string; result: DemoFirstStep }[];
+  /** a folder of generated JPEGs imported through the folder input */
+  importScale?: ImportScaleResult;
   /** why Chromium was not measured */
   chromiumError?: string;
   /** set when the run hit its time limit */
@@ -135,6 +138,7 @@ export function formatReport(r: BenchResults): string {
   }
   const fl = r.firstLoad;
   if (fl || r.demoFirstStep.length || !r.only) out.push(...formatFirstLoad(r));
+  if (r.importScale) out.push(...formatImportScale(r.importScale));
   out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
   return out.join('\n');
 }
@@ -157,4 +161,21 @@ function formatFirstLoad(r: BenchResults): string[] {
     out.push(`  ${settings}: ${'unavailable' in d ? d.unavailable : `${secs(d.toFirstStepMs)} (${secs(d.fromClickMs)} after the click)`}`);
   }
   return out;
+}
+
+function formatImportScale(i: ImportScaleResult): string[] {
+  if ('unavailable' in i) return ['', `Folder import at scale: ${i.unavailable}`];
+  const heap = (h: { usedBytes: number; backingBytes: number } | null) => (h ? `${MiB(h.usedBytes)} heap + ${MiB(h.backingBytes)} ArrayBuffers` : 'not sampled');
+  return ['', `Folder import at scale: ${i.files} generated JPEGs (${MiB(i.fileBytes)}, ${i.classes} class folders, 200–800 px) picked with the folder input as ${i.role} images, fresh profile, WASM${i.generatedS ? `; the folder was generated first, in ${secs(i.generatedS * 1000)}` : ''}`,
+    table(['measure', 'value'], [
+      ['imported / skipped', `${i.imported} / ${i.skipped}`],
+      ['time, pick to import report', secs(i.seconds * 1000)],
+      ['images/s', i.imagesPerSec.toFixed(1)],
+      ['peak JS memory, page', heap(i.heap.page)],
+      ['peak JS memory, engine worker', heap(i.heap.worker)],
+      ['IndexedDB growth', `${MiB(i.indexedDb.afterBytes - i.indexedDb.beforeBytes)} (${kB(i.indexedDb.bytesPerImage)} per image; JPEGs ${kB(i.fileBytes / i.files)})`],
+      ['main-thread tasks > 50 ms', `${i.longTasks.count} (${i.longTasks.over200ms} over 200 ms; ${secs(i.longTasks.blockedMs)} blocked beyond 50 ms)`],
+      ['longest main-thread task', secs(i.longTasks.longestMs)],
+    ]),
+    `(memory: the largest of ${i.heap.samples} samples of Runtime.getHeapUsage, one every 250 ms; storage: navigator.storage.estimate()'s IndexedDB share)`];
 }

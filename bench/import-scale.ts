@@ -1,0 +1,147 @@
+// A folder of 10,000 JPEGs imported into the studio as a user does it: a fresh browser profile, the
+// folder given to the folder input (Playwright's setInputFiles with a directory: the files stay on
+// disk and the browser reads them), timed from the pick until the import report shows. Measured
+// along the way:
+// - the JS heap of the page and of the engine worker, sampled every SAMPLE_MS through the DevTools
+//   protocol (Runtime.getHeapUsage; the worker's through its auto-attached target session): the V8
+//   heap and the ArrayBuffer backing stores (where decoded pixels live), the largest sample of each;
+// - IndexedDB's share of navigator.storage.estimate() before and after, per imported image;
+// - the page's long tasks (PerformanceObserver 'longtask', installed once the studio is ready and
+//   before the folder is picked): how many main-thread tasks took over 50 ms and the longest.
+import type { Browser, CDPSession, Page } from '@playwright/test';
+import type { Server } from './browser.ts';
+import type { ScaleFolder } from './import-scale-images.ts';
+
+const SAMPLE_MS = 250;
+
+export interface HeapPeak {
+  /** largest V8 heap in use (bytes) */
+  usedBytes: number;
+  /** largest ArrayBuffer backing-store total (bytes) */
+  backingBytes: number;
+}
+
+export interface ImportScale {
+  files: number;
+  fileBytes: number;
+  classes: number;
+  role: 'unlabeled';
+  imported: number;
+  skipped: number;
+  seconds: number;
+  imagesPerSec: number;
+  heap: { page: HeapPeak; worker: HeapPeak | null; samples: number };
+  indexedDb: { beforeBytes: number; afterBytes: number; bytesPerImage: number };
+  longTasks: { count: number; over200ms: number; longestMs: number; blockedMs: number };
+  generatedS: number;
+}
+
+export type ImportScaleResult = ImportScale | { unavailable: string };
+
+declare global {
+  interface Window { benchLongTasks?: number[] }
+}
+
+/** Runtime.getHeapUsage of the page and, through Target.sendMessageToTarget, of its dedicated workers */
+async function heapProbe(cdp: CDPSession) {
+  const workers = new Set<string>();
+  cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'worker') workers.add(e.sessionId); });
+  cdp.on('Target.detachedFromTarget', (e) => { workers.delete(e.sessionId); });
+  const waiting = new Map<number, (r: { usedSize: number; backingStorageSize: number } | null) => void>();
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message) as { id?: number; result?: { usedSize: number; backingStorageSize: number } };
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result ?? null);
+  });
+  // the flat-less protocol: messages to a worker travel inside Target.sendMessageToTarget
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  let id = 1;
+  const inWorker = (sessionId: string) => new Promise<{ usedSize: number; backingStorageSize: number } | null>((resolve) => {
+    const i = id++;
+    const timer = setTimeout(() => { waiting.delete(i); resolve(null); }, 5000);
+    waiting.set(i, (r) => { clearTimeout(timer); waiting.delete(i); resolve(r); });
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: i, method: 'Runtime.getHeapUsage' }) }).catch(() => resolve(null));
+  });
+  const page: HeapPeak = { usedBytes: 0, backingBytes: 0 };
+  let worker: HeapPeak | null = null;
+  let samples = 0;
+  const sample = async () => {
+    const p = await cdp.send('Runtime.getHeapUsage');
+    page.usedBytes = Math.max(page.usedBytes, p.usedSize);
+    page.backingBytes = Math.max(page.backingBytes, p.backingStorageSize);
+    // the engine worker is the studio's one dedicated worker; onnxruntime's own threads are not JS workers that import
+    let used = 0, backing = 0, seen = false;
+    for (const s of workers) {
+      const w = await inWorker(s);
+      if (w) { used += w.usedSize; backing += w.backingStorageSize; seen = true; }
+    }
+    if (seen) worker = { usedBytes: Math.max(worker?.usedBytes ?? 0, used), backingBytes: Math.max(worker?.backingBytes ?? 0, backing) };
+    samples++;
+  };
+  return { sample, peaks: () => ({ page, worker, samples }) };
+}
+
+const indexedDbBytes = (page: Page) => page.evaluate(async () => {
+  const e = (await navigator.storage.estimate()) as StorageEstimate & { usageDetails?: { indexedDB?: number } };
+  return e.usageDetails?.indexedDB ?? 0;
+});
+
+export async function measureImportScale(browser: Browser, server: Server, folder: ScaleFolder, timeoutMs: number, log: (line: string) => void): Promise<ImportScaleResult> {
+  const context = await browser.newContext(); // a fresh profile: an empty store
+  const page = await context.newPage();
+  try {
+    const cdp = await context.newCDPSession(page);
+    const heap = await heapProbe(cdp);
+    await page.goto(`${server.url}/#backend=wasm`); // the import does not use the GPU
+    const start = page.getByTestId('demo-start');
+    await start.waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="demo-start"]') as HTMLButtonElement).disabled, undefined, { timeout: 60_000 });
+    const before = await indexedDbBytes(page);
+    await page.evaluate(() => {
+      window.benchLongTasks = [];
+      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.benchLongTasks!.push(e.duration); }).observe({ type: 'longtask' });
+    });
+    await heap.sample();
+
+    const t0 = performance.now();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await heap.sample().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, SAMPLE_MS));
+      }
+    })();
+    const report = page.getByTestId('import-report');
+    let seconds: number;
+    try {
+      await page.getByTestId('folder-input').setInputFiles(folder.dir);
+      await report.waitFor({ timeout: Math.max(1000, timeoutMs - (performance.now() - t0)) });
+      seconds = (performance.now() - t0) / 1000;
+    } catch {
+      const bar = page.getByTestId('task-import').getByRole('progressbar');
+      const done = await bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
+      return { unavailable: `the import did not finish within ${Math.round(timeoutMs / 1000)} s (${done ?? 'no'} of ${folder.count} images done by then)` };
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    await heap.sample();
+    const imported = Number(await report.getAttribute('data-imported'));
+    const skipped = Number(await report.getAttribute('data-skipped'));
+    const after = await indexedDbBytes(page);
+    const tasks = await page.evaluate(() => window.benchLongTasks ?? []);
+    log(`imported ${imported} images in ${seconds.toFixed(1)} s; ${tasks.length} long tasks`);
+    return {
+      files: folder.count, fileBytes: folder.bytes, classes: folder.classes.length, role: 'unlabeled', imported, skipped, seconds,
+      imagesPerSec: imported / seconds,
+      heap: heap.peaks(),
+      indexedDb: { beforeBytes: before, afterBytes: after, bytesPerImage: imported > 0 ? (after - before) / imported : 0 },
+      longTasks: {
+        count: tasks.length, over200ms: tasks.filter((d) => d > 200).length,
+        longestMs: Math.max(0, ...tasks), blockedMs: tasks.reduce((s, d) => s + (d - 50), 0),
+      },
+      generatedS: folder.generatedS,
+    };
+  } finally {
+    await context.close();
+  }
+}
