@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
 import { classNamesOf, classOfPath } from '../engine/data/image-folder.ts';
-import type { SplitFile, SplitItem } from '../engine/data/split-file.ts';
+import { splitImages, type SplitFile, type SplitItem } from '../engine/data/split-file.ts';
 
 export class FolderError extends Error {
   override name = 'FolderError';
@@ -107,19 +107,18 @@ const topFolders = (dir: string): string[] =>
  */
 export function splitFolders(split: SplitFile, imagesDir: string): { unlabeled: UnlabeledFolder; test: LabeledFolder } {
   checkDir(imagesDir, 'image folder');
-  const readable = (items: readonly SplitItem[]) => {
-    const present = items.filter((i) => fs.existsSync(path.join(imagesDir, i.path)));
-    const missing: Skipped[] = items.filter((i) => !present.includes(i)).map((i) => ({ file: i.path, reason: 'listed in the split file but not in the image folder' }));
-    const found = sortOut(imagesDir, present.map((i) => i.path));
-    return { found, skipped: [...missing, ...found.skipped] };
+  const chosen = splitImages(split, (p) => fs.statSync(path.join(imagesDir, p), { throwIfNoEntry: false })?.isFile() ?? false, imagesDir);
+  const readable = (found: readonly SplitItem[], missing: readonly SplitItem[]) => {
+    const decoded = sortOut(imagesDir, found.map((i) => i.path));
+    return { decoded, skipped: [...missing.map((i) => ({ file: i.path, reason: 'listed in the split file but not in the image folder' })), ...decoded.skipped] };
   };
-  const train = readable(split.train);
-  if (train.found.images.length === 0) throw new FolderError(`none of the split file's ${split.train.length} train images is in ${imagesDir}; --images names the folder its paths are relative to`);
-  const test = readable(split.test);
-  const labelOf = new Map(split.test.map((i) => [i.path, i.label]));
+  const train = readable(chosen.train, chosen.missing.train);
+  if (train.decoded.images.length === 0) throw new FolderError(`none of the split file's train images in ${imagesDir} is a readable PNG or JPEG image`);
+  const test = readable(chosen.test, chosen.missing.test);
+  const labelOf = new Map(chosen.test.map((i) => [i.path, i.label]));
   return {
-    unlabeled: { dir: imagesDir, images: train.found.images, skipped: train.skipped },
-    test: { dir: imagesDir, classes: [...split.classes], images: test.found.images.map((file) => ({ file, label: labelOf.get(file)! })), skipped: test.skipped },
+    unlabeled: { dir: imagesDir, images: train.decoded.images, skipped: train.skipped },
+    test: { dir: imagesDir, classes: [...split.classes], images: test.decoded.images.map((file) => ({ file, label: labelOf.get(file)! })), skipped: test.skipped },
   };
 }
 

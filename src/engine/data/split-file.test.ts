@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSplitFile } from './split-file.ts';
+import { classOfPath } from './image-folder.ts';
+import { fewShotItems, imageFolderPath, parseSplitFile, splitImages } from './split-file.ts';
 
 // a made-up split in CoOp's format: 5 classes, labels out of order in the lists, names with '_'
 const SPLIT = {
@@ -44,5 +45,38 @@ describe('CoOp split files', () => {
     expect(() => parseSplitFile(text({ train: [], test: [] }))).toThrow('split file has no "val" list: not a CoOp split file');
     expect(() => parseSplitFile('[1, 2]')).toThrow('split file is not a JSON object with "train", "val" and "test" lists');
     expect(() => parseSplitFile('{"train": [')).toThrow(/^split file is not JSON \(/);
+  });
+});
+
+describe('a split file against an image folder', () => {
+  const split = parseSplitFile(text(SPLIT));
+  const folder = new Set(['cat/1.jpg', 'dog_breeds/a/2.jpg', 'owl/3.jpg', 'emu/5.jpg', 'emu/8.jpg', 'cow/10.jpg', 'cat/11.jpg', 'owl/12.jpg', 'extra/x.jpg']);
+
+  it('selects the listed train and test images the folder holds, and names the missing ones', () => {
+    const s = splitImages(split, (p) => folder.has(p));
+    expect(s.train.map((i) => i.path)).toEqual(['cat/1.jpg', 'dog_breeds/a/2.jpg', 'owl/3.jpg', 'emu/5.jpg']);
+    expect(s.missing.train).toEqual([{ path: 'cow/4.jpg', label: 2 }]);
+    expect(s.test.map((i) => `${i.path}:${i.label}`)).toEqual(['emu/8.jpg:3', 'cow/10.jpg:2', 'cat/11.jpg:1', 'owl/12.jpg:4']);
+    expect(s.missing.test).toEqual([{ path: 'dog_breeds/b/9.jpg', label: 0 }]);
+    expect(() => splitImages(split, () => false, "'pets'"))
+      .toThrow(`none of the split file's 5 train images is in 'pets' (the first it lists is 'cat/1.jpg'); choose the folder its paths are relative to`);
+  });
+
+  it('labels items by ImageFolder\'s rule under their class name, and draws few shots of base classes only', () => {
+    const paths = split.test.map((i) => imageFolderPath(split, i));
+    expect(paths[1]).toBe('golden_retriever/dog_breeds/b/9.jpg');
+    // ImageFolder's rule gives back the file's label through the class name
+    expect(paths.map((p) => split.classes.indexOf((classOfPath(p) as { cls: string }).cls))).toEqual(split.test.map((i) => i.label));
+    const many = parseSplitFile(text({
+      train: Array.from({ length: 40 }, (_, k) => [`c${k % 4}/${k}.jpg`, k % 4, `class${k % 4}`]), val: [], test: [],
+    }));
+    const shots = fewShotItems(many, many.train, 3, 1);
+    expect(shots.map((i) => i.label)).toEqual([0, 0, 0, 1, 1, 1]); // base = labels 0, 1 of 4
+    expect(new Set(shots.map((i) => i.path)).size).toBe(6);
+    expect(fewShotItems(many, many.train, 3, 1)).toEqual(shots);
+    expect(fewShotItems(many, many.train, 3, 2)).not.toEqual(shots);
+    expect(fewShotItems(many, many.train.slice(0, 5), 16, 1).map((i) => i.label)).toEqual([0, 0, 1]); // fewer than asked: all there are
+    const slash = parseSplitFile(text({ train: [['a/1.jpg', 0, 'AC/DC'], ['b/1.jpg', 1, 'b']], val: [], test: [] }));
+    expect(() => imageFolderPath(slash, slash.train[0]!)).toThrow(/class 'AC\/DC' \(label 0\) cannot name a folder/);
   });
 });

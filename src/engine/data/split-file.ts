@@ -2,6 +2,8 @@
 // from: {"train": [[relpath, label, classname], …], "val": […], "test": […]}. The labels fix the
 // class order (and so the base/new split: base = the first ⌈n/2⌉ labels), the names are the class
 // names, and the paths are relative to the dataset's image folder.
+import { rng } from '../random.ts';
+
 export class SplitFileError extends Error {
   override name = 'SplitFileError';
 }
@@ -71,4 +73,59 @@ export function parseSplitFile(text: string, source = 'split file'): SplitFile {
     baseCount: Math.ceil(n / 2),
     ...lists,
   };
+}
+
+export interface SplitImages {
+  /** the train list's items the image folder holds: distilled on, their labels unread */
+  train: SplitItem[];
+  /** the test list's items the image folder holds: evaluated, labelled by the file */
+  test: SplitItem[];
+  /** items a list names that the image folder lacks */
+  missing: { train: SplitItem[]; test: SplitItem[] };
+}
+
+/**
+ * The split's train and test items found in the image folder (`has(path)`: the folder holds a file
+ * at that relative path). The CLI (a folder on disk) and the studio (a picked folder) both select
+ * through here. Refuses a folder that holds none of the train list: the wrong folder was chosen.
+ */
+export function splitImages(split: SplitFile, has: (path: string) => boolean, folder = 'the image folder'): SplitImages {
+  const part = (items: readonly SplitItem[]) => {
+    const found: SplitItem[] = [], missing: SplitItem[] = [];
+    for (const i of items) (has(i.path) ? found : missing).push(i);
+    return { found, missing };
+  };
+  const train = part(split.train), test = part(split.test);
+  if (train.found.length === 0) {
+    throw new SplitFileError(`none of the split file's ${split.train.length} train images is in ${folder} (the first it lists is '${split.train[0]?.path ?? '—'}'); ` +
+      'choose the folder its paths are relative to');
+  }
+  return { train: train.found, test: test.found, missing: { train: train.missing, test: test.missing } };
+}
+
+/**
+ * `shots` items of each base class from `train` (all of a class' items when it has fewer), drawn
+ * with `seed`: the few-shot set the teacher is tuned on (PromptSRC: 16 per base class). Dassl draws
+ * its few shots with Python's `random.sample`; these are other images of the same classes.
+ */
+export function fewShotItems(split: SplitFile, train: readonly SplitItem[], shots: number, seed: number): SplitItem[] {
+  if (!Number.isInteger(shots) || shots < 1) throw new SplitFileError(`shots per class must be a whole number from 1, got ${shots}`);
+  const r = rng(seed);
+  return Array.from({ length: split.baseCount }, (_, label) => {
+    const own = train.filter((i) => i.label === label);
+    return r.shuffle([...own]).slice(0, shots);
+  }).flat();
+}
+
+/**
+ * The path under which a split item is labelled by ImageFolder's rule (image-folder.ts): its class
+ * name as the first folder (`Abyssinian/Abyssinian_100.jpg`). The studio imports a split's labeled
+ * lists under these paths, so they are labelled by name exactly as the file labels them.
+ */
+export function imageFolderPath(split: SplitFile, item: SplitItem): string {
+  const cls = split.classes[item.label]!;
+  if (/[\\/]/.test(cls) || cls.startsWith('.')) {
+    throw new SplitFileError(`class '${cls}' (label ${item.label}) cannot name a folder: class names with '/' or '\\' or a leading '.' cannot be labelled in the studio; use the CLI's --split`);
+  }
+  return `${cls}/${item.path}`;
 }
