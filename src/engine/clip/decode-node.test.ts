@@ -71,4 +71,15 @@ describe('decodeImage (Node)', () => {
     expect(decodeError(jpg.subarray(0, 30), 'cut.jpg').message).toMatch(/'cut.jpg': the JPEG data is broken/);
     expect(decodeError(new TextEncoder().encode('GIF89a......'), 'a.gif').message).toMatch(/GIF images can only be read in the browser/);
   });
+
+  it('names the formats people keep beside their photos (HEIC, AVIF, TIFF, SVG) and says what to do', () => {
+    const iso = (brand: string) => Uint8Array.from([0, 0, 0, 0x18, ...new TextEncoder().encode(`ftyp${brand}\0\0\0\0mif1`)]);
+    expect(decodeError(iso('heic'), 'IMG_0001.HEIC').message)
+      .toBe("cannot read image 'IMG_0001.HEIC': it is a HEIC/HEIF photo (the iPhone camera format), not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG");
+    expect(decodeError(iso('avif'), 'a.avif').message).toMatch(/'a.avif': it is an AVIF image, not a PNG/);
+    expect(decodeError(Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]), 'scan.tif').message).toMatch(/'scan.tif': it is a TIFF image, not a PNG/);
+    expect(decodeError(new TextEncoder().encode('\uFEFF <svg xmlns="http://www.w3.org/2000/svg"/>'), 'logo.svg').message).toMatch(/'logo.svg': it is an SVG drawing or another XML file, not a PNG.*save it as PNG or JPEG/);
+    // an ISO media file of another kind (an MP4 video) is not named as a photo
+    expect(decodeError(iso('isom'), 'clip.mp4').message).toMatch(/not a PNG, JPEG, WebP, GIF or BMP image \(unrecognised file header\)/);
+  });
 });

@@ -20,5 +20,23 @@ export function sniffImageType(bytes: Uint8Array, name: string): ImageType {
   if (ascii(0, 'RIFF') && ascii(8, 'WEBP')) return 'webp';
   if (ascii(0, 'BM')) return 'bmp';
   if (bytes.length === 0) throw new ImageDecodeError(name, 'the file is empty');
+  const known = knownOtherFormat(bytes);
+  if (known) throw new ImageDecodeError(name, `it is ${known}, not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG`);
   throw new ImageDecodeError(name, 'it is not a PNG, JPEG, WebP, GIF or BMP image (unrecognised file header)');
+}
+
+/** formats people often have beside their photos, named so that the fix is clear */
+function knownOtherFormat(bytes: Uint8Array): string | null {
+  const text = (from: number, to: number) => String.fromCharCode(...bytes.subarray(from, to));
+  // ISO media files ('....ftyp' + brand): iPhone photos (HEIC/HEIF) and AVIF
+  if (text(4, 8) === 'ftyp') {
+    const brand = text(8, 12);
+    if (brand === 'avif' || brand === 'avis') return 'an AVIF image';
+    if (['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) return 'a HEIC/HEIF photo (the iPhone camera format)';
+  }
+  if (text(0, 4) === 'II*\0' || text(0, 4) === 'MM\0*') return 'a TIFF image';
+  // SVG: XML or <svg at the start, after a byte-order mark or white space
+  const head = new TextDecoder().decode(bytes.subarray(0, 16)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  if (head.startsWith('<svg') || head.startsWith('<?xml')) return 'an SVG drawing or another XML file';
+  return null;
 }
