@@ -1,13 +1,15 @@
 // Step 1: the class names. The first half (rounded up) are base classes, the rest new, as PromptKD
-// splits them; names can be typed or taken from a labeled folder's subfolders.
+// splits them; names can be typed, taken from a labeled folder's subfolders, or from a CoOp split
+// file (split-choice.ts), whose labels give the paper's order.
 import { useRef, useState } from 'react';
 import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { classListProblem, parseClassList } from './class-names.ts';
-import { classNamesOf } from '../engine/surface.ts';
+import { classNamesOf, parseSplitFile, SplitFileError } from '../engine/surface.ts';
 import { pickedFiles } from './folder-walk.ts';
 import { plural } from './format.ts';
 import { Step } from './Step.tsx';
+import { useSplit } from './split-choice.ts';
 import { NONE, useStudio } from './store.ts';
 
 export function ClassesPanel() {
@@ -17,6 +19,9 @@ export function ClassesPanel() {
   const [editing, setEditing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const folder = useRef<HTMLInputElement>(null);
+  const splitInput = useRef<HTMLInputElement>(null);
+  const split = useSplit((s) => s.chosen);
+  const splitInForce = split !== null && split.split.classes.join('\n') === classes.join('\n');
 
   const save = (names: string[]) => {
     const p = classListProblem(names);
@@ -31,6 +36,20 @@ export function ClassesPanel() {
     input.value = '';
     if (names.length === 0) return setProblem('That folder has no subfolders: a labeled folder holds one subfolder per class (cat/1.jpg, dog/2.jpg).');
     save(names);
+  };
+
+  const fromSplitFile = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const parsed = parseSplitFile(await file.text(), file.name);
+      useSplit.setState({ chosen: { name: file.name, split: parsed }, missing: null });
+      save([...parsed.classes]);
+    } catch (e) {
+      if (!(e instanceof SplitFileError)) throw e;
+      setProblem(e.message);
+    }
   };
 
   return (
@@ -49,6 +68,12 @@ export function ClassesPanel() {
               ))}
             </ul>
           )}
+          {splitInForce && (
+            <p className="split-in-force" data-testid="split-in-force">
+              Class order and base/new from <strong>{split.name}</strong> (labels 0–{classes.length - 1}, as the paper splits them).
+              Choose its image folder in the Data step.
+            </p>
+          )}
           <p className="muted">
             Base classes are the ones the teacher may have seen labeled examples of; new classes are known to everyone by name only.
             The student never sees a label: it learns every class from the teacher.
@@ -57,6 +82,9 @@ export function ClassesPanel() {
             <button type="button" className="secondary" disabled={!canEdit} onClick={() => setEditing(classes.join('\n'))}>Edit names</button>
             <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>From a labeled folder…</button>
             <input ref={folder} type="file" className="hidden-input" data-testid="classes-folder-input" multiple {...{ webkitdirectory: '' }} onChange={(e) => fromFolder(e.currentTarget)} />
+            <button type="button" className="secondary" disabled={!canEdit} onClick={() => splitInput.current?.click()}
+              title="CoOp's split_zhou_<Dataset>.json, as PromptSRC and PromptKD use it: its labels give the class order and so base/new">From a split file…</button>
+            <input ref={splitInput} type="file" className="hidden-input" data-testid="split-file-input" accept=".json,application/json" onChange={(e) => void fromSplitFile(e.currentTarget)} />
           </div>
         </>
       ) : (

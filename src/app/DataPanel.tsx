@@ -5,6 +5,7 @@ import { plural } from './format.ts';
 import { ImportReport } from './ImportReport.tsx';
 import { isEnabled } from './actions.ts';
 import { Tasks } from './Progress.tsx';
+import { SplitImport } from './SplitImport.tsx';
 import { Step } from './Step.tsx';
 import { NONE, useStudio } from './store.ts';
 
@@ -25,6 +26,7 @@ export function DataPanel() {
   const images = unlabeled.reduce((n, d) => n + d.count, 0);
   return (
     <Step n={2} id="step-data" title="Data" status={images ? `${plural(images, 'unlabeled image')}` : 'no images yet'}>
+      <SplitImport disabled={!canImport} />
       <Dropzone disabled={!canImport} />
       <Tasks only={['import']} />
       {lastImport && <ImportReport view={lastImport} />}

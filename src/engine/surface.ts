@@ -3,6 +3,9 @@
 // app talks to the rest of the engine through the worker (src/worker/protocol.ts). The layer rules
 // (.dependency-cruiser.cjs) keep src/app to this file.
 export { classNamesOf, classOfPath } from './data/image-folder.ts';
+export {
+  fewShotItems, imageFolderPath, parseSplitFile, SplitFileError, splitImages, type SplitFile, type SplitImages, type SplitItem,
+} from './data/split-file.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {

@@ -1,0 +1,54 @@
+// The CoOp split file in force in the studio (split_zhou_<Dataset>.json): chosen in the Classes step,
+// where it sets the class order and so base/new, and used in the Data step, where its image folder
+// is imported as the split's labeled test list, its train list (unlabeled) and, if asked, a few-shot
+// set drawn from the train list's base classes. The selection is the engine's (engine/data/split-file.ts),
+// the one the CLI's --split makes. The choice lives for the page: a reload keeps the classes and the
+// imported folders, not the file.
+import { create } from 'zustand';
+import { fewShotItems, imageFolderPath, splitImages, type SplitFile, type SplitItem } from '../engine/surface.ts';
+import type { PickedFile } from './folder-walk.ts';
+import type { ImportRoleName } from './store.ts';
+
+export interface SplitChoice {
+  /** the file's name, as shown */
+  name: string;
+  split: SplitFile;
+}
+
+export interface SplitState {
+  chosen: SplitChoice | null;
+  /** after its image folder was chosen: the listed files that folder lacks */
+  missing: { train: number; test: number; examples: string[] } | null;
+}
+
+export const useSplit = create<SplitState>()(() => ({ chosen: null, missing: null }));
+
+export interface SplitImport {
+  role: ImportRoleName;
+  name: string;
+  files: PickedFile[];
+}
+
+/** PromptSRC's few-shot count for the teacher: 16 images per base class */
+export const PROMPTSRC_SHOTS = 16;
+
+/**
+ * The imports that bring a split's images in from its image folder's files (paths relative to the
+ * chosen folder): the test list (labelled: under its class folders, imageFolderPath), the train list
+ * (unlabeled), and with `shots` that many train images per base class (labelled), drawn with `seed`.
+ */
+export function splitImports(choice: SplitChoice, files: readonly PickedFile[], shots: number | null, seed: number): { imports: SplitImport[]; missing: SplitState['missing'] } {
+  const { split, name } = choice;
+  const byPath = new Map(files.map((f) => [f.path, f.file]));
+  const chosen = splitImages(split, (p) => byPath.has(p), 'the chosen folder');
+  const labeled = (items: readonly SplitItem[]) => items.map((i) => ({ file: byPath.get(i.path)!, path: imageFolderPath(split, i) }));
+  const imports: SplitImport[] = [];
+  if (chosen.test.length > 0) imports.push({ role: 'test', name: `${name}: test`, files: labeled(chosen.test) });
+  imports.push({ role: 'unlabeled', name: `${name}: train`, files: chosen.train.map((i) => ({ file: byPath.get(i.path)!, path: i.path })) });
+  if (shots !== null) imports.push({ role: 'shots', name: `${name}: ${shots} shots per base class`, files: labeled(fewShotItems(split, chosen.train, shots, seed)) });
+  const lacking = [...chosen.missing.test, ...chosen.missing.train];
+  return {
+    imports,
+    missing: lacking.length === 0 ? null : { train: chosen.missing.train.length, test: chosen.missing.test.length, examples: lacking.slice(0, 3).map((i) => i.path) },
+  };
+}
