@@ -20,7 +20,7 @@ test('a split file sets the class order and base/new, and its folder imports the
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // flat paths, as OxfordPets' split lists its images/ folder
-  const item = (list: string, label: number, i: number) => [`${CLASSES[label]}_${list}${i}.png`, label, CLASSES[label]] as const;
+  const item = (list: string, label: number, i: number): [string, number, string] => [`${CLASSES[label]}_${list}${i}.png`, label, CLASSES[label]!];
   const split = {
     train: CLASSES.flatMap((_, c) => [0, 1, 2].map((i) => item('train', c, i))),
     val: [item('val', 0, 0)],
