@@ -3,6 +3,7 @@ import type { DatasetSummary } from '../worker/protocol.ts';
 import { Dropzone, ROLES } from './Dropzone.tsx';
 import { plural } from './format.ts';
 import { ImportReport } from './ImportReport.tsx';
+import { InterruptedImports } from './InterruptedImports.tsx';
 import { isEnabled } from './actions.ts';
 import { Tasks } from './Progress.tsx';
 import { SplitImport } from './SplitImport.tsx';
@@ -30,6 +31,7 @@ export function DataPanel() {
       <Dropzone disabled={!canImport} />
       <Tasks only={['import']} />
       {lastImport && <ImportReport view={lastImport} />}
+      <InterruptedImports />
       {datasets.length > 0 && (
         <div className="datasets">
           {ROLES.map((r) => {

@@ -225,6 +225,8 @@ export interface ImportRequest {
   role: ImportRoleName;
   name: string;
   walk: WalkResult;
+  /** the id of an interrupted import this folder completes */
+  completes?: string;
 }
 
 /** resolves once boot has shown the workspace: what the user gives before then waits for it */
@@ -233,14 +235,14 @@ const workspaceReady = new Promise<void>((resolve) => { workspaceShown = resolve
 /** imports one after another, in the order they were given */
 let imports: Promise<void> = Promise.resolve();
 
-async function importOne({ role, name, walk }: ImportRequest): Promise<void> {
+async function importOne({ role, name, walk, completes }: ImportRequest): Promise<void> {
   if (walk.files.length === 0) {
     const why = walk.unread.length ? `none of its ${walk.unread.length} entries could be read` : 'it holds no files';
     notify('input', `Nothing to import from "${name}": ${why}. Drop a folder of PNG or JPEG images.`);
     return;
   }
   set({ lastImport: null });
-  const report = await engine().importFiles(role, name, walk.files);
+  const report = await engine().importFiles(role, name, walk.files, completes);
   set({ lastImport: { role, name, report, unread: walk.unread } });
   const ws = await engine().workspace();
   showWorkspace(ws);

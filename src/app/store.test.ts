@@ -31,7 +31,7 @@ describe('chooseBackend', () => {
 const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   id: 'r1', createdAt: 0, settings: DEMO_SETTINGS, classes: ['a', 'b'], datasets: { unlabeled: 'u', test: 't' },
   teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'running', step: 0, totalSteps: 100, stepsPerEpoch: 20,
-  checkpointStep: null, history: [], references: null, message: null,
+  checkpointStep: null, checkpoints: [], history: [], references: null, message: null,
   models: { student: { role: 'student', source: 'demo', name: 'demo-student', imageSize: 32, visionLayers: 2, visionWidth: 64, embedDim: 64, textLayers: 1, bytes: 1 }, teacher: { role: 'teacher', source: 'demo', name: 'demo-teacher', imageSize: 32, visionLayers: 4, visionWidth: 96, embedDim: 64, textLayers: 2, bytes: 1 } },
   ...over,
 });

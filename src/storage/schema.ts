@@ -6,9 +6,16 @@
 //   {epochs, batch, lr, T, kd, depth, nctx, evalEvery, ckptEvery, backend, augment, seed}.
 // Version 2: `schema` = 2 in the meta store; run settings are the engine's RunSettings (every
 //   hyperparameter, named as in engine/promptkd/run-settings.ts).
+// Versions 1 and 2 kept five IndexedDB databases (<prefix>-meta, -images, -ckpt, -teacher, -models),
+//   one object store each, and one checkpoint per run under its run id.
+// Version 3: one database (<prefix>-studio) with those five object stores, so that one transaction
+//   can span a run record and its checkpoints, or a dataset record and its images (storage.ts).
+//   Checkpoints are keyed [runId, step]; a run keeps the last `keepCheckpoints` plus its best
+//   (`RunRecord.checkpoints`); a dataset being imported carries `importing` until its last batch.
+//   The teacher-logit cache is not carried over (it is recomputed when needed).
 import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface StoredImage {
   width: number;
@@ -37,6 +44,12 @@ export interface Dataset {
   createdAt: number;
   /** the embedded demo's datasets */
   demo?: boolean;
+  /**
+   * Present while the import is going on, and left by one that was cut off (the page closed): the
+   * images of `items` are stored, the rest of the folder's `files` are not. Such a dataset is never
+   * used by a run; it can be completed by choosing the folder again, or removed.
+   */
+  importing?: { files: number };
 }
 
 export type ModelRole = 'student' | 'teacher';
@@ -107,8 +120,10 @@ export interface RunRecord {
   step: number;
   totalSteps: number;
   stepsPerEpoch: number;
-  /** the last checkpoint's step; null before the first */
+  /** the last checkpoint's step (resume continues from it); null before the first */
   checkpointStep: number | null;
+  /** the checkpoints kept, by step: the last `settings.keepCheckpoints` and the best on base (storage.ts) */
+  checkpoints: CheckpointEntry[];
   /** loss of every step, base/new/HM at evaluations */
   history: MetricPoint[];
   references: References | null;
@@ -137,6 +152,13 @@ export interface WorkspaceRecord {
   teacher: TeacherInfo | null;
 }
 
+/** one kept checkpoint of a run */
+export interface CheckpointEntry {
+  step: number;
+  /** the student's accuracy on the base classes at this step; null: not evaluated at this step */
+  base: number | null;
+}
+
 export interface Checkpoint {
   runId: string;
   step: number;
@@ -156,6 +178,12 @@ export interface StorageUsage {
 
 // ---- migrations ---------------------------------------------------------------------------------
 
+/** run settings as version 2 stored them */
+type RunSettingsV2 = Omit<RunSettings, 'keepCheckpoints'>;
+
+/** the number of checkpoints a run of version 2 or older keeps (it had one; the studio's default now) */
+const KEEP_MIGRATED = PAPER_SETTINGS.keepCheckpoints;
+
 /** run settings as version 1 stored them */
 interface RunSettingsV1 {
   epochs: number; batch: number; lr: number; T: number; kd: number; depth: number; nctx: number;
@@ -166,7 +194,7 @@ interface RunSettingsV1 {
  * A version-1 run's settings as version 2 names them. The hyperparameters version 1 did not store
  * were PromptKD's fixed values then (PAPER_SETTINGS), and its student's logit scale was its own (null).
  */
-export function runSettingsFromV1(v: RunSettingsV1): RunSettings {
+export function runSettingsFromV1(v: RunSettingsV1): RunSettingsV2 {
   return {
     ...PAPER_SETTINGS,
     epochs: v.epochs, batchSize: v.batch, lr: v.lr, temperature: v.T, kdWeight: v.kd, depth: v.depth, nCtx: v.nctx,
@@ -175,9 +203,12 @@ export function runSettingsFromV1(v: RunSettingsV1): RunSettings {
   };
 }
 
-/** a stored run of `version` brought to the current schema */
-export function migrateRun(record: unknown, version: number): RunRecord {
-  const r = record as Omit<RunRecord, 'settings'> & { settings: unknown };
-  if (version < 2) return { ...r, settings: runSettingsFromV1(r.settings as RunSettingsV1) };
-  return r as RunRecord;
+/** a stored run of `version` brought to the current schema; `checkpointStep` is the step of its stored checkpoint (up to version 2, one at most) */
+export function migrateRun(record: unknown, version: number, checkpointStep: number | null): RunRecord {
+  const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown };
+  const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : r.settings as RunSettingsV2;
+  const settings: RunSettings = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : r.settings as RunSettings;
+  if (version >= 3) return record as RunRecord;
+  const base = checkpointStep === null ? null : r.history.find((p) => p.step === checkpointStep)?.base ?? null;
+  return { ...r, settings, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };
 }

@@ -1,20 +1,30 @@
-// Persistence in one place: every IndexedDB key the studio writes is laid out here.
+// Persistence in one place: every IndexedDB key the studio writes is laid out here. One database,
+// <prefix>-studio, holds five object stores:
 //
-//   promptkd-meta/meta        schema → number (schema.ts), dataset:<id> → Dataset, run:<id> → RunRecord,
-//                             workspace → WorkspaceRecord, teacher-prompts → Uint8Array (tuned/imported
-//                             teacher prompts, safetensors)
-//   promptkd-images/images    <datasetId>/<itemId> → StoredImage (resized RGB copy)
-//   promptkd-ckpt/ckpt        <runId> → Checkpoint (safetensors bytes; one per run, replaced atomically)
-//   promptkd-teacher/logits   <cacheKey> → Float32Array (teacher logits of one image view)
-//   promptkd-models/files     <role> → ModelFiles (a local CLIP's config.json text + weights Blob)
+//   meta     schema → number (schema.ts), dataset:<id> → Dataset, run:<id> → RunRecord,
+//            workspace → WorkspaceRecord, teacher-prompts → Uint8Array (tuned/imported teacher
+//            prompts, safetensors)
+//   images   <datasetId>/<itemId> → StoredImage (resized RGB copy)
+//   ckpt     [runId, step] → Checkpoint (safetensors bytes)
+//   logits   <cacheKey> → Float32Array (teacher logits of one image view)
+//   files    <role> → ModelFiles (a local CLIP's config.json text + weights Blob)
 //
-// Writes are batched (setMany, one transaction per chunk); a dataset's metadata is written last,
-// so an import that fails half way leaves nothing visible and its written images are removed.
-// IndexedDB transactions are atomic, so a failed checkpoint write leaves the previous one intact.
-// A store written by an older version is migrated once, before the first read (schema.ts).
-import { createStore, del, delMany, entries, get, getMany, keys, set, setMany, type UseStore } from 'idb-keyval';
+// Nothing is ever half written, because every write that must agree with another is one transaction
+// (IndexedDB's transactions are atomic and survive a closed tab as all or nothing), and this is why
+// the stores share one database: a transaction cannot span two databases.
+//  - A checkpoint, the run record that makes it current, and the deletion of the checkpoints it
+//    retires (all but the last K and the best, retention.ts) commit together. The alternative, write
+//    the checkpoint first and then point the record at it, leaves orphans to collect after every
+//    torn write, and the record's history could lag its checkpoint.
+//  - An import commits per batch: the batch's images and the dataset record listing exactly the
+//    images stored so far, marked `importing` until the last batch. A closed tab leaves a dataset
+//    that says so (never one that looks complete); listDatasets shows complete ones only.
+// A store written by an older version is migrated once, before the first read (migrate.ts).
+import { deleteDatabase, openDatabase, prefixRange, req, transact } from './idb.ts';
+import { migrateLegacy } from './migrate.ts';
+import { retainedCheckpoints } from './retention.ts';
 import {
-  migrateRun, SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
+  SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
   type StoredImage, type WorkspaceRecord,
 } from './schema.ts';
 
@@ -60,202 +70,269 @@ async function translate(e: unknown, what: string, bytes = 0): Promise<never> {
 }
 
 export interface StorageOptions {
-  /** prefix of the IndexedDB database names (tests use their own) */
+  /** prefix of the IndexedDB database name (tests use their own) */
   prefix?: string;
 }
 
+/** the database's object stores (see the top of this file) */
+const STORES = ['meta', 'images', 'ckpt', 'logits', 'files'] as const;
+type StoreName = (typeof STORES)[number];
+/** the IndexedDB version of the database: its object stores, not the schema of what is in them */
+const DB_VERSION = 1;
+
+/** every checkpoint key of a run */
+const runCheckpoints = (runId: string): IDBKeyRange => IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]);
+
 export class StudioStorage {
-  private readonly meta: UseStore;
-  private readonly images: UseStore;
-  private readonly ckpt: UseStore;
-  private readonly teacher: UseStore;
-  private readonly models: UseStore;
-  /** the migration of an older store; every read and write waits for it */
-  private readonly ready: Promise<void>;
+  private readonly prefix: string;
+  /** the database, opened and migrated; every read and write waits for it */
+  private readonly ready: Promise<IDBDatabase>;
 
   constructor(options: StorageOptions = {}) {
-    const p = options.prefix ?? 'promptkd';
-    this.meta = createStore(`${p}-meta`, 'meta');
-    this.images = createStore(`${p}-images`, 'images');
-    this.ckpt = createStore(`${p}-ckpt`, 'ckpt');
-    this.teacher = createStore(`${p}-teacher`, 'logits');
-    this.models = createStore(`${p}-models`, 'files');
-    this.ready = this.migrate();
+    this.prefix = options.prefix ?? 'promptkd';
+    this.ready = this.open();
     this.ready.catch(() => undefined); // reported to whoever reads or writes next, not as an unhandled rejection
   }
 
-  /** brings a store of an older schema up to SCHEMA_VERSION, run by run; a new store just gets the version */
-  private async migrate(): Promise<void> {
-    const version = await get<number>('schema', this.meta);
-    if (version === SCHEMA_VERSION) return;
+  /** the database's name */
+  get databaseName(): string { return `${this.prefix}-studio`; }
+
+  /** opens the database and brings an older store up to SCHEMA_VERSION; a new store just gets the version */
+  private async open(): Promise<IDBDatabase> {
+    const db = await openDatabase(this.databaseName, DB_VERSION, STORES);
+    const version = await transact(db, ['meta'], 'readonly', (tx) => req(tx.objectStore('meta').get('schema')) as Promise<number | undefined>);
+    if (version === SCHEMA_VERSION) return db;
     if (version !== undefined && version > SCHEMA_VERSION) {
+      db.close();
       throw new StorageError('unavailable', `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`);
     }
-    const runs = (await entries<string, unknown>(this.meta)).filter(([k]) => k.startsWith('run:'));
-    const from = version ?? 1;
-    await setMany([...runs.map(([k, r]) => [k, migrateRun(r, from)] as [string, unknown]), ['schema', SCHEMA_VERSION]], this.meta);
+    const legacy = await migrateLegacy(db, this.prefix);
+    await transact(db, ['meta'], 'readwrite', async (tx) => { tx.objectStore('meta').put(SCHEMA_VERSION, 'schema'); });
+    // the old databases go once their data is here; an open connection (another tab) delays it
+    for (const name of legacy) void deleteDatabase(name).catch(() => undefined);
+    return db;
+  }
+
+  private async tx<T>(stores: readonly StoreName[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    return transact(await this.ready, stores, mode, body);
+  }
+
+  private get<T>(store: StoreName, key: IDBValidKey): Promise<T | undefined> {
+    return this.tx([store], 'readonly', (tx) => req(tx.objectStore(store).get(key)));
+  }
+
+  /** one value written alone; a failure is a StorageError about `what` */
+  private async put(store: StoreName, key: IDBValidKey, value: unknown, what: string, bytes = 0): Promise<void> {
+    try {
+      await this.tx([store], 'readwrite', async (tx) => { tx.objectStore(store).put(value, key); });
+    } catch (e) {
+      await translate(e, what, bytes);
+    }
+  }
+
+  private delete(store: StoreName, key: IDBValidKey | IDBKeyRange): Promise<void> {
+    return this.tx([store], 'readwrite', async (tx) => { tx.objectStore(store).delete(key); });
+  }
+
+  private async metaValues<T>(prefix: string): Promise<T[]> {
+    return this.tx(['meta'], 'readonly', (tx) => req(tx.objectStore('meta').getAll(prefixRange(prefix)))) as Promise<T[]>;
   }
 
   // ---- datasets ---------------------------------------------------------------------------
 
-  async saveDataset(dataset: Dataset, images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>): Promise<void> {
-    await this.ready;
-    const writtenKeys: string[] = [];
-    let chunk: [string, StoredImage][] = [];
-    const flush = async () => {
-      await setMany(chunk, this.images);
-      writtenKeys.push(...chunk.map(([k]) => k));
-      chunk = [];
+  /**
+   * Stores `dataset` and its images, WRITE_CHUNK images per transaction. Each transaction writes
+   * its images with the dataset record as it stands after them (`dataset.items` must list the
+   * images given so far whenever the next is asked for), marked `importing` until the last, which
+   * drops the mark. A dataset that already has items (an interrupted import being completed) keeps
+   * them. On a failure a new dataset is removed with its images; one being completed stays as it was
+   * at its last committed batch.
+   */
+  async saveDataset(dataset: Dataset, images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>, files = dataset.items.length): Promise<void> {
+    const completing = dataset.items.length > 0;
+    const importing = { files: dataset.importing?.files ?? files };
+    const commit = async (chunk: [string, StoredImage][], last: boolean) => {
+      const { importing: _, ...complete } = dataset;
+      const record: Dataset = last ? complete : { ...dataset, importing };
+      await this.tx(['meta', 'images'], 'readwrite', async (tx) => {
+        const store = tx.objectStore('images');
+        for (const [itemId, image] of chunk) store.put(image, `${dataset.id}/${itemId}`);
+        tx.objectStore('meta').put(record, `dataset:${dataset.id}`);
+      });
     };
     try {
-      for await (const [itemId, image] of images) {
-        chunk.push([`${dataset.id}/${itemId}`, image]);
-        if (chunk.length >= WRITE_CHUNK) await flush();
+      let chunk: [string, StoredImage][] = [];
+      for await (const entry of images) {
+        chunk.push(entry);
+        if (chunk.length >= WRITE_CHUNK) {
+          await commit(chunk, false);
+          chunk = [];
+        }
       }
-      if (chunk.length) await flush();
-      await set(`dataset:${dataset.id}`, dataset, this.meta);
+      await commit(chunk, true);
+      delete dataset.importing;
     } catch (e) {
-      await delMany(writtenKeys, this.images).catch(() => undefined);
+      if (!completing) await this.deleteDataset(dataset.id).catch(() => undefined);
       await translate(e, `the dataset "${dataset.name}"`);
     }
   }
 
+  /** the datasets whose import finished, oldest first */
   async listDatasets(): Promise<Dataset[]> {
-    await this.ready;
-    return (await this.metaEntries<Dataset>('dataset:')).sort((a, b) => a.createdAt - b.createdAt);
+    return (await this.allDatasets()).filter((d) => !d.importing);
   }
 
-  async getDataset(id: string): Promise<Dataset | undefined> {
-    await this.ready;
-    return get<Dataset>(`dataset:${id}`, this.meta);
+  /** the datasets whose import was cut off (or is going on now), oldest first */
+  async listIncompleteDatasets(): Promise<Dataset[]> {
+    return (await this.allDatasets()).filter((d) => d.importing);
+  }
+
+  private async allDatasets(): Promise<Dataset[]> {
+    return (await this.metaValues<Dataset>('dataset:')).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** a dataset by id, complete or not (see `importing`) */
+  getDataset(id: string): Promise<Dataset | undefined> {
+    return this.get<Dataset>('meta', `dataset:${id}`);
   }
 
   async loadImages(datasetId: string, itemIds: readonly string[]): Promise<StoredImage[]> {
-    await this.ready;
-    const found = await getMany<StoredImage>(itemIds.map((i) => `${datasetId}/${i}`), this.images);
+    const found = await this.tx(['images'], 'readonly', (tx) => {
+      const store = tx.objectStore('images');
+      return Promise.all(itemIds.map((i) => req(store.get(`${datasetId}/${i}`) as IDBRequest<StoredImage | undefined>)));
+    });
     const missing = found.findIndex((x) => !x);
     if (missing >= 0) throw new StorageError('missing', `image ${itemIds[missing]} of dataset ${datasetId} is missing from storage; import the folder again`);
     return found as StoredImage[];
   }
 
-  async deleteDataset(id: string): Promise<void> {
-    await this.ready;
-    const ds = await this.getDataset(id);
-    if (ds) await delMany(ds.items.map((it) => `${id}/${it.id}`), this.images);
-    await del(`dataset:${id}`, this.meta);
+  /** the dataset and every image stored under its id, in one transaction */
+  deleteDataset(id: string): Promise<void> {
+    return this.tx(['meta', 'images'], 'readwrite', async (tx) => {
+      tx.objectStore('images').delete(prefixRange(`${id}/`));
+      tx.objectStore('meta').delete(`dataset:${id}`);
+    });
   }
 
   // ---- runs and checkpoints ---------------------------------------------------------------
 
-  async saveRun(run: RunRecord): Promise<void> {
-    await this.ready;
-    try {
-      await set(`run:${run.id}`, run, this.meta);
-    } catch (e) {
-      await translate(e, 'the run history');
-    }
+  saveRun(run: RunRecord): Promise<void> {
+    return this.put('meta', `run:${run.id}`, run, 'the run history');
   }
 
-  async getRun(id: string): Promise<RunRecord | undefined> {
-    await this.ready;
-    return get<RunRecord>(`run:${id}`, this.meta);
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.get<RunRecord>('meta', `run:${id}`);
   }
 
   async listRuns(): Promise<RunRecord[]> {
-    await this.ready;
-    return (await this.metaEntries<RunRecord>('run:')).sort((a, b) => a.createdAt - b.createdAt);
+    return (await this.metaValues<RunRecord>('run:')).sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async deleteRun(id: string): Promise<void> {
-    await this.ready;
-    await del(id, this.ckpt);
-    await del(`run:${id}`, this.meta);
+  /** the run and all its checkpoints, in one transaction */
+  deleteRun(id: string): Promise<void> {
+    return this.tx(['meta', 'ckpt'], 'readwrite', async (tx) => {
+      tx.objectStore('ckpt').delete(runCheckpoints(id));
+      tx.objectStore('meta').delete(`run:${id}`);
+    });
   }
 
-  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    await this.ready;
+  /**
+   * Writes `checkpoint` and makes it the run's current one, in one transaction: the checkpoint, the
+   * run record (`run` with `checkpointStep` and `checkpoints` updated), and the deletion of the
+   * checkpoints no longer kept (all but the last `run.settings.keepCheckpoints` and the best on base,
+   * `base` being this one's base accuracy). Returns the record as stored; `run` is left unchanged.
+   * If any part fails, nothing of it is stored.
+   */
+  async saveCheckpoint(run: RunRecord, checkpoint: Checkpoint, base: number | null): Promise<RunRecord> {
+    if (checkpoint.runId !== run.id) throw new Error(`a checkpoint of run ${checkpoint.runId} given for run ${run.id}`);
+    const entries = [...run.checkpoints.filter((c) => c.step !== checkpoint.step), { step: checkpoint.step, base }];
+    const kept = retainedCheckpoints(entries, run.settings.keepCheckpoints);
+    const record: RunRecord = { ...run, checkpointStep: checkpoint.step, checkpoints: kept };
     try {
-      await set(checkpoint.runId, checkpoint, this.ckpt);
+      await this.tx(['meta', 'ckpt'], 'readwrite', async (tx) => {
+        const store = tx.objectStore('ckpt');
+        store.put(checkpoint, [run.id, checkpoint.step]);
+        const keep = new Set(kept.map((c) => c.step));
+        for (const key of await req(store.getAllKeys(runCheckpoints(run.id)))) {
+          if (!keep.has((key as [string, number])[1])) store.delete(key);
+        }
+        tx.objectStore('meta').put(record, `run:${run.id}`);
+      });
     } catch (e) {
       await translate(e, `the checkpoint at step ${checkpoint.step}`, checkpoint.bytes.byteLength);
     }
+    return record;
   }
 
-  async loadCheckpoint(runId: string): Promise<Checkpoint | undefined> {
-    await this.ready;
-    return get<Checkpoint>(runId, this.ckpt);
+  /** the run's checkpoint at `step`, by default its latest */
+  async loadCheckpoint(runId: string, step?: number): Promise<Checkpoint | undefined> {
+    if (step !== undefined) return this.get<Checkpoint>('ckpt', [runId, step]);
+    return this.tx(['ckpt'], 'readonly', async (tx) => {
+      const cursor = await req(tx.objectStore('ckpt').openCursor(runCheckpoints(runId), 'prev'));
+      return cursor?.value as Checkpoint | undefined;
+    });
+  }
+
+  /** the steps of the run's stored checkpoints, ascending */
+  async checkpointSteps(runId: string): Promise<number[]> {
+    const keys = await this.tx(['ckpt'], 'readonly', (tx) => req(tx.objectStore('ckpt').getAllKeys(runCheckpoints(runId))));
+    return keys.map((k) => (k as [string, number])[1]);
   }
 
   // ---- teacher logits ----------------------------------------------------------------------
 
   async putTeacherLogits(batch: readonly [string, Float32Array][]): Promise<void> {
-    await this.ready;
     try {
-      await setMany(batch as [string, Float32Array][], this.teacher);
+      await this.tx(['logits'], 'readwrite', async (tx) => {
+        const store = tx.objectStore('logits');
+        for (const [k, v] of batch) store.put(v, k);
+      });
     } catch (e) {
       await translate(e, 'teacher outputs');
     }
   }
 
-  async getTeacherLogits(cacheKeys: readonly string[]): Promise<(Float32Array | undefined)[]> {
-    await this.ready;
-    return getMany<Float32Array>([...cacheKeys], this.teacher);
+  getTeacherLogits(cacheKeys: readonly string[]): Promise<(Float32Array | undefined)[]> {
+    return this.tx(['logits'], 'readonly', (tx) => {
+      const store = tx.objectStore('logits');
+      return Promise.all(cacheKeys.map((k) => req(store.get(k) as IDBRequest<Float32Array | undefined>)));
+    });
   }
 
-  async clearTeacherLogits(): Promise<void> {
-    await this.ready;
-    await delMany(await keys(this.teacher), this.teacher);
+  clearTeacherLogits(): Promise<void> {
+    return this.tx(['logits'], 'readwrite', async (tx) => { tx.objectStore('logits').clear(); });
   }
 
   // ---- workspace, teacher prompts, model files ---------------------------------------------
 
-  async getWorkspace(): Promise<WorkspaceRecord | undefined> {
-    await this.ready;
-    return get<WorkspaceRecord>('workspace', this.meta);
+  getWorkspace(): Promise<WorkspaceRecord | undefined> {
+    return this.get<WorkspaceRecord>('meta', 'workspace');
   }
 
-  async saveWorkspace(w: WorkspaceRecord): Promise<void> {
-    await this.ready;
-    try {
-      await set('workspace', w, this.meta);
-    } catch (e) {
-      await translate(e, 'the workspace settings');
-    }
+  saveWorkspace(w: WorkspaceRecord): Promise<void> {
+    return this.put('meta', 'workspace', w, 'the workspace settings');
   }
 
-  async getTeacherPrompts(): Promise<Uint8Array | undefined> {
-    await this.ready;
-    return get<Uint8Array>('teacher-prompts', this.meta);
+  getTeacherPrompts(): Promise<Uint8Array | undefined> {
+    return this.get<Uint8Array>('meta', 'teacher-prompts');
   }
 
   /** undefined removes them (back to a zero-shot teacher) */
   async saveTeacherPrompts(bytes: Uint8Array | undefined): Promise<void> {
-    await this.ready;
-    try {
-      if (bytes === undefined) return await del('teacher-prompts', this.meta);
-      await set('teacher-prompts', bytes, this.meta);
-    } catch (e) {
-      await translate(e, 'the teacher prompts');
-    }
+    if (bytes === undefined) return this.delete('meta', 'teacher-prompts');
+    return this.put('meta', 'teacher-prompts', bytes, 'the teacher prompts');
   }
 
-  async saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
-    await this.ready;
-    try {
-      await set(role, files, this.models);
-    } catch (e) {
-      await translate(e, `the ${role} model files`, files.weights.size);
-    }
+  saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
+    return this.put('files', role, files, `the ${role} model files`, files.weights.size);
   }
 
-  async getModelFiles(role: ModelRole): Promise<ModelFiles | undefined> {
-    await this.ready;
-    return get<ModelFiles>(role, this.models);
+  getModelFiles(role: ModelRole): Promise<ModelFiles | undefined> {
+    return this.get<ModelFiles>('files', role);
   }
 
-  async deleteModelFiles(role: ModelRole): Promise<void> {
-    await this.ready;
-    await del(role, this.models);
+  deleteModelFiles(role: ModelRole): Promise<void> {
+    return this.delete('files', role);
   }
 
   // ---- quota -------------------------------------------------------------------------------
@@ -276,9 +353,5 @@ export class StudioStorage {
   static async requestPersistence(): Promise<boolean> {
     if (typeof navigator === 'undefined' || !navigator.storage?.persist) return false;
     return navigator.storage.persist();
-  }
-
-  private async metaEntries<T>(prefix: string): Promise<T[]> {
-    return (await entries<string, T>(this.meta)).filter(([k]) => k.startsWith(prefix)).map(([, v]) => v);
   }
 }

@@ -60,8 +60,9 @@ export class EngineClient {
   selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
   init(backend: EngineBackend, readOnly = false): Promise<Workspace> { return this.call('init', { backend, readOnly }); }
   workspace(): Promise<Workspace> { return this.call('workspace', {}); }
-  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[]): Promise<ImportReport> {
-    return this.call('importFiles', { role, name, files });
+  /** `completes`: an interrupted import that this folder, chosen again, completes */
+  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[], completes?: string): Promise<ImportReport> {
+    return this.call('importFiles', { role, name, files, ...(completes ? { completes } : {}) });
   }
   loadDemo(): Promise<Workspace> { return this.call('loadDemo', {}); }
   deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }

@@ -9,9 +9,11 @@ export const DEMO_DATASETS: Record<DatasetRole, { id: string; split: 'train' | '
   shots: { id: 'demo-shots', split: 'shots', name: 'Demo: Fashion-MNIST few-shot' },
 };
 
-function* splitImages(split: DemoSplit): Generator<[string, StoredImage]> {
+/** the split's images; each is listed in `dataset.items` as it is given (storage commits the list with each batch) */
+function* splitImages(split: DemoSplit, splitName: string, dataset: Dataset, labeled: boolean): Generator<[string, StoredImage]> {
   for (let i = 0; i < split.count; i++) {
     const img = demoImage(split, i);
+    dataset.items.push({ id: `i${i}`, name: `${splitName}/${i}`, ...(labeled ? { label: split.labels[i]! } : {}) });
     yield [`i${i}`, { width: img.width, height: img.height, rgb: img.data }];
   }
 }
@@ -23,14 +25,15 @@ export async function storeDemoData(storage: StudioStorage, read: DemoReader, on
   for (const [k, role] of roles.entries()) {
     const d = DEMO_DATASETS[role];
     onProgress(k, roles.length, d.name);
-    if (await storage.getDataset(d.id)) continue;
+    // a demo dataset cut off by a closed page is written again from the start (same ids, same images)
+    const stored = await storage.getDataset(d.id);
+    if (stored && !stored.importing) continue;
     const split = data.splits[d.split];
     const labeled = role !== 'unlabeled';
     const dataset: Dataset = {
-      id: d.id, name: d.name, role, classes: labeled ? [...data.index.classNames] : [], skipped: [], createdAt: Date.now(), demo: true,
-      items: Array.from({ length: split.count }, (_, i) => ({ id: `i${i}`, name: `${d.split}/${i}`, ...(labeled ? { label: split.labels[i]! } : {}) })),
+      id: d.id, name: d.name, role, classes: labeled ? [...data.index.classNames] : [], skipped: [], createdAt: Date.now(), demo: true, items: [],
     };
-    await storage.saveDataset(dataset, splitImages(split));
+    await storage.saveDataset(dataset, splitImages(split, d.split, dataset, labeled), split.count);
   }
   onProgress(roles.length, roles.length, 'demo data stored');
   return [...data.index.classNames];

@@ -54,6 +54,17 @@ export interface DatasetSummary {
   demo: boolean;
 }
 
+/** an import cut off when its page closed: the images of its committed batches are stored */
+export interface InterruptedImport {
+  id: string;
+  name: string;
+  role: DatasetRole;
+  /** images stored, and the files the folder had */
+  imported: number;
+  files: number;
+  createdAt: number;
+}
+
 export interface ImportReport {
   datasetId: string;
   imported: number;
@@ -69,7 +80,10 @@ export type ModelSource =
   | { kind: 'files'; config: File; weights: File };
 
 export interface Workspace {
+  /** the datasets whose import finished */
   datasets: DatasetSummary[];
+  /** imports cut off by a closed page (not the one going on now): complete them or delete them (deleteDataset) */
+  interruptedImports: InterruptedImport[];
   runs: RunSummary[];
   /** class names, base first then new (label order); editable with setClasses */
   classes: string[];
@@ -164,7 +178,11 @@ export interface EngineApi {
    * picked or dropped folder's own name removed: 'cat/1.jpg'); labeled roles take the class by
    * ImageFolder's rule, the first folder of that path (engine/data/image-folder.ts). Progress events: task 'import'.
    */
-  importFiles: { request: { role: DatasetRole; name: string; files: { file: File; path: string }[] }; result: ImportReport };
+  importFiles: {
+    /** `completes`: the id of an interrupted import that these files (the same folder, chosen again) complete; files stored already are passed over */
+    request: { role: DatasetRole; name: string; files: { file: File; path: string }[]; completes?: string };
+    result: ImportReport;
+  };
   /** stores the demo's unlabeled/test/shots datasets, selects the demo models and classes; idempotent */
   loadDemo: { request: Record<never, never>; result: Workspace };
   deleteDataset: { request: { datasetId: string }; result: Workspace };

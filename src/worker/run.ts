@@ -3,8 +3,9 @@
 // checkpoints and status changes reported as events and kept in IndexedDB.
 //
 // A run opened from its checkpoint continues the same trajectory (job.ts). Pause, stop, a full disk
-// and a lost GPU all end the loop with the last checkpoint intact; only a checkpoint that was written
-// completely replaces the previous one.
+// and a lost GPU all end the loop with the last checkpoint intact: a checkpoint and the run record
+// that makes it current are one transaction (storage.ts), which also retires the checkpoints beyond
+// the last `keepCheckpoints` and the best.
 import { readCheckpoint } from '../engine/promptkd/checkpoint.ts';
 import { DistillJob, type JobStart } from '../engine/promptkd/job.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
@@ -146,11 +147,11 @@ export class DistillRun {
     const step = this.record.step;
     const bytes = await this.job.checkpoint();
     const prompts = this.models.teacherPrompts;
-    await this.env.storage.saveCheckpoint({
+    const stored = await this.env.storage.saveCheckpoint(this.record, {
       runId: this.id, step, savedAt: Date.now(), bytes, ...(prompts ? { teacherPrompts: exportTeacherPrompts(prompts) } : {}),
-    });
-    this.record.checkpointStep = step;
-    await this.env.storage.saveRun(this.record);
+    }, this.record.history.find((p) => p.step === step)?.base ?? null);
+    this.record.checkpointStep = stored.checkpointStep;
+    this.record.checkpoints = stored.checkpoints;
     this.env.emit({ kind: 'checkpoint', runId: this.id, step });
     const usage = await this.env.storage.usage();
     if (usage) this.env.emit({ kind: 'storage', ...usage });

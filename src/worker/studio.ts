@@ -69,6 +69,8 @@ export class Studio {
   private run: DistillRun | null = null;
   private backend: EngineBackend = 'wasm';
   private lost: string | null = null;
+  /** the dataset an import is writing now (listed as interrupted only once no import writes it) */
+  private importingNow: string | null = null;
   /** another tab keeps the data: nothing is written from here */
   private readOnly = false;
   /** resolves when the GPU device is lost */
@@ -144,10 +146,13 @@ export class Studio {
 
   private async workspace(): Promise<Workspace> {
     const [datasets, runs] = [await this.storage.listDatasets(), await this.storage.listRuns()];
+    const interruptedImports = (await this.storage.listIncompleteDatasets()).filter((d) => d.id !== this.importingNow).map((d) => ({
+      id: d.id, name: d.name, role: d.role, imported: d.items.length, files: d.importing!.files, createdAt: d.createdAt,
+    }));
     const active = this.running ? this.run!.id : null;
     const resumable = [...runs].reverse().find((r) => r.id !== active && (r.status === 'paused' || r.status === 'running') && r.checkpointStep !== null) ?? null;
     return {
-      datasets: datasets.map(summarize), runs, classes: this.ws.classes, baseCount: Math.ceil(this.ws.classes.length / 2),
+      datasets: datasets.map(summarize), interruptedImports, runs, classes: this.ws.classes, baseCount: Math.ceil(this.ws.classes.length / 2),
       models: { student: this.models.student?.info ?? null, teacher: this.models.teacher?.info ?? null },
       teacher: this.ws.teacher, usage: await this.storage.usage(), resumable, activeRunId: active,
     };
@@ -286,8 +291,13 @@ export class Studio {
 
     storage: () => this.storage.usage(),
 
-    importFiles: async ({ role, name, files }) => {
-      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files }, this.progress('import'));
+    importFiles: async ({ role, name, files, completes }) => {
+      const prior = completes === undefined ? undefined : await this.storage.getDataset(completes);
+      if (completes !== undefined && !prior?.importing) {
+        throw new StudioInputError(prior ? `"${prior.name}" is imported completely already` : 'the interrupted import to complete is not in the browser\'s storage (removed?); import the folder as a new one');
+      }
+      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files, ...(prior ? { completes: prior } : {}) }, this.progress('import'),
+        (id) => { this.importingNow = id; }).finally(() => { this.importingNow = null; });
       if (role !== 'unlabeled' && this.ws.classes.length === 0) {
         this.ws.classes = report.classes;
         await this.saveWorkspace();
@@ -416,7 +426,7 @@ export class Studio {
         id: newId('run'), createdAt: Date.now(), settings, classes, datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
         models: { student: student.info, teacher: teacher.info },
         teacher: { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
-        status: 'running', step: 0, totalSteps: 0, stepsPerEpoch: 0, checkpointStep: null, history: [], references: null, message: null,
+        status: 'running', step: 0, totalSteps: 0, stepsPerEpoch: 0, checkpointStep: null, checkpoints: [], history: [], references: null, message: null,
       };
       const runtime = await this.runtime(settings.backend);
       const start: RunStart = initialPrompts ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' } : { kind: 'fresh' };

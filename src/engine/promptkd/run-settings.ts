@@ -23,6 +23,8 @@ export interface RunSettings {
   evalEvery: number;
   /** checkpoint every this many steps; 0: at the end of each epoch (and always after the last step, at pause and stop) */
   ckptEvery: number;
+  /** the studio keeps this many of a run's latest checkpoints, plus its best on base (the CLI keeps one file) */
+  keepCheckpoints: number;
   momentum: number;
   weightDecay: number;
   warmupEpochs: number;
@@ -49,6 +51,7 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
   { key: 'seed', hash: 'seed', flag: 'seed', label: 'Seed', help: 'the image order, the crops and the prompts\' initial values', rule: { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
   { key: 'evalEvery', hash: 'evalEvery', flag: 'eval-every', label: 'Evaluate every (steps)', help: 'steps between evaluations on the test folder; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
   { key: 'ckptEvery', hash: 'ckptEvery', flag: 'ckpt-every', label: 'Checkpoint every (steps)', help: 'steps between checkpoints; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
+  { key: 'keepCheckpoints', hash: 'keepCkpt', flag: null, label: 'Checkpoints kept', help: 'the studio keeps this many of the latest checkpoints of a run, plus the one with the best base accuracy; older ones are deleted', rule: { type: 'int', min: 1, max: 100 }, studioOnly: true, advanced: true },
   { key: 'backend', hash: 'backend', flag: null, label: 'Backend', help: 'where the studio computes: the GPU (WebGPU) or the CPU (WebAssembly)', rule: { type: 'enum', values: ['webgpu', 'wasm'] }, studioOnly: true },
   { key: 'teacherFp16', hash: 'teacherFp16', flag: 'teacher-fp16', label: 'Teacher in float16', help: 'the teacher\'s image tower in float16: half its memory; faster on GPUs with shader-f16', rule: { type: 'bool' }, advanced: true },
   { key: 'momentum', hash: 'momentum', flag: 'momentum', label: 'SGD momentum', help: 'momentum of the prompts\' and projector\'s SGD', rule: { type: 'number', min: 0, max: 0.999 }, advanced: true },
@@ -63,7 +66,7 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
 /** PromptKD's base-to-new settings (ViT-B/16 student, 4+4 context; trainers/promptkd.py and its configs). */
 export const PAPER_SETTINGS: RunSettings = {
   epochs: 20, batchSize: 8, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 9, nCtx: 4, augment: true, seed: 1,
-  evalEvery: 0, ckptEvery: 0, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5, bnMomentum: 0.1, bnEps: 1e-5,
+  evalEvery: 0, ckptEvery: 0, keepCheckpoints: 3, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5, bnMomentum: 0.1, bnEps: 1e-5,
   logitScale: null, teacherFp16: false, backend: 'webgpu',
 };
 
@@ -86,7 +89,7 @@ export function distillConfigOf(s: RunSettings, studentLogitScale: number): Dist
 }
 
 /** The settings a checkpoint's config stands for (the loop's own settings from `loop`). */
-export function settingsOfConfig(c: DistillConfig, loop: Pick<RunSettings, 'evalEvery' | 'ckptEvery' | 'teacherFp16' | 'backend' | 'logitScale'>): RunSettings {
+export function settingsOfConfig(c: DistillConfig, loop: Pick<RunSettings, 'evalEvery' | 'ckptEvery' | 'keepCheckpoints' | 'teacherFp16' | 'backend' | 'logitScale'>): RunSettings {
   const { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed } = c;
   return { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed, ...loop };
 }
