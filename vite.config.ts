@@ -13,8 +13,8 @@ const isolation = {
 // app, onnxruntime's JSEP files (the studio never loads the asyncify build), and the demo's data and
 // models, ~50 MB, at its first visit; src/app/OfflineStatus.tsx registers it and says when it is
 // ready. Its responses are the stored same-origin ones, COOP/COEP headers included, so an offline
-// reload stays cross-origin isolated. Hugging Face models keep their own cache ('promptkd-hub-models',
-// clip/hub.ts); the worker never intercepts cross-origin requests it has no route for.
+// reload stays cross-origin isolated. Hugging Face models are kept apart, in the origin private file
+// system (storage/model-files.ts); the worker never intercepts cross-origin requests it has no route for.
 const offline = VitePWA({
   injectRegister: false,
   // a new version waits until every studio tab is closed: never swap the app under a running distillation

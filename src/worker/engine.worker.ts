@@ -1,12 +1,12 @@
 /// <reference lib="webworker" />
 // The engine worker: owns onnxruntime-web, the GPU device and IndexedDB, so long jobs never block
 // the page and keep running in a background tab. It wires the browser's pieces (fetch, the image
-// decoder, Cache Storage, OffscreenCanvas) into the Studio and passes messages both ways.
+// decoder, the origin private file system, OffscreenCanvas) into the Studio and passes messages both ways.
 import { decodeImageBlob } from '../engine/clip/decode-web.ts';
-import { CacheStorageHubCache } from '../engine/clip/hub.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import { fetchDemoReader } from '../engine/demo/data.ts';
 import { createWebRuntime, type WebRuntime } from '../engine/runtime/web.ts';
+import { LocalModelStore, OpfsFiles } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
 import { errorInfo, ModelError } from './errors.ts';
 import type { EngineBackend, EngineMessage, EngineRequest } from './protocol.ts';
@@ -45,6 +45,10 @@ async function thumbnail(img: RgbImage): Promise<Blob> {
   return small.convertToBlob({ type: 'image/png' });
 }
 
+// Hub models downloaded by a studio before model-files.ts were kept in Cache Storage, which refuses
+// files of 300 MB and more in private windows: free that space; they are downloaded again once
+void caches.delete('promptkd-hub-models').catch(() => undefined);
+
 const studio: Studio = new Studio({
   runtime(backend) {
     let rt = runtimes.get(backend);
@@ -66,7 +70,8 @@ const studio: Studio = new Studio({
     if (!res.ok) throw new ModelError(`the demo model file ${url} could not be fetched (HTTP ${res.status}); run \`npm run models:build\` or reinstall the app`);
     return res.blob();
   },
-  hubCache: new CacheStorageHubCache(),
+  hubCache: new OpfsFiles('hub-models'),
+  localModels: new LocalModelStore(),
   thumbnail,
   emit: (e) => post(e),
   openStorage: (options) => new StudioStorage(options),

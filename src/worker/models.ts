@@ -1,12 +1,14 @@
 // Models for the studio: the embedded demo CLIPs (served under /models/), Hugging Face Hub ids
-// (clip/hub.ts, cached in Cache Storage) or a local CLIP folder's config.json + model.safetensors.
+// (clip/hub.ts, kept in the origin private file system, storage/model-files.ts) or a local CLIP
+// folder's config.json + model.safetensors (kept there too).
 // A teacher needs both towers; a student needs the vision tower, and its text tower (when the file
 // has one) gives the zero-shot student reference line.
 import { parseClipConfig } from '../engine/clip/config.ts';
 import { downloadClipModel, type HubCache } from '../engine/clip/hub.ts';
 import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
 import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
-import { StorageError, type ModelChoice, type StudioStorage } from '../storage/storage.ts';
+import type { LocalModelStore } from '../storage/model-files.ts';
+import { StudioStorage, type ModelChoice } from '../storage/storage.ts';
 import { ModelError } from './errors.ts';
 import type { ModelInfo, ModelRole, ModelSource } from './protocol.ts';
 
@@ -20,11 +22,30 @@ export interface ModelEnv {
   /** fetches a file of the demo models by path under /models/ (e.g. 'demo-student/config.json') */
   fetchDemoFile(path: string): Promise<Blob>;
   hubCache: HubCache;
+  /** where local model files are kept between sessions */
+  localModels: LocalModelStore;
   /** the Hub's transport; default the global fetch (tests serve files without a network) */
   fetch?: typeof fetch;
   onProgress(done: number, total: number, label: string): void;
   /** a model file the browser would not keep: it is used from memory while the page stays open */
   onNotKept(message: string): void;
+}
+
+const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
+
+/**
+ * What the browser said when it would not keep a model file, with its own storage estimate. "Full"
+ * only when that estimate leaves no room for the file: a private window refuses gigabyte files while
+ * it reports gigabytes free, and calling that full would send people deleting data for nothing.
+ */
+export async function notKept(what: string, error: unknown, bytes: number): Promise<string> {
+  const said = `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+  const est = await StudioStorage.usage().catch(() => null);
+  if (!est) return `${what} could not be kept in this browser (${said}; it gives no storage estimate)`;
+  const reported = `${MB(est.usage)} of ${MB(est.quota)} used`;
+  return est.quota - est.usage < bytes
+    ? `${what} could not be kept: the browser's storage is full (${reported}; ${said})`
+    : `${what} could not be kept in this browser (${said}) although it reports ${reported}: private windows and some browser settings limit what a site may keep`;
 }
 
 /** download progress at most this often (a 1.7 GB file arrives in tens of thousands of chunks) */
@@ -73,8 +94,8 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
       const hub = await downloadClipModel(src.repo, {
         ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}), cache: env.hubCache,
         ...(env.fetch ? { fetch: env.fetch } : {}),
-        onNotKept: (file, reason) => env.onNotKept(
-          `${src.repo} ${file} could not be kept in this browser (${reason}): it is used from memory while this page stays open, and downloaded again next time.`),
+        onNotKept: async (file, error, bytes) => env.onNotKept(
+          `${await notKept(`${src.repo} ${file}`, error, bytes)}: it is used from memory while this page stays open, and downloaded again next time.`),
         onProgress: (p) => {
           const total = p.total ?? p.loaded, now = Date.now();
           if (p.loaded < total && now - last < PROGRESS_MS) return;
@@ -91,9 +112,8 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
       const model = await loadClipFiles(role, 'files', name, configText, src.weights);
       // kept so that a reload (and a resumed run) finds the same model; if the browser will not keep
       // them, the model still works from memory until the page goes away
-      await env.storage.saveModelFiles(role, { name, config: configText, weights: src.weights }).catch((e: unknown) => {
-        if (!(e instanceof StorageError)) throw e;
-        env.onNotKept(`${e.message} The ${role} model is used from memory while this page stays open; after a reload, choose its files again.`);
+      await env.localModels.save(role, { name, config: configText, weights: src.weights }).catch(async (e: unknown) => {
+        env.onNotKept(`${await notKept(`The ${role} model files (${name})`, e, src.weights.size)}: the model is used from memory while this page stays open; after a reload, choose its files again.`);
       });
       return { model, choice: { kind: 'files', name } };
     }
@@ -114,7 +134,8 @@ async function loadDemoModel(env: ModelEnv, role: ModelRole): Promise<LoadedMode
 export async function loadModelChoice(env: ModelEnv, role: ModelRole, choice: ModelChoice): Promise<LoadedModel> {
   if (choice.kind === 'demo') return loadDemoModel(env, role);
   if (choice.kind === 'hub') return (await loadModelSource(env, role, choice)).model;
-  const files = await env.storage.getModelFiles(role);
+  // a studio before model-files.ts kept local files in IndexedDB
+  const files = await env.localModels.get(role) ?? await env.storage.getModelFiles(role);
   if (!files) throw new ModelError(`the ${role} model files (${choice.name}) are no longer in the browser's storage; choose the model again`);
   return loadClipFiles(role, 'files', files.name, files.config, files.weights);
 }

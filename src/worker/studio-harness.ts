@@ -6,7 +6,9 @@ import { decodeImage } from '../engine/clip/decode-node.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
+import { LocalModelStore } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
+import { fakeOpfs } from '../storage/test-support.ts';
 import type { EngineApi, EngineEvent, EngineRequest, RequestKind } from './protocol.ts';
 import { Studio } from './studio.ts';
 
@@ -14,12 +16,16 @@ export interface Harness {
   studio: Studio;
   events: EngineEvent[];
   storage: () => StudioStorage;
+  /** the in-memory origin private file system of this prefix (set limitBytes to fill it up) */
+  opfs: { limitBytes: number; used(): number };
   call<K extends RequestKind>(kind: K, body: EngineApi[K]['request']): Promise<EngineApi[K]['result']>;
   /** resolves at the first event (from now) that `pred` accepts */
   next(pred: (e: EngineEvent) => boolean): Promise<EngineEvent>;
 }
 
 const hubCache = new MemoryHubCache();
+/** one file system per storage prefix, so that a second studio over a prefix is a reload */
+const fileSystems = new Map<string, ReturnType<typeof fakeOpfs>>();
 
 /** the paths the fake Hub was asked for */
 export const hubRequests: string[] = [];
@@ -38,6 +44,8 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
   const waiters: { pred: (e: EngineEvent) => boolean; resolve: (e: EngineEvent) => void }[] = [];
   let storage: StudioStorage | null = null;
   const gpu: Runtime = { ...node, backend: 'webgpu' };
+  if (!fileSystems.has(prefix)) fileSystems.set(prefix, fakeOpfs());
+  const opfs = fileSystems.get(prefix)!;
   const studio = new Studio({
     runtime: async (b) => (b === 'webgpu' ? gpu : node),
     dropRuntime: () => undefined,
@@ -45,6 +53,7 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     demoReader: fsDemoReader('public/demo'),
     fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
     hubCache,
+    localModels: new LocalModelStore(opfs.root),
     fetch: fakeHub,
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
@@ -56,7 +65,7 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
   });
   let id = 0;
   return {
-    studio, events, storage: () => storage!,
+    studio, events, storage: () => storage!, opfs: opfs.disk,
     call: (kind, body) => studio.handle({ id: ++id, kind, ...body } as EngineRequest) as never,
     next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
   };

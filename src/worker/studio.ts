@@ -19,6 +19,7 @@ import { StudioInputError } from './errors.ts';
 import { importFolder, newId, type Decode } from './import.ts';
 import { labeledSet, type LabeledSet } from './labeled.ts';
 import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
+import type { LocalModelStore } from '../storage/model-files.ts';
 import type {
   CachedHubModel, DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, Workspace,
 } from './protocol.ts';
@@ -36,6 +37,8 @@ export interface StudioEnv {
   /** a file of the demo models by path under /models/ */
   fetchModelFile(path: string): Promise<Blob>;
   hubCache: HubCache;
+  /** local model files kept between sessions (the origin private file system) */
+  localModels: LocalModelStore;
   /** the Hub's transport; default the global fetch */
   fetch?: typeof fetch;
   /** a small PNG of an image, for the results gallery */
@@ -109,7 +112,8 @@ export class Studio {
 
   private modelEnv(task: TaskKind): ModelEnv {
     return {
-      storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, onProgress: this.progress(task),
+      storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, localModels: this.env.localModels,
+      onProgress: this.progress(task),
       onNotKept: (message) => this.env.emit({ kind: 'error', error: { kind: 'quota', message } }),
       ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
     };

@@ -3,8 +3,8 @@
 //
 // A file is committed to the cache only once its whole body has arrived and matches the
 // Content-Length, so an interrupted download never leaves a half file that would later load as a
-// model. Weights are kept as Blobs (the Cache Storage implementation keeps them on disk), and
-// loadSafetensors reads tensors from them by slices.
+// model. Weights are kept as Blobs (the browser's cache, storage/model-files.ts, keeps them in the
+// origin private file system on disk), and loadSafetensors reads tensors from them by slices.
 import { ClipConfigError, parseClipConfig, type ClipConfig } from './config.ts';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
@@ -49,9 +49,10 @@ export interface HubOptions {
   readonly fetch?: typeof fetch;
   /**
    * a downloaded file the cache refused (a private window's limits, a full disk, a per-entry size
-   * limit) is downloaded again and used from memory; this hears the file and the browser's reason
+   * limit) is downloaded again and used from memory; this hears the file, the browser's error and
+   * the file's size (0 when the server did not say)
    */
-  readonly onNotKept?: (file: string, reason: string) => void;
+  readonly onNotKept?: (file: string, error: unknown, bytes: number) => void | Promise<void>;
 }
 
 export interface HubModel {
@@ -98,21 +99,26 @@ export async function hubFile(repo: string, file: string, opts: HubOptions = {})
     return hit;
   }
   const url = fileUrl(repo, file, opts);
-  const download = async () => checkedBody(await request(url, file, opts), url, file, opts);
+  let bytes = 0;
+  const download = async () => {
+    const response = await request(url, file, opts);
+    bytes = Number(response.headers.get('content-length') ?? 0) || 0;
+    return checkedBody(response, url, file, opts);
+  };
   const inMemory = async () => new Response(await download()).blob().catch(rethrowHubError(url, file));
   if (!opts.cache) return inMemory();
-  let refused: string;
+  let refused: unknown;
   try {
     await opts.cache.put(key, await download());
     const stored = await opts.cache.get(key);
     if (stored) return stored;
-    refused = 'the cache accepted it but does not hold it';
+    refused = new Error('the cache accepted it but does not hold it');
   } catch (e) {
     // a failed download is the download's error; anything else is the cache refusing the file
     if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
-    refused = `${(e as Error).name}: ${(e as Error).message}`;
+    refused = e;
   }
-  opts.onNotKept?.(file, refused);
+  await opts.onNotKept?.(file, refused, bytes);
   return inMemory();
 }
 
@@ -250,28 +256,4 @@ export class MemoryHubCache implements HubCache {
   }
   async delete(key: string) { this.files.delete(key); }
   async keys() { return [...this.files.keys()]; }
-}
-
-/**
- * Browser cache on the Cache Storage API (windows and workers). Cache.put streams the body to disk
- * and stores nothing if the stream errors, which gives the all-or-nothing commit.
- */
-export class CacheStorageHubCache implements HubCache {
-  constructor(private readonly cacheName = 'promptkd-hub-models', private readonly storage: CacheStorage = caches) {}
-  // Cache Storage keys are requests; a fixed fake origin keeps them independent of the Hub URL
-  private url(key: string) { return `https://hub-cache.invalid/${encodeURIComponent(key)}`; }
-  async get(key: string) {
-    const hit = await (await this.storage.open(this.cacheName)).match(this.url(key));
-    return hit ? hit.blob() : undefined;
-  }
-  async put(key: string, body: ReadableStream<Uint8Array>) {
-    await (await this.storage.open(this.cacheName)).put(this.url(key), new Response(body));
-  }
-  async delete(key: string) {
-    await (await this.storage.open(this.cacheName)).delete(this.url(key));
-  }
-  async keys() {
-    const requests = await (await this.storage.open(this.cacheName)).keys();
-    return requests.map((r) => decodeURIComponent(new URL(r.url).pathname.slice(1)));
-  }
 }

@@ -1,0 +1,120 @@
+// Model files (Hub downloads and local CLIP folders) in the origin private file system (OPFS), one
+// file per model file, written as a stream and read back as a disk-backed File.
+//
+// Why OPFS and not Cache Storage or IndexedDB (measured in Chromium 156, headless, 2.4 GB written
+// in 64 MB pieces; see README "Storage"):
+// - a normal profile: OPFS and Cache Storage both kept 2.4 GB (one 2.4 GB OPFS file in 16 s);
+//   IndexedDB refused Blob values after 512 MB ("DataError: Failed to write blobs (InvalidBlob)"),
+//   and refuses any ArrayBuffer value over 127 MB in every context;
+// - a private (incognito) window: Cache Storage refused single entries of 300 MB and more, and in
+//   total stopped at 0.5–1.4 GB; OPFS kept 1.5 GB, so a ViT-B/16 (0.6 GB) is kept there and a
+//   ViT-L/14 (1.7 GB) is refused with QuotaExceededError and used from memory (hub.ts, models.ts).
+// - a File from OPFS is read lazily: loadSafetensors reads the header, then each tensor by its own
+//   slice, so a 1.7 GB file never becomes one ArrayBuffer; there is no per-entry size limit to
+//   split files around, and one file per model file keeps the Storage panel's sizes exact.
+//
+// A write is all or nothing: createWritable writes to a swap file that replaces the file only when
+// the stream closes cleanly, and a write that fails removes the empty file it created. A crash
+// between creating the file and committing it leaves an empty file, which reads as absent.
+import type { HubCache } from '../engine/clip/hub.ts';
+import type { ModelRole } from './schema.ts';
+
+/** the OPFS root; tests hand in a fake */
+export type OpfsRoot = () => Promise<FileSystemDirectoryHandle>;
+
+const browserRoot: OpfsRoot = () => {
+  if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {
+    return Promise.reject(new DOMException('this browser has no origin private file system (navigator.storage.getDirectory)', 'NotSupportedError'));
+  }
+  return navigator.storage.getDirectory();
+};
+
+const isNotFound = (e: unknown) => (e as Error)?.name === 'NotFoundError' || (e as Error)?.name === 'TypeMismatchError';
+
+/** Files in one OPFS directory, by key (any string: keys are URI-encoded into file names). */
+export class OpfsFiles implements HubCache {
+  constructor(readonly dirName: string, private readonly root: OpfsRoot = browserRoot) {}
+
+  private async dir(): Promise<FileSystemDirectoryHandle> {
+    return (await this.root()).getDirectoryHandle(this.dirName, { create: true });
+  }
+
+  private static fileName(key: string) { return encodeURIComponent(key); }
+
+  async get(key: string): Promise<File | undefined> {
+    try {
+      const file = await (await (await this.dir()).getFileHandle(OpfsFiles.fileName(key))).getFile();
+      return file.size > 0 ? file : undefined;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array>): Promise<void> {
+    const dir = await this.dir(), name = OpfsFiles.fileName(key);
+    const existed = await dir.getFileHandle(name).then(() => true, () => false);
+    let writable: FileSystemWritableFileStream | undefined;
+    try {
+      writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+      // pipeTo closes the writable (commits the swap file) when the body ends, and aborts it
+      // (discards the swap file) when the body or a write fails
+      await body.pipeTo(writable);
+    } catch (e) {
+      if (!writable) await body.cancel(e).catch(() => undefined);
+      if (!existed) await dir.removeEntry(name).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await (await this.dir()).removeEntry(OpfsFiles.fileName(key)).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+  }
+
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const [name, handle] of (await this.dir()).entries()) {
+      if (handle.kind === 'file' && (await (handle as FileSystemFileHandle).getFile()).size > 0) out.push(decodeURIComponent(name));
+    }
+    return out.sort();
+  }
+}
+
+/** a local CLIP the user chose: its config.json text and weights */
+export interface LocalModelFiles {
+  name: string;
+  config: string;
+  weights: Blob;
+}
+
+/**
+ * The local model files of each role, so that a reload (and a resumed run) finds the same model:
+ * `<role>.safetensors` (the weights, streamed from the user's file) and `<role>.json` ({name, config}),
+ * written second, so that a role is present only when both are.
+ */
+export class LocalModelStore {
+  private readonly files: OpfsFiles;
+  constructor(root?: OpfsRoot) {
+    this.files = new OpfsFiles('local-models', root);
+  }
+
+  async save(role: ModelRole, model: LocalModelFiles): Promise<void> {
+    await this.files.delete(`${role}.json`);
+    await this.files.put(`${role}.safetensors`, model.weights.stream());
+    await this.files.put(`${role}.json`, new Blob([JSON.stringify({ name: model.name, config: model.config })]).stream());
+  }
+
+  async get(role: ModelRole): Promise<LocalModelFiles | undefined> {
+    const [meta, weights] = [await this.files.get(`${role}.json`), await this.files.get(`${role}.safetensors`)];
+    if (!meta || !weights) return undefined;
+    const { name, config } = JSON.parse(await meta.text()) as { name: string; config: string };
+    return { name, config, weights };
+  }
+
+  async delete(role: ModelRole): Promise<void> {
+    await this.files.delete(`${role}.json`);
+    await this.files.delete(`${role}.safetensors`);
+  }
+}
