@@ -40,7 +40,11 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
   const onPicked = (input: HTMLInputElement, folder: boolean) => {
     const files = Array.from(input.files ?? []);
     input.value = ''; // picking the same folder again must fire change again
-    if (files.length === 0) return;
+    if (files.length === 0) {
+      // an empty folder gives no files, and so no folder name; the import says there is nothing to take
+      if (folder) importWalk(role, 'the chosen folder', { files: [], unread: [] });
+      return;
+    }
     const name = folder ? (files[0]!.webkitRelativePath.split('/')[0] || 'folder') : files.length === 1 ? files[0]!.name : `${files.length} files`;
     importWalk(role, name, { files: pickedFiles(files), unread: [] });
   };

@@ -69,7 +69,21 @@ describe('decodeImage (Node)', () => {
     expect(e.message).toMatch(/'cut.png': the PNG data is broken/);
     const jpg = read('rgb.jpg');
     expect(decodeError(jpg.subarray(0, 30), 'cut.jpg').message).toMatch(/'cut.jpg': the JPEG data is broken/);
-    expect(decodeError(new TextEncoder().encode('GIF89a......'), 'a.gif').message).toMatch(/GIF images can only be read in the browser/);
+    expect(decodeError(new TextEncoder().encode('GIF89a\x01\x00\x01\x00..'), 'a.gif').message).toMatch(/GIF images can only be read in the browser/);
+  });
+
+  it('refuses a PNG or GIF whose header claims more than 100 megapixels before decoding it', () => {
+    const png = read('rgb.png').slice();
+    const view = new DataView(png.buffer, png.byteOffset);
+    view.setUint32(16, 30000);
+    view.setUint32(20, 30000);
+    expect(decodeError(png, 'huge.png').message)
+      .toBe("cannot read image 'huge.png': its header says 30000×30000 pixels (900 megapixels), more than the 100 megapixels the studio decodes; scale it down");
+    view.setUint32(16, 10000);
+    view.setUint32(20, 10000); // exactly 100 megapixels passes the check (and then fails on the data, which is 8×8)
+    expect(decodeError(png, 'big.png').message).toMatch(/'big.png': the PNG data is broken/);
+    const gif = Uint8Array.from([...new TextEncoder().encode('GIF89a'), 0x30, 0x75, 0x30, 0x75, 0, 0, 0]); // 30000×30000
+    expect(decodeError(gif, 'huge.gif').message).toMatch(/'huge.gif': its header says 30000×30000 pixels/);
   });
 
   it('names the formats people keep beside their photos (HEIC, AVIF, TIFF, SVG) and says what to do', () => {

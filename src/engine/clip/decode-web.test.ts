@@ -38,6 +38,15 @@ describe('decodeImageBlob (browser APIs stubbed)', () => {
     expect(createImageBitmap).not.toHaveBeenCalled();
   });
 
+  it('refuses a picture too large to decode from its header, before the browser allocates it', async () => {
+    stubBrowser(new Uint8ClampedArray(4), 1, 1);
+    const huge = png.slice();
+    new DataView(huge.buffer).setUint32(16, 30000);
+    new DataView(huge.buffer).setUint32(20, 30000);
+    await expect(decodeImageBlob(new Blob([huge]), 'huge.png')).rejects.toThrow(/'huge.png': its header says 30000×30000 pixels \(900 megapixels\)/);
+    expect(createImageBitmap).not.toHaveBeenCalled();
+  });
+
   it('reports a decoder failure as ImageDecodeError', async () => {
     stubBrowser(new Uint8ClampedArray(4), 1, 1, new DOMException('The source image could not be decoded.', 'InvalidStateError'));
     await expect(decodeImageBlob(new Blob([png.subarray(0, 50)]), 'cut.png'))

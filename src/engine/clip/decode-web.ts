@@ -11,7 +11,7 @@ import { rgbaToRgb, type RgbImage } from './image.ts';
 export { ImageDecodeError };
 
 export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImage> {
-  sniffImageType(new Uint8Array(await blob.slice(0, 16).arrayBuffer()), name);
+  sniffImageType(new Uint8Array(await blob.slice(0, 32).arrayBuffer()), name); // 32: the format, and a PNG's size
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'from-image' });
