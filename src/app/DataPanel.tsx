@@ -2,6 +2,7 @@
 import type { DatasetSummary } from '../worker/protocol.ts';
 import { Dropzone, ROLES } from './Dropzone.tsx';
 import { plural } from './format.ts';
+import { ImageSizeSetting } from './ImageSizeSetting.tsx';
 import { ImportReport } from './ImportReport.tsx';
 import { InterruptedImports } from './InterruptedImports.tsx';
 import { isEnabled } from './actions.ts';
@@ -29,6 +30,7 @@ export function DataPanel() {
     <Step n={2} id="step-data" title="Data" status={images ? `${plural(images, 'unlabeled image')}` : 'no images yet'}>
       <SplitImport disabled={!canImport} />
       <Dropzone disabled={!canImport} />
+      <ImageSizeSetting />
       <Tasks only={['import']} />
       {lastImport && <ImportReport view={lastImport} />}
       <InterruptedImports />

@@ -1,8 +1,8 @@
 // A settings table as a form, read from and written to the URL hash (so a link reproduces the run).
-// The distillation's and the teacher's settings share the hash; each form rewrites only its own rows.
+// The distillation's, the teacher's and the import's settings share the hash; each form rewrites only its own rows.
 import { useState } from 'react';
 import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/surface.ts';
-import { RUN_SETTINGS, TEACHER_SETTINGS, type Effective } from './settings.ts';
+import { HASH_TABLES, type Effective } from './settings.ts';
 
 /**
  * The page's hash with `table`'s entries replaced by those of `settings` that differ from `defaults`;
@@ -10,12 +10,19 @@ import { RUN_SETTINGS, TEACHER_SETTINGS, type Effective } from './settings.ts';
  */
 function hashWith<S extends object>(eff: Effective<S>, settings: S): string {
   const own = new Set(eff.table.map((s) => s.hash));
-  const others = new Set([...RUN_SETTINGS, ...TEACHER_SETTINGS].map((s) => s.hash).filter((h) => !own.has(h)));
+  const others = new Set(HASH_TABLES.flat().map((s) => s.hash).filter((h) => !own.has(h)));
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   for (const k of [...params.keys()]) if (!others.has(k)) params.delete(k);
   for (const [k, v] of new URLSearchParams(formatHash(eff.table, settings, eff.defaults).replace(/^#/, ''))) params.set(k, v);
   const text = params.toString();
   return text ? `#${text}` : '';
+}
+
+/** puts `settings` in the page's address (replacing `eff.table`'s entries); returns the new hash */
+export function writeSettings<S extends object>(eff: Effective<S>, settings: S): string {
+  const hash = hashWith(eff, settings);
+  history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
+  return hash;
 }
 
 function Field({ spec, value, disabled, testId, onValue }: {
@@ -62,11 +69,7 @@ export function SettingsForm<S extends object>({ eff, disabled, onHash, intro, t
   eff: Effective<S>; disabled: boolean; onHash: (h: string) => void; intro: string; testIdPrefix?: string;
 }) {
   const values = eff.settings as Record<string, SettingValue>;
-  const write = (key: string, v: SettingValue) => {
-    const hash = hashWith(eff, { ...eff.settings, [key]: v });
-    history.replaceState(null, '', hash || `${location.pathname}${location.search}`);
-    onHash(hash);
-  };
+  const write = (key: string, v: SettingValue) => onHash(writeSettings(eff, { ...eff.settings, [key]: v }));
   const fields = (advanced: boolean) => eff.table.filter((s) => !!s.advanced === advanced).map((s) => (
     <Field key={s.key} spec={s} value={values[s.key]!} disabled={disabled} testId={`${testIdPrefix}-${s.hash}`} onValue={(v) => write(s.key, v)} />
   ));

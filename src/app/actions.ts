@@ -6,7 +6,7 @@ import type { EngineBackend, EngineEvent, ModelSource, RunSummary, TeacherMode, 
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
-import { effectiveSettings, effectiveTeacherSettings } from './settings.ts';
+import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } from './settings.ts';
 import { claimWriter } from './writer-lock.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
@@ -242,7 +242,8 @@ async function importOne({ role, name, walk, completes }: ImportRequest): Promis
     return;
   }
   set({ lastImport: null });
-  const report = await engine().importFiles(role, name, walk.files, completes);
+  // the stored copies' size is the import setting in the address when the import starts
+  const report = await engine().importFiles(role, name, walk.files, completes, effectiveImportSettings(get().hashText).settings.images);
   set({ lastImport: { role, name, report, unread: walk.unread } });
   const ws = await engine().workspace();
   showWorkspace(ws);

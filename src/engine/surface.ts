@@ -3,6 +3,7 @@
 // app talks to the rest of the engine through the worker (src/worker/protocol.ts). The layer rules
 // (.dependency-cruiser.cjs) keep src/app to this file.
 export { classNamesOf, classOfPath } from './data/image-folder.ts';
+export { DEFAULT_IMPORT_SETTINGS, IMPORT_SETTINGS, REDUCED_EDGE, type ImportSettings } from './data/import-settings.ts';
 export {
   fewShotItems, imageFolderPath, parseSplitFile, SplitFileError, splitImages, type SplitFile, type SplitImages, type SplitItem,
 } from './data/split-file.ts';

@@ -1,4 +1,5 @@
 // The main thread's handle on the engine worker: requests become promises, events go to one callback.
+import type { ImportSettings } from '../engine/data/import-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import type {
@@ -61,8 +62,8 @@ export class EngineClient {
   init(backend: EngineBackend, readOnly = false): Promise<Workspace> { return this.call('init', { backend, readOnly }); }
   workspace(): Promise<Workspace> { return this.call('workspace', {}); }
   /** `completes`: an interrupted import that this folder, chosen again, completes */
-  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[], completes?: string): Promise<ImportReport> {
-    return this.call('importFiles', { role, name, files, ...(completes ? { completes } : {}) });
+  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[], completes?: string, images?: ImportSettings['images']): Promise<ImportReport> {
+    return this.call('importFiles', { role, name, files, ...(completes ? { completes } : {}), ...(images ? { images } : {}) });
   }
   loadDemo(): Promise<Workspace> { return this.call('loadDemo', {}); }
   deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }

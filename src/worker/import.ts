@@ -22,6 +22,8 @@ export interface ImportRequest {
   files: { file: Blob; path: string }[];
   /** an interrupted import (`importing` set) that these files complete */
   completes?: Dataset;
+  /** the shorter side of the stored copies at most this; null: full resolution; default 256 (pixels.ts) */
+  maxEdge?: number | null;
 }
 
 export const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -70,7 +72,7 @@ export async function importFolder(
       }
       const item: DatasetItem = { id: `i${nextId++}`, name: c.path, ...(labeled ? { label: dataset.classes.indexOf(c.cls!) } : {}) };
       dataset.items.push(item);
-      yield [item.id, storedCopy(img)];
+      yield [item.id, storedCopy(img, req.maxEdge)];
     }
   }
   await storage.saveDataset(dataset, images());

@@ -1,25 +1,32 @@
-// Stored images → pixel batches. The dataset holds resized RGB copies (storage.ts); a view is
+// Stored images → pixel batches. The dataset holds RGB copies (storage.ts), resized by the import setting; a view is
 // rendered from that copy at the size of the model that sees it, so teacher and student can differ
 // in input size yet see the same crop.
 import { augmentView } from '../engine/clip/augment.ts';
 import { rgbImage, type RgbImage } from '../engine/clip/image.ts';
 import { clipPreprocess, normalizeToChw, resizeShortestEdge, stackImages } from '../engine/clip/preprocess.ts';
+import { MAX_STORED_PIXELS, REDUCED_EDGE } from '../engine/data/import-settings.ts';
 import { rng } from '../engine/random.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
 import type { StoredImage, StudioStorage } from '../storage/storage.ts';
 
-/**
- * Images are stored with their shorter side at most this many pixels: enough for 224-px CLIPs
- * (and the random crops of their training views) at a fraction of a photo's size.
- */
-export const STORED_EDGE = 256;
-
 export const toRgb = (s: StoredImage): RgbImage => rgbImage(s.width, s.height, s.rgb);
 
-/** the copy the studio keeps of a decoded image */
-export function storedCopy(img: RgbImage): StoredImage {
-  const small = Math.min(img.width, img.height) > STORED_EDGE ? resizeShortestEdge(img, STORED_EDGE) : img;
-  return { width: small.width, height: small.height, rgb: small.data };
+/**
+ * The shorter side of the copy kept of a `width`×`height` image: at most `maxEdge` (the import
+ * setting, engine/data/import-settings.ts), or with `maxEdge` null the image's own, and in either
+ * case no more than `maxPixels` in all (IndexedDB's limit on one value).
+ */
+export function storedEdge(width: number, height: number, maxEdge: number | null, maxPixels = MAX_STORED_PIXELS): number {
+  const short = Math.min(width, height);
+  const fits = width * height > maxPixels ? Math.floor(short * Math.sqrt(maxPixels / (width * height))) : short;
+  return Math.min(short, maxEdge ?? short, fits);
+}
+
+/** the copy the studio keeps of a decoded image (default: shorter side at most 256 px) */
+export function storedCopy(img: RgbImage, maxEdge: number | null = REDUCED_EDGE): StoredImage {
+  const edge = storedEdge(img.width, img.height, maxEdge);
+  const kept = edge < Math.min(img.width, img.height) ? resizeShortestEdge(img, edge) : img;
+  return { width: kept.width, height: kept.height, rgb: kept.data };
 }
 
 export interface ViewRequest {

@@ -12,6 +12,7 @@
 import type { CachedModel } from '../engine/clip/hub.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
+import type { ImportSettings } from '../engine/data/import-settings.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
@@ -179,8 +180,11 @@ export interface EngineApi {
    * ImageFolder's rule, the first folder of that path (engine/data/image-folder.ts). Progress events: task 'import'.
    */
   importFiles: {
-    /** `completes`: the id of an interrupted import that these files (the same folder, chosen again) complete; files stored already are passed over */
-    request: { role: DatasetRole; name: string; files: { file: File; path: string }[]; completes?: string };
+    /**
+     * `completes`: the id of an interrupted import that these files (the same folder, chosen again) complete; files stored already are passed over.
+     * `images`: the size of the stored copies (engine/data/import-settings.ts; default '256')
+     */
+    request: { role: DatasetRole; name: string; files: { file: File; path: string }[]; completes?: string; images?: ImportSettings['images'] };
     result: ImportReport;
   };
   /** stores the demo's unlabeled/test/shots datasets, selects the demo models and classes; idempotent */

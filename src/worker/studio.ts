@@ -7,6 +7,7 @@
 // answered at once, even while a long job runs.
 import type { RgbImage } from '../engine/clip/image.ts';
 import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/clip/hub.ts';
+import { DEFAULT_IMPORT_SETTINGS, storedEdgeOf } from '../engine/data/import-settings.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
@@ -295,12 +296,13 @@ export class Studio {
 
     storage: () => this.storage.usage(),
 
-    importFiles: async ({ role, name, files, completes }) => {
+    importFiles: async ({ role, name, files, completes, images }) => {
       const prior = completes === undefined ? undefined : await this.storage.getDataset(completes);
       if (completes !== undefined && !prior?.importing) {
         throw new StudioInputError(prior ? `"${prior.name}" is imported completely already` : 'the interrupted import to complete is not in the browser\'s storage (removed?); import the folder as a new one');
       }
-      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files, ...(prior ? { completes: prior } : {}) }, this.progress('import'),
+      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files, maxEdge: storedEdgeOf({ ...DEFAULT_IMPORT_SETTINGS, ...(images ? { images } : {}) }), ...(prior ? { completes: prior } : {}) },
+        this.progress('import'),
         (id) => { this.importingNow = id; }).finally(() => { this.importingNow = null; });
       if (role !== 'unlabeled' && this.ws.classes.length === 0) {
         this.ws.classes = report.classes;
