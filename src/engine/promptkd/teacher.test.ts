@@ -6,6 +6,7 @@ import { randomData, referenceImageEmbeds, referenceTextEmbeds } from '../clip/t
 import { tokenize } from '../clip/tokenizer.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { TeacherLogitCache } from './teacher-cache.ts';
 import { planTeacherPrompts, type TeacherPrompts } from './teacher-prompts.ts';
@@ -97,6 +98,31 @@ describe('teacher text features', () => {
     // the prompts matter: the zero-shot features differ
     const zs = referenceText(CLASSES.map((c) => classPrompt('a photo of a {}.', c)));
     expect(maxRel(ours.data as Float32Array, zs)).toBeGreaterThan(0.05);
+  });
+
+  it('frees the text tower\'s uploaded weights once the features are made, and uploads them again for another class list', async () => {
+    // the runtime's uploads, alive until disposed
+    const live = new Set<object>();
+    const counting: Runtime = {
+      ...rt,
+      upload: async (t) => {
+        const d = await rt.upload(t);
+        const dispose = d.dispose.bind(d);
+        live.add(d);
+        d.dispose = () => { live.delete(d); dispose(); };
+        return d;
+      },
+    };
+    const t = await Teacher.create(counting, clip, { prompts: null, imageBatch: 2 });
+    teachers.push(t);
+    const first = await t.textFeatures(CLASSES);
+    expect(live.size).toBe(0);
+    await t.logits(hostTensor('float32', [1, 3, S, S], randomData(3 * S * S, 9)), CLASSES);
+    const vision = live.size; // the image tower's weights stay for the next batch
+    expect(vision).toBeGreaterThan(0);
+    const other = await t.textFeatures(CLASSES.slice(0, 3));
+    expect(live.size).toBe(vision);
+    expect(Array.from(other.data as Float32Array)).toEqual(Array.from((first.data as Float32Array).slice(0, 3 * E)));
   });
 
   it('caches per class list: the same array comes back', async () => {

@@ -118,6 +118,7 @@ export class Teacher {
         await session.release();
       }
     }
+    this.releaseTextWeights();
     const features = new Float32Array(C * E);
     for (let c = 0; c < C; c++) {
       let n = 0;
@@ -128,6 +129,20 @@ export class Teacher {
     const t = hostTensor('float32', [C, E], features);
     this.textCache.set(key, t);
     return t;
+  }
+
+  /**
+   * Frees the text tower's uploaded weights once the features are made: on a GPU they are the
+   * largest thing the teacher no longer needs (ViT-L/14's text tower is 0.5 GB). Another class list
+   * uploads them again.
+   */
+  private releaseTextWeights(): void {
+    const prefix = `${this.clip.prefix}.text.`;
+    for (const [name, t] of this.uploaded) {
+      if (!name.startsWith(prefix)) continue;
+      t.dispose();
+      this.uploaded.delete(name);
+    }
   }
 
   private async logitSession(C: number): Promise<{ session: Session; frozen: Record<string, HostTensor> }> {
