@@ -107,7 +107,8 @@ const topFolders = (dir: string): string[] =>
  */
 export function splitFolders(split: SplitFile, imagesDir: string): { unlabeled: UnlabeledFolder; test: LabeledFolder } {
   checkDir(imagesDir, 'image folder');
-  const chosen = splitImages(split, (p) => fs.statSync(path.join(imagesDir, p), { throwIfNoEntry: false })?.isFile() ?? false, imagesDir);
+  const chosen = splitImages(split, (p) => fs.statSync(path.join(imagesDir, p), { throwIfNoEntry: false })?.isFile() ?? false, imagesDir,
+    'give --unlabeled the folder its paths are relative to');
   const readable = (found: readonly SplitItem[], missing: readonly SplitItem[]) => {
     const decoded = sortOut(imagesDir, found.map((i) => i.path));
     return { decoded, skipped: [...missing.map((i) => ({ file: i.path, reason: 'listed in the split file but not in the image folder' })), ...decoded.skipped] };

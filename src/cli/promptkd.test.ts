@@ -186,6 +186,8 @@ describe('promptkd distill', () => {
 
     const bad = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', '--test', 'test', ...args, '--out', 'split-bad');
     expect(errorLine(bad.stderr)).toBe('promptkd: --split gives the test images (its test list); leave --test out');
+    expect(errorLine((await distill('--unlabeled', 'unlabeled', '--split', 'split_zhou_Made.json', ...args, '--out', 'split-bad3')).stderr))
+      .toBe("promptkd: none of the split file's 9 train images is in unlabeled (the first it lists is 'images/cloud/train0.png'); give --unlabeled the folder its paths are relative to");
     fs.writeFileSync(path.join(root, 'not-split.json'), '{"train": []}');
     expect(errorLine((await distill('--unlabeled', 'dataset', '--split', 'not-split.json', ...args, '--out', 'split-bad2')).stderr))
       .toBe('promptkd: not-split.json has no "val", "test" list: not a CoOp split file');

@@ -21,8 +21,10 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
                       is distilled on, its test list evaluated; its labels fix the class order and base/new
   --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
   --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
-  --teacher-prompts F tuned teacher prompts (safetensors from \`promptkd teacher\` or PromptSRC names)
-  --out DIR           run folder for ${REPORT_FILE} and checkpoint.safetensors (default promptkd-run)
+  --teacher-prompts F tuned teacher prompts: safetensors (from \`promptkd teacher\`, or PromptSRC's names) or an
+                      official PromptSRC/PromptKD checkpoint (model-best.pth.tar, model.pth.tar-20, .pth)
+  --out DIR           run folder for ${REPORT_FILE}, checkpoint.safetensors and, at the end, student-prompts.pth.tar
+                      (the student as a Dassl checkpoint for the official code) (default promptkd-run)
   --resume FILE       continue from a checkpoint (its settings are kept; --epochs may extend the run)
   --eval-batch N      student images per evaluation run (default 32)
   --protocol P        base2new (default): base/new/HM, the first half of the classes base;

@@ -87,9 +87,10 @@ export interface SplitImages {
 /**
  * The split's train and test items found in the image folder (`has(path)`: the folder holds a file
  * at that relative path). The CLI (a folder on disk) and the studio (a picked folder) both select
- * through here. Refuses a folder that holds none of the train list: the wrong folder was chosen.
+ * through here. Refuses a folder that holds none of the train list (the wrong folder was chosen),
+ * with `fix` saying how to name the right one.
  */
-export function splitImages(split: SplitFile, has: (path: string) => boolean, folder = 'the image folder'): SplitImages {
+export function splitImages(split: SplitFile, has: (path: string) => boolean, folder = 'the image folder', fix = 'choose the folder its paths are relative to'): SplitImages {
   const part = (items: readonly SplitItem[]) => {
     const found: SplitItem[] = [], missing: SplitItem[] = [];
     for (const i of items) (has(i.path) ? found : missing).push(i);
@@ -97,8 +98,7 @@ export function splitImages(split: SplitFile, has: (path: string) => boolean, fo
   };
   const train = part(split.train), test = part(split.test);
   if (train.found.length === 0) {
-    throw new SplitFileError(`none of the split file's ${split.train.length} train images is in ${folder} (the first it lists is '${split.train[0]?.path ?? '—'}'); ` +
-      'choose the folder its paths are relative to');
+    throw new SplitFileError(`none of the split file's ${split.train.length} train images is in ${folder} (the first it lists is '${split.train[0]?.path ?? '—'}'); ${fix}`);
   }
   return { train: train.found, test: test.found, missing: { train: train.missing, test: test.missing } };
 }
