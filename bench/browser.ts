@@ -4,7 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { findChromium } from '../scripts/find-chromium.mjs';
 import type { GpuProbe } from '../src/app/gpu.ts';
 import type { GeometryJson } from './geometry.ts';
@@ -48,17 +48,28 @@ export async function startPreview(port: number): Promise<Server> {
   throw new Error(`vite preview did not answer on ${url} within 30 s: ${stderr.trim()}`);
 }
 
-/** Headless Chromium with WebGPU on (SwiftShader where there is no GPU), as the e2e tests run it. */
-export async function launchChromium(): Promise<Browser> {
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic'];
+
+function benchTmp(): void {
   const tmp = path.join(ROOT, '.tmp', 'bench-tmp');
   mkdirSync(tmp, { recursive: true });
   process.env.TMPDIR = tmp;
   process.env.PWTEST_CACHE_DIR ??= path.join(ROOT, '.tmp', 'playwright-cache');
-  return chromium.launch({
-    executablePath: await findChromium(),
-    headless: true,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic'],
-  });
+}
+
+/** Headless Chromium with WebGPU on (SwiftShader where there is no GPU), as the e2e tests run it. */
+export async function launchChromium(): Promise<Browser> {
+  benchTmp();
+  return chromium.launch({ executablePath: await findChromium(), headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * The same Chromium with a profile on disk in `userDataDir`, as a user's browser keeps IndexedDB
+ * (a context of launchChromium's browser is off the record: its IndexedDB lives in memory).
+ */
+export async function launchPersistentChromium(userDataDir: string): Promise<BrowserContext> {
+  benchTmp();
+  return chromium.launchPersistentContext(userDataDir, { executablePath: await findChromium(), headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A fresh page on the engine harness, ready for window.harness calls. */

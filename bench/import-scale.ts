@@ -1,4 +1,5 @@
-// A folder of 10,000 JPEGs imported into the studio as a user does it: a fresh browser profile, the
+// A folder of 10,000 JPEGs imported into the studio as a user does it: a fresh browser profile on
+// disk (IndexedDB on disk as in a user's browser; an off-the-record context keeps it in memory), the
 // folder given to the folder input (Playwright's setInputFiles with a directory: the files stay on
 // disk and the browser reads them), timed from the pick until the import report shows. Measured
 // along the way:
@@ -8,11 +9,13 @@
 // - IndexedDB's share of navigator.storage.estimate() before and after, per imported image;
 // - the page's long tasks (PerformanceObserver 'longtask', installed once the studio is ready and
 //   before the folder is picked): how many main-thread tasks took over 50 ms and the longest.
-import type { Browser, CDPSession, Page } from '@playwright/test';
-import type { Server } from './browser.ts';
+import { rmSync } from 'node:fs';
+import type { CDPSession, Page } from '@playwright/test';
+import { launchPersistentChromium, type Server } from './browser.ts';
 import type { ScaleFolder } from './import-scale-images.ts';
 
 const SAMPLE_MS = 250;
+const PROGRESS_LOG_MS = 60_000;
 
 export interface HeapPeak {
   /** largest V8 heap in use (bytes) */
@@ -85,9 +88,10 @@ const indexedDbBytes = (page: Page) => page.evaluate(async () => {
   return e.usageDetails?.indexedDB ?? 0;
 });
 
-export async function measureImportScale(browser: Browser, server: Server, folder: ScaleFolder, timeoutMs: number, log: (line: string) => void): Promise<ImportScaleResult> {
-  const context = await browser.newContext(); // a fresh profile: an empty store
-  const page = await context.newPage();
+export async function measureImportScale(server: Server, folder: ScaleFolder, profileDir: string, timeoutMs: number, log: (line: string) => void): Promise<ImportScaleResult> {
+  rmSync(profileDir, { recursive: true, force: true }); // a fresh profile: an empty store
+  const context = await launchPersistentChromium(profileDir);
+  const page = context.pages()[0] ?? await context.newPage();
   try {
     const cdp = await context.newCDPSession(page);
     const heap = await heapProbe(cdp);
@@ -104,9 +108,16 @@ export async function measureImportScale(browser: Browser, server: Server, folde
 
     const t0 = performance.now();
     let sampling = true;
+    const bar = page.getByTestId('task-import').getByRole('progressbar');
+    const imagesDone = () => bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
     const sampler = (async () => {
+      let logged = performance.now();
       while (sampling) {
         await heap.sample().catch(() => undefined);
+        if (performance.now() - logged > PROGRESS_LOG_MS) {
+          logged = performance.now();
+          log(`${await imagesDone() ?? '?'} of ${folder.count} images after ${((logged - t0) / 1000).toFixed(0)} s`);
+        }
         await new Promise((r) => setTimeout(r, SAMPLE_MS));
       }
     })();
@@ -117,8 +128,7 @@ export async function measureImportScale(browser: Browser, server: Server, folde
       await report.waitFor({ timeout: Math.max(1000, timeoutMs - (performance.now() - t0)) });
       seconds = (performance.now() - t0) / 1000;
     } catch {
-      const bar = page.getByTestId('task-import').getByRole('progressbar');
-      const done = await bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
+      const done = await imagesDone();
       return { unavailable: `the import did not finish within ${Math.round(timeoutMs / 1000)} s (${done ?? 'no'} of ${folder.count} images done by then)` };
     } finally {
       sampling = false;
@@ -143,5 +153,6 @@ export async function measureImportScale(browser: Browser, server: Server, folde
     };
   } finally {
     await context.close();
+    rmSync(profileDir, { recursive: true, force: true }); // gigabytes of IndexedDB
   }
 }
