@@ -24,7 +24,7 @@ export async function loadModelDir(dir: string, role: string, towers: ClipTower[
     const naming = detectNaming(stored);
     // read only what these towers use; absent names are left to loadClipWeights, which lists them all
     const source = await loadSafetensors(blob, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
-    return loadClipWeights(source, cfg, { towers, naming, prefix: role });
+    return loadClipWeights(source, cfg, { towers, naming, prefix: role, consume: true });
   } catch (e) {
     throw new ModelDirError(`${role} model ${dir}: ${(e as Error).message}`);
   }

@@ -71,7 +71,7 @@ export async function loadClipFiles(role: ModelRole, source: ModelInfo['source']
     const towers: ClipTower[] = role === 'teacher' || hasText ? ['vision', 'text'] : ['vision'];
     // read only what these towers use; absent names are left to loadClipWeights, which lists them all
     const tensors = await loadSafetensors(weights, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
-    const clip = loadClipWeights(tensors, cfg, { towers, naming, prefix: role });
+    const clip = loadClipWeights(tensors, cfg, { towers, naming, prefix: role, consume: true });
     return {
       weights: clip,
       info: {

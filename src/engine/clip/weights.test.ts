@@ -25,6 +25,19 @@ describe('loadClipWeights', () => {
     expect(sameBits(openai.tokenEmbedding!.data, hf.tokenEmbedding!.data)).toBe(true);
   });
 
+  it('consume takes the tensors out of the source as it reads them, with the same result', async () => {
+    const source = await load('model.safetensors');
+    const kept = loadClipWeights(await load('model.safetensors'), cfg);
+    const taken = loadClipWeights(source, cfg, { consume: true });
+    expect(source.size).toBe(0);
+    for (const [name, t] of kept.tensors) expect(sameBits(taken.tensors.get(name)!.data, t.data), name).toBe(true);
+    expect(sameBits(taken.tokenEmbedding!.data, kept.tokenEmbedding!.data)).toBe(true);
+    // only the towers asked for are taken: the rest stays for whoever owns the map
+    const visionOnly = await load('model.safetensors');
+    loadClipWeights(visionOnly, cfg, { consume: true, towers: ['vision'] });
+    expect([...visionOnly.keys()].every((n) => n.startsWith('text_model.') || n === 'text_projection.weight')).toBe(true);
+  });
+
   it('transposes Linear weights to [in, out] and folds 1/√head_dim into the q columns', () => {
     const c = tinyConfig();
     const src = randomHfClip(c, 3);

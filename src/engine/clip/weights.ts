@@ -109,10 +109,12 @@ type Get = (name: string, shape: readonly number[]) => Float32Array;
 class SourceReader {
   readonly missing: string[] = [];
   readonly wrong: string[] = [];
-  constructor(private readonly source: ReadonlyMap<string, HostTensor>) {}
+  /** @param consume delete each tensor from `source` once read (see LoadClipWeightsOptions.consume) */
+  constructor(private readonly source: ReadonlyMap<string, HostTensor>, private readonly consume = false) {}
 
   readonly get: Get = (name, shape) => {
     const t = this.source.get(name);
+    if (this.consume) (this.source as Map<string, HostTensor>).delete(name);
     const empty = () => new Float32Array(shape.reduce((a, b) => a * b, 1));
     if (!t) {
       this.missing.push(name);
@@ -242,6 +244,12 @@ export interface LoadClipWeightsOptions {
   towers?: Iterable<ClipTower>;
   /** default: detected from the tensor names */
   naming?: ClipNaming;
+  /**
+   * take the tensors out of `source` (a Map the caller hands over) as they are read: the source
+   * tensors that get rearranged (transposed, fused) can then be collected one by one, instead of the
+   * whole state dict living beside its rearranged copy (3.4 GB rather than 1.7 GB at ViT-L/14)
+   */
+  consume?: boolean;
 }
 
 /**
@@ -252,7 +260,8 @@ export function loadClipWeights(source: ReadonlyMap<string, HostTensor>, cfg: Cl
   const naming = opts.naming ?? detectNaming(source);
   const towers = new Set(opts.towers ?? ['vision', 'text'] as ClipTower[]);
   const n = NAMES[naming];
-  const reader = new SourceReader(source);
+  if (opts.consume && !(source instanceof Map)) throw new ClipWeightsError('consume needs the source as a Map to take tensors from');
+  const reader = new SourceReader(source, opts.consume);
   const get = reader.get;
   const tensors = new Map<string, HostTensor>();
   const shapes = canonicalShapes(cfg, towers);
