@@ -6,6 +6,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { Graph, type DType } from '../graph/graph.ts';
 import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
+import { bufferTooLarge } from './gpu-limits.ts';
 import { allocate, type HostTensor } from './tensor.ts';
 
 /** onnxruntime-web's two WebGPU backends: 'jsep' (`onnxruntime-web`) and 'native' (`onnxruntime-web/webgpu`) */
@@ -66,6 +67,8 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
   async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
     if (!GPU_DTYPES.has(t.dtype)) throw new RuntimeError(`${t.dtype} tensors cannot live on the GPU`);
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const tooLarge = bufferTooLarge(bytes.byteLength, device.limits);
+    if (tooLarge) throw new RuntimeError(`${t.dtype}[${t.shape.join(',')}]: ${tooLarge}`);
     // WebGPU binds storage buffers of at least 16 bytes: a smaller buffer (a scalar) fails validation
     // and its kernel silently yields zeros
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
