@@ -6,6 +6,7 @@ import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import type { DemoFirstStep, FirstLoad } from './first-load.ts';
 import type { GeometryJson } from './geometry.ts';
 import type { ImportScaleResult } from './import-scale.ts';
+import { formatLongRun, type LongRunResult } from './long-run.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
 import type { Timing } from './workloads.ts';
@@ -52,6 +53,8 @@ export interface BenchResults {
   demoFirstStep: { settings: string; result: DemoFirstStep }[];
   /** a folder of generated JPEGs imported through the folder input */
   importScale?: ImportScaleResult;
+  /** a 2,000-step WASM run of the demo: memory and IndexedDB after each checkpoint, pruning at K */
+  longRun?: LongRunResult;
   /** why Chromium was not measured */
   chromiumError?: string;
   /** set when the run hit its time limit */
@@ -139,6 +142,7 @@ export function formatReport(r: BenchResults): string {
   const fl = r.firstLoad;
   if (fl || r.demoFirstStep.length || !r.only) out.push(...formatFirstLoad(r));
   if (r.importScale) out.push(...formatImportScale(r.importScale));
+  if (r.longRun) out.push(...formatLongRun(r.longRun));
   out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
   return out.join('\n');
 }

@@ -7,14 +7,16 @@
 // Chromium; onnxruntime's per-kernel profile of one step and one teacher batch; train/forward FLOPs
 // with and without backward pruning; the train step's memory; teacher passes per distillation run
 // with and without the logit cache; the studio's first-load size and time to its first demo step;
-// the import of a folder of 10,000 generated JPEGs (speed, heap, storage per image, long tasks).
+// the import of a folder of 10,000 generated JPEGs (speed, heap, storage per image, long tasks); a
+// 2,000-step WASM run of the demo (memory and IndexedDB after each checkpoint, old ones pruned).
 // `--only PATTERNS` picks rows (bench/rows.ts), e.g. `npm run bench -- --only node-webgpu`.
 //
 // The run keeps to 10 minutes: the slow rows (real geometry in the browser) go last and are skipped,
 // with the reason printed, when their estimated time would not fit in BUDGET_S; a watchdog reports
 // what was measured and stops the run at HARD_LIMIT_S whatever happens. The 10,000-image import
 // cannot fit in that: it runs after everything else, on a time limit of its own (IMPORT_LIMIT_S, plus
-// GENERATE_LIMIT_S the first time, when its folder is generated), and the watchdog waits for it.
+// GENERATE_LIMIT_S the first time, when its folder is generated), and the watchdog waits for it; so
+// does the long run after it (LONG_RUN_LIMIT_S).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,7 @@ import { countingStudentJson, parseGeometry, randomVisionWeights, REAL_GEOMETRY,
 import type { BenchWorkload } from './harness-bench.ts';
 import { measureImportScale } from './import-scale.ts';
 import { scaleFolder } from './import-scale-images.ts';
+import { LONG_RUN, measureLongRun } from './long-run.ts';
 import { firstLine, Recorder } from './measure.ts';
 import { nodeRows, WORKLOAD_NAME, WORKLOADS } from './node-rows.ts';
 import { adapterName, formatReport, type BenchResults } from './report.ts';
@@ -43,6 +46,7 @@ const DEMO_LIMIT_S = 240;
 const IMPORT_IMAGES = 10_000;
 const IMPORT_LIMIT_S = 2400; // seen here: ~8 images/s with other jobs on the 2 cores, ~21 min for 10,000
 const GENERATE_LIMIT_S = 900;
+const LONG_RUN_LIMIT_S = 3600;
 const BATCH = 8;
 const PORT = Number(process.env.BENCH_PORT ?? 4178);
 /** WASM in Chromium runs single-threaded on 2 cores; seen here ~4.5–6.5× slower than onnxruntime-node */
@@ -92,7 +96,7 @@ function stopAt(limitS: number): void {
 stopAt(HARD_LIMIT_S);
 
 const TAG: Record<BenchWorkload, 'student' | 'teacher'> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
-const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale'] as const;
+const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run'] as const;
 const wantsBrowser = (f: RowFilter) =>
   BROWSER_SECTIONS.some((s) => f.wants(s)) || (['wasm', 'browser-webgpu'] as const).some((b) => WORKLOADS.some((w) => ['demo', 'real'].some((g) => f.wants(TAG[w], g, b))));
 
@@ -170,6 +174,7 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
     if (demoStep && fallback) await demoRow('', '');
     await page.close();
     if (only.wants('import-scale')) await importScaleRow(browser, server);
+    if (only.wants('long-run')) await longRunRow(server);
   } finally {
     await browser.close();
     server.stop();
@@ -191,6 +196,15 @@ async function importScaleRow(browser: Browser, srv: Server): Promise<void> {
   } catch (e) {
     results.importScale = { unavailable: `failed: ${firstLine(e)}` };
   }
+}
+
+/** the long WASM run, last, on its own time limit, in a fresh profile on disk */
+async function longRunRow(srv: Server): Promise<void> {
+  rec.current = `the ${LONG_RUN.epochs}-epoch WASM demo run`;
+  stopAt(elapsedS() + LONG_RUN_LIMIT_S + 30);
+  log(`${rec.current}, up to ${LONG_RUN_LIMIT_S} s …`);
+  results.longRun = await measureLongRun(srv, path.join(ROOT, '.tmp', 'bench-tmp', 'long-run-profile'), LONG_RUN_LIMIT_S * 1000, log)
+    .catch((e) => ({ unavailable: `failed: ${firstLine(e)}` }));
 }
 
 /** seconds a timing took in all (warm-up and steady runs) */

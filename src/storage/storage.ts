@@ -39,7 +39,10 @@ export class StorageError extends Error {
   }
 }
 
+/** an import's transaction holds up to this many images, and up to WRITE_CHUNK_BYTES of pixels */
 const WRITE_CHUNK = 64;
+/** full-resolution images run to 120 MB each: a transaction of 64 of them would hold gigabytes in memory */
+const WRITE_CHUNK_BYTES = 64 * 2 ** 20;
 
 const isQuota = (e: unknown): boolean =>
   e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
@@ -141,7 +144,7 @@ export class StudioStorage {
   // ---- datasets ---------------------------------------------------------------------------
 
   /**
-   * Stores `dataset` and its images, WRITE_CHUNK images per transaction. Each transaction writes
+   * Stores `dataset` and its images, WRITE_CHUNK images (or WRITE_CHUNK_BYTES) per transaction. Each transaction writes
    * its images with the dataset record as it stands after them (`dataset.items` must list the
    * images given so far whenever the next is asked for), marked `importing` until the last, which
    * drops the mark. A dataset that already has items (an interrupted import being completed) keeps
@@ -162,11 +165,14 @@ export class StudioStorage {
     };
     try {
       let chunk: [string, StoredImage][] = [];
+      let bytes = 0;
       for await (const entry of images) {
         chunk.push(entry);
-        if (chunk.length >= WRITE_CHUNK) {
+        bytes += entry[1].rgb.byteLength;
+        if (chunk.length >= WRITE_CHUNK || bytes >= WRITE_CHUNK_BYTES) {
           await commit(chunk, false);
           chunk = [];
+          bytes = 0;
         }
       }
       await commit(chunk, true);
