@@ -41,7 +41,7 @@ export function SplitImport({ disabled }: { disabled: boolean }) {
       <p className="muted">
         It lists {plural(split.train.length, 'train image')}, {plural(split.val.length, 'val image')} and {plural(split.test.length, 'test image')} of{' '}
         {plural(split.classes.length, 'class', 'classes')} ({split.baseCount} base). Choose the folder its paths are relative to (for OxfordPets,{' '}
-        <code>images/</code>): its test list becomes the labeled test set, its train list the unlabeled images, as the CLI's <code>--split</code> takes
+        <code>images/</code>) or the dataset's folder above it: its test list becomes the labeled test set, its train list the unlabeled images, as the CLI's <code>--split</code> takes
         them. The val list is not used.
       </p>
       <label className="split-shots">

@@ -30,11 +30,20 @@ describe('a split file in the studio', () => {
     expect(missing).toEqual({ train: 0, test: 1, examples: ['pug_test1.jpg'] });
   });
 
+  it('takes the dataset folder above the image folder too: the split\'s paths start below it', () => {
+    const files = [...split.train, ...split.test].map((i) => file(`images/${i.path}`));
+    const { imports, missing } = splitImports({ name: 's.json', split }, [file('annotations/list.txt'), ...files], null, 1);
+    expect(imports.map((i) => [i.role, i.files.length])).toEqual([['test', 8], ['unlabeled', 12]]);
+    expect(imports[1]!.files[0]).toEqual({ file: files[0]!.file, path: 'tabby_train0.jpg' });
+    expect(imports[0]!.files[0]!.path).toBe('tabby/tabby_test0.jpg');
+    expect(missing).toBeNull();
+  });
+
   it('without shots imports two folders; a folder that holds none of the train list is named', () => {
     const { imports, missing } = splitImports({ name: 's.json', split }, split.train.map((i) => file(i.path)), null, 1);
     expect(imports.map((i) => i.role)).toEqual(['unlabeled']);
     expect(missing).toMatchObject({ train: 0, test: 8 });
-    expect(() => splitImports({ name: 's.json', split }, [file('images/tabby_train0.jpg')], null, 1))
+    expect(() => splitImports({ name: 's.json', split }, [file('images/tabby_0.jpg')], null, 1))
       .toThrow("none of the split file's 12 train images is in the chosen folder (the first it lists is 'tabby_train0.jpg'); choose the folder its paths are relative to");
   });
 });

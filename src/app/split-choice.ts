@@ -5,7 +5,7 @@
 // the one the CLI's --split makes. The choice lives for the page: a reload keeps the classes and the
 // imported folders, not the file.
 import { create } from 'zustand';
-import { fewShotItems, imageFolderPath, splitImages, type SplitFile, type SplitItem } from '../engine/surface.ts';
+import { fewShotItems, imageFolderPath, splitImages, splitRoot, type SplitFile, type SplitItem } from '../engine/surface.ts';
 import type { PickedFile } from './folder-walk.ts';
 import type { ImportRoleName } from './store.ts';
 
@@ -36,11 +36,14 @@ export const PROMPTSRC_SHOTS = 16;
  * The imports that bring a split's images in from its image folder's files (paths relative to the
  * chosen folder): the test list (labelled: under its class folders, imageFolderPath), the train list
  * (unlabeled), and with `shots` that many train images per base class (labelled), drawn with `seed`.
+ * The folder may be the image folder the split's paths are relative to or one above it (splitRoot).
  */
 export function splitImports(choice: SplitChoice, files: readonly PickedFile[], shots: number | null, seed: number): { imports: SplitImport[]; missing: SplitState['missing'] } {
   const { split, name } = choice;
-  const byPath = new Map(files.map((f) => [f.path, f.file]));
-  const chosen = splitImages(split, (p) => byPath.has(p), 'the chosen folder');
+  // the dataset's folder above its image folder may have been chosen: the split's paths then start below it
+  const root = splitRoot(split, files.map((f) => f.path)) ?? '';
+  const byPath = new Map(files.filter((f) => f.path.startsWith(root)).map((f) => [f.path.slice(root.length), f.file]));
+  const chosen = splitImages(split, (p) => byPath.has(p), root ? `the chosen folder's ${root}` : 'the chosen folder');
   const labeled = (items: readonly SplitItem[]) => items.map((i) => ({ file: byPath.get(i.path)!, path: imageFolderPath(split, i) }));
   const imports: SplitImport[] = [];
   if (chosen.test.length > 0) imports.push({ role: 'test', name: `${name}: test`, files: labeled(chosen.test) });

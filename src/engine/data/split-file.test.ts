@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classOfPath } from './image-folder.ts';
-import { fewShotItems, imageFolderPath, parseSplitFile, splitImages } from './split-file.ts';
+import { fewShotItems, imageFolderPath, parseSplitFile, splitImages, splitRoot } from './split-file.ts';
 
 // a made-up split in CoOp's format: 5 classes, labels out of order in the lists, names with '_'
 const SPLIT = {
@@ -60,6 +60,13 @@ describe('a split file against an image folder', () => {
     expect(s.missing.test).toEqual([{ path: 'dog_breeds/b/9.jpg', label: 0 }]);
     expect(() => splitImages(split, () => false, "'pets'"))
       .toThrow(`none of the split file's 5 train images is in 'pets' (the first it lists is 'cat/1.jpg'); choose the folder its paths are relative to`);
+  });
+
+  it('finds where the split\'s paths start below a chosen folder', () => {
+    expect(splitRoot(split, [...folder])).toBe('');
+    expect(splitRoot(split, ['annotations/x.txt', ...[...folder].map((p) => `images/${p}`)])).toBe('images/');
+    expect(splitRoot(split, ['data/pets/images/owl/3.jpg'])).toBe('data/pets/images/');
+    expect(splitRoot(split, ['cat/2.jpg', 'x/owl/4.jpg'])).toBeNull();
   });
 
   it('labels items by ImageFolder\'s rule under their class name, and draws few shots of base classes only', () => {

@@ -104,6 +104,23 @@ export function splitImages(split: SplitFile, has: (path: string) => boolean, fo
 }
 
 /**
+ * Where, below a chosen folder holding `paths`, the split's paths start: '' when they are relative to
+ * the folder itself, 'images/' when the dataset's folder above its image folder was chosen
+ * (oxford_pets/ rather than oxford_pets/images/); null when no listed train image is found at all.
+ * The first `probe` train items are looked for.
+ */
+export function splitRoot(split: SplitFile, paths: readonly string[], probe = 20): string | null {
+  const have = new Set(paths);
+  const probes = split.train.slice(0, probe);
+  if (probes.some((i) => have.has(i.path))) return '';
+  for (const p of paths) {
+    const hit = probes.find((i) => p.endsWith(`/${i.path}`));
+    if (hit) return p.slice(0, p.length - hit.path.length);
+  }
+  return null;
+}
+
+/**
  * `shots` items of each base class from `train` (all of a class' items when it has fewer), drawn
  * with `seed`: the few-shot set the teacher is tuned on (PromptSRC: 16 per base class). Dassl draws
  * its few shots with Python's `random.sample`; these are other images of the same classes.
