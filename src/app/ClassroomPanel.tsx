@@ -7,8 +7,9 @@ import { NONE, useStudio, type LiveRun } from './store.ts';
 
 const TITLES: Record<Stage, string> = {
   load: 'Get the pictures',
-  teacher: 'The teacher labels',
-  student: 'The student imitates',
+  tune: 'Stage 1: the teacher practises',
+  teacher: 'Stage 2: the teacher labels',
+  student: 'Stage 2: the student imitates',
   compare: 'Base vs new',
 };
 
@@ -27,8 +28,10 @@ function text(stage: Stage, { classes, baseCount, latest }: View): string {
   switch (stage) {
     case 'load':
       return `We load 3,000 small photos of clothes (Fashion-MNIST) and two CLIP models: a big "teacher" and a small "student". Nobody tells the student what any photo shows.`;
+    case 'tune':
+      return `First the teacher practises (PromptSRC): on 16 labeled photos of each base class (${base.join(', ') || 'the first half'}) it learns a few "prompt" numbers that make it surer of the right class, while a pull back towards what it already knew keeps it from forgetting the new classes, which it never sees labeled. Then it is tested.`;
     case 'teacher':
-      return `The teacher looks at every photo and scores how well it matches each class name${classes.length ? ` (${classes.slice(0, 4).join(', ')}, …)` : ''}. These scores are its "soft labels": not just one answer, but how sure it is about each class.`;
+      return `Now the distillation. The teacher looks at every unlabeled photo and scores how well it matches each class name${classes.length ? ` (${classes.slice(0, 4).join(', ')}, …)` : ''}. These scores are its "soft labels": not just one answer, but how sure it is about each class.`;
     case 'student':
       return `The student looks at the same photos and learns a few "prompt" numbers so that its scores come out like the teacher's (in the first round, the teacher labels each batch just before the student sees it). The loss is how far apart they still are: watch it fall.${latest ? '' : ' Soon we test it on photos it has never seen.'}`;
     case 'compare':

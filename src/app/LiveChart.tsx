@@ -3,24 +3,34 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { spreadLabels } from './chart-data.ts';
 import { liveChart, registerCanvas, type ChartMeta } from './live-chart-data.ts';
+import { useStudio } from './store.ts';
 
-const COLORS = { loss: '#2f6f62', base: '#3b6fb6', new: '#c2672d', hm: '#7b3fa0', teacher: '#555', zeroShot: '#b0b0a8' };
+const COLORS = { loss: '#2f6f62', base: '#3b6fb6', new: '#c2672d', hm: '#7b3fa0', teacher: '#555', zeroShot: '#8a8a80' };
 
-const axis = (label: string): uPlot.Axis => ({
-  label, stroke: '#6a737d', grid: { stroke: '#efefea', width: 1 }, ticks: { stroke: '#e3e3de', width: 1 }, size: 44, labelSize: 20,
-  font: '11px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif',
+/** type and sizes: the page's, or a projector's (present mode) */
+interface Look {
+  font: number;
+  accuracyHeight(): number;
+}
+const PAGE: Look = { font: 11, accuracyHeight: () => 210 };
+// the chart takes what the window leaves below the numbers (they take ~14 rem), at least 260 px
+const PROJECTOR: Look = { font: 18, accuracyHeight: () => Math.max(260, Math.round(window.innerHeight - 300)) };
+
+const axis = (label: string, look: Look): uPlot.Axis => ({
+  label, stroke: look === PAGE ? '#6a737d' : '#1f2328', grid: { stroke: '#efefea', width: 1 }, ticks: { stroke: '#e3e3de', width: 1 },
+  size: 4 * look.font, labelSize: 2 * look.font, font: `${look.font}px system-ui, sans-serif`, labelFont: `${look.font + 1}px system-ui, sans-serif`,
 });
-const stepAxis: uPlot.Axis = { ...axis('step'), size: 36 };
 // the legend shows values only under the cursor (uPlot's idle "--" reads as missing data)
 const shown = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '' : v.toFixed(digits));
 const stepSeries: uPlot.Series = { label: 'step', value: shown(0) };
 
-function lossOptions(width: number): uPlot.Options {
+function lossOptions(width: number, look: Look): uPlot.Options {
   return {
     width, height: 190, title: 'Distillation loss',
     scales: { x: { time: false } },
-    axes: [stepAxis, axis('loss')],
+    axes: [{ ...axis('step', look), size: 36 }, axis('loss', look)],
     series: [
       stepSeries,
       { label: 'raw', stroke: 'rgba(47,111,98,0.25)', width: 1, points: { show: false }, value: shown(4) },
@@ -31,12 +41,48 @@ function lossOptions(width: number): uPlot.Options {
   };
 }
 
-function accuracyOptions(width: number): uPlot.Options {
-  const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({ label, stroke, width: dash ? 1.5 : 2, dash, points: { show: !dash, size: 5 }, spanGaps: true, value: shown(2) });
+/** the reference series of the accuracy chart (their indices in accuracyView) and the words on their lines */
+const REFERENCES = [
+  { series: 4, text: 'teacher', ink: '#444' },
+  { series: 5, text: 'student before distillation', ink: '#55554e' },
+] as const;
+
+/** writes each reference line's name and value on it, at its right end (drawn on the canvas, so the PNG has them) */
+function labelReferences(u: uPlot, look: Look): void {
+  const px = uPlot.pxRatio, size = (look.font + 1) * px;
+  const shown = REFERENCES.flatMap((r) => {
+    const v = (u.data[r.series] as (number | null)[]).findLast((x) => x != null);
+    return v == null ? [] : [{ ...r, v, y: u.valToPos(v, 'y', true) }];
+  });
+  // each sits just above its line; two close lines' words are moved apart instead of overprinting
+  const ys = spreadLabels(shown.map((r) => r.y - 3 * px), 1.15 * size);
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.font = `600 ${size}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'bottom';
+  shown.forEach((r, i) => {
+    const text = `${r.text} ${r.v.toFixed(1)}%`;
+    const x = u.bbox.left + u.bbox.width - 4 * px, y = ys[i]!;
+    // a white backing keeps the words legible over the grid and the other lines
+    const w = ctx.measureText(text).width;
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(x - w - 3 * px, y - size - px, w + 6 * px, size + 2 * px);
+    ctx.fillStyle = r.ink;
+    ctx.fillText(text, x, y);
+  });
+  ctx.restore();
+}
+
+function accuracyOptions(width: number, look: Look): uPlot.Options {
+  const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({
+    label, stroke, width: (dash ? 1.5 : 2) * (look === PAGE ? 1 : 1.5), dash, points: { show: !dash, size: look === PAGE ? 5 : 8 }, spanGaps: true, value: shown(2),
+  });
   return {
-    width, height: 210, title: 'Test accuracy (%)',
+    width, height: look.accuracyHeight(), title: 'Test accuracy (%)',
     scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.max(0, Math.floor((Math.min(min, 100) - 5) / 10) * 10), Math.min(100, Math.ceil((max + 2) / 10) * 10)] } },
-    axes: [stepAxis, axis('%')],
+    axes: [{ ...axis('step', look), size: 3.3 * look.font }, axis('%', look)],
+    hooks: { draw: [(u) => labelReferences(u, look)] },
     series: [
       stepSeries,
       line('base', COLORS.base), line('new', COLORS.new), line('HM', COLORS.hm),
@@ -60,10 +106,13 @@ export function LiveChart() {
   const [smoothing, setSmoothing] = useState(0.6);
   const smoothingRef = useRef(smoothing);
   const redraw = useRef<() => void>(() => {});
+  const presenting = useStudio((s) => s.presenting);
 
+  // made again when present mode changes (uPlot's fonts are fixed when it is made); the data lives in liveChart
   useEffect(() => {
-    const width = Math.max(280, lossRef.current!.clientWidth);
-    const lossOpts = lossOptions(width), accOpts = accuracyOptions(width);
+    const look = presenting ? PROJECTOR : PAGE;
+    const widthOf = (el: HTMLDivElement | null) => Math.max(280, el?.clientWidth ?? 0);
+    const lossOpts = lossOptions(widthOf(lossRef.current), look), accOpts = accuracyOptions(widthOf(accRef.current), look);
     const loss = new uPlot(lossOpts, liveChart.lossView(smoothingRef.current), lossRef.current!);
     const acc = new uPlot(accOpts, liveChart.accuracyView(), accRef.current!);
     const unregister = [registerCanvas(loss.ctx.canvas, metaOf(lossOpts)), registerCanvas(acc.ctx.canvas, metaOf(accOpts))];
@@ -80,20 +129,26 @@ export function LiveChart() {
       frame = requestAnimationFrame(tick);
     };
     frame = requestAnimationFrame(tick);
-    const resize = new ResizeObserver(() => {
-      const w = Math.max(280, lossRef.current?.clientWidth ?? width);
-      loss.setSize({ width: w, height: 190 });
-      acc.setSize({ width: w, height: 210 });
-    });
-    resize.observe(lossRef.current!);
+    // each chart follows its own box (in present mode the loss chart is hidden, its box 0 wide), and
+    // the accuracy chart's height follows the window's
+    const resize = () => {
+      if (lossRef.current?.clientWidth) loss.setSize({ width: widthOf(lossRef.current), height: 190 });
+      const w = widthOf(accRef.current);
+      acc.setSize({ width: w, height: look.accuracyHeight() });
+    };
+    const observer = new ResizeObserver(resize);
+    observer.observe(lossRef.current!);
+    observer.observe(accRef.current!);
+    addEventListener('resize', resize);
     return () => {
       cancelAnimationFrame(frame);
-      resize.disconnect();
+      observer.disconnect();
+      removeEventListener('resize', resize);
       unregister.forEach((u) => u());
       loss.destroy();
       acc.destroy();
     };
-  }, []);
+  }, [presenting]);
 
   const onSmoothing = (v: number) => {
     setSmoothing(v);

@@ -8,7 +8,7 @@ import { useStudio } from './store.ts';
 // a step changes the step and loss only: the other numbers keep their props and skip the render
 const Metric = memo(function Metric({ id, label, value, unit, note }: { id: string; label: string; value: string; unit?: string; note?: string }) {
   return (
-    <div className="metric">
+    <div className={`metric ${id}`}>
       <div className="metric-label">{label}</div>
       <div className="metric-value"><span data-testid={id}>{value}</span>{unit && <span className="unit">{unit}</span>}</div>
       {note && <div className="metric-note">{note}</div>}

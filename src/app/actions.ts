@@ -10,11 +10,22 @@ import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } 
 import { claimWriter } from './writer-lock.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
+/** A key that runs an action from anywhere on the page (shortcuts.ts); the `?` list shows these. */
+export interface Shortcut {
+  /** KeyboardEvent.key: ' ', 'p', '?', 'Escape' */
+  readonly key: string;
+  /** how the key is written in the list: 'Space', 'P' */
+  readonly name: string;
+  /** what pressing it does, for the list (a button's label alone may not say) */
+  readonly does: string;
+}
+
 export interface Action<A = void> {
   /** what its button says */
   readonly label: string;
   /** what its button says while it runs */
   readonly busyLabel?: string;
+  readonly shortcut?: Shortcut;
   enabled(state: StudioState): boolean;
   perform(arg: A): Promise<void>;
 }
@@ -107,16 +118,23 @@ function notify(kind: Parameters<typeof withNotice>[1], message: string): void {
   set((s) => ({ notices: withNotice(s.notices, kind, message) }));
 }
 
-/** run `fn` with the action marked busy; an engine error becomes a notice instead of a crash */
-async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
+/** run `fn` with `id` marked busy while it runs */
+async function marked<T>(id: string, fn: () => Promise<T>): Promise<T> {
   set((s) => ({ busy: { ...s.busy, [id]: true } }));
   try {
-    await fn();
+    return await fn();
+  } finally {
+    set((s) => ({ busy: { ...s.busy, [id]: false } }));
+  }
+}
+
+/** run `fn` with the action marked busy; an engine error becomes a notice instead of a crash */
+async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await marked(id, fn);
   } catch (e) {
     if (e instanceof EngineError) notify(e.kind, e.message);
     else notify('internal', `${(e as Error).message || String(e)}. Reload the page; your imported data and checkpoints are kept.`);
-  } finally {
-    set((s) => ({ busy: { ...s.busy, [id]: false } }));
   }
 }
 
@@ -203,17 +221,26 @@ const refreshWorkspace = async () => showWorkspace(await engine().workspace());
 
 // ---- demo -----------------------------------------------------------------------------------------
 
+/** stage 1: PromptSRC on the newest few-shot folder, with the hash's teacher settings over the teacher's defaults */
+async function tuneTeacher(): Promise<void> {
+  const s = get();
+  const { settings } = effectiveTeacherSettings(s.hashText, s.workspace?.models.teacher ?? null);
+  // marked on its own: the explanations say "stage 1" while it runs (classroom.ts)
+  await marked('tuneTeacher', () => engine().teacher('tune', { settings }));
+}
+
+/** both stages, as the paper does them: the teacher's prompts tuned on the demo's 16 shots per base class, then distillation */
 const startDemo: Action = {
   label: 'Start the demo',
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
   perform: () => guarded('startDemo', async () => {
     set({ classroom: true });
-    const ws = await engine().loadDemo();
-    showWorkspace(ws);
-    if (!ws.teacher) await engine().teacher('zero-shot');
+    showWorkspace(await engine().loadDemo());
+    await tuneTeacher();
     const { settings } = currentSettings();
-    showRun(await engine().startRun(settings));
+    // marked as a run starting: the explanations say that stage 2 has begun (classroom.ts)
+    showRun(await marked('startRun', () => engine().startRun(settings)));
     await refreshWorkspace();
     await showHubModels();
   }),
@@ -292,7 +319,8 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.workspace?.models.teacher && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo'),
   perform: ({ mode, file }) => guarded('setTeacher', async () => {
-    await engine().teacher(mode, { file, settings: effectiveTeacherSettings(useStudio.getState().hashText, useStudio.getState().workspace?.models.teacher ?? null).settings });
+    if (mode === 'tune') await tuneTeacher();
+    else await engine().teacher(mode, { file });
     await refreshWorkspace();
   }),
 };
@@ -347,6 +375,18 @@ const stopRun: Action = {
     set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
     await refreshWorkspace();
   }),
+};
+
+/** one key for both: the person at the keyboard is talking, and wants one key to pause */
+const pauseOrResume: Action = {
+  label: 'Pause or resume',
+  shortcut: { key: ' ', name: 'Space', does: 'pause the run, or resume it (unless a button or field has the focus: then Space presses it)' },
+  enabled: (s) => isEnabled('pauseRun', s) || isEnabled('resumeRun', s),
+  perform: async () => {
+    const s = get();
+    if (isEnabled('pauseRun', s)) await pauseRun.perform();
+    else if (s.run) await resumeRun.perform(s.run.runId);
+  },
 };
 
 const dismissResume: Action = {
@@ -462,6 +502,30 @@ const persistStorage: Action = {
   }),
 };
 
+// ---- presenting ---------------------------------------------------------------------------------
+
+const togglePresent: Action = {
+  label: 'Present',
+  shortcut: { key: 'p', name: 'P', does: 'present mode on or off: big numbers, the accuracy chart and the explanations, nothing else' },
+  enabled: () => true,
+  perform: async () => set((s) => ({ presenting: !s.presenting })),
+};
+
+const showShortcuts: Action = {
+  label: 'Keyboard shortcuts',
+  shortcut: { key: '?', name: '?', does: 'list these shortcuts' },
+  enabled: (s) => !s.shortcutsOpen,
+  perform: async () => set({ shortcutsOpen: true }),
+};
+
+/** the shortcuts list closes first; with it closed, present mode ends */
+const closeView: Action = {
+  label: 'Close',
+  shortcut: { key: 'Escape', name: 'Esc', does: 'close this list, or leave present mode' },
+  enabled: (s) => s.shortcutsOpen || s.presenting,
+  perform: async () => set((s) => (s.shortcutsOpen ? { shortcutsOpen: false } : { presenting: false })),
+};
+
 const dismissNotice: Action<number> = {
   label: 'Dismiss',
   enabled: () => true,
@@ -470,7 +534,7 @@ const dismissNotice: Action<number> = {
 
 export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
-  startRun, pauseRun, resumeRun, stopRun, dismissResume,
+  startRun, pauseRun, resumeRun, stopRun, pauseOrResume, dismissResume, togglePresent, showShortcuts, closeView,
   loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
   deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice, takeOver,
 };
@@ -478,7 +542,7 @@ export type ActionId = keyof typeof actions;
 export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
 /** what a read-only tab (another tab keeps the data) may still do: look, and take over */
-const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set(['checkBackend', 'boot', 'dismissNotice', 'takeOver', 'exportChart']);
+const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set(['checkBackend', 'boot', 'dismissNotice', 'takeOver', 'exportChart', 'togglePresent', 'showShortcuts', 'closeView']);
 
 export const isEnabled = (id: ActionId, s: StudioState) =>
   (!s.readOnly || READ_ONLY_ACTIONS.has(id)) && (actions[id] as Action<unknown>).enabled(s);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Columns, minMaxIndices, RunChartData, smoothInto } from './chart-data.ts';
+import { Columns, minMaxIndices, RunChartData, smoothInto, spreadLabels } from './chart-data.ts';
 
 describe('Columns', () => {
   it('grows past its capacity and keeps every row', () => {
@@ -105,5 +105,17 @@ describe('RunChartData', () => {
     expect(d.evals.col(0)).toEqual(new Float64Array([20]));
     d.addStep(31, 1);
     expect(d.lossView(0)[1].at(-1)).toBe(1);
+  });
+});
+
+describe('spreadLabels', () => {
+  it('leaves labels that are far enough apart where they are', () => {
+    expect(spreadLabels([100, 40], 20)).toEqual([100, 40]);
+    expect(spreadLabels([], 20)).toEqual([]);
+  });
+
+  it('moves the lower of two close labels down to the gap, whatever their order', () => {
+    expect(spreadLabels([50, 45], 20)).toEqual([65, 45]);
+    expect(spreadLabels([45, 50, 52], 20)).toEqual([45, 65, 85]);
   });
 });

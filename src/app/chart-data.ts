@@ -74,6 +74,20 @@ export function minMaxIndices(y: ArrayLike<number>, maxPoints: number): number[]
   return out;
 }
 
+/**
+ * Positions (y, downwards) for labels wanted at `ys`, each at least `gap` below the one above it:
+ * labels already far enough apart stay where they were, in their own order.
+ */
+export function spreadLabels(ys: readonly number[], gap: number): number[] {
+  const out = [...ys];
+  const order = ys.map((_, i) => i).sort((a, b) => ys[a]! - ys[b]!);
+  for (let k = 1; k < order.length; k++) {
+    const above = out[order[k - 1]!]!, i = order[k]!;
+    if (out[i]! < above + gap) out[i] = above + gap;
+  }
+  return out;
+}
+
 export interface Reference {
   base: number | null;
   new: number | null;

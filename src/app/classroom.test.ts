@@ -11,6 +11,8 @@ describe('classroomStage', () => {
   it('follows the demo from loading to the comparison', () => {
     expect(classroomStage({ ...initialState, busy: { startDemo: true } })).toBe('load');
     expect(classroomStage({ ...initialState, tasks: { demo: { done: 1, total: 3, label: '' } } })).toBe('load');
+    expect(classroomStage({ ...initialState, busy: { startDemo: true, tuneTeacher: true }, tasks: { teacher: { done: 2, total: 5, label: '' } } })).toBe('tune');
+    expect(classroomStage({ ...initialState, busy: { startDemo: true, startRun: true } })).toBe('teacher');
     expect(classroomStage({ ...initialState, run: run({}) })).toBe('teacher');
     expect(classroomStage({ ...initialState, run: run({ step: 5 }), tasks: { 'teacher-logits': { done: 5, total: 30, label: '' } } })).toBe('teacher');
     expect(classroomStage({ ...initialState, run: run({ step: 5 }) })).toBe('student');

@@ -80,6 +80,10 @@ export interface StudioState {
   hashText: string;
   /** the one-click demo was started: the classroom explanations are shown */
   classroom: boolean;
+  /** present mode: the run's big numbers, its accuracy chart and the explanations, nothing else */
+  presenting: boolean;
+  /** the keyboard shortcuts list is open */
+  shortcutsOpen: boolean;
   /** the user dismissed the resume offer for this run id */
   resumeDismissed: string | null;
   /** actions in flight, by id (buttons show it and stay disabled) */
@@ -91,7 +95,7 @@ export interface StudioState {
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
   workspace: null, tasks: {}, run: null, notices: [], lastImport: null, queuedImports: 0, results: null, storage: null, hubModels: null,
-  hashText: '', classroom: false, resumeDismissed: null, busy: {}, readOnly: false,
+  hashText: '', classroom: false, presenting: false, shortcutsOpen: false, resumeDismissed: null, busy: {}, readOnly: false,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);

@@ -96,7 +96,7 @@ describe('Studio', () => {
       .rejects.toThrow(/needs one subfolder per class/);
   }, 30_000);
 
-  it('loads the demo once: its three datasets, classes, models and a zero-shot teacher', async () => {
+  it('loads the demo once: its three datasets, classes and models', async () => {
     const h = harness(`demo${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
     const ws = await h.call('loadDemo', {});
@@ -105,8 +105,8 @@ describe('Studio', () => {
     expect(ws.baseCount).toBe(5);
     expect(ws.models.student).toMatchObject({ source: 'demo', name: 'demo-student', imageSize: 32 });
     expect(ws.models.teacher!.textLayers).toBeGreaterThan(0);
-    expect(ws.teacher).toMatchObject({ mode: 'zero-shot' });
-    expect(ws.teacher!.accuracy!.hm).toBeGreaterThan(0.3);
+    // the demo's teacher is tuned by the next request (stage 1), not prepared zero-shot here
+    expect(ws.teacher).toBeNull();
     const again = await h.call('loadDemo', {});
     expect(again.datasets.map((d) => d.createdAt)).toEqual(ws.datasets.map((d) => d.createdAt));
   }, 60_000);

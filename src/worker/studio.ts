@@ -316,17 +316,20 @@ export class Studio {
       const classes = await storeDemoData(this.storage, this.env.demoReader, this.progress('demo'));
       if (!this.running) {
         this.ws.classes = classes;
+        // prompts belong to one teacher: another teacher's are no use to the demo's
+        if (this.ws.models.teacher && this.ws.models.teacher.kind !== 'demo') {
+          this.ws.teacher = null;
+          this.teacherPrompts = null;
+          await this.storage.saveTeacherPrompts(undefined);
+        }
         for (const role of ['student', 'teacher'] as const) {
           if (this.ws.models[role]?.kind !== 'demo' || !this.models[role]) {
             this.models[role] = (await loadModelSource(this.modelEnv('model'), role, { kind: 'demo' })).model;
             this.ws.models[role] = { kind: 'demo' };
           }
         }
-        if (!this.ws.teacher) {
-          const info = await prepareTeacher(await this.teacherEnv(), { mode: 'zero-shot' });
-          this.ws.teacher = info.info;
-          this.teacherPrompts = null;
-        }
+        // no teacher is prepared here: the studio's demo tunes it next (stage 1, `teacher`), and a
+        // zero-shot teacher's pass over the test folder first would only delay that
         await this.saveWorkspace();
       }
       await this.emitUsage();

@@ -69,7 +69,7 @@ export async function prepareTeacher(env: TeacherStageEnv, req: TeacherRequest):
       onEpoch: (log) => env.onProgress(log.epoch + 1, config.epochs, `teacher epoch ${log.epoch + 1}/${config.epochs}: loss ${log.loss.toFixed(3)}, train accuracy ${(100 * log.trainAccuracy).toFixed(1)}%`),
     });
     prompts = result.prompts;
-    detail = `PromptSRC prompts tuned on ${result.fewShot.length} labeled images of ${result.trainedClasses.length} base classes for ${result.history.length} epochs`;
+    detail = `PromptSRC prompts tuned on ${result.fewShot.length} labeled images of ${result.trainedClasses.length} base classes for ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`;
   }
   await env.storage.saveTeacherPrompts(prompts ? exportTeacherPrompts(prompts) : undefined);
   const probe = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES });
