@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDemoData } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { evaluateOnDemo, type ZeroShotRecord } from './build-demo-models.ts';
+import { captionedSubset, evaluateOnDemo, type ZeroShotRecord } from './build-demo-models.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
 const report = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/build-report.json'), 'utf8')) as
@@ -30,4 +30,21 @@ describe('shipped demo models', () => {
       }
     }, 30_000);
   }
+});
+
+describe('captioned images of the name tuning', () => {
+  const labels = Uint8Array.from({ length: 200 }, (_, i) => (i * 7) % 10);
+  // each image's one red value is its index (< 256)
+  const images = { count: labels.length, labels, image: (i: number) => ({ width: 1, height: 1, data: Uint8Array.of(i, 0, 0) }) };
+
+  it('are perClass images of every class, the same for one seed and others for another', () => {
+    const subset = captionedSubset(images, 2, 5);
+    expect(subset.count).toBe(20);
+    for (let c = 0; c < 10; c++) expect(subset.labels.filter((l) => l === c).length).toBe(2);
+    // each picked image keeps its own label
+    for (let i = 0; i < subset.count; i++) expect(labels[subset.image(i).data[0]!]).toBe(subset.labels[i]);
+    const picked = (s: typeof subset) => Array.from({ length: s.count }, (_, i) => s.image(i).data[0]);
+    expect(picked(captionedSubset(images, 2, 5))).toEqual(picked(subset));
+    expect(picked(captionedSubset(images, 2, 6))).not.toEqual(picked(subset));
+  });
 });

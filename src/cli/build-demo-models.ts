@@ -15,9 +15,10 @@ import { tokenize } from '../engine/clip/tokenizer.ts';
 import { demoImage, demoPixels, demoViews, loadDemoData, type DemoData } from '../engine/demo/data.ts';
 import { readFashionMnist } from '../engine/demo/fashion-mnist-node.ts';
 import { fsDemoReader, mirrorModelsToPublic } from '../engine/demo/node.ts';
-import { pretrainClip } from '../engine/demo/pretrain.ts';
+import { pretrainClip, type PretrainImages, type PretrainResult } from '../engine/demo/pretrain.ts';
 import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict, type TinyClipSize } from '../engine/demo/tiny-clip.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
+import type { ClipWeights } from '../engine/clip/weights.ts';
 import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { exportTeacherPrompts, importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
@@ -37,7 +38,7 @@ export const CAPTION_TEMPLATES = [
   'a grayscale photo of the {}.', 'a small photo of a {}.',
 ];
 
-interface ModelRecipe {
+export interface ModelRecipe {
   name: 'teacher' | 'student';
   dir: string;
   size: TinyClipSize;
@@ -47,24 +48,32 @@ interface ModelRecipe {
   lr: number;
   warmupSteps: number;
   weightDecay: number;
+  /**
+   * then a fresh text tower learns the class names with the pre-trained vision tower locked (LiT),
+   * from only `captionedPerClass` captioned images of each class: strong image features, and names
+   * known only as well as a few captions teach them
+   */
+  nameTuning?: { steps: number; lr: number; warmupSteps: number; captionedPerClass: number };
 }
 
-// What was tuned (on sizes and steps only): the teacher is as large and trained as long as ~15
-// minutes allow; the student is smaller, sees coarser patches and trains briefly, so its own
-// zero-shot is clearly weaker while its image features stay usable for distillation.
+// What was tuned (see models/README.md): the teacher is as large and trained as long as ~15 minutes
+// allow. The student is smaller (coarser patches, 2 blocks), but its vision pre-trains about as long,
+// so its image features are strong; then its text tower is replaced by one that learns the class
+// names from 2 captioned images per class (LiT): it sees what a class is, but hardly knows its name.
 export const RECIPES: Record<'teacher' | 'student', ModelRecipe> = {
   teacher: {
     name: 'teacher', dir: 'demo-teacher', seed: 1001, steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0,
     size: { imageSize: 32, patchSize: 4, visionWidth: 96, visionLayers: 4, visionHeads: 3, textWidth: 32, textLayers: 2, textHeads: 2, embedDim: 64 },
   },
   student: {
-    name: 'student', dir: 'demo-student', seed: 2002, steps: 150, groups: 4, lr: 1e-3, warmupSteps: 30, weightDecay: 0,
+    name: 'student', dir: 'demo-student', seed: 2002, steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0,
     size: { imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2, textWidth: 32, textLayers: 1, textHeads: 2, embedDim: 64 },
+    nameTuning: { steps: 100, lr: 1e-3, warmupSteps: 10, captionedPerClass: 2 },
   },
 };
 
 /** token ids (start … end) of every template for every class: [class][template][] */
-function captionTokens(classNames: readonly string[]): number[][][] {
+function classCaptions(classNames: readonly string[]): number[][][] {
   return classNames.map((c) => {
     const texts = CAPTION_TEMPLATES.map((t) => t.replace('{}', c));
     const { ids, eot } = tokenize(texts);
@@ -122,40 +131,89 @@ async function tuneTeacher(rt: Runtime, dir: string, data: DemoData): Promise<Re
   return { config: { ...DEMO_TUNE_CONFIG, zeroShotTemplates: [...DEMO_TUNE_CONFIG.zeroShotTemplates] }, seconds, trainedClasses: result.trainedClasses, tunedTest: tuned };
 }
 
-async function build(rt: Runtime, recipe: ModelRecipe, data: DemoData): Promise<Record<string, unknown>> {
-  const cfg = tinyClipConfig(recipe.size);
-  const S = cfg.vision.imageSize;
+/** The Fashion-MNIST train images at `size`, resized once per image on first use (normalisation and flips happen per batch). */
+function pretrainImages(size: number): PretrainImages {
   const { images, labels } = readFashionMnist('train');
-  // resized once per image on first use; normalisation and flips happen per batch
   const cache = new Map<number, RgbImage>();
   const split = { count: labels.dims[0]!, images: images.data, labels: labels.data };
   const image = (i: number): RgbImage => {
     let img = cache.get(i);
-    if (!img) cache.set(i, (img = centerCrop(resizeShortestEdge(demoImage(split, i), S), S, S)));
+    if (!img) cache.set(i, (img = centerCrop(resizeShortestEdge(demoImage(split, i), size), size, size)));
     return img;
   };
-  const started = performance.now();
-  const log = (step: number, loss: number, acc: number, scale: number) => {
-    const secs = (performance.now() - started) / 1000;
-    console.log(`${recipe.name} step ${step}/${recipe.steps}  loss ${loss.toFixed(4)}  batch acc ${(100 * acc).toFixed(1)}%  scale ${scale.toFixed(2)}  ${secs.toFixed(0)} s`);
-  };
-  const result = await pretrainClip(rt, initTinyClip(cfg, rng(recipe.seed)), { count: split.count, image, labels: labels.data }, rng(recipe.seed + 1), {
-    steps: recipe.steps, groups: recipe.groups, lr: recipe.lr, warmupSteps: recipe.warmupSteps, weightDecay: recipe.weightDecay,
-    learnLogitScale: true, captions: captionTokens(data.index.classNames), log, logEvery: 50,
-  });
-  const seconds = Math.round((performance.now() - started) / 1000);
+  return { count: split.count, image, labels: labels.data };
+}
 
-  const dir = path.join(MODELS, recipe.dir);
+type StepLog = (step: number, loss: number, acc: number, scale: number) => void;
+
+function stepLog(label: string, steps: number): StepLog {
+  const started = performance.now();
+  return (step, loss, acc, scale) => {
+    const secs = (performance.now() - started) / 1000;
+    console.log(`${label} step ${step}/${steps}  loss ${loss.toFixed(4)}  batch acc ${(100 * acc).toFixed(1)}%  scale ${scale.toFixed(2)}  ${secs.toFixed(0)} s`);
+  };
+}
+
+/** `perClass` images of every class, drawn by `seed`, as a smaller PretrainImages. */
+export function captionedSubset(images: PretrainImages, perClass: number, seed: number): PretrainImages {
+  const order = rng(seed).shuffle(Array.from({ length: images.count }, (_, i) => i));
+  const taken = new Map<number, number>();
+  const picked = order.filter((i) => {
+    const c = images.labels[i]!, n = taken.get(c) ?? 0;
+    taken.set(c, n + 1);
+    return n < perClass;
+  });
+  return { count: picked.length, image: (i) => images.image(picked[i]!), labels: Uint8Array.from(picked, (i) => images.labels[i]!) };
+}
+
+/**
+ * `recipe`'s name tuning on `pretrained`: its vision tower, locked, and a fresh text tower (seeded
+ * from the recipe) trained on captions that call every class by its name, of a few images per class.
+ */
+export async function tuneClassNames(rt: Runtime, recipe: ModelRecipe, pretrained: ClipWeights, images: PretrainImages, classNames: readonly string[]): Promise<PretrainResult> {
+  const t = recipe.nameTuning;
+  if (!t) throw new Error(`the ${recipe.name} recipe has no name tuning`);
+  const fresh = initTinyClip(pretrained.config, rng(recipe.seed + 2), pretrained.prefix);
+  const tensors = new Map([...fresh.tensors].map(([n, v]) => [n, n.startsWith('vision.') ? pretrained.tensors.get(n)! : v]));
+  return pretrainClip(rt, { ...fresh, tensors }, captionedSubset(images, t.captionedPerClass, recipe.seed + 4), rng(recipe.seed + 3), {
+    steps: t.steps, groups: recipe.groups, lr: t.lr, warmupSteps: t.warmupSteps, weightDecay: recipe.weightDecay,
+    learnLogitScale: true, lockVision: true, captions: classCaptions(classNames), log: stepLog(`${recipe.name} name tuning`, t.steps), logEvery: 10,
+  });
+}
+
+/** Writes pre-trained weights as a Hugging Face CLIP folder `dir`. */
+function writeModelDir(dir: string, recipe: ModelRecipe, result: PretrainResult): void {
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(cfg), null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(result.weights.config), null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(toHfStateDict(result.weights, result.tokenEmbedding), {
     format: 'pt', source: 'promptkd-studio models:build', seed: String(recipe.seed), steps: String(recipe.steps),
   }));
+}
+
+const meanOfLast = (losses: readonly number[], n: number) => {
+  const tail = losses.slice(-n);
+  return Math.round(1e4 * tail.reduce((a, b) => a + b, 0) / tail.length) / 1e4;
+};
+
+/** Pre-trains `recipe` (then tunes its names, if it says so) and writes it as a Hugging Face folder `dir`; the build report's record. */
+export async function buildModel(rt: Runtime, recipe: ModelRecipe, data: DemoData, dir: string): Promise<Record<string, unknown>> {
+  const cfg = tinyClipConfig(recipe.size);
+  const images = pretrainImages(cfg.vision.imageSize);
+  const classNames = data.index.classNames;
+  const started = performance.now();
+  const pretrained = await pretrainClip(rt, initTinyClip(cfg, rng(recipe.seed)), images, rng(recipe.seed + 1), {
+    steps: recipe.steps, groups: recipe.groups, lr: recipe.lr, warmupSteps: recipe.warmupSteps, weightDecay: recipe.weightDecay,
+    learnLogitScale: true, captions: classCaptions(classNames), log: stepLog(recipe.name, recipe.steps), logEvery: 50,
+  });
+  const pretrainSeconds = Math.round((performance.now() - started) / 1000);
+  const tuned = recipe.nameTuning ? await tuneClassNames(rt, recipe, pretrained.weights, images, classNames) : null;
+  const seconds = Math.round((performance.now() - started) / 1000);
+  writeModelDir(dir, recipe, tuned ?? pretrained);
   const zeroShot = await evaluateOnDemo(rt, dir, recipe.name, data);
-  const tail = result.losses.slice(-50);
   const record = {
-    ...recipe, seconds, finalLoss: Math.round(1e4 * tail.reduce((a, b) => a + b, 0) / tail.length) / 1e4,
-    imagesSeen: recipe.steps * recipe.groups * data.index.classNames.length, zeroShotTest: zeroShot,
+    ...recipe, seconds, finalLoss: meanOfLast(pretrained.losses, 50),
+    ...(tuned ? { pretrainSeconds, nameTuningFinalLoss: meanOfLast(tuned.losses, 10) } : {}),
+    imagesSeen: recipe.steps * recipe.groups * classNames.length, zeroShotTest: zeroShot,
   };
   console.log(`${recipe.name}: ${seconds} s, zero-shot on the demo test split: base ${zeroShot.base}%  new ${zeroShot.new}%  HM ${zeroShot.hm}%`);
   return record;
@@ -166,12 +224,13 @@ async function main(): Promise<void> {
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
   if (only !== undefined && !['teacher', 'student', 'prompts'].includes(only)) throw new Error(`--only takes 'teacher', 'student' or 'prompts', got '${only}'`);
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
-  const rt = createNodeRuntime();
+  // one thread: onnxruntime's threaded kernels sum in a varying order, and a rebuild would differ
+  const rt = createNodeRuntime({ cpuThreads: 1 });
   const reportPath = path.join(MODELS, 'build-report.json');
   const report: Record<string, unknown> = fs.existsSync(reportPath) ? JSON.parse(fs.readFileSync(reportPath, 'utf8')) : {};
   for (const name of ['teacher', 'student'] as const) {
     if (only && only !== name) continue;
-    report[name] = await build(rt, RECIPES[name], data);
+    report[name] = await buildModel(rt, RECIPES[name], data, path.join(MODELS, RECIPES[name].dir));
     fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   }
   // new teacher weights make old prompts meaningless: stage 1 runs after every teacher build

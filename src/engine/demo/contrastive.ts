@@ -30,6 +30,8 @@ export interface ContrastiveOptions {
   readonly weightDecay: number;
   /** train logit_scale (CLIP does) or keep it at its initial value */
   readonly learnLogitScale: boolean;
+  /** keep the vision tower as it is and train only the text side (LiT's locked-image tuning) */
+  readonly lockVision?: boolean;
 }
 
 export interface ContrastiveStep {
@@ -70,7 +72,8 @@ export function buildContrastiveStep(w: ClipWeights, shape: ContrastiveShape, op
     g.div(g.neg(g.reduceSum(g.mul(logProbs, diagonal), [0, 1, 2], false)), g.scalar(B));
   const loss = g.mul(g.add(crossEntropy(g.logSoftmax(logits, -1)), crossEntropy(g.logSoftmax(logits, -2))), g.scalar(0.5));
 
-  const weights = Object.keys(weightFeeds(g, w)).filter((n) => opts.learnLogitScale || n !== `${w.prefix}.logit_scale`);
+  const weights = Object.keys(weightFeeds(g, w)).filter((n) =>
+    (opts.learnLogitScale || n !== `${w.prefix}.logit_scale`) && !(opts.lockVision && n.startsWith(`${w.prefix}.vision.`)));
   const spec = buildTrainStep(g, {
     loss, trainable: [...weights, table],
     optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: opts.weightDecay },

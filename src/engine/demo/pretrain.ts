@@ -28,6 +28,8 @@ export interface PretrainOptions {
   readonly warmupSteps: number;
   readonly weightDecay: number;
   readonly learnLogitScale: boolean;
+  /** the vision tower stays as `init` has it; only the text side learns (see ContrastiveOptions) */
+  readonly lockVision?: boolean;
   /** captions[c][t]: token ids (start … end) of template t for class c */
   readonly captions: readonly (readonly (readonly number[])[])[];
   readonly log?: (step: number, loss: number, accuracy: number, logitScale: number) => void;
@@ -63,7 +65,7 @@ export async function pretrainClip(runtime: Runtime, init: ClipWeights, images: 
   if (empty >= 0) throw new Error(`pre-training needs images of every class; class ${empty} has none`);
 
   const step = buildContrastiveStep(init, { groups: o.groups, perGroup: K, textLength: L, vocabUsed: vocab.length },
-    { weightDecay: o.weightDecay, learnLogitScale: o.learnLogitScale });
+    { weightDecay: o.weightDecay, learnLogitScale: o.learnLogitScale, lockVision: o.lockVision });
   const session = await runtime.load(step.graph);
 
   const table = hostTensor('float32', [vocab.length, cfg.text.width]);
