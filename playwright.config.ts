@@ -12,6 +12,8 @@ const executablePath = await findChromium();
 
 export default defineConfig({
   testDir: 'e2e',
+  // the real-size run (half an hour on 2 cores) is its own command, `npm run test:real`, which .ci/run runs
+  testIgnore: process.env.REAL_SIZE ? [] : ['**/real-size.spec.ts'],
   outputDir: '.tmp/test-results',
   timeout: 90_000,
   expect: { timeout: 60_000 },
