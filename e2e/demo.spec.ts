@@ -1,5 +1,6 @@
-// The classroom demo: one click, and the student's HM on the test photos rises above the HM it had
-// before distillation (its own zero-shot HM), both read from the page. It runs on the backend the
+// The classroom demo: one click runs both stages (the teacher's prompts tuned on the demo's shots,
+// then distillation), and the student's HM on the test photos rises above the HM it had before
+// distillation (its own zero-shot HM), both read from the page. It runs on the backend the
 // studio picks: WebGPU on a GPU; WASM on a software adapter (SwiftShader on CI machines), where
 // WebGPU is correct but ~75-200x slower (measured), far too slow for a one-click demo. Training on
 // WebGPU is checked by engine.spec (fixture train steps) and faults.spec (a run on WebGPU).
@@ -9,7 +10,7 @@ const number = async (page: Page, testId: string): Promise<number> => Number(awa
 
 {
   test(`the demo starts with one click and distillation lifts HM above the student's zero-shot HM`, async ({ page }) => {
-    test.setTimeout(200_000);
+    test.setTimeout(420_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
 
@@ -24,9 +25,13 @@ const number = async (page: Page, testId: string): Promise<number> => Number(awa
     const classroom = page.getByTestId('classroom');
     await expect(classroom).toBeVisible();
     await expect(classroom).toContainText('Get the pictures');
+    // stage 1: the teacher's prompts are tuned first (about 40 s of CPU time on WASM)
+    await expect(classroom).toHaveAttribute('data-stage', 'tune', { timeout: 60_000 });
+    await expect(classroom).toContainText('Stage 1: the teacher practises');
 
-    // the run is live: steps count up and the explanation moves on with it
-    await expect(page.getByTestId('run-status'), `the demo run did not start on ${backend} within 90 s`).toHaveAttribute('data-status', 'running', { timeout: 90_000 });
+    // stage 2, the run, is live: steps count up and the explanation moves on with it
+    await expect(page.getByTestId('run-status'), `the demo run did not start on ${backend} within 180 s`).toHaveAttribute('data-status', 'running', { timeout: 180_000 });
+    await expect(page.getByTestId('teacher-info')).toContainText('PromptSRC prompts tuned on 80 labeled images of 5 base classes');
     console.log(`demo (${backend}) running after ${Date.now() - started} ms`);
     await expect.poll(() => number(page, 'metric-step'), { timeout: 60_000 }).toBeGreaterThan(0);
     await expect(classroom).toHaveAttribute('data-stage', /teacher|student|compare/);
@@ -48,6 +53,12 @@ const number = async (page: Page, testId: string): Promise<number> => Number(awa
     console.log(`demo (${backend}): HM ${hm} > zero-shot ${zeroShot} (teacher ${teacher}) at step ${await number(page, 'metric-step')}, ${Date.now() - started} ms after the click`);
     expect(Number.isFinite(await number(page, 'metric-loss'))).toBe(true);
     await expect(classroom).toContainText(`the student started at ${zeroShot.toFixed(2)}%`);
+
+    // the whole demo, timed (the issue's budget: 2 minutes on WASM on 2 idle cores; not asserted, as
+    // a loaded test machine says nothing about it)
+    await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
+    console.log(`demo (${backend}) done after ${Date.now() - started} ms: HM ${await number(page, 'metric-hm')}, teacher ${teacher}, zero-shot ${zeroShot}`);
+    await expect(classroom).toHaveAttribute('data-stage', 'compare');
     expect(errors).toEqual([]);
   });
 }
