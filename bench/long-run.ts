@@ -1,13 +1,14 @@
 // A long WASM run of the demo as a user starts it in the studio (headless Chromium with a fresh
-// profile on disk, so IndexedDB is stored as a user's is):
-// some 2,000 steps at the demo geometry, a checkpoint every CKPT_EVERY steps, the last KEEP kept plus
-// the best (storage/retention.ts). After each checkpoint the row records:
-// - the memory of the page's renderer processes (Linux /proc VmRSS of Chromium's renderers: the
-//   engine worker's WebAssembly memory and JS heaps live there; no GPU in this row);
-// - IndexedDB's bytes as the browser counts them (navigator.storage.estimate().usageDetails.indexedDB);
-// - how many checkpoints the store holds (read from the studio's database in the page).
-// Growth per checkpoint is taken over the steady state: from the first checkpoint after pruning
-// began (KEEP + 2 checkpoints written) to the last.
+// profile on disk, so IndexedDB is stored as a user's is): 22 epochs, some 2,000 steps at the demo
+// geometry, a checkpoint every 100 steps, the last 3 kept plus the best (storage/retention.ts).
+// After each checkpoint the row records:
+// - the resident memory of the page's renderer processes (Linux /proc VmRSS: the engine worker's
+//   WebAssembly memory and JS heaps live there; no GPU in this row);
+// - IndexedDB's bytes as the browser counts them (navigator.storage.estimate().usageDetails.indexedDB,
+//   which moves with LevelDB's compactions), and exactly, from the studio's database in the page:
+//   how many checkpoints are stored with their bytes, and the size of the run record.
+// Growth per checkpoint is the least-squares slope over the steady state: from the first checkpoint
+// written after pruning began (the KEEP + 2nd) to the last.
 import fs from 'node:fs';
 import { launchPersistentChromium, type Server } from './browser.ts';
 
@@ -19,6 +20,10 @@ export interface LongRunSample {
   rendererRssBytes: number | null;
   indexedDbBytes: number | null;
   checkpointsStored: number;
+  /** the stored checkpoints' safetensors bytes (and teacher prompts), exactly */
+  checkpointBytes: number;
+  /** the run record as JSON (its loss history grows by a point per step) */
+  runRecordBytes: number;
 }
 
 export interface LongRun {
@@ -26,11 +31,23 @@ export interface LongRun {
   steps: number;
   seconds: number;
   samples: LongRunSample[];
-  /** over the steady state (pruning at KEEP): per checkpoint written */
-  steady: { from: number; to: number; indexedDbBytesPerCheckpoint: number | null; rendererRssBytesPerCheckpoint: number | null } | null;
+  /** over the steady state (pruning at KEEP): least-squares slope per checkpoint written */
+  steady: { from: number; to: number; perCheckpoint: Record<SampledBytes, number | null> } | null;
 }
 
 export type LongRunResult = LongRun | { unavailable: string };
+
+type SampledBytes = 'indexedDbBytes' | 'rendererRssBytes' | 'checkpointBytes' | 'runRecordBytes';
+const SAMPLED: SampledBytes[] = ['indexedDbBytes', 'rendererRssBytes', 'checkpointBytes', 'runRecordBytes'];
+
+/** the least-squares slope of `k` against the sample index; null with fewer than 2 values */
+function slope(samples: LongRunSample[], k: SampledBytes): number | null {
+  const pts = samples.flatMap((s, i) => (s[k] === null ? [] : [[i, s[k]!] as const]));
+  if (pts.length < 2) return null;
+  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length, my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  const sxy = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0), sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxy / sxx;
+}
 
 declare global {
   interface Window { benchCheckpoints?: number[] }
@@ -46,7 +63,9 @@ function rendererRss(userDataDir: string): number | null {
       return { pid: Number(pid), ppid, cmd };
     } catch { return null; } // gone meanwhile
   }).filter((p) => p !== null);
-  const browsers = new Set(procs.filter((p) => !p.cmd.some((a) => a.startsWith('--type=')) && p.cmd.includes(`--user-data-dir=${userDataDir}`)).map((p) => p.pid));
+  // a process forked from Chromium's zygote rewrites its command line into one space-joined argument
+  const has = (p: { cmd: string[] }, arg: string) => p.cmd.some((a) => a === arg || a.split(' ').includes(arg));
+  const browsers = new Set(procs.filter((p) => !p.cmd.some((a) => a.includes('--type=')) && has(p, `--user-data-dir=${userDataDir}`)).map((p) => p.pid));
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const under = (pid: number): boolean => {
     for (let p = byPid.get(pid); p; p = byPid.get(p.ppid)) if (browsers.has(p.ppid)) return true;
@@ -54,7 +73,7 @@ function rendererRss(userDataDir: string): number | null {
   };
   let total = 0;
   for (const p of procs) {
-    if (!p.cmd.includes('--type=renderer') || !under(p.pid)) continue;
+    if (!has(p, '--type=renderer') || !under(p.pid)) continue;
     try {
       total += 1024 * Number(/^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'))![1]);
     } catch { /* gone */ }
@@ -93,22 +112,33 @@ export async function measureLongRun(server: Server, userDataDir: string, limitM
       const status = await page.getByTestId('run-status').getAttribute('data-status').catch(() => null);
       const steps = await page.evaluate(() => window.benchCheckpoints!.slice());
       for (; seen < steps.length; seen++) {
-        const [idb, stored] = await page.evaluate(async () => {
+        const { idb, stored, checkpointBytes, runRecordBytes } = await page.evaluate(async () => {
           const est = await navigator.storage.estimate() as StorageEstimate & { usageDetails?: { indexedDB?: number } };
-          const stored = await new Promise<number>((resolve, reject) => {
+          const db = await new Promise<IDBDatabase>((resolve, reject) => {
             const open = indexedDB.open('promptkd-studio');
             open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-              const count = open.result.transaction('ckpt').objectStore('ckpt').count();
-              count.onsuccess = () => { resolve(count.result); open.result.close(); };
-              count.onerror = () => reject(count.error);
-            };
+            open.onsuccess = () => resolve(open.result);
           });
-          return [est.usageDetails?.indexedDB ?? null, stored] as const;
+          // (no named functions in here: the bundler would wrap them in a helper the page lacks)
+          const [ckpts, runs] = await Promise.all(([['ckpt', undefined], ['meta', IDBKeyRange.bound('run:', 'run:\uffff')]] as const).map(([store, range]) =>
+            new Promise<unknown[]>((resolve, reject) => {
+              const r = db.transaction(store).objectStore(store).getAll(range);
+              r.onsuccess = () => resolve(r.result);
+              r.onerror = () => reject(r.error);
+            }))) as [{ bytes: Uint8Array; teacherPrompts?: Uint8Array }[], unknown[]];
+          db.close();
+          return {
+            idb: est.usageDetails?.indexedDB ?? null, stored: ckpts.length,
+            checkpointBytes: ckpts.reduce((n, c) => n + c.bytes.byteLength + (c.teacherPrompts?.byteLength ?? 0), 0),
+            runRecordBytes: runs.reduce((n: number, r) => n + JSON.stringify(r).length, 0),
+          };
         });
-        samples.push({ step: steps[seen]!, seconds: (Date.now() - t0) / 1000, rendererRssBytes: rendererRss(userDataDir), indexedDbBytes: idb, checkpointsStored: stored });
+        samples.push({
+          step: steps[seen]!, seconds: (Date.now() - t0) / 1000, rendererRssBytes: rendererRss(userDataDir), indexedDbBytes: idb,
+          checkpointsStored: stored, checkpointBytes, runRecordBytes,
+        });
         const s = samples.at(-1)!;
-        log(`  step ${s.step}: ${s.checkpointsStored} checkpoints stored, IndexedDB ${mb(s.indexedDbBytes)}, renderers ${mb(s.rendererRssBytes)} (${s.seconds.toFixed(0)} s)`);
+        log(`  step ${s.step}: ${s.checkpointsStored} checkpoints stored (${kb(s.checkpointBytes)}), run record ${kb(s.runRecordBytes)}, IndexedDB ${mb(s.indexedDbBytes)}, renderers ${mb(s.rendererRssBytes)} (${s.seconds.toFixed(0)} s)`);
       }
       if (status === 'done' || status === 'failed') break;
       if (Date.now() > deadline) return { unavailable: `stopped at its limit (${Math.round(limitMs / 1000)} s) after ${samples.at(-1)?.step ?? 0} steps` };
@@ -116,13 +146,13 @@ export async function measureLongRun(server: Server, userDataDir: string, limitM
     }
     const status = await page.getByTestId('run-status').getAttribute('data-status');
     if (status !== 'done') return { unavailable: `the run ended ${status}: ${await page.getByTestId('run-status').textContent()}` };
-    const steadyFrom = samples[keep + 1];
-    const last = samples.at(-1)!;
-    const per = (k: 'indexedDbBytes' | 'rendererRssBytes') =>
-      steadyFrom && steadyFrom[k] !== null && last[k] !== null && last !== steadyFrom ? (last[k]! - steadyFrom[k]!) / (samples.length - 1 - (keep + 1)) : null;
+    // pruning begins at the (keep + 2)th checkpoint: from there on, each one written retires one
+    const steady = samples.slice(keep + 1);
     return {
-      settings, steps: last.step, seconds: (Date.now() - t0) / 1000, samples,
-      steady: steadyFrom ? { from: steadyFrom.step, to: last.step, indexedDbBytesPerCheckpoint: per('indexedDbBytes'), rendererRssBytesPerCheckpoint: per('rendererRssBytes') } : null,
+      settings, steps: samples.at(-1)!.step, seconds: (Date.now() - t0) / 1000, samples,
+      steady: steady.length >= 2
+        ? { from: steady[0]!.step, to: steady.at(-1)!.step, perCheckpoint: Object.fromEntries(SAMPLED.map((k) => [k, slope(steady, k)])) as Record<SampledBytes, number | null> }
+        : null,
     };
   } finally {
     await context.close();
@@ -131,17 +161,19 @@ export async function measureLongRun(server: Server, userDataDir: string, limitM
 
 const mb = (b: number | null) => (b === null ? '—' : `${(b / 1e6).toFixed(1)} MB`);
 
+const kb = (b: number) => `${(b / 1e3).toFixed(1)} kB`;
+
 /** the printed lines of the row */
 export function formatLongRun(r: LongRunResult): string[] {
   if ('unavailable' in r) return ['', `Long WASM run: ${r.unavailable}`];
   const first = r.samples[0]!, last = r.samples.at(-1)!;
   const s = r.steady;
+  const per = (b: number | null) => (b === null ? '—' : `${b >= 0 ? '+' : ''}${(b / 1e3).toFixed(1)} kB`);
   return [
     '',
     `Long WASM run (#${r.settings}): ${r.steps} steps in ${r.seconds.toFixed(0)} s, ${r.samples.length} checkpoints written, ${last.checkpointsStored} stored at the end`,
-    `  IndexedDB ${mb(first.indexedDbBytes)} after the first checkpoint, ${mb(last.indexedDbBytes)} after the last; renderers ${mb(first.rendererRssBytes)} → ${mb(last.rendererRssBytes)}`,
-    s ? `  steady state (steps ${s.from}–${s.to}): IndexedDB ${signedKb(s.indexedDbBytesPerCheckpoint)} per checkpoint, renderer memory ${signedKb(s.rendererRssBytesPerCheckpoint)} per checkpoint` : '  (too few checkpoints for a steady state)',
+    ...[first, r.samples[Math.floor(r.samples.length / 2)]!, last].map((x) =>
+      `  after the checkpoint at step ${x.step}: ${x.checkpointsStored} checkpoints stored (${kb(x.checkpointBytes)}), run record ${kb(x.runRecordBytes)}, IndexedDB ${mb(x.indexedDbBytes)} (estimate), renderers ${mb(x.rendererRssBytes)} resident`),
+    s ? `  per checkpoint over the steady state (steps ${s.from}–${s.to}, least squares): checkpoints ${per(s.perCheckpoint.checkpointBytes)}, run record ${per(s.perCheckpoint.runRecordBytes)}, IndexedDB ${per(s.perCheckpoint.indexedDbBytes)}, renderers RSS ${per(s.perCheckpoint.rendererRssBytes)}` : '  (too few checkpoints for a steady state)',
   ];
 }
-
-const signedKb = (b: number | null) => (b === null ? '—' : `${b >= 0 ? '+' : ''}${(b / 1e3).toFixed(1)} kB`);
