@@ -32,6 +32,8 @@ const MODEL = [ModelError, HubError, ClipConfigError, ClipWeightsError, Safetens
 
 export function errorKind(e: unknown): ErrorKind {
   if (e instanceof StorageError) return e.kind === 'quota' ? 'quota' : 'internal';
+  // one that reached here unwrapped (a write at start-up) is still a full disk
+  if (e instanceof DOMException && e.name === 'QuotaExceededError') return 'quota';
   if (e instanceof DeviceLostError) return 'device';
   if (INPUT.some((c) => e instanceof c)) return 'input';
   if (MODEL.some((c) => e instanceof c)) return 'model';
@@ -39,6 +41,7 @@ export function errorKind(e: unknown): ErrorKind {
 }
 
 export function errorInfo(e: unknown): EngineErrorInfo {
-  const message = e instanceof Error ? e.message : String(e);
+  // browsers raise some DOMExceptions (IndexedDB's among them) with an empty message: the name is then all there is to say
+  const message = e instanceof Error ? e.message || `${e.name} (the browser gave no message)` : String(e);
   return { kind: errorKind(e), message };
 }
