@@ -170,7 +170,7 @@ export function captionedSubset(images: PretrainImages, perClass: number, seed: 
  * `recipe`'s name tuning on `pretrained`: its vision tower, locked, and a fresh text tower (seeded
  * from the recipe) trained on captions that call every class by its name, of a few images per class.
  */
-export async function tuneClassNames(rt: Runtime, recipe: ModelRecipe, pretrained: ClipWeights, images: PretrainImages, classNames: readonly string[]): Promise<PretrainResult> {
+async function tuneClassNames(rt: Runtime, recipe: ModelRecipe, pretrained: ClipWeights, images: PretrainImages, classNames: readonly string[]): Promise<PretrainResult> {
   const t = recipe.nameTuning;
   if (!t) throw new Error(`the ${recipe.name} recipe has no name tuning`);
   const fresh = initTinyClip(pretrained.config, rng(recipe.seed + 2), pretrained.prefix);
@@ -196,7 +196,7 @@ const meanOfLast = (losses: readonly number[], n: number) => {
 };
 
 /** Pre-trains `recipe` (then tunes its names, if it says so) and writes it as a Hugging Face folder `dir`; the build report's record. */
-export async function buildModel(rt: Runtime, recipe: ModelRecipe, data: DemoData, dir: string): Promise<Record<string, unknown>> {
+async function buildModel(rt: Runtime, recipe: ModelRecipe, data: DemoData, dir: string): Promise<Record<string, unknown>> {
   const cfg = tinyClipConfig(recipe.size);
   const images = pretrainImages(cfg.vision.imageSize);
   const classNames = data.index.classNames;
