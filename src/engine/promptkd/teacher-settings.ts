@@ -59,6 +59,7 @@ export const PROMPTSRC_SETTINGS: TeacherSettings = {
  * The demo's tiny teacher on 28-px images: centre views (a small crop leaves a few pixels), and 2 epochs,
  * so that the one-click demo, stage 1 included, fits its 2 minutes on WASM. Measured on the demo test
  * split (HM): zero-shot 87.69; 1 epoch 86.67, 2 epochs 87.87, 5 epochs 88.44, the shipped 20-epoch prompts
- * 88.17. In the studio on WASM stage 1 costs ~26 s of CPU before its first epoch ends, then ~3.5 s an epoch.
+ * 88.17. In the studio on WASM (2-core VM at load ~5) 2 epochs took 22 s, 12 s of it before the first
+ * epoch ended (building the graphs), and the tuned teacher's pass over the test split 13 s more.
  */
 export const DEMO_TEACHER_SETTINGS: TeacherSettings = { ...PROMPTSRC_SETTINGS, epochs: 2, augment: false, seed: 11 };
