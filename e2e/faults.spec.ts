@@ -3,8 +3,7 @@
 // with QuotaExceededError) and a lost GPU device (the GPU process is crashed through the DevTools
 // protocol, so onnxruntime's device reports its loss). Each is reported with a clear message and
 // nothing stored is lost. (A full disk in the middle of a run, with its last checkpoint intact, is
-// tested in src/worker/studio.test.ts: Chromium checks an overridden quota against each write,
-// not against what the origin already holds, so a run's small checkpoint writes never trip it here.)
+// tested in src/worker/studio.test.ts.)
 import { expect, test, type Page } from '@playwright/test';
 import { engineEvents, installEngineHook } from './engine-hook.ts';
 
@@ -17,10 +16,17 @@ test('a disk too small for the demo says so, and nothing half-stored is listed',
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const cdp = await context.newCDPSession(page);
-  // less than one batch of the demo's images (64 images of 28×28 RGB per write)
+  // Chromium counts what the origin holds against it: less than the studio's empty database (~150 kB,
+  // measured) and less than one batch of the demo's images (64 images of 28×28 RGB per write)
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL!).origin, quotaSize: 100_000 });
   await page.goto('/#backend=wasm');
+  // the quota is below what the studio's empty database takes (~150 kB in Chromium) and far below the
+  // offline copy: the studio still starts, online, says why it cannot work offline, and says no more
+  // until something must be kept
   await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.getByTestId('offline-status')).toHaveAttribute('data-state', 'unavailable');
+  await expect(page.getByTestId('offline-status')).toContainText(/would not keep the offline copy .* storage is short .* Everything works while online/);
+  await expect(page.getByTestId('notice-quota')).toHaveCount(0);
   await page.getByTestId('demo-start').click();
   const notice = page.getByTestId('notice-quota');
   await expect(notice).toBeVisible({ timeout: 60_000 });

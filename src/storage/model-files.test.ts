@@ -33,6 +33,21 @@ describe('OpfsFiles', () => {
     expect(await files.keys()).toEqual([]);
   });
 
+  it('reads, lists and deletes without creating its directory: a disk over its quota refuses even that', async () => {
+    const { root } = fakeOpfs();
+    const refusing = async () => {
+      const dir = await root();
+      return new Proxy(dir, { get: (t, k) => k === 'getDirectoryHandle'
+        ? (name: string, o: { create?: boolean } = {}) => (o.create ? Promise.reject(new DOMException('over quota', 'QuotaExceededError')) : t.getDirectoryHandle(name, o))
+        : Reflect.get(t, k) }) as FileSystemDirectoryHandle;
+    };
+    const files = new OpfsFiles('hub-models', refusing);
+    expect(await files.keys()).toEqual([]);
+    expect(await files.get('a')).toBeUndefined();
+    await files.delete('a');
+    await expect(files.put('a', streamOf(bytesOf(10), 5))).rejects.toThrow('over quota');
+  });
+
   it('keeps nothing of a stream that fails, and the previous file of that key stays whole', async () => {
     const files = new OpfsFiles('hub-models', fakeOpfs().root);
     await expect(files.put('new', streamOf(bytesOf(5000), 1000, 2))).rejects.toThrow('network error');

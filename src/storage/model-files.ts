@@ -35,8 +35,12 @@ const isNotFound = (e: unknown) => (e as Error)?.name === 'NotFoundError' || (e 
 export class OpfsFiles implements HubCache {
   constructor(readonly dirName: string, private readonly root: OpfsRoot = browserRoot) {}
 
-  private async dir(): Promise<FileSystemDirectoryHandle> {
-    return (await this.root()).getDirectoryHandle(this.dirName, { create: true });
+  /**
+   * The directory; created only for a write. Creating it is a write too, and on a disk over its
+   * quota a read (the Storage panel's listing at start-up) must not fail for it.
+   */
+  private async dir(create = false): Promise<FileSystemDirectoryHandle> {
+    return (await this.root()).getDirectoryHandle(this.dirName, { create });
   }
 
   private static fileName(key: string) { return encodeURIComponent(key); }
@@ -52,7 +56,7 @@ export class OpfsFiles implements HubCache {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>): Promise<void> {
-    const dir = await this.dir(), name = OpfsFiles.fileName(key);
+    const dir = await this.dir(true), name = OpfsFiles.fileName(key);
     const existed = await dir.getFileHandle(name).then(() => true, () => false);
     let writable: FileSystemWritableFileStream | undefined;
     try {
@@ -68,14 +72,18 @@ export class OpfsFiles implements HubCache {
   }
 
   async delete(key: string): Promise<void> {
-    await (await this.dir()).removeEntry(OpfsFiles.fileName(key)).catch((e: unknown) => {
+    try {
+      await (await this.dir()).removeEntry(OpfsFiles.fileName(key));
+    } catch (e) {
       if (!isNotFound(e)) throw e;
-    });
+    }
   }
 
   async keys(): Promise<string[]> {
     const out: string[] = [];
-    for await (const [name, handle] of (await this.dir()).entries()) {
+    const dir = await this.dir().catch((e: unknown) => { if (isNotFound(e)) return null; throw e; });
+    if (!dir) return out;
+    for await (const [name, handle] of dir.entries()) {
       if (handle.kind === 'file' && (await (handle as FileSystemFileHandle).getFile()).size > 0) out.push(decodeURIComponent(name));
     }
     return out.sort();

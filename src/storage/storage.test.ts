@@ -68,6 +68,25 @@ describe('StudioStorage', () => {
     expect((await s.loadImages('small', ['i9']))[0]!.rgb[0]).toBe(9);
   });
 
+  it('a new store on a disk with no room opens and reads; the first write that finds no room says so, and a later open with room takes the store as current', async () => {
+    const prefix = `noroom-${n++}`;
+    unlimit = limitIndexedDbWrites(0);
+    const s = new StudioStorage({ prefix });
+    expect(await s.listDatasets()).toEqual([]);
+    expect(await s.getWorkspace()).toBeUndefined();
+    const err = await s.saveDataset(dataset('d', 2), imagesOf(2)).catch((e) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.kind).toBe('quota');
+    expect(err.message).toMatch(/^The browser refused to keep the dataset "folder d" \(QuotaExceededError/);
+    unlimit();
+    const roomy = new StudioStorage({ prefix });
+    await roomy.saveDataset(dataset('d', 2), imagesOf(2));
+    expect((await roomy.listDatasets()).map((d) => d.id)).toEqual(['d']);
+    const meta = await openDatabase(`${prefix}-studio`, 1, []);
+    expect(await transact(meta, ['meta'], 'readonly', (tx) => new Promise((r) => { const g = tx.objectStore('meta').get('schema'); g.onsuccess = () => r(g.result); }))).toBe(SCHEMA_VERSION);
+    meta.close();
+  });
+
   it('a failed checkpoint write keeps the previous checkpoint and the record that names it', async () => {
     const s = await fullAfter(400);
     const r = await s.saveCheckpoint(run('r'), ckpt('r', 10, 1), null);

@@ -110,7 +110,15 @@ export class StudioStorage {
       throw new StorageError('unavailable', `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`);
     }
     const legacy = await migrateLegacy(db, this.prefix);
-    await transact(db, ['meta'], 'readwrite', async (tx) => { tx.objectStore('meta').put(SCHEMA_VERSION, 'schema'); });
+    try {
+      await transact(db, ['meta'], 'readwrite', async (tx) => { tx.objectStore('meta').put(SCHEMA_VERSION, 'schema'); });
+    } catch (e) {
+      // A new, empty database over its quota (Chromium counts the empty database's own ~150 kB)
+      // still opens: it can be read, and only the writes that find no room fail, each saying what
+      // it could not keep. Without the key the next open takes it for new again, which it may: no
+      // other version writes this database without the key.
+      if (!(legacy.length === 0 && isQuota(e))) throw e;
+    }
     // the old databases go once their data is here; an open connection (another tab) delays it
     for (const name of legacy) void deleteDatabase(name).catch(() => undefined);
     return db;
