@@ -34,7 +34,10 @@ export type TeacherRequest =
 export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherPrompts | null): Promise<Accuracy | null> {
   const test = env.test;
   if (!test) return null;
-  const teacher = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: 32 });
+  // a batch no larger than the test folder: every batch runs full, and padding 3 images to 32 costs a
+  // ViT-L/14 on WASM minutes of work on images that do not exist
+  const imageBatch = Math.max(1, Math.min(32, test.labels.length));
+  const teacher = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch });
   try {
     return await env.memo(referenceKey('teacher', env.teacher.info.name, teacher.promptState, test.dataset.id, env.classes), async () => {
       const C = env.classes.length;
