@@ -40,6 +40,38 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
   expect(errors).toEqual([]);
 });
 
+test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('/#backend=wasm');
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
+    const chooser = page.locator('.model-role').filter({ hasText: heading });
+    await chooser.getByLabel('Local files').check();
+    await chooser.getByLabel('config.json').setInputFiles(`models/demo-${role}/config.json`);
+    await chooser.getByLabel('model.safetensors').setInputFiles({
+      name: `${role}.safetensors`, mimeType: 'application/octet-stream', buffer: fs.readFileSync(`models/demo-${role}/model.safetensors`),
+    });
+  }
+  await page.getByRole('button', { name: 'Load models' }).click();
+  await expect(page.getByTestId('model-teacher')).toContainText('teacher.safetensors', { timeout: 60_000 });
+  await expect(page.getByTestId('notice-quota')).toHaveCount(0);
+  // the weights are in OPFS, byte for byte (the worker wrote them; the page reads the same origin's files)
+  const kept = await page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('local-models');
+    const out: Record<string, number> = {};
+    for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }).entries()) out[name] = (await h.getFile()).size;
+    return out;
+  });
+  expect(kept['teacher.safetensors']).toBe(fs.statSync('models/demo-teacher/model.safetensors').size);
+  expect(kept['student.safetensors']).toBe(fs.statSync('models/demo-student/model.safetensors').size);
+  await page.reload();
+  await expect(page.getByTestId('model-teacher')).toContainText('teacher.safetensors', { timeout: 60_000 });
+  await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
+  expect(errors).toEqual([]);
+});
+
 test('deleting the run going on stops it, then it goes from the page', async ({ page }) => {
   test.setTimeout(180_000);
   const errors: string[] = [];
