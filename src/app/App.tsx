@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { ActionButton } from './ActionButton.tsx';
 import { BackendPanel } from './BackendPanel.tsx';
 import { ClassesPanel } from './ClassesPanel.tsx';
@@ -22,6 +22,17 @@ export function App() {
   const presenting = useStudio((s) => s.presenting);
   const hasRun = useStudio((s) => !!s.run);
   useEffect(() => listenForShortcuts(window), []);
+  // present mode starts at the top of the page; leaving it goes back to where the page was
+  const scrolledTo = useRef<number | null>(null);
+  useEffect(() => {
+    if (presenting) {
+      scrolledTo.current = window.scrollY;
+      window.scrollTo(0, 0);
+    } else if (scrolledTo.current !== null) {
+      window.scrollTo(0, scrolledTo.current);
+      scrolledTo.current = null;
+    }
+  }, [presenting]);
   // present mode hides the rest of the page with CSS (styles.css, `.presenting`) instead of unmounting
   // it: leaving it finds every panel as it was, half-typed class names and chosen files included
   return (

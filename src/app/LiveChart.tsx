@@ -12,11 +12,17 @@ const COLORS = { loss: '#2f6f62', base: '#3b6fb6', new: '#c2672d', hm: '#7b3fa0'
 /** type and sizes: the page's, or a projector's (present mode) */
 interface Look {
   font: number;
-  accuracyHeight(): number;
+  /** of the plot, for the chart drawn in `box` */
+  accuracyHeight(box: HTMLElement | null): number;
 }
 const PAGE: Look = { font: 11, accuracyHeight: () => 210 };
-// the chart takes what the window leaves below the numbers (they take ~14 rem), at least 260 px
-const PROJECTOR: Look = { font: 18, accuracyHeight: () => Math.max(260, Math.round(window.innerHeight - 300)) };
+// the plot takes what the window leaves below the chart's top (on the page scrolled to its top, as
+// present mode shows it), less its title and legend (~5 rem), so the whole chart is on the screen;
+// at least 260 px
+const PROJECTOR: Look = {
+  font: 18,
+  accuracyHeight: (box) => Math.max(260, Math.round(window.innerHeight - (box ? box.getBoundingClientRect().top + window.scrollY : 300) - 100)),
+};
 
 const axis = (label: string, look: Look): uPlot.Axis => ({
   label, stroke: look === PAGE ? '#6a737d' : '#1f2328', grid: { stroke: '#efefea', width: 1 }, ticks: { stroke: '#e3e3de', width: 1 },
@@ -74,12 +80,12 @@ function labelReferences(u: uPlot, look: Look): void {
   ctx.restore();
 }
 
-function accuracyOptions(width: number, look: Look): uPlot.Options {
+function accuracyOptions(width: number, look: Look, box: HTMLElement | null): uPlot.Options {
   const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({
     label, stroke, width: (dash ? 1.5 : 2) * (look === PAGE ? 1 : 1.5), dash, points: { show: !dash, size: look === PAGE ? 5 : 8 }, spanGaps: true, value: shown(2),
   });
   return {
-    width, height: look.accuracyHeight(), title: 'Test accuracy (%)',
+    width, height: look.accuracyHeight(box), title: 'Test accuracy (%)',
     scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.max(0, Math.floor((Math.min(min, 100) - 5) / 10) * 10), Math.min(100, Math.ceil((max + 2) / 10) * 10)] } },
     axes: [{ ...axis('step', look), size: 3.3 * look.font }, axis('%', look)],
     hooks: { draw: [(u) => labelReferences(u, look)] },
@@ -112,7 +118,7 @@ export function LiveChart() {
   useEffect(() => {
     const look = presenting ? PROJECTOR : PAGE;
     const widthOf = (el: HTMLDivElement | null) => Math.max(280, el?.clientWidth ?? 0);
-    const lossOpts = lossOptions(widthOf(lossRef.current), look), accOpts = accuracyOptions(widthOf(accRef.current), look);
+    const lossOpts = lossOptions(widthOf(lossRef.current), look), accOpts = accuracyOptions(widthOf(accRef.current), look, accRef.current);
     const loss = new uPlot(lossOpts, liveChart.lossView(smoothingRef.current), lossRef.current!);
     const acc = new uPlot(accOpts, liveChart.accuracyView(), accRef.current!);
     const unregister = [registerCanvas(loss.ctx.canvas, metaOf(lossOpts)), registerCanvas(acc.ctx.canvas, metaOf(accOpts))];
@@ -134,7 +140,7 @@ export function LiveChart() {
     const resize = () => {
       if (lossRef.current?.clientWidth) loss.setSize({ width: widthOf(lossRef.current), height: 190 });
       const w = widthOf(accRef.current);
-      acc.setSize({ width: w, height: look.accuracyHeight() });
+      acc.setSize({ width: w, height: look.accuracyHeight(accRef.current) });
     };
     const observer = new ResizeObserver(resize);
     observer.observe(lossRef.current!);

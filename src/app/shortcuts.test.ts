@@ -7,7 +7,8 @@ const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 
 /** a focused element that is (or sits inside) what `matches` says, for Element.closest */
 const focusedOn = (matches: (selector: string) => boolean) => ({ closest: (sel: string) => (matches(sel) ? {} : null) }) as unknown as Element;
 const button = focusedOn((sel) => sel.includes('button:not(:disabled)'));
-const textField = focusedOn((sel) => sel.startsWith('input'));
+const textField = focusedOn((sel) => sel.startsWith('input:not'));
+const radio = focusedOn((sel) => sel.includes('input[type="radio"]'));
 
 describe('keyboard shortcuts', () => {
   it('are read from the action registry, one action per key', () => {
@@ -40,6 +41,9 @@ describe('keyboard shortcuts', () => {
   it('leave Space to a focused button (its own click), but not the letters', () => {
     expect(shortcutFor(key(' '), button)).toBeNull();
     expect(shortcutFor(key('p'), button)).toBe('togglePresent');
+    // a radio or checkbox: Space ticks it, the letters and ? are still the page's
+    expect(shortcutFor(key(' '), radio)).toBeNull();
+    expect(shortcutFor(key('?'), radio)).toBe('showShortcuts');
     // a disabled button is pressed by nothing: Space is the shortcut's
     expect(shortcutFor(key(' '), focusedOn(() => false))).toBe('pauseOrResume');
   });

@@ -10,10 +10,10 @@ export const SHORTCUTS: readonly (Shortcut & { action: ActionId })[] = (Object.k
   return shortcut ? [{ ...shortcut, action }] : [];
 });
 
-/** where keys belong to what has the focus: typing, and controls that Space or letters operate */
-const TEXT_ENTRY = 'input, select, textarea, [contenteditable]:not([contenteditable="false"])';
-/** controls that Space presses (a disabled button presses nothing, so Space there is the shortcut's) */
-const PRESSED_BY_SPACE = 'button:not(:disabled), summary, [role="button"]';
+/** where every key belongs to what has the focus: typing (and a select's type-ahead) */
+const TEXT_ENTRY = 'input:not([type="radio"], [type="checkbox"], [type="range"], [type="file"]), select, textarea, [contenteditable]:not([contenteditable="false"])';
+/** controls that Space presses or ticks (a disabled button presses nothing, so Space there is the shortcut's) */
+const PRESSED_BY_SPACE = 'button:not(:disabled), summary, [role="button"], input[type="radio"], input[type="checkbox"]';
 
 /** The action a key press runs, or null when the key is the focused element's own. */
 export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'repeat'>, focused: Element | null): ActionId | null {
