@@ -2,6 +2,7 @@
 import type { ImportSettings } from '../engine/data/import-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
+import { handOver } from './file-handover.ts';
 import type {
   CachedHubModel, DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
   ModelSource, OnnxExport, PromptExport, RequestKind, RunResults, RunSettings, RunSummary, StorageUsage, TeacherInfo, TeacherMode, Workspace,
@@ -21,8 +22,9 @@ export class EngineClient {
   private readonly worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' });
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private nextUpload = 1;
 
-  constructor(onEvent: (e: EngineEvent) => void) {
+  constructor(private readonly onEvent: (e: EngineEvent) => void) {
     this.worker.onmessage = (e: MessageEvent<EngineMessage>) => {
       const m = e.data;
       if (!('id' in m)) return onEvent(m);
@@ -61,9 +63,16 @@ export class EngineClient {
   selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
   init(backend: EngineBackend, readOnly = false): Promise<Workspace> { return this.call('init', { backend, readOnly }); }
   workspace(): Promise<Workspace> { return this.call('workspace', {}); }
-  /** `completes`: an interrupted import that this folder, chosen again, completes */
+  /**
+   * `completes`: an interrupted import that this folder, chosen again, completes. The files go over
+   * in chunks (file-handover.ts), shown as the import's progress from the start.
+   */
   importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[], completes?: string, images?: ImportSettings['images']): Promise<ImportReport> {
-    return this.call('importFiles', { role, name, files, ...(completes ? { completes } : {}), ...(images ? { images } : {}) });
+    const upload = this.nextUpload++;
+    return handOver(files,
+      (chunk) => this.call('stageFiles', { upload, files: chunk }),
+      (last, staged) => this.call('importFiles', { role, name, files: last, ...(staged ? { staged: upload } : {}), ...(completes ? { completes } : {}), ...(images ? { images } : {}) }),
+      (sent, total) => { if (sent < total) this.onEvent({ kind: 'progress', task: 'import', done: 0, total, label: `handing the files to the engine: ${sent.toLocaleString('en')} of ${total.toLocaleString('en')}` }); });
   }
   loadDemo(): Promise<Workspace> { return this.call('loadDemo', {}); }
   deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }

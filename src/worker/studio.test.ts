@@ -96,6 +96,22 @@ describe('Studio', () => {
       .rejects.toThrow(/needs one subfolder per class/);
   }, 30_000);
 
+  it('imports a folder handed over in chunks as one import with one report, in the order given', async () => {
+    const h = harness(`staged${prefixes++}`);
+    await h.call('init', { backend: 'wasm' });
+    const { unlabeled } = await folders();
+    expect(await h.call('stageFiles', { upload: 7, files: unlabeled.slice(0, 10) as never })).toEqual({ staged: 10 });
+    expect(await h.call('stageFiles', { upload: 7, files: unlabeled.slice(10, 20) as never })).toEqual({ staged: 20 });
+    const report = await h.call('importFiles', { role: 'unlabeled', name: 'photos', files: unlabeled.slice(20) as never, staged: 7 });
+    expect(report.imported).toBe(24);
+    expect(report.skipped.map((s) => s.name)).toEqual(['photos/notes.txt']);
+    const ws = await h.call('workspace', {});
+    expect(ws.datasets.map((d) => [d.name, d.count])).toEqual([['photos', 24]]);
+    expect(h.events.filter((e) => e.kind === 'progress' && e.task === 'import').at(-1)).toMatchObject({ done: 25, total: 25 });
+    // the upload's files went with it
+    await expect(h.call('importFiles', { role: 'unlabeled', name: 'again', files: [], staged: 7 })).rejects.toThrow(/no files were staged for upload 7/);
+  }, 30_000);
+
   it('loads the demo once: its three datasets, classes and models', async () => {
     const h = harness(`demo${prefixes++}`);
     await h.call('init', { backend: 'wasm' });

@@ -53,7 +53,7 @@ export interface StudioEnv {
 type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
 
 /** answered at once: they must work while a long job holds the queue */
-const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels']);
+const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels', 'stageFiles']);
 
 /** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
 const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels']);
@@ -75,6 +75,8 @@ export class Studio {
   private lost: string | null = null;
   /** the dataset an import is writing now (listed as interrupted only once no import writes it) */
   private importingNow: string | null = null;
+  /** files handed over for an import request still to come, by upload (stageFiles) */
+  private readonly staged = new Map<number, { file: File; path: string }[]>();
   /** another tab keeps the data: nothing is written from here */
   private readOnly = false;
   /** resolves when the GPU device is lost */
@@ -137,6 +139,13 @@ export class Studio {
   }
 
   private async saveWorkspace(): Promise<void> { await this.storage.saveWorkspace(this.ws); }
+
+  private takeStaged(upload: number): { file: File; path: string }[] {
+    const files = this.staged.get(upload);
+    if (!files) throw new Error(`no files were staged for upload ${upload}: stageFiles must come before the importFiles that names it`);
+    this.staged.delete(upload);
+    return files;
+  }
 
   private async emitUsage(): Promise<void> {
     const u = await this.storage.usage();
@@ -296,7 +305,15 @@ export class Studio {
 
     storage: () => this.storage.usage(),
 
-    importFiles: async ({ role, name, files, completes, images }) => {
+    stageFiles: async ({ upload, files }) => {
+      const held = this.staged.get(upload) ?? [];
+      for (const f of files) held.push(f);
+      this.staged.set(upload, held);
+      return { staged: held.length };
+    },
+
+    importFiles: async ({ role, name, files: last, completes, images, staged }) => {
+      const files = staged === undefined ? last : [...this.takeStaged(staged), ...last];
       const prior = completes === undefined ? undefined : await this.storage.getDataset(completes);
       if (completes !== undefined && !prior?.importing) {
         throw new StudioInputError(prior ? `"${prior.name}" is imported completely already` : 'the interrupted import to complete is not in the browser\'s storage (removed?); import the folder as a new one');
