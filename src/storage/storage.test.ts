@@ -174,7 +174,7 @@ describe('StudioStorage', () => {
     expect(miss).toBeUndefined();
   });
 
-  it('keeps the workspace, teacher prompts and model files; model files the disk cannot hold leave nothing behind', async () => {
+  it('keeps the workspace and teacher prompts, and reads the model files an older studio kept in IndexedDB', async () => {
     const s = await fullAfter(10_000);
     await s.saveWorkspace({ classes: ['cat', 'dog'], models: { student: { kind: 'demo' }, teacher: { kind: 'files', name: 't.safetensors' } }, teacher: null });
     expect((await s.getWorkspace())!.models.teacher).toEqual({ kind: 'files', name: 't.safetensors' });
@@ -182,13 +182,12 @@ describe('StudioStorage', () => {
     expect(Array.from((await s.getTeacherPrompts())!)).toEqual([1, 2, 3]);
     await s.saveTeacherPrompts(undefined);
     expect(await s.getTeacherPrompts()).toBeUndefined();
-    await s.saveModelFiles('teacher', { name: 't.safetensors', config: '{}', weights: new Blob([new Uint8Array(100)]) });
-    const files = await s.getModelFiles('teacher');
-    expect(files!.weights.size).toBe(100);
-    const err = await s.saveModelFiles('student', { name: 's', config: '{}', weights: new Blob([new Uint8Array(20_000)]) }).catch((e) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err.kind).toBe('quota');
+    const legacy = { name: 't.safetensors', config: '{}', weights: new Blob([new Uint8Array(100)]) };
+    await transact(await openDatabase(s.databaseName, 1, []), ['files'], 'readwrite', async (tx) => { tx.objectStore('files').put(legacy, 'teacher'); });
+    expect((await s.getModelFiles('teacher'))!.weights.size).toBe(100);
     expect(await s.getModelFiles('student')).toBeUndefined();
+    await s.deleteModelFiles('teacher');
+    expect(await s.getModelFiles('teacher')).toBeUndefined();
   });
 
   it('opens a store written by the first version (schema 1) with its datasets, runs and checkpoints, settings renamed', async () => {

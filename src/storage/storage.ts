@@ -337,10 +337,7 @@ export class StudioStorage {
     return this.put('meta', 'teacher-prompts', bytes, 'the teacher prompts');
   }
 
-  saveModelFiles(role: ModelRole, files: ModelFiles): Promise<void> {
-    return this.put('files', role, files, `the ${role} model files`, files.weights.size);
-  }
-
+  /** model files an older studio kept here (model files now live in OPFS: model-files.ts) */
   getModelFiles(role: ModelRole): Promise<ModelFiles | undefined> {
     return this.get<ModelFiles>('files', role);
   }
