@@ -202,7 +202,12 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
 
     const times = await trainTwoSteps(page);
     Object.assign(results, { persistentFirstStep: times.firstStep, persistentSecondsPerStep: times.secondsPerStep });
-    await expect.poll(async () => (await engineRequest(page, 'workspace', {})).runs.at(-1)?.checkpointStep, { timeout: 300_000 }).toBe(2);
+    // the checkpoint every 2 steps, and the one the pause writes at the step it stopped after (a step
+    // already under way when Pause was pressed finishes first, so that can be step 3)
+    await expect.poll(async () => {
+      const run = (await engineRequest(page, 'workspace', {})).runs.at(-1);
+      return run && { current: run.checkpointStep === run.step, atStep2: run.checkpoints.some((c) => c.step === 2) };
+    }, { timeout: 300_000 }).toEqual({ current: true, atStep2: true });
 
     for (const [id, count] of [['export-prompts', 2], ['export-onnx', 1]] as const) {
       const got: string[] = [];
