@@ -6,7 +6,7 @@ import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import type { DemoFirstStep, FirstLoad } from './first-load.ts';
 import type { GeometryJson } from './geometry.ts';
 import type { ImportScaleResult } from './import-scale.ts';
-import { formatLongRun, type LongRunResult } from './long-run.ts';
+import { formatLongRun, type LongRunResult } from './long-run-report.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
 import type { Timing } from './workloads.ts';
