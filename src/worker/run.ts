@@ -57,6 +57,8 @@ const accuracyOf = (e: Evaluation): Accuracy => ({ base: e.base, new: e.new, hm:
 export class DistillRun {
   private control: 'run' | 'pause' | 'stop' = 'run';
   private loopEnd: Promise<void> | null = null;
+  /** the pending untilLost calls' rejections, called once if the device is lost */
+  private readonly onLost = new Set<(error: DeviceLostError) => void>();
 
   private constructor(
     private readonly env: RunEnv,
@@ -64,7 +66,10 @@ export class DistillRun {
     private readonly models: RunModels,
     readonly job: DistillJob,
     private readonly test: LabeledSet | null,
-  ) {}
+  ) {
+    // one reaction per run on a promise that may never settle (WASM), rather than one per step
+    void env.lost.then((reason) => { for (const reject of this.onLost) reject(new DeviceLostError(reason)); });
+  }
 
   /** Opens the run's job at its start state; `record.step` becomes the state's step. */
   static async open(env: RunEnv, record: RunRecord, models: RunModels, unlabeled: Dataset, test: LabeledSet | null, start: RunStart): Promise<DistillRun> {
@@ -214,8 +219,11 @@ export class DistillRun {
    * settle, and it must not hold the worker's queue
    */
   private untilLost<T>(work: Promise<T>): Promise<T> {
-    work.catch(() => undefined); // once the device is lost, work left behind may still fail: nobody waits for it
-    return Promise.race([work, this.env.lost.then((reason) => { throw new DeviceLostError(reason); })]);
+    return new Promise<T>((resolve, reject) => {
+      this.onLost.add(reject);
+      // once the device is lost, work left behind may still fail: the promise has settled by then
+      work.then(resolve, reject).finally(() => this.onLost.delete(reject));
+    });
   }
 
   private async fail(e: unknown): Promise<void> {
