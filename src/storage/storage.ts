@@ -342,10 +342,6 @@ export class StudioStorage {
     return this.get<ModelFiles>('files', role);
   }
 
-  deleteModelFiles(role: ModelRole): Promise<void> {
-    return this.delete('files', role);
-  }
-
   // ---- quota -------------------------------------------------------------------------------
 
   /** usage and quota in bytes, as the browser counts them */
