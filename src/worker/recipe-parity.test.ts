@@ -50,7 +50,7 @@ const STEPS = 10;
 const quiet = new Progress(new Writable({ write: (_c, _e, done) => done() }));
 
 describe('the studio and the CLI', () => {
-  it('label a nested folder alike and take the same first 10 steps with the same losses', async () => {
+  it('label a nested folder alike and take the same first 10 steps with the same losses and scores', async () => {
     const cli = await runDistill({
       unlabeled: path.join(root, 'unlabeled'), test: path.join(root, 'test'), student: 'models/demo-student', teacher: 'models/demo-teacher',
       out: path.join(root, 'cli-run'), settings: SETTINGS, given: new Set(), evalBatch: 4, backend: 'cpu',
@@ -73,5 +73,12 @@ describe('the studio and the CLI', () => {
     const studioLosses = h.events.filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step').slice(0, STEPS).map((e) => e.loss);
     // one runtime, one recipe, the same pixels: equal to float32 rounding
     studioLosses.forEach((l, i) => expect(l, `step ${i + 1}`).toBeCloseTo(cliLosses[i]!, 4));
+    // and the same scores at every epoch end: the CLI evaluates in batches of 4, the studio in one
+    // batch of the test folder's size (5), so padding changes nothing
+    const cliEvals = (cli.evaluations as { step: number; base: number; new: number; hm: number }[]).map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
+    const studioEvals = h.events.filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval' && e.step > 0 && e.step <= STEPS)
+      .map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
+    expect(cliEvals.filter((e) => e.step <= STEPS).map((e) => e.step)).toEqual([2, 4, 6, 8, 10]);
+    expect(studioEvals).toEqual(cliEvals.filter((e) => e.step <= STEPS));
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import { tuneConfigOf, tuneTeacherPrompts } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
+import { evalBatchFor } from '../engine/promptkd/job.ts';
 import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
 import { rng } from '../engine/random.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -34,9 +35,7 @@ export type TeacherRequest =
 export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherPrompts | null): Promise<Accuracy | null> {
   const test = env.test;
   if (!test) return null;
-  // a batch no larger than the test folder: every batch runs full, and padding 3 images to 32 costs a
-  // ViT-L/14 on WASM minutes of work on images that do not exist
-  const imageBatch = Math.max(1, Math.min(32, test.labels.length));
+  const imageBatch = evalBatchFor(test.labels.length);
   const teacher = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch });
   try {
     return await env.memo(referenceKey('teacher', env.teacher.info.name, teacher.promptState, test.dataset.id, env.classes), async () => {

@@ -27,6 +27,12 @@ import { Teacher } from './teacher.ts';
 
 /** student eval batch, and test images per chunk when the test set is read in parts */
 export const EVAL_BATCH = 32;
+
+/**
+ * The eval batch for a test set of `testImages`: no larger than the set, so every batch runs full
+ * (padding 3 test images to 32 costs a ViT on WASM minutes of work on images that do not exist).
+ */
+export const evalBatchFor = (testImages: number): number => Math.max(1, Math.min(EVAL_BATCH, testImages));
 /** test sets up to this many bytes of pixels stay in memory between evaluations */
 const PIXEL_CACHE_BYTES = 64 * 2 ** 20;
 
@@ -92,6 +98,8 @@ export class DistillJob {
     private readonly distiller: Distiller,
     private readonly cache: TeacherLogitCache,
     step: number,
+    /** images per student (and zero-shot) eval batch: the session's eval graph is built for it */
+    private readonly evalBatch: number,
   ) {
     this.step = step;
   }
@@ -110,6 +118,7 @@ export class DistillJob {
     const hyper: StudentHyper = { ...config, teacherDim: spec.teacher.config.embedDim, nClasses: classes.length };
     const dims = studentDims(student, hyper);
     const start = spec.start.kind === 'state' ? spec.start : { state: initStudentState(dims, rng(config.seed)), step: 0 };
+    const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
     const teacher = await Teacher.create(spec.runtime, spec.teacher, {
       prompts: spec.teacherPrompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize,
       precision: settings.teacherFp16 ? 'float16' : 'float32',
@@ -119,7 +128,7 @@ export class DistillJob {
       const alike = describeIndistinguishable(indistinguishableClasses(teacherText, classes), classes.length);
       if (alike) throw new JobInputError(alike);
       const session = await StudentSession.create(spec.runtime, {
-        clip: student, hyper, batch: config.batchSize, evalBatch: spec.evalBatch ?? EVAL_BATCH, teacherText, initial: start.state,
+        clip: student, hyper, batch: config.batchSize, evalBatch, teacherText, initial: start.state,
       });
       const teacherSize = spec.teacher.config.vision.imageSize, studentSize = student.config.vision.imageSize;
       const plain = teacher.logitsSource<TrainView>(classes, (views) => spec.unlabeled.pixels(views, teacherSize));
@@ -129,7 +138,7 @@ export class DistillJob {
       const distiller = new Distiller(config, session, spec.teacherLogits?.(named) ?? named, cache, {
         ids: spec.unlabeled.ids, pixels: (views) => spec.unlabeled.pixels(views, studentSize),
       });
-      return new DistillJob(spec, config, hyper, dims, teacher, teacherText, session, distiller, cache, start.step);
+      return new DistillJob(spec, config, hyper, dims, teacher, teacherText, session, distiller, cache, start.step, evalBatch);
     } catch (e) {
       await teacher.release();
       throw e;
@@ -172,7 +181,7 @@ export class DistillJob {
       if (!px) this.testPixels.set(size, (px = await set.pixels(all, size)));
       return (await logitsOf(px)).data as Float32Array;
     }
-    const chunk = (this.spec.evalBatch ?? EVAL_BATCH) * 8, out = new Float32Array(N * C);
+    const chunk = this.evalBatch * 8, out = new Float32Array(N * C);
     for (let at = 0; at < N; at += chunk) out.set((await logitsOf(await set.pixels(all.slice(at, at + chunk), size))).data as Float32Array, at * C);
     return out;
   }
@@ -198,7 +207,7 @@ export class DistillJob {
   async studentZeroShotEvaluation(): Promise<Evaluation | null> {
     const student = this.spec.student;
     if (!this.spec.test || !student.towers.has('text')) return null;
-    const zs = await Teacher.create(this.spec.runtime, student, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: this.spec.evalBatch ?? EVAL_BATCH });
+    const zs = await Teacher.create(this.spec.runtime, student, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: this.evalBatch });
     try {
       return this.scored(await this.testLogits(student.config.vision.imageSize, (px) => zs.logits(px, this.spec.classes)));
     } finally {
