@@ -6,7 +6,8 @@ import type { EngineApi, EngineEvent, RequestKind } from '../src/worker/protocol
 
 interface HookState {
   worker: Worker | null;
-  events: EngineEvent[];
+  /** every event, with `t`: the page's performance.now() when it arrived (ms) */
+  events: (EngineEvent & { t: number })[];
   replies: Map<number, { ok: boolean; result?: unknown; error?: { kind: string; message: string } }>;
   nextId: number;
 }

@@ -8,12 +8,13 @@
 //   error and does not call the storage full, and 2 steps are trained.
 // It records load time, time to the first step, seconds per step and peak renderer memory (RSS of
 // this test's Chromium renderers, from /proc) in .tmp/real-size-results.json; the README quotes them.
-// Slow on purpose (about 15 minutes on 2 cores): `npm run test:real`, not yet part of .ci/run (README says when it joins).
+// Slow on purpose (about 15 minutes on 2 cores): `npm run test:real`, which .ci/run runs after `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { findChromium } from '../scripts/find-chromium.mjs';
+import type { EngineEvent } from '../src/worker/protocol.ts';
 import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
 import { ensureRealModel, REAL_STUDENT, REAL_TEACHER, serveHub, type FakeHub } from './real-size-models.ts';
 
@@ -115,9 +116,22 @@ async function importFolder(page: Page, role: 'test' | 'unlabeled', dir: string)
 
 const step = async (page: Page) => Number(await page.getByTestId('metric-step').textContent().catch(() => '0'));
 
-/** Start, then the times of steps 1 and 2 (from Start), paused after step 2 */
-async function trainTwoSteps(page: Page): Promise<{ firstStep: number; secondsPerStep: number }> {
-  const t0 = Date.now();
+/** seconds from `t0` (page time, ms) to the first event that matches, or null if none came */
+async function eventAt(page: Page, t0: number, match: (e: EngineEvent) => boolean): Promise<number | null> {
+  const events = await page.evaluate(() => window.__engineHook.events);
+  const hit = events.find((e) => e.t >= t0 && match(e));
+  return hit ? Number(((hit.t - t0) / 1000).toFixed(1)) : null;
+}
+
+/**
+ * Start, then the times of steps 1 and 2 (from Start), paused after step 2; and where the time to
+ * the first step goes, from the worker's events: the job opened (teacher class features, student
+ * graphs and sessions), the reference lines (teacher and zero-shot student on the test folder), the
+ * student's evaluation before training, the step-0 checkpoint, and step 1 (the teacher's logits for
+ * its batch, then the student's first forward and backward)
+ */
+async function trainTwoSteps(page: Page): Promise<{ firstStep: number; secondsPerStep: number; firstStepParts: Record<string, number | null> }> {
+  const t0 = Date.now(), pageT0 = await page.evaluate(() => performance.now());
   await page.getByTestId('run-start').click();
   await expect.poll(() => step(page), { timeout: 1_200_000, intervals: [2000] }).toBeGreaterThanOrEqual(1);
   const firstStep = since(t0);
@@ -126,7 +140,22 @@ async function trainTwoSteps(page: Page): Promise<{ firstStep: number; secondsPe
   const secondsPerStep = Number((since(t0) - firstStep).toFixed(1));
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused', { timeout: 600_000 });
-  return { firstStep, secondsPerStep };
+  const evaluating = (done: number) => (e: EngineEvent) => e.kind === 'progress' && e.task === 'evaluate' && e.done === done;
+  const at = {
+    jobOpen: await eventAt(page, pageT0, evaluating(0)),
+    references: await eventAt(page, pageT0, evaluating(1)),
+    studentEvaluation: await eventAt(page, pageT0, evaluating(2)),
+    checkpoint: await eventAt(page, pageT0, (e) => e.kind === 'checkpoint' && e.step === 0),
+    step1: await eventAt(page, pageT0, (e) => e.kind === 'step' && e.step === 1),
+  };
+  // each part's own seconds (the time since the part before it)
+  const marks = Object.entries(at);
+  const firstStepParts = Object.fromEntries(marks.map(([name, t], i) => {
+    const before = i === 0 ? 0 : marks[i - 1]![1];
+    return [name, t === null || before === null ? null : Number((t - before).toFixed(1))];
+  }));
+  console.log(`first step, part by part (s): ${JSON.stringify(firstStepParts)}`);
+  return { firstStep, secondsPerStep, firstStepParts };
 }
 
 let hub: FakeHub;
@@ -201,7 +230,7 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
     console.log(`persistent: teacher prepared in ${results.prepareTeacher} s`);
 
     const times = await trainTwoSteps(page);
-    Object.assign(results, { persistentFirstStep: times.firstStep, persistentSecondsPerStep: times.secondsPerStep });
+    Object.assign(results, { persistentFirstStep: times.firstStep, persistentFirstStepParts: times.firstStepParts, persistentSecondsPerStep: times.secondsPerStep });
     // the checkpoint every 2 steps, and the one the pause writes at the step it stopped after (a step
     // already under way when Pause was pressed finishes first, so that can be step 3)
     await expect.poll(async () => {
@@ -238,6 +267,7 @@ test('an incognito-like context uses the teacher it cannot keep from memory, say
   const mem = memoryPeaks();
   try {
     const page = await context.newPage();
+    await installEngineHook(page);
     const errors = watch(page, 'incognito');
     await page.goto(`/${HASH}`);
     await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 120_000 });
@@ -255,7 +285,7 @@ test('an incognito-like context uses the teacher it cannot keep from memory, say
     await importFolder(page, 'test', path.join(DATA, 'real-test'));
     await importFolder(page, 'unlabeled', path.join(DATA, 'real-unlabeled'));
     const times = await trainTwoSteps(page);
-    Object.assign(results, { incognitoFirstStep: times.firstStep, incognitoSecondsPerStep: times.secondsPerStep });
+    Object.assign(results, { incognitoFirstStep: times.firstStep, incognitoFirstStepParts: times.firstStepParts, incognitoSecondsPerStep: times.secondsPerStep });
     expect(errors).toEqual([]);
   } finally {
     results.incognitoPeak = Object.fromEntries(Object.entries(mem.stop()).map(([k, v]) => [k, GB(v)]));
