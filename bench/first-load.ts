@@ -8,18 +8,8 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from '@playwright/test';
 import type { Server } from './browser.ts';
+import type { AssetKind, AssetSize, DemoFirstStep, FirstLoad } from './report.ts';
 
-export type AssetKind = 'js' | 'wasm' | 'css';
-export interface AssetSize { kind: AssetKind; path: string; raw: number; gzip: number }
-
-export interface FirstLoad {
-  assets: AssetSize[];
-  byKind: Record<AssetKind, { files: number; raw: number; gzip: number }>;
-  total: { raw: number; gzip: number };
-}
-
-/** the demo's first step, or why there is no number */
-export type DemoFirstStep = { toFirstStepMs: number; fromClickMs: number } | { unavailable: string };
 
 const kindOf = (p: string): AssetKind | null =>
   /\.m?js$/.test(p) ? 'js' : p.endsWith('.wasm') ? 'wasm' : p.endsWith('.css') ? 'css' : null;

@@ -13,33 +13,10 @@ import { rmSync } from 'node:fs';
 import type { CDPSession, Page } from '@playwright/test';
 import { launchPersistentChromium, type Server } from './browser.ts';
 import type { ScaleFolder } from './import-scale-images.ts';
+import type { HeapPeak, ImportScaleResult } from './report.ts';
 
 const SAMPLE_MS = 250;
 const PROGRESS_LOG_MS = 60_000;
-
-export interface HeapPeak {
-  /** largest V8 heap in use (bytes) */
-  usedBytes: number;
-  /** largest ArrayBuffer backing-store total (bytes) */
-  backingBytes: number;
-}
-
-export interface ImportScale {
-  files: number;
-  fileBytes: number;
-  classes: number;
-  role: 'unlabeled';
-  imported: number;
-  skipped: number;
-  seconds: number;
-  imagesPerSec: number;
-  heap: { page: HeapPeak; worker: HeapPeak | null; samples: number };
-  indexedDb: { beforeBytes: number; afterBytes: number; bytesPerImage: number };
-  longTasks: { count: number; over200ms: number; longestMs: number; blockedMs: number };
-  generatedS: number;
-}
-
-export type ImportScaleResult = ImportScale | { unavailable: string };
 
 declare global {
   interface Window { benchLongTasks?: number[] }

@@ -3,13 +3,49 @@
 import type { GpuProbe } from '../src/app/gpu.ts';
 import type { KernelProfile } from '../src/engine/runtime/profile.ts';
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
-import type { DemoFirstStep, FirstLoad } from './first-load.ts';
 import type { GeometryJson } from './geometry.ts';
-import type { ImportScaleResult } from './import-scale.ts';
 import { formatLongRun, type LongRunResult } from './long-run-report.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
 import type { Timing } from './workloads.ts';
+
+// the browser rows' results (bench/first-load.ts and bench/import-scale.ts measure them): kept here, so
+// that what formats them, and the GPU pack that reuses the formatting, reach no Playwright
+export type AssetKind = 'js' | 'wasm' | 'css';
+export interface AssetSize { kind: AssetKind; path: string; raw: number; gzip: number }
+
+export interface FirstLoad {
+  assets: AssetSize[];
+  byKind: Record<AssetKind, { files: number; raw: number; gzip: number }>;
+  total: { raw: number; gzip: number };
+}
+
+/** the demo's first step, or why there is no number */
+export type DemoFirstStep = { toFirstStepMs: number; fromClickMs: number } | { unavailable: string };
+
+export interface HeapPeak {
+  /** largest V8 heap in use (bytes) */
+  usedBytes: number;
+  /** largest ArrayBuffer backing-store total (bytes) */
+  backingBytes: number;
+}
+
+export interface ImportScale {
+  files: number;
+  fileBytes: number;
+  classes: number;
+  role: 'unlabeled';
+  imported: number;
+  skipped: number;
+  seconds: number;
+  imagesPerSec: number;
+  heap: { page: HeapPeak; worker: HeapPeak | null; samples: number };
+  indexedDb: { beforeBytes: number; afterBytes: number; bytesPerImage: number };
+  longTasks: { count: number; over200ms: number; longestMs: number; blockedMs: number };
+  generatedS: number;
+}
+
+export type ImportScaleResult = ImportScale | { unavailable: string };
 
 export type Workload = 'student train step' | 'teacher logits';
 
