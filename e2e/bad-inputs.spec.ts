@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
+import { openStudio } from './studio-page.ts';
 
 const u32be = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
 const pngChunk = (type: string, data: Buffer) => {
@@ -30,19 +31,12 @@ function write(root: string, files: Record<string, Buffer | string>): string {
   return root;
 }
 
-async function openStudio(page: Page, errors: string[]) {
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/#backend=wasm'); // nothing here needs the GPU
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 }); // the workspace is ready
-}
-
 async function skipReasons(page: Page): Promise<Record<string, string>> {
   const items = await page.getByTestId('import-report').getByTestId('skipped-file').all();
   return Object.fromEntries(await Promise.all(items.map(async (li) => [await li.getAttribute('data-name'), (await li.locator('.reason').textContent())!] as const)));
 }
 
 test('every file of a folder that is not a usable image is listed with its reason; an empty folder says so', async ({ page }) => {
-  const errors: string[] = [];
   const photo = fs.readFileSync('test-data/photos/sklearn/flower.jpg');
   const dir = write(test.info().outputPath('odd-files'), {
     'good/flower.jpg': photo,
@@ -59,7 +53,7 @@ test('every file of a folder that is not a usable image is listed with its reaso
     '__MACOSX/good/._flower.jpg': Buffer.alloc(64, 3),
     'good/.hidden.jpg': photo,
   });
-  await openStudio(page, errors);
+  const errors = await openStudio(page, '/#backend=wasm'); // nothing here needs the GPU
   await page.getByTestId('folder-input').setInputFiles(dir);
   const report = page.getByTestId('import-report');
   await expect(report).toHaveAttribute('data-imported', '2');
@@ -87,10 +81,9 @@ test('every file of a folder that is not a usable image is listed with its reaso
 });
 
 test('a labeled folder needs class folders: loose images are listed, one class or none is refused; class names and split files are checked', async ({ page }) => {
-  const errors: string[] = [];
   const png = fs.readFileSync('test-data/images/rgb.png');
   const jpg = fs.readFileSync('test-data/images/rgb.jpg');
-  await openStudio(page, errors);
+  const errors = await openStudio(page, '/#backend=wasm');
   await page.getByTestId('role-test').check();
 
   // images beside the class folders belong to no class

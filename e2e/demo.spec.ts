@@ -5,17 +5,14 @@
 // WebGPU is correct but ~75-200x slower (measured), far too slow for a one-click demo. Training on
 // WebGPU is checked by engine.spec (fixture train steps) and faults.spec (a run on WebGPU).
 import { expect, test, type Page } from '@playwright/test';
+import { openStudio } from './studio-page.ts';
 
 const number = async (page: Page, testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
 
 {
   test(`the demo starts with one click and distillation lifts HM above the student's zero-shot HM`, async ({ page }) => {
     test.setTimeout(420_000);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-
-    await page.goto('/');
-    await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+    const errors = await openStudio(page, '/');
     const backend = await page.getByTestId('backend').textContent();
     const software = (await page.getByTestId('adapter').textContent())!.includes('software fallback adapter');
     expect(backend).toBe(software ? 'wasm' : 'webgpu');

@@ -7,7 +7,8 @@ import { demoPixels, loadDemoData } from '../src/engine/demo/data.ts';
 import { fsDemoReader } from '../src/engine/demo/node.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import type { Accuracy, RunResults, RunSummary } from '../src/worker/protocol.ts';
-import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
+import { engineEvents, engineRequest } from './engine-hook.ts';
+import { openStudio, stepShown } from './studio-page.ts';
 
 async function downloads(page: Page, testId: string, count: number): Promise<Map<string, Buffer>> {
   const got: Download[] = [];
@@ -24,17 +25,13 @@ const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
 
 test('the exported ONNX predicts as the studio does; exported prompts restart at the same accuracy', async ({ page }) => {
   test.setTimeout(180_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await installEngineHook(page);
-  await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=1000');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm&evalEvery=1000&ckptEvery=1000', { engineHook: true });
   const t0 = Date.now();
   const lap = (what: string) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await page.getByTestId('demo-start').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
   lap('demo loaded, run started');
-  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(10);
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(10);
   lap('step 10');
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');

@@ -4,26 +4,22 @@
 // protocol, so onnxruntime's device reports its loss). Each is reported with a clear message and
 // nothing stored is lost. (A full disk in the middle of a run, with its last checkpoint intact, is
 // tested in src/worker/studio.test.ts.)
-import { expect, test, type Page } from '@playwright/test';
-import { engineEvents, installEngineHook } from './engine-hook.ts';
-
-const stepOf = async (page: Page) => Number(await page.getByTestId('metric-step').textContent());
+import { expect, test } from '@playwright/test';
+import { engineEvents } from './engine-hook.ts';
+import { openStudio, stepShown } from './studio-page.ts';
 
 test('a disk too small for the demo says so, and nothing half-stored is listed', async ({ browser, baseURL }) => {
   test.setTimeout(180_000);
   const context = await browser.newContext({ baseURL });
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   const cdp = await context.newCDPSession(page);
   // Chromium counts what the origin holds against it: less than the studio's empty database (~150 kB,
   // measured) and less than one batch of the demo's images (64 images of 28×28 RGB per write)
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(baseURL!).origin, quotaSize: 100_000 });
-  await page.goto('/#backend=wasm');
   // the quota is below what the studio's empty database takes (~150 kB in Chromium) and far below the
   // offline copy: the studio still starts, online, says why it cannot work offline, and says no more
   // until something must be kept
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm');
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-state', 'unavailable');
   await expect(page.getByTestId('offline-status')).toContainText(/would not keep the offline copy .* storage is short .* Everything works while online/);
   await expect(page.getByTestId('notice-quota')).toHaveCount(0);
@@ -40,18 +36,14 @@ test('a disk too small for the demo says so, and nothing half-stored is listed',
 
 test('a lost GPU pauses the run with a clear message; resuming continues on WASM from the last checkpoint', async ({ page }) => {
   test.setTimeout(180_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await installEngineHook(page);
   // SwiftShader runs the demo teacher at about one image a second: a first run on WASM fills the
   // stored teacher-logit cache for the first steps, and the test folder goes, so that the WebGPU run
   // below computes only student steps. The demo's stage 1 (the teacher's prompts tuned, e2e/demo.spec.ts)
   // is cut to one shot per class and one epoch: the GPU is lost here in stage 2, the distillation
-  await page.goto('/#backend=wasm&batch=8&ckptEvery=5&evalEvery=100000&teacherEpochs=1&shots=1');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm&batch=8&ckptEvery=5&evalEvery=100000&teacherEpochs=1&shots=1', { engineHook: true });
   await expect(page.getByTestId('selftest-webgpu')).toHaveAttribute('data-status', 'ok'); // WebGPU works here
   await page.getByTestId('demo-start').click();
-  await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
   await page.getByRole('button', { name: 'Delete dataset Demo: Fashion-MNIST test' }).click();

@@ -1,10 +1,9 @@
 // The Data step's stored image size: the choice goes into the page address and into the import
 // request the worker gets (src/worker/import-size.test.ts checks what the worker then stores).
 import { expect, test } from '@playwright/test';
+import { openStudio } from './studio-page.ts';
 
 test('full resolution is chosen in the Data step, kept in the address and sent with the import', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   // record the size each import request asks for
   await page.addInitScript(() => {
     const sizes: (string | null)[] = [];
@@ -15,8 +14,7 @@ test('full resolution is chosen in the Data step, kept in the address and sent w
       return (post as (...a: unknown[]) => void).call(this, m, ...rest);
     } as Worker['postMessage'];
   });
-  await page.goto('/#backend=wasm');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm');
   await expect(page.getByTestId('image-size-256')).toBeChecked();
   await expect(page.getByTestId('image-size')).toContainText('36 MB for a 12-megapixel photo');
 

@@ -2,14 +2,11 @@
 // Debian's sample-image packages, plus a TIFF, a damaged JPEG, a text file, an empty file and the
 // folder's license notes. The good images are imported; every other file is listed with its reason.
 import { expect, test } from '@playwright/test';
+import { collectPageErrors, openStudio } from './studio-page.ts';
 
 test('a folder of real photos imports the images and lists each bad file with its reason', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-
   // the import does not depend on the GPU: WASM keeps the test quick
-  await page.goto('/#backend=wasm');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 }); // the workspace is ready
+  const errors = await openStudio(page, '/#backend=wasm');
   await expect(page.getByTestId('role-unlabeled')).toBeChecked();
 
   const started = Date.now();
@@ -37,8 +34,7 @@ test('a folder of real photos imports the images and lists each bad file with it
 });
 
 test('a folder chosen the moment the page opens waits for the studio, then imports', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = collectPageErrors(page);
   await page.goto('/#backend=wasm', { waitUntil: 'commit' });
   // as soon as the folder field exists, before the workspace is ready (the demo button is still off)
   const input = page.getByTestId('folder-input');

@@ -3,13 +3,13 @@
 // and trains. Playwright's offline mode cuts the page and its worker off the network (checked below)
 // but not the service worker's own fetches, so the test also checks that the reload came from it.
 import { expect, test } from '@playwright/test';
+import { collectPageErrors, stepShown } from './studio-page.ts';
 
 const fetchOutcome = (url: string) => fetch(url, { cache: 'no-store' }).then((r) => `HTTP ${r.status}`, () => 'failed');
 
 test('the studio says when it is ready to work offline, and then runs the demo without the network', async ({ page, context }) => {
   test.setTimeout(240_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = collectPageErrors(page);
 
   await page.goto('/');
   const status = page.getByTestId('offline-status');
@@ -30,6 +30,6 @@ test('the studio says when it is ready to work offline, and then runs the demo w
   expect(await page.workers()[0]!.evaluate(fetchOutcome, '/demo/README.md')).toBe('failed');
   await page.getByTestId('demo-start').click();
   await expect(page.getByTestId('run-status'), 'the demo did not start offline').toHaveAttribute('data-status', 'running', { timeout: 120_000 });
-  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(() => stepShown(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
   expect(errors).toEqual([]);
 });

@@ -2,8 +2,8 @@
 // stages, Space to pause and resume, and present mode (big numbers, the accuracy chart and the
 // explanations only), which leaves the run and the page as they were.
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { openStudio, stepShown } from './studio-page.ts';
 
-const number = async (page: Page, testId: string): Promise<number> => Number(await page.getByTestId(testId).textContent());
 const status = (page: Page) => page.getByTestId('run-status');
 
 /** the focused element's outline, and the contrast of its colour with the background it is drawn on */
@@ -40,7 +40,7 @@ async function tabToButton(page: Page): Promise<void> {
 }
 
 async function expectSteps(page: Page, above: number, message: string): Promise<void> {
-  await expect.poll(() => number(page, 'metric-step'), { message, timeout: 60_000 }).toBeGreaterThan(above);
+  await expect.poll(() => stepShown(page), { message, timeout: 60_000 }).toBeGreaterThan(above);
 }
 
 const visible = async (...locators: Locator[]) => { for (const l of locators) await expect(l).toBeVisible(); };
@@ -48,12 +48,9 @@ const hidden = async (...locators: Locator[]) => { for (const l of locators) awa
 
 test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes; present mode shows the numbers, chart and explanations only', async ({ page }) => {
   test.setTimeout(300_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   // a short stage 1 (what is checked is that it runs, and is shown) and a run long enough to pause,
   // resume and present before it ends
-  await page.goto('/#teacherEpochs=1&epochs=10');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#teacherEpochs=1&epochs=10');
 
   // ? lists every shortcut, Esc closes the list
   await page.keyboard.press('?');
@@ -92,9 +89,9 @@ test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes
   // Space pauses (the demo button the mouse clicked is disabled now: Space is the shortcut's)
   await page.keyboard.press(' ');
   await expect(status(page)).toHaveAttribute('data-status', 'paused');
-  const pausedAt = await number(page, 'metric-step');
+  const pausedAt = await stepShown(page);
   await page.waitForTimeout(1500);
-  expect(await number(page, 'metric-step'), 'no steps while paused').toBe(pausedAt);
+  expect(await stepShown(page), 'no steps while paused').toBe(pausedAt);
   // ... and resumes, from the checkpoint
   await page.keyboard.press(' ');
   await expect(status(page)).toHaveAttribute('data-status', 'running');
@@ -129,7 +126,7 @@ test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes
     .toBeGreaterThan(pageWidth);
   expect(await page.getByTestId('chart-accuracy').locator('canvas').evaluate((c) => c.getBoundingClientRect().height)).toBeGreaterThanOrEqual(260);
   // the run goes on, and Space still pauses it
-  const presentedAt = await number(page, 'metric-step');
+  const presentedAt = await stepShown(page);
   await expectSteps(page, presentedAt, 'steps go on in present mode');
   await page.keyboard.press(' ');
   await expect(status(page)).toHaveAttribute('data-status', 'paused');

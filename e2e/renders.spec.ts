@@ -3,6 +3,7 @@
 // and counts the function components that rendered in it, by the panel they sit in, the way DevTools'
 // profiler tells a rendered fiber from a reused one. Nothing in the app changes.
 import { expect, test, type Page } from '@playwright/test';
+import { openStudio, stepShown } from './studio-page.ts';
 
 interface Counts {
   commits: number;
@@ -81,25 +82,20 @@ async function countRenders(page: Page): Promise<void> {
   });
 }
 
-const stepOf = async (page: Page) => Number(await page.getByTestId('metric-step').textContent());
-
 test('a training step re-renders only what shows the step', async ({ page }) => {
   test.setTimeout(180_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   await countRenders(page);
   // no evaluation or checkpoint in the window: only step events arrive
-  await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=1000');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm&evalEvery=1000&ckptEvery=1000');
   await page.getByTestId('demo-start').click();
-  await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
 
   // from here on, count afresh
   const from = await page.evaluate(() => {
     Object.assign(window.__renders, { commits: 0, panels: {}, components: {} });
     return Number(document.querySelector('[data-testid="metric-step"]')!.textContent);
   });
-  await expect.poll(() => stepOf(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(from + 20);
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(from + 20);
   const [counts, to] = await page.evaluate(() => [structuredClone(window.__renders), Number(document.querySelector('[data-testid="metric-step"]')!.textContent)] as const);
   const steps = to - from;
   const total = Object.values(counts.panels).reduce((a, b) => a + b, 0);

@@ -2,21 +2,17 @@
 // continues from that checkpoint's step on the same trajectory (the same losses as before the
 // reload), and nothing imported is lost. The workflow, not the GPU, is under test: WASM.
 import { expect, test } from '@playwright/test';
-import { engineEvents, installEngineHook } from './engine-hook.ts';
+import { engineEvents } from './engine-hook.ts';
+import { openStudio, stepShown } from './studio-page.ts';
 
 test('a reload mid-run offers to resume from the last checkpoint and continues the same trajectory', async ({ page }) => {
   test.setTimeout(180_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await installEngineHook(page);
-
-  await page.goto('/#backend=wasm&ckptEvery=10&evalEvery=1000');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm&ckptEvery=10&evalEvery=1000', { engineHook: true });
   const t0 = Date.now();
   await page.getByTestId('demo-start').click();
   // past a few checkpoints and a few steps beyond the last one (so that steps are taken again), the page goes away
   await expect.poll(async () => {
-    const step = Number(await page.getByTestId('metric-step').textContent());
+    const step = await stepShown(page);
     return step >= 25 && step % 10 >= 2 && step % 10 <= 6;
   }, { timeout: 120_000 }).toBe(true);
   const before = await engineEvents(page, 'step');
@@ -46,7 +42,7 @@ test('a reload mid-run offers to resume from the last checkpoint and continues t
   const again = after.filter((e) => lossBefore.has(e.step));
   expect(again.length).toBeGreaterThan(0);
   for (const e of again) expect(e.loss, `loss at step ${e.step}`).toBeCloseTo(lossBefore.get(e.step)!, 4);
-  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent())).toBeGreaterThan(from);
+  await expect.poll(() => stepShown(page)).toBeGreaterThan(from);
 
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { expect, test } from '@playwright/test';
+import { openStudio } from './studio-page.ts';
 
 // label order on purpose unlike the names' sorted order; 5 classes: the first 3 labels are base
 const CLASSES = ['tabby', 'pug', 'emu', 'beagle', 'axolotl'];
@@ -17,8 +18,6 @@ function png(seed: number): Buffer {
 }
 
 test('a split file sets the class order and base/new, and its folder imports the test and train lists', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   // flat paths, as OxfordPets' split lists its images/ folder
   const item = (list: string, label: number, i: number): [string, number, string] => [`${CLASSES[label]}_${list}${i}.png`, label, CLASSES[label]!];
   const split = {
@@ -33,8 +32,7 @@ test('a split file sets the class order and base/new, and its folder imports the
   [...split.train, ...split.test].filter(([p]) => p !== 'emu_test1.png').forEach(([p], k) => fs.writeFileSync(path.join(images, p), png(k)));
   fs.writeFileSync(path.join(images, 'unlisted.png'), png(99));
 
-  await page.goto('/#backend=wasm');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 }); // the workspace is ready
+  const errors = await openStudio(page, '/#backend=wasm');
 
   await page.getByTestId('split-file-input').setInputFiles({ name: 'split_zhou_Made.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(split)) });
   const classes = page.getByTestId('class-list').locator('li');

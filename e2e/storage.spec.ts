@@ -4,20 +4,18 @@
 import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bytes } from '../src/app/format.ts';
-import { engineEvents, installEngineHook } from './engine-hook.ts';
+import { engineEvents } from './engine-hook.ts';
+import { openStudio, stepShown } from './studio-page.ts';
 
 test('downloaded Hub models are listed with their size and deleted', async ({ page, baseURL }) => {
   test.setTimeout(120_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
   // a Hub serving models/demo-*/ as test/demo-* (the worker downloads through the page's network)
   await page.route(/\/test\/(demo-\w+)\/resolve\/main\/(config\.json|model\.safetensors)$/, (route) => {
     const [, name, file] = /\/test\/(demo-\w+)\/resolve\/main\/(.+)$/.exec(route.request().url())!;
     const body = fs.readFileSync(`models/${name}/${file}`);
     return route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } });
   });
-  await page.goto('/#backend=wasm');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm');
 
   for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
@@ -42,10 +40,7 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
 
 test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {
   test.setTimeout(120_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/#backend=wasm');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm');
   for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
     await chooser.getByLabel('Local files').check();
@@ -74,13 +69,9 @@ test('local model files are kept in the origin private file system and come back
 
 test('deleting the run going on stops it, then it goes from the page', async ({ page }) => {
   test.setTimeout(180_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await installEngineHook(page);
-  await page.goto('/#backend=wasm&evalEvery=1000&ckptEvery=5');
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  const errors = await openStudio(page, '/#backend=wasm&evalEvery=1000&ckptEvery=5', { engineHook: true });
   await page.getByTestId('demo-start').click();
-  await expect.poll(async () => Number(await page.getByTestId('metric-step').textContent()), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
 
   const row = page.getByTestId('stored-run');
   await expect(row).toHaveAttribute('data-status', 'running');

@@ -8,9 +8,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { engineEvents, installEngineHook } from './engine-hook.ts';
+import { collectPageErrors, openStudio } from './studio-page.ts';
 
 // the service worker would answer the worker script from its precache, past the route
 test.use({ serviceWorkers: 'block' });
@@ -48,18 +49,12 @@ async function holdWorkerAtPut(context: BrowserContext, trigger: string): Promis
   return { held, release: async () => { await context.unroute(workerScript); await context.unroute(`**${HELD}`); } };
 }
 
-async function openStudio(page: Page, hash: string): Promise<void> {
-  await installEngineHook(page);
-  await page.goto(`/${hash}`);
-  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
-}
-
 test('a page closed while a checkpoint is written: the run resumes from the checkpoint before it', async ({ context }) => {
   test.setTimeout(420_000);
   // checkpoints at 0, 3, 6, 9 are written whole; the one at step 12 is cut off after its put
   const hold = await holdWorkerAtPut(context, "return store === 'ckpt' && value.step === 12;");
   const first = await context.newPage();
-  await openStudio(first, '#backend=wasm&ckptEvery=3&evalEvery=1000&keepCkpt=2');
+  await openStudio(first, '/#backend=wasm&ckptEvery=3&evalEvery=1000&keepCkpt=2', { engineHook: true });
   await first.getByTestId('demo-start').click();
   await hold.held;
   const checkpoints = (await engineEvents(first, 'checkpoint')).map((e) => e.step);
@@ -70,8 +65,7 @@ test('a page closed while a checkpoint is written: the run resumes from the chec
   await hold.release();
 
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = collectPageErrors(page);
   await installEngineHook(page);
   await page.goto('/#backend=wasm');
   const offer = page.getByTestId('resume-offer');
@@ -117,16 +111,14 @@ test('a page closed while an import is written: the folder is listed as interrup
   // batches of 64: the first is written whole, the second is cut off inside its transaction
   const hold = await holdWorkerAtPut(context, "return store === 'images' && String(key).endsWith('/i100');");
   const first = await context.newPage();
-  await openStudio(first, '#backend=wasm');
+  await openStudio(first, '/#backend=wasm', { engineHook: true });
   await first.getByTestId('folder-input').setInputFiles(folder);
   await hold.held;
   await first.close();
   await hold.release();
 
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await openStudio(page, '#backend=wasm');
+  const errors = await openStudio(page, '/#backend=wasm', { engineHook: true });
   const cut = page.getByTestId('interrupted-import');
   await expect(cut).toHaveAttribute('data-imported', '64');
   await expect(cut).toHaveAttribute('data-files', '150');

@@ -1,0 +1,30 @@
+// The steps most specs begin with: collect the page's uncaught errors, open the studio at a page
+// address and wait until its workspace is ready; and the step count the Distill step shows.
+import { expect, type Page } from '@playwright/test';
+import { installEngineHook } from './engine-hook.ts';
+
+/** the page's uncaught errors from now on, as a list that grows (a test ends with `expect(errors).toEqual([])`) */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+/**
+ * Opens the studio at `address` (a path and hash, as for page.goto: '/#backend=wasm&ckptEvery=5') and
+ * waits until the workspace is ready, which the demo button's being enabled shows. With `engineHook`,
+ * the worker's events are recorded from the start (engine-hook.ts). Returns the page's errors,
+ * collected from before it loaded.
+ */
+export async function openStudio(page: Page, address: string, options: { engineHook?: boolean } = {}): Promise<string[]> {
+  const errors = collectPageErrors(page);
+  if (options.engineHook) await installEngineHook(page);
+  await page.goto(address);
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  return errors;
+}
+
+/** the step the Distill step shows (the run's metric-step) */
+export async function stepShown(page: Page): Promise<number> {
+  return Number(await page.getByTestId('metric-step').textContent());
+}
