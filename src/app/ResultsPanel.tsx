@@ -1,9 +1,10 @@
 // Step 6: how the student does per class, where it confuses classes, a gallery of teacher vs student
 // predictions, and the exports.
 import { useEffect, useMemo } from 'react';
+import { bestCheckpoint } from '../storage/retention.ts';
 import type { GalleryItem, RunResults } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
-import { runAction } from './actions.ts';
+import { isEnabled, runAction } from './actions.ts';
 import { pct } from './format.ts';
 import { Step } from './Step.tsx';
 import { useStudio } from './store.ts';
@@ -72,10 +73,35 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
   );
 }
 
+/** the last checkpoint or the best on base, when the run keeps a best that is not the last */
+function ExportFrom() {
+  const last = useStudio((s) => s.run?.checkpointStep ?? null);
+  const best = useStudio((s) => (s.run ? bestCheckpoint(s.run.checkpoints) : null));
+  const from = useStudio((s) => s.exportFrom);
+  const enabled = useStudio((s) => isEnabled('chooseExport', s));
+  if (!best || last === null || best.step === last) return null;
+  const choices = [
+    { value: 'last', words: `the last checkpoint, step ${last}` },
+    { value: 'best', words: `the best on base, step ${best.step} (base ${pct(best.base)}%)` },
+  ] as const;
+  return (
+    <fieldset className="export-from" data-testid="export-from" disabled={!enabled}>
+      <legend>Export from</legend>
+      {choices.map((c) => (
+        <label key={c.value}>
+          <input type="radio" name="export-from" value={c.value} checked={from === c.value} onChange={() => void runAction('chooseExport', c.value)} data-testid={`export-from-${c.value}`} />
+          {' '}{c.words}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 function Exports() {
   return (
     <div className="exports">
       <h3>Export</h3>
+      <ExportFrom />
       <div className="buttons">
         <ActionButton action="exportPrompts" className="secondary" data-testid="export-prompts" />
         <ActionButton action="exportPromptsPth" className="secondary" data-testid="export-prompts-pth" />

@@ -1,5 +1,5 @@
 // What the studio keeps in this browser, how much room is left, and a way to free it.
-import type { CachedHubModel, DatasetSummary, RunSummary } from '../worker/protocol.ts';
+import type { CachedHubModel, CheckpointEntry, DatasetSummary, RunSummary } from '../worker/protocol.ts';
 import { bestCheckpoint } from '../storage/retention.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { bytes, plural } from './format.ts';
@@ -19,19 +19,20 @@ function DatasetRow({ d }: { d: DatasetSummary }) {
 }
 
 /** the checkpoints a run keeps: the last K and the best on base (storage/retention.ts) */
-function checkpointWords(r: RunSummary): string {
-  const best = bestCheckpoint(r.checkpoints);
-  const steps = r.checkpoints.map((c) => c.step).join(', ');
-  return `checkpoints at step${r.checkpoints.length > 1 ? 's' : ''} ${steps}${best ? ` (best on base: step ${best.step}, ${(100 * best.base!).toFixed(1)} %)` : ''}`;
+function checkpointWords(checkpoints: readonly CheckpointEntry[]): string {
+  const best = bestCheckpoint(checkpoints);
+  const steps = checkpoints.map((c) => c.step).join(', ');
+  return `checkpoints at step${checkpoints.length > 1 ? 's' : ''} ${steps}${best ? ` (best on base: step ${best.step}, ${(100 * best.base!).toFixed(1)} %)` : ''}`;
 }
 
 function RunRow({ r }: { r: RunSummary }) {
   // the run on screen is newer than the workspace's summary of it: only its row follows the steps
   const status = useStudio((s) => (s.run?.runId === r.id ? s.run.status : r.status));
   const step = useStudio((s) => (s.run?.runId === r.id ? s.run.step : r.step));
+  const checkpoints = useStudio((s) => (s.run?.runId === r.id ? s.run.checkpoints : r.checkpoints));
   return (
     <li data-testid="stored-run" data-status={status}>
-      <span>{date(r.createdAt)} <span className="muted">· {status} · step {step}/{r.totalSteps}{r.checkpoints.length > 0 && ` · ${checkpointWords(r)}`}</span></span>
+      <span>{date(r.createdAt)} <span className="muted">· {status} · step {step}/{r.totalSteps}{checkpoints.length > 0 && ` · ${checkpointWords(checkpoints)}`}</span></span>
       <ActionButton
         action="deleteRun" arg={r.id} className="link" aria-label={`Delete run of ${date(r.createdAt)}`}
         title={status === 'running' ? 'Stops the run, then deletes it with its checkpoint' : undefined}

@@ -2,7 +2,8 @@
 // `enabled` says when a command makes sense, and a failure becomes a notice saying what to do.
 // This is the only place that talks to the engine worker.
 import { EngineClient, EngineError } from '../worker/client.ts';
-import type { EngineBackend, EngineEvent, ModelSource, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
+import { bestCheckpoint } from '../storage/retention.ts';
+import type { EngineBackend, EngineEvent, ModelSource, PromptExport, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
@@ -409,33 +410,39 @@ const loadResults: Action = {
   }),
 };
 
-const exportPrompts: Action = {
-  label: 'Student prompts (.safetensors + .json)',
-  busyLabel: 'Preparing…',
-  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPrompts'),
-  perform: () => guarded('exportPrompts', async () => {
-    const e = await engine().exportPrompts(get().run!.runId);
-    saveBlob(new Blob([e.safetensors as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.safetensors`);
-    saveBlob(new Blob([e.config], { type: 'application/json' }), `${e.fileName}.json`);
-  }),
+/** the checkpoint the exports take: the best on base when chosen, else the last (undefined) */
+const exportStep = (s: StudioState): number | undefined =>
+  (s.exportFrom === 'best' && s.run ? bestCheckpoint(s.run.checkpoints)?.step : undefined);
+
+const chooseExport: Action<StudioState['exportFrom']> = {
+  label: 'Export from',
+  enabled: (s) => hasCheckpoint(s),
+  perform: async (from) => set({ exportFrom: from }),
 };
 
-const exportPromptsPth: Action = {
-  label: 'Student prompts for PyTorch (.pth.tar)',
+/** the student's prompts, saved as the files `save` picks from the worker's answer */
+const promptExport = (id: 'exportPrompts' | 'exportPromptsPth', label: string, save: (e: PromptExport) => void): Action => ({
+  label,
   busyLabel: 'Preparing…',
-  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportPromptsPth'),
-  perform: () => guarded('exportPromptsPth', async () => {
-    const e = await engine().exportPrompts(get().run!.runId);
-    saveBlob(new Blob([e.pth as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.pth.tar`);
-  }),
-};
+  enabled: (s) => hasCheckpoint(s) && !busy(s, id),
+  perform: () => guarded(id, async () => save(await engine().exportPrompts(get().run!.runId, exportStep(get())))),
+});
+
+const exportPrompts = promptExport('exportPrompts', 'Student prompts (.safetensors + .json)', (e) => {
+  saveBlob(new Blob([e.safetensors as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.safetensors`);
+  saveBlob(new Blob([e.config], { type: 'application/json' }), `${e.fileName}.json`);
+});
+
+const exportPromptsPth = promptExport('exportPromptsPth', 'Student prompts for PyTorch (.pth.tar)', (e) => {
+  saveBlob(new Blob([e.pth as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.pth.tar`);
+});
 
 const exportOnnx: Action = {
   label: 'Student classifier (.onnx)',
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
   perform: () => guarded('exportOnnx', async () => {
-    const e = await engine().exportOnnx(get().run!.runId);
+    const e = await engine().exportOnnx(get().run!.runId, exportStep(get()));
     saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
   }),
 };
@@ -535,7 +542,7 @@ const dismissNotice: Action<number> = {
 export const actions = {
   checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
   startRun, pauseRun, resumeRun, stopRun, pauseOrResume, dismissResume, togglePresent, showShortcuts, closeView,
-  loadResults, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
+  loadResults, chooseExport, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
   deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice, takeOver,
 };
 export type ActionId = keyof typeof actions;

@@ -4,7 +4,7 @@ import { initialState, type LiveRun } from './store.ts';
 
 const run = (over: Partial<LiveRun>): LiveRun => ({
   runId: 'r', status: 'running', step: 0, totalSteps: 90, stepsPerEpoch: 30, epoch: 0, loss: null, lr: null,
-  latest: null, references: null, checkpointStep: null, message: null, ...over,
+  latest: null, references: null, checkpointStep: null, checkpoints: [], message: null, ...over,
 });
 
 describe('classroomStage', () => {

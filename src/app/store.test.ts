@@ -61,11 +61,12 @@ describe('applyEvent', () => {
       { kind: 'step', runId: 'r1', step: 1, epoch: 0, loss: 2.5, lr: 1e-5 },
       { kind: 'step', runId: 'r1', step: 2, epoch: 0, loss: 2.25, lr: 0.005 },
       { kind: 'eval', runId: 'r1', step: 2, base: 0.7, new: 0.5, hm: 0.58 },
-      { kind: 'checkpoint', runId: 'r1', step: 2 },
+      { kind: 'checkpoint', runId: 'r1', step: 2, checkpoints: [{ step: 1, base: 0.75 }, { step: 2, base: 0.7 }] },
       { kind: 'runStatus', runId: 'r1', status: 'paused', step: 2, message: 'paused by you' },
     ]);
     expect(s.run).toMatchObject({
-      step: 2, loss: 2.25, lr: 0.005, latest: { step: 2, hm: 0.58 }, checkpointStep: 2, status: 'paused', message: 'paused by you',
+      step: 2, loss: 2.25, lr: 0.005, latest: { step: 2, hm: 0.58 }, checkpointStep: 2, checkpoints: [{ step: 1, base: 0.75 }, { step: 2, base: 0.7 }],
+      status: 'paused', message: 'paused by you',
       references: { studentZeroShot: { hm: 0.48 } },
     });
   });

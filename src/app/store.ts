@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { SelfTestReport } from '../engine/surface.ts';
 import type {
-  Accuracy, CachedHubModel, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
+  Accuracy, CachedHubModel, CheckpointEntry, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
 } from '../worker/protocol.ts';
 import type { UnreadEntry } from './folder-walk.ts';
 import type { GpuProbe } from './gpu.ts';
@@ -34,6 +34,8 @@ export interface LiveRun {
   latest: (Accuracy & { step: number }) | null;
   references: References | null;
   checkpointStep: number | null;
+  /** the checkpoints the run keeps: the last ones and the best on base */
+  checkpoints: CheckpointEntry[];
   message: string | null;
 }
 
@@ -84,6 +86,8 @@ export interface StudioState {
   presenting: boolean;
   /** the keyboard shortcuts list is open */
   shortcutsOpen: boolean;
+  /** what the exports take: the last checkpoint, or the best on base */
+  exportFrom: 'last' | 'best';
   /** the user dismissed the resume offer for this run id */
   resumeDismissed: string | null;
   /** actions in flight, by id (buttons show it and stay disabled) */
@@ -95,7 +99,7 @@ export interface StudioState {
 export const initialState: StudioState = {
   gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
   workspace: null, tasks: {}, run: null, notices: [], lastImport: null, queuedImports: 0, results: null, storage: null, hubModels: null,
-  hashText: '', classroom: false, presenting: false, shortcutsOpen: false, resumeDismissed: null, busy: {}, readOnly: false,
+  hashText: '', classroom: false, presenting: false, shortcutsOpen: false, exportFrom: 'last', resumeDismissed: null, busy: {}, readOnly: false,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);
@@ -133,7 +137,7 @@ export function liveRunOf(s: RunSummary): LiveRun {
   return {
     runId: s.id, status: s.status, step: s.step, totalSteps: s.totalSteps, stepsPerEpoch: s.stepsPerEpoch,
     epoch: s.stepsPerEpoch > 0 ? Math.floor(s.step / s.stepsPerEpoch) : 0,
-    loss, lr: null, latest, references: s.references, checkpointStep: s.checkpointStep, message: s.message,
+    loss, lr: null, latest, references: s.references, checkpointStep: s.checkpointStep, checkpoints: s.checkpoints, message: s.message,
   };
 }
 
@@ -169,7 +173,7 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
     }
     case 'checkpoint': {
       const run = forRun(s.run, e.runId);
-      return run ? { run: { ...run, checkpointStep: e.step } } : {};
+      return run ? { run: { ...run, checkpointStep: e.step, checkpoints: e.checkpoints } } : {};
     }
     case 'runStatus': {
       const run = forRun(s.run, e.runId);

@@ -89,8 +89,11 @@ export class EngineClient {
   resume(runId: string, backend?: EngineBackend): Promise<RunSummary> { return this.call('resume', { runId, ...(backend ? { backend } : {}) }); }
   stop(): Promise<RunSummary> { return this.call('stop', {}); }
   results(runId: string): Promise<RunResults> { return this.call('results', { runId }); }
-  exportPrompts(runId: string): Promise<PromptExport> { return this.call('exportPrompts', { runId }); }
-  exportOnnx(runId: string, batch?: number): Promise<OnnxExport> { return this.call('exportOnnx', { runId, ...(batch ? { batch } : {}) }); }
+  /** `step`: a kept checkpoint's (default the last) */
+  exportPrompts(runId: string, step?: number): Promise<PromptExport> { return this.call('exportPrompts', { runId, ...(step !== undefined ? { step } : {}) }); }
+  exportOnnx(runId: string, step?: number, batch?: number): Promise<OnnxExport> {
+    return this.call('exportOnnx', { runId, ...(step !== undefined ? { step } : {}), ...(batch ? { batch } : {}) });
+  }
   report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
   storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
   hubModels(): Promise<CachedHubModel[]> { return this.call('hubModels', {}); }

@@ -16,11 +16,11 @@ import type { ImportSettings } from '../engine/data/import-settings.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
-  Accuracy, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherMode,
+  Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherMode,
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
-export type { Accuracy, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -224,9 +224,10 @@ export interface EngineApi {
   stop: { request: Record<never, never>; result: RunSummary };
   /** evaluates the run's last checkpoint on its test dataset */
   results: { request: { runId: string }; result: RunResults };
-  exportPrompts: { request: { runId: string }; result: PromptExport };
-  /** batch: the model's fixed batch (default 1) */
-  exportOnnx: { request: { runId: string; batch?: number }; result: OnnxExport };
+  /** the prompts at checkpoint `step` (one the run keeps: the last ones and the best on base), default the last */
+  exportPrompts: { request: { runId: string; step?: number }; result: PromptExport };
+  /** batch: the model's fixed batch (default 1); `step` as for exportPrompts */
+  exportOnnx: { request: { runId: string; batch?: number; step?: number }; result: OnnxExport };
   /** the run report (JSON text): settings, models, datasets, references, history, final results */
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */
@@ -269,7 +270,8 @@ export type EngineEvent =
   | { kind: 'eval'; runId: string; step: number; base: number | null; new: number | null; hm: number | null }
   /** the run's reference lines, sent once when it starts or resumes */
   | { kind: 'references'; runId: string; teacher: Accuracy; studentZeroShot: Accuracy | null }
-  | { kind: 'checkpoint'; runId: string; step: number }
+  /** a checkpoint at `step` is stored; `checkpoints`: those the run keeps now (older ones retired) */
+  | { kind: 'checkpoint'; runId: string; step: number; checkpoints: CheckpointEntry[] }
   | { kind: 'runStatus'; runId: string; status: RunStatus; step: number; message: string | null }
   /** the GPU device is gone: the run (if any) is paused; the studio falls back to wasm */
   | { kind: 'deviceLost'; reason: string }

@@ -21,7 +21,7 @@ const argmax = (row: ArrayLike<number>): number => {
   return best;
 };
 
-const baseName = (run: DistillRun) => `promptkd-student-${run.id}-step${run.record.step}`;
+const baseName = (run: DistillRun, step: number) => `promptkd-student-${run.id}-step${step}`;
 
 export async function runResults(run: DistillRun, storage: StudioStorage, test: LabeledSet | null, thumbnail: (img: RgbImage) => Promise<Blob>): Promise<RunResults> {
   const r = await run.evaluateStudent();
@@ -45,31 +45,33 @@ export async function runResults(run: DistillRun, storage: StudioStorage, test: 
   };
 }
 
-/** the JSON that goes with exported prompts: everything needed to use them again */
-function promptConfig(run: DistillRun): Record<string, unknown> {
+/** the JSON that goes with prompts exported at `step`: everything needed to use them again */
+function promptConfig(run: DistillRun, step: number): Record<string, unknown> {
   const rec = run.record;
-  const latest = [...rec.history].reverse().find((p) => p.hm !== undefined);
+  const latest = [...rec.history].reverse().find((p) => p.hm !== undefined && p.step <= step);
   return {
-    format: STUDENT_PROMPTS_FORMAT, runId: rec.id, step: rec.step, settings: rec.settings, distillConfig: run.job.config,
+    format: STUDENT_PROMPTS_FORMAT, runId: rec.id, step, settings: rec.settings, distillConfig: run.job.config,
     classes: rec.classes, baseClasses: rec.classes.slice(0, Math.ceil(rec.classes.length / 2)), newClasses: rec.classes.slice(Math.ceil(rec.classes.length / 2)),
     dims: run.dims, models: rec.models, teacher: rec.teacher,
     accuracy: latest ? { step: latest.step, base: latest.base, new: latest.new, hm: latest.hm } : null,
   };
 }
 
-export async function exportPrompts(run: DistillRun): Promise<PromptExport> {
+/** the student's prompts at checkpoint `step` (default: the run's state now) */
+export async function exportPrompts(run: DistillRun, step = run.record.step): Promise<PromptExport> {
   const rec = run.record;
-  const state = await run.state();
-  const safetensors = writeStudentPrompts(state, { dims: run.dims, config: run.job.config, classes: rec.classes, step: rec.step });
-  const pth = writeStudentPromptsPth(state, { depth: run.dims.depth, epoch: Math.floor(rec.step / rec.stepsPerEpoch), step: rec.step });
-  return { safetensors, pth, config: `${JSON.stringify(promptConfig(run), null, 1)}\n`, fileName: baseName(run) };
+  const state = await run.stateAt(step);
+  const safetensors = writeStudentPrompts(state, { dims: run.dims, config: run.job.config, classes: rec.classes, step });
+  const pth = writeStudentPromptsPth(state, { depth: run.dims.depth, epoch: Math.floor(step / rec.stepsPerEpoch), step });
+  return { safetensors, pth, config: `${JSON.stringify(promptConfig(run, step), null, 1)}\n`, fileName: baseName(run, step) };
 }
 
-export async function exportOnnx(run: DistillRun, student: Parameters<typeof studentClassifierOnnx>[0], batch: number): Promise<OnnxExport> {
+/** the whole classifier at checkpoint `step` (default: the run's state now) */
+export async function exportOnnx(run: DistillRun, student: Parameters<typeof studentClassifierOnnx>[0], batch: number, step = run.record.step): Promise<OnnxExport> {
   if (!Number.isInteger(batch) || batch < 1) throw new StudioInputError(`the ONNX batch must be a positive integer, got ${batch}`);
-  const bytes = studentClassifierOnnx(student, run.hyper, await run.state(), run.teacherText, batch);
+  const bytes = studentClassifierOnnx(student, run.hyper, await run.stateAt(step), run.teacherText, batch);
   return {
-    bytes, fileName: `${baseName(run)}.onnx`, inputName: CLASSIFIER_INPUT, outputName: CLASSIFIER_OUTPUT, batch,
+    bytes, fileName: `${baseName(run, step)}.onnx`, inputName: CLASSIFIER_INPUT, outputName: CLASSIFIER_OUTPUT, batch,
     imageSize: student.config.vision.imageSize, classes: run.record.classes,
   };
 }
@@ -77,7 +79,7 @@ export async function exportOnnx(run: DistillRun, student: Parameters<typeof stu
 /** `results` without the gallery (thumbnails are not JSON) */
 export function runReport(run: DistillRun, results: Omit<RunResults, 'gallery'> | null, datasets: Record<string, unknown>): { json: string; fileName: string } {
   const report = {
-    format: 'promptkd-studio-report/1', createdAt: new Date().toISOString(), run: run.record, prompts: promptConfig(run), datasets, results,
+    format: 'promptkd-studio-report/1', createdAt: new Date().toISOString(), run: run.record, prompts: promptConfig(run, run.record.step), datasets, results,
   };
   return { json: `${JSON.stringify(report, null, 1)}\n`, fileName: `promptkd-report-${run.id}-step${run.record.step}.json` };
 }

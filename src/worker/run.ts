@@ -9,13 +9,13 @@
 import { readCheckpoint } from '../engine/promptkd/checkpoint.ts';
 import { DistillJob, type JobStart } from '../engine/promptkd/job.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
-import type { StudentState } from '../engine/promptkd/state.ts';
+import type { StudentDims, StudentState } from '../engine/promptkd/state.ts';
 import { readStudentPrompts } from '../engine/promptkd/student-prompts.ts';
 import { studentDims } from '../engine/promptkd/student.ts';
 import { exportTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
-import { StorageError, type Dataset, type RunRecord, type StudioStorage } from '../storage/storage.ts';
+import { StorageError, type Checkpoint, type Dataset, type RunRecord, type StudioStorage } from '../storage/storage.ts';
 import { DeviceLostError, errorInfo, StudioInputError } from './errors.ts';
 import { labeledPixels, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
@@ -54,6 +54,8 @@ export type RunStart = { kind: 'fresh' } | { kind: 'prompts'; file: Blob; name: 
 
 const accuracyOf = (e: Evaluation): Accuracy => ({ base: e.base, new: e.new, hm: e.hm });
 
+const readStoredCheckpoint = (ckpt: Checkpoint, dims: StudentDims) => readCheckpoint(new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]), dims);
+
 export class DistillRun {
   private control: 'run' | 'pause' | 'stop' = 'run';
   private loopEnd: Promise<void> | null = null;
@@ -79,7 +81,7 @@ export class DistillRun {
     if (start.kind === 'checkpoint') {
       const ckpt = await env.storage.loadCheckpoint(record.id);
       if (!ckpt) throw new StudioInputError(`run ${record.id} has no checkpoint to continue from; start a new run`);
-      const read = await readCheckpoint(new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]), dims());
+      const read = await readStoredCheckpoint(ckpt, dims());
       from = { kind: 'state', state: read.state, step: read.info.step };
     } else if (start.kind === 'prompts') {
       from = { kind: 'state', state: (await readStudentPrompts(start.file, dims(), start.name)).state, step: 0 };
@@ -109,6 +111,17 @@ export class DistillRun {
 
   /** a host copy of params, momentum and running stats now */
   state(): Promise<StudentState> { return this.job.state(); }
+
+  /** the state saved at checkpoint `step` (the state now when that is the run's step) */
+  async stateAt(step: number): Promise<StudentState> {
+    if (step === this.record.step) return this.state();
+    const ckpt = await this.env.storage.loadCheckpoint(this.id, step);
+    if (!ckpt) {
+      const kept = this.record.checkpoints.map((c) => c.step).join(', ') || 'none';
+      throw new StudioInputError(`this run keeps no checkpoint at step ${step} (it keeps steps ${kept}); export one of those`);
+    }
+    return (await readStoredCheckpoint(ckpt, this.dims)).state;
+  }
 
   // ---- evaluation --------------------------------------------------------------------------
 
@@ -157,7 +170,7 @@ export class DistillRun {
     }, this.record.history.find((p) => p.step === step)?.base ?? null);
     this.record.checkpointStep = stored.checkpointStep;
     this.record.checkpoints = stored.checkpoints;
-    this.env.emit({ kind: 'checkpoint', runId: this.id, step });
+    this.env.emit({ kind: 'checkpoint', runId: this.id, step, checkpoints: stored.checkpoints });
     const usage = await this.env.storage.usage();
     if (usage) this.env.emit({ kind: 'storage', ...usage });
   }

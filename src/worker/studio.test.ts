@@ -16,7 +16,7 @@ import { createNodeRuntime } from '../engine/runtime/node.ts';
 import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
-import type { RunSettings } from './protocol.ts';
+import type { EngineEvent, RunSettings } from './protocol.ts';
 import { limitIndexedDbWrites } from '../storage/test-quota.ts';
 import { hubRequests, studioHarness, type Harness } from './studio-harness.ts';
 
@@ -384,5 +384,32 @@ describe('Studio', () => {
     const report = JSON.parse((await h.call('report', { runId: run.id })).json);
     expect(report.run.id).toBe(run.id);
     expect(report.results.predictions).toEqual(results.predictions);
+  }, 120_000);
+
+  it('exports a kept checkpoint before the last (the best on base may be one); names the kept steps when asked for another', async () => {
+    const h = await prepared(`exp${prefixes++}`);
+    // evaluated and checkpointed together at steps 3, 6, 9, 12: the run keeps 6, 9, 12 and the best on base
+    const settings = { ...SETTINGS, evalEvery: 3 };
+    const run = await h.call('startRun', { settings });
+    await runEnd(h, run.id);
+    const saved = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as Extract<EngineEvent, { kind: 'checkpoint' }>;
+    expect(saved.step).toBe(12);
+    const kept = saved.checkpoints.map((c) => c.step);
+    expect(kept).toEqual(expect.arrayContaining([6, 9, 12]));
+    expect((await h.call('workspace', {})).runs.find((r) => r.id === run.id)!.checkpoints).toEqual(saved.checkpoints);
+
+    const atSix = h.events.find((e) => e.kind === 'eval' && e.runId === run.id && e.step === 6) as Extract<EngineEvent, { kind: 'eval' }>;
+    const prompts = await h.call('exportPrompts', { runId: run.id, step: 6 });
+    expect(prompts.fileName).toMatch(/-step6$/);
+    expect(JSON.parse(prompts.config)).toMatchObject({ step: 6, accuracy: { step: 6, base: atSix.base, new: atSix.new, hm: atSix.hm } });
+    // the exported prompts are step 6's: a run started from them scores what the run scored at step 6
+    const again = await h.call('startRun', { settings, initialPrompts: new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'step6.safetensors') });
+    const first = h.events.find((e) => e.kind === 'eval' && e.runId === again.id);
+    expect(first).toMatchObject({ step: 0, base: atSix.base, new: atSix.new, hm: atSix.hm });
+    await h.call('stop', {});
+    expect((await h.call('exportOnnx', { runId: run.id, step: 6 })).fileName).toMatch(/-step6\.onnx$/);
+
+    const gone = [1, 2, 3, 4, 5].find((s) => !kept.includes(s))!;
+    await expect(h.call('exportPrompts', { runId: run.id, step: gone })).rejects.toThrow(`keeps no checkpoint at step ${gone} (it keeps steps ${kept.join(', ')})`);
   }, 120_000);
 });

@@ -504,12 +504,12 @@ export class Studio {
       return runResults(run, this.storage, test, this.env.thumbnail);
     },
 
-    exportPrompts: async ({ runId }) => exportPrompts(await this.openRun(runId)),
+    exportPrompts: async ({ runId, step }) => exportPrompts(await this.openRun(runId), step),
 
-    exportOnnx: async ({ runId, batch }) => {
+    exportOnnx: async ({ runId, batch, step }) => {
       const run = await this.openRun(runId);
       this.progress('export')(0, 1, 'building the classifier ONNX');
-      const out = await exportOnnx(run, this.need('student').weights, batch ?? 1);
+      const out = await exportOnnx(run, this.need('student').weights, batch ?? 1, step);
       this.progress('export')(1, 1, 'done');
       return out;
     },
