@@ -287,12 +287,6 @@ export class StudioStorage {
     });
   }
 
-  /** the steps of the run's stored checkpoints, ascending */
-  async checkpointSteps(runId: string): Promise<number[]> {
-    const keys = await this.tx(['ckpt'], 'readonly', (tx) => req(tx.objectStore('ckpt').getAllKeys(runCheckpoints(runId))));
-    return keys.map((k) => (k as [string, number])[1]);
-  }
-
   // ---- teacher logits ----------------------------------------------------------------------
 
   async putTeacherLogits(batch: readonly [string, Float32Array][]): Promise<void> {
