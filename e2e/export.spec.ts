@@ -7,6 +7,7 @@ import { demoPixels, loadDemoData } from '../src/engine/demo/data.ts';
 import { fsDemoReader } from '../src/engine/demo/node.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import type { Accuracy, RunResults, RunSummary } from '../src/worker/protocol.ts';
+import { bestCheckpoint } from '../src/storage/retention.ts';
 import { engineEvents, engineRequest } from './engine-hook.ts';
 import { openStudio, stepShown } from './studio-page.ts';
 
@@ -78,5 +79,33 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   expect(first.step).toBe(0);
   expect({ base: first.base, new: first.new, hm: first.hm }).toEqual(exported);
   await engineRequest(page, 'stop', {});
+  expect(errors).toEqual([]);
+});
+
+test('the exports can take the best checkpoint on base, which Storage lists as the run writes it', async ({ page }) => {
+  test.setTimeout(180_000);
+  // no warm-up and 10× the demo's learning rate: the student gets worse after its first steps, so the
+  // checkpoint best on base is an early one, not the last (keepCkpt=1: the last and the best are kept)
+  const errors = await openStudio(page, '/#backend=wasm&warmupEpochs=0&lr=0.005&evalEvery=5&ckptEvery=5&keepCkpt=1', { engineHook: true });
+  await page.getByTestId('demo-start').click();
+  const row = page.getByTestId('stored-run');
+  // Storage follows the checkpoints while the run writes them (no reload, no pause)
+  await expect(row).toContainText(/checkpoints at steps [\d, ]*\b(10|15|20|25)\b/, { timeout: 120_000 });
+  await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(20);
+  await page.getByTestId('run-pause').click();
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
+
+  const run = (await engineRequest(page, 'workspace', {})).runs.at(-1)!;
+  const best = bestCheckpoint(run.checkpoints)!;
+  expect(best.step, 'the premise: the best checkpoint on base is older than the last').toBeLessThan(run.checkpointStep!);
+  await expect(row).toContainText(`checkpoints at steps ${run.checkpoints.map((c) => c.step).join(', ')} (best on base: step ${best.step}`);
+
+  await page.getByTestId('export-from-best').check();
+  const bestPrompts = await downloads(page, 'export-prompts', 2);
+  expect([...bestPrompts.keys()].sort()).toEqual([`promptkd-student-${run.id}-step${best.step}.json`, `promptkd-student-${run.id}-step${best.step}.safetensors`]);
+  expect(JSON.parse(bestPrompts.get(`promptkd-student-${run.id}-step${best.step}.json`)!.toString())).toMatchObject({ step: best.step });
+  expect([...(await downloads(page, 'export-onnx', 1)).keys()]).toEqual([`promptkd-student-${run.id}-step${best.step}.onnx`]);
+  await page.getByTestId('export-from-last').check();
+  expect([...(await downloads(page, 'export-prompts-pth', 1)).keys()]).toEqual([`promptkd-student-${run.id}-step${run.checkpointStep}.pth.tar`]);
   expect(errors).toEqual([]);
 });
