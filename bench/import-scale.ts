@@ -13,7 +13,8 @@ import { rmSync } from 'node:fs';
 import type { CDPSession, Page } from '@playwright/test';
 import { launchPersistentChromium, type Server } from './browser.ts';
 import type { ScaleFolder } from './import-scale-images.ts';
-import type { HeapPeak, ImportScaleResult } from './report.ts';
+import { heapProbe } from './heap-probe.ts';
+import type { HeapBytes, ImportScaleResult } from './report.ts';
 
 const SAMPLE_MS = 250;
 const PROGRESS_LOG_MS = 60_000;
@@ -22,39 +23,17 @@ declare global {
   interface Window { benchLongTasks?: number[] }
 }
 
-/** Runtime.getHeapUsage of the page and, through Target.sendMessageToTarget, of its dedicated workers */
-async function heapProbe(cdp: CDPSession) {
-  const workers = new Set<string>();
-  cdp.on('Target.attachedToTarget', (e) => { if (e.targetInfo.type === 'worker') workers.add(e.sessionId); });
-  cdp.on('Target.detachedFromTarget', (e) => { workers.delete(e.sessionId); });
-  const waiting = new Map<number, (r: { usedSize: number; backingStorageSize: number } | null) => void>();
-  cdp.on('Target.receivedMessageFromTarget', (e) => {
-    const m = JSON.parse(e.message) as { id?: number; result?: { usedSize: number; backingStorageSize: number } };
-    if (m.id !== undefined) waiting.get(m.id)?.(m.result ?? null);
-  });
-  // the flat-less protocol: messages to a worker travel inside Target.sendMessageToTarget
-  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  let id = 1;
-  const inWorker = (sessionId: string) => new Promise<{ usedSize: number; backingStorageSize: number } | null>((resolve) => {
-    const i = id++;
-    const timer = setTimeout(() => { waiting.delete(i); resolve(null); }, 5000);
-    waiting.set(i, (r) => { clearTimeout(timer); waiting.delete(i); resolve(r); });
-    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: i, method: 'Runtime.getHeapUsage' }) }).catch(() => resolve(null));
-  });
-  const page: HeapPeak = { usedBytes: 0, backingBytes: 0 };
-  let worker: HeapPeak | null = null;
+/** the largest page and worker heaps seen by the samples taken */
+async function heapPeaks(cdp: CDPSession) {
+  const read = await heapProbe(cdp);
+  const page: HeapBytes = { usedBytes: 0, backingBytes: 0 };
+  let worker: HeapBytes | null = null;
   let samples = 0;
   const sample = async () => {
-    const p = await cdp.send('Runtime.getHeapUsage');
-    page.usedBytes = Math.max(page.usedBytes, p.usedSize);
-    page.backingBytes = Math.max(page.backingBytes, p.backingStorageSize);
-    // the engine worker is the studio's one dedicated worker; onnxruntime's own threads are not JS workers that import
-    let used = 0, backing = 0, seen = false;
-    for (const s of workers) {
-      const w = await inWorker(s);
-      if (w) { used += w.usedSize; backing += w.backingStorageSize; seen = true; }
-    }
-    if (seen) worker = { usedBytes: Math.max(worker?.usedBytes ?? 0, used), backingBytes: Math.max(worker?.backingBytes ?? 0, backing) };
+    const now = await read();
+    page.usedBytes = Math.max(page.usedBytes, now.page.usedBytes);
+    page.backingBytes = Math.max(page.backingBytes, now.page.backingBytes);
+    if (now.worker) worker = { usedBytes: Math.max(worker?.usedBytes ?? 0, now.worker.usedBytes), backingBytes: Math.max(worker?.backingBytes ?? 0, now.worker.backingBytes) };
     samples++;
   };
   return { sample, peaks: () => ({ page, worker, samples }) };
@@ -71,7 +50,7 @@ export async function measureImportScale(server: Server, folder: ScaleFolder, pr
   const page = context.pages()[0] ?? await context.newPage();
   try {
     const cdp = await context.newCDPSession(page);
-    const heap = await heapProbe(cdp);
+    const heap = await heapPeaks(cdp);
     await page.goto(`${server.url}/#backend=wasm`); // the import does not use the GPU
     const start = page.getByTestId('demo-start');
     await start.waitFor({ timeout: 60_000 });

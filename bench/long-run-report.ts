@@ -5,6 +5,10 @@ export interface LongRunSample {
   step: number;
   seconds: number;
   rendererRssBytes: number | null;
+  /** the page's JS heap after a full GC: V8 heap in use plus ArrayBuffer backing stores (bench/heap-probe.ts) */
+  pageHeapBytes: number | null;
+  /** the engine worker's, likewise (its WebAssembly memory is not in it) */
+  workerHeapBytes: number | null;
   indexedDbBytes: number | null;
   checkpointsStored: number;
   /** the stored checkpoints' safetensors bytes (and teacher prompts), exactly */
@@ -24,7 +28,7 @@ export interface LongRun {
 
 export type LongRunResult = LongRun | { unavailable: string };
 
-export type SampledBytes = 'indexedDbBytes' | 'rendererRssBytes' | 'checkpointBytes' | 'runRecordBytes';
+export type SampledBytes = 'indexedDbBytes' | 'rendererRssBytes' | 'pageHeapBytes' | 'workerHeapBytes' | 'checkpointBytes' | 'runRecordBytes';
 
 export const mb = (b: number | null) => (b === null ? '—' : `${(b / 1e6).toFixed(1)} MB`);
 
@@ -40,7 +44,7 @@ export function formatLongRun(r: LongRunResult): string[] {
     '',
     `Long WASM run (#${r.settings}): ${r.steps} steps in ${r.seconds.toFixed(0)} s, ${r.samples.length} checkpoints written, ${last.checkpointsStored} stored at the end`,
     ...[first, r.samples[Math.floor(r.samples.length / 2)]!, last].map((x) =>
-      `  after the checkpoint at step ${x.step}: ${x.checkpointsStored} checkpoints stored (${kb(x.checkpointBytes)}), run record ${kb(x.runRecordBytes)}, IndexedDB ${mb(x.indexedDbBytes)} (estimate), renderers ${mb(x.rendererRssBytes)} resident`),
-    s ? `  per checkpoint over the steady state (steps ${s.from}–${s.to}, least squares): checkpoints ${per(s.perCheckpoint.checkpointBytes)}, run record ${per(s.perCheckpoint.runRecordBytes)}, IndexedDB ${per(s.perCheckpoint.indexedDbBytes)}, renderers RSS ${per(s.perCheckpoint.rendererRssBytes)}` : '  (too few checkpoints for a steady state)',
+      `  after the checkpoint at step ${x.step}: ${x.checkpointsStored} checkpoints stored (${kb(x.checkpointBytes)}), run record ${kb(x.runRecordBytes)}, IndexedDB ${mb(x.indexedDbBytes)} (estimate), renderers ${mb(x.rendererRssBytes)} resident, JS heaps: page ${mb(x.pageHeapBytes)}, worker ${mb(x.workerHeapBytes)}`),
+    s ? `  per checkpoint over the steady state (steps ${s.from}–${s.to}, least squares): checkpoints ${per(s.perCheckpoint.checkpointBytes)}, run record ${per(s.perCheckpoint.runRecordBytes)}, IndexedDB ${per(s.perCheckpoint.indexedDbBytes)}, renderers RSS ${per(s.perCheckpoint.rendererRssBytes)}, page heap ${per(s.perCheckpoint.pageHeapBytes)}, worker heap ${per(s.perCheckpoint.workerHeapBytes)}` : '  (too few checkpoints for a steady state)',
   ];
 }

@@ -3,7 +3,8 @@
 // geometry, a checkpoint every 100 steps, the last 3 kept plus the best (storage/retention.ts).
 // After each checkpoint the row records:
 // - the resident memory of the page's renderer processes (Linux /proc VmRSS: the engine worker's
-//   WebAssembly memory and JS heaps live there; no GPU in this row);
+//   WebAssembly memory and JS heaps live there; no GPU in this row), and apart, the JS heaps of the
+//   page and of the engine worker after a full GC in each (bench/heap-probe.ts): what each still holds;
 // - IndexedDB's bytes as the browser counts them (navigator.storage.estimate().usageDetails.indexedDB,
 //   which moves with LevelDB's compactions), and exactly, from the studio's database in the page:
 //   how many checkpoints are stored with their bytes, and the size of the run record.
@@ -11,12 +12,14 @@
 // written after pruning began (the KEEP + 2nd) to the last.
 import fs from 'node:fs';
 import { launchPersistentChromium, type Server } from './browser.ts';
+import { heapProbe } from './heap-probe.ts';
 import { kb, mb, type LongRunResult, type LongRunSample, type SampledBytes } from './long-run-report.ts';
+import type { HeapBytes } from './report.ts';
 
 export const LONG_RUN = { epochs: 22, ckptEvery: 100, evalEvery: 200, keep: 3 } as const;
 
 
-const SAMPLED: SampledBytes[] = ['indexedDbBytes', 'rendererRssBytes', 'checkpointBytes', 'runRecordBytes'];
+const SAMPLED: SampledBytes[] = ['indexedDbBytes', 'rendererRssBytes', 'pageHeapBytes', 'workerHeapBytes', 'checkpointBytes', 'runRecordBytes'];
 
 /** the least-squares slope of `k` against the sample index; null with fewer than 2 values */
 function slope(samples: LongRunSample[], k: SampledBytes): number | null {
@@ -65,6 +68,7 @@ export async function measureLongRun(server: Server, userDataDir: string, limitM
   const context = await launchPersistentChromium(userDataDir);
   try {
     const page = context.pages()[0] ?? await context.newPage();
+    const heaps = await heapProbe(await context.newCDPSession(page));
     // the checkpoint events the engine worker sends to the page, as they arrive
     await page.addInitScript(() => {
       window.benchCheckpoints = [];
@@ -111,12 +115,15 @@ export async function measureLongRun(server: Server, userDataDir: string, limitM
             runRecordBytes: runs.reduce((n: number, r) => n + JSON.stringify(r).length, 0),
           };
         });
+        const heap = await heaps({ collectGarbage: true });
+        const total = (h: HeapBytes | null) => (h ? h.usedBytes + h.backingBytes : null);
         samples.push({
-          step: steps[seen]!, seconds: (Date.now() - t0) / 1000, rendererRssBytes: rendererRss(userDataDir), indexedDbBytes: idb,
+          step: steps[seen]!, seconds: (Date.now() - t0) / 1000, rendererRssBytes: rendererRss(userDataDir),
+          pageHeapBytes: total(heap.page), workerHeapBytes: total(heap.worker), indexedDbBytes: idb,
           checkpointsStored: stored, checkpointBytes, runRecordBytes,
         });
         const s = samples.at(-1)!;
-        log(`  step ${s.step}: ${s.checkpointsStored} checkpoints stored (${kb(s.checkpointBytes)}), run record ${kb(s.runRecordBytes)}, IndexedDB ${mb(s.indexedDbBytes)}, renderers ${mb(s.rendererRssBytes)} (${s.seconds.toFixed(0)} s)`);
+        log(`  step ${s.step}: ${s.checkpointsStored} checkpoints stored (${kb(s.checkpointBytes)}), run record ${kb(s.runRecordBytes)}, IndexedDB ${mb(s.indexedDbBytes)}, renderers ${mb(s.rendererRssBytes)}, JS heaps: page ${mb(s.pageHeapBytes)}, worker ${mb(s.workerHeapBytes)} (${s.seconds.toFixed(0)} s)`);
       }
       if (status === 'done' || status === 'failed') break;
       if (Date.now() > deadline) return { unavailable: `stopped at its limit (${Math.round(limitMs / 1000)} s) after ${samples.at(-1)?.step ?? 0} steps` };

@@ -23,10 +23,11 @@ export interface FirstLoad {
 /** the demo's first step, or why there is no number */
 export type DemoFirstStep = { toFirstStepMs: number; fromClickMs: number } | { unavailable: string };
 
-export interface HeapPeak {
-  /** largest V8 heap in use (bytes) */
+/** a JS heap: a sample, or the largest of each part over many */
+export interface HeapBytes {
+  /** V8 heap in use */
   usedBytes: number;
-  /** largest ArrayBuffer backing-store total (bytes) */
+  /** ArrayBuffer backing stores */
   backingBytes: number;
 }
 
@@ -39,7 +40,7 @@ export interface ImportScale {
   skipped: number;
   seconds: number;
   imagesPerSec: number;
-  heap: { page: HeapPeak; worker: HeapPeak | null; samples: number };
+  heap: { page: HeapBytes; worker: HeapBytes | null; samples: number };
   indexedDb: { beforeBytes: number; afterBytes: number; bytesPerImage: number };
   longTasks: { count: number; over200ms: number; longestMs: number; blockedMs: number };
   generatedS: number;
