@@ -69,3 +69,32 @@ export async function fixtureConfig(src: FixtureSource): Promise<ClipConfig | nu
     throw new FixtureError(`${where(src, 'config.json')}: ${(e as Error).message}`);
   }
 }
+
+/** a fixture section (a subfolder such as promptkd/): its meta.json, the model beside it and its tensor files */
+export interface FixtureSection<K extends string> {
+  meta: unknown;
+  cfg: ClipConfig;
+  model: Map<string, HostTensor>;
+  files: Record<K, Map<string, HostTensor>>;
+  /** a tensor one of its files must have */
+  get(file: K, name: string): HostTensor;
+}
+
+/**
+ * The section `dir` of the fixture, or null when it has no `dir`/meta.json (the fixture does not cover
+ * it); then config.json and model.safetensors beside it and every `dir`/{file}.safetensors must exist.
+ */
+export async function fixtureSection<K extends string>(src: FixtureSource, dir: string, fileNames: readonly K[]): Promise<FixtureSection<K> | null> {
+  const meta = await fixtureJson(src, `${dir}/meta.json`);
+  if (meta === null) return null;
+  const cfg = await fixtureConfig(src);
+  const model = await fixtureTensors(src, 'model.safetensors');
+  if (!cfg || !model) throw new FixtureError(`${src.label}: ${dir}/ needs config.json and model.safetensors beside it`);
+  const files = {} as Record<K, Map<string, HostTensor>>;
+  for (const k of fileNames) {
+    const f = await fixtureTensors(src, `${dir}/${k}.safetensors`);
+    if (!f) throw new FixtureError(`${src.label}: ${dir}/${k}.safetensors is missing`);
+    files[k] = f;
+  }
+  return { meta, cfg, model, files, get: (k, name) => fixtureTensor(files[k], `${dir}/${k}.safetensors`, name) };
+}

@@ -9,7 +9,7 @@ import { next, STUDENT_LOGITS, type StudentHyper } from '../engine/promptkd/stud
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../engine/runtime/tensor.ts';
 import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureJson, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
+import { fixtureSection, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32 */
 export const PROMPTKD_TOLERANCE = 1e-4;
@@ -42,19 +42,10 @@ function readMeta(m: PromptkdMeta, file: string): PromptkdMeta {
 
 /** `afterSteps` sees the session after both train steps (the browser harness reads its residency). */
 export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps?: (s: StudentSession) => void): Promise<Check[]> {
-  const metaJson = await fixtureJson(src, 'promptkd/meta.json');
-  if (metaJson === null) return [];
-  const meta = readMeta(metaJson as PromptkdMeta, `${src.label}/promptkd/meta.json`);
-  const cfg = await fixtureConfig(src);
-  const model = await fixtureTensors(src, 'model.safetensors');
-  if (!cfg || !model) throw new FixtureError(`${src.label}: promptkd/ needs config.json and model.safetensors beside it`);
-  const files = {} as Record<'init' | 'batches' | 'expected', Map<string, HostTensor>>;
-  for (const k of ['init', 'batches', 'expected'] as const) {
-    const f = await fixtureTensors(src, `promptkd/${k}.safetensors`);
-    if (!f) throw new FixtureError(`${src.label}: promptkd/${k}.safetensors is missing`);
-    files[k] = f;
-  }
-  const get = (k: keyof typeof files, name: string) => fixtureTensor(files[k], `promptkd/${k}.safetensors`, name);
+  const section = await fixtureSection(src, 'promptkd', ['init', 'batches', 'expected'] as const);
+  if (!section) return [];
+  const meta = readMeta(section.meta as PromptkdMeta, `${src.label}/promptkd/meta.json`);
+  const { cfg, model, get } = section;
 
   const names = trainableNames(meta.depth);
   const teacherText = get('batches', 'teacher_text_features'); // [C, Dt]

@@ -11,7 +11,7 @@ import { planOfPrompts, teacherPromptsFromStateDict, teacherPromptStateDict } fr
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../engine/runtime/tensor.ts';
 import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureJson, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
+import { fixtureSection, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32; the teacher's step is held to the same */
 export const STAGE1_TOLERANCE = 1e-4;
@@ -41,19 +41,10 @@ function readMeta(m: Stage1Meta, file: string): Stage1Meta {
 }
 
 export async function stage1Checks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
-  const metaJson = await fixtureJson(src, 'stage1/meta.json');
-  if (metaJson === null) return [];
-  const meta = readMeta(metaJson as Stage1Meta, `${src.label}/stage1/meta.json`);
-  const cfg = await fixtureConfig(src);
-  const model = await fixtureTensors(src, 'model.safetensors');
-  if (!cfg || !model) throw new FixtureError(`${src.label}: stage1/ needs config.json and model.safetensors beside it`);
-  const files = {} as Record<'inputs' | 'expected', Map<string, HostTensor>>;
-  for (const k of ['inputs', 'expected'] as const) {
-    const f = await fixtureTensors(src, `stage1/${k}.safetensors`);
-    if (!f) throw new FixtureError(`${src.label}: stage1/${k}.safetensors is missing`);
-    files[k] = f;
-  }
-  const get = (k: keyof typeof files, name: string) => fixtureTensor(files[k], `stage1/${k}.safetensors`, name);
+  const section = await fixtureSection(src, 'stage1', ['inputs', 'expected'] as const);
+  if (!section) return [];
+  const meta = readMeta(section.meta as Stage1Meta, `${src.label}/stage1/meta.json`);
+  const { cfg, model, files, get } = section;
 
   // the prompts take the path an imported PromptSRC checkpoint takes, which checks names, shapes and depths
   const prompts = teacherPromptsFromStateDict(files.inputs, cfg, `${src.label}/stage1/inputs.safetensors`);
