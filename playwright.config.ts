@@ -12,7 +12,7 @@ const executablePath = await findChromium();
 
 export default defineConfig({
   testDir: 'e2e',
-  // the real-size run (about 15 minutes on 2 cores) is its own command, `npm run test:real`, which .ci/run runs after `npm test`
+  // the real-size run (about 8 minutes on 2 cores) is its own command, `npm run test:real`, which .ci/run runs after `npm test`
   testIgnore: process.env.REAL_SIZE ? [] : ['**/real-size.spec.ts'],
   outputDir: '.tmp/test-results',
   timeout: 90_000,

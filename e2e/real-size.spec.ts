@@ -8,7 +8,7 @@
 //   error and does not call the storage full, and 2 steps are trained.
 // It records load time, time to the first step, seconds per step and peak renderer memory (RSS of
 // this test's Chromium renderers, from /proc) in .tmp/real-size-results.json; the README quotes them.
-// Slow on purpose (about 15 minutes on 2 cores): `npm run test:real`, which .ci/run runs after `npm test`.
+// Slow on purpose (about 8 minutes on 2 cores): `npm run test:real`, which .ci/run runs after `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
