@@ -56,7 +56,7 @@ export async function countTeacherCalls(o: TeacherCallsOptions): Promise<Teacher
   });
   try {
     const cache = new TeacherLogitCache();
-    const distiller = new Distiller(o.config, session, teacher, cache, images);
+    const distiller = new Distiller(o.config, session, (views) => cache.logits(teacher, views), images);
     const steps = await distiller.run(0, distiller.totalSteps, o.cache ? {} : { onStep: () => cache.clear() });
     return { ...count, steps };
   } finally {

@@ -66,7 +66,7 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
       <img src={url} alt={classes[item.label]} width={72} height={72} />
       <figcaption>
         <div className="truth">{classes[item.label]}</div>
-        <div className={mark(item.teacher)}>teacher: {classes[item.teacher]}</div>
+        {item.teacher !== null && <div className={mark(item.teacher)}>teacher: {classes[item.teacher]}</div>}
         <div className={mark(item.student)}>student: {classes[item.student]}</div>
       </figcaption>
     </figure>

@@ -95,7 +95,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 
   // ---- distillation on the unlabeled train split (its labels are never read) ---------------------
   const job = await DistillJob.open({
-    runtime: rt, student: studentFull, teacher: teacherW, teacherPrompts: prompts, classes, settings, start: { kind: 'fresh' }, evalBatch: 100,
+    runtime: rt, student: studentFull, teacher: { kind: 'model', weights: teacherW, prompts }, classes, settings, start: { kind: 'fresh' }, evalBatch: 100,
     // teacher and student see the same view: the crop and flip drawn from the view's seed
     unlabeled: {
       id: 'demo-train', ids: allIndices(train).map(String),
@@ -121,7 +121,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     const distillSeconds = (performance.now() - distillStart) / 1000;
     const distilled = row((await job.evaluate())!.evaluation);
     // how closely the student fits its teacher on the (centre views of the) images it was trained on
-    const trainTeacher = await job.teacher.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
+    const trainTeacher = await job.teacher!.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
     const trainStudent = await job.studentLogits(demoPixels(train, allIndices(train), studentFull.config.vision.imageSize));
     const trainAgreement = pct(argmaxAgreement(trainStudent, trainTeacher));
     opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);

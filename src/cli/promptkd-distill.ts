@@ -8,22 +8,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsError } from '../engine/clip/safetensors.ts';
-import type { ClipConfig } from '../engine/clip/config.ts';
 import { CheckpointError, readCheckpoint, readCheckpointInfo } from '../engine/promptkd/checkpoint.ts';
-import { DistillJob, type JobStart } from '../engine/promptkd/job.ts';
+import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
+import { TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
+import { LabelError, readLabelFiles } from './label-files.ts';
 import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import { studentDims } from '../engine/promptkd/student.ts';
-import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/teacher-prompts.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
 import { parseSplitFile, SplitFileError } from '../engine/data/split-file.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
 import { loadPixels } from './promptkd-images.ts';
-import { loadModelDir } from './promptkd-models.ts';
+import { loadModelDir, loadTeacherPrompts } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
 import { saveStudentPth } from './student-pth.ts';
+import { writeAtomic } from './files.ts';
 
 export interface DistillArgs {
   /** the unlabeled folder; with `split`, the image folder the split file's paths are relative to */
@@ -34,9 +35,12 @@ export interface DistillArgs {
   /** class names when there is no test folder (label order) */
   classes?: string[];
   student: string;
-  teacher: string;
+  /** the teacher CLIP's folder; absent with teacherLabels */
+  teacher?: string;
   /** tuned teacher prompts (safetensors); zero-shot templates when absent */
   teacherPrompts?: string;
+  /** teacher labels (a merged file or a folder of shards) in place of the teacher */
+  teacherLabels?: string;
   out: string;
   resume?: string;
   settings: RunSettings;
@@ -54,22 +58,6 @@ export class DistillError extends Error {
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const REPORT_FILE = 'report.json';
-
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.partial-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
-async function loadTeacherPrompts(file: string, cfg: ClipConfig) {
-  if (!fs.existsSync(file)) throw new DistillError(`teacher prompt file ${file} does not exist`);
-  try {
-    return await importTeacherPrompts(await fs.openAsBlob(file), cfg, file);
-  } catch (e) {
-    if (e instanceof TeacherPromptError || e instanceof SafetensorsError) throw new DistillError(`cannot use ${file} as teacher prompts: ${e.message}`);
-    throw e;
-  }
-}
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
@@ -108,6 +96,16 @@ async function resumeFrom(a: DistillArgs, file: string, fit: (s: RunSettings) =>
   }
 }
 
+/** the label set at `where`, checked complete; its problems as one DistillError line */
+async function openLabels(where: string): Promise<TeacherLabels> {
+  try {
+    return TeacherLabels.open(await readLabelFiles(where));
+  } catch (e) {
+    if (e instanceof TeacherLabelError || e instanceof LabelError) throw new DistillError(`cannot use --teacher-labels ${where}: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function runDistill(a: DistillArgs, log: (line: string) => void, progress = new Progress(process.stderr)): Promise<Record<string, unknown>> {
   const startedAt = Date.now();
   const protocol = a.protocol ?? 'base2new';
@@ -137,14 +135,16 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     const line = describeSkipped(dir, skipped);
     if (line) log(line);
   }
-  const classes = test?.classes ?? a.classes;
+  const labels = a.teacherLabels ? await openLabels(a.teacherLabels) : null;
+  const classes = test?.classes ?? a.classes ?? labels?.classes;
   if (!classes || classes.length < 2) throw new DistillError('name at least 2 classes: give a labeled --test folder or --classes a,b,…');
   if (test && a.classes && a.classes.join() !== test.classes.join()) {
     throw new DistillError(`--classes (${a.classes.join(', ')}) differ from the test folder's classes (${test.classes.join(', ')})`);
   }
   const student = await loadModelDir(a.student, 'student', ['vision']);
-  const teacherW = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
-  const fit = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim: teacherW.config.embedDim });
+  const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
+  const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;
+  const fit = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
   const { settings, start } = a.resume ? await resumeFrom(a, a.resume, fit, log) : { settings: a.settings, start: { kind: 'fresh' } as JobStart };
 
   // ---- the job ------------------------------------------------------------------------------------
@@ -153,27 +153,31 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   if (settings.teacherFp16 && rt.device.shaderF16 === false) {
     throw new DistillError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
   }
-  const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
+  const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
+  const teacher: JobTeacher = labels ? { kind: 'labels', labels } : { kind: 'model', weights: teacherW!, prompts };
   const job = await DistillJob.open({
-    runtime: rt, student, teacher: teacherW, teacherPrompts: prompts, classes, settings, start, evalBatch: a.evalBatch, protocol,
+    runtime: rt, student, teacher, classes, settings, start, evalBatch: a.evalBatch, protocol,
     unlabeled: {
-      id: path.resolve(unlabeled.dir), ids: unlabeled.images,
+      id: path.resolve(unlabeled.dir), ids: unlabeled.images, sha256Of: (id) => unlabeled.sha256.get(id),
       pixels: (views, size) => loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), size),
     },
     test: test && {
-      id: path.resolve(test.dir), labels: test.images.map((i) => i.label),
+      id: path.resolve(test.dir), labels: test.images.map((i) => i.label), ids: test.images.map((i) => i.file), sha256: test.images.map((i) => i.sha256),
       pixels: (indices, size) => loadPixels(test!.dir, indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })), size),
     },
-  });
-  const teacherKind = prompts ? 'tuned prompts' : 'zero-shot';
+  }).catch((e: unknown) => { throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e; });
+  const teacherKind = labels ? 'labels' : prompts ? 'tuned prompts' : 'zero-shot';
   const split = baseNewSplit(classes.length);
   const report: Record<string, unknown> = {
     command: 'distill',
     device: rt.device,
     student: { dir: path.resolve(a.student), config: student.config },
-    teacher: {
-      kind: teacherKind, precision: settings.teacherFp16 ? 'float16' : 'float32', dir: path.resolve(a.teacher), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts),
-      templates: ZERO_SHOT_TEMPLATES, modelId: job.teacher.modelId, embedDim: teacherW.config.embedDim, logitScale: job.teacher.logitScale,
+    teacher: labels ? {
+      kind: teacherKind, labels: path.resolve(a.teacherLabels!), modelId: labels.teacher.id, promptState: labels.teacher.promptState,
+      embedDim: teacherDim, logitScale: labels.teacher.logitScale, recipe: labels.recipe, images: labels.imageCount,
+    } : {
+      kind: teacherKind, precision: settings.teacherFp16 ? 'float16' : 'float32', dir: path.resolve(a.teacher!), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts),
+      templates: ZERO_SHOT_TEMPLATES, modelId: job.teacher!.modelId, embedDim: teacherDim, logitScale: job.teacher!.logitScale,
     },
     settings,
     config: job.config,
@@ -198,6 +202,8 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
     if (teacherEval) {
       log(`teacher (${teacherKind}): ${formatEvaluation(summary(teacherEval, protocol))}`);
       (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval, protocol);
+    } else if (labels && test) {
+      log(`no teacher reference: the labels do not hold this test folder's images (promptkd label --test ${a.test ?? 'DIR'} labels them)`);
     }
     if (job.done) log(`the checkpoint is already at step ${job.step} of ${job.totalSteps}; raise --epochs to train further`);
     let lossSum = 0, lossCount = 0;

@@ -2,6 +2,7 @@
 // optional labeled test folder labelled by ImageFolder's rule, as the studio labels it
 // (engine/data/image-folder.ts: the first folder under the root is the class, at any depth; classes
 // sorted). Files that are not readable PNG/JPEG images are skipped and reported, never fatal.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
@@ -17,14 +18,17 @@ export interface Skipped {
   reason: string;
 }
 
-/** every file below `dir`, sorted, as paths relative to `dir` (hidden entries ignored) */
-function walk(dir: string, rel = ''): string[] {
+/**
+ * Every file below `dir` as paths relative to `dir`, depth first with each folder's entries sorted
+ * by name (hidden entries ignored): the folder's listing, whose order the labels' shards split.
+ */
+export function listFiles(dir: string, rel = ''): string[] {
   const out: string[] = [];
   const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...walk(dir, r));
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
     else if (e.isFile()) out.push(r);
   }
   return out;
@@ -35,45 +39,55 @@ function checkDir(dir: string, what: string): void {
   if (!fs.statSync(dir).isDirectory()) throw new FolderError(`${what} ${dir} is not a folder`);
 }
 
-/** split files into decodable images and skipped ones (decoding each once, so training never meets a broken file) */
-function sortOut(dir: string, files: readonly string[]): { images: string[]; skipped: Skipped[] } {
-  const images: string[] = [], skipped: Skipped[] = [];
+/** the hex SHA-256 of a file's bytes: labels made from an image are checked against it */
+export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Split files into decodable images and skipped ones (decoding each once, so training never meets a
+ * broken file), with each image's content hash.
+ */
+function sortOut(dir: string, files: readonly string[]): { images: string[]; sha256: Map<string, string>; skipped: Skipped[] } {
+  const images: string[] = [], skipped: Skipped[] = [], sha256 = new Map<string, string>();
   for (const f of files) {
     try {
-      decodeImage(fs.readFileSync(path.join(dir, f)), f);
+      const bytes = fs.readFileSync(path.join(dir, f));
+      decodeImage(bytes, f);
       images.push(f);
+      sha256.set(f, sha256Hex(bytes));
     } catch (e) {
       skipped.push({ file: f, reason: (e as Error).message });
     }
   }
-  return { images, skipped };
+  return { images, sha256, skipped };
 }
 
 export interface UnlabeledFolder {
   dir: string;
   /** paths relative to dir */
   images: string[];
+  /** hex SHA-256 of each image, by path */
+  sha256: ReadonlyMap<string, string>;
   skipped: Skipped[];
 }
 
 export function scanUnlabeled(dir: string): UnlabeledFolder {
   checkDir(dir, 'unlabeled folder');
-  const { images, skipped } = sortOut(dir, walk(dir));
+  const { images, sha256, skipped } = sortOut(dir, listFiles(dir));
   if (images.length === 0) throw new FolderError(`unlabeled folder ${dir} has no PNG or JPEG images${skipped.length ? ` (${skipped.length} other files skipped)` : ''}`);
-  return { dir, images, skipped };
+  return { dir, images, sha256, skipped };
 }
 
 export interface LabeledFolder {
   dir: string;
   /** folder names, sorted: label i is classes[i] */
   classes: string[];
-  images: { file: string; label: number }[];
+  images: { file: string; label: number; sha256: string }[];
   skipped: Skipped[];
 }
 
 export function scanLabeled(dir: string): LabeledFolder {
   checkDir(dir, 'test folder');
-  const files = walk(dir);
+  const files = listFiles(dir);
   const skipped: Skipped[] = [];
   const inClass: { file: string; cls: string }[] = [];
   for (const file of files) {
@@ -90,7 +104,7 @@ export function scanLabeled(dir: string): LabeledFolder {
   const found = sortOut(dir, inClass.map((f) => f.file));
   skipped.push(...found.skipped);
   const labelOf = new Map(inClass.map((f) => [f.file, classes.indexOf(f.cls)]));
-  const images = found.images.map((file) => ({ file, label: labelOf.get(file)! }));
+  const images = found.images.map((file) => ({ file, label: labelOf.get(file)!, sha256: found.sha256.get(file)! }));
   const empty = classes.filter((_, label) => !images.some((i) => i.label === label));
   if (empty.length) throw new FolderError(`test folder ${dir}: class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `'${c}'`).join(', ')} ha${empty.length > 1 ? 've' : 's'} no PNG or JPEG images`);
   return { dir, classes, images, skipped };
@@ -118,8 +132,11 @@ export function splitFolders(split: SplitFile, imagesDir: string): { unlabeled: 
   const test = readable(chosen.test, chosen.missing.test);
   const labelOf = new Map(chosen.test.map((i) => [i.path, i.label]));
   return {
-    unlabeled: { dir: imagesDir, images: train.decoded.images, skipped: train.skipped },
-    test: { dir: imagesDir, classes: [...split.classes], images: test.decoded.images.map((file) => ({ file, label: labelOf.get(file)! })), skipped: test.skipped },
+    unlabeled: { dir: imagesDir, images: train.decoded.images, sha256: train.decoded.sha256, skipped: train.skipped },
+    test: {
+      dir: imagesDir, classes: [...split.classes], skipped: test.skipped,
+      images: test.decoded.images.map((file) => ({ file, label: labelOf.get(file)!, sha256: test.decoded.sha256.get(file)! })),
+    },
   };
 }
 

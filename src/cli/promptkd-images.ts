@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeImage } from '../engine/clip/decode-node.ts';
 import { augmentView } from '../engine/clip/augment.ts';
+import type { RgbImage } from '../engine/clip/image.ts';
 import { clipPreprocess, normalizeToChw, stackImages } from '../engine/clip/preprocess.ts';
 import { rng } from '../engine/random.ts';
 import type { HostTensor } from '../engine/runtime/tensor.ts';
@@ -16,11 +17,14 @@ export interface ViewFile {
   augmentSeed: number | null;
 }
 
+/**
+ * One view of a decoded image at `size`, CHW float32. The crop box depends on the seed and the source
+ * image only, so every model sees the same view.
+ */
+export const renderView = (img: RgbImage, augmentSeed: number | null, size: number) =>
+  augmentSeed === null ? clipPreprocess(img, { size }) : normalizeToChw(augmentView(img, rng(augmentSeed), { size }).image);
+
 /** views → float32 [n,3,size,size] */
 export async function loadPixels(dir: string, views: readonly ViewFile[], size: number): Promise<HostTensor> {
-  return stackImages(views.map((v) => {
-    const img = decodeImage(fs.readFileSync(path.join(dir, v.file)), v.file);
-    // the crop box depends on the seed and the source image only, so every model sees the same view
-    return v.augmentSeed === null ? clipPreprocess(img, { size }) : normalizeToChw(augmentView(img, rng(v.augmentSeed), { size }).image);
-  }));
+  return stackImages(views.map((v) => renderView(decodeImage(fs.readFileSync(path.join(dir, v.file)), v.file), v.augmentSeed, size)));
 }

@@ -1,9 +1,11 @@
-// Model folders for `promptkd distill`: a Hugging Face CLIP folder (config.json + model.safetensors).
+// Model files for the `promptkd` commands: a Hugging Face CLIP folder (config.json + model.safetensors),
+// and tuned teacher prompts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseClipConfig } from '../engine/clip/config.ts';
+import { parseClipConfig, type ClipConfig } from '../engine/clip/config.ts';
 import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
-import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
+import { loadSafetensors, readSafetensorsHeader, SafetensorsError } from '../engine/clip/safetensors.ts';
+import { importTeacherPrompts, TeacherPromptError } from '../engine/promptkd/teacher-prompts.ts';
 
 export class ModelDirError extends Error {
   override name = 'ModelDirError';
@@ -27,5 +29,16 @@ export async function loadModelDir(dir: string, role: string, towers: ClipTower[
     return loadClipWeights(source, cfg, { towers, naming, prefix: role, consume: true });
   } catch (e) {
     throw new ModelDirError(`${role} model ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/** tuned teacher prompts from a file (safetensors or a PromptSRC/PromptKD checkpoint) for a teacher of config `cfg` */
+export async function loadTeacherPrompts(file: string, cfg: ClipConfig) {
+  if (!fs.existsSync(file)) throw new ModelDirError(`teacher prompt file ${file} does not exist`);
+  try {
+    return await importTeacherPrompts(await fs.openAsBlob(file), cfg, file);
+  } catch (e) {
+    if (e instanceof TeacherPromptError || e instanceof SafetensorsError) throw new ModelDirError(`cannot use ${file} as teacher prompts: ${e.message}`);
+    throw e;
   }
 }

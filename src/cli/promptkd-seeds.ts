@@ -3,7 +3,8 @@
 // the last evaluation and their mean ± standard deviation, as the paper averages three seeds.
 // `<out>/report.json` holds the table; the printed table is the same numbers.
 import path from 'node:path';
-import { REPORT_FILE, runDistill, writeAtomic, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
+import { writeAtomic } from './files.ts';
+import { REPORT_FILE, runDistill, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
 
 export interface SeedRow {
   seed: number;

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vulkanEnv } from '../../scripts/vulkan-env.mjs';
 import { loadSafetensors } from '../engine/clip/safetensors.ts';
@@ -12,7 +11,7 @@ import { initPhraseEmbedding } from '../engine/promptkd/teacher-text.ts';
 import { rng } from '../engine/random.ts';
 import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
-import { runPromptkd } from './test-support.ts';
+import { runPromptkd, writePng } from './test-support.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
@@ -21,18 +20,6 @@ const DEMO_STUDENT = path.resolve('models/demo-student');
 
 let root: string;
 const CLASSES = ['apple', 'boat', 'cloud'];
-
-/** a 40×36 PNG whose colour leans towards one class */
-function writePng(file: string, seed: number, tint: number): void {
-  const r = rng(seed);
-  const png = new PNG({ width: 40, height: 36 });
-  for (let i = 0; i < 40 * 36; i++) {
-    for (let c = 0; c < 3; c++) png.data[i * 4 + c] = Math.min(255, Math.floor(r.next() * 120 + (c === tint ? 120 : 0)));
-    png.data[i * 4 + 3] = 255;
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, PNG.sync.write(png));
-}
 
 const distill = (...args: string[]) => runPromptkd(root, 'distill', ...args);
 

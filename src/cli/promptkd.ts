@@ -10,9 +10,14 @@ import { BACKEND_HELP, parseBackend } from './backend.ts';
 import { numberFlag, parseFlags } from './flags.ts';
 import { formatEvaluation, REPORT_FILE, runDistill, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
 import { formatSeedsTable, runSeeds } from './promptkd-seeds.ts';
+import { demoFoldersCommand } from './demo-folders.ts';
+import { labelCommand } from './label-command.ts';
 import { teacherCommand } from './teacher-command.ts';
 
-export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --teacher DIR [--test DIR | --classes a,b,... | --split FILE] [options]
+export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR (--teacher DIR | --teacher-labels L) [--test DIR | --classes a,b,... | --split FILE] [options]
+       promptkd label ...   (teacher labels ahead of time, sharded: promptkd label --help)
+       promptkd teacher ... (stage 1: tune the teacher's prompts: promptkd teacher --help)
+       promptkd demo-folders --out DIR (the embedded demo as PNG folders and a CoOp split file)
 
   --unlabeled DIR     images to distill on (any PNG/JPEG below it; other files are skipped and listed)
   --test DIR          labeled test images, class_name/*.jpg; base/new/HM at each evaluation
@@ -21,6 +26,8 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR --te
                       is distilled on, its test list evaluated; its labels fix the class order and base/new
   --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
   --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
+  --teacher-labels L  distill from teacher labels (\`promptkd label\`: a merged file or a folder of shards)
+                      instead of a teacher model: the same run, without the teacher's image tower
   --teacher-prompts F tuned teacher prompts: safetensors (from \`promptkd teacher\`, or PromptSRC's names) or an
                       official PromptSRC/PromptKD checkpoint (model-best.pth.tar, model.pth.tar-20, .pth)
   --out DIR           run folder for ${REPORT_FILE}, checkpoint.safetensors and, at the end, student-prompts.pth.tar
@@ -43,14 +50,20 @@ export class UsageError extends Error {
 export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds?: number[] } {
   const options = {
     unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, split: { type: 'string' }, student: { type: 'string' },
-    teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
+    teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, 'teacher-labels': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
     'eval-batch': { type: 'string', default: '32' }, backend: { type: 'string', default: 'cpu' }, protocol: { type: 'string', default: 'base2new' }, seeds: { type: 'string' },
     ...cliOptions(RUN_SETTINGS),
   } as const;
   const usage = (m: string) => new UsageError(m);
   const values = parseFlags(argv, options, usage);
-  for (const req of ['unlabeled', 'student', 'teacher'] as const) if (!values[req]) throw new UsageError(`--${req} is required`);
+  for (const req of ['unlabeled', 'student'] as const) if (!values[req]) throw new UsageError(`--${req} is required`);
   const { settings, given } = applyFlags(RUN_SETTINGS, values, PAPER_SETTINGS, usage);
+  if (values['teacher-labels']) {
+    const model = ['teacher', 'teacher-prompts', 'teacher-fp16'].filter((k) => values[k] !== undefined);
+    if (model.length) throw new UsageError(`--teacher-labels take the place of the teacher: leave ${model.map((k) => `--${k}`).join(' and ')} out`);
+  } else if (!values.teacher) {
+    throw new UsageError('--teacher DIR (a teacher CLIP) or --teacher-labels L (labels made by promptkd label) is required');
+  }
   const evalBatch = numberFlag('eval-batch', values['eval-batch'] as string, true, usage);
   if (evalBatch < 1) throw new UsageError(`--eval-batch must be at least 1, got ${evalBatch}`);
   const protocol = values.protocol as string;
@@ -66,7 +79,8 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
   const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
   return {
     unlabeled: values.unlabeled as string, test: values.test as string | undefined, split: values.split as string | undefined, classes,
-    student: values.student as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined, out: values.out as string,
+    student: values.student as string, teacher: values.teacher as string | undefined, teacherPrompts: values['teacher-prompts'] as string | undefined,
+    teacherLabels: values['teacher-labels'] as string | undefined, out: values.out as string,
     resume: values.resume as string | undefined, settings, given: new Set(given), evalBatch, backend: parseBackend(values.backend, usage),
     protocol: protocol as EvalProtocol, seeds,
   };
@@ -79,7 +93,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command ? 0 : 1;
   }
   if (command === 'teacher') return teacherCommand(rest);
-  if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill, teacher`);
+  if (command === 'label') return labelCommand(rest);
+  if (command === 'demo-folders') return demoFoldersCommand(rest);
+  if (command !== 'distill') throw new UsageError(`unknown command '${command}'; the commands are: distill, teacher, label, demo-folders`);
   const args = parseDistillArgs(rest);
   if (args.seeds) {
     const seeds = await runSeeds(args, args.seeds, (line) => console.error(line));

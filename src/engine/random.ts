@@ -45,3 +45,10 @@ export function rng(seed: number): Rng {
     },
   };
 }
+
+/** A 32-bit FNV-1a hash of a string's UTF-8 bytes: a seed that names a thing by its id. */
+export function seedOfString(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193);
+  return h >>> 0;
+}

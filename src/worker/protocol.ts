@@ -115,8 +115,8 @@ export interface GalleryItem {
   itemId: string;
   /** true class index */
   label: number;
-  /** top class (argmax over all classes) */
-  teacher: number;
+  /** top class (argmax over all classes); null when the teacher is labels that do not hold the test images */
+  teacher: number | null;
   student: number;
   /** a small PNG of the stored image */
   thumbnail: Blob;

@@ -32,11 +32,11 @@ export async function runResults(run: DistillRun, storage: StudioStorage, test: 
   labels.forEach((y, i) => {
     if (picked.length < GALLERY_MAX && (perClass.get(y) ?? 0) < GALLERY_PER_CLASS) { picked.push(i); perClass.set(y, (perClass.get(y) ?? 0) + 1); }
   });
-  const teacherLogits = picked.length ? (await run.teacherLogitsOf(picked)).data as Float32Array : new Float32Array();
+  const teacherLogits = picked.length ? ((await run.teacherLogitsOf(picked))?.data as Float32Array | undefined) ?? null : null;
   const images = await storage.loadImages(test.dataset.id, picked.map((i) => test.itemIds[i]!));
   const gallery = await Promise.all(picked.map(async (i, k) => ({
     datasetId: test.dataset.id, itemId: test.itemIds[i]!, label: labels[i]!,
-    teacher: argmax(teacherLogits.subarray(k * C, (k + 1) * C)), student: predictions[i]!, thumbnail: await thumbnail(toRgb(images[k]!)),
+    teacher: teacherLogits && argmax(teacherLogits.subarray(k * C, (k + 1) * C)), student: predictions[i]!, thumbnail: await thumbnail(toRgb(images[k]!)),
   })));
   const e = r.evaluation;
   return {

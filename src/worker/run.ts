@@ -86,12 +86,14 @@ export class DistillRun {
     } else if (start.kind === 'prompts') {
       from = { kind: 'state', state: (await readStudentPrompts(start.file, dims(), start.name)).state, step: 0 };
     }
+    // images are named by their path in the folder, as the CLI names them: the crops are keyed on it (distill.ts)
+    const itemOf = new Map(unlabeled.items.map((it) => [it.name, it.id]));
     const job = await DistillJob.open({
-      runtime: env.runtime, student, teacher: models.teacher.weights, teacherPrompts: models.teacherPrompts,
+      runtime: env.runtime, student, teacher: { kind: 'model', weights: models.teacher.weights, prompts: models.teacherPrompts },
       classes: record.classes, settings: s, start: from,
       unlabeled: {
-        id: unlabeled.id, ids: unlabeled.items.map((it) => it.id),
-        pixels: (views, size) => viewPixels(env.storage, views.map((v) => ({ datasetId: unlabeled.id, itemId: v.imageId, augmentSeed: v.augmentSeed })), size),
+        id: unlabeled.id, ids: unlabeled.items.map((it) => it.name),
+        pixels: (views, size) => viewPixels(env.storage, views.map((v) => ({ datasetId: unlabeled.id, itemId: itemOf.get(v.imageId)!, augmentSeed: v.augmentSeed })), size),
       },
       test: test && { id: test.dataset.id, labels: test.labels, pixels: (indices, size) => labeledPixels(env.storage, test, indices, size, null) },
       teacherLogits: (source) => persistentTeacherSource(source, env.storage),
@@ -128,14 +130,14 @@ export class DistillRun {
   /** the student on the test set now; null without a test set */
   evaluateStudent(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> { return this.job.evaluate(); }
 
-  /** teacher logits [n,C] of test items `indices` */
-  teacherLogitsOf(indices: readonly number[]): Promise<HostTensor> { return this.job.teacherLogitsOf(indices); }
+  /** teacher logits [n,C] of test items `indices`; null from labels that do not hold them */
+  teacherLogitsOf(indices: readonly number[]): Promise<HostTensor | null> { return this.job.teacherLogitsOf(indices); }
 
   /** the reference lines: the teacher as used, and the student CLIP's own zero-shot accuracy */
   async references(): Promise<void> {
     if (!this.test) return;
     const classes = this.record.classes, testId = this.test.dataset.id;
-    const teacher = await this.env.memo(referenceKey('teacher', this.models.teacher.info.name, this.job.teacher.promptState, testId, classes),
+    const teacher = await this.env.memo(referenceKey('teacher', this.models.teacher.info.name, this.job.teacherIdentity.promptState, testId, classes),
       async () => accuracyOf((await this.job.teacherEvaluation())!));
     const studentZeroShot = this.models.student.weights.towers.has('text')
       ? await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () => accuracyOf((await this.job.studentZeroShotEvaluation())!))

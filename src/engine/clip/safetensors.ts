@@ -180,31 +180,65 @@ const WRITE_DTYPE: Record<DType, SafetensorsDType> = {
   float32: 'F32', float16: 'F16', float64: 'F64', int64: 'I64', int32: 'I32', bool: 'BOOL',
 };
 
-/** Serializes tensors (data in name order) with the header padded by spaces to an 8-byte boundary. */
-export function writeSafetensors(tensors: Readonly<Record<string, HostTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
-  const names = Object.keys(tensors).sort();
+/** one tensor of a file being written: its bytes in memory, or a (lazy) Blob such as a slice of another file */
+export interface SafetensorsPart {
+  readonly name: string;
+  readonly dtype: SafetensorsDType;
+  readonly shape: readonly number[];
+  readonly data: ArrayBufferView<ArrayBuffer> | Blob;
+}
+
+const byteLength = (d: ArrayBufferView | Blob) => (d instanceof Blob ? d.size : d.byteLength);
+
+/**
+ * The 8-byte length and the JSON header of tensors laid out in the given order, the header padded
+ * with spaces so that the data section starts on an 8-byte boundary.
+ */
+function headerBytes(parts: readonly SafetensorsPart[], metadata?: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   let offset = 0;
-  for (const name of names) {
-    if (name === '__metadata__') throw new SafetensorsError(`'__metadata__' is reserved and cannot name a tensor`);
-    const t = tensors[name]!;
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== n) {
-      throw new SafetensorsError(`tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}] needs ${n}`);
-    }
-    header[name] = { dtype: WRITE_DTYPE[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
+  for (const p of parts) {
+    if (p.name === '__metadata__') throw new SafetensorsError(`'__metadata__' is reserved and cannot name a tensor`);
+    if (Object.hasOwn(header, p.name)) throw new SafetensorsError(`tensor '${p.name}' is named twice`);
+    const bytes = p.shape.reduce((a, b) => a * b, BYTES[p.dtype]), got = byteLength(p.data);
+    if (got !== bytes) throw new SafetensorsError(`tensor '${p.name}' (${p.dtype} [${p.shape.join(',')}]) needs ${bytes} bytes but has ${got}`);
+    header[p.name] = { dtype: p.dtype, shape: [...p.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil((8 + json.length) / 8) * 8 - 8;
-  const out = new Uint8Array(8 + headerLength + offset);
+  const out = new Uint8Array(8 + headerLength);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
   out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let at = 8 + headerLength;
-  for (const name of names) {
-    const d = tensors[name]!.data;
+  out.fill(0x20, 8 + json.length);
+  return out;
+}
+
+/**
+ * A safetensors file of `parts`, in that order, as a Blob that only refers to its parts: slices of
+ * other files stay unread until the Blob is read (streamed to disk, say), so files far larger than
+ * memory can be joined.
+ */
+export function safetensorsBlob(parts: readonly SafetensorsPart[], metadata?: Readonly<Record<string, string>>): Blob {
+  return new Blob([headerBytes(parts, metadata), ...parts.map((p) => p.data)]);
+}
+
+const partOf = (name: string, t: HostTensor): SafetensorsPart => {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (t.data.length !== n) throw new SafetensorsError(`tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}] needs ${n}`);
+  return { name, dtype: WRITE_DTYPE[t.dtype], shape: t.shape, data: new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength) };
+};
+
+/** Serializes tensors (data in name order) with the header padded by spaces to an 8-byte boundary. */
+export function writeSafetensors(tensors: Readonly<Record<string, HostTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
+  const parts = Object.keys(tensors).sort().map((name) => partOf(name, tensors[name]!));
+  const header = headerBytes(parts, metadata);
+  const out = new Uint8Array(header.length + parts.reduce((a, p) => a + byteLength(p.data), 0));
+  out.set(header);
+  let at = header.length;
+  for (const p of parts) {
+    const d = p.data as ArrayBufferView;
     out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
     at += d.byteLength;
   }

@@ -5,6 +5,7 @@
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import type { DistillConfig } from './config.ts';
+import { misplacedLabels } from './teacher-labels.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, type StudentDims, type StudentState } from './state.ts';
 
 export const CHECKPOINT_FORMAT = 'promptkd-student/1';
@@ -42,11 +43,15 @@ const DIM_NAMES: Record<keyof StudentDims, string> = {
 /** The metadata of a checkpoint, without reading its tensors. */
 export async function readCheckpointInfo(blob: Blob): Promise<CheckpointInfo> {
   const meta = (await readSafetensorsHeader(blob)).metadata;
+  const labels = misplacedLabels(meta, 'the file', 'a student checkpoint');
+  if (labels) throw new CheckpointError(labels);
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`not a PromptKD student checkpoint (format '${meta.format ?? 'none'}', expected '${CHECKPOINT_FORMAT}')`);
   }
   try {
-    return { step: Number(meta.step), epoch: Number(meta.epoch), seed: Number(meta.seed), dims: JSON.parse(meta.dims!), config: JSON.parse(meta.config!) };
+    // checkpoints written before `views` existed drew a new crop every epoch
+    const config = { views: 0, ...JSON.parse(meta.config!) } as DistillConfig;
+    return { step: Number(meta.step), epoch: Number(meta.epoch), seed: Number(meta.seed), dims: JSON.parse(meta.dims!), config };
   } catch {
     throw new CheckpointError('the checkpoint metadata (dims/config) is not valid JSON; the file is damaged');
   }

@@ -22,13 +22,18 @@ export interface DistillConfig {
   warmupLr: number;
   /** random resized crop + flip on training images; off: one centre view per image */
   augment: boolean;
+  /**
+   * crops per image with augmentation: 0 draws a new one every epoch (the paper); K reuses K of
+   * them, the crop of epoch e mod K at epoch e, so the teacher labels K views per image (FKD-style)
+   */
+  views: number;
   seed: number;
 }
 
 export const PAPER_CONFIG: DistillConfig = {
   nCtx: 4, depth: 9, temperature: 1, kdWeight: 1000, logitScale: 100,
   lr: 0.005, momentum: 0.9, weightDecay: 5e-4, bnMomentum: 0.1, bnEps: 1e-5,
-  batchSize: 8, epochs: 20, warmupEpochs: 1, warmupLr: 1e-5, augment: true, seed: 1,
+  batchSize: 8, epochs: 20, warmupEpochs: 1, warmupLr: 1e-5, augment: true, views: 0, seed: 1,
 };
 
 export class DistillConfigError extends Error {
@@ -37,14 +42,14 @@ export class DistillConfigError extends Error {
 
 const POSITIVE_INTS = ['nCtx', 'depth', 'batchSize', 'epochs'] as const;
 const POSITIVE = ['temperature', 'kdWeight', 'logitScale', 'lr', 'bnEps', 'warmupLr'] as const;
-const NON_NEGATIVE = ['weightDecay', 'warmupEpochs'] as const;
+const NON_NEGATIVE = ['weightDecay', 'warmupEpochs', 'views'] as const;
 
 /** Check a config for values PromptKD cannot run with; the message names the field. */
 export function validateDistillConfig(c: DistillConfig): DistillConfig {
   for (const k of POSITIVE_INTS) if (!Number.isInteger(c[k]) || c[k] < 1) throw new DistillConfigError(`${k} must be a positive integer, got ${c[k]}`);
   for (const k of POSITIVE) if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be a positive number, got ${c[k]}`);
   for (const k of NON_NEGATIVE) if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be ≥ 0, got ${c[k]}`);
-  if (!Number.isInteger(c.warmupEpochs)) throw new DistillConfigError(`warmupEpochs must be an integer, got ${c.warmupEpochs}`);
+  for (const k of ['warmupEpochs', 'views'] as const) if (!Number.isInteger(c[k])) throw new DistillConfigError(`${k} must be an integer, got ${c[k]}`);
   for (const k of ['momentum', 'bnMomentum'] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new DistillConfigError(`${k} must be in [0, 1), got ${c[k]}`);
   if (c.batchSize < 2) throw new DistillConfigError(`batchSize must be at least 2: BatchNorm needs a batch variance, got ${c.batchSize}`);
   if (!Number.isSafeInteger(c.seed)) throw new DistillConfigError(`seed must be an integer, got ${c.seed}`);

@@ -51,6 +51,12 @@ function teacher(): TeacherLogitsSource<TrainView> & { calls: number } {
   };
 }
 
+/** the teacher behind its logit cache, as a job uses it */
+const cached = (source: TeacherLogitsSource<TrainView>) => {
+  const cache = new TeacherLogitCache();
+  return (views: readonly TrainView[]) => cache.logits(source, views);
+};
+
 const text = (): HostTensor => {
   const r = rng(7);
   return hostTensor('float32', [C, Dt], Float32Array.from({ length: C * Dt }, () => r.normal()));
@@ -65,14 +71,14 @@ describe('Distiller', () => {
     const init = () => initStudentState(studentDims(clip, hyper), rng(config.seed));
 
     const straight = await session(init());
-    const d1 = new Distiller(config, straight, teacher(), new TeacherLogitCache(), images());
+    const d1 = new Distiller(config, straight, cached(teacher()), images());
     const lossA: number[] = [];
     await d1.run(0, 4, { onStep: (p) => { lossA.push(p.loss); } });
     const a = await straight.state();
 
     const first = await session(init());
     const lossB: number[] = [];
-    const d2 = new Distiller(config, first, teacher(), new TeacherLogitCache(), images());
+    const d2 = new Distiller(config, first, cached(teacher()), images());
     expect(await d2.run(0, 2, { onStep: (p) => { lossB.push(p.loss); } })).toBe(2);
     const bytes = writeCheckpoint(await first.state(), { step: 2, epoch: 1, seed: config.seed, dims: studentDims(clip, hyper), config });
     await first.release();
@@ -80,7 +86,7 @@ describe('Distiller', () => {
     // a new process: everything rebuilt from the checkpoint file
     const { state, info } = await readCheckpoint(new Blob([bytes]), studentDims(clip, hyper));
     const resumed = await session(state);
-    const d3 = new Distiller(info.config, resumed, teacher(), new TeacherLogitCache(), images());
+    const d3 = new Distiller(info.config, resumed, cached(teacher()), images());
     await d3.run(info.step, 4, { onStep: (p) => { lossB.push(p.loss); } });
     const b = await resumed.state();
 
@@ -97,12 +103,12 @@ describe('Distiller', () => {
   it('shuffles each epoch from (seed, epoch), drops the last partial batch, and runs the teacher once per image', async () => {
     const s = await session(initStudentState(studentDims(clip, hyper), rng(1)));
     const t = teacher();
-    const d = new Distiller(config, s, t, new TeacherLogitCache(), images());
+    const d = new Distiller(config, s, cached(t), images());
     expect([d.stepsPerEpoch, d.totalSteps]).toEqual([2, 6]);
     const e0 = d.epochOrder(0), e1 = d.epochOrder(1);
     expect([...e0].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(e1).not.toEqual(e0);
-    expect(new Distiller(config, s, t, new TeacherLogitCache(), images()).epochOrder(1)).toEqual(e1);
+    expect(new Distiller(config, s, cached(t), images()).epochOrder(1)).toEqual(e1);
     const epochs: number[] = [];
     await d.run(0, d.totalSteps, { onEpochEnd: (e) => { epochs.push(e); } });
     expect(epochs).toEqual([0, 1, 2]);

@@ -2,19 +2,24 @@
 // which teacher logits.
 //
 // Everything a step does is a function of (seed, step) alone: the epoch's order is a shuffle seeded
-// by (seed, epoch), the augmentation of an image by (seed, epoch, image), so a run resumed from a
-// checkpoint at step k takes exactly the steps an uninterrupted run takes after k. Like Dassl with
-// drop_last, an epoch is ⌊N/B⌋ full batches (the train graph has a static batch size).
-import { rng } from '../random.ts';
+// by (seed, epoch), the crop and flip of an image by (seed, view epoch, the image's id), so a run
+// resumed from a checkpoint at step k takes exactly the steps an uninterrupted run takes after k.
+// The crop is keyed on the id, not on the image's place in the list, so it stays the same when other
+// files join or leave the folder, and a teacher can label an image's views without knowing the rest
+// of the folder (teacher-labels.ts). Like Dassl with drop_last, an epoch is ⌊N/B⌋ full batches (the
+// train graph has a static batch size).
+import { rng, seedOfString } from '../random.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import type { DistillConfig } from './config.ts';
 import { lrAtEpoch } from './schedule.ts';
 import type { StudentSession } from './session.ts';
-import type { TeacherLogitCache, TeacherLogitsSource, ViewRef } from './teacher-cache.ts';
+import type { ViewRef } from './teacher-cache.ts';
 
 export interface TrainView extends ViewRef {
   /** index into the image list */
   index: number;
+  /** which of the image's views: 0 for the centre view, else the view epoch (viewEpoch) */
+  view: number;
   /** seeds the random crop and flip of this view; null: the plain centre view */
   augmentSeed: number | null;
 }
@@ -36,6 +41,9 @@ export interface StepProgress {
   loss: number;
 }
 
+/** the teacher's logits [B,C] of these views: a frozen teacher run (through its cache) or labels read from a file */
+export type TeacherLogitsOf = (views: readonly TrainView[]) => Promise<HostTensor>;
+
 export interface DistillHooks {
   onStep?(p: StepProgress): void | Promise<void>;
   /** after the last step of `epoch`; `step` is the number of steps taken so far */
@@ -43,6 +51,15 @@ export interface DistillHooks {
   /** polled before every step; true stops the run cleanly */
   shouldStop?(): boolean;
 }
+
+/**
+ * The epoch whose crop an image shows at `epoch`: its own, or with `views` = K > 0 the crop of
+ * epoch e mod K, so that only K crops per image are ever drawn.
+ */
+export const viewEpoch = (epoch: number, views: number): number => (views > 0 ? epoch % views : epoch);
+
+/** the seed of the crop and flip that image `imageId` shows in view epoch `view` */
+export const augmentSeedOf = (seed: number, view: number, imageId: string): number => mixSeed(seed, view, seedOfString(imageId));
 
 /** A 32-bit mix of integers (murmur3's finaliser over a running hash). */
 export function mixSeed(...parts: number[]): number {
@@ -64,8 +81,7 @@ export class Distiller {
   constructor(
     private readonly config: DistillConfig,
     private readonly session: StudentSession,
-    private readonly teacher: TeacherLogitsSource<TrainView>,
-    private readonly cache: TeacherLogitCache,
+    private readonly teacherLogits: TeacherLogitsOf,
     private readonly images: TrainImages,
   ) {
     const n = images.ids.length, B = config.batchSize;
@@ -87,9 +103,11 @@ export class Distiller {
   viewsAt(step: number): TrainView[] {
     const epoch = Math.floor(step / this.stepsPerEpoch), B = this.config.batchSize;
     const at = (step % this.stepsPerEpoch) * B;
+    const { augment, seed, views } = this.config, view = augment ? viewEpoch(epoch, views) : 0;
     return this.epochOrder(epoch).slice(at, at + B).map((index) => {
-      const augmentSeed = this.config.augment ? mixSeed(this.config.seed, epoch, index) : null;
-      return { index, imageId: this.images.ids[index]!, viewId: augmentSeed === null ? 'center' : `aug:${augmentSeed}`, augmentSeed };
+      const imageId = this.images.ids[index]!;
+      const augmentSeed = augment ? augmentSeedOf(seed, view, imageId) : null;
+      return { index, imageId, view, viewId: augmentSeed === null ? 'center' : `aug:${augmentSeed}`, augmentSeed };
     });
   }
 
@@ -102,7 +120,7 @@ export class Distiller {
       const c = this.config;
       const lr = lrAtEpoch(epoch, { lr: c.lr, maxEpoch: c.epochs, warmupEpochs: c.warmupEpochs, warmupLr: c.warmupLr });
       const views = this.viewsAt(step);
-      const teacherLogits = await this.cache.logits(this.teacher, views); // [B,C]
+      const teacherLogits = await this.teacherLogits(views); // [B,C]
       const { loss } = await this.session.step(await this.images.pixels(views), teacherLogits, lr);
       const stepInEpoch = step % this.stepsPerEpoch;
       await hooks.onStep?.({ step, epoch, stepInEpoch, stepsPerEpoch: this.stepsPerEpoch, totalSteps: this.totalSteps, lr, loss });

@@ -4,6 +4,9 @@
 // evaluation or a checkpoint is due, evaluates, and writes checkpoints. Its callers supply only
 // storage (IndexedDB or files) and progress (events or a terminal).
 //
+// The teacher is a CLIP run live, or labels made ahead of time (teacher-labels.ts): then the job
+// holds no teacher model at all, and takes the class features and every view's logits from the file.
+//
 // Every step is a function of (seed, step) (distill.ts), so a job opened from a checkpoint at step k
 // takes exactly the steps an uninterrupted one takes after k.
 import type { ClipWeights } from '../clip/weights.ts';
@@ -14,13 +17,14 @@ import type { HostTensor } from '../runtime/tensor.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
-import { Distiller, type StepProgress, type TrainView } from './distill.ts';
+import { Distiller, type StepProgress, type TeacherLogitsOf, type TrainView } from './distill.ts';
 import { evaluate, protocolSplit, type EvalProtocol, type Evaluation } from './metrics.ts';
 import { distillConfigOf, type RunSettings } from './run-settings.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState, type StudentDims, type StudentState } from './state.ts';
 import { studentDims, type StudentHyper } from './student.ts';
 import { TeacherLogitCache, type TeacherLogitsSource } from './teacher-cache.ts';
+import { labelsMismatch, type LabelTeacher, type TeacherLabels } from './teacher-labels.ts';
 import type { TeacherPrompts } from './teacher-prompts.ts';
 import { ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
 import { Teacher } from './teacher.ts';
@@ -43,10 +47,12 @@ export class JobInputError extends Error {
 export interface JobImages {
   /** names the image set (its ids are only unique within it) */
   readonly id: string;
-  /** stable ids of the unlabeled images (paths, item ids) */
+  /** stable ids of the unlabeled images (paths relative to the folder) */
   readonly ids: readonly string[];
   /** pixels [N,3,S,S] of these views at input size S (the crop and flip drawn from each view's seed) */
   pixels(views: readonly TrainView[], size: number): Promise<HostTensor>;
+  /** the hex SHA-256 of an image's file, where known: labels are checked against it */
+  sha256Of?(id: string): string | undefined;
 }
 
 export interface JobTestSet {
@@ -54,19 +60,26 @@ export interface JobTestSet {
   readonly id: string;
   /** the class index of every image, in set order */
   readonly labels: readonly number[];
+  /** each image's id and hex SHA-256 (where known): a teacher from labels scores the test set from them */
+  readonly ids?: readonly string[];
+  readonly sha256?: readonly (string | undefined)[];
   /** centre-view pixels [n,3,S,S] of images `indices` */
   pixels(indices: readonly number[], size: number): Promise<HostTensor>;
 }
 
 export type JobStart = { kind: 'fresh' } | { kind: 'state'; state: StudentState; step: number };
 
+/** where the teacher's class features and logits come from */
+export type JobTeacher =
+  /** a CLIP run live; both towers (the text tower makes the class features); prompts null: zero-shot ("a photo of a {class}.") */
+  | { kind: 'model'; weights: ClipWeights; prompts: TeacherPrompts | null }
+  /** labels made ahead of time: no teacher model is loaded */
+  | { kind: 'labels'; labels: TeacherLabels };
+
 export interface DistillJobSpec {
   runtime: Runtime;
   student: ClipWeights;
-  /** both towers: the text tower makes the class features */
-  teacher: ClipWeights;
-  /** null: zero-shot teacher ("a photo of a {class}.") */
-  teacherPrompts: TeacherPrompts | null;
+  teacher: JobTeacher;
   /** class names in label order: the first ⌈n/2⌉ are base, the rest new */
   classes: readonly string[];
   settings: RunSettings;
@@ -91,7 +104,8 @@ export class DistillJob {
     readonly config: DistillConfig,
     readonly hyper: StudentHyper,
     readonly dims: StudentDims,
-    readonly teacher: Teacher,
+    /** the live teacher; null when the logits come from labels */
+    readonly teacher: Teacher | null,
     /** the teacher's unit class features [C,Dt]: the student's classifier */
     readonly teacherText: HostTensor,
     private readonly session: StudentSession,
@@ -115,34 +129,55 @@ export class DistillJob {
       throw new JobInputError(`${spec.unlabeled.ids.length} training images are fewer than the batch size ${settings.batchSize}; add images or lower the batch size`);
     }
     const config = distillConfigOf(settings, logitScaleOf(student));
-    const hyper: StudentHyper = { ...config, teacherDim: spec.teacher.config.embedDim, nClasses: classes.length };
-    const dims = studentDims(student, hyper);
-    const start = spec.start.kind === 'state' ? spec.start : { state: initStudentState(dims, rng(config.seed)), step: 0 };
-    const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
-    const teacher = await Teacher.create(spec.runtime, spec.teacher, {
-      prompts: spec.teacherPrompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize,
+    const source = spec.teacher;
+    if (source.kind === 'labels') {
+      const why = labelsMismatch(source.labels, { ...config, classes, imageIds: spec.unlabeled.ids, ...(spec.unlabeled.sha256Of ? { sha256Of: spec.unlabeled.sha256Of } : {}) });
+      if (why) throw new JobInputError(`these teacher labels cannot serve this run: ${why}`);
+    }
+    const teacher = source.kind === 'model' ? await Teacher.create(spec.runtime, source.weights, {
+      prompts: source.prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize,
       precision: settings.teacherFp16 ? 'float16' : 'float32',
-    });
+    }) : null;
     try {
-      const teacherText = await teacher.textFeatures(classes); // [C,Dt]
+      const teacherText = source.kind === 'model' ? await teacher!.textFeatures(classes) : await source.labels.classFeatures(); // [C,Dt]
       const alike = describeIndistinguishable(indistinguishableClasses(teacherText, classes), classes.length);
       if (alike) throw new JobInputError(alike);
+      const hyper: StudentHyper = { ...config, teacherDim: teacherText.shape[1]!, nClasses: classes.length };
+      const dims = studentDims(student, hyper);
+      const start = spec.start.kind === 'state' ? spec.start : { state: initStudentState(dims, rng(config.seed)), step: 0 };
+      const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
       const session = await StudentSession.create(spec.runtime, {
         clip: student, hyper, batch: config.batchSize, evalBatch, teacherText, initial: start.state,
       });
-      const teacherSize = spec.teacher.config.vision.imageSize, studentSize = student.config.vision.imageSize;
-      const plain = teacher.logitsSource<TrainView>(classes, (views) => spec.unlabeled.pixels(views, teacherSize));
-      // image ids name the image set too: the same id in another folder is another image
-      const named = { ...plain, id: `${plain.id}/${spec.unlabeled.id}` };
       const cache = new TeacherLogitCache();
-      const distiller = new Distiller(config, session, spec.teacherLogits?.(named) ?? named, cache, {
+      let teacherLogits: TeacherLogitsOf;
+      if (source.kind === 'model') {
+        const teacherSize = source.weights.config.vision.imageSize;
+        const plain = teacher!.logitsSource<TrainView>(classes, (views) => spec.unlabeled.pixels(views, teacherSize));
+        // image ids name the image set too: the same id in another folder is another image
+        const named = { ...plain, id: `${plain.id}/${spec.unlabeled.id}` };
+        const wrapped = spec.teacherLogits?.(named) ?? named;
+        teacherLogits = (views) => cache.logits(wrapped, views);
+      } else {
+        teacherLogits = (views) => source.labels.logits(views);
+      }
+      const studentSize = student.config.vision.imageSize;
+      const distiller = new Distiller(config, session, teacherLogits, {
         ids: spec.unlabeled.ids, pixels: (views) => spec.unlabeled.pixels(views, studentSize),
       });
       return new DistillJob(spec, config, hyper, dims, teacher, teacherText, session, distiller, cache, start.step, evalBatch);
     } catch (e) {
-      await teacher.release();
+      await teacher?.release();
       throw e;
     }
+  }
+
+  /** the labels the logits come from; null with a live teacher */
+  get labels(): TeacherLabels | null { return this.spec.teacher.kind === 'labels' ? this.spec.teacher.labels : null; }
+
+  /** names the teacher: its weights and its prompts (part of reference and cache keys) */
+  get teacherIdentity(): Pick<LabelTeacher, 'id' | 'promptState'> {
+    return this.teacher ? { id: this.teacher.modelId, promptState: this.teacher.promptState } : this.labels!.teacher;
   }
 
   get totalSteps(): number { return this.distiller.totalSteps; }
@@ -197,10 +232,24 @@ export class DistillJob {
     return { evaluation: this.scored(logits), logits };
   }
 
-  /** the teacher as this job uses it, on the test set */
+  /**
+   * The teacher as this job uses it, on the test set; null without a test set, or from labels that
+   * do not hold the test set's images (label it with `promptkd label --test`).
+   */
   async teacherEvaluation(): Promise<Evaluation | null> {
-    if (!this.spec.test) return null;
-    return this.scored(await this.testLogits(this.spec.teacher.config.vision.imageSize, (px) => this.teacher.logits(px, this.spec.classes)));
+    const test = this.spec.test;
+    if (!test) return null;
+    const teacher = this.teacher;
+    if (teacher) return this.scored(await this.testLogits(this.teacherSize, (px) => teacher.logits(px, this.spec.classes)));
+    const logits = test.ids ? await this.labels!.testLogits(test.ids, test.sha256 ?? []) : null;
+    return logits && this.scored(logits.data as Float32Array);
+  }
+
+  /** the live teacher's input size */
+  private get teacherSize(): number {
+    const t = this.spec.teacher;
+    if (t.kind !== 'model') throw new Error('a job whose teacher is labels renders no teacher views');
+    return t.weights.config.vision.imageSize;
   }
 
   /** the student CLIP's own zero-shot accuracy; null without a test set or a student text tower */
@@ -215,9 +264,12 @@ export class DistillJob {
     }
   }
 
-  /** teacher logits [n,C] of test images `indices` */
-  async teacherLogitsOf(indices: readonly number[]): Promise<HostTensor> {
-    return this.teacher.logits(await this.spec.test!.pixels(indices, this.spec.teacher.config.vision.imageSize), this.spec.classes);
+  /** teacher logits [n,C] of test images `indices`; null from labels that do not hold them */
+  async teacherLogitsOf(indices: readonly number[]): Promise<HostTensor | null> {
+    const test = this.spec.test!;
+    if (this.teacher) return this.teacher.logits(await test.pixels(indices, this.teacherSize), this.spec.classes);
+    if (!test.ids) return null;
+    return this.labels!.testLogits(indices.map((i) => test.ids![i]!), indices.map((i) => test.sha256?.[i]));
   }
 
   /** student logits [N,C] of preprocessed images [N,3,S,S] now (BatchNorm in eval mode) */
@@ -242,6 +294,6 @@ export class DistillJob {
     if (this.released) return;
     this.released = true;
     await this.session.release();
-    await this.teacher.release();
+    await this.teacher?.release();
   }
 }

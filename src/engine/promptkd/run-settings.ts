@@ -18,6 +18,8 @@ export interface RunSettings {
   depth: number;
   nCtx: number;
   augment: boolean;
+  /** crops per image with augmentation: 0 a new one every epoch; K: K crops reused (epoch e shows crop e mod K) */
+  views: number;
   seed: number;
   /** evaluate every this many steps; 0: at the end of each epoch (and always after the last step) */
   evalEvery: number;
@@ -48,6 +50,7 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
   { key: 'depth', hash: 'depth', flag: 'depth', label: 'Prompt depth', help: 'how many student layers get learned prompt tokens (at most its layers)', rule: { type: 'int', min: 1, max: 48 } },
   { key: 'nCtx', hash: 'nctx', flag: 'n-ctx', label: 'Prompt tokens', help: 'learned tokens added in each prompted layer', rule: { type: 'int', min: 1, max: 64 } },
   { key: 'augment', hash: 'augment', flag: 'augment', label: 'Augment', help: 'a random resized crop and flip of every training view (off: the centre view, and the teacher runs once per image)', rule: { type: 'bool' } },
+  { key: 'views', hash: 'views', flag: 'views', label: 'Views per image', help: 'with augmentation: 0 draws a new crop of every image each epoch; K reuses K crops (epoch e shows crop e mod K), so the teacher labels K views per image', rule: { type: 'int', min: 0, max: 1000 }, advanced: true },
   { key: 'seed', hash: 'seed', flag: 'seed', label: 'Seed', help: 'the image order, the crops and the prompts\' initial values', rule: { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
   { key: 'evalEvery', hash: 'evalEvery', flag: 'eval-every', label: 'Evaluate every (steps)', help: 'steps between evaluations on the test folder; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
   { key: 'ckptEvery', hash: 'ckptEvery', flag: 'ckpt-every', label: 'Checkpoint every (steps)', help: 'steps between checkpoints; 0: at the end of each epoch', rule: { type: 'int', min: 0, max: 1e6 } },
@@ -65,7 +68,7 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
 
 /** PromptKD's base-to-new settings (ViT-B/16 student, 4+4 context; trainers/promptkd.py and its configs). */
 export const PAPER_SETTINGS: RunSettings = {
-  epochs: 20, batchSize: 8, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 9, nCtx: 4, augment: true, seed: 1,
+  epochs: 20, batchSize: 8, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 9, nCtx: 4, augment: true, views: 0, seed: 1,
   evalEvery: 0, ckptEvery: 0, keepCheckpoints: 3, momentum: 0.9, weightDecay: 5e-4, warmupEpochs: 1, warmupLr: 1e-5, bnMomentum: 0.1, bnEps: 1e-5,
   logitScale: null, teacherFp16: false, backend: 'webgpu',
 };
@@ -86,14 +89,8 @@ export function distillConfigOf(s: RunSettings, studentLogitScale: number): Dist
   return validateDistillConfig({
     nCtx: s.nCtx, depth: s.depth, temperature: s.temperature, kdWeight: s.kdWeight, logitScale: s.logitScale ?? studentLogitScale,
     lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay, bnMomentum: s.bnMomentum, bnEps: s.bnEps,
-    batchSize: s.batchSize, epochs: s.epochs, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, augment: s.augment, seed: s.seed,
+    batchSize: s.batchSize, epochs: s.epochs, warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, augment: s.augment, views: s.views, seed: s.seed,
   });
-}
-
-/** The settings a checkpoint's config stands for (the loop's own settings from `loop`). */
-export function settingsOfConfig(c: DistillConfig, loop: Pick<RunSettings, 'evalEvery' | 'ckptEvery' | 'keepCheckpoints' | 'teacherFp16' | 'backend' | 'logitScale'>): RunSettings {
-  const { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed } = c;
-  return { nCtx, depth, temperature, kdWeight, lr, momentum, weightDecay, bnMomentum, bnEps, batchSize, epochs, warmupEpochs, warmupLr, augment, seed, ...loop };
 }
 
 export { DistillConfigError };

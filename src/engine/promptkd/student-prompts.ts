@@ -9,6 +9,7 @@ import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
 import { CheckpointError } from './checkpoint.ts';
 import type { DistillConfig } from './config.ts';
 import { PROJECTOR, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, type StudentDims, type StudentState } from './state.ts';
+import { misplacedLabels } from './teacher-labels.ts';
 
 export const STUDENT_PROMPTS_FORMAT = 'promptkd-student-prompts/1';
 
@@ -36,6 +37,8 @@ export function writeStudentPrompts(state: StudentState, info: StudentPromptsInf
 export async function readStudentPrompts(blob: Blob, dims: StudentDims, source = 'prompt file'): Promise<{ state: StudentState; info: StudentPromptsInfo }> {
   const header = await readSafetensorsHeader(blob);
   const meta = header.metadata;
+  const labels = misplacedLabels(meta, source, 'student prompts');
+  if (labels) throw new CheckpointError(labels);
   if (meta.format !== STUDENT_PROMPTS_FORMAT) {
     throw new CheckpointError(`${source} is not exported PromptKD student prompts (format '${meta.format ?? 'none'}', expected '${STUDENT_PROMPTS_FORMAT}')`);
   }

@@ -13,6 +13,7 @@ import type { Rng } from '../random.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { looksLikeTorchCheckpoint, readTorchCheckpoint } from '../torch/checkpoint.ts';
 import { VPT, vptShallow } from './state.ts';
+import { misplacedLabels } from './teacher-labels.ts';
 
 export class TeacherPromptError extends Error {
   override name = 'TeacherPromptError';
@@ -226,8 +227,11 @@ export async function importTeacherPrompts(blob: Blob, cfg: ClipConfig, source =
   } else {
     try {
       const header = await readSafetensorsHeader(blob);
+      const labels = misplacedLabels(header.metadata, source, 'teacher prompts');
+      if (labels) throw new TeacherPromptError(labels);
       tensors = await loadSafetensors(blob, [...header.tensors.keys()].filter(isPromptName));
     } catch (e) {
+      if (e instanceof TeacherPromptError) throw e;
       throw new TeacherPromptError(`${source}: not a readable safetensors file (${(e as Error).message}); ` +
         'prompt files are safetensors or PyTorch checkpoints (.pth, .pth.tar)');
     }
