@@ -47,7 +47,7 @@ export function ClassroomPanel() {
   if (!v.classroom) return null;
   const { stage, latest, references } = v;
   const at = STAGES.indexOf(stage);
-  const zs = references?.studentZeroShot?.hm, teacher = references?.teacher.hm, now = latest?.hm;
+  const zs = references?.studentZeroShot?.hm, teacher = references?.teacher?.hm, now = latest?.hm;
   return (
     <section className="panel classroom" aria-label="What is happening" data-testid="classroom" data-stage={stage}>
       <h2>What is happening</h2>

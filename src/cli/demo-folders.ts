@@ -13,14 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { DEMO_IMAGE_SIZE, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
+import { DEMO_IMAGE_SIZE, demoImageName, loadDemoData, type DemoSplit, type DemoSplitName } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { parseFlags } from './flags.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_SPLIT_FILE = 'split_zhou_FashionMNIST.json';
 
-function writeSplit(dir: string, split: DemoSplit, name: string, digits: number, classes: readonly string[]): [string, number, string][] {
+function writeSplit(dir: string, split: DemoSplit, name: DemoSplitName, classes: readonly string[]): [string, number, string][] {
   fs.mkdirSync(path.join(dir, name), { recursive: true });
   const px = DEMO_IMAGE_SIZE * DEMO_IMAGE_SIZE;
   return Array.from({ length: split.count }, (_, i) => {
@@ -29,7 +29,7 @@ function writeSplit(dir: string, split: DemoSplit, name: string, digits: number,
       const g = split.images[i * px + p]!;
       png.data.set([g, g, g, 255], 4 * p);
     }
-    const rel = `${name}/${String(i).padStart(digits, '0')}.png`;
+    const rel = demoImageName(name, i);
     fs.writeFileSync(path.join(dir, rel), PNG.sync.write(png));
     const label = split.labels[i]!;
     return [rel, label, classes[label]!];
@@ -40,8 +40,8 @@ function writeSplit(dir: string, split: DemoSplit, name: string, digits: number,
 export async function writeDemoFolders(out: string): Promise<{ images: string; split: string }> {
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
   const images = path.join(out, 'images'), classes = data.index.classNames;
-  const train = writeSplit(images, data.splits.train, 'train', 5, classes);
-  const test = writeSplit(images, data.splits.test, 'test', 4, classes);
+  const train = writeSplit(images, data.splits.train, 'train', classes);
+  const test = writeSplit(images, data.splits.test, 'test', classes);
   const split = path.join(out, DEMO_SPLIT_FILE);
   fs.writeFileSync(split, `${JSON.stringify({ train, val: [], test })}\n`);
   return { images, split };

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
+import { demoImageName, demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { DistillJob } from '../engine/promptkd/job.ts';
 import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
@@ -98,7 +98,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     runtime: rt, student: studentFull, teacher: { kind: 'model', weights: teacherW, prompts }, classes, settings, start: { kind: 'fresh' }, evalBatch: 100,
     // teacher and student see the same view: the crop and flip drawn from the view's seed
     unlabeled: {
-      id: 'demo-train', ids: allIndices(train).map(String),
+      id: 'demo-train', ids: allIndices(train).map((i) => demoImageName('train', i)),
       pixels: async (views, size) => demoSeededViews(train, views.map((v) => ({ index: v.index, seed: v.augmentSeed })), size),
     },
     test: { id: 'demo-test', labels: Array.from(test.labels), pixels: async (indices, size) => demoPixels(test, indices, size) },

@@ -7,6 +7,7 @@ export { DEFAULT_IMPORT_SETTINGS, IMPORT_SETTINGS, REDUCED_EDGE, type ImportSett
 export {
   fewShotItems, imageFolderPath, parseSplitFile, SplitFileError, splitImages, splitRoot, type SplitFile, type SplitImages, type SplitItem,
 } from './data/split-file.ts';
+export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {

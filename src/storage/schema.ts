@@ -13,9 +13,13 @@
 //   Checkpoints are keyed [runId, step]; a run keeps the last `keepCheckpoints` plus its best
 //   (`RunRecord.checkpoints`); a dataset being imported carries `importing` until its last batch.
 //   The teacher-logit cache is not carried over (it is recomputed when needed).
+// Version 4: run settings gain `views` (0, a new crop every epoch, for older runs), dataset items
+//   their file's SHA-256 (absent for older imports), the workspace its teacher labels (a file in
+//   OPFS), and a run from teacher labels has no teacher model (`models.teacher` null, `labels` set).
+//   Migrated in place, in one transaction over the run records.
 import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface StoredImage {
   width: number;
@@ -30,6 +34,8 @@ export interface DatasetItem {
   name: string;
   /** class index, for labeled datasets */
   label?: number;
+  /** the hex SHA-256 of the file as imported (teacher labels are checked against it); absent for the demo's and older imports */
+  sha256?: string;
 }
 
 export type DatasetRole = 'unlabeled' | 'test' | 'shots';
@@ -99,8 +105,8 @@ export interface MetricPoint {
 }
 
 export interface References {
-  /** the teacher (as used by the run) on the test dataset */
-  teacher: Accuracy;
+  /** the teacher (as used by the run) on the test dataset; null from labels that do not hold the test images */
+  teacher: Accuracy | null;
   /** the student CLIP's own zero-shot accuracy (its text tower); null when it has none */
   studentZeroShot: Accuracy | null;
 }
@@ -112,9 +118,11 @@ export interface RunRecord {
   settings: RunSettings;
   classes: string[];
   datasets: { unlabeled: string; test: string | null };
-  /** the models the run was made with (exports and results need the same ones loaded) */
-  models: { student: ModelInfo; teacher: ModelInfo };
-  teacher: { mode: TeacherMode; promptState: string };
+  /** the models the run was made with (exports and results need the same ones loaded); no teacher model for a run from labels */
+  models: { student: ModelInfo; teacher: ModelInfo | null };
+  teacher: { mode: TeacherMode | 'labels'; promptState: string };
+  /** the teacher labels the run distils from (it needs them imported to go on) */
+  labels?: TeacherLabelsRecord;
   status: RunStatus;
   /** steps taken (as of the last event) and the run's total */
   step: number;
@@ -145,11 +153,23 @@ export interface ModelFiles {
   weights: Blob;
 }
 
+/** teacher labels imported into the studio (`promptkd label`'s file, kept in OPFS: model-files.ts) */
+export interface TeacherLabelsRecord {
+  /** the file's name, or the shards' folder's */
+  name: string;
+  /** the teacher's id and prompt state, as the labels name them */
+  teacherId: string;
+  promptState: string;
+  bytes: number;
+}
+
 /** the studio's choices that outlive a page: classes, models, teacher */
 export interface WorkspaceRecord {
   classes: string[];
   models: Partial<Record<ModelRole, ModelChoice>>;
   teacher: TeacherInfo | null;
+  /** labels in force: runs take the teacher's logits from them and no teacher model is loaded */
+  teacherLabels?: TeacherLabelsRecord | null;
 }
 
 /** one kept checkpoint of a run */
@@ -178,8 +198,9 @@ export interface StorageUsage {
 
 // ---- migrations ---------------------------------------------------------------------------------
 
-/** run settings as version 2 stored them */
-type RunSettingsV2 = Omit<RunSettings, 'keepCheckpoints'>;
+/** run settings as version 3 stored them, and version 2 */
+type RunSettingsV3 = Omit<RunSettings, 'views'>;
+type RunSettingsV2 = Omit<RunSettingsV3, 'keepCheckpoints'>;
 
 /** the number of checkpoints a run of version 2 or older keeps (it had one; the studio's default now) */
 const KEEP_MIGRATED = PAPER_SETTINGS.keepCheckpoints;
@@ -203,12 +224,17 @@ export function runSettingsFromV1(v: RunSettingsV1): RunSettingsV2 {
   };
 }
 
-/** a stored run of `version` brought to the current schema; `checkpointStep` is the step of its stored checkpoint (up to version 2, one at most) */
+/**
+ * A stored run of `version` brought to the current schema; `checkpointStep` is the step of its
+ * stored checkpoint (up to version 2, one at most; later versions list theirs).
+ */
 export function migrateRun(record: unknown, version: number, checkpointStep: number | null): RunRecord {
-  const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown };
+  const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown; checkpoints?: CheckpointEntry[] };
   const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : r.settings as RunSettingsV2;
-  const settings: RunSettings = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : r.settings as RunSettings;
-  if (version >= 3) return record as RunRecord;
+  const v3 = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : r.settings as RunSettingsV3;
+  // before version 4 every run drew a new crop each epoch
+  const settings: RunSettings = version < 4 ? { ...v3, views: 0 } : r.settings as RunSettings;
+  if (version >= 3) return { ...r, settings, checkpoints: r.checkpoints! } as RunRecord;
   const base = checkpointStep === null ? null : r.history.find((p) => p.step === checkpointStep)?.base ?? null;
   return { ...r, settings, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };
 }

@@ -20,11 +20,11 @@
 //    images stored so far, marked `importing` until the last batch. A closed tab leaves a dataset
 //    that says so (never one that looks complete); listDatasets shows complete ones only.
 // A store written by an older version is migrated once, before the first read (migrate.ts).
-import { deleteDatabase, openDatabase, prefixRange, req, transact } from './idb.ts';
+import { deleteDatabase, entriesOf, openDatabase, prefixRange, req, transact } from './idb.ts';
 import { migrateLegacy } from './migrate.ts';
 import { retainedCheckpoints } from './retention.ts';
 import {
-  SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
+  migrateRun, SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
   type StoredImage, type WorkspaceRecord,
 } from './schema.ts';
 
@@ -44,7 +44,7 @@ const WRITE_CHUNK = 64;
 /** full-resolution images run to 120 MB each: a transaction of 64 of them would hold gigabytes in memory */
 const WRITE_CHUNK_BYTES = 64 * 2 ** 20;
 
-const isQuota = (e: unknown): boolean =>
+export const isQuotaError = (e: unknown): boolean =>
   e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
@@ -61,7 +61,7 @@ async function translate(e: unknown, what: string, bytes = 0): Promise<never> {
   const said = message ? `${name}: ${message}` : name;
   const est = await StudioStorage.usage().catch(() => null);
   const reported = est ? `${MB(est.usage)} of ${MB(est.quota)} used` : 'no storage estimate';
-  if (isQuota(e)) {
+  if (isQuotaError(e)) {
     const full = est !== null && est.quota - est.usage < Math.max(bytes, 0.05 * est.quota);
     throw new StorageError('quota', full
       ? `The browser's storage is full (${reported}) while saving ${what}. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
@@ -109,15 +109,20 @@ export class StudioStorage {
       db.close();
       throw new StorageError('unavailable', `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`);
     }
-    const legacy = await migrateLegacy(db, this.prefix);
+    const legacy = version === undefined ? await migrateLegacy(db, this.prefix) : [];
     try {
-      await transact(db, ['meta'], 'readwrite', async (tx) => { tx.objectStore('meta').put(SCHEMA_VERSION, 'schema'); });
+      await transact(db, ['meta'], 'readwrite', async (tx) => {
+        const meta = tx.objectStore('meta');
+        // schema 3 and later live in this database: their records are brought up to date where they lie
+        if (version !== undefined) for (const [key, run] of await entriesOf<string, unknown>(meta, prefixRange('run:'))) meta.put(migrateRun(run, version, null), key);
+        meta.put(SCHEMA_VERSION, 'schema');
+      });
     } catch (e) {
       // A new, empty database over its quota (Chromium counts the empty database's own ~150 kB)
       // still opens: it can be read, and only the writes that find no room fail, each saying what
       // it could not keep. Without the key the next open takes it for new again, which it may: no
       // other version writes this database without the key.
-      if (!(legacy.length === 0 && isQuota(e))) throw e;
+      if (!(legacy.length === 0 && isQuotaError(e))) throw e;
     }
     // the old databases go once their data is here; an open connection (another tab) delays it
     for (const name of legacy) void deleteDatabase(name).catch(() => undefined);

@@ -78,7 +78,10 @@ export class EngineClient {
   deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }
   deleteRun(runId: string): Promise<Workspace> { return this.call('deleteRun', { runId }); }
   setClasses(classes: string[]): Promise<Workspace> { return this.call('setClasses', { classes }); }
-  setModels(student: ModelSource, teacher: ModelSource): Promise<Workspace> { return this.call('setModels', { student, teacher }); }
+  /** `teacher` absent: the student alone (teacher labels in force) */
+  setModels(student: ModelSource, teacher?: ModelSource): Promise<Workspace> { return this.call('setModels', { student, ...(teacher ? { teacher } : {}) }); }
+  importTeacherLabels(name: string, files: File[]): Promise<Workspace> { return this.call('importTeacherLabels', { name, files }); }
+  clearTeacherLabels(): Promise<Workspace> { return this.call('clearTeacherLabels', {}); }
   teacher(mode: TeacherMode, opts: { file?: File; settings?: TeacherSettings } = {}): Promise<TeacherInfo> {
     return this.call('teacher', { mode, ...opts });
   }

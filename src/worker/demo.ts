@@ -1,6 +1,6 @@
 // The embedded demo: Fashion-MNIST subsets from /demo/ stored as three datasets with fixed ids
 // (so loading it again changes nothing) and the demo classes in label order.
-import { demoImage, loadDemoData, type DemoReader, type DemoSplit } from '../engine/demo/data.ts';
+import { demoImage, demoImageName, loadDemoData, type DemoReader, type DemoSplit, type DemoSplitName } from '../engine/demo/data.ts';
 import type { Dataset, DatasetRole, StoredImage, StudioStorage } from '../storage/storage.ts';
 
 export const DEMO_DATASETS: Record<DatasetRole, { id: string; split: 'train' | 'test' | 'shots'; name: string }> = {
@@ -10,10 +10,10 @@ export const DEMO_DATASETS: Record<DatasetRole, { id: string; split: 'train' | '
 };
 
 /** the split's images; each is listed in `dataset.items` as it is given (storage commits the list with each batch) */
-function* splitImages(split: DemoSplit, splitName: string, dataset: Dataset, labeled: boolean): Generator<[string, StoredImage]> {
+function* splitImages(split: DemoSplit, splitName: DemoSplitName, dataset: Dataset, labeled: boolean): Generator<[string, StoredImage]> {
   for (let i = 0; i < split.count; i++) {
     const img = demoImage(split, i);
-    dataset.items.push({ id: `i${i}`, name: `${splitName}/${i}`, ...(labeled ? { label: split.labels[i]! } : {}) });
+    dataset.items.push({ id: `i${i}`, name: demoImageName(splitName, i), ...(labeled ? { label: split.labels[i]! } : {}) });
     yield [`i${i}`, { width: img.width, height: img.height, rgb: img.data }];
   }
 }

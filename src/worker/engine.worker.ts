@@ -6,6 +6,7 @@ import { decodeImageBlob } from '../engine/clip/decode-web.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import { fetchDemoReader } from '../engine/demo/data.ts';
 import { createWebRuntime, type WebRuntime } from '../engine/runtime/web.ts';
+import { TeacherLabelStore } from '../storage/label-files.ts';
 import { LocalModelStore, OpfsFiles } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
 import { errorInfo, ModelError } from './errors.ts';
@@ -72,6 +73,7 @@ const studio: Studio = new Studio({
   },
   hubCache: new OpfsFiles('hub-models'),
   localModels: new LocalModelStore(),
+  labelFiles: new TeacherLabelStore(),
   thumbnail,
   emit: (e) => post(e),
   openStorage: (options) => new StudioStorage(options),

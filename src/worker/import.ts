@@ -26,6 +26,12 @@ export interface ImportRequest {
   maxEdge?: number | null;
 }
 
+/** the hex SHA-256 of a file's bytes: teacher labels made from the file are checked against it */
+async function sha256Hex(file: Blob): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function importFolder(
@@ -70,7 +76,7 @@ export async function importFolder(
         dataset.skipped.push({ name: c.path, reason: e.reason });
         continue;
       }
-      const item: DatasetItem = { id: `i${nextId++}`, name: c.path, ...(labeled ? { label: dataset.classes.indexOf(c.cls!) } : {}) };
+      const item: DatasetItem = { id: `i${nextId++}`, name: c.path, sha256: await sha256Hex(c.file), ...(labeled ? { label: dataset.classes.indexOf(c.cls!) } : {}) };
       dataset.items.push(item);
       yield [item.id, storedCopy(img, req.maxEdge)];
     }

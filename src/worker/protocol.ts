@@ -13,14 +13,16 @@ import type { CachedModel } from '../engine/clip/hub.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 import type { ImportSettings } from '../engine/data/import-settings.ts';
+import type { LabelRecipe } from '../engine/promptkd/label-recipe.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
-  Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherMode,
+  Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherLabelsRecord, TeacherMode,
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
 export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+export type { LabelRecipe };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -80,6 +82,20 @@ export type ModelSource =
   /** a local Hugging Face CLIP folder's two files */
   | { kind: 'files'; config: File; weights: File };
 
+/** the teacher labels in force, as the page shows them and checks a run against them before Start */
+export interface TeacherLabelsInfo extends TeacherLabelsRecord {
+  /** the labels' classes, in label order */
+  classes: string[];
+  recipe: LabelRecipe;
+  /** images labelled, and skipped files of the labelled folder */
+  images: number;
+  skipped: number;
+  /** test images whose centre views are labelled (the teacher's reference line comes from them) */
+  testImages: number;
+  /** how the newest unlabeled folder fits the labels; null without one */
+  coverage: { datasetId: string; datasetName: string; problem: string | null } | null;
+}
+
 export interface Workspace {
   /** the datasets whose import finished */
   datasets: DatasetSummary[];
@@ -92,6 +108,8 @@ export interface Workspace {
   baseCount: number;
   models: { student: ModelInfo | null; teacher: ModelInfo | null };
   teacher: TeacherInfo | null;
+  /** labels in force: runs take the teacher's logits and class features from them, and need no teacher model */
+  teacherLabels: TeacherLabelsInfo | null;
   usage: StorageUsage | null;
   /** a run that was running or paused when the page went away, with a checkpoint to resume from */
   resumable: RunSummary | null;
@@ -198,8 +216,16 @@ export interface EngineApi {
   deleteDataset: { request: { datasetId: string }; result: Workspace };
   deleteRun: { request: { runId: string }; result: Workspace };
   setClasses: { request: { classes: string[] }; result: Workspace };
-  /** loads and checks both models (downloads with task 'download' progress); replies with their info */
-  setModels: { request: { student: ModelSource; teacher: ModelSource }; result: Workspace };
+  /** loads and checks both models (downloads with task 'download' progress); with teacher labels in force, the student only */
+  setModels: { request: { student: ModelSource; teacher?: ModelSource }; result: Workspace };
+  /**
+   * Teacher labels from `promptkd label`: one merged file, or every shard of a labelling (the files
+   * of its folder). Checked complete, merged and kept in the browser; from then on runs distil from
+   * them, with no teacher model, until clearTeacherLabels.
+   */
+  importTeacherLabels: { request: { name: string; files: File[] }; result: Workspace };
+  /** stops using the teacher labels (their file is deleted): runs need a teacher model again */
+  clearTeacherLabels: { request: Record<never, never>; result: Workspace };
   /**
    * zero-shot; 'tune': stage-1 PromptSRC tuning on the newest 'shots' dataset (task 'teacher'
    * progress; `settings` default PromptSRC's); 'import': a PromptSRC prompt file.
@@ -269,7 +295,7 @@ export type EngineEvent =
   /** base/new/HM of the student after `step` steps */
   | { kind: 'eval'; runId: string; step: number; base: number | null; new: number | null; hm: number | null }
   /** the run's reference lines, sent once when it starts or resumes */
-  | { kind: 'references'; runId: string; teacher: Accuracy; studentZeroShot: Accuracy | null }
+  | { kind: 'references'; runId: string; teacher: Accuracy | null; studentZeroShot: Accuracy | null }
   /** a checkpoint at `step` is stored; `checkpoints`: those the run keeps now (older ones retired) */
   | { kind: 'checkpoint'; runId: string; step: number; checkpoints: CheckpointEntry[] }
   | { kind: 'runStatus'; runId: string; status: RunStatus; step: number; message: string | null }

@@ -7,7 +7,8 @@
 // that makes it current are one transaction (storage.ts), which also retires the checkpoints beyond
 // the last `keepCheckpoints` and the best.
 import { readCheckpoint } from '../engine/promptkd/checkpoint.ts';
-import { DistillJob, type JobStart } from '../engine/promptkd/job.ts';
+import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
+import type { TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
 import type { StudentDims, StudentState } from '../engine/promptkd/state.ts';
 import { readStudentPrompts } from '../engine/promptkd/student-prompts.ts';
@@ -45,9 +46,12 @@ export const referenceKey = (what: string, model: string, promptState: string, t
 
 export interface RunModels {
   student: LoadedModel;
-  teacher: LoadedModel;
+  /** null: the run distils from `labels` */
+  teacher: LoadedModel | null;
   /** null: zero-shot teacher */
   teacherPrompts: TeacherPrompts | null;
+  /** teacher labels in place of a teacher model */
+  labels: TeacherLabels | null;
 }
 
 export type RunStart = { kind: 'fresh' } | { kind: 'prompts'; file: Blob; name: string } | { kind: 'checkpoint' };
@@ -76,7 +80,8 @@ export class DistillRun {
   /** Opens the run's job at its start state; `record.step` becomes the state's step. */
   static async open(env: RunEnv, record: RunRecord, models: RunModels, unlabeled: Dataset, test: LabeledSet | null, start: RunStart): Promise<DistillRun> {
     const student = models.student.weights, s = record.settings;
-    const dims = () => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim: models.teacher.weights.config.embedDim });
+    const teacherDim = models.labels ? models.labels.featureDim : models.teacher!.weights.config.embedDim;
+    const dims = () => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
     let from: JobStart = { kind: 'fresh' };
     if (start.kind === 'checkpoint') {
       const ckpt = await env.storage.loadCheckpoint(record.id);
@@ -87,15 +92,19 @@ export class DistillRun {
       from = { kind: 'state', state: (await readStudentPrompts(start.file, dims(), start.name)).state, step: 0 };
     }
     // images are named by their path in the folder, as the CLI names them: the crops are keyed on it (distill.ts)
-    const itemOf = new Map(unlabeled.items.map((it) => [it.name, it.id]));
+    const itemOf = new Map(unlabeled.items.map((it) => [it.name, it]));
+    const teacher: JobTeacher = models.labels ? { kind: 'labels', labels: models.labels } : { kind: 'model', weights: models.teacher!.weights, prompts: models.teacherPrompts };
     const job = await DistillJob.open({
-      runtime: env.runtime, student, teacher: { kind: 'model', weights: models.teacher.weights, prompts: models.teacherPrompts },
+      runtime: env.runtime, student, teacher,
       classes: record.classes, settings: s, start: from,
       unlabeled: {
-        id: unlabeled.id, ids: unlabeled.items.map((it) => it.name),
-        pixels: (views, size) => viewPixels(env.storage, views.map((v) => ({ datasetId: unlabeled.id, itemId: itemOf.get(v.imageId)!, augmentSeed: v.augmentSeed })), size),
+        id: unlabeled.id, ids: unlabeled.items.map((it) => it.name), sha256Of: (name) => itemOf.get(name)?.sha256,
+        pixels: (views, size) => viewPixels(env.storage, views.map((v) => ({ datasetId: unlabeled.id, itemId: itemOf.get(v.imageId)!.id, augmentSeed: v.augmentSeed })), size),
       },
-      test: test && { id: test.dataset.id, labels: test.labels, pixels: (indices, size) => labeledPixels(env.storage, test, indices, size, null) },
+      test: test && {
+        id: test.dataset.id, labels: test.labels, ids: test.dataset.items.map((it) => it.name), sha256: test.dataset.items.map((it) => it.sha256),
+        pixels: (indices, size) => labeledPixels(env.storage, test, indices, size, null),
+      },
       teacherLogits: (source) => persistentTeacherSource(source, env.storage),
     }).catch((e: unknown) => { throw e instanceof Error && e.name === 'JobInputError' ? new StudioInputError(e.message) : e; });
     record.step = job.step;
@@ -137,8 +146,11 @@ export class DistillRun {
   async references(): Promise<void> {
     if (!this.test) return;
     const classes = this.record.classes, testId = this.test.dataset.id;
-    const teacher = await this.env.memo(referenceKey('teacher', this.models.teacher.info.name, this.job.teacherIdentity.promptState, testId, classes),
-      async () => accuracyOf((await this.job.teacherEvaluation())!));
+    const teacherName = this.models.teacher?.info.name ?? `labels:${this.job.teacherIdentity.id}`;
+    const teacher = await this.env.memo(referenceKey('teacher', teacherName, this.job.teacherIdentity.promptState, testId, classes), async () => {
+      const e = await this.job.teacherEvaluation();
+      return e && accuracyOf(e);
+    });
     const studentZeroShot = this.models.student.weights.towers.has('text')
       ? await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () => accuracyOf((await this.job.studentZeroShotEvaluation())!))
       : null;

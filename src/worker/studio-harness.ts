@@ -6,6 +6,7 @@ import { decodeImage } from '../engine/clip/decode-node.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
+import { TeacherLabelStore } from '../storage/label-files.ts';
 import { LocalModelStore } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
 import { fakeOpfs } from '../storage/test-support.ts';
@@ -54,6 +55,7 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
     hubCache,
     localModels: new LocalModelStore(opfs.root),
+    labelFiles: new TeacherLabelStore(opfs.root),
     fetch: fakeHub,
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {

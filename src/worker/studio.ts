@@ -9,20 +9,22 @@ import type { RgbImage } from '../engine/clip/image.ts';
 import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/clip/hub.ts';
 import { DEFAULT_IMPORT_SETTINGS, storedEdgeOf } from '../engine/data/import-settings.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { runSelfTest } from '../engine/runtime/selftest.ts';
 import { JobQueue } from '../engine/runtime/queue.ts';
-import { StudioStorage, type Dataset, type RunRecord, type StorageOptions, type WorkspaceRecord } from '../storage/storage.ts';
+import { isQuotaError, StudioStorage, type Dataset, type RunRecord, type StorageOptions, type WorkspaceRecord } from '../storage/storage.ts';
 import { storeDemoData } from './demo.ts';
 import { StudioInputError } from './errors.ts';
 import { importFolder, newId, type Decode } from './import.ts';
 import { labeledSet, type LabeledSet } from './labeled.ts';
 import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
 import type { LocalModelStore } from '../storage/model-files.ts';
+import type { TeacherLabelStore } from '../storage/label-files.ts';
 import type {
-  CachedHubModel, DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, Workspace,
+  CachedHubModel, DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, TeacherLabelsInfo, Workspace,
 } from './protocol.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
@@ -40,6 +42,8 @@ export interface StudioEnv {
   hubCache: HubCache;
   /** local model files kept between sessions (the origin private file system) */
   localModels: LocalModelStore;
+  /** the teacher labels in force, kept between sessions (the origin private file system) */
+  labelFiles: TeacherLabelStore;
   /** the Hub's transport; default the global fetch */
   fetch?: typeof fetch;
   /** a small PNG of an image, for the results gallery */
@@ -70,6 +74,8 @@ export class Studio {
   private ws: WorkspaceRecord = { classes: [], models: {}, teacher: null };
   private readonly models: Partial<Record<ModelRole, LoadedModel>> = {};
   private teacherPrompts: TeacherPrompts | null = null;
+  /** the teacher labels in force (ws.teacherLabels), opened from their stored file */
+  private labels: TeacherLabels | null = null;
   private run: DistillRun | null = null;
   private backend: EngineBackend = 'wasm';
   private lost: string | null = null;
@@ -168,8 +174,43 @@ export class Studio {
     return {
       datasets: datasets.map(summarize), interruptedImports, runs, classes: this.ws.classes, baseCount: Math.ceil(this.ws.classes.length / 2),
       models: { student: this.models.student?.info ?? null, teacher: this.models.teacher?.info ?? null },
-      teacher: this.ws.teacher, usage: await this.storage.usage(), resumable, activeRunId: active,
+      teacher: this.ws.teacher, teacherLabels: this.labelsInfo(datasets), usage: await this.storage.usage(), resumable, activeRunId: active,
     };
+  }
+
+  /** the labels in force, and how the newest unlabeled folder fits them */
+  private labelsInfo(datasets: readonly Dataset[]): TeacherLabelsInfo | null {
+    const labels = this.labels, record = this.ws.teacherLabels;
+    if (!labels || !record) return null;
+    const unlabeled = newest([...datasets], 'unlabeled');
+    const sha = new Map(unlabeled?.items.map((it) => [it.name, it.sha256]));
+    return {
+      ...record, classes: [...labels.classes], recipe: labels.recipe, images: labels.imageCount, skipped: labels.skipped.length, testImages: labels.test?.ids.length ?? 0,
+      coverage: unlabeled ? {
+        datasetId: unlabeled.id, datasetName: unlabeled.name,
+        problem: imagesMismatch(labels, unlabeled.items.map((it) => it.name), (id) => sha.get(id)),
+      } : null,
+    };
+  }
+
+  /** the stored labels of ws.teacherLabels, opened; a file gone from storage is said, and the choice dropped */
+  private async openStoredLabels(): Promise<void> {
+    const record = this.ws.teacherLabels;
+    if (!record || this.labels) return;
+    const file = await this.env.labelFiles.get();
+    try {
+      if (!file) throw new TeacherLabelError('their file is no longer in this browser\'s storage');
+      this.labels = TeacherLabels.open([await readLabelPart(file, record.name)]);
+    } catch (e) {
+      this.ws.teacherLabels = null;
+      await this.saveWorkspace();
+      this.env.emit({ kind: 'error', error: { kind: 'input', message: `The teacher labels ${record.name} could not be opened (${(e as Error).message}); import them again in step 4.` } });
+    }
+  }
+
+  /** refuses work that needs a teacher model while teacher labels are in force */
+  private noLabels(what: string): void {
+    if (this.ws.teacherLabels) throw new StudioInputError(`teacher labels are in force (step 4), and ${what} needs a teacher model; choose "Stop using labels" in step 4 first`);
   }
 
   /** the cached Hub models, each with the roles the workspace's models from it play */
@@ -230,10 +271,12 @@ export class Studio {
     const record = await this.storage.getRun(runId);
     if (!record) throw new StudioInputError(`run ${runId} is not in the browser's storage (deleted?)`);
     for (const role of ['student', 'teacher'] as const) {
-      if (this.need(role).info.name !== record.models[role].name) {
-        throw new StudioInputError(`run ${runId} was made with the ${role} model ${record.models[role].name}, but ${this.models[role]!.info.name} is loaded; choose that model again`);
+      const made = record.models[role];
+      if (made && this.need(role).info.name !== made.name) {
+        throw new StudioInputError(`run ${runId} was made with the ${role} model ${made.name}, but ${this.models[role]!.info.name} is loaded; choose that model again`);
       }
     }
+    const labels = record.labels ? this.labelsOf(record) : null;
     const unlabeled = await this.storage.getDataset(record.datasets.unlabeled);
     if (!unlabeled) throw new StudioInputError(`the unlabeled folder of run ${runId} was deleted; the run cannot continue`);
     const ckpt = await this.storage.loadCheckpoint(runId);
@@ -245,9 +288,18 @@ export class Studio {
     if (backend === 'webgpu' && this.lost) backend = 'wasm';
     const runtime = await this.runtime(backend);
     record.settings = { ...record.settings, backend };
-    this.run = await DistillRun.open(this.runEnv(runtime), record, { student: this.models.student!, teacher: this.models.teacher!, teacherPrompts },
-      unlabeled, await this.testSet(record.datasets.test, record.classes), start);
+    const models = { student: this.models.student!, teacher: labels ? null : this.models.teacher!, teacherPrompts, labels };
+    this.run = await DistillRun.open(this.runEnv(runtime), record, models, unlabeled, await this.testSet(record.datasets.test, record.classes), start);
     return this.run;
+  }
+
+  /** the labels in force when they are the ones a run distils from */
+  private labelsOf(record: RunRecord): TeacherLabels {
+    const want = record.labels!, have = this.ws.teacherLabels;
+    if (!this.labels || !have || have.teacherId !== want.teacherId || have.promptState !== want.promptState || have.bytes !== want.bytes) {
+      throw new StudioInputError(`run ${record.id} distils from the teacher labels ${want.name}, which are not in force now; import them again in step 4 to open it`);
+    }
+    return this.labels;
   }
 
   /** a paused-looking record for runs that were running when the page went away */
@@ -261,9 +313,11 @@ export class Studio {
   }
 
   private async loadRememberedModels(): Promise<void> {
+    await this.openStoredLabels();
     for (const role of ['student', 'teacher'] as const) {
       const choice = this.ws.models[role];
-      if (!choice || this.models[role]) continue;
+      // with labels in force nothing is fetched or loaded for a teacher
+      if (!choice || this.models[role] || (role === 'teacher' && this.ws.teacherLabels)) continue;
       try {
         this.models[role] = await loadModelChoice(this.modelEnv('model'), role, choice);
       } catch (e) {
@@ -330,6 +384,7 @@ export class Studio {
     },
 
     loadDemo: async () => {
+      this.noLabels('the demo (it tunes its own teacher)');
       const classes = await storeDemoData(this.storage, this.env.demoReader, this.progress('demo'));
       if (!this.running) {
         this.ws.classes = classes;
@@ -398,10 +453,18 @@ export class Studio {
 
     setModels: async ({ student, teacher }) => {
       this.notWhileRunning('changing the models');
+      if (!teacher && !this.ws.teacherLabels) throw new StudioInputError('choose a teacher model too, or import teacher labels in step 4 to distil without one');
       await this.closeRun();
       const s = await loadModelSource(this.modelEnv('download'), 'student', student);
-      const t = await loadModelSource(this.modelEnv('download'), 'teacher', teacher);
       this.models.student = s.model;
+      if (!teacher || this.ws.teacherLabels) {
+        // labels in force: the student alone, and nothing fetched for a teacher
+        this.ws.models = { ...this.ws.models, student: s.choice };
+        await this.saveWorkspace();
+        await this.emitUsage();
+        return this.workspace();
+      }
+      const t = await loadModelSource(this.modelEnv('download'), 'teacher', teacher);
       this.models.teacher = t.model;
       const teacherChanged = JSON.stringify(this.ws.models.teacher) !== JSON.stringify(t.choice);
       this.ws.models = { student: s.choice, teacher: t.choice };
@@ -416,8 +479,51 @@ export class Studio {
       return this.workspace();
     },
 
+    importTeacherLabels: async ({ name, files }) => {
+      this.notWhileRunning('importing teacher labels');
+      const chosen = files.filter((f) => f.name.endsWith('.safetensors'));
+      if (chosen.length === 0) throw new StudioInputError(`"${name}" holds no .safetensors file; choose the labels' file (promptkd label merge) or the folder of its shards`);
+      let merged: Blob;
+      try {
+        const parts = await Promise.all(chosen.map((f) => readLabelPart(f, f.name)));
+        TeacherLabels.open(parts);
+        merged = parts.length === 1 ? parts[0]!.blob : mergeLabelShards(parts);
+      } catch (e) {
+        throw e instanceof TeacherLabelError ? new StudioInputError(`"${name}" cannot be used as teacher labels: ${e.message}`) : e;
+      }
+      let kept: Blob = merged;
+      try {
+        await this.env.labelFiles.save(merged);
+        kept = (await this.env.labelFiles.get())!;
+      } catch (e) {
+        if (!isQuotaError(e)) throw e;
+        // as with a model the browser will not keep (models.ts): used from the chosen files while the page is open
+        this.env.emit({ kind: 'error', error: { kind: 'quota', message: `The browser refused to keep the teacher labels (${(merged.size / 1e6).toFixed(0)} MB; private windows limit what a site may keep). They are used from the chosen files until this page closes; after a reload, import them again.` } });
+      }
+      this.labels = TeacherLabels.open([await readLabelPart(kept, name)]);
+      this.ws.teacherLabels = { name, teacherId: this.labels.teacher.id, promptState: this.labels.teacher.promptState, bytes: merged.size };
+      // the labels fix the classes and their order, as a split file does
+      this.ws.classes = [...this.labels.classes];
+      await this.saveWorkspace();
+      await this.emitUsage();
+      return this.workspace();
+    },
+
+    clearTeacherLabels: async () => {
+      this.notWhileRunning('changing the teacher');
+      await this.closeRun();
+      await this.env.labelFiles.delete();
+      this.labels = null;
+      this.ws.teacherLabels = null;
+      await this.saveWorkspace();
+      await this.loadRememberedModels();
+      await this.emitUsage();
+      return this.workspace();
+    },
+
     teacher: async ({ mode, file, settings }) => {
       this.notWhileRunning('changing the teacher');
+      this.noLabels('preparing the teacher');
       const env = await this.teacherEnv();
       let shots: LabeledSet | null = null;
       if (mode === 'tune') {
@@ -438,7 +544,8 @@ export class Studio {
 
     startRun: async ({ settings, datasets, initialPrompts }) => {
       if (this.running) throw new StudioInputError('a run is going on; pause or stop it before starting another');
-      const student = this.need('student'), teacher = this.need('teacher');
+      const labels = this.ws.teacherLabels ? this.labels : null;
+      const student = this.need('student'), teacher = labels ? null : this.need('teacher');
       const all = await this.storage.listDatasets();
       const unlabeled = datasets?.unlabeled ? all.find((d) => d.id === datasets.unlabeled) : newest(all, 'unlabeled');
       if (!unlabeled) throw new StudioInputError('distillation needs an unlabeled image folder; import one or load the demo');
@@ -450,13 +557,15 @@ export class Studio {
       await this.closeRun();
       const record: RunRecord = {
         id: newId('run'), createdAt: Date.now(), settings, classes, datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
-        models: { student: student.info, teacher: teacher.info },
-        teacher: { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
+        models: { student: student.info, teacher: teacher?.info ?? null },
+        teacher: labels ? { mode: 'labels', promptState: labels.teacher.promptState } : { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
+        ...(labels ? { labels: this.ws.teacherLabels! } : {}),
         status: 'running', step: 0, totalSteps: 0, stepsPerEpoch: 0, checkpointStep: null, checkpoints: [], history: [], references: null, message: null,
       };
       const runtime = await this.runtime(settings.backend);
       const start: RunStart = initialPrompts ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' } : { kind: 'fresh' };
-      const run = await DistillRun.open(this.runEnv(runtime), record, { student, teacher, teacherPrompts: await this.currentTeacherPrompts() }, unlabeled, test, start);
+      const models = { student, teacher, teacherPrompts: labels ? null : await this.currentTeacherPrompts(), labels };
+      const run = await DistillRun.open(this.runEnv(runtime), record, models, unlabeled, test, start);
       this.run = run;
       try {
         this.progress('evaluate')(0, 2, 'reference lines: teacher and zero-shot student');

@@ -105,6 +105,13 @@ export async function loadDemoData(read: DemoReader): Promise<DemoData> {
   return { index, splits: { train: train!, test: test!, shots: shots! } };
 }
 
+/**
+ * The name of image `i` of a split, as a file of the demo's folders would be called
+ * (`promptkd demo-folders` writes it there): the crops are keyed on it, so the studio's demo, the
+ * CLI's demo and labels made from those folders all draw the same views.
+ */
+export const demoImageName = (split: DemoSplitName, i: number): string => `${split}/${String(i).padStart(split === 'train' ? 5 : 4, '0')}.png`;
+
 /** Image `i` of a split as an RGB image, grey replicated into the three channels (as PIL's convert('RGB')). */
 export function demoImage(split: DemoSplit, i: number): RgbImage {
   if (!Number.isInteger(i) || i < 0 || i >= split.count) throw new RangeError(`demo image ${i} is out of range 0..${split.count - 1}`);

@@ -45,11 +45,11 @@ describe('teacher label files', () => {
     expect(labels.classes).toEqual(classes);
     expect(labels.imageIds).toEqual(ids);
     expect(labels.skipped).toEqual([{ file: 'notes.txt', reason: 'not an image' }]);
-    expect(Array.from((await labels.classFeatures()).data)).toEqual(Array.from(features.data));
+    expect(Array.from((await labels.classFeatures()).data as Float32Array)).toEqual(Array.from(features.data as Float32Array));
     const got = await labels.logits([{ imageId: 'sub/d.png', view: 1 }, { imageId: 'a.png', view: 0 }]);
-    expect(Array.from(got.data)).toEqual([...logits.subarray((3 * V + 1) * C, (3 * V + 2) * C), ...logits.subarray(0, C)]);
+    expect(Array.from(got.data as Float32Array)).toEqual([...logits.subarray((3 * V + 1) * C, (3 * V + 2) * C), ...logits.subarray(0, C)]);
     expect(labels.sha256Of('b.png')).toBe(sha(1));
-    expect(Array.from((await labels.testLogits(['t/1.png'], [sha(91)]))!.data)).toEqual([3, 4, 5]);
+    expect(Array.from((await labels.testLogits(['t/1.png'], [sha(91)]))!.data as Float32Array)).toEqual([3, 4, 5]);
     expect(await labels.testLogits(['t/1.png'], [sha(5)])).toBeNull(); // the test image changed
     expect(await labels.testLogits(['t/9.png'], [undefined])).toBeNull();
     await expect(labels.logits([{ imageId: 'z.png', view: 0 }])).rejects.toThrow('image z.png is not labelled');
@@ -80,7 +80,7 @@ describe('teacher label files', () => {
     const half = writeLabelFile(header({ logits: 'F16' }), { classFeatures: features, ids, sha256: ids.map((_, i) => sha(i)), logits: float32ToHalf(logits), test: null });
     const labels = await open(half);
     const got = await labels.logits([{ imageId: 'e.png', view: 1 }]);
-    expect(Array.from(got.data)).toEqual(Array.from(halfToFloat32(float32ToHalf(logits.subarray((4 * V + 1) * C, (4 * V + 2) * C)))));
+    expect(Array.from(got.data as Float32Array)).toEqual(Array.from(halfToFloat32(float32ToHalf(logits.subarray((4 * V + 1) * C, (4 * V + 2) * C)))));
     expect(half.size).toBeLessThan(whole().size - (logits.byteLength / 2) + 200);
   });
 

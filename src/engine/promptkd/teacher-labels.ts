@@ -23,25 +23,14 @@
 import { readSafetensorsHeader, safetensorsBlob, SafetensorsError, type SafetensorsEntry, type SafetensorsPart } from '../clip/safetensors.ts';
 import { halfToFloat32 } from '../graph/half.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
-import { viewEpoch } from './distill.ts';
+import { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './label-recipe.ts';
+
+export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand };
 
 export const LABELS_FORMAT = 'promptkd-teacher-labels/1';
 
 export class TeacherLabelError extends Error {
   override name = 'TeacherLabelError';
-}
-
-/** which views were labelled */
-export interface LabelRecipe {
-  /** draws the crops (it does not matter without augmentation) */
-  seed: number;
-  /** the epochs the labelling was asked for */
-  epochs: number;
-  augment: boolean;
-  /** views labelled per image: the crops of view epochs 0 … views−1, or 1 (the centre view) without augmentation */
-  views: number;
-  /** the teacher's input size, the size its views were rendered at */
-  inputSize: number;
 }
 
 export interface LabelTeacher {
@@ -398,6 +387,8 @@ export class TeacherLabels {
   get teacher(): LabelTeacher { return this.header.teacher; }
   get recipe(): LabelRecipe { return this.header.recipe; }
   get imageCount(): number { return this.where.size; }
+  /** D of the class features [C,D]: the teacher's embedding width */
+  get featureDim(): number { return this.parts[0]!.tensors.get('class_features')!.entry.shape[1]!; }
   get skipped(): SkippedFile[] { return this.parts.flatMap((p) => p.header.skipped); }
   /** the label set's ids in listing order */
   get imageIds(): string[] { return this.parts.flatMap((p) => p.ids); }
@@ -453,13 +444,20 @@ export class TeacherLabels {
   }
 }
 
+/** why the labels lack some of a run's images, or hold other versions of them; null when they hold them all */
+export function imagesMismatch(labels: TeacherLabels, imageIds: readonly string[], sha256Of?: (imageId: string) => string | undefined): string | null {
+  const missing = imageIds.filter((id) => !labels.has(id));
+  if (missing.length) {
+    return `image ${missing[0]} is not labelled${missing.length > 1 ? ` (nor ${missing.length - 1} other${missing.length > 2 ? 's' : ''} of the run's ${imageIds.length})` : ''}; label this folder`;
+  }
+  if (!sha256Of) return null;
+  const changed = imageIds.filter((id) => { const now = sha256Of(id); return now !== undefined && now !== labels.sha256Of(id); });
+  return changed.length ? `image ${changed[0]} has changed since it was labelled (its content hash differs${changed.length > 1 ? `, and ${changed.length - 1} more` : ''}); label the folder again` : null;
+}
+
 /** what a run asks of the labels */
-export interface LabelDemand {
+export interface LabelDemand extends ViewDemand {
   classes: readonly string[];
-  seed: number;
-  epochs: number;
-  augment: boolean;
-  views: number;
   /** the run's unlabeled images */
   imageIds: readonly string[];
   /** the hex SHA-256 of an image now, where known */
@@ -468,41 +466,10 @@ export interface LabelDemand {
   teacher?: Pick<LabelTeacher, 'id' | 'promptState'>;
 }
 
-const listed = (names: readonly string[]) => `${names.length} (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', …' : ''})`;
-
 /** One line naming why these labels cannot serve this run; null when they can. */
 export function labelsMismatch(labels: TeacherLabels, run: LabelDemand): string | null {
-  const r = labels.recipe;
-  if (JSON.stringify(labels.classes) !== JSON.stringify(run.classes)) {
-    const same = [...labels.classes].sort().join('\n') === [...run.classes].sort().join('\n');
-    return same
-      ? 'the labels are for the same classes in another order (the order decides base and new); put the classes in the labels\' order or label again'
-      : `the labels are for other classes: ${listed(labels.classes)}, this run has ${listed(run.classes)}; label again with this run's classes`;
-  }
-  if (run.teacher && (run.teacher.id !== labels.teacher.id || run.teacher.promptState !== labels.teacher.promptState)) {
-    return `the labels are from another teacher (${labels.teacher.id}, prompts ${labels.teacher.promptState}), this run's is ${run.teacher.id} (prompts ${run.teacher.promptState})`;
-  }
-  if (run.augment !== r.augment) {
-    return r.augment
-      ? 'the labels hold random crops and this run trains on centre views (augmentation off): turn augmentation on, or label with --no-augment'
-      : 'augmentation is off in the labels (centre views only) and on in this run: turn augmentation off (--no-augment), or label again with it';
-  }
-  if (r.augment) {
-    if (run.seed !== r.seed) return `the labels are for seed ${r.seed}, this run uses seed ${run.seed}`;
-    // the view epochs this run draws are 0 … min(epochs, views)−1 (viewEpoch)
-    const needed = Math.max(...Array.from({ length: Math.min(run.epochs, run.views || run.epochs) }, (_, e) => viewEpoch(e, run.views))) + 1;
-    if (needed > r.views) {
-      return run.views === 0 ? `epochs ${run.epochs} > ${r.views} labelled: lower the epochs, reuse views (--views ${r.views}), or label more epochs`
-        : `views ${run.views} > ${r.views} labelled: lower --views to ${r.views} or label more views`;
-    }
-  }
-  const missing = run.imageIds.filter((id) => !labels.has(id));
-  if (missing.length) {
-    return `image ${missing[0]} is not labelled${missing.length > 1 ? ` (nor ${missing.length - 1} other${missing.length > 2 ? 's' : ''} of the run's ${run.imageIds.length})` : ''}; label this folder`;
-  }
-  if (run.sha256Of) {
-    const changed = run.imageIds.filter((id) => { const now = run.sha256Of!(id); return now !== undefined && now !== labels.sha256Of(id); });
-    if (changed.length) return `image ${changed[0]} has changed since it was labelled (its content hash differs${changed.length > 1 ? `, and ${changed.length - 1} more` : ''}); label the folder again`;
-  }
-  return null;
+  const teacher = run.teacher && (run.teacher.id !== labels.teacher.id || run.teacher.promptState !== labels.teacher.promptState)
+    ? `the labels are from another teacher (${labels.teacher.id}, prompts ${labels.teacher.promptState}), this run's is ${run.teacher.id} (prompts ${run.teacher.promptState})`
+    : null;
+  return classesMismatch(labels.classes, run.classes) ?? teacher ?? recipeMismatch(labels.recipe, run) ?? imagesMismatch(labels, run.imageIds, run.sha256Of);
 }
