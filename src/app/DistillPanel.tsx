@@ -4,6 +4,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { LiveChart } from './LiveChart.tsx';
 import { Metrics } from './Metrics.tsx';
 import { Tasks } from './Progress.tsx';
+import { labelsProblemOf } from './actions.ts';
+import { describeLabels } from './labels.ts';
 import { RunControls } from './RunControls.tsx';
 import { effectiveSettings, type EffectiveSettings } from './settings.ts';
 import { SettingsForm } from './SettingsForm.tsx';
@@ -22,6 +24,19 @@ function RunProgress() {
   return useStudio((s) => (s.run ? `${s.run.status} · step ${s.run.step} of ${s.run.totalSteps}` : 'not started'));
 }
 
+/** which teacher a run started now takes its logits from, when it is labels, and whether they fit */
+function LabelsNote() {
+  const labels = useStudio((s) => s.workspace?.teacherLabels ?? null);
+  const problem = useStudio(labelsProblemOf);
+  if (!labels) return null;
+  return (
+    <div className="labels-note" data-testid="labels-note">
+      <p>The teacher is the labels <strong>{labels.name}</strong>: {describeLabels(labels)}.</p>
+      {problem && <p className="error" role="alert" data-testid="labels-problem">These labels cannot serve this run: {problem}.</p>}
+    </div>
+  );
+}
+
 export function DistillPanel() {
   const { hashText, student, backend, webgpuUsable, hasRun, running } = useStudio(useShallow((s) => ({
     hashText: s.hashText, student: s.workspace?.models.student ?? null, backend: s.backend, webgpuUsable: s.webgpuUsable,
@@ -34,6 +49,7 @@ export function DistillPanel() {
         <summary>Settings</summary>
         <SettingsForm eff={eff} disabled={running} onHash={(hashText) => useStudio.setState({ hashText })} intro={introOf(eff)} />
       </details>
+      <LabelsNote />
       <RunControls />
       <Tasks only={['teacher-logits', 'evaluate']} />
       {hasRun ? (

@@ -1,5 +1,6 @@
 // Step 3: which CLIPs teach and learn. The demo's tiny CLIPs are built in; real ones (ViT-B/16
 // student, ViT-L/14 teacher) come from the Hugging Face Hub or from local files, with download progress.
+// With teacher labels in force (step 4) there is no teacher model to choose: the student only.
 import { useState } from 'react';
 import type { ModelInfo, ModelRole, ModelSource } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
@@ -75,26 +76,36 @@ const NO_MODELS = { student: null, teacher: null };
 
 export function ModelsPanel() {
   const models = useStudio((s) => s.workspace?.models ?? NO_MODELS);
+  const labels = useStudio((s) => s.workspace?.teacherLabels ?? null);
   const initial = (role: ModelRole): Choice => ({ kind: 'demo', repo: HUB_DEFAULT[role], baseUrl: '', config: null, weights: null });
   const [choices, setChoices] = useState<Record<ModelRole, Choice>>({ student: initial('student'), teacher: initial('teacher') });
   const [problem, setProblem] = useState<string | null>(null);
 
   const load = () => {
-    const student = sourceOf(choices.student, 'student'), teacher = sourceOf(choices.teacher, 'teacher');
+    const student = sourceOf(choices.student, 'student'), teacher = labels ? null : sourceOf(choices.teacher, 'teacher');
     const missing = [student, teacher].filter((x): x is string => typeof x === 'string');
     setProblem(missing.length ? `To load the models, ${missing.join('; ')}.` : null);
-    if (!missing.length) void runAction('setModels', { student: student as ModelSource, teacher: teacher as ModelSource });
+    if (!missing.length) void runAction('setModels', { student: student as ModelSource, ...(teacher ? { teacher: teacher as ModelSource } : {}) });
   };
 
-  const status = models.student && models.teacher ? `${models.teacher.name} → ${models.student.name}` : 'not chosen';
+  const teacherName = labels ? `labels ${labels.name}` : models.teacher?.name;
+  const status = models.student && teacherName ? `${teacherName} → ${models.student.name}` : 'not chosen';
   return (
     <Step n={3} id="step-models" title="Models" status={status}>
       <div className="two-up">
         {(['teacher', 'student'] as ModelRole[]).map((role) => (
           <div key={role} className="model-role">
             <h3>{role === 'teacher' ? 'Teacher (large CLIP)' : 'Student (small CLIP)'}</h3>
-            <ModelSummary info={models[role]} />
-            <ModelChooser role={role} choice={choices[role]} onChange={(c) => setChoices((all) => ({ ...all, [role]: c }))} />
+            {role === 'teacher' && labels ? (
+              <p className="muted" data-testid="teacher-from-labels">
+                No teacher model: the teacher labels <strong>{labels.name}</strong> (step 4) hold its class features and logits, so nothing is downloaded or loaded for it.
+              </p>
+            ) : (
+              <>
+                <ModelSummary info={models[role]} />
+                <ModelChooser role={role} choice={choices[role]} onChange={(c) => setChoices((all) => ({ ...all, [role]: c }))} />
+              </>
+            )}
           </div>
         ))}
       </div>

@@ -8,6 +8,7 @@ import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
 import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } from './settings.ts';
+import { labelsProblem } from './labels.ts';
 import { claimWriter } from './writer-lock.ts';
 import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
 
@@ -154,9 +155,14 @@ function showRun(summary: RunSummary): void {
   set({ run: liveRunOf(summary), results: null });
 }
 
-function currentSettings() {
-  const s = get();
+function currentSettings(s: StudioState = get()) {
   return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend, s.webgpuUsable);
+}
+
+/** why the teacher labels in force cannot serve a run started now; null without labels, or when they can */
+export function labelsProblemOf(s: StudioState): string | null {
+  const labels = s.workspace?.teacherLabels;
+  return labels ? labelsProblem(labels, s.workspace!.classes, currentSettings(s).settings) : null;
 }
 
 function saveBlob(data: Blob, fileName: string): void {
@@ -301,7 +307,8 @@ const setClasses: Action<string[]> = {
   perform: (classes) => guarded('setClasses', async () => showWorkspace(await engine().setClasses(classes))),
 };
 
-const setModels: Action<{ student: ModelSource; teacher: ModelSource }> = {
+/** `teacher` absent: the student alone, with teacher labels in force */
+const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
   label: 'Load models',
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
@@ -318,12 +325,27 @@ const setModels: Action<{ student: ModelSource; teacher: ModelSource }> = {
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   label: 'Prepare teacher',
   busyLabel: 'Preparing…',
-  enabled: (s) => !!s.workspace?.models.teacher && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo'),
+  enabled: (s) => !!s.workspace?.models.teacher && !s.workspace.teacherLabels && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo', 'importTeacherLabels'),
   perform: ({ mode, file }) => guarded('setTeacher', async () => {
     if (mode === 'tune') await tuneTeacher();
     else await engine().teacher(mode, { file });
     await refreshWorkspace();
   }),
+};
+
+/** labels made by `promptkd label`: a merged file, or every shard of a labelling (`name`: the file's or the folder's) */
+const importTeacherLabels: Action<{ name: string; files: File[] }> = {
+  label: 'Import teacher labels',
+  busyLabel: 'Importing…',
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'importTeacherLabels', 'setTeacher', 'startDemo'),
+  perform: ({ name, files }) => guarded('importTeacherLabels', async () => showWorkspace(await engine().importTeacherLabels(name, files))),
+};
+
+const clearTeacherLabels: Action = {
+  label: 'Stop using labels',
+  busyLabel: 'Stopping…',
+  enabled: (s) => !!s.workspace?.teacherLabels && !running(s) && !busy(s, 'clearTeacherLabels'),
+  perform: () => guarded('clearTeacherLabels', async () => showWorkspace(await engine().clearTeacherLabels())),
 };
 
 // ---- runs -----------------------------------------------------------------------------------------
@@ -332,7 +354,7 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
 const startRun: Action<File | undefined> = {
   label: 'Start distillation',
   busyLabel: 'Starting…',
-  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun'),
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun') && labelsProblemOf(s) === null,
   perform: (initialPrompts) => guarded('startRun', async () => {
     const { settings, notes } = currentSettings();
     for (const n of notes) notify('settings', `Settings: ${n}.`);
@@ -540,7 +562,7 @@ const dismissNotice: Action<number> = {
 };
 
 export const actions = {
-  checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher,
+  checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher, importTeacherLabels, clearTeacherLabels,
   startRun, pauseRun, resumeRun, stopRun, pauseOrResume, dismissResume, togglePresent, showShortcuts, closeView,
   loadResults, chooseExport, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
   deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice, takeOver,
