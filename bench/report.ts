@@ -50,6 +50,13 @@ export type ImportScaleResult = ImportScale | { unavailable: string };
 
 export type Workload = 'student train step' | 'teacher logits';
 
+/** teacher labels (bench/labels.ts): labelling speed, steps from labels against the online teacher, file sizes */
+export interface LabelsBench {
+  labelling: { backend: string; views: number; seconds: number; viewsPerSec: number; note?: string }[];
+  steps: { shell: string; backend: string; teacher: 'online' | 'labels'; steps: number; secondsPerStep: number }[];
+  fileBytes: { dtype: 'float32' | 'float16'; classes: number; views: number; bytes: number; bytesPer1000Views: number }[];
+}
+
 export interface ThroughputRow {
   workload: Workload;
   geometry: string;
@@ -92,6 +99,7 @@ export interface BenchResults {
   importScale?: ImportScaleResult;
   /** a 2,000-step WASM run of the demo: memory and IndexedDB after each checkpoint, pruning at K */
   longRun?: LongRunResult;
+  labels?: LabelsBench | { unavailable: string };
   /** why Chromium was not measured */
   chromiumError?: string;
   /** set when the run hit its time limit */
@@ -180,6 +188,7 @@ export function formatReport(r: BenchResults): string {
   if (fl || r.demoFirstStep.length || !r.only) out.push(...formatFirstLoad(r));
   if (r.importScale) out.push(...formatImportScale(r.importScale));
   if (r.longRun) out.push(...formatLongRun(r.longRun));
+  if (r.labels) out.push(...formatLabels(r.labels));
   out.push('', `Bench took ${r.seconds.toFixed(0)} s. Results: bench/results.json`);
   return out.join('\n');
 }
@@ -219,4 +228,19 @@ function formatImportScale(i: ImportScaleResult): string[] {
       ['longest main-thread task', secs(i.longTasks.longestMs)],
     ]),
     `(memory: the largest of ${i.heap.samples} samples of Runtime.getHeapUsage, one every 250 ms; storage: navigator.storage.estimate()'s IndexedDB share)`];
+}
+
+function formatLabels(l: LabelsBench | { unavailable: string }): string[] {
+  if ('unavailable' in l) return ['', `Teacher labels: ${l.unavailable}`];
+  const out = ['', 'Teacher labels on the demo (promptkd label end to end: decode, centre view, teacher, commit)'];
+  out.push(table(['backend', 'views', 'time', 'views/s'], l.labelling.map((r) => (r.note ? [r.backend, r.note] : [r.backend, String(r.views), secs(r.seconds * 1000), r.viewsPerSec.toFixed(0)]))));
+  const online = (shell: string) => l.steps.find((s) => s.shell === shell && s.teacher === 'online');
+  out.push('', 'Time per distillation step, online teacher against labels (demo, batch 32, 1 epoch: every step runs the teacher online)');
+  out.push(table(['shell', 'backend', 'teacher', 'steps', 's/step', 'vs online'], l.steps.map((s) => {
+    const base = online(s.shell);
+    return [s.shell, s.backend, s.teacher, String(s.steps), s.secondsPerStep.toFixed(4), base ? `${(s.secondsPerStep / base.secondsPerStep).toFixed(2)}×` : '-'];
+  })));
+  out.push('', 'Label file size (logits, ids and hashes; the logits are views × classes × 4 or 2 bytes)');
+  out.push(table(['logits', 'classes', 'views', 'file', 'per 1,000 views'], l.fileBytes.map((f) => [f.dtype, String(f.classes), String(f.views), kB(f.bytes), kB(f.bytesPer1000Views)])));
+  return out;
 }

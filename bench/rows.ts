@@ -2,7 +2,7 @@
 //
 // Every measurement carries tags: its workload (student, teacher), geometry (demo, real), backend
 // (node-cpu, node-webgpu, wasm, browser-webgpu), a variant (`fp16`: the float16 teacher; `batch32`:
-// the teacher at batch 32), `profile` for kernel profiles, or a section name (flops, passes,
+// the teacher at batch 32), `profile` for kernel profiles, or a section name (flops, passes, labels,
 // first-load, demo-step, import-scale, long-run). PATTERNS is a comma-separated list; a pattern is tags
 // joined by '/', and selects what carries all of them. `--only node-webgpu` runs every onnxruntime-node
 // WebGPU row; `--only student/real,flops` the ViT-B/16 student steps on every backend and the FLOPs.
@@ -10,7 +10,7 @@
 export const WORKLOAD_TAGS = ['student', 'teacher'] as const;
 export const GEOMETRY_TAGS = ['demo', 'real'] as const;
 export const BACKEND_TAGS = ['node-cpu', 'node-webgpu', 'wasm', 'browser-webgpu'] as const;
-export const SECTION_TAGS = ['fp16', 'batch32', 'profile', 'flops', 'passes', 'first-load', 'demo-step', 'import-scale', 'long-run'] as const;
+export const SECTION_TAGS = ['fp16', 'batch32', 'profile', 'flops', 'passes', 'labels', 'first-load', 'demo-step', 'import-scale', 'long-run'] as const;
 const ALL_TAGS: readonly string[] = [...WORKLOAD_TAGS, ...GEOMETRY_TAGS, ...BACKEND_TAGS, ...SECTION_TAGS];
 
 export type WorkloadTag = (typeof WORKLOAD_TAGS)[number];

@@ -8,7 +8,8 @@
 // with and without backward pruning; the train step's memory; teacher passes per distillation run
 // with and without the logit cache; the studio's first-load size and time to its first demo step;
 // the import of a folder of 10,000 generated JPEGs (speed, heap, storage per image, long tasks); a
-// 2,000-step WASM run of the demo (memory and IndexedDB after each checkpoint, old ones pruned).
+// 2,000-step WASM run of the demo (memory and IndexedDB after each checkpoint, old ones pruned); teacher
+// labels (labelling speed, steps from labels against the online teacher, file sizes: bench/labels.ts).
 // `--only PATTERNS` picks rows (bench/rows.ts), e.g. `npm run bench -- --only node-webgpu`.
 //
 // The run keeps to 10 minutes: the slow rows (real geometry in the browser) go last and are skipped,
@@ -31,6 +32,7 @@ import { countingStudentJson, parseGeometry, randomVisionWeights, REAL_GEOMETRY,
 import type { BenchWorkload } from './harness-bench.ts';
 import { measureImportScale } from './import-scale.ts';
 import { scaleFolder } from './import-scale-images.ts';
+import { measureLabels } from './labels.ts';
 import { LONG_RUN, measureLongRun } from './long-run.ts';
 import { firstLine, Recorder } from './measure.ts';
 import { nodeRows, WORKLOAD_NAME, WORKLOADS } from './node-rows.ts';
@@ -47,6 +49,7 @@ const IMPORT_IMAGES = 10_000;
 const IMPORT_LIMIT_S = 2400; // seen here: ~8 images/s with other jobs on the 2 cores, ~21 min for 10,000
 const GENERATE_LIMIT_S = 900;
 const LONG_RUN_LIMIT_S = 3600;
+const LABELS_S = 150;
 const BATCH = 8;
 const PORT = Number(process.env.BENCH_PORT ?? 4178);
 /** WASM in Chromium runs single-threaded on 2 cores; seen here ~4.5–6.5× slower than onnxruntime-node */
@@ -248,6 +251,15 @@ async function main(): Promise<void> {
 
   const node = await nodeRows({ geometries: { demo: DEMO_GEOMETRY, real }, batch: BATCH, only, rec });
   results.nodeDevices = node.devices;
+
+  if (only.wants('labels')) {
+    rec.current = 'teacher labels';
+    // about a minute on 2 cores, most of it the WebGPU labelling on a software adapter
+    const webgpu = node.devices['node-webgpu'] && !('error' in node.devices['node-webgpu']);
+    results.labels = leftS() < LABELS_S
+      ? { unavailable: `skipped (over time budget: ${Math.round(leftS())} s left)` }
+      : await measureLabels(path.join(ROOT, '.tmp', 'bench-labels'), webgpu ? ['cpu', 'webgpu'] : ['cpu'], log).catch((e) => ({ unavailable: `failed: ${firstLine(e)}` }));
+  }
 
   // a failed build or browser start leaves the rows above standing and says why
   if (wantsBrowser(only)) {

@@ -6,6 +6,10 @@
 // - An incognito-like context (Playwright's default, like Chrome's private windows): the browser
 //   refuses to keep the 1.7 GB teacher; it is used from memory, the notice quotes the browser's own
 //   error and does not call the storage full, and 2 steps are trained.
+// - Teacher labels: `promptkd label` labels the folders with the L/14 on this machine's CPU; a fresh
+//   incognito-like context downloads only the B/16 (the Hub never hears of the L/14), imports the
+//   labels and trains the same 2 steps, so memory and the time to the first step compare with the
+//   online teacher's in one run.
 // It records load time, time to the first step, seconds per step and peak renderer memory (RSS of
 // this test's Chromium renderers, from /proc) in .tmp/real-size-results.json; the README quotes them.
 // Slow on purpose (about 8 minutes on 2 cores): `npm run test:real`, which .ci/run runs after `npm test`.
@@ -13,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
+import { spawnSync } from 'node:child_process';
 import { findChromium } from '../scripts/find-chromium.mjs';
 import type { EngineEvent } from '../src/worker/protocol.ts';
 import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
@@ -79,8 +84,10 @@ function memoryPeaks() {
 const GB = (b: number) => Number((b / 1e9).toFixed(2));
 const since = (t0: number) => Number(((Date.now() - t0) / 1000).toFixed(1));
 
-async function loadHubModels(page: Page, hub: FakeHub): Promise<void> {
-  for (const [m, heading] of [[REAL_TEACHER, 'Teacher (large CLIP)'], [REAL_STUDENT, 'Student (small CLIP)']] as const) {
+/** the Hub's B/16 and L/14 chosen and loaded; with teacher labels in force, the B/16 alone */
+async function loadHubModels(page: Page, hub: FakeHub, roles: readonly ('teacher' | 'student')[] = ['teacher', 'student']): Promise<void> {
+  const headings = { teacher: [REAL_TEACHER, 'Teacher (large CLIP)'], student: [REAL_STUDENT, 'Student (small CLIP)'] } as const;
+  for (const [m, heading] of roles.map((r) => headings[r])) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
     // force: in a persistent profile's page the radio's own label covers it (a click there checks it all the same)
     await chooser.getByLabel('Hugging Face Hub').check({ force: true });
@@ -289,6 +296,52 @@ test('an incognito-like context uses the teacher it cannot keep from memory, say
     expect(errors).toEqual([]);
   } finally {
     results.incognitoPeak = Object.fromEntries(Object.entries(mem.stop()).map(([k, v]) => [k, GB(v)]));
+    await context.close();
+  }
+});
+
+test('teacher labels from the CLI: the page downloads and holds only the B/16, and trains the same 2 steps', async ({ browser }) => {
+  test.setTimeout(3_000_000);
+  // the labels for this run's views (epochs 1, seed 1, crops on), made with the L/14 on the CPU
+  const labels = path.resolve('.tmp', 'real-size-labels');
+  fs.rmSync(labels, { recursive: true, force: true });
+  let t0 = Date.now();
+  const made = spawnSync(process.execPath, ['bin/promptkd.mjs', 'label', '--unlabeled', path.join(DATA, 'real-unlabeled'), '--test', path.join(DATA, 'real-test'),
+    '--teacher', path.join(ROOT, REAL_TEACHER.repo), '--epochs', '1', '--seed', '1', '--teacher-batch', '5', '--out', labels], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '' } });
+  expect(made.status, made.stderr).toBe(0);
+  results.labelsCliSeconds = since(t0);
+  console.log(`labels: promptkd label took ${results.labelsCliSeconds} s on the CPU`);
+
+  const context = await browser.newContext();
+  const mem = memoryPeaks();
+  const teacherAsked = () => hub.requests.filter((r) => r.includes(REAL_TEACHER.repo)).length;
+  const askedBefore = teacherAsked();
+  try {
+    const page = await context.newPage();
+    await installEngineHook(page);
+    const errors = watch(page, 'labels');
+    await page.goto(`/${HASH}`);
+    await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 120_000 });
+    const teacherStep = page.locator('#step-teacher');
+    await teacherStep.getByText('Teacher labels', { exact: true }).click();
+    await teacherStep.getByTestId('labels-folder-input').setInputFiles(labels);
+    await expect(page.getByTestId('labels-info')).toContainText('10 images, 1 random crop each (seed 1), over 3 classes, and 3 test images');
+    t0 = Date.now();
+    await loadHubModels(page, hub, ['student']);
+    await expect(page.getByTestId('model-student')).toContainText(REAL_STUDENT.repo, { timeout: 1_200_000 });
+    results.labelsLoad = since(t0);
+    console.log(`labels: the student loaded in ${results.labelsLoad} s`);
+    await importFolder(page, 'test', path.join(DATA, 'real-test'));
+    await importFolder(page, 'unlabeled', path.join(DATA, 'real-unlabeled'));
+    await expect(page.getByTestId('labels-problem')).toHaveCount(0);
+    const times = await trainTwoSteps(page);
+    Object.assign(results, { labelsFirstStep: times.firstStep, labelsFirstStepParts: times.firstStepParts, labelsSecondsPerStep: times.secondsPerStep });
+    // the reference line is the L/14's, from the labelled test images
+    await expect(page.getByTestId('ref-teacher-hm')).toHaveText(/^\d+\.\d\d$/);
+    expect(teacherAsked()).toBe(askedBefore);
+    expect(errors).toEqual([]);
+  } finally {
+    results.labelsPeak = Object.fromEntries(Object.entries(mem.stop()).map(([k, v]) => [k, GB(v)]));
     await context.close();
   }
 });
