@@ -102,6 +102,7 @@ export async function measureLabels(work: string, backends: readonly NodeBackend
     const done = h.next((e: EngineEvent) => { if (e.kind === 'step') at.push(performance.now()); return e.kind === 'runStatus' && e.status === 'done'; });
     await h.call('startRun', { settings });
     await done;
+    await h.call('stop', {}); // returns once the run's loop has ended
     out.steps.push({ shell: 'studio worker (Node)', backend: 'cpu', teacher, steps: at.length, secondsPerStep: perStep(at) });
   }
   return out;
