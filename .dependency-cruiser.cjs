@@ -19,7 +19,8 @@ module.exports = {
     },
     {
       name: 'engine-core-is-platform-free',
-      comment: 'the engine core runs in a Worker and in Node alike: Node built-ins only in platform files (node.ts, *-node.ts) and test support',
+      comment:
+        'the engine core runs in a Worker and in Node alike: Node built-ins only in platform files (node.ts, *-node.ts) and test support',
       severity: 'error',
       from: { path: '^src/engine/', pathNot: [PLATFORM_FILE, TEST_FILE] },
       to: { dependencyTypes: ['core'] },
@@ -54,7 +55,8 @@ module.exports = {
     },
     {
       name: 'gpu-pack-without-playwright',
-      comment: 'the GPU pack runs its bench on a machine with Node and no browser: nothing pack-main.ts reaches, however indirectly, may load Playwright',
+      comment:
+        'the GPU pack runs its bench on a machine with Node and no browser: nothing pack-main.ts reaches, however indirectly, may load Playwright',
       severity: 'error',
       from: { path: '^bench/pack-main\\.ts$' },
       to: { path: 'node_modules/(@playwright|playwright|playwright-core)/', reachable: true },

@@ -26,22 +26,33 @@ export function buildApp(): void {
   }
 }
 
-export interface Server { url: string; stop(): void }
+export interface Server {
+  url: string;
+  stop(): void;
+}
 
 /** `vite preview` of the benchmark's build on `port`, resolved once it answers. */
 export async function startPreview(port: number): Promise<Server> {
   const child: ChildProcess = spawn(VITE, ['preview', '--outDir', DIST, '--port', String(port), '--strictPort'], {
-    cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: false,
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: false,
   });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += String(d); });
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => { child.kill('SIGTERM'); };
+  const stop = () => {
+    child.kill('SIGTERM');
+  };
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null) throw new Error(`vite preview exited (${child.exitCode}): ${stderr.trim() || 'no message'}`);
     try {
       if ((await fetch(url)).ok) return { url, stop };
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   stop();
@@ -82,6 +93,12 @@ export async function harnessPage(browser: Browser, server: Server): Promise<Pag
 
 export const adapterOf = (page: Page): Promise<GpuProbe> => page.evaluate(() => window.harness.benchAdapter());
 
-export function timeInPage(page: Page, backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions): Promise<Timing> {
+export function timeInPage(
+  page: Page,
+  backend: BenchBackend,
+  workload: BenchWorkload,
+  geometry: GeometryJson,
+  opts: WorkloadOptions,
+): Promise<Timing> {
   return page.evaluate(([b, w, g, o]) => window.harness.benchWorkload(b, w, g, o), [backend, workload, geometry, opts] as const);
 }

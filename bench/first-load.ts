@@ -10,7 +10,6 @@ import type { Browser } from '@playwright/test';
 import type { Server } from './browser.ts';
 import type { AssetKind, AssetSize, DemoFirstStep, FirstLoad } from './report.ts';
 
-
 const kindOf = (p: string): AssetKind | null =>
   /\.m?js$/.test(p) ? 'js' : p.endsWith('.wasm') ? 'wasm' : p.endsWith('.css') ? 'css' : null;
 
@@ -27,29 +26,48 @@ export async function measureFirstLoad(browser: Browser, server: Server, distDir
   const context = await browser.newContext(); // fresh profile: empty HTTP cache
   const page = await context.newPage();
   const seen = new Set<string>();
-  let pending = 0, last = Date.now();
+  let pending = 0,
+    last = Date.now();
   context.on('request', (r) => {
-    pending++; last = Date.now();
+    pending++;
+    last = Date.now();
     const url = new URL(r.url());
     if (url.origin === server.url) seen.add(decodeURIComponent(url.pathname));
   });
-  const done = () => { pending = Math.max(0, pending - 1); last = Date.now(); };
+  const done = () => {
+    pending = Math.max(0, pending - 1);
+    last = Date.now();
+  };
   context.on('requestfinished', done);
   context.on('requestfailed', done);
   try {
     await page.goto(server.url);
-    await settle(() => pending, () => last, 2000, 60_000);
+    await settle(
+      () => pending,
+      () => last,
+      2000,
+      60_000,
+    );
 
     const assets: AssetSize[] = [];
     for (const p of [...seen].sort()) {
       const kind = kindOf(p);
       const file = path.join(distDir, p);
       if (!kind || !file.startsWith(distDir)) continue;
-      try { statSync(file); } catch { continue; } // served by vite itself, not part of the build
+      try {
+        statSync(file);
+      } catch {
+        continue;
+      } // served by vite itself, not part of the build
       assets.push({ kind, path: p, raw: statSync(file).size, gzip: gzipSync(readFileSync(file), { level: 9 }).length });
     }
     const byKind = { js: { files: 0, raw: 0, gzip: 0 }, wasm: { files: 0, raw: 0, gzip: 0 }, css: { files: 0, raw: 0, gzip: 0 } };
-    for (const a of assets) { const k = byKind[a.kind]; k.files++; k.raw += a.raw; k.gzip += a.gzip; }
+    for (const a of assets) {
+      const k = byKind[a.kind];
+      k.files++;
+      k.raw += a.raw;
+      k.gzip += a.gzip;
+    }
     const total = { raw: assets.reduce((s, a) => s + a.raw, 0), gzip: assets.reduce((s, a) => s + a.gzip, 0) };
 
     return { assets, byKind, total };
@@ -75,10 +93,14 @@ export async function measureDemoFirstStep(browser: Browser, server: Server, has
     await start.click({ timeout: left() }); // waits until the studio enables it
     const clicked = Date.now();
     try {
-      await page.waitForFunction(() => {
-        const first = /\d+/.exec(document.querySelector('[data-testid="metric-step"]')?.textContent ?? '');
-        return first !== null && Number(first[0]) >= 1;
-      }, undefined, { timeout: left(), polling: 250 });
+      await page.waitForFunction(
+        () => {
+          const first = /\d+/.exec(document.querySelector('[data-testid="metric-step"]')?.textContent ?? '');
+          return first !== null && Number(first[0]) >= 1;
+        },
+        undefined,
+        { timeout: left(), polling: 250 },
+      );
     } catch {
       return { unavailable: `no train step within ${Math.round(timeoutMs / 1000)} s of navigation (metric-step stayed at 0)` };
     }

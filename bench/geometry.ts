@@ -13,10 +13,15 @@ import { hostTensor, type HostTensor } from '../src/engine/runtime/tensor.ts';
 /** A Hugging Face CLIPModel config.json for an OpenAI-style CLIP (64-wide heads, MLP 4× width). */
 function openaiClipJson(v: { width: number; layers: number; patch: number }, t: { width: number; layers: number }, embedDim: number) {
   const tower = (w: number, layers: number) => ({
-    hidden_size: w, intermediate_size: 4 * w, num_attention_heads: w / 64, num_hidden_layers: layers, hidden_act: 'quick_gelu',
+    hidden_size: w,
+    intermediate_size: 4 * w,
+    num_attention_heads: w / 64,
+    num_hidden_layers: layers,
+    hidden_act: 'quick_gelu',
   });
   return {
-    model_type: 'clip', projection_dim: embedDim,
+    model_type: 'clip',
+    projection_dim: embedDim,
     vision_config: { ...tower(v.width, v.layers), image_size: 224, patch_size: v.patch },
     text_config: { ...tower(t.width, t.layers), eos_token_id: 49407 },
   };
@@ -42,7 +47,10 @@ export interface Geometry {
 }
 
 export const parseGeometry = (j: GeometryJson): Geometry => ({
-  name: j.name, student: parseClipConfig(j.student), teacher: parseClipConfig(j.teacher), classes: j.classes,
+  name: j.name,
+  student: parseClipConfig(j.student),
+  teacher: parseClipConfig(j.teacher),
+  classes: j.classes,
 });
 
 /**
@@ -50,7 +58,8 @@ export const parseGeometry = (j: GeometryJson): Geometry => ({
  * teacher passes, which depend on the distillation loop and never on the student's size.
  */
 export const countingStudentJson = (layers: number): unknown => ({
-  model_type: 'clip', projection_dim: 8,
+  model_type: 'clip',
+  projection_dim: 8,
   vision_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: layers, image_size: 8, patch_size: 8 },
   text_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1 },
 });
@@ -65,7 +74,8 @@ export const REAL_GEOMETRY: GeometryJson = { name: 'ViT-B/16 ← ViT-L/14', stud
  */
 export function randomVisionWeights(cfg: ClipConfig, seed: number, prefix = 'clip'): ClipWeights {
   const r = rng(seed);
-  const w = cfg.vision.width, residual = w ** -0.5 * (2 * cfg.vision.layers) ** -0.5;
+  const w = cfg.vision.width,
+    residual = w ** -0.5 * (2 * cfg.vision.layers) ** -0.5;
   const tensors = new Map<string, HostTensor>();
   for (const [name, shape] of canonicalShapes(cfg, ['vision'])) {
     const t = hostTensor('float32', shape);
@@ -73,9 +83,13 @@ export function randomVisionWeights(cfg: ClipConfig, seed: number, prefix = 'cli
     if (name === 'logit_scale') data[0] = Math.log(100);
     else if (/ln_\w+\.weight$/.test(name)) data.fill(1);
     else if (!name.endsWith('.bias')) {
-      const std = name.endsWith('pos_embed') ? 0.01
-        : name === 'vision.patch_embed.weight' ? shape[0]! ** -0.5
-          : /(attn\.out|mlp\.proj)\.weight$/.test(name) ? residual : w ** -0.5;
+      const std = name.endsWith('pos_embed')
+        ? 0.01
+        : name === 'vision.patch_embed.weight'
+          ? shape[0]! ** -0.5
+          : /(attn\.out|mlp\.proj)\.weight$/.test(name)
+            ? residual
+            : w ** -0.5;
       const a = Math.sqrt(3) * std;
       for (let i = 0; i < data.length; i++) data[i] = a * (2 * r.next() - 1);
     }

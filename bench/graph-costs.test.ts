@@ -16,8 +16,10 @@ import { studentHyper } from './workloads.ts';
  */
 function tinyStep() {
   const g = new Graph('tiny-step');
-  const x = g.input('x', 'float32', [2, 3]), W = g.input('W', 'float32', [3, 4]);
-  const p = g.input('p', 'float32', [4]), lr = g.input('lr', 'float32', []);
+  const x = g.input('x', 'float32', [2, 3]),
+    W = g.input('W', 'float32', [3, 4]);
+  const p = g.input('p', 'float32', [4]),
+    lr = g.input('lr', 'float32', []);
   const h = g.matmul(x, W); //                   [2,4]  2·8·3 = 48 FLOPs
   const z = g.add(h, p); //                      [2,4]  8
   const loss = g.reduceSum(g.mul(z, z), [0, 1], false); // 8 + 8 → forward 72
@@ -41,9 +43,13 @@ describe('train-step costs from the graph', () => {
     const m = estimateTrainMemory(g, { frozen: new Set(['W']), state: new Set(['p']), forwardOutputs: ['loss'] });
     // in graph order: h 32 → +z 64 (h freed: 32) → +z² 64 → +loss 68 (z² freed: 36) → +dz 68 (z freed) → …
     expect(m).toEqual({
-      frozenBytes: 48, stateBytes: 16, dataBytes: 24 + 4, keptForBackwardBytes: 32,
+      frozenBytes: 48,
+      stateBytes: 16,
+      dataBytes: 24 + 4,
+      keptForBackwardBytes: 32,
       largestTransient: { name: h.name, op: 'MatMul', shape: [2, 4], bytes: 32 },
-      peakIntermediateBytes: 68, totalBytes: 48 + 16 + 28 + 68,
+      peakIntermediateBytes: 68,
+      totalBytes: 48 + 16 + 28 + 68,
     });
   });
 

@@ -42,7 +42,10 @@ export interface FlopRatio {
 
 /** FLOPs of a train step against its own forward pass (`forwardOutputs`: output names, e.g. loss). */
 export function trainForwardFlops(g: Graph, forwardOutputs: readonly string[]): FlopRatio {
-  const forward = nodesComputing(g, forwardOutputs.map((n) => outputValue(g, n))).reduce((s, n) => s + nodeFlops(n), 0);
+  const forward = nodesComputing(
+    g,
+    forwardOutputs.map((n) => outputValue(g, n)),
+  ).reduce((s, n) => s + nodeFlops(n), 0);
   const train = countFlops(g).flops;
   return { forward, train, ratio: train / forward };
 }
@@ -56,7 +59,12 @@ export interface MemoryRoles {
   forwardOutputs: readonly string[];
 }
 
-export interface TensorNote { name: string; op: string; shape: number[]; bytes: number }
+export interface TensorNote {
+  name: string;
+  op: string;
+  shape: number[];
+  bytes: number;
+}
 
 export interface MemoryEstimate {
   frozenBytes: number;
@@ -75,7 +83,9 @@ export interface MemoryEstimate {
 
 export function estimateTrainMemory(g: Graph, roles: MemoryRoles): MemoryEstimate {
   const nodes = liveNodes(g).nodes as readonly OpNode[];
-  let frozenBytes = 0, stateBytes = 0, dataBytes = 0;
+  let frozenBytes = 0,
+    stateBytes = 0,
+    dataBytes = 0;
   const used = new Set(nodes.flatMap((n) => n.inputs.map((x) => x.id)));
   for (const v of g.inputs) {
     if (!used.has(v.id)) continue; // an input no live node reads is never uploaded for this step
@@ -84,7 +94,12 @@ export function estimateTrainMemory(g: Graph, roles: MemoryRoles): MemoryEstimat
     else dataBytes += bytesOf(v);
   }
 
-  const forward = new Set(nodesComputing(g, roles.forwardOutputs.map((n) => outputValue(g, n))));
+  const forward = new Set(
+    nodesComputing(
+      g,
+      roles.forwardOutputs.map((n) => outputValue(g, n)),
+    ),
+  );
   const produced = new Map<number, { value: Value; node: OpNode }>();
   for (const n of nodes) for (const o of n.outputs) produced.set(o.id, { value: o, node: n });
   const kept = new Map<number, Value>();
@@ -98,7 +113,8 @@ export function estimateTrainMemory(g: Graph, roles: MemoryRoles): MemoryEstimat
   });
   const held = new Set(g.outputs.map((o) => o.value.id));
 
-  let live = 0, peak = 0;
+  let live = 0,
+    peak = 0;
   let largest: TensorNote | null = null;
   nodes.forEach((n, i) => {
     for (const o of n.outputs) {
@@ -108,13 +124,20 @@ export function estimateTrainMemory(g: Graph, roles: MemoryRoles): MemoryEstimat
       }
     }
     peak = Math.max(peak, live);
-    const free = new Set([...n.inputs, ...n.outputs].filter((v) => produced.has(v.id) && !held.has(v.id) && (lastUse.get(v.id) ?? -1) <= i));
+    const free = new Set(
+      [...n.inputs, ...n.outputs].filter((v) => produced.has(v.id) && !held.has(v.id) && (lastUse.get(v.id) ?? -1) <= i),
+    );
     for (const v of free) live -= bytesOf(v);
   });
 
   const keptForBackwardBytes = [...kept.values()].reduce((s, v) => s + bytesOf(v), 0);
   return {
-    frozenBytes, stateBytes, dataBytes, keptForBackwardBytes, largestTransient: largest, peakIntermediateBytes: peak,
+    frozenBytes,
+    stateBytes,
+    dataBytes,
+    keptForBackwardBytes,
+    largestTransient: largest,
+    peakIntermediateBytes: peak,
     totalBytes: frozenBytes + stateBytes + dataBytes + peak,
   };
 }

@@ -17,7 +17,12 @@ export const benchAdapter = (): Promise<GpuProbe> => probeWebGpu();
 
 /** Time one workload on one backend of this page (see bench/workloads.ts). */
 export async function benchWorkload(
-  backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions, wasmPaths?: string, entry: OrtWebEntry = 'jsep',
+  backend: BenchBackend,
+  workload: BenchWorkload,
+  geometry: GeometryJson,
+  opts: WorkloadOptions,
+  wasmPaths?: string,
+  entry: OrtWebEntry = 'jsep',
 ): Promise<Timing> {
   const key = `${backend} ${entry}` as const;
   let rt = runtimes.get(key);

@@ -37,7 +37,8 @@ function drawJpegs([seed, first, n, quality]: [number, number, number, number]):
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
     const int = (k: number) => Math.floor(next() * k);
-    const width = 200 + int(601), height = 200 + int(601);
+    const width = 200 + int(601),
+      height = 200 + int(601);
     const colour = () => `rgb(${int(256)},${int(256)},${int(256)})`;
     const canvas = new OffscreenCanvas(width, height);
     const ctx = canvas.getContext('2d')!;
@@ -57,7 +58,10 @@ function drawJpegs([seed, first, n, quality]: [number, number, number, number]):
     const tile = new ImageData(64, 64);
     for (let i = 0; i < tile.data.length; i += 4) {
       const v = int(256);
-      tile.data[i] = v; tile.data[i + 1] = v; tile.data[i + 2] = v; tile.data[i + 3] = 255;
+      tile.data[i] = v;
+      tile.data[i + 1] = v;
+      tile.data[i + 2] = v;
+      tile.data[i + 3] = 255;
     }
     const grain = new OffscreenCanvas(64, 64);
     grain.getContext('2d')!.putImageData(tile, 0, 0);
@@ -100,7 +104,8 @@ export async function scaleFolder(browser: Browser, root: string, count: number,
         writeFileSync(path.join(dir, CLASSES[i % CLASSES.length]!, `${String(i).padStart(5, '0')}.jpg`), file);
         bytes += file.length;
       });
-      if ((first + n) % 1000 === 0) log(`generated ${first + n} of ${count} JPEGs (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      if ((first + n) % 1000 === 0)
+        log(`generated ${first + n} of ${count} JPEGs (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
   } finally {
     await page.close();

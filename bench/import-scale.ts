@@ -20,7 +20,9 @@ const SAMPLE_MS = 250;
 const PROGRESS_LOG_MS = 60_000;
 
 declare global {
-  interface Window { benchLongTasks?: number[] }
+  interface Window {
+    benchLongTasks?: number[];
+  }
 }
 
 /** the largest page and worker heaps seen by the samples taken */
@@ -33,32 +35,47 @@ async function heapPeaks(cdp: CDPSession) {
     const now = await read();
     page.usedBytes = Math.max(page.usedBytes, now.page.usedBytes);
     page.backingBytes = Math.max(page.backingBytes, now.page.backingBytes);
-    if (now.worker) worker = { usedBytes: Math.max(worker?.usedBytes ?? 0, now.worker.usedBytes), backingBytes: Math.max(worker?.backingBytes ?? 0, now.worker.backingBytes) };
+    if (now.worker)
+      worker = {
+        usedBytes: Math.max(worker?.usedBytes ?? 0, now.worker.usedBytes),
+        backingBytes: Math.max(worker?.backingBytes ?? 0, now.worker.backingBytes),
+      };
     samples++;
   };
   return { sample, peaks: () => ({ page, worker, samples }) };
 }
 
-const indexedDbBytes = (page: Page) => page.evaluate(async () => {
-  const e = (await navigator.storage.estimate()) as StorageEstimate & { usageDetails?: { indexedDB?: number } };
-  return e.usageDetails?.indexedDB ?? 0;
-});
+const indexedDbBytes = (page: Page) =>
+  page.evaluate(async () => {
+    const e = (await navigator.storage.estimate()) as StorageEstimate & { usageDetails?: { indexedDB?: number } };
+    return e.usageDetails?.indexedDB ?? 0;
+  });
 
-export async function measureImportScale(server: Server, folder: ScaleFolder, profileDir: string, timeoutMs: number, log: (line: string) => void): Promise<ImportScaleResult> {
+export async function measureImportScale(
+  server: Server,
+  folder: ScaleFolder,
+  profileDir: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<ImportScaleResult> {
   rmSync(profileDir, { recursive: true, force: true }); // a fresh profile: an empty store
   const context = await launchPersistentChromium(profileDir);
-  const page = context.pages()[0] ?? await context.newPage();
+  const page = context.pages()[0] ?? (await context.newPage());
   try {
     const cdp = await context.newCDPSession(page);
     const heap = await heapPeaks(cdp);
     await page.goto(`${server.url}/#backend=wasm`); // the import does not use the GPU
     const start = page.getByTestId('demo-start');
     await start.waitFor({ timeout: 60_000 });
-    await page.waitForFunction(() => !(document.querySelector('[data-testid="demo-start"]') as HTMLButtonElement).disabled, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => !(document.querySelector('[data-testid="demo-start"]') as HTMLButtonElement).disabled, undefined, {
+      timeout: 60_000,
+    });
     const before = await indexedDbBytes(page);
     await page.evaluate(() => {
       window.benchLongTasks = [];
-      new PerformanceObserver((list) => { for (const e of list.getEntries()) window.benchLongTasks!.push(e.duration); }).observe({ type: 'longtask' });
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.benchLongTasks!.push(e.duration);
+      }).observe({ type: 'longtask' });
     });
     await heap.sample();
 
@@ -72,7 +89,7 @@ export async function measureImportScale(server: Server, folder: ScaleFolder, pr
         await heap.sample().catch(() => undefined);
         if (performance.now() - logged > PROGRESS_LOG_MS) {
           logged = performance.now();
-          log(`${await imagesDone() ?? '?'} of ${folder.count} images after ${((logged - t0) / 1000).toFixed(0)} s`);
+          log(`${(await imagesDone()) ?? '?'} of ${folder.count} images after ${((logged - t0) / 1000).toFixed(0)} s`);
         }
         await new Promise((r) => setTimeout(r, SAMPLE_MS));
       }
@@ -85,7 +102,9 @@ export async function measureImportScale(server: Server, folder: ScaleFolder, pr
       seconds = (performance.now() - t0) / 1000;
     } catch {
       const done = await imagesDone();
-      return { unavailable: `the import did not finish within ${Math.round(timeoutMs / 1000)} s (${done ?? 'no'} of ${folder.count} images done by then)` };
+      return {
+        unavailable: `the import did not finish within ${Math.round(timeoutMs / 1000)} s (${done ?? 'no'} of ${folder.count} images done by then)`,
+      };
     } finally {
       sampling = false;
       await sampler;
@@ -97,13 +116,21 @@ export async function measureImportScale(server: Server, folder: ScaleFolder, pr
     const tasks = await page.evaluate(() => window.benchLongTasks ?? []);
     log(`imported ${imported} images in ${seconds.toFixed(1)} s; ${tasks.length} long tasks`);
     return {
-      files: folder.count, fileBytes: folder.bytes, classes: folder.classes.length, role: 'unlabeled', imported, skipped, seconds,
+      files: folder.count,
+      fileBytes: folder.bytes,
+      classes: folder.classes.length,
+      role: 'unlabeled',
+      imported,
+      skipped,
+      seconds,
       imagesPerSec: imported / seconds,
       heap: heap.peaks(),
       indexedDb: { beforeBytes: before, afterBytes: after, bytesPerImage: imported > 0 ? (after - before) / imported : 0 },
       longTasks: {
-        count: tasks.length, over200ms: tasks.filter((d) => d > 200).length,
-        longestMs: Math.max(0, ...tasks), blockedMs: tasks.reduce((s, d) => s + (d - 50), 0),
+        count: tasks.length,
+        over200ms: tasks.filter((d) => d > 200).length,
+        longestMs: Math.max(0, ...tasks),
+        blockedMs: tasks.reduce((s, d) => s + (d - 50), 0),
       },
       generatedS: folder.generatedS,
     };

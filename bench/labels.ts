@@ -22,7 +22,8 @@ import type { EngineEvent } from '../src/worker/protocol.ts';
 import { firstLine } from './measure.ts';
 import type { LabelsBench } from './report.ts';
 
-const TEACHER = 'models/demo-teacher', STUDENT = 'models/demo-student';
+const TEACHER = 'models/demo-teacher',
+  STUDENT = 'models/demo-student';
 /** images labelled per backend row: a software adapter labels a few hundred views a minute */
 const LABEL_IMAGES: Record<NodeBackend, number> = { cpu: 3000, webgpu: 256, cuda: 3000 };
 const silent = () => undefined;
@@ -30,8 +31,13 @@ const silent = () => undefined;
 /** a CLI progress bar that prints nothing and keeps the time of every step */
 class StepClock extends Progress {
   readonly at: number[] = [];
-  constructor() { super(new Writable({ write: (_c, _e, done) => done() })); }
-  override update(done: number, detail: string): void { this.at.push(performance.now()); super.update(done, detail); }
+  constructor() {
+    super(new Writable({ write: (_c, _e, done) => done() }));
+  }
+  override update(done: number, detail: string): void {
+    this.at.push(performance.now());
+    super.update(done, detail);
+  }
 }
 
 /** seconds per step between the first step's end and the last's (set-up and evaluations left out) */
@@ -39,14 +45,32 @@ const perStep = (at: readonly number[]) => (at.at(-1)! - at[0]!) / 1000 / (at.le
 
 /** the demo's settings as flags, one epoch, evaluated only after the last step */
 const demoFlags = () => [
-  '--student', STUDENT, '--epochs', '1', '--batch-size', String(DEMO_SETTINGS.batchSize), '--lr', String(DEMO_SETTINGS.lr),
-  '--depth', String(DEMO_SETTINGS.depth), '--no-augment', '--seed', String(DEMO_SETTINGS.seed), '--eval-every', '100000', '--ckpt-every', '100000', '--eval-batch', '100',
+  '--student',
+  STUDENT,
+  '--epochs',
+  '1',
+  '--batch-size',
+  String(DEMO_SETTINGS.batchSize),
+  '--lr',
+  String(DEMO_SETTINGS.lr),
+  '--depth',
+  String(DEMO_SETTINGS.depth),
+  '--no-augment',
+  '--seed',
+  String(DEMO_SETTINGS.seed),
+  '--eval-every',
+  '100000',
+  '--ckpt-every',
+  '100000',
+  '--eval-batch',
+  '100',
 ];
 
 /** the first `n` train PNGs in a folder of their own */
 function subset(images: string, n: number, into: string): string {
   fs.mkdirSync(into, { recursive: true });
-  for (const f of fs.readdirSync(path.join(images, 'train')).sort().slice(0, n)) fs.copyFileSync(path.join(images, 'train', f), path.join(into, f));
+  for (const f of fs.readdirSync(path.join(images, 'train')).sort().slice(0, n))
+    fs.copyFileSync(path.join(images, 'train', f), path.join(into, f));
   return into;
 }
 
@@ -63,8 +87,25 @@ export async function measureLabels(work: string, backends: readonly NodeBackend
     try {
       const folder = n >= 3000 ? train : subset(images, n, path.join(work, `subset-${n}`));
       const t0 = performance.now();
-      const r = await runLabel(parseLabelArgs(['--unlabeled', folder, '--teacher', TEACHER, '--classes', classes.join(','), '--no-augment',
-        '--backend', backend, '--out', path.join(work, `labels-${backend}`)], {}), silent);
+      const r = await runLabel(
+        parseLabelArgs(
+          [
+            '--unlabeled',
+            folder,
+            '--teacher',
+            TEACHER,
+            '--classes',
+            classes.join(','),
+            '--no-augment',
+            '--backend',
+            backend,
+            '--out',
+            path.join(work, `labels-${backend}`),
+          ],
+          {},
+        ),
+        silent,
+      );
       const seconds = (performance.now() - t0) / 1000;
       out.labelling.push({ backend, views: r.labelled, seconds, viewsPerSec: r.labelled / seconds });
     } catch (e) {
@@ -73,24 +114,51 @@ export async function measureLabels(work: string, backends: readonly NodeBackend
   }
 
   // the file sizes, without test labels: float32 from the CPU row's labels, float16 labelled once more
-  await runLabel(parseLabelArgs(['--unlabeled', train, '--teacher', TEACHER, '--classes', classes.join(','), '--no-augment', '--fp16', '--out', path.join(work, 'labels-fp16')], {}), silent);
-  for (const [dtype, dir] of [['float32', path.join(work, 'labels-cpu')], ['float16', path.join(work, 'labels-fp16')]] as const) {
+  await runLabel(
+    parseLabelArgs(
+      [
+        '--unlabeled',
+        train,
+        '--teacher',
+        TEACHER,
+        '--classes',
+        classes.join(','),
+        '--no-augment',
+        '--fp16',
+        '--out',
+        path.join(work, 'labels-fp16'),
+      ],
+      {},
+    ),
+    silent,
+  );
+  for (const [dtype, dir] of [
+    ['float32', path.join(work, 'labels-cpu')],
+    ['float16', path.join(work, 'labels-fp16')],
+  ] as const) {
     const bytes = fs.statSync(path.join(dir, 'shard-0-of-1.safetensors')).size;
     out.fileBytes.push({ dtype, classes: classes.length, views: 3000, bytes, bytesPer1000Views: (1000 * bytes) / 3000 });
   }
 
   // the runs' labels: the split file's train list, named as the studio's demo names its images
   const labels = path.join(work, 'labels-split');
-  await runLabel(parseLabelArgs(['--unlabeled', images, '--split', split, '--teacher', TEACHER, '--no-augment', '--out', labels], {}), silent);
+  await runLabel(
+    parseLabelArgs(['--unlabeled', images, '--split', split, '--teacher', TEACHER, '--no-augment', '--out', labels], {}),
+    silent,
+  );
   log('labels: CLI steps, online teacher and labels …');
   for (const teacher of ['online', 'labels'] as const) {
     const source = teacher === 'online' ? ['--teacher', TEACHER] : ['--teacher-labels', labels];
     const clock = new StepClock();
-    await runDistill(parseDistillArgs(['--unlabeled', images, '--split', split, ...demoFlags(), ...source, '--out', path.join(work, `cli-${teacher}`)]), silent, clock);
+    await runDistill(
+      parseDistillArgs(['--unlabeled', images, '--split', split, ...demoFlags(), ...source, '--out', path.join(work, `cli-${teacher}`)]),
+      silent,
+      clock,
+    );
     out.steps.push({ shell: 'CLI', backend: 'cpu', teacher, steps: clock.at.length, secondsPerStep: perStep(clock.at) });
   }
 
-  log('labels: the studio\'s steps, online teacher and labels …');
+  log("labels: the studio's steps, online teacher and labels …");
   const h = studioHarness(`bench-labels-${Date.now()}`, createNodeRuntime());
   await h.call('init', { backend: 'wasm' });
   await h.call('loadDemo', {});
@@ -99,7 +167,10 @@ export async function measureLabels(work: string, backends: readonly NodeBackend
   for (const teacher of ['online', 'labels'] as const) {
     if (teacher === 'labels') await h.call('importTeacherLabels', { name: 'demo labels', files: [labelsFile] });
     const at: number[] = [];
-    const done = h.next((e: EngineEvent) => { if (e.kind === 'step') at.push(performance.now()); return e.kind === 'runStatus' && e.status === 'done'; });
+    const done = h.next((e: EngineEvent) => {
+      if (e.kind === 'step') at.push(performance.now());
+      return e.kind === 'runStatus' && e.status === 'done';
+    });
     await h.call('startRun', { settings });
     await done;
     await h.call('stop', {}); // returns once the run's loop has ended

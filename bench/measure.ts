@@ -11,7 +11,11 @@ export class Recorder {
   readonly throughput: ThroughputRow[] = [];
   readonly profiles: ProfileRow[] = [];
 
-  constructor(private readonly leftS: () => number, private readonly budgetS: number, readonly log: (line: string) => void) {}
+  constructor(
+    private readonly leftS: () => number,
+    private readonly budgetS: number,
+    readonly log: (line: string) => void,
+  ) {}
 
   /** a row without a number */
   note(row: Omit<ThroughputRow, 'timing'>, note: string): void {
@@ -22,7 +26,7 @@ export class Recorder {
   /** times `run` unless its estimate would overrun the budget; a failure becomes the row's note */
   async measure(row: Omit<ThroughputRow, 'timing'>, estimateS: number, run: () => Promise<Timing>): Promise<Timing | null> {
     const skip = this.overBudget(estimateS);
-    if (skip) return this.note(row, skip), null;
+    if (skip) return (this.note(row, skip), null);
     this.current = `${row.workload}, ${row.geometry}, ${row.backend}`;
     this.log(`${this.current} …`);
     try {
@@ -38,7 +42,10 @@ export class Recorder {
   /** a kernel profile of one run (the timing's profile), or a note */
   async profile(row: Omit<ProfileRow, 'profile'>, estimateS: number, run: () => Promise<Timing>): Promise<void> {
     const skip = this.overBudget(estimateS);
-    const noted = (note: string) => { this.profiles.push({ ...row, profile: null, note }); this.log(`profile of ${row.workload}, ${row.geometry}, ${row.backend}: ${note}`); };
+    const noted = (note: string) => {
+      this.profiles.push({ ...row, profile: null, note });
+      this.log(`profile of ${row.workload}, ${row.geometry}, ${row.backend}: ${note}`);
+    };
     if (skip) return noted(skip);
     this.current = `the profile of ${row.workload}, ${row.geometry}, ${row.backend}`;
     this.log(`${this.current} …`);
@@ -53,6 +60,8 @@ export class Recorder {
 
   private overBudget(estimateS: number): string | null {
     const left = this.leftS();
-    return estimateS > left ? `skipped (over time budget: needs ~${Math.round(estimateS)} s, ${Math.max(0, Math.round(left))} s left of ${this.budgetS} s)` : null;
+    return estimateS > left
+      ? `skipped (over time budget: needs ~${Math.round(estimateS)} s, ${Math.max(0, Math.round(left))} s left of ${this.budgetS} s)`
+      : null;
   }
 }

@@ -40,10 +40,16 @@ const STEADY: Record<'node-cpu' | 'node-webgpu', Record<GeometryTag, Record<Benc
 
 export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions): Promise<NodeRowsResult> {
   const result: NodeRowsResult = { devices: {}, realCpu: {} };
-  const wanted = (backend: string) => GEOMETRIES.some((g) => WORKLOADS.some((w) => only.wants(WORKLOAD_TAG[w], g, backend) || only.wants('profile', WORKLOAD_TAG[w], g, backend)));
+  const wanted = (backend: string) =>
+    GEOMETRIES.some((g) =>
+      WORKLOADS.some((w) => only.wants(WORKLOAD_TAG[w], g, backend) || only.wants('profile', WORKLOAD_TAG[w], g, backend)),
+    );
   const backends: { tag: 'node-cpu' | 'node-webgpu'; label: string; rt: NodeRuntime }[] = [];
   // the GPU first: where time runs short (a lent GPU machine's minutes), its numbers are the scarce ones
-  for (const [tag, name, label] of [['node-webgpu', 'webgpu', NODE_WEBGPU], ['node-cpu', 'cpu', NODE_CPU]] as const) {
+  for (const [tag, name, label] of [
+    ['node-webgpu', 'webgpu', NODE_WEBGPU],
+    ['node-cpu', 'cpu', NODE_CPU],
+  ] as const) {
     if (!wanted(tag)) continue;
     rec.current = `starting ${label}`;
     try {
@@ -54,9 +60,11 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
     } catch (e) {
       if (tag === 'node-cpu') throw e; // the CPU backend needs nothing installed: a failure there is a bug
       result.devices[tag] = { error: firstLine(e) };
-      for (const g of GEOMETRIES) for (const w of WORKLOADS) {
-        if (only.wants(WORKLOAD_TAG[w], g, tag)) rec.note({ workload: WORKLOAD_NAME[w], geometry: geometries[g].name, backend: label }, `not started: ${firstLine(e)}`);
-      }
+      for (const g of GEOMETRIES)
+        for (const w of WORKLOADS) {
+          if (only.wants(WORKLOAD_TAG[w], g, tag))
+            rec.note({ workload: WORKLOAD_NAME[w], geometry: geometries[g].name, backend: label }, `not started: ${firstLine(e)}`);
+        }
     }
   }
   const run = (rt: NodeRuntime, w: BenchWorkload, geo: GeometryJson, steady: number, profile = false) =>
@@ -70,7 +78,10 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
         if (!only.wants(WORKLOAD_TAG[w], g, tag)) continue;
         const row = { workload: WORKLOAD_NAME[w], geometry: geometries[g].name, backend: label };
         const software = g === 'real' ? softwareNote(rt) : null;
-        if (software) { rec.note(row, software); continue; }
+        if (software) {
+          rec.note(row, software);
+          continue;
+        }
         const t = await rec.measure(row, 0, () => run(rt, w, geometries[g], STEADY[tag][g][w]));
         if (tag === 'node-cpu' && g === 'real') result.realCpu[w] = t;
       }
@@ -80,14 +91,19 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
         const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_BATCH32 };
         const software = g === 'real' ? softwareNote(rt) : null;
         if (software) rec.note(row, software);
-        else await rec.measure(row, 0, () => benchTeacherForward(rt, geometries[g], { batch: 32, steady: STEADY['node-webgpu'][g]['teacher-forward'] }));
+        else
+          await rec.measure(row, 0, () =>
+            benchTeacherForward(rt, geometries[g], { batch: 32, steady: STEADY['node-webgpu'][g]['teacher-forward'] }),
+          );
       }
     }
     // one profiled run after a warm-up, per workload: at the real geometry, or the demo's on a software adapter
     for (const w of WORKLOADS) {
       const g: GeometryTag = rt.device.software ? 'demo' : 'real';
       if (!only.wants('profile', WORKLOAD_TAG[w], g, tag)) continue;
-      await rec.profile({ workload: WORKLOAD_NAME[w], geometry: geometries[g].name, backend: label }, 0, () => run(rt, w, geometries[g], 1, true));
+      await rec.profile({ workload: WORKLOAD_NAME[w], geometry: geometries[g].name, backend: label }, 0, () =>
+        run(rt, w, geometries[g], 1, true),
+      );
     }
   }
   return result;
@@ -95,13 +111,17 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
   /** the float16 teacher where the adapter computes in f16 (shader-f16), with its error against float32 */
   async function fp16Teacher(rt: NodeRuntime, g: GeometryTag): Promise<void> {
     const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_FP16 };
-    if (!rt.device.shaderF16) return rec.note(row, `the adapter has no shader-f16${rt.device.shaderF16 === null ? ' (or could not be asked)' : ''}`);
+    if (!rt.device.shaderF16)
+      return rec.note(row, `the adapter has no shader-f16${rt.device.shaderF16 === null ? ' (or could not be asked)' : ''}`);
     if (g === 'real' && rt.device.software) return rec.note(row, `no GPU: the adapter is a software one (${rt.device.adapter})`);
-    const t = await rec.measure(row, 0, () => benchTeacherForward(rt, geometries[g], { batch, steady: STEADY['node-webgpu'][g]['teacher-forward'], precision: 'float16' }));
+    const t = await rec.measure(row, 0, () =>
+      benchTeacherForward(rt, geometries[g], { batch, steady: STEADY['node-webgpu'][g]['teacher-forward'], precision: 'float16' }),
+    );
     if (!t) return;
     try {
       const e = await teacherPrecisionError(rt, geometries[g], batch);
-      rec.throughput[rec.throughput.length - 1]!.note = `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`;
+      rec.throughput[rec.throughput.length - 1]!.note =
+        `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`;
     } catch (e) {
       rec.throughput[rec.throughput.length - 1]!.note = `vs float32: not compared (${firstLine(e)})`;
     }

@@ -29,7 +29,10 @@ export class PackError extends Error {
 function xz(from: string, to: string): void {
   fs.mkdirSync(path.dirname(to), { recursive: true });
   const r = spawnSync('xz', ['-6', '-T0', '-c', from], { maxBuffer: 2 ** 31 });
-  if (r.error || r.status !== 0) throw new PackError(`xz failed on ${from}: ${r.error?.message ?? r.stderr.toString().trim()} (Debian/Ubuntu: apt-get install xz-utils)`);
+  if (r.error || r.status !== 0)
+    throw new PackError(
+      `xz failed on ${from}: ${r.error?.message ?? r.stderr.toString().trim()} (Debian/Ubuntu: apt-get install xz-utils)`,
+    );
   fs.writeFileSync(to, r.stdout);
 }
 
@@ -37,7 +40,9 @@ function vulkanDeb(dir: string): void {
   try {
     execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
-    throw new PackError(`apt-get download libvulkan1 failed (the pack carries Debian's Vulkan loader; needs apt and its package lists): ${(e as Error).message.split('\n')[0]}`);
+    throw new PackError(
+      `apt-get download libvulkan1 failed (the pack carries Debian's Vulkan loader; needs apt and its package lists): ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -51,29 +56,44 @@ const nativeBindingAtRunTime: Plugin = {
     b.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, (args) => {
       const source = fs.readFileSync(args.path, 'utf8');
       const literal = '`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`';
-      if (!source.includes(literal)) throw new PackError(`onnxruntime-node's binding.js no longer requires ${literal}: update bench/pack-build.ts`);
-      return { contents: source.replace(literal, "['..', 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node'].join('/')"), loader: 'js' };
+      if (!source.includes(literal))
+        throw new PackError(`onnxruntime-node's binding.js no longer requires ${literal}: update bench/pack-build.ts`);
+      return {
+        contents: source.replace(literal, "['..', 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node'].join('/')"),
+        loader: 'js',
+      };
     });
   },
 };
 
-export interface Pack { dir: string; bytes: number; files: { path: string; bytes: number }[] }
+export interface Pack {
+  dir: string;
+  bytes: number;
+  files: { path: string; bytes: number }[];
+}
 
 export async function buildPack(outDir: string): Promise<Pack> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') throw new PackError(`the GPU pack is built for linux-x64 machines, from one; this is ${process.platform}-${process.arch}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new PackError(`the GPU pack is built for linux-x64 machines, from one; this is ${process.platform}-${process.arch}`);
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, 'lib'), { recursive: true });
 
   await build({
     entryPoints: [path.join(ROOT, 'bench/pack-main.ts')],
     outfile: path.join(outDir, 'lib/bench.mjs'),
-    bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    logLevel: 'error',
     // bundled CommonJS (onnxruntime-node) requires its native binding relative to the bundle
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     plugins: [nativeBindingAtRunTime],
   });
   const ortBin = path.join(packageDir('onnxruntime-node'), 'bin/napi-v6/linux/x64');
-  for (const f of ['libonnxruntime.so.1', 'onnxruntime_binding.node']) xz(path.join(ortBin, f), path.join(outDir, 'bin/napi-v6/linux/x64', `${f}.xz`));
+  for (const f of ['libonnxruntime.so.1', 'onnxruntime_binding.node'])
+    xz(path.join(ortBin, f), path.join(outDir, 'bin/napi-v6/linux/x64', `${f}.xz`));
   xz(path.join(packageDir('webgpu'), 'dist/linux-x64/dawn.node'), path.join(outDir, 'lib/dist/linux-x64/dawn.node.xz'));
   xz(process.execPath, path.join(outDir, 'node.xz'));
   vulkanDeb(outDir);
@@ -83,9 +103,13 @@ export async function buildPack(outDir: string): Promise<Pack> {
 
   const files = (fs.readdirSync(outDir, { recursive: true }) as string[])
     .map((p) => ({ path: p, stat: fs.statSync(path.join(outDir, p)) }))
-    .filter((f) => f.stat.isFile()).map((f) => ({ path: f.path, bytes: f.stat.size }));
+    .filter((f) => f.stat.isFile())
+    .map((f) => ({ path: f.path, bytes: f.stat.size }));
   const bytes = files.reduce((s, f) => s + f.bytes, 0);
-  if (bytes > PACK_LIMIT_BYTES) throw new PackError(`the pack is ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${PACK_LIMIT_BYTES / 2 ** 20} MiB a device machine can carry`);
+  if (bytes > PACK_LIMIT_BYTES)
+    throw new PackError(
+      `the pack is ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${PACK_LIMIT_BYTES / 2 ** 20} MiB a device machine can carry`,
+    );
   return { dir: outDir, bytes, files };
 }
 
@@ -93,8 +117,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
   const out = path.resolve(process.argv.slice(2).find((a) => a !== '--') ?? path.join(ROOT, '.tmp/gpu-pack'));
   try {
     const pack = await buildPack(out);
-    for (const f of pack.files.sort((a, b) => b.bytes - a.bytes)) console.log(`${(f.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${f.path}`);
-    console.log(`GPU pack: ${out} (${(pack.bytes / 2 ** 20).toFixed(1)} MiB of ${PACK_LIMIT_BYTES / 2 ** 20}). Run it with: sh ${path.relative(process.cwd(), out) || '.'}/run.sh`);
+    for (const f of pack.files.sort((a, b) => b.bytes - a.bytes))
+      console.log(`${(f.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${f.path}`);
+    console.log(
+      `GPU pack: ${out} (${(pack.bytes / 2 ** 20).toFixed(1)} MiB of ${PACK_LIMIT_BYTES / 2 ** 20}). Run it with: sh ${path.relative(process.cwd(), out) || '.'}/run.sh`,
+    );
   } catch (e) {
     console.error(`bench:pack: ${(e as Error).message.split('\n')[0]}`);
     process.exitCode = 1;

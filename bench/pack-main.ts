@@ -15,20 +15,34 @@ import { packRatios, type GpuPackResult } from './pack-report.ts';
 import { parseOnly } from './rows.ts';
 
 const { values } = parseArgs({
-  options: { only: { type: 'string', default: 'node-cpu,node-webgpu' }, pytorch: { type: 'string' }, budget: { type: 'string', default: '210' } },
+  options: {
+    only: { type: 'string', default: 'node-cpu,node-webgpu' },
+    pytorch: { type: 'string' },
+    budget: { type: 'string', default: '210' },
+  },
 });
 const budgetS = Number(values.budget);
 if (!(budgetS > 0)) throw new Error(`--budget must be a positive number of seconds, got '${values.budget}'`);
 const started = performance.now();
 const elapsedS = () => (performance.now() - started) / 1000;
-const rec = new Recorder(() => budgetS - elapsedS(), budgetS, (line) => console.error(`[pack ${elapsedS().toFixed(0).padStart(3)} s] ${line}`));
+const rec = new Recorder(
+  () => budgetS - elapsedS(),
+  budgetS,
+  (line) => console.error(`[pack ${elapsedS().toFixed(0).padStart(3)} s] ${line}`),
+);
 const only = parseOnly(values.only);
 
 const result: GpuPackResult = {
   kind: 'promptkd-gpu-pack/1',
   date: new Date().toISOString(),
   only: only.spec,
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryBytes: os.totalmem(), node: process.version, platform: `${process.platform}-${process.arch}` },
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  },
   vulkan: { driverFiles: process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? null },
   nodeDevices: {},
   geometries: { demo: DEMO_GEOMETRY.name, real: REAL_GEOMETRY.name },
@@ -48,10 +62,13 @@ function finish(stoppedEarly?: string): void {
 }
 
 // whatever happens, the line comes out: a watchdog prints what was measured so far
-setTimeout(() => {
-  finish(`stopped at the ${budgetS + 30} s limit while measuring ${rec.current}`);
-  process.exit(1);
-}, (budgetS + 30) * 1000).unref();
+setTimeout(
+  () => {
+    finish(`stopped at the ${budgetS + 30} s limit while measuring ${rec.current}`);
+    process.exit(1);
+  },
+  (budgetS + 30) * 1000,
+).unref();
 
 if (values.pytorch) {
   try {

@@ -4,19 +4,32 @@ import { formatPackTable, packRatios, type GpuPackResult } from './pack-report.t
 import type { ThroughputRow } from './report.ts';
 
 const REAL = 'ViT-B/16 ← ViT-L/14';
-const row = (workload: ThroughputRow['workload'], backend: string, imagesPerSec: number): ThroughputRow =>
-  ({ workload, geometry: REAL, backend, timing: { batch: 8, warmupMs: 1, runsMs: [1], medianMs: 8000 / imagesPerSec, imagesPerSec } });
+const row = (workload: ThroughputRow['workload'], backend: string, imagesPerSec: number): ThroughputRow => ({
+  workload,
+  geometry: REAL,
+  backend,
+  timing: { batch: 8, warmupMs: 1, runsMs: [1], medianMs: 8000 / imagesPerSec, imagesPerSec },
+});
 
 const result: GpuPackResult = {
-  kind: 'promptkd-gpu-pack/1', date: '2026-11-28T00:00:00Z', only: '', batch: 8, seconds: 1,
-  machine: { cpu: 'x', cores: 16, memoryBytes: 1, node: 'v20', platform: 'linux-x64' }, vulkan: { driverFiles: null },
+  kind: 'promptkd-gpu-pack/1',
+  date: '2026-11-28T00:00:00Z',
+  only: '',
+  batch: 8,
+  seconds: 1,
+  machine: { cpu: 'x', cores: 16, memoryBytes: 1, node: 'v20', platform: 'linux-x64' },
+  vulkan: { driverFiles: null },
   nodeDevices: { 'node-webgpu': { backend: 'webgpu', adapter: 'nvidia hopper NVIDIA H100', software: false, shaderF16: true } },
   geometries: { demo: 'demo (tiny)', real: REAL },
   throughput: [row('student train step', NODE_WEBGPU, 100), row('student train step', NODE_CPU, 5), row('teacher logits', NODE_WEBGPU, 46)],
   profiles: [],
   pytorch: {
-    device: 'NVIDIA H100', torch: '2.11',
-    student_train_step: { fp32: { images_per_s: 200, median_ms: 40, warmup_ms: 1 }, fp16_autocast: { images_per_s: 400, median_ms: 20, warmup_ms: 1 } },
+    device: 'NVIDIA H100',
+    torch: '2.11',
+    student_train_step: {
+      fp32: { images_per_s: 200, median_ms: 40, warmup_ms: 1 },
+      fp16_autocast: { images_per_s: 400, median_ms: 20, warmup_ms: 1 },
+    },
     teacher_forward: { fp32: { images_per_s: 230, median_ms: 35, warmup_ms: 1 } },
   },
   ratios: [],

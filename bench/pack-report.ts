@@ -5,7 +5,11 @@ import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_BATCH32, NODE_WEBGPU_FP16 } from './
 import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
 
 /** one precision of pytorch_reference.py's output */
-interface PytorchTiming { images_per_s: number; median_ms: number; warmup_ms: number }
+interface PytorchTiming {
+  images_per_s: number;
+  median_ms: number;
+  warmup_ms: number;
+}
 type PytorchWorkload = Partial<Record<'fp32' | 'fp16_autocast', PytorchTiming>>;
 export type PytorchResult =
   | { device: string; torch: string; student_train_step: PytorchWorkload; teacher_forward: PytorchWorkload }
@@ -38,7 +42,10 @@ export interface GpuPackResult {
   seconds: number;
 }
 
-const PYTORCH_KEY: Record<Workload, 'student_train_step' | 'teacher_forward'> = { 'student train step': 'student_train_step', 'teacher logits': 'teacher_forward' };
+const PYTORCH_KEY: Record<Workload, 'student_train_step' | 'teacher_forward'> = {
+  'student train step': 'student_train_step',
+  'teacher logits': 'teacher_forward',
+};
 
 const div = (a: number | null, b: number | null | undefined) => (a !== null && b ? a / b : null);
 
@@ -49,8 +56,10 @@ export function packRatios(r: Pick<GpuPackResult, 'throughput' | 'pytorch' | 'ge
     const webgpu = speed(w, NODE_WEBGPU);
     const torch = r.pytorch && !('error' in r.pytorch) ? r.pytorch[PYTORCH_KEY[w]] : undefined;
     return {
-      workload: w, webgpu,
-      vsPytorchFp32: div(webgpu, torch?.fp32?.images_per_s), vsPytorchFp16: div(webgpu, torch?.fp16_autocast?.images_per_s),
+      workload: w,
+      webgpu,
+      vsPytorchFp32: div(webgpu, torch?.fp32?.images_per_s),
+      vsPytorchFp16: div(webgpu, torch?.fp16_autocast?.images_per_s),
       vsNodeCpu: div(webgpu, speed(w, NODE_CPU)),
     };
   });
@@ -71,18 +80,31 @@ export function formatPackTable(r: GpuPackResult): string {
   ];
   for (const q of r.ratios) {
     const t = torch?.[PYTORCH_KEY[q.workload]];
-    const cpu = r.throughput.find((x) => x.workload === q.workload && x.geometry === r.geometries.real && x.backend === NODE_CPU)?.timing?.imagesPerSec;
-    lines.push(`| ${q.workload} | ${num(q.webgpu)} | ${num(t?.fp32?.images_per_s)} | ${num(t?.fp16_autocast?.images_per_s)} | ${num(cpu, 2)} | ${ratio(q.vsPytorchFp32)} | ${ratio(q.vsPytorchFp16)} | ${ratio(q.vsNodeCpu)} |`);
+    const cpu = r.throughput.find((x) => x.workload === q.workload && x.geometry === r.geometries.real && x.backend === NODE_CPU)?.timing
+      ?.imagesPerSec;
+    lines.push(
+      `| ${q.workload} | ${num(q.webgpu)} | ${num(t?.fp32?.images_per_s)} | ${num(t?.fp16_autocast?.images_per_s)} | ${num(cpu, 2)} | ${ratio(q.vsPytorchFp32)} | ${ratio(q.vsPytorchFp16)} | ${ratio(q.vsNodeCpu)} |`,
+    );
   }
   const fp16 = r.throughput.find((x) => x.backend === NODE_WEBGPU_FP16 && x.geometry === r.geometries.real);
   if (fp16) {
     const t = torch?.teacher_forward;
-    lines.push('', `Teacher with a float16 image tower (WebGPU shader-f16): ${fp16.timing
-      ? `${num(fp16.timing.imagesPerSec)} images/s, ${ratio(div(fp16.timing.imagesPerSec, t?.fp32?.images_per_s))} PyTorch fp32, ${ratio(div(fp16.timing.imagesPerSec, t?.fp16_autocast?.images_per_s))} PyTorch fp16${fp16.note ? `; ${fp16.note}` : ''}`
-      : fp16.note}`);
+    lines.push(
+      '',
+      `Teacher with a float16 image tower (WebGPU shader-f16): ${
+        fp16.timing
+          ? `${num(fp16.timing.imagesPerSec)} images/s, ${ratio(div(fp16.timing.imagesPerSec, t?.fp32?.images_per_s))} PyTorch fp32, ${ratio(div(fp16.timing.imagesPerSec, t?.fp16_autocast?.images_per_s))} PyTorch fp16${fp16.note ? `; ${fp16.note}` : ''}`
+          : fp16.note
+      }`,
+    );
   }
   const b32 = r.throughput.find((x) => x.backend === NODE_WEBGPU_BATCH32 && x.geometry === r.geometries.real);
   if (b32) lines.push(`Teacher at batch 32 on WebGPU: ${b32.timing ? `${num(b32.timing.imagesPerSec)} images/s` : b32.note}`);
-  lines.push(...formatProfiles(r.profiles.filter((p) => p.backend === NODE_WEBGPU), 3));
+  lines.push(
+    ...formatProfiles(
+      r.profiles.filter((p) => p.backend === NODE_WEBGPU),
+      3,
+    ),
+  );
   return lines.join('\n');
 }

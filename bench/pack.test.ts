@@ -20,22 +20,36 @@ describe.skipIf(!canBuild)('the GPU pack', () => {
       const pack = await buildPack(path.join(root, 'pack'));
       expect(pack.bytes).toBeLessThanOrEqual(PACK_LIMIT_BYTES);
       const run = spawnSync('sh', [path.join(root, 'pack/run.sh'), '--only', 'student/demo,student/real/node-webgpu'], {
-        cwd: root, encoding: 'utf8', timeout: 600_000,
-        env: { PATH: '/usr/bin:/bin', HOME: root, PACK_WORK: path.join(root, 'work'), VK_DRIVER_FILES: path.join(swiftshader!, 'vk_swiftshader_icd.json') },
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 600_000,
+        env: {
+          PATH: '/usr/bin:/bin',
+          HOME: root,
+          PACK_WORK: path.join(root, 'work'),
+          VK_DRIVER_FILES: path.join(swiftshader!, 'vk_swiftshader_icd.json'),
+        },
       });
       expect(run.status, run.stderr).toBe(0);
       const lines = run.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);
       const r = JSON.parse(lines[0]!) as GpuPackResult;
       expect(r.kind).toBe('promptkd-gpu-pack/1');
-      expect(r.nodeDevices['node-webgpu']).toMatchObject({ backend: 'webgpu', software: true, adapter: expect.stringMatching(/swiftshader/i) });
+      expect(r.nodeDevices['node-webgpu']).toMatchObject({
+        backend: 'webgpu',
+        software: true,
+        adapter: expect.stringMatching(/swiftshader/i),
+      });
       expect(r.nodeDevices['node-cpu']).toMatchObject({ backend: 'cpu' });
       const demoRows = r.throughput.filter((t) => t.geometry === r.geometries.demo);
       // the student only, to keep the test short (a SwiftShader teacher batch takes seconds)
       expect(demoRows.map((t) => t.backend).sort()).toEqual(['onnxruntime-node (CPU)', 'onnxruntime-node WebGPU']);
       for (const t of demoRows) expect(t.timing!.imagesPerSec).toBeGreaterThan(0);
       // the real geometry on a software adapter says so instead of giving a number
-      expect(r.throughput.find((t) => t.geometry === r.geometries.real)).toMatchObject({ timing: null, note: expect.stringMatching(/software/) });
+      expect(r.throughput.find((t) => t.geometry === r.geometries.real)).toMatchObject({
+        timing: null,
+        note: expect.stringMatching(/software/),
+      });
       const studentProfile = r.profiles.find((p) => p.workload === 'student train step' && p.backend === 'onnxruntime-node WebGPU')!;
       expect(studentProfile.profile).toMatchObject({ clock: 'gpu' });
       expect(studentProfile.profile!.byOp.length).toBeGreaterThan(3);

@@ -10,7 +10,18 @@
 export const WORKLOAD_TAGS = ['student', 'teacher'] as const;
 export const GEOMETRY_TAGS = ['demo', 'real'] as const;
 export const BACKEND_TAGS = ['node-cpu', 'node-webgpu', 'wasm', 'browser-webgpu'] as const;
-export const SECTION_TAGS = ['fp16', 'batch32', 'profile', 'flops', 'passes', 'labels', 'first-load', 'demo-step', 'import-scale', 'long-run'] as const;
+export const SECTION_TAGS = [
+  'fp16',
+  'batch32',
+  'profile',
+  'flops',
+  'passes',
+  'labels',
+  'first-load',
+  'demo-step',
+  'import-scale',
+  'long-run',
+] as const;
 const ALL_TAGS: readonly string[] = [...WORKLOAD_TAGS, ...GEOMETRY_TAGS, ...BACKEND_TAGS, ...SECTION_TAGS];
 
 export type WorkloadTag = (typeof WORKLOAD_TAGS)[number];
@@ -30,9 +41,14 @@ export class BenchArgsError extends Error {
 
 export function parseOnly(spec: string | undefined): RowFilter {
   if (spec === undefined || spec.trim() === '') return { spec: '', wants: () => true };
-  const patterns = spec.split(',').map((p) => p.trim()).filter(Boolean).map((p) => p.split('/').map((t) => t.trim()));
+  const patterns = spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => p.split('/').map((t) => t.trim()));
   for (const tag of patterns.flat()) {
-    if (!ALL_TAGS.includes(tag)) throw new BenchArgsError(`--only: unknown tag '${tag}'; tags are ${ALL_TAGS.join(', ')} (join with '/' to narrow, ',' to add)`);
+    if (!ALL_TAGS.includes(tag))
+      throw new BenchArgsError(`--only: unknown tag '${tag}'; tags are ${ALL_TAGS.join(', ')} (join with '/' to narrow, ',' to add)`);
   }
   return { spec, wants: (...tags) => patterns.some((p) => p.every((t) => tags.includes(t))) };
 }

@@ -66,8 +66,14 @@ const results: BenchResults = {
   batch: BATCH,
   only: only.spec,
   machine: {
-    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryBytes: os.totalmem(), node: process.version,
-    chromium: null, pageHardwareConcurrency: null, crossOriginIsolated: null, webgpuAdapter: null,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    node: process.version,
+    chromium: null,
+    pageHardwareConcurrency: null,
+    crossOriginIsolated: null,
+    webgpuAdapter: null,
   },
   nodeDevices: {},
   geometries: { real: REAL_GEOMETRY },
@@ -88,12 +94,15 @@ function finish(): void {
 let watchdog: ReturnType<typeof setTimeout> | undefined;
 function stopAt(limitS: number): void {
   clearTimeout(watchdog);
-  watchdog = setTimeout(() => {
-    results.stoppedEarly = `stopped at the ${Math.round(limitS)} s limit while measuring ${rec.current}`;
-    server?.stop();
-    finish();
-    process.exit(1); // Playwright closes the browser it launched on exit
-  }, (limitS - elapsedS()) * 1000);
+  watchdog = setTimeout(
+    () => {
+      results.stoppedEarly = `stopped at the ${Math.round(limitS)} s limit while measuring ${rec.current}`;
+      server?.stop();
+      finish();
+      process.exit(1); // Playwright closes the browser it launched on exit
+    },
+    (limitS - elapsedS()) * 1000,
+  );
   watchdog.unref();
 }
 stopAt(HARD_LIMIT_S);
@@ -101,7 +110,8 @@ stopAt(HARD_LIMIT_S);
 const TAG: Record<BenchWorkload, 'student' | 'teacher'> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
 const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run'] as const;
 const wantsBrowser = (f: RowFilter) =>
-  BROWSER_SECTIONS.some((s) => f.wants(s)) || (['wasm', 'browser-webgpu'] as const).some((b) => WORKLOADS.some((w) => ['demo', 'real'].some((g) => f.wants(TAG[w], g, b))));
+  BROWSER_SECTIONS.some((s) => f.wants(s)) ||
+  (['wasm', 'browser-webgpu'] as const).some((b) => WORKLOADS.some((w) => ['demo', 'real'].some((g) => f.wants(TAG[w], g, b))));
 
 /** onnxruntime-web's default WASM thread count: min(4, ⌈cores/2⌉), and 1 without cross-origin isolation */
 const wasmThreads = (env: { hardwareConcurrency: number; crossOriginIsolated: boolean }) =>
@@ -133,8 +143,11 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
     log(`adapter: ${adapter.ok ? gpuName : adapter.reason}`);
 
     const inPage = (backend: 'webgpu' | 'wasm', label: string, w: BenchWorkload, geo: GeometryJson, steady: number, estimateS: number) =>
-      rec.measure({ workload: WORKLOAD_NAME[w], geometry: geo.name, backend: label }, estimateS, () => timeInPage(page, backend, w, geo, { batch: BATCH, steady }));
-    const noNumber = (w: BenchWorkload, geo: GeometryJson, note: string) => rec.note({ workload: WORKLOAD_NAME[w], geometry: geo.name, backend: WEBGPU }, note);
+      rec.measure({ workload: WORKLOAD_NAME[w], geometry: geo.name, backend: label }, estimateS, () =>
+        timeInPage(page, backend, w, geo, { batch: BATCH, steady }),
+      );
+    const noNumber = (w: BenchWorkload, geo: GeometryJson, note: string) =>
+      rec.note({ workload: WORKLOAD_NAME[w], geometry: geo.name, backend: WEBGPU }, note);
     const wants = (w: BenchWorkload, g: 'demo' | 'real', b: 'wasm' | 'browser-webgpu') => only.wants(TAG[w], g, b);
 
     for (const w of WORKLOADS) if (wants(w, 'demo', 'wasm')) await inPage('wasm', WASM, w, demo, 5, 30);
@@ -157,12 +170,17 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
       const limitS = Math.min(DEMO_LIMIT_S, leftS() - 10);
       const label = hash ? `#${hash}` : `studio defaults (${adapter.ok ? 'WebGPU' : 'WASM'} here)`;
       if (limitS < 30) {
-        results.demoFirstStep.push({ settings: label, result: { unavailable: `skipped (over time budget: ${Math.max(0, Math.round(leftS()))} s left of ${BUDGET_S} s)` } });
+        results.demoFirstStep.push({
+          settings: label,
+          result: { unavailable: `skipped (over time budget: ${Math.max(0, Math.round(leftS()))} s left of ${BUDGET_S} s)` },
+        });
         return;
       }
       rec.current = `the demo's first step (${label})`;
       log(`${rec.current}, up to ${Math.round(limitS)} s …`);
-      const result = await measureDemoFirstStep(browser, server!, hash, limitS * 1000).catch((e) => ({ unavailable: `failed: ${firstLine(e)}` }));
+      const result = await measureDemoFirstStep(browser, server!, hash, limitS * 1000).catch((e) => ({
+        unavailable: `failed: ${firstLine(e)}`,
+      }));
       results.demoFirstStep.push({ settings: `${label}${settings}`, result });
     };
     const demoStep = only.wants('demo-step');
@@ -195,7 +213,13 @@ async function importScaleRow(browser: Browser, srv: Server): Promise<void> {
     rec.current = `the import of ${IMPORT_IMAGES} JPEGs`;
     stopAt(elapsedS() + IMPORT_LIMIT_S + 30);
     log(`${rec.current}, up to ${IMPORT_LIMIT_S} s …`);
-    results.importScale = await measureImportScale(srv, folder, path.join(ROOT, '.tmp', 'bench-tmp', 'import-profile'), IMPORT_LIMIT_S * 1000, log);
+    results.importScale = await measureImportScale(
+      srv,
+      folder,
+      path.join(ROOT, '.tmp', 'bench-tmp', 'import-profile'),
+      IMPORT_LIMIT_S * 1000,
+      log,
+    );
   } catch (e) {
     results.importScale = { unavailable: `failed: ${firstLine(e)}` };
   }
@@ -206,8 +230,9 @@ async function longRunRow(srv: Server): Promise<void> {
   rec.current = `the ${LONG_RUN.epochs}-epoch WASM demo run`;
   stopAt(elapsedS() + LONG_RUN_LIMIT_S + 30);
   log(`${rec.current}, up to ${LONG_RUN_LIMIT_S} s …`);
-  results.longRun = await measureLongRun(srv, path.join(ROOT, '.tmp', 'bench-tmp', 'long-run-profile'), LONG_RUN_LIMIT_S * 1000, log)
-    .catch((e) => ({ unavailable: `failed: ${firstLine(e)}` }));
+  results.longRun = await measureLongRun(srv, path.join(ROOT, '.tmp', 'bench-tmp', 'long-run-profile'), LONG_RUN_LIMIT_S * 1000, log).catch(
+    (e) => ({ unavailable: `failed: ${firstLine(e)}` }),
+  );
 }
 
 /** seconds a timing took in all (warm-up and steady runs) */
@@ -225,7 +250,11 @@ async function main(): Promise<void> {
     rec.current = 'the graph costs';
     const b16 = randomVisionWeights(realGeo.student, 1, 'student');
     const costs = studentStepCosts(b16, studentHyper(realGeo.student.vision.layers, realGeo.teacher.embedDim, realGeo.classes), BATCH);
-    results.flops = { pruned: costs.pruned, allWeights: costs.allWeights, geometry: `${real.name} student, n_ctx 4, depth 9, batch ${BATCH}` };
+    results.flops = {
+      pruned: costs.pruned,
+      allWeights: costs.allWeights,
+      geometry: `${real.name} student, n_ctx 4, depth 9, batch ${BATCH}`,
+    };
     results.memory = costs.memory;
     log(`FLOPs: train/forward ${costs.pruned.ratio.toFixed(3)} pruned, ${costs.allWeights.ratio.toFixed(3)} all weights`);
   }
@@ -244,7 +273,14 @@ async function main(): Promise<void> {
         rec.current = `teacher passes (${name})`;
         log(`${rec.current} …`);
         const config = { ...demoConfig, augment };
-        results.teacherPasses.runs[name] = await countTeacherCalls({ rt, clip: countingStudent, hyper: countingHyper, config, images: DEMO_IMAGES, cache });
+        results.teacherPasses.runs[name] = await countTeacherCalls({
+          rt,
+          clip: countingStudent,
+          hyper: countingHyper,
+          config,
+          images: DEMO_IMAGES,
+          cache,
+        });
       }
     }
   }
@@ -256,9 +292,12 @@ async function main(): Promise<void> {
     rec.current = 'teacher labels';
     // about a minute on 2 cores, most of it the WebGPU labelling on a software adapter
     const webgpu = node.devices['node-webgpu'] && !('error' in node.devices['node-webgpu']);
-    results.labels = leftS() < LABELS_S
-      ? { unavailable: `skipped (over time budget: ${Math.round(leftS())} s left)` }
-      : await measureLabels(path.join(ROOT, '.tmp', 'bench-labels'), webgpu ? ['cpu', 'webgpu'] : ['cpu'], log).catch((e) => ({ unavailable: `failed: ${firstLine(e)}` }));
+    results.labels =
+      leftS() < LABELS_S
+        ? { unavailable: `skipped (over time budget: ${Math.round(leftS())} s left)` }
+        : await measureLabels(path.join(ROOT, '.tmp', 'bench-labels'), webgpu ? ['cpu', 'webgpu'] : ['cpu'], log).catch((e) => ({
+            unavailable: `failed: ${firstLine(e)}`,
+          }));
   }
 
   // a failed build or browser start leaves the rows above standing and says why

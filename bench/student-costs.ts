@@ -22,7 +22,9 @@ export function studentStepCosts(clip: ClipWeights, h: StudentHyper, batch: numb
   const pruned = trainForwardFlops(art.graph, FORWARD_OUTPUTS);
   const allWeights = trainForwardFlops(buildStudentTrainStep(clip, h, batch, { differentiateFrozen: true }).graph, FORWARD_OUTPUTS);
   const memory = estimateTrainMemory(art.graph, {
-    frozen: new Set(Object.keys(art.frozen)), state: new Set(art.carry.map((c) => c.to)), forwardOutputs: FORWARD_OUTPUTS,
+    frozen: new Set(Object.keys(art.frozen)),
+    state: new Set(art.carry.map((c) => c.to)),
+    forwardOutputs: FORWARD_OUTPUTS,
   });
   return { pruned, allWeights, memory };
 }

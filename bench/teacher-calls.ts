@@ -35,10 +35,14 @@ export interface TeacherCallsOptions {
 }
 
 export async function countTeacherCalls(o: TeacherCallsOptions): Promise<TeacherCount> {
-  const C = o.hyper.nClasses, S = o.clip.config.vision.imageSize, B = o.config.batchSize;
+  const C = o.hyper.nClasses,
+    S = o.clip.config.vision.imageSize,
+    B = o.config.batchSize;
   const count = { teacherImages: 0, teacherCalls: 0 };
   const teacher: TeacherLogitsSource<TrainView> = {
-    id: 'counting-teacher', promptState: 'zero-shot', nClasses: C,
+    id: 'counting-teacher',
+    promptState: 'zero-shot',
+    nClasses: C,
     run: async (views) => {
       count.teacherCalls++;
       count.teacherImages += views.length;
@@ -51,7 +55,11 @@ export async function countTeacherCalls(o: TeacherCallsOptions): Promise<Teacher
     pixels: async () => batchPixels,
   };
   const session = await StudentSession.create(o.rt, {
-    clip: o.clip, hyper: o.hyper, batch: B, evalBatch: B, teacherText: randomTensor([C, o.hyper.teacherDim], 22),
+    clip: o.clip,
+    hyper: o.hyper,
+    batch: B,
+    evalBatch: B,
+    teacherText: randomTensor([C, o.hyper.teacherDim], 22),
     initial: initStudentState(studentDims(o.clip, o.hyper), rng(23)),
   });
   try {

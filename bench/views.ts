@@ -23,23 +23,41 @@ import { runDistill, type EvaluationSummary } from '../src/cli/promptkd-distill.
 import { Progress } from '../src/cli/promptkd-progress.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 
-const WORK = '.tmp/views', RESULTS_FILE = 'bench/views.json';
-const TEACHER = 'models/demo-teacher', TEACHER_PROMPTS = 'models/demo-teacher/prompts.safetensors', STUDENT = 'models/demo-student';
-const EPOCHS = 8, SEEDS = [1, 2, 3], KS = [1, 2, 4];
+const WORK = '.tmp/views',
+  RESULTS_FILE = 'bench/views.json';
+const TEACHER = 'models/demo-teacher',
+  TEACHER_PROMPTS = 'models/demo-teacher/prompts.safetensors',
+  STUDENT = 'models/demo-student';
+const EPOCHS = 8,
+  SEEDS = [1, 2, 3],
+  KS = [1, 2, 4];
 const LABEL_FILE = 'shard-0-of-1.safetensors';
 
 const quiet = () => undefined;
 const quietProgress = () => new Progress(new Writable({ write: (_c, _e, done) => done() }));
 const log = (line: string) => console.error(`[views] ${line}`);
 
-interface Data { images: string; split: string }
+interface Data {
+  images: string;
+  split: string;
+}
 
 /** one labelling: its folder and what it cost */
-interface Labelling { dir: string; viewsPerImage: number; teacherViews: number; seconds: number; bytes: number }
+interface Labelling {
+  dir: string;
+  viewsPerImage: number;
+  teacherViews: number;
+  seconds: number;
+  bytes: number;
+}
 
 /** one distillation's result */
 interface SeedResult {
-  seed: number; base: number; new: number; hm: number; seconds: number;
+  seed: number;
+  base: number;
+  new: number;
+  hm: number;
+  seconds: number;
   /** views the teacher computed for this run: its labelling's, or the online teacher's */
   teacherViews: number;
   /** the label file it read; null for the online teacher */
@@ -55,24 +73,72 @@ interface Row {
   /** views per image held by the labels it read; null for the online teacher */
   labelledViewsPerImage: number | null;
   seeds: Omit<SeedResult, 'losses'>[];
-  hmMean: number; hmStd: number; secondsMean: number;
+  hmMean: number;
+  hmStd: number;
+  secondsMean: number;
 }
 
 /** `promptkd label` on the demo's train list (and its test list's centre views) */
 async function label(data: Data, out: string, flags: string[]): Promise<Labelling> {
   const t0 = performance.now();
-  const r = await runLabel(parseLabelArgs(['--unlabeled', data.images, '--split', data.split, '--teacher', TEACHER,
-    '--teacher-prompts', TEACHER_PROMPTS, '--epochs', String(EPOCHS), '--out', out, ...flags], {}), quiet);
+  const r = await runLabel(
+    parseLabelArgs(
+      [
+        '--unlabeled',
+        data.images,
+        '--split',
+        data.split,
+        '--teacher',
+        TEACHER,
+        '--teacher-prompts',
+        TEACHER_PROMPTS,
+        '--epochs',
+        String(EPOCHS),
+        '--out',
+        out,
+        ...flags,
+      ],
+      {},
+    ),
+    quiet,
+  );
   const seconds = (performance.now() - t0) / 1000;
   const header = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { recipe: { views: number } };
-  return { dir: out, viewsPerImage: header.recipe.views, teacherViews: r.labelled, seconds, bytes: fs.statSync(path.join(out, LABEL_FILE)).size };
+  return {
+    dir: out,
+    viewsPerImage: header.recipe.views,
+    teacherViews: r.labelled,
+    seconds,
+    bytes: fs.statSync(path.join(out, LABEL_FILE)).size,
+  };
 }
 
 /** the demo's settings as distill flags, at EPOCHS epochs */
 const demoFlags = (data: Data, seed: number) => [
-  '--unlabeled', data.images, '--split', data.split, '--student', STUDENT, '--epochs', String(EPOCHS), '--seed', String(seed),
-  '--batch-size', String(DEMO_SETTINGS.batchSize), '--lr', String(DEMO_SETTINGS.lr), '--depth', String(DEMO_SETTINGS.depth),
-  '--n-ctx', String(DEMO_SETTINGS.nCtx), '--eval-every', String(DEMO_SETTINGS.evalEvery), '--ckpt-every', String(DEMO_SETTINGS.ckptEvery), '--eval-batch', '100',
+  '--unlabeled',
+  data.images,
+  '--split',
+  data.split,
+  '--student',
+  STUDENT,
+  '--epochs',
+  String(EPOCHS),
+  '--seed',
+  String(seed),
+  '--batch-size',
+  String(DEMO_SETTINGS.batchSize),
+  '--lr',
+  String(DEMO_SETTINGS.lr),
+  '--depth',
+  String(DEMO_SETTINGS.depth),
+  '--n-ctx',
+  String(DEMO_SETTINGS.nCtx),
+  '--eval-every',
+  String(DEMO_SETTINGS.evalEvery),
+  '--ckpt-every',
+  String(DEMO_SETTINGS.ckptEvery),
+  '--eval-batch',
+  '100',
 ];
 
 /** `promptkd distill` with the demo's settings plus `flags`; the teacher from `labels`, or online when null */
@@ -85,8 +151,14 @@ async function distill(data: Data, seed: number, out: string, labels: Labelling 
   const e = final.evaluation;
   if (!('hm' in e) || e.base === null || e.new === null || e.hm === null) throw new Error(`${out}: no base/new/HM in the last evaluation`);
   return {
-    seed, base: e.base, new: e.new, hm: e.hm, seconds, teacherViews: labels ? labels.teacherViews : final.teacherPasses,
-    labelBytes: labels ? labels.bytes : null, losses: (report.steps as { loss: number }[]).map((s) => s.loss),
+    seed,
+    base: e.base,
+    new: e.new,
+    hm: e.hm,
+    seconds,
+    teacherViews: labels ? labels.teacherViews : final.teacherPasses,
+    labelBytes: labels ? labels.bytes : null,
+    losses: (report.steps as { loss: number }[]).map((s) => s.loss),
   };
 }
 
@@ -97,8 +169,13 @@ const sampleStd = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, x) => a + (
 function rowOf(name: string, viewsPerImage: number, labelledViewsPerImage: number | null, results: readonly SeedResult[]): Row {
   const hms = results.map((r) => r.hm);
   return {
-    name, viewsPerImage, labelledViewsPerImage, seeds: results.map(({ losses: _, ...rest }) => rest),
-    hmMean: mean(hms), hmStd: sampleStd(hms), secondsMean: mean(results.map((r) => r.seconds)),
+    name,
+    viewsPerImage,
+    labelledViewsPerImage,
+    seeds: results.map(({ losses: _, ...rest }) => rest),
+    hmMean: mean(hms),
+    hmStd: sampleStd(hms),
+    secondsMean: mean(results.map((r) => r.seconds)),
   };
 }
 
@@ -107,13 +184,29 @@ const sameLosses = (a: readonly number[], b: readonly number[]) => a.length === 
 const pct = (x: number) => (100 * x).toFixed(2);
 
 function markdownTable(rows: readonly Row[]): string {
-  const head = ['setting', 'teacher views per image', 'label file (MB)', ...SEEDS.map((s) => `HM seed ${s} (%)`), 'HM mean ± std (%)', 'distill s (mean)'];
+  const head = [
+    'setting',
+    'teacher views per image',
+    'label file (MB)',
+    ...SEEDS.map((s) => `HM seed ${s} (%)`),
+    'HM mean ± std (%)',
+    'distill s (mean)',
+  ];
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   const body = rows.map((r) => {
     const bytes = r.seeds[0]!.labelBytes;
-    const views = r.labelledViewsPerImage !== null && r.labelledViewsPerImage !== r.viewsPerImage ? `${r.viewsPerImage} (of ${r.labelledViewsPerImage} labelled)` : String(r.viewsPerImage);
-    return line([r.name, views, bytes === null ? '—' : (bytes / 1e6).toFixed(2), ...r.seeds.map((s) => pct(s.hm)),
-      `${pct(r.hmMean)} ± ${pct(r.hmStd)}`, r.secondsMean.toFixed(1)]);
+    const views =
+      r.labelledViewsPerImage !== null && r.labelledViewsPerImage !== r.viewsPerImage
+        ? `${r.viewsPerImage} (of ${r.labelledViewsPerImage} labelled)`
+        : String(r.viewsPerImage);
+    return line([
+      r.name,
+      views,
+      bytes === null ? '—' : (bytes / 1e6).toFixed(2),
+      ...r.seeds.map((s) => pct(s.hm)),
+      `${pct(r.hmMean)} ± ${pct(r.hmStd)}`,
+      r.secondsMean.toFixed(1),
+    ]);
   });
   return [line(head), line(head.map(() => '---')), ...body].join('\n');
 }
@@ -160,12 +253,30 @@ async function main(): Promise<void> {
   ];
   const totalSeconds = (performance.now() - started) / 1000;
   const results = {
-    date: new Date().toISOString(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version,
+    date: new Date().toISOString(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
     commit: execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim(),
-    settings: { epochs: EPOCHS, seeds: SEEDS, batchSize: DEMO_SETTINGS.batchSize, lr: DEMO_SETTINGS.lr, depth: DEMO_SETTINGS.depth, nCtx: DEMO_SETTINGS.nCtx,
-      evalEvery: DEMO_SETTINGS.evalEvery, ckptEvery: DEMO_SETTINGS.ckptEvery, evalBatch: 100, teacher: TEACHER, teacherPrompts: TEACHER_PROMPTS, student: STUDENT, backend: 'cpu' },
-    onlineLossesEqualLabels: Object.values(lossesEqual).every(Boolean), onlineLossesEqualLabelsPerSeed: lossesEqual,
-    labellings, rows, totalSeconds,
+    settings: {
+      epochs: EPOCHS,
+      seeds: SEEDS,
+      batchSize: DEMO_SETTINGS.batchSize,
+      lr: DEMO_SETTINGS.lr,
+      depth: DEMO_SETTINGS.depth,
+      nCtx: DEMO_SETTINGS.nCtx,
+      evalEvery: DEMO_SETTINGS.evalEvery,
+      ckptEvery: DEMO_SETTINGS.ckptEvery,
+      evalBatch: 100,
+      teacher: TEACHER,
+      teacherPrompts: TEACHER_PROMPTS,
+      student: STUDENT,
+      backend: 'cpu',
+    },
+    onlineLossesEqualLabels: Object.values(lossesEqual).every(Boolean),
+    onlineLossesEqualLabelsPerSeed: lossesEqual,
+    labellings,
+    rows,
+    totalSeconds,
   };
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 1)}\n`);
   console.log(markdownTable(rows));

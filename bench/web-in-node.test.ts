@@ -42,7 +42,11 @@ describe.skipIf(!vulkan)('bench/web-in-node.ts bundled', () => {
     await build({
       entryPoints: [path.join(ROOT, 'bench/web-in-node.ts')],
       outfile: path.join(DIR, 'lib/web-in-node.mjs'),
-      bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'error',
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
     });
     const bundled = fs.readdirSync(path.join(DIR, 'lib'));
     expect(bundled).toEqual(['web-in-node.mjs']); // one file: no chunks, no copied assets
@@ -52,14 +56,25 @@ describe.skipIf(!vulkan)('bench/web-in-node.ts bundled', () => {
     fs.mkdirSync(path.join(DIR, 'ort'));
     for (const f of [...WEB_ENTRY_FILES.jsep, ...WEB_ENTRY_FILES.native]) fs.copyFileSync(path.join(ORT_DIST, f), path.join(DIR, 'ort', f));
     const config: unknown = JSON.parse(fs.readFileSync(path.join(ROOT, 'test-data/fixtures/clip-tiny-a/config.json'), 'utf8'));
-    fs.writeFileSync(path.join(DIR, 'geometry.json'), JSON.stringify({ name: 'clip-tiny-a', student: config, teacher: config, classes: 6 }));
+    fs.writeFileSync(
+      path.join(DIR, 'geometry.json'),
+      JSON.stringify({ name: 'clip-tiny-a', student: config, teacher: config, classes: 6 }),
+    );
     fs.writeFileSync(path.join(DIR, 'run.mjs'), RUNNER);
 
     // --liftoff-only: without it, Node exits only after V8's background TurboFan compiles of ORT's
     // largest wasm functions (minutes here); timings at this size are SwiftShader's anyway
-    const { stdout } = await promisify(execFile)(process.execPath, ['--liftoff-only', path.join(DIR, 'run.mjs')], { cwd: DIR, maxBuffer: 2 ** 24 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--liftoff-only', path.join(DIR, 'run.mjs')], {
+      cwd: DIR,
+      maxBuffer: 2 ** 24,
+    });
     const timings = JSON.parse(stdout) as Record<string, Timing>;
-    expect(Object.keys(timings).sort()).toEqual(['jsep student-step', 'jsep teacher-forward', 'native student-step', 'native teacher-forward']);
+    expect(Object.keys(timings).sort()).toEqual([
+      'jsep student-step',
+      'jsep teacher-forward',
+      'native student-step',
+      'native teacher-forward',
+    ]);
     for (const [key, t] of Object.entries(timings)) {
       expect(t.batch, key).toBe(5);
       expect(t.runsMs, key).toHaveLength(2);

@@ -38,7 +38,11 @@ function runtimeFor(entry: OrtWebEntry, ortDir: string): Promise<WebRuntime> {
 
 /** Time one workload (see bench/workloads.ts) on onnxruntime-web's `entry` WebGPU backend. */
 export async function benchWebEntryInNode(
-  entry: OrtWebEntry, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions, ortDir: string,
+  entry: OrtWebEntry,
+  workload: BenchWorkload,
+  geometry: GeometryJson,
+  opts: WorkloadOptions,
+  ortDir: string,
 ): Promise<Timing> {
   const rt = await runtimeFor(entry, ortDir);
   return (workload === 'student-step' ? benchStudentStep : benchTeacherForward)(rt, geometry, opts);

@@ -30,11 +30,17 @@ export interface Timing {
 }
 
 const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  const s = [...xs].sort((a, b) => a - b),
+    m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-async function timed(batch: number, steady: number, setup: () => Promise<() => Promise<unknown>>, profile?: () => Promise<KernelProfile>): Promise<Timing> {
+async function timed(
+  batch: number,
+  steady: number,
+  setup: () => Promise<() => Promise<unknown>>,
+  profile?: () => Promise<KernelProfile>,
+): Promise<Timing> {
   if (!(steady >= 1)) throw new Error(`a timing needs at least one steady-state run, got ${steady}`);
   const t0 = performance.now();
   const run = await setup();
@@ -76,14 +82,24 @@ export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: W
   const teacherText = randomTensor([geo.classes, hyper.teacherDim], 4); // [C,Dt]
   let session: StudentSession | null = null;
   try {
-    return await timed(o.batch, o.steady, async () => {
-      session = await StudentSession.create(rt, {
-        clip, hyper, batch: o.batch, evalBatch: o.batch, teacherText, profile: o.profile ?? false,
-        initial: initStudentState(studentDims(clip, hyper), rng(5)),
-      });
-      const s = session;
-      return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
-    }, o.profile ? () => session!.endProfiling() : undefined);
+    return await timed(
+      o.batch,
+      o.steady,
+      async () => {
+        session = await StudentSession.create(rt, {
+          clip,
+          hyper,
+          batch: o.batch,
+          evalBatch: o.batch,
+          teacherText,
+          profile: o.profile ?? false,
+          initial: initStudentState(studentDims(clip, hyper), rng(5)),
+        });
+        const s = session;
+        return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
+      },
+      o.profile ? () => session!.endProfiling() : undefined,
+    );
   } finally {
     await (session as StudentSession | null)?.release();
   }
@@ -109,18 +125,23 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
   let release: (() => Promise<void>) | null = null;
   let endProfiling: (() => Promise<KernelProfile>) | undefined;
   try {
-    return await timed(o.batch, o.steady, async () => {
-      const session = await rt.load(art.graph, { profile: o.profile ?? false });
-      release = () => session.release();
-      if (o.profile) endProfiling = () => session.endProfiling();
-      const feeds: Record<string, DeviceTensor> = {};
-      for (const [name, t] of Object.entries(art.frozen)) uploaded.push((feeds[name] = await rt.upload(t)));
-      return async () => {
-        const out = await session.run({ ...feeds, [PIXELS]: pixels, [TEACHER_TEXT]: text });
-        await out[LOGITS]!.read(); // [B,C]
-        for (const t of Object.values(out)) t.dispose();
-      };
-    }, o.profile ? () => endProfiling!() : undefined);
+    return await timed(
+      o.batch,
+      o.steady,
+      async () => {
+        const session = await rt.load(art.graph, { profile: o.profile ?? false });
+        release = () => session.release();
+        if (o.profile) endProfiling = () => session.endProfiling();
+        const feeds: Record<string, DeviceTensor> = {};
+        for (const [name, t] of Object.entries(art.frozen)) uploaded.push((feeds[name] = await rt.upload(t)));
+        return async () => {
+          const out = await session.run({ ...feeds, [PIXELS]: pixels, [TEACHER_TEXT]: text });
+          await out[LOGITS]!.read(); // [B,C]
+          for (const t of Object.values(out)) t.dispose();
+        };
+      },
+      o.profile ? () => endProfiling!() : undefined,
+    );
   } finally {
     await (release as (() => Promise<void>) | null)?.();
     for (const t of uploaded) t.dispose();
@@ -128,7 +149,11 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
 }
 
 /** The float16 teacher's logits against the float32 teacher's, on the benchmark's images. */
-export async function teacherPrecisionError(rt: Runtime, geometry: GeometryJson, batch: number): Promise<{ maxRelError: number; argmaxAgreement: number }> {
+export async function teacherPrecisionError(
+  rt: Runtime,
+  geometry: GeometryJson,
+  batch: number,
+): Promise<{ maxRelError: number; argmaxAgreement: number }> {
   const geo = parseGeometry(geometry);
   const logitsOf = async (precision: 'float32' | 'float16') => {
     const { clip, pixels, text } = teacherInputs(geo, batch, precision);
@@ -144,11 +169,21 @@ export async function teacherPrecisionError(rt: Runtime, geometry: GeometryJson,
       for (const t of Object.values(feeds)) t.dispose();
     }
   };
-  const ref = await logitsOf('float32'), half = await logitsOf('float16');
-  let err = 0, scale = 0, agree = 0;
-  for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(half[i]! - ref[i]!)); scale = Math.max(scale, Math.abs(ref[i]!)); }
+  const ref = await logitsOf('float32'),
+    half = await logitsOf('float16');
+  let err = 0,
+    scale = 0,
+    agree = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(half[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
   const C = geo.classes;
-  const top = (l: Float32Array, r: number) => { let b = 0; for (let c = 1; c < C; c++) if (l[r * C + c]! > l[r * C + b]!) b = c; return b; };
+  const top = (l: Float32Array, r: number) => {
+    let b = 0;
+    for (let c = 1; c < C; c++) if (l[r * C + c]! > l[r * C + b]!) b = c;
+    return b;
+  };
   for (let r = 0; r < batch; r++) if (top(ref, r) === top(half, r)) agree++;
   return { maxRelError: err / scale, argmaxAgreement: agree / batch };
 }

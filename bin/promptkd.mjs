@@ -4,7 +4,12 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/promptkd.ts');
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  console.error(`promptkd: ${e instanceof Error ? e.message : String(e)}`.split('\n')[0]);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`promptkd: ${e instanceof Error ? e.message : String(e)}`.split('\n')[0]);
+    process.exitCode = 1;
+  },
+);

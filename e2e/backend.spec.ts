@@ -11,7 +11,9 @@ const values = async (page: Page, backend: string): Promise<number[]> =>
 test('self-test runs on WebGPU and on WASM with the same numbers', async ({ page }) => {
   const errors = collectPageErrors(page);
   const ortFiles: string[] = [];
-  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/ort/')) ortFiles.push(new URL(r.url()).pathname); });
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/ort/')) ortFiles.push(new URL(r.url()).pathname);
+  });
 
   await page.goto('/');
   const backend = page.getByTestId('backend');

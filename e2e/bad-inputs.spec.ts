@@ -9,18 +9,23 @@ import zlib from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { openStudio } from './studio-page.ts';
 
-const u32be = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
+const u32be = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+};
 const pngChunk = (type: string, data: Buffer) => {
   const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
   return Buffer.concat([u32be(data.length), td, u32be(zlib.crc32(td))]);
 };
 /** a valid PNG signature and IHDR claiming width × height, with a token of pixel data */
-const pngHeader = (width: number, height: number) => Buffer.concat([
-  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-  pngChunk('IHDR', Buffer.concat([u32be(width), u32be(height), Buffer.from([8, 2, 0, 0, 0])])),
-  pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
-  pngChunk('IEND', Buffer.alloc(0)),
-]);
+const pngHeader = (width: number, height: number) =>
+  Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', Buffer.concat([u32be(width), u32be(height), Buffer.from([8, 2, 0, 0, 0])])),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(64))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 
 function write(root: string, files: Record<string, Buffer | string>): string {
   fs.rmSync(root, { recursive: true, force: true });
@@ -33,7 +38,9 @@ function write(root: string, files: Record<string, Buffer | string>): string {
 
 async function skipReasons(page: Page): Promise<Record<string, string>> {
   const items = await page.getByTestId('import-report').getByTestId('skipped-file').all();
-  return Object.fromEntries(await Promise.all(items.map(async (li) => [await li.getAttribute('data-name'), (await li.locator('.reason').textContent())!] as const)));
+  return Object.fromEntries(
+    await Promise.all(items.map(async (li) => [await li.getAttribute('data-name'), (await li.locator('.reason').textContent())!] as const)),
+  );
 }
 
 test('every file of a folder that is not a usable image is listed with its reason; an empty folder says so', async ({ page }) => {
@@ -59,16 +66,31 @@ test('every file of a folder that is not a usable image is listed with its reaso
   await expect(report).toHaveAttribute('data-imported', '2');
   const reasons = await skipReasons(page);
   expect(Object.keys(reasons).sort()).toEqual([
-    '.DS_Store', 'IMG_0001.HEIC', 'Thumbs.db', '__MACOSX/good/._flower.jpg', 'cut.jpg', 'empty.jpg', 'garbage.jpg',
-    'good/.hidden.jpg', 'huge.png', 'logo.svg', 'readme.txt',
+    '.DS_Store',
+    'IMG_0001.HEIC',
+    'Thumbs.db',
+    '__MACOSX/good/._flower.jpg',
+    'cut.jpg',
+    'empty.jpg',
+    'garbage.jpg',
+    'good/.hidden.jpg',
+    'huge.png',
+    'logo.svg',
+    'readme.txt',
   ]);
-  for (const hidden of ['.DS_Store', 'Thumbs.db', '__MACOSX/good/._flower.jpg', 'good/.hidden.jpg']) expect(reasons[hidden]).toBe('hidden or system file');
+  for (const hidden of ['.DS_Store', 'Thumbs.db', '__MACOSX/good/._flower.jpg', 'good/.hidden.jpg'])
+    expect(reasons[hidden]).toBe('hidden or system file');
   expect(reasons['empty.jpg']).toBe('the file is empty');
   expect(reasons['readme.txt']).toMatch(/^it is not a PNG, JPEG, WebP, GIF or BMP image \(unrecognised file header\)$/);
-  expect(reasons['logo.svg']).toMatch(/^it is an SVG drawing or another XML file, not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG$/);
+  expect(reasons['logo.svg']).toMatch(
+    /^it is an SVG drawing or another XML file, not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG$/,
+  );
   expect(reasons['IMG_0001.HEIC']).toMatch(/^it is a HEIC\/HEIF photo \(the iPhone camera format\), not a PNG/);
-  expect(reasons['huge.png']).toBe('its header says 30000×30000 pixels (900 megapixels), more than the 100 megapixels the studio decodes; scale it down');
-  for (const broken of ['cut.jpg', 'garbage.jpg']) expect(reasons[broken], broken).toMatch(/^the browser could not decode it; the file may be damaged \(.+\)$/);
+  expect(reasons['huge.png']).toBe(
+    'its header says 30000×30000 pixels (900 megapixels), more than the 100 megapixels the studio decodes; scale it down',
+  );
+  for (const broken of ['cut.jpg', 'garbage.jpg'])
+    expect(reasons[broken], broken).toMatch(/^the browser could not decode it; the file may be damaged \(.+\)$/);
   await expect(page.locator('#step-data .step-status')).toHaveText('2 unlabeled images');
 
   // a folder with nothing in it
@@ -76,11 +98,15 @@ test('every file of a folder that is not a usable image is listed with its reaso
   fs.rmSync(empty, { recursive: true, force: true });
   fs.mkdirSync(empty);
   await page.getByTestId('folder-input').setInputFiles(empty);
-  await expect(page.getByTestId('notice-input')).toContainText(/Nothing to import from .*: it holds no files\. Drop a folder of PNG or JPEG images\./);
+  await expect(page.getByTestId('notice-input')).toContainText(
+    /Nothing to import from .*: it holds no files\. Drop a folder of PNG or JPEG images\./,
+  );
   expect(errors).toEqual([]);
 });
 
-test('a labeled folder needs class folders: loose images are listed, one class or none is refused; class names and split files are checked', async ({ page }) => {
+test('a labeled folder needs class folders: loose images are listed, one class or none is refused; class names and split files are checked', async ({
+  page,
+}) => {
   const png = fs.readFileSync('test-data/images/rgb.png');
   const jpg = fs.readFileSync('test-data/images/rgb.jpg');
   const errors = await openStudio(page, '/#backend=wasm');
@@ -110,9 +136,15 @@ test('a labeled folder needs class folders: loose images are listed, one class o
   await classes.getByRole('button', { name: 'Cancel' }).click();
 
   // a file that is not CoOp's split file
-  await classes.getByTestId('split-file-input').setInputFiles({ name: 'split_zhou_Pets.json', mimeType: 'application/json', buffer: Buffer.from('{"train": [') });
-  await expect(classes.getByRole('alert')).toHaveText(/^split_zhou_Pets\.json is not JSON \(.+\); a CoOp split file is \{"train": \[\[path, label, classname\], …\], "val": \[…\], "test": \[…\]\}$/);
-  await classes.getByTestId('split-file-input').setInputFiles({ name: 'labels.json', mimeType: 'application/json', buffer: Buffer.from('{"train": [], "test": []}') });
+  await classes
+    .getByTestId('split-file-input')
+    .setInputFiles({ name: 'split_zhou_Pets.json', mimeType: 'application/json', buffer: Buffer.from('{"train": [') });
+  await expect(classes.getByRole('alert')).toHaveText(
+    /^split_zhou_Pets\.json is not JSON \(.+\); a CoOp split file is \{"train": \[\[path, label, classname\], …\], "val": \[…\], "test": \[…\]\}$/,
+  );
+  await classes
+    .getByTestId('split-file-input')
+    .setInputFiles({ name: 'labels.json', mimeType: 'application/json', buffer: Buffer.from('{"train": [], "test": []}') });
   await expect(classes.getByRole('alert')).toHaveText('labels.json has no "val" list: not a CoOp split file');
   expect(errors).toEqual([]);
 });

@@ -13,7 +13,9 @@ interface HookState {
 }
 
 declare global {
-  interface Window { __engineHook: HookState }
+  interface Window {
+    __engineHook: HookState;
+  }
 }
 
 export async function installEngineHook(page: Page): Promise<void> {
@@ -27,7 +29,7 @@ export async function installEngineHook(page: Page): Promise<void> {
         hook.worker = this;
         this.addEventListener('message', (e: MessageEvent) => {
           const m = e.data;
-          if (!("id" in m)) hook.events.push({ ...m, t: Math.round(performance.now()) });
+          if (!('id' in m)) hook.events.push({ ...m, t: Math.round(performance.now()) });
           else if (m.id >= 1e9) hook.replies.set(m.id, m);
         });
       }
@@ -45,16 +47,25 @@ export async function engineEvents<K extends EngineEvent['kind']>(page: Page, ki
  * in the page (name → bytes) and replace the body fields of the same name.
  */
 export async function engineRequest<K extends RequestKind>(
-  page: Page, kind: K, body: Partial<EngineApi[K]['request']>, files: Record<string, { name: string; bytes: number[] }> = {},
+  page: Page,
+  kind: K,
+  body: Partial<EngineApi[K]['request']>,
+  files: Record<string, { name: string; bytes: number[] }> = {},
 ): Promise<EngineApi[K]['result']> {
-  const reply = await page.evaluate(async ([k, b, f]) => {
-    const hook = window.__engineHook;
-    const id = hook.nextId++;
-    const withFiles = { ...(b as Record<string, unknown>), ...Object.fromEntries(Object.entries(f).map(([field, v]) => [field, new File([new Uint8Array(v.bytes)], v.name)])) };
-    hook.worker!.postMessage({ id, kind: k, ...withFiles });
-    while (!hook.replies.has(id)) await new Promise((r) => setTimeout(r, 50));
-    return hook.replies.get(id)!;
-  }, [kind, body, files] as const);
+  const reply = await page.evaluate(
+    async ([k, b, f]) => {
+      const hook = window.__engineHook;
+      const id = hook.nextId++;
+      const withFiles = {
+        ...(b as Record<string, unknown>),
+        ...Object.fromEntries(Object.entries(f).map(([field, v]) => [field, new File([new Uint8Array(v.bytes)], v.name)])),
+      };
+      hook.worker!.postMessage({ id, kind: k, ...withFiles });
+      while (!hook.replies.has(id)) await new Promise((r) => setTimeout(r, 50));
+      return hook.replies.get(id)!;
+    },
+    [kind, body, files] as const,
+  );
   if (!reply.ok) throw new Error(`${kind} failed (${reply.error!.kind}): ${reply.error!.message}`);
   return reply.result as never;
 }

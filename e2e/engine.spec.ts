@@ -33,7 +33,9 @@ async function openHarness(page: Page): Promise<void> {
 
 test('a kernel the GPU rejects becomes an error, not silent zeros', async ({ page }) => {
   await openHarness(page);
-  expect(await page.evaluate(() => window.harness.rejectedKernelSurfaces())).toMatch(/^the GPU rejected work of this run \(.*binding size/i);
+  expect(await page.evaluate(() => window.harness.rejectedKernelSurfaces())).toMatch(
+    /^the GPU rejected work of this run \(.*binding size/i,
+  );
 });
 
 for (const { backend, entry, label } of RUNS) {
@@ -48,7 +50,10 @@ for (const { backend, entry, label } of RUNS) {
   test(`fixture checks pass on ${label}`, async ({ page }) => {
     test.setTimeout(240_000);
     await openHarness(page);
-    const run: FixtureRun = await page.evaluate(([b, e]) => window.harness.fixtureChecks(b, '/fixtures/clip-tiny-a/', e), [backend, entry] as const);
+    const run: FixtureRun = await page.evaluate(([b, e]) => window.harness.fixtureChecks(b, '/fixtures/clip-tiny-a/', e), [
+      backend,
+      entry,
+    ] as const);
 
     expect(run.entry).toBe(entry);
     const names = run.checks.map((c) => c.name);
@@ -75,7 +80,13 @@ test('the student step runs on both WebGPU entries in one page (timings logged)'
   const timings: Record<OrtWebEntry, Timing[]> = { jsep: [], native: [] };
   for (let round = 0; round < 2; round++) {
     for (const entry of ['jsep', 'native'] as const) {
-      timings[entry].push(await page.evaluate(([g, o, e]) => window.harness.benchWorkload('webgpu', 'student-step', g, o, e), [geometry, opts, entry] as const));
+      timings[entry].push(
+        await page.evaluate(([g, o, e]) => window.harness.benchWorkload('webgpu', 'student-step', g, o, e), [
+          geometry,
+          opts,
+          entry,
+        ] as const),
+      );
     }
   }
   for (const entry of ['jsep', 'native'] as const) {
@@ -84,8 +95,12 @@ test('the student step runs on both WebGPU entries in one page (timings logged)'
       expect(t.runsMs).toHaveLength(opts.steady);
       expect(t.medianMs).toBeGreaterThan(0);
     }
-    console.log(`${entry}: warm-up ${timings[entry].map((t) => t.warmupMs.toFixed(0)).join(' / ')} ms, steady median ${timings[entry].map((t) => t.medianMs.toFixed(1)).join(' / ')} ms`);
+    console.log(
+      `${entry}: warm-up ${timings[entry].map((t) => t.warmupMs.toFixed(0)).join(' / ')} ms, steady median ${timings[entry].map((t) => t.medianMs.toFixed(1)).join(' / ')} ms`,
+    );
   }
   const best = (e: OrtWebEntry, k: 'warmupMs' | 'medianMs') => Math.min(...timings[e].map((t) => t[k]));
-  console.log(`native / jsep: warm-up ${(best('native', 'warmupMs') / best('jsep', 'warmupMs')).toFixed(2)}, steady ${(best('native', 'medianMs') / best('jsep', 'medianMs')).toFixed(2)}`);
+  console.log(
+    `native / jsep: warm-up ${(best('native', 'warmupMs') / best('jsep', 'warmupMs')).toFixed(2)}, steady ${(best('native', 'medianMs') / best('jsep', 'medianMs')).toFixed(2)}`,
+  );
 });

@@ -14,7 +14,13 @@ import { openStudio, stepShown } from './studio-page.ts';
 async function downloads(page: Page, testId: string, count: number): Promise<Map<string, Buffer>> {
   const got: Download[] = [];
   const done = new Promise<void>((resolve) => {
-    const on = (d: Download) => { got.push(d); if (got.length === count) { page.off('download', on); resolve(); } };
+    const on = (d: Download) => {
+      got.push(d);
+      if (got.length === count) {
+        page.off('download', on);
+        resolve();
+      }
+    };
     page.on('download', on);
   });
   await page.getByTestId(testId).click();
@@ -46,7 +52,11 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   expect(step).toBeGreaterThanOrEqual(10);
   expect([...onnxFiles.keys()][0]).toMatch(new RegExp(`step${step}\\.onnx$`));
   const config = JSON.parse([...prompts].find(([n]) => n.endsWith('.json'))![1].toString());
-  expect(config).toMatchObject({ step, classes: report.run.classes, dims: { nCtx: report.run.settings.nCtx, depth: report.run.settings.depth } });
+  expect(config).toMatchObject({
+    step,
+    classes: report.run.classes,
+    dims: { nCtx: report.run.settings.nCtx, depth: report.run.settings.depth },
+  });
 
   // the ONNX file in onnxruntime-node on the demo's test images, preprocessed by the engine's own code
   const demo = await loadDemoData(fsDemoReader('public/demo'));
@@ -69,7 +79,9 @@ test('the exported ONNX predicts as the studio does; exported prompts restart at
   // exported accuracy
   const safetensors = [...prompts].find(([n]) => n.endsWith('.safetensors'))!;
   const runsBefore = new Set((await engineEvents(page, 'step')).map((e) => e.runId));
-  await page.getByTestId('run-start-prompts').setInputFiles({ name: safetensors[0], mimeType: 'application/octet-stream', buffer: safetensors[1] });
+  await page
+    .getByTestId('run-start-prompts')
+    .setInputFiles({ name: safetensors[0], mimeType: 'application/octet-stream', buffer: safetensors[1] });
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });
   const newRun = async () => (await engineEvents(page, 'eval')).find((e) => !runsBefore.has(e.runId) && e.runId !== report.run.id);
   await expect.poll(newRun, { timeout: 60_000 }).toBeTruthy();
@@ -92,8 +104,15 @@ test('the exports can take the best checkpoint on base, which Storage lists as t
   const row = page.getByTestId('stored-run');
   // Storage follows the checkpoints while the run writes them (no reload, no pause)
   await expect(row).toContainText(/checkpoints at steps? [\d, ]*\b(10|15|20|25)\b/, { timeout: 120_000 });
-  await expect.poll(async () => { const step = await stepShown(page); return step >= 16 && step % 5 === 1; },
-    { timeout: 120_000, intervals: [100] }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const step = await stepShown(page);
+        return step >= 16 && step % 5 === 1;
+      },
+      { timeout: 120_000, intervals: [100] },
+    )
+    .toBe(true);
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
 
@@ -105,10 +124,15 @@ test('the exports can take the best checkpoint on base, which Storage lists as t
 
   await page.getByTestId('export-from-best').check();
   const bestPrompts = await downloads(page, 'export-prompts', 2);
-  expect([...bestPrompts.keys()].sort()).toEqual([`promptkd-student-${run.id}-step${best.step}.json`, `promptkd-student-${run.id}-step${best.step}.safetensors`]);
+  expect([...bestPrompts.keys()].sort()).toEqual([
+    `promptkd-student-${run.id}-step${best.step}.json`,
+    `promptkd-student-${run.id}-step${best.step}.safetensors`,
+  ]);
   expect(JSON.parse(bestPrompts.get(`promptkd-student-${run.id}-step${best.step}.json`)!.toString())).toMatchObject({ step: best.step });
   expect([...(await downloads(page, 'export-onnx', 1)).keys()]).toEqual([`promptkd-student-${run.id}-step${best.step}.onnx`]);
   await page.getByTestId('export-from-last').check();
-  expect([...(await downloads(page, 'export-prompts-pth', 1)).keys()]).toEqual([`promptkd-student-${run.id}-step${run.checkpointStep}.pth.tar`]);
+  expect([...(await downloads(page, 'export-prompts-pth', 1)).keys()]).toEqual([
+    `promptkd-student-${run.id}-step${run.checkpointStep}.pth.tar`,
+  ]);
   expect(errors).toEqual([]);
 });

@@ -21,13 +21,17 @@ test('a disk too small for the demo says so, and nothing half-stored is listed',
   // until something must be kept
   const errors = await openStudio(page, '/#backend=wasm');
   await expect(page.getByTestId('offline-status')).toHaveAttribute('data-state', 'unavailable');
-  await expect(page.getByTestId('offline-status')).toContainText(/would not keep the offline copy .* storage is short .* Everything works while online/);
+  await expect(page.getByTestId('offline-status')).toContainText(
+    /would not keep the offline copy .* storage is short .* Everything works while online/,
+  );
   await expect(page.getByTestId('notice-quota')).toHaveCount(0);
   await page.getByTestId('demo-start').click();
   const notice = page.getByTestId('notice-quota');
   await expect(notice).toBeVisible({ timeout: 60_000 });
   // the quota override does not show in navigator.storage.estimate(): the studio must not call it full
-  await expect(notice).toContainText(/The browser refused to keep the dataset .* \(QuotaExceededError[^)]*\) although it reports [\d.]+ MB of [\d.]+ MB used/);
+  await expect(notice).toContainText(
+    /The browser refused to keep the dataset .* \(QuotaExceededError[^)]*\) although it reports [\d.]+ MB of [\d.]+ MB used/,
+  );
   await expect(notice).not.toContainText(/storage is full/i);
   await expect(page.getByTestId('storage-panel')).not.toContainText('Fashion-MNIST');
   expect(errors).toEqual([]);
@@ -40,7 +44,9 @@ test('a lost GPU pauses the run with a clear message; resuming continues on WASM
   // stored teacher-logit cache for the first steps, and the test folder goes, so that the WebGPU run
   // below computes only student steps. The demo's stage 1 (the teacher's prompts tuned, e2e/demo.spec.ts)
   // is cut to one shot per class and one epoch: the GPU is lost here in stage 2, the distillation
-  const errors = await openStudio(page, '/#backend=wasm&batch=8&ckptEvery=5&evalEvery=100000&teacherEpochs=1&shots=1', { engineHook: true });
+  const errors = await openStudio(page, '/#backend=wasm&batch=8&ckptEvery=5&evalEvery=100000&teacherEpochs=1&shots=1', {
+    engineHook: true,
+  });
   await expect(page.getByTestId('selftest-webgpu')).toHaveAttribute('data-status', 'ok'); // WebGPU works here
   await page.getByTestId('demo-start').click();
   await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
@@ -49,7 +55,9 @@ test('a lost GPU pauses the run with a clear message; resuming continues on WASM
   await page.getByRole('button', { name: 'Delete dataset Demo: Fashion-MNIST test' }).click();
   await expect(page.getByTestId('storage-panel')).not.toContainText('Fashion-MNIST test');
 
-  await page.evaluate(() => { location.hash = '#backend=webgpu&batch=8&ckptEvery=5&evalEvery=100000'; });
+  await page.evaluate(() => {
+    location.hash = '#backend=webgpu&batch=8&ckptEvery=5&evalEvery=100000';
+  });
   const stepsBefore = (await engineEvents(page, 'step')).length;
   await page.getByTestId('run-start').click();
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'running', { timeout: 60_000 });

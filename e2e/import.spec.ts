@@ -18,8 +18,11 @@ test('a folder of real photos imports the images and lists each bad file with it
   await expect(report).toHaveAttribute('data-imported', '8');
   await expect(report).toContainText('8 images imported from “photos”');
   const skipped = report.getByTestId('skipped-file');
-  const reasons = Object.fromEntries(await Promise.all((await skipped.all()).map(async (li) =>
-    [await li.getAttribute('data-name'), (await li.locator('.reason').textContent())!] as const)));
+  const reasons = Object.fromEntries(
+    await Promise.all(
+      (await skipped.all()).map(async (li) => [await li.getAttribute('data-name'), (await li.locator('.reason').textContent())!] as const),
+    ),
+  );
   expect(Object.keys(reasons).sort()).toEqual(['LICENSES.md', 'broken.jpg', 'empty.png', 'notes.txt', 'skimage/multipage.tif']);
   expect(reasons['empty.png']).toMatch(/empty/);
   expect(reasons['notes.txt']).toMatch(/not a PNG, JPEG, WebP, GIF or BMP/);
@@ -39,10 +42,16 @@ test('a folder chosen the moment the page opens waits for the studio, then impor
   // as soon as the folder field exists, before the workspace is ready (the demo button is still off)
   const input = page.getByTestId('folder-input');
   await input.waitFor({ state: 'attached' });
-  const readyAlready = await page.getByTestId('demo-start').isEnabled().catch(() => false);
+  const readyAlready = await page
+    .getByTestId('demo-start')
+    .isEnabled()
+    .catch(() => false);
   console.log(`folder chosen ${readyAlready ? 'after' : 'before'} the workspace was ready`);
   await input.setInputFiles('test-data/photos');
-  if (!readyAlready) await expect(page.getByTestId('imports-queued')).toContainText(/getting ready: the folder will be imported as soon as it is|more folder/);
+  if (!readyAlready)
+    await expect(page.getByTestId('imports-queued')).toContainText(
+      /getting ready: the folder will be imported as soon as it is|more folder/,
+    );
   const report = page.getByTestId('import-report');
   await expect(report).toHaveAttribute('data-imported', '8', { timeout: 60_000 });
   await expect(page.getByTestId('imports-queued')).toHaveCount(0);

@@ -2,7 +2,9 @@
 import { expect, test } from '@playwright/test';
 
 test('without navigator.gpu the studio says why and runs on WASM', async ({ page }) => {
-  await page.addInitScript(() => { delete (Navigator.prototype as { gpu?: unknown }).gpu; });
+  await page.addInitScript(() => {
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
   await page.goto('/');
 
   await expect(page.getByTestId('backend')).toHaveText('wasm');

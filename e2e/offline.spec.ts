@@ -5,7 +5,11 @@
 import { expect, test } from '@playwright/test';
 import { collectPageErrors, stepShown } from './studio-page.ts';
 
-const fetchOutcome = (url: string) => fetch(url, { cache: 'no-store' }).then((r) => `HTTP ${r.status}`, () => 'failed');
+const fetchOutcome = (url: string) =>
+  fetch(url, { cache: 'no-store' }).then(
+    (r) => `HTTP ${r.status}`,
+    () => 'failed',
+  );
 
 test('the studio says when it is ready to work offline, and then runs the demo without the network', async ({ page, context }) => {
   test.setTimeout(240_000);
@@ -29,7 +33,9 @@ test('the studio says when it is ready to work offline, and then runs the demo w
   await expect.poll(() => page.workers().length, { message: 'the engine worker is running' }).toBeGreaterThan(0);
   expect(await page.workers()[0]!.evaluate(fetchOutcome, '/demo/README.md')).toBe('failed');
   await page.getByTestId('demo-start').click();
-  await expect(page.getByTestId('run-status'), 'the demo did not start offline').toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  await expect(page.getByTestId('run-status'), 'the demo did not start offline').toHaveAttribute('data-status', 'running', {
+    timeout: 120_000,
+  });
   await expect.poll(() => stepShown(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
   expect(errors).toEqual([]);
 });

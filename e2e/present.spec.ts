@@ -16,7 +16,10 @@ async function focusRing(page: Page) {
     let bg = [255, 255, 255];
     for (let p = el.parentElement; p; p = p.parentElement) {
       const [r, g, b, a = 1] = rgb(getComputedStyle(p).backgroundColor);
-      if (a > 0) { bg = [r!, g!, b!]; break; }
+      if (a > 0) {
+        bg = [r!, g!, b!];
+        break;
+      }
     }
     const lum = ([r, g, b]: number[]) => {
       const lin = (v: number) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
@@ -24,7 +27,10 @@ async function focusRing(page: Page) {
     };
     const [l1, l2] = [lum(rgb(css.outlineColor)), lum(bg)].sort((a, b) => b - a);
     return {
-      tag: el.tagName, style: css.outlineStyle, width: parseFloat(css.outlineWidth), offset: parseFloat(css.outlineOffset),
+      tag: el.tagName,
+      style: css.outlineStyle,
+      width: parseFloat(css.outlineWidth),
+      offset: parseFloat(css.outlineOffset),
       contrast: (l1! + 0.05) / (l2! + 0.05),
     };
   });
@@ -43,10 +49,16 @@ async function expectSteps(page: Page, above: number, message: string): Promise<
   await expect.poll(() => stepShown(page), { message, timeout: 60_000 }).toBeGreaterThan(above);
 }
 
-const visible = async (...locators: Locator[]) => { for (const l of locators) await expect(l).toBeVisible(); };
-const hidden = async (...locators: Locator[]) => { for (const l of locators) await expect(l).toBeHidden(); };
+const visible = async (...locators: Locator[]) => {
+  for (const l of locators) await expect(l).toBeVisible();
+};
+const hidden = async (...locators: Locator[]) => {
+  for (const l of locators) await expect(l).toBeHidden();
+};
 
-test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes; present mode shows the numbers, chart and explanations only', async ({ page }) => {
+test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes; present mode shows the numbers, chart and explanations only', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   // a short stage 1 (what is checked is that it runs, and is shown) and a run long enough to pause,
   // resume and present before it ends
@@ -81,9 +93,13 @@ test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes
   await expect(classroom).toContainText('16 labeled photos of each base class');
   await expect(classroom).not.toHaveAttribute('data-stage', 'tune', { timeout: 180_000 });
   const stage1 = Date.now() - started;
-  await expect(page.getByTestId('teacher-info')).toContainText('PromptSRC prompts tuned on 80 labeled images of 5 base classes for 1 epoch');
+  await expect(page.getByTestId('teacher-info')).toContainText(
+    'PromptSRC prompts tuned on 80 labeled images of 5 base classes for 1 epoch',
+  );
   await expect(status(page)).toHaveAttribute('data-status', 'running', { timeout: 90_000 });
-  console.log(`demo on ${await page.getByTestId('backend').textContent()}: stage 1 and the teacher's test ${stage1} ms, running after ${Date.now() - started} ms`);
+  console.log(
+    `demo on ${await page.getByTestId('backend').textContent()}: stage 1 and the teacher's test ${stage1} ms, running after ${Date.now() - started} ms`,
+  );
   await expectSteps(page, 0, 'the run takes steps');
 
   // Space pauses (the demo button the mouse clicked is disabled now: Space is the shortcut's)
@@ -107,24 +123,56 @@ test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes
   await expect(status(page)).toHaveAttribute('data-status', 'running');
 
   // present mode: the numbers, the accuracy chart and the explanations; nothing else
-  const pageWidth = await page.getByTestId('chart-accuracy').locator('canvas').evaluate((c) => c.getBoundingClientRect().width);
+  const pageWidth = await page
+    .getByTestId('chart-accuracy')
+    .locator('canvas')
+    .evaluate((c) => c.getBoundingClientRect().width);
   await page.keyboard.press('p');
   await expect(page.getByTestId('app')).toHaveAttribute('data-presenting', 'true');
   await visible(
-    page.getByTestId('metric-step'), page.getByTestId('metric-base'), page.getByTestId('metric-new'), page.getByTestId('metric-hm'),
-    page.getByTestId('ref-teacher-hm'), page.getByTestId('ref-student-hm'), page.getByTestId('chart-accuracy'), classroom,
+    page.getByTestId('metric-step'),
+    page.getByTestId('metric-base'),
+    page.getByTestId('metric-new'),
+    page.getByTestId('metric-hm'),
+    page.getByTestId('ref-teacher-hm'),
+    page.getByTestId('ref-student-hm'),
+    page.getByTestId('chart-accuracy'),
+    classroom,
   );
   await hidden(
-    page.locator('#step-classes'), page.locator('#step-data'), page.locator('#step-models'), page.locator('#step-teacher'), page.locator('#step-results'),
-    page.getByTestId('demo-start'), page.getByTestId('storage-panel'), page.getByLabel('Compute backend'), page.getByTestId('run-start'),
-    page.getByTestId('metric-loss'), page.getByTestId('chart-loss'), page.getByText('PromptKD Studio', { exact: true }),
+    page.locator('#step-classes'),
+    page.locator('#step-data'),
+    page.locator('#step-models'),
+    page.locator('#step-teacher'),
+    page.locator('#step-results'),
+    page.getByTestId('demo-start'),
+    page.getByTestId('storage-panel'),
+    page.getByLabel('Compute backend'),
+    page.getByTestId('run-start'),
+    page.getByTestId('metric-loss'),
+    page.getByTestId('chart-loss'),
+    page.getByText('PromptKD Studio', { exact: true }),
   );
   // big type: in this 1280-px window the numbers are 2.5 times the page's 16-px text or more
-  expect(await page.getByTestId('metric-hm').evaluate((e) => parseFloat(getComputedStyle(e).fontSize)), 'HM in big type').toBeGreaterThanOrEqual(40);
+  expect(
+    await page.getByTestId('metric-hm').evaluate((e) => parseFloat(getComputedStyle(e).fontSize)),
+    'HM in big type',
+  ).toBeGreaterThanOrEqual(40);
   // the chart is made again for the projector and fills its column
-  await expect.poll(() => page.getByTestId('chart-accuracy').locator('canvas').evaluate((c) => c.getBoundingClientRect().width))
+  await expect
+    .poll(() =>
+      page
+        .getByTestId('chart-accuracy')
+        .locator('canvas')
+        .evaluate((c) => c.getBoundingClientRect().width),
+    )
     .toBeGreaterThan(pageWidth);
-  expect(await page.getByTestId('chart-accuracy').locator('canvas').evaluate((c) => c.getBoundingClientRect().height)).toBeGreaterThanOrEqual(260);
+  expect(
+    await page
+      .getByTestId('chart-accuracy')
+      .locator('canvas')
+      .evaluate((c) => c.getBoundingClientRect().height),
+  ).toBeGreaterThanOrEqual(260);
   // the run goes on, and Space still pauses it
   const presentedAt = await stepShown(page);
   await expectSteps(page, presentedAt, 'steps go on in present mode');
@@ -137,7 +185,12 @@ test('the demo runs both stages; ? lists the shortcuts; Space pauses and resumes
 
   // leaving finds the page as it was
   await expect(page.getByTestId('app')).toHaveAttribute('data-presenting', 'false');
-  await visible(page.locator('#step-classes'), page.getByTestId('storage-panel'), page.getByTestId('chart-loss'), page.getByTestId('metric-loss'));
+  await visible(
+    page.locator('#step-classes'),
+    page.getByTestId('storage-panel'),
+    page.getByTestId('chart-loss'),
+    page.getByTestId('metric-loss'),
+  );
   await expect(status(page)).toHaveAttribute('data-status', 'paused');
   // the focus stays on the Present button, whose own key Space is: a click on the page moves it away
   await page.getByRole('heading', { name: 'PromptKD Studio' }).click();

@@ -12,16 +12,50 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 /** The transformers config.json of a CLIPModel with OpenAI's geometry (64-wide heads, MLP 4× width). */
-function hfClipConfig(name: string, v: { width: number; layers: number; patch: number }, t: { width: number; layers: number }, projection: number) {
+function hfClipConfig(
+  name: string,
+  v: { width: number; layers: number; patch: number },
+  t: { width: number; layers: number },
+  projection: number,
+) {
   const tower = (w: number, layers: number) => ({
-    hidden_size: w, intermediate_size: 4 * w, num_attention_heads: w / 64, num_hidden_layers: layers,
-    hidden_act: 'quick_gelu', layer_norm_eps: 1e-5, initializer_range: 0.02, initializer_factor: 1.0, attention_dropout: 0.0,
+    hidden_size: w,
+    intermediate_size: 4 * w,
+    num_attention_heads: w / 64,
+    num_hidden_layers: layers,
+    hidden_act: 'quick_gelu',
+    layer_norm_eps: 1e-5,
+    initializer_range: 0.02,
+    initializer_factor: 1.0,
+    attention_dropout: 0.0,
   });
   return {
-    _name_or_path: name, architectures: ['CLIPModel'], initializer_factor: 1.0, logit_scale_init_value: 2.6592,
-    model_type: 'clip', projection_dim: projection, torch_dtype: 'float32', transformers_version: '4.21.3',
-    text_config: { ...tower(t.width, t.layers), model_type: 'clip_text_model', vocab_size: 49408, max_position_embeddings: 77, bos_token_id: 0, pad_token_id: 1, eos_token_id: 2, projection_dim: projection },
-    vision_config: { ...tower(v.width, v.layers), model_type: 'clip_vision_model', image_size: 224, patch_size: v.patch, num_channels: 3, projection_dim: projection },
+    _name_or_path: name,
+    architectures: ['CLIPModel'],
+    initializer_factor: 1.0,
+    logit_scale_init_value: 2.6592,
+    model_type: 'clip',
+    projection_dim: projection,
+    torch_dtype: 'float32',
+    transformers_version: '4.21.3',
+    text_config: {
+      ...tower(t.width, t.layers),
+      model_type: 'clip_text_model',
+      vocab_size: 49408,
+      max_position_embeddings: 77,
+      bos_token_id: 0,
+      pad_token_id: 1,
+      eos_token_id: 2,
+      projection_dim: projection,
+    },
+    vision_config: {
+      ...tower(v.width, v.layers),
+      model_type: 'clip_vision_model',
+      image_size: 224,
+      patch_size: v.patch,
+      num_channels: 3,
+      projection_dim: projection,
+    },
   };
 }
 
@@ -45,14 +79,16 @@ type Spec = [name: string, shape: number[], init: number | 'one' | 'logit-scale'
 
 /** every tensor of a transformers CLIPModel state dict, in file order, with CLIP-like init scales */
 function tensorSpecs(m: RealModel): Spec[] {
-  const c = m.config, out: Spec[] = [];
+  const c = m.config,
+    out: Spec[] = [];
   // U(±√3·σ) has the variance of N(0, σ²) and is far cheaper to draw for 430 M values
   const u = (std: number) => Math.sqrt(3) * std;
   const tower = (prefix: string, w: number, layers: number) => {
     const residual = w ** -0.5 * (2 * layers) ** -0.5;
     for (let i = 0; i < layers; i++) {
       const p = `${prefix}.encoder.layers.${i}`;
-      for (const k of ['q', 'k', 'v']) out.push([`${p}.self_attn.${k}_proj.weight`, [w, w], u(w ** -0.5)], [`${p}.self_attn.${k}_proj.bias`, [w], 0]);
+      for (const k of ['q', 'k', 'v'])
+        out.push([`${p}.self_attn.${k}_proj.weight`, [w, w], u(w ** -0.5)], [`${p}.self_attn.${k}_proj.bias`, [w], 0]);
       out.push([`${p}.self_attn.out_proj.weight`, [w, w], u(residual)], [`${p}.self_attn.out_proj.bias`, [w], 0]);
       out.push([`${p}.layer_norm1.weight`, [w], 'one'], [`${p}.layer_norm1.bias`, [w], 0]);
       out.push([`${p}.mlp.fc1.weight`, [4 * w, w], u(w ** -0.5)], [`${p}.mlp.fc1.bias`, [4 * w], 0]);
@@ -60,7 +96,9 @@ function tensorSpecs(m: RealModel): Spec[] {
       out.push([`${p}.layer_norm2.weight`, [w], 'one'], [`${p}.layer_norm2.bias`, [w], 0]);
     }
   };
-  const v = c.vision_config, t = c.text_config, tokens = (v.image_size / v.patch_size) ** 2 + 1;
+  const v = c.vision_config,
+    t = c.text_config,
+    tokens = (v.image_size / v.patch_size) ** 2 + 1;
   out.push(['logit_scale', [], 'logit-scale']);
   out.push(['text_model.embeddings.token_embedding.weight', [t.vocab_size, t.hidden_size], u(0.02)]);
   out.push(['text_model.embeddings.position_embedding.weight', [t.max_position_embeddings, t.hidden_size], u(0.01)]);
@@ -68,7 +106,11 @@ function tensorSpecs(m: RealModel): Spec[] {
   out.push(['text_model.final_layer_norm.weight', [t.hidden_size], 'one'], ['text_model.final_layer_norm.bias', [t.hidden_size], 0]);
   out.push(['text_projection.weight', [c.projection_dim, t.hidden_size], u(t.hidden_size ** -0.5)]);
   out.push(['vision_model.embeddings.class_embedding', [v.hidden_size], u(v.hidden_size ** -0.5)]);
-  out.push(['vision_model.embeddings.patch_embedding.weight', [v.hidden_size, 3, v.patch_size, v.patch_size], u((3 * v.patch_size ** 2) ** -0.5)]);
+  out.push([
+    'vision_model.embeddings.patch_embedding.weight',
+    [v.hidden_size, 3, v.patch_size, v.patch_size],
+    u((3 * v.patch_size ** 2) ** -0.5),
+  ]);
   out.push(['vision_model.embeddings.position_embedding.weight', [tokens, v.hidden_size], u(0.01)]);
   out.push(['vision_model.pre_layrnorm.weight', [v.hidden_size], 'one'], ['vision_model.pre_layrnorm.bias', [v.hidden_size], 0]);
   tower('vision_model', v.hidden_size, v.num_hidden_layers);
@@ -102,14 +144,19 @@ function writeRandomSafetensors(m: RealModel, file: string, seed: number): numbe
     for (const [, shape, init] of specs) {
       let left = shape.reduce((a, b) => a * b, 1);
       while (left > 0) {
-        const n = Math.min(left, CHUNK), part = buf.subarray(0, n);
+        const n = Math.min(left, CHUNK),
+          part = buf.subarray(0, n);
         if (init === 'one') part.fill(1);
         else if (init === 'logit-scale') part.fill(Math.log(100));
         else if (init === 0) part.fill(0);
         else {
           // xorshift32: uniform in (-init, init)
           for (let i = 0; i < n; i++) {
-            s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+            s ^= s << 13;
+            s >>>= 0;
+            s ^= s >>> 17;
+            s ^= s << 5;
+            s >>>= 0;
             part[i] = init * (s / 2147483648 - 1);
           }
         }
@@ -125,7 +172,9 @@ function writeRandomSafetensors(m: RealModel, file: string, seed: number): numbe
 
 /** The folder of `m` under `root`, generated unless a complete one is there already. */
 export function ensureRealModel(root: string, m: RealModel, seed: number): { dir: string; bytes: number; generatedSeconds: number | null } {
-  const dir = path.join(root, m.repo), marker = path.join(dir, 'complete'), weights = path.join(dir, 'model.safetensors');
+  const dir = path.join(root, m.repo),
+    marker = path.join(dir, 'complete'),
+    weights = path.join(dir, 'model.safetensors');
   const done = fs.existsSync(marker) && fs.existsSync(weights) && fs.statSync(weights).size === Number(fs.readFileSync(marker, 'utf8'));
   if (done) return { dir, bytes: fs.statSync(weights).size, generatedSeconds: null };
   const t0 = Date.now();
@@ -164,6 +213,10 @@ export async function serveHub(root: string): Promise<FakeHub> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

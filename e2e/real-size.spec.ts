@@ -38,7 +38,10 @@ function writeImages(): void {
   let s = 12345;
   const png = (file: string) => {
     const img = new PNG({ width: 64, height: 48 });
-    for (let i = 0; i < img.data.length; i++) { s = (s * 1103515245 + 12345) >>> 0; img.data[i] = i % 4 === 3 ? 255 : s >>> 24; }
+    for (let i = 0; i < img.data.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      img.data[i] = i % 4 === 3 ? 255 : s >>> 24;
+    }
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, PNG.sync.write(img));
   };
@@ -56,7 +59,8 @@ function chromiumRss(): { renderer: number; all: number } {
     if (!children.has(ppid)) children.set(ppid, []);
     children.get(ppid)!.push(Number(pid));
   }
-  let renderer = 0, all = 0;
+  let renderer = 0,
+    all = 0;
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {
       const rss = Number(/VmRSS:\s+(\d+) kB/.exec(safeRead(`/proc/${c}/status`))?.[1] ?? 0) * 1024;
@@ -70,15 +74,30 @@ function chromiumRss(): { renderer: number; all: number } {
 }
 
 function safeRead(p: string): string {
-  try { return fs.readFileSync(p, 'utf8'); } catch { return ''; }
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** samples chromiumRss every second until stopped; the peaks */
 function memoryPeaks() {
   const peak = { renderer: 0, all: 0 };
-  const sample = () => { const m = chromiumRss(); peak.renderer = Math.max(peak.renderer, m.renderer); peak.all = Math.max(peak.all, m.all); };
+  const sample = () => {
+    const m = chromiumRss();
+    peak.renderer = Math.max(peak.renderer, m.renderer);
+    peak.all = Math.max(peak.all, m.all);
+  };
   const timer = setInterval(sample, 1000);
-  return { peak, stop: () => { clearInterval(timer); sample(); return peak; } };
+  return {
+    peak,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
 }
 
 const GB = (b: number) => Number((b / 1e9).toFixed(2));
@@ -110,8 +129,13 @@ async function modelsLoaded(page: Page): Promise<void> {
 function watch(page: Page, name: string): string[] {
   const errors: string[] = [];
   page.setDefaultTimeout(120_000);
-  page.on('pageerror', (e) => { errors.push(e.message); console.log(`[${name}] page error: ${e.message}`); });
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`[${name}] console: ${m.text().slice(0, 300)}`); });
+  page.on('pageerror', (e) => {
+    errors.push(e.message);
+    console.log(`[${name}] page error: ${e.message}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.log(`[${name}] console: ${m.text().slice(0, 300)}`);
+  });
   return errors;
 }
 
@@ -121,7 +145,13 @@ async function importFolder(page: Page, role: 'test' | 'unlabeled', dir: string)
   await expect(page.getByTestId('import-report')).toContainText(`imported from “${path.basename(dir)}”`, { timeout: 120_000 });
 }
 
-const step = async (page: Page) => Number(await page.getByTestId('metric-step').textContent().catch(() => '0'));
+const step = async (page: Page) =>
+  Number(
+    await page
+      .getByTestId('metric-step')
+      .textContent()
+      .catch(() => '0'),
+  );
 
 /** seconds from `t0` (page time, ms) to the first event that matches, or null if none came */
 async function eventAt(page: Page, t0: number, match: (e: EngineEvent) => boolean): Promise<number | null> {
@@ -137,8 +167,11 @@ async function eventAt(page: Page, t0: number, match: (e: EngineEvent) => boolea
  * student's evaluation before training, the step-0 checkpoint, and step 1 (the teacher's logits for
  * its batch, then the student's first forward and backward)
  */
-async function trainTwoSteps(page: Page): Promise<{ firstStep: number; secondsPerStep: number; firstStepParts: Record<string, number | null> }> {
-  const t0 = Date.now(), pageT0 = await page.evaluate(() => performance.now());
+async function trainTwoSteps(
+  page: Page,
+): Promise<{ firstStep: number; secondsPerStep: number; firstStepParts: Record<string, number | null> }> {
+  const t0 = Date.now(),
+    pageT0 = await page.evaluate(() => performance.now());
   await page.getByTestId('run-start').click();
   await expect.poll(() => step(page), { timeout: 1_200_000, intervals: [2000] }).toBeGreaterThanOrEqual(1);
   const firstStep = since(t0);
@@ -157,10 +190,12 @@ async function trainTwoSteps(page: Page): Promise<{ firstStep: number; secondsPe
   };
   // each part's own seconds (the time since the part before it)
   const marks = Object.entries(at);
-  const firstStepParts = Object.fromEntries(marks.map(([name, t], i) => {
-    const before = i === 0 ? 0 : marks[i - 1]![1];
-    return [name, t === null || before === null ? null : Number((t - before).toFixed(1))];
-  }));
+  const firstStepParts = Object.fromEntries(
+    marks.map(([name, t], i) => {
+      const before = i === 0 ? 0 : marks[i - 1]![1];
+      return [name, t === null || before === null ? null : Number((t - before).toFixed(1))];
+    }),
+  );
   console.log(`first step, part by part (s): ${JSON.stringify(firstStepParts)}`);
   return { firstStep, secondsPerStep, firstStepParts };
 }
@@ -171,7 +206,8 @@ const results: Record<string, unknown> = {};
 test.beforeAll(async () => {
   test.setTimeout(1_800_000);
   const t0 = Date.now();
-  const student = ensureRealModel(ROOT, REAL_STUDENT, 1), teacher = ensureRealModel(ROOT, REAL_TEACHER, 2);
+  const student = ensureRealModel(ROOT, REAL_STUDENT, 1),
+    teacher = ensureRealModel(ROOT, REAL_TEACHER, 2);
   results.files = { student: student.bytes, teacher: teacher.bytes, generatedSeconds: since(t0) };
   writeImages();
   hub = await serveHub(ROOT);
@@ -188,12 +224,16 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
   const profile = path.resolve('.tmp', `real-size-profile-${info.workerIndex}`);
   fs.rmSync(profile, { recursive: true, force: true });
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: await findChromium(), headless: true, baseURL: baseURL!, acceptDownloads: true, viewport: { width: 1280, height: 720 },
+    executablePath: await findChromium(),
+    headless: true,
+    baseURL: baseURL!,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 720 },
     args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-quic'],
   });
   const mem = memoryPeaks();
   try {
-    const page = context.pages()[0] ?? await context.newPage();
+    const page = context.pages()[0] ?? (await context.newPage());
     await installEngineHook(page);
     const errors = watch(page, 'persistent');
     await page.goto(`/${HASH}`);
@@ -213,7 +253,8 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
     expect(progress.at(-1)).toMatchObject({ done: results.files && (results.files as { teacher: number }).teacher });
     await expect(page.getByTestId('notice-quota')).toHaveCount(0);
     const storage = page.getByTestId('storage-panel');
-    for (const m of [REAL_STUDENT, REAL_TEACHER]) await expect(storage.locator(`[data-testid="hub-model"][data-repo="${m.repo}"]`)).toBeVisible();
+    for (const m of [REAL_STUDENT, REAL_TEACHER])
+      await expect(storage.locator(`[data-testid="hub-model"][data-repo="${m.repo}"]`)).toBeVisible();
 
     // reload with the network off: both models come from the store, the Hub hears nothing
     const served = hub.requests.length;
@@ -237,20 +278,35 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
     console.log(`persistent: teacher prepared in ${results.prepareTeacher} s`);
 
     const times = await trainTwoSteps(page);
-    Object.assign(results, { persistentFirstStep: times.firstStep, persistentFirstStepParts: times.firstStepParts, persistentSecondsPerStep: times.secondsPerStep });
+    Object.assign(results, {
+      persistentFirstStep: times.firstStep,
+      persistentFirstStepParts: times.firstStepParts,
+      persistentSecondsPerStep: times.secondsPerStep,
+    });
     // the checkpoint every 2 steps, and the one the pause writes at the step it stopped after (a step
     // already under way when Pause was pressed finishes first, so that can be step 3)
-    await expect.poll(async () => {
-      const run = (await engineRequest(page, 'workspace', {})).runs.at(-1);
-      return run && { current: run.checkpointStep === run.step, atStep2: run.checkpoints.some((c) => c.step === 2) };
-    }, { timeout: 300_000 }).toEqual({ current: true, atStep2: true });
+    await expect
+      .poll(
+        async () => {
+          const run = (await engineRequest(page, 'workspace', {})).runs.at(-1);
+          return run && { current: run.checkpointStep === run.step, atStep2: run.checkpoints.some((c) => c.step === 2) };
+        },
+        { timeout: 300_000 },
+      )
+      .toEqual({ current: true, atStep2: true });
 
-    for (const [id, count] of [['export-prompts', 2], ['export-onnx', 1]] as const) {
+    for (const [id, count] of [
+      ['export-prompts', 2],
+      ['export-onnx', 1],
+    ] as const) {
       const got: string[] = [];
       const done = new Promise<void>((resolve) => {
         const on = async (d: import('@playwright/test').Download) => {
           got.push(`${d.suggestedFilename()} ${fs.statSync((await d.path())!).size}`);
-          if (got.length === count) { page.off('download', on); resolve(); }
+          if (got.length === count) {
+            page.off('download', on);
+            resolve();
+          }
         };
         page.on('download', on);
       });
@@ -284,7 +340,9 @@ test('an incognito-like context uses the teacher it cannot keep from memory, say
     results.incognitoLoad = since(t0);
     console.log(`incognito: models loaded in ${results.incognitoLoad} s`);
     const notice = page.getByTestId('notice-quota').filter({ hasText: REAL_TEACHER.repo });
-    await expect(notice).toContainText(/model\.safetensors could not be kept in this browser \(QuotaExceededError: .+\) although it reports .* used/);
+    await expect(notice).toContainText(
+      /model\.safetensors could not be kept in this browser \(QuotaExceededError: .+\) although it reports .* used/,
+    );
     await expect(notice).toContainText('used from memory while this page stays open');
     await expect(notice).not.toContainText(/storage is full/i);
     results.incognitoNotice = await notice.textContent();
@@ -292,7 +350,11 @@ test('an incognito-like context uses the teacher it cannot keep from memory, say
     await importFolder(page, 'test', path.join(DATA, 'real-test'));
     await importFolder(page, 'unlabeled', path.join(DATA, 'real-unlabeled'));
     const times = await trainTwoSteps(page);
-    Object.assign(results, { incognitoFirstStep: times.firstStep, incognitoFirstStepParts: times.firstStepParts, incognitoSecondsPerStep: times.secondsPerStep });
+    Object.assign(results, {
+      incognitoFirstStep: times.firstStep,
+      incognitoFirstStepParts: times.firstStepParts,
+      incognitoSecondsPerStep: times.secondsPerStep,
+    });
     expect(errors).toEqual([]);
   } finally {
     results.incognitoPeak = Object.fromEntries(Object.entries(mem.stop()).map(([k, v]) => [k, GB(v)]));
@@ -306,8 +368,28 @@ test('teacher labels from the CLI: the page downloads and holds only the B/16, a
   const labels = path.resolve('.tmp', 'real-size-labels');
   fs.rmSync(labels, { recursive: true, force: true });
   let t0 = Date.now();
-  const made = spawnSync(process.execPath, ['bin/promptkd.mjs', 'label', '--unlabeled', path.join(DATA, 'real-unlabeled'), '--test', path.join(DATA, 'real-test'),
-    '--teacher', path.join(ROOT, REAL_TEACHER.repo), '--epochs', '1', '--seed', '1', '--teacher-batch', '5', '--out', labels], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '' } });
+  const made = spawnSync(
+    process.execPath,
+    [
+      'bin/promptkd.mjs',
+      'label',
+      '--unlabeled',
+      path.join(DATA, 'real-unlabeled'),
+      '--test',
+      path.join(DATA, 'real-test'),
+      '--teacher',
+      path.join(ROOT, REAL_TEACHER.repo),
+      '--epochs',
+      '1',
+      '--seed',
+      '1',
+      '--teacher-batch',
+      '5',
+      '--out',
+      labels,
+    ],
+    { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '' } },
+  );
   expect(made.status, made.stderr).toBe(0);
   results.labelsCliSeconds = since(t0);
   console.log(`labels: promptkd label took ${results.labelsCliSeconds} s on the CPU`);
@@ -325,7 +407,9 @@ test('teacher labels from the CLI: the page downloads and holds only the B/16, a
     const teacherStep = page.locator('#step-teacher');
     await teacherStep.getByText('Teacher labels', { exact: true }).click();
     await teacherStep.getByTestId('labels-folder-input').setInputFiles(labels);
-    await expect(page.getByTestId('labels-info')).toContainText('10 images, 1 random crop each (seed 1), over 3 classes, and 3 test images');
+    await expect(page.getByTestId('labels-info')).toContainText(
+      '10 images, 1 random crop each (seed 1), over 3 classes, and 3 test images',
+    );
     t0 = Date.now();
     await loadHubModels(page, hub, ['student']);
     await expect(page.getByTestId('model-student')).toContainText(REAL_STUDENT.repo, { timeout: 1_200_000 });
@@ -335,7 +419,11 @@ test('teacher labels from the CLI: the page downloads and holds only the B/16, a
     await importFolder(page, 'unlabeled', path.join(DATA, 'real-unlabeled'));
     await expect(page.getByTestId('labels-problem')).toHaveCount(0);
     const times = await trainTwoSteps(page);
-    Object.assign(results, { labelsFirstStep: times.firstStep, labelsFirstStepParts: times.firstStepParts, labelsSecondsPerStep: times.secondsPerStep });
+    Object.assign(results, {
+      labelsFirstStep: times.firstStep,
+      labelsFirstStepParts: times.firstStepParts,
+      labelsSecondsPerStep: times.secondsPerStep,
+    });
     // the reference line is the L/14's, from the labelled test images
     await expect(page.getByTestId('ref-teacher-hm')).toHaveText(/^\d+\.\d\d$/);
     expect(teacherAsked()).toBe(askedBefore);

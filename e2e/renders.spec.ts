@@ -14,14 +14,28 @@ interface Counts {
 }
 
 declare global {
-  interface Window { __renders: Counts }
+  interface Window {
+    __renders: Counts;
+  }
 }
 
 async function countRenders(page: Page): Promise<void> {
   await page.addInitScript(() => {
     // React's fiber tags and flags (react-reconciler: ReactWorkTags, ReactFiberFlags)
-    const FUNCTION = 0, HOST = 5, FORWARD_REF = 11, SIMPLE_MEMO = 15, PERFORMED_WORK = 1;
-    interface Fiber { tag: number; flags: number; child: Fiber | null; sibling: Fiber | null; return: Fiber | null; alternate: Fiber | null; stateNode: unknown }
+    const FUNCTION = 0,
+      HOST = 5,
+      FORWARD_REF = 11,
+      SIMPLE_MEMO = 15,
+      PERFORMED_WORK = 1;
+    interface Fiber {
+      tag: number;
+      flags: number;
+      child: Fiber | null;
+      sibling: Fiber | null;
+      return: Fiber | null;
+      alternate: Fiber | null;
+      stateNode: unknown;
+    }
     const counts: Counts = { commits: 0, panels: {}, components: {} };
     window.__renders = counts;
 
@@ -72,7 +86,8 @@ async function countRenders(page: Page): Promise<void> {
         visit(root.current, root.current.alternate);
         counts.commits++;
         for (const f of rendered) {
-          const el = firstHost(f), panel = panelOf(f);
+          const el = firstHost(f),
+            panel = panelOf(f);
           const name = `${panel} › ${el ? describe(el) : 'nothing'}`;
           counts.panels[panel] = (counts.panels[panel] ?? 0) + 1;
           counts.components[name] = (counts.components[name] ?? 0) + 1;
@@ -96,12 +111,15 @@ test('a training step re-renders only what shows the step', async ({ page }) => 
     return Number(document.querySelector('[data-testid="metric-step"]')!.textContent);
   });
   await expect.poll(() => stepShown(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(from + 20);
-  const [counts, to] = await page.evaluate(() => [structuredClone(window.__renders), Number(document.querySelector('[data-testid="metric-step"]')!.textContent)] as const);
+  const [counts, to] = await page.evaluate(
+    () => [structuredClone(window.__renders), Number(document.querySelector('[data-testid="metric-step"]')!.textContent)] as const,
+  );
   const steps = to - from;
   const total = Object.values(counts.panels).reduce((a, b) => a + b, 0);
   const perStep = (n: number) => (n / steps).toFixed(2);
   console.log(`${steps} steps, ${counts.commits} commits, ${total} component renders (${perStep(total)} per step)`);
-  for (const [name, n] of Object.entries(counts.components).sort((a, b) => b[1] - a[1])) console.log(`  ${perStep(n).padStart(6)}  ${name}`);
+  for (const [name, n] of Object.entries(counts.components).sort((a, b) => b[1] - a[1]))
+    console.log(`  ${perStep(n).padStart(6)}  ${name}`);
 
   // what shows a step: the Distill step (its status, numbers and run line) and the run's row in Storage
   const showsSteps = new Set(['section[step-distill]', 'section[storage-panel]']);

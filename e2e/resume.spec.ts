@@ -11,10 +11,15 @@ test('a reload mid-run offers to resume from the last checkpoint and continues t
   const t0 = Date.now();
   await page.getByTestId('demo-start').click();
   // past a few checkpoints and a few steps beyond the last one (so that steps are taken again), the page goes away
-  await expect.poll(async () => {
-    const step = await stepShown(page);
-    return step >= 25 && step % 10 >= 2 && step % 10 <= 6;
-  }, { timeout: 120_000 }).toBe(true);
+  await expect
+    .poll(
+      async () => {
+        const step = await stepShown(page);
+        return step >= 25 && step % 10 >= 2 && step % 10 <= 6;
+      },
+      { timeout: 120_000 },
+    )
+    .toBe(true);
   const before = await engineEvents(page, 'step');
   const checkpoints = (await engineEvents(page, 'checkpoint')).map((e) => e.step);
   console.log(`demo start → step ${Math.max(...before.map((e) => e.step))}: ${Date.now() - t0} ms; checkpoints ${checkpoints.join(',')}`);

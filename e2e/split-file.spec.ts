@@ -19,7 +19,11 @@ function png(seed: number): Buffer {
 
 test('a split file sets the class order and base/new, and its folder imports the test and train lists', async ({ page }) => {
   // flat paths, as OxfordPets' split lists its images/ folder
-  const item = (list: string, label: number, i: number): [string, number, string] => [`${CLASSES[label]}_${list}${i}.png`, label, CLASSES[label]!];
+  const item = (list: string, label: number, i: number): [string, number, string] => [
+    `${CLASSES[label]}_${list}${i}.png`,
+    label,
+    CLASSES[label]!,
+  ];
   const split = {
     train: CLASSES.flatMap((_, c) => [0, 1, 2].map((i) => item('train', c, i))),
     val: [item('val', 0, 0)],
@@ -29,12 +33,16 @@ test('a split file sets the class order and base/new, and its folder imports the
   const images = path.join(dir, 'images');
   fs.mkdirSync(images);
   // the folder lacks one listed test image and holds a file the split does not list
-  [...split.train, ...split.test].filter(([p]) => p !== 'emu_test1.png').forEach(([p], k) => fs.writeFileSync(path.join(images, p), png(k)));
+  [...split.train, ...split.test]
+    .filter(([p]) => p !== 'emu_test1.png')
+    .forEach(([p], k) => fs.writeFileSync(path.join(images, p), png(k)));
   fs.writeFileSync(path.join(images, 'unlisted.png'), png(99));
 
   const errors = await openStudio(page, '/#backend=wasm');
 
-  await page.getByTestId('split-file-input').setInputFiles({ name: 'split_zhou_Made.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(split)) });
+  await page
+    .getByTestId('split-file-input')
+    .setInputFiles({ name: 'split_zhou_Made.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(split)) });
   const classes = page.getByTestId('class-list').locator('li');
   await expect(classes).toHaveCount(5);
   expect(await classes.locator('.class-name').allTextContents()).toEqual(CLASSES);
@@ -45,7 +53,9 @@ test('a split file sets the class order and base/new, and its folder imports the
   const box = page.getByTestId('split-import');
   await expect(box).toContainText('15 train images, 1 val image and 10 test images of 5 classes (3 base)');
   await page.getByTestId('split-folder-input').setInputFiles(images);
-  await expect(page.getByTestId('split-missing')).toContainText('1 listed file is not in that folder (0 train, 1 test), e.g. emu_test1.png');
+  await expect(page.getByTestId('split-missing')).toContainText(
+    '1 listed file is not in that folder (0 train, 1 test), e.g. emu_test1.png',
+  );
 
   // the test list (9 of 10 present), labelled by the file: every class has images
   const data = page.locator('#step-data');
@@ -57,7 +67,9 @@ test('a split file sets the class order and base/new, and its folder imports the
   await expect(page.getByTestId('split-in-force')).toBeVisible();
 
   // a file that is not a split file is named, and the classes stay
-  await page.getByTestId('split-file-input').setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"train": []}') });
+  await page
+    .getByTestId('split-file-input')
+    .setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"train": []}') });
   await expect(page.locator('#step-classes [role=alert]')).toHaveText('other.json has no "val", "test" list: not a CoOp split file');
   expect(await classes.locator('.class-name').allTextContents()).toEqual(CLASSES);
   expect(errors).toEqual([]);

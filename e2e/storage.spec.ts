@@ -17,7 +17,10 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
   });
   const errors = await openStudio(page, '/#backend=wasm');
 
-  for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
+  for (const [role, heading] of [
+    ['teacher', 'Teacher (large CLIP)'],
+    ['student', 'Student (small CLIP)'],
+  ] as const) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
     await chooser.getByLabel('Hugging Face Hub').check();
     await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
@@ -29,8 +32,9 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
   const storage = page.getByTestId('storage-panel');
   const size = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
   for (const role of ['student', 'teacher']) {
-    await expect(storage.locator(`[data-testid="hub-model"][data-repo="test/demo-${role}"]`))
-      .toContainText(`test/demo-${role} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`);
+    await expect(storage.locator(`[data-testid="hub-model"][data-repo="test/demo-${role}"]`)).toContainText(
+      `test/demo-${role} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`,
+    );
   }
   await storage.getByRole('button', { name: 'Delete model test/demo-student' }).click();
   await expect(storage.getByTestId('hub-model')).toHaveCount(1);
@@ -41,12 +45,17 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
 test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {
   test.setTimeout(120_000);
   const errors = await openStudio(page, '/#backend=wasm');
-  for (const [role, heading] of [['teacher', 'Teacher (large CLIP)'], ['student', 'Student (small CLIP)']] as const) {
+  for (const [role, heading] of [
+    ['teacher', 'Teacher (large CLIP)'],
+    ['student', 'Student (small CLIP)'],
+  ] as const) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
     await chooser.getByLabel('Local files').check();
     await chooser.getByLabel('config.json').setInputFiles(`models/demo-${role}/config.json`);
     await chooser.getByLabel('model.safetensors').setInputFiles({
-      name: `${role}.safetensors`, mimeType: 'application/octet-stream', buffer: fs.readFileSync(`models/demo-${role}/model.safetensors`),
+      name: `${role}.safetensors`,
+      mimeType: 'application/octet-stream',
+      buffer: fs.readFileSync(`models/demo-${role}/model.safetensors`),
     });
   }
   await page.getByRole('button', { name: 'Load models' }).click();
@@ -56,7 +65,8 @@ test('local model files are kept in the origin private file system and come back
   const kept = await page.evaluate(async () => {
     const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('local-models');
     const out: Record<string, number> = {};
-    for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }).entries()) out[name] = (await h.getFile()).size;
+    for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }).entries())
+      out[name] = (await h.getFile()).size;
     return out;
   });
   expect(kept['teacher.safetensors']).toBe(fs.statSync('models/demo-teacher/model.safetensors').size);

@@ -13,13 +13,15 @@ import { engineRequest, installEngineHook } from './engine-hook.ts';
 
 const torch = findTorchPython();
 
-test('a PromptSRC checkpoint saved by torch.save imports as the teacher\'s prompts', async ({ page }) => {
+test("a PromptSRC checkpoint saved by torch.save imports as the teacher's prompts", async ({ page }) => {
   test.skip('reason' in torch, 'reason' in torch ? torch.reason : '');
   const python = 'python' in torch ? torch.python : '';
   test.setTimeout(120_000);
   // the demo teacher: text width 32, vision width 96, 2 and 4 blocks: prompts of 4 tokens at depth 2, and 20 MB of frozen weights
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promptsrc-'));
-  const made = spawnSync(python, ['src/engine/torch/torch_reference.py', 'promptsrc', dir, '32', '96', '4', '2', '20'], { encoding: 'utf8' });
+  const made = spawnSync(python, ['src/engine/torch/torch_reference.py', 'promptsrc', dir, '32', '96', '4', '2', '20'], {
+    encoding: 'utf8',
+  });
   expect(made.status, made.stderr).toBe(0);
   const file = path.join(dir, 'model-best.pth.tar');
   expect(fs.statSync(file).size).toBeGreaterThan(20e6);

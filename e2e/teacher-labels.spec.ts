@@ -12,14 +12,35 @@ import { openStudio } from './studio-page.ts';
 
 const CLASSES = ['bag', 'dress', 'sneaker'];
 
-test('labels from the CLI: a run from them loads only the student and fetches nothing of the teacher; they survive a reload', async ({ page }) => {
+test('labels from the CLI: a run from them loads only the student and fetches nothing of the teacher; they survive a reload', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'promptkd-labels-e2e-'));
   for (let i = 0; i < 16; i++) writePng(path.join(dir, 'photos', `p${String(i).padStart(2, '0')}.png`), i, i % 3);
-  CLASSES.forEach((c, k) => { for (let i = 0; i < 2; i++) writePng(path.join(dir, 'test', c, `${i}.png`), 100 + 10 * k + i, k); });
+  CLASSES.forEach((c, k) => {
+    for (let i = 0; i < 2; i++) writePng(path.join(dir, 'test', c, `${i}.png`), 100 + 10 * k + i, k);
+  });
   for (const shard of ['0/2', '1/2']) {
-    const made = spawnSync(process.execPath, ['bin/promptkd.mjs', 'label', '--unlabeled', path.join(dir, 'photos'), '--test', path.join(dir, 'test'),
-      '--teacher', 'models/demo-teacher', '--no-augment', '--shard', shard, '--out', path.join(dir, 'labels')], { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '' } });
+    const made = spawnSync(
+      process.execPath,
+      [
+        'bin/promptkd.mjs',
+        'label',
+        '--unlabeled',
+        path.join(dir, 'photos'),
+        '--test',
+        path.join(dir, 'test'),
+        '--teacher',
+        'models/demo-teacher',
+        '--no-augment',
+        '--shard',
+        shard,
+        '--out',
+        path.join(dir, 'labels'),
+      ],
+      { encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '' } },
+    );
     expect(made.status, made.stderr).toBe(0);
   }
 
@@ -50,7 +71,9 @@ test('labels from the CLI: a run from them loads only the student and fetches no
   const note = page.getByTestId('labels-note');
   await expect(note).toContainText('The teacher is the labels labels');
   await page.getByTestId('setting-augment').check();
-  await expect(page.getByTestId('labels-problem')).toContainText('augmentation is off in the labels (centre views only) and on in this run');
+  await expect(page.getByTestId('labels-problem')).toContainText(
+    'augmentation is off in the labels (centre views only) and on in this run',
+  );
   await expect(page.getByTestId('run-start')).toBeDisabled();
   await page.getByTestId('setting-augment').uncheck();
   await expect(page.getByTestId('labels-problem')).toHaveCount(0);

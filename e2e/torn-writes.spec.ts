@@ -25,7 +25,9 @@ const HELD = '/__torn-write-held';
  */
 async function holdWorkerAtPut(context: BrowserContext, trigger: string): Promise<{ held: Promise<void>; release: () => Promise<void> }> {
   let onHeld!: () => void;
-  const held = new Promise<void>((resolve) => { onHeld = resolve; });
+  const held = new Promise<void>((resolve) => {
+    onHeld = resolve;
+  });
   await context.route(`**${HELD}`, () => onHeld()); // never answered: the worker waits until its page goes
   const workerScript = '**/assets/engine.worker-*.js';
   await context.route(workerScript, async (route) => {
@@ -44,9 +46,15 @@ async function holdWorkerAtPut(context: BrowserContext, trigger: string): Promis
         return request;
       };
     }\n`;
-    await route.fulfill({ response, body: wrapper + await response.text() });
+    await route.fulfill({ response, body: wrapper + (await response.text()) });
   });
-  return { held, release: async () => { await context.unroute(workerScript); await context.unroute(`**${HELD}`); } };
+  return {
+    held,
+    release: async () => {
+      await context.unroute(workerScript);
+      await context.unroute(`**${HELD}`);
+    },
+  };
 }
 
 test('a page closed while a checkpoint is written: the run resumes from the checkpoint before it', async ({ context }) => {
@@ -88,7 +96,9 @@ test('a page closed while a checkpoint is written: the run resumes from the chec
   const since = (await engineEvents(page, 'checkpoint')).map((e) => e.step);
   expect(since[0]).toBe(12);
   await page.reload();
-  await expect(run).toContainText(`checkpoints at steps ${[0, ...[9, ...since].slice(-2)].join(', ')} (best on base: step 0`, { timeout: 60_000 });
+  await expect(run).toContainText(`checkpoints at steps ${[0, ...[9, ...since].slice(-2)].join(', ')} (best on base: step 0`, {
+    timeout: 60_000,
+  });
   expect(errors).toEqual([]);
 });
 
@@ -104,7 +114,9 @@ function pngFolder(dir: string, n: number): string {
   return dir;
 }
 
-test('a page closed while an import is written: the folder is listed as interrupted, and choosing it again completes it', async ({ context }) => {
+test('a page closed while an import is written: the folder is listed as interrupted, and choosing it again completes it', async ({
+  context,
+}) => {
   test.setTimeout(180_000);
   // not under the test-results folder, which another test run may empty meanwhile
   const folder = pngFolder(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'torn-import-')), 'shots-150'), 150);

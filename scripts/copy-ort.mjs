@@ -12,10 +12,14 @@ const FLAVOUR = { '': 'jsep', '/all': 'jsep', '/webgpu': 'asyncify', '/jspi': 'j
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runtimeFile = join(root, 'src/engine/runtime/web.ts');
-const entries = [...new Set([...readFileSync(runtimeFile, 'utf8').matchAll(/(?:from |import\()'onnxruntime-web(\/[a-z]+)?'/g)].map((m) => m[1] ?? ''))];
+const entries = [
+  ...new Set([...readFileSync(runtimeFile, 'utf8').matchAll(/(?:from |import\()'onnxruntime-web(\/[a-z]+)?'/g)].map((m) => m[1] ?? '')),
+];
 const unknown = entries.filter((e) => !(e in FLAVOUR));
 if (entries.length === 0 || unknown.length) {
-  console.error(`copy-ort: cannot tell which onnxruntime-web entries ${runtimeFile} imports${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  console.error(
+    `copy-ort: cannot tell which onnxruntime-web entries ${runtimeFile} imports${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+  );
   process.exit(1);
 }
 const bases = [...new Set(entries.map((e) => FLAVOUR[e]).map((f) => (f ? `ort-wasm-simd-threaded.${f}` : 'ort-wasm-simd-threaded')))];
@@ -36,4 +40,6 @@ for (const name of files) {
   copyFileSync(from, to);
   copied++;
 }
-console.log(`copy-ort: ${entries.map((e) => `onnxruntime-web${e}`).join(' and ')} need ${files.join(', ')}; ${copied} copied to public/ort/`);
+console.log(
+  `copy-ort: ${entries.map((e) => `onnxruntime-web${e}`).join(' and ')} need ${files.join(', ')}; ${copied} copied to public/ort/`,
+);

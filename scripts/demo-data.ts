@@ -41,12 +41,19 @@ function main(): void {
   const { images: testImages, labels: testLabels } = readFashionMnist('t10k');
   const classes = CLASS_NAMES.map((_, c) => c);
   const half = Math.ceil(classes.length / 2);
-  const baseClasses = classes.slice(0, half), newClasses = classes.slice(half);
+  const baseClasses = classes.slice(0, half),
+    newClasses = classes.slice(half);
 
   const trainOrder = rng(SEED).shuffle(Array.from({ length: trainImages.dims[0]! }, (_, i) => i));
   const trainPicks = trainOrder.slice(0, TRAIN_COUNT);
   const shotPicks = balanced(trainLabels.data, baseClasses, SHOTS_PER_CLASS, trainOrder.slice(TRAIN_COUNT), SEED + 1);
-  const testPicks = balanced(testLabels.data, classes, TEST_PER_CLASS, Array.from({ length: testImages.dims[0]! }, (_, i) => i), SEED + 2);
+  const testPicks = balanced(
+    testLabels.data,
+    classes,
+    TEST_PER_CLASS,
+    Array.from({ length: testImages.dims[0]! }, (_, i) => i),
+    SEED + 2,
+  );
 
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
@@ -60,13 +67,22 @@ function main(): void {
     const { images, labels } = gather(s.src[0], s.src[1], s.picks);
     writeFileSync(join(OUT, `${name}-images.u8`), images);
     writeFileSync(join(OUT, `${name}-labels.u8`), labels);
-    entries[name] = { count: s.picks.length, images: `${name}-images.u8`, labels: `${name}-labels.u8`, labelsForTraining: s.labelsForTraining };
+    entries[name] = {
+      count: s.picks.length,
+      images: `${name}-images.u8`,
+      labels: `${name}-labels.u8`,
+      labelsForTraining: s.labelsForTraining,
+    };
   }
   const index: DemoIndex = {
     format: 'promptkd-demo/1',
     source: 'Fashion-MNIST (Zalando Research, https://github.com/zalandoresearch/fashion-mnist), Debian package dataset-fashion-mnist',
     license: 'MIT (see LICENSE)',
-    imageSize: 28, classNames: CLASS_NAMES, baseClasses, newClasses, seed: SEED,
+    imageSize: 28,
+    classNames: CLASS_NAMES,
+    baseClasses,
+    newClasses,
+    seed: SEED,
     splits: entries as DemoIndex['splits'],
   };
   writeFileSync(join(OUT, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
@@ -75,7 +91,9 @@ function main(): void {
 
   // the studio fetches the demo models from /models/: mirror the committed ones there
   mirrorModelsToPublic(ROOT);
-  console.log(`wrote ${OUT}: train ${trainPicks.length}, test ${testPicks.length}, shots ${shotPicks.length}; mirrored models/ to public/models/`);
+  console.log(
+    `wrote ${OUT}: train ${trainPicks.length}, test ${testPicks.length}, shots ${shotPicks.length}; mirrored models/ to public/models/`,
+  );
 }
 
 const LICENSE = `Fashion-MNIST subset

@@ -14,7 +14,8 @@ const CANDIDATES = [
   '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
 ];
 
-const MISSING = 'No Chromium found for the e2e tests: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set CHROME_PATH to a Chrome/Chromium binary.';
+const MISSING =
+  'No Chromium found for the e2e tests: install it (Debian/Ubuntu: `sudo apt-get install chromium`) or set CHROME_PATH to a Chrome/Chromium binary.';
 
 async function playwrightsOwn() {
   try {
@@ -35,7 +36,7 @@ export async function findChromium({ install = false } = {}) {
   if (found) return found;
   const canApt = install && process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
   if (!canApt) throw new Error(MISSING);
-  console.error('find-chromium: no Chromium found, installing Debian\'s chromium with apt-get…');
+  console.error("find-chromium: no Chromium found, installing Debian's chromium with apt-get…");
   execSync('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium', { stdio: 'inherit' });
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
   throw new Error(MISSING);

@@ -10,9 +10,17 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DEPCRUISE = path.join(ROOT, 'node_modules/.bin/depcruise');
 const CONFIG = path.join(ROOT, '.dependency-cruiser.cjs');
 
-interface Violation { rule: { name: string }; from: string; to: string }
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
 const violations = (cwd: string): Violation[] => {
-  const r = spawnSync(DEPCRUISE, ['src', 'bench', '--config', CONFIG, '--output-type', 'json'], { cwd, encoding: 'utf8', maxBuffer: 2 ** 28 });
+  const r = spawnSync(DEPCRUISE, ['src', 'bench', '--config', CONFIG, '--output-type', 'json'], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 2 ** 28,
+  });
   return (JSON.parse(r.stdout) as { summary: { violations: Violation[] } }).summary.violations;
 };
 
@@ -30,7 +38,8 @@ describe('layer rules', () => {
         'src/engine/graph/graph.ts': 'export const g = 1;\n',
         'src/engine/runtime/runtime.ts': "import 'onnxruntime-web';\n", // allowed: the runtime
         'src/engine/runtime/node.ts': "import fs from 'node:fs';\nexport const f = fs;\n", // allowed: a platform file
-        'src/engine/promptkd/leak.ts': "import fs from 'node:fs';\nimport { create } from 'zustand';\nimport '../../app/thing.ts';\nexport const y = [fs, create];\n",
+        'src/engine/promptkd/leak.ts':
+          "import fs from 'node:fs';\nimport { create } from 'zustand';\nimport '../../app/thing.ts';\nexport const y = [fs, create];\n",
         'src/app/thing.ts': "import '../engine/graph/graph.ts';\nimport '../engine/surface.ts';\n",
         'src/storage/store.ts': "import '../worker/protocol.ts';\n",
         'src/worker/protocol.ts': 'export const p = 1;\n',
@@ -45,7 +54,9 @@ describe('layer rules', () => {
         fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
         fs.writeFileSync(path.join(dir, rel), text);
       }
-      const found = violations(dir).map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`).sort();
+      const found = violations(dir)
+        .map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`)
+        .sort();
       expect(found).toEqual([
         'app-through-engine-surface: src/app/thing.ts → src/engine/graph/graph.ts',
         'engine-below-everything: src/engine/promptkd/leak.ts → src/app/thing.ts',
@@ -62,4 +73,3 @@ describe('layer rules', () => {
     }
   }, 60_000);
 });
-

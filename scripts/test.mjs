@@ -12,9 +12,19 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const stages = [
   { name: 'typecheck', cmd: npm, args: ['run', '--silent', 'typecheck'], summary: /error TS/ },
-  { name: 'layers', cmd: bin('depcruise'), args: ['src', 'bench', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], summary: /dependency violations|no dependency violations/ },
+  {
+    name: 'layers',
+    cmd: bin('depcruise'),
+    args: ['src', 'bench', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+    summary: /dependency violations|no dependency violations/,
+  },
   { name: 'unit', cmd: bin('vitest'), args: ['run'], summary: /^\s*(Test Files|Tests)\s/ },
-  { name: 'e2e', cmd: process.execPath, args: [join(root, 'scripts/e2e.mjs')], summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH|^Error: / },
+  {
+    name: 'e2e',
+    cmd: process.execPath,
+    args: [join(root, 'scripts/e2e.mjs')],
+    summary: /^\s*\d+ (passed|failed|flaky|skipped|did not run)|^No Chromium|^CHROME_PATH|^Error: /,
+  },
 ];
 
 function run({ cmd, args, summary }) {
@@ -41,7 +51,8 @@ for (const stage of stages) results.push({ ...stage, ...(await run(stage)) });
 
 console.log('\n── npm test summary ──');
 for (const r of results) {
-  const detail = r.name === 'typecheck' ? (r.code ? `${r.lines.length} type error(s)` : 'no type errors') : r.lines.join(' · ') || 'no summary line';
+  const detail =
+    r.name === 'typecheck' ? (r.code ? `${r.lines.length} type error(s)` : 'no type errors') : r.lines.join(' · ') || 'no summary line';
   console.log(`${r.code ? 'FAIL' : 'ok  '} ${r.name.padEnd(9)} ${detail}  (${r.seconds.toFixed(0)} s)`);
 }
 process.exit(results.some((r) => r.code) ? 1 : 0);

@@ -20,12 +20,14 @@ export function chromiumVulkanDir(env = process.env) {
 const systemLoader = (env) =>
   [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LOADER_DIRS].some((d) => existsSync(join(d, 'libvulkan.so.1')));
 const systemIcd = (env) =>
-  Boolean(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES) || ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
+  Boolean(env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES) ||
+  ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
 
 /** the variables that give this machine a Vulkan loader and driver ({} when it has both); null when impossible */
 export function vulkanEnv(env = process.env) {
   if (process.platform !== 'linux') return {};
-  const loader = systemLoader(env), icd = systemIcd(env);
+  const loader = systemLoader(env),
+    icd = systemIcd(env);
   if (loader && icd) return {};
   const dir = chromiumVulkanDir(env);
   if (!dir) return null;

@@ -9,6 +9,7 @@ if (!cmd) {
   process.exit(2);
 }
 const add = vulkanEnv();
-if (add === null) console.error('with-vulkan: no Vulkan loader or driver here, and no Chromium to borrow them from; WebGPU rows will say so');
+if (add === null)
+  console.error('with-vulkan: no Vulkan loader or driver here, and no Chromium to borrow them from; WebGPU rows will say so');
 const run = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...add } });
 process.exit(run.status ?? 1);

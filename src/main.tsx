@@ -8,6 +8,10 @@ import './app/styles.css';
 useStudio.setState({ hashText: location.hash });
 addEventListener('hashchange', () => useStudio.setState({ hashText: location.hash }));
 
-createRoot(document.getElementById('root')!).render(<StrictMode><App /></StrictMode>);
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
 // once per page load, outside React, so StrictMode's double effects cannot start it twice
 void runAction('boot');

@@ -12,19 +12,31 @@ import { shardOf } from '../../src/cli/shard.ts';
 const FILE = path.join(import.meta.dirname, 'label-job.yaml');
 
 interface Container {
-  name?: string; image?: string; workingDir?: string; command?: unknown[]; args?: unknown[];
+  name?: string;
+  image?: string;
+  workingDir?: string;
+  command?: unknown[];
+  args?: unknown[];
   resources?: { limits?: Record<string, unknown> };
   volumeMounts?: { name: string; mountPath: string }[];
 }
 interface PodSpec {
-  restartPolicy?: string; containers?: Container[];
+  restartPolicy?: string;
+  containers?: Container[];
   volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
 }
 interface Manifest {
-  apiVersion?: string; kind?: string; metadata?: { name?: string };
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string };
   spec?: {
-    completionMode?: string; completions?: unknown; parallelism?: unknown; backoffLimit?: unknown; backoffLimitPerIndex?: unknown;
-    podFailurePolicy?: unknown; accessModes?: string[];
+    completionMode?: string;
+    completions?: unknown;
+    parallelism?: unknown;
+    backoffLimit?: unknown;
+    backoffLimitPerIndex?: unknown;
+    podFailurePolicy?: unknown;
+    accessModes?: string[];
     template?: { spec?: PodSpec };
   };
 }
@@ -77,7 +89,9 @@ describe('the Kubernetes labelling Job', () => {
   it('takes one GPU and a ReadWriteMany claim that holds the checkout, the inputs and the output', () => {
     expect(Number(container.resources?.limits?.['nvidia.com/gpu'])).toBe(1);
     const volume = pod.volumes?.find((v) => v.persistentVolumeClaim);
-    const claim = manifests.find((m) => m.kind === 'PersistentVolumeClaim' && m.metadata?.name === volume?.persistentVolumeClaim?.claimName);
+    const claim = manifests.find(
+      (m) => m.kind === 'PersistentVolumeClaim' && m.metadata?.name === volume?.persistentVolumeClaim?.claimName,
+    );
     expect(claim?.spec?.accessModes).toContain('ReadWriteMany');
     const mount = container.volumeMounts?.find((m) => m.name === volume!.name);
     expect(mount).toBeDefined();

@@ -30,7 +30,9 @@ function findTool(name: string): string | null {
     try {
       fs.accessSync(file, fs.constants.X_OK);
       return file;
-    } catch { /* next folder */ }
+    } catch {
+      /* next folder */
+    }
   }
   return null;
 }
@@ -48,11 +50,17 @@ export function findSlurm(): { tools: Record<Tool, string> } | { reason: string 
 
 /** `count` distinct TCP ports free on 127.0.0.1 right now (held open together, so they differ) */
 async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
   const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
@@ -63,7 +71,11 @@ const isInheritedSlurmVariable = (name: string) => /^(SLURM|SBATCH|SALLOC|SRUN)_
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export class SlurmCluster {
   /** the temp folder: slurm.conf, munge key and socket, state, spool, logs */
@@ -72,7 +84,9 @@ export class SlurmCluster {
   readonly nodeName = os.hostname().split('.')[0]!;
   private tools: Record<Tool, string> | null = null;
   private daemons: { name: string; child: ChildProcess; spawnError?: Error }[] = [];
-  private readonly killOnExit = () => { for (const d of this.daemons) d.child.kill('SIGKILL'); };
+  private readonly killOnExit = () => {
+    for (const d of this.daemons) d.child.kill('SIGKILL');
+  };
 
   get conf(): string {
     if (!this.dir) throw new Error('the Slurm cluster is not started; call start() first');
@@ -99,14 +113,22 @@ export class SlurmCluster {
       const key = path.join(this.dir, 'munge/munge.key');
       fs.writeFileSync(key, randomBytes(1024), { mode: 0o600 });
       const socket = path.join(this.dir, 'munge/munge.socket');
-      this.spawnDaemon('munged', ['--foreground', `--key-file=${key}`, `--socket=${socket}`,
-        `--pid-file=${path.join(this.dir, 'munge/munged.pid')}`, `--seed-file=${path.join(this.dir, 'munge/munged.seed')}`]);
+      this.spawnDaemon('munged', [
+        '--foreground',
+        `--key-file=${key}`,
+        `--socket=${socket}`,
+        `--pid-file=${path.join(this.dir, 'munge/munged.pid')}`,
+        `--seed-file=${path.join(this.dir, 'munge/munged.seed')}`,
+      ]);
       await this.waitFor('munged to open its socket', () => fs.existsSync(socket));
       const [ctldPort, slurmdPort] = await freePorts(2);
       fs.writeFileSync(this.conf, this.slurmConf(socket, ctldPort!, slurmdPort!));
       this.spawnDaemon('slurmctld', ['-D', '-f', this.conf]);
       this.spawnDaemon('slurmd', ['-D', '-f', this.conf, '-N', this.nodeName]);
-      await this.waitFor(`node ${this.nodeName} to be idle`, async () => (await this.run('sinfo', ['-h', '-N', '-o', '%t'])).stdout.trim() === 'idle');
+      await this.waitFor(
+        `node ${this.nodeName} to be idle`,
+        async () => (await this.run('sinfo', ['-h', '-N', '-o', '%t'])).stdout.trim() === 'idle',
+      );
     } catch (e) {
       const logs = this.logTails();
       await this.stop();
@@ -155,7 +177,9 @@ export class SlurmCluster {
     try {
       const child = spawn(this.tools![name], args, { env: this.env, stdio: ['ignore', fd, fd] });
       const daemon: (typeof this.daemons)[number] = { name, child };
-      child.on('error', (e) => { daemon.spawnError = e; });
+      child.on('error', (e) => {
+        daemon.spawnError = e;
+      });
       this.daemons.push(daemon);
     } finally {
       fs.closeSync(fd);
@@ -180,16 +204,28 @@ export class SlurmCluster {
   private logTails(): string {
     if (!this.dir) return '';
     return DAEMONS.map((name) => {
-      const file = [`${name}.log`, `${name}.out`].map((f) => path.join(this.dir!, 'log', f)).find((f) => fs.existsSync(f) && fs.statSync(f).size > 0);
+      const file = [`${name}.log`, `${name}.out`]
+        .map((f) => path.join(this.dir!, 'log', f))
+        .find((f) => fs.existsSync(f) && fs.statSync(f).size > 0);
       return file ? `--- ${path.basename(file)}\n${fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-6).join('\n')}` : '';
-    }).filter(Boolean).join('\n');
+    })
+      .filter(Boolean)
+      .join('\n');
   }
 
   /** a Slurm client command against this cluster; a non-zero exit is returned, not thrown */
-  async run(tool: (typeof CLIENTS)[number], args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  async run(
+    tool: (typeof CLIENTS)[number],
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<RunResult> {
     if (!this.tools) throw new Error('the Slurm cluster is not started; call start() first');
     try {
-      const { stdout, stderr } = await execFileAsync(this.tools[tool], args, { cwd: opts.cwd, env: opts.env ?? this.env, timeout: opts.timeoutMs ?? 60_000 });
+      const { stdout, stderr } = await execFileAsync(this.tools[tool], args, {
+        cwd: opts.cwd,
+        env: opts.env ?? this.env,
+        timeout: opts.timeoutMs ?? 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (e) {
       const err = e as { code?: number | string; stdout?: string; stderr?: string };
@@ -214,7 +250,11 @@ export class SlurmCluster {
       // slurmstepd and the job's processes are not slurmd's children once started; they carry our
       // SLURM_CONF, which names this cluster's own folder and nothing else
       for (const pid of processesWithEnv(`SLURM_CONF=${this.conf}`)) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone already */
+        }
       }
       fs.rmSync(this.dir, { recursive: true, force: true });
       this.dir = null;
@@ -242,7 +282,9 @@ function processesWithEnv(entry: string): number[] {
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       if (fs.readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(entry)) pids.push(pid);
-    } catch { /* exited, or not ours to read */ }
+    } catch {
+      /* exited, or not ours to read */
+    }
   }
   return pids;
 }

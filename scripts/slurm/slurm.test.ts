@@ -27,12 +27,37 @@ describe.skipIf('reason' in found)('label.sbatch as a Slurm job array', () => {
   const cluster = new SlurmCluster();
   let tmp = '';
   let demo = { images: '', split: '' };
-  const teacher = ['--teacher', path.join(ROOT, 'models/demo-teacher'), '--teacher-prompts', path.join(ROOT, 'models/demo-teacher/prompts.safetensors')];
+  const teacher = [
+    '--teacher',
+    path.join(ROOT, 'models/demo-teacher'),
+    '--teacher-prompts',
+    path.join(ROOT, 'models/demo-teacher/prompts.safetensors'),
+  ];
   const labelFlags = () => ['--unlabeled', demo.images, '--split', demo.split, ...teacher, '--no-augment'];
   const distillFlags = () => [
-    '--unlabeled', demo.images, '--split', demo.split, '--student', path.join(ROOT, 'models/demo-student'),
-    '--epochs', '1', '--batch-size', '32', '--lr', '5e-4', '--depth', '2', '--eval-every', '25', '--ckpt-every', '25',
-    '--no-augment', '--seed', '7', '--eval-batch', '100',
+    '--unlabeled',
+    demo.images,
+    '--split',
+    demo.split,
+    '--student',
+    path.join(ROOT, 'models/demo-student'),
+    '--epochs',
+    '1',
+    '--batch-size',
+    '32',
+    '--lr',
+    '5e-4',
+    '--depth',
+    '2',
+    '--eval-every',
+    '25',
+    '--ckpt-every',
+    '25',
+    '--no-augment',
+    '--seed',
+    '7',
+    '--eval-batch',
+    '100',
   ];
 
   beforeAll(async () => {
@@ -47,25 +72,47 @@ describe.skipIf('reason' in found)('label.sbatch as a Slurm job array', () => {
   });
 
   it('labels one shard per array task; distilling from them equals the online run; their merge is the one-machine file', async () => {
-    const labels = path.join(tmp, 'labels'), logs = path.join(tmp, 'slurm-logs');
+    const labels = path.join(tmp, 'labels'),
+      logs = path.join(tmp, 'slurm-logs');
     fs.mkdirSync(logs);
     // a shard variable of another job engine in our own environment would make every task refuse to guess
     const env = { ...cluster.env, JOB_COMPLETION_INDEX: undefined, AWS_BATCH_JOB_ARRAY_INDEX: undefined };
-    const job = await cluster.run('sbatch', [
-      '--wait', `--array=0-${SHARDS - 1}`, `--output=${logs}/label-%A_%a.out`, 'scripts/slurm/label.sbatch', ...labelFlags(), '--out', labels,
-    ], { cwd: ROOT, env, timeoutMs: 150_000 });
-    const taskLogs = fs.readdirSync(logs).sort().map((f) => fs.readFileSync(path.join(logs, f), 'utf8'));
+    const job = await cluster.run(
+      'sbatch',
+      [
+        '--wait',
+        `--array=0-${SHARDS - 1}`,
+        `--output=${logs}/label-%A_%a.out`,
+        'scripts/slurm/label.sbatch',
+        ...labelFlags(),
+        '--out',
+        labels,
+      ],
+      { cwd: ROOT, env, timeoutMs: 150_000 },
+    );
+    const taskLogs = fs
+      .readdirSync(logs)
+      .sort()
+      .map((f) => fs.readFileSync(path.join(logs, f), 'utf8'));
     expect(job.code, `sbatch --wait failed: ${job.stderr}\n${taskLogs.join('\n')}`).toBe(0);
 
-    expect(fs.readdirSync(labels).filter((f) => f.endsWith('.safetensors')).sort())
-      .toEqual(Array.from({ length: SHARDS }, (_, i) => `shard-${i}-of-${SHARDS}.safetensors`));
+    expect(
+      fs
+        .readdirSync(labels)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort(),
+    ).toEqual(Array.from({ length: SHARDS }, (_, i) => `shard-${i}-of-${SHARDS}.safetensors`));
     // each task says which shard it took and from which variable: all four, once each
     expect(taskLogs).toHaveLength(SHARDS);
     const shardsNamed = taskLogs.map((log) => Number(/^shard (\d+)\/4 \(SLURM_ARRAY_TASK_ID=\d+\)/m.exec(log)?.[1]));
     expect(shardsNamed.sort()).toEqual([0, 1, 2, 3]);
 
-    const fromLabels = path.join(tmp, 'run-from-labels'), online = path.join(tmp, 'run-online');
-    for (const [out, teacherFlags] of [[fromLabels, ['--teacher-labels', labels]], [online, teacher]] as const) {
+    const fromLabels = path.join(tmp, 'run-from-labels'),
+      online = path.join(tmp, 'run-online');
+    for (const [out, teacherFlags] of [
+      [fromLabels, ['--teacher-labels', labels]],
+      [online, teacher],
+    ] as const) {
       const r = await runPromptkd(tmp, 'distill', ...distillFlags(), ...teacherFlags, '--out', out);
       expect(r.code, r.stderr).toBe(0);
     }
@@ -74,7 +121,8 @@ describe.skipIf('reason' in found)('label.sbatch as a Slurm job array', () => {
     expect(a.steps.map((s) => s.loss)).toEqual(b.steps.map((s) => s.loss));
     expect(a.final.evaluation).toEqual(b.final.evaluation);
 
-    const merged = path.join(tmp, 'merged.safetensors'), whole = path.join(tmp, 'labels-whole');
+    const merged = path.join(tmp, 'merged.safetensors'),
+      whole = path.join(tmp, 'labels-whole');
     const merge = await runPromptkd(tmp, 'label', 'merge', labels, '--out', merged);
     expect(merge.code, merge.stderr).toBe(0);
     const one = await runPromptkd(tmp, 'label', ...labelFlags(), '--shard', '0/1', '--out', whole);

@@ -5,9 +5,8 @@ import { memo, type ButtonHTMLAttributes } from 'react';
 import { actions, isEnabled, runAction, type Action, type ActionId, type ArgOf } from './actions.ts';
 import { useStudio } from './store.ts';
 
-type ArgProp<K extends ActionId> = ArgOf<K> extends void ? { arg?: never }
-  : undefined extends ArgOf<K> ? { arg?: ArgOf<K> }
-  : { arg: ArgOf<K> };
+type ArgProp<K extends ActionId> =
+  ArgOf<K> extends void ? { arg?: never } : undefined extends ArgOf<K> ? { arg?: ArgOf<K> } : { arg: ArgOf<K> };
 
 type Props<K extends ActionId> = Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'type' | 'onClick' | 'children'> & {
   action: K;
@@ -16,10 +15,10 @@ type Props<K extends ActionId> = Omit<ButtonHTMLAttributes<HTMLButtonElement>, '
   /** a symbol shown in place of the label, which becomes the button's accessible name */
   icon?: string;
 } & (
-  | (ArgProp<K> & { onRun?: never })
-  /** what a click does in place of running the action: checks of a form's input, which then run it */
-  | { onRun: () => void; arg?: never }
-);
+    | (ArgProp<K> & { onRun?: never })
+    /** what a click does in place of running the action: checks of a form's input, which then run it */
+    | { onRun: () => void; arg?: never }
+  );
 
 const run = runAction as (id: ActionId, arg?: unknown) => Promise<void>;
 
@@ -29,10 +28,13 @@ function ActionButtonOf<K extends ActionId>({ action, arg, text, icon, onRun, di
   const { label, busyLabel } = actions[action] as Action<unknown>;
   return (
     <button
-      type="button" disabled={!enabled || disabled} aria-label={icon ? label : undefined} {...rest}
+      type="button"
+      disabled={!enabled || disabled}
+      aria-label={icon ? label : undefined}
+      {...rest}
       onClick={onRun ?? (() => void run(action, arg))}
     >
-      {icon ?? (busy && busyLabel ? busyLabel : text ?? label)}
+      {icon ?? (busy && busyLabel ? busyLabel : (text ?? label))}
     </button>
   );
 }

@@ -45,10 +45,20 @@ export function App() {
         </div>
         <div className="buttons app-commands">
           <ActionButton
-            action="togglePresent" className="secondary" data-testid="present-toggle" aria-pressed={presenting} aria-keyshortcuts="p"
+            action="togglePresent"
+            className="secondary"
+            data-testid="present-toggle"
+            aria-pressed={presenting}
+            aria-keyshortcuts="p"
             text={presenting ? 'Leave present mode' : undefined}
           />
-          <ActionButton action="showShortcuts" className="secondary" data-testid="shortcuts-open" text="Shortcuts ?" aria-keyshortcuts="?" />
+          <ActionButton
+            action="showShortcuts"
+            className="secondary"
+            data-testid="shortcuts-open"
+            text="Shortcuts ?"
+            aria-keyshortcuts="?"
+          />
         </div>
       </header>
       <main className="layout">

@@ -34,7 +34,8 @@ export function ClassesPanel() {
   const fromFolder = (input: HTMLInputElement) => {
     const names = classNamesOf(pickedFiles(Array.from(input.files ?? [])).map((f) => f.path));
     input.value = '';
-    if (names.length === 0) return setProblem('That folder has no subfolders: a labeled folder holds one subfolder per class (cat/1.jpg, dog/2.jpg).');
+    if (names.length === 0)
+      return setProblem('That folder has no subfolders: a labeled folder holds one subfolder per class (cat/1.jpg, dog/2.jpg).');
     save(names);
   };
 
@@ -53,7 +54,14 @@ export function ClassesPanel() {
   };
 
   return (
-    <Step n={1} id="step-classes" title="Classes" status={classes.length ? `${plural(classes.length, 'class', 'classes')}: ${baseCount} base, ${classes.length - baseCount} new` : 'none yet'}>
+    <Step
+      n={1}
+      id="step-classes"
+      title="Classes"
+      status={
+        classes.length ? `${plural(classes.length, 'class', 'classes')}: ${baseCount} base, ${classes.length - baseCount} new` : 'none yet'
+      }
+    >
       {editing === null ? (
         <>
           {classes.length === 0 ? (
@@ -70,34 +78,78 @@ export function ClassesPanel() {
           )}
           {splitInForce && (
             <p className="split-in-force" data-testid="split-in-force">
-              Class order and base/new from <strong>{split.name}</strong> (labels 0–{classes.length - 1}, as the paper splits them).
-              Choose its image folder in the Data step.
+              Class order and base/new from <strong>{split.name}</strong> (labels 0–{classes.length - 1}, as the paper splits them). Choose
+              its image folder in the Data step.
             </p>
           )}
           <p className="muted">
-            Base classes are the ones the teacher may have seen labeled examples of; new classes are known to everyone by name only.
-            The student never sees a label: it learns every class from the teacher.
+            Base classes are the ones the teacher may have seen labeled examples of; new classes are known to everyone by name only. The
+            student never sees a label: it learns every class from the teacher.
           </p>
           <div className="buttons">
-            <button type="button" className="secondary" disabled={!canEdit} onClick={() => setEditing(classes.join('\n'))}>Edit names</button>
-            <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>From a labeled folder…</button>
-            <input ref={folder} type="file" className="hidden-input" data-testid="classes-folder-input" multiple {...{ webkitdirectory: '' }} onChange={(e) => fromFolder(e.currentTarget)} />
-            <button type="button" className="secondary" disabled={!canEdit} onClick={() => splitInput.current?.click()}
-              title="CoOp's split_zhou_<Dataset>.json, as PromptSRC and PromptKD use it: its labels give the class order and so base/new">From a split file…</button>
-            <input ref={splitInput} type="file" className="hidden-input" data-testid="split-file-input" accept=".json,application/json" onChange={(e) => void fromSplitFile(e.currentTarget)} />
+            <button type="button" className="secondary" disabled={!canEdit} onClick={() => setEditing(classes.join('\n'))}>
+              Edit names
+            </button>
+            <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>
+              From a labeled folder…
+            </button>
+            <input
+              ref={folder}
+              type="file"
+              className="hidden-input"
+              data-testid="classes-folder-input"
+              multiple
+              {...{ webkitdirectory: '' }}
+              onChange={(e) => fromFolder(e.currentTarget)}
+            />
+            <button
+              type="button"
+              className="secondary"
+              disabled={!canEdit}
+              onClick={() => splitInput.current?.click()}
+              title="CoOp's split_zhou_<Dataset>.json, as PromptSRC and PromptKD use it: its labels give the class order and so base/new"
+            >
+              From a split file…
+            </button>
+            <input
+              ref={splitInput}
+              type="file"
+              className="hidden-input"
+              data-testid="split-file-input"
+              accept=".json,application/json"
+              onChange={(e) => void fromSplitFile(e.currentTarget)}
+            />
           </div>
         </>
       ) : (
         <div className="class-editor">
           <label htmlFor="class-names">One class name per line, in label order (base classes first):</label>
-          <textarea id="class-names" rows={Math.min(12, Math.max(4, editing.split('\n').length + 1))} value={editing} onChange={(e) => setEditing(e.target.value)} />
+          <textarea
+            id="class-names"
+            rows={Math.min(12, Math.max(4, editing.split('\n').length + 1))}
+            value={editing}
+            onChange={(e) => setEditing(e.target.value)}
+          />
           <div className="buttons">
             <ActionButton action="setClasses" onRun={() => save(parseClassList(editing))} />
-            <button type="button" className="secondary" onClick={() => { setEditing(null); setProblem(null); }}>Cancel</button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setEditing(null);
+                setProblem(null);
+              }}
+            >
+              Cancel
+            </button>
           </div>
         </div>
       )}
-      {problem && <p className="error" role="alert">{problem}</p>}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
     </Step>
   );
 }

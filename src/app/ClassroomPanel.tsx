@@ -24,7 +24,8 @@ interface View {
 }
 
 function text(stage: Stage, { classes, baseCount, latest }: View): string {
-  const base = classes.slice(0, baseCount), nw = classes.slice(baseCount);
+  const base = classes.slice(0, baseCount),
+    nw = classes.slice(baseCount);
   switch (stage) {
     case 'load':
       return `We load 3,000 small photos of clothes (Fashion-MNIST) and two CLIP models: a big "teacher" and a small "student". Nobody tells the student what any photo shows.`;
@@ -40,14 +41,24 @@ function text(stage: Stage, { classes, baseCount, latest }: View): string {
 }
 
 export function ClassroomPanel() {
-  const v = useStudio(useShallow((s): View => ({
-    classroom: s.classroom, stage: classroomStage(s), classes: s.workspace?.classes ?? NONE, baseCount: s.workspace?.baseCount ?? 0,
-    latest: s.run?.latest ?? null, references: s.run?.references ?? null,
-  })));
+  const v = useStudio(
+    useShallow(
+      (s): View => ({
+        classroom: s.classroom,
+        stage: classroomStage(s),
+        classes: s.workspace?.classes ?? NONE,
+        baseCount: s.workspace?.baseCount ?? 0,
+        latest: s.run?.latest ?? null,
+        references: s.run?.references ?? null,
+      }),
+    ),
+  );
   if (!v.classroom) return null;
   const { stage, latest, references } = v;
   const at = STAGES.indexOf(stage);
-  const zs = references?.studentZeroShot?.hm, teacher = references?.teacher?.hm, now = latest?.hm;
+  const zs = references?.studentZeroShot?.hm,
+    teacher = references?.teacher?.hm,
+    now = latest?.hm;
   return (
     <section className="panel classroom" aria-label="What is happening" data-testid="classroom" data-stage={stage}>
       <h2>What is happening</h2>
@@ -61,8 +72,8 @@ export function ClassroomPanel() {
       </ol>
       {latest && (
         <p className="classroom-numbers">
-          Score on unseen test photos (HM): the student started at <strong>{pct(zs)}%</strong>, is now at <strong>{pct(now)}%</strong>; the teacher gets <strong>{pct(teacher)}%</strong>.
-          {' '}Base: {pct(latest.base)}%, new: {pct(latest.new)}%.
+          Score on unseen test photos (HM): the student started at <strong>{pct(zs)}%</strong>, is now at <strong>{pct(now)}%</strong>; the
+          teacher gets <strong>{pct(teacher)}%</strong>. Base: {pct(latest.base)}%, new: {pct(latest.new)}%.
         </p>
       )}
     </section>

@@ -15,7 +15,12 @@ function DatasetLine({ d }: { d: DatasetSummary }) {
   return (
     <li>
       <span className="dataset-name">{d.name}</span>
-      <span className="muted"> · {plural(d.count, 'image')}{d.classes.length > 0 && ` · ${plural(d.classes.length, 'class', 'classes')}`}{d.demo && ' · demo'}</span>
+      <span className="muted">
+        {' '}
+        · {plural(d.count, 'image')}
+        {d.classes.length > 0 && ` · ${plural(d.classes.length, 'class', 'classes')}`}
+        {d.demo && ' · demo'}
+      </span>
     </li>
   );
 }
@@ -41,7 +46,11 @@ export function DataPanel() {
             return list.length === 0 ? null : (
               <div key={r.role} className="dataset-group">
                 <h3>{r.title}</h3>
-                <ul>{list.map((d) => <DatasetLine key={d.id} d={d} />)}</ul>
+                <ul>
+                  {list.map((d) => (
+                    <DatasetLine key={d.id} d={d} />
+                  ))}
+                </ul>
               </div>
             );
           })}

@@ -11,12 +11,16 @@ export function DemoCard() {
       <div className="demo-text">
         <h2>Try it with the built-in demo</h2>
         <p>
-          A tiny CLIP teacher first practises on a few labeled photos of clothes (stage 1), then teaches a tinier CLIP student to sort them without a
-          single label (stage 2). Runs offline, in about two minutes, with an explanation of each stage beside it.
+          A tiny CLIP teacher first practises on a few labeled photos of clothes (stage 1), then teaches a tinier CLIP student to sort them
+          without a single label (stage 2). Runs offline, in about two minutes, with an explanation of each stage beside it.
         </p>
       </div>
       <ActionButton action="startDemo" className="big" data-testid="demo-start" text={ready ? undefined : 'Checking this browser…'} />
-      {starting && <div className="demo-tasks"><Tasks only={['demo', 'model', 'teacher', 'evaluate']} /></div>}
+      {starting && (
+        <div className="demo-tasks">
+          <Tasks only={['demo', 'model', 'teacher', 'evaluate']} />
+        </div>
+      )}
     </section>
   );
 }

@@ -16,7 +16,7 @@ const introOf = (eff: EffectiveSettings): string => {
   const d = eff.defaults;
   return eff.demoDefaults
     ? `Defaults for the demo models (${d.epochs} epochs, batch ${d.batchSize}, depth ${d.depth}, no augmentation) finish in one to two minutes on a laptop GPU. The paper uses 20 epochs, batch 8, depth 9.`
-    : 'Defaults are the paper\'s base-to-new settings (20 epochs, batch 8, lr 0.005, T 1, KD weight 1000, depth 9, 4 prompt tokens).';
+    : "Defaults are the paper's base-to-new settings (20 epochs, batch 8, lr 0.005, T 1, KD weight 1000, depth 9, 4 prompt tokens).";
 };
 
 /** the step's one-line status: the only part of the panel that follows every step */
@@ -31,17 +31,29 @@ function LabelsNote() {
   if (!labels) return null;
   return (
     <div className="labels-note" data-testid="labels-note">
-      <p>The teacher is the labels <strong>{labels.name}</strong>: {describeLabels(labels)}.</p>
-      {problem && <p className="error" role="alert" data-testid="labels-problem">These labels cannot serve this run: {problem}.</p>}
+      <p>
+        The teacher is the labels <strong>{labels.name}</strong>: {describeLabels(labels)}.
+      </p>
+      {problem && (
+        <p className="error" role="alert" data-testid="labels-problem">
+          These labels cannot serve this run: {problem}.
+        </p>
+      )}
     </div>
   );
 }
 
 export function DistillPanel() {
-  const { hashText, student, backend, webgpuUsable, hasRun, running } = useStudio(useShallow((s) => ({
-    hashText: s.hashText, student: s.workspace?.models.student ?? null, backend: s.backend, webgpuUsable: s.webgpuUsable,
-    hasRun: !!s.run, running: s.run?.status === 'running',
-  })));
+  const { hashText, student, backend, webgpuUsable, hasRun, running } = useStudio(
+    useShallow((s) => ({
+      hashText: s.hashText,
+      student: s.workspace?.models.student ?? null,
+      backend: s.backend,
+      webgpuUsable: s.webgpuUsable,
+      hasRun: !!s.run,
+      running: s.run?.status === 'running',
+    })),
+  );
   const eff = useMemo(() => effectiveSettings(hashText, student, backend, webgpuUsable), [hashText, student, backend, webgpuUsable]);
   return (
     <Step n={5} id="step-distill" title="Distill" status={<RunProgress />}>
@@ -58,7 +70,10 @@ export function DistillPanel() {
           <LiveChart />
         </>
       ) : (
-        <p className="chart-placeholder">The live chart appears here when a run starts: the loss at every step, and base, new and HM accuracy each time the student is tested, beside the teacher's and the untrained student's.</p>
+        <p className="chart-placeholder">
+          The live chart appears here when a run starts: the loss at every step, and base, new and HM accuracy each time the student is
+          tested, beside the teacher's and the untrained student's.
+        </p>
       )}
     </Step>
   );

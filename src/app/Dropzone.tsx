@@ -45,7 +45,11 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
       if (folder) importWalk(role, 'the chosen folder', { files: [], unread: [] });
       return;
     }
-    const name = folder ? (files[0]!.webkitRelativePath.split('/')[0] || 'folder') : files.length === 1 ? files[0]!.name : `${files.length} files`;
+    const name = folder
+      ? files[0]!.webkitRelativePath.split('/')[0] || 'folder'
+      : files.length === 1
+        ? files[0]!.name
+        : `${files.length} files`;
     importWalk(role, name, { files: pickedFiles(files), unread: [] });
   };
 
@@ -55,7 +59,14 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
         <legend className="sr-only">What is this folder?</legend>
         {ROLES.map((r) => (
           <label key={r.role} className={`role ${role === r.role ? 'chosen' : ''}`}>
-            <input type="radio" name="import-role" value={r.role} checked={role === r.role} onChange={() => setRole(r.role)} data-testid={`role-${r.role}`} />
+            <input
+              type="radio"
+              name="import-role"
+              value={r.role}
+              checked={role === r.role}
+              onChange={() => setRole(r.role)}
+              data-testid={`role-${r.role}`}
+            />
             <span className="role-title">{r.title}</span>
             <span className="role-hint">{r.hint}</span>
           </label>
@@ -64,27 +75,50 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
       <div
         className={`dropzone ${over ? 'over' : ''} ${disabled ? 'disabled' : ''}`}
         data-testid="dropzone"
-        onDragOver={(e) => { e.preventDefault(); if (!disabled) setOver(true); }}
+        onDragOver={(e) => {
+          e.preventDefault();
+          if (!disabled) setOver(true);
+        }}
         onDragLeave={() => setOver(false)}
         onDrop={onDrop}
       >
-        <p className="dropzone-title">{walking ? 'Reading the folder…' : `Drop a folder or images here (${ROLES.find((r) => r.role === role)!.title.toLowerCase()})`}</p>
+        <p className="dropzone-title">
+          {walking ? 'Reading the folder…' : `Drop a folder or images here (${ROLES.find((r) => r.role === role)!.title.toLowerCase()})`}
+        </p>
         <p className="muted">PNG or JPEG, any size; they are resized and kept in this browser only. Nothing is uploaded.</p>
         {queued > 0 && (
           <p className="queued" role="status" data-testid="imports-queued">
-            {ready ? `${queued} more folder${queued > 1 ? 's' : ''} to import after this one.` : `The studio is getting ready: ${queued > 1 ? `${queued} folders` : 'the folder'} will be imported as soon as it is.`}
+            {ready
+              ? `${queued} more folder${queued > 1 ? 's' : ''} to import after this one.`
+              : `The studio is getting ready: ${queued > 1 ? `${queued} folders` : 'the folder'} will be imported as soon as it is.`}
           </p>
         )}
         <div className="dropzone-buttons">
-          <button type="button" className="secondary" disabled={disabled} onClick={() => folderInput.current?.click()}>Choose folder…</button>
-          <button type="button" className="secondary" disabled={disabled} onClick={() => filesInput.current?.click()}>Choose images…</button>
+          <button type="button" className="secondary" disabled={disabled} onClick={() => folderInput.current?.click()}>
+            Choose folder…
+          </button>
+          <button type="button" className="secondary" disabled={disabled} onClick={() => filesInput.current?.click()}>
+            Choose images…
+          </button>
         </div>
         <input
-          ref={folderInput} type="file" className="hidden-input" data-testid="folder-input" multiple
+          ref={folderInput}
+          type="file"
+          className="hidden-input"
+          data-testid="folder-input"
+          multiple
           {...{ webkitdirectory: '', directory: '' }}
           onChange={(e) => onPicked(e.currentTarget, true)}
         />
-        <input ref={filesInput} type="file" className="hidden-input" data-testid="files-input" multiple accept="image/*" onChange={(e) => onPicked(e.currentTarget, false)} />
+        <input
+          ref={filesInput}
+          type="file"
+          className="hidden-input"
+          data-testid="files-input"
+          multiple
+          accept="image/*"
+          onChange={(e) => onPicked(e.currentTarget, false)}
+        />
       </div>
     </div>
   );

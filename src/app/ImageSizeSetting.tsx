@@ -9,11 +9,13 @@ import { useStudio } from './store.ts';
 
 const CHOICES: { value: ImportSettings['images']; title: string; cost: string }[] = [
   {
-    value: '256', title: `${REDUCED_EDGE} px on the shorter side (default)`,
+    value: '256',
+    title: `${REDUCED_EDGE} px on the shorter side (default)`,
     cost: 'about 0.26 MB per photo. Training crops are cut from this copy, so a small crop is scaled up from few pixels, unlike the CLI and the paper.',
   },
   {
-    value: 'full', title: 'Full resolution',
+    value: 'full',
+    title: 'Full resolution',
     cost: 'width × height × 3 bytes per image: 36 MB for a 12-megapixel photo, 36 GB for a thousand. Crops come from the full image, as in the CLI and the paper; each training view takes longer to make. Images over 40 megapixels are scaled down to 40 (the browser stores no larger value).',
   },
 ];
@@ -27,12 +29,26 @@ export function ImageSizeSetting() {
       <legend>Stored image size</legend>
       {CHOICES.map((c) => (
         <label key={c.value} className="image-size-choice">
-          <input type="radio" name="image-size" value={c.value} checked={eff.settings.images === c.value} onChange={() => choose(c.value)} data-testid={`image-size-${c.value}`} />
-          {' '}<strong>{c.title}</strong>: <span className="muted">{c.cost}</span>
+          <input
+            type="radio"
+            name="image-size"
+            value={c.value}
+            checked={eff.settings.images === c.value}
+            onChange={() => choose(c.value)}
+            data-testid={`image-size-${c.value}`}
+          />{' '}
+          <strong>{c.title}</strong>: <span className="muted">{c.cost}</span>
         </label>
       ))}
-      <p className="muted">For the folders imported from now on; folders already imported keep their copies. In the address as <code>images=256</code> or <code>images=full</code>.</p>
-      {eff.problems.length > 0 && <p className="notice" role="status">{eff.problems.join('; ')}</p>}
+      <p className="muted">
+        For the folders imported from now on; folders already imported keep their copies. In the address as <code>images=256</code> or{' '}
+        <code>images=full</code>.
+      </p>
+      {eff.problems.length > 0 && (
+        <p className="notice" role="status">
+          {eff.problems.join('; ')}
+        </p>
+      )}
     </fieldset>
   );
 }

@@ -11,7 +11,12 @@ export function ImportReport({ view }: { view: ImportView }) {
     <div className="import-report" data-testid="import-report" data-imported={report.imported} data-skipped={skipped.length}>
       <p>
         <strong>{plural(report.imported, 'image')}</strong> imported from “{view.name}” as {ROLE_WORDS[view.role]}
-        {report.classes.length > 0 && <> in {plural(report.classes.length, 'class', 'classes')} ({report.classes.join(', ')})</>}
+        {report.classes.length > 0 && (
+          <>
+            {' '}
+            in {plural(report.classes.length, 'class', 'classes')} ({report.classes.join(', ')})
+          </>
+        )}
         {skipped.length === 0 ? '. Nothing was skipped.' : `; ${plural(skipped.length, 'file')} skipped:`}
       </p>
       {skipped.length > 0 && (

@@ -20,16 +20,33 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
   return (
     <li data-testid="interrupted-import" data-imported={d.imported} data-files={d.files}>
       <span>
-        <strong>“{d.name}”: import interrupted</strong> <span className="muted">· {d.imported} of {d.files} files stored.</span>{' '}
-        The page was closed before it finished, and a browser cannot reopen the folder by itself. Choose the same folder again to
-        import the rest (the files already stored are skipped), or remove it. It is not used until it is complete.
+        <strong>“{d.name}”: import interrupted</strong>{' '}
+        <span className="muted">
+          · {d.imported} of {d.files} files stored.
+        </span>{' '}
+        The page was closed before it finished, and a browser cannot reopen the folder by itself. Choose the same folder again to import the
+        rest (the files already stored are skipped), or remove it. It is not used until it is complete.
       </span>
       <span className="interrupted-actions">
-        <button type="button" className="secondary" data-testid="interrupted-continue" onClick={() => input.current?.click()}>Choose the folder again…</button>
-        <ActionButton action="deleteDataset" arg={d.id} text="Remove" className="link" aria-label={`Remove the interrupted import ${d.name}`} data-testid="interrupted-remove" />
+        <button type="button" className="secondary" data-testid="interrupted-continue" onClick={() => input.current?.click()}>
+          Choose the folder again…
+        </button>
+        <ActionButton
+          action="deleteDataset"
+          arg={d.id}
+          text="Remove"
+          className="link"
+          aria-label={`Remove the interrupted import ${d.name}`}
+          data-testid="interrupted-remove"
+        />
         <input
-          ref={input} type="file" className="hidden-input" data-testid="interrupted-folder-input" multiple
-          {...{ webkitdirectory: '', directory: '' }} onChange={onPicked}
+          ref={input}
+          type="file"
+          className="hidden-input"
+          data-testid="interrupted-folder-input"
+          multiple
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={onPicked}
         />
       </span>
     </li>
@@ -39,5 +56,11 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
 export function InterruptedImports() {
   const list = useStudio((s) => s.workspace?.interruptedImports ?? NONE);
   if (list.length === 0) return null;
-  return <ul className="interrupted-imports" role="status">{list.map((d) => <InterruptedLine key={d.id} d={d} />)}</ul>;
+  return (
+    <ul className="interrupted-imports" role="status">
+      {list.map((d) => (
+        <InterruptedLine key={d.id} d={d} />
+      ))}
+    </ul>
+  );
 }

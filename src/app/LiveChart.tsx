@@ -21,12 +21,19 @@ const PAGE: Look = { font: 11, accuracyHeight: () => 210 };
 // at least 260 px
 const PROJECTOR: Look = {
   font: 18,
-  accuracyHeight: (box) => Math.max(260, Math.round(window.innerHeight - (box ? box.getBoundingClientRect().top + window.scrollY : 300) - 100)),
+  accuracyHeight: (box) =>
+    Math.max(260, Math.round(window.innerHeight - (box ? box.getBoundingClientRect().top + window.scrollY : 300) - 100)),
 };
 
 const axis = (label: string, look: Look): uPlot.Axis => ({
-  label, stroke: look === PAGE ? '#6a737d' : '#1f2328', grid: { stroke: '#efefea', width: 1 }, ticks: { stroke: '#e3e3de', width: 1 },
-  size: 4 * look.font, labelSize: 2 * look.font, font: `${look.font}px system-ui, sans-serif`, labelFont: `${look.font + 1}px system-ui, sans-serif`,
+  label,
+  stroke: look === PAGE ? '#6a737d' : '#1f2328',
+  grid: { stroke: '#efefea', width: 1 },
+  ticks: { stroke: '#e3e3de', width: 1 },
+  size: 4 * look.font,
+  labelSize: 2 * look.font,
+  font: `${look.font}px system-ui, sans-serif`,
+  labelFont: `${look.font + 1}px system-ui, sans-serif`,
 });
 // the legend shows values only under the cursor (uPlot's idle "--" reads as missing data)
 const shown = (digits: number) => (_u: uPlot, v: number | null) => (v == null ? '' : v.toFixed(digits));
@@ -34,7 +41,9 @@ const stepSeries: uPlot.Series = { label: 'step', value: shown(0) };
 
 function lossOptions(width: number, look: Look): uPlot.Options {
   return {
-    width, height: 190, title: 'Distillation loss',
+    width,
+    height: 190,
+    title: 'Distillation loss',
     scales: { x: { time: false } },
     axes: [{ ...axis('step', look), size: 36 }, axis('loss', look)],
     series: [
@@ -55,13 +64,17 @@ const REFERENCES = [
 
 /** writes each reference line's name and value on it, at its right end (drawn on the canvas, so the PNG has them) */
 function labelReferences(u: uPlot, look: Look): void {
-  const px = uPlot.pxRatio, size = (look.font + 1) * px;
+  const px = uPlot.pxRatio,
+    size = (look.font + 1) * px;
   const shown = REFERENCES.flatMap((r) => {
     const v = (u.data[r.series] as (number | null)[]).findLast((x) => x != null);
     return v == null ? [] : [{ ...r, v, y: u.valToPos(v, 'y', true) }];
   });
   // each sits just above its line; two close lines' words are moved apart instead of overprinting
-  const ys = spreadLabels(shown.map((r) => r.y - 3 * px), 1.15 * size);
+  const ys = spreadLabels(
+    shown.map((r) => r.y - 3 * px),
+    1.15 * size,
+  );
   const ctx = u.ctx;
   ctx.save();
   ctx.font = `600 ${size}px system-ui, sans-serif`;
@@ -69,7 +82,8 @@ function labelReferences(u: uPlot, look: Look): void {
   ctx.textBaseline = 'bottom';
   shown.forEach((r, i) => {
     const text = `${r.text} ${r.v.toFixed(1)}%`;
-    const x = u.bbox.left + u.bbox.width - 4 * px, y = ys[i]!;
+    const x = u.bbox.left + u.bbox.width - 4 * px,
+      y = ys[i]!;
     // a white backing keeps the words legible over the grid and the other lines
     const w = ctx.measureText(text).width;
     ctx.fillStyle = 'rgba(255,255,255,0.85)';
@@ -82,17 +96,36 @@ function labelReferences(u: uPlot, look: Look): void {
 
 function accuracyOptions(width: number, look: Look, box: HTMLElement | null): uPlot.Options {
   const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({
-    label, stroke, width: (dash ? 1.5 : 2) * (look === PAGE ? 1 : 1.5), dash, points: { show: !dash, size: look === PAGE ? 5 : 8 }, spanGaps: true, value: shown(2),
+    label,
+    stroke,
+    width: (dash ? 1.5 : 2) * (look === PAGE ? 1 : 1.5),
+    dash,
+    points: { show: !dash, size: look === PAGE ? 5 : 8 },
+    spanGaps: true,
+    value: shown(2),
   });
   return {
-    width, height: look.accuracyHeight(box), title: 'Test accuracy (%)',
-    scales: { x: { time: false }, y: { range: (_u, min, max) => [Math.max(0, Math.floor((Math.min(min, 100) - 5) / 10) * 10), Math.min(100, Math.ceil((max + 2) / 10) * 10)] } },
+    width,
+    height: look.accuracyHeight(box),
+    title: 'Test accuracy (%)',
+    scales: {
+      x: { time: false },
+      y: {
+        range: (_u, min, max) => [
+          Math.max(0, Math.floor((Math.min(min, 100) - 5) / 10) * 10),
+          Math.min(100, Math.ceil((max + 2) / 10) * 10),
+        ],
+      },
+    },
     axes: [{ ...axis('step', look), size: 3.3 * look.font }, axis('%', look)],
     hooks: { draw: [(u) => labelReferences(u, look)] },
     series: [
       stepSeries,
-      line('base', COLORS.base), line('new', COLORS.new), line('HM', COLORS.hm),
-      line('teacher HM', COLORS.teacher, [6, 4]), line('zero-shot student HM', COLORS.zeroShot, [3, 3]),
+      line('base', COLORS.base),
+      line('new', COLORS.new),
+      line('HM', COLORS.hm),
+      line('teacher HM', COLORS.teacher, [6, 4]),
+      line('zero-shot student HM', COLORS.zeroShot, [3, 3]),
     ],
     legend: { live: true },
   };
@@ -118,11 +151,13 @@ export function LiveChart() {
   useEffect(() => {
     const look = presenting ? PROJECTOR : PAGE;
     const widthOf = (el: HTMLDivElement | null) => Math.max(280, el?.clientWidth ?? 0);
-    const lossOpts = lossOptions(widthOf(lossRef.current), look), accOpts = accuracyOptions(widthOf(accRef.current), look, accRef.current);
+    const lossOpts = lossOptions(widthOf(lossRef.current), look),
+      accOpts = accuracyOptions(widthOf(accRef.current), look, accRef.current);
     const loss = new uPlot(lossOpts, liveChart.lossView(smoothingRef.current), lossRef.current!);
     const acc = new uPlot(accOpts, liveChart.accuracyView(), accRef.current!);
     const unregister = [registerCanvas(loss.ctx.canvas, metaOf(lossOpts)), registerCanvas(acc.ctx.canvas, metaOf(accOpts))];
-    let drawn = liveChart.version, frame = 0;
+    let drawn = liveChart.version,
+      frame = 0;
     const draw = () => {
       drawn = liveChart.version;
       loss.setData(liveChart.lossView(smoothingRef.current));
@@ -166,7 +201,8 @@ export function LiveChart() {
     <div className="live-chart">
       <div ref={lossRef} className="chart" data-testid="chart-loss" />
       <label className="smoothing">
-        Smoothing <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => onSmoothing(Number(e.target.value))} />
+        Smoothing{' '}
+        <input type="range" min={0} max={0.99} step={0.01} value={smoothing} onChange={(e) => onSmoothing(Number(e.target.value))} />
         <output>{smoothing.toFixed(2)}</output>
       </label>
       <div ref={accRef} className="chart" data-testid="chart-accuracy" />

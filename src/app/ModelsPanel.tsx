@@ -38,8 +38,12 @@ function ModelSummary({ info }: { info: ModelInfo | null }) {
   if (!info) return <p className="muted">not loaded</p>;
   return (
     <p className="model-summary" data-testid={`model-${info.role}`}>
-      <strong>{info.name}</strong> <span className="muted">({info.source})</span><br />
-      <span className="muted">ViT {info.imageSize} px · {info.visionLayers} layers × {info.visionWidth} wide · embed {info.embedDim}{info.textLayers != null && ` · text ${info.textLayers} layers`} · {bytes(info.bytes)}</span>
+      <strong>{info.name}</strong> <span className="muted">({info.source})</span>
+      <br />
+      <span className="muted">
+        ViT {info.imageSize} px · {info.visionLayers} layers × {info.visionWidth} wide · embed {info.embedDim}
+        {info.textLayers != null && ` · text ${info.textLayers} layers`} · {bytes(info.bytes)}
+      </span>
     </p>
   );
 }
@@ -58,14 +62,29 @@ function ModelChooser({ role, choice, onChange }: { role: ModelRole; choice: Cho
       </div>
       {choice.kind === 'hub' && (
         <div className="fields">
-          <label>Model id <input type="text" value={choice.repo} onChange={(e) => set({ repo: e.target.value })} spellCheck={false} /></label>
-          <label>Server <input type="text" value={choice.baseUrl} placeholder="https://huggingface.co" onChange={(e) => set({ baseUrl: e.target.value })} spellCheck={false} /></label>
+          <label>
+            Model id <input type="text" value={choice.repo} onChange={(e) => set({ repo: e.target.value })} spellCheck={false} />
+          </label>
+          <label>
+            Server{' '}
+            <input
+              type="text"
+              value={choice.baseUrl}
+              placeholder="https://huggingface.co"
+              onChange={(e) => set({ baseUrl: e.target.value })}
+              spellCheck={false}
+            />
+          </label>
         </div>
       )}
       {choice.kind === 'files' && (
         <div className="fields">
-          <label>config.json <input type="file" accept=".json,application/json" onChange={(e) => set({ config: e.target.files?.[0] ?? null })} /></label>
-          <label>model.safetensors <input type="file" accept=".safetensors" onChange={(e) => set({ weights: e.target.files?.[0] ?? null })} /></label>
+          <label>
+            config.json <input type="file" accept=".json,application/json" onChange={(e) => set({ config: e.target.files?.[0] ?? null })} />
+          </label>
+          <label>
+            model.safetensors <input type="file" accept=".safetensors" onChange={(e) => set({ weights: e.target.files?.[0] ?? null })} />
+          </label>
         </div>
       )}
     </div>
@@ -82,10 +101,12 @@ export function ModelsPanel() {
   const [problem, setProblem] = useState<string | null>(null);
 
   const load = () => {
-    const student = sourceOf(choices.student, 'student'), teacher = labels ? null : sourceOf(choices.teacher, 'teacher');
+    const student = sourceOf(choices.student, 'student'),
+      teacher = labels ? null : sourceOf(choices.teacher, 'teacher');
     const missing = [student, teacher].filter((x): x is string => typeof x === 'string');
     setProblem(missing.length ? `To load the models, ${missing.join('; ')}.` : null);
-    if (!missing.length) void runAction('setModels', { student: student as ModelSource, ...(teacher ? { teacher: teacher as ModelSource } : {}) });
+    if (!missing.length)
+      void runAction('setModels', { student: student as ModelSource, ...(teacher ? { teacher: teacher as ModelSource } : {}) });
   };
 
   const teacherName = labels ? `labels ${labels.name}` : models.teacher?.name;
@@ -98,7 +119,8 @@ export function ModelsPanel() {
             <h3>{role === 'teacher' ? 'Teacher (large CLIP)' : 'Student (small CLIP)'}</h3>
             {role === 'teacher' && labels ? (
               <p className="muted" data-testid="teacher-from-labels">
-                No teacher model: the teacher labels <strong>{labels.name}</strong> (step 4) hold its class features and logits, so nothing is downloaded or loaded for it.
+                No teacher model: the teacher labels <strong>{labels.name}</strong> (step 4) hold its class features and logits, so nothing
+                is downloaded or loaded for it.
               </p>
             ) : (
               <>
@@ -110,13 +132,18 @@ export function ModelsPanel() {
         ))}
       </div>
       <p className="muted">
-        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's cache (listed in Storage).
+        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's
+        cache (listed in Storage).
       </p>
       <div className="buttons">
         <ActionButton action="setModels" onRun={load} />
       </div>
       <Tasks only={['download', 'model']} />
-      {problem && <p className="error" role="alert">{problem}</p>}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
     </Step>
   );
 }

@@ -3,7 +3,12 @@ import { ActionButton } from './ActionButton.tsx';
 import { useStudio, type Notice } from './store.ts';
 
 const TITLES: Record<Notice['kind'], string> = {
-  quota: 'Not saved', device: 'GPU problem', input: 'Cannot use that input', model: 'Model problem', internal: 'Something went wrong', settings: 'Settings',
+  quota: 'Not saved',
+  device: 'GPU problem',
+  input: 'Cannot use that input',
+  model: 'Model problem',
+  internal: 'Something went wrong',
+  settings: 'Settings',
 };
 
 export function Notices() {
@@ -15,7 +20,20 @@ export function Notices() {
         <div key={n.id} className={`notice-card ${n.kind}`} role="alert" data-testid={`notice-${n.kind}`}>
           <div>
             <strong>{TITLES[n.kind]}.</strong> {n.message}
-            {n.kind === 'quota' && <> <a href="#storage" onClick={(e) => { e.preventDefault(); document.getElementById('storage')?.scrollIntoView({ behavior: 'smooth' }); }}>Open storage</a></>}
+            {n.kind === 'quota' && (
+              <>
+                {' '}
+                <a
+                  href="#storage"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    document.getElementById('storage')?.scrollIntoView({ behavior: 'smooth' });
+                  }}
+                >
+                  Open storage
+                </a>
+              </>
+            )}
           </div>
           <ActionButton action="dismissNotice" arg={n.id} className="link" icon="×" />
         </div>

@@ -20,7 +20,12 @@ const WORDS = {
 async function shortOfStorage(): Promise<string> {
   const est = await navigator.storage?.estimate().catch(() => null);
   const free = est?.quota !== undefined && est.usage !== undefined ? est.quota - est.usage : null;
-  const room = free === null ? 'it gives no storage estimate' : free < 100e6 ? `only ${bytes(free)} is free` : `it reports ${bytes(free)} free but may keep less for this site (private windows do)`;
+  const room =
+    free === null
+      ? 'it gives no storage estimate'
+      : free < 100e6
+        ? `only ${bytes(free)} is free`
+        : `it reports ${bytes(free)} free but may keep less for this site (private windows do)`;
   return `the browser would not keep the offline copy of the studio and its demo (tens of MB): storage is short (${room}). Everything works while online; to work offline, free space or allow this site more storage, then reload`;
 }
 
@@ -34,18 +39,28 @@ export function OfflineStatus() {
       return;
     }
     let live = true;
-    const set = (s: Offline) => { if (live) setStatus(s); };
+    const set = (s: Offline) => {
+      if (live) setStatus(s);
+    };
     const base = import.meta.env.BASE_URL;
-    navigator.serviceWorker.register(`${base}sw.js`, { scope: base }).then((reg) => {
-      // an install that fails (a download refused, storage full) leaves the worker redundant, and
-      // `ready` would never settle
-      const installing = reg.installing;
-      installing?.addEventListener('statechange', () => {
-        if (installing.state === 'redundant' && !reg.active) void shortOfStorage().then((why) => set({ state: 'unavailable', why }));
-      });
-      return navigator.serviceWorker.ready;
-    }).then(() => set({ state: 'ready' }), (e: unknown) => set({ state: 'unavailable', why: e instanceof Error ? e.message : String(e) }));
-    return () => { live = false; };
+    navigator.serviceWorker
+      .register(`${base}sw.js`, { scope: base })
+      .then((reg) => {
+        // an install that fails (a download refused, storage full) leaves the worker redundant, and
+        // `ready` would never settle
+        const installing = reg.installing;
+        installing?.addEventListener('statechange', () => {
+          if (installing.state === 'redundant' && !reg.active) void shortOfStorage().then((why) => set({ state: 'unavailable', why }));
+        });
+        return navigator.serviceWorker.ready;
+      })
+      .then(
+        () => set({ state: 'ready' }),
+        (e: unknown) => set({ state: 'unavailable', why: e instanceof Error ? e.message : String(e) }),
+      );
+    return () => {
+      live = false;
+    };
   }, []);
   if (!import.meta.env.PROD) return null;
   return (

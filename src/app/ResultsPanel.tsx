@@ -12,12 +12,20 @@ import { useStudio } from './store.ts';
 function PerClass({ r, baseCount }: { r: RunResults; baseCount: number }) {
   return (
     <table className="per-class" data-testid="per-class">
-      <thead><tr><th>class</th><th></th><th>accuracy</th></tr></thead>
+      <thead>
+        <tr>
+          <th>class</th>
+          <th></th>
+          <th>accuracy</th>
+        </tr>
+      </thead>
       <tbody>
         {r.classes.map((c, i) => (
           <tr key={c}>
             <th scope="row">{c}</th>
-            <td><span className={`tag ${i < baseCount ? 'base' : 'new'}`}>{i < baseCount ? 'base' : 'new'}</span></td>
+            <td>
+              <span className={`tag ${i < baseCount ? 'base' : 'new'}`}>{i < baseCount ? 'base' : 'new'}</span>
+            </td>
             <td className="bar-cell">
               <span className="bar" style={{ width: `${100 * (r.perClass[i] ?? 0)}%` }} />
               <span className="bar-value">{pct(r.perClass[i], 1)}%</span>
@@ -35,18 +43,38 @@ function Confusion({ r }: { r: RunResults }) {
     <div className="confusion-wrap">
       <table className="confusion" data-testid="confusion" aria-label="Confusion matrix: rows are true classes, columns predicted">
         <thead>
-          <tr><th className="corner">true \ predicted</th>{r.classes.map((c) => <th key={c} title={c} className="col-head"><span>{short(c)}</span></th>)}</tr>
+          <tr>
+            <th className="corner">true \ predicted</th>
+            {r.classes.map((c) => (
+              <th key={c} title={c} className="col-head">
+                <span>{short(c)}</span>
+              </th>
+            ))}
+          </tr>
         </thead>
         <tbody>
           {r.confusion.map((row, t) => {
             const total = row.reduce((a, b) => a + b, 0) || 1;
             return (
               <tr key={t}>
-                <th scope="row" title={r.classes[t]}>{short(r.classes[t]!)}</th>
+                <th scope="row" title={r.classes[t]}>
+                  {short(r.classes[t]!)}
+                </th>
                 {row.map((n, p) => {
                   const frac = n / total;
                   const hue = p === t ? '47,111,98' : '180,35,24';
-                  return <td key={p} style={{ background: n ? `rgba(${hue},${(0.12 + 0.75 * frac).toFixed(3)})` : undefined, color: frac > 0.55 ? '#fff' : undefined }} title={`${r.classes[t]} → ${r.classes[p]}: ${n}`}>{n || ''}</td>;
+                  return (
+                    <td
+                      key={p}
+                      style={{
+                        background: n ? `rgba(${hue},${(0.12 + 0.75 * frac).toFixed(3)})` : undefined,
+                        color: frac > 0.55 ? '#fff' : undefined,
+                      }}
+                      title={`${r.classes[t]} → ${r.classes[p]}: ${n}`}
+                    >
+                      {n || ''}
+                    </td>
+                  );
                 })}
               </tr>
             );
@@ -89,8 +117,15 @@ function ExportFrom() {
       <legend>Export from</legend>
       {choices.map((c) => (
         <label key={c.value}>
-          <input type="radio" name="export-from" value={c.value} checked={from === c.value} onChange={() => void runAction('chooseExport', c.value)} data-testid={`export-from-${c.value}`} />
-          {' '}{c.words}
+          <input
+            type="radio"
+            name="export-from"
+            value={c.value}
+            checked={from === c.value}
+            onChange={() => void runAction('chooseExport', c.value)}
+            data-testid={`export-from-${c.value}`}
+          />{' '}
+          {c.words}
         </label>
       ))}
     </fieldset>
@@ -109,8 +144,10 @@ function Exports() {
         <ActionButton action="exportReport" className="secondary" data-testid="export-report" />
         <ActionButton action="exportChart" className="secondary" data-testid="export-chart" />
       </div>
-      <p className="muted">The .pth.tar file is a Dassl checkpoint with the official PromptKD student's names: its trainer loads it as it loads its own.
-        The ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.</p>
+      <p className="muted">
+        The .pth.tar file is a Dassl checkpoint with the official PromptKD student's names: its trainer loads it as it loads its own. The
+        ONNX file is a whole classifier (prompts, projector and the teacher's class texts baked in) that runs in plain onnxruntime.
+      </p>
     </div>
   );
 }
@@ -133,15 +170,31 @@ export function ResultsPanel() {
       )}
       {r && (
         <>
-          <p>At step {r.step}: base <strong>{pct(r.accuracy.base)}%</strong>, new <strong>{pct(r.accuracy.new)}%</strong>, HM <strong>{pct(r.accuracy.hm)}%</strong> on the test set.</p>
+          <p>
+            At step {r.step}: base <strong>{pct(r.accuracy.base)}%</strong>, new <strong>{pct(r.accuracy.new)}%</strong>, HM{' '}
+            <strong>{pct(r.accuracy.hm)}%</strong> on the test set.
+          </p>
           <div className="two-up results-grid">
-            <div><h3>Per class</h3><PerClass r={r} baseCount={baseCount} /></div>
-            <div><h3>Confusion matrix</h3><p className="muted">Rows: true class; columns: the student's answer (base images choose among base classes, new among new).</p><Confusion r={r} /></div>
+            <div>
+              <h3>Per class</h3>
+              <PerClass r={r} baseCount={baseCount} />
+            </div>
+            <div>
+              <h3>Confusion matrix</h3>
+              <p className="muted">
+                Rows: true class; columns: the student's answer (base images choose among base classes, new among new).
+              </p>
+              <Confusion r={r} />
+            </div>
           </div>
           {r.gallery.length > 0 && (
             <>
               <h3>Teacher vs student</h3>
-              <div className="gallery" data-testid="gallery">{r.gallery.map((g) => <GalleryCard key={`${g.datasetId}/${g.itemId}`} item={g} classes={r.classes} />)}</div>
+              <div className="gallery" data-testid="gallery">
+                {r.gallery.map((g) => (
+                  <GalleryCard key={`${g.datasetId}/${g.itemId}`} item={g} classes={r.classes} />
+                ))}
+              </div>
             </>
           )}
         </>

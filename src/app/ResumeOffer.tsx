@@ -15,7 +15,10 @@ export function ResumeOffer() {
   return (
     <div className="resume-offer" data-testid="resume-offer" data-step={r.checkpointStep} role="status">
       <div>
-        <strong>A run was interrupted at step {r.step} of {r.totalSteps}.</strong> Its last checkpoint is at step {r.checkpointStep}; resuming continues from there on the same path.
+        <strong>
+          A run was interrupted at step {r.step} of {r.totalSteps}.
+        </strong>{' '}
+        Its last checkpoint is at step {r.checkpointStep}; resuming continues from there on the same path.
       </div>
       <div className="buttons">
         <ActionButton action="resumeRun" arg={r.id} data-testid="resume-offer-accept" text={`Resume from step ${r.checkpointStep}`} />

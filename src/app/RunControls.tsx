@@ -12,7 +12,10 @@ function useEta(run: LiveRun | null): number | null {
   const pace = useRef<Pace | null>(null);
   const [, tick] = useState(0);
   useEffect(() => {
-    if (run?.status !== 'running') { pace.current = null; return; }
+    if (run?.status !== 'running') {
+      pace.current = null;
+      return;
+    }
     const t = setInterval(() => tick((n) => n + 1), 1000);
     return () => clearInterval(t);
   }, [run?.status, run?.runId]);
@@ -52,14 +55,25 @@ export function RunControls() {
         <ActionButton action="resumeRun" arg={runId ?? ''} className="secondary" data-testid="run-resume" />
         <ActionButton action="stopRun" className="secondary danger" data-testid="run-stop" />
         <button
-          type="button" className="secondary" disabled={!canStart} onClick={() => promptsInput.current?.click()}
+          type="button"
+          className="secondary"
+          disabled={!canStart}
+          onClick={() => promptsInput.current?.click()}
           title="Start a new run from student prompts exported by an earlier run (.safetensors)"
         >
           Start from prompts…
         </button>
         <input
-          ref={promptsInput} type="file" className="hidden-input" accept=".safetensors" data-testid="run-start-prompts"
-          onChange={(e) => { const f = e.currentTarget.files?.[0]; e.currentTarget.value = ''; if (f) void runAction('startRun', f); }}
+          ref={promptsInput}
+          type="file"
+          className="hidden-input"
+          accept=".safetensors"
+          data-testid="run-start-prompts"
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (f) void runAction('startRun', f);
+          }}
         />
       </div>
       <RunStatusLine />

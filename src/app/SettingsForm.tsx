@@ -10,7 +10,11 @@ import { HASH_TABLES, type Effective } from './settings.ts';
  */
 function hashWith<S extends object>(eff: Effective<S>, settings: S): string {
   const own = new Set(eff.table.map((s) => s.hash));
-  const others = new Set(HASH_TABLES.flat().map((s) => s.hash).filter((h) => !own.has(h)));
+  const others = new Set(
+    HASH_TABLES.flat()
+      .map((s) => s.hash)
+      .filter((h) => !own.has(h)),
+  );
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   for (const k of [...params.keys()]) if (!others.has(k)) params.delete(k);
   for (const [k, v] of new URLSearchParams(formatHash(eff.table, settings, eff.defaults).replace(/^#/, ''))) params.set(k, v);
@@ -25,8 +29,18 @@ export function writeSettings<S extends object>(eff: Effective<S>, settings: S):
   return hash;
 }
 
-function Field({ spec, value, disabled, testId, onValue }: {
-  spec: SettingSpec; value: SettingValue; disabled: boolean; testId: string; onValue: (v: SettingValue) => void;
+function Field({
+  spec,
+  value,
+  disabled,
+  testId,
+  onValue,
+}: {
+  spec: SettingSpec;
+  value: SettingValue;
+  disabled: boolean;
+  testId: string;
+  onValue: (v: SettingValue) => void;
 }) {
   const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -42,16 +56,36 @@ function Field({ spec, value, disabled, testId, onValue }: {
   if (rule.type === 'enum') {
     input = (
       <select value={String(value)} disabled={disabled} onChange={(e) => commit(e.target.value)} data-testid={testId}>
-        {rule.values.map((v) => <option key={v} value={v}>{v}</option>)}
+        {rule.values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
       </select>
     );
   } else if (rule.type === 'bool') {
-    input = <input type="checkbox" checked={value as boolean} disabled={disabled} onChange={(e) => commit(String(e.target.checked))} data-testid={testId} />;
+    input = (
+      <input
+        type="checkbox"
+        checked={value as boolean}
+        disabled={disabled}
+        onChange={(e) => commit(String(e.target.checked))}
+        data-testid={testId}
+      />
+    );
   } else {
     input = (
       <input
-        type="text" inputMode="decimal" value={draft ?? formatValue(value)} disabled={disabled} aria-invalid={!!error}
-        onChange={(e) => setDraft(e.target.value)} onBlur={(e) => commit(e.target.value)} onKeyDown={(e) => { if (e.key === 'Enter') commit(e.currentTarget.value); }}
+        type="text"
+        inputMode="decimal"
+        value={draft ?? formatValue(value)}
+        disabled={disabled}
+        aria-invalid={!!error}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={(e) => commit(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit(e.currentTarget.value);
+        }}
         data-testid={testId}
       />
     );
@@ -65,21 +99,45 @@ function Field({ spec, value, disabled, testId, onValue }: {
   );
 }
 
-export function SettingsForm<S extends object>({ eff, disabled, onHash, intro, testIdPrefix = 'setting' }: {
-  eff: Effective<S>; disabled: boolean; onHash: (h: string) => void; intro: string; testIdPrefix?: string;
+export function SettingsForm<S extends object>({
+  eff,
+  disabled,
+  onHash,
+  intro,
+  testIdPrefix = 'setting',
+}: {
+  eff: Effective<S>;
+  disabled: boolean;
+  onHash: (h: string) => void;
+  intro: string;
+  testIdPrefix?: string;
 }) {
   const values = eff.settings as Record<string, SettingValue>;
   const write = (key: string, v: SettingValue) => onHash(writeSettings(eff, { ...eff.settings, [key]: v }));
-  const fields = (advanced: boolean) => eff.table.filter((s) => !!s.advanced === advanced).map((s) => (
-    <Field key={s.key} spec={s} value={values[s.key]!} disabled={disabled} testId={`${testIdPrefix}-${s.hash}`} onValue={(v) => write(s.key, v)} />
-  ));
+  const fields = (advanced: boolean) =>
+    eff.table
+      .filter((s) => !!s.advanced === advanced)
+      .map((s) => (
+        <Field
+          key={s.key}
+          spec={s}
+          value={values[s.key]!}
+          disabled={disabled}
+          testId={`${testIdPrefix}-${s.hash}`}
+          onValue={(v) => write(s.key, v)}
+        />
+      ));
   return (
     <div className="settings">
       <p className="muted">{intro} Settings live in the page address, so a link starts the same run.</p>
       {(eff.problems.length > 0 || eff.notes.length > 0) && (
         <ul className="notice settings-problems" data-testid={`${testIdPrefix}s-problems`} role="status">
-          {eff.problems.map((p) => <li key={p}>{p}</li>)}
-          {eff.notes.map((n) => <li key={n}>{n}</li>)}
+          {eff.problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+          {eff.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
         </ul>
       )}
       <div className="settings-grid">{fields(false)}</div>

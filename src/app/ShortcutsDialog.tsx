@@ -15,7 +15,10 @@ export function ShortcutsDialog() {
   }, [open]);
   return (
     <dialog
-      ref={dialog} className="shortcuts" aria-labelledby="shortcuts-title" data-testid="shortcuts"
+      ref={dialog}
+      className="shortcuts"
+      aria-labelledby="shortcuts-title"
+      data-testid="shortcuts"
       // the browser's own Esc closes a modal dialog as well: keep the store in step
       onClose={() => useStudio.setState({ shortcutsOpen: false })}
     >
@@ -23,12 +26,16 @@ export function ShortcutsDialog() {
       <dl>
         {SHORTCUTS.map((s) => (
           <div key={s.action} className="shortcut" data-testid={`shortcut-${s.action}`}>
-            <dt><kbd>{s.name}</kbd></dt>
+            <dt>
+              <kbd>{s.name}</kbd>
+            </dt>
             <dd>{s.does}</dd>
           </div>
         ))}
       </dl>
-      <div className="buttons"><ActionButton action="closeView" autoFocus /></div>
+      <div className="buttons">
+        <ActionButton action="closeView" autoFocus />
+      </div>
     </dialog>
   );
 }

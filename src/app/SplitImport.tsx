@@ -39,28 +39,55 @@ export function SplitImport({ disabled }: { disabled: boolean }) {
     <div className="split-import" data-testid="split-import">
       <h3>Split file {name}</h3>
       <p className="muted">
-        It lists {plural(split.train.length, 'train image')}, {plural(split.val.length, 'val image')} and {plural(split.test.length, 'test image')} of{' '}
-        {plural(split.classes.length, 'class', 'classes')} ({split.baseCount} base). Choose the folder its paths are relative to (for OxfordPets,{' '}
-        <code>images/</code>) or the dataset's folder above it: its test list becomes the labeled test set, its train list the unlabeled images, as the CLI's <code>--split</code> takes
-        them. The val list is not used.
+        It lists {plural(split.train.length, 'train image')}, {plural(split.val.length, 'val image')} and{' '}
+        {plural(split.test.length, 'test image')} of {plural(split.classes.length, 'class', 'classes')} ({split.baseCount} base). Choose the
+        folder its paths are relative to (for OxfordPets, <code>images/</code>) or the dataset's folder above it: its test list becomes the
+        labeled test set, its train list the unlabeled images, as the CLI's <code>--split</code> takes them. The val list is not used.
       </p>
       <label className="split-shots">
-        <input type="checkbox" checked={withShots} disabled={disabled} onChange={(e) => setWithShots(e.target.checked)} data-testid="split-shots" />
-        {' '}also few-shot examples for tuning the teacher:{' '}
-        <input type="number" min={1} max={1000} value={shots} disabled={disabled || !withShots} onChange={(e) => setShots(Math.max(1, Math.floor(Number(e.target.value) || 1)))} />
-        {' '}train images per base class (PromptSRC: {PROMPTSRC_SHOTS}, drawn with seed {SHOTS_SEED}; not the images Dassl's sampler picks)
+        <input
+          type="checkbox"
+          checked={withShots}
+          disabled={disabled}
+          onChange={(e) => setWithShots(e.target.checked)}
+          data-testid="split-shots"
+        />{' '}
+        also few-shot examples for tuning the teacher:{' '}
+        <input
+          type="number"
+          min={1}
+          max={1000}
+          value={shots}
+          disabled={disabled || !withShots}
+          onChange={(e) => setShots(Math.max(1, Math.floor(Number(e.target.value) || 1)))}
+        />{' '}
+        train images per base class (PromptSRC: {PROMPTSRC_SHOTS}, drawn with seed {SHOTS_SEED}; not the images Dassl's sampler picks)
       </label>
       <div className="buttons">
-        <button type="button" className="secondary" disabled={disabled} onClick={() => input.current?.click()}>Choose its image folder…</button>
-        <input ref={input} type="file" className="hidden-input" data-testid="split-folder-input" multiple {...{ webkitdirectory: '', directory: '' }} onChange={(e) => onPicked(e.currentTarget)} />
+        <button type="button" className="secondary" disabled={disabled} onClick={() => input.current?.click()}>
+          Choose its image folder…
+        </button>
+        <input
+          ref={input}
+          type="file"
+          className="hidden-input"
+          data-testid="split-folder-input"
+          multiple
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={(e) => onPicked(e.currentTarget)}
+        />
       </div>
       {missing && (
         <p className="notice" role="status" data-testid="split-missing">
-          {plural(missing.train + missing.test, 'listed file')} {missing.train + missing.test === 1 ? 'is' : 'are'} not in that folder ({missing.train} train, {missing.test} test), e.g.{' '}
-          {missing.examples.join(', ')}; the rest were imported.
+          {plural(missing.train + missing.test, 'listed file')} {missing.train + missing.test === 1 ? 'is' : 'are'} not in that folder (
+          {missing.train} train, {missing.test} test), e.g. {missing.examples.join(', ')}; the rest were imported.
         </p>
       )}
-      {problem && <p className="error" role="alert">{problem}</p>}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
     </div>
   );
 }

@@ -12,7 +12,12 @@ const date = (t: number) => new Date(t).toLocaleString(undefined, { month: 'shor
 function DatasetRow({ d }: { d: DatasetSummary }) {
   return (
     <li>
-      <span>{d.name} <span className="muted">· {ROLE_WORDS[d.role]} · {plural(d.count, 'image')}</span></span>
+      <span>
+        {d.name}{' '}
+        <span className="muted">
+          · {ROLE_WORDS[d.role]} · {plural(d.count, 'image')}
+        </span>
+      </span>
       <ActionButton action="deleteDataset" arg={d.id} className="link" aria-label={`Delete dataset ${d.name}`} />
     </li>
   );
@@ -32,9 +37,18 @@ function RunRow({ r }: { r: RunSummary }) {
   const checkpoints = useStudio((s) => (s.run?.runId === r.id ? s.run.checkpoints : r.checkpoints));
   return (
     <li data-testid="stored-run" data-status={status}>
-      <span>{date(r.createdAt)} <span className="muted">· {status} · step {step}/{r.totalSteps}{checkpoints.length > 0 && ` · ${checkpointWords(checkpoints)}`}</span></span>
+      <span>
+        {date(r.createdAt)}{' '}
+        <span className="muted">
+          · {status} · step {step}/{r.totalSteps}
+          {checkpoints.length > 0 && ` · ${checkpointWords(checkpoints)}`}
+        </span>
+      </span>
       <ActionButton
-        action="deleteRun" arg={r.id} className="link" aria-label={`Delete run of ${date(r.createdAt)}`}
+        action="deleteRun"
+        arg={r.id}
+        className="link"
+        aria-label={`Delete run of ${date(r.createdAt)}`}
         title={status === 'running' ? 'Stops the run, then deletes it with its checkpoint' : undefined}
       />
     </li>
@@ -48,11 +62,19 @@ function HubModelRow({ m, runGoing }: { m: CachedHubModel; runGoing: boolean }) 
   return (
     <li data-testid="hub-model" data-repo={m.repo}>
       <span>
-        {name} <span className="muted">· {bytes(m.bytes)}{uses && ` · loaded as the ${uses}`}</span>
+        {name}{' '}
+        <span className="muted">
+          · {bytes(m.bytes)}
+          {uses && ` · loaded as the ${uses}`}
+        </span>
         {blocked && <span className="muted"> · the run going on uses it: stop the run to delete it</span>}
       </span>
       <ActionButton
-        action="deleteHubModel" arg={{ repo: m.repo, revision: m.revision }} className="link" aria-label={`Delete model ${name}`} disabled={blocked}
+        action="deleteHubModel"
+        arg={{ repo: m.repo, revision: m.revision }}
+        className="link"
+        aria-label={`Delete model ${name}`}
+        disabled={blocked}
         title={uses && !blocked ? `The ${uses} stays loaded; loading it again downloads it again` : undefined}
       />
     </li>
@@ -83,23 +105,36 @@ export function StoragePanel() {
       {datasets.length > 0 && (
         <>
           <h3>Datasets</h3>
-          <ul className="storage-list">{datasets.map((d) => <DatasetRow key={d.id} d={d} />)}</ul>
+          <ul className="storage-list">
+            {datasets.map((d) => (
+              <DatasetRow key={d.id} d={d} />
+            ))}
+          </ul>
         </>
       )}
       {runs.length > 0 && (
         <>
           <h3>Runs</h3>
-          <ul className="storage-list">{runs.map((r) => <RunRow key={r.id} r={r} />)}</ul>
+          <ul className="storage-list">
+            {runs.map((r) => (
+              <RunRow key={r.id} r={r} />
+            ))}
+          </ul>
         </>
       )}
       {hubModels.length > 0 && (
         <>
           <h3>Downloaded models</h3>
-          <ul className="storage-list">{hubModels.map((m) => <HubModelRow key={`${m.repo}@${m.revision}`} m={m} runGoing={runGoing} />)}</ul>
+          <ul className="storage-list">
+            {hubModels.map((m) => (
+              <HubModelRow key={`${m.repo}@${m.revision}`} m={m} runGoing={runGoing} />
+            ))}
+          </ul>
         </>
       )}
       <p className="muted">
-        Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB), downloaded models in its cache. Nothing is uploaded.
+        Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB), downloaded models in its cache. Nothing is
+        uploaded.
       </p>
     </section>
   );

@@ -87,11 +87,12 @@ const takeOver: Action = {
   label: 'Work in this tab',
   busyLabel: 'Taking over…',
   enabled: (s) => s.readOnly && !busy(s, 'takeOver'),
-  perform: () => guarded('takeOver', async () => {
-    if (!(await claimWriter(lostWriter, true))) return;
-    await restartEngine('this tab took over the studio', false);
-    set({ readOnly: false });
-  }),
+  perform: () =>
+    guarded('takeOver', async () => {
+      if (!(await claimWriter(lostWriter, true))) return;
+      await restartEngine('this tab took over the studio', false);
+      set({ readOnly: false });
+    }),
 };
 
 function onEngineEvent(e: EngineEvent): void {
@@ -209,19 +210,21 @@ const checkBackend: Action = {
 const boot: Action = {
   label: 'Start the studio',
   enabled: (s) => !s.workspace && !busy(s, 'boot'),
-  perform: () => guarded('boot', async () => {
-    await checkBackend.perform();
-    const writer = await claimWriter(lostWriter);
-    set({ readOnly: !writer });
-    const ws = await engine().init(currentSettings().settings.backend, !writer);
-    showWorkspace(ws);
-    workspaceShown();
-    const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
-    if (active) showRun(active);
-    // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
-    else if (ws.resumable) showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
-    await showHubModels();
-  }),
+  perform: () =>
+    guarded('boot', async () => {
+      await checkBackend.perform();
+      const writer = await claimWriter(lostWriter);
+      set({ readOnly: !writer });
+      const ws = await engine().init(currentSettings().settings.backend, !writer);
+      showWorkspace(ws);
+      workspaceShown();
+      const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
+      if (active) showRun(active);
+      // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
+      else if (ws.resumable)
+        showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
+      await showHubModels();
+    }),
 };
 
 const refreshWorkspace = async () => showWorkspace(await engine().workspace());
@@ -241,16 +244,17 @@ const startDemo: Action = {
   label: 'Start the demo',
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
-  perform: () => guarded('startDemo', async () => {
-    set({ classroom: true });
-    showWorkspace(await engine().loadDemo());
-    await tuneTeacher();
-    const { settings } = currentSettings();
-    // marked as a run starting: the explanations say that stage 2 has begun (classroom.ts)
-    showRun(await marked('startRun', () => engine().startRun(settings)));
-    await refreshWorkspace();
-    await showHubModels();
-  }),
+  perform: () =>
+    guarded('startDemo', async () => {
+      set({ classroom: true });
+      showWorkspace(await engine().loadDemo());
+      await tuneTeacher();
+      const { settings } = currentSettings();
+      // marked as a run starting: the explanations say that stage 2 has begun (classroom.ts)
+      showRun(await marked('startRun', () => engine().startRun(settings)));
+      await refreshWorkspace();
+      await showHubModels();
+    }),
 };
 
 // ---- data, classes, models, teacher ------------------------------------------------------------------
@@ -265,7 +269,9 @@ export interface ImportRequest {
 
 /** resolves once boot has shown the workspace: what the user gives before then waits for it */
 let workspaceShown!: () => void;
-const workspaceReady = new Promise<void>((resolve) => { workspaceShown = resolve; });
+const workspaceReady = new Promise<void>((resolve) => {
+  workspaceShown = resolve;
+});
 /** imports one after another, in the order they were given */
 let imports: Promise<void> = Promise.resolve();
 
@@ -282,7 +288,8 @@ async function importOne({ role, name, walk, completes }: ImportRequest): Promis
   const ws = await engine().workspace();
   showWorkspace(ws);
   // the first labeled folder names the classes, as a Teachable Machine project would
-  if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2) showWorkspace(await engine().setClasses(report.classes));
+  if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2)
+    showWorkspace(await engine().setClasses(report.classes));
 }
 
 const importData: Action<ImportRequest> = {
@@ -312,25 +319,31 @@ const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
   label: 'Load models',
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
-  perform: ({ student, teacher }) => guarded('setModels', async () => {
-    try {
-      showWorkspace(await engine().setModels(student, teacher));
-    } finally {
-      // a failed load may still have cached some files (config.json before bad weights)
-      await showHubModels();
-    }
-  }),
+  perform: ({ student, teacher }) =>
+    guarded('setModels', async () => {
+      try {
+        showWorkspace(await engine().setModels(student, teacher));
+      } finally {
+        // a failed load may still have cached some files (config.json before bad weights)
+        await showHubModels();
+      }
+    }),
 };
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   label: 'Prepare teacher',
   busyLabel: 'Preparing…',
-  enabled: (s) => !!s.workspace?.models.teacher && !s.workspace.teacherLabels && !running(s) && !anyBusy(s, 'setTeacher', 'startDemo', 'importTeacherLabels'),
-  perform: ({ mode, file }) => guarded('setTeacher', async () => {
-    if (mode === 'tune') await tuneTeacher();
-    else await engine().teacher(mode, { file });
-    await refreshWorkspace();
-  }),
+  enabled: (s) =>
+    !!s.workspace?.models.teacher &&
+    !s.workspace.teacherLabels &&
+    !running(s) &&
+    !anyBusy(s, 'setTeacher', 'startDemo', 'importTeacherLabels'),
+  perform: ({ mode, file }) =>
+    guarded('setTeacher', async () => {
+      if (mode === 'tune') await tuneTeacher();
+      else await engine().teacher(mode, { file });
+      await refreshWorkspace();
+    }),
 };
 
 /** labels made by `promptkd label`: a merged file, or every shard of a labelling (`name`: the file's or the folder's) */
@@ -355,55 +368,63 @@ const startRun: Action<File | undefined> = {
   label: 'Start distillation',
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun') && labelsProblemOf(s) === null,
-  perform: (initialPrompts) => guarded('startRun', async () => {
-    const { settings, notes } = currentSettings();
-    for (const n of notes) notify('settings', `Settings: ${n}.`);
-    showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
-    await refreshWorkspace();
-  }),
+  perform: (initialPrompts) =>
+    guarded('startRun', async () => {
+      const { settings, notes } = currentSettings();
+      for (const n of notes) notify('settings', `Settings: ${n}.`);
+      showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
+      await refreshWorkspace();
+    }),
 };
 
 const pauseRun: Action = {
   label: 'Pause',
   busyLabel: 'Pausing…',
   enabled: (s) => running(s) && !busy(s, 'pauseRun'),
-  perform: () => guarded('pauseRun', async () => {
-    const summary = await engine().pause();
-    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
-  }),
+  perform: () =>
+    guarded('pauseRun', async () => {
+      const summary = await engine().pause();
+      set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+    }),
 };
 
 const resumeRun: Action<string> = {
   label: 'Resume',
   busyLabel: 'Resuming…',
   enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
-  perform: (runId) => guarded('resumeRun', async () => {
-    // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
-    // worker has no memory of the loss and would open the run on the GPU again
-    const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm');
-    // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
-    liveChart.truncateAfter(summary.checkpointStep ?? 0);
-    set({ resumeDismissed: runId });
-    showRun(summary);
-    await refreshWorkspace();
-  }),
+  perform: (runId) =>
+    guarded('resumeRun', async () => {
+      // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
+      // worker has no memory of the loss and would open the run on the GPU again
+      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm');
+      // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
+      liveChart.truncateAfter(summary.checkpointStep ?? 0);
+      set({ resumeDismissed: runId });
+      showRun(summary);
+      await refreshWorkspace();
+    }),
 };
 
 const stopRun: Action = {
   label: 'Stop',
   busyLabel: 'Stopping…',
   enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
-  perform: () => guarded('stopRun', async () => {
-    const summary = await engine().stop();
-    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
-    await refreshWorkspace();
-  }),
+  perform: () =>
+    guarded('stopRun', async () => {
+      const summary = await engine().stop();
+      set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+      await refreshWorkspace();
+    }),
 };
 
 /** one key for both: the person at the keyboard is talking, and wants one key to pause */
 const pauseOrResume: Action = {
   label: 'Pause or resume',
-  shortcut: { key: ' ', name: 'Space', does: 'pause the run, or resume it (unless a button or field has the focus: then Space presses it)' },
+  shortcut: {
+    key: ' ',
+    name: 'Space',
+    does: 'pause the run, or resume it (unless a button or field has the focus: then Space presses it)',
+  },
   enabled: (s) => isEnabled('pauseRun', s) || isEnabled('resumeRun', s),
   perform: async () => {
     const s = get();
@@ -426,15 +447,16 @@ const loadResults: Action = {
   label: 'Show results of the last checkpoint',
   busyLabel: 'Evaluating…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
-  perform: () => guarded('loadResults', async () => {
-    const runId = get().run?.runId;
-    if (runId) set({ results: await engine().results(runId) });
-  }),
+  perform: () =>
+    guarded('loadResults', async () => {
+      const runId = get().run?.runId;
+      if (runId) set({ results: await engine().results(runId) });
+    }),
 };
 
 /** the checkpoint the exports take: the best on base when chosen, else the last (undefined) */
 const exportStep = (s: StudioState): number | undefined =>
-  (s.exportFrom === 'best' && s.run ? bestCheckpoint(s.run.checkpoints)?.step : undefined);
+  s.exportFrom === 'best' && s.run ? bestCheckpoint(s.run.checkpoints)?.step : undefined;
 
 const chooseExport: Action<StudioState['exportFrom']> = {
   label: 'Export from',
@@ -463,31 +485,34 @@ const exportOnnx: Action = {
   label: 'Student classifier (.onnx)',
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
-  perform: () => guarded('exportOnnx', async () => {
-    const e = await engine().exportOnnx(get().run!.runId, exportStep(get()));
-    saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
-  }),
+  perform: () =>
+    guarded('exportOnnx', async () => {
+      const e = await engine().exportOnnx(get().run!.runId, exportStep(get()));
+      saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
+    }),
 };
 
 const exportReport: Action = {
   label: 'Run report (.json)',
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run && !busy(s, 'exportReport'),
-  perform: () => guarded('exportReport', async () => {
-    const r = await engine().report(get().run!.runId);
-    saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
-  }),
+  perform: () =>
+    guarded('exportReport', async () => {
+      const r = await engine().report(get().run!.runId);
+      saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
+    }),
 };
 
 const exportChart: Action = {
   label: 'Chart (.png)',
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run,
-  perform: () => guarded('exportChart', async () => {
-    const png = await chartPng();
-    if (!png) return notify('input', 'There is no chart to save yet: start or resume a run first.');
-    saveBlob(png, `promptkd-chart-${get().run!.runId}.png`);
-  }),
+  perform: () =>
+    guarded('exportChart', async () => {
+      const png = await chartPng();
+      if (!png) return notify('input', 'There is no chart to save yet: start or resume a run first.');
+      saveBlob(png, `promptkd-chart-${get().run!.runId}.png`);
+    }),
 };
 
 // ---- storage ----------------------------------------------------------------------------------------
@@ -502,14 +527,15 @@ const deleteDataset: Action<string> = {
 const deleteRun: Action<string> = {
   label: 'Delete',
   enabled: (s) => !busy(s, 'deleteRun'),
-  perform: (runId) => guarded('deleteRun', async () => {
-    const workspace = await engine().deleteRun(runId);
-    if (get().run?.runId === runId) {
-      liveChart.clear();
-      set({ run: null, results: null });
-    }
-    showWorkspace(workspace);
-  }),
+  perform: (runId) =>
+    guarded('deleteRun', async () => {
+      const workspace = await engine().deleteRun(runId);
+      if (get().run?.runId === runId) {
+        liveChart.clear();
+        set({ run: null, results: null });
+      }
+      showWorkspace(workspace);
+    }),
 };
 
 const deleteHubModel: Action<{ repo: string; revision: string }> = {
@@ -522,13 +548,18 @@ const deleteHubModel: Action<{ repo: string; revision: string }> = {
 const persistStorage: Action = {
   label: 'Keep my data',
   enabled: (s) => !!s.storage && !s.storage.persisted && !busy(s, 'persistStorage'),
-  perform: () => guarded('persistStorage', async () => {
-    // only a page can ask (the worker has no StorageManager.persist)
-    const granted = await navigator.storage?.persist?.();
-    if (!granted) notify('quota', 'The browser did not promise to keep the studio\'s data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.');
-    const usage = await engine().storage();
-    if (usage) set({ storage: usage });
-  }),
+  perform: () =>
+    guarded('persistStorage', async () => {
+      // only a page can ask (the worker has no StorageManager.persist)
+      const granted = await navigator.storage?.persist?.();
+      if (!granted)
+        notify(
+          'quota',
+          "The browser did not promise to keep the studio's data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.",
+        );
+      const usage = await engine().storage();
+      if (usage) set({ storage: usage });
+    }),
 };
 
 // ---- presenting ---------------------------------------------------------------------------------
@@ -562,21 +593,60 @@ const dismissNotice: Action<number> = {
 };
 
 export const actions = {
-  checkBackend, boot, startDemo, importData, setClasses, setModels, setTeacher, importTeacherLabels, clearTeacherLabels,
-  startRun, pauseRun, resumeRun, stopRun, pauseOrResume, dismissResume, togglePresent, showShortcuts, closeView,
-  loadResults, chooseExport, exportPrompts, exportPromptsPth, exportOnnx, exportReport, exportChart,
-  deleteDataset, deleteRun, deleteHubModel, persistStorage, dismissNotice, takeOver,
+  checkBackend,
+  boot,
+  startDemo,
+  importData,
+  setClasses,
+  setModels,
+  setTeacher,
+  importTeacherLabels,
+  clearTeacherLabels,
+  startRun,
+  pauseRun,
+  resumeRun,
+  stopRun,
+  pauseOrResume,
+  dismissResume,
+  togglePresent,
+  showShortcuts,
+  closeView,
+  loadResults,
+  chooseExport,
+  exportPrompts,
+  exportPromptsPth,
+  exportOnnx,
+  exportReport,
+  exportChart,
+  deleteDataset,
+  deleteRun,
+  deleteHubModel,
+  persistStorage,
+  dismissNotice,
+  takeOver,
 };
 export type ActionId = keyof typeof actions;
 export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
 /** what a read-only tab (another tab keeps the data) may still do: look, and take over */
-const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set(['checkBackend', 'boot', 'dismissNotice', 'takeOver', 'exportChart', 'togglePresent', 'showShortcuts', 'closeView']);
+const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set([
+  'checkBackend',
+  'boot',
+  'dismissNotice',
+  'takeOver',
+  'exportChart',
+  'togglePresent',
+  'showShortcuts',
+  'closeView',
+]);
 
 export const isEnabled = (id: ActionId, s: StudioState) =>
   (!s.readOnly || READ_ONLY_ACTIONS.has(id)) && (actions[id] as Action<unknown>).enabled(s);
 
-export async function runAction<K extends ActionId>(id: K, ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]): Promise<void> {
+export async function runAction<K extends ActionId>(
+  id: K,
+  ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]
+): Promise<void> {
   const action = actions[id] as Action<unknown>;
   if (isEnabled(id, get())) await action.perform(arg[0]);
 }

@@ -25,7 +25,8 @@ describe('smoothInto', () => {
 
   it('continues from a saved state exactly as a full pass would', () => {
     const y = Array.from({ length: 50 }, (_, i) => Math.sin(i) + i / 10);
-    const full = new Float64Array(50), parts = new Float64Array(50);
+    const full = new Float64Array(50),
+      parts = new Float64Array(50);
     smoothInto(y, 0.8, full);
     const st = smoothInto(y.slice(0, 20), 0.8, parts);
     smoothInto(y, 0.8, parts, 20, st);
@@ -67,7 +68,8 @@ describe('RunChartData', () => {
   });
 
   it('smooths incrementally as points arrive, and recomputes when the weight changes', () => {
-    const d = new RunChartData(), e = new RunChartData();
+    const d = new RunChartData(),
+      e = new RunChartData();
     for (let s = 0; s < 300; s++) {
       d.addStep(s, Math.sin(s));
       e.addStep(s, Math.sin(s));
@@ -83,12 +85,23 @@ describe('RunChartData', () => {
     d.setReferences({ base: 0.9, new: 0.8, hm: 0.85 }, { base: 0.6, new: 0.4, hm: 0.48 });
     d.addEval(10, 0.5, 0.25, 1 / 3);
     d.addEval(20, 0.7, null, null);
-    expect(d.accuracyView()).toEqual([[10, 20], [50, 70], [25, null], [expect.closeTo(33.333, 2), null], [85, 85], [48, 48]]);
+    expect(d.accuracyView()).toEqual([
+      [10, 20],
+      [50, 70],
+      [25, null],
+      [expect.closeTo(33.333, 2), null],
+      [85, 85],
+      [48, 48],
+    ]);
   });
 
   it('loads a stored history', () => {
     const d = new RunChartData();
-    d.load([{ step: 1, loss: 3 }, { step: 2, loss: 2, base: 0.5, new: null, hm: null }, { step: 3, loss: 1 }]);
+    d.load([
+      { step: 1, loss: 3 },
+      { step: 2, loss: 2, base: 0.5, new: null, hm: null },
+      { step: 3, loss: 1 },
+    ]);
     expect(Array.from(d.loss.col(1))).toEqual([3, 2, 1]);
     expect(d.accuracyView().slice(0, 4)).toEqual([[2], [50], [null], [null]]);
   });

@@ -9,7 +9,10 @@ export class Columns {
   private data: Float64Array[];
   length = 0;
 
-  constructor(readonly width: number, capacity = 256) {
+  constructor(
+    readonly width: number,
+    capacity = 256,
+  ) {
     this.data = Array.from({ length: width }, () => new Float64Array(capacity));
   }
 
@@ -22,7 +25,9 @@ export class Columns {
         return bigger;
       });
     }
-    row.forEach((v, i) => { this.data[i]![this.length] = v; });
+    row.forEach((v, i) => {
+      this.data[i]![this.length] = v;
+    });
     this.length++;
   }
 
@@ -41,11 +46,20 @@ export class Columns {
  * TensorBoard's debiased exponential moving average: weight 0 is the raw series, 0.99 very smooth.
  * Continues `out` from index `from` (earlier values must be the smoothing of the same prefix).
  */
-export function smoothInto(y: ArrayLike<number>, weight: number, out: Float64Array, from = 0, state = { last: 0, n: 0 }): { last: number; n: number } {
+export function smoothInto(
+  y: ArrayLike<number>,
+  weight: number,
+  out: Float64Array,
+  from = 0,
+  state = { last: 0, n: 0 },
+): { last: number; n: number } {
   let { last, n } = state;
   for (let i = from; i < y.length; i++) {
     const v = y[i]!;
-    if (!Number.isFinite(v)) { out[i] = v; continue; }
+    if (!Number.isFinite(v)) {
+      out[i] = v;
+      continue;
+    }
     last = last * weight + (1 - weight) * v;
     n++;
     out[i] = weight === 0 ? v : last / (1 - weight ** n);
@@ -60,8 +74,10 @@ export function minMaxIndices(y: ArrayLike<number>, maxPoints: number): number[]
   const buckets = Math.max(1, Math.floor(maxPoints / 2));
   const out: number[] = [];
   for (let b = 0; b < buckets; b++) {
-    const start = Math.floor((b * n) / buckets), end = Math.floor(((b + 1) * n) / buckets);
-    let lo = start, hi = start;
+    const start = Math.floor((b * n) / buckets),
+      end = Math.floor(((b + 1) * n) / buckets);
+    let lo = start,
+      hi = start;
     for (let i = start + 1; i < end; i++) {
       if (y[i]! < y[lo]!) lo = i;
       if (y[i]! > y[hi]!) hi = i;
@@ -82,7 +98,8 @@ export function spreadLabels(ys: readonly number[], gap: number): number[] {
   const out = [...ys];
   const order = ys.map((_, i) => i).sort((a, b) => ys[a]! - ys[b]!);
   for (let k = 1; k < order.length; k++) {
-    const above = out[order[k - 1]!]!, i = order[k]!;
+    const above = out[order[k - 1]!]!,
+      i = order[k]!;
     if (out[i]! < above + gap) out[i] = above + gap;
   }
   return out;
@@ -126,7 +143,8 @@ export class RunChartData {
   load(history: readonly MetricPoint[]): void {
     for (const p of history) {
       if (p.loss !== undefined) this.loss.push(p.step, p.loss);
-      if (p.base !== undefined || p.new !== undefined || p.hm !== undefined) this.evals.push(p.step, p.base ?? NaN, p.new ?? NaN, p.hm ?? NaN);
+      if (p.base !== undefined || p.new !== undefined || p.hm !== undefined)
+        this.evals.push(p.step, p.base ?? NaN, p.new ?? NaN, p.hm ?? NaN);
     }
     this.version++;
   }
@@ -161,7 +179,8 @@ export class RunChartData {
 
   /** [step, raw loss, smoothed loss], at most maxPoints rows */
   lossView(smoothing: number, maxPoints = 3000): Aligned {
-    const x = this.loss.col(0), y = this.loss.col(1);
+    const x = this.loss.col(0),
+      y = this.loss.col(1);
     const s = this.smoothedLoss(smoothing);
     const idx = minMaxIndices(y, maxPoints);
     return [idx.map((i) => x[i]!), idx.map((i) => y[i]!), idx.map((i) => s[i]!)];

@@ -1,7 +1,11 @@
 // Class names as the user types them.
 
 /** one name per line (commas work too), trimmed, empty lines dropped */
-export const parseClassList = (text: string): string[] => text.split(/[\n,]/).map((c) => c.trim()).filter(Boolean);
+export const parseClassList = (text: string): string[] =>
+  text
+    .split(/[\n,]/)
+    .map((c) => c.trim())
+    .filter(Boolean);
 
 /** what is wrong with a class list, in words; null when it can be used */
 export function classListProblem(names: readonly string[]): string | null {

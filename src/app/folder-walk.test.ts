@@ -1,16 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { classNamesOf } from '../engine/surface.ts';
-import { pickedFiles, readAllEntries, walkDataTransfer, walkDropped, type DirectoryEntryLike, type EntryLike, type FileEntryLike } from './folder-walk.ts';
+import {
+  pickedFiles,
+  readAllEntries,
+  walkDataTransfer,
+  walkDropped,
+  type DirectoryEntryLike,
+  type EntryLike,
+  type FileEntryLike,
+} from './folder-walk.ts';
 
 // Fakes of FileSystemFileEntry / FileSystemDirectoryEntry that, like Chromium, hand out at most 100 entries per readEntries call.
 const fileEntry = (name: string, opts: { fail?: boolean } = {}): FileEntryLike => ({
-  isFile: true, isDirectory: false, name,
-  file: (ok, fail) => (opts.fail ? fail!(new DOMException('A requested file or directory could not be found', 'NotFoundError')) : ok(new File([name], name))),
+  isFile: true,
+  isDirectory: false,
+  name,
+  file: (ok, fail) =>
+    opts.fail ? fail!(new DOMException('A requested file or directory could not be found', 'NotFoundError')) : ok(new File([name], name)),
 });
 
 function dirEntry(name: string, children: EntryLike[], opts: { failList?: boolean } = {}): DirectoryEntryLike & { calls: number } {
   const d = {
-    isFile: false, isDirectory: true, name, calls: 0,
+    isFile: false,
+    isDirectory: true,
+    name,
+    calls: 0,
     createReader() {
       let at = 0;
       return {
@@ -44,7 +58,13 @@ describe('walkDropped', () => {
   it('walks nested folders; one dropped folder is the root; hidden entries are kept for the report', async () => {
     const root = dirEntry('test', [
       dirEntry('dog', [fileEntry('b.jpg'), fileEntry('.DS_Store')]),
-      dirEntry('cat', [fileEntry('a.png'), dirEntry('more', Array.from({ length: 130 }, (_, i) => fileEntry(`m${1000 + i}.jpg`)))]),
+      dirEntry('cat', [
+        fileEntry('a.png'),
+        dirEntry(
+          'more',
+          Array.from({ length: 130 }, (_, i) => fileEntry(`m${1000 + i}.jpg`)),
+        ),
+      ]),
       dirEntry('.git', [fileEntry('HEAD')]),
     ]);
     const r = await walkDropped([root]);
@@ -64,7 +84,9 @@ describe('walkDropped', () => {
   });
 
   it('lists what the browser would not read instead of failing the drop', async () => {
-    const r = await walkDropped([dirEntry('d', [fileEntry('ok.jpg'), fileEntry('gone.jpg', { fail: true }), dirEntry('locked', [], { failList: true })])]);
+    const r = await walkDropped([
+      dirEntry('d', [fileEntry('ok.jpg'), fileEntry('gone.jpg', { fail: true }), dirEntry('locked', [], { failList: true })]),
+    ]);
     expect(r.files.map((f) => f.path)).toEqual(['ok.jpg']);
     expect(r.unread).toEqual([
       { name: 'gone.jpg', reason: 'the browser would not read it: A requested file or directory could not be found' },
@@ -103,6 +125,9 @@ describe('classNamesOf on picked and dropped paths', () => {
   it('names the first folder under the root (ImageFolder), sorted by code unit as the worker labels them', () => {
     expect(classNamesOf(['b/1.jpg', 'B/2.jpg', 'a/x/3.jpg', 'loose.jpg', 'b/4.jpg', '.git/HEAD'])).toEqual(['B', 'a', 'b']);
     // a nested folder is part of its class, not a class of its own
-    expect(classNamesOf(pickedFiles([withPath('pets/dog/2019/x.jpg'), withPath('pets/cat/y.jpg')]).map((f) => f.path))).toEqual(['cat', 'dog']);
+    expect(classNamesOf(pickedFiles([withPath('pets/dog/2019/x.jpg'), withPath('pets/cat/y.jpg')]).map((f) => f.path))).toEqual([
+      'cat',
+      'dog',
+    ]);
   });
 });

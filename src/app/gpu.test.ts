@@ -27,7 +27,9 @@ describe('probeWebGpu', () => {
   });
 
   it('reports a device that cannot be created, with the adapter it tried', async () => {
-    const failing = adapter(async () => { throw new Error('out of memory'); });
+    const failing = adapter(async () => {
+      throw new Error('out of memory');
+    });
     const p = await probeWebGpu(host({ requestAdapter: async () => failing }));
     expect(p.ok).toBe(false);
     expect(!p.ok && p.reason).toMatch(/would not create a device: out of memory/);
@@ -36,13 +38,23 @@ describe('probeWebGpu', () => {
 
   it('describes a working adapter: names, limits, shader-f16', async () => {
     let destroyed = false;
-    const working = adapter(async () => ({ destroy: () => { destroyed = true; } }));
+    const working = adapter(async () => ({
+      destroy: () => {
+        destroyed = true;
+      },
+    }));
     const p = await probeWebGpu(host({ requestAdapter: async () => working }));
     expect(p).toEqual({
       ok: true,
       info: {
-        vendor: 'acme', architecture: 'gen9', device: '', description: 'Acme GPU', isFallbackAdapter: false,
-        maxBufferSize: 2 ** 28, maxStorageBufferBindingSize: 2 ** 27, shaderF16: true,
+        vendor: 'acme',
+        architecture: 'gen9',
+        device: '',
+        description: 'Acme GPU',
+        isFallbackAdapter: false,
+        maxBufferSize: 2 ** 28,
+        maxStorageBufferBindingSize: 2 ** 27,
+        shaderF16: true,
       },
     });
     expect(destroyed).toBe(true); // the probe's device must not linger beside ORT's

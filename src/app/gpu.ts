@@ -52,7 +52,10 @@ function describe(adapter: GPUAdapter): GpuInfo {
   // adapter.info arrived in Chrome 127; older WebGPU browsers leave the names empty
   const i: Partial<GPUAdapterInfo> = adapter.info ?? {};
   return {
-    vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '',
+    vendor: i.vendor ?? '',
+    architecture: i.architecture ?? '',
+    device: i.device ?? '',
+    description: i.description ?? '',
     isFallbackAdapter: i.isFallbackAdapter ?? false,
     maxBufferSize: adapter.limits.maxBufferSize,
     maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,

@@ -6,7 +6,7 @@ describe('clampToModel', () => {
     expect(clampToModel(PAPER_SETTINGS, { visionLayers: 12 })).toEqual({ settings: PAPER_SETTINGS, notes: [] });
     const c = clampToModel(PAPER_SETTINGS, { visionLayers: 2 });
     expect(c.settings.depth).toBe(2);
-    expect(c.notes).toEqual(['depth 9 is more than the student\'s 2 vision layers: using 2']);
+    expect(c.notes).toEqual(["depth 9 is more than the student's 2 vision layers: using 2"]);
   });
 });
 
@@ -14,7 +14,7 @@ describe('effectiveSettings', () => {
   const demo = { source: 'demo', visionLayers: 2 };
   const vitB = { source: 'hub', visionLayers: 12 };
 
-  it('uses the demo defaults for the demo student (or none), the paper\'s otherwise', () => {
+  it("uses the demo defaults for the demo student (or none), the paper's otherwise", () => {
     expect(effectiveSettings('', demo, 'webgpu')).toMatchObject({ settings: DEMO_SETTINGS, demoDefaults: true, notes: [] });
     expect(effectiveSettings('', null, 'webgpu').demoDefaults).toBe(true);
     expect(effectiveSettings('', vitB, 'webgpu').settings).toEqual(PAPER_SETTINGS);
@@ -35,7 +35,7 @@ describe('effectiveSettings', () => {
     expect(effectiveSettings('', demo, 'wasm', true).settings.backend).toBe('wasm');
   });
 
-  it('shares the hash with the teacher\'s settings: each reads its own names, unknown names are named once', () => {
+  it("shares the hash with the teacher's settings: each reads its own names, unknown names are named once", () => {
     const hash = '#epochs=2&teacherEpochs=7&shots=4&bogus=1';
     const run = effectiveSettings(hash, vitB, 'webgpu');
     expect(run.settings.epochs).toBe(2);

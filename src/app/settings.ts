@@ -3,8 +3,22 @@
 // engine's settings tables (engine/promptkd/run-settings.ts, teacher-settings.ts); here they are
 // read over the right defaults, clamped to the model and the browser.
 import {
-  DEFAULT_IMPORT_SETTINGS, DEMO_SETTINGS, DEMO_TEACHER_SETTINGS, IMPORT_SETTINGS, PAPER_SETTINGS, parseHash, PROMPTSRC_SETTINGS, RUN_SETTINGS, TEACHER_SETTINGS,
-  type ImportSettings, type ParsedSettings, type RunSettings, type SettingSpec, type SettingsTable, type StudioBackend, type TeacherSettings,
+  DEFAULT_IMPORT_SETTINGS,
+  DEMO_SETTINGS,
+  DEMO_TEACHER_SETTINGS,
+  IMPORT_SETTINGS,
+  PAPER_SETTINGS,
+  parseHash,
+  PROMPTSRC_SETTINGS,
+  RUN_SETTINGS,
+  TEACHER_SETTINGS,
+  type ImportSettings,
+  type ParsedSettings,
+  type RunSettings,
+  type SettingSpec,
+  type SettingsTable,
+  type StudioBackend,
+  type TeacherSettings,
 } from '../engine/surface.ts';
 
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, TEACHER_SETTINGS };
@@ -44,8 +58,11 @@ const entriesOf = <S>(table: SettingsTable<S>, hash: string): string => {
 /** names the hash entries that no table knows */
 export function unknownHashEntries(hash: string): string[] {
   const known = new Set(HASH_TABLES.flat().map((s) => s.hash));
-  return [...new URLSearchParams(hash.replace(/^#/, '')).keys()].filter((k) => !known.has(k))
-    .map((k) => `unknown setting "${k}" ignored (known: ${RUN_SETTINGS.map((s) => s.hash).join(', ')}, and the teacher's and the import's)`);
+  return [...new URLSearchParams(hash.replace(/^#/, '')).keys()]
+    .filter((k) => !known.has(k))
+    .map(
+      (k) => `unknown setting "${k}" ignored (known: ${RUN_SETTINGS.map((s) => s.hash).join(', ')}, and the teacher's and the import's)`,
+    );
 }
 
 /**
@@ -69,20 +86,37 @@ export function effectiveSettings(
     notes.push('backend=webgpu asked for, but WebGPU is not usable here: using wasm');
     settings = { ...settings, backend: 'wasm' };
   }
-  return { ...parsed, problems: [...parsed.problems, ...unknownHashEntries(hash)], settings, table: RUN_SETTINGS, defaults, demoDefaults, notes };
+  return {
+    ...parsed,
+    problems: [...parsed.problems, ...unknownHashEntries(hash)],
+    settings,
+    table: RUN_SETTINGS,
+    defaults,
+    demoDefaults,
+    notes,
+  };
 }
 
 /** Teacher tuning's settings: the hash's teacher entries over PromptSRC's defaults (or the demo's). */
 export function effectiveTeacherSettings(hash: string, teacher: { source: string } | null): Effective<TeacherSettings> {
   const demoDefaults = !teacher || teacher.source === 'demo';
   const defaults = demoDefaults ? DEMO_TEACHER_SETTINGS : PROMPTSRC_SETTINGS;
-  return { ...parseHash(TEACHER_SETTINGS, entriesOf(TEACHER_SETTINGS, hash), defaults), table: TEACHER_SETTINGS, defaults, demoDefaults, notes: [] };
+  return {
+    ...parseHash(TEACHER_SETTINGS, entriesOf(TEACHER_SETTINGS, hash), defaults),
+    table: TEACHER_SETTINGS,
+    defaults,
+    demoDefaults,
+    notes: [],
+  };
 }
 
 /** The import's settings (how large a copy of each image is kept): the hash's import entries over the defaults. */
 export function effectiveImportSettings(hash: string): Effective<ImportSettings> {
   return {
     ...parseHash(IMPORT_SETTINGS, entriesOf(IMPORT_SETTINGS, hash), DEFAULT_IMPORT_SETTINGS),
-    table: IMPORT_SETTINGS, defaults: DEFAULT_IMPORT_SETTINGS, demoDefaults: false, notes: [],
+    table: IMPORT_SETTINGS,
+    defaults: DEFAULT_IMPORT_SETTINGS,
+    demoDefaults: false,
+    notes: [],
   };
 }

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { SHORTCUTS, shortcutFor } from './shortcuts.ts';
 
-const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'repeat', boolean>> = {}) =>
-  ({ key: k, ctrlKey: false, metaKey: false, altKey: false, repeat: false, ...mods });
+const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'repeat', boolean>> = {}) => ({
+  key: k,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  repeat: false,
+  ...mods,
+});
 
 /** a focused element that is (or sits inside) what `matches` says, for Element.closest */
-const focusedOn = (matches: (selector: string) => boolean) => ({ closest: (sel: string) => (matches(sel) ? {} : null) }) as unknown as Element;
+const focusedOn = (matches: (selector: string) => boolean) =>
+  ({ closest: (sel: string) => (matches(sel) ? {} : null) }) as unknown as Element;
 const button = focusedOn((sel) => sel.includes('button:not(:disabled)'));
 const textField = focusedOn((sel) => sel.startsWith('input:not'));
 const radio = focusedOn((sel) => sel.includes('input[type="radio"]'));
@@ -13,7 +20,10 @@ const radio = focusedOn((sel) => sel.includes('input[type="radio"]'));
 describe('keyboard shortcuts', () => {
   it('are read from the action registry, one action per key', () => {
     expect(SHORTCUTS.map((s) => [s.name, s.action])).toEqual([
-      ['Space', 'pauseOrResume'], ['P', 'togglePresent'], ['?', 'showShortcuts'], ['Esc', 'closeView'],
+      ['Space', 'pauseOrResume'],
+      ['P', 'togglePresent'],
+      ['?', 'showShortcuts'],
+      ['Esc', 'closeView'],
     ]);
     expect(new Set(SHORTCUTS.map((s) => s.key)).size).toBe(SHORTCUTS.length);
     for (const s of SHORTCUTS) expect(s.does.length).toBeGreaterThan(0);
@@ -45,6 +55,11 @@ describe('keyboard shortcuts', () => {
     expect(shortcutFor(key(' '), radio)).toBeNull();
     expect(shortcutFor(key('?'), radio)).toBe('showShortcuts');
     // a disabled button is pressed by nothing: Space is the shortcut's
-    expect(shortcutFor(key(' '), focusedOn(() => false))).toBe('pauseOrResume');
+    expect(
+      shortcutFor(
+        key(' '),
+        focusedOn(() => false),
+      ),
+    ).toBe('pauseOrResume');
   });
 });

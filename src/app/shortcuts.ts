@@ -11,12 +11,16 @@ export const SHORTCUTS: readonly (Shortcut & { action: ActionId })[] = (Object.k
 });
 
 /** where every key belongs to what has the focus: typing (and a select's type-ahead) */
-const TEXT_ENTRY = 'input:not([type="radio"], [type="checkbox"], [type="range"], [type="file"]), select, textarea, [contenteditable]:not([contenteditable="false"])';
+const TEXT_ENTRY =
+  'input:not([type="radio"], [type="checkbox"], [type="range"], [type="file"]), select, textarea, [contenteditable]:not([contenteditable="false"])';
 /** controls that Space presses or ticks (a disabled button presses nothing, so Space there is the shortcut's) */
 const PRESSED_BY_SPACE = 'button:not(:disabled), summary, [role="button"], input[type="radio"], input[type="checkbox"]';
 
 /** The action a key press runs, or null when the key is the focused element's own. */
-export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'repeat'>, focused: Element | null): ActionId | null {
+export function shortcutFor(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'repeat'>,
+  focused: Element | null,
+): ActionId | null {
   // a held key repeats: Space held down must not pause and resume and pause again
   if (e.ctrlKey || e.metaKey || e.altKey || e.repeat) return null;
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;

@@ -38,20 +38,41 @@ export const PROMPTSRC_SHOTS = 16;
  * (unlabeled), and with `shots` that many train images per base class (labelled), drawn with `seed`.
  * The folder may be the image folder the split's paths are relative to or one above it (splitRoot).
  */
-export function splitImports(choice: SplitChoice, files: readonly PickedFile[], shots: number | null, seed: number): { imports: SplitImport[]; missing: SplitState['missing'] } {
+export function splitImports(
+  choice: SplitChoice,
+  files: readonly PickedFile[],
+  shots: number | null,
+  seed: number,
+): { imports: SplitImport[]; missing: SplitState['missing'] } {
   const { split, name } = choice;
   // the dataset's folder above its image folder may have been chosen: the split's paths then start below it
-  const root = splitRoot(split, files.map((f) => f.path)) ?? '';
+  const root =
+    splitRoot(
+      split,
+      files.map((f) => f.path),
+    ) ?? '';
   const byPath = new Map(files.filter((f) => f.path.startsWith(root)).map((f) => [f.path.slice(root.length), f.file]));
   const chosen = splitImages(split, (p) => byPath.has(p), root ? `the chosen folder's ${root}` : 'the chosen folder');
   const labeled = (items: readonly SplitItem[]) => items.map((i) => ({ file: byPath.get(i.path)!, path: imageFolderPath(split, i) }));
   const imports: SplitImport[] = [];
   if (chosen.test.length > 0) imports.push({ role: 'test', name: `${name}: test`, files: labeled(chosen.test) });
-  imports.push({ role: 'unlabeled', name: `${name}: train`, files: chosen.train.map((i) => ({ file: byPath.get(i.path)!, path: i.path })) });
-  if (shots !== null) imports.push({ role: 'shots', name: `${name}: ${shots} shots per base class`, files: labeled(fewShotItems(split, chosen.train, shots, seed)) });
+  imports.push({
+    role: 'unlabeled',
+    name: `${name}: train`,
+    files: chosen.train.map((i) => ({ file: byPath.get(i.path)!, path: i.path })),
+  });
+  if (shots !== null)
+    imports.push({
+      role: 'shots',
+      name: `${name}: ${shots} shots per base class`,
+      files: labeled(fewShotItems(split, chosen.train, shots, seed)),
+    });
   const lacking = [...chosen.missing.test, ...chosen.missing.train];
   return {
     imports,
-    missing: lacking.length === 0 ? null : { train: chosen.missing.train.length, test: chosen.missing.test.length, examples: lacking.slice(0, 3).map((i) => i.path) },
+    missing:
+      lacking.length === 0
+        ? null
+        : { train: chosen.missing.train.length, test: chosen.missing.test.length, examples: lacking.slice(0, 3).map((i) => i.path) },
   };
 }

@@ -3,15 +3,25 @@
 import { create } from 'zustand';
 import type { SelfTestReport } from '../engine/surface.ts';
 import type {
-  Accuracy, CachedHubModel, CheckpointEntry, EngineBackend, EngineEvent, ErrorKind, ImportReport, References, RunResults, RunStatus, RunSummary, StorageUsage, TaskKind, Workspace,
+  Accuracy,
+  CachedHubModel,
+  CheckpointEntry,
+  EngineBackend,
+  EngineEvent,
+  ErrorKind,
+  ImportReport,
+  References,
+  RunResults,
+  RunStatus,
+  RunSummary,
+  StorageUsage,
+  TaskKind,
+  Workspace,
 } from '../worker/protocol.ts';
 import type { UnreadEntry } from './folder-walk.ts';
 import type { GpuProbe } from './gpu.ts';
 
-export type SelfTestEntry =
-  | { status: 'running' }
-  | { status: 'ok'; report: SelfTestReport }
-  | { status: 'failed'; error: string };
+export type SelfTestEntry = { status: 'running' } | { status: 'ok'; report: SelfTestReport } | { status: 'failed'; error: string };
 
 export interface TaskProgress {
   done: number;
@@ -97,9 +107,28 @@ export interface StudioState {
 }
 
 export const initialState: StudioState = {
-  gpu: null, backend: null, fallbackReason: null, webgpuUsable: false, selfTest: {},
-  workspace: null, tasks: {}, run: null, notices: [], lastImport: null, queuedImports: 0, results: null, storage: null, hubModels: null,
-  hashText: '', classroom: false, presenting: false, shortcutsOpen: false, exportFrom: 'last', resumeDismissed: null, busy: {}, readOnly: false,
+  gpu: null,
+  backend: null,
+  fallbackReason: null,
+  webgpuUsable: false,
+  selfTest: {},
+  workspace: null,
+  tasks: {},
+  run: null,
+  notices: [],
+  lastImport: null,
+  queuedImports: 0,
+  results: null,
+  storage: null,
+  hubModels: null,
+  hashText: '',
+  classroom: false,
+  presenting: false,
+  shortcutsOpen: false,
+  exportFrom: 'last',
+  resumeDismissed: null,
+  busy: {},
+  readOnly: false,
 };
 
 export const useStudio = create<StudioState>()(() => initialState);
@@ -111,16 +140,23 @@ export const useStudio = create<StudioState>()(() => initialState);
 export const NONE: readonly never[] = [];
 
 /** WebGPU when the browser offers it and the engine really ran on it; otherwise WASM, with the reason. */
-export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined): Pick<StudioState, 'backend' | 'fallbackReason' | 'webgpuUsable'> {
+export function chooseBackend(
+  gpu: GpuProbe,
+  webgpu: SelfTestEntry | undefined,
+): Pick<StudioState, 'backend' | 'fallbackReason' | 'webgpuUsable'> {
   const wasm = (fallbackReason: string, webgpuUsable = false) => ({ backend: 'wasm' as const, fallbackReason, webgpuUsable });
   if (!gpu.ok) return wasm(gpu.reason);
-  if (webgpu?.status === 'ok' && !webgpu.report.onDevice) return wasm('the WebGPU session returned its output on the CPU, not in a GPU buffer');
+  if (webgpu?.status === 'ok' && !webgpu.report.onDevice)
+    return wasm('the WebGPU session returned its output on the CPU, not in a GPU buffer');
   if (webgpu?.status === 'failed') return wasm(`the WebGPU engine failed: ${webgpu.error}`);
   if (webgpu?.status !== 'ok') return wasm('the WebGPU self-test did not run');
   // a software adapter (SwiftShader) computes correctly, but dispatches cost milliseconds each:
   // measured here, the demo's train step is ~75× and its teacher ~200× slower than on WASM
   if (gpu.info.isFallbackAdapter) {
-    return wasm('this browser offers only a software WebGPU adapter, which trains far slower than WASM; add backend=webgpu to the page address to use it anyway', true);
+    return wasm(
+      'this browser offers only a software WebGPU adapter, which trains far slower than WASM; add backend=webgpu to the page address to use it anyway',
+      true,
+    );
   }
   return { backend: 'webgpu', fallbackReason: null, webgpuUsable: true };
 }
@@ -129,15 +165,26 @@ export function chooseBackend(gpu: GpuProbe, webgpu: SelfTestEntry | undefined):
 
 /** The live view of a run summary (start, resume, pause and stop replies, the workspace's runs). */
 export function liveRunOf(s: RunSummary): LiveRun {
-  let latest: LiveRun['latest'] = null, loss: number | null = null;
+  let latest: LiveRun['latest'] = null,
+    loss: number | null = null;
   for (const p of s.history) {
     if (p.loss !== undefined) loss = p.loss;
     if (p.hm !== undefined || p.base !== undefined) latest = { step: p.step, base: p.base ?? null, new: p.new ?? null, hm: p.hm ?? null };
   }
   return {
-    runId: s.id, status: s.status, step: s.step, totalSteps: s.totalSteps, stepsPerEpoch: s.stepsPerEpoch,
+    runId: s.id,
+    status: s.status,
+    step: s.step,
+    totalSteps: s.totalSteps,
+    stepsPerEpoch: s.stepsPerEpoch,
     epoch: s.stepsPerEpoch > 0 ? Math.floor(s.step / s.stepsPerEpoch) : 0,
-    loss, lr: null, latest, references: s.references, checkpointStep: s.checkpointStep, checkpoints: s.checkpoints, message: s.message,
+    loss,
+    lr: null,
+    latest,
+    references: s.references,
+    checkpointStep: s.checkpointStep,
+    checkpoints: s.checkpoints,
+    message: s.message,
   };
 }
 
@@ -186,8 +233,13 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
         backend: 'wasm',
         webgpuUsable: false,
         fallbackReason: `the GPU device was lost: ${e.reason}`,
-        notices: s.notices.some((n) => n.kind === 'device') ? s.notices : withNotice(s.notices, 'device',
-          `The GPU device was lost (${e.reason}). The run is paused at its last checkpoint; the studio now computes on WASM. Resume to continue on the CPU, or reload the page to try the GPU again.`),
+        notices: s.notices.some((n) => n.kind === 'device')
+          ? s.notices
+          : withNotice(
+              s.notices,
+              'device',
+              `The GPU device was lost (${e.reason}). The run is paused at its last checkpoint; the studio now computes on WASM. Resume to continue on the CPU, or reload the page to try the GPU again.`,
+            ),
       };
     case 'storage':
       return { storage: { usage: e.usage, quota: e.quota, persisted: e.persisted } };

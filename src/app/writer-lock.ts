@@ -11,16 +11,18 @@ const LOCK = 'promptkd-studio-writer';
 export function claimWriter(onLost: () => void, steal = false): Promise<boolean> {
   if (typeof navigator === 'undefined' || !navigator.locks) return Promise.resolve(true);
   return new Promise<boolean>((resolve) => {
-    navigator.locks.request(LOCK, steal ? { steal: true } : { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        resolve(false);
-        return null;
-      }
-      resolve(true);
-      return new Promise<void>(() => {}); // held until the page goes away, or another tab steals it
-    }).catch((e: unknown) => {
-      // a stolen lock rejects the request that held it
-      if ((e as Error).name === 'AbortError') onLost();
-    });
+    navigator.locks
+      .request(LOCK, steal ? { steal: true } : { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return null;
+        }
+        resolve(true);
+        return new Promise<void>(() => {}); // held until the page goes away, or another tab steals it
+      })
+      .catch((e: unknown) => {
+        // a stolen lock rejects the request that held it
+        if ((e as Error).name === 'AbortError') onLost();
+      });
   });
 }

@@ -17,8 +17,12 @@ describe('clip fixture checks', () => {
   it('match transformers on the repo fixture within 1e-4, under both namings', async () => {
     const checks = await clipChecks(at(FIXTURE), rt);
     expect(checks.map((c) => c.name).sort()).toEqual([
-      'clip.image_embeds.hf', 'clip.image_embeds.openai', 'clip.logits_per_image.hf', 'clip.logits_per_image.openai',
-      'clip.text_embeds.hf', 'clip.text_embeds.openai',
+      'clip.image_embeds.hf',
+      'clip.image_embeds.openai',
+      'clip.logits_per_image.hf',
+      'clip.logits_per_image.openai',
+      'clip.text_embeds.hf',
+      'clip.text_embeds.openai',
     ]);
     for (const c of checks) {
       expect(c.tolerance).toBe(CLIP_TOLERANCE);
@@ -50,7 +54,12 @@ describe('clip fixture checks', () => {
 describe('maxRelError', () => {
   it('scales by the largest reference value over all tensors of the kind, and fails on NaN', () => {
     const t = (...v: number[]) => hostTensor('float32', [v.length], Float32Array.from(v));
-    expect(maxRelError([[t(1, 2), t(1, 2.5)], [t(0), t(-10)]])).toBeCloseTo(10 / 10, 6);
+    expect(
+      maxRelError([
+        [t(1, 2), t(1, 2.5)],
+        [t(0), t(-10)],
+      ]),
+    ).toBeCloseTo(10 / 10, 6);
     expect(maxRelError([[t(1.5, 2), t(1, 2)]])).toBeCloseTo(0.25, 6);
     expect(passed({ name: 'x', maxRelError: maxRelError([[t(NaN), t(1)]]), tolerance: 1 })).toBe(false);
     expect(() => maxRelError([[t(1, 2), t(1)]], 'logits')).toThrow(/logits: ours has shape \[2\], the reference \[1\]/);

@@ -10,7 +10,10 @@ import { fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from
 /** DESIGN.md §6: CLIP embeds and logits in fp32 */
 export const CLIP_TOLERANCE = 1e-4;
 
-const WEIGHT_FILES: readonly [ClipNaming, string][] = [['hf', 'model.safetensors'], ['openai', 'openai.safetensors']];
+const WEIGHT_FILES: readonly [ClipNaming, string][] = [
+  ['hf', 'model.safetensors'],
+  ['openai', 'openai.safetensors'],
+];
 
 export async function clipChecks(src: FixtureSource, rt: Runtime): Promise<Check[]> {
   const io = await fixtureTensors(src, 'io.safetensors');

@@ -30,12 +30,14 @@ const numbers = (t: HostTensor): ArrayLike<number> => {
 
 /** pairs [ours, ref] of one kind → the metric above; shapes must agree element for element */
 export function maxRelError(pairs: readonly (readonly [HostTensor, HostTensor])[], what = 'tensor'): number {
-  let scale = 0, worst = 0;
+  let scale = 0,
+    worst = 0;
   for (const [ours, ref] of pairs) {
     if (fmtShape(ours.shape) !== fmtShape(ref.shape)) {
       throw new FixtureError(`${what}: ours has shape ${fmtShape(ours.shape)}, the reference ${fmtShape(ref.shape)}`);
     }
-    const a = numbers(ours), b = numbers(ref);
+    const a = numbers(ours),
+      b = numbers(ref);
     for (let i = 0; i < b.length; i++) {
       scale = Math.max(scale, Math.abs(b[i]!));
       const d = Math.abs(a[i]! - b[i]!);

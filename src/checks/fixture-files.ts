@@ -84,7 +84,11 @@ export interface FixtureSection<K extends string> {
  * The section `dir` of the fixture, or null when it has no `dir`/meta.json (the fixture does not cover
  * it); then config.json and model.safetensors beside it and every `dir`/{file}.safetensors must exist.
  */
-export async function fixtureSection<K extends string>(src: FixtureSource, dir: string, fileNames: readonly K[]): Promise<FixtureSection<K> | null> {
+export async function fixtureSection<K extends string>(
+  src: FixtureSource,
+  dir: string,
+  fileNames: readonly K[],
+): Promise<FixtureSection<K> | null> {
   const meta = await fixtureJson(src, `${dir}/meta.json`);
   if (meta === null) return null;
   const cfg = await fixtureConfig(src);

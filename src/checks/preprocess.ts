@@ -21,7 +21,9 @@ export async function preprocessChecks(src: FixtureSource): Promise<Check[]> {
   const cfg = await fixtureConfig(src);
   if (!cfg) throw new FixtureError(`${src.label}: the preprocess check needs config.json for the image size`);
   const ref = fixtureTensor(expected, 'preprocess/expected.safetensors', 'pixel_values'); // [1, 3, S, S]
-  const chw = clipPreprocess(decodeImage(new Uint8Array(await image.arrayBuffer()), 'preprocess/image.png'), { size: cfg.vision.imageSize });
+  const chw = clipPreprocess(decodeImage(new Uint8Array(await image.arrayBuffer()), 'preprocess/image.png'), {
+    size: cfg.vision.imageSize,
+  });
   const ours = hostTensor('float32', [1, ...chw.shape], chw.data); // [1, 3, S, S]
   return [{ name: 'preprocess.pixel_values', maxRelError: maxRelError([[ours, ref]], 'pixel_values'), tolerance: PREPROCESS_TOLERANCE }];
 }

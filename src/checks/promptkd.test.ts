@@ -8,7 +8,8 @@ const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 describe('promptkd fixture checks on clip-tiny-a', () => {
   it('matches PyTorch on both train steps and the eval pass within 1e-4', async () => {
     const checks = await promptkdChecks(dirFixtureSource(FIXTURE), createNodeRuntime());
-    const per = (s: string) => ['loss', 'student_logits', 'grads', 'params', 'running_mean', 'running_var'].map((k) => `promptkd.${k}_${s}`);
+    const per = (s: string) =>
+      ['loss', 'student_logits', 'grads', 'params', 'running_mean', 'running_var'].map((k) => `promptkd.${k}_${s}`);
     expect(checks.map((c) => c.name)).toEqual([...per('1'), ...per('2'), 'promptkd.student_logits_eval']);
     for (const c of checks) {
       expect(c.tolerance).toBe(1e-4);

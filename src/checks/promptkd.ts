@@ -15,7 +15,12 @@ import { fixtureSection, type FixtureSource } from './fixture-files.ts';
 export const PROMPTKD_TOLERANCE = 1e-4;
 
 interface PromptkdMeta {
-  n_ctx: number; depth: number; teacher_dim: number; temperature: number; kd_weight: number; logit_scale: number;
+  n_ctx: number;
+  depth: number;
+  teacher_dim: number;
+  temperature: number;
+  kd_weight: number;
+  logit_scale: number;
   optimizer: { kind: string; lr: number; momentum: number; weight_decay: number; nesterov: boolean; dampening: number };
   batchnorm: { momentum: number; eps: number; running_var: string };
   prompt_names: string[];
@@ -30,7 +35,9 @@ function readMeta(m: PromptkdMeta, file: string): PromptkdMeta {
   for (const k of ['momentum', 'eps'] as const) num(m.batchnorm?.[k], `batchnorm.${k}`);
   const o = m.optimizer;
   if (o.kind !== 'sgd' || o.nesterov || o.dampening !== 0) {
-    throw new FixtureError(`${file}: the student trains with plain SGD (no nesterov, dampening 0), the fixture asks for ${JSON.stringify(o)}`);
+    throw new FixtureError(
+      `${file}: the student trains with plain SGD (no nesterov, dampening 0), the fixture asks for ${JSON.stringify(o)}`,
+    );
   }
   if (m.batchnorm.running_var !== 'unbiased') throw new FixtureError(`${file}: only an unbiased BatchNorm running variance is supported`);
   const names = trainableNames(m.depth);
@@ -50,10 +57,17 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
   const names = trainableNames(meta.depth);
   const teacherText = get('batches', 'teacher_text_features'); // [C, Dt]
   const hyper: StudentHyper = {
-    nCtx: meta.n_ctx, depth: meta.depth, teacherDim: meta.teacher_dim, nClasses: teacherText.shape[0]!,
-    temperature: meta.temperature, kdWeight: meta.kd_weight, logitScale: meta.logit_scale,
-    momentum: meta.optimizer.momentum, weightDecay: meta.optimizer.weight_decay,
-    bnMomentum: meta.batchnorm.momentum, bnEps: meta.batchnorm.eps,
+    nCtx: meta.n_ctx,
+    depth: meta.depth,
+    teacherDim: meta.teacher_dim,
+    nClasses: teacherText.shape[0]!,
+    temperature: meta.temperature,
+    kdWeight: meta.kd_weight,
+    logitScale: meta.logit_scale,
+    momentum: meta.optimizer.momentum,
+    weightDecay: meta.optimizer.weight_decay,
+    bnMomentum: meta.batchnorm.momentum,
+    bnEps: meta.batchnorm.eps,
   };
   const initial: StudentState = {
     params: new Map(names.map((n) => [n, get('init', n)])),
@@ -64,9 +78,13 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
   };
   const evalPixels = get('batches', 'pixel_values_eval');
   const session = await StudentSession.create(rt, {
-    clip: loadClipWeights(model, cfg, { towers: ['vision'] }), hyper,
-    batch: get('batches', 'pixel_values_1').shape[0]!, evalBatch: evalPixels.shape[0]!,
-    teacherText, initial, emitGradients: true,
+    clip: loadClipWeights(model, cfg, { towers: ['vision'] }),
+    hyper,
+    batch: get('batches', 'pixel_values_1').shape[0]!,
+    evalBatch: evalPixels.shape[0]!,
+    teacherText,
+    initial,
+    emitGradients: true,
   });
   const checks: Check[] = [];
   const check = (name: string, pairs: [HostTensor, HostTensor][]) =>
@@ -79,8 +97,14 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
       check(`loss_${s}`, [[hostTensor('float32', loss.shape, Float32Array.of(r.loss)), loss]]);
       check(`student_logits_${s}`, [[r.outputs[STUDENT_LOGITS]!, get('expected', `student_logits_${s}`)]]);
       // a step's gradients are judged together, on the largest reference gradient of that step; params likewise
-      check(`grads_${s}`, names.map((n) => [r.outputs[`${n}.grad`]!, get('expected', `grad_${s}.${n}`)]));
-      check(`params_${s}`, names.map((n) => [r.outputs[next(n)]!, get('expected', `param_${s}.${n}`)]));
+      check(
+        `grads_${s}`,
+        names.map((n) => [r.outputs[`${n}.grad`]!, get('expected', `grad_${s}.${n}`)]),
+      );
+      check(
+        `params_${s}`,
+        names.map((n) => [r.outputs[next(n)]!, get('expected', `param_${s}.${n}`)]),
+      );
       check(`running_mean_${s}`, [[r.outputs[next(RUNNING_MEAN)]!, get('expected', `running_mean_${s}`)]]);
       check(`running_var_${s}`, [[r.outputs[next(RUNNING_VAR)]!, get('expected', `running_var_${s}`)]]);
     }

@@ -4,8 +4,20 @@
 // come from the fixture's files, so any fixture of this layout is checked the same way.
 import { loadClipWeights } from '../engine/clip/weights.ts';
 import {
-  buildTeacherTuneStep, CE, EOT, KL_ZERO_SHOT, L1_IMAGE, L1_TEXT, LABELS, LOGITS, PIXELS, textPromptNames, TOKEN_EMBEDS,
-  visionPromptNames, ZS_TEXT, type TeacherTuneLoss,
+  buildTeacherTuneStep,
+  CE,
+  EOT,
+  KL_ZERO_SHOT,
+  L1_IMAGE,
+  L1_TEXT,
+  LABELS,
+  LOGITS,
+  PIXELS,
+  textPromptNames,
+  TOKEN_EMBEDS,
+  visionPromptNames,
+  ZS_TEXT,
+  type TeacherTuneLoss,
 } from '../engine/promptkd/teacher-graphs.ts';
 import { planOfPrompts, teacherPromptsFromStateDict, teacherPromptStateDict } from '../engine/promptkd/teacher-prompts.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -17,7 +29,12 @@ import { fixtureSection, type FixtureSource } from './fixture-files.ts';
 export const STAGE1_TOLERANCE = 1e-4;
 
 interface Stage1Meta {
-  batch: number; n_classes: number; text_length: number; n_ctx: number; text_depth: number; vision_depth: number;
+  batch: number;
+  n_classes: number;
+  text_length: number;
+  n_ctx: number;
+  text_depth: number;
+  vision_depth: number;
   prompt_names: string[];
   loss: { text_l1_weight: number; image_l1_weight: number; zero_shot_kl: boolean };
   optimizer: { kind: string; lr: number; momentum: number; weight_decay: number; nesterov: boolean; dampening: number };
@@ -33,8 +50,10 @@ function readMeta(m: Stage1Meta, file: string): Stage1Meta {
   for (const k of ['lr', 'momentum', 'weight_decay', 'dampening'] as const) num(m.optimizer?.[k], `optimizer.${k}`);
   const o = m.optimizer;
   if (o.kind !== 'sgd' || o.nesterov || o.dampening !== 0 || !(o.momentum > 0)) {
-    throw new FixtureError(`${file}: the layout needs plain SGD with momentum (no nesterov, dampening 0: the momentum buffers are ` +
-      `inputs and outputs), the fixture asks for ${JSON.stringify(o)}`);
+    throw new FixtureError(
+      `${file}: the layout needs plain SGD with momentum (no nesterov, dampening 0: the momentum buffers are ` +
+        `inputs and outputs), the fixture asks for ${JSON.stringify(o)}`,
+    );
   }
   if (!Array.isArray(m.prompt_names)) throw new FixtureError(`${file}: prompt_names must list the prompts`);
   return m;
@@ -50,19 +69,37 @@ export async function stage1Checks(src: FixtureSource, rt: Runtime): Promise<Che
   const prompts = teacherPromptsFromStateDict(files.inputs, cfg, `${src.label}/stage1/inputs.safetensors`);
   const plan = planOfPrompts(cfg, prompts);
   if (plan.nCtx !== meta.n_ctx || plan.textDepth !== meta.text_depth || plan.visionDepth !== meta.vision_depth) {
-    throw new FixtureError(`${src.label}/stage1: the prompts are n_ctx ${plan.nCtx}, depths ${plan.textDepth}/${plan.visionDepth}; ` +
-      `meta.json says ${meta.n_ctx}, ${meta.text_depth}/${meta.vision_depth}`);
+    throw new FixtureError(
+      `${src.label}/stage1: the prompts are n_ctx ${plan.nCtx}, depths ${plan.textDepth}/${plan.visionDepth}; ` +
+        `meta.json says ${meta.n_ctx}, ${meta.text_depth}/${meta.vision_depth}`,
+    );
   }
-  const loss: TeacherTuneLoss = { textL1Weight: meta.loss.text_l1_weight, imageL1Weight: meta.loss.image_l1_weight, zeroShotKl: meta.loss.zero_shot_kl };
-  const art = buildTeacherTuneStep(loadClipWeights(model, cfg), plan, { batch: meta.batch, nClasses: meta.n_classes, textLength: meta.text_length }, loss,
-    { momentum: meta.optimizer.momentum, weightDecay: meta.optimizer.weight_decay }, { emitGradients: true });
+  const loss: TeacherTuneLoss = {
+    textL1Weight: meta.loss.text_l1_weight,
+    imageL1Weight: meta.loss.image_l1_weight,
+    zeroShotKl: meta.loss.zero_shot_kl,
+  };
+  const art = buildTeacherTuneStep(
+    loadClipWeights(model, cfg),
+    plan,
+    { batch: meta.batch, nClasses: meta.n_classes, textLength: meta.text_length },
+    loss,
+    { momentum: meta.optimizer.momentum, weightDecay: meta.optimizer.weight_decay },
+    { emitGradients: true },
+  );
   if (JSON.stringify(art.trainable) !== JSON.stringify(meta.prompt_names)) {
-    throw new FixtureError(`${src.label}/stage1: prompt_names ${JSON.stringify(meta.prompt_names)} differ from the step's ${JSON.stringify(art.trainable)}`);
+    throw new FixtureError(
+      `${src.label}/stage1: prompt_names ${JSON.stringify(meta.prompt_names)} differ from the step's ${JSON.stringify(art.trainable)}`,
+    );
   }
 
   const feeds: Record<string, HostTensor> = {
-    ...art.frozen, ...teacherPromptStateDict(prompts),
-    [PIXELS]: get('inputs', 'pixels'), [LABELS]: get('inputs', 'labels'), [TOKEN_EMBEDS]: get('inputs', 'token_embeds'), [EOT]: get('inputs', 'eot'),
+    ...art.frozen,
+    ...teacherPromptStateDict(prompts),
+    [PIXELS]: get('inputs', 'pixels'),
+    [LABELS]: get('inputs', 'labels'),
+    [TOKEN_EMBEDS]: get('inputs', 'token_embeds'),
+    [EOT]: get('inputs', 'eot'),
     [art.spec.lr]: hostTensor('float32', [], Float32Array.of(meta.optimizer.lr)),
   };
   if (art.graph.inputs.some((v) => v.name === ZS_TEXT)) feeds[ZS_TEXT] = get('inputs', 'zs_text');
@@ -86,9 +123,16 @@ export async function stage1Checks(src: FixtureSource, rt: Runtime): Promise<Che
   // towers' gradients differ in scale, so one scale for both would hide errors in the smaller)
   const outputsOf = new Map(art.spec.params.map((p) => [p.name, { grad: p.grad!, momentum_buffer: p.state[0]!.next, param: p.next }]));
   const towers = { text: textPromptNames(plan), vision: visionPromptNames(plan) };
-  for (const [kind, ref] of [['grads', 'grad'], ['momentum', 'momentum_buffer'], ['params', 'param']] as const) {
+  for (const [kind, ref] of [
+    ['grads', 'grad'],
+    ['momentum', 'momentum_buffer'],
+    ['params', 'param'],
+  ] as const) {
     for (const [tower, names] of Object.entries(towers)) {
-      check(`${kind}_${tower}`, names.map((n) => [ours.get(outputsOf.get(n)![ref])!, get('expected', `${ref}.${n}`)]));
+      check(
+        `${kind}_${tower}`,
+        names.map((n) => [ours.get(outputsOf.get(n)![ref])!, get('expected', `${ref}.${n}`)]),
+      );
     }
   }
   return checks;

@@ -17,6 +17,8 @@ export function parseBackend(raw: unknown, fail: (message: string) => Error): No
 export async function openBackend(backend: NodeBackend, log: (line: string) => void, opts: NodeRuntimeOptions = {}): Promise<NodeRuntime> {
   const rt = await openNodeRuntime(backend, opts);
   const d = rt.device;
-  log(`computing on ${d.backend}: ${d.adapter}${d.software ? ' — a software adapter (no GPU driver in use): correct but slower than --backend cpu' : ''}`);
+  log(
+    `computing on ${d.backend}: ${d.adapter}${d.software ? ' — a software adapter (no GPU driver in use): correct but slower than --backend cpu' : ''}`,
+  );
   return rt;
 }

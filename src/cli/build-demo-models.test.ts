@@ -9,8 +9,10 @@ import { createNodeRuntime } from '../engine/runtime/node.ts';
 import { captionedSubset, evaluateOnDemo, type ZeroShotRecord } from './build-demo-models.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
-const report = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/build-report.json'), 'utf8')) as
-  Record<'teacher' | 'student', { dir: string; zeroShotTest: ZeroShotRecord }>;
+const report = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/build-report.json'), 'utf8')) as Record<
+  'teacher' | 'student',
+  { dir: string; zeroShotTest: ZeroShotRecord }
+>;
 // one test image is 0.2 points of a 500-image half; allow two flips from float differences
 // between onnxruntime builds, nothing more
 const TOLERANCE = 0.4;
@@ -26,7 +28,9 @@ describe('shipped demo models', () => {
       expect(Math.abs(got.new - want.new)).toBeLessThanOrEqual(TOLERANCE);
       // the studio serves the same bytes
       for (const f of ['config.json', 'model.safetensors']) {
-        expect(fs.readFileSync(path.join(ROOT, 'public/models', report[role].dir, f)).equals(fs.readFileSync(path.join(dir, f)))).toBe(true);
+        expect(fs.readFileSync(path.join(ROOT, 'public/models', report[role].dir, f)).equals(fs.readFileSync(path.join(dir, f)))).toBe(
+          true,
+        );
       }
     }, 30_000);
   }

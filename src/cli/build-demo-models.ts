@@ -33,9 +33,16 @@ const MODELS = path.join(ROOT, 'models');
 
 /** Caption templates of the pre-training; "{}" is the class name. */
 export const CAPTION_TEMPLATES = [
-  'a photo of a {}.', 'a {}.', 'a picture of a {}.', 'a photo of the {}.', 'an image of a {}.',
-  'a black and white photo of a {}.', 'a low resolution photo of a {}.', 'a product photo of a {}.',
-  'a grayscale photo of the {}.', 'a small photo of a {}.',
+  'a photo of a {}.',
+  'a {}.',
+  'a picture of a {}.',
+  'a photo of the {}.',
+  'an image of a {}.',
+  'a black and white photo of a {}.',
+  'a low resolution photo of a {}.',
+  'a product photo of a {}.',
+  'a grayscale photo of the {}.',
+  'a small photo of a {}.',
 ];
 
 export interface ModelRecipe {
@@ -62,12 +69,46 @@ export interface ModelRecipe {
 // names from 2 captioned images per class (LiT): it sees what a class is, but hardly knows its name.
 export const RECIPES: Record<'teacher' | 'student', ModelRecipe> = {
   teacher: {
-    name: 'teacher', dir: 'demo-teacher', seed: 1001, steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0,
-    size: { imageSize: 32, patchSize: 4, visionWidth: 96, visionLayers: 4, visionHeads: 3, textWidth: 32, textLayers: 2, textHeads: 2, embedDim: 64 },
+    name: 'teacher',
+    dir: 'demo-teacher',
+    seed: 1001,
+    steps: 1200,
+    groups: 8,
+    lr: 1e-3,
+    warmupSteps: 100,
+    weightDecay: 0,
+    size: {
+      imageSize: 32,
+      patchSize: 4,
+      visionWidth: 96,
+      visionLayers: 4,
+      visionHeads: 3,
+      textWidth: 32,
+      textLayers: 2,
+      textHeads: 2,
+      embedDim: 64,
+    },
   },
   student: {
-    name: 'student', dir: 'demo-student', seed: 2002, steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0,
-    size: { imageSize: 32, patchSize: 8, visionWidth: 64, visionLayers: 2, visionHeads: 2, textWidth: 32, textLayers: 1, textHeads: 2, embedDim: 64 },
+    name: 'student',
+    dir: 'demo-student',
+    seed: 2002,
+    steps: 1200,
+    groups: 8,
+    lr: 1e-3,
+    warmupSteps: 100,
+    weightDecay: 0,
+    size: {
+      imageSize: 32,
+      patchSize: 8,
+      visionWidth: 64,
+      visionLayers: 2,
+      visionHeads: 2,
+      textWidth: 32,
+      textLayers: 1,
+      textHeads: 2,
+      embedDim: 64,
+    },
     nameTuning: { steps: 100, lr: 1e-3, warmupSteps: 10, captionedPerClass: 2 },
   },
 };
@@ -82,7 +123,11 @@ function classCaptions(classNames: readonly string[]): number[][][] {
   });
 }
 
-export interface ZeroShotRecord { base: number; new: number; hm: number }
+export interface ZeroShotRecord {
+  base: number;
+  new: number;
+  hm: number;
+}
 
 /** File of the teacher's stage-1 prompts inside its model folder. */
 export const TEACHER_PROMPTS_FILE = 'prompts.safetensors';
@@ -91,13 +136,26 @@ export const TEACHER_PROMPTS_FILE = 'prompts.safetensors';
  * Base/new/HM in percent on the demo test split for a model folder loaded like any CLIP, zero-shot
  * ("a photo of a {class}.") or with the stage-1 prompts of `promptsFile`.
  */
-export async function evaluateOnDemo(rt: Runtime, dir: string, role: string, data: DemoData, promptsFile?: string): Promise<ZeroShotRecord> {
+export async function evaluateOnDemo(
+  rt: Runtime,
+  dir: string,
+  role: string,
+  data: DemoData,
+  promptsFile?: string,
+): Promise<ZeroShotRecord> {
   const w = await loadModelDir(dir, role, ['vision', 'text']);
   const prompts = promptsFile ? await importTeacherPrompts(await fs.openAsBlob(promptsFile), w.config, promptsFile) : null;
   const teacher = await Teacher.create(rt, w, { prompts, imageBatch: 100 });
   const test = data.splits.test;
   try {
-    const logits = await teacher.logits(demoPixels(test, Array.from({ length: test.count }, (_, i) => i), w.config.vision.imageSize), data.index.classNames);
+    const logits = await teacher.logits(
+      demoPixels(
+        test,
+        Array.from({ length: test.count }, (_, i) => i),
+        w.config.vision.imageSize,
+      ),
+      data.index.classNames,
+    );
     const e = evaluate(logits.data as Float32Array, Array.from(test.labels), baseNewSplit(data.index.classNames.length));
     const pct = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
     return { base: pct(e.base), new: pct(e.new), hm: pct(e.hm) };
@@ -117,18 +175,36 @@ async function tuneTeacher(rt: Runtime, dir: string, data: DemoData): Promise<Re
   const w = await loadModelDir(dir, 'teacher', ['vision', 'text']);
   const shots = data.splits.shots;
   const started = performance.now();
-  const result = await tuneTeacherPrompts(rt, w, {
-    classes: data.index.classNames, labels: Array.from(shots.labels),
-    pixels: async (indices, random) => demoViews(shots, indices, w.config.vision.imageSize, random),
-  }, DEMO_TUNE_CONFIG, {
-    onEpoch: (l) => console.log(`teacher stage 1 epoch ${l.epoch + 1}/${DEMO_TUNE_CONFIG.epochs}  loss ${l.loss.toFixed(4)}  ce ${l.ce.toFixed(4)}  train acc ${(100 * l.trainAccuracy).toFixed(1)}%`),
-  });
+  const result = await tuneTeacherPrompts(
+    rt,
+    w,
+    {
+      classes: data.index.classNames,
+      labels: Array.from(shots.labels),
+      pixels: async (indices, random) => demoViews(shots, indices, w.config.vision.imageSize, random),
+    },
+    DEMO_TUNE_CONFIG,
+    {
+      onEpoch: (l) =>
+        console.log(
+          `teacher stage 1 epoch ${l.epoch + 1}/${DEMO_TUNE_CONFIG.epochs}  loss ${l.loss.toFixed(4)}  ce ${l.ce.toFixed(4)}  train acc ${(100 * l.trainAccuracy).toFixed(1)}%`,
+        ),
+    },
+  );
   const seconds = Math.round((performance.now() - started) / 1000);
   const file = path.join(dir, TEACHER_PROMPTS_FILE);
-  fs.writeFileSync(file, exportTeacherPrompts(result.prompts, { source: 'promptkd-studio models:build', seed: String(DEMO_TUNE_CONFIG.seed) }));
+  fs.writeFileSync(
+    file,
+    exportTeacherPrompts(result.prompts, { source: 'promptkd-studio models:build', seed: String(DEMO_TUNE_CONFIG.seed) }),
+  );
   const tuned = await evaluateOnDemo(rt, dir, 'teacher', data, file);
   console.log(`teacher stage 1: ${seconds} s, tuned on the demo test split: base ${tuned.base}%  new ${tuned.new}%  HM ${tuned.hm}%`);
-  return { config: { ...DEMO_TUNE_CONFIG, zeroShotTemplates: [...DEMO_TUNE_CONFIG.zeroShotTemplates] }, seconds, trainedClasses: result.trainedClasses, tunedTest: tuned };
+  return {
+    config: { ...DEMO_TUNE_CONFIG, zeroShotTemplates: [...DEMO_TUNE_CONFIG.zeroShotTemplates] },
+    seconds,
+    trainedClasses: result.trainedClasses,
+    tunedTest: tuned,
+  };
 }
 
 /** The Fashion-MNIST train images at `size`, resized once per image on first use (normalisation and flips happen per batch). */
@@ -150,7 +226,9 @@ function stepLog(label: string, steps: number): StepLog {
   const started = performance.now();
   return (step, loss, acc, scale) => {
     const secs = (performance.now() - started) / 1000;
-    console.log(`${label} step ${step}/${steps}  loss ${loss.toFixed(4)}  batch acc ${(100 * acc).toFixed(1)}%  scale ${scale.toFixed(2)}  ${secs.toFixed(0)} s`);
+    console.log(
+      `${label} step ${step}/${steps}  loss ${loss.toFixed(4)}  batch acc ${(100 * acc).toFixed(1)}%  scale ${scale.toFixed(2)}  ${secs.toFixed(0)} s`,
+    );
   };
 }
 
@@ -159,7 +237,8 @@ export function captionedSubset(images: PretrainImages, perClass: number, seed: 
   const order = rng(seed).shuffle(Array.from({ length: images.count }, (_, i) => i));
   const taken = new Map<number, number>();
   const picked = order.filter((i) => {
-    const c = images.labels[i]!, n = taken.get(c) ?? 0;
+    const c = images.labels[i]!,
+      n = taken.get(c) ?? 0;
     taken.set(c, n + 1);
     return n < perClass;
   });
@@ -170,14 +249,28 @@ export function captionedSubset(images: PretrainImages, perClass: number, seed: 
  * `recipe`'s name tuning on `pretrained`: its vision tower, locked, and a fresh text tower (seeded
  * from the recipe) trained on captions that call every class by its name, of a few images per class.
  */
-async function tuneClassNames(rt: Runtime, recipe: ModelRecipe, pretrained: ClipWeights, images: PretrainImages, classNames: readonly string[]): Promise<PretrainResult> {
+async function tuneClassNames(
+  rt: Runtime,
+  recipe: ModelRecipe,
+  pretrained: ClipWeights,
+  images: PretrainImages,
+  classNames: readonly string[],
+): Promise<PretrainResult> {
   const t = recipe.nameTuning;
   if (!t) throw new Error(`the ${recipe.name} recipe has no name tuning`);
   const fresh = initTinyClip(pretrained.config, rng(recipe.seed + 2), pretrained.prefix);
   const tensors = new Map([...fresh.tensors].map(([n, v]) => [n, n.startsWith('vision.') ? pretrained.tensors.get(n)! : v]));
   return pretrainClip(rt, { ...fresh, tensors }, captionedSubset(images, t.captionedPerClass, recipe.seed + 4), rng(recipe.seed + 3), {
-    steps: t.steps, groups: recipe.groups, lr: t.lr, warmupSteps: t.warmupSteps, weightDecay: recipe.weightDecay,
-    learnLogitScale: true, lockVision: true, captions: classCaptions(classNames), log: stepLog(`${recipe.name} name tuning`, t.steps), logEvery: 10,
+    steps: t.steps,
+    groups: recipe.groups,
+    lr: t.lr,
+    warmupSteps: t.warmupSteps,
+    weightDecay: recipe.weightDecay,
+    learnLogitScale: true,
+    lockVision: true,
+    captions: classCaptions(classNames),
+    log: stepLog(`${recipe.name} name tuning`, t.steps),
+    logEvery: 10,
   });
 }
 
@@ -185,14 +278,20 @@ async function tuneClassNames(rt: Runtime, recipe: ModelRecipe, pretrained: Clip
 function writeModelDir(dir: string, recipe: ModelRecipe, result: PretrainResult): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify(hfConfigJson(result.weights.config), null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, 'model.safetensors'), writeSafetensors(toHfStateDict(result.weights, result.tokenEmbedding), {
-    format: 'pt', source: 'promptkd-studio models:build', seed: String(recipe.seed), steps: String(recipe.steps),
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'model.safetensors'),
+    writeSafetensors(toHfStateDict(result.weights, result.tokenEmbedding), {
+      format: 'pt',
+      source: 'promptkd-studio models:build',
+      seed: String(recipe.seed),
+      steps: String(recipe.steps),
+    }),
+  );
 }
 
 const meanOfLast = (losses: readonly number[], n: number) => {
   const tail = losses.slice(-n);
-  return Math.round(1e4 * tail.reduce((a, b) => a + b, 0) / tail.length) / 1e4;
+  return Math.round((1e4 * tail.reduce((a, b) => a + b, 0)) / tail.length) / 1e4;
 };
 
 /** Pre-trains `recipe` (then tunes its names, if it says so) and writes it as a Hugging Face folder `dir`; the build report's record. */
@@ -202,8 +301,15 @@ async function buildModel(rt: Runtime, recipe: ModelRecipe, data: DemoData, dir:
   const classNames = data.index.classNames;
   const started = performance.now();
   const pretrained = await pretrainClip(rt, initTinyClip(cfg, rng(recipe.seed)), images, rng(recipe.seed + 1), {
-    steps: recipe.steps, groups: recipe.groups, lr: recipe.lr, warmupSteps: recipe.warmupSteps, weightDecay: recipe.weightDecay,
-    learnLogitScale: true, captions: classCaptions(classNames), log: stepLog(recipe.name, recipe.steps), logEvery: 50,
+    steps: recipe.steps,
+    groups: recipe.groups,
+    lr: recipe.lr,
+    warmupSteps: recipe.warmupSteps,
+    weightDecay: recipe.weightDecay,
+    learnLogitScale: true,
+    captions: classCaptions(classNames),
+    log: stepLog(recipe.name, recipe.steps),
+    logEvery: 50,
   });
   const pretrainSeconds = Math.round((performance.now() - started) / 1000);
   const tuned = recipe.nameTuning ? await tuneClassNames(rt, recipe, pretrained.weights, images, classNames) : null;
@@ -211,18 +317,24 @@ async function buildModel(rt: Runtime, recipe: ModelRecipe, data: DemoData, dir:
   writeModelDir(dir, recipe, tuned ?? pretrained);
   const zeroShot = await evaluateOnDemo(rt, dir, recipe.name, data);
   const record = {
-    ...recipe, seconds, finalLoss: meanOfLast(pretrained.losses, 50),
+    ...recipe,
+    seconds,
+    finalLoss: meanOfLast(pretrained.losses, 50),
     ...(tuned ? { pretrainSeconds, nameTuningFinalLoss: meanOfLast(tuned.losses, 10) } : {}),
-    imagesSeen: recipe.steps * recipe.groups * classNames.length, zeroShotTest: zeroShot,
+    imagesSeen: recipe.steps * recipe.groups * classNames.length,
+    zeroShotTest: zeroShot,
   };
-  console.log(`${recipe.name}: ${seconds} s, zero-shot on the demo test split: base ${zeroShot.base}%  new ${zeroShot.new}%  HM ${zeroShot.hm}%`);
+  console.log(
+    `${recipe.name}: ${seconds} s, zero-shot on the demo test split: base ${zeroShot.base}%  new ${zeroShot.new}%  HM ${zeroShot.hm}%`,
+  );
   return record;
 }
 
 async function main(): Promise<void> {
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-  if (only !== undefined && !['teacher', 'student', 'prompts'].includes(only)) throw new Error(`--only takes 'teacher', 'student' or 'prompts', got '${only}'`);
+  if (only !== undefined && !['teacher', 'student', 'prompts'].includes(only))
+    throw new Error(`--only takes 'teacher', 'student' or 'prompts', got '${only}'`);
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
   // one thread: onnxruntime's threaded kernels sum in a varying order, and a rebuild would differ
   const rt = createNodeRuntime({ cpuThreads: 1 });

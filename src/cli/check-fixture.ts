@@ -19,7 +19,12 @@ async function main(args: readonly string[]): Promise<number> {
   return checks.every(passed) ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  console.error(`check:fixture: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`.split('\n')[0]);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`check:fixture: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`.split('\n')[0]);
+    process.exitCode = 1;
+  },
+);

@@ -39,7 +39,8 @@ function writeSplit(dir: string, split: DemoSplit, name: DemoSplitName, classes:
 /** Writes the demo's train and test splits under `out`; returns the image folder and the split file. */
 export async function writeDemoFolders(out: string): Promise<{ images: string; split: string }> {
   const data = await loadDemoData(fsDemoReader(path.join(ROOT, 'public/demo')));
-  const images = path.join(out, 'images'), classes = data.index.classNames;
+  const images = path.join(out, 'images'),
+    classes = data.index.classNames;
   const train = writeSplit(images, data.splits.train, 'train', classes);
   const test = writeSplit(images, data.splits.test, 'test', classes);
   const split = path.join(out, DEMO_SPLIT_FILE);
@@ -51,6 +52,8 @@ export async function demoFoldersCommand(argv: readonly string[]): Promise<numbe
   const values = parseFlags(argv, { out: { type: 'string' } }, (m) => new Error(m));
   if (!values.out) throw new Error('usage: promptkd demo-folders --out DIR');
   const { images, split } = await writeDemoFolders(values.out as string);
-  console.log(`done: images in ${images}, split file ${split} (try: promptkd label --unlabeled ${images} --split ${split} --teacher models/demo-teacher --no-augment --out labels)`);
+  console.log(
+    `done: images in ${images}, split file ${split} (try: promptkd label --unlabeled ${images} --split ${split} --teacher models/demo-teacher --no-augment --out labels)`,
+  );
   return 0;
 }

@@ -27,7 +27,11 @@ import { loadModelDir } from './promptkd-models.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface DemoRow { base: number; new: number; hm: number }
+export interface DemoRow {
+  base: number;
+  new: number;
+  hm: number;
+}
 export interface DemoReport {
   /** the teacher the student is distilled from (tuned when stage-1 prompts exist) */
   teacher: DemoRow;
@@ -47,7 +51,8 @@ const allIndices = (s: DemoSplit) => Array.from({ length: s.count }, (_, i) => i
 /** the share of rows [N,C] whose top class is the same in `a` and `b` */
 export function argmaxAgreement(a: HostTensor, b: HostTensor): number {
   const [N, C] = a.shape as [number, number];
-  if (b.shape.join() !== a.shape.join()) throw new Error(`argmaxAgreement: logits [${a.shape.join(',')}] and [${b.shape.join(',')}] differ in shape`);
+  if (b.shape.join() !== a.shape.join())
+    throw new Error(`argmaxAgreement: logits [${a.shape.join(',')}] and [${b.shape.join(',')}] differ in shape`);
   const top = (t: HostTensor, i: number) => {
     let best = 0;
     for (let c = 1; c < C; c++) if (t.data[i * C + c]! > t.data[i * C + best]!) best = c;
@@ -85,21 +90,40 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const { train, test } = data.splits;
 
   const teacherZs = await Teacher.create(rt, teacherW, { prompts: null, imageBatch: 100 });
-  const teacherZsRow = row(evaluate((await teacherZs.logits(demoPixels(test, allIndices(test), teacherW.config.vision.imageSize), classes)).data as Float32Array,
-    Array.from(test.labels), baseNewSplit(classes.length)));
+  const teacherZsRow = row(
+    evaluate(
+      (await teacherZs.logits(demoPixels(test, allIndices(test), teacherW.config.vision.imageSize), classes)).data as Float32Array,
+      Array.from(test.labels),
+      baseNewSplit(classes.length),
+    ),
+  );
   await teacherZs.release();
   show('teacher zero-shot', teacherZsRow);
   // the distillation teacher: stage-1 prompts when models:build made them, else the zero-shot CLIP
   const promptsPath = path.join(teacherDir, TEACHER_PROMPTS_FILE);
-  const prompts = fs.existsSync(promptsPath) ? await importTeacherPrompts(await fs.openAsBlob(promptsPath), teacherW.config, promptsPath) : null;
+  const prompts = fs.existsSync(promptsPath)
+    ? await importTeacherPrompts(await fs.openAsBlob(promptsPath), teacherW.config, promptsPath)
+    : null;
 
   // ---- distillation on the unlabeled train split (its labels are never read) ---------------------
   const job = await DistillJob.open({
-    runtime: rt, student: studentFull, teacher: { kind: 'model', weights: teacherW, prompts }, classes, settings, start: { kind: 'fresh' }, evalBatch: 100,
+    runtime: rt,
+    student: studentFull,
+    teacher: { kind: 'model', weights: teacherW, prompts },
+    classes,
+    settings,
+    start: { kind: 'fresh' },
+    evalBatch: 100,
     // teacher and student see the same view: the crop and flip drawn from the view's seed
     unlabeled: {
-      id: 'demo-train', ids: allIndices(train).map((i) => demoImageName('train', i)),
-      pixels: async (views, size) => demoSeededViews(train, views.map((v) => ({ index: v.index, seed: v.augmentSeed })), size),
+      id: 'demo-train',
+      ids: allIndices(train).map((i) => demoImageName('train', i)),
+      pixels: async (views, size) =>
+        demoSeededViews(
+          train,
+          views.map((v) => ({ index: v.index, seed: v.augmentSeed })),
+          size,
+        ),
     },
     test: { id: 'demo-test', labels: Array.from(test.labels), pixels: async (indices, size) => demoPixels(test, indices, size) },
   });
@@ -109,13 +133,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     const studentEval = row((await job.studentZeroShotEvaluation())!);
     show('student zero-shot', studentEval);
     const distillStart = performance.now();
-    let lossSum = 0, lossCount = 0;
+    let lossSum = 0,
+      lossCount = 0;
     while (!job.done) {
       const p = await job.next();
-      lossSum += p.loss; lossCount++;
+      lossSum += p.loss;
+      lossCount++;
       if (job.due().epochEnd) {
         opts.log(`distillation epoch ${p.epoch + 1}/${settings.epochs}: mean loss ${(lossSum / lossCount).toFixed(4)}`);
-        lossSum = 0; lossCount = 0;
+        lossSum = 0;
+        lossCount = 0;
       }
     }
     const distillSeconds = (performance.now() - distillStart) / 1000;
@@ -127,9 +154,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);
     show('distilled student', distilled);
     return {
-      teacher: teacherTunedRow ?? teacherZsRow, teacherZeroShot: teacherZsRow, teacherTuned: teacherTunedRow,
-      studentZeroShot: studentEval, distilled, distilledTrainAgreement: trainAgreement, settings, config: job.config, distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
-      data: { unlabeled: train.count, test: test.count, classes: data.index.classNames, base: data.index.baseClasses, new: data.index.newClasses },
+      teacher: teacherTunedRow ?? teacherZsRow,
+      teacherZeroShot: teacherZsRow,
+      teacherTuned: teacherTunedRow,
+      studentZeroShot: studentEval,
+      distilled,
+      distilledTrainAgreement: trainAgreement,
+      settings,
+      config: job.config,
+      distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
+      data: {
+        unlabeled: train.count,
+        test: test.count,
+        classes: data.index.classNames,
+        base: data.index.baseClasses,
+        new: data.index.newClasses,
+      },
       seconds: { total: Math.round((performance.now() - started) / 100) / 10, distillation: Math.round(distillSeconds * 10) / 10 },
       device: rt.device,
     };
@@ -140,8 +180,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
 
 export function formatTable(r: DemoReport): string {
   const rows: [string, DemoRow | null][] = [
-    ['teacher (zero-shot)', r.teacherZeroShot], ['teacher (stage-1 prompts)', r.teacherTuned],
-    ['student (zero-shot)', r.studentZeroShot], ['student (PromptKD)', r.distilled],
+    ['teacher (zero-shot)', r.teacherZeroShot],
+    ['teacher (stage-1 prompts)', r.teacherTuned],
+    ['student (zero-shot)', r.studentZeroShot],
+    ['student (PromptKD)', r.distilled],
   ];
   const cell = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}`).padStart(7);
   return [
@@ -153,7 +195,10 @@ export function formatTable(r: DemoReport): string {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const valueOf = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
+  const valueOf = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const epochs = valueOf('--epochs') === undefined ? undefined : Number(valueOf('--epochs'));
   const reportPath = path.resolve(valueOf('--report') ?? path.join(ROOT, '.tmp/demo/report.json'));
   // progress goes to stderr under --json, so stdout's last line is the report

@@ -19,8 +19,17 @@ import { describeIndistinguishable, indistinguishableClasses } from '../engine/p
 import { augmentSeedOf } from '../engine/promptkd/distill.ts';
 import { PAPER_SETTINGS, RUN_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import {
-  joinLabelParts, LABELS_FORMAT, mergeLabelShards, readLabelPart, shardRange, TeacherLabelError, writeLabelFile,
-  type LabelHeader, type LabelPart, type LabelTest, type SkippedFile,
+  joinLabelParts,
+  LABELS_FORMAT,
+  mergeLabelShards,
+  readLabelPart,
+  shardRange,
+  TeacherLabelError,
+  writeLabelFile,
+  type LabelHeader,
+  type LabelPart,
+  type LabelTest,
+  type SkippedFile,
 } from '../engine/promptkd/teacher-labels.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
@@ -63,7 +72,6 @@ ${BACKEND_HELP}
 the views (the distillation's settings; a run can use labels made with its own values):
 ${cliHelp(VIEW_SETTINGS, PAPER_SETTINGS).join('\n')}`;
 
-
 export interface LabelArgs {
   unlabeled: string;
   teacher: string;
@@ -83,31 +91,60 @@ export interface LabelArgs {
 
 export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): LabelArgs {
   const options = {
-    unlabeled: { type: 'string' }, teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, test: { type: 'string' },
-    classes: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' },
-    'teacher-batch': { type: 'string', default: '32' }, chunk: { type: 'string', default: '256' }, fp16: { type: 'boolean' },
-    'teacher-fp16': { type: 'boolean' }, backend: { type: 'string', default: 'cpu' }, ...cliOptions(VIEW_SETTINGS),
+    unlabeled: { type: 'string' },
+    teacher: { type: 'string' },
+    'teacher-prompts': { type: 'string' },
+    test: { type: 'string' },
+    classes: { type: 'string' },
+    split: { type: 'string' },
+    out: { type: 'string' },
+    shard: { type: 'string' },
+    shards: { type: 'string' },
+    'teacher-batch': { type: 'string', default: '32' },
+    chunk: { type: 'string', default: '256' },
+    fp16: { type: 'boolean' },
+    'teacher-fp16': { type: 'boolean' },
+    backend: { type: 'string', default: 'cpu' },
+    ...cliOptions(VIEW_SETTINGS),
   } as const;
   const fail = (m: string) => new LabelError(m);
   const values = parseFlags(argv, options, fail);
   for (const req of ['unlabeled', 'teacher', 'out'] as const) if (!values[req]) throw new LabelError(`--${req} is required`);
   const given = ['test', 'classes', 'split'].filter((k) => values[k] !== undefined);
-  if (given.length !== 1) throw new LabelError(`name the classes with one of --test DIR, --classes a,b,… or --split FILE${given.length ? ` (got ${given.map((k) => `--${k}`).join(' and ')})` : ''}`);
+  if (given.length !== 1)
+    throw new LabelError(
+      `name the classes with one of --test DIR, --classes a,b,… or --split FILE${given.length ? ` (got ${given.map((k) => `--${k}`).join(' and ')})` : ''}`,
+    );
   const teacherBatch = numberFlag('teacher-batch', values['teacher-batch'] as string, true, fail);
   // one image alone takes other kernels than a batch, and gives other last digits (docs/teacher-labels.md)
   if (teacherBatch < 2) throw new LabelError(`--teacher-batch must be at least 2, got ${teacherBatch}`);
   const chunk = numberFlag('chunk', values.chunk as string, true, fail);
   if (chunk < 1) throw new LabelError(`--chunk must be at least 1, got ${chunk}`);
   const shards = values.shards === undefined ? undefined : numberFlag('shards', values.shards as string, true, fail);
-  const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+  const classes =
+    typeof values.classes === 'string'
+      ? values.classes
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : undefined;
   return {
-    unlabeled: values.unlabeled as string, teacher: values.teacher as string, teacherPrompts: values['teacher-prompts'] as string | undefined,
-    test: values.test as string | undefined, classes, split: values.split as string | undefined, out: values.out as string,
-    shard: shardOf(values.shard as string | undefined, shards, env), settings: applyFlags(VIEW_SETTINGS, values, PAPER_SETTINGS, fail).settings,
-    teacherBatch, chunk, fp16: values.fp16 === true, teacherFp16: values['teacher-fp16'] === true, backend: parseBackend(values.backend, fail),
+    unlabeled: values.unlabeled as string,
+    teacher: values.teacher as string,
+    teacherPrompts: values['teacher-prompts'] as string | undefined,
+    test: values.test as string | undefined,
+    classes,
+    split: values.split as string | undefined,
+    out: values.out as string,
+    shard: shardOf(values.shard as string | undefined, shards, env),
+    settings: applyFlags(VIEW_SETTINGS, values, PAPER_SETTINGS, fail).settings,
+    teacherBatch,
+    chunk,
+    fp16: values.fp16 === true,
+    teacherFp16: values['teacher-fp16'] === true,
+    backend: parseBackend(values.backend, fail),
   };
 }
-
 
 /** the listing to label and the test images: a folder's files, or a split file's train list */
 interface Listing {
@@ -118,14 +155,19 @@ interface Listing {
 }
 
 function listing(a: LabelArgs): Listing {
-  if (!fs.existsSync(a.unlabeled) || !fs.statSync(a.unlabeled).isDirectory()) throw new LabelError(`unlabeled folder ${a.unlabeled} does not exist or is not a folder`);
+  if (!fs.existsSync(a.unlabeled) || !fs.statSync(a.unlabeled).isDirectory())
+    throw new LabelError(`unlabeled folder ${a.unlabeled} does not exist or is not a folder`);
   if (a.split) {
     if (!fs.existsSync(a.split)) throw new LabelError(`split file ${a.split} does not exist`);
     try {
       const split = parseSplitFile(fs.readFileSync(a.split, 'utf8'), a.split);
       const exists = (p: string) => fs.statSync(path.join(a.unlabeled, p), { throwIfNoEntry: false })?.isFile() ?? false;
       const found = splitImages(split, exists, a.unlabeled, 'give --unlabeled the folder its paths are relative to');
-      return { files: found.train.map((i) => i.path), classes: [...split.classes], test: { dir: a.unlabeled, images: found.test.map((i) => ({ file: i.path, label: i.label })) } };
+      return {
+        files: found.train.map((i) => i.path),
+        classes: [...split.classes],
+        test: { dir: a.unlabeled, images: found.test.map((i) => ({ file: i.path, label: i.label })) },
+      };
     } catch (e) {
       throw e instanceof SplitFileError ? new LabelError(e.message) : e;
     }
@@ -145,7 +187,13 @@ const json = (x: unknown) => `${JSON.stringify(x, null, 1)}\n`;
 /** the manifest of the labelling: what every shard shares */
 function manifestOf(h: LabelHeader): Record<string, unknown> {
   return {
-    format: LABELS_FORMAT, shards: h.shard.count, files: h.files, classes: h.classes, teacher: h.teacher, recipe: h.recipe, logits: h.logits,
+    format: LABELS_FORMAT,
+    shards: h.shard.count,
+    files: h.files,
+    classes: h.classes,
+    teacher: h.teacher,
+    recipe: h.recipe,
+    logits: h.logits,
     shardFiles: Array.from({ length: h.shard.count }, (_, i) => shardFileName(i, h.shard.count)),
   };
 }
@@ -153,16 +201,21 @@ function manifestOf(h: LabelHeader): Record<string, unknown> {
 /** writes the manifest, or checks that the folder's is this labelling's: another one is never overwritten */
 function claimFolder(out: string, manifest: Record<string, unknown>): void {
   fs.mkdirSync(out, { recursive: true });
-  const file = path.join(out, MANIFEST_FILE), text = json(manifest);
+  const file = path.join(out, MANIFEST_FILE),
+    text = json(manifest);
   if (fs.existsSync(file)) {
     const had = fs.readFileSync(file, 'utf8');
     if (had === text) return;
     let theirs: Record<string, unknown> = {};
     try {
       theirs = JSON.parse(had) as Record<string, unknown>;
-    } catch { /* named below as another labelling */ }
+    } catch {
+      /* named below as another labelling */
+    }
     const differs = Object.keys(manifest).filter((k) => JSON.stringify(theirs[k]) !== JSON.stringify(manifest[k]));
-    throw new LabelError(`${out} holds another labelling (its ${differs.join(', ') || 'manifest'} differ${differs.length === 1 ? 's' : ''}); its files are kept: choose another --out, or remove it to start over`);
+    throw new LabelError(
+      `${out} holds another labelling (its ${differs.join(', ') || 'manifest'} differ${differs.length === 1 ? 's' : ''}); its files are kept: choose another --out, or remove it to start over`,
+    );
   }
   writeAtomic(file, text);
 }
@@ -174,12 +227,18 @@ interface ChunkJob {
 
 /** the ranges of [from, to) no chunk holds yet, in pieces of at most `size` files */
 function missingRanges(done: readonly LabelPart[], from: number, to: number, size: number): ChunkJob[] {
-  const covered = done.filter((p) => p.header.range.to > p.header.range.from).map((p) => p.header.range).sort((x, y) => x.from - y.from);
+  const covered = done
+    .filter((p) => p.header.range.to > p.header.range.from)
+    .map((p) => p.header.range)
+    .sort((x, y) => x.from - y.from);
   const out: ChunkJob[] = [];
   let at = from;
-  const fill = (until: number) => { for (; at < until; at = Math.min(until, at + size)) out.push({ from: at, to: Math.min(until, at + size) }); };
+  const fill = (until: number) => {
+    for (; at < until; at = Math.min(until, at + size)) out.push({ from: at, to: Math.min(until, at + size) });
+  };
   for (const r of covered) {
-    if (r.from < at) throw new LabelError(`chunks in the shard's parts folder overlap at file ${r.from}; remove that folder to label the shard again`);
+    if (r.from < at)
+      throw new LabelError(`chunks in the shard's parts folder overlap at file ${r.from}; remove that folder to label the shard again`);
     fill(r.from);
     at = r.to;
   }
@@ -208,24 +267,43 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
   const range = shardRange(index, count, list.files.length);
   const teacherW = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
   const rt = await openBackend(a.backend, log);
-  if (a.teacherFp16 && rt.device.shaderF16 === false) throw new LabelError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
+  if (a.teacherFp16 && rt.device.shaderF16 === false)
+    throw new LabelError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
   const prompts = a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
-  const teacher = await Teacher.create(rt, teacherW, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: a.teacherBatch, precision: a.teacherFp16 ? 'float16' : 'float32' });
+  const teacher = await Teacher.create(rt, teacherW, {
+    prompts,
+    templates: ZERO_SHOT_TEMPLATES,
+    imageBatch: a.teacherBatch,
+    precision: a.teacherFp16 ? 'float16' : 'float32',
+  });
   try {
     const classFeatures = await teacher.textFeatures(list.classes); // [C,D]
     const alike = describeIndistinguishable(indistinguishableClasses(classFeatures, list.classes), list.classes.length);
     if (alike) throw new LabelError(alike);
-    const s = a.settings, S = teacherW.config.vision.imageSize, C = list.classes.length;
+    const s = a.settings,
+      S = teacherW.config.vision.imageSize,
+      C = list.classes.length;
     const V = s.augment ? (s.views > 0 ? s.views : s.epochs) : 1;
     const header: LabelHeader = {
-      classes: list.classes, teacher: { id: teacher.modelId, promptState: teacher.promptState, logitScale: teacher.logitScale },
+      classes: list.classes,
+      teacher: { id: teacher.modelId, promptState: teacher.promptState, logitScale: teacher.logitScale },
       recipe: { seed: s.seed, epochs: s.epochs, augment: s.augment, views: V, inputSize: S },
-      shard: { index, count }, files: list.files.length, range, skipped: [], logits: a.fp16 ? 'F16' : 'F32',
+      shard: { index, count },
+      files: list.files.length,
+      range,
+      skipped: [],
+      logits: a.fp16 ? 'F16' : 'F32',
     };
     claimFolder(a.out, manifestOf(header));
     const shardFile = path.join(a.out, shardFileName(index, count));
     const report = (labelled: number, resumedChunks: number, part: LabelPart): LabelReport => ({
-      shard: a.shard, file: shardFile, images: part.ids.length, skipped: part.header.skipped.length, labelled, resumedChunks, seconds: (Date.now() - started) / 1000,
+      shard: a.shard,
+      file: shardFile,
+      images: part.ids.length,
+      skipped: part.header.skipped.length,
+      labelled,
+      resumedChunks,
+      seconds: (Date.now() - started) / 1000,
     });
     if (fs.existsSync(shardFile)) {
       const done = await readLabelPart(await fs.openAsBlob(shardFile), shardFile);
@@ -236,7 +314,10 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
     const partsDir = path.join(a.out, partsDirName(index, count));
     fs.mkdirSync(partsDir, { recursive: true });
     const done: LabelPart[] = [];
-    for (const f of fs.readdirSync(partsDir).filter((n) => n.endsWith('.safetensors')).sort()) {
+    for (const f of fs
+      .readdirSync(partsDir)
+      .filter((n) => n.endsWith('.safetensors'))
+      .sort()) {
       const file = path.join(partsDir, f);
       try {
         done.push(await readLabelPart(await fs.openAsBlob(file), file));
@@ -248,22 +329,35 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
       }
     }
     const resumedChunks = done.length;
-    const jobs = missingRanges(done.filter((p) => !p.test), range.from, range.to, a.chunk);
+    const jobs = missingRanges(
+      done.filter((p) => !p.test),
+      range.from,
+      range.to,
+      a.chunk,
+    );
     const wantTest = index === 0 && list.test !== null && !done.some((p) => p.test);
     const total = jobs.reduce((n, j) => n + (j.to - j.from) * V, 0) + (wantTest ? list.test!.images.length : 0);
-    log(`shard ${index}/${count} (${a.shard.from}): files ${range.from}..${range.to - 1} of ${list.files.length}, ${V} view${V > 1 ? 's' : ''} each` +
-      `${resumedChunks ? `; ${resumedChunks} chunk${resumedChunks > 1 ? 's' : ''} already written, labelling the rest` : ''}`);
+    log(
+      `shard ${index}/${count} (${a.shard.from}): files ${range.from}..${range.to - 1} of ${list.files.length}, ${V} view${V > 1 ? 's' : ''} each` +
+        `${resumedChunks ? `; ${resumedChunks} chunk${resumedChunks > 1 ? 's' : ''} already written, labelling the rest` : ''}`,
+    );
     // labelled: views the teacher ran on; passed: views of the files gone through (a skipped file's too)
-    let labelled = 0, passed = 0;
+    let labelled = 0,
+      passed = 0;
     const clock = Date.now();
     const progress = (what: string) => {
-      const secs = (Date.now() - clock) / 1000, rate = labelled / Math.max(secs, 1e-9);
+      const secs = (Date.now() - clock) / 1000,
+        rate = labelled / Math.max(secs, 1e-9);
       const left = passed > 0 ? ((total - passed) * secs) / passed : Infinity;
-      log(`${what}: ${passed}/${total} views, ${rate.toFixed(1)} views/s, ${Number.isFinite(left) ? `about ${Math.ceil(left)} s left` : 'time left unknown'}`);
+      log(
+        `${what}: ${passed}/${total} views, ${rate.toFixed(1)} views/s, ${Number.isFinite(left) ? `about ${Math.ceil(left)} s left` : 'time left unknown'}`,
+      );
     };
     const seedOf = (id: string, v: number) => (s.augment ? augmentSeedOf(s.seed, v, id) : null);
     for (const [k, job] of jobs.entries()) {
-      const ids: string[] = [], sha256: string[] = [], skipped: SkippedFile[] = [];
+      const ids: string[] = [],
+        sha256: string[] = [],
+        skipped: SkippedFile[] = [];
       const rows = new Float32Array((job.to - job.from) * V * C);
       let n = 0;
       // decode a teacher batch of images once, then render and label each of its views
@@ -281,7 +375,8 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
           }
         }
         for (let v = 0; v < V && group.length > 0; v++) {
-          const logits = (await teacher.logits(stackImages(group.map((g) => renderView(g.img, seedOf(g.id, v), S))), list.classes)).data as Float32Array;
+          const logits = (await teacher.logits(stackImages(group.map((g) => renderView(g.img, seedOf(g.id, v), S))), list.classes))
+            .data as Float32Array;
           group.forEach((_, i) => rows.set(logits.subarray(i * C, (i + 1) * C), ((n + i) * V + v) * C));
         }
         n += group.length;
@@ -289,9 +384,16 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
         passed += files.length * V;
       }
       const rowData = rows.subarray(0, n * V * C);
-      const blob = writeLabelFile({ ...header, range: job, skipped }, {
-        classFeatures, ids, sha256, logits: a.fp16 ? float32ToHalf(rowData) : rowData, test: null,
-      });
+      const blob = writeLabelFile(
+        { ...header, range: job, skipped },
+        {
+          classFeatures,
+          ids,
+          sha256,
+          logits: a.fp16 ? float32ToHalf(rowData) : rowData,
+          test: null,
+        },
+      );
       const file = path.join(partsDir, `chunk-${job.from}-${job.to}.safetensors`);
       await writeBlobAtomic(file, blob);
       done.push(await readLabelPart(await fs.openAsBlob(file), file));
@@ -302,9 +404,19 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
       labelled += test.ids.length;
       passed += test.ids.length;
       const file = path.join(partsDir, 'test.safetensors');
-      await writeBlobAtomic(file, writeLabelFile({ ...header, range: { from: range.from, to: range.from }, skipped: [] }, {
-        classFeatures, ids: [], sha256: [], logits: a.fp16 ? new Uint16Array(0) : new Float32Array(0), test,
-      }));
+      await writeBlobAtomic(
+        file,
+        writeLabelFile(
+          { ...header, range: { from: range.from, to: range.from }, skipped: [] },
+          {
+            classFeatures,
+            ids: [],
+            sha256: [],
+            logits: a.fp16 ? new Uint16Array(0) : new Float32Array(0),
+            test,
+          },
+        ),
+      );
       done.push(await readLabelPart(await fs.openAsBlob(file), file));
       progress(`the ${test.ids.length} test images' centre views written`);
     }
@@ -319,12 +431,18 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
 
 /** the test images' centre views, labelled */
 async function labelTest(teacher: Teacher, list: Listing, S: number): Promise<LabelTest> {
-  const t = list.test!, C = list.classes.length, ids: string[] = [], labels: number[] = [], sha256: string[] = [];
+  const t = list.test!,
+    C = list.classes.length,
+    ids: string[] = [],
+    labels: number[] = [],
+    sha256: string[] = [];
   const logits = new Float32Array(t.images.length * C);
   for (let at = 0; at < t.images.length; at += teacher.imageBatch) {
     const group = t.images.slice(at, at + teacher.imageBatch).map((im) => {
       const bytes = fs.readFileSync(path.join(t.dir, im.file));
-      ids.push(im.file); labels.push(im.label); sha256.push(sha256Hex(bytes));
+      ids.push(im.file);
+      labels.push(im.label);
+      sha256.push(sha256Hex(bytes));
       return renderView(decodeImage(bytes, im.file), null, S);
     });
     logits.set((await teacher.logits(stackImages(group), list.classes)).data as Float32Array, at * C);
@@ -342,7 +460,9 @@ export async function labelMerge(argv: readonly string[], log: (line: string) =>
   const merged = mergeLabelShards(parts);
   await writeBlobAtomic(values.out as string, merged);
   const h = parts[0]!.header;
-  log(`merged ${parts.length} shard${parts.length > 1 ? 's' : ''}: ${parts.reduce((n, p) => n + p.ids.length, 0)} images × ${h.recipe.views} views, ${h.classes.length} classes, ${(merged.size / 1e6).toFixed(1)} MB`);
+  log(
+    `merged ${parts.length} shard${parts.length > 1 ? 's' : ''}: ${parts.reduce((n, p) => n + p.ids.length, 0)} images × ${h.recipe.views} views, ${h.classes.length} classes, ${(merged.size / 1e6).toFixed(1)} MB`,
+  );
   console.log(`done: ${values.out}`);
   return 0;
 }
@@ -355,7 +475,9 @@ export async function labelCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const r = await runLabel(parseLabelArgs(argv), log);
-  console.log(`done: shard ${r.shard.index}/${r.shard.count} in ${r.file}: ${r.images} images (${r.skipped} skipped), ${r.labelled} views labelled in this run` +
-    `${r.resumedChunks ? ` (${r.resumedChunks} chunks were already written)` : ''}, ${r.seconds.toFixed(1)} s`);
+  console.log(
+    `done: shard ${r.shard.index}/${r.shard.count} in ${r.file}: ${r.images} images (${r.skipped} skipped), ${r.labelled} views labelled in this run` +
+      `${r.resumedChunks ? ` (${r.resumedChunks} chunks were already written)` : ''}, ${r.seconds.toFixed(1)} s`,
+  );
   return 0;
 }

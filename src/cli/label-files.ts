@@ -26,8 +26,13 @@ export async function readLabelFiles(where: string): Promise<LabelPart[]> {
   const unfinished = names.filter((n) => PARTS_DIR.test(n) && !files.includes(n.replace(/\.parts$/, '.safetensors')));
   if (unfinished.length) {
     const which = unfinished.map((n) => n.replace(PARTS_DIR, '$1/$2')).join(', ');
-    throw new LabelError(`${where}: shard ${which} ${unfinished.length > 1 ? 'are' : 'is'} still being labelled, or was cut off (run it again to finish it)`);
+    throw new LabelError(
+      `${where}: shard ${which} ${unfinished.length > 1 ? 'are' : 'is'} still being labelled, or was cut off (run it again to finish it)`,
+    );
   }
-  if (files.length === 0) throw new LabelError(`${where} holds no teacher-label files (shard-<i>-of-<n>.safetensors); label into it with promptkd label --out ${where}`);
+  if (files.length === 0)
+    throw new LabelError(
+      `${where} holds no teacher-label files (shard-<i>-of-<n>.safetensors); label into it with promptkd label --out ${where}`,
+    );
   return Promise.all(files.map(async (n) => readLabelPart(await fs.openAsBlob(path.join(where, n)), path.join(where, n))));
 }

@@ -63,22 +63,32 @@ const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}
 
 type Shared = Pick<Evaluation, 'perClass' | 'confusion'>;
 /** an evaluation as report.json keeps it: base/new/HM, or under cross-dataset one accuracy over all classes */
-export type EvaluationSummary = (Shared & Pick<Evaluation, 'base' | 'new' | 'hm' | 'counts'>) | (Shared & { accuracy: number | null; count: number });
+export type EvaluationSummary =
+  | (Shared & Pick<Evaluation, 'base' | 'new' | 'hm' | 'counts'>)
+  | (Shared & { accuracy: number | null; count: number });
 
 /** under cross-dataset the job's `base` is the accuracy over all classes (metrics.ts protocolSplit) */
-const summary = (e: Evaluation, protocol: EvalProtocol): EvaluationSummary => (protocol === 'cross-dataset'
-  ? { accuracy: e.base, perClass: e.perClass, confusion: e.confusion, count: e.counts.base }
-  : { base: e.base, new: e.new, hm: e.hm, perClass: e.perClass, confusion: e.confusion, counts: e.counts });
+const summary = (e: Evaluation, protocol: EvalProtocol): EvaluationSummary =>
+  protocol === 'cross-dataset'
+    ? { accuracy: e.base, perClass: e.perClass, confusion: e.confusion, count: e.counts.base }
+    : { base: e.base, new: e.new, hm: e.hm, perClass: e.perClass, confusion: e.confusion, counts: e.counts };
 
 /** an evaluation in one line */
 export const formatEvaluation = (s: EvaluationSummary): string =>
-  'accuracy' in s ? `accuracy ${pct(s.accuracy)} (all ${s.perClass.length} classes)` : `base ${pct(s.base)}  new ${pct(s.new)}  HM ${pct(s.hm)}`;
+  'accuracy' in s
+    ? `accuracy ${pct(s.accuracy)} (all ${s.perClass.length} classes)`
+    : `base ${pct(s.base)}  new ${pct(s.new)}  HM ${pct(s.hm)}`;
 
 /**
  * The settings and start of a resumed run: the checkpoint's settings win, except a longer --epochs;
  * flags that disagree with it are named. Also checks the checkpoint against the models.
  */
-async function resumeFrom(a: DistillArgs, file: string, fit: (s: RunSettings) => ReturnType<typeof studentDims>, log: (line: string) => void): Promise<{ settings: RunSettings; start: JobStart }> {
+async function resumeFrom(
+  a: DistillArgs,
+  file: string,
+  fit: (s: RunSettings) => ReturnType<typeof studentDims>,
+  log: (line: string) => void,
+): Promise<{ settings: RunSettings; start: JobStart }> {
   if (!fs.existsSync(file)) throw new DistillError(`checkpoint ${file} does not exist`);
   try {
     const blob = await fs.openAsBlob(file);
@@ -87,11 +97,17 @@ async function resumeFrom(a: DistillArgs, file: string, fit: (s: RunSettings) =>
     // flags given now must fit the checkpoint; flags left out take its values
     const wanted: RunSettings = { ...fromCheckpoint, ...Object.fromEntries([...a.given].map((k) => [k, a.settings[k]])) };
     const read = await readCheckpoint(blob, fit(wanted));
-    const ignored = [...a.given].filter((k) => k !== 'epochs' && k in saved && (saved as unknown as Record<string, unknown>)[k] !== a.settings[k]);
-    if (ignored.length) log(`resuming with the checkpoint's ${ignored.map((k) => `${k} ${(saved as unknown as Record<string, unknown>)[k]}`).join(', ')} (ignoring the flags)`);
+    const ignored = [...a.given].filter(
+      (k) => k !== 'epochs' && k in saved && (saved as unknown as Record<string, unknown>)[k] !== a.settings[k],
+    );
+    if (ignored.length)
+      log(
+        `resuming with the checkpoint's ${ignored.map((k) => `${k} ${(saved as unknown as Record<string, unknown>)[k]}`).join(', ')} (ignoring the flags)`,
+      );
     return { settings: { ...fromCheckpoint, epochs: wanted.epochs }, start: { kind: 'state', state: read.state, step: read.info.step } };
   } catch (e) {
-    if (e instanceof CheckpointError || e instanceof SafetensorsError) throw new CheckpointError(`cannot resume from ${file}: ${e.message}`);
+    if (e instanceof CheckpointError || e instanceof SafetensorsError)
+      throw new CheckpointError(`cannot resume from ${file}: ${e.message}`);
     throw e;
   }
 }
@@ -101,21 +117,29 @@ async function openLabels(where: string): Promise<TeacherLabels> {
   try {
     return TeacherLabels.open(await readLabelFiles(where));
   } catch (e) {
-    if (e instanceof TeacherLabelError || e instanceof LabelError) throw new DistillError(`cannot use --teacher-labels ${where}: ${e.message}`);
+    if (e instanceof TeacherLabelError || e instanceof LabelError)
+      throw new DistillError(`cannot use --teacher-labels ${where}: ${e.message}`);
     throw e;
   }
 }
 
-export async function runDistill(a: DistillArgs, log: (line: string) => void, progress = new Progress(process.stderr)): Promise<Record<string, unknown>> {
+export async function runDistill(
+  a: DistillArgs,
+  log: (line: string) => void,
+  progress = new Progress(process.stderr),
+): Promise<Record<string, unknown>> {
   const startedAt = Date.now();
   const protocol = a.protocol ?? 'base2new';
   // ---- inputs -------------------------------------------------------------------------------------
   const outDir = a.out;
   const ckptPath = path.join(outDir, CHECKPOINT_FILE);
   if (!a.resume && fs.existsSync(ckptPath)) {
-    throw new DistillError(`${outDir} already holds a run (${CHECKPOINT_FILE}); continue it with --resume ${ckptPath} or choose another --out`);
+    throw new DistillError(
+      `${outDir} already holds a run (${CHECKPOINT_FILE}); continue it with --resume ${ckptPath} or choose another --out`,
+    );
   }
-  let unlabeled: UnlabeledFolder, test: LabeledFolder | null = null;
+  let unlabeled: UnlabeledFolder,
+    test: LabeledFolder | null = null;
   if (a.split) {
     if (a.test) throw new DistillError('--split gives the test images (its test list); leave --test out');
     if (!fs.existsSync(a.split)) throw new DistillError(`split file ${a.split} does not exist`);
@@ -126,12 +150,17 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
       throw e instanceof SplitFileError ? new DistillError(e.message) : e;
     }
     ({ unlabeled, test } = splitFolders(split, a.unlabeled));
-    log(`split ${a.split}: ${split.classes.length} classes (${split.baseCount} base), ${unlabeled.images.length} train images to distill on, ${test.images.length} test images`);
+    log(
+      `split ${a.split}: ${split.classes.length} classes (${split.baseCount} base), ${unlabeled.images.length} train images to distill on, ${test.images.length} test images`,
+    );
   } else {
     unlabeled = scanUnlabeled(a.unlabeled);
     if (a.test) test = scanLabeled(a.test);
   }
-  for (const [dir, skipped] of [[a.unlabeled, unlabeled.skipped], [a.test ?? a.unlabeled, test?.skipped ?? []]] as const) {
+  for (const [dir, skipped] of [
+    [a.unlabeled, unlabeled.skipped],
+    [a.test ?? a.unlabeled, test?.skipped ?? []],
+  ] as const) {
     const line = describeSkipped(dir, skipped);
     if (line) log(line);
   }
@@ -145,7 +174,9 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
   const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;
   const fit = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
-  const { settings, start } = a.resume ? await resumeFrom(a, a.resume, fit, log) : { settings: a.settings, start: { kind: 'fresh' } as JobStart };
+  const { settings, start } = a.resume
+    ? await resumeFrom(a, a.resume, fit, log)
+    : { settings: a.settings, start: { kind: 'fresh' } as JobStart };
 
   // ---- the job ------------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
@@ -156,40 +187,85 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
   const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const teacher: JobTeacher = labels ? { kind: 'labels', labels } : { kind: 'model', weights: teacherW!, prompts };
   const job = await DistillJob.open({
-    runtime: rt, student, teacher, classes, settings, start, evalBatch: a.evalBatch, protocol,
+    runtime: rt,
+    student,
+    teacher,
+    classes,
+    settings,
+    start,
+    evalBatch: a.evalBatch,
+    protocol,
     unlabeled: {
-      id: path.resolve(unlabeled.dir), ids: unlabeled.images, sha256Of: (id) => unlabeled.sha256.get(id),
-      pixels: (views, size) => loadPixels(unlabeled.dir, views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })), size),
+      id: path.resolve(unlabeled.dir),
+      ids: unlabeled.images,
+      sha256Of: (id) => unlabeled.sha256.get(id),
+      pixels: (views, size) =>
+        loadPixels(
+          unlabeled.dir,
+          views.map((v) => ({ file: v.imageId, augmentSeed: v.augmentSeed })),
+          size,
+        ),
     },
     test: test && {
-      id: path.resolve(test.dir), labels: test.images.map((i) => i.label), ids: test.images.map((i) => i.file), sha256: test.images.map((i) => i.sha256),
-      pixels: (indices, size) => loadPixels(test!.dir, indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })), size),
+      id: path.resolve(test.dir),
+      labels: test.images.map((i) => i.label),
+      ids: test.images.map((i) => i.file),
+      sha256: test.images.map((i) => i.sha256),
+      pixels: (indices, size) =>
+        loadPixels(
+          test!.dir,
+          indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })),
+          size,
+        ),
     },
-  }).catch((e: unknown) => { throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e; });
+  }).catch((e: unknown) => {
+    throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e;
+  });
   const teacherKind = labels ? 'labels' : prompts ? 'tuned prompts' : 'zero-shot';
   const split = baseNewSplit(classes.length);
   const report: Record<string, unknown> = {
     command: 'distill',
     device: rt.device,
     student: { dir: path.resolve(a.student), config: student.config },
-    teacher: labels ? {
-      kind: teacherKind, labels: path.resolve(a.teacherLabels!), modelId: labels.teacher.id, promptState: labels.teacher.promptState,
-      embedDim: teacherDim, logitScale: labels.teacher.logitScale, recipe: labels.recipe, images: labels.imageCount,
-    } : {
-      kind: teacherKind, precision: settings.teacherFp16 ? 'float16' : 'float32', dir: path.resolve(a.teacher!), prompts: a.teacherPrompts && path.resolve(a.teacherPrompts),
-      templates: ZERO_SHOT_TEMPLATES, modelId: job.teacher!.modelId, embedDim: teacherDim, logitScale: job.teacher!.logitScale,
-    },
+    teacher: labels
+      ? {
+          kind: teacherKind,
+          labels: path.resolve(a.teacherLabels!),
+          modelId: labels.teacher.id,
+          promptState: labels.teacher.promptState,
+          embedDim: teacherDim,
+          logitScale: labels.teacher.logitScale,
+          recipe: labels.recipe,
+          images: labels.imageCount,
+        }
+      : {
+          kind: teacherKind,
+          precision: settings.teacherFp16 ? 'float16' : 'float32',
+          dir: path.resolve(a.teacher!),
+          prompts: a.teacherPrompts && path.resolve(a.teacherPrompts),
+          templates: ZERO_SHOT_TEMPLATES,
+          modelId: job.teacher!.modelId,
+          embedDim: teacherDim,
+          logitScale: job.teacher!.logitScale,
+        },
     settings,
     config: job.config,
     protocol,
-    classes: protocol === 'cross-dataset' ? { names: classes } : { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
+    classes:
+      protocol === 'cross-dataset'
+        ? { names: classes }
+        : { names: classes, base: split.base.map((i) => classes[i]), new: split.new.map((i) => classes[i]) },
     data: {
       split: a.split ? path.resolve(a.split) : null,
       unlabeled: { dir: path.resolve(a.unlabeled), images: unlabeled.images.length, skipped: unlabeled.skipped },
       test: test && { dir: path.resolve(test.dir), images: test.images.length, skipped: test.skipped },
-      stepsPerEpoch: job.stepsPerEpoch, totalSteps: job.totalSteps,
+      stepsPerEpoch: job.stepsPerEpoch,
+      totalSteps: job.totalSteps,
     },
-    resumedFrom: start.kind === 'state' ? { file: path.resolve(a.resume!), step: start.step, epoch: Math.floor(start.step / job.stepsPerEpoch) } : null,
+    resumedFrom:
+      start.kind === 'state'
+        ? { file: path.resolve(a.resume!), step: start.step, epoch: Math.floor(start.step / job.stepsPerEpoch) }
+        : null,
     epochs: [] as unknown[],
     evaluations: [] as unknown[],
     /** every step's loss and learning rate */
@@ -206,14 +282,16 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
       log(`no teacher reference: the labels do not hold this test folder's images (promptkd label --test ${a.test ?? 'DIR'} labels them)`);
     }
     if (job.done) log(`the checkpoint is already at step ${job.step} of ${job.totalSteps}; raise --epochs to train further`);
-    let lossSum = 0, lossCount = 0;
+    let lossSum = 0,
+      lossCount = 0;
     let latest: Evaluation | null = null;
     // Dassl's best_val keeps the evaluation with the best base accuracy: reported beside the last
     let best: { step: number; epoch: number; evaluation: Evaluation } | null = null;
     progress.start(job.step, job.totalSteps);
     while (!job.done) {
       const p = await job.next();
-      lossSum += p.loss; lossCount++;
+      lossSum += p.loss;
+      lossCount++;
       (report.steps as { step: number; loss: number; lr: number }[]).push({ step: job.step, loss: p.loss, lr: p.lr });
       progress.update(job.step, `epoch ${p.epoch + 1}/${settings.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)}`);
       const due = job.due();
@@ -222,25 +300,37 @@ export async function runDistill(a: DistillArgs, log: (line: string) => void, pr
         evaluation = latest = (await job.evaluate())!.evaluation;
         (report.evaluations as unknown[]).push({ step: job.step, ...summary(evaluation, protocol) });
         // cross-dataset reports the last evaluation only: there is no base half to select on
-        if (protocol === 'base2new' && (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1))) best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
+        if (protocol === 'base2new' && (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1)))
+          best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
       }
       if (due.checkpoint) writeAtomic(ckptPath, await job.checkpoint());
       if (due.epochEnd || job.done) {
         const epoch = Math.ceil(job.step / job.stepsPerEpoch) - 1;
         const entry: Record<string, unknown> = { epoch, step: job.step, meanLoss: lossSum / lossCount, teacherPasses: job.teacherViews };
-        lossSum = 0; lossCount = 0;
+        lossSum = 0;
+        lossCount = 0;
         if (evaluation) entry.evaluation = summary(evaluation, protocol);
-        progress.log(`epoch ${epoch + 1}/${settings.epochs}  mean loss ${(entry.meanLoss as number).toFixed(4)}${evaluation ? `  ${formatEvaluation(summary(evaluation, protocol))}` : ''}`);
+        progress.log(
+          `epoch ${epoch + 1}/${settings.epochs}  mean loss ${(entry.meanLoss as number).toFixed(4)}${evaluation ? `  ${formatEvaluation(summary(evaluation, protocol))}` : ''}`,
+        );
         (report.epochs as unknown[]).push(entry);
       }
       if (due.evaluate || due.checkpoint || due.epochEnd) saveReport();
     }
     progress.done();
-    const pytorch = saveStudentPth(outDir, await job.state(), { depth: job.dims.depth, epoch: Math.floor(job.step / job.stepsPerEpoch), step: job.step });
+    const pytorch = saveStudentPth(outDir, await job.state(), {
+      depth: job.dims.depth,
+      epoch: Math.floor(job.step / job.stepsPerEpoch),
+      step: job.step,
+    });
     if (best) log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(summary(best.evaluation, protocol))}`);
     report.final = {
-      step: job.step, evaluation: latest && summary(latest, protocol), checkpoint: path.resolve(ckptPath), pytorchCheckpoint: path.resolve(pytorch),
-      teacherPasses: job.teacherViews, bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation, protocol) },
+      step: job.step,
+      evaluation: latest && summary(latest, protocol),
+      checkpoint: path.resolve(ckptPath),
+      pytorchCheckpoint: path.resolve(pytorch),
+      teacherPasses: job.teacherViews,
+      bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation, protocol) },
     };
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();

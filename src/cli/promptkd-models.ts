@@ -15,17 +15,24 @@ export class ModelDirError extends Error {
 export async function loadModelDir(dir: string, role: string, towers: ClipTower[]): Promise<ClipWeights> {
   const need = (f: string) => {
     const p = path.join(dir, f);
-    if (!fs.existsSync(p)) throw new ModelDirError(`${role} model folder ${dir} has no ${f} (expected a Hugging Face CLIP folder: config.json + model.safetensors)`);
+    if (!fs.existsSync(p))
+      throw new ModelDirError(
+        `${role} model folder ${dir} has no ${f} (expected a Hugging Face CLIP folder: config.json + model.safetensors)`,
+      );
     return p;
   };
-  const configPath = need('config.json'), weightsPath = need('model.safetensors');
+  const configPath = need('config.json'),
+    weightsPath = need('model.safetensors');
   try {
     const cfg = parseClipConfig(JSON.parse(fs.readFileSync(configPath, 'utf8')));
     const blob = await fs.openAsBlob(weightsPath);
     const stored = (await readSafetensorsHeader(blob)).tensors;
     const naming = detectNaming(stored);
     // read only what these towers use; absent names are left to loadClipWeights, which lists them all
-    const source = await loadSafetensors(blob, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
+    const source = await loadSafetensors(
+      blob,
+      clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)),
+    );
     return loadClipWeights(source, cfg, { towers, naming, prefix: role, consume: true });
   } catch (e) {
     throw new ModelDirError(`${role} model ${dir}: ${(e as Error).message}`);
@@ -38,7 +45,8 @@ export async function loadTeacherPrompts(file: string, cfg: ClipConfig) {
   try {
     return await importTeacherPrompts(await fs.openAsBlob(file), cfg, file);
   } catch (e) {
-    if (e instanceof TeacherPromptError || e instanceof SafetensorsError) throw new ModelDirError(`cannot use ${file} as teacher prompts: ${e.message}`);
+    if (e instanceof TeacherPromptError || e instanceof SafetensorsError)
+      throw new ModelDirError(`cannot use ${file} as teacher prompts: ${e.message}`);
     throw e;
   }
 }

@@ -4,7 +4,15 @@ import { Progress } from './promptkd-progress.ts';
 
 const sink = (tty: boolean) => {
   const chunks: string[] = [];
-  const w = Object.assign(new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }), { isTTY: tty });
+  const w = Object.assign(
+    new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    }),
+    { isTTY: tty },
+  );
   return { w, text: () => chunks.join('') };
 };
 

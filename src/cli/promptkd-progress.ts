@@ -3,7 +3,10 @@ import type { Writable } from 'node:stream';
 
 const clock = (s: number): string => {
   if (!Number.isFinite(s)) return '--:--';
-  const t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
+  const t = Math.round(s),
+    h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    sec = t % 60;
   return `${h ? `${h}:${String(m).padStart(2, '0')}` : m}:${String(sec).padStart(2, '0')}`;
 };
 
@@ -14,12 +17,17 @@ export class Progress {
   private line = '';
   private readonly tty: boolean;
 
-  constructor(private readonly out: Writable & { isTTY?: boolean }, private readonly width = 24) {
+  constructor(
+    private readonly out: Writable & { isTTY?: boolean },
+    private readonly width = 24,
+  ) {
     this.tty = out.isTTY === true;
   }
 
   start(done: number, total: number): void {
-    this.from = done; this.total = total; this.startedAt = Date.now();
+    this.from = done;
+    this.total = total;
+    this.startedAt = Date.now();
   }
 
   /** `done` of `total` steps finished */

@@ -5,7 +5,11 @@ const row = (seed: number, scores: SeedRow['scores']): SeedRow => ({ seed, out: 
 
 describe('seeds', () => {
   it('averages each column over the seeds, with the sample standard deviation', () => {
-    const rows = [row(1, { base: 0.8, new: 0.6, hm: 0.6857 }), row(2, { base: 0.9, new: 0.7, hm: 0.7875 }), row(3, { base: 0.7, new: 0.8, hm: 0.7467 })];
+    const rows = [
+      row(1, { base: 0.8, new: 0.6, hm: 0.6857 }),
+      row(2, { base: 0.9, new: 0.7, hm: 0.7875 }),
+      row(3, { base: 0.7, new: 0.8, hm: 0.7467 }),
+    ];
     const s = seedStatistics('base2new', rows);
     expect(s.metrics).toEqual(['base', 'new', 'hm']);
     expect(s.mean.base).toBeCloseTo(0.8, 12);

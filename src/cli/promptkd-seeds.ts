@@ -33,18 +33,27 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sampleStd = (xs: number[]) => (xs.length < 2 ? null : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
 
 /** the seeds' columns, mean and spread */
-export function seedStatistics(protocol: SeedsReport['protocol'], rows: readonly SeedRow[]): Pick<SeedsReport, 'metrics' | 'mean' | 'std' | 'hmOfMeans'> {
+export function seedStatistics(
+  protocol: SeedsReport['protocol'],
+  rows: readonly SeedRow[],
+): Pick<SeedsReport, 'metrics' | 'mean' | 'std' | 'hmOfMeans'> {
   const metrics = protocol === 'cross-dataset' ? ['accuracy'] : ['base', 'new', 'hm'];
   const column = (m: string) => rows.map((r) => r.scores[m] ?? null);
   const complete = (xs: (number | null)[]): xs is number[] => xs.every((x) => x !== null);
-  const stat = (f: (xs: number[]) => number | null) => Object.fromEntries(metrics.map((m) => {
-    const xs = column(m);
-    return [m, complete(xs) ? f(xs) : null];
-  }));
+  const stat = (f: (xs: number[]) => number | null) =>
+    Object.fromEntries(
+      metrics.map((m) => {
+        const xs = column(m);
+        return [m, complete(xs) ? f(xs) : null];
+      }),
+    );
   const out = { metrics, mean: stat(mean), std: stat(sampleStd) };
   if (protocol === 'cross-dataset') return out;
   const [b, n] = [out.mean.base, out.mean.new];
-  return { ...out, hmOfMeans: b === null || n === null || b === undefined || n === undefined ? null : b + n === 0 ? 0 : (2 * b * n) / (b + n) };
+  return {
+    ...out,
+    hmOfMeans: b === null || n === null || b === undefined || n === undefined ? null : b + n === 0 ? 0 : (2 * b * n) / (b + n),
+  };
 }
 
 const scoresOf = (e: EvaluationSummary | null): Record<string, number | null> =>
@@ -59,7 +68,8 @@ export function formatSeedsTable(r: Pick<SeedsReport, 'metrics' | 'runs' | 'mean
   const head = `${'seed'.padEnd(12)}${r.metrics.map((m) => pad(m === 'hm' ? 'HM' : m, W)).join('')}`;
   const rows = r.runs.map((row) => `${String(row.seed).padEnd(12)}${r.metrics.map((m) => pad(cell(row.scores[m]), W)).join('')}`);
   const spread = (m: string) => {
-    const mu = r.mean[m], sd = r.std[m];
+    const mu = r.mean[m],
+      sd = r.std[m];
     if (mu === null || mu === undefined) return 'n/a';
     return sd === null || sd === undefined ? cell(mu) : `${(100 * mu).toFixed(2)} ± ${(100 * sd).toFixed(2)}%`;
   };

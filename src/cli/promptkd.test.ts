@@ -30,15 +30,35 @@ function errorLine(stderr: string): string {
   return lines[lines.length - 1]!;
 }
 
-const common = () => ['--unlabeled', 'unlabeled', '--student', MODEL, '--teacher', MODEL, '--n-ctx', '2', '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4'];
+const common = () => [
+  '--unlabeled',
+  'unlabeled',
+  '--student',
+  MODEL,
+  '--teacher',
+  MODEL,
+  '--n-ctx',
+  '2',
+  '--depth',
+  '2',
+  '--batch-size',
+  '3',
+  '--no-augment',
+  '--eval-batch',
+  '4',
+];
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'promptkd-cli-'));
   for (let i = 0; i < 7; i++) writePng(path.join(root, 'unlabeled', i < 4 ? `a${i}.png` : `sub/b${i}.png`), i, i % 3);
   fs.writeFileSync(path.join(root, 'unlabeled', 'notes.txt'), 'not an image');
-  CLASSES.forEach((c, k) => { for (let i = 0; i < 2; i++) writePng(path.join(root, 'test', c, `${i}.png`), 100 + 10 * k + i, k); });
+  CLASSES.forEach((c, k) => {
+    for (let i = 0; i < 2; i++) writePng(path.join(root, 'test', c, `${i}.png`), 100 + 10 * k + i, k);
+  });
   // the demo teacher knows only Fashion-MNIST's words
-  ['bag', 'dress', 'sneaker'].forEach((c, k) => { for (let i = 0; i < 2; i++) writePng(path.join(root, 'fm-test', c, `${i}.png`), 200 + 10 * k + i, k); });
+  ['bag', 'dress', 'sneaker'].forEach((c, k) => {
+    for (let i = 0; i < 2; i++) writePng(path.join(root, 'fm-test', c, `${i}.png`), 200 + 10 * k + i, k);
+  });
   writePng(path.join(root, 'one-class', 'apple', '0.png'), 1, 0);
   fs.mkdirSync(path.join(root, 'empty-class', 'apple'), { recursive: true });
   fs.mkdirSync(path.join(root, 'empty-class', 'boat'), { recursive: true });
@@ -85,7 +105,9 @@ describe('promptkd distill', () => {
     // a second run into the same folder is refused; a resume continues from step 4 to 6
     const again = await distill(...common(), '--test', 'test', '--epochs', '2', '--out', 'run');
     expect(again.code).toBe(1);
-    expect(errorLine(again.stderr)).toBe(`promptkd: run already holds a run (checkpoint.safetensors); continue it with --resume ${path.join('run', 'checkpoint.safetensors')} or choose another --out`);
+    expect(errorLine(again.stderr)).toBe(
+      `promptkd: run already holds a run (checkpoint.safetensors); continue it with --resume ${path.join('run', 'checkpoint.safetensors')} or choose another --out`,
+    );
     const resumed = await distill(...common(), '--test', 'test', '--epochs', '3', '--out', 'run', '--resume', 'run/checkpoint.safetensors');
     expect(resumed.code, resumed.stderr).toBe(0);
     const after = JSON.parse(fs.readFileSync(path.join(root, 'run', 'report.json'), 'utf8'));
@@ -95,9 +117,19 @@ describe('promptkd distill', () => {
 
     // an incompatible checkpoint is named, and the run folder is left as it was
     const before = fs.readFileSync(path.join(root, 'run', 'checkpoint.safetensors'));
-    const bad = await distill(...common().map((a) => (a === '2' ? '3' : a)), '--test', 'test', '--out', 'run', '--resume', 'run/checkpoint.safetensors');
+    const bad = await distill(
+      ...common().map((a) => (a === '2' ? '3' : a)),
+      '--test',
+      'test',
+      '--out',
+      'run',
+      '--resume',
+      'run/checkpoint.safetensors',
+    );
     expect(bad.code).toBe(1);
-    expect(errorLine(bad.stderr)).toBe('promptkd: cannot resume from run/checkpoint.safetensors: checkpoint has n_ctx 2 but this run uses 3');
+    expect(errorLine(bad.stderr)).toBe(
+      'promptkd: cannot resume from run/checkpoint.safetensors: checkpoint has n_ctx 2 but this run uses 3',
+    );
     expect(fs.readFileSync(path.join(root, 'run', 'checkpoint.safetensors')).equals(before)).toBe(true);
   });
 
@@ -114,7 +146,10 @@ describe('promptkd distill', () => {
   it('distills from a teacher with tuned prompts, and names a prompt file that does not fit', async () => {
     const teacher = await loadModelDir(MODEL, 'teacher', ['vision', 'text']);
     const plan = planTeacherPrompts(teacher.config, { nCtx: 4, depth: 2 });
-    fs.writeFileSync(path.join(root, 'prompts.safetensors'), exportTeacherPrompts(initTeacherPrompts(plan, initPhraseEmbedding(teacher), rng(3))));
+    fs.writeFileSync(
+      path.join(root, 'prompts.safetensors'),
+      exportTeacherPrompts(initTeacherPrompts(plan, initPhraseEmbedding(teacher), rng(3))),
+    );
     const r = await distill(...common(), '--test', 'test', '--epochs', '1', '--out', 'tuned', '--teacher-prompts', 'prompts.safetensors');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/teacher \(tuned prompts\): base \d+\.\d\d%/);
@@ -128,8 +163,30 @@ describe('promptkd distill', () => {
   });
 
   it('runs the demo models on webgpu: the report names the backend and the adapter, and the losses match the cpu run', async () => {
-    const demo = (backend: string, out: string) => distill('--unlabeled', 'unlabeled', '--test', 'fm-test', '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER,
-      '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4', '--epochs', '2', '--backend', backend, '--out', out);
+    const demo = (backend: string, out: string) =>
+      distill(
+        '--unlabeled',
+        'unlabeled',
+        '--test',
+        'fm-test',
+        '--student',
+        DEMO_STUDENT,
+        '--teacher',
+        DEMO_TEACHER,
+        '--depth',
+        '2',
+        '--batch-size',
+        '3',
+        '--no-augment',
+        '--eval-batch',
+        '4',
+        '--epochs',
+        '2',
+        '--backend',
+        backend,
+        '--out',
+        out,
+      );
     const cpu = await demo('cpu', 'demo-cpu');
     expect(cpu.code, cpu.stderr).toBe(0);
     const gpu = await demo('webgpu', 'demo-webgpu');
@@ -144,13 +201,18 @@ describe('promptkd distill', () => {
     for (let e = 0; e < 2; e++) expect(Math.abs(onGpu.epochs[e].meanLoss / onCpu.epochs[e].meanLoss - 1)).toBeLessThan(1e-5);
   });
 
-  it('runs the teacher\'s image tower in float16 on request, and refuses it on an adapter without shader-f16', async () => {
+  it("runs the teacher's image tower in float16 on request, and refuses it on an adapter without shader-f16", async () => {
     const r = await distill(...common(), '--test', 'test', '--epochs', '1', '--teacher-fp16', '--out', 'fp16');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(fs.readFileSync(path.join(root, 'fp16', 'report.json'), 'utf8')).teacher).toMatchObject({ precision: 'float16', modelId: expect.stringMatching(/@float16$/) });
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'fp16', 'report.json'), 'utf8')).teacher).toMatchObject({
+      precision: 'float16',
+      modelId: expect.stringMatching(/@float16$/),
+    });
     if (vulkanEnv() === null) return;
     const gpu = await distill(...common(), '--test', 'test', '--epochs', '1', '--teacher-fp16', '--backend', 'webgpu', '--out', 'fp16-gpu');
-    expect(errorLine(gpu.stderr)).toMatch(/^promptkd: --teacher-fp16 needs a GPU with shader-f16, and .*swiftshader.* has none; leave the flag out$/i);
+    expect(errorLine(gpu.stderr)).toMatch(
+      /^promptkd: --teacher-fp16 needs a GPU with shader-f16, and .*swiftshader.* has none; leave the flag out$/i,
+    );
   });
 
   it('takes a CoOp split file: its labels order the classes and split base/new, its lists are the train and test sets', async () => {
@@ -160,8 +222,25 @@ describe('promptkd distill', () => {
     const train = [0, 1, 2].flatMap((c) => [0, 1, 2].map((i) => item('train', c, i)));
     const testList = [0, 1, 2].flatMap((c) => [0, 1].map((i) => item('test', c, i)));
     for (const [rel, c] of [...train, ...testList] as [string, number][]) writePng(path.join(root, 'dataset', rel), rel.length * 7 + c, c);
-    fs.writeFileSync(path.join(root, 'split_zhou_Made.json'), JSON.stringify({ train, val: [], test: [...testList, ['images/boat/gone.png', 2, 'boat']] }));
-    const args = ['--student', MODEL, '--teacher', MODEL, '--n-ctx', '2', '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4'];
+    fs.writeFileSync(
+      path.join(root, 'split_zhou_Made.json'),
+      JSON.stringify({ train, val: [], test: [...testList, ['images/boat/gone.png', 2, 'boat']] }),
+    );
+    const args = [
+      '--student',
+      MODEL,
+      '--teacher',
+      MODEL,
+      '--n-ctx',
+      '2',
+      '--depth',
+      '2',
+      '--batch-size',
+      '3',
+      '--no-augment',
+      '--eval-batch',
+      '4',
+    ];
     const r = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', ...args, '--epochs', '1', '--out', 'split-run');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('split split_zhou_Made.json: 3 classes (2 base), 9 train images to distill on, 6 test images');
@@ -173,15 +252,36 @@ describe('promptkd distill', () => {
 
     const bad = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', '--test', 'test', ...args, '--out', 'split-bad');
     expect(errorLine(bad.stderr)).toBe('promptkd: --split gives the test images (its test list); leave --test out');
-    expect(errorLine((await distill('--unlabeled', 'unlabeled', '--split', 'split_zhou_Made.json', ...args, '--out', 'split-bad3')).stderr))
-      .toBe("promptkd: none of the split file's 9 train images is in unlabeled (the first it lists is 'images/cloud/train0.png'); give --unlabeled the folder its paths are relative to");
+    expect(
+      errorLine((await distill('--unlabeled', 'unlabeled', '--split', 'split_zhou_Made.json', ...args, '--out', 'split-bad3')).stderr),
+    ).toBe(
+      "promptkd: none of the split file's 9 train images is in unlabeled (the first it lists is 'images/cloud/train0.png'); give --unlabeled the folder its paths are relative to",
+    );
     fs.writeFileSync(path.join(root, 'not-split.json'), '{"train": []}');
-    expect(errorLine((await distill('--unlabeled', 'dataset', '--split', 'not-split.json', ...args, '--out', 'split-bad2')).stderr))
-      .toBe('promptkd: not-split.json has no "val", "test" list: not a CoOp split file');
+    expect(errorLine((await distill('--unlabeled', 'dataset', '--split', 'not-split.json', ...args, '--out', 'split-bad2')).stderr)).toBe(
+      'promptkd: not-split.json has no "val", "test" list: not a CoOp split file',
+    );
   });
 
-  const demoArgs = () => ['--unlabeled', 'unlabeled', '--test', 'fm-test', '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER,
-    '--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4', '--epochs', '1'];
+  const demoArgs = () => [
+    '--unlabeled',
+    'unlabeled',
+    '--test',
+    'fm-test',
+    '--student',
+    DEMO_STUDENT,
+    '--teacher',
+    DEMO_TEACHER,
+    '--depth',
+    '2',
+    '--batch-size',
+    '3',
+    '--no-augment',
+    '--eval-batch',
+    '4',
+    '--epochs',
+    '1',
+  ];
   const readReport = (...parts: string[]) => JSON.parse(fs.readFileSync(path.join(root, ...parts, 'report.json'), 'utf8'));
 
   it('--seeds runs each seed in its own folder and reports the per-seed base/new/HM and their mean ± std', async () => {
@@ -209,8 +309,12 @@ describe('promptkd distill', () => {
     expect(lines[4]).toMatch(/^mean ± std\s+\d+\.\d\d ± \d+\.\d\d%/);
     expect(r.stdout).toContain(`done: report in ${path.join('seeds', 'report.json')}`);
 
-    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,1', '--out', 'seeds-bad')).stderr)).toBe("promptkd: --seeds names a seed twice: '1,1'");
-    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,2', '--seed', '4', '--out', 'seeds-bad')).stderr)).toBe('promptkd: --seeds runs each seed it names; leave --seed out');
+    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,1', '--out', 'seeds-bad')).stderr)).toBe(
+      "promptkd: --seeds names a seed twice: '1,1'",
+    );
+    expect(errorLine((await distill(...demoArgs(), '--seeds', '1,2', '--seed', '4', '--out', 'seeds-bad')).stderr)).toBe(
+      'promptkd: --seeds runs each seed it names; leave --seed out',
+    );
   });
 
   it('--protocol cross-dataset evaluates every test image among all classes and reports one accuracy', async () => {
@@ -229,26 +333,46 @@ describe('promptkd distill', () => {
     expect(last.confusion.map((row: number[]) => row.reduce((a, b) => a + b))).toEqual([2, 2, 2]);
     expect(report.final.bestOnBase).toBeNull();
     expect(r.stdout).toMatch(/final accuracy \d+\.\d\d% \(all 3 classes\)/);
-    expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe("promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'");
+    expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe(
+      "promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'",
+    );
   });
 
   it('says in one line what is wrong with the input', async () => {
-    expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr))
-      .toBe("promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)");
-    expect(errorLine((await distill(...common(), '--test', 'empty-class', '--out', 'x2')).stderr))
-      .toBe("promptkd: test folder empty-class: class folder 'boat' has no PNG or JPEG images");
-    expect(errorLine((await distill(...common(), '--out', 'x3')).stderr)).toBe('promptkd: name at least 2 classes: give a labeled --test folder or --classes a,b,…');
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--depth', '5', '--out', 'x4')).stderr))
-      .toBe('promptkd: prompt depth 5 needs 5 vision layers, but the student has 3; lower the depth');
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr))
-      .toBe('promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)');
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe('promptkd: --lr fast is not valid: use a number above 0 up to 10');
-    expect(errorLine((await distill(...common(), '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER, '--classes', 'cat,coffee,rocket', '--out', 'x8')).stderr))
-      .toMatch(/^promptkd: the teacher cannot tell any of the classes apart by name: 'cat', 'coffee', 'rocket' get the same text features .* rename them/);
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'tpu')).stderr)).toBe("promptkd: --backend must be one of cpu, webgpu, cuda, got 'tpu'");
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'cuda', '--out', 'x7')).stderr))
-      .toMatch(/^promptkd: --backend cuda needs onnxruntime's CUDA 12 provider beside .*, which npm skips here: run `node node_modules\/onnxruntime-node\/script\/install\.js --onnxruntime-node-install=cuda12`/);
-    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--batch-size', '9', '--out', 'x6')).stderr))
-      .toBe('promptkd: 7 training images are fewer than the batch size 9; add images or lower the batch size');
+    expect(errorLine((await distill(...common(), '--test', 'one-class', '--out', 'x1')).stderr)).toBe(
+      "promptkd: test folder one-class has only one class folder ('apple'); base/new evaluation needs at least 2 classes in ImageFolder layout (class_name/image.jpg)",
+    );
+    expect(errorLine((await distill(...common(), '--test', 'empty-class', '--out', 'x2')).stderr)).toBe(
+      "promptkd: test folder empty-class: class folder 'boat' has no PNG or JPEG images",
+    );
+    expect(errorLine((await distill(...common(), '--out', 'x3')).stderr)).toBe(
+      'promptkd: name at least 2 classes: give a labeled --test folder or --classes a,b,…',
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--depth', '5', '--out', 'x4')).stderr)).toBe(
+      'promptkd: prompt depth 5 needs 5 vision layers, but the student has 3; lower the depth',
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr)).toBe(
+      'promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)',
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe(
+      'promptkd: --lr fast is not valid: use a number above 0 up to 10',
+    );
+    expect(
+      errorLine(
+        (await distill(...common(), '--student', DEMO_STUDENT, '--teacher', DEMO_TEACHER, '--classes', 'cat,coffee,rocket', '--out', 'x8'))
+          .stderr,
+      ),
+    ).toMatch(
+      /^promptkd: the teacher cannot tell any of the classes apart by name: 'cat', 'coffee', 'rocket' get the same text features .* rename them/,
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'tpu')).stderr)).toBe(
+      "promptkd: --backend must be one of cpu, webgpu, cuda, got 'tpu'",
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--backend', 'cuda', '--out', 'x7')).stderr)).toMatch(
+      /^promptkd: --backend cuda needs onnxruntime's CUDA 12 provider beside .*, which npm skips here: run `node node_modules\/onnxruntime-node\/script\/install\.js --onnxruntime-node-install=cuda12`/,
+    );
+    expect(errorLine((await distill(...common(), '--classes', 'a,b', '--batch-size', '9', '--out', 'x6')).stderr)).toBe(
+      'promptkd: 7 training images are fewer than the batch size 9; add images or lower the batch size',
+    );
   });
 });

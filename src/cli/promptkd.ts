@@ -49,9 +49,20 @@ export class UsageError extends Error {
 
 export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds?: number[] } {
   const options = {
-    unlabeled: { type: 'string' }, test: { type: 'string' }, classes: { type: 'string' }, split: { type: 'string' }, student: { type: 'string' },
-    teacher: { type: 'string' }, 'teacher-prompts': { type: 'string' }, 'teacher-labels': { type: 'string' }, out: { type: 'string', default: 'promptkd-run' }, resume: { type: 'string' },
-    'eval-batch': { type: 'string', default: '32' }, backend: { type: 'string', default: 'cpu' }, protocol: { type: 'string', default: 'base2new' }, seeds: { type: 'string' },
+    unlabeled: { type: 'string' },
+    test: { type: 'string' },
+    classes: { type: 'string' },
+    split: { type: 'string' },
+    student: { type: 'string' },
+    teacher: { type: 'string' },
+    'teacher-prompts': { type: 'string' },
+    'teacher-labels': { type: 'string' },
+    out: { type: 'string', default: 'promptkd-run' },
+    resume: { type: 'string' },
+    'eval-batch': { type: 'string', default: '32' },
+    backend: { type: 'string', default: 'cpu' },
+    protocol: { type: 'string', default: 'base2new' },
+    seeds: { type: 'string' },
     ...cliOptions(RUN_SETTINGS),
   } as const;
   const usage = (m: string) => new UsageError(m);
@@ -60,29 +71,51 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
   const { settings, given } = applyFlags(RUN_SETTINGS, values, PAPER_SETTINGS, usage);
   if (values['teacher-labels']) {
     const model = ['teacher', 'teacher-prompts', 'teacher-fp16'].filter((k) => values[k] !== undefined);
-    if (model.length) throw new UsageError(`--teacher-labels take the place of the teacher: leave ${model.map((k) => `--${k}`).join(' and ')} out`);
+    if (model.length)
+      throw new UsageError(`--teacher-labels take the place of the teacher: leave ${model.map((k) => `--${k}`).join(' and ')} out`);
   } else if (!values.teacher) {
     throw new UsageError('--teacher DIR (a teacher CLIP) or --teacher-labels L (labels made by promptkd label) is required');
   }
   const evalBatch = numberFlag('eval-batch', values['eval-batch'] as string, true, usage);
   if (evalBatch < 1) throw new UsageError(`--eval-batch must be at least 1, got ${evalBatch}`);
   const protocol = values.protocol as string;
-  if (!(EVAL_PROTOCOLS as readonly string[]).includes(protocol)) throw new UsageError(`--protocol must be one of ${EVAL_PROTOCOLS.join(', ')}, got '${protocol}'`);
+  if (!(EVAL_PROTOCOLS as readonly string[]).includes(protocol))
+    throw new UsageError(`--protocol must be one of ${EVAL_PROTOCOLS.join(', ')}, got '${protocol}'`);
   let seeds: number[] | undefined;
   if (typeof values.seeds === 'string') {
     seeds = values.seeds.split(',').map((t) => numberFlag('seeds', t.trim(), true, usage));
     if (seeds.some((x) => x < 0)) throw new UsageError(`--seeds takes whole numbers from 0, got '${values.seeds}'`);
     if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds names a seed twice: '${values.seeds}'`);
     if (given.includes('seed')) throw new UsageError('--seeds runs each seed it names; leave --seed out');
-    if (values.resume) throw new UsageError('--seeds starts one run per seed; resume a seed\'s run on its own (--resume <out>/seed<N>/checkpoint.safetensors)');
+    if (values.resume)
+      throw new UsageError(
+        "--seeds starts one run per seed; resume a seed's run on its own (--resume <out>/seed<N>/checkpoint.safetensors)",
+      );
   }
-  const classes = typeof values.classes === 'string' ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : undefined;
+  const classes =
+    typeof values.classes === 'string'
+      ? values.classes
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+      : undefined;
   return {
-    unlabeled: values.unlabeled as string, test: values.test as string | undefined, split: values.split as string | undefined, classes,
-    student: values.student as string, teacher: values.teacher as string | undefined, teacherPrompts: values['teacher-prompts'] as string | undefined,
-    teacherLabels: values['teacher-labels'] as string | undefined, out: values.out as string,
-    resume: values.resume as string | undefined, settings, given: new Set(given), evalBatch, backend: parseBackend(values.backend, usage),
-    protocol: protocol as EvalProtocol, seeds,
+    unlabeled: values.unlabeled as string,
+    test: values.test as string | undefined,
+    split: values.split as string | undefined,
+    classes,
+    student: values.student as string,
+    teacher: values.teacher as string | undefined,
+    teacherPrompts: values['teacher-prompts'] as string | undefined,
+    teacherLabels: values['teacher-labels'] as string | undefined,
+    out: values.out as string,
+    resume: values.resume as string | undefined,
+    settings,
+    given: new Set(given),
+    evalBatch,
+    backend: parseBackend(values.backend, usage),
+    protocol: protocol as EvalProtocol,
+    seeds,
   };
 }
 
@@ -105,6 +138,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const report = await runDistill(args, (line) => console.error(line));
   const final = report.final as { evaluation: EvaluationSummary | null };
-  console.log(`done: report in ${path.join(args.out, REPORT_FILE)}${final.evaluation ? `; final ${formatEvaluation(final.evaluation)}` : ''}`);
+  console.log(
+    `done: report in ${path.join(args.out, REPORT_FILE)}${final.evaluation ? `; final ${formatEvaluation(final.evaluation)}` : ''}`,
+  );
   return 0;
 }

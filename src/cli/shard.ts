@@ -32,37 +32,49 @@ function checked(index: number, count: number, from: string): Shard {
 /** the shard of one array task, from whichever engine's variables are set; null when none are */
 function fromEnvironment(env: Env, shards: number | undefined): Shard | null {
   const engines = [
-    ['SLURM_ARRAY_TASK_ID', 'Slurm'], ['JOB_COMPLETION_INDEX', 'Kubernetes'], ['AWS_BATCH_JOB_ARRAY_INDEX', 'AWS Batch'],
+    ['SLURM_ARRAY_TASK_ID', 'Slurm'],
+    ['JOB_COMPLETION_INDEX', 'Kubernetes'],
+    ['AWS_BATCH_JOB_ARRAY_INDEX', 'AWS Batch'],
   ].filter(([v]) => env[v!] !== undefined && env[v!] !== '');
-  if (engines.length > 1) throw new ShardError(`${engines.map(([v]) => v).join(' and ')} are both set; give --shard i/n to say which shard this is`);
+  if (engines.length > 1)
+    throw new ShardError(`${engines.map(([v]) => v).join(' and ')} are both set; give --shard i/n to say which shard this is`);
   const [variable] = engines[0] ?? [];
   if (!variable) return null;
   const id = whole(env[variable]!, variable);
   const agree = (count: number, source: string) => {
-    if (shards !== undefined && shards !== count) throw new ShardError(`--shards ${shards} disagrees with ${source}=${count}; leave --shards out or make them agree`);
+    if (shards !== undefined && shards !== count)
+      throw new ShardError(`--shards ${shards} disagrees with ${source}=${count}; leave --shards out or make them agree`);
     return count;
   };
   if (variable === 'SLURM_ARRAY_TASK_ID') {
     const countText = env.SLURM_ARRAY_TASK_COUNT;
     if (countText === undefined || countText === '') {
-      throw new ShardError(`SLURM_ARRAY_TASK_ID is ${id} but SLURM_ARRAY_TASK_COUNT is unset; submit with sbatch --array=0-<n-1> (Slurm 18.08 or newer sets both), or give --shard ${id}/n`);
+      throw new ShardError(
+        `SLURM_ARRAY_TASK_ID is ${id} but SLURM_ARRAY_TASK_COUNT is unset; submit with sbatch --array=0-<n-1> (Slurm 18.08 or newer sets both), or give --shard ${id}/n`,
+      );
     }
     const count = agree(whole(countText, 'SLURM_ARRAY_TASK_COUNT'), 'SLURM_ARRAY_TASK_COUNT');
     const min = env.SLURM_ARRAY_TASK_MIN ? whole(env.SLURM_ARRAY_TASK_MIN, 'SLURM_ARRAY_TASK_MIN') : 0;
     const max = env.SLURM_ARRAY_TASK_MAX ? whole(env.SLURM_ARRAY_TASK_MAX, 'SLURM_ARRAY_TASK_MAX') : min + count - 1;
     if (max - min + 1 !== count) {
-      throw new ShardError(`the array's task ids run ${min}..${max} but it has ${count} tasks: a stepped or listed --array leaves gaps; submit --array=0-${count - 1}`);
+      throw new ShardError(
+        `the array's task ids run ${min}..${max} but it has ${count} tasks: a stepped or listed --array leaves gaps; submit --array=0-${count - 1}`,
+      );
     }
     if (id < min || id > max) throw new ShardError(`SLURM_ARRAY_TASK_ID ${id} is outside the array's ${min}..${max}`);
     return checked(id - min, count, `SLURM_ARRAY_TASK_ID=${id}`);
   }
   if (variable === 'JOB_COMPLETION_INDEX') {
-    if (shards === undefined) throw new ShardError(`JOB_COMPLETION_INDEX is ${id} but the shard count is unknown; give --shards n (the Job's completions)`);
+    if (shards === undefined)
+      throw new ShardError(`JOB_COMPLETION_INDEX is ${id} but the shard count is unknown; give --shards n (the Job's completions)`);
     return checked(id, shards, `JOB_COMPLETION_INDEX=${id}`);
   }
   const sizeText = env.AWS_BATCH_JOB_ARRAY_SIZE;
   const count = sizeText ? agree(whole(sizeText, 'AWS_BATCH_JOB_ARRAY_SIZE'), 'AWS_BATCH_JOB_ARRAY_SIZE') : shards;
-  if (count === undefined) throw new ShardError(`AWS_BATCH_JOB_ARRAY_INDEX is ${id} but the shard count is unknown; give --shards n (the array size) or set AWS_BATCH_JOB_ARRAY_SIZE`);
+  if (count === undefined)
+    throw new ShardError(
+      `AWS_BATCH_JOB_ARRAY_INDEX is ${id} but the shard count is unknown; give --shards n (the array size) or set AWS_BATCH_JOB_ARRAY_SIZE`,
+    );
   return checked(id, count, `AWS_BATCH_JOB_ARRAY_INDEX=${id}`);
 }
 
@@ -71,16 +83,19 @@ function fromEnvironment(env: Env, shards: number | undefined): Shard | null {
  * whole folder (0 of 1).
  */
 export function shardOf(flag: string | undefined, shards: number | undefined, env: Env): Shard {
-  if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1)) throw new ShardError(`--shards must be a whole number from 1, got ${shards}`);
+  if (shards !== undefined && !(Number.isInteger(shards) && shards >= 1))
+    throw new ShardError(`--shards must be a whole number from 1, got ${shards}`);
   if (flag !== undefined) {
     const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(flag);
     if (!m) throw new ShardError(`--shard takes i/n (shard i of n, counting from 0), got '${flag}'`);
     const [index, count] = [Number(m[1]), Number(m[2])];
-    if (shards !== undefined && shards !== count) throw new ShardError(`--shard ${flag} and --shards ${shards} disagree on the shard count`);
+    if (shards !== undefined && shards !== count)
+      throw new ShardError(`--shard ${flag} and --shards ${shards} disagree on the shard count`);
     return checked(index, count, `--shard ${flag}`);
   }
   const fromEnv = fromEnvironment(env, shards);
   if (fromEnv) return fromEnv;
-  if (shards !== undefined && shards > 1) throw new ShardError(`--shards ${shards} needs a shard index: give --shard i/${shards}, or run it as an array task`);
+  if (shards !== undefined && shards > 1)
+    throw new ShardError(`--shards ${shards} needs a shard index: give --shard i/${shards}, or run it as an array task`);
   return { index: 0, count: 1, from: 'the whole folder' };
 }

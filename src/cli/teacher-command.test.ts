@@ -12,7 +12,10 @@ import { parseTeacherArgs } from './teacher-command.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');
 const COLOURS: Record<string, [number, number, number]> = {
-  blue: [30, 50, 230], green: [30, 200, 30], red: [230, 30, 30], yellow: [230, 230, 30],
+  blue: [30, 50, 230],
+  green: [30, 200, 30],
+  red: [230, 30, 30],
+  yellow: [230, 230, 30],
 };
 
 let root: string;
@@ -45,8 +48,26 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('promptkd teacher', () => {
   it('tunes prompts on the base classes, writes them under PromptSRC names and evaluates zero-shot vs tuned', async () => {
-    const r = await teacher('--labeled', 'labeled', '--test', 'test', '--teacher', MODEL, '--out', 'out/prompts.safetensors',
-      '--epochs', '3', '--batch-size', '4', '--shots', '4', '--n-ctx', '2', '--depth', '3');
+    const r = await teacher(
+      '--labeled',
+      'labeled',
+      '--test',
+      'test',
+      '--teacher',
+      MODEL,
+      '--out',
+      'out/prompts.safetensors',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '4',
+      '--shots',
+      '4',
+      '--n-ctx',
+      '2',
+      '--depth',
+      '3',
+    );
     expect(r.stderr).toContain('epoch 3/3');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/note: prompt depth 3 clamped to 2: the teacher's text tower has only 2 blocks/);
@@ -86,7 +107,9 @@ describe('promptkd teacher', () => {
     expect(a.config.loss).toEqual({ textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false });
     expect(a.config.classes).toBe('all');
     expect(a.config.lr).toBe(0.01);
-    expect(() => parseTeacherArgs(['--labeled', 'x', '--teacher', 'y', '--epochs', '2.5'])).toThrow('--epochs 2.5 is not valid: use a whole number from 1 to 1000');
+    expect(() => parseTeacherArgs(['--labeled', 'x', '--teacher', 'y', '--epochs', '2.5'])).toThrow(
+      '--epochs 2.5 is not valid: use a whole number from 1 to 1000',
+    );
     expect(() => parseTeacherArgs(['--teacher', 'y'])).toThrow(/--labeled is required/);
   });
 });

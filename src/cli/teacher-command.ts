@@ -45,16 +45,24 @@ export interface TeacherArgs {
 
 export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
   const options = {
-    labeled: { type: 'string' }, teacher: { type: 'string' }, out: { type: 'string', default: 'teacher-prompts.safetensors' },
-    test: { type: 'string' }, backend: { type: 'string', default: 'cpu' },
+    labeled: { type: 'string' },
+    teacher: { type: 'string' },
+    out: { type: 'string', default: 'teacher-prompts.safetensors' },
+    test: { type: 'string' },
+    backend: { type: 'string', default: 'cpu' },
     ...cliOptions(TEACHER_SETTINGS),
   } as const;
   const fail = (m: string) => new TeacherCommandError(m);
   const values = parseFlags(argv, options, fail);
-  for (const req of ['labeled', 'teacher'] as const) if (!values[req]) throw new TeacherCommandError(`--${req} is required\n${TEACHER_USAGE}`);
+  for (const req of ['labeled', 'teacher'] as const)
+    if (!values[req]) throw new TeacherCommandError(`--${req} is required\n${TEACHER_USAGE}`);
   const config = tuneConfigOf(applyFlags(TEACHER_SETTINGS, values, PROMPTSRC_SETTINGS, fail).settings);
   return {
-    labeled: values.labeled as string, teacher: values.teacher as string, out: values.out as string, test: values.test as string | undefined, config,
+    labeled: values.labeled as string,
+    teacher: values.teacher as string,
+    out: values.out as string,
+    test: values.test as string | undefined,
+    config,
     backend: parseBackend(values.backend, fail),
   };
 }
@@ -73,9 +81,15 @@ function folderSet(folder: LabeledFolder, size: number): LabeledImageSet {
   return {
     classes: folder.classes,
     labels: folder.images.map((i) => i.label),
-    pixels: (indices, random) => loadPixels(folder.dir, indices.map((i) => ({
-      file: folder.images[i]!.file, augmentSeed: random ? random.int(2 ** 31) : null,
-    })), size),
+    pixels: (indices, random) =>
+      loadPixels(
+        folder.dir,
+        indices.map((i) => ({
+          file: folder.images[i]!.file,
+          augmentSeed: random ? random.int(2 ** 31) : null,
+        })),
+        size,
+      ),
   };
 }
 
@@ -85,14 +99,20 @@ const format = (e: Evaluation) => `base ${pct(e.base)}  new ${pct(e.new)}  HM ${
 async function evaluateTeacher(rt: Runtime, clip: ClipWeights, prompts: TeacherPrompts | null, test: LabeledFolder): Promise<Evaluation> {
   const teacher = await Teacher.create(rt, clip, { prompts, imageBatch: 16 });
   try {
-    const C = test.classes.length, S = clip.config.vision.imageSize, chunk = 64;
+    const C = test.classes.length,
+      S = clip.config.vision.imageSize,
+      chunk = 64;
     const logits = new Float32Array(test.images.length * C);
     for (let start = 0; start < test.images.length; start += chunk) {
       const views = test.images.slice(start, start + chunk).map((i) => ({ file: i.file, augmentSeed: null }));
       const px: HostTensor = await loadPixels(test.dir, views, S);
       logits.set((await teacher.logits(px, test.classes)).data as Float32Array, start * C);
     }
-    return evaluate(logits, test.images.map((i) => i.label), baseNewSplit(C));
+    return evaluate(
+      logits,
+      test.images.map((i) => i.label),
+      baseNewSplit(C),
+    );
   } finally {
     await teacher.release();
   }
@@ -104,26 +124,46 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   if (skipped) log(skipped);
   const test = a.test ? scanFolder(a.test, 'test') : null;
   if (test && test.classes.join() !== labeled.classes.join()) {
-    throw new TeacherCommandError(`the test folder's classes (${test.classes.join(', ')}) differ from the labeled folder's (${labeled.classes.join(', ')})`);
+    throw new TeacherCommandError(
+      `the test folder's classes (${test.classes.join(', ')}) differ from the labeled folder's (${labeled.classes.join(', ')})`,
+    );
   }
-  if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory()) throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
+  if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory())
+    throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
   const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
   for (const note of planTeacherPrompts(clip.config, a.config).notes) log(`note: ${note}`);
   const rt = await openBackend(a.backend, log);
   const started = Date.now();
   const result = await tuneTeacherPrompts(rt, clip, folderSet(labeled, clip.config.vision.imageSize), a.config, {
-    onEpoch: (e) => log(`epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`),
+    onEpoch: (e) =>
+      log(
+        `epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`,
+      ),
   });
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
-  fs.writeFileSync(a.out, exportTeacherPrompts(result.prompts, { trained_classes: result.trainedClasses.join(','), seed: String(a.config.seed) }));
-  log(`wrote ${a.out} (${result.fewShot.length} few-shot images of ${result.trainedClasses.length} classes, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  const report: Record<string, unknown> = { device: rt.device, out: path.resolve(a.out), trainedClasses: result.trainedClasses, history: result.history, notes: result.plan.notes };
+  fs.writeFileSync(
+    a.out,
+    exportTeacherPrompts(result.prompts, { trained_classes: result.trainedClasses.join(','), seed: String(a.config.seed) }),
+  );
+  log(
+    `wrote ${a.out} (${result.fewShot.length} few-shot images of ${result.trainedClasses.length} classes, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+  const report: Record<string, unknown> = {
+    device: rt.device,
+    out: path.resolve(a.out),
+    trainedClasses: result.trainedClasses,
+    history: result.history,
+    notes: result.plan.notes,
+  };
   if (test) {
     const zeroShot = await evaluateTeacher(rt, clip, null, test);
     const tuned = await evaluateTeacher(rt, clip, result.prompts, test);
     log(`teacher zero-shot: ${format(zeroShot)}`);
     log(`teacher tuned:     ${format(tuned)}`);
-    report.evaluation = { zeroShot: { base: zeroShot.base, new: zeroShot.new, hm: zeroShot.hm }, tuned: { base: tuned.base, new: tuned.new, hm: tuned.hm } };
+    report.evaluation = {
+      zeroShot: { base: zeroShot.base, new: zeroShot.new, hm: zeroShot.hm },
+      tuned: { base: tuned.base, new: tuned.new, hm: tuned.hm },
+    };
   }
   return report;
 }

@@ -9,7 +9,11 @@ import { rng } from '../engine/random.ts';
 export const BIN = path.resolve('bin/promptkd.mjs');
 const run = promisify(execFile);
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** `promptkd <command> ...args` in `cwd`; a non-zero exit is returned, not thrown */
 export function runPromptkd(cwd: string, command: string, ...args: string[]): Promise<CliResult> {

@@ -3,7 +3,9 @@ import { rng } from './random.ts';
 
 describe('rng', () => {
   it('replays the same sequence from the same seed and differs across seeds', () => {
-    const a = rng(42), b = rng(42), c = rng(43);
+    const a = rng(42),
+      b = rng(42),
+      c = rng(43);
     const sa = Array.from({ length: 100 }, () => a.next());
     expect(Array.from({ length: 100 }, () => b.next())).toEqual(sa);
     expect(Array.from({ length: 100 }, () => c.next())).not.toEqual(sa);
@@ -11,7 +13,9 @@ describe('rng', () => {
 
   it('next, uniform and int stay in range with the right mean', () => {
     const r = rng(1);
-    let sum = 0, usum = 0, outOfRange = 0;
+    let sum = 0,
+      usum = 0,
+      outOfRange = 0;
     const counts = new Array<number>(7).fill(0);
     const n = 70_000;
     for (let i = 0; i < n; i++) {
@@ -33,10 +37,12 @@ describe('rng', () => {
   it('normal has mean 0 and variance 1', () => {
     const r = rng(7);
     const n = 50_000;
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < n; i++) {
       const z = r.normal();
-      s += z; s2 += z * z;
+      s += z;
+      s2 += z * z;
     }
     expect(Number.isFinite(s2)).toBe(true);
     expect(Math.abs(s / n)).toBeLessThan(0.03);

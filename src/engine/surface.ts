@@ -5,12 +5,27 @@
 export { classNamesOf, classOfPath } from './data/image-folder.ts';
 export { DEFAULT_IMPORT_SETTINGS, IMPORT_SETTINGS, REDUCED_EDGE, type ImportSettings } from './data/import-settings.ts';
 export {
-  fewShotItems, imageFolderPath, parseSplitFile, SplitFileError, splitImages, splitRoot, type SplitFile, type SplitImages, type SplitItem,
+  fewShotItems,
+  imageFolderPath,
+  parseSplitFile,
+  SplitFileError,
+  splitImages,
+  splitRoot,
+  type SplitFile,
+  type SplitImages,
+  type SplitItem,
 } from './data/split-file.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {
-  formatHash, formatValue, parseHash, parseValue, type ParsedSettings, type SettingSpec, type SettingsTable, type SettingValue,
+  formatHash,
+  formatValue,
+  parseHash,
+  parseValue,
+  type ParsedSettings,
+  type SettingSpec,
+  type SettingsTable,
+  type SettingValue,
 } from './settings/table.ts';
 export type { SelfTestReport } from './runtime/selftest.ts';

@@ -25,7 +25,10 @@ export interface FixtureRun {
 }
 
 /** y = x · exp(s) with s and v uploaded by the runtime (a scalar: 4 bytes, a vector: 12): kernels read them right */
-async function uploadedInputs(backend: 'webgpu' | 'wasm', entry: OrtWebEntry = 'jsep'): Promise<{ y: number[]; readBack: number[]; onDevice: boolean }> {
+async function uploadedInputs(
+  backend: 'webgpu' | 'wasm',
+  entry: OrtWebEntry = 'jsep',
+): Promise<{ y: number[]; readBack: number[]; onDevice: boolean }> {
   const rt = await createWebRuntime(backend, { wasmPaths, entry });
   const g = new Graph('uploaded-inputs');
   const x = g.input('x', 'float32', [3]);
@@ -70,19 +73,28 @@ const harness = {
     let studentStateOnDevice = false;
     const checks = [
       ...(await clipChecks(src, rt)),
-      ...(await promptkdChecks(src, rt, (session) => { studentStateOnDevice = session.stateOnDevice; })),
+      ...(await promptkdChecks(src, rt, (session) => {
+        studentStateOnDevice = session.stateOnDevice;
+      })),
     ];
     return { backend, entry, checks, studentStateOnDevice };
   },
   /** benchmark (npm run bench): the WebGPU adapter offered here */
   benchAdapter,
   /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */
-  benchWorkload: (backend: BenchBackend, workload: BenchWorkload, geometry: GeometryJson, opts: WorkloadOptions, entry: OrtWebEntry = 'jsep') =>
-    benchWorkload(backend, workload, geometry, opts, wasmPaths, entry),
+  benchWorkload: (
+    backend: BenchBackend,
+    workload: BenchWorkload,
+    geometry: GeometryJson,
+    opts: WorkloadOptions,
+    entry: OrtWebEntry = 'jsep',
+  ) => benchWorkload(backend, workload, geometry, opts, wasmPaths, entry),
 };
 
 declare global {
-  interface Window { harness: typeof harness }
+  interface Window {
+    harness: typeof harness;
+  }
 }
 window.harness = harness;
 document.body.dataset.ready = 'true';

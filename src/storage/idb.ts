@@ -28,7 +28,13 @@ export function openDatabase(name: string, version: number, stores: readonly str
       resolve(db);
     };
     open.onerror = () => reject(open.error);
-    open.onblocked = () => reject(new DOMException(`the database ${name} is held open by an older version of the studio in another tab; close that tab`, 'InvalidStateError'));
+    open.onblocked = () =>
+      reject(
+        new DOMException(
+          `the database ${name} is held open by an older version of the studio in another tab; close that tab`,
+          'InvalidStateError',
+        ),
+      );
   });
 }
 
@@ -70,19 +76,33 @@ export function deleteDatabase(name: string): Promise<void> {
  * promise rejects with the first error.
  */
 export function transact<T>(
-  db: IDBDatabase, stores: readonly string[], mode: IDBTransactionMode, body: (tx: IDBTransaction) => Promise<T>,
+  db: IDBDatabase,
+  stores: readonly string[],
+  mode: IDBTransactionMode,
+  body: (tx: IDBTransaction) => Promise<T>,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const tx = db.transaction(stores, mode, mode === 'readwrite' ? { durability: 'strict' } : undefined);
     let result: T;
     let failure: unknown = null;
     tx.oncomplete = () => resolve(result);
-    tx.onerror = (e) => { failure ??= tx.error ?? (e.target as IDBRequest).error; };
+    tx.onerror = (e) => {
+      failure ??= tx.error ?? (e.target as IDBRequest).error;
+    };
     tx.onabort = () => reject(failure ?? tx.error ?? new DOMException('the transaction was aborted', 'AbortError'));
-    body(tx).then((r) => { result = r; }, (e: unknown) => {
-      failure ??= e;
-      try { tx.abort(); } catch { /* already finished: onabort or onerror has the reason */ }
-    });
+    body(tx).then(
+      (r) => {
+        result = r;
+      },
+      (e: unknown) => {
+        failure ??= e;
+        try {
+          tx.abort();
+        } catch {
+          /* already finished: onabort or onerror has the reason */
+        }
+      },
+    );
   });
 }
 

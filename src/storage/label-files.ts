@@ -12,7 +12,13 @@ export class TeacherLabelStore {
   }
 
   /** replaces the stored labels; all or nothing (OpfsFiles.put) */
-  save(labels: Blob): Promise<void> { return this.files.put(LABELS, labels.stream()); }
-  get(): Promise<File | undefined> { return this.files.get(LABELS); }
-  delete(): Promise<void> { return this.files.delete(LABELS); }
+  save(labels: Blob): Promise<void> {
+    return this.files.put(LABELS, labels.stream());
+  }
+  get(): Promise<File | undefined> {
+    return this.files.get(LABELS);
+  }
+  delete(): Promise<void> {
+    return this.files.delete(LABELS);
+  }
 }

@@ -14,7 +14,10 @@ import { migrateRun, type Checkpoint } from './schema.ts';
 const COPY_CHUNK = 256;
 
 /** legacy databases whose entries are copied as they are: [name suffix, its store = the new store] */
-const COPIED = [['images', 'images'], ['models', 'files']] as const;
+const COPIED = [
+  ['images', 'images'],
+  ['models', 'files'],
+] as const;
 
 /**
  * Copies a legacy store of `prefix` into `db` (which has the current object stores) and returns the
@@ -67,7 +70,10 @@ async function copyInChunks(from: IDBDatabase, store: string, to: IDBDatabase, i
     const range: IDBKeyRange | undefined = after === null ? undefined : IDBKeyRange.lowerBound(after, true);
     const chunk: [IDBValidKey, unknown][] = await transact(from, [store], 'readonly', async (tx) => {
       const s = tx.objectStore(store);
-      const [keys, values]: [IDBValidKey[], unknown[]] = await Promise.all([req(s.getAllKeys(range, COPY_CHUNK)), req(s.getAll(range, COPY_CHUNK))]);
+      const [keys, values]: [IDBValidKey[], unknown[]] = await Promise.all([
+        req(s.getAllKeys(range, COPY_CHUNK)),
+        req(s.getAll(range, COPY_CHUNK)),
+      ]);
       return keys.map((k, i): [IDBValidKey, unknown] => [k, values[i]]);
     });
     if (chunk.length === 0) return;

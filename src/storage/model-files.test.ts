@@ -8,7 +8,8 @@ import { fakeOpfs } from './test-support.ts';
 const bytesOf = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
 /** a stream of `data` in `piece`-byte chunks that fails after `failAfter` chunks */
 function streamOf(data: Uint8Array, piece: number, failAfter = Infinity): ReadableStream<Uint8Array> {
-  let at = 0, sent = 0;
+  let at = 0,
+    sent = 0;
   return new ReadableStream({
     pull(c) {
       if (sent++ >= failAfter) return c.error(new TypeError('network error'));
@@ -37,9 +38,13 @@ describe('OpfsFiles', () => {
     const { root } = fakeOpfs();
     const refusing = async () => {
       const dir = await root();
-      return new Proxy(dir, { get: (t, k) => k === 'getDirectoryHandle'
-        ? (name: string, o: { create?: boolean } = {}) => (o.create ? Promise.reject(new DOMException('over quota', 'QuotaExceededError')) : t.getDirectoryHandle(name, o))
-        : Reflect.get(t, k) }) as FileSystemDirectoryHandle;
+      return new Proxy(dir, {
+        get: (t, k) =>
+          k === 'getDirectoryHandle'
+            ? (name: string, o: { create?: boolean } = {}) =>
+                o.create ? Promise.reject(new DOMException('over quota', 'QuotaExceededError')) : t.getDirectoryHandle(name, o)
+            : Reflect.get(t, k),
+      }) as FileSystemDirectoryHandle;
     };
     const files = new OpfsFiles('hub-models', refusing);
     expect(await files.keys()).toEqual([]);
@@ -58,7 +63,7 @@ describe('OpfsFiles', () => {
     expect(new Uint8Array(await (await files.get('old'))!.arrayBuffer())).toEqual(bytesOf(300, 7));
   });
 
-  it('a write past the quota fails with the browser\'s QuotaExceededError and leaves nothing', async () => {
+  it("a write past the quota fails with the browser's QuotaExceededError and leaves nothing", async () => {
     const { root, disk } = fakeOpfs(4000);
     const files = new OpfsFiles('hub-models', root);
     const e = await files.put('big', streamOf(bytesOf(5000), 1000)).catch((x: unknown) => x as DOMException);
@@ -69,9 +74,16 @@ describe('OpfsFiles', () => {
 });
 
 describe('Hub downloads in OPFS', () => {
-  const weights = writeSafetensors({ 'w': hostTensor('float32', [256, 64], Float32Array.from({ length: 256 * 64 }, (_, i) => i)) });
+  const weights = writeSafetensors({
+    w: hostTensor(
+      'float32',
+      [256, 64],
+      Float32Array.from({ length: 256 * 64 }, (_, i) => i),
+    ),
+  });
   const config = JSON.stringify({
-    model_type: 'clip', projection_dim: 8,
+    model_type: 'clip',
+    projection_dim: 8,
     vision_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1, image_size: 8, patch_size: 8 },
     text_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1 },
   });
@@ -94,10 +106,16 @@ describe('Hub downloads in OPFS', () => {
     expect((await listCachedModels(cache))[0]).toMatchObject({ repo: 'o/m', bytes: weights.byteLength + config.length });
   });
 
-  it('uses weights the store refuses from memory and hears the browser\'s error and the file size', async () => {
+  it("uses weights the store refuses from memory and hears the browser's error and the file size", async () => {
     const cache = new OpfsFiles('hub-models', fakeOpfs(weights.byteLength - 1).root);
     const heard: [string, string, number][] = [];
-    const model = await downloadClipModel('o/m', { cache, fetch: hub, onNotKept: (file, e, bytes) => { heard.push([file, (e as Error).name, bytes]); } });
+    const model = await downloadClipModel('o/m', {
+      cache,
+      fetch: hub,
+      onNotKept: (file, e, bytes) => {
+        heard.push([file, (e as Error).name, bytes]);
+      },
+    });
     expect(heard).toEqual([['model.safetensors', 'QuotaExceededError', weights.byteLength]]);
     expect(model.weights.size).toBe(weights.byteLength);
     expect(await cache.keys()).toEqual(['o/m@main/config.json']);
@@ -105,14 +123,15 @@ describe('Hub downloads in OPFS', () => {
 });
 
 describe('LocalModelStore', () => {
-  it('keeps a role\'s config and weights together; a refused write leaves the role absent', async () => {
+  it("keeps a role's config and weights together; a refused write leaves the role absent", async () => {
     const { root, disk } = fakeOpfs(20_000);
     const store = new LocalModelStore(root);
     await store.save('teacher', { name: 't.safetensors', config: '{"a":1}', weights: new Blob([bytesOf(10_000)]) });
     const got = (await store.get('teacher'))!;
     expect([got.name, got.config, got.weights.size]).toEqual(['t.safetensors', '{"a":1}', 10_000]);
-    expect(await store.save('student', { name: 's', config: '{}', weights: new Blob([bytesOf(15_000)]) }).catch((e: DOMException) => e.name))
-      .toBe('QuotaExceededError');
+    expect(
+      await store.save('student', { name: 's', config: '{}', weights: new Blob([bytesOf(15_000)]) }).catch((e: DOMException) => e.name),
+    ).toBe('QuotaExceededError');
     expect(await store.get('student')).toBeUndefined();
     await store.delete('teacher');
     expect(await store.get('teacher')).toBeUndefined();

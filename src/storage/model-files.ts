@@ -24,7 +24,9 @@ export type OpfsRoot = () => Promise<FileSystemDirectoryHandle>;
 
 const browserRoot: OpfsRoot = () => {
   if (typeof navigator === 'undefined' || !navigator.storage?.getDirectory) {
-    return Promise.reject(new DOMException('this browser has no origin private file system (navigator.storage.getDirectory)', 'NotSupportedError'));
+    return Promise.reject(
+      new DOMException('this browser has no origin private file system (navigator.storage.getDirectory)', 'NotSupportedError'),
+    );
   }
   return navigator.storage.getDirectory();
 };
@@ -33,7 +35,10 @@ const isNotFound = (e: unknown) => (e as Error)?.name === 'NotFoundError' || (e 
 
 /** Files in one OPFS directory, by key (any string: keys are URI-encoded into file names). */
 export class OpfsFiles implements HubCache {
-  constructor(readonly dirName: string, private readonly root: OpfsRoot = browserRoot) {}
+  constructor(
+    readonly dirName: string,
+    private readonly root: OpfsRoot = browserRoot,
+  ) {}
 
   /**
    * The directory; created only for a write. Creating it is a write too, and on a disk over its
@@ -43,7 +48,9 @@ export class OpfsFiles implements HubCache {
     return (await this.root()).getDirectoryHandle(this.dirName, { create });
   }
 
-  private static fileName(key: string) { return encodeURIComponent(key); }
+  private static fileName(key: string) {
+    return encodeURIComponent(key);
+  }
 
   async get(key: string): Promise<File | undefined> {
     try {
@@ -56,8 +63,12 @@ export class OpfsFiles implements HubCache {
   }
 
   async put(key: string, body: ReadableStream<Uint8Array>): Promise<void> {
-    const dir = await this.dir(true), name = OpfsFiles.fileName(key);
-    const existed = await dir.getFileHandle(name).then(() => true, () => false);
+    const dir = await this.dir(true),
+      name = OpfsFiles.fileName(key);
+    const existed = await dir.getFileHandle(name).then(
+      () => true,
+      () => false,
+    );
     let writable: FileSystemWritableFileStream | undefined;
     try {
       writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
@@ -81,7 +92,10 @@ export class OpfsFiles implements HubCache {
 
   async keys(): Promise<string[]> {
     const out: string[] = [];
-    const dir = await this.dir().catch((e: unknown) => { if (isNotFound(e)) return null; throw e; });
+    const dir = await this.dir().catch((e: unknown) => {
+      if (isNotFound(e)) return null;
+      throw e;
+    });
     if (!dir) return out;
     for await (const [name, handle] of dir.entries()) {
       if (handle.kind === 'file' && (await (handle as FileSystemFileHandle).getFile()).size > 0) out.push(decodeURIComponent(name));

@@ -207,8 +207,18 @@ const KEEP_MIGRATED = PAPER_SETTINGS.keepCheckpoints;
 
 /** run settings as version 1 stored them */
 interface RunSettingsV1 {
-  epochs: number; batch: number; lr: number; T: number; kd: number; depth: number; nctx: number;
-  evalEvery: number; ckptEvery: number; backend: StudioBackend; augment: boolean; seed: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  T: number;
+  kd: number;
+  depth: number;
+  nctx: number;
+  evalEvery: number;
+  ckptEvery: number;
+  backend: StudioBackend;
+  augment: boolean;
+  seed: number;
 }
 
 /**
@@ -218,9 +228,20 @@ interface RunSettingsV1 {
 export function runSettingsFromV1(v: RunSettingsV1): RunSettingsV2 {
   return {
     ...PAPER_SETTINGS,
-    epochs: v.epochs, batchSize: v.batch, lr: v.lr, temperature: v.T, kdWeight: v.kd, depth: v.depth, nCtx: v.nctx,
-    evalEvery: v.evalEvery, ckptEvery: v.ckptEvery, backend: v.backend, augment: v.augment, seed: v.seed,
-    logitScale: null, teacherFp16: false,
+    epochs: v.epochs,
+    batchSize: v.batch,
+    lr: v.lr,
+    temperature: v.T,
+    kdWeight: v.kd,
+    depth: v.depth,
+    nCtx: v.nctx,
+    evalEvery: v.evalEvery,
+    ckptEvery: v.ckptEvery,
+    backend: v.backend,
+    augment: v.augment,
+    seed: v.seed,
+    logitScale: null,
+    teacherFp16: false,
   };
 }
 
@@ -230,11 +251,11 @@ export function runSettingsFromV1(v: RunSettingsV1): RunSettingsV2 {
  */
 export function migrateRun(record: unknown, version: number, checkpointStep: number | null): RunRecord {
   const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown; checkpoints?: CheckpointEntry[] };
-  const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : r.settings as RunSettingsV2;
-  const v3 = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : r.settings as RunSettingsV3;
+  const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : (r.settings as RunSettingsV2);
+  const v3 = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : (r.settings as RunSettingsV3);
   // before version 4 every run drew a new crop each epoch
-  const settings: RunSettings = version < 4 ? { ...v3, views: 0 } : r.settings as RunSettings;
+  const settings: RunSettings = version < 4 ? { ...v3, views: 0 } : (r.settings as RunSettings);
   if (version >= 3) return { ...r, settings, checkpoints: r.checkpoints! } as RunRecord;
-  const base = checkpointStep === null ? null : r.history.find((p) => p.step === checkpointStep)?.base ?? null;
+  const base = checkpointStep === null ? null : (r.history.find((p) => p.step === checkpointStep)?.base ?? null);
   return { ...r, settings, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };
 }

@@ -17,12 +17,17 @@ async function fullAfter(bytes: number): Promise<StudioStorage> {
   return s;
 }
 let unlimit = () => {};
-afterEach(() => { unlimit(); unlimit = () => {}; });
+afterEach(() => {
+  unlimit();
+  unlimit = () => {};
+});
 
 /** what versions 1 and 2 wrote: one database per store, `<prefix>-<db>` holding the store `store` */
 async function writeLegacy(prefix: string, db: string, store: string, entries: [IDBValidKey, unknown][]): Promise<void> {
   const conn = await openDatabase(`${prefix}-${db}`, 1, [store]);
-  await transact(conn, [store], 'readwrite', async (tx) => { for (const [k, v] of entries) tx.objectStore(store).put(v, k); });
+  await transact(conn, [store], 'readwrite', async (tx) => {
+    for (const [k, v] of entries) tx.objectStore(store).put(v, k);
+  });
   conn.close();
 }
 /** the steps of the checkpoints the store holds for `runId` (not what its record says), up to step 60 */
@@ -36,18 +41,62 @@ const databaseNames = async () => (await indexedDB.databases()).map((d) => d.nam
 
 const image = (v: number): StoredImage => ({ width: 2, height: 2, rgb: new Uint8Array(12).fill(v) });
 const dataset = (id: string, count: number): Dataset => ({
-  id, name: `folder ${id}`, role: 'unlabeled', classes: [], skipped: [{ name: 'notes.txt', reason: 'not an image' }],
-  items: Array.from({ length: count }, (_, i) => ({ id: `i${i}`, name: `img${i}.png` })), createdAt: Date.now(),
+  id,
+  name: `folder ${id}`,
+  role: 'unlabeled',
+  classes: [],
+  skipped: [{ name: 'notes.txt', reason: 'not an image' }],
+  items: Array.from({ length: count }, (_, i) => ({ id: `i${i}`, name: `img${i}.png` })),
+  createdAt: Date.now(),
 });
 const run = (id: string): RunRecord => ({
-  id, createdAt: 1, settings: { ...PAPER_SETTINGS, epochs: 1, batchSize: 2, lr: 0.01, kdWeight: 1, depth: 1, nCtx: 1, evalEvery: 1, ckptEvery: 1, backend: 'wasm', augment: false },
-  classes: ['a', 'b'], datasets: { unlabeled: 'd', test: null }, models: { student: model('student'), teacher: model('teacher') },
-  teacher: { mode: 'zero-shot', promptState: 'zs' }, status: 'paused', step: 5, totalSteps: 10, stepsPerEpoch: 5, checkpointStep: null,
-  checkpoints: [], history: [{ step: 5, loss: 1 }], references: null, message: null,
+  id,
+  createdAt: 1,
+  settings: {
+    ...PAPER_SETTINGS,
+    epochs: 1,
+    batchSize: 2,
+    lr: 0.01,
+    kdWeight: 1,
+    depth: 1,
+    nCtx: 1,
+    evalEvery: 1,
+    ckptEvery: 1,
+    backend: 'wasm',
+    augment: false,
+  },
+  classes: ['a', 'b'],
+  datasets: { unlabeled: 'd', test: null },
+  models: { student: model('student'), teacher: model('teacher') },
+  teacher: { mode: 'zero-shot', promptState: 'zs' },
+  status: 'paused',
+  step: 5,
+  totalSteps: 10,
+  stepsPerEpoch: 5,
+  checkpointStep: null,
+  checkpoints: [],
+  history: [{ step: 5, loss: 1 }],
+  references: null,
+  message: null,
 });
-const ckpt = (runId: string, step: number, fill = step, size = 40): Checkpoint => ({ runId, step, savedAt: step, bytes: new Uint8Array(size).fill(fill) });
+const ckpt = (runId: string, step: number, fill = step, size = 40): Checkpoint => ({
+  runId,
+  step,
+  savedAt: step,
+  bytes: new Uint8Array(size).fill(fill),
+});
 const keeping = (r: RunRecord, keepCheckpoints: number): RunRecord => ({ ...r, settings: { ...r.settings, keepCheckpoints } });
-const model = (role: 'student' | 'teacher') => ({ role, source: 'demo' as const, name: role, imageSize: 32, visionLayers: 2, visionWidth: 8, embedDim: 8, textLayers: 1, bytes: 1 });
+const model = (role: 'student' | 'teacher') => ({
+  role,
+  source: 'demo' as const,
+  name: role,
+  imageSize: 32,
+  visionLayers: 2,
+  visionWidth: 8,
+  embedDim: 8,
+  textLayers: 1,
+  bytes: 1,
+});
 const imagesOf = (count: number) => Array.from({ length: count }, (_, i) => [`i${i}`, image(i)] as [string, StoredImage]);
 
 describe('StudioStorage', () => {
@@ -69,7 +118,9 @@ describe('StudioStorage', () => {
     expect(err).toBeInstanceOf(StorageError);
     expect(err.kind).toBe('quota');
     // no estimate in Node: the message gives the browser's own words and guesses nothing
-    expect(err.message).toMatch(/^The browser refused to keep the dataset "folder big" \(QuotaExceededError: the test's disk is full \(1700 bytes\)\) and gives no storage estimate/);
+    expect(err.message).toMatch(
+      /^The browser refused to keep the dataset "folder big" \(QuotaExceededError: the test's disk is full \(1700 bytes\)\) and gives no storage estimate/,
+    );
     expect((await s.listDatasets()).map((d) => d.id)).toEqual(['small']);
     await expect(s.loadImages('big', ['i0'])).rejects.toThrow(/missing/);
     expect((await s.loadImages('small', ['i9']))[0]!.rgb[0]).toBe(9);
@@ -90,7 +141,18 @@ describe('StudioStorage', () => {
     await roomy.saveDataset(dataset('d', 2), imagesOf(2));
     expect((await roomy.listDatasets()).map((d) => d.id)).toEqual(['d']);
     const meta = await openDatabase(`${prefix}-studio`, 1, []);
-    expect(await transact(meta, ['meta'], 'readonly', (tx) => new Promise((r) => { const g = tx.objectStore('meta').get('schema'); g.onsuccess = () => r(g.result); }))).toBe(SCHEMA_VERSION);
+    expect(
+      await transact(
+        meta,
+        ['meta'],
+        'readonly',
+        (tx) =>
+          new Promise((r) => {
+            const g = tx.objectStore('meta').get('schema');
+            g.onsuccess = () => r(g.result);
+          }),
+      ),
+    ).toBe(SCHEMA_VERSION);
     meta.close();
   });
 
@@ -110,7 +172,11 @@ describe('StudioStorage', () => {
     const bases = [0.2, 0.9, 0.4, null, 0.5, 0.6];
     for (const [i, base] of bases.entries()) r = await s.saveCheckpoint(r, ckpt('r', i * 10), base);
     expect(await storedSteps(s, 'r')).toEqual([10, 40, 50]);
-    expect((await s.getRun('r'))!.checkpoints).toEqual([{ step: 10, base: 0.9 }, { step: 40, base: 0.5 }, { step: 50, base: 0.6 }]);
+    expect((await s.getRun('r'))!.checkpoints).toEqual([
+      { step: 10, base: 0.9 },
+      { step: 40, base: 0.5 },
+      { step: 50, base: 0.6 },
+    ]);
     expect((await s.getRun('r'))!.checkpointStep).toBe(50);
     expect((await s.loadCheckpoint('r'))!.step).toBe(50);
     expect((await s.loadCheckpoint('r', 10))!.bytes[0]).toBe(10);
@@ -183,14 +249,20 @@ describe('StudioStorage', () => {
 
   it('keeps the workspace and teacher prompts, and reads the model files an older studio kept in IndexedDB', async () => {
     const s = await fullAfter(10_000);
-    await s.saveWorkspace({ classes: ['cat', 'dog'], models: { student: { kind: 'demo' }, teacher: { kind: 'files', name: 't.safetensors' } }, teacher: null });
+    await s.saveWorkspace({
+      classes: ['cat', 'dog'],
+      models: { student: { kind: 'demo' }, teacher: { kind: 'files', name: 't.safetensors' } },
+      teacher: null,
+    });
     expect((await s.getWorkspace())!.models.teacher).toEqual({ kind: 'files', name: 't.safetensors' });
     await s.saveTeacherPrompts(Uint8Array.of(1, 2, 3));
     expect(Array.from((await s.getTeacherPrompts())!)).toEqual([1, 2, 3]);
     await s.saveTeacherPrompts(undefined);
     expect(await s.getTeacherPrompts()).toBeUndefined();
     const legacy = { name: 't.safetensors', config: '{}', weights: new Blob([new Uint8Array(100)]) };
-    await transact(await openDatabase(s.databaseName, 1, []), ['files'], 'readwrite', async (tx) => { tx.objectStore('files').put(legacy, 'teacher'); });
+    await transact(await openDatabase(s.databaseName, 1, []), ['files'], 'readwrite', async (tx) => {
+      tx.objectStore('files').put(legacy, 'teacher');
+    });
     expect((await s.getModelFiles('teacher'))!.weights.size).toBe(100);
     expect(await s.getModelFiles('student')).toBeUndefined();
   });
@@ -198,17 +270,58 @@ describe('StudioStorage', () => {
   it('opens a store written by the first version (schema 1) with its datasets, runs and checkpoints, settings renamed', async () => {
     const prefix = `v1-${n++}`;
     // what version 1 wrote: no schema key, run settings under the URL-hash names
-    const v1Settings = { epochs: 3, batch: 32, lr: 0.005, T: 1, kd: 1000, depth: 2, nctx: 4, evalEvery: 25, ckptEvery: 25, backend: 'wasm', augment: false, seed: 7 };
-    const { checkpoints: _, ...v1Run } = { ...run('old'), checkpointStep: 5, history: [{ step: 5, loss: 1, base: 0.75 }], settings: v1Settings };
-    await writeLegacy(prefix, 'meta', 'meta', [['dataset:a', dataset('a', 3)], ['run:old', v1Run], ['workspace', { classes: ['x', 'y'], models: {}, teacher: null }]]);
-    await writeLegacy(prefix, 'images', 'images', imagesOf(3).map(([k, v]) => [`a/${k}`, v]));
+    const v1Settings = {
+      epochs: 3,
+      batch: 32,
+      lr: 0.005,
+      T: 1,
+      kd: 1000,
+      depth: 2,
+      nctx: 4,
+      evalEvery: 25,
+      ckptEvery: 25,
+      backend: 'wasm',
+      augment: false,
+      seed: 7,
+    };
+    const { checkpoints: _, ...v1Run } = {
+      ...run('old'),
+      checkpointStep: 5,
+      history: [{ step: 5, loss: 1, base: 0.75 }],
+      settings: v1Settings,
+    };
+    await writeLegacy(prefix, 'meta', 'meta', [
+      ['dataset:a', dataset('a', 3)],
+      ['run:old', v1Run],
+      ['workspace', { classes: ['x', 'y'], models: {}, teacher: null }],
+    ]);
+    await writeLegacy(
+      prefix,
+      'images',
+      'images',
+      imagesOf(3).map(([k, v]) => [`a/${k}`, v]),
+    );
     await writeLegacy(prefix, 'ckpt', 'ckpt', [['old', { runId: 'old', step: 5, savedAt: 1, bytes: Uint8Array.of(1, 2, 3) }]]);
 
     const s = new StudioStorage({ prefix });
     const [migrated] = await s.listRuns();
     expect(migrated!.settings).toEqual({
-      ...PAPER_SETTINGS, epochs: 3, batchSize: 32, lr: 0.005, temperature: 1, kdWeight: 1000, depth: 2, nCtx: 4,
-      evalEvery: 25, ckptEvery: 25, keepCheckpoints: 3, backend: 'wasm', augment: false, seed: 7, logitScale: null, teacherFp16: false,
+      ...PAPER_SETTINGS,
+      epochs: 3,
+      batchSize: 32,
+      lr: 0.005,
+      temperature: 1,
+      kdWeight: 1000,
+      depth: 2,
+      nCtx: 4,
+      evalEvery: 25,
+      ckptEvery: 25,
+      keepCheckpoints: 3,
+      backend: 'wasm',
+      augment: false,
+      seed: 7,
+      logitScale: null,
+      teacherFp16: false,
     });
     expect({ ...migrated!, settings: null }).toEqual({ ...v1Run, settings: null, checkpoints: [{ step: 5, base: 0.75 }] }); // nothing else changed
     expect((await s.listDatasets()).map((d) => d.items.length)).toEqual([3]);
@@ -222,9 +335,19 @@ describe('StudioStorage', () => {
   it('moves a store of schema 2 (five databases) into one database and deletes the old ones', async () => {
     const prefix = `v2-${n++}`;
     const { checkpoints: _, ...v2Run } = { ...run('r2'), checkpointStep: 4, history: [{ step: 4, loss: 1 }] };
-    await writeLegacy(prefix, 'meta', 'meta', [['schema', 2], ['dataset:big', dataset('big', 600)], ['run:r2', v2Run], ['teacher-prompts', Uint8Array.of(9)]]);
+    await writeLegacy(prefix, 'meta', 'meta', [
+      ['schema', 2],
+      ['dataset:big', dataset('big', 600)],
+      ['run:r2', v2Run],
+      ['teacher-prompts', Uint8Array.of(9)],
+    ]);
     // more images than one copy transaction takes
-    await writeLegacy(prefix, 'images', 'images', imagesOf(600).map(([k, v]) => [`big/${k}`, v]));
+    await writeLegacy(
+      prefix,
+      'images',
+      'images',
+      imagesOf(600).map(([k, v]) => [`big/${k}`, v]),
+    );
     // version 2 wrote the checkpoint before the record: the stored one (step 6) is the one there is
     await writeLegacy(prefix, 'ckpt', 'ckpt', [['r2', { runId: 'r2', step: 6, savedAt: 1, bytes: Uint8Array.of(6) }]]);
     await writeLegacy(prefix, 'models', 'files', [['teacher', { name: 't', config: '{}', weights: new Blob([new Uint8Array(5)]) }]]);
@@ -262,7 +385,18 @@ describe('StudioStorage', () => {
     expect((await reopened.getRun('r3'))!.settings.views).toBe(0);
     expect((await reopened.getRun('r3'))!.checkpoints).toEqual(run('r3').checkpoints);
     const check = await openDatabase(`${prefix}-studio`, 1, []);
-    expect(await transact(check, ['meta'], 'readonly', (tx) => new Promise((ok) => { const r = tx.objectStore('meta').get('schema'); r.onsuccess = () => ok(r.result); }))).toBe(SCHEMA_VERSION);
+    expect(
+      await transact(
+        check,
+        ['meta'],
+        'readonly',
+        (tx) =>
+          new Promise((ok) => {
+            const r = tx.objectStore('meta').get('schema');
+            r.onsuccess = () => ok(r.result);
+          }),
+      ),
+    ).toBe(SCHEMA_VERSION);
     check.close();
   });
 
@@ -270,7 +404,9 @@ describe('StudioStorage', () => {
     const prefix = `v99-${n++}`;
     const s = new StudioStorage({ prefix });
     await s.listRuns();
-    await transact(await openDatabase(`${prefix}-studio`, 1, []), ['meta'], 'readwrite', async (tx) => { tx.objectStore('meta').put(SCHEMA_VERSION + 1, 'schema'); });
+    await transact(await openDatabase(`${prefix}-studio`, 1, []), ['meta'], 'readwrite', async (tx) => {
+      tx.objectStore('meta').put(SCHEMA_VERSION + 1, 'schema');
+    });
     await expect(new StudioStorage({ prefix }).listRuns()).rejects.toThrow(`written by a newer version (schema ${SCHEMA_VERSION + 1})`);
   });
 });

@@ -24,8 +24,16 @@ import { deleteDatabase, entriesOf, openDatabase, prefixRange, req, transact } f
 import { migrateLegacy } from './migrate.ts';
 import { retainedCheckpoints } from './retention.ts';
 import {
-  migrateRun, SCHEMA_VERSION, type Checkpoint, type Dataset, type ModelFiles, type ModelRole, type RunRecord, type StorageUsage,
-  type StoredImage, type WorkspaceRecord,
+  migrateRun,
+  SCHEMA_VERSION,
+  type Checkpoint,
+  type Dataset,
+  type ModelFiles,
+  type ModelRole,
+  type RunRecord,
+  type StorageUsage,
+  type StoredImage,
+  type WorkspaceRecord,
 } from './schema.ts';
 
 export type * from './schema.ts';
@@ -34,7 +42,10 @@ export type StorageErrorKind = 'quota' | 'unavailable' | 'missing';
 
 export class StorageError extends Error {
   override name = 'StorageError';
-  constructor(readonly kind: StorageErrorKind, message: string) {
+  constructor(
+    readonly kind: StorageErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -44,8 +55,7 @@ const WRITE_CHUNK = 64;
 /** full-resolution images run to 120 MB each: a transaction of 64 of them would hold gigabytes in memory */
 const WRITE_CHUNK_BYTES = 64 * 2 ** 20;
 
-export const isQuotaError = (e: unknown): boolean =>
-  e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
+export const isQuotaError = (e: unknown): boolean => e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
 
@@ -57,19 +67,26 @@ const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
  */
 async function translate(e: unknown, what: string, bytes = 0): Promise<never> {
   if (e instanceof StorageError) throw e;
-  const name = (e as Error)?.name ?? 'Error', message = (e as Error)?.message ?? String(e);
+  const name = (e as Error)?.name ?? 'Error',
+    message = (e as Error)?.message ?? String(e);
   const said = message ? `${name}: ${message}` : name;
   const est = await StudioStorage.usage().catch(() => null);
   const reported = est ? `${MB(est.usage)} of ${MB(est.quota)} used` : 'no storage estimate';
   if (isQuotaError(e)) {
     const full = est !== null && est.quota - est.usage < Math.max(bytes, 0.05 * est.quota);
-    throw new StorageError('quota', full
-      ? `The browser's storage is full (${reported}) while saving ${what}. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
-      : est === null
-        ? `The browser refused to keep ${what} (${said}) and gives no storage estimate. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
-        : `The browser refused to keep ${what} (${said}) although it reports ${reported}: private windows and some browser settings limit what a site may keep. Use a normal window, or delete old datasets or runs (Storage panel), then try again.`);
+    throw new StorageError(
+      'quota',
+      full
+        ? `The browser's storage is full (${reported}) while saving ${what}. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
+        : est === null
+          ? `The browser refused to keep ${what} (${said}) and gives no storage estimate. Delete old datasets or runs (Storage panel), or allow more site storage, then try again.`
+          : `The browser refused to keep ${what} (${said}) although it reports ${reported}: private windows and some browser settings limit what a site may keep. Use a normal window, or delete old datasets or runs (Storage panel), then try again.`,
+    );
   }
-  throw new StorageError('unavailable', `Could not save ${what} (${said}; ${reported}). Private windows and some browser settings block IndexedDB.`);
+  throw new StorageError(
+    'unavailable',
+    `Could not save ${what} (${said}; ${reported}). Private windows and some browser settings block IndexedDB.`,
+  );
 }
 
 export interface StorageOptions {
@@ -98,23 +115,35 @@ export class StudioStorage {
   }
 
   /** the database's name */
-  get databaseName(): string { return `${this.prefix}-studio`; }
+  get databaseName(): string {
+    return `${this.prefix}-studio`;
+  }
 
   /** opens the database and brings an older store up to SCHEMA_VERSION; a new store just gets the version */
   private async open(): Promise<IDBDatabase> {
     const db = await openDatabase(this.databaseName, DB_VERSION, STORES);
-    const version = await transact(db, ['meta'], 'readonly', (tx) => req(tx.objectStore('meta').get('schema')) as Promise<number | undefined>);
+    const version = await transact(
+      db,
+      ['meta'],
+      'readonly',
+      (tx) => req(tx.objectStore('meta').get('schema')) as Promise<number | undefined>,
+    );
     if (version === SCHEMA_VERSION) return db;
     if (version !== undefined && version > SCHEMA_VERSION) {
       db.close();
-      throw new StorageError('unavailable', `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`);
+      throw new StorageError(
+        'unavailable',
+        `This browser's studio data was written by a newer version (schema ${version}); open that version, or delete the site data to start over.`,
+      );
     }
     const legacy = version === undefined ? await migrateLegacy(db, this.prefix) : [];
     try {
       await transact(db, ['meta'], 'readwrite', async (tx) => {
         const meta = tx.objectStore('meta');
         // schema 3 and later live in this database: their records are brought up to date where they lie
-        if (version !== undefined) for (const [key, run] of await entriesOf<string, unknown>(meta, prefixRange('run:'))) meta.put(migrateRun(run, version, null), key);
+        if (version !== undefined)
+          for (const [key, run] of await entriesOf<string, unknown>(meta, prefixRange('run:')))
+            meta.put(migrateRun(run, version, null), key);
         meta.put(SCHEMA_VERSION, 'schema');
       });
     } catch (e) {
@@ -140,14 +169,18 @@ export class StudioStorage {
   /** one value written alone; a failure is a StorageError about `what` */
   private async put(store: StoreName, key: IDBValidKey, value: unknown, what: string, bytes = 0): Promise<void> {
     try {
-      await this.tx([store], 'readwrite', async (tx) => { tx.objectStore(store).put(value, key); });
+      await this.tx([store], 'readwrite', async (tx) => {
+        tx.objectStore(store).put(value, key);
+      });
     } catch (e) {
       await translate(e, what, bytes);
     }
   }
 
   private delete(store: StoreName, key: IDBValidKey | IDBKeyRange): Promise<void> {
-    return this.tx([store], 'readwrite', async (tx) => { tx.objectStore(store).delete(key); });
+    return this.tx([store], 'readwrite', async (tx) => {
+      tx.objectStore(store).delete(key);
+    });
   }
 
   private async metaValues<T>(prefix: string): Promise<T[]> {
@@ -164,7 +197,11 @@ export class StudioStorage {
    * them. On a failure a new dataset is removed with its images; one being completed stays as it was
    * at its last committed batch.
    */
-  async saveDataset(dataset: Dataset, images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>, files = dataset.items.length): Promise<void> {
+  async saveDataset(
+    dataset: Dataset,
+    images: AsyncIterable<[string, StoredImage]> | Iterable<[string, StoredImage]>,
+    files = dataset.items.length,
+  ): Promise<void> {
     const completing = dataset.items.length > 0;
     const importing = { files: dataset.importing?.files ?? files };
     const commit = async (chunk: [string, StoredImage][], last: boolean) => {
@@ -221,7 +258,11 @@ export class StudioStorage {
       return Promise.all(itemIds.map((i) => req(store.get(`${datasetId}/${i}`) as IDBRequest<StoredImage | undefined>)));
     });
     const missing = found.findIndex((x) => !x);
-    if (missing >= 0) throw new StorageError('missing', `image ${itemIds[missing]} of dataset ${datasetId} is missing from storage; import the folder again`);
+    if (missing >= 0)
+      throw new StorageError(
+        'missing',
+        `image ${itemIds[missing]} of dataset ${datasetId} is missing from storage; import the folder again`,
+      );
     return found as StoredImage[];
   }
 
@@ -313,7 +354,9 @@ export class StudioStorage {
   }
 
   clearTeacherLogits(): Promise<void> {
-    return this.tx(['logits'], 'readwrite', async (tx) => { tx.objectStore('logits').clear(); });
+    return this.tx(['logits'], 'readwrite', async (tx) => {
+      tx.objectStore('logits').clear();
+    });
   }
 
   // ---- workspace, teacher prompts, model files ---------------------------------------------

@@ -15,7 +15,8 @@ function sizeOf(value: unknown): number {
 }
 
 export function limitIndexedDbWrites(bytes: number): () => void {
-  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { put: (...a: unknown[]) => unknown } } }).IDBObjectStore.prototype;
+  const proto = (globalThis as unknown as { IDBObjectStore: { prototype: { put: (...a: unknown[]) => unknown } } }).IDBObjectStore
+    .prototype;
   const put = proto.put;
   let written = 0;
   proto.put = function (this: unknown, value: unknown, ...rest: unknown[]) {
@@ -25,5 +26,7 @@ export function limitIndexedDbWrites(bytes: number): () => void {
     written += size;
     return put.call(this, value, ...rest);
   };
-  return () => { proto.put = put; };
+  return () => {
+    proto.put = put;
+  };
 }

@@ -8,9 +8,16 @@ const notFound = (name: string) => new DOMException(`A requested file or directo
 
 class FakeFile {
   data: Blob = new Blob([]);
-  constructor(readonly disk: FakeDisk, readonly name: string) {}
-  get kind() { return 'file' as const; }
-  async getFile() { return new File([this.data], this.name); }
+  constructor(
+    readonly disk: FakeDisk,
+    readonly name: string,
+  ) {}
+  get kind() {
+    return 'file' as const;
+  }
+  async getFile() {
+    return new File([this.data], this.name);
+  }
   async createWritable() {
     const parts: Uint8Array[] = [];
     let size = 0;
@@ -18,14 +25,22 @@ class FakeFile {
       write: (chunk) => {
         if (this.disk.used() + chunk.byteLength > this.disk.limitBytes) {
           this.disk.pending.delete(this); // a failed write drops the swap file, as the browser's does
-          throw new DOMException('The operation failed because it would cause the application to exceed its storage quota.', 'QuotaExceededError');
+          throw new DOMException(
+            'The operation failed because it would cause the application to exceed its storage quota.',
+            'QuotaExceededError',
+          );
         }
         parts.push(chunk.slice());
         size += chunk.byteLength;
         this.disk.pending.set(this, size);
       },
-      close: () => { this.data = new Blob(parts as BlobPart[]); this.disk.pending.delete(this); },
-      abort: () => { this.disk.pending.delete(this); },
+      close: () => {
+        this.data = new Blob(parts as BlobPart[]);
+        this.disk.pending.delete(this);
+      },
+      abort: () => {
+        this.disk.pending.delete(this);
+      },
     });
   }
 }
@@ -34,7 +49,9 @@ class FakeDir {
   readonly files = new Map<string, FakeFile>();
   readonly dirs = new Map<string, FakeDir>();
   constructor(readonly disk: FakeDisk) {}
-  get kind() { return 'directory' as const; }
+  get kind() {
+    return 'directory' as const;
+  }
   async getDirectoryHandle(name: string, o: { create?: boolean } = {}) {
     if (!this.dirs.has(name)) {
       if (!o.create) throw notFound(name);
@@ -63,7 +80,8 @@ class FakeDisk {
   readonly root = new FakeDir(this);
   constructor(public limitBytes: number) {}
   used(): number {
-    const walk = (d: FakeDir): number => [...d.files.values()].reduce((n, f) => n + f.data.size, 0) + [...d.dirs.values()].reduce((n, s) => n + walk(s), 0);
+    const walk = (d: FakeDir): number =>
+      [...d.files.values()].reduce((n, f) => n + f.data.size, 0) + [...d.dirs.values()].reduce((n, s) => n + walk(s), 0);
     return walk(this.root) + [...this.pending.values()].reduce((a, b) => a + b, 0);
   }
 }

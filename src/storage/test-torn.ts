@@ -6,10 +6,14 @@
 
 type Put = (this: IDBObjectStore, value: unknown, key?: IDBValidKey) => IDBRequest;
 
-export function dieDuringPut(when: (store: string, value: unknown, key: IDBValidKey | undefined) => boolean): { revive: () => void; died: () => boolean } {
+export function dieDuringPut(when: (store: string, value: unknown, key: IDBValidKey | undefined) => boolean): {
+  revive: () => void;
+  died: () => boolean;
+} {
   const storeProto = IDBObjectStore.prototype as unknown as { put: Put };
   const dbProto = IDBDatabase.prototype as unknown as { transaction: (...a: unknown[]) => IDBTransaction };
-  const put = storeProto.put, transaction = dbProto.transaction;
+  const put = storeProto.put,
+    transaction = dbProto.transaction;
   const dead = new Set<IDBDatabase>();
   let died = false;
   storeProto.put = function (value, key) {
@@ -26,7 +30,10 @@ export function dieDuringPut(when: (store: string, value: unknown, key: IDBValid
     return transaction.apply(this, a);
   };
   return {
-    revive: () => { storeProto.put = put; dbProto.transaction = transaction; },
+    revive: () => {
+      storeProto.put = put;
+      dbProto.transaction = transaction;
+    },
     died: () => died,
   };
 }

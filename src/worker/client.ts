@@ -4,14 +4,36 @@ import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import { handOver } from './file-handover.ts';
 import type {
-  CachedHubModel, DatasetRole, EngineApi, EngineBackend, EngineErrorInfo, EngineEvent, EngineMessage, EngineRequest, ErrorKind, ImportReport,
-  ModelSource, OnnxExport, PromptExport, RequestKind, RunResults, RunSettings, RunSummary, StorageUsage, TeacherInfo, TeacherMode, Workspace,
+  CachedHubModel,
+  DatasetRole,
+  EngineApi,
+  EngineBackend,
+  EngineErrorInfo,
+  EngineEvent,
+  EngineMessage,
+  EngineRequest,
+  ErrorKind,
+  ImportReport,
+  ModelSource,
+  OnnxExport,
+  PromptExport,
+  RequestKind,
+  RunResults,
+  RunSettings,
+  RunSummary,
+  StorageUsage,
+  TeacherInfo,
+  TeacherMode,
+  Workspace,
 } from './protocol.ts';
 
 /** A failed request: `kind` says whose fault (quota, device, input, model, internal). */
 export class EngineError extends Error {
   override name = 'EngineError';
-  constructor(readonly kind: ErrorKind, message: string) {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -60,47 +82,113 @@ export class EngineClient {
     });
   }
 
-  selfTest(backend: EngineBackend): Promise<SelfTestReport> { return this.call('selfTest', { backend }); }
-  init(backend: EngineBackend, readOnly = false): Promise<Workspace> { return this.call('init', { backend, readOnly }); }
-  workspace(): Promise<Workspace> { return this.call('workspace', {}); }
+  selfTest(backend: EngineBackend): Promise<SelfTestReport> {
+    return this.call('selfTest', { backend });
+  }
+  init(backend: EngineBackend, readOnly = false): Promise<Workspace> {
+    return this.call('init', { backend, readOnly });
+  }
+  workspace(): Promise<Workspace> {
+    return this.call('workspace', {});
+  }
   /**
    * `completes`: an interrupted import that this folder, chosen again, completes. The files go over
    * in chunks (file-handover.ts), shown as the import's progress from the start.
    */
-  importFiles(role: DatasetRole, name: string, files: { file: File; path: string }[], completes?: string, images?: ImportSettings['images']): Promise<ImportReport> {
+  importFiles(
+    role: DatasetRole,
+    name: string,
+    files: { file: File; path: string }[],
+    completes?: string,
+    images?: ImportSettings['images'],
+  ): Promise<ImportReport> {
     const upload = this.nextUpload++;
-    return handOver(files,
+    return handOver(
+      files,
       (chunk) => this.call('stageFiles', { upload, files: chunk }),
-      (last, staged) => this.call('importFiles', { role, name, files: last, ...(staged ? { staged: upload } : {}), ...(completes ? { completes } : {}), ...(images ? { images } : {}) }),
-      (sent, total) => { if (sent < total) this.onEvent({ kind: 'progress', task: 'import', done: 0, total, label: `handing the files to the engine: ${sent.toLocaleString('en')} of ${total.toLocaleString('en')}` }); });
+      (last, staged) =>
+        this.call('importFiles', {
+          role,
+          name,
+          files: last,
+          ...(staged ? { staged: upload } : {}),
+          ...(completes ? { completes } : {}),
+          ...(images ? { images } : {}),
+        }),
+      (sent, total) => {
+        if (sent < total)
+          this.onEvent({
+            kind: 'progress',
+            task: 'import',
+            done: 0,
+            total,
+            label: `handing the files to the engine: ${sent.toLocaleString('en')} of ${total.toLocaleString('en')}`,
+          });
+      },
+    );
   }
-  loadDemo(): Promise<Workspace> { return this.call('loadDemo', {}); }
-  deleteDataset(datasetId: string): Promise<Workspace> { return this.call('deleteDataset', { datasetId }); }
-  deleteRun(runId: string): Promise<Workspace> { return this.call('deleteRun', { runId }); }
-  setClasses(classes: string[]): Promise<Workspace> { return this.call('setClasses', { classes }); }
+  loadDemo(): Promise<Workspace> {
+    return this.call('loadDemo', {});
+  }
+  deleteDataset(datasetId: string): Promise<Workspace> {
+    return this.call('deleteDataset', { datasetId });
+  }
+  deleteRun(runId: string): Promise<Workspace> {
+    return this.call('deleteRun', { runId });
+  }
+  setClasses(classes: string[]): Promise<Workspace> {
+    return this.call('setClasses', { classes });
+  }
   /** `teacher` absent: the student alone (teacher labels in force) */
-  setModels(student: ModelSource, teacher?: ModelSource): Promise<Workspace> { return this.call('setModels', { student, ...(teacher ? { teacher } : {}) }); }
-  importTeacherLabels(name: string, files: File[]): Promise<Workspace> { return this.call('importTeacherLabels', { name, files }); }
-  clearTeacherLabels(): Promise<Workspace> { return this.call('clearTeacherLabels', {}); }
+  setModels(student: ModelSource, teacher?: ModelSource): Promise<Workspace> {
+    return this.call('setModels', { student, ...(teacher ? { teacher } : {}) });
+  }
+  importTeacherLabels(name: string, files: File[]): Promise<Workspace> {
+    return this.call('importTeacherLabels', { name, files });
+  }
+  clearTeacherLabels(): Promise<Workspace> {
+    return this.call('clearTeacherLabels', {});
+  }
   teacher(mode: TeacherMode, opts: { file?: File; settings?: TeacherSettings } = {}): Promise<TeacherInfo> {
     return this.call('teacher', { mode, ...opts });
   }
-  startRun(settings: RunSettings, opts: { datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File } = {}): Promise<RunSummary> {
+  startRun(
+    settings: RunSettings,
+    opts: { datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File } = {},
+  ): Promise<RunSummary> {
     return this.call('startRun', { settings, ...opts });
   }
-  pause(): Promise<RunSummary> { return this.call('pause', {}); }
-  resume(runId: string, backend?: EngineBackend): Promise<RunSummary> { return this.call('resume', { runId, ...(backend ? { backend } : {}) }); }
-  stop(): Promise<RunSummary> { return this.call('stop', {}); }
-  results(runId: string): Promise<RunResults> { return this.call('results', { runId }); }
+  pause(): Promise<RunSummary> {
+    return this.call('pause', {});
+  }
+  resume(runId: string, backend?: EngineBackend): Promise<RunSummary> {
+    return this.call('resume', { runId, ...(backend ? { backend } : {}) });
+  }
+  stop(): Promise<RunSummary> {
+    return this.call('stop', {});
+  }
+  results(runId: string): Promise<RunResults> {
+    return this.call('results', { runId });
+  }
   /** `step`: a kept checkpoint's (default the last) */
-  exportPrompts(runId: string, step?: number): Promise<PromptExport> { return this.call('exportPrompts', { runId, ...(step !== undefined ? { step } : {}) }); }
+  exportPrompts(runId: string, step?: number): Promise<PromptExport> {
+    return this.call('exportPrompts', { runId, ...(step !== undefined ? { step } : {}) });
+  }
   exportOnnx(runId: string, step?: number, batch?: number): Promise<OnnxExport> {
     return this.call('exportOnnx', { runId, ...(step !== undefined ? { step } : {}), ...(batch ? { batch } : {}) });
   }
-  report(runId: string): Promise<{ json: string; fileName: string }> { return this.call('report', { runId }); }
-  storage(): Promise<StorageUsage | null> { return this.call('storage', {}); }
-  hubModels(): Promise<CachedHubModel[]> { return this.call('hubModels', {}); }
-  deleteHubModel(repo: string, revision?: string): Promise<CachedHubModel[]> { return this.call('deleteHubModel', { repo, ...(revision ? { revision } : {}) }); }
+  report(runId: string): Promise<{ json: string; fileName: string }> {
+    return this.call('report', { runId });
+  }
+  storage(): Promise<StorageUsage | null> {
+    return this.call('storage', {});
+  }
+  hubModels(): Promise<CachedHubModel[]> {
+    return this.call('hubModels', {});
+  }
+  deleteHubModel(repo: string, revision?: string): Promise<CachedHubModel[]> {
+    return this.call('deleteHubModel', { repo, ...(revision ? { revision } : {}) });
+  }
 }
 
 const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message);

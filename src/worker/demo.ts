@@ -19,7 +19,11 @@ function* splitImages(split: DemoSplit, splitName: DemoSplitName, dataset: Datas
 }
 
 /** Stores whichever demo datasets are missing; returns the demo's class names (label order). */
-export async function storeDemoData(storage: StudioStorage, read: DemoReader, onProgress: (done: number, total: number, label: string) => void): Promise<string[]> {
+export async function storeDemoData(
+  storage: StudioStorage,
+  read: DemoReader,
+  onProgress: (done: number, total: number, label: string) => void,
+): Promise<string[]> {
   const data = await loadDemoData(read);
   const roles = Object.keys(DEMO_DATASETS) as DatasetRole[];
   for (const [k, role] of roles.entries()) {
@@ -31,7 +35,14 @@ export async function storeDemoData(storage: StudioStorage, read: DemoReader, on
     const split = data.splits[d.split];
     const labeled = role !== 'unlabeled';
     const dataset: Dataset = {
-      id: d.id, name: d.name, role, classes: labeled ? [...data.index.classNames] : [], skipped: [], createdAt: Date.now(), demo: true, items: [],
+      id: d.id,
+      name: d.name,
+      role,
+      classes: labeled ? [...data.index.classNames] : [],
+      skipped: [],
+      createdAt: Date.now(),
+      demo: true,
+      items: [],
     };
     await storage.saveDataset(dataset, splitImages(split, d.split, dataset, labeled), split.count);
   }

@@ -25,7 +25,9 @@ const runtimes = new Map<EngineBackend, Promise<WebRuntime>>();
 // onnxruntime's own work on a lost GPU device fails inside onnxruntime, where nobody awaits it; the
 // run is already paused with the loss reported, and the app replaces this worker with a fresh one
 let gpuLost = false;
-scope.addEventListener('unhandledrejection', (e) => { if (gpuLost) e.preventDefault(); });
+scope.addEventListener('unhandledrejection', (e) => {
+  if (gpuLost) e.preventDefault();
+});
 
 /** longest side of a gallery thumbnail */
 const THUMBNAIL = 96;
@@ -57,18 +59,30 @@ const studio: Studio = new Studio({
       rt = createWebRuntime(backend, { wasmPaths });
       // a failed start must not be cached: the next request may try again
       rt.catch(() => runtimes.delete(backend));
-      rt.then((r) => r.deviceLost?.then((reason) => { gpuLost = true; studio.deviceLost(reason); }), () => {});
+      rt.then(
+        (r) =>
+          r.deviceLost?.then((reason) => {
+            gpuLost = true;
+            studio.deviceLost(reason);
+          }),
+        () => {},
+      );
       runtimes.set(backend, rt);
     }
     return rt;
   },
-  dropRuntime: (backend) => { runtimes.delete(backend); },
+  dropRuntime: (backend) => {
+    runtimes.delete(backend);
+  },
   decode: decodeImageBlob,
   demoReader: fetchDemoReader(`${base}demo/`),
   async fetchModelFile(path) {
     const url = `${base}models/${path}`;
     const res = await fetch(url);
-    if (!res.ok) throw new ModelError(`the demo model file ${url} could not be fetched (HTTP ${res.status}); run \`npm run models:build\` or reinstall the app`);
+    if (!res.ok)
+      throw new ModelError(
+        `the demo model file ${url} could not be fetched (HTTP ${res.status}); run \`npm run models:build\` or reinstall the app`,
+      );
     return res.blob();
   },
   hubCache: new OpfsFiles('hub-models'),
@@ -84,8 +98,8 @@ const studio: Studio = new Studio({
 scope.onmessage = async (e: MessageEvent<EngineRequest>) => {
   const r = e.data;
   try {
-    const result = await studio.handle(r) as never;
-    const bytes = (result as { bytes?: Uint8Array; safetensors?: Uint8Array } | null);
+    const result = (await studio.handle(r)) as never;
+    const bytes = result as { bytes?: Uint8Array; safetensors?: Uint8Array } | null;
     const transfer = [bytes?.bytes?.buffer, bytes?.safetensors?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
     post({ id: r.id, ok: true, result }, transfer);
   } catch (err) {

@@ -16,8 +16,11 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
  * all. `onHanded(sent, total)` runs before the first chunk and after each.
  */
 export async function handOver<F, R>(
-  files: readonly F[], stage: (chunk: F[]) => Promise<unknown>, finish: (last: F[], staged: boolean) => Promise<R>,
-  onHanded: (sent: number, total: number) => void = () => undefined, perMessage = FILES_PER_MESSAGE,
+  files: readonly F[],
+  stage: (chunk: F[]) => Promise<unknown>,
+  finish: (last: F[], staged: boolean) => Promise<R>,
+  onHanded: (sent: number, total: number) => void = () => undefined,
+  perMessage = FILES_PER_MESSAGE,
 ): Promise<R> {
   let sent = 0;
   onHanded(sent, files.length);

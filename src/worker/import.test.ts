@@ -41,8 +41,9 @@ describe('an interrupted import', () => {
     const id = ws.interruptedImports[0]!.id;
 
     // another folder is not taken for this one
-    await expect(reopened.call('importFiles', { role: 'unlabeled', name: 'other', files: folder(3, 'other') as never, completes: id }))
-      .rejects.toThrow(/holds none of the files already imported into "photos"/);
+    await expect(
+      reopened.call('importFiles', { role: 'unlabeled', name: 'other', files: folder(3, 'other') as never, completes: id }),
+    ).rejects.toThrow(/holds none of the files already imported into "photos"/);
 
     const eventsBefore = reopened.events.length;
     const report = await reopened.call('importFiles', { role: 'unlabeled', name: 'photos', files: files as never, completes: id });

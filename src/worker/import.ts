@@ -35,7 +35,10 @@ async function sha256Hex(file: Blob): Promise<string> {
 export const newId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 export async function importFolder(
-  storage: StudioStorage, decode: Decode, req: ImportRequest, onProgress: (done: number, total: number, label: string) => void,
+  storage: StudioStorage,
+  decode: Decode,
+  req: ImportRequest,
+  onProgress: (done: number, total: number, label: string) => void,
   onDataset: (datasetId: string) => void = () => undefined,
 ): Promise<{ report: ImportReport; dataset: Dataset }> {
   if (req.files.length === 0) throw new StudioInputError(`"${req.name}" holds no files; choose a folder with images`);
@@ -45,23 +48,53 @@ export async function importFolder(
   const skipped: SkippedFile[] = [];
   const candidates: { file: Blob; path: string; cls?: string }[] = [];
   for (const f of req.files) {
-    if (isHiddenPath(f.path)) { skipped.push({ name: f.path, reason: 'hidden or system file' }); continue; }
-    if (!labeled) { candidates.push(f); continue; }
+    if (isHiddenPath(f.path)) {
+      skipped.push({ name: f.path, reason: 'hidden or system file' });
+      continue;
+    }
+    if (!labeled) {
+      candidates.push(f);
+      continue;
+    }
     const c = classOfPath(f.path);
     if ('reason' in c) skipped.push({ name: f.path, reason: c.reason });
     else candidates.push({ ...f, cls: c.cls });
   }
   const classes = labeled ? [...new Set(candidates.map((c) => c.cls!))].sort() : [];
   if (labeled && classes.length < 2) {
-    throw new StudioInputError(`a labeled ${role === 'test' ? 'test' : 'few-shot'} folder needs one subfolder per class, at least 2; "${req.name}" has ${classes.length === 0 ? 'none' : `only '${classes[0]}'`}`);
+    throw new StudioInputError(
+      `a labeled ${role === 'test' ? 'test' : 'few-shot'} folder needs one subfolder per class, at least 2; "${req.name}" has ${classes.length === 0 ? 'none' : `only '${classes[0]}'`}`,
+    );
   }
   const dataset: Dataset = prior
-    ? { ...prior, items: [...prior.items], skipped: [...prior.skipped, ...skipped.filter((s) => !prior.skipped.some((p) => p.name === s.name))], importing: { files: candidates.length } }
-    : { id: newId('ds'), name: req.name, role, classes, items: [], skipped, createdAt: Date.now(), importing: { files: candidates.length } };
+    ? {
+        ...prior,
+        items: [...prior.items],
+        skipped: [...prior.skipped, ...skipped.filter((s) => !prior.skipped.some((p) => p.name === s.name))],
+        importing: { files: candidates.length },
+      }
+    : {
+        id: newId('ds'),
+        name: req.name,
+        role,
+        classes,
+        items: [],
+        skipped,
+        createdAt: Date.now(),
+        importing: { files: candidates.length },
+      };
   const done = new Set([...dataset.items.map((it) => it.name), ...dataset.skipped.map((s) => s.name)]);
-  if (prior) checkSameFolder(prior, req.name, classes, candidates.map((c) => c.path), done);
+  if (prior)
+    checkSameFolder(
+      prior,
+      req.name,
+      classes,
+      candidates.map((c) => c.path),
+      done,
+    );
   const todo = candidates.filter((c) => !done.has(c.path));
-  const total = candidates.length, already = total - todo.length;
+  const total = candidates.length,
+    already = total - todo.length;
   let nextId = 1 + Math.max(-1, ...dataset.items.map((it) => Number(it.id.slice(1))));
   onDataset(dataset.id);
   // storage commits a batch with the dataset record as it is then: items fill in as the images stream
@@ -76,7 +109,12 @@ export async function importFolder(
         dataset.skipped.push({ name: c.path, reason: e.reason });
         continue;
       }
-      const item: DatasetItem = { id: `i${nextId++}`, name: c.path, sha256: await sha256Hex(c.file), ...(labeled ? { label: dataset.classes.indexOf(c.cls!) } : {}) };
+      const item: DatasetItem = {
+        id: `i${nextId++}`,
+        name: c.path,
+        sha256: await sha256Hex(c.file),
+        ...(labeled ? { label: dataset.classes.indexOf(c.cls!) } : {}),
+      };
       dataset.items.push(item);
       yield [item.id, storedCopy(img, req.maxEdge)];
     }
@@ -86,7 +124,12 @@ export async function importFolder(
   if (dataset.items.length === 0) {
     await storage.deleteDataset(dataset.id);
     const skips = dataset.skipped;
-    throw new StudioInputError(`no image in "${req.name}" could be read (${skips.length} files skipped: ${skips.slice(0, 3).map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
+    throw new StudioInputError(
+      `no image in "${req.name}" could be read (${skips.length} files skipped: ${skips
+        .slice(0, 3)
+        .map((s) => `${s.name}: ${s.reason}`)
+        .join('; ')})`,
+    );
   }
   return { report: { datasetId: dataset.id, imported: dataset.items.length, skipped: dataset.skipped, classes: dataset.classes }, dataset };
 }
@@ -94,9 +137,13 @@ export async function importFolder(
 /** refuses to complete the interrupted import `prior` with a folder that is not the one it came from */
 function checkSameFolder(prior: Dataset, name: string, classes: string[], paths: string[], done: Set<string>): void {
   if (prior.classes.join('\n') !== classes.join('\n')) {
-    throw new StudioInputError(`"${name}" has the classes ${classes.join(', ')}, but the interrupted import "${prior.name}" has ${prior.classes.join(', ')}; choose the same folder again, or remove the interrupted import`);
+    throw new StudioInputError(
+      `"${name}" has the classes ${classes.join(', ')}, but the interrupted import "${prior.name}" has ${prior.classes.join(', ')}; choose the same folder again, or remove the interrupted import`,
+    );
   }
   if (!paths.some((p) => done.has(p))) {
-    throw new StudioInputError(`"${name}" holds none of the files already imported into "${prior.name}"; choose the same folder again, or remove the interrupted import`);
+    throw new StudioInputError(
+      `"${name}" holds none of the files already imported into "${prior.name}"; choose the same folder again, or remove the interrupted import`,
+    );
   }
 }

@@ -23,22 +23,40 @@ export function labeledSet(dataset: Dataset, classes: readonly string[]): Labele
   else if (dataset.classes.length === classes.length) map = dataset.classes.map((_, i) => i);
   else {
     const unknown = dataset.classes.filter((c) => !classes.includes(c));
-    throw new StudioInputError(`the ${dataset.role} folder "${dataset.name}" has classes that are not in the class list: ${unknown.slice(0, 5).join(', ')}; add them to the classes or import another folder`);
+    throw new StudioInputError(
+      `the ${dataset.role} folder "${dataset.name}" has classes that are not in the class list: ${unknown.slice(0, 5).join(', ')}; add them to the classes or import another folder`,
+    );
   }
   return { dataset, labels: dataset.items.map((it) => map[it.label!]!), itemIds: dataset.items.map((it) => it.id) };
 }
 
 /** Pixels of items `indices` [n,3,size,size]; `random` draws one training view seed per image. */
-export function labeledPixels(storage: StudioStorage, set: LabeledSet, indices: readonly number[], size: number, random: Rng | null): Promise<HostTensor> {
-  return viewPixels(storage, indices.map((i) => ({ datasetId: set.dataset.id, itemId: set.itemIds[i]!, augmentSeed: random ? random.int(2 ** 31) : null })), size);
+export function labeledPixels(
+  storage: StudioStorage,
+  set: LabeledSet,
+  indices: readonly number[],
+  size: number,
+  random: Rng | null,
+): Promise<HostTensor> {
+  return viewPixels(
+    storage,
+    indices.map((i) => ({ datasetId: set.dataset.id, itemId: set.itemIds[i]!, augmentSeed: random ? random.int(2 ** 31) : null })),
+    size,
+  );
 }
 
 /** Rows of `logitsOf` over the whole set in chunks: logits [N,C] as one array. */
 export async function logitsOver(
-  storage: StudioStorage, set: LabeledSet, size: number, chunk: number, nClasses: number,
-  logitsOf: (pixels: HostTensor) => Promise<HostTensor>, onChunk?: (done: number, total: number) => void,
+  storage: StudioStorage,
+  set: LabeledSet,
+  size: number,
+  chunk: number,
+  nClasses: number,
+  logitsOf: (pixels: HostTensor) => Promise<HostTensor>,
+  onChunk?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
-  const N = set.itemIds.length, out = new Float32Array(N * nClasses);
+  const N = set.itemIds.length,
+    out = new Float32Array(N * nClasses);
   for (let at = 0; at < N; at += chunk) {
     const idx = Array.from({ length: Math.min(chunk, N - at) }, (_, k) => at + k);
     out.set((await logitsOf(await labeledPixels(storage, set, idx, size, null))).data as Float32Array, at * nClasses);
@@ -46,4 +64,3 @@ export async function logitsOver(
   }
   return out;
 }
-

@@ -55,7 +55,13 @@ const PROGRESS_MS = 200;
 const DEMO_PATH: Record<ModelRole, string> = { student: 'demo-student', teacher: 'demo-teacher' };
 
 /** Load the towers `role` needs from a config.json text and a safetensors blob. */
-export async function loadClipFiles(role: ModelRole, source: ModelInfo['source'], name: string, configText: string, weights: Blob): Promise<LoadedModel> {
+export async function loadClipFiles(
+  role: ModelRole,
+  source: ModelInfo['source'],
+  name: string,
+  configText: string,
+  weights: Blob,
+): Promise<LoadedModel> {
   try {
     let json: unknown;
     try {
@@ -70,41 +76,70 @@ export async function loadClipFiles(role: ModelRole, source: ModelInfo['source']
     const hasText = textNames.every((n) => stored.has(n));
     const towers: ClipTower[] = role === 'teacher' || hasText ? ['vision', 'text'] : ['vision'];
     // read only what these towers use; absent names are left to loadClipWeights, which lists them all
-    const tensors = await loadSafetensors(weights, clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)));
+    const tensors = await loadSafetensors(
+      weights,
+      clipSourceNames(cfg, naming, towers).filter((n) => stored.has(n)),
+    );
     const clip = loadClipWeights(tensors, cfg, { towers, naming, prefix: role, consume: true });
     return {
       weights: clip,
       info: {
-        role, source, name, imageSize: cfg.vision.imageSize, visionLayers: cfg.vision.layers, visionWidth: cfg.vision.width,
-        embedDim: cfg.embedDim, textLayers: towers.includes('text') ? cfg.text.layers : null, bytes: weights.size,
+        role,
+        source,
+        name,
+        imageSize: cfg.vision.imageSize,
+        visionLayers: cfg.vision.layers,
+        visionWidth: cfg.vision.width,
+        embedDim: cfg.embedDim,
+        textLayers: towers.includes('text') ? cfg.text.layers : null,
+        bytes: weights.size,
       },
     };
   } catch (e) {
-    throw new ModelError(`the ${role} model ${name} cannot be used: ${(e as Error).message}. A model is a Hugging Face CLIP: config.json + model.safetensors.`);
+    throw new ModelError(
+      `the ${role} model ${name} cannot be used: ${(e as Error).message}. A model is a Hugging Face CLIP: config.json + model.safetensors.`,
+    );
   }
 }
 
 /** Loads a model the user chose and says how to remember the choice. */
-export async function loadModelSource(env: ModelEnv, role: ModelRole, src: ModelSource): Promise<{ model: LoadedModel; choice: ModelChoice }> {
+export async function loadModelSource(
+  env: ModelEnv,
+  role: ModelRole,
+  src: ModelSource,
+): Promise<{ model: LoadedModel; choice: ModelChoice }> {
   switch (src.kind) {
     case 'demo':
       return { model: await loadDemoModel(env, role), choice: { kind: 'demo' } };
     case 'hub': {
       let last = 0;
       const hub = await downloadClipModel(src.repo, {
-        ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}), cache: env.hubCache,
+        ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}),
+        ...(src.revision ? { revision: src.revision } : {}),
+        cache: env.hubCache,
         ...(env.fetch ? { fetch: env.fetch } : {}),
-        onNotKept: async (file, error, bytes) => env.onNotKept(
-          `${await notKept(`${src.repo} ${file}`, error, bytes)}: it is used from memory while this page stays open, and downloaded again next time.`),
+        onNotKept: async (file, error, bytes) =>
+          env.onNotKept(
+            `${await notKept(`${src.repo} ${file}`, error, bytes)}: it is used from memory while this page stays open, and downloaded again next time.`,
+          ),
         onProgress: (p) => {
-          const total = p.total ?? p.loaded, now = Date.now();
+          const total = p.total ?? p.loaded,
+            now = Date.now();
           if (p.loaded < total && now - last < PROGRESS_MS) return;
           last = now;
           env.onProgress(p.loaded, total, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`);
         },
       });
       const model = await loadClipFiles(role, 'hub', src.repo, JSON.stringify(hub.rawConfig), hub.weights);
-      return { model, choice: { kind: 'hub', repo: src.repo, ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}), ...(src.revision ? { revision: src.revision } : {}) } };
+      return {
+        model,
+        choice: {
+          kind: 'hub',
+          repo: src.repo,
+          ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}),
+          ...(src.revision ? { revision: src.revision } : {}),
+        },
+      };
     }
     case 'files': {
       const name = src.weights.name || 'model.safetensors';
@@ -113,7 +148,9 @@ export async function loadModelSource(env: ModelEnv, role: ModelRole, src: Model
       // kept so that a reload (and a resumed run) finds the same model; if the browser will not keep
       // them, the model still works from memory until the page goes away
       await env.localModels.save(role, { name, config: configText, weights: src.weights }).catch(async (e: unknown) => {
-        env.onNotKept(`${await notKept(`The ${role} model files (${name})`, e, src.weights.size)}: the model is used from memory while this page stays open; after a reload, choose its files again.`);
+        env.onNotKept(
+          `${await notKept(`The ${role} model files (${name})`, e, src.weights.size)}: the model is used from memory while this page stays open; after a reload, choose its files again.`,
+        );
       });
       return { model, choice: { kind: 'files', name } };
     }
@@ -135,7 +172,8 @@ export async function loadModelChoice(env: ModelEnv, role: ModelRole, choice: Mo
   if (choice.kind === 'demo') return loadDemoModel(env, role);
   if (choice.kind === 'hub') return (await loadModelSource(env, role, choice)).model;
   // a studio before model-files.ts kept local files in IndexedDB
-  const files = await env.localModels.get(role) ?? await env.storage.getModelFiles(role);
-  if (!files) throw new ModelError(`the ${role} model files (${choice.name}) are no longer in the browser's storage; choose the model again`);
+  const files = (await env.localModels.get(role)) ?? (await env.storage.getModelFiles(role));
+  if (!files)
+    throw new ModelError(`the ${role} model files (${choice.name}) are no longer in the browser's storage; choose the model again`);
   return loadClipFiles(role, 'files', files.name, files.config, files.weights);
 }

@@ -3,7 +3,12 @@ import { rgbImage } from '../engine/clip/image.ts';
 import { MAX_STORED_PIXELS } from '../engine/data/import-settings.ts';
 import { storedCopy, storedEdge } from './pixels.ts';
 
-const image = (w: number, h: number) => rgbImage(w, h, new Uint8Array(w * h * 3).map((_, i) => i % 251));
+const image = (w: number, h: number) =>
+  rgbImage(
+    w,
+    h,
+    new Uint8Array(w * h * 3).map((_, i) => i % 251),
+  );
 
 describe('the copy kept of an imported image', () => {
   it('by default has its shorter side at most 256 px; full resolution keeps the image as decoded', () => {

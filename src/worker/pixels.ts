@@ -42,11 +42,18 @@ export async function viewPixels(storage: StudioStorage, views: readonly ViewReq
   views.forEach((v, i) => byDataset.set(v.datasetId, [...(byDataset.get(v.datasetId) ?? []), i]));
   const images = new Array<StoredImage>(views.length);
   for (const [datasetId, at] of byDataset) {
-    const got = await storage.loadImages(datasetId, at.map((i) => views[i]!.itemId));
-    at.forEach((i, k) => { images[i] = got[k]!; });
+    const got = await storage.loadImages(
+      datasetId,
+      at.map((i) => views[i]!.itemId),
+    );
+    at.forEach((i, k) => {
+      images[i] = got[k]!;
+    });
   }
-  return stackImages(views.map((v, i) => {
-    const img = toRgb(images[i]!);
-    return v.augmentSeed === null ? clipPreprocess(img, { size }) : normalizeToChw(augmentView(img, rng(v.augmentSeed), { size }).image);
-  }));
+  return stackImages(
+    views.map((v, i) => {
+      const img = toRgb(images[i]!);
+      return v.augmentSeed === null ? clipPreprocess(img, { size }) : normalizeToChw(augmentView(img, rng(v.augmentSeed), { size }).image);
+    }),
+  );
 }

@@ -17,7 +17,18 @@ import type { LabelRecipe } from '../engine/promptkd/label-recipe.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
-  Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunRecord, RunStatus, StorageUsage, TeacherInfo, TeacherLabelsRecord, TeacherMode,
+  Accuracy,
+  CheckpointEntry,
+  MetricPoint,
+  ModelInfo,
+  ModelRole,
+  References,
+  RunRecord,
+  RunStatus,
+  StorageUsage,
+  TeacherInfo,
+  TeacherLabelsRecord,
+  TeacherMode,
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
@@ -202,7 +213,14 @@ export interface EngineApi {
      * `completes`: the id of an interrupted import that these files (the same folder, chosen again) complete; files stored already are passed over.
      * `images`: the size of the stored copies (engine/data/import-settings.ts; default '256')
      */
-    request: { role: DatasetRole; name: string; files: { file: File; path: string }[]; completes?: string; images?: ImportSettings['images']; staged?: number };
+    request: {
+      role: DatasetRole;
+      name: string;
+      files: { file: File; path: string }[];
+      completes?: string;
+      images?: ImportSettings['images'];
+      staged?: number;
+    };
     result: ImportReport;
   };
   /**

@@ -21,7 +21,8 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** a 40×36 PNG leaning towards colour channel `tint` */
 function pngBytes(seed: number, tint: number): Uint8Array {
-  const r = rng(seed), p = new PNG({ width: 40, height: 36 });
+  const r = rng(seed),
+    p = new PNG({ width: 40, height: 36 });
   for (let i = 0; i < 40 * 36; i++) {
     for (let c = 0; c < 3; c++) p.data[i * 4 + c] = Math.min(255, Math.floor(r.next() * 120 + (c === tint ? 120 : 0)));
     p.data[i * 4 + 3] = 255;
@@ -31,30 +32,60 @@ function pngBytes(seed: number, tint: number): Uint8Array {
 
 /** files as written under `dir` (sorted by path, as a folder picker gives them) */
 function writeFolder(dir: string, files: Record<string, Uint8Array>): { file: File; path: string }[] {
-  return Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([rel, bytes]) => {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), bytes);
-    return { file: new File([bytes as Uint8Array<ArrayBuffer>], path.basename(rel)), path: rel };
-  });
+  return Object.entries(files)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([rel, bytes]) => {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), bytes);
+      return { file: new File([bytes as Uint8Array<ArrayBuffer>], path.basename(rel)), path: rel };
+    });
 }
 
-const unlabeled = writeFolder(path.join(root, 'unlabeled'), Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`img${i}.png`, pngBytes(i, i % 3)])));
+const unlabeled = writeFolder(
+  path.join(root, 'unlabeled'),
+  Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`img${i}.png`, pngBytes(i, i % 3)])),
+);
 // ImageFolder: 'dress/2019/…' belongs to dress; the loose file is in no class (words the demo teacher knows)
 const test = writeFolder(path.join(root, 'test'), {
-  'bag/a.png': pngBytes(100, 0), 'bag/b.png': pngBytes(101, 0), 'dress/2019/c.png': pngBytes(102, 1), 'dress/d.png': pngBytes(103, 1),
-  'sneaker/e.png': pngBytes(104, 2), 'loose.png': pngBytes(105, 2),
+  'bag/a.png': pngBytes(100, 0),
+  'bag/b.png': pngBytes(101, 0),
+  'dress/2019/c.png': pngBytes(102, 1),
+  'dress/d.png': pngBytes(103, 1),
+  'sneaker/e.png': pngBytes(104, 2),
+  'loose.png': pngBytes(105, 2),
 });
 
-const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 5, batchSize: 3, depth: 2, nCtx: 2, seed: 3, evalEvery: 0, ckptEvery: 0, backend: 'wasm' };
+const SETTINGS: RunSettings = {
+  ...PAPER_SETTINGS,
+  epochs: 5,
+  batchSize: 3,
+  depth: 2,
+  nCtx: 2,
+  seed: 3,
+  evalEvery: 0,
+  ckptEvery: 0,
+  backend: 'wasm',
+};
 const STEPS = 10;
 const quiet = new Progress(new Writable({ write: (_c, _e, done) => done() }));
 
 describe('the studio and the CLI', () => {
   it('label a nested folder alike and take the same first 10 steps with the same losses and scores', async () => {
-    const cli = await runDistill({
-      unlabeled: path.join(root, 'unlabeled'), test: path.join(root, 'test'), student: 'models/demo-student', teacher: 'models/demo-teacher',
-      out: path.join(root, 'cli-run'), settings: SETTINGS, given: new Set(), evalBatch: 4, backend: 'cpu',
-    }, () => undefined, quiet);
+    const cli = await runDistill(
+      {
+        unlabeled: path.join(root, 'unlabeled'),
+        test: path.join(root, 'test'),
+        student: 'models/demo-student',
+        teacher: 'models/demo-teacher',
+        out: path.join(root, 'cli-run'),
+        settings: SETTINGS,
+        given: new Set(),
+        evalBatch: 4,
+        backend: 'cpu',
+      },
+      () => undefined,
+      quiet,
+    );
     expect((cli.classes as { names: string[] }).names).toEqual(['bag', 'dress', 'sneaker']);
     const cliLosses = (cli.steps as { loss: number }[]).slice(0, STEPS).map((s) => s.loss);
     expect(cliLosses).toHaveLength(STEPS);
@@ -70,13 +101,22 @@ describe('the studio and the CLI', () => {
     await h.call('startRun', { settings: SETTINGS });
     await tenth;
     await h.call('pause', {});
-    const studioLosses = h.events.filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step').slice(0, STEPS).map((e) => e.loss);
+    const studioLosses = h.events
+      .filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step')
+      .slice(0, STEPS)
+      .map((e) => e.loss);
     // one runtime, one recipe, the same pixels: equal to float32 rounding
     studioLosses.forEach((l, i) => expect(l, `step ${i + 1}`).toBeCloseTo(cliLosses[i]!, 4));
     // and the same scores at every epoch end: the CLI evaluates in batches of 4, the studio in one
     // batch of the test folder's size (5), so padding changes nothing
-    const cliEvals = (cli.evaluations as { step: number; base: number; new: number; hm: number }[]).map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
-    const studioEvals = h.events.filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval' && e.step > 0 && e.step <= STEPS)
+    const cliEvals = (cli.evaluations as { step: number; base: number; new: number; hm: number }[]).map(({ step, base, new: nw, hm }) => ({
+      step,
+      base,
+      new: nw,
+      hm,
+    }));
+    const studioEvals = h.events
+      .filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval' && e.step > 0 && e.step <= STEPS)
       .map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
     expect(cliEvals.filter((e) => e.step <= STEPS).map((e) => e.step)).toEqual([2, 4, 6, 8, 10]);
     expect(studioEvals).toEqual(cliEvals.filter((e) => e.step <= STEPS));

@@ -58,7 +58,8 @@ export type RunStart = { kind: 'fresh' } | { kind: 'prompts'; file: Blob; name: 
 
 const accuracyOf = (e: Evaluation): Accuracy => ({ base: e.base, new: e.new, hm: e.hm });
 
-const readStoredCheckpoint = (ckpt: Checkpoint, dims: StudentDims) => readCheckpoint(new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]), dims);
+const readStoredCheckpoint = (ckpt: Checkpoint, dims: StudentDims) =>
+  readCheckpoint(new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]), dims);
 
 export class DistillRun {
   private control: 'run' | 'pause' | 'stop' = 'run';
@@ -74,12 +75,22 @@ export class DistillRun {
     private readonly test: LabeledSet | null,
   ) {
     // one reaction per run on a promise that may never settle (WASM), rather than one per step
-    void env.lost.then((reason) => { for (const reject of this.onLost) reject(new DeviceLostError(reason)); });
+    void env.lost.then((reason) => {
+      for (const reject of this.onLost) reject(new DeviceLostError(reason));
+    });
   }
 
   /** Opens the run's job at its start state; `record.step` becomes the state's step. */
-  static async open(env: RunEnv, record: RunRecord, models: RunModels, unlabeled: Dataset, test: LabeledSet | null, start: RunStart): Promise<DistillRun> {
-    const student = models.student.weights, s = record.settings;
+  static async open(
+    env: RunEnv,
+    record: RunRecord,
+    models: RunModels,
+    unlabeled: Dataset,
+    test: LabeledSet | null,
+    start: RunStart,
+  ): Promise<DistillRun> {
+    const student = models.student.weights,
+      s = record.settings;
     const teacherDim = models.labels ? models.labels.featureDim : models.teacher!.weights.config.embedDim;
     const dims = () => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
     let from: JobStart = { kind: 'fresh' };
@@ -93,20 +104,38 @@ export class DistillRun {
     }
     // images are named by their path in the folder, as the CLI names them: the crops are keyed on it (distill.ts)
     const itemOf = new Map(unlabeled.items.map((it) => [it.name, it]));
-    const teacher: JobTeacher = models.labels ? { kind: 'labels', labels: models.labels } : { kind: 'model', weights: models.teacher!.weights, prompts: models.teacherPrompts };
+    const teacher: JobTeacher = models.labels
+      ? { kind: 'labels', labels: models.labels }
+      : { kind: 'model', weights: models.teacher!.weights, prompts: models.teacherPrompts };
     const job = await DistillJob.open({
-      runtime: env.runtime, student, teacher,
-      classes: record.classes, settings: s, start: from,
+      runtime: env.runtime,
+      student,
+      teacher,
+      classes: record.classes,
+      settings: s,
+      start: from,
       unlabeled: {
-        id: unlabeled.id, ids: unlabeled.items.map((it) => it.name), sha256Of: (name) => itemOf.get(name)?.sha256,
-        pixels: (views, size) => viewPixels(env.storage, views.map((v) => ({ datasetId: unlabeled.id, itemId: itemOf.get(v.imageId)!.id, augmentSeed: v.augmentSeed })), size),
+        id: unlabeled.id,
+        ids: unlabeled.items.map((it) => it.name),
+        sha256Of: (name) => itemOf.get(name)?.sha256,
+        pixels: (views, size) =>
+          viewPixels(
+            env.storage,
+            views.map((v) => ({ datasetId: unlabeled.id, itemId: itemOf.get(v.imageId)!.id, augmentSeed: v.augmentSeed })),
+            size,
+          ),
       },
       test: test && {
-        id: test.dataset.id, labels: test.labels, ids: test.dataset.items.map((it) => it.name), sha256: test.dataset.items.map((it) => it.sha256),
+        id: test.dataset.id,
+        labels: test.labels,
+        ids: test.dataset.items.map((it) => it.name),
+        sha256: test.dataset.items.map((it) => it.sha256),
         pixels: (indices, size) => labeledPixels(env.storage, test, indices, size, null),
       },
       teacherLogits: (source) => persistentTeacherSource(source, env.storage),
-    }).catch((e: unknown) => { throw e instanceof Error && e.name === 'JobInputError' ? new StudioInputError(e.message) : e; });
+    }).catch((e: unknown) => {
+      throw e instanceof Error && e.name === 'JobInputError' ? new StudioInputError(e.message) : e;
+    });
     record.step = job.step;
     record.totalSteps = job.totalSteps;
     record.stepsPerEpoch = job.stepsPerEpoch;
@@ -114,14 +143,26 @@ export class DistillRun {
     return new DistillRun(env, record, models, job, test);
   }
 
-  get id(): string { return this.record.id; }
-  get running(): boolean { return this.loopEnd !== null; }
-  get dims() { return this.job.dims; }
-  get hyper() { return this.job.hyper; }
-  get teacherText(): HostTensor { return this.job.teacherText; }
+  get id(): string {
+    return this.record.id;
+  }
+  get running(): boolean {
+    return this.loopEnd !== null;
+  }
+  get dims() {
+    return this.job.dims;
+  }
+  get hyper() {
+    return this.job.hyper;
+  }
+  get teacherText(): HostTensor {
+    return this.job.teacherText;
+  }
 
   /** a host copy of params, momentum and running stats now */
-  state(): Promise<StudentState> { return this.job.state(); }
+  state(): Promise<StudentState> {
+    return this.job.state();
+  }
 
   /** the state saved at checkpoint `step` (the state now when that is the run's step) */
   async stateAt(step: number): Promise<StudentState> {
@@ -137,22 +178,32 @@ export class DistillRun {
   // ---- evaluation --------------------------------------------------------------------------
 
   /** the student on the test set now; null without a test set */
-  evaluateStudent(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> { return this.job.evaluate(); }
+  evaluateStudent(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> {
+    return this.job.evaluate();
+  }
 
   /** teacher logits [n,C] of test items `indices`; null from labels that do not hold them */
-  teacherLogitsOf(indices: readonly number[]): Promise<HostTensor | null> { return this.job.teacherLogitsOf(indices); }
+  teacherLogitsOf(indices: readonly number[]): Promise<HostTensor | null> {
+    return this.job.teacherLogitsOf(indices);
+  }
 
   /** the reference lines: the teacher as used, and the student CLIP's own zero-shot accuracy */
   async references(): Promise<void> {
     if (!this.test) return;
-    const classes = this.record.classes, testId = this.test.dataset.id;
+    const classes = this.record.classes,
+      testId = this.test.dataset.id;
     const teacherName = this.models.teacher?.info.name ?? `labels:${this.job.teacherIdentity.id}`;
-    const teacher = await this.env.memo(referenceKey('teacher', teacherName, this.job.teacherIdentity.promptState, testId, classes), async () => {
-      const e = await this.job.teacherEvaluation();
-      return e && accuracyOf(e);
-    });
+    const teacher = await this.env.memo(
+      referenceKey('teacher', teacherName, this.job.teacherIdentity.promptState, testId, classes),
+      async () => {
+        const e = await this.job.teacherEvaluation();
+        return e && accuracyOf(e);
+      },
+    );
     const studentZeroShot = this.models.student.weights.towers.has('text')
-      ? await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () => accuracyOf((await this.job.studentZeroShotEvaluation())!))
+      ? await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () =>
+          accuracyOf((await this.job.studentZeroShotEvaluation())!),
+        )
       : null;
     this.record.references = { teacher, studentZeroShot };
     this.env.emit({ kind: 'references', runId: this.id, teacher, studentZeroShot });
@@ -179,9 +230,17 @@ export class DistillRun {
     const step = this.record.step;
     const bytes = await this.job.checkpoint();
     const prompts = this.models.teacherPrompts;
-    const stored = await this.env.storage.saveCheckpoint(this.record, {
-      runId: this.id, step, savedAt: Date.now(), bytes, ...(prompts ? { teacherPrompts: exportTeacherPrompts(prompts) } : {}),
-    }, this.record.history.find((p) => p.step === step)?.base ?? null);
+    const stored = await this.env.storage.saveCheckpoint(
+      this.record,
+      {
+        runId: this.id,
+        step,
+        savedAt: Date.now(),
+        bytes,
+        ...(prompts ? { teacherPrompts: exportTeacherPrompts(prompts) } : {}),
+      },
+      this.record.history.find((p) => p.step === step)?.base ?? null,
+    );
     this.record.checkpointStep = stored.checkpointStep;
     this.record.checkpoints = stored.checkpoints;
     this.env.emit({ kind: 'checkpoint', runId: this.id, step, checkpoints: stored.checkpoints });
@@ -206,10 +265,14 @@ export class DistillRun {
   /** Starts stepping in the background; `loopEnded` resolves when it stops for any reason. */
   start(): void {
     this.control = 'run';
-    this.loopEnd = this.loop().finally(() => { this.loopEnd = null; });
+    this.loopEnd = this.loop().finally(() => {
+      this.loopEnd = null;
+    });
   }
 
-  get loopEnded(): Promise<void> { return this.loopEnd ?? Promise.resolve(); }
+  get loopEnded(): Promise<void> {
+    return this.loopEnd ?? Promise.resolve();
+  }
 
   /** ask the loop to stop after the current step: 'pause' keeps it resumable, 'stop' ends it */
   async halt(how: 'pause' | 'stop'): Promise<RunRecord> {
@@ -260,7 +323,10 @@ export class DistillRun {
     const at = this.record.checkpointStep;
     const kept = at === null ? 'no checkpoint was written yet' : `its last checkpoint (step ${at}) is intact`;
     if (lost !== null) {
-      return this.pauseWith('device', `The GPU device was lost (${lost}). The run is paused and ${kept}; resume continues on WASM, or reload the page to use the GPU again.`);
+      return this.pauseWith(
+        'device',
+        `The GPU device was lost (${lost}). The run is paused and ${kept}; resume continues on WASM, or reload the page to use the GPU again.`,
+      );
     }
     if (e instanceof StorageError && e.kind === 'quota') return this.pauseWith('quota', `${e.message} The run is paused and ${kept}.`);
     const error = errorInfo(e);

@@ -60,14 +60,21 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+      for (const w of [...waiters])
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     },
     openStorage: (o) => (storage = new StudioStorage({ ...o, prefix })),
     requestPersistence: async () => false,
   });
   let id = 0;
   return {
-    studio, events, storage: () => storage!, opfs: opfs.disk,
+    studio,
+    events,
+    storage: () => storage!,
+    opfs: opfs.disk,
     call: (kind, body) => studio.handle({ id: ++id, kind, ...body } as EngineRequest) as never,
     next: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })),
   };

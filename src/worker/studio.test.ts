@@ -60,7 +60,17 @@ async function folders() {
   return { unlabeled, test };
 }
 
-const SETTINGS: RunSettings = { ...PAPER_SETTINGS, epochs: 2, batchSize: 4, depth: 2, nCtx: 2, evalEvery: 4, ckptEvery: 3, backend: 'wasm', seed: 7 };
+const SETTINGS: RunSettings = {
+  ...PAPER_SETTINGS,
+  epochs: 2,
+  batchSize: 4,
+  depth: 2,
+  nCtx: 2,
+  evalEvery: 4,
+  ckptEvery: 3,
+  backend: 'wasm',
+  seed: 7,
+};
 
 async function prepared(prefix: string): Promise<Harness> {
   const h = harness(prefix);
@@ -74,7 +84,8 @@ async function prepared(prefix: string): Promise<Harness> {
 }
 
 const runEnd = (h: Harness, runId: string) => h.next((e) => e.kind === 'runStatus' && e.runId === runId && e.status !== 'running');
-const lossesOf = (h: Harness, runId: string) => new Map(h.events.flatMap((e) => (e.kind === 'step' && e.runId === runId ? [[e.step, e.loss] as const] : [])));
+const lossesOf = (h: Harness, runId: string) =>
+  new Map(h.events.flatMap((e) => (e.kind === 'step' && e.runId === runId ? [[e.step, e.loss] as const] : [])));
 
 describe('Studio', () => {
   it('imports folders, listing each skipped file with its reason', async () => {
@@ -90,10 +101,14 @@ describe('Studio', () => {
     expect(t.skipped.map((s) => s.name)).toEqual([`${CLASSES[0]}/broken.png`]);
     const ws = await h.call('workspace', {});
     expect(ws.classes).toEqual(CLASSES);
-    expect(ws.datasets.map((d) => [d.role, d.count])).toEqual([['unlabeled', 24], ['test', 20]]);
+    expect(ws.datasets.map((d) => [d.role, d.count])).toEqual([
+      ['unlabeled', 24],
+      ['test', 20],
+    ]);
     expect(ws.datasets[1]!.perClass).toEqual([5, 5, 5, 5]);
-    await expect(h.call('importFiles', { role: 'test', name: 'flat', files: [{ file: f.test[0]!.file, path: 'a.png' }] as never }))
-      .rejects.toThrow(/needs one subfolder per class/);
+    await expect(
+      h.call('importFiles', { role: 'test', name: 'flat', files: [{ file: f.test[0]!.file, path: 'a.png' }] as never }),
+    ).rejects.toThrow(/needs one subfolder per class/);
   }, 30_000);
 
   it('imports a folder handed over in chunks as one import with one report, in the order given', async () => {
@@ -109,14 +124,20 @@ describe('Studio', () => {
     expect(ws.datasets.map((d) => [d.name, d.count])).toEqual([['photos', 24]]);
     expect(h.events.filter((e) => e.kind === 'progress' && e.task === 'import').at(-1)).toMatchObject({ done: 25, total: 25 });
     // the upload's files went with it
-    await expect(h.call('importFiles', { role: 'unlabeled', name: 'again', files: [], staged: 7 })).rejects.toThrow(/no files were staged for upload 7/);
+    await expect(h.call('importFiles', { role: 'unlabeled', name: 'again', files: [], staged: 7 })).rejects.toThrow(
+      /no files were staged for upload 7/,
+    );
   }, 30_000);
 
   it('loads the demo once: its three datasets, classes and models', async () => {
     const h = harness(`demo${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
     const ws = await h.call('loadDemo', {});
-    expect(ws.datasets.map((d) => [d.id, d.role, d.count])).toEqual([['demo-unlabeled', 'unlabeled', 3000], ['demo-test', 'test', 1000], ['demo-shots', 'shots', 80]]);
+    expect(ws.datasets.map((d) => [d.id, d.role, d.count])).toEqual([
+      ['demo-unlabeled', 'unlabeled', 3000],
+      ['demo-test', 'test', 1000],
+      ['demo-shots', 'shots', 80],
+    ]);
     expect(ws.classes).toHaveLength(10);
     expect(ws.baseCount).toBe(5);
     expect(ws.models.student).toMatchObject({ source: 'demo', name: 'demo-student', imageSize: 32 });
@@ -132,7 +153,11 @@ describe('Studio', () => {
     await h.call('init', { backend: 'wasm' });
     await h.call('loadDemo', {});
     const info = await h.call('teacher', { mode: 'tune', settings: { ...DEMO_TEACHER_SETTINGS, epochs: 2, batchSize: 8, seed: 3 } });
-    expect(info).toMatchObject({ mode: 'tune', promptState: expect.stringMatching(/^prompts-/), detail: expect.stringMatching(/tuned on \d+ labeled images of 5 base classes for 2 epochs/) });
+    expect(info).toMatchObject({
+      mode: 'tune',
+      promptState: expect.stringMatching(/^prompts-/),
+      detail: expect.stringMatching(/tuned on \d+ labeled images of 5 base classes for 2 epochs/),
+    });
     expect(info.accuracy!.hm).toBeGreaterThan(0);
     expect(h.events.filter((e) => e.kind === 'progress' && e.task === 'teacher' && /teacher epoch/.test(e.label))).toHaveLength(2);
     const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 1, batchSize: 100 } });
@@ -146,8 +171,16 @@ describe('Studio', () => {
     const h = harness(prefix);
     await h.call('init', { backend: 'wasm' });
     const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
-    const student = { kind: 'files' as const, config: await file('models/demo-student/config.json', 'config.json'), weights: await file('models/demo-student/model.safetensors', 'student.safetensors') };
-    const teacher = { kind: 'files' as const, config: await file('models/demo-teacher/config.json', 'config.json'), weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors') };
+    const student = {
+      kind: 'files' as const,
+      config: await file('models/demo-student/config.json', 'config.json'),
+      weights: await file('models/demo-student/model.safetensors', 'student.safetensors'),
+    };
+    const teacher = {
+      kind: 'files' as const,
+      config: await file('models/demo-teacher/config.json', 'config.json'),
+      weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors'),
+    };
     const ws = await h.call('setModels', { student, teacher });
     expect(ws.models.student).toMatchObject({ source: 'files', name: 'student.safetensors', visionLayers: 2 });
     // a reload finds the files in storage
@@ -155,26 +188,46 @@ describe('Studio', () => {
     expect((await again.call('init', { backend: 'wasm' })).models.teacher).toMatchObject({ source: 'files', name: 'teacher.safetensors' });
     const wrongConfig = { ...teacher, config: student.config };
     await expect(h.call('setModels', { student, teacher: wrongConfig })).rejects.toMatchObject({
-      name: 'ModelError', message: expect.stringMatching(/^the teacher model teacher\.safetensors cannot be used: .*shape/),
+      name: 'ModelError',
+      message: expect.stringMatching(/^the teacher model teacher\.safetensors cannot be used: .*shape/),
     });
-    await expect(h.call('setModels', { student: { ...student, weights: new File(['{}'], 'notes.txt') }, teacher }))
-      .rejects.toThrow(/student model notes\.txt cannot be used/);
+    await expect(h.call('setModels', { student: { ...student, weights: new File(['{}'], 'notes.txt') }, teacher })).rejects.toThrow(
+      /student model notes\.txt cannot be used/,
+    );
   }, 60_000);
 
   it('uses local model files the browser will not keep from memory, and says so instead of failing', async () => {
     const h = harness(`nokeep${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
     const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
-    const student = { kind: 'files' as const, config: await file('models/demo-student/config.json', 'config.json'), weights: await file('models/demo-student/model.safetensors', 'student.safetensors') };
-    const teacher = { kind: 'files' as const, config: await file('models/demo-teacher/config.json', 'config.json'), weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors') };
+    const student = {
+      kind: 'files' as const,
+      config: await file('models/demo-student/config.json', 'config.json'),
+      weights: await file('models/demo-student/model.safetensors', 'student.safetensors'),
+    };
+    const teacher = {
+      kind: 'files' as const,
+      config: await file('models/demo-teacher/config.json', 'config.json'),
+      weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors'),
+    };
     h.opfs.limitBytes = 10_000; // room for neither model's weights
     const ws = await h.call('setModels', { student, teacher });
     expect(ws.models.teacher).toMatchObject({ source: 'files', name: 'teacher.safetensors' });
     const notices = h.events.flatMap((e) => (e.kind === 'error' ? [e.error] : []));
     // Node has no storage estimate: the notice says so rather than guessing "full"
     expect(notices).toEqual([
-      { kind: 'quota', message: expect.stringMatching(/^The student model files \(student\.safetensors\) could not be kept in this browser \(QuotaExceededError: .*; it gives no storage estimate\): the model is used from memory while this page stays open; after a reload, choose its files again\.$/s) },
-      { kind: 'quota', message: expect.stringMatching(/^The teacher model files \(teacher\.safetensors\) could not be kept .*the model is used from memory/s) },
+      {
+        kind: 'quota',
+        message: expect.stringMatching(
+          /^The student model files \(student\.safetensors\) could not be kept in this browser \(QuotaExceededError: .*; it gives no storage estimate\): the model is used from memory while this page stays open; after a reload, choose its files again\.$/s,
+        ),
+      },
+      {
+        kind: 'quota',
+        message: expect.stringMatching(
+          /^The teacher model files \(teacher\.safetensors\) could not be kept .*the model is used from memory/s,
+        ),
+      },
     ]);
     // nothing of them is kept, so a reload asks for the files again
     expect(h.opfs.used()).toBe(0);
@@ -193,8 +246,10 @@ describe('Studio', () => {
     await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
     expect(hubRequests.length).toBe(fetched);
     expect(h.events.at(-2)).toMatchObject({ kind: 'progress', label: expect.stringMatching(/\(cached\)$/) });
-    await expect(h.call('setModels', { student: hub('no-such-model'), teacher: hub('demo-teacher') }))
-      .rejects.toMatchObject({ name: 'HubError', message: expect.stringMatching(/config\.json was not found at http:\/\/hub\.test\/test\/no-such-model/) });
+    await expect(h.call('setModels', { student: hub('no-such-model'), teacher: hub('demo-teacher') })).rejects.toMatchObject({
+      name: 'HubError',
+      message: expect.stringMatching(/config\.json was not found at http:\/\/hub\.test\/test\/no-such-model/),
+    });
   }, 60_000);
 
   it('lists cached Hub models with their sizes and deletes them, but not a model of the run going on', async () => {
@@ -203,17 +258,27 @@ describe('Studio', () => {
     await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
     const sizeOf = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
     const listed = await h.call('hubModels', {});
-    for (const [name, role] of [['demo-student', 'student'], ['demo-teacher', 'teacher']] as const) {
+    for (const [name, role] of [
+      ['demo-student', 'student'],
+      ['demo-teacher', 'teacher'],
+    ] as const) {
       expect(listed.find((m) => m.repo === `test/${name}`)).toEqual({
-        repo: `test/${name}`, revision: 'main', bytes: sizeOf(name), usedBy: [role],
-        files: [{ file: 'config.json', bytes: fs.statSync(`models/${name}/config.json`).size }, { file: 'model.safetensors', bytes: fs.statSync(`models/${name}/model.safetensors`).size }],
+        repo: `test/${name}`,
+        revision: 'main',
+        bytes: sizeOf(name),
+        usedBy: [role],
+        files: [
+          { file: 'config.json', bytes: fs.statSync(`models/${name}/config.json`).size },
+          { file: 'model.safetensors', bytes: fs.statSync(`models/${name}/model.safetensors`).size },
+        ],
       });
     }
 
     await h.call('teacher', { mode: 'zero-shot' });
     const run = await h.call('startRun', { settings: { ...SETTINGS, epochs: 20 } });
     await expect(h.call('deleteHubModel', { repo: 'test/demo-student' })).rejects.toMatchObject({
-      name: 'StudioInputError', message: 'the run going on uses test/demo-student as its student; stop the run before deleting the model',
+      name: 'StudioInputError',
+      message: 'the run going on uses test/demo-student as its student; stop the run before deleting the model',
     });
     expect((await h.call('hubModels', {})).map((m) => m.repo)).toContain('test/demo-student');
 
@@ -225,7 +290,10 @@ describe('Studio', () => {
     expect((await h.call('workspace', {})).models.student).toMatchObject({ name: 'test/demo-student' });
     const before = hubRequests.length;
     await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
-    expect(hubRequests.slice(before)).toEqual(['/test/demo-student/resolve/main/config.json', '/test/demo-student/resolve/main/model.safetensors']);
+    expect(hubRequests.slice(before)).toEqual([
+      '/test/demo-student/resolve/main/config.json',
+      '/test/demo-student/resolve/main/model.safetensors',
+    ]);
   }, 60_000);
 
   it('runs to the end; a run paused and resumed after a reload takes the same steps', async () => {
@@ -240,7 +308,9 @@ describe('Studio', () => {
     expect(doneA.status).toBe('done');
     expect(doneA.checkpointStep).toBe(12);
     expect(h.events.filter((e) => e.kind === 'eval' && e.runId === a.id).map((e) => (e as { step: number }).step)).toEqual([0, 4, 8, 12]);
-    expect(h.events.filter((e) => e.kind === 'checkpoint' && e.runId === a.id).map((e) => (e as { step: number }).step)).toEqual([0, 3, 6, 9, 12]);
+    expect(h.events.filter((e) => e.kind === 'checkpoint' && e.runId === a.id).map((e) => (e as { step: number }).step)).toEqual([
+      0, 3, 6, 9, 12,
+    ]);
     const lossA = lossesOf(h, a.id);
 
     // run B: paused at step 5 (checkpoint written at pause), then the page "reloads" mid-run at step 7
@@ -306,7 +376,14 @@ describe('Studio', () => {
     const end = await runEnd(h, run.id).finally(unlimit);
     expect(end).toMatchObject({ status: 'paused' });
     const err = h.events.find((e) => e.kind === 'error');
-    expect(err).toMatchObject({ error: { kind: 'quota', message: expect.stringMatching(/The browser refused to keep the checkpoint at step \d+ \(QuotaExceededError: .*\) and gives no storage estimate.*paused.*last checkpoint \(step \d+\) is intact/s) } });
+    expect(err).toMatchObject({
+      error: {
+        kind: 'quota',
+        message: expect.stringMatching(
+          /The browser refused to keep the checkpoint at step \d+ \(QuotaExceededError: .*\) and gives no storage estimate.*paused.*last checkpoint \(step \d+\) is intact/s,
+        ),
+      },
+    });
     const ckpt = await h.storage().loadCheckpoint(run.id);
     const lastGood = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as { step: number };
     expect(ckpt!.step).toBe(lastGood.step);
@@ -330,7 +407,7 @@ describe('Studio', () => {
     expect(await runEnd(h, run.id)).toMatchObject({ status: 'done' });
   }, 60_000);
 
-  it('a fresh worker (the app starts one after a lost GPU) resumes a WebGPU run on the backend asked for, else on the run\'s own', async () => {
+  it("a fresh worker (the app starts one after a lost GPU) resumes a WebGPU run on the backend asked for, else on the run's own", async () => {
     const prefix = `gpu${prefixes++}`;
     const h = await prepared(prefix);
     const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
@@ -365,7 +442,12 @@ describe('Studio', () => {
     const file = new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'prompts.safetensors');
     const again = await h.call('startRun', { settings: SETTINGS, initialPrompts: file });
     const first = h.events.find((e) => e.kind === 'eval' && e.runId === again.id);
-    expect(first).toMatchObject({ step: 0, base: (finalEval as { base: number }).base, new: (finalEval as { new: number }).new, hm: (finalEval as { hm: number }).hm });
+    expect(first).toMatchObject({
+      step: 0,
+      base: (finalEval as { base: number }).base,
+      new: (finalEval as { new: number }).new,
+      hm: (finalEval as { hm: number }).hm,
+    });
     await h.call('stop', {});
 
     const onnx = await h.call('exportOnnx', { runId: run.id, batch: 4 });
@@ -392,7 +474,10 @@ describe('Studio', () => {
     const settings = { ...SETTINGS, evalEvery: 3 };
     const run = await h.call('startRun', { settings });
     await runEnd(h, run.id);
-    const saved = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as Extract<EngineEvent, { kind: 'checkpoint' }>;
+    const saved = h.events.filter((e) => e.kind === 'checkpoint' && e.runId === run.id).at(-1) as Extract<
+      EngineEvent,
+      { kind: 'checkpoint' }
+    >;
     expect(saved.step).toBe(12);
     const kept = saved.checkpoints.map((c) => c.step);
     expect(kept).toEqual(expect.arrayContaining([6, 9, 12]));
@@ -403,13 +488,18 @@ describe('Studio', () => {
     expect(prompts.fileName).toMatch(/-step6$/);
     expect(JSON.parse(prompts.config)).toMatchObject({ step: 6, accuracy: { step: 6, base: atSix.base, new: atSix.new, hm: atSix.hm } });
     // the exported prompts are step 6's: a run started from them scores what the run scored at step 6
-    const again = await h.call('startRun', { settings, initialPrompts: new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'step6.safetensors') });
+    const again = await h.call('startRun', {
+      settings,
+      initialPrompts: new File([prompts.safetensors as Uint8Array<ArrayBuffer>], 'step6.safetensors'),
+    });
     const first = h.events.find((e) => e.kind === 'eval' && e.runId === again.id);
     expect(first).toMatchObject({ step: 0, base: atSix.base, new: atSix.new, hm: atSix.hm });
     await h.call('stop', {});
     expect((await h.call('exportOnnx', { runId: run.id, step: 6 })).fileName).toMatch(/-step6\.onnx$/);
 
     const gone = [1, 2, 3, 4, 5].find((s) => !kept.includes(s))!;
-    await expect(h.call('exportPrompts', { runId: run.id, step: gone })).rejects.toThrow(`keeps no checkpoint at step ${gone} (it keeps steps ${kept.join(', ')})`);
+    await expect(h.call('exportPrompts', { runId: run.id, step: gone })).rejects.toThrow(
+      `keeps no checkpoint at step ${gone} (it keeps steps ${kept.join(', ')})`,
+    );
   }, 120_000);
 });

@@ -15,7 +15,14 @@ import type { DemoReader } from '../engine/demo/data.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { runSelfTest } from '../engine/runtime/selftest.ts';
 import { JobQueue } from '../engine/runtime/queue.ts';
-import { isQuotaError, StudioStorage, type Dataset, type RunRecord, type StorageOptions, type WorkspaceRecord } from '../storage/storage.ts';
+import {
+  isQuotaError,
+  StudioStorage,
+  type Dataset,
+  type RunRecord,
+  type StorageOptions,
+  type WorkspaceRecord,
+} from '../storage/storage.ts';
 import { storeDemoData } from './demo.ts';
 import { StudioInputError } from './errors.ts';
 import { importFolder, newId, type Decode } from './import.ts';
@@ -24,7 +31,18 @@ import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } fro
 import type { LocalModelStore } from '../storage/model-files.ts';
 import type { TeacherLabelStore } from '../storage/label-files.ts';
 import type {
-  CachedHubModel, DatasetRole, DatasetSummary, EngineApi, EngineBackend, EngineEvent, EngineRequest, ModelRole, RequestKind, TaskKind, TeacherLabelsInfo, Workspace,
+  CachedHubModel,
+  DatasetRole,
+  DatasetSummary,
+  EngineApi,
+  EngineBackend,
+  EngineEvent,
+  EngineRequest,
+  ModelRole,
+  RequestKind,
+  TaskKind,
+  TeacherLabelsInfo,
+  Workspace,
 } from './protocol.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
@@ -63,8 +81,15 @@ const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pa
 const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
-  id: d.id, name: d.name, role: d.role, classes: d.classes, count: d.items.length, skipped: d.skipped, createdAt: d.createdAt,
-  demo: d.demo ?? false, perClass: d.classes.map((_, c) => d.items.filter((it) => it.label === c).length),
+  id: d.id,
+  name: d.name,
+  role: d.role,
+  classes: d.classes,
+  count: d.items.length,
+  skipped: d.skipped,
+  createdAt: d.createdAt,
+  demo: d.demo ?? false,
+  perClass: d.classes.map((_, c) => d.items.filter((it) => it.label === c).length),
 });
 
 const newest = (datasets: Dataset[], role: DatasetRole): Dataset | undefined => datasets.filter((d) => d.role === role).at(-1);
@@ -93,16 +118,23 @@ export class Studio {
   private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(private readonly env: StudioEnv) {
-    this.lostSignal = new Promise((resolve) => { this.signalLost = resolve; });
+    this.lostSignal = new Promise((resolve) => {
+      this.signalLost = resolve;
+    });
   }
 
   /** Answers one request; the result goes back as the reply. */
   handle(req: EngineRequest): Promise<unknown> {
     const { id: _id, kind, ...body } = req;
     const handler = this.handlers[kind] as Handler<typeof kind>;
-    if (kind !== 'init' && kind !== 'selfTest' && !this.storage) return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
+    if (kind !== 'init' && kind !== 'selfTest' && !this.storage)
+      return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
     if (this.readOnly && !READS.has(kind)) {
-      return Promise.reject(new StudioInputError('the studio is open in another tab, which keeps its data; this tab only shows it (take over here to work in this tab)'));
+      return Promise.reject(
+        new StudioInputError(
+          'the studio is open in another tab, which keeps its data; this tab only shows it (take over here to work in this tab)',
+        ),
+      );
     }
     if (IMMEDIATE.has(kind)) return handler(body as never);
     // a running run steps through this queue: stop it first, outside the queue, or its deletion
@@ -121,7 +153,10 @@ export class Studio {
 
   private modelEnv(task: TaskKind): ModelEnv {
     return {
-      storage: this.storage, fetchDemoFile: this.env.fetchModelFile, hubCache: this.env.hubCache, localModels: this.env.localModels,
+      storage: this.storage,
+      fetchDemoFile: this.env.fetchModelFile,
+      hubCache: this.env.hubCache,
+      localModels: this.env.localModels,
       onProgress: this.progress(task),
       onNotKept: (message) => this.env.emit({ kind: 'error', error: { kind: 'quota', message } }),
       ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
@@ -132,7 +167,9 @@ export class Studio {
     return this.env.runtime(this.lost && backend === 'webgpu' ? 'wasm' : backend);
   }
 
-  private get running(): boolean { return this.run?.running ?? false; }
+  private get running(): boolean {
+    return this.run?.running ?? false;
+  }
 
   private notWhileRunning(what: string): void {
     if (this.running) throw new StudioInputError(`a run is going on; pause or stop it before ${what}`);
@@ -144,7 +181,9 @@ export class Studio {
     return m;
   }
 
-  private async saveWorkspace(): Promise<void> { await this.storage.saveWorkspace(this.ws); }
+  private async saveWorkspace(): Promise<void> {
+    await this.storage.saveWorkspace(this.ws);
+  }
 
   private takeStaged(upload: number): { file: File; path: string }[] {
     const files = this.staged.get(upload);
@@ -166,30 +205,60 @@ export class Studio {
 
   private async workspace(): Promise<Workspace> {
     const [datasets, runs] = [await this.storage.listDatasets(), await this.storage.listRuns()];
-    const interruptedImports = (await this.storage.listIncompleteDatasets()).filter((d) => d.id !== this.importingNow).map((d) => ({
-      id: d.id, name: d.name, role: d.role, imported: d.items.length, files: d.importing!.files, createdAt: d.createdAt,
-    }));
+    const interruptedImports = (await this.storage.listIncompleteDatasets())
+      .filter((d) => d.id !== this.importingNow)
+      .map((d) => ({
+        id: d.id,
+        name: d.name,
+        role: d.role,
+        imported: d.items.length,
+        files: d.importing!.files,
+        createdAt: d.createdAt,
+      }));
     const active = this.running ? this.run!.id : null;
-    const resumable = [...runs].reverse().find((r) => r.id !== active && (r.status === 'paused' || r.status === 'running') && r.checkpointStep !== null) ?? null;
+    const resumable =
+      [...runs].reverse().find((r) => r.id !== active && (r.status === 'paused' || r.status === 'running') && r.checkpointStep !== null) ??
+      null;
     return {
-      datasets: datasets.map(summarize), interruptedImports, runs, classes: this.ws.classes, baseCount: Math.ceil(this.ws.classes.length / 2),
+      datasets: datasets.map(summarize),
+      interruptedImports,
+      runs,
+      classes: this.ws.classes,
+      baseCount: Math.ceil(this.ws.classes.length / 2),
       models: { student: this.models.student?.info ?? null, teacher: this.models.teacher?.info ?? null },
-      teacher: this.ws.teacher, teacherLabels: this.labelsInfo(datasets), usage: await this.storage.usage(), resumable, activeRunId: active,
+      teacher: this.ws.teacher,
+      teacherLabels: this.labelsInfo(datasets),
+      usage: await this.storage.usage(),
+      resumable,
+      activeRunId: active,
     };
   }
 
   /** the labels in force, and how the newest unlabeled folder fits them */
   private labelsInfo(datasets: readonly Dataset[]): TeacherLabelsInfo | null {
-    const labels = this.labels, record = this.ws.teacherLabels;
+    const labels = this.labels,
+      record = this.ws.teacherLabels;
     if (!labels || !record) return null;
     const unlabeled = newest([...datasets], 'unlabeled');
     const sha = new Map(unlabeled?.items.map((it) => [it.name, it.sha256]));
     return {
-      ...record, classes: [...labels.classes], recipe: labels.recipe, images: labels.imageCount, skipped: labels.skipped.length, testImages: labels.test?.ids.length ?? 0,
-      coverage: unlabeled ? {
-        datasetId: unlabeled.id, datasetName: unlabeled.name,
-        problem: imagesMismatch(labels, unlabeled.items.map((it) => it.name), (id) => sha.get(id)),
-      } : null,
+      ...record,
+      classes: [...labels.classes],
+      recipe: labels.recipe,
+      images: labels.imageCount,
+      skipped: labels.skipped.length,
+      testImages: labels.test?.ids.length ?? 0,
+      coverage: unlabeled
+        ? {
+            datasetId: unlabeled.id,
+            datasetName: unlabeled.name,
+            problem: imagesMismatch(
+              labels,
+              unlabeled.items.map((it) => it.name),
+              (id) => sha.get(id),
+            ),
+          }
+        : null,
     };
   }
 
@@ -199,18 +268,27 @@ export class Studio {
     if (!record || this.labels) return;
     const file = await this.env.labelFiles.get();
     try {
-      if (!file) throw new TeacherLabelError('their file is no longer in this browser\'s storage');
+      if (!file) throw new TeacherLabelError("their file is no longer in this browser's storage");
       this.labels = TeacherLabels.open([await readLabelPart(file, record.name)]);
     } catch (e) {
       this.ws.teacherLabels = null;
       await this.saveWorkspace();
-      this.env.emit({ kind: 'error', error: { kind: 'input', message: `The teacher labels ${record.name} could not be opened (${(e as Error).message}); import them again in step 4.` } });
+      this.env.emit({
+        kind: 'error',
+        error: {
+          kind: 'input',
+          message: `The teacher labels ${record.name} could not be opened (${(e as Error).message}); import them again in step 4.`,
+        },
+      });
     }
   }
 
   /** refuses work that needs a teacher model while teacher labels are in force */
   private noLabels(what: string): void {
-    if (this.ws.teacherLabels) throw new StudioInputError(`teacher labels are in force (step 4), and ${what} needs a teacher model; choose "Stop using labels" in step 4 first`);
+    if (this.ws.teacherLabels)
+      throw new StudioInputError(
+        `teacher labels are in force (step 4), and ${what} needs a teacher model; choose "Stop using labels" in step 4 first`,
+      );
   }
 
   /** the cached Hub models, each with the roles the workspace's models from it play */
@@ -232,7 +310,11 @@ export class Studio {
     if (!this.teacherPrompts) {
       const bytes = await this.storage.getTeacherPrompts();
       if (!bytes) return null;
-      this.teacherPrompts = await importTeacherPrompts(new Blob([bytes as Uint8Array<ArrayBuffer>]), this.need('teacher').weights.config, 'stored teacher prompts');
+      this.teacherPrompts = await importTeacherPrompts(
+        new Blob([bytes as Uint8Array<ArrayBuffer>]),
+        this.need('teacher').weights.config,
+        'stored teacher prompts',
+      );
     }
     return this.teacherPrompts;
   }
@@ -248,10 +330,16 @@ export class Studio {
 
   private runEnv(runtime: Runtime): RunEnv {
     return {
-      runtime, storage: this.storage, emit: this.env.emit, memo: (k, f) => this.memo(k, f),
-      enqueue: (job) => this.queue.enqueue(job), deviceLost: () => (runtime.backend === 'webgpu' ? this.lost : null),
+      runtime,
+      storage: this.storage,
+      emit: this.env.emit,
+      memo: (k, f) => this.memo(k, f),
+      enqueue: (job) => this.queue.enqueue(job),
+      deviceLost: () => (runtime.backend === 'webgpu' ? this.lost : null),
       lost: runtime.backend === 'webgpu' ? this.lostSignal : new Promise<string>(() => {}),
-      settle: async () => { await runtime.settle?.(); },
+      settle: async () => {
+        await runtime.settle?.();
+      },
     };
   }
 
@@ -273,7 +361,9 @@ export class Studio {
     for (const role of ['student', 'teacher'] as const) {
       const made = record.models[role];
       if (made && this.need(role).info.name !== made.name) {
-        throw new StudioInputError(`run ${runId} was made with the ${role} model ${made.name}, but ${this.models[role]!.info.name} is loaded; choose that model again`);
+        throw new StudioInputError(
+          `run ${runId} was made with the ${role} model ${made.name}, but ${this.models[role]!.info.name} is loaded; choose that model again`,
+        );
       }
     }
     const labels = record.labels ? this.labelsOf(record) : null;
@@ -281,7 +371,11 @@ export class Studio {
     if (!unlabeled) throw new StudioInputError(`the unlabeled folder of run ${runId} was deleted; the run cannot continue`);
     const ckpt = await this.storage.loadCheckpoint(runId);
     const teacherPrompts = ckpt?.teacherPrompts
-      ? await importTeacherPrompts(new Blob([ckpt.teacherPrompts as Uint8Array<ArrayBuffer>]), this.need('teacher').weights.config, 'the run\'s teacher prompts')
+      ? await importTeacherPrompts(
+          new Blob([ckpt.teacherPrompts as Uint8Array<ArrayBuffer>]),
+          this.need('teacher').weights.config,
+          "the run's teacher prompts",
+        )
       : null;
     await this.closeRun();
     let backend = on ?? record.settings.backend;
@@ -289,15 +383,25 @@ export class Studio {
     const runtime = await this.runtime(backend);
     record.settings = { ...record.settings, backend };
     const models = { student: this.models.student!, teacher: labels ? null : this.models.teacher!, teacherPrompts, labels };
-    this.run = await DistillRun.open(this.runEnv(runtime), record, models, unlabeled, await this.testSet(record.datasets.test, record.classes), start);
+    this.run = await DistillRun.open(
+      this.runEnv(runtime),
+      record,
+      models,
+      unlabeled,
+      await this.testSet(record.datasets.test, record.classes),
+      start,
+    );
     return this.run;
   }
 
   /** the labels in force when they are the ones a run distils from */
   private labelsOf(record: RunRecord): TeacherLabels {
-    const want = record.labels!, have = this.ws.teacherLabels;
+    const want = record.labels!,
+      have = this.ws.teacherLabels;
     if (!this.labels || !have || have.teacherId !== want.teacherId || have.promptState !== want.promptState || have.bytes !== want.bytes) {
-      throw new StudioInputError(`run ${record.id} distils from the teacher labels ${want.name}, which are not in force now; import them again in step 4 to open it`);
+      throw new StudioInputError(
+        `run ${record.id} distils from the teacher labels ${want.name}, which are not in force now; import them again in step 4 to open it`,
+      );
     }
     return this.labels;
   }
@@ -370,11 +474,29 @@ export class Studio {
       const files = staged === undefined ? last : [...this.takeStaged(staged), ...last];
       const prior = completes === undefined ? undefined : await this.storage.getDataset(completes);
       if (completes !== undefined && !prior?.importing) {
-        throw new StudioInputError(prior ? `"${prior.name}" is imported completely already` : 'the interrupted import to complete is not in the browser\'s storage (removed?); import the folder as a new one');
+        throw new StudioInputError(
+          prior
+            ? `"${prior.name}" is imported completely already`
+            : "the interrupted import to complete is not in the browser's storage (removed?); import the folder as a new one",
+        );
       }
-      const { report } = await importFolder(this.storage, this.env.decode, { role, name, files, maxEdge: storedEdgeOf({ ...DEFAULT_IMPORT_SETTINGS, ...(images ? { images } : {}) }), ...(prior ? { completes: prior } : {}) },
+      const { report } = await importFolder(
+        this.storage,
+        this.env.decode,
+        {
+          role,
+          name,
+          files,
+          maxEdge: storedEdgeOf({ ...DEFAULT_IMPORT_SETTINGS, ...(images ? { images } : {}) }),
+          ...(prior ? { completes: prior } : {}),
+        },
         this.progress('import'),
-        (id) => { this.importingNow = id; }).finally(() => { this.importingNow = null; });
+        (id) => {
+          this.importingNow = id;
+        },
+      ).finally(() => {
+        this.importingNow = null;
+      });
       if (role !== 'unlabeled' && this.ws.classes.length === 0) {
         this.ws.classes = report.classes;
         await this.saveWorkspace();
@@ -453,7 +575,8 @@ export class Studio {
 
     setModels: async ({ student, teacher }) => {
       this.notWhileRunning('changing the models');
-      if (!teacher && !this.ws.teacherLabels) throw new StudioInputError('choose a teacher model too, or import teacher labels in step 4 to distil without one');
+      if (!teacher && !this.ws.teacherLabels)
+        throw new StudioInputError('choose a teacher model too, or import teacher labels in step 4 to distil without one');
       await this.closeRun();
       const s = await loadModelSource(this.modelEnv('download'), 'student', student);
       this.models.student = s.model;
@@ -482,7 +605,10 @@ export class Studio {
     importTeacherLabels: async ({ name, files }) => {
       this.notWhileRunning('importing teacher labels');
       const chosen = files.filter((f) => f.name.endsWith('.safetensors'));
-      if (chosen.length === 0) throw new StudioInputError(`"${name}" holds no .safetensors file; choose the labels' file (promptkd label merge) or the folder of its shards`);
+      if (chosen.length === 0)
+        throw new StudioInputError(
+          `"${name}" holds no .safetensors file; choose the labels' file (promptkd label merge) or the folder of its shards`,
+        );
       let merged: Blob;
       try {
         const parts = await Promise.all(chosen.map((f) => readLabelPart(f, f.name)));
@@ -498,7 +624,13 @@ export class Studio {
       } catch (e) {
         if (!isQuotaError(e)) throw e;
         // as with a model the browser will not keep (models.ts): used from the chosen files while the page is open
-        this.env.emit({ kind: 'error', error: { kind: 'quota', message: `The browser refused to keep the teacher labels (${(merged.size / 1e6).toFixed(0)} MB; private windows limit what a site may keep). They are used from the chosen files until this page closes; after a reload, import them again.` } });
+        this.env.emit({
+          kind: 'error',
+          error: {
+            kind: 'quota',
+            message: `The browser refused to keep the teacher labels (${(merged.size / 1e6).toFixed(0)} MB; private windows limit what a site may keep). They are used from the chosen files until this page closes; after a reload, import them again.`,
+          },
+        });
       }
       this.labels = TeacherLabels.open([await readLabelPart(kept, name)]);
       this.ws.teacherLabels = { name, teacherId: this.labels.teacher.id, promptState: this.labels.teacher.promptState, bytes: merged.size };
@@ -531,10 +663,14 @@ export class Studio {
         if (!d) throw new StudioInputError('tuning the teacher needs a few-shot labeled folder; import one (one subfolder per class)');
         shots = labeledSet(d, env.classes);
       }
-      if (mode === 'import' && !file) throw new StudioInputError('choose a prompt file (safetensors or a PromptSRC/PromptKD .pth checkpoint) to import');
-      const req = mode === 'zero-shot' ? { mode } as const
-        : mode === 'import' ? { mode, file: file!, name: file!.name || 'prompt file' } as const
-        : { mode, shots: shots!, settings: settings ?? PROMPTSRC_SETTINGS } as const;
+      if (mode === 'import' && !file)
+        throw new StudioInputError('choose a prompt file (safetensors or a PromptSRC/PromptKD .pth checkpoint) to import');
+      const req =
+        mode === 'zero-shot'
+          ? ({ mode } as const)
+          : mode === 'import'
+            ? ({ mode, file: file!, name: file!.name || 'prompt file' } as const)
+            : ({ mode, shots: shots!, settings: settings ?? PROMPTSRC_SETTINGS } as const);
       const { info, prompts } = await prepareTeacher(env, req);
       this.ws.teacher = info;
       this.teacherPrompts = prompts;
@@ -545,25 +681,43 @@ export class Studio {
     startRun: async ({ settings, datasets, initialPrompts }) => {
       if (this.running) throw new StudioInputError('a run is going on; pause or stop it before starting another');
       const labels = this.ws.teacherLabels ? this.labels : null;
-      const student = this.need('student'), teacher = labels ? null : this.need('teacher');
+      const student = this.need('student'),
+        teacher = labels ? null : this.need('teacher');
       const all = await this.storage.listDatasets();
       const unlabeled = datasets?.unlabeled ? all.find((d) => d.id === datasets.unlabeled) : newest(all, 'unlabeled');
       if (!unlabeled) throw new StudioInputError('distillation needs an unlabeled image folder; import one or load the demo');
-      const testId = datasets?.test === null ? null : datasets?.test ?? newest(all, 'test')?.id ?? null;
+      const testId = datasets?.test === null ? null : (datasets?.test ?? newest(all, 'test')?.id ?? null);
       let classes = this.ws.classes;
-      if (classes.length < 2) throw new StudioInputError('name at least 2 classes (or import a labeled test folder, whose subfolders name them)');
+      if (classes.length < 2)
+        throw new StudioInputError('name at least 2 classes (or import a labeled test folder, whose subfolders name them)');
       classes = [...classes];
       const test = await this.testSet(testId, classes);
       await this.closeRun();
       const record: RunRecord = {
-        id: newId('run'), createdAt: Date.now(), settings, classes, datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
+        id: newId('run'),
+        createdAt: Date.now(),
+        settings,
+        classes,
+        datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
         models: { student: student.info, teacher: teacher?.info ?? null },
-        teacher: labels ? { mode: 'labels', promptState: labels.teacher.promptState } : { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
+        teacher: labels
+          ? { mode: 'labels', promptState: labels.teacher.promptState }
+          : { mode: this.ws.teacher?.mode ?? 'zero-shot', promptState: this.ws.teacher?.promptState ?? 'zero-shot' },
         ...(labels ? { labels: this.ws.teacherLabels! } : {}),
-        status: 'running', step: 0, totalSteps: 0, stepsPerEpoch: 0, checkpointStep: null, checkpoints: [], history: [], references: null, message: null,
+        status: 'running',
+        step: 0,
+        totalSteps: 0,
+        stepsPerEpoch: 0,
+        checkpointStep: null,
+        checkpoints: [],
+        history: [],
+        references: null,
+        message: null,
       };
       const runtime = await this.runtime(settings.backend);
-      const start: RunStart = initialPrompts ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' } : { kind: 'fresh' };
+      const start: RunStart = initialPrompts
+        ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' }
+        : { kind: 'fresh' };
       const models = { student, teacher, teacherPrompts: labels ? null : await this.currentTeacherPrompts(), labels };
       const run = await DistillRun.open(this.runEnv(runtime), record, models, unlabeled, test, start);
       this.run = run;
@@ -601,7 +755,8 @@ export class Studio {
       // a paused run continues from its checkpoint, like a run after a reload: one path for both
       if (this.run?.id === runId) await this.closeRun();
       const run = await this.openRun(runId, undefined, backend);
-      if (run.record.status === 'done' || run.record.status === 'stopped') throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
+      if (run.record.status === 'done' || run.record.status === 'stopped')
+        throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
       if (run.record.references) this.env.emit({ kind: 'references', runId, ...run.record.references });
       run.start();
       return run.record;
@@ -639,8 +794,13 @@ export class Studio {
     if (classes.length < 2) throw new StudioInputError('name at least 2 classes first (or import a labeled test folder)');
     const test = newest(await this.storage.listDatasets(), 'test');
     return {
-      runtime: await this.runtime(), storage: this.storage, teacher, classes,
-      test: test ? labeledSet(test, classes) : null, onProgress: this.progress('teacher'), memo: (k, f) => this.memo(k, f),
+      runtime: await this.runtime(),
+      storage: this.storage,
+      teacher,
+      classes,
+      test: test ? labeledSet(test, classes) : null,
+      onProgress: this.progress('teacher'),
+      memo: (k, f) => this.memo(k, f),
     };
   }
 }

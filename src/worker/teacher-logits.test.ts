@@ -10,7 +10,9 @@ function countingTeacher(id: string, promptState: string) {
   const calls: string[][] = [];
   const hash = (v: ViewRef) => [...`${v.imageId}|${v.viewId}`].reduce((h, c) => h * 31 + c.charCodeAt(0), 7) % 1000;
   const source: TeacherLogitsSource<ViewRef> = {
-    id, promptState, nClasses: 2,
+    id,
+    promptState,
+    nClasses: 2,
     run: async (views) => {
       calls.push(views.map((v) => v.imageId));
       return hostTensor('float32', [views.length, 2], Float32Array.from(views.flatMap((v) => [hash(v), -hash(v)])));

@@ -9,9 +9,14 @@ import type { StudioStorage } from '../storage/storage.ts';
 export const teacherLogitKey = (source: TeacherLogitsSource<ViewRef>, v: ViewRef): string =>
   JSON.stringify([source.id, source.promptState, v.imageId, v.viewId]);
 
-export function persistentTeacherSource<V extends ViewRef>(inner: TeacherLogitsSource<V>, storage: StudioStorage): TeacherLogitsSource<V> & { stored: number } {
+export function persistentTeacherSource<V extends ViewRef>(
+  inner: TeacherLogitsSource<V>,
+  storage: StudioStorage,
+): TeacherLogitsSource<V> & { stored: number } {
   const out = {
-    id: inner.id, promptState: inner.promptState, nClasses: inner.nClasses,
+    id: inner.id,
+    promptState: inner.promptState,
+    nClasses: inner.nClasses,
     /** views found in storage (the teacher did not run on them) */
     stored: 0,
     async run(views: readonly V[]) {
@@ -22,9 +27,13 @@ export function persistentTeacherSource<V extends ViewRef>(inner: TeacherLogitsS
       out.stored += views.length - missing.length;
       if (missing.length > 0) {
         const computed = await inner.run(missing.map((i) => views[i]!)); // [M,C]
-        const fresh = missing.map((i, k) => [keys[i]!, Float32Array.from((computed.data as Float32Array).subarray(k * C, (k + 1) * C))] as [string, Float32Array]);
+        const fresh = missing.map(
+          (i, k) => [keys[i]!, Float32Array.from((computed.data as Float32Array).subarray(k * C, (k + 1) * C))] as [string, Float32Array],
+        );
         await storage.putTeacherLogits(fresh);
-        fresh.forEach(([, row], k) => { rows[missing[k]!] = row; });
+        fresh.forEach(([, row], k) => {
+          rows[missing[k]!] = row;
+        });
       }
       const data = new Float32Array(views.length * C);
       rows.forEach((r, i) => data.set(r!, i * C));

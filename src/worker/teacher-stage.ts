@@ -40,8 +40,15 @@ export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherProm
   try {
     return await env.memo(referenceKey('teacher', env.teacher.info.name, teacher.promptState, test.dataset.id, env.classes), async () => {
       const C = env.classes.length;
-      const logits = await logitsOver(env.storage, test, env.teacher.weights.config.vision.imageSize, 256, C,
-        (px) => teacher.logits(px, env.classes), (done, total) => env.onProgress(done, total, 'teacher on the test folder'));
+      const logits = await logitsOver(
+        env.storage,
+        test,
+        env.teacher.weights.config.vision.imageSize,
+        256,
+        C,
+        (px) => teacher.logits(px, env.classes),
+        (done, total) => env.onProgress(done, total, 'teacher on the test folder'),
+      );
       const e = evaluate(logits, test.labels, baseNewSplit(C));
       return { base: e.base, new: e.new, hm: e.hm };
     });
@@ -51,9 +58,13 @@ export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherProm
 }
 
 /** Sets up the teacher as asked; stores its prompts (none for zero-shot). */
-export async function prepareTeacher(env: TeacherStageEnv, req: TeacherRequest): Promise<{ info: TeacherInfo; prompts: TeacherPrompts | null }> {
+export async function prepareTeacher(
+  env: TeacherStageEnv,
+  req: TeacherRequest,
+): Promise<{ info: TeacherInfo; prompts: TeacherPrompts | null }> {
   const cfg = env.teacher.weights.config;
-  let prompts: TeacherPrompts | null = null, detail: string;
+  let prompts: TeacherPrompts | null = null,
+    detail: string;
   const mode: TeacherMode = req.mode;
   if (req.mode === 'zero-shot') {
     detail = `zero-shot CLIP with the prompt "${ZERO_SHOT_TEMPLATES[0]}"`;
@@ -63,12 +74,19 @@ export async function prepareTeacher(env: TeacherStageEnv, req: TeacherRequest):
   } else {
     const config = tuneConfigOf(req.settings);
     const set = {
-      classes: env.classes, labels: req.shots.labels,
-      pixels: (indices: readonly number[], random: ReturnType<typeof rng> | null) => labeledPixels(env.storage, req.shots, indices, cfg.vision.imageSize, random),
+      classes: env.classes,
+      labels: req.shots.labels,
+      pixels: (indices: readonly number[], random: ReturnType<typeof rng> | null) =>
+        labeledPixels(env.storage, req.shots, indices, cfg.vision.imageSize, random),
     };
     env.onProgress(0, config.epochs, 'tuning the teacher prompts');
     const result = await tuneTeacherPrompts(env.runtime, env.teacher.weights, set, config, {
-      onEpoch: (log) => env.onProgress(log.epoch + 1, config.epochs, `teacher epoch ${log.epoch + 1}/${config.epochs}: loss ${log.loss.toFixed(3)}, train accuracy ${(100 * log.trainAccuracy).toFixed(1)}%`),
+      onEpoch: (log) =>
+        env.onProgress(
+          log.epoch + 1,
+          config.epochs,
+          `teacher epoch ${log.epoch + 1}/${config.epochs}: loss ${log.loss.toFixed(3)}, train accuracy ${(100 * log.trainAccuracy).toFixed(1)}%`,
+        ),
     });
     prompts = result.prompts;
     detail = `PromptSRC prompts tuned on ${result.fewShot.length} labeled images of ${result.trainedClasses.length} base classes for ${result.history.length} epoch${result.history.length === 1 ? '' : 's'}`;

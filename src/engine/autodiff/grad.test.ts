@@ -57,8 +57,9 @@ describe('buildTrainStep: bad input fails at build time', () => {
 
   it('names an unknown trainable and lists the inputs', () => {
     const { g, loss } = graph();
-    expect(() => buildTrainStep(g, { loss, trainable: ['w', 'wq'], optimizer: sgd }))
-      .toThrow("unknown trainable input 'wq'; inputs are 'w', 'x'");
+    expect(() => buildTrainStep(g, { loss, trainable: ['w', 'wq'], optimizer: sgd })).toThrow(
+      "unknown trainable input 'wq'; inputs are 'w', 'x'",
+    );
   });
 
   it('rejects a trainable that is not a graph input', () => {

@@ -47,8 +47,10 @@ export function backprop(g: Graph, loss: Value, wrt: readonly Value[]): Backprop
   const path = toLoss.filter((n) => n.outputs.some((o) => fromWrt.has(o.id)));
   for (const n of path) {
     if (!rules[n.op]) {
-      throw new GraphError(`gradients: no gradient rule for op '${n.op}' (computing ${describe(n.outputs[0]!)}) ` +
-        `on the path to the loss ${describe(loss)}`);
+      throw new GraphError(
+        `gradients: no gradient rule for op '${n.op}' (computing ${describe(n.outputs[0]!)}) ` +
+          `on the path to the loss ${describe(loss)}`,
+      );
     }
   }
 

@@ -33,7 +33,9 @@ function sameShapes(what: string, params: readonly Value[], others: readonly Val
   params.forEach((p, i) => {
     const o = others[i]!;
     if (o.dtype !== p.dtype || o.shape.length !== p.shape.length || o.shape.some((d, j) => d !== p.shape[j])) {
-      throw new GraphError(`${what}: '${o.name}' ${o.dtype}${fmtShape(o.shape)} does not match param '${p.name}' ${p.dtype}${fmtShape(p.shape)}`);
+      throw new GraphError(
+        `${what}: '${o.name}' ${o.dtype}${fmtShape(o.shape)} does not match param '${p.name}' ${p.dtype}${fmtShape(p.shape)}`,
+      );
     }
   });
 }
@@ -49,7 +51,8 @@ export function sgdStep(g: Graph, a: SgdArgs): { params: Value[]; buffers: Value
   sameShapes('sgdStep grads', a.params, a.grads);
   sameShapes('sgdStep buffers', a.params, a.momentum === 0 ? [] : a.buffers);
   scalarInput('sgdStep lr', a.params, a.lr);
-  const params: Value[] = [], buffers: Value[] = [];
+  const params: Value[] = [],
+    buffers: Value[] = [];
   a.params.forEach((p, i) => {
     const c = (x: number) => g.scalar(x, p.dtype);
     const d = a.weightDecay === 0 ? a.grads[i]! : g.add(a.grads[i]!, g.mul(p, c(a.weightDecay)));

@@ -44,7 +44,11 @@ const cases: Case[] = [
   { name: 'LogSoftmax, last axis', build: (g) => g.logSoftmax(x(g, 'a', [2, 3, 4])) },
   { name: 'LogSoftmax, axis 0', build: (g) => g.logSoftmax(x(g, 'a', [3, 4]), 0) },
   { name: 'LayerNormalization x, scale, bias', build: (g) => g.layerNorm(x(g, 'a', [2, 3, 5]), x(g, 's', [5]), x(g, 'b', [5]), 1e-5) },
-  { name: 'LayerNormalization scale and bias only', build: (g) => g.layerNorm(x(g, 'a', [4, 6]), x(g, 's', [6]), x(g, 'b', [6]), 1e-3), wrt: ['s', 'b'] },
+  {
+    name: 'LayerNormalization scale and bias only',
+    build: (g) => g.layerNorm(x(g, 'a', [4, 6]), x(g, 's', [6]), x(g, 'b', [6]), 1e-3),
+    wrt: ['s', 'b'],
+  },
   { name: 'LayerNormalization x only', build: (g) => g.layerNorm(x(g, 'a', [4, 6]), x(g, 's', [6]), x(g, 'b', [6])), wrt: ['a'] },
   { name: 'ReduceSum, keepdims', build: (g) => g.reduceSum(x(g, 'a', [2, 3, 4]), [0, 2], true) },
   { name: 'ReduceSum, dropped axis', build: (g) => g.reduceSum(x(g, 'a', [2, 3, 4]), [1], false) },
@@ -67,7 +71,13 @@ const cases: Case[] = [
   { name: 'Unsqueeze', build: (g) => g.unsqueeze(x(g, 'a', [2, 3]), [0, 3]) },
   { name: 'Squeeze', build: (g) => g.squeeze(x(g, 'a', [2, 1, 3, 1]), [1, -1]) },
   { name: 'Cast float64 → float32', build: (g) => g.cast(x(g, 'a', [2, 3]), 'float32') },
-  { name: 'a value used twice (contributions add up)', build: (g) => { const a = x(g, 'a', [3]); return g.mul(g.exp(a), g.tanh(a)); } },
+  {
+    name: 'a value used twice (contributions add up)',
+    build: (g) => {
+      const a = x(g, 'a', [3]);
+      return g.mul(g.exp(a), g.tanh(a));
+    },
+  },
 ];
 
 describe('gradient rules vs central finite differences (float64)', () => {
@@ -79,7 +89,11 @@ describe('gradient rules vs central finite differences (float64)', () => {
       const rand = rng(c.name.length * 104729 + 1);
       const weights = randomTensor(rand, y.shape, -1, 1, 'float64');
       const w = g.constant(y.dtype === 'float32' ? Float32Array.from(weights.data as Float64Array) : weights.data, y.shape);
-      const loss = g.reduceSum(g.mul(y, w), y.shape.map((_, i) => i), false);
+      const loss = g.reduceSum(
+        g.mul(y, w),
+        y.shape.map((_, i) => i),
+        false,
+      );
       g.output('loss', loss);
       const wrt = g.inputs.filter((v) => v.dtype === 'float64' && (!c.wrt || c.wrt.includes(v.name)));
       const { grads, gradOf } = backprop(g, loss, wrt);

@@ -5,12 +5,7 @@
 // Shapes are static, so every broadcasting reduction is decided here at build time.
 import { Graph, GraphError, sizeOf, type OpNode, type Shape, type Value } from '../graph/graph.ts';
 
-export type Rule = (
-  g: Graph,
-  node: OpNode,
-  dOut: readonly (Value | undefined)[],
-  needs: readonly boolean[],
-) => (Value | undefined)[];
+export type Rule = (g: Graph, node: OpNode, dOut: readonly (Value | undefined)[], needs: readonly boolean[]) => (Value | undefined)[];
 
 /** Sum `grad` (a broadcast result) back down to `target`, the shape of the operand that was broadcast. */
 export function unbroadcast(g: Graph, grad: Value, target: Shape): Value {
@@ -38,7 +33,7 @@ function constInts(g: Graph, node: OpNode, index: number): number[] {
 }
 
 const reduceAxes = (x: Value, axes: number[]) =>
-  (axes.length === 0 ? x.shape.map((_, i) => i) : axes.map((a) => (a < 0 ? a + x.shape.length : a)));
+  axes.length === 0 ? x.shape.map((_, i) => i) : axes.map((a) => (a < 0 ? a + x.shape.length : a));
 
 /** gradient of a sum over `axes`: put the reduced axes back (size 1) and broadcast to the input */
 function spreadBack(g: Graph, node: OpNode, gy: Value, axes: number[]): Value {
@@ -86,19 +81,18 @@ export const rules: Record<string, Rule> = {
   Log: (g, { inputs: [x] }, [gy], needs) => [needs[0] ? g.div(gy!, x!) : undefined],
   // d√x = 1 / (2√x)
   Sqrt: (g, { outputs: [y] }, [gy], needs) => [needs[0] ? g.div(g.mul(gy!, scalar(g, y!, 0.5)), y!) : undefined],
-  Sigmoid: (g, { outputs: [y] }, [gy], needs) =>
-    [needs[0] ? g.mul(gy!, g.mul(y!, g.sub(scalar(g, y!, 1), y!))) : undefined],
+  Sigmoid: (g, { outputs: [y] }, [gy], needs) => [needs[0] ? g.mul(gy!, g.mul(y!, g.sub(scalar(g, y!, 1), y!))) : undefined],
   Tanh: (g, { outputs: [y] }, [gy], needs) => [needs[0] ? g.mul(gy!, g.sub(scalar(g, y!, 1), g.mul(y!, y!))) : undefined],
   // the kink at 0 gets slope 0, like PyTorch
-  Relu: (g, { inputs: [x] }, [gy], needs) =>
-    [needs[0] ? g.mul(gy!, g.cast(g.greater(x!, scalar(g, x!, 0)), x!.dtype)) : undefined],
+  Relu: (g, { inputs: [x] }, [gy], needs) => [needs[0] ? g.mul(gy!, g.cast(g.greater(x!, scalar(g, x!, 0)), x!.dtype)) : undefined],
 
   // y = a @ b (batched, batch dims broadcast): da = gy @ bᵀ, db = aᵀ @ gy, each summed over broadcast batches
   MatMul: (g, { inputs: [a, b] }, [gy], needs) => {
     let db: Value | undefined;
     if (needs[1] && b!.shape.length === 2 && a!.shape.length > 2) {
       // a shared weight: fold the batch into rows, one [k, rows] @ [rows, m] instead of a batch then a sum
-      const k = a!.shape[a!.shape.length - 1]!, m = b!.shape[1]!;
+      const k = a!.shape[a!.shape.length - 1]!,
+        m = b!.shape[1]!;
       db = g.matmul(g.transpose(g.reshape(a!, [-1, k]), [1, 0]), g.reshape(gy!, [-1, m]));
     } else if (needs[1]) {
       db = unbroadcast(g, g.matmul(transposeLast(g, a!), gy!), b!.shape);
@@ -122,7 +116,8 @@ export const rules: Record<string, Rule> = {
   // y = x̂ · scale + bias with x̂ = (x − μ) / √(σ² + ε) over the last axis; μ and 1/σ are recomputed
   LayerNormalization: (g, { inputs: [x, scale, bias], attrs }, [gy], needs) => {
     const axis = (attrs.axis as { value: number }).value;
-    if (axis !== -1 && axis !== x!.shape.length - 1) throw new GraphError(`LayerNormalization: gradient only over the last axis, not axis ${axis}`);
+    if (axis !== -1 && axis !== x!.shape.length - 1)
+      throw new GraphError(`LayerNormalization: gradient only over the last axis, not axis ${axis}`);
     const eps = (attrs.epsilon as { value: number } | undefined)?.value ?? 1e-5;
     const dBias = needs[2] ? unbroadcast(g, gy!, bias!.shape) : undefined;
     if (!needs[0] && !needs[1]) return [undefined, undefined, dBias];
@@ -182,7 +177,8 @@ export const rules: Record<string, Rule> = {
   Slice: (g, node, [gy], needs) => {
     if (!needs[0]) return [undefined, undefined, undefined, undefined];
     const x = node.inputs[0]!;
-    const starts = constInts(g, node, 1), axes = constInts(g, node, 3);
+    const starts = constInts(g, node, 1),
+      axes = constInts(g, node, 3);
     if (node.inputs.length > 4 && constInts(g, node, 4).some((s) => s !== 1)) throw new GraphError('Slice: gradient only for step 1');
     let grad = gy!;
     axes.forEach((axis, i) => {
@@ -190,7 +186,12 @@ export const rules: Record<string, Rule> = {
       const d = x.shape[a]!;
       const before = Math.min(Math.max(starts[i]! < 0 ? starts[i]! + d : starts[i]!, 0), d);
       const after = d - before - grad.shape[a]!;
-      const pad = (n: number) => zeros(g, grad, grad.shape.map((s, j) => (j === a ? n : s)));
+      const pad = (n: number) =>
+        zeros(
+          g,
+          grad,
+          grad.shape.map((s, j) => (j === a ? n : s)),
+        );
       const parts = [...(before > 0 ? [pad(before)] : []), grad, ...(after > 0 ? [pad(after)] : [])];
       if (parts.length > 1) grad = g.concat(parts, a);
     });
@@ -206,13 +207,12 @@ export const rules: Record<string, Rule> = {
     const picks = sizeOf(indices.shape);
     const constIdx = g.constantData(indices);
     const arange = Array.from({ length: n }, (_, i) => i);
-    const idx = constIdx
-      ? g.int64s(Array.from(constIdx as ArrayLike<number | bigint>, (i) => (Number(i) + n) % n))
-      : indices;
+    const idx = constIdx ? g.int64s(Array.from(constIdx as ArrayLike<number | bigint>, (i) => (Number(i) + n) % n)) : indices;
     const range = idx.dtype === 'int32' ? g.constant(Int32Array.from(arange), [n]) : g.int64s(arange);
     // oneHot[p, r] = 1 where pick p chose row r: [picks, n]
     const oneHot = g.cast(g.equal(g.reshape(idx, [picks, 1]), range), gy!.dtype);
-    const outer = sizeOf(data.shape.slice(0, axis)), inner = sizeOf(data.shape.slice(axis + 1));
+    const outer = sizeOf(data.shape.slice(0, axis)),
+      inner = sizeOf(data.shape.slice(axis + 1));
     // [n, picks] @ [outer, picks, inner] → [outer, n, inner]
     const summed = g.matmul(g.transpose(oneHot, [1, 0]), g.reshape(gy!, [outer, picks, inner]));
     return [g.reshape(summed, data.shape), undefined];

@@ -44,19 +44,28 @@ function crossEntropy(g: Graph, logits: Value, labels: Value): Value {
 export function mlp(g: Graph, dtype: DType): TestModel {
   const x = g.input('x', dtype, [4, 6]);
   const labels = g.input('labels', dtype, [4, 3]);
-  const w1 = g.input('fc1.weight', dtype, [6, 8]), b1 = g.input('fc1.bias', dtype, [8]);
-  const w2 = g.input('fc2.weight', dtype, [8, 3]), b2 = g.input('fc2.bias', dtype, [3]);
+  const w1 = g.input('fc1.weight', dtype, [6, 8]),
+    b1 = g.input('fc1.bias', dtype, [8]);
+  const w2 = g.input('fc2.weight', dtype, [8, 3]),
+    b2 = g.input('fc2.bias', dtype, [3]);
   const logits = g.linear(g.tanh(g.linear(x, w1, b1)), w2, b2);
   return {
-    loss: crossEntropy(g, logits, labels), trainable: [w1, b1, w2, b2], batch: [x, labels],
+    loss: crossEntropy(g, logits, labels),
+    trainable: [w1, b1, w2, b2],
+    batch: [x, labels],
     initial: (rand) => randomFeeds(rand, g.inputs),
   };
 }
 
 interface BlockWeights {
-  ln1: [Value, Value]; ln2: [Value, Value];
-  q: [Value, Value]; k: Value; v: [Value, Value]; out: [Value, Value];
-  fc: [Value, Value]; proj: [Value, Value];
+  ln1: [Value, Value];
+  ln2: [Value, Value];
+  q: [Value, Value];
+  k: Value;
+  v: [Value, Value];
+  out: [Value, Value];
+  fc: [Value, Value];
+  proj: [Value, Value];
 }
 
 function blockWeights(g: Graph, prefix: string, dtype: DType, width: number): BlockWeights {
@@ -65,10 +74,13 @@ function blockWeights(g: Graph, prefix: string, dtype: DType, width: number): Bl
   return {
     ln1: [w('ln_1.scale', [width]), w('ln_1.bias', [width])],
     // no key bias: softmax ignores it, so its true gradient is 0 and AdamW would amplify rounding noise
-    q: linear('q', width, width), k: w('k.weight', [width, width]), v: linear('v', width, width),
+    q: linear('q', width, width),
+    k: w('k.weight', [width, width]),
+    v: linear('v', width, width),
     out: linear('out', width, width),
     ln2: [w('ln_2.scale', [width]), w('ln_2.bias', [width])],
-    fc: linear('fc', width, 4 * width), proj: linear('proj', 4 * width, width),
+    fc: linear('fc', width, 4 * width),
+    proj: linear('proj', 4 * width, width),
   };
 }
 
@@ -79,7 +91,9 @@ function block(g: Graph, t: Value, w: BlockWeights, heads: number): Value {
   const h = g.layerNorm(t, ...w.ln1);
   // [B, S, D] → [B, H, S, dh]
   const split = (x: Value) => g.transpose(g.reshape(x, [b, s, heads, dh]), [0, 2, 1, 3]);
-  const q = split(g.linear(h, ...w.q)), k = split(g.matmul(h, w.k)), v = split(g.linear(h, ...w.v));
+  const q = split(g.linear(h, ...w.q)),
+    k = split(g.matmul(h, w.k)),
+    v = split(g.linear(h, ...w.v));
   const scores = g.mul(g.matmul(q, g.transpose(k, [0, 1, 3, 2])), g.scalar(1 / Math.sqrt(dh), t.dtype));
   const mixed = g.matmul(g.softmax(scores, -1), v); // [B, H, S, dh]
   const merged = g.reshape(g.transpose(mixed, [0, 2, 1, 3]), [b, s, d]);
@@ -113,13 +127,23 @@ export function attentionClassifier(g: Graph, dtype: DType, heads: number): Test
   const logits = classify(g, block(g, withPrompts(g, x, prompts), w, heads), ln, head);
   const batch = [x, labels];
   return {
-    loss: crossEntropy(g, logits, labels), batch,
+    loss: crossEntropy(g, logits, labels),
+    batch,
     trainable: g.inputs.filter((v) => !batch.includes(v)),
     initial: (rand) => randomFeeds(rand, g.inputs),
   };
 }
 
-export interface VitSize { batch: number; patches: number; patchDim: number; width: number; heads: number; layers: number; prompts: number; classes: number }
+export interface VitSize {
+  batch: number;
+  patches: number;
+  patchDim: number;
+  width: number;
+  heads: number;
+  layers: number;
+  prompts: number;
+  classes: number;
+}
 
 /**
  * A prompted ViT with PromptKD's KL loss: frozen patch embedding, class token, positions, blocks,
@@ -151,7 +175,9 @@ export function promptedVit(g: Graph, dtype: DType, z: VitSize): TestModel & { f
   const loss = g.mul(g.reduceSum(kl, [0, 1], false), g.scalar(1 / (z.batch * z.classes), dtype));
   const batch = [pixels, teacher];
   return {
-    loss, trainable: prompts, batch,
+    loss,
+    trainable: prompts,
+    batch,
     frozen: g.inputs.filter((v) => !prompts.includes(v) && !batch.includes(v)),
     initial: (rand) => randomFeeds(rand, g.inputs),
   };

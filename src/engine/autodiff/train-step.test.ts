@@ -24,8 +24,7 @@ const lrs = { sgd: [0.05, 0.04, 0.03, 0.02, 0.01], adamw: [1e-2, 8e-3, 6e-3, 4e-
 function data(build: Build, seed: number) {
   const rand = rng(seed);
   const m = build(new Graph(), 'float64');
-  const round = (f: Record<string, HostTensor>) =>
-    Object.fromEntries(Object.entries(f).map(([k, t]) => [k, toFloat64(toFloat32(t))]));
+  const round = (f: Record<string, HostTensor>) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, toFloat64(toFloat32(t))]));
   const initial = round(m.initial(rand));
   const batches = Array.from({ length: STEPS }, () => {
     const fresh = round(m.initial(rand));
@@ -37,8 +36,14 @@ function data(build: Build, seed: number) {
 const f64 = (t: HostTensor) => Float64Array.from(t.data as Float64Array);
 
 /** PyTorch's SGD and AdamW, one tensor at a time, in float64 */
-function referenceUpdate(opt: OptimizerConfig, lr: number, step: number, p: Float64Array, grad: Float64Array,
-  state: Float64Array[]): Float64Array {
+function referenceUpdate(
+  opt: OptimizerConfig,
+  lr: number,
+  step: number,
+  p: Float64Array,
+  grad: Float64Array,
+  state: Float64Array[],
+): Float64Array {
   const next = new Float64Array(p.length);
   if (opt.kind === 'sgd') {
     const [buf] = state as [Float64Array];
@@ -49,12 +54,13 @@ function referenceUpdate(opt: OptimizerConfig, lr: number, step: number, p: Floa
     }
   } else {
     const [m, v] = state as [Float64Array, Float64Array];
-    const bc1 = 1 - opt.beta1 ** step, bc2 = 1 - opt.beta2 ** step;
+    const bc1 = 1 - opt.beta1 ** step,
+      bc2 = 1 - opt.beta2 ** step;
     for (let i = 0; i < p.length; i++) {
       const decayed = p[i]! * (1 - lr * opt.weightDecay);
       m[i] = opt.beta1 * m[i]! + (1 - opt.beta1) * grad[i]!;
       v[i] = opt.beta2 * v[i]! + (1 - opt.beta2) * grad[i]! ** 2;
-      next[i] = decayed - lr * (m[i]! / bc1) / (Math.sqrt(v[i]! / bc2) + opt.eps);
+      next[i] = decayed - (lr * (m[i]! / bc1)) / (Math.sqrt(v[i]! / bc2) + opt.eps);
     }
   }
   return next;
@@ -71,8 +77,11 @@ function referenceTrajectory(build: Build, opt: OptimizerConfig, d: ReturnType<t
   const trajectory: Trajectory = [];
   let fdError = 0;
   for (let step = 1; step <= STEPS; step++) {
-    const feeds = { ...d.initial, ...d.batches[step - 1]!,
-      ...Object.fromEntries([...params].map(([k, v]) => [k, hostTensor('float64', d.initial[k]!.shape, v)])) };
+    const feeds = {
+      ...d.initial,
+      ...d.batches[step - 1]!,
+      ...Object.fromEntries([...params].map(([k, v]) => [k, hostTensor('float64', d.initial[k]!.shape, v)])),
+    };
     const r = evaluate(g, feeds);
     const record: Record<string, Float64Array> = { loss: f64(r.loss!) };
     for (const p of m.trainable) {
@@ -82,7 +91,9 @@ function referenceTrajectory(build: Build, opt: OptimizerConfig, d: ReturnType<t
       params.set(p.name, next);
       record[`${p.name}.grad`] = grad;
       record[`${p.name}.next`] = next;
-      stateNames.forEach((s, i) => { record[`${p.name}.${s}.next`] = Float64Array.from(state.get(p.name)![i]!); });
+      stateNames.forEach((s, i) => {
+        record[`${p.name}.${s}.next`] = Float64Array.from(state.get(p.name)![i]!);
+      });
     }
     trajectory.push(record);
   }
@@ -114,11 +125,18 @@ async function onnxTrajectory(build: Build, opt: OptimizerConfig, d: ReturnType<
 }
 
 const kindOf = (name: string) =>
-  name === 'loss' ? 'loss' : name.endsWith('.grad') ? 'grads' : /\.(momentum|adam_m|adam_v)\.next$/.test(name) ? 'optimizer state' : 'params';
+  name === 'loss'
+    ? 'loss'
+    : name.endsWith('.grad')
+      ? 'grads'
+      : /\.(momentum|adam_m|adam_v)\.next$/.test(name)
+        ? 'optimizer state'
+        : 'params';
 
 /** max|ours − ref| / max|ref| over every tensor and step of a kind */
 function errorsByKind(ours: Trajectory, ref: Trajectory): Record<string, number> {
-  const diff: Record<string, number> = {}, scale: Record<string, number> = {};
+  const diff: Record<string, number> = {},
+    scale: Record<string, number> = {};
   ref.forEach((record, step) => {
     for (const [name, r] of Object.entries(record)) {
       const k = kindOf(name);
@@ -146,8 +164,12 @@ describe(`train step on onnxruntime-node (float32) vs float64 reference, ${STEPS
         const ours = await onnxTrajectory(build, opt, d);
         const errors = errorsByKind(ours, ref.trajectory);
         const losses = ref.trajectory.map((r) => r.loss![0]!.toFixed(5)).join(' → ');
-        console.log(`${name}, ${opt.kind}: loss ${losses}; gradient vs finite differences ${ref.fdError.toExponential(2)}; ` +
-          Object.entries(errors).map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', '));
+        console.log(
+          `${name}, ${opt.kind}: loss ${losses}; gradient vs finite differences ${ref.fdError.toExponential(2)}; ` +
+            Object.entries(errors)
+              .map(([k, e]) => `${k} ${e.toExponential(2)}`)
+              .join(', '),
+        );
         expect(ref.fdError).toBeLessThan(1e-6);
         expect(Object.keys(errors).sort()).toEqual(['grads', 'loss', 'optimizer state', 'params']);
         for (const [kind, e] of Object.entries(errors)) expect(e, kind).toBeLessThanOrEqual(1e-5);

@@ -55,7 +55,8 @@ function resolveTrainable(g: Graph, t: Value | string): Value {
     if (!v) throw new GraphError(`unknown trainable input '${t}'; inputs are ${g.inputs.map((x) => `'${x.name}'`).join(', ')}`);
     return v;
   }
-  if (!g.inputs.includes(t)) throw new GraphError(`trainable '${t.name}' must be an input of graph '${g.name}' (its next value is fed back)`);
+  if (!g.inputs.includes(t))
+    throw new GraphError(`trainable '${t.name}' must be an input of graph '${g.name}' (its next value is fed back)`);
   return t;
 }
 
@@ -79,23 +80,33 @@ export function buildTrainStep(g: Graph, opts: TrainStepOptions): TrainStepSpec 
     state = opt.momentum === 0 ? [] : [{ inputs: buffers, next: r.buffers }];
   } else {
     step = g.input('step', dtype, []);
-    const m = stateInput('adam_m'), v = stateInput('adam_v');
+    const m = stateInput('adam_m'),
+      v = stateInput('adam_v');
     const r = adamwStep(g, { params, grads, m, v, lr, step, ...opt });
     next = r.params;
-    state = [{ inputs: m, next: r.m }, { inputs: v, next: r.v }];
+    state = [
+      { inputs: m, next: r.m },
+      { inputs: v, next: r.v },
+    ];
   }
 
   g.output('loss', opts.loss);
   const spec: TrainStepSpec = {
-    loss: 'loss', lr: 'lr', ...(step ? { step: 'step' as const } : {}), optimizer: opt,
-    params: [], carry: [], extraOutputs: Object.keys(opts.extraOutputs ?? {}),
+    loss: 'loss',
+    lr: 'lr',
+    ...(step ? { step: 'step' as const } : {}),
+    optimizer: opt,
+    params: [],
+    carry: [],
+    extraOutputs: Object.keys(opts.extraOutputs ?? {}),
   };
   params.forEach((p, i) => {
     const entry: TrainStepParam = { name: p.name, dtype: p.dtype, shape: p.shape, next: `${p.name}.next`, state: [] };
     g.output(entry.next, next[i]!);
     spec.carry.push({ from: entry.next, to: p.name });
     for (const s of state) {
-      const input = s.inputs[i]!.name, out = `${input}.next`;
+      const input = s.inputs[i]!.name,
+        out = `${input}.next`;
       g.output(out, s.next[i]!);
       entry.state.push({ input, next: out });
       spec.carry.push({ from: out, to: input });

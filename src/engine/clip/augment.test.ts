@@ -6,13 +6,29 @@ import { resizeBicubic } from './resize.ts';
 
 const noise = (w: number, h: number, seed: number) => {
   const r = rng(seed);
-  return rgbImage(w, h, Uint8Array.from({ length: w * h * 3 }, () => r.int(256)));
+  return rgbImage(
+    w,
+    h,
+    Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
+  );
 };
 
 describe('randomResizedCropBox', () => {
   it('is deterministic for a seed', () => {
-    const a = Array.from({ length: 50 }, ((r) => () => randomResizedCropBox(300, 200, r))(rng(3)));
-    const b = Array.from({ length: 50 }, ((r) => () => randomResizedCropBox(300, 200, r))(rng(3)));
+    const a = Array.from(
+      { length: 50 },
+      (
+        (r) => () =>
+          randomResizedCropBox(300, 200, r)
+      )(rng(3)),
+    );
+    const b = Array.from(
+      { length: 50 },
+      (
+        (r) => () =>
+          randomResizedCropBox(300, 200, r)
+      )(rng(3)),
+    );
     expect(a).toEqual(b);
   });
 
@@ -36,7 +52,9 @@ describe('randomResizedCropBox', () => {
     // E[s] = (∫₀.₀₈^.₇₅ s ds + ∫.₇₅^1 −s ln s / ln(4/3) ds) / (0.67 + ∫.₇₅^1 −ln s / ln(4/3) ds) ≈ 0.4778
     const r = rng(5);
     const n = 20000;
-    let sum = 0, logRatio = 0, fallbacks = 0;
+    let sum = 0,
+      logRatio = 0,
+      fallbacks = 0;
     for (let i = 0; i < n; i++) {
       const b = randomResizedCropBox(1000, 1000, r);
       sum += (b.width * b.height) / 1e6;

@@ -26,13 +26,19 @@ export interface AugmentOptions {
 
 /** Python's round(): halves go to the even neighbour. */
 const roundHalfEven = (x: number): number => {
-  const f = Math.floor(x), d = x - f;
+  const f = Math.floor(x),
+    d = x - f;
   return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 };
 
 /** torchvision RandomResizedCrop.get_params: 10 tries of area and log-ratio sampling, then a central crop. */
-export function randomResizedCropBox(width: number, height: number, r: Rng,
-  scale: readonly [number, number] = [0.08, 1], ratio: readonly [number, number] = [3 / 4, 4 / 3]): Omit<View, 'flipped'> {
+export function randomResizedCropBox(
+  width: number,
+  height: number,
+  r: Rng,
+  scale: readonly [number, number] = [0.08, 1],
+  ratio: readonly [number, number] = [3 / 4, 4 / 3],
+): Omit<View, 'flipped'> {
   const area = width * height;
   const [logLo, logHi] = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -47,7 +53,8 @@ export function randomResizedCropBox(width: number, height: number, r: Rng,
     }
   }
   const inRatio = width / height;
-  let w = width, h = height;
+  let w = width,
+    h = height;
   if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
   else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };

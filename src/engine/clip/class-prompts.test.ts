@@ -30,8 +30,9 @@ describe('classPromptInputs', () => {
     expect(L).toBeLessThan(77);
     expect((trimmed.eot.data as Float32Array).subarray(L, 2 * L).indexOf(1)).toBe(L - 1);
     for (let r = 0; r < 2; r++) {
-      expect(Array.from((trimmed.ids.data as Int32Array).subarray(r * L, (r + 1) * L)))
-        .toEqual(Array.from((full.ids.data as Int32Array).subarray(r * 77, r * 77 + L)));
+      expect(Array.from((trimmed.ids.data as Int32Array).subarray(r * L, (r + 1) * L))).toEqual(
+        Array.from((full.ids.data as Int32Array).subarray(r * 77, r * 77 + L)),
+      );
     }
     expect(() => classPromptInputs(w, ['cat'], { template: 'a photo' })).toThrow(/no \{\} for the class name/);
   });

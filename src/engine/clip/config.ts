@@ -51,12 +51,26 @@ export const visionTokens = (v: ClipVisionConfig): number => gridSize(v) ** 2 + 
 
 // transformers' CLIPVisionConfig / CLIPTextConfig / CLIPConfig defaults
 const VISION_DEFAULTS = {
-  image_size: 224, patch_size: 32, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12,
-  intermediate_size: 3072, layer_norm_eps: 1e-5, hidden_act: 'quick_gelu', num_channels: 3,
+  image_size: 224,
+  patch_size: 32,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  layer_norm_eps: 1e-5,
+  hidden_act: 'quick_gelu',
+  num_channels: 3,
 };
 const TEXT_DEFAULTS = {
-  vocab_size: 49408, max_position_embeddings: 77, hidden_size: 512, num_hidden_layers: 12, num_attention_heads: 8,
-  intermediate_size: 2048, layer_norm_eps: 1e-5, hidden_act: 'quick_gelu', eos_token_id: 2,
+  vocab_size: 49408,
+  max_position_embeddings: 77,
+  hidden_size: 512,
+  num_hidden_layers: 12,
+  num_attention_heads: 8,
+  intermediate_size: 2048,
+  layer_norm_eps: 1e-5,
+  hidden_act: 'quick_gelu',
+  eos_token_id: 2,
 };
 const PROJECTION_DIM_DEFAULT = 512;
 
@@ -65,9 +79,12 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 function field(section: Json, where: string, key: string, defaults: Json, check: 'int' | 'number' | 'string'): unknown {
   const v = Object.hasOwn(section, key) ? section[key] : defaults[key];
-  const ok = check === 'string' ? typeof v === 'string'
-    : check === 'int' ? Number.isSafeInteger(v) && (v as number) > 0
-      : typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const ok =
+    check === 'string'
+      ? typeof v === 'string'
+      : check === 'int'
+        ? Number.isSafeInteger(v) && (v as number) > 0
+        : typeof v === 'number' && Number.isFinite(v) && v > 0;
   if (!ok) {
     const want = check === 'string' ? 'a string' : check === 'int' ? 'a positive integer' : 'a positive number';
     throw new ClipConfigError(`config.json: ${where}.${key} is ${JSON.stringify(v)}, expected ${want}`);
@@ -84,7 +101,10 @@ function checkAct(section: Json, where: string, defaults: Json): void {
 
 /** Check what every builder relies on: heads divide the width, patches tile the image. */
 export function validateClipConfig(c: ClipConfig): ClipConfig {
-  for (const [where, t] of [['vision', c.vision], ['text', c.text]] as const) {
+  for (const [where, t] of [
+    ['vision', c.vision],
+    ['text', c.text],
+  ] as const) {
     if (t.width % t.heads !== 0) {
       throw new ClipConfigError(`${where}: width ${t.width} is not divisible by ${t.heads} attention heads`);
     }
@@ -101,7 +121,8 @@ export function parseClipConfig(json: unknown): ClipConfig {
   if (json.model_type !== undefined && json.model_type !== 'clip') {
     throw new ClipConfigError(`config.json: model_type is '${String(json.model_type)}', expected 'clip'`);
   }
-  const vj = json.vision_config, tj = json.text_config;
+  const vj = json.vision_config,
+    tj = json.text_config;
   if (!isObject(vj) || !isObject(tj)) {
     throw new ClipConfigError('config.json needs both vision_config and text_config objects (a CLIPModel config)');
   }
@@ -113,13 +134,21 @@ export function parseClipConfig(json: unknown): ClipConfig {
   const ti = (k: string) => field(tj, 'text_config', k, TEXT_DEFAULTS, 'int') as number;
   return validateClipConfig({
     vision: {
-      imageSize: vi('image_size'), patchSize: vi('patch_size'), width: vi('hidden_size'), layers: vi('num_hidden_layers'),
-      heads: vi('num_attention_heads'), mlpWidth: vi('intermediate_size'),
+      imageSize: vi('image_size'),
+      patchSize: vi('patch_size'),
+      width: vi('hidden_size'),
+      layers: vi('num_hidden_layers'),
+      heads: vi('num_attention_heads'),
+      mlpWidth: vi('intermediate_size'),
       layerNormEps: field(vj, 'vision_config', 'layer_norm_eps', VISION_DEFAULTS, 'number') as number,
     },
     text: {
-      vocabSize: ti('vocab_size'), contextLength: ti('max_position_embeddings'), width: ti('hidden_size'),
-      layers: ti('num_hidden_layers'), heads: ti('num_attention_heads'), mlpWidth: ti('intermediate_size'),
+      vocabSize: ti('vocab_size'),
+      contextLength: ti('max_position_embeddings'),
+      width: ti('hidden_size'),
+      layers: ti('num_hidden_layers'),
+      heads: ti('num_attention_heads'),
+      mlpWidth: ti('intermediate_size'),
       layerNormEps: field(tj, 'text_config', 'layer_norm_eps', TEXT_DEFAULTS, 'number') as number,
       eosTokenId: ti('eos_token_id'),
     },
@@ -136,9 +165,7 @@ const OPENAI_END_TOKEN = 49407;
  * does. Head counts are not stored in the weights: OpenAI's rule (width / 64) is used unless
  * `heads` gives them (tiny test models use other head widths).
  */
-export function configFromOpenAIWeights(
-  tensors: ReadonlyMap<string, HostTensor>, heads?: { vision: number; text: number },
-): ClipConfig {
+export function configFromOpenAIWeights(tensors: ReadonlyMap<string, HostTensor>, heads?: { vision: number; text: number }): ClipConfig {
   const shape = (name: string): readonly number[] => {
     const t = tensors.get(name);
     if (!t) throw new ClipConfigError(`cannot derive a CLIP config: OpenAI tensor '${name}' is missing`);
@@ -160,14 +187,23 @@ export function configFromOpenAIWeights(
   const headsOf = (width: number, given: number | undefined) => given ?? Math.max(1, Math.floor(width / OPENAI_HEAD_WIDTH));
   return validateClipConfig({
     vision: {
-      imageSize: grid * patch, patchSize: patch, width: vWidth, layers: countBlocks('visual.transformer'),
-      heads: headsOf(vWidth, heads?.vision), mlpWidth: shape('visual.transformer.resblocks.0.mlp.c_fc.weight')[0]!,
+      imageSize: grid * patch,
+      patchSize: patch,
+      width: vWidth,
+      layers: countBlocks('visual.transformer'),
+      heads: headsOf(vWidth, heads?.vision),
+      mlpWidth: shape('visual.transformer.resblocks.0.mlp.c_fc.weight')[0]!,
       layerNormEps: 1e-5,
     },
     text: {
-      vocabSize: vocab, contextLength: shape('positional_embedding')[0]!, width: tWidth, layers: countBlocks('transformer'),
-      heads: headsOf(tWidth, heads?.text), mlpWidth: shape('transformer.resblocks.0.mlp.c_fc.weight')[0]!,
-      layerNormEps: 1e-5, eosTokenId: OPENAI_END_TOKEN,
+      vocabSize: vocab,
+      contextLength: shape('positional_embedding')[0]!,
+      width: tWidth,
+      layers: countBlocks('transformer'),
+      heads: headsOf(tWidth, heads?.text),
+      mlpWidth: shape('transformer.resblocks.0.mlp.c_fc.weight')[0]!,
+      layerNormEps: 1e-5,
+      eosTokenId: OPENAI_END_TOKEN,
     },
     embedDim: shape('text_projection')[1]!,
   });

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { decodeImage, ImageDecodeError } from './decode-node.ts';
 
 const DIR = 'test-data/images';
-const W = 32, H = 24;
+const W = 32,
+  H = 24;
 const read = (name: string) => new Uint8Array(readFileSync(`${DIR}/${name}`));
 /** the source pattern of make_images.py */
 const source = Uint8Array.from({ length: W * H * 3 }, (_, i) => {
-  const p = Math.floor(i / 3), x = p % W, y = Math.floor(p / W);
+  const p = Math.floor(i / 3),
+    x = p % W,
+    y = Math.floor(p / W);
   return [(x * 8) % 256, (y * 10) % 256, ((x + y) * 5) % 256][i % 3]!;
 });
 
@@ -31,11 +34,13 @@ describe('decodeImage (Node)', () => {
   });
 
   it.each(['gray.png', 'gray-alpha.png', 'rgba.png', 'palette.png'])(
-    '%s gives the same RGB as PIL convert("RGB") (alpha dropped)', (name) => {
+    '%s gives the same RGB as PIL convert("RGB") (alpha dropped)',
+    (name) => {
       const img = decodeImage(read(name), name);
       expect([img.width, img.height]).toEqual([W, H]);
       expect(img.data).toEqual(read(`${name}.pil.rgb`));
-    });
+    },
+  );
 
   it('scales 16-bit grey to 8 bits', () => {
     expect(decodeImage(read('gray16.png')).data).toEqual(decodeImage(read('gray.png')).data);
@@ -60,8 +65,9 @@ describe('decodeImage (Node)', () => {
   });
 
   it('names the file and the reason for non-images and broken images', () => {
-    expect(decodeError(new TextEncoder().encode('<html>not found</html>'), 'cat.png').message)
-      .toBe("cannot read image 'cat.png': it is not a PNG, JPEG, WebP, GIF or BMP image (unrecognised file header)");
+    expect(decodeError(new TextEncoder().encode('<html>not found</html>'), 'cat.png').message).toBe(
+      "cannot read image 'cat.png': it is not a PNG, JPEG, WebP, GIF or BMP image (unrecognised file header)",
+    );
     expect(decodeError(new Uint8Array(0), 'empty.jpg').message).toMatch(/'empty.jpg': the file is empty/);
     const png = read('rgb.png');
     const e = decodeError(png.subarray(0, 40), 'cut.png');
@@ -69,7 +75,9 @@ describe('decodeImage (Node)', () => {
     expect(e.message).toMatch(/'cut.png': the PNG data is broken/);
     const jpg = read('rgb.jpg');
     expect(decodeError(jpg.subarray(0, 30), 'cut.jpg').message).toMatch(/'cut.jpg': the JPEG data is broken/);
-    expect(decodeError(new TextEncoder().encode('GIF89a\x01\x00\x01\x00..'), 'a.gif').message).toMatch(/GIF images can only be read in the browser/);
+    expect(decodeError(new TextEncoder().encode('GIF89a\x01\x00\x01\x00..'), 'a.gif').message).toMatch(
+      /GIF images can only be read in the browser/,
+    );
   });
 
   it('refuses a PNG or GIF whose header claims more than 100 megapixels before decoding it', () => {
@@ -77,8 +85,9 @@ describe('decodeImage (Node)', () => {
     const view = new DataView(png.buffer, png.byteOffset);
     view.setUint32(16, 30000);
     view.setUint32(20, 30000);
-    expect(decodeError(png, 'huge.png').message)
-      .toBe("cannot read image 'huge.png': its header says 30000×30000 pixels (900 megapixels), more than the 100 megapixels the studio decodes; scale it down");
+    expect(decodeError(png, 'huge.png').message).toBe(
+      "cannot read image 'huge.png': its header says 30000×30000 pixels (900 megapixels), more than the 100 megapixels the studio decodes; scale it down",
+    );
     view.setUint32(16, 10000);
     view.setUint32(20, 10000); // exactly 100 megapixels passes the check (and then fails on the data, which is 8×8)
     expect(decodeError(png, 'big.png').message).toMatch(/'big.png': the PNG data is broken/);
@@ -88,11 +97,16 @@ describe('decodeImage (Node)', () => {
 
   it('names the formats people keep beside their photos (HEIC, AVIF, TIFF, SVG) and says what to do', () => {
     const iso = (brand: string) => Uint8Array.from([0, 0, 0, 0x18, ...new TextEncoder().encode(`ftyp${brand}\0\0\0\0mif1`)]);
-    expect(decodeError(iso('heic'), 'IMG_0001.HEIC').message)
-      .toBe("cannot read image 'IMG_0001.HEIC': it is a HEIC/HEIF photo (the iPhone camera format), not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG");
+    expect(decodeError(iso('heic'), 'IMG_0001.HEIC').message).toBe(
+      "cannot read image 'IMG_0001.HEIC': it is a HEIC/HEIF photo (the iPhone camera format), not a PNG, JPEG, WebP, GIF or BMP image; save it as PNG or JPEG",
+    );
     expect(decodeError(iso('avif'), 'a.avif').message).toMatch(/'a.avif': it is an AVIF image, not a PNG/);
-    expect(decodeError(Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]), 'scan.tif').message).toMatch(/'scan.tif': it is a TIFF image, not a PNG/);
-    expect(decodeError(new TextEncoder().encode('\uFEFF <svg xmlns="http://www.w3.org/2000/svg"/>'), 'logo.svg').message).toMatch(/'logo.svg': it is an SVG drawing or another XML file, not a PNG.*save it as PNG or JPEG/);
+    expect(decodeError(Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0]), 'scan.tif').message).toMatch(
+      /'scan.tif': it is a TIFF image, not a PNG/,
+    );
+    expect(decodeError(new TextEncoder().encode('\uFEFF <svg xmlns="http://www.w3.org/2000/svg"/>'), 'logo.svg').message).toMatch(
+      /'logo.svg': it is an SVG drawing or another XML file, not a PNG.*save it as PNG or JPEG/,
+    );
     // an ISO media file of another kind (an MP4 video) is not named as a photo
     expect(decodeError(iso('isom'), 'clip.mp4').message).toMatch(/not a PNG, JPEG, WebP, GIF or BMP image \(unrecognised file header\)/);
   });

@@ -7,20 +7,34 @@ const png = new Uint8Array(readFileSync('test-data/images/rgb.png'));
 
 function stubBrowser(rgba: Uint8ClampedArray, width: number, height: number, fail?: Error) {
   const close = vi.fn();
-  vi.stubGlobal('createImageBitmap', vi.fn(async () => {
-    if (fail) throw fail;
-    return { width, height, close };
-  }));
-  vi.stubGlobal('OffscreenCanvas', class {
-    constructor(readonly w: number, readonly h: number) {}
-    getContext() {
-      return { drawImage: () => {}, getImageData: (_x: number, _y: number, w: number, h: number) => ({ data: rgba, width: w, height: h }) };
-    }
-  });
+  vi.stubGlobal(
+    'createImageBitmap',
+    vi.fn(async () => {
+      if (fail) throw fail;
+      return { width, height, close };
+    }),
+  );
+  vi.stubGlobal(
+    'OffscreenCanvas',
+    class {
+      constructor(
+        readonly w: number,
+        readonly h: number,
+      ) {}
+      getContext() {
+        return {
+          drawImage: () => {},
+          getImageData: (_x: number, _y: number, w: number, h: number) => ({ data: rgba, width: w, height: h }),
+        };
+      }
+    },
+  );
   return close;
 }
 
-afterEach(() => { vi.unstubAllGlobals(); });
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 describe('decodeImageBlob (browser APIs stubbed)', () => {
   it('turns the canvas RGBA into RGB and releases the bitmap', async () => {
@@ -34,7 +48,9 @@ describe('decodeImageBlob (browser APIs stubbed)', () => {
   it('rejects non-images before decoding, naming the file', async () => {
     stubBrowser(new Uint8ClampedArray(4), 1, 1);
     await expect(decodeImageBlob(new Blob(['{"error": 404}']), 'x.jpg')).rejects.toThrow(ImageDecodeError);
-    await expect(decodeImageBlob(new Blob(['{"error": 404}']), 'x.jpg')).rejects.toThrow(/'x.jpg': it is not a PNG, JPEG, WebP, GIF or BMP image/);
+    await expect(decodeImageBlob(new Blob(['{"error": 404}']), 'x.jpg')).rejects.toThrow(
+      /'x.jpg': it is not a PNG, JPEG, WebP, GIF or BMP image/,
+    );
     expect(createImageBitmap).not.toHaveBeenCalled();
   });
 
@@ -43,13 +59,16 @@ describe('decodeImageBlob (browser APIs stubbed)', () => {
     const huge = png.slice();
     new DataView(huge.buffer).setUint32(16, 30000);
     new DataView(huge.buffer).setUint32(20, 30000);
-    await expect(decodeImageBlob(new Blob([huge]), 'huge.png')).rejects.toThrow(/'huge.png': its header says 30000×30000 pixels \(900 megapixels\)/);
+    await expect(decodeImageBlob(new Blob([huge]), 'huge.png')).rejects.toThrow(
+      /'huge.png': its header says 30000×30000 pixels \(900 megapixels\)/,
+    );
     expect(createImageBitmap).not.toHaveBeenCalled();
   });
 
   it('reports a decoder failure as ImageDecodeError', async () => {
     stubBrowser(new Uint8ClampedArray(4), 1, 1, new DOMException('The source image could not be decoded.', 'InvalidStateError'));
-    await expect(decodeImageBlob(new Blob([png.subarray(0, 50)]), 'cut.png'))
-      .rejects.toThrow(/cannot read image 'cut.png': the browser could not decode it; the file may be damaged \(The source image could not be decoded.\)/);
+    await expect(decodeImageBlob(new Blob([png.subarray(0, 50)]), 'cut.png')).rejects.toThrow(
+      /cannot read image 'cut.png': the browser could not decode it; the file may be damaged \(The source image could not be decoded.\)/,
+    );
   });
 });

@@ -12,7 +12,9 @@ export class DirectoryHubCache implements HubCache {
   constructor(readonly dir: string) {}
 
   // one flat file per key; encodeURIComponent makes '/' and '@' safe in a file name
-  private path(key: string) { return join(this.dir, encodeURIComponent(key)); }
+  private path(key: string) {
+    return join(this.dir, encodeURIComponent(key));
+  }
 
   async get(key: string): Promise<Blob | undefined> {
     const p = this.path(key);

@@ -7,14 +7,21 @@ import { join } from 'node:path';
 import { parseClipConfig } from './config.ts';
 import { DirectoryHubCache } from './hub-cache-node.ts';
 import {
-  deleteCachedModel, downloadClipModel, fileUrl, HubError, hubFile, listCachedModels,
-  MemoryHubCache, type DownloadProgress, type HubCache,
+  deleteCachedModel,
+  downloadClipModel,
+  fileUrl,
+  HubError,
+  hubFile,
+  listCachedModels,
+  MemoryHubCache,
+  type DownloadProgress,
+  type HubCache,
 } from './hub.ts';
 import { loadSafetensors } from './safetensors.ts';
 import { ClipTokenizer } from './tokenizer.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
-const VOCAB = JSON.stringify({ '<|startoftext|>': 49406, '<|endoftext|>': 49407, 'c': 0, 'a': 1, 't</w>': 2, 'at</w>': 3, 'cat</w>': 4 });
+const VOCAB = JSON.stringify({ '<|startoftext|>': 49406, '<|endoftext|>': 49407, c: 0, a: 1, 't</w>': 2, 'at</w>': 3, 'cat</w>': 4 });
 const MERGES = '#version: 0.2\na t</w>\nc at</w>\n';
 
 let server: Server;
@@ -35,14 +42,18 @@ async function route(path: string): Promise<{ status: number; body?: Buffer; cut
       const body = await fixtureFile();
       return body ? { status: 200, body } : { status: 404 };
     }
-    case 'moved': return { status: 302, location: `/test-org/clip-tiny-a/resolve/main/${file}` };
+    case 'moved':
+      return { status: 302, location: `/test-org/clip-tiny-a/resolve/main/${file}` };
     case 'cut-off': {
       const body = await fixtureFile();
       return body ? { status: 200, body, cut: file === 'model.safetensors' } : { status: 404 };
     }
-    case 'bert': return file === 'config.json' ? { status: 200, body: Buffer.from('{"model_type": "bert", "hidden_size": 768}') } : { status: 404 };
-    case 'broken-server': return { status: 500 };
-    default: return { status: 404 };
+    case 'bert':
+      return file === 'config.json' ? { status: 200, body: Buffer.from('{"model_type": "bert", "hidden_size": 768}') } : { status: 404 };
+    case 'broken-server':
+      return { status: 500 };
+    default:
+      return { status: 404 };
   }
 }
 
@@ -50,8 +61,16 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(req.url!);
     void route(req.url!).then(({ status, body, cut, location }) => {
-      if (location) { res.writeHead(status, { location }); res.end(); return; }
-      if (!body) { res.writeHead(status, { 'content-type': 'text/plain' }); res.end('Entry not found'); return; }
+      if (location) {
+        res.writeHead(status, { location });
+        res.end();
+        return;
+      }
+      if (!body) {
+        res.writeHead(status, { 'content-type': 'text/plain' });
+        res.end('Entry not found');
+        return;
+      }
       res.writeHead(status, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
       if (cut) {
         // announce the full length, send 40 %, then drop the connection
@@ -71,7 +90,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 async function hubError(p: Promise<unknown>): Promise<HubError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(HubError);
   return e as HubError;
 }
@@ -87,7 +109,9 @@ describe('downloadClipModel against a local Hub-layout server', () => {
     expect(model.weights.size).toBe(size);
     const weightProgress = progress.filter((p) => p.file === 'model.safetensors');
     expect(weightProgress.length).toBeGreaterThan(1);
-    expect(weightProgress.every((p, i) => p.total === size && !p.cached && (i === 0 || p.loaded > weightProgress[i - 1]!.loaded))).toBe(true);
+    expect(weightProgress.every((p, i) => p.total === size && !p.cached && (i === 0 || p.loaded > weightProgress[i - 1]!.loaded))).toBe(
+      true,
+    );
     expect(weightProgress.at(-1)!.loaded).toBe(size);
     const name = 'vision_model.embeddings.patch_embedding.weight';
     const fromHub = (await loadSafetensors(model.weights, [name])).get(name)!;
@@ -103,7 +127,10 @@ describe('downloadClipModel against a local Hub-layout server', () => {
     const progress: DownloadProgress[] = [];
     const again = await downloadClipModel('test-org/clip-tiny-a', { baseUrl: base, cache, onProgress: (p) => progress.push(p) });
     expect(requests.length).toBe(before);
-    expect(progress.map((p) => [p.file, p.cached])).toEqual([['config.json', true], ['model.safetensors', true]]);
+    expect(progress.map((p) => [p.file, p.cached])).toEqual([
+      ['config.json', true],
+      ['model.safetensors', true],
+    ]);
     expect(again.weights.size).toBeGreaterThan(0);
   });
 
@@ -146,7 +173,13 @@ describe('downloadClipModel against a local Hub-layout server', () => {
     const cache = new RefusingCache();
     const notKept: string[] = [];
     const before = requests.length;
-    const model = await downloadClipModel('test-org/clip-tiny-a', { baseUrl: base, cache, onNotKept: (file, e) => { notKept.push(`${file}: ${(e as Error).name}: ${(e as Error).message}`); } });
+    const model = await downloadClipModel('test-org/clip-tiny-a', {
+      baseUrl: base,
+      cache,
+      onNotKept: (file, e) => {
+        notKept.push(`${file}: ${(e as Error).name}: ${(e as Error).message}`);
+      },
+    });
     expect(notKept).toEqual(['model.safetensors: UnknownError: Unexpected internal error.']);
     expect(model.weights.size).toBe((await readFile(join(FIXTURE, 'model.safetensors'))).length);
     expect(requests.slice(before).filter((r) => r.endsWith('model.safetensors'))).toHaveLength(2);
@@ -176,8 +209,9 @@ describe('downloadClipModel against a local Hub-layout server', () => {
     for (const bad of ['../etc/passwd', 'a/b/c', '', 'owner/na me']) {
       expect((await hubError(downloadClipModel(bad, { baseUrl: base }))).kind).toBe('bad-request');
     }
-    expect(fileUrl('openai/clip-vit-base-patch16', 'config.json'))
-      .toBe('https://huggingface.co/openai/clip-vit-base-patch16/resolve/main/config.json');
+    expect(fileUrl('openai/clip-vit-base-patch16', 'config.json')).toBe(
+      'https://huggingface.co/openai/clip-vit-base-patch16/resolve/main/config.json',
+    );
   });
 });
 
@@ -190,7 +224,15 @@ describe('caches', () => {
     const weights = (await readFile(join(FIXTURE, 'model.safetensors'))).length;
     const config = (await readFile(join(FIXTURE, 'config.json'))).length;
     expect(listed).toEqual([
-      { repo: 'test-org/clip-tiny-a', revision: 'main', files: [{ file: 'config.json', bytes: config }, { file: 'model.safetensors', bytes: weights }], bytes: config + weights },
+      {
+        repo: 'test-org/clip-tiny-a',
+        revision: 'main',
+        files: [
+          { file: 'config.json', bytes: config },
+          { file: 'model.safetensors', bytes: weights },
+        ],
+        bytes: config + weights,
+      },
       { repo: 'test-org/cut-off', revision: 'main', files: [{ file: 'config.json', bytes: config }], bytes: config },
     ]);
     await deleteCachedModel(cache, 'test-org/cut-off');
@@ -212,5 +254,4 @@ describe('caches', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
-
 });

@@ -16,7 +16,11 @@ export type HubErrorKind = 'not-found' | 'network' | 'truncated' | 'not-clip' | 
 
 export class HubError extends Error {
   override name = 'HubError';
-  constructor(readonly kind: HubErrorKind, message: string, readonly url?: string) {
+  constructor(
+    readonly kind: HubErrorKind,
+    message: string,
+    readonly url?: string,
+  ) {
     super(message);
   }
 }
@@ -75,8 +79,7 @@ function checkRepo(repo: string): void {
   }
 }
 
-export const cacheKey = (repo: string, revision: string, file: string): string =>
-  `${repo}@${encodeURIComponent(revision)}/${file}`;
+export const cacheKey = (repo: string, revision: string, file: string): string => `${repo}@${encodeURIComponent(revision)}/${file}`;
 
 function parseKey(key: string): { repo: string; revision: string; file: string } | undefined {
   const m = /^(.+?)@([^/]+)\/(.+)$/.exec(key);
@@ -128,14 +131,22 @@ async function request(url: string, file: string, opts: HubOptions): Promise<Res
     response = await (opts.fetch ?? fetch)(url, { signal: opts.signal });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new HubError('network', `could not reach ${url} (${(e as Error).message}): you may be offline, or the server ` +
-      'does not allow requests from this page (CORS)', url);
+    throw new HubError(
+      'network',
+      `could not reach ${url} (${(e as Error).message}): you may be offline, or the server ` +
+        'does not allow requests from this page (CORS)',
+      url,
+    );
   }
   // the Hub answers 401 for repositories that do not exist (or are private)
   if (response.status === 404 || response.status === 401) {
     await response.body?.cancel();
-    throw new HubError('not-found', `${file} was not found at ${url} (HTTP ${response.status}): check the model id and ` +
-      'revision; private or gated models cannot be downloaded here', url);
+    throw new HubError(
+      'not-found',
+      `${file} was not found at ${url} (HTTP ${response.status}): check the model id and ` +
+        'revision; private or gated models cannot be downloaded here',
+      url,
+    );
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
@@ -151,8 +162,12 @@ function checkedBody(response: Response, url: string, file: string, opts: HubOpt
   // with compression, Content-Length counts the compressed bytes, not the ones we receive
   const total = length !== null && (!encoding || encoding === 'identity') ? Number(length) : undefined;
   let loaded = 0;
-  const truncated = () => new HubError('truncated',
-    `${file}: received ${loaded} of ${total ?? 'an unknown number of'} bytes; the download was cut off, try again`, url);
+  const truncated = () =>
+    new HubError(
+      'truncated',
+      `${file}: received ${loaded} of ${total ?? 'an unknown number of'} bytes; the download was cut off, try again`,
+      url,
+    );
   const reader = response.body!.getReader();
   // pull-based, so that a slow consumer (the cache writing to disk) holds back the network
   return new ReadableStream<Uint8Array>({
@@ -179,14 +194,18 @@ function checkedBody(response: Response, url: string, file: string, opts: HubOpt
       controller.enqueue(chunk.value);
       opts.onProgress?.({ file, loaded, total, cached: false });
     },
-    cancel(reason) { return reader.cancel(reason); },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
   });
 }
 
-const rethrowHubError = (url: string, file: string) => (e: unknown): never => {
-  if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
-  throw new HubError('network', `${file}: the download from ${url} failed (${(e as Error).message}); try again`, url);
-};
+const rethrowHubError =
+  (url: string, file: string) =>
+  (e: unknown): never => {
+    if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
+    throw new HubError('network', `${file}: the download from ${url} failed (${(e as Error).message}); try again`, url);
+  };
 
 /** Downloads (or takes from the cache) a CLIP model: config.json first, checked, then the weights. */
 export async function downloadClipModel(repo: string, opts: HubOptions & { tokenizer?: boolean } = {}): Promise<HubModel> {
@@ -207,8 +226,11 @@ export async function downloadClipModel(repo: string, opts: HubOptions & { token
     config = parseClipConfig(rawConfig);
   } catch (e) {
     if (!(e instanceof ClipConfigError)) throw e;
-    throw new HubError('not-clip', `${repo} is not a CLIP model this app can use: ${e.message}. ` +
-      'Choose a Hugging Face CLIPModel repository such as openai/clip-vit-base-patch16');
+    throw new HubError(
+      'not-clip',
+      `${repo} is not a CLIP model this app can use: ${e.message}. ` +
+        'Choose a Hugging Face CLIPModel repository such as openai/clip-vit-base-patch16',
+    );
   }
   const weights = await hubFile(repo, WEIGHTS_FILE, opts);
   if (!opts.tokenizer) return { repo, revision, config, rawConfig, weights };
@@ -227,7 +249,7 @@ export async function listCachedModels(cache: HubCache): Promise<CachedModel[]> 
   const byModel = new Map<string, { repo: string; revision: string; files: { file: string; bytes: number }[] }>();
   for (const key of await cache.keys()) {
     const k = parseKey(key);
-    const blob = k && await cache.get(key);
+    const blob = k && (await cache.get(key));
     if (!k || !blob) continue;
     const id = `${k.repo}@${k.revision}`;
     if (!byModel.has(id)) byModel.set(id, { repo: k.repo, revision: k.revision, files: [] });
@@ -249,11 +271,17 @@ export async function deleteCachedModel(cache: HubCache, repo: string, revision?
 /** In-memory cache (tests, Node runs that need no persistence). */
 export class MemoryHubCache implements HubCache {
   private readonly files = new Map<string, Blob>();
-  async get(key: string) { return this.files.get(key); }
+  async get(key: string) {
+    return this.files.get(key);
+  }
   async put(key: string, body: ReadableStream<Uint8Array>) {
     // Response.blob() rejects if the stream errors, so only complete files reach the map
     this.files.set(key, await new Response(body).blob());
   }
-  async delete(key: string) { this.files.delete(key); }
-  async keys() { return [...this.files.keys()]; }
+  async delete(key: string) {
+    this.files.delete(key);
+  }
+  async keys() {
+    return [...this.files.keys()];
+  }
 }

@@ -3,7 +3,10 @@
 
 export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
-  constructor(readonly fileName: string, readonly reason: string) {
+  constructor(
+    readonly fileName: string,
+    readonly reason: string,
+  ) {
     super(`cannot read image '${fileName}': ${reason}`);
   }
 }
@@ -23,7 +26,10 @@ export function sniffImageType(bytes: Uint8Array, name: string): ImageType {
   const u16le = (i: number) => b(i) | (b(i + 1) << 8);
   const fits = (type: ImageType, width: number, height: number): ImageType => {
     if (width * height <= MAX_PIXELS) return type;
-    throw new ImageDecodeError(name, `its header says ${width}×${height} pixels (${Math.round((width * height) / 1e6)} megapixels), more than the ${MAX_PIXELS / 1e6} megapixels the studio decodes; scale it down`);
+    throw new ImageDecodeError(
+      name,
+      `its header says ${width}×${height} pixels (${Math.round((width * height) / 1e6)} megapixels), more than the ${MAX_PIXELS / 1e6} megapixels the studio decodes; scale it down`,
+    );
   };
   if (b(0) === 0x89 && ascii(1, 'PNG')) return bytes.length >= 24 && ascii(12, 'IHDR') ? fits('png', u32be(16), u32be(20)) : 'png';
   if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
@@ -43,11 +49,16 @@ function knownOtherFormat(bytes: Uint8Array): string | null {
   if (text(4, 8) === 'ftyp') {
     const brand = text(8, 12);
     if (brand === 'avif' || brand === 'avis') return 'an AVIF image';
-    if (['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand)) return 'a HEIC/HEIF photo (the iPhone camera format)';
+    if (['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(brand))
+      return 'a HEIC/HEIF photo (the iPhone camera format)';
   }
   if (text(0, 4) === 'II*\0' || text(0, 4) === 'MM\0*') return 'a TIFF image';
   // SVG: XML or <svg at the start, after a byte-order mark or white space
-  const head = new TextDecoder().decode(bytes.subarray(0, 16)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  const head = new TextDecoder()
+    .decode(bytes.subarray(0, 16))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (head.startsWith('<svg') || head.startsWith('<?xml')) return 'an SVG drawing or another XML file';
   return null;
 }

@@ -3,10 +3,16 @@ import { cropImage, flipHorizontal, rgbImage } from './image.ts';
 
 // pixel (x, y) = [x, y, 10x + y]
 const grid = (w: number, h: number) =>
-  rgbImage(w, h, Uint8Array.from({ length: w * h * 3 }, (_, i) => {
-    const p = Math.floor(i / 3), x = p % w, y = Math.floor(p / w);
-    return [x, y, 10 * x + y][i % 3]!;
-  }));
+  rgbImage(
+    w,
+    h,
+    Uint8Array.from({ length: w * h * 3 }, (_, i) => {
+      const p = Math.floor(i / 3),
+        x = p % w,
+        y = Math.floor(p / w);
+      return [x, y, 10 * x + y][i % 3]!;
+    }),
+  );
 
 describe('RgbImage helpers', () => {
   it('rgbImage checks the size and the byte count', () => {

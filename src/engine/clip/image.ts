@@ -37,8 +37,11 @@ export function flipHorizontal(img: RgbImage): RgbImage {
   const out = new Uint8Array(data.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const s = (y * width + x) * 3, d = (y * width + width - 1 - x) * 3;
-      out[d] = data[s]!; out[d + 1] = data[s + 1]!; out[d + 2] = data[s + 2]!;
+      const s = (y * width + x) * 3,
+        d = (y * width + width - 1 - x) * 3;
+      out[d] = data[s]!;
+      out[d + 1] = data[s + 1]!;
+      out[d + 2] = data[s + 2]!;
     }
   }
   return rgbImage(width, height, out);
@@ -51,7 +54,9 @@ export function rgbaToRgb(width: number, height: number, rgba: ArrayLike<number>
   }
   const out = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
-    out[j] = rgba[i]!; out[j + 1] = rgba[i + 1]!; out[j + 2] = rgba[i + 2]!;
+    out[j] = rgba[i]!;
+    out[j + 1] = rgba[i + 1]!;
+    out[j + 2] = rgba[i + 2]!;
   }
   return rgbImage(width, height, out);
 }

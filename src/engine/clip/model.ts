@@ -27,7 +27,8 @@ export interface ClipModelShape {
 export function buildClipModel(w: ClipWeights, shape: ClipModelShape): Graph {
   const cfg = w.config;
   const g = new Graph('clip');
-  const S = cfg.vision.imageSize, L = shape.textLength ?? cfg.text.contextLength;
+  const S = cfg.vision.imageSize,
+    L = shape.textLength ?? cfg.text.contextLength;
   const pixels = g.input('pixel_values', 'float32', [shape.imageBatch, 3, S, S]);
   const tokenEmbeds = g.input('token_embeds', 'float32', [shape.textBatch, L, cfg.text.width]);
   const eot = g.input('eot', 'float32', [shape.textBatch, 1, L]);
@@ -61,7 +62,11 @@ export async function runClip(rt: Runtime, w: ClipWeights, pixels: HostTensor, i
       out[name]!.dispose();
       return host;
     };
-    return { imageEmbeds: await read('image_embeds'), textEmbeds: await read('text_embeds'), logitsPerImage: await read('logits_per_image') };
+    return {
+      imageEmbeds: await read('image_embeds'),
+      textEmbeds: await read('text_embeds'),
+      logitsPerImage: await read('logits_per_image'),
+    };
   } finally {
     await session.release();
   }

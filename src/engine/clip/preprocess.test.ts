@@ -7,7 +7,9 @@ import { CLIP_MEAN, CLIP_STD, centerCrop, clipPreprocess, normalizeToChw, resize
 import { loadSafetensors } from './safetensors.ts';
 
 const FIXTURES = 'test-data/fixtures';
-const preprocessDirs = readdirSync(FIXTURES).map((f) => join(FIXTURES, f, 'preprocess')).filter((d) => existsSync(d));
+const preprocessDirs = readdirSync(FIXTURES)
+  .map((f) => join(FIXTURES, f, 'preprocess'))
+  .filter((d) => existsSync(d));
 
 describe('clipPreprocess against CLIPImageProcessor fixtures', () => {
   it('has at least one fixture to check', () => expect(preprocessDirs.length).toBeGreaterThan(0));
@@ -21,7 +23,8 @@ describe('clipPreprocess against CLIPImageProcessor fixtures', () => {
     const ours = clipPreprocess(decodeImage(readFileSync(join(dir, 'image.png')), 'image.png'), { size: cropH!, crop: cropH! });
     expect(ours.shape).toEqual([3, cropH, cropW]);
     const plane = cropH! * cropW!;
-    let maxNormalized = 0, max255 = 0;
+    let maxNormalized = 0,
+      max255 = 0;
     for (let i = 0; i < ours.data.length; i++) {
       const d = Math.abs((ours.data[i] as number) - (expected.data[i] as number));
       maxNormalized = Math.max(maxNormalized, d);
@@ -42,7 +45,11 @@ describe('preprocessing steps', () => {
 
   it('centerCrop uses floor((in − out) / 2) offsets', () => {
     // pixel x holds value x in every channel
-    const img = rgbImage(311, 2, Uint8Array.from({ length: 311 * 2 * 3 }, (_, i) => Math.floor(i / 3) % 311 % 256));
+    const img = rgbImage(
+      311,
+      2,
+      Uint8Array.from({ length: 311 * 2 * 3 }, (_, i) => (Math.floor(i / 3) % 311) % 256),
+    );
     const c = centerCrop(img, 224, 2);
     expect(c.data[0]).toBe(43); // (311 − 224) / 2 = 43.5 → 43
     expect(() => centerCrop(img, 400, 2)).toThrow(/larger than the 311×2 image/);
@@ -56,7 +63,8 @@ describe('preprocessing steps', () => {
   });
 
   it('stackImages batches [3, h, w] into [n, 3, h, w]', () => {
-    const a = normalizeToChw(rgbImage(2, 2)), b = normalizeToChw(rgbImage(2, 2, new Uint8Array(12).fill(255)));
+    const a = normalizeToChw(rgbImage(2, 2)),
+      b = normalizeToChw(rgbImage(2, 2, new Uint8Array(12).fill(255)));
     const s = stackImages([a, b]);
     expect(s.shape).toEqual([2, 3, 2, 2]);
     expect(s.data.subarray(12)).toEqual(b.data);

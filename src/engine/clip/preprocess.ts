@@ -20,18 +20,18 @@ export interface PreprocessOptions {
 
 /** The shorter side becomes `size`; the longer one int(size·long/short), as HF computes it. */
 export function resizeShortestEdge(img: RgbImage, size: number): RgbImage {
-  const short = Math.min(img.width, img.height), long = Math.max(img.width, img.height);
+  const short = Math.min(img.width, img.height),
+    long = Math.max(img.width, img.height);
   const newLong = Math.trunc((size * long) / short);
-  return img.width <= img.height
-    ? resizeBicubic(img, size, newLong)
-    : resizeBicubic(img, newLong, size);
+  return img.width <= img.height ? resizeBicubic(img, size, newLong) : resizeBicubic(img, newLong, size);
 }
 
 /** HF's center crop: the offsets are floor((in − out) / 2). */
 export function centerCrop(img: RgbImage, width: number, height: number): RgbImage {
   if (width > img.width || height > img.height) {
-    throw new RangeError(`center crop ${width}×${height} is larger than the ${img.width}×${img.height} image; ` +
-      'the crop must not exceed the resize size');
+    throw new RangeError(
+      `center crop ${width}×${height} is larger than the ${img.width}×${img.height} image; ` + 'the crop must not exceed the resize size',
+    );
   }
   return cropImage(img, Math.floor((img.width - width) / 2), Math.floor((img.height - height) / 2), width, height);
 }

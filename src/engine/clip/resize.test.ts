@@ -4,7 +4,15 @@ import { readFileSync } from 'node:fs';
 import { rgbImage, type RgbImage } from './image.ts';
 import { resizeBicubic } from './resize.ts';
 
-interface PilCase { width: number; height: number; seed: number; outWidth: number; outHeight: number; sha256: string; first: number[] }
+interface PilCase {
+  width: number;
+  height: number;
+  seed: number;
+  outWidth: number;
+  outHeight: number;
+  sha256: string;
+  first: number[];
+}
 const pil = JSON.parse(readFileSync('test-data/pil-resize/cases.json', 'utf8')) as { pillow: string; cases: PilCase[] };
 
 /** The same image make_cases.py builds: LCG noise, with a gradient over the left half. */
@@ -25,16 +33,26 @@ function lcgImage(w: number, h: number, seed: number): RgbImage {
 
 describe('resizeBicubic', () => {
   it.each(pil.cases.map((c) => [`${c.width}×${c.height} → ${c.outWidth}×${c.outHeight}`, c] as const))(
-    'matches Pillow byte for byte: %s', (_, c) => {
+    'matches Pillow byte for byte: %s',
+    (_, c) => {
       const out = resizeBicubic(lcgImage(c.width, c.height, c.seed), c.outWidth, c.outHeight);
       expect([out.width, out.height]).toEqual([c.outWidth, c.outHeight]);
       expect(Array.from(out.data.subarray(0, 12))).toEqual(c.first);
       expect(createHash('sha256').update(out.data).digest('hex')).toBe(c.sha256);
-    });
+    },
+  );
 
   it('keeps a constant image constant at any scale', () => {
-    const img = rgbImage(37, 23, new Uint8Array(37 * 23 * 3).map((_, i) => [255, 0, 128][i % 3]!));
-    for (const [w, h] of [[5, 3], [100, 80], [37, 9]] as const) {
+    const img = rgbImage(
+      37,
+      23,
+      new Uint8Array(37 * 23 * 3).map((_, i) => [255, 0, 128][i % 3]!),
+    );
+    for (const [w, h] of [
+      [5, 3],
+      [100, 80],
+      [37, 9],
+    ] as const) {
       const out = resizeBicubic(img, w, h);
       for (let i = 0; i < out.data.length; i++) expect(out.data[i]).toBe([255, 0, 128][i % 3]);
     }

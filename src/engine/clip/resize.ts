@@ -35,7 +35,8 @@ function taps(inSize: number, outSize: number): Taps {
   const filterScale = Math.max(scale, 1);
   const support = 2 * filterScale;
   const stride = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize), count = new Int32Array(outSize);
+  const first = new Int32Array(outSize),
+    count = new Int32Array(outSize);
   const weights = new Int32Array(outSize * stride);
   const w = new Float64Array(stride);
   for (let o = 0; o < outSize; o++) {
@@ -73,15 +74,22 @@ function pass(src: RgbImage, outW: number, outH: number, alongX: boolean): RgbIm
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const o = alongX ? x : y;
-      const n = t.count[o]!, k0 = o * t.stride;
+      const n = t.count[o]!,
+        k0 = o * t.stride;
       let p = alongX ? (y * src.width + t.first[o]!) * 3 : (t.first[o]! * src.width + x) * 3;
-      let r = HALF, g = HALF, b = HALF;
+      let r = HALF,
+        g = HALF,
+        b = HALF;
       for (let i = 0; i < n; i++, p += step) {
         const k = t.weights[k0 + i]!;
-        r += inData[p]! * k; g += inData[p + 1]! * k; b += inData[p + 2]! * k;
+        r += inData[p]! * k;
+        g += inData[p + 1]! * k;
+        b += inData[p + 2]! * k;
       }
       const d = (y * outW + x) * 3;
-      out[d] = clip8(r); out[d + 1] = clip8(g); out[d + 2] = clip8(b);
+      out[d] = clip8(r);
+      out[d + 1] = clip8(g);
+      out[d + 2] = clip8(b);
     }
   }
   return rgbImage(outW, outH, out);

@@ -12,38 +12,49 @@ const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 class SpyBlob extends Blob {
   bytesRequested = 0;
   override slice(start = 0, end = this.size): Blob {
-    const s = Math.max(0, Math.min(start, this.size)), e = Math.max(s, Math.min(end, this.size));
+    const s = Math.max(0, Math.min(start, this.size)),
+      e = Math.max(s, Math.min(end, this.size));
     this.bytesRequested += e - s;
     return super.slice(start, end);
   }
 }
 
 /** A file from a literal header, with an optional lie in the 8-byte length field. */
-function rawFile(header: string | Uint8Array<ArrayBuffer> | object, data: Uint8Array<ArrayBuffer> = new Uint8Array(0), declaredLength?: bigint): SpyBlob {
-  const json = header instanceof Uint8Array ? header
-    : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+function rawFile(
+  header: string | Uint8Array<ArrayBuffer> | object,
+  data: Uint8Array<ArrayBuffer> = new Uint8Array(0),
+  declaredLength?: bigint,
+): SpyBlob {
+  const json =
+    header instanceof Uint8Array ? header : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const len = new Uint8Array(8);
   new DataView(len.buffer).setBigUint64(0, declaredLength ?? BigInt(json.length), true);
   return new SpyBlob([len, json, data]);
 }
 
 async function rejection(blob: Blob): Promise<SafetensorsError> {
-  const err = await loadSafetensors(blob).then(() => null, (e: unknown) => e);
+  const err = await loadSafetensors(blob).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SafetensorsError);
   return err as SafetensorsError;
 }
 
 // toEqual walks typed arrays element by element, which takes seconds on an embedding table
 const sameBytes = (a: HostTensor, b: HostTensor): boolean =>
-  a.dtype === b.dtype && a.shape.join() === b.shape.join() &&
-  Buffer.compare(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
-    Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) === 0;
+  a.dtype === b.dtype &&
+  a.shape.join() === b.shape.join() &&
+  Buffer.compare(
+    Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+    Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength),
+  ) === 0;
 
 async function fixtureFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const d of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, d.name);
-    if (d.isDirectory()) out.push(...await fixtureFiles(p));
+    if (d.isDirectory()) out.push(...(await fixtureFiles(p)));
     else if (d.name.endsWith('.safetensors')) out.push(p);
   }
   return out;
@@ -101,12 +112,18 @@ describe('writeSafetensors / loadSafetensors', () => {
     data.set(new Uint8Array(half.buffer), 0);
     data.set(new Uint8Array(bf.buffer), half.byteLength);
     data.set(u8, half.byteLength + bf.byteLength);
-    const h = half.byteLength, b = h + bf.byteLength;
-    const got = await loadSafetensors(rawFile({
-      h: { dtype: 'F16', shape: [9], data_offsets: [0, h] },
-      b: { dtype: 'BF16', shape: [2, 2], data_offsets: [h, b] },
-      u: { dtype: 'U8', shape: [3], data_offsets: [b, b + 3] },
-    }, data));
+    const h = half.byteLength,
+      b = h + bf.byteLength;
+    const got = await loadSafetensors(
+      rawFile(
+        {
+          h: { dtype: 'F16', shape: [9], data_offsets: [0, h] },
+          b: { dtype: 'BF16', shape: [2, 2], data_offsets: [h, b] },
+          u: { dtype: 'U8', shape: [3], data_offsets: [b, b + 3] },
+        },
+        data,
+      ),
+    );
     const hv = Array.from(got.get('h')!.data as Float32Array);
     expect(hv.slice(0, 7)).toEqual([1, -2, 65504, 2 ** -24, -(2 ** -14), Infinity, -Infinity]);
     expect(hv[7]).toBeNaN();
@@ -133,11 +150,13 @@ describe('fixture files', () => {
 
   it('model.safetensors shapes agree with config.json', async () => {
     const config = JSON.parse(await readFile(join(FIXTURE, 'config.json'), 'utf8'));
-    const v = config.vision_config, t = config.text_config;
-    const m = await loadSafetensors(await openAsBlob(join(FIXTURE, 'model.safetensors')),
-      ['vision_model.embeddings.patch_embedding.weight', 'text_model.embeddings.token_embedding.weight']);
-    expect(m.get('vision_model.embeddings.patch_embedding.weight')!.shape)
-      .toEqual([v.hidden_size, 3, v.patch_size, v.patch_size]);
+    const v = config.vision_config,
+      t = config.text_config;
+    const m = await loadSafetensors(await openAsBlob(join(FIXTURE, 'model.safetensors')), [
+      'vision_model.embeddings.patch_embedding.weight',
+      'text_model.embeddings.token_embedding.weight',
+    ]);
+    expect(m.get('vision_model.embeddings.patch_embedding.weight')!.shape).toEqual([v.hidden_size, 3, v.patch_size, v.patch_size]);
     expect(m.get('text_model.embeddings.token_embedding.weight')!.shape).toEqual([t.vocab_size, t.hidden_size]);
   });
 
@@ -186,32 +205,43 @@ describe('hostile files', () => {
   });
 
   it('rejects malformed shapes and offsets', async () => {
-    expect((await rejection(rawFile({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)))).message)
-      .toMatch(/tensor 'w' has shape \[-1\]/);
-    expect((await rejection(rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(2)))).message)
-      .toMatch(/tensor 'w' has data_offsets \[8,4\]/);
+    expect((await rejection(rawFile({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)))).message).toMatch(
+      /tensor 'w' has shape \[-1\]/,
+    );
+    expect((await rejection(rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [8, 4] } }, f32(2)))).message).toMatch(
+      /tensor 'w' has data_offsets \[8,4\]/,
+    );
     expect((await rejection(rawFile({ w: 3 }, f32(1)))).message).toMatch(/tensor 'w' has no \{dtype/);
   });
 
   it('rejects an offset past the end of the file without reading it', async () => {
     const blob = rawFile({ w: { dtype: 'F32', shape: [2 ** 28], data_offsets: [0, 2 ** 30] } }, f32(4));
-    expect((await rejection(blob)).message).toMatch(/tensor 'w' ends at byte 1073741824 of the data section, which has only 16 bytes.*truncated/);
+    expect((await rejection(blob)).message).toMatch(
+      /tensor 'w' ends at byte 1073741824 of the data section, which has only 16 bytes.*truncated/,
+    );
     expect(blob.bytesRequested).toBeLessThanOrEqual(blob.size);
   });
 
   it('rejects overlapping tensors', async () => {
-    const err = await rejection(rawFile({
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, f32(3)));
+    const err = await rejection(
+      rawFile(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+        },
+        f32(3),
+      ),
+    );
     expect(err.message).toMatch(/tensor 'b' \(bytes 4..12\) overlaps the previous tensor/);
   });
 
   it('rejects holes and trailing bytes', async () => {
-    expect((await rejection(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)))).message)
-      .toMatch(/bytes 0..4 before tensor 'a' belong to no tensor/);
-    expect((await rejection(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)))).message)
-      .toMatch(/cover 4 bytes but the data section has 8/);
+    expect((await rejection(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)))).message).toMatch(
+      /bytes 0..4 before tensor 'a' belong to no tensor/,
+    );
+    expect((await rejection(rawFile({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)))).message).toMatch(
+      /cover 4 bytes but the data section has 8/,
+    );
   });
 
   it('rejects non-string metadata', async () => {
@@ -225,10 +255,12 @@ describe('large files', () => {
     try {
       const path = join(dir, 'big.safetensors');
       const big = 425_000_000; // float32 elements: 1.7 GB
-      const header = new TextEncoder().encode(JSON.stringify({
-        big: { dtype: 'F32', shape: [big], data_offsets: [0, big * 4] },
-        small: { dtype: 'F32', shape: [3], data_offsets: [big * 4, big * 4 + 12] },
-      }));
+      const header = new TextEncoder().encode(
+        JSON.stringify({
+          big: { dtype: 'F32', shape: [big], data_offsets: [0, big * 4] },
+          small: { dtype: 'F32', shape: [3], data_offsets: [big * 4, big * 4 + 12] },
+        }),
+      );
       const len = new Uint8Array(8);
       new DataView(len.buffer).setBigUint64(0, BigInt(header.length), true);
       const fh = await open(path, 'w');

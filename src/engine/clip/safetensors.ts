@@ -91,10 +91,14 @@ export async function readSafetensorsHeader(blob: Blob): Promise<SafetensorsHead
   let expected = 0;
   for (const e of entries) {
     if (e.end > dataSize) {
-      throw new SafetensorsError(`tensor '${e.name}' ends at byte ${e.end} of the data section, which has only ${dataSize} bytes: ${REDOWNLOAD}`);
+      throw new SafetensorsError(
+        `tensor '${e.name}' ends at byte ${e.end} of the data section, which has only ${dataSize} bytes: ${REDOWNLOAD}`,
+      );
     }
     if (e.begin < expected) {
-      throw new SafetensorsError(`tensor '${e.name}' (bytes ${e.begin}..${e.end}) overlaps the previous tensor, which ends at ${expected}: ${REDOWNLOAD}`);
+      throw new SafetensorsError(
+        `tensor '${e.name}' (bytes ${e.begin}..${e.end}) overlaps the previous tensor, which ends at ${expected}: ${REDOWNLOAD}`,
+      );
     }
     if (e.begin > expected) {
       throw new SafetensorsError(`bytes ${expected}..${e.begin} before tensor '${e.name}' belong to no tensor: ${REDOWNLOAD}`);
@@ -119,13 +123,16 @@ function parseEntry(name: string, raw: unknown): SafetensorsEntry {
     throw new SafetensorsError(`tensor '${name}' has shape ${JSON.stringify(shape)}, not a list of non-negative integers: ${REDOWNLOAD}`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-    throw new SafetensorsError(`tensor '${name}' has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end: ${REDOWNLOAD}`);
+    throw new SafetensorsError(
+      `tensor '${name}' has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with begin <= end: ${REDOWNLOAD}`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   const bytes = (shape as number[]).reduce((a, b) => a * b, BYTES[dtype]);
   if (bytes !== end - begin) {
     throw new SafetensorsError(
-      `tensor '${name}' (${dtype} [${shape.join(',')}]) needs ${bytes} bytes but its data_offsets span ${end - begin}: ${REDOWNLOAD}`);
+      `tensor '${name}' (${dtype} [${shape.join(',')}]) needs ${bytes} bytes but its data_offsets span ${end - begin}: ${REDOWNLOAD}`,
+    );
   }
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
@@ -139,8 +146,10 @@ export async function loadSafetensors(blob: Blob, names?: readonly string[]): Pr
   const wanted = names ?? [...header.tensors.keys()];
   const missing = wanted.filter((n) => !header.tensors.has(n));
   if (missing.length > 0) {
-    throw new SafetensorsError(`the file has no tensor named ${missing.map((n) => `'${n}'`).join(', ')} ` +
-      `(it holds ${header.tensors.size} tensors); check that it is the right model file`);
+    throw new SafetensorsError(
+      `the file has no tensor named ${missing.map((n) => `'${n}'`).join(', ')} ` +
+        `(it holds ${header.tensors.size} tensors); check that it is the right model file`,
+    );
   }
   const out = new Map<string, HostTensor>();
   for (const name of wanted) {
@@ -158,14 +167,22 @@ export async function loadSafetensors(blob: Blob, names?: readonly string[]): Pr
 // runs WebGPU or onnxruntime is little-endian.
 function decodeTensor(e: SafetensorsEntry, bytes: ArrayBuffer): HostTensor {
   switch (e.dtype) {
-    case 'F32': return hostTensor('float32', e.shape, new Float32Array(bytes));
-    case 'F64': return hostTensor('float64', e.shape, new Float64Array(bytes));
-    case 'I64': return hostTensor('int64', e.shape, new BigInt64Array(bytes));
-    case 'I32': return hostTensor('int32', e.shape, new Int32Array(bytes));
-    case 'U8': return hostTensor('int32', e.shape, Int32Array.from(new Uint8Array(bytes)));
-    case 'BOOL': return hostTensor('bool', e.shape, new Uint8Array(bytes));
-    case 'F16': return hostTensor('float32', e.shape, halfToFloat32(new Uint16Array(bytes)));
-    case 'BF16': return hostTensor('float32', e.shape, bfloat16ToFloat32(new Uint16Array(bytes)));
+    case 'F32':
+      return hostTensor('float32', e.shape, new Float32Array(bytes));
+    case 'F64':
+      return hostTensor('float64', e.shape, new Float64Array(bytes));
+    case 'I64':
+      return hostTensor('int64', e.shape, new BigInt64Array(bytes));
+    case 'I32':
+      return hostTensor('int32', e.shape, new Int32Array(bytes));
+    case 'U8':
+      return hostTensor('int32', e.shape, Int32Array.from(new Uint8Array(bytes)));
+    case 'BOOL':
+      return hostTensor('bool', e.shape, new Uint8Array(bytes));
+    case 'F16':
+      return hostTensor('float32', e.shape, halfToFloat32(new Uint16Array(bytes)));
+    case 'BF16':
+      return hostTensor('float32', e.shape, bfloat16ToFloat32(new Uint16Array(bytes)));
   }
 }
 
@@ -177,7 +194,12 @@ export function bfloat16ToFloat32(h: Uint16Array): Float32Array {
 }
 
 const WRITE_DTYPE: Record<DType, SafetensorsDType> = {
-  float32: 'F32', float16: 'F16', float64: 'F64', int64: 'I64', int32: 'I32', bool: 'BOOL',
+  float32: 'F32',
+  float16: 'F16',
+  float64: 'F64',
+  int64: 'I64',
+  int32: 'I32',
+  bool: 'BOOL',
 };
 
 /** one tensor of a file being written: its bytes in memory, or a (lazy) Blob such as a slice of another file */
@@ -201,8 +223,10 @@ function headerBytes(parts: readonly SafetensorsPart[], metadata?: Readonly<Reco
   for (const p of parts) {
     if (p.name === '__metadata__') throw new SafetensorsError(`'__metadata__' is reserved and cannot name a tensor`);
     if (Object.hasOwn(header, p.name)) throw new SafetensorsError(`tensor '${p.name}' is named twice`);
-    const bytes = p.shape.reduce((a, b) => a * b, BYTES[p.dtype]), got = byteLength(p.data);
-    if (got !== bytes) throw new SafetensorsError(`tensor '${p.name}' (${p.dtype} [${p.shape.join(',')}]) needs ${bytes} bytes but has ${got}`);
+    const bytes = p.shape.reduce((a, b) => a * b, BYTES[p.dtype]),
+      got = byteLength(p.data);
+    if (got !== bytes)
+      throw new SafetensorsError(`tensor '${p.name}' (${p.dtype} [${p.shape.join(',')}]) needs ${bytes} bytes but has ${got}`);
     header[p.name] = { dtype: p.dtype, shape: [...p.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -226,13 +250,24 @@ export function safetensorsBlob(parts: readonly SafetensorsPart[], metadata?: Re
 
 const partOf = (name: string, t: HostTensor): SafetensorsPart => {
   const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw new SafetensorsError(`tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}] needs ${n}`);
-  return { name, dtype: WRITE_DTYPE[t.dtype], shape: t.shape, data: new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength) };
+  if (t.data.length !== n)
+    throw new SafetensorsError(`tensor '${name}' has ${t.data.length} elements but shape [${t.shape.join(',')}] needs ${n}`);
+  return {
+    name,
+    dtype: WRITE_DTYPE[t.dtype],
+    shape: t.shape,
+    data: new Uint8Array(t.data.buffer as ArrayBuffer, t.data.byteOffset, t.data.byteLength),
+  };
 };
 
 /** Serializes tensors (data in name order) with the header padded by spaces to an 8-byte boundary. */
-export function writeSafetensors(tensors: Readonly<Record<string, HostTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array<ArrayBuffer> {
-  const parts = Object.keys(tensors).sort().map((name) => partOf(name, tensors[name]!));
+export function writeSafetensors(
+  tensors: Readonly<Record<string, HostTensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array<ArrayBuffer> {
+  const parts = Object.keys(tensors)
+    .sort()
+    .map((name) => partOf(name, tensors[name]!));
   const header = headerBytes(parts, metadata);
   const out = new Uint8Array(header.length + parts.reduce((a, p) => a + byteLength(p.data), 0));
   out.set(header);

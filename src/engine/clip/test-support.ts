@@ -5,12 +5,43 @@ import { rng } from '../random.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { visionTokens, type ClipConfig } from './config.ts';
 
-export function tinyConfig(over: { image?: number; patch?: number; vw?: number; vl?: number; vh?: number;
-  tw?: number; tl?: number; th?: number; embed?: number; vocab?: number; ctx?: number } = {}): ClipConfig {
-  const vw = over.vw ?? 16, tw = over.tw ?? 12;
+export function tinyConfig(
+  over: {
+    image?: number;
+    patch?: number;
+    vw?: number;
+    vl?: number;
+    vh?: number;
+    tw?: number;
+    tl?: number;
+    th?: number;
+    embed?: number;
+    vocab?: number;
+    ctx?: number;
+  } = {},
+): ClipConfig {
+  const vw = over.vw ?? 16,
+    tw = over.tw ?? 12;
   return {
-    vision: { imageSize: over.image ?? 16, patchSize: over.patch ?? 4, width: vw, layers: over.vl ?? 3, heads: over.vh ?? 2, mlpWidth: 4 * vw, layerNormEps: 1e-5 },
-    text: { vocabSize: over.vocab ?? 50, contextLength: over.ctx ?? 10, width: tw, layers: over.tl ?? 3, heads: over.th ?? 3, mlpWidth: 4 * tw, layerNormEps: 1e-5, eosTokenId: (over.vocab ?? 50) - 1 },
+    vision: {
+      imageSize: over.image ?? 16,
+      patchSize: over.patch ?? 4,
+      width: vw,
+      layers: over.vl ?? 3,
+      heads: over.vh ?? 2,
+      mlpWidth: 4 * vw,
+      layerNormEps: 1e-5,
+    },
+    text: {
+      vocabSize: over.vocab ?? 50,
+      contextLength: over.ctx ?? 10,
+      width: tw,
+      layers: over.tl ?? 3,
+      heads: over.th ?? 3,
+      mlpWidth: 4 * tw,
+      layerNormEps: 1e-5,
+      eosTokenId: (over.vocab ?? 50) - 1,
+    },
     embedDim: over.embed ?? 8,
   };
 }
@@ -21,21 +52,45 @@ export function randomHfClip(cfg: ClipConfig, seed: number): Map<string, HostTen
   const out = new Map<string, HostTensor>();
   const matrix = (name: string, shape: number[]) => {
     const scale = 0.5 / Math.sqrt(shape[shape.length - 1]!);
-    out.set(name, hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal() * scale)));
+    out.set(
+      name,
+      hostTensor(
+        'float32',
+        shape,
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal() * scale),
+      ),
+    );
   };
   const vector = (name: string, n: number, base = 0) =>
-    out.set(name, hostTensor('float32', [n], Float32Array.from({ length: n }, () => base + (base ? 0.1 : 0.05) * r.normal())));
-  const norm = (name: string, n: number) => { vector(`${name}.weight`, n, 1); vector(`${name}.bias`, n); };
+    out.set(
+      name,
+      hostTensor(
+        'float32',
+        [n],
+        Float32Array.from({ length: n }, () => base + (base ? 0.1 : 0.05) * r.normal()),
+      ),
+    );
+  const norm = (name: string, n: number) => {
+    vector(`${name}.weight`, n, 1);
+    vector(`${name}.bias`, n);
+  };
   const layers = (prefix: string, n: number, w: number, m: number) => {
     for (let i = 0; i < n; i++) {
       const p = `${prefix}.encoder.layers.${i}`;
-      for (const k of ['q', 'k', 'v', 'out']) { matrix(`${p}.self_attn.${k}_proj.weight`, [w, w]); vector(`${p}.self_attn.${k}_proj.bias`, w); }
-      norm(`${p}.layer_norm1`, w); norm(`${p}.layer_norm2`, w);
-      matrix(`${p}.mlp.fc1.weight`, [m, w]); vector(`${p}.mlp.fc1.bias`, m);
-      matrix(`${p}.mlp.fc2.weight`, [w, m]); vector(`${p}.mlp.fc2.bias`, w);
+      for (const k of ['q', 'k', 'v', 'out']) {
+        matrix(`${p}.self_attn.${k}_proj.weight`, [w, w]);
+        vector(`${p}.self_attn.${k}_proj.bias`, w);
+      }
+      norm(`${p}.layer_norm1`, w);
+      norm(`${p}.layer_norm2`, w);
+      matrix(`${p}.mlp.fc1.weight`, [m, w]);
+      vector(`${p}.mlp.fc1.bias`, m);
+      matrix(`${p}.mlp.fc2.weight`, [w, m]);
+      vector(`${p}.mlp.fc2.bias`, w);
     }
   };
-  const v = cfg.vision, t = cfg.text;
+  const v = cfg.vision,
+    t = cfg.text;
   matrix('vision_model.embeddings.patch_embedding.weight', [v.width, 3, v.patchSize, v.patchSize]);
   vector('vision_model.embeddings.class_embedding', v.width);
   matrix('vision_model.embeddings.position_embedding.weight', [visionTokens(v), v.width]);
@@ -71,17 +126,22 @@ const tensor = (src: Src, name: string): Float32Array => {
 
 /** torch Linear: x [n, in] → [n, out] with weight [out, in] */
 function linearRef(src: Src, name: string, x: Rows, bias = true): Rows {
-  const wt = tensor(src, `${name}.weight`), b = bias ? tensor(src, `${name}.bias`) : null;
-  const inp = x[0]!.length, out = wt.length / inp;
-  return x.map((row) => Array.from({ length: out }, (_, o) => {
-    let s = b ? b[o]! : 0;
-    for (let i = 0; i < inp; i++) s += row[i]! * wt[o * inp + i]!;
-    return s;
-  }));
+  const wt = tensor(src, `${name}.weight`),
+    b = bias ? tensor(src, `${name}.bias`) : null;
+  const inp = x[0]!.length,
+    out = wt.length / inp;
+  return x.map((row) =>
+    Array.from({ length: out }, (_, o) => {
+      let s = b ? b[o]! : 0;
+      for (let i = 0; i < inp; i++) s += row[i]! * wt[o * inp + i]!;
+      return s;
+    }),
+  );
 }
 
 function layerNormRef(src: Src, name: string, x: Rows, eps: number): Rows {
-  const g = tensor(src, `${name}.weight`), b = tensor(src, `${name}.bias`);
+  const g = tensor(src, `${name}.weight`),
+    b = tensor(src, `${name}.bias`);
   return x.map((row) => {
     const mean = row.reduce((a, v) => a + v, 0) / row.length;
     const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / row.length;
@@ -93,8 +153,12 @@ const addRows = (a: Rows, b: Rows): Rows => a.map((r, i) => r.map((v, j) => v + 
 
 function blockRef(src: Src, p: string, x: Rows, heads: number, eps: number, causal: boolean): Rows {
   const h = layerNormRef(src, `${p}.layer_norm1`, x, eps);
-  const q = linearRef(src, `${p}.self_attn.q_proj`, h), k = linearRef(src, `${p}.self_attn.k_proj`, h), v = linearRef(src, `${p}.self_attn.v_proj`, h);
-  const T = x.length, W = x[0]!.length, D = W / heads;
+  const q = linearRef(src, `${p}.self_attn.q_proj`, h),
+    k = linearRef(src, `${p}.self_attn.k_proj`, h),
+    v = linearRef(src, `${p}.self_attn.v_proj`, h);
+  const T = x.length,
+    W = x[0]!.length,
+    D = W / heads;
   const y: Rows = Array.from({ length: T }, () => new Array<number>(W).fill(0));
   for (let hd = 0; hd < heads; hd++) {
     for (let i = 0; i < T; i++) {
@@ -111,33 +175,45 @@ function blockRef(src: Src, p: string, x: Rows, heads: number, eps: number, caus
     }
   }
   const x1 = addRows(x, linearRef(src, `${p}.self_attn.out_proj`, y));
-  const f = linearRef(src, `${p}.mlp.fc1`, layerNormRef(src, `${p}.layer_norm2`, x1, eps)).map((r) => r.map((u) => u / (1 + Math.exp(-1.702 * u))));
+  const f = linearRef(src, `${p}.mlp.fc1`, layerNormRef(src, `${p}.layer_norm2`, x1, eps)).map((r) =>
+    r.map((u) => u / (1 + Math.exp(-1.702 * u))),
+  );
   return addRows(x1, linearRef(src, `${p}.mlp.fc2`, f));
 }
 
 const matrixRows = (data: Float32Array, n: number, d: number, offset = 0): Rows =>
   Array.from({ length: n }, (_, i) => Array.from(data.subarray(offset + i * d, offset + (i + 1) * d)));
 
-export interface RefPrompts { shallow: Float32Array; deep: Float32Array[]; nCtx: number }
+export interface RefPrompts {
+  shallow: Float32Array;
+  deep: Float32Array[];
+  nCtx: number;
+}
 
 /** make_fixtures.vit_features for pixels [B, 3, S, S] → image embeds [B, E] (row-major) */
 export function referenceImageEmbeds(src: Src, cfg: ClipConfig, pixels: Float32Array, B: number, prompts?: RefPrompts): Float64Array {
   const { imageSize: S, patchSize: P, width: W, heads, layers, layerNormEps: eps } = cfg.vision;
-  const G = S / P, out = new Float64Array(B * cfg.embedDim);
+  const G = S / P,
+    out = new Float64Array(B * cfg.embedDim);
   const conv = tensor(src, 'vision_model.embeddings.patch_embedding.weight'); // [W, 3, P, P]
   const cls = tensor(src, 'vision_model.embeddings.class_embedding');
   const pos = tensor(src, 'vision_model.embeddings.position_embedding.weight');
   for (let b = 0; b < B; b++) {
     let x: Rows = [Array.from(cls)];
-    for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
-      x.push(Array.from({ length: W }, (_, o) => {
-        let s = 0;
-        for (let c = 0; c < 3; c++) for (let py = 0; py < P; py++) for (let px = 0; px < P; px++) {
-          s += conv[((o * 3 + c) * P + py) * P + px]! * pixels[((b * 3 + c) * S + gy * P + py) * S + gx * P + px]!;
-        }
-        return s;
-      }));
-    }
+    for (let gy = 0; gy < G; gy++)
+      for (let gx = 0; gx < G; gx++) {
+        x.push(
+          Array.from({ length: W }, (_, o) => {
+            let s = 0;
+            for (let c = 0; c < 3; c++)
+              for (let py = 0; py < P; py++)
+                for (let px = 0; px < P; px++) {
+                  s += conv[((o * 3 + c) * P + py) * P + px]! * pixels[((b * 3 + c) * S + gy * P + py) * S + gx * P + px]!;
+                }
+            return s;
+          }),
+        );
+      }
     x = x.map((row, t) => row.map((v, j) => v + pos[t * W + j]!));
     const n = prompts?.nCtx ?? 0;
     if (prompts) x.push(...matrixRows(prompts.shallow, n, W));
@@ -152,10 +228,22 @@ export function referenceImageEmbeds(src: Src, cfg: ClipConfig, pixels: Float32A
   return out;
 }
 
-export interface RefTextPrompts { ctx: Float32Array; deep: Float32Array[]; nCtx: number }
+export interface RefTextPrompts {
+  ctx: Float32Array;
+  deep: Float32Array[];
+  nCtx: number;
+}
 
 /** HF text model + text_projection for ids [B, L] pooled at `eot` → text embeds [B, E]; IVLP prompts replace positions 1..n_ctx */
-export function referenceTextEmbeds(src: Src, cfg: ClipConfig, ids: Int32Array, B: number, L: number, eot: readonly number[], prompts?: RefTextPrompts): Float64Array {
+export function referenceTextEmbeds(
+  src: Src,
+  cfg: ClipConfig,
+  ids: Int32Array,
+  B: number,
+  L: number,
+  eot: readonly number[],
+  prompts?: RefTextPrompts,
+): Float64Array {
   const { width: W, heads, layers, layerNormEps: eps } = cfg.text;
   const table = tensor(src, 'text_model.embeddings.token_embedding.weight');
   const pos = tensor(src, 'text_model.embeddings.position_embedding.weight');

@@ -31,7 +31,9 @@ describe('text-tower inputs', () => {
     const emb = lookupTokenEmbeddings(w, hostTensor('int32', [1, 2], Int32Array.from([7, 0])));
     expect(emb.shape).toEqual([1, 2, W]);
     expect(Array.from(emb.data.subarray(0, W) as Float32Array)).toEqual(Array.from(table.subarray(7 * W, 8 * W)));
-    expect(() => lookupTokenEmbeddings(w, hostTensor('int32', [1, 1], Int32Array.of(50)))).toThrow(/token id 50 .* outside the vocabulary 0\.\.49/);
+    expect(() => lookupTokenEmbeddings(w, hostTensor('int32', [1, 1], Int32Array.of(50)))).toThrow(
+      /token id 50 .* outside the vocabulary 0\.\.49/,
+    );
     const both = textTowerInputs(w, hostTensor('int32', [1, 3], Int32Array.from([48, 49, 0])));
     expect(Array.from(both.eot.data as Float32Array)).toEqual([0, 1, 0]);
     const visionOnly = loadClipWeights(src, cfg, { towers: ['vision'] });

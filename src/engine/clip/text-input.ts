@@ -29,7 +29,11 @@ export function endTokenPositions(ids: HostTensor /* [B, L] */, text: ClipTextCo
   for (let r = 0; r < B; r++) {
     let pos = -1;
     if (text.eosTokenId === 2) {
-      for (let j = 0, best = -Infinity; j < L; j++) if (at(r * L + j) > best) { best = at(r * L + j); pos = j; }
+      for (let j = 0, best = -Infinity; j < L; j++)
+        if (at(r * L + j) > best) {
+          best = at(r * L + j);
+          pos = j;
+        }
     } else {
       for (let j = 0; j < L && pos < 0; j++) if (at(r * L + j) === text.eosTokenId) pos = j;
     }

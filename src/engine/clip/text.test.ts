@@ -10,12 +10,17 @@ import { loadClipWeights, weightFeeds, type ClipWeights } from './weights.ts';
 
 const rt = createNodeRuntime();
 const cfg = tinyConfig({ tw: 12, tl: 3, th: 3, vocab: 50, ctx: 10, embed: 8 });
-const START = 48, END = 49;
+const START = 48,
+  END = 49;
 
 /** rows of [start, ...tokens, end, 0, …] as int32 [B, L], with their end positions */
 function idsOf(rows: number[][], L: number): { ids: HostTensor; eot: number[] } {
   const ids = new Int32Array(rows.length * L);
-  rows.forEach((r, b) => [START, ...r, END].forEach((t, j) => { ids[b * L + j] = t; }));
+  rows.forEach((r, b) =>
+    [START, ...r, END].forEach((t, j) => {
+      ids[b * L + j] = t;
+    }),
+  );
   return { ids: hostTensor('int32', [rows.length, L], ids), eot: rows.map((r) => r.length + 1) };
 }
 
@@ -27,9 +32,14 @@ async function runText(w: ClipWeights, ids: HostTensor, prompts?: RefTextPrompts
   const feeds: Record<string, HostTensor> = { tok: inputs.tokenEmbeds, eot: inputs.eot };
   let hooks;
   if (prompts) {
-    hooks = { ctx: g.input('ctx', 'float32', [prompts.nCtx, W]), deep: prompts.deep.map((_, i) => g.input(`ctx_${i + 1}`, 'float32', [prompts.nCtx, W])) };
+    hooks = {
+      ctx: g.input('ctx', 'float32', [prompts.nCtx, W]),
+      deep: prompts.deep.map((_, i) => g.input(`ctx_${i + 1}`, 'float32', [prompts.nCtx, W])),
+    };
     feeds.ctx = hostTensor('float32', [prompts.nCtx, W], prompts.ctx);
-    prompts.deep.forEach((d, i) => { feeds[`ctx_${i + 1}`] = hostTensor('float32', [prompts.nCtx, W], d); });
+    prompts.deep.forEach((d, i) => {
+      feeds[`ctx_${i + 1}`] = hostTensor('float32', [prompts.nCtx, W], d);
+    });
   }
   const tower = buildTextTower(g, cfg, w, g.input('tok', 'float32', [B, L, W]), g.input('eot', 'float32', [B, 1, L]), hooks);
   g.output('embeds', tower.embeds);
@@ -63,13 +73,17 @@ describe('text tower', () => {
     const { ids, eot } = idsOf(promptRows, 10);
     for (const depth of [0, 2]) {
       const p: RefTextPrompts = {
-        nCtx, ctx: randomData(nCtx * 12, 70, 0.5), deep: Array.from({ length: depth }, (_, i) => randomData(nCtx * 12, 71 + i, 0.5)),
+        nCtx,
+        ctx: randomData(nCtx * 12, 70, 0.5),
+        deep: Array.from({ length: depth }, (_, i) => randomData(nCtx * 12, 71 + i, 0.5)),
       };
       const ours = await runText(w, ids, p);
       expect(vsReference(ours, referenceTextEmbeds(src, cfg, ids.data as Int32Array, rows.length, 10, eot, p))).toBeLessThan(1e-5);
       expect(vsReference(ours, referenceTextEmbeds(src, cfg, ids.data as Int32Array, rows.length, 10, eot))).toBeGreaterThan(1e-3);
       if (depth > 0) {
-        expect(vsReference(ours, referenceTextEmbeds(src, cfg, ids.data as Int32Array, rows.length, 10, eot, { ...p, deep: [] }))).toBeGreaterThan(1e-3);
+        expect(
+          vsReference(ours, referenceTextEmbeds(src, cfg, ids.data as Int32Array, rows.length, 10, eot, { ...p, deep: [] })),
+        ).toBeGreaterThan(1e-3);
       }
     }
   });

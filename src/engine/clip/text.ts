@@ -55,7 +55,9 @@ function checkPrompts(cfg: ClipConfig, prompts: TextPrompts, L: number): void {
   }
   deep.forEach((d, i) => {
     if (fmtShape(d.shape) !== fmtShape(prompts.ctx.shape) || d.dtype !== 'float32') {
-      throw new GraphError(`text prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected float32[${n},${W}] like ctx`);
+      throw new GraphError(
+        `text prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected float32[${n},${W}] like ctx`,
+      );
     }
   });
 }
@@ -65,13 +67,20 @@ function checkPrompts(cfg: ClipConfig, prompts: TextPrompts, L: number): void {
  * the causal mask makes later positions irrelevant), eot [B, 1, L] one-hot of the end-token position.
  */
 export function buildTextTower(
-  g: Graph, cfg: ClipConfig, w: ClipWeights, tokenEmbeds: Value, eot: Value, prompts?: TextPrompts,
+  g: Graph,
+  cfg: ClipConfig,
+  w: ClipWeights,
+  tokenEmbeds: Value,
+  eot: Value,
+  prompts?: TextPrompts,
 ): TextTower {
   assertWeightsFor(cfg, w);
   const t = cfg.text;
   const [B, L, W] = tokenEmbeds.shape as [number, number, number];
   if (tokenEmbeds.shape.length !== 3 || W !== t.width || L > t.contextLength || tokenEmbeds.dtype !== 'float32') {
-    throw new GraphError(`text tower: token embeddings are ${tokenEmbeds.dtype}${fmtShape(tokenEmbeds.shape)}, expected float32[B,≤${t.contextLength},${t.width}]`);
+    throw new GraphError(
+      `text tower: token embeddings are ${tokenEmbeds.dtype}${fmtShape(tokenEmbeds.shape)}, expected float32[B,≤${t.contextLength},${t.width}]`,
+    );
   }
   if (fmtShape(eot.shape) !== fmtShape([B, 1, L]) || eot.dtype !== 'float32') {
     throw new GraphError(`text tower: end-token selection is ${eot.dtype}${fmtShape(eot.shape)}, expected a float32[${B},1,${L}] one-hot`);

@@ -12,7 +12,11 @@ describe('tokenize', () => {
     expect(ids.dtype).toBe('int32');
     expect(ids.shape).toEqual([1, 77]);
     expect(row(ids.data as Int32Array, 0).slice(0, 9)).toEqual([49406, 320, 1125, 539, 320, 2368, 269, 49407, 0]);
-    expect(row(ids.data as Int32Array, 0).slice(8).every((v) => v === 0)).toBe(true);
+    expect(
+      row(ids.data as Int32Array, 0)
+        .slice(8)
+        .every((v) => v === 0),
+    ).toBe(true);
     expect(eot).toEqual([7]);
   });
 
@@ -22,7 +26,7 @@ describe('tokenize', () => {
     'Café crème brûlée': [15304, 1075, 12138, 614, 711, 127, 119, 75, 13489],
     'naïve Zoë Ångström': [1097, 35689, 563, 4397, 40520, 23176, 10352, 807, 7255, 332],
     '🐈 cat 😀!!': [2074, 486, 2368, 12832, 748],
-    '東京タワー': [48338, 21078, 105, 34941, 2429, 107, 30391],
+    東京タワー: [48338, 21078, 105, 34941, 2429, 107, 30391],
     'Привет мир': [26302, 16370, 29503, 110, 22176, 141, 480, 38018, 16701, 141, 478],
     'a  photo\n\tof  A CAT ': [320, 1125, 539, 320, 2368],
     'it&#39;s &amp; isn&apos;t': [585, 568, 261, 2923, 713],
@@ -81,8 +85,14 @@ describe('tokenize', () => {
   // which tokenization ignores (checked above), so they are not guesses.
   it('reproduces clip-tiny-a io.safetensors input_ids', async () => {
     const io = (await loadSafetensors(await openAsBlob('test-data/fixtures/clip-tiny-a/io.safetensors'), ['input_ids'])).get('input_ids')!;
-    const prompts = ['a photo of a cat.', 'a photo of a T-shirt/top.', 'a photo of a Trouser.', 'a photo of a Ankle boot.',
-      'an origami of a golden retriever!', 'a photo of a Coat.'];
+    const prompts = [
+      'a photo of a cat.',
+      'a photo of a T-shirt/top.',
+      'a photo of a Trouser.',
+      'a photo of a Ankle boot.',
+      'an origami of a golden retriever!',
+      'a photo of a Coat.',
+    ];
     expect(io.shape).toEqual([prompts.length, 77]);
     expect(tokenize(prompts).ids.data).toEqual(io.data);
   });

@@ -42,7 +42,8 @@ const CONTROL = /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/g;
 
 /** CLIP's text cleaning: ftfy subset, HTML unescape (twice, as CLIP does), whitespace collapse + strip, lower-case. */
 export function cleanText(text: string): string {
-  let t = text.normalize('NFC')
+  let t = text
+    .normalize('NFC')
     .replace(CURLY, (q) => (q >= '\u201c' ? '"' : "'"))
     .replace(COMPAT, (c) => c.normalize('NFKC'))
     .replace(CONTROL, '');
@@ -65,7 +66,10 @@ export class ClipTokenizer {
     this.vocab = vocab;
     // '\n' never occurs in a symbol (the byte table maps it to 'Ċ'), so it can join a pair into one key
     this.ranks = new Map(merges.map(([a, b], i) => [`${a}\n${b}`, i]));
-    for (const [special, id] of [['<|startoftext|>', START_TOKEN], ['<|endoftext|>', END_TOKEN]] as const) {
+    for (const [special, id] of [
+      ['<|startoftext|>', START_TOKEN],
+      ['<|endoftext|>', END_TOKEN],
+    ] as const) {
       if (vocab.get(special) !== id) {
         throw new TokenizerError(`the vocabulary maps ${special} to ${vocab.get(special)}, not ${id}: it is not CLIP's vocabulary`);
       }
@@ -108,7 +112,7 @@ export class ClipTokenizer {
 
   /** Text of ids (for display): word ends become spaces, start/end/padding ids are dropped. */
   decode(ids: ArrayLike<number>): string {
-    const byId = this.byId ??= new Map([...this.vocab].map(([sym, id]) => [id, sym]));
+    const byId = (this.byId ??= new Map([...this.vocab].map(([sym, id]) => [id, sym])));
     const bytes: number[] = [];
     for (const id of Array.from(ids)) {
       if (id === START_TOKEN || id === END_TOKEN || id === 0) continue;
@@ -129,23 +133,33 @@ export class ClipTokenizer {
     symbols[symbols.length - 1] += '</w>';
     let parts = symbols;
     while (parts.length > 1) {
-      let best = -1, bestRank = Infinity;
+      let best = -1,
+        bestRank = Infinity;
       for (let i = 0; i + 1 < parts.length; i++) {
         const r = this.ranks.get(`${parts[i]}\n${parts[i + 1]}`);
-        if (r !== undefined && r < bestRank) { bestRank = r; best = i; }
+        if (r !== undefined && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
       }
       if (best < 0) break;
       // merge every occurrence of the winning pair, left to right, as the reference does
       const [a, b] = [parts[best]!, parts[best + 1]!];
       const next: string[] = [];
       for (let i = 0; i < parts.length; i++) {
-        if (parts[i] === a && parts[i + 1] === b) { next.push(a + b); i++; } else next.push(parts[i]!);
+        if (parts[i] === a && parts[i + 1] === b) {
+          next.push(a + b);
+          i++;
+        } else next.push(parts[i]!);
       }
       parts = next;
     }
     const ids = parts.map((p) => {
       const id = this.vocab.get(p);
-      if (id === undefined) throw new TokenizerError(`the BPE symbol '${p}' of '${piece}' is not in the vocabulary; the merges and vocabulary do not belong together`);
+      if (id === undefined)
+        throw new TokenizerError(
+          `the BPE symbol '${p}' of '${piece}' is not in the vocabulary; the merges and vocabulary do not belong together`,
+        );
       return id;
     });
     this.cache.set(piece, ids);
@@ -163,7 +177,8 @@ export class ClipTokenizer {
     if (typeof raw !== 'object' || raw === null || !Object.values(raw).every((v) => Number.isInteger(v))) {
       throw new TokenizerError('vocab.json must map token strings to integer ids');
     }
-    const merges = mergesTxt.split('\n')
+    const merges = mergesTxt
+      .split('\n')
       .filter((line, i) => !(i === 0 && line.startsWith('#version')) && line.trim() !== '')
       .map((line, i): [string, string] => {
         const pair = line.trim().split(' ');

@@ -19,9 +19,7 @@ export function linear(g: Graph, w: ClipWeights, name: string, x: Value): Value 
  * [T, T] is added to the attention scores (the text tower's causal mask). The 1/√head_dim scale
  * is already folded into the q weights at load.
  */
-export function residualBlock(
-  g: Graph, w: ClipWeights, block: string, x: Value, heads: number, eps: number, mask?: Value,
-): Value {
+export function residualBlock(g: Graph, w: ClipWeights, block: string, x: Value, heads: number, eps: number, mask?: Value): Value {
   const [B, T, W] = x.shape as [number, number, number];
   const D = W / heads;
   const qkv = linear(g, w, `${block}.attn.qkv`, layerNorm(g, w, `${block}.ln_1`, x, eps)); // [B, T, 3W]

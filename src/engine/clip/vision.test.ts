@@ -24,7 +24,9 @@ async function runVision(cfg: ClipConfig, w: ClipWeights, pixels: HostTensor, pr
       deep: prompts.deep.map((_, i) => g.input(`vpt_${i + 1}`, 'float32', [n, W])),
     };
     feeds.vpt = hostTensor('float32', [n, W], prompts.shallow);
-    prompts.deep.forEach((d, i) => { feeds[`vpt_${i + 1}`] = hostTensor('float32', [n, W], d); });
+    prompts.deep.forEach((d, i) => {
+      feeds[`vpt_${i + 1}`] = hostTensor('float32', [n, W], d);
+    });
   }
   const tower = buildVisionTower(g, cfg, w, px, hooks);
   g.output('embeds', tower.embeds);
@@ -43,7 +45,8 @@ function setup(cfg: ClipConfig, B: number, seed: number) {
 }
 
 const prompts = (cfg: ClipConfig, nCtx: number, depth: number, seed: number): RefPrompts => ({
-  nCtx, shallow: randomData(nCtx * cfg.vision.width, seed, 0.5),
+  nCtx,
+  shallow: randomData(nCtx * cfg.vision.width, seed, 0.5),
   deep: Array.from({ length: depth }, (_, i) => randomData(nCtx * cfg.vision.width, seed + 1 + i, 0.5)),
 });
 
@@ -88,7 +91,9 @@ describe('vision tower', () => {
     const px = g.input('px', 'float32', [1, 3, 16, 16]);
     const ok = g.input('p', 'float32', [2, 16]);
     expect(() => buildVisionTower(g, cfg, w, px, { shallow: g.input('bad', 'float32', [2, 15]) })).toThrow(/expected float32\[n_ctx,16\]/);
-    expect(() => buildVisionTower(g, cfg, w, px, { shallow: ok, deep: [g.input('d', 'float32', [3, 16])] })).toThrow(/block 1 .*\[3,16\].*\[2,16\]/);
+    expect(() => buildVisionTower(g, cfg, w, px, { shallow: ok, deep: [g.input('d', 'float32', [3, 16])] })).toThrow(
+      /block 1 .*\[3,16\].*\[2,16\]/,
+    );
     expect(() => buildVisionTower(g, cfg, w, px, { shallow: ok, deep: [ok, ok, ok] })).toThrow(/only blocks 1\.\.2/);
     expect(() => buildVisionTower(g, cfg, w, g.input('px2', 'float32', [1, 3, 32, 32]))).toThrow(GraphError);
   });

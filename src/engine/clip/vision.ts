@@ -32,7 +32,9 @@ function patchEmbed(g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value): V
   const B = pixels.shape[0]!;
   const dtype = towerDType(w, 'vision');
   if (pixels.dtype !== dtype || fmtShape(pixels.shape) !== fmtShape([B, 3, S, S])) {
-    throw new GraphError(`vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected ${dtype}[B,3,${S},${S}] (the weights' dtype)`);
+    throw new GraphError(
+      `vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected ${dtype}[B,3,${S},${S}] (the weights' dtype)`,
+    );
   }
   const rows = g.reshape(pixels, [B * 3, G, P, G, P]); // [B·3, gy, py, gx, px]
   const tiles = g.transpose(rows, [0, 1, 3, 2, 4]); // [B·3, gy, gx, py, px]
@@ -42,14 +44,15 @@ function patchEmbed(g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value): V
 }
 
 /** prompt [n, W] → [B, n, W] */
-const perRow = (g: Graph, prompt: Value, B: number): Value =>
-  g.expand(g.unsqueeze(prompt, [0]), [B, ...prompt.shape]);
+const perRow = (g: Graph, prompt: Value, B: number): Value => g.expand(g.unsqueeze(prompt, [0]), [B, ...prompt.shape]);
 
 function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts, dtype: DType): void {
   const W = cfg.vision.width;
   const [n, width] = prompts.shallow.shape;
   if (prompts.shallow.shape.length !== 2 || width !== W || prompts.shallow.dtype !== dtype) {
-    throw new GraphError(`vision prompts: shallow prompt is ${prompts.shallow.dtype}${fmtShape(prompts.shallow.shape)}, expected ${dtype}[n_ctx,${W}]`);
+    throw new GraphError(
+      `vision prompts: shallow prompt is ${prompts.shallow.dtype}${fmtShape(prompts.shallow.shape)}, expected ${dtype}[n_ctx,${W}]`,
+    );
   }
   const deep = prompts.deep ?? [];
   if (deep.length > cfg.vision.layers - 1) {
@@ -57,13 +60,19 @@ function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts, dtype: DType): vo
   }
   deep.forEach((d, i) => {
     if (fmtShape(d.shape) !== fmtShape([n!, W]) || d.dtype !== dtype) {
-      throw new GraphError(`vision prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected ${dtype}[${n},${W}] like the shallow one`);
+      throw new GraphError(
+        `vision prompts: deep prompt for block ${i + 1} is ${d.dtype}${fmtShape(d.shape)}, expected ${dtype}[${n},${W}] like the shallow one`,
+      );
     }
   });
 }
 
 export function buildVisionTower(
-  g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value /* [B,3,S,S] */, prompts?: VisionPrompts,
+  g: Graph,
+  cfg: ClipConfig,
+  w: ClipWeights,
+  pixels: Value /* [B,3,S,S] */,
+  prompts?: VisionPrompts,
 ): VisionTower {
   assertWeightsFor(cfg, w);
   const v = cfg.vision;

@@ -9,7 +9,8 @@ import { canonicalShapes, clipSourceNames, detectNaming, loadClipWeights, weight
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-const sameBits = (a: TypedArray, b: TypedArray) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const sameBits = (a: TypedArray, b: TypedArray) =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const load = async (file: string) => loadSafetensors(await fs.openAsBlob(`${FIXTURE}/${file}`));
 
 describe('loadClipWeights', () => {
@@ -42,7 +43,8 @@ describe('loadClipWeights', () => {
     const c = tinyConfig();
     const src = randomHfClip(c, 3);
     const w = loadClipWeights(src, c);
-    const W = c.vision.width, scale = 1 / Math.sqrt(W / c.vision.heads);
+    const W = c.vision.width,
+      scale = 1 / Math.sqrt(W / c.vision.heads);
     const f32 = (t: HostTensor | undefined) => t!.data as Float32Array;
     const q = f32(src.get('vision_model.encoder.layers.1.self_attn.q_proj.weight')); // [out, in]
     const v = f32(src.get('vision_model.encoder.layers.1.self_attn.v_proj.weight'));
@@ -55,7 +57,9 @@ describe('loadClipWeights', () => {
 
   it('loads one tower from just the tensors it names', async () => {
     const names = clipSourceNames(cfg, 'openai', ['vision']);
-    const w = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/openai.safetensors`), names), cfg, { towers: ['vision'] });
+    const w = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/openai.safetensors`), names), cfg, {
+      towers: ['vision'],
+    });
     expect(w.tokenEmbedding).toBeNull();
     expect([...w.tensors.keys()].some((n) => n.startsWith('text.'))).toBe(false);
     expect(() => weightInput(new Graph(), w, 'text.proj')).toThrow(/'text\.proj' was not loaded \(load the text tower\)/);
@@ -65,12 +69,15 @@ describe('loadClipWeights', () => {
     const src = await load('model.safetensors');
     src.set('vision_model.encoder.layers.1.mlp.fc1.weight', hostTensor('float32', [192, 47]));
     expect(() => loadClipWeights(src, cfg)).toThrow(
-      "tensor 'vision_model.encoder.layers.1.mlp.fc1.weight' has shape [192,47] but this config needs [192,48]: the weights and config.json are from different models");
+      "tensor 'vision_model.encoder.layers.1.mlp.fc1.weight' has shape [192,47] but this config needs [192,48]: the weights and config.json are from different models",
+    );
     src.set('vision_model.encoder.layers.1.mlp.fc1.weight', hostTensor('int32', [192, 48]));
     expect(() => loadClipWeights(src, cfg)).toThrow(/has dtype int32, expected a float type/);
     src.delete('vision_model.encoder.layers.1.mlp.fc1.weight');
     src.delete('text_projection.weight');
-    expect(() => loadClipWeights(src, cfg)).toThrow(/2 tensor\(s\) this config needs are missing \('vision_model\.encoder\.layers\.1\.mlp\.fc1\.weight', 'text_projection\.weight'\)/);
+    expect(() => loadClipWeights(src, cfg)).toThrow(
+      /2 tensor\(s\) this config needs are missing \('vision_model\.encoder\.layers\.1\.mlp\.fc1\.weight', 'text_projection\.weight'\)/,
+    );
     const deeper = { ...cfg, vision: { ...cfg.vision, layers: 4 } };
     const fresh = await load('model.safetensors');
     expect(() => loadClipWeights(fresh, deeper)).toThrow(/'vision_model\.encoder\.layers\.3\./);

@@ -40,24 +40,37 @@ export function canonicalShapes(cfg: ClipConfig, towers: Iterable<ClipTower> = [
   const blocks = (tower: string, w: number, m: number, layers: number) => {
     for (let i = 0; i < layers; i++) {
       const b = `${tower}.blocks.${i}`;
-      out.set(`${b}.ln_1.weight`, [w]).set(`${b}.ln_1.bias`, [w])
-        .set(`${b}.attn.qkv.weight`, [w, 3 * w]).set(`${b}.attn.qkv.bias`, [3 * w])
-        .set(`${b}.attn.out.weight`, [w, w]).set(`${b}.attn.out.bias`, [w])
-        .set(`${b}.ln_2.weight`, [w]).set(`${b}.ln_2.bias`, [w])
-        .set(`${b}.mlp.fc.weight`, [w, m]).set(`${b}.mlp.fc.bias`, [m])
-        .set(`${b}.mlp.proj.weight`, [m, w]).set(`${b}.mlp.proj.bias`, [w]);
+      out
+        .set(`${b}.ln_1.weight`, [w])
+        .set(`${b}.ln_1.bias`, [w])
+        .set(`${b}.attn.qkv.weight`, [w, 3 * w])
+        .set(`${b}.attn.qkv.bias`, [3 * w])
+        .set(`${b}.attn.out.weight`, [w, w])
+        .set(`${b}.attn.out.bias`, [w])
+        .set(`${b}.ln_2.weight`, [w])
+        .set(`${b}.ln_2.bias`, [w])
+        .set(`${b}.mlp.fc.weight`, [w, m])
+        .set(`${b}.mlp.fc.bias`, [m])
+        .set(`${b}.mlp.proj.weight`, [m, w])
+        .set(`${b}.mlp.proj.bias`, [w]);
     }
   };
   const set = new Set(towers);
   if (set.has('vision')) {
-    const v = cfg.vision, w = v.width;
-    out.set('vision.patch_embed.weight', [3 * v.patchSize ** 2, w]).set('vision.class_embed', [w])
-      .set('vision.pos_embed', [visionTokens(v), w]).set('vision.ln_pre.weight', [w]).set('vision.ln_pre.bias', [w]);
+    const v = cfg.vision,
+      w = v.width;
+    out
+      .set('vision.patch_embed.weight', [3 * v.patchSize ** 2, w])
+      .set('vision.class_embed', [w])
+      .set('vision.pos_embed', [visionTokens(v), w])
+      .set('vision.ln_pre.weight', [w])
+      .set('vision.ln_pre.bias', [w]);
     blocks('vision', w, v.mlpWidth, v.layers);
     out.set('vision.ln_post.weight', [w]).set('vision.ln_post.bias', [w]).set('vision.proj', [w, cfg.embedDim]);
   }
   if (set.has('text')) {
-    const t = cfg.text, w = t.width;
+    const t = cfg.text,
+      w = t.width;
     out.set('text.pos_embed', [t.contextLength, w]);
     blocks('text', w, t.mlpWidth, t.layers);
     out.set('text.ln_final.weight', [w]).set('text.ln_final.bias', [w]).set('text.proj', [w, cfg.embedDim]);
@@ -74,7 +87,10 @@ export function detectNaming(source: ReadonlyMap<string, unknown>): ClipNaming {
   const has = (...names: string[]) => names.some((n) => source.has(n));
   if (has('visual.conv1.weight', 'token_embedding.weight')) return 'openai';
   if (has('vision_model.embeddings.patch_embedding.weight', 'text_model.embeddings.token_embedding.weight')) return 'hf';
-  const some = [...source.keys()].slice(0, 3).map((n) => `'${n}'`).join(', ');
+  const some = [...source.keys()]
+    .slice(0, 3)
+    .map((n) => `'${n}'`)
+    .join(', ');
   throw new ClipWeightsError(`these are not CLIP weights under Hugging Face or OpenAI names (first tensors: ${some || 'none'})`);
 }
 
@@ -90,7 +106,10 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
 function concat(parts: readonly Float32Array[]): Float32Array {
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -110,7 +129,10 @@ class SourceReader {
   readonly missing: string[] = [];
   readonly wrong: string[] = [];
   /** @param consume delete each tensor from `source` once read (see LoadClipWeightsOptions.consume) */
-  constructor(private readonly source: ReadonlyMap<string, HostTensor>, private readonly consume = false) {}
+  constructor(
+    private readonly source: ReadonlyMap<string, HostTensor>,
+    private readonly consume = false,
+  ) {}
 
   readonly get: Get = (name, shape) => {
     const t = this.source.get(name);
@@ -132,66 +154,104 @@ class SourceReader {
     return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Float64Array);
   };
 
-  get ok(): boolean { return this.missing.length + this.wrong.length === 0; }
+  get ok(): boolean {
+    return this.missing.length + this.wrong.length === 0;
+  }
 
   fail(naming: ClipNaming): never {
     const parts = this.wrong.slice(0, 3);
     if (this.wrong.length > 3) parts.push(`${this.wrong.length - 3} more tensors of the wrong shape or dtype`);
     if (this.missing.length > 0) {
-      const some = this.missing.slice(0, 3).map((n) => `'${n}'`).join(', ');
+      const some = this.missing
+        .slice(0, 3)
+        .map((n) => `'${n}'`)
+        .join(', ');
       parts.push(`${this.missing.length} tensor(s) this config needs are missing (${some}${this.missing.length > 3 ? ', …' : ''})`);
     }
     const why = this.wrong.length > 0 ? DIFFERENT_MODELS : `the file is incomplete or ${DIFFERENT_MODELS}`;
-    throw new ClipWeightsError(`cannot load CLIP weights (${naming === 'hf' ? 'Hugging Face' : 'OpenAI'} names): ${parts.join('; ')}: ${why}`);
+    throw new ClipWeightsError(
+      `cannot load CLIP weights (${naming === 'hf' ? 'Hugging Face' : 'OpenAI'} names): ${parts.join('; ')}: ${why}`,
+    );
   }
 }
 
 interface SourceBlock {
-  ln1: [string, string]; ln2: [string, string];
+  ln1: [string, string];
+  ln2: [string, string];
   /** q, k, v stacked as PyTorch's in_proj ([3W, W] and [3W]), or separate HF q/k/v Linears */
   qkv: { stacked: [string, string] } | { separate: [string, string][] };
-  out: [string, string]; fc: [string, string]; proj: [string, string];
+  out: [string, string];
+  fc: [string, string];
+  proj: [string, string];
 }
 
 const hfBlock = (p: string): SourceBlock => ({
-  ln1: [`${p}.layer_norm1.weight`, `${p}.layer_norm1.bias`], ln2: [`${p}.layer_norm2.weight`, `${p}.layer_norm2.bias`],
+  ln1: [`${p}.layer_norm1.weight`, `${p}.layer_norm1.bias`],
+  ln2: [`${p}.layer_norm2.weight`, `${p}.layer_norm2.bias`],
   qkv: { separate: ['q', 'k', 'v'].map((k) => [`${p}.self_attn.${k}_proj.weight`, `${p}.self_attn.${k}_proj.bias`]) },
   out: [`${p}.self_attn.out_proj.weight`, `${p}.self_attn.out_proj.bias`],
-  fc: [`${p}.mlp.fc1.weight`, `${p}.mlp.fc1.bias`], proj: [`${p}.mlp.fc2.weight`, `${p}.mlp.fc2.bias`],
+  fc: [`${p}.mlp.fc1.weight`, `${p}.mlp.fc1.bias`],
+  proj: [`${p}.mlp.fc2.weight`, `${p}.mlp.fc2.bias`],
 });
 
 const openaiBlock = (p: string): SourceBlock => ({
-  ln1: [`${p}.ln_1.weight`, `${p}.ln_1.bias`], ln2: [`${p}.ln_2.weight`, `${p}.ln_2.bias`],
+  ln1: [`${p}.ln_1.weight`, `${p}.ln_1.bias`],
+  ln2: [`${p}.ln_2.weight`, `${p}.ln_2.bias`],
   qkv: { stacked: [`${p}.attn.in_proj_weight`, `${p}.attn.in_proj_bias`] },
   out: [`${p}.attn.out_proj.weight`, `${p}.attn.out_proj.bias`],
-  fc: [`${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`], proj: [`${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`],
+  fc: [`${p}.mlp.c_fc.weight`, `${p}.mlp.c_fc.bias`],
+  proj: [`${p}.mlp.c_proj.weight`, `${p}.mlp.c_proj.bias`],
 });
 
 interface SourceNames {
-  patch: string; classEmbed: string; visionPos: string; lnPre: [string, string]; lnPost: [string, string];
+  patch: string;
+  classEmbed: string;
+  visionPos: string;
+  lnPre: [string, string];
+  lnPost: [string, string];
   /** the vision projection, and whether it is stored [embed, width] (an HF Linear) rather than [width, embed] */
-  visionProj: string; textProj: string; projIsLinear: boolean;
-  visionBlock: (i: number) => SourceBlock; textBlock: (i: number) => SourceBlock;
-  tokenEmbed: string; textPos: string; lnFinal: [string, string]; logitScale: string;
+  visionProj: string;
+  textProj: string;
+  projIsLinear: boolean;
+  visionBlock: (i: number) => SourceBlock;
+  textBlock: (i: number) => SourceBlock;
+  tokenEmbed: string;
+  textPos: string;
+  lnFinal: [string, string];
+  logitScale: string;
 }
 
 const HF_NAMES: SourceNames = {
-  patch: 'vision_model.embeddings.patch_embedding.weight', classEmbed: 'vision_model.embeddings.class_embedding',
+  patch: 'vision_model.embeddings.patch_embedding.weight',
+  classEmbed: 'vision_model.embeddings.class_embedding',
   visionPos: 'vision_model.embeddings.position_embedding.weight',
   lnPre: ['vision_model.pre_layrnorm.weight', 'vision_model.pre_layrnorm.bias'],
   lnPost: ['vision_model.post_layernorm.weight', 'vision_model.post_layernorm.bias'],
-  visionProj: 'visual_projection.weight', textProj: 'text_projection.weight', projIsLinear: true,
-  visionBlock: (i) => hfBlock(`vision_model.encoder.layers.${i}`), textBlock: (i) => hfBlock(`text_model.encoder.layers.${i}`),
-  tokenEmbed: 'text_model.embeddings.token_embedding.weight', textPos: 'text_model.embeddings.position_embedding.weight',
-  lnFinal: ['text_model.final_layer_norm.weight', 'text_model.final_layer_norm.bias'], logitScale: 'logit_scale',
+  visionProj: 'visual_projection.weight',
+  textProj: 'text_projection.weight',
+  projIsLinear: true,
+  visionBlock: (i) => hfBlock(`vision_model.encoder.layers.${i}`),
+  textBlock: (i) => hfBlock(`text_model.encoder.layers.${i}`),
+  tokenEmbed: 'text_model.embeddings.token_embedding.weight',
+  textPos: 'text_model.embeddings.position_embedding.weight',
+  lnFinal: ['text_model.final_layer_norm.weight', 'text_model.final_layer_norm.bias'],
+  logitScale: 'logit_scale',
 };
 
 const OPENAI_NAMES: SourceNames = {
-  patch: 'visual.conv1.weight', classEmbed: 'visual.class_embedding', visionPos: 'visual.positional_embedding',
-  lnPre: ['visual.ln_pre.weight', 'visual.ln_pre.bias'], lnPost: ['visual.ln_post.weight', 'visual.ln_post.bias'],
-  visionProj: 'visual.proj', textProj: 'text_projection', projIsLinear: false,
-  visionBlock: (i) => openaiBlock(`visual.transformer.resblocks.${i}`), textBlock: (i) => openaiBlock(`transformer.resblocks.${i}`),
-  tokenEmbed: 'token_embedding.weight', textPos: 'positional_embedding', lnFinal: ['ln_final.weight', 'ln_final.bias'],
+  patch: 'visual.conv1.weight',
+  classEmbed: 'visual.class_embedding',
+  visionPos: 'visual.positional_embedding',
+  lnPre: ['visual.ln_pre.weight', 'visual.ln_pre.bias'],
+  lnPost: ['visual.ln_post.weight', 'visual.ln_post.bias'],
+  visionProj: 'visual.proj',
+  textProj: 'text_projection',
+  projIsLinear: false,
+  visionBlock: (i) => openaiBlock(`visual.transformer.resblocks.${i}`),
+  textBlock: (i) => openaiBlock(`transformer.resblocks.${i}`),
+  tokenEmbed: 'token_embedding.weight',
+  textPos: 'positional_embedding',
+  lnFinal: ['ln_final.weight', 'ln_final.bias'],
   logitScale: 'logit_scale',
 };
 
@@ -204,7 +264,9 @@ function blockNames(b: SourceBlock): string[] {
 
 /** The source tensor names a load of these towers reads: pass them to loadSafetensors to read no more. */
 export function clipSourceNames(cfg: ClipConfig, naming: ClipNaming, towers: Iterable<ClipTower> = ['vision', 'text']): string[] {
-  const n = NAMES[naming], set = new Set(towers), out: string[] = [];
+  const n = NAMES[naming],
+    set = new Set(towers),
+    out: string[] = [];
   if (set.has('vision')) {
     out.push(n.patch, n.classEmbed, n.visionPos, ...n.lnPre, ...n.lnPost, n.visionProj);
     for (let i = 0; i < cfg.vision.layers; i++) out.push(...blockNames(n.visionBlock(i)));
@@ -217,24 +279,39 @@ export function clipSourceNames(cfg: ClipConfig, naming: ClipNaming, towers: Ite
   return out;
 }
 
-function loadBlock(get: Get, src: SourceBlock, dst: string, w: number, m: number, heads: number, put: (n: string, d: Float32Array) => void) {
-  const linear = ([wName, bName]: [string, string], out: number, inp: number) =>
-    ({ weight: transpose2d(get(wName, [out, inp]), out, inp), bias: get(bName, [out]) });
-  put(`${dst}.ln_1.weight`, get(src.ln1[0], [w])); put(`${dst}.ln_1.bias`, get(src.ln1[1], [w]));
+function loadBlock(
+  get: Get,
+  src: SourceBlock,
+  dst: string,
+  w: number,
+  m: number,
+  heads: number,
+  put: (n: string, d: Float32Array) => void,
+) {
+  const linear = ([wName, bName]: [string, string], out: number, inp: number) => ({
+    weight: transpose2d(get(wName, [out, inp]), out, inp),
+    bias: get(bName, [out]),
+  });
+  put(`${dst}.ln_1.weight`, get(src.ln1[0], [w]));
+  put(`${dst}.ln_1.bias`, get(src.ln1[1], [w]));
   // [3W, W] (q rows, then k, then v) transposes to [W, 3W] with q, k, v as column blocks
-  const stackedW = 'stacked' in src.qkv ? get(src.qkv.stacked[0], [3 * w, w])
-    : concat(src.qkv.separate.map(([n]) => get(n, [w, w])));
-  const stackedB = 'stacked' in src.qkv ? get(src.qkv.stacked[1], [3 * w])
-    : concat(src.qkv.separate.map(([, n]) => get(n, [w])));
+  const stackedW = 'stacked' in src.qkv ? get(src.qkv.stacked[0], [3 * w, w]) : concat(src.qkv.separate.map(([n]) => get(n, [w, w])));
+  const stackedB = 'stacked' in src.qkv ? get(src.qkv.stacked[1], [3 * w]) : concat(src.qkv.separate.map(([, n]) => get(n, [w])));
   // scores = (q·s)·kᵀ with s = 1/√head_dim: scaling q's weights and bias once saves a pass per run
   const scale = 1 / Math.sqrt(w / heads);
   put(`${dst}.attn.qkv.weight`, scaleLeading(transpose2d(stackedW, 3 * w, w), 3 * w, w, scale));
   put(`${dst}.attn.qkv.bias`, scaleLeading(stackedB, 3 * w, w, scale));
-  const out = linear(src.out, w, w), fc = linear(src.fc, m, w), proj = linear(src.proj, w, m);
-  put(`${dst}.attn.out.weight`, out.weight); put(`${dst}.attn.out.bias`, out.bias);
-  put(`${dst}.ln_2.weight`, get(src.ln2[0], [w])); put(`${dst}.ln_2.bias`, get(src.ln2[1], [w]));
-  put(`${dst}.mlp.fc.weight`, fc.weight); put(`${dst}.mlp.fc.bias`, fc.bias);
-  put(`${dst}.mlp.proj.weight`, proj.weight); put(`${dst}.mlp.proj.bias`, proj.bias);
+  const out = linear(src.out, w, w),
+    fc = linear(src.fc, m, w),
+    proj = linear(src.proj, w, m);
+  put(`${dst}.attn.out.weight`, out.weight);
+  put(`${dst}.attn.out.bias`, out.bias);
+  put(`${dst}.ln_2.weight`, get(src.ln2[0], [w]));
+  put(`${dst}.ln_2.bias`, get(src.ln2[1], [w]));
+  put(`${dst}.mlp.fc.weight`, fc.weight);
+  put(`${dst}.mlp.fc.bias`, fc.bias);
+  put(`${dst}.mlp.proj.weight`, proj.weight);
+  put(`${dst}.mlp.proj.bias`, proj.bias);
 }
 
 export interface LoadClipWeightsOptions {
@@ -258,7 +335,7 @@ export interface LoadClipWeightsOptions {
  */
 export function loadClipWeights(source: ReadonlyMap<string, HostTensor>, cfg: ClipConfig, opts: LoadClipWeightsOptions = {}): ClipWeights {
   const naming = opts.naming ?? detectNaming(source);
-  const towers = new Set(opts.towers ?? ['vision', 'text'] as ClipTower[]);
+  const towers = new Set(opts.towers ?? (['vision', 'text'] as ClipTower[]));
   const n = NAMES[naming];
   if (opts.consume && !(source instanceof Map)) throw new ClipWeightsError('consume needs the source as a Map to take tensors from');
   const reader = new SourceReader(source, opts.consume);
@@ -266,27 +343,33 @@ export function loadClipWeights(source: ReadonlyMap<string, HostTensor>, cfg: Cl
   const tensors = new Map<string, HostTensor>();
   const shapes = canonicalShapes(cfg, towers);
   const put = (name: string, data: Float32Array) => tensors.set(name, hostTensor('float32', shapes.get(name)!, data));
-  const projection = (name: string, width: number) => n.projIsLinear
-    ? transpose2d(get(name, [cfg.embedDim, width]), cfg.embedDim, width) : get(name, [width, cfg.embedDim]);
+  const projection = (name: string, width: number) =>
+    n.projIsLinear ? transpose2d(get(name, [cfg.embedDim, width]), cfg.embedDim, width) : get(name, [width, cfg.embedDim]);
   let tokenEmbedding: HostTensor | null = null;
 
   if (towers.has('vision')) {
-    const v = cfg.vision, w = v.width, p = v.patchSize;
+    const v = cfg.vision,
+      w = v.width,
+      p = v.patchSize;
     // conv1 [W, 3, P, P] flattens to [W, 3·P·P] (channel, row, column), the order patchify produces
     put('vision.patch_embed.weight', transpose2d(get(n.patch, [w, 3, p, p]), w, 3 * p * p));
     put('vision.class_embed', get(n.classEmbed, [w]));
     put('vision.pos_embed', get(n.visionPos, [visionTokens(v), w]));
-    put('vision.ln_pre.weight', get(n.lnPre[0], [w])); put('vision.ln_pre.bias', get(n.lnPre[1], [w]));
+    put('vision.ln_pre.weight', get(n.lnPre[0], [w]));
+    put('vision.ln_pre.bias', get(n.lnPre[1], [w]));
     for (let i = 0; i < v.layers; i++) loadBlock(get, n.visionBlock(i), `vision.blocks.${i}`, w, v.mlpWidth, v.heads, put);
-    put('vision.ln_post.weight', get(n.lnPost[0], [w])); put('vision.ln_post.bias', get(n.lnPost[1], [w]));
+    put('vision.ln_post.weight', get(n.lnPost[0], [w]));
+    put('vision.ln_post.bias', get(n.lnPost[1], [w]));
     put('vision.proj', projection(n.visionProj, w));
   }
   if (towers.has('text')) {
-    const t = cfg.text, w = t.width;
+    const t = cfg.text,
+      w = t.width;
     tokenEmbedding = hostTensor('float32', [t.vocabSize, w], get(n.tokenEmbed, [t.vocabSize, w]));
     put('text.pos_embed', get(n.textPos, [t.contextLength, w]));
     for (let i = 0; i < t.layers; i++) loadBlock(get, n.textBlock(i), `text.blocks.${i}`, w, t.mlpWidth, t.heads, put);
-    put('text.ln_final.weight', get(n.lnFinal[0], [w])); put('text.ln_final.bias', get(n.lnFinal[1], [w]));
+    put('text.ln_final.weight', get(n.lnFinal[0], [w]));
+    put('text.ln_final.bias', get(n.lnFinal[1], [w]));
     put('text.proj', projection(n.textProj, w));
   }
   put('logit_scale', get(n.logitScale, []));
@@ -311,7 +394,9 @@ export function weightInput(g: Graph, w: ClipWeights, name: string): Value {
   const t = w.tensors.get(name);
   if (!t) {
     const tower = name.split('.')[0];
-    throw new ClipWeightsError(`CLIP weight '${name}' was not loaded${tower === 'vision' || tower === 'text' ? ` (load the ${tower} tower)` : ''}`);
+    throw new ClipWeightsError(
+      `CLIP weight '${name}' was not loaded${tower === 'vision' || tower === 'text' ? ` (load the ${tower} tower)` : ''}`,
+    );
   }
   let perGraph = declared.get(g);
   if (!perGraph) declared.set(g, (perGraph = new Map()));
@@ -330,7 +415,10 @@ export function halfPrecisionTower(w: ClipWeights, tower: ClipTower): ClipWeight
   if (!w.towers.has(tower)) throw new ClipWeightsError(`the ${tower} tower was not loaded`);
   const tensors = new Map<string, HostTensor>();
   for (const [name, t] of w.tensors) {
-    tensors.set(name, name.startsWith(`${tower}.`) && t.dtype === 'float32' ? hostTensor('float16', t.shape, float32ToHalf(t.data as Float32Array)) : t);
+    tensors.set(
+      name,
+      name.startsWith(`${tower}.`) && t.dtype === 'float32' ? hostTensor('float16', t.shape, float32ToHalf(t.data as Float32Array)) : t,
+    );
   }
   return { ...w, tensors };
 }

@@ -10,7 +10,10 @@ describe('labeled folders (ImageFolder)', () => {
   });
 
   it('sorts the class names and leaves hidden entries out', () => {
-    expect(classNamesOf(['dog/2019/x.jpg', 'cat/y.jpg', 'cat/more/z.png', '.git/HEAD', 'loose.png', 'dog/.DS_Store'])).toEqual(['cat', 'dog']);
+    expect(classNamesOf(['dog/2019/x.jpg', 'cat/y.jpg', 'cat/more/z.png', '.git/HEAD', 'loose.png', 'dog/.DS_Store'])).toEqual([
+      'cat',
+      'dog',
+    ]);
     expect(isHiddenPath('cat/__MACOSX/a.jpg')).toBe(true);
     expect(isHiddenPath('cat/a.jpg')).toBe(false);
   });

@@ -31,42 +31,68 @@ export function parseSplitFile(text: string, source = 'split file'): SplitFile {
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
-    throw new SplitFileError(`${source} is not JSON (${(e as Error).message}); a CoOp split file is {"train": [[path, label, classname], …], "val": […], "test": […]}`);
+    throw new SplitFileError(
+      `${source} is not JSON (${(e as Error).message}); a CoOp split file is {"train": [[path, label, classname], …], "val": […], "test": […]}`,
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new SplitFileError(`${source} is not a JSON object with "train", "val" and "test" lists`);
   }
   const missing = LISTS.filter((k) => !Array.isArray((json as Record<string, unknown>)[k]));
-  if (missing.length > 0) throw new SplitFileError(`${source} has no ${missing.map((k) => `"${k}"`).join(', ')} list: not a CoOp split file`);
+  if (missing.length > 0)
+    throw new SplitFileError(`${source} has no ${missing.map((k) => `"${k}"`).join(', ')} list: not a CoOp split file`);
 
   const names = new Map<number, { name: string; at: string }>();
   const labels = new Map<string, { label: number; at: string }>();
-  const lists = Object.fromEntries(LISTS.map((key) => [key, ((json as Record<string, unknown[]>)[key]!).map((item, i): SplitItem => {
-    const at = `${key}[${i}]`;
-    if (!Array.isArray(item) || item.length !== 3 || typeof item[0] !== 'string' || item[0] === '' ||
-      !Number.isSafeInteger(item[1]) || item[1] < 0 || typeof item[2] !== 'string' || item[2] === '') {
-      throw new SplitFileError(`${source}: ${at} is ${JSON.stringify(item).slice(0, 120)}, expected [relative path, label ≥ 0, class name]`);
-    }
-    const [path, label, name] = item as [string, number, string];
-    // the path is joined to the image folder: it must stay inside it
-    if (/^([a-zA-Z]:)?[\\/]/.test(path) || path.split(/[\\/]/).includes('..')) {
-      throw new SplitFileError(`${source}: ${at} names '${path}', which is not a path inside the image folder`);
-    }
-    const seen = names.get(label);
-    if (seen && seen.name !== name) throw new SplitFileError(`${source}: label ${label} is '${seen.name}' at ${seen.at} but '${name}' at ${at}; each label has one class name`);
-    const other = labels.get(name);
-    if (other && other.label !== label) throw new SplitFileError(`${source}: class '${name}' has label ${other.label} at ${other.at} but ${label} at ${at}; each class has one label`);
-    if (!seen) names.set(label, { name, at });
-    if (!other) labels.set(name, { label, at });
-    return { path: path.replaceAll('\\', '/'), label };
-  })])) as Record<(typeof LISTS)[number], SplitItem[]>;
+  const lists = Object.fromEntries(
+    LISTS.map((key) => [
+      key,
+      (json as Record<string, unknown[]>)[key]!.map((item, i): SplitItem => {
+        const at = `${key}[${i}]`;
+        if (
+          !Array.isArray(item) ||
+          item.length !== 3 ||
+          typeof item[0] !== 'string' ||
+          item[0] === '' ||
+          !Number.isSafeInteger(item[1]) ||
+          item[1] < 0 ||
+          typeof item[2] !== 'string' ||
+          item[2] === ''
+        ) {
+          throw new SplitFileError(
+            `${source}: ${at} is ${JSON.stringify(item).slice(0, 120)}, expected [relative path, label ≥ 0, class name]`,
+          );
+        }
+        const [path, label, name] = item as [string, number, string];
+        // the path is joined to the image folder: it must stay inside it
+        if (/^([a-zA-Z]:)?[\\/]/.test(path) || path.split(/[\\/]/).includes('..')) {
+          throw new SplitFileError(`${source}: ${at} names '${path}', which is not a path inside the image folder`);
+        }
+        const seen = names.get(label);
+        if (seen && seen.name !== name)
+          throw new SplitFileError(
+            `${source}: label ${label} is '${seen.name}' at ${seen.at} but '${name}' at ${at}; each label has one class name`,
+          );
+        const other = labels.get(name);
+        if (other && other.label !== label)
+          throw new SplitFileError(
+            `${source}: class '${name}' has label ${other.label} at ${other.at} but ${label} at ${at}; each class has one label`,
+          );
+        if (!seen) names.set(label, { name, at });
+        if (!other) labels.set(name, { label, at });
+        return { path: path.replaceAll('\\', '/'), label };
+      }),
+    ]),
+  ) as Record<(typeof LISTS)[number], SplitItem[]>;
 
   const n = names.size;
   if (n < 2) throw new SplitFileError(`${source} has ${n} class${n === 1 ? '' : 'es'}; base-to-new needs at least 2`);
   const absent = Array.from({ length: n }, (_, i) => i).filter((i) => !names.has(i));
   if (absent.length > 0) {
     const max = Math.max(...names.keys());
-    throw new SplitFileError(`${source}: labels must be 0…${n - 1}, one per class, but it uses labels up to ${max} and none of ${absent.slice(0, 10).join(', ')}${absent.length > 10 ? ', …' : ''}`);
+    throw new SplitFileError(
+      `${source}: labels must be 0…${n - 1}, one per class, but it uses labels up to ${max} and none of ${absent.slice(0, 10).join(', ')}${absent.length > 10 ? ', …' : ''}`,
+    );
   }
   return {
     classes: Array.from({ length: n }, (_, i) => names.get(i)!.name),
@@ -90,15 +116,24 @@ export interface SplitImages {
  * through here. Refuses a folder that holds none of the train list (the wrong folder was chosen),
  * with `fix` saying how to name the right one.
  */
-export function splitImages(split: SplitFile, has: (path: string) => boolean, folder = 'the image folder', fix = 'choose the folder its paths are relative to'): SplitImages {
+export function splitImages(
+  split: SplitFile,
+  has: (path: string) => boolean,
+  folder = 'the image folder',
+  fix = 'choose the folder its paths are relative to',
+): SplitImages {
   const part = (items: readonly SplitItem[]) => {
-    const found: SplitItem[] = [], missing: SplitItem[] = [];
+    const found: SplitItem[] = [],
+      missing: SplitItem[] = [];
     for (const i of items) (has(i.path) ? found : missing).push(i);
     return { found, missing };
   };
-  const train = part(split.train), test = part(split.test);
+  const train = part(split.train),
+    test = part(split.test);
   if (train.found.length === 0) {
-    throw new SplitFileError(`none of the split file's ${split.train.length} train images is in ${folder} (the first it lists is '${split.train[0]?.path ?? '—'}'); ${fix}`);
+    throw new SplitFileError(
+      `none of the split file's ${split.train.length} train images is in ${folder} (the first it lists is '${split.train[0]?.path ?? '—'}'); ${fix}`,
+    );
   }
   return { train: train.found, test: test.found, missing: { train: train.missing, test: test.missing } };
 }
@@ -142,7 +177,9 @@ export function fewShotItems(split: SplitFile, train: readonly SplitItem[], shot
 export function imageFolderPath(split: SplitFile, item: SplitItem): string {
   const cls = split.classes[item.label]!;
   if (/[\\/]/.test(cls) || cls.startsWith('.')) {
-    throw new SplitFileError(`class '${cls}' (label ${item.label}) cannot name a folder: class names with '/' or '\\' or a leading '.' cannot be labelled in the studio; use the CLI's --split`);
+    throw new SplitFileError(
+      `class '${cls}' (label ${item.label}) cannot name a folder: class names with '/' or '\\' or a leading '.' cannot be labelled in the studio; use the CLI's --split`,
+    );
   }
   return `${cls}/${item.path}`;
 }

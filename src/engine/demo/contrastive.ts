@@ -49,8 +49,13 @@ export interface ContrastiveStep {
  * Outputs: `loss` and `logits` [G, K, K] (image rows, caption columns) besides the updates.
  */
 export function buildContrastiveStep(w: ClipWeights, shape: ContrastiveShape, opts: ContrastiveOptions): ContrastiveStep {
-  const cfg = w.config, G = shape.groups, K = shape.perGroup, B = G * K, L = shape.textLength;
-  const S = cfg.vision.imageSize, E = cfg.embedDim;
+  const cfg = w.config,
+    G = shape.groups,
+    K = shape.perGroup,
+    B = G * K,
+    L = shape.textLength;
+  const S = cfg.vision.imageSize,
+    E = cfg.embedDim;
   const g = new Graph('clip_contrastive_step');
   const pixels = g.input('pixel_values', 'float32', [B, 3, S, S]);
   const ids = g.input('token_ids', 'int64', [B, L]);
@@ -68,14 +73,15 @@ export function buildContrastiveStep(w: ClipWeights, shape: ContrastiveShape, op
   for (let i = 0; i < K; i++) eye[i * K + i] = 1;
   const diagonal = g.constant(eye, [K, K]);
   // mean over the B pairs of −log p(matching caption | image), and the same over captions
-  const crossEntropy = (logProbs: Value) =>
-    g.div(g.neg(g.reduceSum(g.mul(logProbs, diagonal), [0, 1, 2], false)), g.scalar(B));
+  const crossEntropy = (logProbs: Value) => g.div(g.neg(g.reduceSum(g.mul(logProbs, diagonal), [0, 1, 2], false)), g.scalar(B));
   const loss = g.mul(g.add(crossEntropy(g.logSoftmax(logits, -1)), crossEntropy(g.logSoftmax(logits, -2))), g.scalar(0.5));
 
-  const weights = Object.keys(weightFeeds(g, w)).filter((n) =>
-    (opts.learnLogitScale || n !== `${w.prefix}.logit_scale`) && !(opts.lockVision && n.startsWith(`${w.prefix}.vision.`)));
+  const weights = Object.keys(weightFeeds(g, w)).filter(
+    (n) => (opts.learnLogitScale || n !== `${w.prefix}.logit_scale`) && !(opts.lockVision && n.startsWith(`${w.prefix}.vision.`)),
+  );
   const spec = buildTrainStep(g, {
-    loss, trainable: [...weights, table],
+    loss,
+    trainable: [...weights, table],
     optimizer: { kind: 'adamw', beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: opts.weightDecay },
     extraOutputs: { logits },
   });

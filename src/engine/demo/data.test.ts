@@ -9,7 +9,18 @@ const DIR = join(import.meta.dirname, '../../../public/demo');
 describe('demo data', () => {
   it('loads the shipped Fashion-MNIST subset with the documented splits and classes', async () => {
     const { index, splits } = await loadDemoData(fsDemoReader(DIR));
-    expect(index.classNames).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
+    expect(index.classNames).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ]);
     expect(index.baseClasses).toEqual([0, 1, 2, 3, 4]);
     expect(index.newClasses).toEqual([5, 6, 7, 8, 9]);
     expect(splits.train.count).toBe(3000);
@@ -39,11 +50,16 @@ describe('demo data', () => {
 
   it('renders a seeded view the same for teacher and student, and the centre view without a seed', async () => {
     const { splits } = await loadDemoData(fsDemoReader(DIR));
-    const views = [{ index: 3, seed: 41 }, { index: 7, seed: null }, { index: 3, seed: 42 }];
+    const views = [
+      { index: 3, seed: 41 },
+      { index: 7, seed: null },
+      { index: 3, seed: 42 },
+    ];
     const a = demoSeededViews(splits.train, views, 32);
     expect(a.shape).toEqual([3, 3, 32, 32]);
     expect(demoSeededViews(splits.train, views, 32).data).toEqual(a.data);
-    const per = 3 * 32 * 32, row = (t: typeof a, i: number) => Array.from((t.data as Float32Array).subarray(i * per, (i + 1) * per));
+    const per = 3 * 32 * 32,
+      row = (t: typeof a, i: number) => Array.from((t.data as Float32Array).subarray(i * per, (i + 1) * per));
     expect(row(a, 0)).toEqual(row(demoViews(splits.train, [3], 32, rng(41)), 0));
     expect(row(a, 1)).toEqual(row(demoPixels(splits.train, [7], 32), 0));
     expect(row(a, 2)).not.toEqual(row(a, 0));

@@ -110,7 +110,8 @@ export async function loadDemoData(read: DemoReader): Promise<DemoData> {
  * (`promptkd demo-folders` writes it there): the crops are keyed on it, so the studio's demo, the
  * CLI's demo and labels made from those folders all draw the same views.
  */
-export const demoImageName = (split: DemoSplitName, i: number): string => `${split}/${String(i).padStart(split === 'train' ? 5 : 4, '0')}.png`;
+export const demoImageName = (split: DemoSplitName, i: number): string =>
+  `${split}/${String(i).padStart(split === 'train' ? 5 : 4, '0')}.png`;
 
 /** Image `i` of a split as an RGB image, grey replicated into the three channels (as PIL's convert('RGB')). */
 export function demoImage(split: DemoSplit, i: number): RgbImage {
@@ -145,7 +146,11 @@ export function demoViews(split: DemoSplit, indices: readonly number[], size: nu
  * view: float32 [n, 3, size, size].
  */
 export function demoSeededViews(split: DemoSplit, views: readonly { index: number; seed: number | null }[], size: number): HostTensor {
-  return stackImages(views.map(({ index, seed }) => seed === null
-    ? clipPreprocess(demoImage(split, index), { size })
-    : normalizeToChw(augmentView(demoImage(split, index), rng(seed), { size }).image)));
+  return stackImages(
+    views.map(({ index, seed }) =>
+      seed === null
+        ? clipPreprocess(demoImage(split, index), { size })
+        : normalizeToChw(augmentView(demoImage(split, index), rng(seed), { size }).image),
+    ),
+  );
 }

@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 export interface IdxArray {
   readonly dims: number[];
@@ -28,7 +39,8 @@ export function readIdx(file: string, dir = FASHION_MNIST_DIR): IdxArray {
 
 /** images [n, 28, 28] and labels [n] of the 'train' (60 000) or 't10k' (10 000) split */
 export function readFashionMnist(split: 'train' | 't10k'): { images: IdxArray; labels: IdxArray } {
-  const images = readIdx(`${split}-images-idx3-ubyte.gz`), labels = readIdx(`${split}-labels-idx1-ubyte.gz`);
+  const images = readIdx(`${split}-images-idx3-ubyte.gz`),
+    labels = readIdx(`${split}-labels-idx1-ubyte.gz`);
   if (images.dims[1] !== 28 || images.dims[2] !== 28 || labels.dims[0] !== images.dims[0]) {
     throw new Error(`Fashion-MNIST ${split}: unexpected shapes ${images.dims.join('×')} / ${labels.dims.join('×')}`);
   }

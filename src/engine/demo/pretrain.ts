@@ -54,8 +54,16 @@ export function captionVocabulary(captions: PretrainOptions['captions']): number
   return [...new Set(captions.flat(2))].sort((a, b) => a - b);
 }
 
-export async function pretrainClip(runtime: Runtime, init: ClipWeights, images: PretrainImages, r: Rng, o: PretrainOptions): Promise<PretrainResult> {
-  const cfg = init.config, K = o.captions.length, B = o.groups * K;
+export async function pretrainClip(
+  runtime: Runtime,
+  init: ClipWeights,
+  images: PretrainImages,
+  r: Rng,
+  o: PretrainOptions,
+): Promise<PretrainResult> {
+  const cfg = init.config,
+    K = o.captions.length,
+    B = o.groups * K;
   const vocab = captionVocabulary(o.captions);
   const row = new Map(vocab.map((id, i) => [id, i]));
   const L = Math.max(...o.captions.flat().map((c) => c.length));
@@ -64,8 +72,11 @@ export async function pretrainClip(runtime: Runtime, init: ClipWeights, images: 
   const empty = byClass.findIndex((list) => list.length === 0);
   if (empty >= 0) throw new Error(`pre-training needs images of every class; class ${empty} has none`);
 
-  const step = buildContrastiveStep(init, { groups: o.groups, perGroup: K, textLength: L, vocabUsed: vocab.length },
-    { weightDecay: o.weightDecay, learnLogitScale: o.learnLogitScale, lockVision: o.lockVision });
+  const step = buildContrastiveStep(
+    init,
+    { groups: o.groups, perGroup: K, textLength: L, vocabUsed: vocab.length },
+    { weightDecay: o.weightDecay, learnLogitScale: o.learnLogitScale, lockVision: o.lockVision },
+  );
   const session = await runtime.load(step.graph);
 
   const table = hostTensor('float32', [vocab.length, cfg.text.width]);
@@ -82,7 +93,9 @@ export async function pretrainClip(runtime: Runtime, init: ClipWeights, images: 
 
   const losses: number[] = [];
   for (let s = 0; s < o.steps; s++) {
-    const pix: HostTensor[] = [], ids = new BigInt64Array(B * L), ends: number[] = [];
+    const pix: HostTensor[] = [],
+      ids = new BigInt64Array(B * L),
+      ends: number[] = [];
     for (let gi = 0; gi < o.groups; gi++) {
       for (let c = 0; c < K; c++) {
         const list = byClass[c]!;
@@ -125,6 +138,11 @@ export async function pretrainClip(runtime: Runtime, init: ClipWeights, images: 
   for (const name of init.tensors.keys()) tensors.set(name, await readState(`${init.prefix}.${name}`));
   const small = await readState(step.tokenTable);
   const full = hostTensor('float32', [cfg.text.vocabSize, cfg.text.width]);
-  vocab.forEach((id, i) => (full.data as Float32Array).set((small.data as Float32Array).subarray(i * cfg.text.width, (i + 1) * cfg.text.width), id * cfg.text.width));
+  vocab.forEach((id, i) =>
+    (full.data as Float32Array).set(
+      (small.data as Float32Array).subarray(i * cfg.text.width, (i + 1) * cfg.text.width),
+      id * cfg.text.width,
+    ),
+  );
   return { weights: { ...init, tensors }, tokenEmbedding: full, losses };
 }

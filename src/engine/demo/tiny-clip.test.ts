@@ -5,7 +5,17 @@ import { rng } from '../random.ts';
 import { hostTensor } from '../runtime/tensor.ts';
 import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict } from './tiny-clip.ts';
 
-const SIZE = { imageSize: 16, patchSize: 8, visionWidth: 24, visionLayers: 2, visionHeads: 3, textWidth: 16, textLayers: 1, textHeads: 2, embedDim: 12 };
+const SIZE = {
+  imageSize: 16,
+  patchSize: 8,
+  visionWidth: 24,
+  visionLayers: 2,
+  visionHeads: 3,
+  textWidth: 16,
+  textLayers: 1,
+  textHeads: 2,
+  embedDim: 12,
+};
 
 describe('tiny CLIP export', () => {
   it('round-trips graph-layout weights through a Hugging Face config and state dict', () => {

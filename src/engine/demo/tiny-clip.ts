@@ -8,7 +8,8 @@ import type { ClipConfig } from '../clip/config.ts';
 
 export const CLIP_VOCAB = 49408;
 export const CLIP_CONTEXT = 77;
-const START_TOKEN = 49406, END_TOKEN = 49407;
+const START_TOKEN = 49406,
+  END_TOKEN = 49407;
 /** CLIP's initial temperature, logit_scale = ln(1 / 0.07) */
 export const INITIAL_LOGIT_SCALE = Math.log(1 / 0.07);
 
@@ -27,12 +28,23 @@ export interface TinyClipSize {
 export function tinyClipConfig(s: TinyClipSize): ClipConfig {
   return {
     vision: {
-      imageSize: s.imageSize, patchSize: s.patchSize, width: s.visionWidth, layers: s.visionLayers,
-      heads: s.visionHeads, mlpWidth: 4 * s.visionWidth, layerNormEps: 1e-5,
+      imageSize: s.imageSize,
+      patchSize: s.patchSize,
+      width: s.visionWidth,
+      layers: s.visionLayers,
+      heads: s.visionHeads,
+      mlpWidth: 4 * s.visionWidth,
+      layerNormEps: 1e-5,
     },
     text: {
-      vocabSize: CLIP_VOCAB, contextLength: CLIP_CONTEXT, width: s.textWidth, layers: s.textLayers,
-      heads: s.textHeads, mlpWidth: 4 * s.textWidth, layerNormEps: 1e-5, eosTokenId: END_TOKEN,
+      vocabSize: CLIP_VOCAB,
+      contextLength: CLIP_CONTEXT,
+      width: s.textWidth,
+      layers: s.textLayers,
+      heads: s.textHeads,
+      mlpWidth: 4 * s.textWidth,
+      layerNormEps: 1e-5,
+      eosTokenId: END_TOKEN,
     },
     embedDim: s.embedDim,
   };
@@ -54,7 +66,8 @@ export function initTinyClip(cfg: ClipConfig, r: Rng, prefix = 'clip'): ClipWeig
   const tensors = new Map<string, HostTensor>();
   for (const [name, shape] of canonicalShapes(cfg)) {
     const tower = name.startsWith('vision.') ? cfg.vision : cfg.text;
-    const w = tower.width, residualStd = w ** -0.5 * (2 * tower.layers) ** -0.5;
+    const w = tower.width,
+      residualStd = w ** -0.5 * (2 * tower.layers) ** -0.5;
     let t: HostTensor;
     if (name === 'logit_scale') t = hostTensor('float32', [], Float32Array.of(INITIAL_LOGIT_SCALE));
     else if (/ln_\w+\.weight$/.test(name)) t = hostTensor('float32', shape, new Float32Array(shape[0]!).fill(1));
@@ -72,14 +85,26 @@ export function initTinyClip(cfg: ClipConfig, r: Rng, prefix = 'clip'): ClipWeig
 /** A Hugging Face CLIPModel config.json for `cfg` */
 export function hfConfigJson(cfg: ClipConfig): Record<string, unknown> {
   const tower = (t: ClipConfig['vision'] | ClipConfig['text']) => ({
-    hidden_size: t.width, intermediate_size: t.mlpWidth, num_attention_heads: t.heads, num_hidden_layers: t.layers,
-    hidden_act: 'quick_gelu', layer_norm_eps: t.layerNormEps, projection_dim: cfg.embedDim,
+    hidden_size: t.width,
+    intermediate_size: t.mlpWidth,
+    num_attention_heads: t.heads,
+    num_hidden_layers: t.layers,
+    hidden_act: 'quick_gelu',
+    layer_norm_eps: t.layerNormEps,
+    projection_dim: cfg.embedDim,
   });
   return {
-    architectures: ['CLIPModel'], model_type: 'clip', projection_dim: cfg.embedDim, logit_scale_init_value: INITIAL_LOGIT_SCALE,
+    architectures: ['CLIPModel'],
+    model_type: 'clip',
+    projection_dim: cfg.embedDim,
+    logit_scale_init_value: INITIAL_LOGIT_SCALE,
     text_config: {
-      ...tower(cfg.text), vocab_size: cfg.text.vocabSize, max_position_embeddings: cfg.text.contextLength,
-      bos_token_id: START_TOKEN, eos_token_id: cfg.text.eosTokenId, pad_token_id: 1,
+      ...tower(cfg.text),
+      vocab_size: cfg.text.vocabSize,
+      max_position_embeddings: cfg.text.contextLength,
+      bos_token_id: START_TOKEN,
+      eos_token_id: cfg.text.eosTokenId,
+      pad_token_id: 1,
     },
     vision_config: { ...tower(cfg.vision), image_size: cfg.vision.imageSize, patch_size: cfg.vision.patchSize, num_channels: 3 },
     torch_dtype: 'float32',
@@ -88,14 +113,16 @@ export function hfConfigJson(cfg: ClipConfig): Record<string, unknown> {
 
 /** [rows, cols] → [cols, rows] */
 function transposed(t: HostTensor, rows: number, cols: number, shape: readonly number[]): HostTensor {
-  const src = t.data as Float32Array, out = new Float32Array(rows * cols);
+  const src = t.data as Float32Array,
+    out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c]!;
   return hostTensor('float32', shape, out);
 }
 
 /** columns [from, from + n) of a [rows, cols] matrix, times s */
 function columns(t: HostTensor, rows: number, cols: number, from: number, n: number, s: number): Float32Array {
-  const src = t.data as Float32Array, out = new Float32Array(rows * n);
+  const src = t.data as Float32Array,
+    out = new Float32Array(rows * n);
   for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) out[r * n + c] = src[r * cols + from + c]! * s;
   return out;
 }
@@ -105,7 +132,8 @@ function columns(t: HostTensor, rows: number, cols: number, from: number, n: num
  * `tokenEmbedding` is the full [vocab, text width] table.
  */
 export function toHfStateDict(w: ClipWeights, tokenEmbedding: HostTensor): Record<string, HostTensor> {
-  const cfg = w.config, out: Record<string, HostTensor> = {};
+  const cfg = w.config,
+    out: Record<string, HostTensor> = {};
   const get = (name: string): HostTensor => {
     const t = w.tensors.get(name);
     if (!t) throw new Error(`toHfStateDict: weight '${name}' is missing`);
@@ -113,13 +141,19 @@ export function toHfStateDict(w: ClipWeights, tokenEmbedding: HostTensor): Recor
   };
   const copy = (name: string) => hostTensor('float32', get(name).shape, Float32Array.from(get(name).data as Float32Array));
   const blocks = (tower: 'vision' | 'text', hf: string, t: ClipConfig['vision'] | ClipConfig['text']) => {
-    const W = t.width, M = t.mlpWidth, qScale = Math.sqrt(W / t.heads);
+    const W = t.width,
+      M = t.mlpWidth,
+      qScale = Math.sqrt(W / t.heads);
     for (let i = 0; i < t.layers; i++) {
-      const c = `${tower}.blocks.${i}`, h = `${hf}.encoder.layers.${i}`;
-      out[`${h}.layer_norm1.weight`] = copy(`${c}.ln_1.weight`); out[`${h}.layer_norm1.bias`] = copy(`${c}.ln_1.bias`);
-      out[`${h}.layer_norm2.weight`] = copy(`${c}.ln_2.weight`); out[`${h}.layer_norm2.bias`] = copy(`${c}.ln_2.bias`);
+      const c = `${tower}.blocks.${i}`,
+        h = `${hf}.encoder.layers.${i}`;
+      out[`${h}.layer_norm1.weight`] = copy(`${c}.ln_1.weight`);
+      out[`${h}.layer_norm1.bias`] = copy(`${c}.ln_1.bias`);
+      out[`${h}.layer_norm2.weight`] = copy(`${c}.ln_2.weight`);
+      out[`${h}.layer_norm2.bias`] = copy(`${c}.ln_2.bias`);
       // the fused [W, 3W] qkv holds q·(1/√head_dim), k, v as column blocks; HF stores each as [out, in]
-      const qkv = get(`${c}.attn.qkv.weight`), qkvBias = get(`${c}.attn.qkv.bias`);
+      const qkv = get(`${c}.attn.qkv.weight`),
+        qkvBias = get(`${c}.attn.qkv.bias`);
       ['q', 'k', 'v'].forEach((k, j) => {
         const s = j === 0 ? qScale : 1;
         const block = hostTensor('float32', [W, W], columns(qkv, W, 3 * W, j * W, W, s));
@@ -134,13 +168,21 @@ export function toHfStateDict(w: ClipWeights, tokenEmbedding: HostTensor): Recor
       out[`${h}.mlp.fc2.bias`] = copy(`${c}.mlp.proj.bias`);
     }
   };
-  const v = cfg.vision, P = v.patchSize;
-  out['vision_model.embeddings.patch_embedding.weight'] = transposed(get('vision.patch_embed.weight'), 3 * P * P, v.width, [v.width, 3, P, P]);
+  const v = cfg.vision,
+    P = v.patchSize;
+  out['vision_model.embeddings.patch_embedding.weight'] = transposed(get('vision.patch_embed.weight'), 3 * P * P, v.width, [
+    v.width,
+    3,
+    P,
+    P,
+  ]);
   out['vision_model.embeddings.class_embedding'] = copy('vision.class_embed');
   out['vision_model.embeddings.position_embedding.weight'] = copy('vision.pos_embed');
-  out['vision_model.pre_layrnorm.weight'] = copy('vision.ln_pre.weight'); out['vision_model.pre_layrnorm.bias'] = copy('vision.ln_pre.bias');
+  out['vision_model.pre_layrnorm.weight'] = copy('vision.ln_pre.weight');
+  out['vision_model.pre_layrnorm.bias'] = copy('vision.ln_pre.bias');
   blocks('vision', 'vision_model', v);
-  out['vision_model.post_layernorm.weight'] = copy('vision.ln_post.weight'); out['vision_model.post_layernorm.bias'] = copy('vision.ln_post.bias');
+  out['vision_model.post_layernorm.weight'] = copy('vision.ln_post.weight');
+  out['vision_model.post_layernorm.bias'] = copy('vision.ln_post.bias');
   out['visual_projection.weight'] = transposed(get('vision.proj'), v.width, cfg.embedDim, [cfg.embedDim, v.width]);
   const t = cfg.text;
   if (tokenEmbedding.shape[0] !== t.vocabSize || tokenEmbedding.shape[1] !== t.width) {
@@ -149,7 +191,8 @@ export function toHfStateDict(w: ClipWeights, tokenEmbedding: HostTensor): Recor
   out['text_model.embeddings.token_embedding.weight'] = tokenEmbedding;
   out['text_model.embeddings.position_embedding.weight'] = copy('text.pos_embed');
   blocks('text', 'text_model', t);
-  out['text_model.final_layer_norm.weight'] = copy('text.ln_final.weight'); out['text_model.final_layer_norm.bias'] = copy('text.ln_final.bias');
+  out['text_model.final_layer_norm.weight'] = copy('text.ln_final.weight');
+  out['text_model.final_layer_norm.bias'] = copy('text.ln_final.bias');
   out['text_projection.weight'] = transposed(get('text.proj'), t.width, cfg.embedDim, [cfg.embedDim, t.width]);
   out['logit_scale'] = copy('logit_scale');
   return out;

@@ -18,12 +18,18 @@ export function bakeInputs(model: Uint8Array, feeds: Readonly<Record<string, Hos
     const type = declared.type!.tensorType!;
     const dims = type.shape!.dim!.map((d) => Number(d.dimValue));
     if (type.elemType !== ONNX_DTYPE[t.dtype] || dims.join() !== t.shape.join()) {
-      throw new GraphError(`cannot bake '${name}': the input is [${dims.join(',')}] of ONNX type ${type.elemType}, the tensor is ${t.dtype}[${t.shape.join(',')}]`);
+      throw new GraphError(
+        `cannot bake '${name}': the input is [${dims.join(',')}] of ONNX type ${type.elemType}, the tensor is ${t.dtype}[${t.shape.join(',')}]`,
+      );
     }
-    graph.initializer!.push(onnx.TensorProto.create({
-      name, dataType: ONNX_DTYPE[t.dtype], dims: [...t.shape],
-      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice(),
-    }));
+    graph.initializer!.push(
+      onnx.TensorProto.create({
+        name,
+        dataType: ONNX_DTYPE[t.dtype],
+        dims: [...t.shape],
+        rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice(),
+      }),
+    );
   }
   graph.input = graph.input!.filter((v) => !(v.name! in feeds));
   return onnx.ModelProto.encode(proto).finish();

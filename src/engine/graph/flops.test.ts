@@ -32,15 +32,16 @@ describe('FLOPs of a prompt-only train step', () => {
     g.output('y', g.relu(y));
     expect(nodeFlops(y.producer!)).toBe(2 * 3 * 2 * 4 * 5);
     // output() names the Relu's value: no extra node
-    expect(countFlops(g)).toEqual({ flops: 240 + 30, nodes: 2,
-      byOp: { MatMul: { nodes: 1, flops: 240 }, Relu: { nodes: 1, flops: 30 } } });
+    expect(countFlops(g)).toEqual({ flops: 240 + 30, nodes: 2, byOp: { MatMul: { nodes: 1, flops: 240 }, Relu: { nodes: 1, flops: 30 } } });
   });
 
   it('is about 2× the forward pass, against about 3× when every weight trains', () => {
     const forward = forwardFlops();
     const promptOnly = trainFlops(false) / forward;
     const everything = trainFlops(true) / forward;
-    console.log(`forward ${forward} FLOPs; train step / forward: prompts only ${promptOnly.toFixed(3)}, all weights ${everything.toFixed(3)}`);
+    console.log(
+      `forward ${forward} FLOPs; train step / forward: prompts only ${promptOnly.toFixed(3)}, all weights ${everything.toFixed(3)}`,
+    );
     expect(promptOnly).toBeLessThanOrEqual(2.2);
     expect(everything).toBeGreaterThan(2.7);
   });

@@ -4,8 +4,20 @@ import { sizeOf, type Graph, type OpNode } from './graph.ts';
 import { liveNodes } from './onnx.ts';
 
 // data movement and comparisons cost no arithmetic here
-const FREE = new Set(['Identity', 'Reshape', 'Transpose', 'Concat', 'Slice', 'Gather', 'Expand', 'Unsqueeze',
-  'Squeeze', 'Cast', 'Greater', 'Equal']);
+const FREE = new Set([
+  'Identity',
+  'Reshape',
+  'Transpose',
+  'Concat',
+  'Slice',
+  'Gather',
+  'Expand',
+  'Unsqueeze',
+  'Squeeze',
+  'Cast',
+  'Greater',
+  'Equal',
+]);
 // max, subtract, exp, sum, divide (softmax); mean, centre, square, mean, scale (layer norm)
 const PER_ELEMENT_5 = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization']);
 
@@ -33,8 +45,10 @@ export function countFlops(g: Graph): FlopCount {
   for (const n of liveNodes(g).nodes) {
     const f = nodeFlops(n);
     const entry = (count.byOp[n.op] ??= { nodes: 0, flops: 0 });
-    entry.nodes++; entry.flops += f;
-    count.nodes++; count.flops += f;
+    entry.nodes++;
+    entry.flops += f;
+    count.nodes++;
+    count.flops += f;
   }
   return count;
 }

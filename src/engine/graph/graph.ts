@@ -103,8 +103,17 @@ export class Graph {
 
   constant(data: TypedArray, shape: Shape, name?: string): Value {
     const dtype: DType =
-      data instanceof Float32Array ? 'float32' : data instanceof Uint16Array ? 'float16' : data instanceof Float64Array ? 'float64'
-        : data instanceof BigInt64Array ? 'int64' : data instanceof Int32Array ? 'int32' : 'bool';
+      data instanceof Float32Array
+        ? 'float32'
+        : data instanceof Uint16Array
+          ? 'float16'
+          : data instanceof Float64Array
+            ? 'float64'
+            : data instanceof BigInt64Array
+              ? 'int64'
+              : data instanceof Int32Array
+                ? 'int32'
+                : 'bool';
     if (data.length !== sizeOf(shape)) {
       throw new GraphError(`constant ${name ?? ''}: ${data.length} elements do not fill ${fmtShape(shape)}`);
     }
@@ -143,8 +152,13 @@ export class Graph {
   // ---- nodes ----------------------------------------------------------------------------------
 
   /** add a node whose output types the caller has already inferred */
-  node(op: string, inputs: readonly Value[], outs: { dtype: DType; shape: Shape }[],
-    attrs: Record<string, Attr> = {}, name?: string): Value[] {
+  node(
+    op: string,
+    inputs: readonly Value[],
+    outs: { dtype: DType; shape: Shape }[],
+    attrs: Record<string, Attr> = {},
+    name?: string,
+  ): Value[] {
     const outputs: Value[] = [];
     const node: OpNode = { op, inputs: [...inputs], outputs, attrs };
     outs.forEach((o, i) => outputs.push(this.newValue(i === 0 && name ? name : this.freshName(op), o.dtype, o.shape, node)));
@@ -172,36 +186,68 @@ export class Graph {
   private binary(op: string, a: Value, b: Value, outDType?: DType): Value {
     const dtype = this.sameDType(op, a, b);
     let shape: number[];
-    try { shape = broadcastShapes(a.shape, b.shape, op); } catch (e) {
+    try {
+      shape = broadcastShapes(a.shape, b.shape, op);
+    } catch (e) {
       throw new GraphError(`${(e as Error).message} (${describe(a)}, ${describe(b)})`);
     }
     return this.one(op, [a, b], outDType ?? dtype, shape);
   }
 
-  add(a: Value, b: Value): Value { return this.binary('Add', a, b); }
-  sub(a: Value, b: Value): Value { return this.binary('Sub', a, b); }
-  mul(a: Value, b: Value): Value { return this.binary('Mul', a, b); }
-  div(a: Value, b: Value): Value { return this.binary('Div', a, b); }
-  pow(a: Value, b: Value): Value { return this.binary('Pow', a, b); }
+  add(a: Value, b: Value): Value {
+    return this.binary('Add', a, b);
+  }
+  sub(a: Value, b: Value): Value {
+    return this.binary('Sub', a, b);
+  }
+  mul(a: Value, b: Value): Value {
+    return this.binary('Mul', a, b);
+  }
+  div(a: Value, b: Value): Value {
+    return this.binary('Div', a, b);
+  }
+  pow(a: Value, b: Value): Value {
+    return this.binary('Pow', a, b);
+  }
 
   /** elementwise a > b as bool (masks for Relu's gradient) */
-  greater(a: Value, b: Value): Value { return this.binary('Greater', a, b, 'bool'); }
+  greater(a: Value, b: Value): Value {
+    return this.binary('Greater', a, b, 'bool');
+  }
   /** elementwise a == b as bool (one-hot masks for Gather's gradient) */
-  equal(a: Value, b: Value): Value { return this.binary('Equal', a, b, 'bool'); }
+  equal(a: Value, b: Value): Value {
+    return this.binary('Equal', a, b, 'bool');
+  }
 
   private unary(op: string, x: Value): Value {
     this.float(op, x);
     return this.one(op, [x], x.dtype, x.shape);
   }
 
-  neg(x: Value): Value { return this.unary('Neg', x); }
-  exp(x: Value): Value { return this.unary('Exp', x); }
-  log(x: Value): Value { return this.unary('Log', x); }
-  sqrt(x: Value): Value { return this.unary('Sqrt', x); }
-  sigmoid(x: Value): Value { return this.unary('Sigmoid', x); }
-  relu(x: Value): Value { return this.unary('Relu', x); }
-  tanh(x: Value): Value { return this.unary('Tanh', x); }
-  identity(x: Value): Value { return this.one('Identity', [x], x.dtype, x.shape); }
+  neg(x: Value): Value {
+    return this.unary('Neg', x);
+  }
+  exp(x: Value): Value {
+    return this.unary('Exp', x);
+  }
+  log(x: Value): Value {
+    return this.unary('Log', x);
+  }
+  sqrt(x: Value): Value {
+    return this.unary('Sqrt', x);
+  }
+  sigmoid(x: Value): Value {
+    return this.unary('Sigmoid', x);
+  }
+  relu(x: Value): Value {
+    return this.unary('Relu', x);
+  }
+  tanh(x: Value): Value {
+    return this.unary('Tanh', x);
+  }
+  identity(x: Value): Value {
+    return this.one('Identity', [x], x.dtype, x.shape);
+  }
 
   /** x · σ(1.702 x), CLIP's activation */
   quickGelu(x: Value): Value {
@@ -251,8 +297,7 @@ export class Graph {
       }
     }
     this.sameDType('LayerNormalization', x, scale, bias);
-    return this.one('LayerNormalization', [x, scale, bias], x.dtype, x.shape,
-      { axis: attr.int(-1), epsilon: attr.float(epsilon) });
+    return this.one('LayerNormalization', [x, scale, bias], x.dtype, x.shape, { axis: attr.int(-1), epsilon: attr.float(epsilon) });
   }
 
   // ---- reductions -----------------------------------------------------------------------------
@@ -292,7 +337,13 @@ export class Graph {
     if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
       throw new GraphError(`Transpose: perm ${fmtShape(perm)} is not a permutation for ${describe(x)}`);
     }
-    return this.one('Transpose', [x], x.dtype, perm.map((p) => x.shape[p]!), { perm: attr.ints(perm) });
+    return this.one(
+      'Transpose',
+      [x],
+      x.dtype,
+      perm.map((p) => x.shape[p]!),
+      { perm: attr.ints(perm) },
+    );
   }
 
   concat(xs: readonly Value[], axis: number): Value {
@@ -314,14 +365,20 @@ export class Graph {
   slice(x: Value, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Value {
     const rank = x.shape.length;
     const shape = [...x.shape];
-    const s: number[] = [], e: number[] = [], ax: number[] = [];
+    const s: number[] = [],
+      e: number[] = [],
+      ax: number[] = [];
     axes.forEach((axis, i) => {
       const a = normAxis(axis, rank, 'Slice');
       const d = x.shape[a]!;
       const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-      const st = clamp(starts[i]!), en = clamp(ends[i]!);
+      const st = clamp(starts[i]!),
+        en = clamp(ends[i]!);
       if (en <= st) throw new GraphError(`Slice: empty range ${starts[i]}:${ends[i]} on axis ${a} of ${describe(x)}`);
-      shape[a] = en - st; s.push(st); e.push(en); ax.push(a);
+      shape[a] = en - st;
+      s.push(st);
+      e.push(en);
+      ax.push(a);
     });
     return this.one('Slice', [x, this.int64s(s), this.int64s(e), this.int64s(ax)], x.dtype, shape);
   }
@@ -350,7 +407,12 @@ export class Graph {
   squeeze(x: Value, axes: readonly number[]): Value {
     const norm = axes.map((a) => normAxis(a, x.shape.length, 'Squeeze'));
     for (const a of norm) if (x.shape[a] !== 1) throw new GraphError(`Squeeze: axis ${a} of ${describe(x)} is not 1`);
-    return this.one('Squeeze', [x, this.int64s(norm)], x.dtype, x.shape.filter((_, i) => !norm.includes(i)));
+    return this.one(
+      'Squeeze',
+      [x, this.int64s(norm)],
+      x.dtype,
+      x.shape.filter((_, i) => !norm.includes(i)),
+    );
   }
 
   cast(x: Value, to: DType): Value {

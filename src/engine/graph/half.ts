@@ -12,9 +12,8 @@ export function halfToFloat32(h: Uint16Array): Float32Array {
       const sign = i & 0x8000 ? -1 : 1;
       const exp = (i >> 10) & 0x1f;
       const frac = i & 0x3ff;
-      halfTable[i] = exp === 0 ? sign * frac * 2 ** -24
-        : exp === 31 ? (frac ? NaN : sign * Infinity)
-        : sign * (1 + frac / 1024) * 2 ** (exp - 15);
+      halfTable[i] =
+        exp === 0 ? sign * frac * 2 ** -24 : exp === 31 ? (frac ? NaN : sign * Infinity) : sign * (1 + frac / 1024) * 2 ** (exp - 15);
     }
   }
   const out = new Float32Array(h.length);
@@ -40,12 +39,15 @@ export function toHalfBits(x: number): number {
     if (e < -10) return sign; // below half the smallest subnormal: ±0
     const m = mant | 0x800000;
     const shift = 14 - e; // 13 to drop float32's extra mantissa bits, 1 − e to denormalise
-    const half = m >>> shift, rest = m & ((1 << shift) - 1), tie = 1 << (shift - 1);
-    return sign | (half + (rest > tie || (rest === tie && (half & 1)) ? 1 : 0));
+    const half = m >>> shift,
+      rest = m & ((1 << shift) - 1),
+      tie = 1 << (shift - 1);
+    return sign | (half + (rest > tie || (rest === tie && half & 1) ? 1 : 0));
   }
-  const half = (e << 10) | (mant >>> 13), rest = mant & 0x1fff;
+  const half = (e << 10) | (mant >>> 13),
+    rest = mant & 0x1fff;
   // a carry out of the mantissa correctly bumps the exponent (and reaches ∞ at the top)
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /** float32 values → binary16 bits */

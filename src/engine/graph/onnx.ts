@@ -23,28 +23,46 @@ function valueInfo(name: string, v: Value) {
 function attribute(name: string, a: Attr) {
   const T = onnx.AttributeProto.AttributeType;
   switch (a.kind) {
-    case 'int': return onnx.AttributeProto.create({ name, type: T.INT, i: a.value });
-    case 'float': return onnx.AttributeProto.create({ name, type: T.FLOAT, f: a.value });
-    case 'ints': return onnx.AttributeProto.create({ name, type: T.INTS, ints: [...a.value] });
-    case 'string': return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(a.value) });
+    case 'int':
+      return onnx.AttributeProto.create({ name, type: T.INT, i: a.value });
+    case 'float':
+      return onnx.AttributeProto.create({ name, type: T.FLOAT, f: a.value });
+    case 'ints':
+      return onnx.AttributeProto.create({ name, type: T.INTS, ints: [...a.value] });
+    case 'string':
+      return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(a.value) });
   }
 }
 
 function tensor(v: Value, data: TypedArray) {
   return onnx.TensorProto.create({
-    name: v.name, dataType: ONNX_DTYPE[v.dtype], dims: [...v.shape],
+    name: v.name,
+    dataType: ONNX_DTYPE[v.dtype],
+    dims: [...v.shape],
     rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
   });
 }
 
-interface ProtoNode { op: string; inputs: string[]; outputs: string[]; attrs: Record<string, Attr> }
+interface ProtoNode {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, Attr>;
+}
 
 /** log_softmax(x) = (x − max x) − log Σ exp(x − max x) along the node's axis */
 function lowerLogSoftmax(n: OpNode, name: Named): ProtoNode[] {
   const axis = n.attrs.axis!;
-  const x = name(n.inputs[0]!), y = name(n.outputs[0]!), t = `${y}__lsm`;
+  const x = name(n.inputs[0]!),
+    y = name(n.outputs[0]!),
+    t = `${y}__lsm`;
   return [
-    { op: 'ReduceMax', inputs: [x], outputs: [`${t}_max`], attrs: { axes: { kind: 'ints', value: [axis.value as number] }, keepdims: { kind: 'int', value: 1 } } },
+    {
+      op: 'ReduceMax',
+      inputs: [x],
+      outputs: [`${t}_max`],
+      attrs: { axes: { kind: 'ints', value: [axis.value as number] }, keepdims: { kind: 'int', value: 1 } },
+    },
     { op: 'Sub', inputs: [x, `${t}_max`], outputs: [`${t}_shifted`], attrs: {} },
     { op: 'Exp', inputs: [`${t}_shifted`], outputs: [`${t}_exp`], attrs: {} },
     { op: 'ReduceSum', inputs: [`${t}_exp`, `${t}_axes`], outputs: [`${t}_sum`], attrs: { keepdims: { kind: 'int', value: 1 } } },
@@ -88,7 +106,10 @@ export function toOnnx(g: Graph): Uint8Array {
   for (const n of nodes) {
     for (const x of n.inputs) {
       const data = g.constants.get(x.id);
-      if (data && live.has(x.id) && !seen.has(x.id)) { seen.add(x.id); initializers.push(tensor(x, data)); }
+      if (data && live.has(x.id) && !seen.has(x.id)) {
+        seen.add(x.id);
+        initializers.push(tensor(x, data));
+      }
     }
   }
 
@@ -98,7 +119,14 @@ export function toOnnx(g: Graph): Uint8Array {
       const lowered = lowerLogSoftmax(n, name);
       const axesName = lowered[3]!.inputs[1]!;
       const axis = n.attrs.axis!.value as number;
-      initializers.push(onnx.TensorProto.create({ name: axesName, dataType: ONNX_DTYPE.int64, dims: [1], rawData: new Uint8Array(BigInt64Array.of(BigInt(axis)).buffer) }));
+      initializers.push(
+        onnx.TensorProto.create({
+          name: axesName,
+          dataType: ONNX_DTYPE.int64,
+          dims: [1],
+          rawData: new Uint8Array(BigInt64Array.of(BigInt(axis)).buffer),
+        }),
+      );
       protoNodes.push(...lowered);
     } else {
       protoNodes.push({ op: n.op, inputs: n.inputs.map(name), outputs: n.outputs.map(name), attrs: n.attrs });
@@ -115,10 +143,15 @@ export function toOnnx(g: Graph): Uint8Array {
       input: g.inputs.map((v) => valueInfo(v.name, v)),
       output: g.outputs.map((o) => valueInfo(o.name, o.value)),
       initializer: initializers,
-      node: protoNodes.map((n, i) => onnx.NodeProto.create({
-        name: `${n.op}_${i}`, opType: n.op, input: n.inputs, output: n.outputs,
-        attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
-      })),
+      node: protoNodes.map((n, i) =>
+        onnx.NodeProto.create({
+          name: `${n.op}_${i}`,
+          opType: n.op,
+          input: n.inputs,
+          output: n.outputs,
+          attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
+        }),
+      ),
     },
   });
   return onnx.ModelProto.encode(model).finish();

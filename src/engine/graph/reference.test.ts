@@ -55,8 +55,11 @@ const cases: Case[] = [
   { name: 'Squeeze', build: (g) => g.squeeze(x(g, 'a', [2, 1, 3, 1]), [1, -1]) },
   { name: 'Cast float32 → float64', build: (g) => g.cast(x(g, 'a', [4]), 'float64') },
   { name: 'Greater → Cast', build: (g) => g.cast(g.greater(x(g, 'a', [2, 4]), x(g, 'b', [4])), 'float32') },
-  { name: 'Equal (int64) → Cast', build: (g) => g.cast(g.equal(g.input('i', 'int64', [3, 1]), g.int64s([0, 1, 2, 3])), 'float32'),
-    feeds: { i: i64([3, 1], [2, 0, 7]) } },
+  {
+    name: 'Equal (int64) → Cast',
+    build: (g) => g.cast(g.equal(g.input('i', 'int64', [3, 1]), g.int64s([0, 1, 2, 3])), 'float32'),
+    feeds: { i: i64([3, 1], [2, 0, 7]) },
+  },
 ];
 
 describe('reference interpreter vs onnxruntime-node (float32)', () => {

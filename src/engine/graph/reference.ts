@@ -9,7 +9,11 @@ import { halfToFloat32 } from './half.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 
 type Data = Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
-interface Tensor { dtype: DType; shape: number[]; data: Data }
+interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: Data;
+}
 
 const stridesOf = (shape: Shape): number[] => {
   const s = new Array<number>(shape.length).fill(1);
@@ -46,7 +50,8 @@ function broadcastIndex(outShape: Shape, inShape: Shape): Int32Array {
 function broadcast(a: Shape, b: Shape): number[] {
   const rank = Math.max(a.length, b.length);
   return Array.from({ length: rank }, (_, i) => {
-    const da = a[a.length - rank + i] ?? 1, db = b[b.length - rank + i] ?? 1;
+    const da = a[a.length - rank + i] ?? 1,
+      db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) throw new GraphError(`reference: ${fmtShape(a)} and ${fmtShape(b)} do not broadcast`);
     return da === 1 ? db : da;
   });
@@ -57,10 +62,16 @@ const ints = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number | bi
 
 function fromNumbers(dtype: DType, values: ArrayLike<number>): Data {
   switch (dtype) {
-    case 'float32': case 'float16': case 'float64': return Float64Array.from(values);
-    case 'int64': return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
-    case 'int32': return Int32Array.from(values);
-    case 'bool': return Uint8Array.from(values, (v) => (v ? 1 : 0));
+    case 'float32':
+    case 'float16':
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
+    case 'int32':
+      return Int32Array.from(values);
+    case 'bool':
+      return Uint8Array.from(values, (v) => (v ? 1 : 0));
   }
 }
 
@@ -75,18 +86,28 @@ function gatherBy(t: Tensor, shape: number[], index: ArrayLike<number>): Tensor 
 }
 
 const elementwise: Record<string, (a: number, b: number) => number> = {
-  Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Pow: (a, b) => a ** b,
-  Greater: (a, b) => (a > b ? 1 : 0), Equal: (a, b) => (a === b ? 1 : 0),
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Pow: (a, b) => a ** b,
+  Greater: (a, b) => (a > b ? 1 : 0),
+  Equal: (a, b) => (a === b ? 1 : 0),
 };
 
 const unaryOps: Record<string, (x: number) => number> = {
-  Neg: (x) => -x, Exp: Math.exp, Log: Math.log, Sqrt: Math.sqrt,
-  Sigmoid: (x) => 1 / (1 + Math.exp(-x)), Relu: (x) => Math.max(x, 0), Tanh: Math.tanh,
+  Neg: (x) => -x,
+  Exp: Math.exp,
+  Log: Math.log,
+  Sqrt: Math.sqrt,
+  Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  Relu: (x) => Math.max(x, 0),
+  Tanh: Math.tanh,
 };
 
 function binary(op: string, a: Tensor, b: Tensor, outDType: DType): Tensor {
   const shape = broadcast(a.shape, b.shape);
-  const ia = broadcastIndex(shape, a.shape), ib = broadcastIndex(shape, b.shape);
+  const ia = broadcastIndex(shape, a.shape),
+    ib = broadcastIndex(shape, b.shape);
   const integer = !isFloat(a);
   const f = op === 'Div' ? (x: number, y: number) => (integer ? Math.trunc(x / y) : x / y) : elementwise[op]!;
   const out = new Float64Array(ia.length);
@@ -95,12 +116,12 @@ function binary(op: string, a: Tensor, b: Tensor, outDType: DType): Tensor {
 }
 
 /** Split `shape` around `axis` into [outer, d, inner] for per-row ops. */
-const around = (shape: Shape, axis: number) =>
-  [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))] as const;
+const around = (shape: Shape, axis: number) => [sizeOf(shape.slice(0, axis)), shape[axis]!, sizeOf(shape.slice(axis + 1))] as const;
 
 function softmax(x: Tensor, axis: number, log: boolean): Tensor {
   const [outer, d, inner] = around(x.shape, axis);
-  const src = x.data as Float64Array, out = new Float64Array(src.length);
+  const src = x.data as Float64Array,
+    out = new Float64Array(src.length);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {
       const at = (j: number) => (o * d + j) * inner + i;
@@ -119,10 +140,13 @@ function softmax(x: Tensor, axis: number, log: boolean): Tensor {
 /** ONNX LayerNormalization: normalise over dims axis… (all trailing dims), then scale and shift. */
 function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, axis: number, epsilon: number): Tensor {
   const a = axis < 0 ? axis + x.shape.length : axis;
-  const inner = sizeOf(x.shape.slice(a)), outer = sizeOf(x.shape) / inner;
-  const src = x.data as Float64Array, out = new Float64Array(src.length);
+  const inner = sizeOf(x.shape.slice(a)),
+    outer = sizeOf(x.shape) / inner;
+  const src = x.data as Float64Array,
+    out = new Float64Array(src.length);
   const normShape = x.shape.slice(a);
-  const si = broadcastIndex(normShape, scale.shape), bi = broadcastIndex(normShape, bias.shape);
+  const si = broadcastIndex(normShape, scale.shape),
+    bi = broadcastIndex(normShape, bias.shape);
   for (let o = 0; o < outer; o++) {
     const row = src.subarray(o * inner, (o + 1) * inner);
     const mean = row.reduce((s, v) => s + v, 0) / inner;
@@ -153,11 +177,15 @@ function matmul(a: Tensor, b: Tensor): Tensor {
   const [n, k] = a.shape.slice(-2) as [number, number];
   const m = b.shape[b.shape.length - 1]!;
   const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const aBatch = broadcastIndex(batch, a.shape.slice(0, -2)), bBatch = broadcastIndex(batch, b.shape.slice(0, -2));
+  const aBatch = broadcastIndex(batch, a.shape.slice(0, -2)),
+    bBatch = broadcastIndex(batch, b.shape.slice(0, -2));
   const out = new Float64Array(sizeOf(batch) * n * m);
-  const A = a.data as Float64Array, B = b.data as Float64Array;
+  const A = a.data as Float64Array,
+    B = b.data as Float64Array;
   for (let p = 0; p < aBatch.length; p++) {
-    const ao = aBatch[p]! * n * k, bo = bBatch[p]! * k * m, oo = p * n * m;
+    const ao = aBatch[p]! * n * k,
+      bo = bBatch[p]! * k * m,
+      oo = p * n * m;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < m; j++) {
         let s = 0;
@@ -200,15 +228,19 @@ function concat(xs: Tensor[], axis: number): Tensor {
 
 function slice(x: Tensor, starts: number[], ends: number[], axes: number[], steps: number[]): Tensor {
   const rank = x.shape.length;
-  const start = x.shape.map(() => 0), stop = [...x.shape];
+  const start = x.shape.map(() => 0),
+    stop = [...x.shape];
   axes.forEach((axis, i) => {
-    const a = axis < 0 ? axis + rank : axis, d = x.shape[a]!;
+    const a = axis < 0 ? axis + rank : axis,
+      d = x.shape[a]!;
     if (steps[i] !== 1) throw new GraphError(`reference: Slice step ${steps[i]} is not supported`);
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
-    start[a] = clamp(starts[i]!); stop[a] = Math.max(clamp(ends[i]!), start[a]!);
+    start[a] = clamp(starts[i]!);
+    stop[a] = Math.max(clamp(ends[i]!), start[a]!);
   });
   const shape = start.map((s, i) => stop[i]! - s);
-  const inStrides = stridesOf(x.shape), outStrides = stridesOf(shape);
+  const inStrides = stridesOf(x.shape),
+    outStrides = stridesOf(shape);
   const index = new Int32Array(sizeOf(shape));
   for (let k = 0; k < index.length; k++) {
     let off = 0;
@@ -232,8 +264,11 @@ function gather(data: Tensor, indices: Tensor, axis: number): Tensor {
 }
 
 /** float16 data arrives as binary16 bits: decode them, so every float computes in float64 */
-const numeric = (dtype: DType, shape: number[], data: Data): Tensor =>
-  ({ dtype, shape, data: dtype === 'float16' ? Float64Array.from(halfToFloat32(data as Uint16Array)) : data });
+const numeric = (dtype: DType, shape: number[], data: Data): Tensor => ({
+  dtype,
+  shape,
+  data: dtype === 'float16' ? Float64Array.from(halfToFloat32(data as Uint16Array)) : data,
+});
 
 function cast(x: Tensor, to: DType): Tensor {
   const values = Float64Array.from(x.data as ArrayLike<number | bigint>, Number);
@@ -251,23 +286,42 @@ function intAttr(node: OpNode, name: string): number {
 function run(node: OpNode, args: Tensor[]): Tensor {
   const [x, y] = args as [Tensor, Tensor];
   const rank = x.shape.length;
-  const axisAttr = () => { const a = intAttr(node, 'axis'); return a < 0 ? a + rank : a; };
+  const axisAttr = () => {
+    const a = intAttr(node, 'axis');
+    return a < 0 ? a + rank : a;
+  };
   switch (node.op) {
-    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow':
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div':
+    case 'Pow':
       return binary(node.op, x, y, x.dtype);
-    case 'Greater': case 'Equal':
+    case 'Greater':
+    case 'Equal':
       return binary(node.op, x, y, 'bool');
-    case 'Neg': case 'Exp': case 'Log': case 'Sqrt': case 'Sigmoid': case 'Relu': case 'Tanh':
+    case 'Neg':
+    case 'Exp':
+    case 'Log':
+    case 'Sqrt':
+    case 'Sigmoid':
+    case 'Relu':
+    case 'Tanh':
       return { ...x, data: (x.data as Float64Array).map(unaryOps[node.op]!) };
-    case 'Identity': return x;
-    case 'MatMul': return matmul(x, y);
-    case 'Softmax': return softmax(x, axisAttr(), false);
-    case 'LogSoftmax': return softmax(x, axisAttr(), true);
+    case 'Identity':
+      return x;
+    case 'MatMul':
+      return matmul(x, y);
+    case 'Softmax':
+      return softmax(x, axisAttr(), false);
+    case 'LogSoftmax':
+      return softmax(x, axisAttr(), true);
     case 'LayerNormalization': {
       const eps = node.attrs.epsilon;
       return layerNorm(x, y, args[2]!, intAttr(node, 'axis'), eps?.kind === 'float' ? eps.value : 1e-5);
     }
-    case 'ReduceSum': return reduce(x, y ? ints(y) : undefined, intAttr(node, 'keepdims') !== 0, false);
+    case 'ReduceSum':
+      return reduce(x, y ? ints(y) : undefined, intAttr(node, 'keepdims') !== 0, false);
     case 'ReduceMean': {
       const axes = node.attrs.axes;
       return reduce(x, axes?.kind === 'ints' ? [...axes.value] : undefined, intAttr(node, 'keepdims') !== 0, true);
@@ -281,12 +335,14 @@ function run(node: OpNode, args: Tensor[]): Tensor {
       const perm = node.attrs.perm;
       return transpose(x, perm?.kind === 'ints' ? perm.value : x.shape.map((_, i) => rank - 1 - i));
     }
-    case 'Concat': return concat(args, axisAttr());
+    case 'Concat':
+      return concat(args, axisAttr());
     case 'Slice': {
       const axes = args[3] ? ints(args[3]) : ints(y).map((_, i) => i);
       return slice(x, ints(y), ints(args[2]!), axes, args[4] ? ints(args[4]) : axes.map(() => 1));
     }
-    case 'Gather': return gather(x, y, axisAttr());
+    case 'Gather':
+      return gather(x, y, axisAttr());
     case 'Expand': {
       const shape = broadcast(x.shape, ints(y));
       return gatherBy(x, shape, broadcastIndex(shape, x.shape));
@@ -294,7 +350,10 @@ function run(node: OpNode, args: Tensor[]): Tensor {
     case 'Unsqueeze': {
       const outRank = rank + ints(y).length;
       const shape = [...x.shape];
-      for (const a of ints(y).map((a) => (a < 0 ? a + outRank : a)).sort((p, q) => p - q)) shape.splice(a, 0, 1);
+      for (const a of ints(y)
+        .map((a) => (a < 0 ? a + outRank : a))
+        .sort((p, q) => p - q))
+        shape.splice(a, 0, 1);
       return { ...x, shape };
     }
     case 'Squeeze': {
@@ -361,7 +420,9 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     const out = run(node, node.inputs.map(valueOf));
     const want = node.outputs[0]!;
     if (out.shape.length !== want.shape.length || out.shape.some((d, i) => d !== want.shape[i])) {
-      throw new GraphError(`reference: ${node.op} computed ${fmtShape(out.shape)} for '${want.name}', the graph declares ${fmtShape(want.shape)}`);
+      throw new GraphError(
+        `reference: ${node.op} computed ${fmtShape(out.shape)} for '${want.name}', the graph declares ${fmtShape(want.shape)}`,
+      );
     }
     env.set(want.id, out);
   }

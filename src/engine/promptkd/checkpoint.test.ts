@@ -27,7 +27,9 @@ describe('student checkpoints', () => {
   it('says which dimension of the run does not fit', async () => {
     const bytes = writeCheckpoint(initStudentState(dims, rng(1)), info);
     await expect(readCheckpoint(blobOf(bytes), { ...dims, nCtx: 4 })).rejects.toThrow('checkpoint has n_ctx 2 but this run uses 4');
-    await expect(readCheckpoint(blobOf(bytes), { ...dims, teacherDim: 12 })).rejects.toThrow('checkpoint has teacher embedding width 10 but this run uses 12');
+    await expect(readCheckpoint(blobOf(bytes), { ...dims, teacherDim: 12 })).rejects.toThrow(
+      'checkpoint has teacher embedding width 10 but this run uses 12',
+    );
     await expect(readCheckpoint(blobOf(bytes), { ...dims, depth: 2 })).rejects.toThrow(CheckpointError);
   });
 

@@ -31,13 +31,21 @@ export function writeCheckpoint(state: StudentState, info: CheckpointInfo): Uint
   tensors[RUNNING_MEAN] = state.runningMean;
   tensors[RUNNING_VAR] = state.runningVar;
   return writeSafetensors(tensors, {
-    format: CHECKPOINT_FORMAT, step: String(info.step), epoch: String(info.epoch), seed: String(info.seed),
-    dims: JSON.stringify(info.dims), config: JSON.stringify(info.config),
+    format: CHECKPOINT_FORMAT,
+    step: String(info.step),
+    epoch: String(info.epoch),
+    seed: String(info.seed),
+    dims: JSON.stringify(info.dims),
+    config: JSON.stringify(info.config),
   });
 }
 
 const DIM_NAMES: Record<keyof StudentDims, string> = {
-  nCtx: 'n_ctx', depth: 'depth', width: 'student vision width', embedDim: 'student embedding width', teacherDim: 'teacher embedding width',
+  nCtx: 'n_ctx',
+  depth: 'depth',
+  width: 'student vision width',
+  embedDim: 'student embedding width',
+  teacherDim: 'teacher embedding width',
 };
 
 /** The metadata of a checkpoint, without reading its tensors. */
@@ -71,7 +79,8 @@ export async function readCheckpoint(blob: Blob, dims: StudentDims): Promise<{ s
   for (const [n, s] of want) {
     const e = header.tensors.get(n);
     if (!e) throw new CheckpointError(`checkpoint lacks tensor '${n}'`);
-    if (e.shape.join() !== s.join()) throw new CheckpointError(`checkpoint tensor '${n}' has shape [${e.shape.join(',')}] but this run needs [${s.join(',')}]`);
+    if (e.shape.join() !== s.join())
+      throw new CheckpointError(`checkpoint tensor '${n}' has shape [${e.shape.join(',')}] but this run needs [${s.join(',')}]`);
   }
   const t = await loadSafetensors(blob, [...want.keys()]);
   const names = trainableNames(dims.depth);

@@ -25,7 +25,11 @@ export function indistinguishableClasses(features: HostTensor, classes: readonly
     for (let b = a + 1; b < C; b++) {
       if (cosine(a, b) <= threshold) continue;
       const g = group[a]! >= 0 ? group[a]! : group[b]! >= 0 ? group[b]! : groups.push([]) - 1;
-      for (const c of [a, b]) if (group[c] !== g) { group[c] = g; groups[g]!.push(c); }
+      for (const c of [a, b])
+        if (group[c] !== g) {
+          group[c] = g;
+          groups[g]!.push(c);
+        }
     }
   }
   return groups.map((g) => g.sort((x, y) => x - y).map((c) => classes[c]!));
@@ -36,7 +40,9 @@ export function describeIndistinguishable(groups: readonly string[][], classCoun
   if (groups.length === 0) return null;
   const named = groups.map((g) => g.map((c) => `'${c}'`).join(', ')).join('; ');
   const all = groups.length === 1 && groups[0]!.length === classCount;
-  return `the teacher cannot tell ${all ? 'any of the classes' : 'some classes'} apart by name: ${named} get the same text features ` +
+  return (
+    `the teacher cannot tell ${all ? 'any of the classes' : 'some classes'} apart by name: ${named} get the same text features ` +
     `(its vocabulary lacks their words, or the names repeat or are empty)${all ? ', so every image would score the same and nothing would train' : ''}; ` +
-    'rename them with words the teacher knows, or choose a teacher that knows them';
+    'rename them with words the teacher knows, or choose a teacher that knows them'
+  );
 }

@@ -31,9 +31,23 @@ export interface DistillConfig {
 }
 
 export const PAPER_CONFIG: DistillConfig = {
-  nCtx: 4, depth: 9, temperature: 1, kdWeight: 1000, logitScale: 100,
-  lr: 0.005, momentum: 0.9, weightDecay: 5e-4, bnMomentum: 0.1, bnEps: 1e-5,
-  batchSize: 8, epochs: 20, warmupEpochs: 1, warmupLr: 1e-5, augment: true, views: 0, seed: 1,
+  nCtx: 4,
+  depth: 9,
+  temperature: 1,
+  kdWeight: 1000,
+  logitScale: 100,
+  lr: 0.005,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  bnMomentum: 0.1,
+  bnEps: 1e-5,
+  batchSize: 8,
+  epochs: 20,
+  warmupEpochs: 1,
+  warmupLr: 1e-5,
+  augment: true,
+  views: 0,
+  seed: 1,
 };
 
 export class DistillConfigError extends Error {
@@ -46,11 +60,15 @@ const NON_NEGATIVE = ['weightDecay', 'warmupEpochs', 'views'] as const;
 
 /** Check a config for values PromptKD cannot run with; the message names the field. */
 export function validateDistillConfig(c: DistillConfig): DistillConfig {
-  for (const k of POSITIVE_INTS) if (!Number.isInteger(c[k]) || c[k] < 1) throw new DistillConfigError(`${k} must be a positive integer, got ${c[k]}`);
-  for (const k of POSITIVE) if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be a positive number, got ${c[k]}`);
+  for (const k of POSITIVE_INTS)
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new DistillConfigError(`${k} must be a positive integer, got ${c[k]}`);
+  for (const k of POSITIVE)
+    if (!(c[k] > 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be a positive number, got ${c[k]}`);
   for (const k of NON_NEGATIVE) if (!(c[k] >= 0) || !Number.isFinite(c[k])) throw new DistillConfigError(`${k} must be ≥ 0, got ${c[k]}`);
-  for (const k of ['warmupEpochs', 'views'] as const) if (!Number.isInteger(c[k])) throw new DistillConfigError(`${k} must be an integer, got ${c[k]}`);
-  for (const k of ['momentum', 'bnMomentum'] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new DistillConfigError(`${k} must be in [0, 1), got ${c[k]}`);
+  for (const k of ['warmupEpochs', 'views'] as const)
+    if (!Number.isInteger(c[k])) throw new DistillConfigError(`${k} must be an integer, got ${c[k]}`);
+  for (const k of ['momentum', 'bnMomentum'] as const)
+    if (!(c[k] >= 0 && c[k] < 1)) throw new DistillConfigError(`${k} must be in [0, 1), got ${c[k]}`);
   if (c.batchSize < 2) throw new DistillConfigError(`batchSize must be at least 2: BatchNorm needs a batch variance, got ${c.batchSize}`);
   if (!Number.isSafeInteger(c.seed)) throw new DistillConfigError(`seed must be an integer, got ${c.seed}`);
   return c;

@@ -84,7 +84,8 @@ export class Distiller {
     private readonly teacherLogits: TeacherLogitsOf,
     private readonly images: TrainImages,
   ) {
-    const n = images.ids.length, B = config.batchSize;
+    const n = images.ids.length,
+      B = config.batchSize;
     if (n < B) throw new Error(`${n} training images are fewer than the batch size ${B}; add images or lower the batch size`);
     this.stepsPerEpoch = Math.floor(n / B);
     this.totalSteps = this.stepsPerEpoch * config.epochs;
@@ -101,14 +102,18 @@ export class Distiller {
 
   /** the views step `step` trains on */
   viewsAt(step: number): TrainView[] {
-    const epoch = Math.floor(step / this.stepsPerEpoch), B = this.config.batchSize;
+    const epoch = Math.floor(step / this.stepsPerEpoch),
+      B = this.config.batchSize;
     const at = (step % this.stepsPerEpoch) * B;
-    const { augment, seed, views } = this.config, view = augment ? viewEpoch(epoch, views) : 0;
-    return this.epochOrder(epoch).slice(at, at + B).map((index) => {
-      const imageId = this.images.ids[index]!;
-      const augmentSeed = augment ? augmentSeedOf(seed, view, imageId) : null;
-      return { index, imageId, view, viewId: augmentSeed === null ? 'center' : `aug:${augmentSeed}`, augmentSeed };
-    });
+    const { augment, seed, views } = this.config,
+      view = augment ? viewEpoch(epoch, views) : 0;
+    return this.epochOrder(epoch)
+      .slice(at, at + B)
+      .map((index) => {
+        const imageId = this.images.ids[index]!;
+        const augmentSeed = augment ? augmentSeedOf(seed, view, imageId) : null;
+        return { index, imageId, view, viewId: augmentSeed === null ? 'center' : `aug:${augmentSeed}`, augmentSeed };
+      });
   }
 
   /** Take steps [from, to) (to ≤ totalSteps). Returns the number of steps taken so far. */

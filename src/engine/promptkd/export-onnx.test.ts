@@ -21,16 +21,30 @@ describe('student classifier ONNX and exported prompts', () => {
   it('the baked classifier gives StudentSession.evaluate logits; exported prompts restore them', async () => {
     const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
     const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
-    const C = 4, Dt = 8;
+    const C = 4,
+      Dt = 8;
     const hyper: StudentHyper = { ...PAPER_CONFIG, nCtx: 3, depth: 3, teacherDim: Dt, nClasses: C };
     const config = { ...PAPER_CONFIG, nCtx: 3, depth: 3, batchSize: 2 };
     const r = rng(11);
-    const S = cfg.vision.imageSize, N = 5;
-    const randn = (shape: number[]) => hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()));
+    const S = cfg.vision.imageSize,
+      N = 5;
+    const randn = (shape: number[]) =>
+      hostTensor(
+        'float32',
+        shape,
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.normal()),
+      );
     const teacherText = randn([C, Dt]);
     const dims = studentDims(clip, hyper);
     const rt = createNodeRuntime();
-    const session = await StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 4, teacherText, initial: initStudentState(dims, rng(3)) });
+    const session = await StudentSession.create(rt, {
+      clip,
+      hyper,
+      batch: 2,
+      evalBatch: 4,
+      teacherText,
+      initial: initStudentState(dims, rng(3)),
+    });
     // a few steps, so prompts, projector and running stats all differ from their initial values
     for (let k = 0; k < 3; k++) await session.step(randn([2, 3, S, S]), randn([2, C]), 0.01);
     const pixels = randn([N, 3, S, S]);
@@ -39,7 +53,8 @@ describe('student classifier ONNX and exported prompts', () => {
 
     const onnx = await rt.load(studentClassifierOnnx(clip, hyper, state, teacherText, 1));
     expect(onnx.inputNames).toEqual([CLASSIFIER_INPUT]);
-    const per = 3 * S * S, rows = new Float32Array(N * C);
+    const per = 3 * S * S,
+      rows = new Float32Array(N * C);
     for (let i = 0; i < N; i++) {
       const one = hostTensor('float32', [1, 3, S, S], (pixels.data as Float32Array).slice(i * per, (i + 1) * per));
       rows.set((await (await onnx.run({ [CLASSIFIER_INPUT]: one }))[CLASSIFIER_OUTPUT]!.read()).data as Float32Array, i * C);

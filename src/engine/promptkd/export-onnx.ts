@@ -18,7 +18,13 @@ export const CLASSIFIER_INPUT = PIXELS;
 export const CLASSIFIER_OUTPUT = STUDENT_LOGITS;
 
 /** ONNX bytes of the classifier; `teacherText` [C,Dt] unit rows, base then new. */
-export function studentClassifierOnnx(clip: ClipWeights, hyper: StudentHyper, state: StudentState, teacherText: HostTensor, batch: number): Uint8Array {
+export function studentClassifierOnnx(
+  clip: ClipWeights,
+  hyper: StudentHyper,
+  state: StudentState,
+  teacherText: HostTensor,
+  batch: number,
+): Uint8Array {
   const art = buildStudentEval(clip, hyper, batch);
   const trainState = stateFeeds(state, hyper.depth);
   const feeds: Record<string, HostTensor> = { ...art.frozen, [TEACHER_TEXT]: teacherText };

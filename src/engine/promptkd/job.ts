@@ -123,21 +123,35 @@ export class DistillJob {
     const { student, classes, settings } = spec;
     if (classes.length < 2) throw new JobInputError('name at least 2 classes: base/new evaluation needs a base and a new half');
     if (settings.depth > student.config.vision.layers) {
-      throw new JobInputError(`prompt depth ${settings.depth} needs ${settings.depth} vision layers, but the student has ${student.config.vision.layers}; lower the depth`);
+      throw new JobInputError(
+        `prompt depth ${settings.depth} needs ${settings.depth} vision layers, but the student has ${student.config.vision.layers}; lower the depth`,
+      );
     }
     if (spec.unlabeled.ids.length < settings.batchSize) {
-      throw new JobInputError(`${spec.unlabeled.ids.length} training images are fewer than the batch size ${settings.batchSize}; add images or lower the batch size`);
+      throw new JobInputError(
+        `${spec.unlabeled.ids.length} training images are fewer than the batch size ${settings.batchSize}; add images or lower the batch size`,
+      );
     }
     const config = distillConfigOf(settings, logitScaleOf(student));
     const source = spec.teacher;
     if (source.kind === 'labels') {
-      const why = labelsMismatch(source.labels, { ...config, classes, imageIds: spec.unlabeled.ids, ...(spec.unlabeled.sha256Of ? { sha256Of: spec.unlabeled.sha256Of } : {}) });
+      const why = labelsMismatch(source.labels, {
+        ...config,
+        classes,
+        imageIds: spec.unlabeled.ids,
+        ...(spec.unlabeled.sha256Of ? { sha256Of: spec.unlabeled.sha256Of } : {}),
+      });
       if (why) throw new JobInputError(`these teacher labels cannot serve this run: ${why}`);
     }
-    const teacher = source.kind === 'model' ? await Teacher.create(spec.runtime, source.weights, {
-      prompts: source.prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch: config.batchSize,
-      precision: settings.teacherFp16 ? 'float16' : 'float32',
-    }) : null;
+    const teacher =
+      source.kind === 'model'
+        ? await Teacher.create(spec.runtime, source.weights, {
+            prompts: source.prompts,
+            templates: ZERO_SHOT_TEMPLATES,
+            imageBatch: config.batchSize,
+            precision: settings.teacherFp16 ? 'float16' : 'float32',
+          })
+        : null;
     try {
       const teacherText = source.kind === 'model' ? await teacher!.textFeatures(classes) : await source.labels.classFeatures(); // [C,Dt]
       const alike = describeIndistinguishable(indistinguishableClasses(teacherText, classes), classes.length);
@@ -147,7 +161,12 @@ export class DistillJob {
       const start = spec.start.kind === 'state' ? spec.start : { state: initStudentState(dims, rng(config.seed)), step: 0 };
       const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
       const session = await StudentSession.create(spec.runtime, {
-        clip: student, hyper, batch: config.batchSize, evalBatch, teacherText, initial: start.state,
+        clip: student,
+        hyper,
+        batch: config.batchSize,
+        evalBatch,
+        teacherText,
+        initial: start.state,
       });
       const cache = new TeacherLogitCache();
       let teacherLogits: TeacherLogitsOf;
@@ -163,7 +182,8 @@ export class DistillJob {
       }
       const studentSize = student.config.vision.imageSize;
       const distiller = new Distiller(config, session, teacherLogits, {
-        ids: spec.unlabeled.ids, pixels: (views) => spec.unlabeled.pixels(views, studentSize),
+        ids: spec.unlabeled.ids,
+        pixels: (views) => spec.unlabeled.pixels(views, studentSize),
       });
       return new DistillJob(spec, config, hyper, dims, teacher, teacherText, session, distiller, cache, start.step, evalBatch);
     } catch (e) {
@@ -173,33 +193,53 @@ export class DistillJob {
   }
 
   /** the labels the logits come from; null with a live teacher */
-  get labels(): TeacherLabels | null { return this.spec.teacher.kind === 'labels' ? this.spec.teacher.labels : null; }
+  get labels(): TeacherLabels | null {
+    return this.spec.teacher.kind === 'labels' ? this.spec.teacher.labels : null;
+  }
 
   /** names the teacher: its weights and its prompts (part of reference and cache keys) */
   get teacherIdentity(): Pick<LabelTeacher, 'id' | 'promptState'> {
     return this.teacher ? { id: this.teacher.modelId, promptState: this.teacher.promptState } : this.labels!.teacher;
   }
 
-  get totalSteps(): number { return this.distiller.totalSteps; }
-  get stepsPerEpoch(): number { return this.distiller.stepsPerEpoch; }
-  get done(): boolean { return this.step >= this.totalSteps; }
+  get totalSteps(): number {
+    return this.distiller.totalSteps;
+  }
+  get stepsPerEpoch(): number {
+    return this.distiller.stepsPerEpoch;
+  }
+  get done(): boolean {
+    return this.step >= this.totalSteps;
+  }
   /** images the teacher has labelled in this job (a view it saw before costs nothing) */
-  get teacherViews(): number { return this.cache.teacherViews; }
-  get classes(): readonly string[] { return this.spec.classes; }
-  get hasTest(): boolean { return this.spec.test !== null; }
+  get teacherViews(): number {
+    return this.cache.teacherViews;
+  }
+  get classes(): readonly string[] {
+    return this.spec.classes;
+  }
+  get hasTest(): boolean {
+    return this.spec.test !== null;
+  }
 
   /** Takes the next step; its loss, learning rate and place in the epoch. */
   async next(): Promise<StepProgress> {
-    if (this.done) throw new JobInputError(`the run is complete (${this.step} of ${this.totalSteps} steps); raise the epochs to train further`);
+    if (this.done)
+      throw new JobInputError(`the run is complete (${this.step} of ${this.totalSteps} steps); raise the epochs to train further`);
     let progress: StepProgress | null = null;
-    await this.distiller.run(this.step, this.step + 1, { onStep: (p) => { progress = p; } });
+    await this.distiller.run(this.step, this.step + 1, {
+      onStep: (p) => {
+        progress = p;
+      },
+    });
     this.step++;
     return progress!;
   }
 
   /** whether an evaluation and a checkpoint are due now, after `step` steps (the last step has both) */
   due(): { evaluate: boolean; checkpoint: boolean; epochEnd: boolean } {
-    const s = this.spec.settings, step = this.step;
+    const s = this.spec.settings,
+      step = this.step;
     const epochEnd = step > 0 && step % this.stepsPerEpoch === 0;
     const every = (n: number) => (n === 0 ? epochEnd : step % n === 0) || this.done;
     return { evaluate: this.hasTest && every(s.evalEvery), checkpoint: every(s.ckptEvery), epochEnd };
@@ -209,15 +249,19 @@ export class DistillJob {
 
   /** logits [N,C] of the whole test set through `logitsOf` at input size `size` */
   private async testLogits(size: number, logitsOf: (px: HostTensor) => Promise<HostTensor>): Promise<Float32Array> {
-    const set = this.spec.test!, N = set.labels.length, C = this.spec.classes.length;
+    const set = this.spec.test!,
+      N = set.labels.length,
+      C = this.spec.classes.length;
     const all = Array.from({ length: N }, (_, i) => i);
     if (N * 3 * size * size * 4 <= PIXEL_CACHE_BYTES) {
       let px = this.testPixels.get(size);
       if (!px) this.testPixels.set(size, (px = await set.pixels(all, size)));
       return (await logitsOf(px)).data as Float32Array;
     }
-    const chunk = this.evalBatch * 8, out = new Float32Array(N * C);
-    for (let at = 0; at < N; at += chunk) out.set((await logitsOf(await set.pixels(all.slice(at, at + chunk), size))).data as Float32Array, at * C);
+    const chunk = this.evalBatch * 8,
+      out = new Float32Array(N * C);
+    for (let at = 0; at < N; at += chunk)
+      out.set((await logitsOf(await set.pixels(all.slice(at, at + chunk), size))).data as Float32Array, at * C);
     return out;
   }
 
@@ -256,7 +300,11 @@ export class DistillJob {
   async studentZeroShotEvaluation(): Promise<Evaluation | null> {
     const student = this.spec.student;
     if (!this.spec.test || !student.towers.has('text')) return null;
-    const zs = await Teacher.create(this.spec.runtime, student, { prompts: null, templates: ZERO_SHOT_TEMPLATES, imageBatch: this.evalBatch });
+    const zs = await Teacher.create(this.spec.runtime, student, {
+      prompts: null,
+      templates: ZERO_SHOT_TEMPLATES,
+      imageBatch: this.evalBatch,
+    });
     try {
       return this.scored(await this.testLogits(student.config.vision.imageSize, (px) => zs.logits(px, this.spec.classes)));
     } finally {
@@ -269,7 +317,10 @@ export class DistillJob {
     const test = this.spec.test!;
     if (this.teacher) return this.teacher.logits(await test.pixels(indices, this.teacherSize), this.spec.classes);
     if (!test.ids) return null;
-    return this.labels!.testLogits(indices.map((i) => test.ids![i]!), indices.map((i) => test.sha256?.[i]));
+    return this.labels!.testLogits(
+      indices.map((i) => test.ids![i]!),
+      indices.map((i) => test.sha256?.[i]),
+    );
   }
 
   /** student logits [N,C] of preprocessed images [N,3,S,S] now (BatchNorm in eval mode) */

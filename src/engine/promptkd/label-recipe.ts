@@ -24,7 +24,7 @@ const listed = (names: readonly string[]) => `${names.length} (${names.slice(0, 
 export function classesMismatch(labelled: readonly string[], run: readonly string[]): string | null {
   if (JSON.stringify(labelled) === JSON.stringify(run)) return null;
   return [...labelled].sort().join('\n') === [...run].sort().join('\n')
-    ? 'the labels are for the same classes in another order (the order decides base and new); put the classes in the labels\' order or label again'
+    ? "the labels are for the same classes in another order (the order decides base and new); put the classes in the labels' order or label again"
     : `the labels are for other classes: ${listed(labelled)}, this run has ${listed(run)}; label again with this run's classes`;
 }
 
@@ -40,6 +40,7 @@ export function recipeMismatch(recipe: LabelRecipe, run: ViewDemand): string | n
   // the view epochs this run draws are 0 … min(epochs, views)−1 (viewEpoch)
   const needed = Math.max(...Array.from({ length: Math.min(run.epochs, run.views || run.epochs) }, (_, e) => viewEpoch(e, run.views))) + 1;
   if (needed <= recipe.views) return null;
-  return run.views === 0 ? `epochs ${run.epochs} > ${recipe.views} labelled: lower the epochs, reuse views (--views ${recipe.views}), or label more epochs`
+  return run.views === 0
+    ? `epochs ${run.epochs} > ${recipe.views} labelled: lower the epochs, reuse views (--views ${recipe.views}), or label more epochs`
     : `views ${run.views} > ${recipe.views} labelled: lower --views to ${recipe.views} or label more views`;
 }

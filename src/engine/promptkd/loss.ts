@@ -38,7 +38,9 @@ export type BatchNormMode =
 export function conv1x1(g: Graph, x: Value, weight: Value, bias: Value): Value {
   const [out, inp, kh, kw] = weight.shape;
   if (weight.shape.length !== 4 || kh !== 1 || kw !== 1 || x.shape[1] !== inp || bias.shape.length !== 1 || bias.shape[0] !== out) {
-    throw new GraphError(`conv1x1: weight ${fmtShape(weight.shape)} and bias ${fmtShape(bias.shape)} do not map features ${fmtShape(x.shape)}`);
+    throw new GraphError(
+      `conv1x1: weight ${fmtShape(weight.shape)} and bias ${fmtShape(bias.shape)} do not map features ${fmtShape(x.shape)}`,
+    );
   }
   const wT = g.transpose(g.reshape(weight, [out!, inp!]), [1, 0]); // [in,out]
   return g.linear(x, wT, bias);
@@ -83,7 +85,9 @@ export function projector(g: Graph, feature: Value, p: ProjectorParams, bn: Batc
  */
 export function cosineLogits(g: Graph, features: Value, teacherText: Value, logitScale: number): Value {
   if (features.shape[1] !== teacherText.shape[1]) {
-    throw new GraphError(`student features ${fmtShape(features.shape)} and teacher text features ${fmtShape(teacherText.shape)} differ in width`);
+    throw new GraphError(
+      `student features ${fmtShape(features.shape)} and teacher text features ${fmtShape(teacherText.shape)} differ in width`,
+    );
   }
   const sims = g.matmul(l2Normalize(g, features), g.transpose(l2Normalize(g, teacherText), [1, 0]));
   return g.mul(sims, g.scalar(logitScale, features.dtype));
@@ -100,13 +104,19 @@ export interface KdLossConfig {
  */
 export function kdLoss(g: Graph, studentLogits: Value, teacherLogits: Value, cfg: KdLossConfig): Value {
   if (studentLogits.shape.join() !== teacherLogits.shape.join()) {
-    throw new GraphError(`kdLoss: student logits ${fmtShape(studentLogits.shape)} and teacher logits ${fmtShape(teacherLogits.shape)} differ`);
+    throw new GraphError(
+      `kdLoss: student logits ${fmtShape(studentLogits.shape)} and teacher logits ${fmtShape(teacherLogits.shape)} differ`,
+    );
   }
   const invT = g.scalar(1 / cfg.temperature, studentLogits.dtype);
   const logPs = g.logSoftmax(g.mul(studentLogits, invT), -1);
   const logPt = g.logSoftmax(g.mul(teacherLogits, invT), -1);
   const pt = g.exp(logPt);
-  const kl = g.reduceSum(g.mul(pt, g.sub(logPt, logPs)), studentLogits.shape.map((_, i) => i), false);
+  const kl = g.reduceSum(
+    g.mul(pt, g.sub(logPt, logPs)),
+    studentLogits.shape.map((_, i) => i),
+    false,
+  );
   const numel = studentLogits.shape.reduce((a, b) => a * b, 1);
   return g.mul(kl, g.scalar((cfg.temperature * cfg.temperature * cfg.kdWeight) / numel, studentLogits.dtype));
 }

@@ -16,18 +16,18 @@ describe('evaluate', () => {
     // image 1 (class 1): base argmax is 0 → wrong
     // image 2 (class 2): a base class scores highest overall, among new classes 2 wins → right
     // image 3 (class 3): among new classes 3 wins → right
-    const logits = [
-      5, 1, 9, 0,
-      3, 2, 0, 0,
-      9, 0, 4, 1,
-      0, 0, 1, 2,
-    ];
+    const logits = [5, 1, 9, 0, 3, 2, 0, 0, 9, 0, 4, 1, 0, 0, 1, 2];
     const r = evaluate(logits, [0, 1, 2, 3], split);
     expect(r.base).toBe(0.5);
     expect(r.new).toBe(1);
     expect(r.hm).toBeCloseTo((2 * 0.5 * 1) / 1.5, 15);
     expect(r.perClass).toEqual([1, 0, 1, 1]);
-    expect(r.confusion).toEqual([[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]);
+    expect(r.confusion).toEqual([
+      [1, 0, 0, 0],
+      [1, 0, 0, 0],
+      [0, 0, 1, 0],
+      [0, 0, 0, 1],
+    ]);
     expect(r.counts).toEqual({ base: 2, new: 2 });
   });
 

@@ -65,11 +65,16 @@ export function evaluate(logits: ArrayLike<number>, labels: readonly number[], s
     confusion[label]![best]!++;
   });
   const accuracy = (classes: readonly number[]): { acc: number | null; n: number } => {
-    let right = 0, n = 0;
-    for (const c of classes) { right += confusion[c]![c]!; n += confusion[c]!.reduce((a, b) => a + b, 0); }
+    let right = 0,
+      n = 0;
+    for (const c of classes) {
+      right += confusion[c]![c]!;
+      n += confusion[c]!.reduce((a, b) => a + b, 0);
+    }
     return { acc: n === 0 ? null : right / n, n };
   };
-  const base = accuracy(split.base), nw = accuracy(split.new);
+  const base = accuracy(split.base),
+    nw = accuracy(split.new);
   return {
     base: base.acc,
     new: nw.acc,

@@ -19,21 +19,32 @@ describe('StudentSession', () => {
     const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
     const hyper: StudentHyper = { ...PAPER_CONFIG, nCtx: 3, depth: 3, teacherDim: 8, nClasses: 4 };
     const r = rng(5);
-    const S = cfg.vision.imageSize, N = 7;
-    const teacherText = hostTensor('float32', [4, 8], Float32Array.from({ length: 32 }, () => r.normal()));
-    const pixels = hostTensor('float32', [N, 3, S, S], Float32Array.from({ length: N * 3 * S * S }, () => r.normal()));
+    const S = cfg.vision.imageSize,
+      N = 7;
+    const teacherText = hostTensor(
+      'float32',
+      [4, 8],
+      Float32Array.from({ length: 32 }, () => r.normal()),
+    );
+    const pixels = hostTensor(
+      'float32',
+      [N, 3, S, S],
+      Float32Array.from({ length: N * 3 * S * S }, () => r.normal()),
+    );
     const initial = initStudentState(studentDims(clip, hyper), rng(9));
     const rt = createNodeRuntime();
     const chunked = await StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 3, teacherText, initial });
     const whole = await StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: N, teacherText, initial });
-    const a = await chunked.evaluate(pixels), b = await whole.evaluate(pixels);
+    const a = await chunked.evaluate(pixels),
+      b = await whole.evaluate(pixels);
     expect(a.shape).toEqual([N, 4]);
     const diff = Math.max(...Array.from(a.data as Float32Array, (v, i) => Math.abs(v - (b.data as Float32Array)[i]!)));
     expect(diff).toBeLessThan(1e-4);
     expect(Math.max(...Array.from(a.data as Float32Array, Math.abs))).toBeGreaterThan(1); // cosine logits × 100, not padding zeros
     await chunked.release();
     await whole.release();
-    await expect(StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 3, teacherText: hostTensor('float32', [4, 6]), initial }))
-      .rejects.toThrow('teacher text features are [4,6] but the student expects [4,8] (classes × teacher width)');
+    await expect(
+      StudentSession.create(rt, { clip, hyper, batch: 2, evalBatch: 3, teacherText: hostTensor('float32', [4, 6]), initial }),
+    ).rejects.toThrow('teacher text features are [4,6] but the student expects [4,8] (classes × teacher width)');
   });
 });

@@ -8,7 +8,14 @@ import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from './state.ts';
 import {
-  buildStudentEval, buildStudentTrainStep, LOSS, LR, PIXELS, STUDENT_LOGITS, TEACHER_LOGITS, TEACHER_TEXT,
+  buildStudentEval,
+  buildStudentTrainStep,
+  LOSS,
+  LR,
+  PIXELS,
+  STUDENT_LOGITS,
+  TEACHER_LOGITS,
+  TEACHER_TEXT,
   type StudentHyper,
 } from './student.ts';
 
@@ -48,9 +55,12 @@ export class StudentSession {
 
   static async create(runtime: Runtime, opts: StudentSessionOptions): Promise<StudentSession> {
     const { clip, hyper } = opts;
-    const C = hyper.nClasses, Dt = hyper.teacherDim;
+    const C = hyper.nClasses,
+      Dt = hyper.teacherDim;
     if (opts.teacherText.shape.join() !== [C, Dt].join()) {
-      throw new Error(`teacher text features are [${opts.teacherText.shape.join(',')}] but the student expects [${C},${Dt}] (classes × teacher width)`);
+      throw new Error(
+        `teacher text features are [${opts.teacherText.shape.join(',')}] but the student expects [${C},${Dt}] (classes × teacher width)`,
+      );
     }
     const trainArt = buildStudentTrainStep(clip, hyper, opts.batch, { emitGradients: opts.emitGradients ?? false });
     const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
@@ -71,10 +81,15 @@ export class StudentSession {
    * `read` names outputs to bring back (e.g. 'student_logits', '<name>.grad', '<name>.next').
    */
   async step(pixels: HostTensor, teacherLogits: HostTensor, lr: number, read: readonly string[] = []): Promise<StepResult> {
-    const out = await this.train.run(pick(this.train, {
-      ...this.constants, ...this.current,
-      [PIXELS]: pixels, [TEACHER_LOGITS]: teacherLogits, [LR]: hostTensor('float32', [], Float32Array.of(lr)),
-    }));
+    const out = await this.train.run(
+      pick(this.train, {
+        ...this.constants,
+        ...this.current,
+        [PIXELS]: pixels,
+        [TEACHER_LOGITS]: teacherLogits,
+        [LR]: hostTensor('float32', [], Float32Array.of(lr)),
+      }),
+    );
     const loss = Number((await out[LOSS]!.read()).data[0]);
     const outputs: Record<string, HostTensor> = {};
     for (const name of read) {
@@ -95,14 +110,18 @@ export class StudentSession {
   /** Student logits [N,C] of pixels [N,3,S,S] with BatchNorm in eval mode. */
   async evaluate(pixels: HostTensor): Promise<HostTensor> {
     const [N, ...chw] = pixels.shape as number[];
-    const E = this.opts.evalBatch, C = this.opts.hyper.nClasses, per = chw.reduce((a, b) => a * b, 1);
+    const E = this.opts.evalBatch,
+      C = this.opts.hyper.nClasses,
+      per = chw.reduce((a, b) => a * b, 1);
     const logits = new Float32Array(N! * C);
     for (let start = 0; start < N!; start += E) {
       const n = Math.min(E, N! - start);
       // BatchNorm uses running stats here, so zero padding cannot change the real rows
       const chunk = new Float32Array(E * per);
       chunk.set((pixels.data as Float32Array).subarray(start * per, (start + n) * per));
-      const out = await this.evalSession.run(pick(this.evalSession, { ...this.constants, ...this.current, [PIXELS]: hostTensor('float32', [E, ...chw], chunk) }));
+      const out = await this.evalSession.run(
+        pick(this.evalSession, { ...this.constants, ...this.current, [PIXELS]: hostTensor('float32', [E, ...chw], chunk) }),
+      );
       const host = await out[STUDENT_LOGITS]!.read();
       logits.set((host.data as Float32Array).subarray(0, n * C), start * C);
       for (const t of Object.values(out)) t.dispose();
@@ -124,7 +143,8 @@ export class StudentSession {
   async state(): Promise<StudentState> {
     const read = async (name: string) => copy(await this.current[name]!.read());
     const names = trainableNames(this.opts.hyper.depth);
-    const params = new Map<string, HostTensor>(), momentum = new Map<string, HostTensor>();
+    const params = new Map<string, HostTensor>(),
+      momentum = new Map<string, HostTensor>();
     for (const n of names) {
       params.set(n, await read(n));
       momentum.set(n, await read(momentumName(n)));
@@ -145,7 +165,8 @@ export class StudentSession {
 export function stateFeeds(s: StudentState, depth: number): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
   for (const n of trainableNames(depth)) {
-    const p = s.params.get(n), m = s.momentum.get(n);
+    const p = s.params.get(n),
+      m = s.momentum.get(n);
     if (!p || !m) throw new Error(`student state lacks '${n}'${p ? ' momentum' : ''}`);
     feeds[n] = p;
     feeds[momentumName(n)] = m;

@@ -41,9 +41,13 @@ export function trainableShapes(d: StudentDims): Map<string, number[]> {
   out.set(VPT, [d.nCtx, d.width]);
   for (let i = 1; i < d.depth; i++) out.set(vptShallow(i), [d.nCtx, d.width]);
   const t = d.teacherDim;
-  out.set(PROJECTOR.conv0Weight, [t, d.embedDim, 1, 1]).set(PROJECTOR.conv0Bias, [t])
-    .set(PROJECTOR.bnWeight, [t]).set(PROJECTOR.bnBias, [t])
-    .set(PROJECTOR.conv3Weight, [t, t, 1, 1]).set(PROJECTOR.conv3Bias, [t]);
+  out
+    .set(PROJECTOR.conv0Weight, [t, d.embedDim, 1, 1])
+    .set(PROJECTOR.conv0Bias, [t])
+    .set(PROJECTOR.bnWeight, [t])
+    .set(PROJECTOR.bnBias, [t])
+    .set(PROJECTOR.conv3Weight, [t, t, 1, 1])
+    .set(PROJECTOR.conv3Bias, [t]);
   return out;
 }
 
@@ -61,17 +65,28 @@ export interface StudentState {
  */
 export function initStudentState(d: StudentDims, random: Rng): StudentState {
   const shapes = trainableShapes(d);
-  const fill = (shape: number[], f: () => number) => hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f));
+  const fill = (shape: number[], f: () => number) =>
+    hostTensor('float32', shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f));
   const params = new Map<string, HostTensor>();
   const uniform = (fanIn: number) => () => random.uniform(-1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
   for (const [name, shape] of shapes) {
-    if (name === VPT || name.endsWith('.VPT_shallow')) params.set(name, fill(shape, () => 0.02 * random.normal()));
+    if (name === VPT || name.endsWith('.VPT_shallow'))
+      params.set(
+        name,
+        fill(shape, () => 0.02 * random.normal()),
+      );
   }
   const t = d.teacherDim;
   params.set(PROJECTOR.conv0Weight, fill([t, d.embedDim, 1, 1], uniform(d.embedDim)));
   params.set(PROJECTOR.conv0Bias, fill([t], uniform(d.embedDim)));
-  params.set(PROJECTOR.bnWeight, fill([t], () => 1));
-  params.set(PROJECTOR.bnBias, fill([t], () => 0));
+  params.set(
+    PROJECTOR.bnWeight,
+    fill([t], () => 1),
+  );
+  params.set(
+    PROJECTOR.bnBias,
+    fill([t], () => 0),
+  );
   params.set(PROJECTOR.conv3Weight, fill([t, t, 1, 1], uniform(t)));
   params.set(PROJECTOR.conv3Bias, fill([t], uniform(t)));
   return {

@@ -7,7 +7,7 @@ import { initStudentState, RUNNING_MEAN, RUNNING_VAR, trainableNames } from './s
 import { NUM_BATCHES_TRACKED, writeStudentPromptsPth } from './student-prompts.ts';
 
 describe('student prompts as a PromptKD checkpoint', () => {
-  it('holds the prompts, the projector and its BatchNorm buffers in PromptKD\'s order, and the epoch', async () => {
+  it("holds the prompts, the projector and its BatchNorm buffers in PromptKD's order, and the epoch", async () => {
     const state = initStudentState({ nCtx: 2, depth: 3, width: 8, embedDim: 6, teacherDim: 10 }, rng(4));
     const ckpt = await readTorchCheckpoint(new Blob([writeStudentPromptsPth(state, { depth: 3, epoch: 5, step: 40 })]));
     const names = trainableNames(3);

@@ -28,19 +28,28 @@ export function writeStudentPrompts(state: StudentState, info: StudentPromptsInf
   tensors[RUNNING_MEAN] = state.runningMean;
   tensors[RUNNING_VAR] = state.runningVar;
   return writeSafetensors(tensors, {
-    format: STUDENT_PROMPTS_FORMAT, dims: JSON.stringify(info.dims), config: JSON.stringify(info.config),
-    classes: JSON.stringify(info.classes), step: String(info.step),
+    format: STUDENT_PROMPTS_FORMAT,
+    dims: JSON.stringify(info.dims),
+    config: JSON.stringify(info.config),
+    classes: JSON.stringify(info.classes),
+    step: String(info.step),
   });
 }
 
 /** Read exported prompts for a run with student dims `dims`; says in one line what does not fit. */
-export async function readStudentPrompts(blob: Blob, dims: StudentDims, source = 'prompt file'): Promise<{ state: StudentState; info: StudentPromptsInfo }> {
+export async function readStudentPrompts(
+  blob: Blob,
+  dims: StudentDims,
+  source = 'prompt file',
+): Promise<{ state: StudentState; info: StudentPromptsInfo }> {
   const header = await readSafetensorsHeader(blob);
   const meta = header.metadata;
   const labels = misplacedLabels(meta, source, 'student prompts');
   if (labels) throw new CheckpointError(labels);
   if (meta.format !== STUDENT_PROMPTS_FORMAT) {
-    throw new CheckpointError(`${source} is not exported PromptKD student prompts (format '${meta.format ?? 'none'}', expected '${STUDENT_PROMPTS_FORMAT}')`);
+    throw new CheckpointError(
+      `${source} is not exported PromptKD student prompts (format '${meta.format ?? 'none'}', expected '${STUDENT_PROMPTS_FORMAT}')`,
+    );
   }
   let info: StudentPromptsInfo;
   try {
@@ -52,9 +61,14 @@ export async function readStudentPrompts(blob: Blob, dims: StudentDims, source =
   want.set(RUNNING_MEAN, [dims.teacherDim]).set(RUNNING_VAR, [dims.teacherDim]);
   for (const [n, s] of want) {
     const e = header.tensors.get(n);
-    if (!e) throw new CheckpointError(`${source} lacks tensor '${n}' (it was made for other prompt settings: n_ctx ${info.dims.nCtx}, depth ${info.dims.depth})`);
+    if (!e)
+      throw new CheckpointError(
+        `${source} lacks tensor '${n}' (it was made for other prompt settings: n_ctx ${info.dims.nCtx}, depth ${info.dims.depth})`,
+      );
     if (e.shape.join() !== s.join()) {
-      throw new CheckpointError(`${source}: tensor '${n}' is [${e.shape.join(',')}] but this run needs [${s.join(',')}] (the file is for n_ctx ${info.dims.nCtx}, depth ${info.dims.depth}, teacher width ${info.dims.teacherDim})`);
+      throw new CheckpointError(
+        `${source}: tensor '${n}' is [${e.shape.join(',')}] but this run needs [${s.join(',')}] (the file is for n_ctx ${info.dims.nCtx}, depth ${info.dims.depth}, teacher width ${info.dims.teacherDim})`,
+      );
     }
   }
   const t = await loadSafetensors(blob, [...want.keys()]);

@@ -19,8 +19,10 @@ import { cosineLogits, kdLoss, projector, type BatchNormMode, type ProjectorPara
 import { PROJECTOR, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, VPT, vptShallow, type StudentDims } from './state.ts';
 
 /** What the student graphs need besides the CLIP weights. */
-export type StudentHyper = Pick<DistillConfig,
-  'nCtx' | 'depth' | 'temperature' | 'kdWeight' | 'logitScale' | 'momentum' | 'weightDecay' | 'bnMomentum' | 'bnEps'> & {
+export type StudentHyper = Pick<
+  DistillConfig,
+  'nCtx' | 'depth' | 'temperature' | 'kdWeight' | 'logitScale' | 'momentum' | 'weightDecay' | 'bnMomentum' | 'bnEps'
+> & {
   teacherDim: number;
   nClasses: number;
 };
@@ -64,8 +66,12 @@ function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: Student
   const deep = Array.from({ length: h.depth - 1 }, (_, i) => p(vptShallow(i + 1)));
   const tower = buildVisionTower(g, clip.config, clip, x.pixels, { shallow: p(VPT), deep });
   const head: ProjectorParams = {
-    conv0Weight: p(PROJECTOR.conv0Weight), conv0Bias: p(PROJECTOR.conv0Bias), bnWeight: p(PROJECTOR.bnWeight),
-    bnBias: p(PROJECTOR.bnBias), conv3Weight: p(PROJECTOR.conv3Weight), conv3Bias: p(PROJECTOR.conv3Bias),
+    conv0Weight: p(PROJECTOR.conv0Weight),
+    conv0Bias: p(PROJECTOR.conv0Bias),
+    bnWeight: p(PROJECTOR.bnWeight),
+    bnBias: p(PROJECTOR.bnBias),
+    conv3Weight: p(PROJECTOR.conv3Weight),
+    conv3Bias: p(PROJECTOR.conv3Bias),
   };
   const { out, running } = projector(g, tower.embeds, head, bn);
   return { logits: cosineLogits(g, out, x.teacherText, h.logitScale), running };
@@ -87,7 +93,12 @@ export interface StudentTrainOptions {
   differentiateFrozen?: boolean;
 }
 
-export function buildStudentTrainStep(clip: ClipWeights, h: StudentHyper, batch: number, opts: StudentTrainOptions = {}): StudentTrainArtifact {
+export function buildStudentTrainStep(
+  clip: ClipWeights,
+  h: StudentHyper,
+  batch: number,
+  opts: StudentTrainOptions = {},
+): StudentTrainArtifact {
   if (batch < 2) throw new GraphError(`the student trains with BatchNorm batch statistics and needs a batch of at least 2, got ${batch}`);
   const g = new Graph('promptkd-student-train');
   const x = declareInputs(g, clip, h, batch);

@@ -6,11 +6,15 @@ import { TeacherLogitCache, type TeacherLogitsSource, type ViewRef } from './tea
 function countingTeacher(id = 't', promptState = 'zero-shot', nClasses = 3) {
   const seen: string[] = [];
   const source: TeacherLogitsSource = {
-    id, promptState, nClasses,
+    id,
+    promptState,
+    nClasses,
     async run(views: readonly ViewRef[]) {
       seen.push(...views.map((v) => `${v.imageId}/${v.viewId}`));
       const data = new Float32Array(views.length * nClasses);
-      views.forEach((v, i) => { for (let c = 0; c < nClasses; c++) data[i * nClasses + c] = Number(v.imageId) * 10 + c + (v.viewId === 'center' ? 0 : 0.5); });
+      views.forEach((v, i) => {
+        for (let c = 0; c < nClasses; c++) data[i * nClasses + c] = Number(v.imageId) * 10 + c + (v.viewId === 'center' ? 0 : 0.5);
+      });
       return hostTensor('float32', [views.length, nClasses], data);
     },
   };
@@ -19,7 +23,9 @@ function countingTeacher(id = 't', promptState = 'zero-shot', nClasses = 3) {
 
 describe('TeacherLogitCache', () => {
   it('runs the teacher once per image over all epochs when augmentation is off', async () => {
-    const N = 7, E = 5, B = 3;
+    const N = 7,
+      E = 5,
+      B = 3;
     const { source, seen } = countingTeacher();
     const cache = new TeacherLogitCache();
     for (let e = 0; e < E; e++) {
@@ -38,7 +44,8 @@ describe('TeacherLogitCache', () => {
   it('runs the teacher once per distinct view, even when a batch repeats one', async () => {
     const { source, seen } = countingTeacher();
     const cache = new TeacherLogitCache();
-    const a = { imageId: '1', viewId: 'e0:flip' }, b = { imageId: '1', viewId: 'e1:crop' };
+    const a = { imageId: '1', viewId: 'e0:flip' },
+      b = { imageId: '1', viewId: 'e1:crop' };
     const t = await cache.logits(source, [a, b, a]);
     expect(Array.from(t.data as Float32Array)).toEqual([10.5, 11.5, 12.5, 10.5, 11.5, 12.5, 10.5, 11.5, 12.5]);
     await cache.logits(source, [b]);
@@ -58,6 +65,8 @@ describe('TeacherLogitCache', () => {
 
   it('names a teacher that returns the wrong shape', async () => {
     const bad: TeacherLogitsSource = { id: 'broken', promptState: '', nClasses: 4, run: async () => hostTensor('float32', [1, 3]) };
-    await expect(new TeacherLogitCache().logits(bad, [{ imageId: 'x', viewId: 'center' }])).rejects.toThrow(/teacher 'broken' returned logits \[1,3\] for 1 views of 4 classes/);
+    await expect(new TeacherLogitCache().logits(bad, [{ imageId: 'x', viewId: 'center' }])).rejects.toThrow(
+      /teacher 'broken' returned logits \[1,3\] for 1 views of 4 classes/,
+    );
   });
 });

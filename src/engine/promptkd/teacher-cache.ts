@@ -27,7 +27,9 @@ export class TeacherLogitCache {
   /** how many views the teacher has been run on (one per miss) */
   teacherViews = 0;
 
-  get size(): number { return this.rows.size; }
+  get size(): number {
+    return this.rows.size;
+  }
 
   /** teacher logits [B,C] for `views`, running the teacher only on views it has not seen. */
   async logits<V extends ViewRef>(source: TeacherLogitsSource<V>, views: readonly V[]): Promise<HostTensor> {
@@ -48,5 +50,7 @@ export class TeacherLogitCache {
     return hostTensor('float32', [views.length, C], data);
   }
 
-  clear(): void { this.rows.clear(); }
+  clear(): void {
+    this.rows.clear();
+  }
 }

@@ -8,14 +8,25 @@ import { randomData } from '../clip/test-support.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { evaluate } from '../graph/reference.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
-import { buildTeacherTuneStep, EOT, LABELS, oneHot, PIXELS, PROMPTSRC_LOSS, TOKEN_EMBEDS, ZS_TEXT, type TeacherTuneLoss } from './teacher-graphs.ts';
+import {
+  buildTeacherTuneStep,
+  EOT,
+  LABELS,
+  oneHot,
+  PIXELS,
+  PROMPTSRC_LOSS,
+  TOKEN_EMBEDS,
+  ZS_TEXT,
+  type TeacherTuneLoss,
+} from './teacher-graphs.ts';
 import { planTeacherPrompts, teacherPromptTemplate } from './teacher-prompts.ts';
 import { classTextInputs } from './teacher-text.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
 const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg);
-const S = cfg.vision.imageSize, E = cfg.embedDim;
+const S = cfg.vision.imageSize,
+  E = cfg.embedDim;
 
 const asF64 = (t: HostTensor) => hostTensor('float64', t.shape, Float64Array.from(t.data as Float32Array));
 
@@ -23,8 +34,11 @@ const asF64 = (t: HostTensor) => hostTensor('float64', t.shape, Float64Array.fro
 function unitRows(n: number, seed: number): HostTensor {
   const d = randomData(n * E, seed);
   for (let i = 0; i < n; i++) {
-    const row = d.subarray(i * E, (i + 1) * E), inv = 1 / Math.hypot(...row);
-    row.forEach((v, j) => { row[j] = v * inv; });
+    const row = d.subarray(i * E, (i + 1) * E),
+      inv = 1 / Math.hypot(...row);
+    row.forEach((v, j) => {
+      row[j] = v * inv;
+    });
   }
   return hostTensor('float32', [n, E], d);
 }
@@ -37,13 +51,23 @@ function checkGradients(loss: TeacherTuneLoss) {
   const plan = planTeacherPrompts(cfg, { nCtx: 2, depth: 3 });
   const classes = ['cat', 'dog', 'fox'];
   const text = classTextInputs(clip, classes, teacherPromptTemplate(plan.nCtx));
-  const B = 2, C = classes.length;
-  const art = buildTeacherTuneStep(clip, plan, { batch: B, nClasses: C, textLength: text.ids.shape[1]! }, loss,
-    { momentum: 0.9, weightDecay: 5e-4 }, { emitGradients: true });
+  const B = 2,
+    C = classes.length;
+  const art = buildTeacherTuneStep(
+    clip,
+    plan,
+    { batch: B, nClasses: C, textLength: text.ids.shape[1]! },
+    loss,
+    { momentum: 0.9, weightDecay: 5e-4 },
+    { emitGradients: true },
+  );
   const feeds: Record<string, HostTensor> = {
-    ...art.frozen, ...zeroState(art.spec),
+    ...art.frozen,
+    ...zeroState(art.spec),
     [PIXELS]: hostTensor('float32', [B, 3, S, S], randomData(B * 3 * S * S, 11)),
-    [LABELS]: oneHot([2, 0], C), [TOKEN_EMBEDS]: text.tokenEmbeds, [EOT]: text.eot,
+    [LABELS]: oneHot([2, 0], C),
+    [TOKEN_EMBEDS]: text.tokenEmbeds,
+    [EOT]: text.eot,
     lr: hostTensor('float32', [], Float32Array.of(0.005)),
   };
   if (art.graph.inputs.some((v) => v.name === ZS_TEXT)) feeds[ZS_TEXT] = unitRows(C, 12);
@@ -51,10 +75,18 @@ function checkGradients(loss: TeacherTuneLoss) {
     const v = art.graph.inputs.find((x) => x.name === name)!;
     feeds[name] = asF64(hostTensor('float32', v.shape, randomData(v.shape[0]! * v.shape[1]!, 20 + i, 0.5)));
   });
-  const grads = evaluate(art.graph, feeds, art.spec.params.map((p) => p.grad!));
+  const grads = evaluate(
+    art.graph,
+    feeds,
+    art.spec.params.map((p) => p.grad!),
+  );
   const lossAt = (name: string, dir: Float64Array, h: number) => {
     const base = feeds[name]!.data as Float64Array;
-    const moved = hostTensor('float64', feeds[name]!.shape, base.map((x, i) => x + h * dir[i]!));
+    const moved = hostTensor(
+      'float64',
+      feeds[name]!.shape,
+      base.map((x, i) => x + h * dir[i]!),
+    );
     return (evaluate(art.graph, { ...feeds, [name]: moved }, ['loss']).loss!.data as Float64Array)[0]!;
   };
   const errors: Record<string, number> = {};
@@ -73,10 +105,16 @@ function checkGradients(loss: TeacherTuneLoss) {
 describe('stage-1 teacher train step', () => {
   it('trains the text ctx, text deep, vision shallow and vision deep prompts and nothing else', () => {
     const plan = planTeacherPrompts(cfg, { nCtx: 2, depth: 3 });
-    const art = buildTeacherTuneStep(clip, plan, { batch: 2, nClasses: 2, textLength: 8 }, PROMPTSRC_LOSS, { momentum: 0.9, weightDecay: 5e-4 });
+    const art = buildTeacherTuneStep(clip, plan, { batch: 2, nClasses: 2, textLength: 8 }, PROMPTSRC_LOSS, {
+      momentum: 0.9,
+      weightDecay: 5e-4,
+    });
     expect(art.trainable).toEqual([
-      'prompt_learner.ctx', 'text_encoder.transformer.resblocks.1.VPT_shallow',
-      'image_encoder.VPT', 'image_encoder.transformer.resblocks.1.VPT_shallow', 'image_encoder.transformer.resblocks.2.VPT_shallow',
+      'prompt_learner.ctx',
+      'text_encoder.transformer.resblocks.1.VPT_shallow',
+      'image_encoder.VPT',
+      'image_encoder.transformer.resblocks.1.VPT_shallow',
+      'image_encoder.transformer.resblocks.2.VPT_shallow',
     ]);
     expect(art.spec.params.map((p) => p.name)).toEqual(art.trainable);
     expect(Object.keys(art.frozen).every((n) => n.startsWith('clip.'))).toBe(true);
@@ -92,7 +130,9 @@ describe('stage-1 teacher train step', () => {
     const { art, feeds, grads } = checkGradients(PROMPTSRC_LOSS);
     const f32 = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.dtype === 'float64' ? toFloat32(t) : t]));
     const ort = await runOnOrt(art.graph, f32);
-    const errors = Object.fromEntries(art.spec.params.map((p) => [p.name, relError(ort[p.grad!]!.data as Float32Array, grads[p.grad!]!.data as Float64Array)]));
+    const errors = Object.fromEntries(
+      art.spec.params.map((p) => [p.name, relError(ort[p.grad!]!.data as Float32Array, grads[p.grad!]!.data as Float64Array)]),
+    );
     console.log('teacher step, onnxruntime float32 vs float64 reference gradient rel. errors:', errors);
     for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(1e-3);
   }, 120_000);
@@ -104,7 +144,8 @@ describe('stage-1 teacher train step', () => {
 
   it('refuses a single class', () => {
     const plan = planTeacherPrompts(cfg, { nCtx: 2, depth: 1 });
-    expect(() => buildTeacherTuneStep(clip, plan, { batch: 2, nClasses: 1, textLength: 8 }, PROMPTSRC_LOSS, { momentum: 0.9, weightDecay: 0 }))
-      .toThrow('teacher tuning needs at least 2 classes for a cross-entropy, got 1');
+    expect(() =>
+      buildTeacherTuneStep(clip, plan, { batch: 2, nClasses: 1, textLength: 8 }, PROMPTSRC_LOSS, { momentum: 0.9, weightDecay: 0 }),
+    ).toThrow('teacher tuning needs at least 2 classes for a cross-entropy, got 1');
   });
 });

@@ -39,7 +39,10 @@ export function textPromptNames(plan: TeacherPromptPlan): string[] {
 
 /** Graph-input names of the vision prompts, in trainable order. */
 export function visionPromptNames(plan: TeacherPromptPlan): string[] {
-  return [TEACHER_PROMPT_NAMES.visionShallow, ...Array.from({ length: plan.visionDepth - 1 }, (_, i) => TEACHER_PROMPT_NAMES.visionDeep(i + 1))];
+  return [
+    TEACHER_PROMPT_NAMES.visionShallow,
+    ...Array.from({ length: plan.visionDepth - 1 }, (_, i) => TEACHER_PROMPT_NAMES.visionDeep(i + 1)),
+  ];
 }
 
 function declareTextPrompts(g: Graph, plan: TeacherPromptPlan): TextPrompts {
@@ -54,7 +57,9 @@ function declareVisionPrompts(g: Graph, plan: TeacherPromptPlan): VisionPrompts 
 
 function checkPlan(cfg: ClipConfig, plan: TeacherPromptPlan): void {
   if (plan.textWidth !== cfg.text.width || plan.visionWidth !== cfg.vision.width) {
-    throw new GraphError(`teacher prompt plan is for widths text ${plan.textWidth} / vision ${plan.visionWidth}, the teacher has ${cfg.text.width} / ${cfg.vision.width}`);
+    throw new GraphError(
+      `teacher prompt plan is for widths text ${plan.textWidth} / vision ${plan.visionWidth}, the teacher has ${cfg.text.width} / ${cfg.vision.width}`,
+    );
   }
 }
 
@@ -73,7 +78,12 @@ export interface TeacherGraph {
 }
 
 /** Class text features [C,E], unit rows, for C prompts of L token positions. */
-export function buildTeacherTextGraph(clip: ClipWeights, plan: TeacherPromptPlan | null, nClasses: number, textLength: number): TeacherGraph {
+export function buildTeacherTextGraph(
+  clip: ClipWeights,
+  plan: TeacherPromptPlan | null,
+  nClasses: number,
+  textLength: number,
+): TeacherGraph {
   const cfg = clip.config;
   if (plan) checkPlan(cfg, plan);
   const g = new Graph(plan ? 'teacher-text' : 'teacher-text-zero-shot');
@@ -140,12 +150,21 @@ export const KL_ZERO_SHOT = 'kl_zero_shot';
 
 /** |x| as relu(x) + relu(−x): exact, and its gradient is torch's sign(x) (0 at 0) */
 const abs = (g: Graph, x: Value): Value => g.add(g.relu(x), g.relu(g.neg(x)));
-const meanAll = (g: Graph, x: Value): Value => g.reduceMean(x, x.shape.map((_, i) => i), false);
+const meanAll = (g: Graph, x: Value): Value =>
+  g.reduceMean(
+    x,
+    x.shape.map((_, i) => i),
+    false,
+  );
 
 /** One SGD step of stage-1 teacher prompt tuning over both towers. */
 export function buildTeacherTuneStep(
-  clip: ClipWeights, plan: TeacherPromptPlan, shape: TeacherTuneShape, loss: TeacherTuneLoss,
-  optimizer: { momentum: number; weightDecay: number }, opts: { emitGradients?: boolean } = {},
+  clip: ClipWeights,
+  plan: TeacherPromptPlan,
+  shape: TeacherTuneShape,
+  loss: TeacherTuneLoss,
+  optimizer: { momentum: number; weightDecay: number },
+  opts: { emitGradients?: boolean } = {},
 ): TeacherTuneArtifact {
   const cfg = clip.config;
   checkPlan(cfg, plan);
@@ -192,7 +211,11 @@ export function buildTeacherTuneStep(
   const total = terms.reduce((a, b) => g.add(a, b));
   const trainable = [...textPromptNames(plan), ...visionPromptNames(plan)];
   const spec = buildTrainStep(g, {
-    loss: total, trainable, optimizer: { kind: 'sgd', ...optimizer }, extraOutputs: extras, emitGradients: opts.emitGradients ?? false,
+    loss: total,
+    trainable,
+    optimizer: { kind: 'sgd', ...optimizer },
+    extraOutputs: extras,
+    emitGradients: opts.emitGradients ?? false,
   });
   return { graph: g, frozen: weightFeeds(g, clip), spec, trainable };
 }

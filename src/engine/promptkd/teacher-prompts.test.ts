@@ -7,21 +7,35 @@ import { hostTensor } from '../runtime/tensor.ts';
 import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
 import { CountingBlob } from '../torch/test-support.ts';
 import {
-  exportTeacherPrompts, importTeacherPrompts, initTeacherPrompts, planTeacherPrompts, teacherPromptStateDict,
-  teacherPromptStateId, teacherPromptsFromStateDict, teacherPromptTemplate,
+  exportTeacherPrompts,
+  importTeacherPrompts,
+  initTeacherPrompts,
+  planTeacherPrompts,
+  teacherPromptStateDict,
+  teacherPromptStateId,
+  teacherPromptsFromStateDict,
+  teacherPromptTemplate,
 } from './teacher-prompts.ts';
 
 const cfg = parseClipConfig(JSON.parse(readFileSync('test-data/fixtures/clip-tiny-a/config.json', 'utf8')));
-const wt = cfg.text.width, wv = cfg.vision.width;
+const wt = cfg.text.width,
+  wv = cfg.vision.width;
 
-const phrase = (k: number) => hostTensor('float32', [k, wt], Float32Array.from({ length: k * wt }, (_, i) => i / 7));
+const phrase = (k: number) =>
+  hostTensor(
+    'float32',
+    [k, wt],
+    Float32Array.from({ length: k * wt }, (_, i) => i / 7),
+  );
 
 describe('teacher prompt plan', () => {
   it('clamps the depth to each tower with a note', () => {
     const plan = planTeacherPrompts(cfg, { nCtx: 4, depth: 9 });
     expect(plan.textDepth).toBe(cfg.text.layers);
     expect(plan.visionDepth).toBe(cfg.vision.layers);
-    expect(plan.notes.join('\n')).toMatch(`prompt depth 9 clamped to ${cfg.text.layers}: the teacher's text tower has only ${cfg.text.layers} blocks`);
+    expect(plan.notes.join('\n')).toMatch(
+      `prompt depth 9 clamped to ${cfg.text.layers}: the teacher's text tower has only ${cfg.text.layers} blocks`,
+    );
     expect(planTeacherPrompts(cfg, { nCtx: 2, depth: 1 }).notes).toEqual([]);
   });
 
@@ -67,12 +81,14 @@ describe('teacher prompt files', () => {
     const bytes = exportTeacherPrompts(prompts);
     const back = await importTeacherPrompts(new Blob([bytes]), cfg);
     const names = Object.keys(teacherPromptStateDict(back)).sort();
-    expect(names).toEqual([
-      'image_encoder.VPT',
-      ...Array.from({ length: plan.visionDepth - 1 }, (_, i) => `image_encoder.transformer.resblocks.${i + 1}.VPT_shallow`),
-      'prompt_learner.ctx',
-      ...Array.from({ length: plan.textDepth - 1 }, (_, i) => `text_encoder.transformer.resblocks.${i + 1}.VPT_shallow`),
-    ].sort());
+    expect(names).toEqual(
+      [
+        'image_encoder.VPT',
+        ...Array.from({ length: plan.visionDepth - 1 }, (_, i) => `image_encoder.transformer.resblocks.${i + 1}.VPT_shallow`),
+        'prompt_learner.ctx',
+        ...Array.from({ length: plan.textDepth - 1 }, (_, i) => `text_encoder.transformer.resblocks.${i + 1}.VPT_shallow`),
+      ].sort(),
+    );
     for (const [name, t] of Object.entries(teacherPromptStateDict(prompts))) {
       expect(Array.from(teacherPromptStateDict(back)[name]!.data as Float32Array), name).toEqual(Array.from(t.data as Float32Array));
     }
@@ -88,14 +104,17 @@ describe('teacher prompt files', () => {
 
   it('names the tensor and both widths when the file was made for another teacher', async () => {
     const wide = exportTeacherPrompts({ ...prompts, textCtx: hostTensor('float32', [4, wt + 8]) });
-    await expect(importTeacherPrompts(new Blob([wide]), cfg, 'cats.safetensors'))
-      .rejects.toThrow(`cats.safetensors: 'prompt_learner.ctx' has width ${wt + 8} but the teacher's text width is ${wt}: these prompts were made for another teacher`);
+    await expect(importTeacherPrompts(new Blob([wide]), cfg, 'cats.safetensors')).rejects.toThrow(
+      `cats.safetensors: 'prompt_learner.ctx' has width ${wt + 8} but the teacher's text width is ${wt}: these prompts were made for another teacher`,
+    );
   });
 
   it('rejects a vision prompt of the wrong width, a depth past the tower and a missing tensor', () => {
     const dict = new Map(Object.entries(teacherPromptStateDict(prompts)));
     dict.set('image_encoder.VPT', hostTensor('float32', [4, wv - 1]));
-    expect(() => teacherPromptsFromStateDict(dict, cfg)).toThrow(`'image_encoder.VPT' has width ${wv - 1} but the teacher's vision width is ${wv}`);
+    expect(() => teacherPromptsFromStateDict(dict, cfg)).toThrow(
+      `'image_encoder.VPT' has width ${wv - 1} but the teacher's vision width is ${wv}`,
+    );
     const deep = new Map(Object.entries(teacherPromptStateDict(prompts)));
     deep.set(`text_encoder.transformer.resblocks.${cfg.text.layers}.VPT_shallow`, hostTensor('float32', [4, wt]));
     expect(() => teacherPromptsFromStateDict(deep, cfg)).toThrow(/text deep prompts reach block \d+ but the teacher's text tower has/);
@@ -105,8 +124,9 @@ describe('teacher prompt files', () => {
   });
 
   it('says so when the file is neither safetensors nor a PyTorch checkpoint', async () => {
-    await expect(importTeacherPrompts(new Blob([new Uint8Array([1, 2, 3])]), cfg))
-      .rejects.toThrow(/^prompt file: not a readable safetensors file \(.*\); prompt files are safetensors or PyTorch checkpoints \(\.pth, \.pth\.tar\)$/);
+    await expect(importTeacherPrompts(new Blob([new Uint8Array([1, 2, 3])]), cfg)).rejects.toThrow(
+      /^prompt file: not a readable safetensors file \(.*\); prompt files are safetensors or PyTorch checkpoints \(\.pth, \.pth\.tar\)$/,
+    );
   });
 
   it('imports a PromptSRC checkpoint (Dassl layout, found by its first bytes), reading only the prompts', async () => {
@@ -129,9 +149,10 @@ describe('teacher prompt files', () => {
     expect(file.read).toBeLessThan(64 * 1024);
   });
 
-  it('passes on the checkpoint reader\'s reason', async () => {
+  it("passes on the checkpoint reader's reason", async () => {
     const legacy = Uint8Array.of(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e);
-    await expect(importTeacherPrompts(new Blob([legacy]), cfg, 'old.pth'))
-      .rejects.toThrow(/^old\.pth: not a readable PyTorch checkpoint \(this checkpoint is in PyTorch's legacy format .*save it again with torch\.save\(obj, path\)\)$/);
+    await expect(importTeacherPrompts(new Blob([legacy]), cfg, 'old.pth')).rejects.toThrow(
+      /^old\.pth: not a readable PyTorch checkpoint \(this checkpoint is in PyTorch's legacy format .*save it again with torch\.save\(obj, path\)\)$/,
+    );
   });
 });

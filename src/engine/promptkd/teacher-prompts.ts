@@ -42,7 +42,8 @@ export interface TeacherPromptPlan {
 export function planTeacherPrompts(cfg: ClipConfig, opts: TeacherPromptOptions = PROMPTSRC_TEACHER_PROMPTS): TeacherPromptPlan {
   const { nCtx, depth } = opts;
   if (!Number.isInteger(nCtx) || nCtx < 1) throw new TeacherPromptError(`teacher prompts: n_ctx must be a positive integer, got ${nCtx}`);
-  if (!Number.isInteger(depth) || depth < 1) throw new TeacherPromptError(`teacher prompts: depth must be a positive integer, got ${depth}`);
+  if (!Number.isInteger(depth) || depth < 1)
+    throw new TeacherPromptError(`teacher prompts: depth must be a positive integer, got ${depth}`);
   // start token + context + at least a class token and the end token must fit the context length
   if (1 + nCtx + 2 > cfg.text.contextLength) {
     throw new TeacherPromptError(`teacher prompts: n_ctx ${nCtx} leaves no room for a class name in ${cfg.text.contextLength} text tokens`);
@@ -54,8 +55,12 @@ export function planTeacherPrompts(cfg: ClipConfig, opts: TeacherPromptOptions =
     return layers;
   };
   return {
-    nCtx, textDepth: clamp('text', cfg.text.layers), visionDepth: clamp('vision', cfg.vision.layers),
-    textWidth: cfg.text.width, visionWidth: cfg.vision.width, notes,
+    nCtx,
+    textDepth: clamp('text', cfg.text.layers),
+    visionDepth: clamp('vision', cfg.vision.layers),
+    textWidth: cfg.text.width,
+    visionWidth: cfg.vision.width,
+    notes,
   };
 }
 
@@ -107,9 +112,10 @@ export function initTeacherPrompts(plan: TeacherPromptPlan, initPhraseEmbedding:
   const { nCtx, textWidth: wt, visionWidth: wv } = plan;
   const [k, w] = initPhraseEmbedding.shape as [number, number];
   if (w !== wt) throw new TeacherPromptError(`init phrase embedding has width ${w}, the teacher's text width is ${wt}`);
-  const textCtx = nCtx <= k
-    ? hostTensor('float32', [nCtx, wt], Float32Array.from(initPhraseEmbedding.data.subarray(0, nCtx * wt) as Float32Array))
-    : normalInit(random, nCtx, wt);
+  const textCtx =
+    nCtx <= k
+      ? hostTensor('float32', [nCtx, wt], Float32Array.from(initPhraseEmbedding.data.subarray(0, nCtx * wt) as Float32Array))
+      : normalInit(random, nCtx, wt);
   return {
     nCtx,
     textCtx,
@@ -122,8 +128,12 @@ export function initTeacherPrompts(plan: TeacherPromptPlan, initPhraseEmbedding:
 /** The plan that `p` fills (its own depths), checked against the teacher's widths. */
 export function planOfPrompts(cfg: ClipConfig, p: TeacherPrompts): TeacherPromptPlan {
   const plan: TeacherPromptPlan = {
-    nCtx: p.nCtx, textDepth: p.textDeep.length + 1, visionDepth: p.visionDeep.length + 1,
-    textWidth: cfg.text.width, visionWidth: cfg.vision.width, notes: [],
+    nCtx: p.nCtx,
+    textDepth: p.textDeep.length + 1,
+    visionDepth: p.visionDeep.length + 1,
+    textWidth: cfg.text.width,
+    visionWidth: cfg.vision.width,
+    notes: [],
   };
   const expect = (name: string, t: HostTensor, width: number) => {
     if (t.shape.length !== 2 || t.shape[0] !== p.nCtx || t.shape[1] !== width) {
@@ -134,23 +144,35 @@ export function planOfPrompts(cfg: ClipConfig, p: TeacherPrompts): TeacherPrompt
     expect(name, t, name.startsWith('image_encoder') ? cfg.vision.width : cfg.text.width);
   }
   if (plan.textDepth > cfg.text.layers || plan.visionDepth > cfg.vision.layers) {
-    throw new TeacherPromptError(`prompt depths text ${plan.textDepth} / vision ${plan.visionDepth} exceed the teacher's ${cfg.text.layers} / ${cfg.vision.layers} blocks`);
+    throw new TeacherPromptError(
+      `prompt depths text ${plan.textDepth} / vision ${plan.visionDepth} exceed the teacher's ${cfg.text.layers} / ${cfg.vision.layers} blocks`,
+    );
   }
   return plan;
 }
 
 /** The prompts under their PromptSRC/PromptKD state-dict names. */
 export function teacherPromptStateDict(p: TeacherPrompts): Record<string, HostTensor> {
-  const out: Record<string, HostTensor> = { [TEACHER_PROMPT_NAMES.textCtx]: p.textCtx, [TEACHER_PROMPT_NAMES.visionShallow]: p.visionShallow };
-  p.textDeep.forEach((t, i) => { out[TEACHER_PROMPT_NAMES.textDeep(i + 1)] = t; });
-  p.visionDeep.forEach((t, i) => { out[TEACHER_PROMPT_NAMES.visionDeep(i + 1)] = t; });
+  const out: Record<string, HostTensor> = {
+    [TEACHER_PROMPT_NAMES.textCtx]: p.textCtx,
+    [TEACHER_PROMPT_NAMES.visionShallow]: p.visionShallow,
+  };
+  p.textDeep.forEach((t, i) => {
+    out[TEACHER_PROMPT_NAMES.textDeep(i + 1)] = t;
+  });
+  p.visionDeep.forEach((t, i) => {
+    out[TEACHER_PROMPT_NAMES.visionDeep(i + 1)] = t;
+  });
   return out;
 }
 
 export function exportTeacherPrompts(p: TeacherPrompts, metadata: Record<string, string> = {}): Uint8Array<ArrayBuffer> {
   return writeSafetensors(teacherPromptStateDict(p), {
-    format: 'promptsrc-teacher-prompts', n_ctx: String(p.nCtx),
-    text_depth: String(p.textDeep.length + 1), vision_depth: String(p.visionDeep.length + 1), ...metadata,
+    format: 'promptsrc-teacher-prompts',
+    n_ctx: String(p.nCtx),
+    text_depth: String(p.textDeep.length + 1),
+    vision_depth: String(p.visionDeep.length + 1),
+    ...metadata,
   });
 }
 
@@ -161,7 +183,11 @@ const VISION_DEEP = /^image_encoder\.transformer\.resblocks\.(\d+)\.VPT_shallow$
  * Prompts from a state dict (tensors by name; other tensors, such as a whole PromptSRC checkpoint's
  * frozen weights, are ignored), checked against the teacher's config. The depths are the file's.
  */
-export function teacherPromptsFromStateDict(tensors: ReadonlyMap<string, HostTensor>, cfg: ClipConfig, source = 'prompt file'): TeacherPrompts {
+export function teacherPromptsFromStateDict(
+  tensors: ReadonlyMap<string, HostTensor>,
+  cfg: ClipConfig,
+  source = 'prompt file',
+): TeacherPrompts {
   const problems: string[] = [];
   const ctx = tensors.get(TEACHER_PROMPT_NAMES.textCtx);
   const vpt = tensors.get(TEACHER_PROMPT_NAMES.visionShallow);
@@ -174,8 +200,11 @@ export function teacherPromptsFromStateDict(tensors: ReadonlyMap<string, HostTen
     if (t.dtype !== 'float32' && t.dtype !== 'float64') problems.push(`'${name}' has dtype ${t.dtype}, expected float`);
     else if (t.shape.length !== 2) problems.push(`'${name}' has shape [${t.shape.join(',')}], expected [n_ctx, width]`);
     else if (t.shape[1] !== width) {
-      problems.push(`'${name}' has width ${t.shape[1]} but the teacher's ${tower} width is ${width}: these prompts were made for another teacher`);
-    } else if (t.shape[0] !== nCtx) problems.push(`'${name}' has ${t.shape[0]} prompt tokens, '${TEACHER_PROMPT_NAMES.textCtx}' has ${nCtx}`);
+      problems.push(
+        `'${name}' has width ${t.shape[1]} but the teacher's ${tower} width is ${width}: these prompts were made for another teacher`,
+      );
+    } else if (t.shape[0] !== nCtx)
+      problems.push(`'${name}' has ${t.shape[0]} prompt tokens, '${TEACHER_PROMPT_NAMES.textCtx}' has ${nCtx}`);
   };
   check(TEACHER_PROMPT_NAMES.textCtx, ctx, cfg.text.width, 'text');
   check(TEACHER_PROMPT_NAMES.visionShallow, vpt, cfg.vision.width, 'vision');
@@ -187,10 +216,13 @@ export function teacherPromptsFromStateDict(tensors: ReadonlyMap<string, HostTen
     }
     const blocks = [...byBlock.keys()].sort((a, b) => a - b);
     blocks.forEach((b, i) => {
-      if (b !== i + 1) problems.push(`${tower} deep prompts must cover blocks 1…${blocks.length} without gaps, found blocks ${blocks.join(',')}`);
+      if (b !== i + 1)
+        problems.push(`${tower} deep prompts must cover blocks 1…${blocks.length} without gaps, found blocks ${blocks.join(',')}`);
     });
     if (blocks.length > 0 && blocks[blocks.length - 1]! >= layers) {
-      problems.push(`${tower} deep prompts reach block ${blocks[blocks.length - 1]} but the teacher's ${tower} tower has ${layers} blocks (0…${layers - 1})`);
+      problems.push(
+        `${tower} deep prompts reach block ${blocks[blocks.length - 1]} but the teacher's ${tower} tower has ${layers} blocks (0…${layers - 1})`,
+      );
     }
     return blocks.map((b) => {
       const [name, t] = byBlock.get(b)!;
@@ -200,9 +232,11 @@ export function teacherPromptsFromStateDict(tensors: ReadonlyMap<string, HostTen
   };
   const textDeep = deep(TEXT_DEEP, cfg.text.width, cfg.text.layers, 'text');
   const visionDeep = deep(VISION_DEEP, cfg.vision.width, cfg.vision.layers, 'vision');
-  if (1 + nCtx + 2 > cfg.text.contextLength) problems.push(`n_ctx ${nCtx} leaves no room for a class name in ${cfg.text.contextLength} tokens`);
+  if (1 + nCtx + 2 > cfg.text.contextLength)
+    problems.push(`n_ctx ${nCtx} leaves no room for a class name in ${cfg.text.contextLength} tokens`);
   if (problems.length > 0) throw new TeacherPromptError(`${source}: ${[...new Set(problems)].join('; ')}`);
-  const f32 = (t: HostTensor) => (t.data instanceof Float32Array ? t : hostTensor('float32', t.shape, Float32Array.from(t.data as Float64Array)));
+  const f32 = (t: HostTensor) =>
+    t.data instanceof Float32Array ? t : hostTensor('float32', t.shape, Float32Array.from(t.data as Float64Array));
   return { nCtx, textCtx: f32(ctx), textDeep: textDeep.map(f32), visionShallow: f32(vpt), visionDeep: visionDeep.map(f32) };
 }
 
@@ -232,8 +266,10 @@ export async function importTeacherPrompts(blob: Blob, cfg: ClipConfig, source =
       tensors = await loadSafetensors(blob, [...header.tensors.keys()].filter(isPromptName));
     } catch (e) {
       if (e instanceof TeacherPromptError) throw e;
-      throw new TeacherPromptError(`${source}: not a readable safetensors file (${(e as Error).message}); ` +
-        'prompt files are safetensors or PyTorch checkpoints (.pth, .pth.tar)');
+      throw new TeacherPromptError(
+        `${source}: not a readable safetensors file (${(e as Error).message}); ` +
+          'prompt files are safetensors or PyTorch checkpoints (.pth, .pth.tar)',
+      );
     }
   }
   return teacherPromptsFromStateDict(tensors, cfg, source);
@@ -249,9 +285,11 @@ export function fingerprint(chunks: Iterable<Uint8Array>): string {
 /** A short stable id of the prompt values (names and raw bytes, in name order), for cache keys. */
 export function teacherPromptStateId(p: TeacherPrompts): string {
   const dict = teacherPromptStateDict(p);
-  const chunks = Object.keys(dict).sort().flatMap((name) => {
-    const d = dict[name]!.data;
-    return [new TextEncoder().encode(name), new Uint8Array(d.buffer, d.byteOffset, d.byteLength)];
-  });
+  const chunks = Object.keys(dict)
+    .sort()
+    .flatMap((name) => {
+      const d = dict[name]!.data;
+      return [new TextEncoder().encode(name), new Uint8Array(d.buffer, d.byteOffset, d.byteLength)];
+    });
   return `prompts-${p.nCtx}x${p.textDeep.length + 1}x${p.visionDeep.length + 1}-${fingerprint(chunks)}`;
 }

@@ -13,8 +13,12 @@ export const ZERO_SHOT_TEMPLATES: readonly string[] = ['a photo of a {}.'];
 
 /** a small prompt ensemble in the spirit of CLIP's zero-shot ImageNet prompts */
 export const ENSEMBLE_TEMPLATES: readonly string[] = [
-  'a photo of a {}.', 'a bad photo of the {}.', 'a photo of the large {}.', 'a photo of the small {}.',
-  'art of the {}.', 'a close-up photo of a {}.',
+  'a photo of a {}.',
+  'a bad photo of the {}.',
+  'a photo of the large {}.',
+  'a photo of the small {}.',
+  'art of the {}.',
+  'a close-up photo of a {}.',
 ];
 
 /** Dassl's class names use '_' for spaces; PromptSRC replaces them before prompting. */

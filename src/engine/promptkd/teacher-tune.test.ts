@@ -7,7 +7,14 @@ import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
-import { gpaWeights, PROMPTSRC_TUNE_CONFIG, sampleFewShot, tuneTeacherPrompts, tuningClasses, type LabeledImageSet } from './teacher-tune.ts';
+import {
+  gpaWeights,
+  PROMPTSRC_TUNE_CONFIG,
+  sampleFewShot,
+  tuneTeacherPrompts,
+  tuningClasses,
+  type LabeledImageSet,
+} from './teacher-tune.ts';
 import { Teacher } from './teacher.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
@@ -22,9 +29,12 @@ describe('labeled set checks', () => {
   });
 
   it('refuses one class, and says why for a base split of two', () => {
-    expect(() => tuningClasses(['cat'], [0, 0], 'all')).toThrow("teacher tuning needs at least 2 classes to tell apart: the labeled set has only the class 'cat'");
-    expect(() => tuningClasses(['cat', 'dog'], [0, 1], 'base'))
-      .toThrow("the labeled set has 2 classes ('cat', 'dog'), so 1 base class; base-to-new needs at least 3 classes (or tune on all classes)");
+    expect(() => tuningClasses(['cat'], [0, 0], 'all')).toThrow(
+      "teacher tuning needs at least 2 classes to tell apart: the labeled set has only the class 'cat'",
+    );
+    expect(() => tuningClasses(['cat', 'dog'], [0, 1], 'base')).toThrow(
+      "the labeled set has 2 classes ('cat', 'dog'), so 1 base class; base-to-new needs at least 3 classes (or tune on all classes)",
+    );
   });
 
   it('names classes without images and labels out of range', () => {
@@ -57,7 +67,8 @@ describe('few-shot sampling and GPA', () => {
 
 /** solid colours per class, plus noise; CLIP-normalised [3,S,S] */
 function colourSet(colours: [number, number, number][], perClass: number, seed: number): { labels: number[]; pixels: Float32Array } {
-  const r = rng(seed), per = 3 * S * S;
+  const r = rng(seed),
+    per = 3 * S * S;
   const labels: number[] = [];
   const pixels = new Float32Array(colours.length * perClass * per);
   colours.forEach((rgb, c) => {
@@ -75,13 +86,21 @@ function colourSet(colours: [number, number, number][], perClass: number, seed: 
   return { labels, pixels };
 }
 
-const COLOURS: [number, number, number][] = [[0.9, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.2, 0.9], [0.9, 0.9, 0.1], [0.6, 0.1, 0.7], [0.1, 0.8, 0.8]];
+const COLOURS: [number, number, number][] = [
+  [0.9, 0.1, 0.1],
+  [0.1, 0.8, 0.1],
+  [0.1, 0.2, 0.9],
+  [0.9, 0.9, 0.1],
+  [0.6, 0.1, 0.7],
+  [0.1, 0.8, 0.8],
+];
 const CLASSES = ['red', 'green', 'blue', 'yellow', 'purple', 'cyan'];
 
 function setOf(labels: number[], pixels: Float32Array): LabeledImageSet {
   const per = 3 * S * S;
   return {
-    classes: CLASSES, labels,
+    classes: CLASSES,
+    labels,
     pixels: async (indices) => {
       const out = new Float32Array(indices.length * per);
       indices.forEach((i, r) => out.set(pixels.subarray(i * per, (i + 1) * per), r * per));
@@ -93,7 +112,12 @@ function setOf(labels: number[], pixels: Float32Array): LabeledImageSet {
 async function accuracy(teacher: Teacher, classes: string[], labels: number[], pixels: HostTensor): Promise<number> {
   const logits = (await teacher.logits(pixels, classes)).data as Float32Array;
   const C = classes.length;
-  return labels.filter((y, i) => { const row = logits.subarray(i * C, (i + 1) * C); return row.indexOf(Math.max(...row)) === y; }).length / labels.length;
+  return (
+    labels.filter((y, i) => {
+      const row = logits.subarray(i * C, (i + 1) * C);
+      return row.indexOf(Math.max(...row)) === y;
+    }).length / labels.length
+  );
 }
 
 describe('stage-1 teacher tuning', () => {
@@ -103,7 +127,11 @@ describe('stage-1 teacher tuning', () => {
     const test = colourSet(COLOURS.slice(0, 3), 6, 2); // base classes only
     const testPixels = hostTensor('float32', [test.labels.length, 3, S, S], test.pixels);
     const result = await tuneTeacherPrompts(rt, clip, setOf(train.labels, train.pixels), {
-      ...PROMPTSRC_TUNE_CONFIG, epochs: 12, shots: 8, augment: false, seed: 3,
+      ...PROMPTSRC_TUNE_CONFIG,
+      epochs: 12,
+      shots: 8,
+      augment: false,
+      seed: 3,
     });
     expect(result.trainedClasses).toEqual(['red', 'green', 'blue']);
     expect(result.fewShot).toHaveLength(24);
@@ -112,8 +140,10 @@ describe('stage-1 teacher tuning', () => {
     const tuned = await Teacher.create(rt, clip, { prompts: result.prompts });
     const before = await accuracy(zeroShot, result.trainedClasses, test.labels, testPixels);
     const after = await accuracy(tuned, result.trainedClasses, test.labels, testPixels);
-    console.log(`toy colours: zero-shot base accuracy ${before.toFixed(3)}, tuned ${after.toFixed(3)}; ` +
-      `loss ${result.history[0]!.loss.toFixed(3)} → ${result.history.at(-1)!.loss.toFixed(3)}`);
+    console.log(
+      `toy colours: zero-shot base accuracy ${before.toFixed(3)}, tuned ${after.toFixed(3)}; ` +
+        `loss ${result.history[0]!.loss.toFixed(3)} → ${result.history.at(-1)!.loss.toFixed(3)}`,
+    );
     expect(after).toBeGreaterThan(before);
     expect(result.history.at(-1)!.ce).toBeLessThan(result.history[0]!.ce);
     await zeroShot.release();

@@ -15,10 +15,27 @@ import { mixSeed } from './distill.ts';
 import { baseNewSplit } from './metrics.ts';
 import { lrAtEpoch } from './schedule.ts';
 import { PROMPTSRC_SETTINGS, type TeacherSettings } from './teacher-settings.ts';
-import { buildTeacherTuneStep, CE, EOT, LABELS, LOGITS, oneHot, PIXELS, PROMPTSRC_LOSS, TOKEN_EMBEDS, ZS_TEXT, type TeacherTuneLoss } from './teacher-graphs.ts';
 import {
-  initTeacherPrompts, planTeacherPrompts, teacherPromptStateDict, teacherPromptsFromStateDict, teacherPromptTemplate,
-  type TeacherPromptPlan, type TeacherPrompts,
+  buildTeacherTuneStep,
+  CE,
+  EOT,
+  LABELS,
+  LOGITS,
+  oneHot,
+  PIXELS,
+  PROMPTSRC_LOSS,
+  TOKEN_EMBEDS,
+  ZS_TEXT,
+  type TeacherTuneLoss,
+} from './teacher-graphs.ts';
+import {
+  initTeacherPrompts,
+  planTeacherPrompts,
+  teacherPromptStateDict,
+  teacherPromptsFromStateDict,
+  teacherPromptTemplate,
+  type TeacherPromptPlan,
+  type TeacherPrompts,
 } from './teacher-prompts.ts';
 import { classTextInputs, initPhraseEmbedding, ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
 import { Teacher } from './teacher.ts';
@@ -55,10 +72,22 @@ export interface TeacherTuneConfig {
 /** The engine's tuning config for a row of the tuning settings table. */
 export function tuneConfigOf(s: TeacherSettings): TeacherTuneConfig {
   return {
-    nCtx: s.nCtx, depth: s.depth, epochs: s.epochs, batchSize: s.batchSize, lr: s.lr, momentum: s.momentum, weightDecay: s.weightDecay,
-    warmupEpochs: s.warmupEpochs, warmupLr: s.warmupLr, shots: s.shots, classes: s.allClasses ? 'all' : 'base',
+    nCtx: s.nCtx,
+    depth: s.depth,
+    epochs: s.epochs,
+    batchSize: s.batchSize,
+    lr: s.lr,
+    momentum: s.momentum,
+    weightDecay: s.weightDecay,
+    warmupEpochs: s.warmupEpochs,
+    warmupLr: s.warmupLr,
+    shots: s.shots,
+    classes: s.allClasses ? 'all' : 'base',
     loss: s.regularisers ? PROMPTSRC_LOSS : { textL1Weight: 0, imageL1Weight: 0, zeroShotKl: false },
-    gpa: s.gpa ? { mean: 15, std: 1 } : null, augment: s.augment, zeroShotTemplates: ZERO_SHOT_TEMPLATES, seed: s.seed,
+    gpa: s.gpa ? { mean: 15, std: 1 } : null,
+    augment: s.augment,
+    zeroShotTemplates: ZERO_SHOT_TEMPLATES,
+    seed: s.seed,
   };
 }
 
@@ -81,18 +110,25 @@ export function tuningClasses(classes: readonly string[], labels: readonly numbe
   if (classes.length === 0) throw new TeacherTuneError('the labeled set has no classes');
   const counts = new Array<number>(classes.length).fill(0);
   labels.forEach((y, i) => {
-    if (!Number.isInteger(y) || y < 0 || y >= classes.length) throw new TeacherTuneError(`image ${i} has label ${y}, outside 0..${classes.length - 1}`);
+    if (!Number.isInteger(y) || y < 0 || y >= classes.length)
+      throw new TeacherTuneError(`image ${i} has label ${y}, outside 0..${classes.length - 1}`);
     counts[y]!++;
   });
   const train = which === 'base' ? classes.slice(0, baseNewSplit(classes.length).base.length) : [...classes];
   if (train.length < 2) {
-    const why = which === 'base'
-      ? `the labeled set has ${classes.length} class${classes.length > 1 ? 'es' : ''} (${classes.map((c) => `'${c}'`).join(', ')}), so ${train.length} base class`
-      : `the labeled set has only the class '${classes[0]}'`;
-    throw new TeacherTuneError(`teacher tuning needs at least 2 classes to tell apart: ${why}${which === 'base' ? '; base-to-new needs at least 3 classes (or tune on all classes)' : ''}`);
+    const why =
+      which === 'base'
+        ? `the labeled set has ${classes.length} class${classes.length > 1 ? 'es' : ''} (${classes.map((c) => `'${c}'`).join(', ')}), so ${train.length} base class`
+        : `the labeled set has only the class '${classes[0]}'`;
+    throw new TeacherTuneError(
+      `teacher tuning needs at least 2 classes to tell apart: ${why}${which === 'base' ? '; base-to-new needs at least 3 classes (or tune on all classes)' : ''}`,
+    );
   }
   const empty = train.filter((_, c) => counts[c] === 0);
-  if (empty.length > 0) throw new TeacherTuneError(`class${empty.length > 1 ? 'es' : ''} ${empty.map((c) => `'${c}'`).join(', ')} ha${empty.length > 1 ? 've' : 's'} no labeled images`);
+  if (empty.length > 0)
+    throw new TeacherTuneError(
+      `class${empty.length > 1 ? 'es' : ''} ${empty.map((c) => `'${c}'`).join(', ')} ha${empty.length > 1 ? 've' : 's'} no labeled images`,
+    );
   return train;
 }
 
@@ -110,7 +146,8 @@ export function sampleFewShot(labels: readonly number[], nClasses: number, shots
 /** GPA weight of each epoch: a Gaussian over epochs 1…E (mean, std scaled from 20 epochs), summing to 1. */
 export function gpaWeights(epochs: number, gpa: { mean: number; std: number }): number[] {
   const k = epochs / GPA_REFERENCE_EPOCHS;
-  const mean = gpa.mean * k, std = gpa.std * k;
+  const mean = gpa.mean * k,
+    std = gpa.std * k;
   const raw = Array.from({ length: epochs }, (_, e) => Math.exp(-0.5 * ((e + 1 - mean) / std) ** 2));
   const total = raw.reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new TeacherTuneError(`GPA weights vanish for ${epochs} epochs (mean ${mean}, std ${std})`);
@@ -145,18 +182,24 @@ export interface TeacherTuneResult {
 }
 
 function validateConfig(c: TeacherTuneConfig): void {
-  for (const k of ['epochs', 'batchSize', 'shots'] as const) if (!Number.isInteger(c[k]) || c[k] < 1) throw new TeacherTuneError(`${k} must be a positive integer, got ${c[k]}`);
+  for (const k of ['epochs', 'batchSize', 'shots'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new TeacherTuneError(`${k} must be a positive integer, got ${c[k]}`);
   for (const k of ['lr', 'warmupLr'] as const) if (!(c[k] > 0)) throw new TeacherTuneError(`${k} must be positive, got ${c[k]}`);
   if (!(c.momentum >= 0 && c.momentum < 1)) throw new TeacherTuneError(`momentum must be in [0, 1), got ${c.momentum}`);
   if (!(c.weightDecay >= 0)) throw new TeacherTuneError(`weightDecay must be ≥ 0, got ${c.weightDecay}`);
-  if (!Number.isInteger(c.warmupEpochs) || c.warmupEpochs < 0) throw new TeacherTuneError(`warmupEpochs must be an integer ≥ 0, got ${c.warmupEpochs}`);
+  if (!Number.isInteger(c.warmupEpochs) || c.warmupEpochs < 0)
+    throw new TeacherTuneError(`warmupEpochs must be an integer ≥ 0, got ${c.warmupEpochs}`);
 }
 
 const readScalar = async (t: DeviceTensor): Promise<number> => Number((await t.read()).data[0]);
 
 /** Tune teacher prompts on `set`; see the file comment. */
 export async function tuneTeacherPrompts(
-  runtime: Runtime, clip: ClipWeights, set: LabeledImageSet, config: TeacherTuneConfig = PROMPTSRC_TUNE_CONFIG, hooks: TeacherTuneHooks = {},
+  runtime: Runtime,
+  clip: ClipWeights,
+  set: LabeledImageSet,
+  config: TeacherTuneConfig = PROMPTSRC_TUNE_CONFIG,
+  hooks: TeacherTuneHooks = {},
 ): Promise<TeacherTuneResult> {
   validateConfig(config);
   const plan = planTeacherPrompts(clip.config, { nCtx: config.nCtx, depth: config.depth });
@@ -170,11 +213,17 @@ export async function tuneTeacherPrompts(
   let zsText: HostTensor | null = null;
   if (needZsText) {
     const zeroShot = await Teacher.create(runtime, clip, { prompts: null, templates: config.zeroShotTemplates });
-    try { zsText = await zeroShot.textFeatures(classes); } finally { await zeroShot.release(); }
+    try {
+      zsText = await zeroShot.textFeatures(classes);
+    } finally {
+      await zeroShot.release();
+    }
   }
   const text = classTextInputs(clip, classes, teacherPromptTemplate(plan.nCtx));
-  const art = buildTeacherTuneStep(clip, plan, { batch: B, nClasses: C, textLength: text.ids.shape[1]! }, config.loss,
-    { momentum: config.momentum, weightDecay: config.weightDecay });
+  const art = buildTeacherTuneStep(clip, plan, { batch: B, nClasses: C, textLength: text.ids.shape[1]! }, config.loss, {
+    momentum: config.momentum,
+    weightDecay: config.weightDecay,
+  });
   const session = await runtime.load(art.graph, { deviceOutputs: art.spec.carry.map((c) => c.from) });
   const constants: Record<string, DeviceTensor> = {};
   const current: Record<string, DeviceTensor> = {};
@@ -182,7 +231,8 @@ export async function tuneTeacherPrompts(
     const hostConstants = { ...art.frozen, [TOKEN_EMBEDS]: text.tokenEmbeds, [EOT]: text.eot, ...(zsText ? { [ZS_TEXT]: zsText } : {}) };
     for (const [name, t] of Object.entries(hostConstants)) constants[name] = await runtime.upload(t);
     const initial = initTeacherPrompts(plan, initPhraseEmbedding(clip), rng(mixSeed(config.seed, 0x1a17)));
-    for (const [name, t] of Object.entries({ ...teacherPromptStateDict(initial), ...zeroState(art.spec) })) current[name] = await runtime.upload(t);
+    for (const [name, t] of Object.entries({ ...teacherPromptStateDict(initial), ...zeroState(art.spec) }))
+      current[name] = await runtime.upload(t);
 
     const weights = config.gpa ? gpaWeights(config.epochs, config.gpa) : null;
     const aggregate = new Map<string, Float64Array>();
@@ -193,17 +243,28 @@ export async function tuneTeacherPrompts(
     for (let epoch = 0; epoch < config.epochs && !stopped; epoch++) {
       const lr = lrAtEpoch(epoch, schedule);
       const order = rng(mixSeed(config.seed, epoch)).shuffle([...fewShot]);
-      let lossSum = 0, ceSum = 0, correct = 0, seen = 0;
+      let lossSum = 0,
+        ceSum = 0,
+        correct = 0,
+        seen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
-        if (hooks.shouldStop?.()) { stopped = true; break; }
+        if (hooks.shouldStop?.()) {
+          stopped = true;
+          break;
+        }
         const batch = order.slice(step * B, (step + 1) * B);
         const labels = batch.map((i) => set.labels[i]!);
         const pixels = await set.pixels(batch, config.augment ? rng(mixSeed(config.seed, epoch, step)) : null);
         const out = await session.run({
-          ...constants, ...current, [PIXELS]: pixels, [LABELS]: oneHot(labels, C), [art.spec.lr]: hostTensor('float32', [], Float32Array.of(lr)),
+          ...constants,
+          ...current,
+          [PIXELS]: pixels,
+          [LABELS]: oneHot(labels, C),
+          [art.spec.lr]: hostTensor('float32', [], Float32Array.of(lr)),
         });
         const loss = await readScalar(out[art.spec.loss]!);
-        if (!Number.isFinite(loss)) throw new TeacherTuneError(`the teacher loss became ${loss} in epoch ${epoch}; lower the learning rate`);
+        if (!Number.isFinite(loss))
+          throw new TeacherTuneError(`the teacher loss became ${loss} in epoch ${epoch}; lower the learning rate`);
         lossSum += loss;
         ceSum += await readScalar(out[CE]!);
         const logits = (await out[LOGITS]!.read()).data as Float32Array;
@@ -240,9 +301,14 @@ export async function tuneTeacherPrompts(
     }
     const finished = history.length === config.epochs && !stopped;
     const shapes = teacherPromptStateDict(last);
-    const prompts = weights && finished
-      ? teacherPromptsFromStateDict(new Map([...aggregate].map(([n, a]) => [n, hostTensor('float32', shapes[n]!.shape, Float32Array.from(a))])), clip.config, 'aggregated prompts')
-      : last;
+    const prompts =
+      weights && finished
+        ? teacherPromptsFromStateDict(
+            new Map([...aggregate].map(([n, a]) => [n, hostTensor('float32', shapes[n]!.shape, Float32Array.from(a))])),
+            clip.config,
+            'aggregated prompts',
+          )
+        : last;
     return { prompts, plan, trainedClasses: classes, fewShot, history };
   } finally {
     await session.release();

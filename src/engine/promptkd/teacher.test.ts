@@ -18,7 +18,8 @@ const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`,
 const src = await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`));
 const clip = loadClipWeights(src, cfg);
 const rt = createNodeRuntime();
-const E = cfg.embedDim, S = cfg.vision.imageSize;
+const E = cfg.embedDim,
+  S = cfg.vision.imageSize;
 const CLASSES = ['golden_retriever', 'cat', 'sea turtle', 'aircraft carrier', 'red fox'];
 
 const classPrompt = (template: string, c: string) => template.replace('{}', promptClassName(c));
@@ -29,7 +30,9 @@ function unitRows(m: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) {
     const row = m.subarray(i * E, (i + 1) * E);
     const inv = 1 / Math.hypot(...row);
-    row.forEach((v, j) => { out[i * E + j] = v * inv; });
+    row.forEach((v, j) => {
+      out[i * E + j] = v * inv;
+    });
   }
   return out;
 }
@@ -37,15 +40,29 @@ function unitRows(m: Float64Array, n: number): Float64Array {
 /** reference text features (full 77 positions, no cut) for prompts, with optional IVLP prompts */
 function referenceText(texts: string[], prompts?: TeacherPrompts): Float64Array {
   const { ids, eot } = tokenize(texts, cfg.text.contextLength);
-  const ref = referenceTextEmbeds(src, cfg, ids.data as Int32Array, texts.length, cfg.text.contextLength, eot, prompts && {
-    ctx: prompts.textCtx.data as Float32Array, deep: prompts.textDeep.map((t) => t.data as Float32Array), nCtx: prompts.nCtx,
-  });
+  const ref = referenceTextEmbeds(
+    src,
+    cfg,
+    ids.data as Int32Array,
+    texts.length,
+    cfg.text.contextLength,
+    eot,
+    prompts && {
+      ctx: prompts.textCtx.data as Float32Array,
+      deep: prompts.textDeep.map((t) => t.data as Float32Array),
+      nCtx: prompts.nCtx,
+    },
+  );
   return unitRows(ref, texts.length);
 }
 
 const maxRel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let d = 0, m = 0;
-  for (let i = 0; i < b.length; i++) { d = Math.max(d, Math.abs(a[i]! - b[i]!)); m = Math.max(m, Math.abs(b[i]!)); }
+  let d = 0,
+    m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
   return d / m;
 };
 
@@ -63,12 +80,24 @@ function randomPrompts(nCtx: number, depth: number, seed: number): TeacherPrompt
 }
 
 const teachers: Teacher[] = [];
-async function teacher(prompts: TeacherPrompts | null, templates?: readonly string[], imageBatch = 2, precision?: 'float16'): Promise<Teacher> {
-  const t = await Teacher.create(rt, clip, { prompts, ...(templates ? { templates } : {}), imageBatch, ...(precision ? { precision } : {}) });
+async function teacher(
+  prompts: TeacherPrompts | null,
+  templates?: readonly string[],
+  imageBatch = 2,
+  precision?: 'float16',
+): Promise<Teacher> {
+  const t = await Teacher.create(rt, clip, {
+    prompts,
+    ...(templates ? { templates } : {}),
+    imageBatch,
+    ...(precision ? { precision } : {}),
+  });
   teachers.push(t);
   return t;
 }
-afterAll(async () => { for (const t of teachers) await t.release(); });
+afterAll(async () => {
+  for (const t of teachers) await t.release();
+});
 
 describe('teacher text features', () => {
   it('zero-shot: "a photo of a {class}." through the text tower, cut after the end token, unit rows', async () => {
@@ -84,7 +113,10 @@ describe('teacher text features', () => {
     const t = await teacher(null, ENSEMBLE_TEMPLATES);
     const ours = await t.textFeatures(CLASSES);
     const sum = new Float64Array(CLASSES.length * E);
-    for (const tpl of ENSEMBLE_TEMPLATES) referenceText(CLASSES.map((c) => classPrompt(tpl, c))).forEach((v, i) => { sum[i]! += v; });
+    for (const tpl of ENSEMBLE_TEMPLATES)
+      referenceText(CLASSES.map((c) => classPrompt(tpl, c))).forEach((v, i) => {
+        sum[i]! += v;
+      });
     expect(maxRel(ours.data as Float32Array, unitRows(sum, CLASSES.length))).toBeLessThan(1e-5);
   });
 
@@ -93,14 +125,17 @@ describe('teacher text features', () => {
     expect(prompts.textDeep.length).toBe(cfg.text.layers - 1); // depth 9 clamped: the deep hook is exercised
     const t = await teacher(prompts);
     const ours = await t.textFeatures(CLASSES);
-    const ref = referenceText(CLASSES.map((c) => classPrompt('a photo of a {}.', c)), prompts);
+    const ref = referenceText(
+      CLASSES.map((c) => classPrompt('a photo of a {}.', c)),
+      prompts,
+    );
     expect(maxRel(ours.data as Float32Array, ref)).toBeLessThan(1e-5);
     // the prompts matter: the zero-shot features differ
     const zs = referenceText(CLASSES.map((c) => classPrompt('a photo of a {}.', c)));
     expect(maxRel(ours.data as Float32Array, zs)).toBeGreaterThan(0.05);
   });
 
-  it('frees the text tower\'s uploaded weights once the features are made, and uploads them again for another class list', async () => {
+  it("frees the text tower's uploaded weights once the features are made, and uploads them again for another class list", async () => {
     // the runtime's uploads, alive until disposed
     const live = new Set<object>();
     const counting: Runtime = {
@@ -109,7 +144,10 @@ describe('teacher text features', () => {
         const d = await rt.upload(t);
         const dispose = d.dispose.bind(d);
         live.add(d);
-        d.dispose = () => { live.delete(d); dispose(); };
+        d.dispose = () => {
+          live.delete(d);
+          dispose();
+        };
         return d;
       },
     };
@@ -139,17 +177,26 @@ describe('teacher logits', () => {
 
   /** the float64 reference of the prompted teacher's logits [N,C] */
   function referenceLogits(prompts: TeacherPrompts): Float64Array {
-    const img = unitRows(referenceImageEmbeds(src, cfg, pixels.data as Float32Array, N, {
-      shallow: prompts.visionShallow.data as Float32Array, deep: prompts.visionDeep.map((d) => d.data as Float32Array), nCtx: 2,
-    }), N);
-    const text = referenceText(CLASSES.map((c) => classPrompt('a photo of a {}.', c)), prompts);
+    const img = unitRows(
+      referenceImageEmbeds(src, cfg, pixels.data as Float32Array, N, {
+        shallow: prompts.visionShallow.data as Float32Array,
+        deep: prompts.visionDeep.map((d) => d.data as Float32Array),
+        nCtx: 2,
+      }),
+      N,
+    );
+    const text = referenceText(
+      CLASSES.map((c) => classPrompt('a photo of a {}.', c)),
+      prompts,
+    );
     const scale = Math.exp(Number(src.get('logit_scale')!.data[0]));
     const ref = new Float64Array(N * CLASSES.length);
-    for (let i = 0; i < N; i++) for (let c = 0; c < CLASSES.length; c++) {
-      let s = 0;
-      for (let j = 0; j < E; j++) s += img[i * E + j]! * text[c * E + j]!;
-      ref[i * CLASSES.length + c] = scale * s;
-    }
+    for (let i = 0; i < N; i++)
+      for (let c = 0; c < CLASSES.length; c++) {
+        let s = 0;
+        for (let j = 0; j < E; j++) s += img[i * E + j]! * text[c * E + j]!;
+        ref[i * CLASSES.length + c] = scale * s;
+      }
     return ref;
   }
 
@@ -181,8 +228,11 @@ describe('teacher logits', () => {
     expect(zs.promptState).toMatch(/^zero-shot-1-/);
     expect(tuned.promptState).toMatch(/^prompts-2x2x3-/);
     const rows = (views: readonly { imageId: string }[]): Promise<HostTensor> => {
-      const per = 3 * S * S, out = new Float32Array(views.length * per);
-      views.forEach((v, i) => out.set((pixels.data as Float32Array).subarray(Number(v.imageId) * per, (Number(v.imageId) + 1) * per), i * per));
+      const per = 3 * S * S,
+        out = new Float32Array(views.length * per);
+      views.forEach((v, i) =>
+        out.set((pixels.data as Float32Array).subarray(Number(v.imageId) * per, (Number(v.imageId) + 1) * per), i * per),
+      );
       return Promise.resolve(hostTensor('float32', [views.length, 3, S, S], out));
     };
     const cache = new TeacherLogitCache();
@@ -202,6 +252,8 @@ describe('teacher logits', () => {
 
   it('names the expected image shape', async () => {
     const t = await teacher(null);
-    await expect(t.logits(hostTensor('float32', [1, 3, S + 1, S + 1]), CLASSES)).rejects.toThrow(`the teacher takes float32[N,3,${S},${S}]`);
+    await expect(t.logits(hostTensor('float32', [1, 3, S + 1, S + 1]), CLASSES)).rejects.toThrow(
+      `the teacher takes float32[N,3,${S},${S}]`,
+    );
   });
 });

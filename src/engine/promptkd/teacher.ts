@@ -9,8 +9,25 @@ import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import type { TeacherLogitsSource, ViewRef } from './teacher-cache.ts';
-import { buildTeacherLogitsGraph, buildTeacherTextGraph, EOT, LOGITS, PIXELS, TEACHER_TEXT, TEXT_FEATURES, TOKEN_EMBEDS } from './teacher-graphs.ts';
-import { fingerprint, planOfPrompts, teacherPromptStateDict, teacherPromptStateId, teacherPromptTemplate, type TeacherPromptPlan, type TeacherPrompts } from './teacher-prompts.ts';
+import {
+  buildTeacherLogitsGraph,
+  buildTeacherTextGraph,
+  EOT,
+  LOGITS,
+  PIXELS,
+  TEACHER_TEXT,
+  TEXT_FEATURES,
+  TOKEN_EMBEDS,
+} from './teacher-graphs.ts';
+import {
+  fingerprint,
+  planOfPrompts,
+  teacherPromptStateDict,
+  teacherPromptStateId,
+  teacherPromptTemplate,
+  type TeacherPromptPlan,
+  type TeacherPrompts,
+} from './teacher-prompts.ts';
 import { classTextInputs, ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
 
 export interface TeacherOptions {
@@ -37,7 +54,10 @@ const bytesOf = (t: HostTensor) => new Uint8Array(t.data.buffer, t.data.byteOffs
 /** a cheap id for weights: config sizes + a fingerprint of the (small) projections and logit scale */
 export function defaultModelId(clip: ClipWeights): string {
   const c = clip.config;
-  const parts = ['vision.proj', 'text.proj', 'logit_scale'].flatMap((n) => { const t = clip.tensors.get(n); return t ? [bytesOf(t)] : []; });
+  const parts = ['vision.proj', 'text.proj', 'logit_scale'].flatMap((n) => {
+    const t = clip.tensors.get(n);
+    return t ? [bytesOf(t)] : [];
+  });
   return `clip-v${c.vision.width}x${c.vision.layers}p${c.vision.patchSize}-t${c.text.width}x${c.text.layers}-e${c.embedDim}-${fingerprint(parts)}`;
 }
 
@@ -58,14 +78,19 @@ export class Teacher {
   /** the weights the logits graphs use: `clip`, or its vision tower in float16 */
   private readonly imageClip: ClipWeights;
 
-  private constructor(private readonly runtime: Runtime, private readonly clip: ClipWeights, private readonly opts: TeacherOptions) {
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly clip: ClipWeights,
+    private readonly opts: TeacherOptions,
+  ) {
     const cfg = clip.config;
     this.imageClip = opts.precision === 'float16' ? halfPrecisionTower(clip, 'vision') : clip;
     this.plan = opts.prompts ? planOfPrompts(cfg, opts.prompts) : null;
-    this.templates = opts.prompts ? [teacherPromptTemplate(opts.prompts.nCtx)] : opts.templates ?? ZERO_SHOT_TEMPLATES;
+    this.templates = opts.prompts ? [teacherPromptTemplate(opts.prompts.nCtx)] : (opts.templates ?? ZERO_SHOT_TEMPLATES);
     if (this.templates.length === 0) throw new GraphError('a zero-shot teacher needs at least one prompt template');
     this.imageBatch = opts.imageBatch ?? 8;
-    if (!Number.isInteger(this.imageBatch) || this.imageBatch < 1) throw new GraphError(`teacher image batch must be a positive integer, got ${this.imageBatch}`);
+    if (!Number.isInteger(this.imageBatch) || this.imageBatch < 1)
+      throw new GraphError(`teacher image batch must be a positive integer, got ${this.imageBatch}`);
     // float16 logits differ from float32 ones in the last digits: never share cached logits between them
     this.modelId = `${opts.modelId ?? defaultModelId(clip)}${opts.precision === 'float16' ? '@float16' : ''}`;
     this.promptState = opts.prompts
@@ -81,7 +106,9 @@ export class Teacher {
     return new Teacher(runtime, clip, opts);
   }
 
-  get prompted(): boolean { return this.plan !== null; }
+  get prompted(): boolean {
+    return this.plan !== null;
+  }
 
   /** feeds for `session`: uploads what is missing once (frozen weights, prompts) */
   private async constantFeeds(session: Session, frozen: Record<string, HostTensor>): Promise<Record<string, DeviceTensor>> {
@@ -103,14 +130,19 @@ export class Teacher {
     const key = JSON.stringify(classes);
     const hit = this.textCache.get(key);
     if (hit) return hit;
-    const C = classes.length, E = this.clip.config.embedDim;
+    const C = classes.length,
+      E = this.clip.config.embedDim;
     const sum = new Float64Array(C * E);
     for (const template of this.templates) {
       const inputs = classTextInputs(this.clip, classes, template);
       const art = buildTeacherTextGraph(this.clip, this.plan, C, inputs.ids.shape[1]!);
       const session = await this.runtime.load(art.graph);
       try {
-        const out = await session.run({ ...(await this.constantFeeds(session, art.frozen)), [TOKEN_EMBEDS]: inputs.tokenEmbeds, [EOT]: inputs.eot });
+        const out = await session.run({
+          ...(await this.constantFeeds(session, art.frozen)),
+          [TOKEN_EMBEDS]: inputs.tokenEmbeds,
+          [EOT]: inputs.eot,
+        });
         const f = (await out[TEXT_FEATURES]!.read()).data as Float32Array;
         for (let i = 0; i < sum.length; i++) sum[i]! += f[i]!;
         for (const t of Object.values(out)) t.dispose();
@@ -156,7 +188,9 @@ export class Teacher {
 
   /** Teacher logits [N,C] for preprocessed images [N,3,S,S] against `classes`. */
   async logits(pixels: HostTensor, classes: readonly string[]): Promise<HostTensor> {
-    const S = this.clip.config.vision.imageSize, B = this.imageBatch, per = 3 * S * S;
+    const S = this.clip.config.vision.imageSize,
+      B = this.imageBatch,
+      per = 3 * S * S;
     const [N, ...chw] = pixels.shape;
     if (pixels.shape.length !== 4 || chw.join() !== [3, S, S].join() || pixels.dtype !== 'float32') {
       throw new GraphError(`teacher images are ${pixels.dtype}[${pixels.shape.join(',')}], the teacher takes float32[N,3,${S},${S}]`);
@@ -181,10 +215,15 @@ export class Teacher {
    * A source for the distillation's TeacherLogitCache; `pixelsOf` renders the views [M,3,S,S].
    * Its id names the class list too: the same image has other logits against other classes.
    */
-  logitsSource<V extends ViewRef>(classes: readonly string[], pixelsOf: (views: readonly V[]) => Promise<HostTensor>): TeacherLogitsSource<V> {
+  logitsSource<V extends ViewRef>(
+    classes: readonly string[],
+    pixelsOf: (views: readonly V[]) => Promise<HostTensor>,
+  ): TeacherLogitsSource<V> {
     const classList = fingerprint(classes.map((c) => new TextEncoder().encode(`${c}\n`)));
     return {
-      id: `${this.modelId}/classes-${classes.length}-${classList}`, promptState: this.promptState, nClasses: classes.length,
+      id: `${this.modelId}/classes-${classes.length}-${classList}`,
+      promptState: this.promptState,
+      nClasses: classes.length,
       run: async (views) => this.logits(await pixelsOf(views), classes),
     };
   }

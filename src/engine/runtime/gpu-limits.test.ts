@@ -9,8 +9,11 @@ describe('bufferTooLarge', () => {
   });
   it('names the limit a larger tensor breaks and the way out', () => {
     expect(bufferTooLarge(49408 * 768 * 4, defaults)) // ViT-L/14's token embedding, were it uploaded
-      .toBe('a 144.8 MiB tensor does not fit this GPU\'s largest storage buffer (maxStorageBufferBindingSize 128.0 MiB): compute on WASM (#backend=wasm)');
-    expect(bufferTooLarge(300 * 2 ** 20, { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 2 ** 31 }))
-      .toMatch(/\(maxBufferSize 256\.0 MiB\)/);
+      .toBe(
+        "a 144.8 MiB tensor does not fit this GPU's largest storage buffer (maxStorageBufferBindingSize 128.0 MiB): compute on WASM (#backend=wasm)",
+      );
+    expect(bufferTooLarge(300 * 2 ** 20, { maxBufferSize: 256 * 2 ** 20, maxStorageBufferBindingSize: 2 ** 31 })).toMatch(
+      /\(maxBufferSize 256\.0 MiB\)/,
+    );
   });
 });

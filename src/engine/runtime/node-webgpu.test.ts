@@ -37,7 +37,7 @@ describe.skipIf(!vulkan)('node runtime on webgpu', () => {
     await session.release();
   });
 
-  it('disposes a session\'s device outputs with it: a later use is an error, not a crash', async () => {
+  it("disposes a session's device outputs with it: a later use is an error, not a crash", async () => {
     const rt = await openNodeRuntime('webgpu');
     const session = await rt.load(g, { deviceOutputs: ['y'] });
     const out = await session.run({ x: float32([2, 3]), w: float32([3, 1]) });
@@ -46,7 +46,7 @@ describe.skipIf(!vulkan)('node runtime on webgpu', () => {
     out.y!.dispose(); // twice is harmless
   });
 
-  it('profiles a run with the GPU\'s own timestamps', async () => {
+  it("profiles a run with the GPU's own timestamps", async () => {
     const rt = await openNodeRuntime('webgpu');
     const session = await rt.load(g, { profile: true });
     for (let i = 0; i < 2; i++) await session.run({ x: float32([2, 3]), w: float32([3, 1]) });
@@ -60,7 +60,9 @@ describe.skipIf(!vulkan)('node runtime on webgpu', () => {
   it('passes the PromptKD fixture checks with the student state on the GPU', async () => {
     const rt = await openNodeRuntime('webgpu');
     let onDevice: boolean | null = null;
-    const checks = await promptkdChecks(dirFixtureSource('test-data/fixtures/clip-tiny-a'), rt, (s) => { onDevice = s.stateOnDevice; });
+    const checks = await promptkdChecks(dirFixtureSource('test-data/fixtures/clip-tiny-a'), rt, (s) => {
+      onDevice = s.stateOnDevice;
+    });
     expect(checks.length).toBeGreaterThan(10);
     for (const c of checks) expect(passed(c), `${c.name} ${c.maxRelError}`).toBe(true);
     expect(onDevice).toBe(true);

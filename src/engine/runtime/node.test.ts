@@ -22,7 +22,9 @@ describe('node runtime', () => {
 
   it('names the input and both shapes when a feed does not fit', async () => {
     const session = await createNodeRuntime().load(g);
-    await expect(session.run({ x: float32([2, 4]), w: float32([3, 1]) })).rejects.toThrow("input 'x' expects float32[2,3], got float32[2,4]");
+    await expect(session.run({ x: float32([2, 4]), w: float32([3, 1]) })).rejects.toThrow(
+      "input 'x' expects float32[2,3], got float32[2,4]",
+    );
     await expect(session.run({ x: float32([2, 3]) })).rejects.toThrow("input 'w' (float32[3,1]) was not fed");
     await expect(session.run({ x: float32([2, 3]), w: float32([3, 1]), z: float32([1]) })).rejects.toThrow("unknown input(s) 'z'");
   });
@@ -32,7 +34,11 @@ describe('node runtime', () => {
     const a = big.input('a', 'float32', [64, 4096]);
     const b = big.input('b', 'float32', [4096, 64]);
     big.output('y', big.reduceSum(big.matmul(a, b), [0, 1], false));
-    const fill = (shape: [number, number], k: number) => float32(shape, Array.from({ length: 64 * 4096 }, (_, i) => Math.sin(i * k) * 1e3));
+    const fill = (shape: [number, number], k: number) =>
+      float32(
+        shape,
+        Array.from({ length: 64 * 4096 }, (_, i) => Math.sin(i * k) * 1e3),
+      );
     const session = await createNodeRuntime({ cpuThreads: 1 }).load(big);
     const feeds = { a: fill([64, 4096], 0.37), b: fill([4096, 64], 0.11) };
     const runs = [];

@@ -16,7 +16,16 @@ import * as ort from 'onnxruntime-node';
 import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
 import { toOnnx } from '../graph/onnx.ts';
 import { summarizeProfile, type OrtProfileEvent } from './profile.ts';
-import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Profiler, type Runtime } from './runtime.ts';
+import {
+  createRuntime,
+  hostUpload,
+  OrtDeviceTensor,
+  RuntimeError,
+  type DeviceTensor,
+  type OrtModule,
+  type Profiler,
+  type Runtime,
+} from './runtime.ts';
 import type { HostTensor } from './tensor.ts';
 
 export const NODE_BACKENDS = ['cpu', 'webgpu', 'cuda'] as const;
@@ -71,10 +80,17 @@ export interface NodeRuntimeOptions {
 /** onnxruntime-node on the CPU (synchronous: nothing to probe). */
 export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
   const threads = opts.cpuThreads;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new RuntimeError(`CPU threads must be a whole number ≥ 1, got ${threads}`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+    throw new RuntimeError(`CPU threads must be a whole number ≥ 1, got ${threads}`);
   // one session runs one node at a time (sequential execution), so the inter-op pool stays at 1 too
   const pool = threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 };
-  return createRuntime({ backend: 'cpu', ort: mod, sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET, ...pool }, upload: hostUpload(mod), profiler });
+  return createRuntime({
+    backend: 'cpu',
+    ort: mod,
+    sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET, ...pool },
+    upload: hostUpload(mod),
+    profiler,
+  });
 }
 
 /** onnxruntime-node on `backend`; fails with one line saying what to install when it cannot start. */
@@ -99,7 +115,8 @@ const WEBGPU_OPTIONS = {
   extra: { session: { disable_cpu_ep_fallback: '1' } },
 } as ort.InferenceSession.SessionOptions;
 
-const VULKAN_HELP = 'WebGPU in Node runs on Vulkan here and needs its loader, libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1), and a GPU driver with a Vulkan ICD';
+const VULKAN_HELP =
+  'WebGPU in Node runs on Vulkan here and needs its loader, libvulkan.so.1 (Debian/Ubuntu: apt-get install libvulkan1), and a GPU driver with a Vulkan ICD';
 
 /** one line for what Dawn says when it cannot start */
 function webgpuStartError(e: unknown): RuntimeError {
@@ -138,7 +155,8 @@ async function openWebGpu(): Promise<NodeRuntime> {
     const probe = await upload({ dtype: 'float32', shape: [4], data: Float32Array.of(1, 2, 3, 4) });
     const back = await probe.read();
     probe.dispose();
-    if (Array.from(back.data as Float32Array).join() !== '1,2,3,4') throw new RuntimeError(`a GPU round trip returned ${Array.from(back.data as Float32Array).join(',')} instead of 1,2,3,4`);
+    if (Array.from(back.data as Float32Array).join() !== '1,2,3,4')
+      throw new RuntimeError(`a GPU round trip returned ${Array.from(back.data as Float32Array).join(',')} instead of 1,2,3,4`);
   } catch (e) {
     throw e instanceof RuntimeError ? e : webgpuStartError(e);
   }
@@ -176,8 +194,12 @@ function bindingDir(): string {
 
 async function openCuda(): Promise<NodeRuntime> {
   const dir = bindingDir();
-  if (!fs.existsSync(path.join(dir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'))) {
-    throw new RuntimeError(`--backend cuda needs onnxruntime's CUDA 12 provider beside ${dir}, which npm skips here: run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (downloads it from NuGet; needs CUDA 12 and cuDNN 9), or use --backend webgpu`);
+  if (
+    !fs.existsSync(path.join(dir, process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'))
+  ) {
+    throw new RuntimeError(
+      `--backend cuda needs onnxruntime's CUDA 12 provider beside ${dir}, which npm skips here: run \`node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12\` (downloads it from NuGet; needs CUDA 12 and cuDNN 9), or use --backend webgpu`,
+    );
   }
   const sessionOptions = { executionProviders: ['cuda'], logSeverityLevel: QUIET } as ort.InferenceSession.SessionOptions;
   const rt = createRuntime({ backend: 'cuda', ort: mod, sessionOptions, upload: hostUpload(mod), profiler });

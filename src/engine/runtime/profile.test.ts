@@ -4,14 +4,29 @@ import { createNodeRuntime } from './node.ts';
 import { lastRunKernels, summarizeProfile, type OrtProfileEvent } from './profile.ts';
 import { float32 } from './tensor.ts';
 
-const node = (name: string, ts: number, dur: number, op: string, shapes: number[][]): OrtProfileEvent =>
-  ({ cat: 'Node', name: `${name}_kernel_time`, ts, dur, args: { op_name: op, input_type_shape: shapes.map((s) => ({ float: s })) } });
+const node = (name: string, ts: number, dur: number, op: string, shapes: number[][]): OrtProfileEvent => ({
+  cat: 'Node',
+  name: `${name}_kernel_time`,
+  ts,
+  dur,
+  args: { op_name: op, input_type_shape: shapes.map((s) => ({ float: s })) },
+});
 const run = (ts: number, dur: number): OrtProfileEvent => ({ cat: 'Session', name: 'model_run', ts, dur });
 
 // two runs of MatMul_0 → Softmax_1; the first (shader compilation) is slow and must not count
 const HOST: OrtProfileEvent[] = [
-  run(0, 1000), node('MatMul_0', 10, 600, 'MatMul', [[4, 8], [8, 8]]), node('Softmax_1', 700, 200, 'Softmax', [[4, 8]]),
-  run(2000, 100), node('MatMul_0', 2010, 30, 'MatMul', [[4, 8], [8, 8]]), node('Softmax_1', 2050, 10, 'Softmax', [[4, 8]]),
+  run(0, 1000),
+  node('MatMul_0', 10, 600, 'MatMul', [
+    [4, 8],
+    [8, 8],
+  ]),
+  node('Softmax_1', 700, 200, 'Softmax', [[4, 8]]),
+  run(2000, 100),
+  node('MatMul_0', 2010, 30, 'MatMul', [
+    [4, 8],
+    [8, 8],
+  ]),
+  node('Softmax_1', 2050, 10, 'Softmax', [[4, 8]]),
 ];
 const api = (name: string, ts: number, dur: number): OrtProfileEvent => ({ cat: 'Api', name, ts, dur });
 
@@ -24,15 +39,37 @@ describe('onnxruntime profiles', () => {
       { op: 'MatMul', ms: 0.03, share: 0.75, kernels: 1 },
       { op: 'Softmax', ms: 0.01, share: 0.25, kernels: 1 },
     ]);
-    expect(p.top[0]).toEqual({ node: 'MatMul_0', op: 'MatMul', shapes: [[4, 8], [8, 8]], ms: 0.03, share: 0.75 });
+    expect(p.top[0]).toEqual({
+      node: 'MatMul_0',
+      op: 'MatMul',
+      shapes: [
+        [4, 8],
+        [8, 8],
+      ],
+      ms: 0.03,
+      share: 0.75,
+    });
   });
 
   it('takes the GPU timestamps of the last run where the WebGPU EP recorded them (after the run began, even past its host end)', () => {
-    const events = [...HOST, api('MatMul_0&MatMul&MatMul', 500, 900), api('MatMul_0&MatMul&MatMul', 2020, 70), api('Softmax_1&Softmax&Softmax', 2150, 20)];
+    const events = [
+      ...HOST,
+      api('MatMul_0&MatMul&MatMul', 500, 900),
+      api('MatMul_0&MatMul&MatMul', 2020, 70),
+      api('Softmax_1&Softmax&Softmax', 2150, 20),
+    ];
     const k = lastRunKernels(events);
     expect(k.clock).toBe('gpu');
     expect(k.kernels).toEqual([
-      { node: 'MatMul_0', op: 'MatMul', shapes: [[4, 8], [8, 8]], us: 70 },
+      {
+        node: 'MatMul_0',
+        op: 'MatMul',
+        shapes: [
+          [4, 8],
+          [8, 8],
+        ],
+        us: 70,
+      },
       { node: 'Softmax_1', op: 'Softmax', shapes: [[4, 8]], us: 20 },
     ]);
   });
@@ -51,7 +88,10 @@ describe('onnxruntime profiles', () => {
     const p = await session.endProfiling();
     expect(p.clock).toBe('host');
     expect(p.byOp.map((o) => o.op).sort()).toEqual(['MatMul', 'Softmax']);
-    expect(p.top.find((t) => t.op === 'MatMul')!.shapes).toEqual([[16, 16], [16, 16]]);
+    expect(p.top.find((t) => t.op === 'MatMul')!.shapes).toEqual([
+      [16, 16],
+      [16, 16],
+    ]);
     await expect((await rt.load(g)).endProfiling()).rejects.toThrow(/loaded without \{ profile: true \}/);
     await session.release();
   });

@@ -42,17 +42,24 @@ export interface KernelProfile {
 const shapesOf = (e: OrtProfileEvent): number[][] => (e.args?.input_type_shape ?? []).map((s) => Object.values(s)[0] ?? []);
 
 /** the kernels of the last `model_run` in a profile */
-export function lastRunKernels(events: readonly OrtProfileEvent[]): { clock: KernelProfile['clock']; runUs: number; kernels: KernelTime[] } {
+export function lastRunKernels(events: readonly OrtProfileEvent[]): {
+  clock: KernelProfile['clock'];
+  runUs: number;
+  kernels: KernelTime[];
+} {
   const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run');
   const last = runs[runs.length - 1];
   if (!last) throw new Error('the profile holds no run (model_run event)');
-  const hostNodes = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= last.ts && e.ts <= last.ts + last.dur);
+  const hostNodes = events.filter(
+    (e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= last.ts && e.ts <= last.ts + last.dur,
+  );
   const shapes = new Map(hostNodes.map((e) => [e.name.slice(0, -'_kernel_time'.length), shapesOf(e)]));
   // GPU timestamps may land after the run's host span ends (the queue drains later): take all after its start
   const gpu = events.filter((e) => e.cat === 'Api' && e.ts >= last.ts);
   if (gpu.length > 0) {
     return {
-      clock: 'gpu', runUs: last.dur,
+      clock: 'gpu',
+      runUs: last.dur,
       kernels: gpu.map((e) => {
         const [node = e.name, op = '?'] = e.name.split('&');
         return { node, op, shapes: shapes.get(node) ?? [], us: e.dur };
@@ -60,7 +67,8 @@ export function lastRunKernels(events: readonly OrtProfileEvent[]): { clock: Ker
     };
   }
   return {
-    clock: 'host', runUs: last.dur,
+    clock: 'host',
+    runUs: last.dur,
     kernels: hostNodes.map((e) => {
       const node = e.name.slice(0, -'_kernel_time'.length);
       return { node, op: e.args?.op_name ?? node.replace(/_\d+$/, ''), shapes: shapes.get(node) ?? [], us: e.dur };
@@ -81,9 +89,14 @@ export function summarizeProfile(events: readonly OrtProfileEvent[], top = 10): 
     byOp.set(k.op, o);
   }
   return {
-    clock, kernelMs: totalUs / 1000, runMs: runUs / 1000, kernels: kernels.length,
+    clock,
+    kernelMs: totalUs / 1000,
+    runMs: runUs / 1000,
+    kernels: kernels.length,
     byOp: [...byOp].map(([op, o]) => ({ op, ms: o.us / 1000, share: share(o.us), kernels: o.kernels })).sort((a, b) => b.ms - a.ms),
-    top: [...kernels].sort((a, b) => b.us - a.us).slice(0, top)
+    top: [...kernels]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
       .map((k) => ({ node: k.node, op: k.op, shapes: k.shapes, ms: k.us / 1000, share: share(k.us) })),
   };
 }

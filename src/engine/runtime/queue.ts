@@ -12,8 +12,12 @@ export class JobQueue {
     this.pending++;
     const run = this.tail.then(job, job);
     this.tail = run.then(
-      () => { this.pending--; },
-      () => { this.pending--; },
+      () => {
+        this.pending--;
+      },
+      () => {
+        this.pending--;
+      },
     );
     return run;
   }

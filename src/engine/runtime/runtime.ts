@@ -63,14 +63,25 @@ export type DeviceReader = (t: OrtTensor) => Promise<HostTensor['data']>;
 export class OrtDeviceTensor implements DeviceTensor {
   private disposed = false;
   /** @param onDispose tells the owning session that this output is gone */
-  constructor(private readonly ortTensor: OrtTensor, private readonly reader?: DeviceReader, private readonly onDispose?: () => void) {}
+  constructor(
+    private readonly ortTensor: OrtTensor,
+    private readonly reader?: DeviceReader,
+    private readonly onDispose?: () => void,
+  ) {}
   /** read from onnxruntime itself, so it is the truth about where the data is */
-  get onDevice(): boolean { return this.ortTensor.location === 'gpu-buffer'; }
-  get dtype(): DType { return this.ortTensor.type as DType; }
-  get shape(): Shape { return this.ortTensor.dims; }
+  get onDevice(): boolean {
+    return this.ortTensor.location === 'gpu-buffer';
+  }
+  get dtype(): DType {
+    return this.ortTensor.type as DType;
+  }
+  get shape(): Shape {
+    return this.ortTensor.dims;
+  }
   /** the onnxruntime tensor, for feeds; refused once disposed (a freed GPU buffer must never reach a kernel) */
   get tensor(): OrtTensor {
-    if (this.disposed) throw new RuntimeError(`a ${this.dtype}${fmtShape(this.shape)} tensor was used after it was disposed (or its session released)`);
+    if (this.disposed)
+      throw new RuntimeError(`a ${this.dtype}${fmtShape(this.shape)} tensor was used after it was disposed (or its session released)`);
     return this.ortTensor;
   }
   async read(): Promise<HostTensor> {
@@ -89,12 +100,17 @@ export class OrtDeviceTensor implements DeviceTensor {
 
 const isDevice = (t: HostTensor | DeviceTensor): t is OrtDeviceTensor => t instanceof OrtDeviceTensor;
 
-interface Signature { name: string; dtype: DType; shape: Shape }
+interface Signature {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+}
 
 function checkFeeds(sig: readonly Signature[], feeds: Record<string, HostTensor | DeviceTensor>): void {
   const known = new Set(sig.map((s) => s.name));
   const extra = Object.keys(feeds).filter((k) => !known.has(k));
-  if (extra.length) throw new RuntimeError(`unknown input(s) ${extra.map((e) => `'${e}'`).join(', ')}; the model takes ${[...known].join(', ')}`);
+  if (extra.length)
+    throw new RuntimeError(`unknown input(s) ${extra.map((e) => `'${e}'`).join(', ')}; the model takes ${[...known].join(', ')}`);
   for (const s of sig) {
     const t = feeds[s.name];
     if (!t) throw new RuntimeError(`input '${s.name}' (${s.dtype}${fmtShape(s.shape)}) was not fed`);
@@ -138,9 +154,12 @@ export function createRuntime(core: CoreOptions): Runtime {
       const signature = model instanceof Graph ? model.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })) : null;
       const bytes = model instanceof Graph ? toOnnx(model) : model;
       const onGpu = core.backend === 'webgpu' ? new Set(options.deviceOutputs ?? []) : new Set<string>();
-      if (options.profile && !core.profiler) throw new RuntimeError(`profiling needs onnxruntime-node (this runtime is ${core.backend} in a browser)`);
+      if (options.profile && !core.profiler)
+        throw new RuntimeError(`profiling needs onnxruntime-node (this runtime is ${core.backend} in a browser)`);
       const profiling = options.profile ? core.profiler!.start() : null;
-      const sessionOptions = profiling ? { ...core.sessionOptions, enableProfiling: true, profileFilePrefix: profiling.prefix } : core.sessionOptions;
+      const sessionOptions = profiling
+        ? { ...core.sessionOptions, enableProfiling: true, profileFilePrefix: profiling.prefix }
+        : core.sessionOptions;
       const session = await queue.enqueue(async () => {
         try {
           if (onGpu.size === 0) return await core.ort.InferenceSession.create(bytes, sessionOptions);
@@ -150,7 +169,9 @@ export function createRuntime(core: CoreOptions): Runtime {
           await probe.release();
           return await core.ort.InferenceSession.create(bytes, { ...sessionOptions, preferredOutputLocation: locations });
         } catch (e) {
-          throw new RuntimeError(`could not create a ${core.backend} session${model instanceof Graph ? ` for '${model.name}'` : ''}: ${(e as Error).message}`);
+          throw new RuntimeError(
+            `could not create a ${core.backend} session${model instanceof Graph ? ` for '${model.name}'` : ''}: ${(e as Error).message}`,
+          );
         }
       });
       /** device outputs not yet disposed: they die with the session */
@@ -164,21 +185,24 @@ export function createRuntime(core: CoreOptions): Runtime {
       return {
         inputNames: session.inputNames,
         outputNames: session.outputNames,
-        run: (feeds) => queue.enqueue(async () => {
-          if (signature) checkFeeds(signature, feeds);
-          const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
-          const out = core.guardRun ? await core.guardRun(() => session.run(ortFeeds)) : await session.run(ortFeeds);
-          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, own(t)]));
-        }),
-        endProfiling: () => queue.enqueue(async () => {
-          if (!profiling) throw new RuntimeError('this session was loaded without { profile: true }');
-          session.endProfiling();
-          return profiling.finish();
-        }),
-        release: () => queue.enqueue(async () => {
-          for (const t of [...live]) t.dispose();
-          await session.release();
-        }),
+        run: (feeds) =>
+          queue.enqueue(async () => {
+            if (signature) checkFeeds(signature, feeds);
+            const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+            const out = core.guardRun ? await core.guardRun(() => session.run(ortFeeds)) : await session.run(ortFeeds);
+            return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, own(t)]));
+          }),
+        endProfiling: () =>
+          queue.enqueue(async () => {
+            if (!profiling) throw new RuntimeError('this session was loaded without { profile: true }');
+            session.endProfiling();
+            return profiling.finish();
+          }),
+        release: () =>
+          queue.enqueue(async () => {
+            for (const t of [...live]) t.dispose();
+            await session.release();
+          }),
       };
     },
   };
@@ -186,6 +210,5 @@ export function createRuntime(core: CoreOptions): Runtime {
 
 /** host-memory "upload" for cpu and wasm: the tensor just wraps the host array */
 export function hostUpload(ort: OrtModule) {
-  return async (t: HostTensor): Promise<DeviceTensor> =>
-    new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]));
+  return async (t: HostTensor): Promise<DeviceTensor> => new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]));
 }

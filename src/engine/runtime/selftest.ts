@@ -26,7 +26,10 @@ export function buildSelfTestGraph(): Graph {
 }
 
 export const selfTestInput = (): HostTensor =>
-  float32([ROWS, WIDTH], pattern(ROWS * WIDTH, (k) => Math.sin(1 + 0.9 * k) * 2)); // x [4,8]
+  float32(
+    [ROWS, WIDTH],
+    pattern(ROWS * WIDTH, (k) => Math.sin(1 + 0.9 * k) * 2),
+  ); // x [4,8]
 
 export interface SelfTestReport {
   backend: BackendName;

@@ -29,7 +29,12 @@ const GPU_DTYPES = new Set(['float32', 'float16', 'int32', 'int64', 'bool']);
 export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wasm'): Promise<WebRuntime> {
   const mod = ort as unknown as OrtModule;
   if (backend === 'wasm') {
-    const rt = createRuntime({ backend, ort: mod, sessionOptions: { executionProviders: ['wasm'], logSeverityLevel: 3 }, upload: hostUpload(mod) });
+    const rt = createRuntime({
+      backend,
+      ort: mod,
+      sessionOptions: { executionProviders: ['wasm'], logSeverityLevel: 3 },
+      upload: hostUpload(mod),
+    });
     return { ...rt, deviceLost: null };
   }
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
@@ -44,12 +49,17 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
     readDevice: (t) => readFromGpu(t),
     guardRun: async (run) => {
       device.pushErrorScope('validation');
-      const outcome = await run().then((out) => ({ out }), (error: unknown) => ({ error }));
+      const outcome = await run().then(
+        (out) => ({ out }),
+        (error: unknown) => ({ error }),
+      );
       const rejected = await device.popErrorScope().catch(() => null); // a lost device rejects: its loss is reported apart
       if ('error' in outcome) throw outcome.error; // the run's own failure says more than the scope's
       if (rejected) {
         for (const t of Object.values(outcome.out)) t.dispose();
-        throw new RuntimeError(`the GPU rejected work of this run (${rejected.message.split('\n')[0]}); its results would be wrong, so the run stops here`);
+        throw new RuntimeError(
+          `the GPU rejected work of this run (${rejected.message.split('\n')[0]}); its results would be wrong, so the run stops here`,
+        );
       }
       return outcome.out;
     },
@@ -72,18 +82,30 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
     // WebGPU binds storage buffers of at least 16 bytes: a smaller buffer (a scalar) fails validation
     // and its kernel silently yields zeros
     const size = Math.max(16, Math.ceil(bytes.byteLength / 16) * 16);
-    const padded = size === bytes.byteLength ? bytes : (() => { const p = new Uint8Array(size); p.set(bytes); return p; })();
+    const padded =
+      size === bytes.byteLength
+        ? bytes
+        : (() => {
+            const p = new Uint8Array(size);
+            p.set(bytes);
+            return p;
+          })();
     const buffer = device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buffer, 0, padded);
     const tensor = ort.Tensor.fromGpuBuffer(buffer, {
-      dataType: t.dtype as 'float32', dims: [...t.shape], dispose: () => buffer.destroy(),
+      dataType: t.dtype as 'float32',
+      dims: [...t.shape],
+      dispose: () => buffer.destroy(),
     });
     return new OrtDeviceTensor(tensor, readFromGpu);
   }
 
   /** GPU buffer → staging buffer → host copy; the tensor stays a GPU buffer */
   async function readFromGpu(t: Ort.Tensor): Promise<HostTensor['data']> {
-    const out = allocate(t.type as DType, t.dims.reduce((a, b) => a * b, 1));
+    const out = allocate(
+      t.type as DType,
+      t.dims.reduce((a, b) => a * b, 1),
+    );
     const size = Math.ceil(out.byteLength / 4) * 4;
     const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {

@@ -28,14 +28,24 @@ describe.skipIf(!vulkan)('onnxruntime-web on Dawn in Node', () => {
       const rt = await openWebRuntimeInNode(entry, { ortDir: ORT_DIR });
       expect(rt.backend).toBe('webgpu');
       let onDevice: boolean | null = null;
-      const checks = await promptkdChecks(dirFixtureSource(FIXTURE), rt, (s) => { onDevice = s.stateOnDevice; });
-      expect(checks.map((c) => c.name)).toEqual(expect.arrayContaining(['promptkd.loss_1', 'promptkd.grads_2', 'promptkd.params_2', 'promptkd.running_var_2', 'promptkd.student_logits_eval']));
+      const checks = await promptkdChecks(dirFixtureSource(FIXTURE), rt, (s) => {
+        onDevice = s.stateOnDevice;
+      });
+      expect(checks.map((c) => c.name)).toEqual(
+        expect.arrayContaining([
+          'promptkd.loss_1',
+          'promptkd.grads_2',
+          'promptkd.params_2',
+          'promptkd.running_var_2',
+          'promptkd.student_logits_eval',
+        ]),
+      );
       for (const c of checks) expect(passed(c), `${entry} ${c.name} ${c.maxRelError}`).toBe(true);
       expect(onDevice).toBe(true);
     }, 300_000);
   }
 
-  it('lets Dawn write from shared memory, as ORT does from its wasm memory, with WebGPU\'s offsets', async () => {
+  it("lets Dawn write from shared memory, as ORT does from its wasm memory, with WebGPU's offsets", async () => {
     await openWebRuntimeInNode('native', { ortDir: ORT_DIR }); // installs the copy on Dawn's queue
     const device = await (await create([]).requestAdapter())!.requestDevice();
     const shared = new Float32Array(new SharedArrayBuffer(32)).map((_, i) => i + 1); // 1..8
@@ -49,7 +59,8 @@ describe.skipIf(!vulkan)('onnxruntime-web on Dawn in Node', () => {
   });
 
   it('names the files it needs when the folder lacks them', async () => {
-    await expect(openWebRuntimeInNode('native', { ortDir: os.tmpdir() }))
-      .rejects.toThrow(/could not load onnxruntime-web \(native\) from .*it needs ort\.webgpu\.min\.mjs, ort-wasm-simd-threaded\.asyncify\.mjs, ort-wasm-simd-threaded\.asyncify\.wasm/);
+    await expect(openWebRuntimeInNode('native', { ortDir: os.tmpdir() })).rejects.toThrow(
+      /could not load onnxruntime-web \(native\) from .*it needs ort\.webgpu\.min\.mjs, ort-wasm-simd-threaded\.asyncify\.mjs, ort-wasm-simd-threaded\.asyncify\.wasm/,
+    );
   });
 });

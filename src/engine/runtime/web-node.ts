@@ -56,9 +56,11 @@ function copySharedWrites(): void {
 
 /** ORT reads navigator.gpu and GPUBufferUsage, GPUMapMode, … as globals, as in a browser */
 function installWebGpu(gpu: GPU): void {
-  for (const [name, value] of Object.entries(dawn)) if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  for (const [name, value] of Object.entries(dawn))
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   // Node 21+ has a navigator (without gpu); Node 20 has none
-  if (typeof navigator === 'undefined') Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  if (typeof navigator === 'undefined')
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   else Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true, writable: true });
 }
 
@@ -69,16 +71,21 @@ function loadOrt(entry: OrtWebEntry, ortDir: string): Promise<OrtWebModule> {
   const url = pathToFileURL(path.join(path.resolve(ortDir), ORT_WEB_FILES[entry][0])).href;
   let mod = modules.get(url);
   if (!mod) {
-    mod = (import(/* @vite-ignore */ url) as Promise<OrtWebModule>).then((ort) => {
-      ort.env.wasm.wasmPaths = pathToFileURL(path.resolve(ortDir) + path.sep).href;
-      // ORT's threads serve its CPU kernels, which never run with CPU fallback disabled; more than
-      // one would also start Web Workers, which Node does not have
-      ort.env.wasm.numThreads = 1;
-      return ort;
-    }, (e: Error) => {
-      modules.delete(url);
-      throw new RuntimeError(`could not load onnxruntime-web (${entry}) from ${ortDir}: ${e.message.split('\n')[0]} (it needs ${ORT_WEB_FILES[entry].join(', ')})`);
-    });
+    mod = (import(/* @vite-ignore */ url) as Promise<OrtWebModule>).then(
+      (ort) => {
+        ort.env.wasm.wasmPaths = pathToFileURL(path.resolve(ortDir) + path.sep).href;
+        // ORT's threads serve its CPU kernels, which never run with CPU fallback disabled; more than
+        // one would also start Web Workers, which Node does not have
+        ort.env.wasm.numThreads = 1;
+        return ort;
+      },
+      (e: Error) => {
+        modules.delete(url);
+        throw new RuntimeError(
+          `could not load onnxruntime-web (${entry}) from ${ortDir}: ${e.message.split('\n')[0]} (it needs ${ORT_WEB_FILES[entry].join(', ')})`,
+        );
+      },
+    );
     modules.set(url, mod);
   }
   return mod;

@@ -11,11 +11,28 @@ describe('a settings table in the URL hash', () => {
   });
 
   it('reads every setting by its hash name', () => {
-    const p = parseHash(RUN_SETTINGS, '#epochs=2&batch=16&lr=1e-3&T=2&kd=200&depth=3&nctx=2&evalEvery=10&ckptEvery=5&backend=wasm&augment=0&seed=42&logitScale=50&teacherFp16=1', PAPER_SETTINGS);
+    const p = parseHash(
+      RUN_SETTINGS,
+      '#epochs=2&batch=16&lr=1e-3&T=2&kd=200&depth=3&nctx=2&evalEvery=10&ckptEvery=5&backend=wasm&augment=0&seed=42&logitScale=50&teacherFp16=1',
+      PAPER_SETTINGS,
+    );
     expect(p.problems).toEqual([]);
     expect(p.settings).toEqual({
-      ...PAPER_SETTINGS, epochs: 2, batchSize: 16, lr: 0.001, temperature: 2, kdWeight: 200, depth: 3, nCtx: 2, evalEvery: 10, ckptEvery: 5,
-      backend: 'wasm', augment: false, seed: 42, logitScale: 50, teacherFp16: true,
+      ...PAPER_SETTINGS,
+      epochs: 2,
+      batchSize: 16,
+      lr: 0.001,
+      temperature: 2,
+      kdWeight: 200,
+      depth: 3,
+      nCtx: 2,
+      evalEvery: 10,
+      ckptEvery: 5,
+      backend: 'wasm',
+      augment: false,
+      seed: 42,
+      logitScale: 50,
+      teacherFp16: true,
     });
     expect(p.given).toHaveLength(14);
   });
@@ -55,7 +72,8 @@ describe('a settings table in the URL hash', () => {
 
   it('has one hash name and one flag per setting', () => {
     for (const table of [RUN_SETTINGS, TEACHER_SETTINGS] as const) {
-      const hashes = table.map((s) => s.hash), flags = table.flatMap((s) => (s.flag ? [s.flag] : []));
+      const hashes = table.map((s) => s.hash),
+        flags = table.flatMap((s) => (s.flag ? [s.flag] : []));
       expect(new Set(hashes).size).toBe(hashes.length);
       expect(new Set(flags).size).toBe(flags.length);
     }
@@ -80,8 +98,12 @@ describe('a settings table on the command line', () => {
     const r = applyFlags(RUN_SETTINGS, { 'batch-size': '16', 'no-augment': true, 'logit-scale': 'default' }, PAPER_SETTINGS, fail);
     expect(r.settings).toEqual({ ...PAPER_SETTINGS, batchSize: 16, augment: false, logitScale: null });
     expect(r.given).toEqual(['batchSize', 'augment', 'logitScale']);
-    expect(() => applyFlags(RUN_SETTINGS, { lr: 'fast' }, PAPER_SETTINGS, fail)).toThrow('--lr fast is not valid: use a number above 0 up to 10');
-    expect(() => applyFlags(RUN_SETTINGS, { augment: true, 'no-augment': true }, PAPER_SETTINGS, fail)).toThrow('--augment and --no-augment contradict each other');
+    expect(() => applyFlags(RUN_SETTINGS, { lr: 'fast' }, PAPER_SETTINGS, fail)).toThrow(
+      '--lr fast is not valid: use a number above 0 up to 10',
+    );
+    expect(() => applyFlags(RUN_SETTINGS, { augment: true, 'no-augment': true }, PAPER_SETTINGS, fail)).toThrow(
+      '--augment and --no-augment contradict each other',
+    );
   });
 
   it('lists every flag with its help and default in --help', () => {

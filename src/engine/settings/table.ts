@@ -35,10 +35,14 @@ export type SettingsTable<S> = readonly SettingSpec<Extract<keyof S, string>>[];
 export const describeRule = (r: Rule, nullable = false): string => {
   const base = (() => {
     switch (r.type) {
-      case 'int': return `a whole number from ${r.min} to ${r.max}`;
-      case 'number': return `a number ${r.exclusiveMin ? 'above' : 'from'} ${r.min} up to ${r.max}`;
-      case 'enum': return `one of ${r.values.join(', ')}`;
-      case 'bool': return 'true or false (1 or 0)';
+      case 'int':
+        return `a whole number from ${r.min} to ${r.max}`;
+      case 'number':
+        return `a number ${r.exclusiveMin ? 'above' : 'from'} ${r.min} up to ${r.max}`;
+      case 'enum':
+        return `one of ${r.values.join(', ')}`;
+      case 'bool':
+        return 'true or false (1 or 0)';
     }
   })();
   return nullable ? `${base}, or default` : base;
@@ -132,7 +136,10 @@ export function cliOptions<S>(table: SettingsTable<S>): Record<string, ParseArgs
 
 /** the flags given, applied over `defaults`; a bad value throws `fail` with the flag named */
 export function applyFlags<S extends object>(
-  table: SettingsTable<S>, values: Record<string, string | boolean | undefined>, defaults: S, fail: (message: string) => Error,
+  table: SettingsTable<S>,
+  values: Record<string, string | boolean | undefined>,
+  defaults: S,
+  fail: (message: string) => Error,
 ): ParsedSettings<S> {
   const settings = { ...defaults } as Record<string, unknown>;
   const given: Extract<keyof S, string>[] = [];
@@ -156,11 +163,14 @@ export function applyFlags<S extends object>(
 
 /** --help lines: `  --flag VALUE   help (default …)` */
 export function cliHelp<S extends object>(table: SettingsTable<S>, defaults: S, width = 22): string[] {
-  return table.filter((s) => s.flag).map((s) => {
-    const d = (defaults as Record<string, SettingValue>)[s.key]!;
-    const name = s.rule.type === 'bool' ? `--${d ? 'no-' : ''}${s.flag}` : `--${s.flag} ${s.rule.type === 'enum' ? s.rule.values.join('|') : 'N'}`;
-    const def = s.rule.type === 'bool' ? '' : ` (default ${formatValue(d)})`;
-    const help = s.rule.type === 'bool' && d ? `not: ${s.help}` : s.help;
-    return `  ${name.padEnd(width)}${help}${def}`;
-  });
+  return table
+    .filter((s) => s.flag)
+    .map((s) => {
+      const d = (defaults as Record<string, SettingValue>)[s.key]!;
+      const name =
+        s.rule.type === 'bool' ? `--${d ? 'no-' : ''}${s.flag}` : `--${s.flag} ${s.rule.type === 'enum' ? s.rule.values.join('|') : 'N'}`;
+      const def = s.rule.type === 'bool' ? '' : ` (default ${formatValue(d)})`;
+      const help = s.rule.type === 'bool' && d ? `not: ${s.help}` : s.help;
+      return `  ${name.padEnd(width)}${help}${def}`;
+    });
 }

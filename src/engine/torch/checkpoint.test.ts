@@ -4,7 +4,17 @@
 import { describe, expect, it } from 'vitest';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { looksLikeTorchCheckpoint, readTorchCheckpoint, TorchCheckpointError, writeDasslCheckpoint } from './checkpoint.ts';
-import { PickleCall, PickleDictOut, PickleError, PickleGlobalOut, PicklePersistent, PyDict, pickle, unpickle, type PickleOut } from './pickle.ts';
+import {
+  PickleCall,
+  PickleDictOut,
+  PickleError,
+  PickleGlobalOut,
+  PicklePersistent,
+  PyDict,
+  pickle,
+  unpickle,
+  type PickleOut,
+} from './pickle.ts';
 import { CountingBlob } from './test-support.ts';
 import { readZipDirectory, writeStoredZip } from './zip.ts';
 
@@ -19,7 +29,11 @@ function tensorOut(key: string, storage: string, numel: number, offset: number, 
 }
 
 /** a torch.save-shaped zip around a pickle and raw storages */
-function archive(root: PickleOut | Uint8Array, storages: Record<string, Uint8Array> = {}, extra: { name: string; data: Uint8Array }[] = []): Uint8Array {
+function archive(
+  root: PickleOut | Uint8Array,
+  storages: Record<string, Uint8Array> = {},
+  extra: { name: string; data: Uint8Array }[] = [],
+): Uint8Array {
   return writeStoredZip([
     { name: 'archive/data.pkl', data: root instanceof Uint8Array ? root : pickle(root) },
     ...Object.entries(storages).map(([k, data]) => ({ name: `archive/data/${k}`, data })),
@@ -50,14 +64,25 @@ describe('writing and reading a Dassl checkpoint', () => {
     expect([...ckpt.tensors.keys()]).toEqual([...sd.keys()]);
     const t = await ckpt.read([...sd.keys()]);
     expect(t.get('image_encoder.VPT')).toEqual(sd.get('image_encoder.VPT'));
-    expect(t.get('VPT_image_trans.conv1.1.num_batches_tracked')).toEqual({ dtype: 'int64', shape: [], data: BigInt64Array.of(123456789012n) });
+    expect(t.get('VPT_image_trans.conv1.1.num_batches_tracked')).toEqual({
+      dtype: 'int64',
+      shape: [],
+      data: BigInt64Array.of(123456789012n),
+    });
     expect(t.get('empty')!.shape).toEqual([0, 4]);
   });
 
-  it('aligns every entry\'s data to 64 bytes, as torch does', async () => {
+  it("aligns every entry's data to 64 bytes, as torch does", async () => {
     const src = blob(file);
     const dir = await readZipDirectory(src);
-    expect(dir.entries.map((e) => e.name)).toEqual(['archive/data.pkl', 'archive/byteorder', 'archive/data/0', 'archive/data/1', 'archive/data/2', 'archive/version']);
+    expect(dir.entries.map((e) => e.name)).toEqual([
+      'archive/data.pkl',
+      'archive/byteorder',
+      'archive/data/0',
+      'archive/data/1',
+      'archive/data/2',
+      'archive/version',
+    ]);
     const view = new DataView(file.buffer, file.byteOffset);
     for (const e of dir.entries) {
       const start = e.headerOffset + 30 + view.getUint16(e.headerOffset + 26, true) + view.getUint16(e.headerOffset + 28, true);
@@ -76,13 +101,16 @@ describe('views, strides and 16-bit floats', () => {
   const at = (r: number, c: number) => base[r * 6 + c]!;
 
   it('reads views with offsets and strides of one shared storage', async () => {
-    const root = new PickleDictOut([
-      ['t', tensorOut('0', 'FloatStorage', 24, 0, [6, 4], [1, 6])],
-      ['slice', tensorOut('0', 'FloatStorage', 24, 8, [3, 3], [6, 1])],
-      ['column', tensorOut('0', 'FloatStorage', 24, 1, [4], [6])],
-      ['strided', tensorOut('0', 'FloatStorage', 24, 0, [2, 2], [12, 3])],
-      ['scalar', tensorOut('0', 'FloatStorage', 24, 23, [], [])],
-    ], true);
+    const root = new PickleDictOut(
+      [
+        ['t', tensorOut('0', 'FloatStorage', 24, 0, [6, 4], [1, 6])],
+        ['slice', tensorOut('0', 'FloatStorage', 24, 8, [3, 3], [6, 1])],
+        ['column', tensorOut('0', 'FloatStorage', 24, 1, [4], [6])],
+        ['strided', tensorOut('0', 'FloatStorage', 24, 0, [2, 2], [12, 3])],
+        ['scalar', tensorOut('0', 'FloatStorage', 24, 23, [], [])],
+      ],
+      true,
+    );
     const t = await read(archive(root, { 0: bytesOf(base) }), ['t', 'slice', 'column', 'strided', 'scalar']);
     expect(values(t.get('t')!)).toEqual([0, 1, 2, 3, 4, 5].flatMap((c) => [0, 1, 2, 3].map((r) => at(r, c))));
     expect(values(t.get('slice')!)).toEqual([1, 2, 3].flatMap((r) => [2, 3, 4].map((c) => at(r, c))));
@@ -108,23 +136,49 @@ describe('views, strides and 16-bit floats', () => {
 
 describe('the pickle writer', () => {
   it('writes integers of every width, strings, None, bools and tuples that read back', () => {
-    const ints = [0, 255, 256, 65535, 65536, -1, -129, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 40, -(2 ** 40), 2 ** 53 - 1, -(2 ** 53 - 1)];
-    const root = unpickle(pickle(new PickleDictOut([
-      ['ints', ints], ['text', 'prompt_learner.ctx ü'], ['none', null], ['yes', true], ['no', false], ['long', [1, 2, 3, 4, 5]],
-    ]))) as PyDict;
+    const ints = [
+      0,
+      255,
+      256,
+      65535,
+      65536,
+      -1,
+      -129,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      -(2 ** 31) - 1,
+      2 ** 40,
+      -(2 ** 40),
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+    ];
+    const root = unpickle(
+      pickle(
+        new PickleDictOut([
+          ['ints', ints],
+          ['text', 'prompt_learner.ctx ü'],
+          ['none', null],
+          ['yes', true],
+          ['no', false],
+          ['long', [1, 2, 3, 4, 5]],
+        ]),
+      ),
+    ) as PyDict;
     expect(root.map.get('ints')).toEqual(ints);
     expect(root.map.get('text')).toBe('prompt_learner.ctx ü');
     expect([root.map.get('none'), root.map.get('yes'), root.map.get('no')]).toEqual([null, true, false]);
     expect(root.map.get('long')).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('refuses floats, which torch 1.13\'s weights_only loader cannot read', () => {
+  it("refuses floats, which torch 1.13's weights_only loader cannot read", () => {
     expect(() => pickle(new PickleDictOut([['lr', 0.005]]))).toThrow(/cannot pickle 0.005: only integers are written/);
   });
 });
 
 /** hand-assembled protocol-2 pickle: bytes and latin-1 text */
-const raw = (...parts: (number[] | string)[]) => Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
+const raw = (...parts: (number[] | string)[]) =>
+  Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : p)));
 
 describe('hostile pickles', () => {
   const refused = async (pkl: Uint8Array, message: RegExp) => {
@@ -134,21 +188,37 @@ describe('hostile pickles', () => {
 
   it('refuses os.system, builtins.eval and subprocess.Popen by name, before any call', async () => {
     // {'state_dict': posix.system('touch /tmp/x')}
-    await refused(raw([0x80, 2, 0x7d, 0x28], 'X', [10, 0, 0, 0], 'state_dict', 'cposix\nsystem\n', 'X', [13, 0, 0, 0], 'touch /tmp/x', [0x85, 0x52, 0x75, 0x2e]),
-      /^the pickle names the Python global 'posix\.system', which a checkpoint never needs; refusing the file \(nothing in it was run\)$/);
+    await refused(
+      raw(
+        [0x80, 2, 0x7d, 0x28],
+        'X',
+        [10, 0, 0, 0],
+        'state_dict',
+        'cposix\nsystem\n',
+        'X',
+        [13, 0, 0, 0],
+        'touch /tmp/x',
+        [0x85, 0x52, 0x75, 0x2e],
+      ),
+      /^the pickle names the Python global 'posix\.system', which a checkpoint never needs; refusing the file \(nothing in it was run\)$/,
+    );
     await refused(raw([0x80, 2], 'c__builtin__\neval\n', 'X', [1, 0, 0, 0], '1', [0x85, 0x52, 0x2e]), /Python global '__builtin__\.eval'/);
     await refused(raw([0x80, 2], 'csubprocess\nPopen\n', ']', [0x85, 0x52, 0x2e]), /Python global 'subprocess\.Popen'/);
     await refused(raw([0x80, 2], 'cos\nsystem\n', [0x2e]), /Python global 'os\.system'/);
   });
 
   it('refuses a global built on the stack (protocol 4) just the same', async () => {
-    await refused(raw([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93], [0x8c, 1], '1', [0x85, 0x52, 0x2e]), /Python global 'builtins\.exec'/);
+    await refused(
+      raw([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93], [0x8c, 1], '1', [0x85, 0x52, 0x2e]),
+      /Python global 'builtins\.exec'/,
+    );
   });
 
   it('says which storage types it takes when a tensor has another', async () => {
     const root = new PickleDictOut([['z', tensorOut('0', 'ComplexFloatStorage', 1, 0, [1], [1])]]);
-    await expect(readTorchCheckpoint(blob(archive(root, { 0: new Uint8Array(8) }))))
-      .rejects.toThrow(/storage type torch\.ComplexFloatStorage, which this reader does not take \(it takes float32, float16, bfloat16, /);
+    await expect(readTorchCheckpoint(blob(archive(root, { 0: new Uint8Array(8) })))).rejects.toThrow(
+      /storage type torch\.ComplexFloatStorage, which this reader does not take \(it takes float32, float16, bfloat16, /,
+    );
   });
 
   it('refuses calling an allowed name that is not a function, and the text-mode INST opcode', async () => {
@@ -157,13 +227,17 @@ describe('hostile pickles', () => {
   });
 
   it('says where a pickle is cut short', () => {
-    expect(() => unpickle(raw([0x80, 2, 0x58, 100, 0, 0, 0], 'abc'))).toThrow(/needs 100 more bytes but the pickle ends at byte 10: the file is truncated/);
+    expect(() => unpickle(raw([0x80, 2, 0x58, 100, 0, 0, 0], 'abc'))).toThrow(
+      /needs 100 more bytes but the pickle ends at byte 10: the file is truncated/,
+    );
     expect(() => unpickle(raw([0x80, 2, 0x68, 7, 0x2e]))).toThrow(/memo slot 7 was never filled/);
   });
 });
 
 describe('broken and foreign files', () => {
-  const good = archive(new PickleDictOut([['w', tensorOut('0', 'FloatStorage', 4, 0, [4], [1])]]), { 0: bytesOf(Float32Array.of(1, 2, 3, 4)) });
+  const good = archive(new PickleDictOut([['w', tensorOut('0', 'FloatStorage', 4, 0, [4], [1])]]), {
+    0: bytesOf(Float32Array.of(1, 2, 3, 4)),
+  });
 
   it('refuses a truncated zip wherever it is cut', async () => {
     for (const n of [0, 3, 30, good.length >> 1, good.length - 1]) {
@@ -173,8 +247,12 @@ describe('broken and foreign files', () => {
   });
 
   it('refuses not-a-zip, a zip without data.pkl, the legacy format and TorchScript with what to do', async () => {
-    await expect(readTorchCheckpoint(blob(enc('hello, not a checkpoint')))).rejects.toThrow(/not a PyTorch checkpoint: files written by torch\.save are zip archives/);
-    await expect(readTorchCheckpoint(blob(writeStoredZip([{ name: 'notes.txt', data: enc('hi') }])))).rejects.toThrow(/no <archive>\/data\.pkl entries/);
+    await expect(readTorchCheckpoint(blob(enc('hello, not a checkpoint')))).rejects.toThrow(
+      /not a PyTorch checkpoint: files written by torch\.save are zip archives/,
+    );
+    await expect(readTorchCheckpoint(blob(writeStoredZip([{ name: 'notes.txt', data: enc('hi') }])))).rejects.toThrow(
+      /no <archive>\/data\.pkl entries/,
+    );
     const legacy = raw([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
     expect(looksLikeTorchCheckpoint(legacy)).toBe(true);
     await expect(readTorchCheckpoint(blob(legacy))).rejects.toThrow(/legacy format .* save it again with torch\.save\(obj, path\)/);
@@ -195,30 +273,47 @@ describe('broken and foreign files', () => {
         p += 46 + cd.getUint16(p + 28, true) + cd.getUint16(p + 30, true) + cd.getUint16(p + 32, true);
       }
     };
-    const patched = (f: (v: DataView) => void) => { const v = new DataView(good.buffer.slice(0) as ArrayBuffer); f(v); return blob(new Uint8Array(v.buffer)); };
+    const patched = (f: (v: DataView) => void) => {
+      const v = new DataView(good.buffer.slice(0) as ArrayBuffer);
+      f(v);
+      return blob(new Uint8Array(v.buffer));
+    };
     const storage = central('archive/data/0');
-    await expect(readTorchCheckpoint(patched((v) => v.setUint16(storage + 10, 8, true))))
-      .rejects.toThrow(/entry 'archive\/data\/0' is compressed \(method 8\); torch\.save stores entries uncompressed/);
-    await expect(readTorchCheckpoint(patched((v) => { v.setUint32(storage + 20, 0xfffffff0, true); v.setUint32(storage + 24, 0xfffffff0, true); })))
-      .rejects.toThrow(/entry 'archive\/data\/0' \(4294967280 bytes at \d+\) runs past the start of the central directory/);
-    await expect(readTorchCheckpoint(patched((v) => v.setUint16(good.length - 22 + 10, 60000, true))))
-      .rejects.toThrow(/claims 60000 entries in a \d+-byte directory/);
+    await expect(readTorchCheckpoint(patched((v) => v.setUint16(storage + 10, 8, true)))).rejects.toThrow(
+      /entry 'archive\/data\/0' is compressed \(method 8\); torch\.save stores entries uncompressed/,
+    );
+    await expect(
+      readTorchCheckpoint(
+        patched((v) => {
+          v.setUint32(storage + 20, 0xfffffff0, true);
+          v.setUint32(storage + 24, 0xfffffff0, true);
+        }),
+      ),
+    ).rejects.toThrow(/entry 'archive\/data\/0' \(4294967280 bytes at \d+\) runs past the start of the central directory/);
+    await expect(readTorchCheckpoint(patched((v) => v.setUint16(good.length - 22 + 10, 60000, true)))).rejects.toThrow(
+      /claims 60000 entries in a \d+-byte directory/,
+    );
     expect(dir.entries).toHaveLength(3);
   });
 
   it('refuses storages shorter than their tensors, views past their storage and absurd sizes, without allocating them', async () => {
     const one = (t: PickleCall, storage: Uint8Array) => read(archive(new PickleDictOut([['w', t]]), { 0: storage }), ['w']);
-    await expect(one(tensorOut('0', 'FloatStorage', 6, 0, [6], [1]), bytesOf(Float32Array.of(1, 2, 3))))
-      .rejects.toThrow(`storage '0' of tensor 'w' has 12 bytes but declares 6 float32 elements (24 bytes): the file is truncated or damaged`);
-    await expect(one(tensorOut('0', 'FloatStorage', 3, 1, [3], [1]), bytesOf(Float32Array.of(1, 2, 3))))
-      .rejects.toThrow(`tensor 'w' reaches element 3 of storage '0', which holds 3: the file is damaged`);
-    await expect(one(tensorOut('0', 'FloatStorage', 2 ** 40, 0, [2 ** 20, 2 ** 20], [2 ** 20, 1]), bytesOf(Float32Array.of(1))))
-      .rejects.toThrow(/storage '0' of tensor 'w' has 4 bytes but declares 1099511627776 float32 elements/);
+    await expect(one(tensorOut('0', 'FloatStorage', 6, 0, [6], [1]), bytesOf(Float32Array.of(1, 2, 3)))).rejects.toThrow(
+      `storage '0' of tensor 'w' has 12 bytes but declares 6 float32 elements (24 bytes): the file is truncated or damaged`,
+    );
+    await expect(one(tensorOut('0', 'FloatStorage', 3, 1, [3], [1]), bytesOf(Float32Array.of(1, 2, 3)))).rejects.toThrow(
+      `tensor 'w' reaches element 3 of storage '0', which holds 3: the file is damaged`,
+    );
+    await expect(
+      one(tensorOut('0', 'FloatStorage', 2 ** 40, 0, [2 ** 20, 2 ** 20], [2 ** 20, 1]), bytesOf(Float32Array.of(1))),
+    ).rejects.toThrow(/storage '0' of tensor 'w' has 4 bytes but declares 1099511627776 float32 elements/);
     // a stride-0 view would expand 4 bytes into 4 GB
-    await expect(one(tensorOut('0', 'FloatStorage', 1, 0, [1e9], [0]), bytesOf(Float32Array.of(1))))
-      .rejects.toThrow(`tensor 'w' [1000000000] has 1000000000 elements but its storage '0' holds 1: the file is damaged`);
-    await expect(read(archive(new PickleDictOut([['w', tensorOut('7', 'FloatStorage', 1, 0, [1], [1])]])), ['w']))
-      .rejects.toThrow(`storage '7' of tensor 'w' is missing from the archive`);
+    await expect(one(tensorOut('0', 'FloatStorage', 1, 0, [1e9], [0]), bytesOf(Float32Array.of(1)))).rejects.toThrow(
+      `tensor 'w' [1000000000] has 1000000000 elements but its storage '0' holds 1: the file is damaged`,
+    );
+    await expect(read(archive(new PickleDictOut([['w', tensorOut('7', 'FloatStorage', 1, 0, [1], [1])]])), ['w'])).rejects.toThrow(
+      `storage '7' of tensor 'w' is missing from the archive`,
+    );
   });
 
   it('says so when the file is cut short after it was opened', async () => {
@@ -226,12 +321,16 @@ describe('broken and foreign files', () => {
     let shrunk = false;
     const ckpt = await readTorchCheckpoint({ size: good.length, slice: (a, b) => blob(good.subarray(a, shrunk ? a : b)) });
     shrunk = true;
-    await expect(ckpt.read(['w'])).rejects.toThrow(/^the local header of 'archive\/data\/0': read 0 of 30 bytes; the file changed or could not be read$/);
+    await expect(ckpt.read(['w'])).rejects.toThrow(
+      /^the local header of 'archive\/data\/0': read 0 of 30 bytes; the file changed or could not be read$/,
+    );
     await expect(ckpt.read(['w'])).rejects.toThrow(TorchCheckpointError);
   });
 
   it('names tensors asked for that the state dict lacks', async () => {
-    await expect(read(good, ['w', 'image_encoder.VPT'])).rejects.toThrow(`the checkpoint has no tensor 'image_encoder.VPT' (its state dict holds 1 tensors)`);
+    await expect(read(good, ['w', 'image_encoder.VPT'])).rejects.toThrow(
+      `the checkpoint has no tensor 'image_encoder.VPT' (its state dict holds 1 tensors)`,
+    );
   });
 });
 
@@ -239,7 +338,13 @@ describe('lazy reading', () => {
   it('reads only the tensors asked for: a few hundred bytes of prompts beside 8 MB of frozen weights', async () => {
     const sd = new Map<string, HostTensor>([
       ['image_encoder.conv1.weight', hostTensor('float32', [2048, 1024])],
-      ['image_encoder.VPT', f32([4, 8], Array.from({ length: 32 }, (_, i) => i))],
+      [
+        'image_encoder.VPT',
+        f32(
+          [4, 8],
+          Array.from({ length: 32 }, (_, i) => i),
+        ),
+      ],
       ['image_encoder.transformer.resblocks.0.mlp.c_fc.weight', hostTensor('float32', [1024, 1024])],
     ]);
     const file = new CountingBlob([writeDasslCheckpoint(sd, 1)]);

@@ -10,10 +10,30 @@ import { halfToFloat32 } from '../graph/half.ts';
 import type { DType } from '../graph/graph.ts';
 import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import {
-  ITEM_BYTES, PickleCall, PickleDictOut, PickleError, PickleGlobalOut, PicklePersistent, PyDict, TorchTensor, pickle, unpickle,
-  type PickleOut, type PyValue, type TorchDType,
+  ITEM_BYTES,
+  PickleCall,
+  PickleDictOut,
+  PickleError,
+  PickleGlobalOut,
+  PicklePersistent,
+  PyDict,
+  TorchTensor,
+  pickle,
+  unpickle,
+  type PickleOut,
+  type PyValue,
+  type TorchDType,
 } from './pickle.ts';
-import { entryDataOffset, readEntry, readRange, readZipDirectory, writeStoredZip, ZipError, type ByteSource, type ZipEntry } from './zip.ts';
+import {
+  entryDataOffset,
+  readEntry,
+  readRange,
+  readZipDirectory,
+  writeStoredZip,
+  ZipError,
+  type ByteSource,
+  type ZipEntry,
+} from './zip.ts';
 
 export class TorchCheckpointError extends Error {
   override name = 'TorchCheckpointError';
@@ -45,10 +65,13 @@ export interface TorchCheckpoint {
 export async function readTorchCheckpoint(src: ByteSource): Promise<TorchCheckpoint> {
   const head = await readRange(src, 0, Math.min(src.size, LEGACY_MAGIC.length), 'the start of the file');
   if (startsWith(head, LEGACY_MAGIC)) {
-    throw new TorchCheckpointError('this checkpoint is in PyTorch\'s legacy format (saved by PyTorch before 1.6, or with ' +
-      '_use_new_zipfile_serialization=False); load it in PyTorch 1.6 or newer and save it again with torch.save(obj, path)');
+    throw new TorchCheckpointError(
+      "this checkpoint is in PyTorch's legacy format (saved by PyTorch before 1.6, or with " +
+        '_use_new_zipfile_serialization=False); load it in PyTorch 1.6 or newer and save it again with torch.save(obj, path)',
+    );
   }
-  if (!startsWith(head, ZIP_MAGIC)) throw new TorchCheckpointError('not a PyTorch checkpoint: files written by torch.save are zip archives (they start with "PK")');
+  if (!startsWith(head, ZIP_MAGIC))
+    throw new TorchCheckpointError('not a PyTorch checkpoint: files written by torch.save are zip archives (they start with "PK")');
   try {
     return await open(src);
   } catch (e) {
@@ -61,43 +84,59 @@ async function open(src: ByteSource): Promise<TorchCheckpoint> {
   const dir = await readZipDirectory(src);
   const pickles = dir.entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pickles.length !== 1) {
-    throw new TorchCheckpointError(`a zip archive but not a PyTorch checkpoint: it has ${pickles.length === 0 ? 'no' : pickles.length} <archive>/data.pkl entries, torch.save writes one`);
+    throw new TorchCheckpointError(
+      `a zip archive but not a PyTorch checkpoint: it has ${pickles.length === 0 ? 'no' : pickles.length} <archive>/data.pkl entries, torch.save writes one`,
+    );
   }
   const prefix = pickles[0]!.name.slice(0, -'data.pkl'.length);
   if (dir.byName.has(`${prefix}constants.pkl`)) {
-    throw new TorchCheckpointError('this is a TorchScript model (torch.jit.save, like OpenAI\'s ViT-L-14.pt), not a checkpoint of tensors; ' +
-      'a model folder takes Hugging Face safetensors, prompt files take PromptSRC/PromptKD checkpoints');
+    throw new TorchCheckpointError(
+      "this is a TorchScript model (torch.jit.save, like OpenAI's ViT-L-14.pt), not a checkpoint of tensors; " +
+        'a model folder takes Hugging Face safetensors, prompt files take PromptSRC/PromptKD checkpoints',
+    );
   }
   const order = dir.byName.get(`${prefix}byteorder`);
   if (order && new TextDecoder().decode(await readEntry(src, dir, order)).trim() !== 'little') {
-    throw new TorchCheckpointError('this checkpoint was saved on a big-endian machine; load and save it again with PyTorch on a little-endian one (x86, ARM)');
+    throw new TorchCheckpointError(
+      'this checkpoint was saved on a big-endian machine; load and save it again with PyTorch on a little-endian one (x86, ARM)',
+    );
   }
   if (pickles[0]!.size > MAX_PICKLE_BYTES) {
-    throw new TorchCheckpointError(`its data.pkl has ${pickles[0]!.size} bytes, more than the ${MAX_PICKLE_BYTES} a checkpoint's names and shapes need: not a checkpoint this reader takes`);
+    throw new TorchCheckpointError(
+      `its data.pkl has ${pickles[0]!.size} bytes, more than the ${MAX_PICKLE_BYTES} a checkpoint's names and shapes need: not a checkpoint this reader takes`,
+    );
   }
   const root = unpickle(await readEntry(src, dir, pickles[0]!));
-  const sd = root instanceof PyDict && root.map.get('state_dict') instanceof PyDict ? root.map.get('state_dict') as PyDict : root;
+  const sd = root instanceof PyDict && root.map.get('state_dict') instanceof PyDict ? (root.map.get('state_dict') as PyDict) : root;
   const tensors = new Map<string, TorchTensor>();
   if (sd instanceof PyDict) for (const [k, v] of sd.map) if (typeof k === 'string' && v instanceof TorchTensor) tensors.set(k, v);
 
   const dataOffsets = new Map<ZipEntry, Promise<number>>();
   const readTensor = async (name: string, t: TorchTensor): Promise<HostTensor> => {
-    const s = t.storage, item = ITEM_BYTES[t.dtype];
+    const s = t.storage,
+      item = ITEM_BYTES[t.dtype];
     const numel = t.shape.reduce((a, b) => a * b, 1);
     // a tensor never holds more elements than its storage: this bounds every allocation by the
     // file's size (stride-0 views could otherwise expand a few bytes into gigabytes)
-    if (numel > s.numel) throw new TorchCheckpointError(`tensor '${name}' [${t.shape.join(',')}] has ${numel} elements but its storage '${s.key}' holds ${s.numel}: the file is damaged`);
+    if (numel > s.numel)
+      throw new TorchCheckpointError(
+        `tensor '${name}' [${t.shape.join(',')}] has ${numel} elements but its storage '${s.key}' holds ${s.numel}: the file is damaged`,
+      );
     const out = outputOf(t.dtype, t.shape);
     if (numel === 0) return out.empty();
     const last = t.shape.reduce((at, n, i) => at + (n - 1) * t.stride[i]!, t.storageOffset);
     if (last >= s.numel) {
-      throw new TorchCheckpointError(`tensor '${name}' reaches element ${last} of storage '${s.key}', which holds ${s.numel}: the file is damaged`);
+      throw new TorchCheckpointError(
+        `tensor '${name}' reaches element ${last} of storage '${s.key}', which holds ${s.numel}: the file is damaged`,
+      );
     }
     const entry = dir.byName.get(`${prefix}data/${s.key}`);
     if (!entry) throw new TorchCheckpointError(`storage '${s.key}' of tensor '${name}' is missing from the archive: the file is damaged`);
     if (entry.size < s.numel * item) {
-      throw new TorchCheckpointError(`storage '${s.key}' of tensor '${name}' has ${entry.size} bytes but declares ${s.numel} ${s.dtype} elements ` +
-        `(${s.numel * item} bytes): the file is truncated or damaged`);
+      throw new TorchCheckpointError(
+        `storage '${s.key}' of tensor '${name}' has ${entry.size} bytes but declares ${s.numel} ${s.dtype} elements ` +
+          `(${s.numel * item} bytes): the file is truncated or damaged`,
+      );
     }
     if (!dataOffsets.has(entry)) dataOffsets.set(entry, entryDataOffset(src, dir, entry));
     const start = await dataOffsets.get(entry)!;
@@ -111,7 +150,9 @@ async function open(src: ByteSource): Promise<TorchCheckpoint> {
     async read(names) {
       const missing = names.filter((n) => !tensors.has(n));
       if (missing.length > 0) {
-        throw new TorchCheckpointError(`the checkpoint has no tensor ${missing.map((n) => `'${n}'`).join(', ')} (its state dict holds ${tensors.size} tensors)`);
+        throw new TorchCheckpointError(
+          `the checkpoint has no tensor ${missing.map((n) => `'${n}'`).join(', ')} (its state dict holds ${tensors.size} tensors)`,
+        );
       }
       const out = new Map<string, HostTensor>();
       try {
@@ -130,10 +171,15 @@ type Indexed = { [i: number]: number | bigint; readonly length: number };
 /** Copies a strided view (strides relative to the first element of `src`) into contiguous `out`. */
 function gather<T extends Indexed>(src: T, out: T, shape: readonly number[], stride: readonly number[]): void {
   const nd = shape.length;
-  if (nd === 0) { out[0] = src[0]!; return; }
-  const inner = shape[nd - 1]!, innerStride = stride[nd - 1]!;
+  if (nd === 0) {
+    out[0] = src[0]!;
+    return;
+  }
+  const inner = shape[nd - 1]!,
+    innerStride = stride[nd - 1]!;
   const index = new Array<number>(nd).fill(0);
-  let base = 0, o = 0;
+  let base = 0,
+    o = 0;
   for (;;) {
     for (let j = 0; j < inner; j++) out[o++] = src[base + j * innerStride]!;
     let d = nd - 2;
@@ -159,7 +205,16 @@ const isContiguous = (shape: readonly number[], stride: readonly number[]) => {
 
 /** HostTensor has no 16-bit floats or small ints: they widen */
 const HOST_DTYPE: Record<TorchDType, DType> = {
-  float32: 'float32', float16: 'float32', bfloat16: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', int16: 'int32', int8: 'int32', uint8: 'int32', bool: 'bool',
+  float32: 'float32',
+  float16: 'float32',
+  bfloat16: 'float32',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  int16: 'int32',
+  int8: 'int32',
+  uint8: 'int32',
+  bool: 'bool',
 };
 
 /** The element span of a view, read into the storage's own type, then made contiguous and widened. */
@@ -176,16 +231,41 @@ function outputOf(dtype: TorchDType, shape: readonly number[]) {
     empty: () => to(HOST_DTYPE[dtype]),
     from(buf: ArrayBuffer, stride: readonly number[]): HostTensor {
       switch (dtype) {
-        case 'float32': return to('float32', view(new Float32Array(buf), (k) => new Float32Array(k), stride));
-        case 'float16': return to('float32', halfToFloat32(view(new Uint16Array(buf), (k) => new Uint16Array(k), stride)));
-        case 'bfloat16': return to('float32', bfloat16ToFloat32(view(new Uint16Array(buf), (k) => new Uint16Array(k), stride)));
-        case 'float64': return to('float64', view(new Float64Array(buf), (k) => new Float64Array(k), stride));
-        case 'int64': return to('int64', view(new BigInt64Array(buf), (k) => new BigInt64Array(k), stride));
-        case 'int32': return to('int32', view(new Int32Array(buf), (k) => new Int32Array(k), stride));
-        case 'int16': return to('int32', Int32Array.from(view(new Int16Array(buf), (k) => new Int16Array(k), stride)));
-        case 'int8': return to('int32', Int32Array.from(view(new Int8Array(buf), (k) => new Int8Array(k), stride)));
-        case 'uint8': return to('int32', Int32Array.from(view(new Uint8Array(buf), (k) => new Uint8Array(k), stride)));
-        case 'bool': return to('bool', view(new Uint8Array(buf), (k) => new Uint8Array(k), stride));
+        case 'float32':
+          return to(
+            'float32',
+            view(new Float32Array(buf), (k) => new Float32Array(k), stride),
+          );
+        case 'float16':
+          return to('float32', halfToFloat32(view(new Uint16Array(buf), (k) => new Uint16Array(k), stride)));
+        case 'bfloat16':
+          return to('float32', bfloat16ToFloat32(view(new Uint16Array(buf), (k) => new Uint16Array(k), stride)));
+        case 'float64':
+          return to(
+            'float64',
+            view(new Float64Array(buf), (k) => new Float64Array(k), stride),
+          );
+        case 'int64':
+          return to(
+            'int64',
+            view(new BigInt64Array(buf), (k) => new BigInt64Array(k), stride),
+          );
+        case 'int32':
+          return to(
+            'int32',
+            view(new Int32Array(buf), (k) => new Int32Array(k), stride),
+          );
+        case 'int16':
+          return to('int32', Int32Array.from(view(new Int16Array(buf), (k) => new Int16Array(k), stride)));
+        case 'int8':
+          return to('int32', Int32Array.from(view(new Int8Array(buf), (k) => new Int8Array(k), stride)));
+        case 'uint8':
+          return to('int32', Int32Array.from(view(new Uint8Array(buf), (k) => new Uint8Array(k), stride)));
+        case 'bool':
+          return to(
+            'bool',
+            view(new Uint8Array(buf), (k) => new Uint8Array(k), stride),
+          );
       }
     },
   };
@@ -194,7 +274,12 @@ function outputOf(dtype: TorchDType, shape: readonly number[]) {
 // ---- writing ------------------------------------------------------------------------------------
 
 const STORAGE_OF: Record<DType, string> = {
-  float32: 'FloatStorage', float16: 'HalfStorage', float64: 'DoubleStorage', int64: 'LongStorage', int32: 'IntStorage', bool: 'BoolStorage',
+  float32: 'FloatStorage',
+  float16: 'HalfStorage',
+  float64: 'DoubleStorage',
+  int64: 'LongStorage',
+  int32: 'IntStorage',
+  bool: 'BoolStorage',
 };
 
 /**
@@ -213,7 +298,10 @@ export function writeDasslCheckpoint(stateDict: ReadonlyMap<string, HostTensor>,
     return [name, new PickleCall('torch._utils', '_rebuild_tensor_v2', [storage, 0, t.shape, stride, false, new PickleDictOut([], true)])];
   });
   const root = new PickleDictOut([
-    ['state_dict', new PickleDictOut(entries, true)], ['epoch', epoch], ['optimizer', null], ['scheduler', null],
+    ['state_dict', new PickleDictOut(entries, true)],
+    ['epoch', epoch],
+    ['optimizer', null],
+    ['scheduler', null],
   ]);
   return writeStoredZip([
     { name: 'archive/data.pkl', data: pickle(root) },

@@ -19,13 +19,30 @@ export class PickleError extends Error {
 export type TorchDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 export const ITEM_BYTES: Record<TorchDType, number> = {
-  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float16: 2,
+  bfloat16: 2,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** torch's legacy storage class names, which torch.save still writes (1.x and 2.x) */
 const STORAGES: Record<string, TorchDType> = {
-  FloatStorage: 'float32', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', DoubleStorage: 'float64', LongStorage: 'int64',
-  IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8', BoolStorage: 'bool',
+  FloatStorage: 'float32',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  DoubleStorage: 'float64',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
 };
 
 type Role =
@@ -58,8 +75,14 @@ const ALLOWED = new Map<string, Role>([
 
 /** A name from the allowlist: never resolved to anything that runs. */
 export class PyGlobal {
-  constructor(readonly module: string, readonly name: string, readonly role: Role) {}
-  get qualifiedName(): string { return `${this.module}.${this.name}`; }
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    readonly role: Role,
+  ) {}
+  get qualifiedName(): string {
+    return `${this.module}.${this.name}`;
+  }
 }
 
 /** dict, OrderedDict, defaultdict or Counter; keys as the pickle gave them (strings, numbers, objects) */
@@ -73,23 +96,47 @@ export class PyDict {
 /** An instance of an allowed class: its class, constructor arguments and pickled state. */
 export class PyObject {
   state: PyValue = null;
-  constructor(readonly cls: PyGlobal, readonly args: readonly PyValue[]) {}
+  constructor(
+    readonly cls: PyGlobal,
+    readonly args: readonly PyValue[],
+  ) {}
 }
 
 export class TorchStorage {
-  constructor(readonly key: string, readonly dtype: TorchDType, readonly numel: number, readonly location: string) {}
+  constructor(
+    readonly key: string,
+    readonly dtype: TorchDType,
+    readonly numel: number,
+    readonly location: string,
+  ) {}
 }
 
 /** A tensor as torch describes it: a view (offset, shape, strides, in elements) of a storage. */
 export class TorchTensor {
   constructor(
-    readonly storage: TorchStorage, readonly storageOffset: number, readonly shape: readonly number[], readonly stride: readonly number[],
+    readonly storage: TorchStorage,
+    readonly storageOffset: number,
+    readonly shape: readonly number[],
+    readonly stride: readonly number[],
   ) {}
-  get dtype(): TorchDType { return this.storage.dtype; }
+  get dtype(): TorchDType {
+    return this.storage.dtype;
+  }
 }
 
 /** Lists are arrays; tuples are frozen arrays (so APPEND can tell them apart). */
-export type PyValue = null | boolean | number | bigint | string | readonly PyValue[] | PyDict | PyObject | PyGlobal | TorchStorage | TorchTensor;
+export type PyValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | readonly PyValue[]
+  | PyDict
+  | PyObject
+  | PyGlobal
+  | TorchStorage
+  | TorchTensor;
 
 const REFUSED = 'refusing the file (nothing in it was run)';
 
@@ -121,11 +168,21 @@ export function unpickle(data: Uint8Array): PyValue {
   const marks: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
   const storages = new Map<string, TorchStorage>();
-  let op = 0, at = 0;
+  let op = 0,
+    at = 0;
 
-  const fail: (why: string) => never = (why) => { throw new PickleError(`pickle opcode ${opName(op)} at byte ${at}: ${why}`); };
-  const need = (n: number) => { if (n > data.length - p) fail(`needs ${n} more bytes but the pickle ends at byte ${data.length}: the file is truncated`); };
-  const bytes = (n: number) => { need(n); const b = data.subarray(p, p + n); p += n; return b; };
+  const fail: (why: string) => never = (why) => {
+    throw new PickleError(`pickle opcode ${opName(op)} at byte ${at}: ${why}`);
+  };
+  const need = (n: number) => {
+    if (n > data.length - p) fail(`needs ${n} more bytes but the pickle ends at byte ${data.length}: the file is truncated`);
+  };
+  const bytes = (n: number) => {
+    need(n);
+    const b = data.subarray(p, p + n);
+    p += n;
+    return b;
+  };
   const str = (n: number) => {
     try {
       return text.decode(bytes(n));
@@ -134,9 +191,22 @@ export function unpickle(data: Uint8Array): PyValue {
       return fail('a string is not valid UTF-8');
     }
   };
-  const u8 = () => { need(1); return data[p++]!; };
-  const u16 = () => { need(2); const v = dv.getUint16(p, true); p += 2; return v; };
-  const u32 = () => { need(4); const v = dv.getUint32(p, true); p += 4; return v; };
+  const u8 = () => {
+    need(1);
+    return data[p++]!;
+  };
+  const u16 = () => {
+    need(2);
+    const v = dv.getUint16(p, true);
+    p += 2;
+    return v;
+  };
+  const u32 = () => {
+    need(4);
+    const v = dv.getUint32(p, true);
+    p += 4;
+    return v;
+  };
   const u64 = () => {
     need(8);
     const v = dv.getBigUint64(p, true);
@@ -158,8 +228,10 @@ export function unpickle(data: Uint8Array): PyValue {
   const global = (module: string, name: string): PyGlobal => {
     const role = ALLOWED.get(`${module}.${name}`);
     if (!role && module === 'torch' && name.endsWith('Storage')) {
-      throw new PickleError(`the checkpoint holds tensors of storage type torch.${name}, which this reader does not take ` +
-        `(it takes ${Object.values(STORAGES).join(', ')}); convert them in PyTorch and save again`);
+      throw new PickleError(
+        `the checkpoint holds tensors of storage type torch.${name}, which this reader does not take ` +
+          `(it takes ${Object.values(STORAGES).join(', ')}); convert them in PyTorch and save again`,
+      );
     }
     if (!role) throw new PickleError(`the pickle names the Python global '${module}.${name}', which a checkpoint never needs; ${REFUSED}`);
     return new PyGlobal(module, name, role);
@@ -169,10 +241,13 @@ export function unpickle(data: Uint8Array): PyValue {
     for (let i = 0; i + 1 < items.length; i += 2) (target as PyDict).map.set(items[i]!, items[i + 1]!);
   };
   const persistent = (pid: PyValue): TorchStorage => {
-    if (!isTuple(pid) || pid.length !== 5 || pid[0] !== 'storage') fail('a persistent id that is not a torch storage (\'storage\', type, key, location, numel)');
+    if (!isTuple(pid) || pid.length !== 5 || pid[0] !== 'storage')
+      fail("a persistent id that is not a torch storage ('storage', type, key, location, numel)");
     const [, type, key, location, numel] = pid as readonly PyValue[];
-    if (!(type instanceof PyGlobal) || type.role.kind !== 'storage') fail(`storage type ${type instanceof PyGlobal ? type.qualifiedName : kindOf(type!)} is not a supported torch storage`);
-    if (typeof key !== 'string' || typeof location !== 'string' || !isInt(numel!) || numel < 0) fail('a storage id with a bad key, location or element count');
+    if (!(type instanceof PyGlobal) || type.role.kind !== 'storage')
+      fail(`storage type ${type instanceof PyGlobal ? type.qualifiedName : kindOf(type!)} is not a supported torch storage`);
+    if (typeof key !== 'string' || typeof location !== 'string' || !isInt(numel!) || numel < 0)
+      fail('a storage id with a bad key, location or element count');
     const dtype = ((type as PyGlobal).role as { dtype: TorchDType }).dtype;
     const known = storages.get(key as string);
     if (known) {
@@ -200,10 +275,14 @@ export function unpickle(data: Uint8Array): PyValue {
         } else if (init !== undefined && init !== null) fail(`${f.qualifiedName} cannot start from a ${kindOf(init)}`);
         return d;
       }
-      case 'tensor': return rebuildTensor(args, fail);
-      case 'parameter': return args[0] instanceof TorchTensor ? args[0] : fail(`${f.qualifiedName} wraps a ${kindOf(args[0] ?? null)}, not a tensor`);
-      case 'class': return new PyObject(f, args);
-      default: return fail(`${f.qualifiedName} cannot be called`);
+      case 'tensor':
+        return rebuildTensor(args, fail);
+      case 'parameter':
+        return args[0] instanceof TorchTensor ? args[0] : fail(`${f.qualifiedName} wraps a ${kindOf(args[0] ?? null)}, not a tensor`);
+      case 'class':
+        return new PyObject(f, args);
+      default:
+        return fail(`${f.qualifiedName} cannot be called`);
     }
   };
 
@@ -211,77 +290,191 @@ export function unpickle(data: Uint8Array): PyValue {
     at = p;
     op = u8();
     switch (op) {
-      case 0x80: { const v = u8(); if (v < 2 || v > 4) fail(`pickle protocol ${v}: this reader takes protocols 2 (torch.save's default) to 4`); break; } // PROTO
-      case 0x95: u64(); break; // FRAME: a length hint
-      case 0x2e: return stack.length === 1 ? stack[0]! : fail(`the pickle ends with ${stack.length} values on the stack instead of 1`); // STOP
-      case 0x28: marks.push(stack); stack = []; break; // MARK
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: { need(4); stack.push(dv.getInt32(p, true)); p += 4; break; } // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: case 0x8b: { // LONG1, LONG4
+      case 0x80: {
+        const v = u8();
+        if (v < 2 || v > 4) fail(`pickle protocol ${v}: this reader takes protocols 2 (torch.save's default) to 4`);
+        break;
+      } // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME: a length hint
+      case 0x2e:
+        return stack.length === 1 ? stack[0]! : fail(`the pickle ends with ${stack.length} values on the stack instead of 1`); // STOP
+      case 0x28:
+        marks.push(stack);
+        stack = [];
+        break; // MARK
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4a: {
+        need(4);
+        stack.push(dv.getInt32(p, true));
+        p += 4;
+        break;
+      } // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a:
+      case 0x8b: {
+        // LONG1, LONG4
         const n = op === 0x8a ? u8() : u32();
         if (n > MAX_LONG_BYTES) fail(`an integer of ${n} bytes is not a value a checkpoint holds`);
         stack.push(decodeLong(bytes(n)));
         break;
       }
-      case 0x47: { need(8); stack.push(dv.getFloat64(p, false)); p += 8; break; } // BINFLOAT (big-endian)
-      case 0x58: stack.push(str(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(str(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(str(u64())); break; // BINUNICODE8
-      case 0x7d: stack.push(new PyDict('dict')); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE
+      case 0x47: {
+        need(8);
+        stack.push(dv.getFloat64(p, false));
+        p += 8;
+        break;
+      } // BINFLOAT (big-endian)
+      case 0x58:
+        stack.push(str(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(str(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(str(u64()));
+        break; // BINUNICODE8
+      case 0x7d:
+        stack.push(new PyDict('dict'));
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push(tuple([]));
+        break; // EMPTY_TUPLE
       // popMark() swaps `stack`, so its result is taken before `stack.push` is looked up
-      case 0x74: { const t = tuple(popMark()); stack.push(t); break; } // TUPLE
-      case 0x85: stack.push(tuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(), a = pop(); stack.push(tuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(), b = pop(), a = pop(); stack.push(tuple([a, b, c])); break; } // TUPLE3
-      case 0x6c: { const l = popMark(); stack.push(l); break; } // LIST
-      case 0x64: { const d = new PyDict('dict'); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x61: { const v = pop(), l = top(); if (!isList(l)) fail(`appends to a ${kindOf(l)}, not a list`); (l as PyValue[]).push(v); break; } // APPEND
-      case 0x65: { // APPENDS (a loop: spreading a long batch into push() would overflow the call stack)
-        const items = popMark(), l = top();
+      case 0x74: {
+        const t = tuple(popMark());
+        stack.push(t);
+        break;
+      } // TUPLE
+      case 0x85:
+        stack.push(tuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop(),
+          a = pop();
+        stack.push(tuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop(),
+          b = pop(),
+          a = pop();
+        stack.push(tuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x6c: {
+        const l = popMark();
+        stack.push(l);
+        break;
+      } // LIST
+      case 0x64: {
+        const d = new PyDict('dict');
+        setItems(d, popMark());
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x61: {
+        const v = pop(),
+          l = top();
+        if (!isList(l)) fail(`appends to a ${kindOf(l)}, not a list`);
+        (l as PyValue[]).push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        // APPENDS (a loop: spreading a long batch into push() would overflow the call stack)
+        const items = popMark(),
+          l = top();
         if (!isList(l)) fail(`extends a ${kindOf(l)}, not a list`);
         for (const v of items) (l as PyValue[]).push(v);
         break;
       }
-      case 0x73: { const v = pop(), k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x73: {
+        const v = pop(),
+          k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
         if (!memo.has(i)) fail(`memo slot ${i} was never filled`);
         stack.push(memo.get(i)!);
         break;
       }
-      case 0x63: { const module = line(); stack.push(global(module, line())); break; } // GLOBAL
-      case 0x93: { // STACK_GLOBAL
-        const name = pop(), module = pop();
+      case 0x63: {
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop(),
+          module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('a global whose module or name is not a string');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(), f = pop(); stack.push(call(f, args)); break; } // REDUCE
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
-        const args = pop(), cls = pop();
-        if (!(cls instanceof PyGlobal) || cls.role.kind !== 'class') fail(`instantiates ${cls instanceof PyGlobal ? cls.qualifiedName : kindOf(cls)}, which is not an allowed class`);
+      case 0x52: {
+        const args = pop(),
+          f = pop();
+        stack.push(call(f, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
+        const args = pop(),
+          cls = pop();
+        if (!(cls instanceof PyGlobal) || cls.role.kind !== 'class')
+          fail(`instantiates ${cls instanceof PyGlobal ? cls.qualifiedName : kindOf(cls)}, which is not an allowed class`);
         stack.push(call(cls, args));
         break;
       }
-      case 0x62: { // BUILD: obj.__setstate__(state) — recorded, never run
-        const state = pop(), obj = top();
+      case 0x62: {
+        // BUILD: obj.__setstate__(state) — recorded, never run
+        const state = pop(),
+          obj = top();
         if (obj instanceof PyObject) obj.state = state;
         else if (obj instanceof PyDict) obj.attributes = state;
         else fail(`sets the state of a ${kindOf(obj)}`);
         break;
       }
-      case 0x51: stack.push(persistent(pop())); break; // BINPERSID
-      default: fail(`this opcode is not one torch.save uses for a checkpoint; ${REFUSED}`);
+      case 0x51:
+        stack.push(persistent(pop()));
+        break; // BINPERSID
+      default:
+        fail(`this opcode is not one torch.save uses for a checkpoint; ${REFUSED}`);
     }
   }
 }
@@ -289,12 +482,15 @@ export function unpickle(data: Uint8Array): PyValue {
 function rebuildTensor(args: readonly PyValue[], fail: (why: string) => never): TorchTensor {
   // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
   const [storage, offset, size, stride] = args;
-  if (args.length < 6 || args.length > 7 || !(storage instanceof TorchStorage)) fail('_rebuild_tensor_v2 without a storage and its 6 or 7 arguments');
+  if (args.length < 6 || args.length > 7 || !(storage instanceof TorchStorage))
+    fail('_rebuild_tensor_v2 without a storage and its 6 or 7 arguments');
   const dims = (v: PyValue | undefined, what: string): number[] => {
-    if (!isTuple(v ?? null) || !(v as readonly PyValue[]).every((d) => isInt(d) && d >= 0)) fail(`a tensor ${what} that is not a tuple of non-negative integers`);
+    if (!isTuple(v ?? null) || !(v as readonly PyValue[]).every((d) => isInt(d) && d >= 0))
+      fail(`a tensor ${what} that is not a tuple of non-negative integers`);
     return [...(v as number[])];
   };
-  const shape = dims(size, 'size'), strides = dims(stride, 'stride');
+  const shape = dims(size, 'size'),
+    strides = dims(stride, 'stride');
   if (shape.length !== strides.length) fail(`a tensor of size [${shape}] with ${strides.length} strides`);
   if (!isInt(offset ?? null) || (offset as number) < 0) fail('a tensor with a bad storage offset');
   return new TorchTensor(storage as TorchStorage, offset as number, shape, strides);
@@ -320,11 +516,18 @@ function opName(op: number): string {
 
 /** `module.name(*args)`, written as GLOBAL + argument tuple + REDUCE */
 export class PickleCall {
-  constructor(readonly module: string, readonly name: string, readonly args: readonly PickleOut[]) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+    readonly args: readonly PickleOut[],
+  ) {}
 }
 /** a bare global (the storage type inside a persistent id) */
 export class PickleGlobalOut {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
 }
 /** a persistent id: how torch refers to the storages kept beside the pickle */
 export class PicklePersistent {
@@ -332,10 +535,22 @@ export class PicklePersistent {
 }
 /** a dict with string keys; `ordered` makes it a collections.OrderedDict */
 export class PickleDictOut {
-  constructor(readonly entries: readonly (readonly [string, PickleOut])[], readonly ordered = false) {}
+  constructor(
+    readonly entries: readonly (readonly [string, PickleOut])[],
+    readonly ordered = false,
+  ) {}
 }
 /** Arrays are written as tuples. Numbers must be integers (see writeInt). */
-export type PickleOut = null | boolean | number | string | readonly PickleOut[] | PickleCall | PickleGlobalOut | PicklePersistent | PickleDictOut;
+export type PickleOut =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly PickleOut[]
+  | PickleCall
+  | PickleGlobalOut
+  | PicklePersistent
+  | PickleDictOut;
 
 /**
  * Protocol 2 with only the opcodes that torch 1.13's `torch.load(weights_only=True)` accepts: no
@@ -346,13 +561,22 @@ export function pickle(value: PickleOut): Uint8Array<ArrayBuffer> {
   const out: number[] = [0x80, 2];
   const enc = new TextEncoder();
   const u32 = (n: number) => out.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
-  const ascii = (s: string) => { for (const b of enc.encode(s)) out.push(b); };
+  const ascii = (s: string) => {
+    for (const b of enc.encode(s)) out.push(b);
+  };
   const writeInt = (n: number) => {
-    if (!Number.isSafeInteger(n)) throw new PickleError(`cannot pickle ${n}: only integers are written (torch 1.13's weights_only loader reads no floats)`);
-    if (n >= 0 && n < 0x100) out.push(0x4b, n); // BININT1
-    else if (n >= 0 && n < 0x10000) out.push(0x4d, n & 0xff, n >> 8); // BININT2
-    else if (n >= -0x80000000 && n < 0x80000000) { out.push(0x4a); u32(n); } // BININT
-    else { // LONG1, two's complement little-endian
+    if (!Number.isSafeInteger(n))
+      throw new PickleError(`cannot pickle ${n}: only integers are written (torch 1.13's weights_only loader reads no floats)`);
+    if (n >= 0 && n < 0x100)
+      out.push(0x4b, n); // BININT1
+    else if (n >= 0 && n < 0x10000)
+      out.push(0x4d, n & 0xff, n >> 8); // BININT2
+    else if (n >= -0x80000000 && n < 0x80000000) {
+      out.push(0x4a);
+      u32(n);
+    } // BININT
+    else {
+      // LONG1, two's complement little-endian
       const bytes: number[] = [];
       let v = BigInt(n);
       for (;;) {
@@ -369,21 +593,42 @@ export function pickle(value: PickleOut): Uint8Array<ArrayBuffer> {
     else if (v === true) out.push(0x88);
     else if (v === false) out.push(0x89);
     else if (typeof v === 'number') writeInt(v);
-    else if (typeof v === 'string') { const b = enc.encode(v); out.push(0x58); u32(b.length); for (const x of b) out.push(x); }
-    else if (Array.isArray(v)) {
+    else if (typeof v === 'string') {
+      const b = enc.encode(v);
+      out.push(0x58);
+      u32(b.length);
+      for (const x of b) out.push(x);
+    } else if (Array.isArray(v)) {
       const items = v as readonly PickleOut[];
       if (items.length === 0) out.push(0x29);
-      else if (items.length <= 3) { items.forEach(write); out.push(0x84 + items.length); } // TUPLE1..3
-      else { out.push(0x28); items.forEach(write); out.push(0x74); }
-    } else if (v instanceof PickleGlobalOut) { out.push(0x63); ascii(`${v.module}\n${v.name}\n`); }
-    else if (v instanceof PickleCall) { write(new PickleGlobalOut(v.module, v.name)); write(v.args); out.push(0x52); }
-    else if (v instanceof PicklePersistent) { write(v.id); out.push(0x51); }
-    else if (v instanceof PickleDictOut) {
+      else if (items.length <= 3) {
+        items.forEach(write);
+        out.push(0x84 + items.length);
+      } // TUPLE1..3
+      else {
+        out.push(0x28);
+        items.forEach(write);
+        out.push(0x74);
+      }
+    } else if (v instanceof PickleGlobalOut) {
+      out.push(0x63);
+      ascii(`${v.module}\n${v.name}\n`);
+    } else if (v instanceof PickleCall) {
+      write(new PickleGlobalOut(v.module, v.name));
+      write(v.args);
+      out.push(0x52);
+    } else if (v instanceof PicklePersistent) {
+      write(v.id);
+      out.push(0x51);
+    } else if (v instanceof PickleDictOut) {
       if (v.ordered) write(new PickleCall('collections', 'OrderedDict', []));
       else out.push(0x7d);
       if (v.entries.length > 0) {
         out.push(0x28);
-        for (const [k, x] of v.entries) { write(k); write(x); }
+        for (const [k, x] of v.entries) {
+          write(k);
+          write(x);
+        }
         out.push(0x75);
       }
     }

@@ -33,11 +33,15 @@ function runPython(...args: string[]): string {
   return r.stdout;
 }
 
-interface Described { dtype: string; shape: number[]; values: number[] }
+interface Described {
+  dtype: string;
+  shape: number[];
+  values: number[];
+}
 const valuesOf = (t: HostTensor) => Array.from(t.data as ArrayLike<number | bigint>, Number);
 
 describe.skipIf(!python)('with PyTorch', () => {
-  it('loads our student export with torch.load(weights_only=True) into PromptKD\'s student layout, values exact', () => {
+  it("loads our student export with torch.load(weights_only=True) into PromptKD's student layout, values exact", () => {
     const dims: StudentDims = { nCtx: 4, depth: 3, width: 48, embedDim: 24, teacherDim: 32 };
     const state = initStudentState(dims, rng(11));
     const random = rng(12);
@@ -46,19 +50,37 @@ describe.skipIf(!python)('with PyTorch', () => {
     const file = path.join(tmp, 'student-prompts.pth.tar');
     fs.writeFileSync(file, writeStudentPromptsPth(state, { depth: dims.depth, epoch: 2, step: 14 }));
     const got = JSON.parse(runPython('load', file)) as {
-      top: string[]; epoch: number; optimizer: null; scheduler: null; keys: string[]; tensors: Record<string, Described>; strictLoad: boolean;
+      top: string[];
+      epoch: number;
+      optimizer: null;
+      scheduler: null;
+      keys: string[];
+      tensors: Record<string, Described>;
+      strictLoad: boolean;
     };
     expect(got.top).toEqual(['state_dict', 'epoch', 'optimizer', 'scheduler']);
     expect([got.epoch, got.optimizer, got.scheduler]).toEqual([2, null, null]);
     expect(got.keys).toEqual([
-      'image_encoder.VPT', 'image_encoder.transformer.resblocks.1.VPT_shallow', 'image_encoder.transformer.resblocks.2.VPT_shallow',
-      'VPT_image_trans.conv1.0.weight', 'VPT_image_trans.conv1.0.bias', 'VPT_image_trans.conv1.1.weight', 'VPT_image_trans.conv1.1.bias',
-      'VPT_image_trans.conv1.1.running_mean', 'VPT_image_trans.conv1.1.running_var', 'VPT_image_trans.conv1.1.num_batches_tracked',
-      'VPT_image_trans.conv1.3.weight', 'VPT_image_trans.conv1.3.bias',
+      'image_encoder.VPT',
+      'image_encoder.transformer.resblocks.1.VPT_shallow',
+      'image_encoder.transformer.resblocks.2.VPT_shallow',
+      'VPT_image_trans.conv1.0.weight',
+      'VPT_image_trans.conv1.0.bias',
+      'VPT_image_trans.conv1.1.weight',
+      'VPT_image_trans.conv1.1.bias',
+      'VPT_image_trans.conv1.1.running_mean',
+      'VPT_image_trans.conv1.1.running_var',
+      'VPT_image_trans.conv1.1.num_batches_tracked',
+      'VPT_image_trans.conv1.3.weight',
+      'VPT_image_trans.conv1.3.bias',
     ]);
     // load_state_dict(strict=True) into the module passed, and its own key order is ours
     expect(got.strictLoad).toBe(true);
-    const ours = new Map<string, HostTensor>([...state.params, ['VPT_image_trans.conv1.1.running_mean', state.runningMean], ['VPT_image_trans.conv1.1.running_var', state.runningVar]]);
+    const ours = new Map<string, HostTensor>([
+      ...state.params,
+      ['VPT_image_trans.conv1.1.running_mean', state.runningMean],
+      ['VPT_image_trans.conv1.1.running_var', state.runningVar],
+    ]);
     for (const [name, t] of ours) {
       expect(got.tensors[name], name).toEqual({ dtype: 'float32', shape: t.shape, values: valuesOf(t) });
     }
@@ -70,7 +92,10 @@ describe.skipIf(!python)('with PyTorch', () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'promptsrc-'));
     runPython('promptsrc', dir, String(cfg.text.width), String(cfg.vision.width), '4', '2', '24');
     const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {
-      prompts: Record<string, Described>; promptBytes: number; fileBytes: number; stateDictKeys: string[];
+      prompts: Record<string, Described>;
+      promptBytes: number;
+      fileBytes: number;
+      stateDictKeys: string[];
     };
     const blob = new CountingBlob([fs.readFileSync(path.join(dir, 'model-best.pth.tar'))]);
     expect(blob.size).toBe(expected.fileBytes);
@@ -79,7 +104,11 @@ describe.skipIf(!python)('with PyTorch', () => {
     const prompts = await importTeacherPrompts(blob, cfg, 'model-best.pth.tar');
     const dict = teacherPromptStateDict(prompts);
     expect(Object.keys(dict).sort()).toEqual(Object.keys(expected.prompts).sort());
-    for (const [name, t] of Object.entries(dict)) expect({ shape: t.shape, values: valuesOf(t) }, name).toEqual({ shape: expected.prompts[name]!.shape, values: expected.prompts[name]!.values });
+    for (const [name, t] of Object.entries(dict))
+      expect({ shape: t.shape, values: valuesOf(t) }, name).toEqual({
+        shape: expected.prompts[name]!.shape,
+        values: expected.prompts[name]!.values,
+      });
     console.log(`PromptSRC checkpoint of ${blob.size} bytes: ${blob.read} bytes read to import ${expected.promptBytes} bytes of prompts`);
     // the end of the file, the directory and data.pkl (with the optimizer and scheduler state), then
     // the prompt tensors with their local headers: never the frozen weights or the token buffers
@@ -109,23 +138,32 @@ describe.skipIf(!python)('with PyTorch', () => {
       const all = await ckpt.read(Object.keys(expected));
       for (const [name, e] of Object.entries(expected)) {
         const t = all.get(name)!;
-        expect({ dtype: t.dtype, shape: t.shape, values: valuesOf(t) }, `${file} ${name}`).toEqual({ dtype: wide[e.dtype] ?? e.dtype, shape: e.shape, values: e.values });
+        expect({ dtype: t.dtype, shape: t.shape, values: valuesOf(t) }, `${file} ${name}`).toEqual({
+          dtype: wide[e.dtype] ?? e.dtype,
+          shape: e.shape,
+          values: e.values,
+        });
       }
     }
   });
 
   it('refuses pickles that run os.system, builtins.eval or subprocess.Popen under Python, and nothing runs', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'hostile-'));
-    const marker = path.join(dir, 'ran'), control = path.join(dir, 'control-ran');
+    const marker = path.join(dir, 'ran'),
+      control = path.join(dir, 'control-ran');
     runPython('hostile', dir, marker, control);
     const cfg = parseClipConfig(JSON.parse(fs.readFileSync('test-data/fixtures/clip-tiny-a/config.json', 'utf8')));
     const names: Record<string, RegExp> = {
-      'os-system.pth': /Python global '(posix|nt)\.system'/, 'builtins-eval.pth': /Python global '__builtin__\.eval'/, 'subprocess-popen.pth': /Python global '(subprocess|commands)\.Popen'/,
+      'os-system.pth': /Python global '(posix|nt)\.system'/,
+      'builtins-eval.pth': /Python global '__builtin__\.eval'/,
+      'subprocess-popen.pth': /Python global '(subprocess|commands)\.Popen'/,
     };
     for (const [file, name] of Object.entries(names)) {
       const blob = await fs.openAsBlob(path.join(dir, file));
       await expect(readTorchCheckpoint(blob), file).rejects.toThrow(name);
-      await expect(importTeacherPrompts(blob, cfg, file), file).rejects.toThrow(new RegExp(`^${file}: not a readable PyTorch checkpoint \\(the pickle names the Python global .*nothing in it was run\\)\\)$`));
+      await expect(importTeacherPrompts(blob, cfg, file), file).rejects.toThrow(
+        new RegExp(`^${file}: not a readable PyTorch checkpoint \\(the pickle names the Python global .*nothing in it was run\\)\\)$`),
+      );
     }
     expect(fs.existsSync(marker)).toBe(false);
     // the same kind of payload under Python's own pickle.load does run: the files are live

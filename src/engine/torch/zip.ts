@@ -35,8 +35,15 @@ export interface ZipDirectory {
   readonly directoryOffset: number;
 }
 
-const EOCD = 0x06054b50, ZIP64_LOCATOR = 0x07064b50, ZIP64_EOCD = 0x06064b50, CENTRAL = 0x02014b50, LOCAL = 0x04034b50;
-const EOCD_BYTES = 22, CENTRAL_BYTES = 46, LOCAL_BYTES = 30, MAX_COMMENT = 0xffff;
+const EOCD = 0x06054b50,
+  ZIP64_LOCATOR = 0x07064b50,
+  ZIP64_EOCD = 0x06064b50,
+  CENTRAL = 0x02014b50,
+  LOCAL = 0x04034b50;
+const EOCD_BYTES = 22,
+  CENTRAL_BYTES = 46,
+  LOCAL_BYTES = 30,
+  MAX_COMMENT = 0xffff;
 /** A torch checkpoint has a few thousand entries (~100 bytes each); a larger directory is not one. */
 export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 
@@ -46,7 +53,8 @@ export async function readRange(src: ByteSource, start: number, end: number, wha
     throw new ZipError(`${what} lies at bytes ${start}..${end} but the file has ${src.size} bytes: the file is truncated or damaged`);
   }
   const bytes = new Uint8Array(await src.slice(start, end).arrayBuffer());
-  if (bytes.length !== end - start) throw new ZipError(`${what}: read ${bytes.length} of ${end - start} bytes; the file changed or could not be read`);
+  if (bytes.length !== end - start)
+    throw new ZipError(`${what}: read ${bytes.length} of ${end - start} bytes; the file changed or could not be read`);
   return bytes;
 }
 
@@ -63,7 +71,9 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
   if (src.size < EOCD_BYTES) throw new ZipError(`the file has ${src.size} bytes, too few for a zip archive`);
   // the end record sits in the last 22 bytes plus an optional comment of at most 64 KiB; torch
   // writes no comment, so the last KiB is tried first
-  let tailStart = 0, tail: Uint8Array = new Uint8Array(), eocd = -1;
+  let tailStart = 0,
+    tail: Uint8Array = new Uint8Array(),
+    eocd = -1;
   for (const want of [1024, EOCD_BYTES + MAX_COMMENT]) {
     tailStart = Math.max(0, src.size - want);
     tail = await readRange(src, tailStart, src.size, 'the end of the zip');
@@ -71,7 +81,10 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
     for (let i = tail.length - EOCD_BYTES; i >= 0; i--) {
       // the comment length must reach exactly to the end of the file, so stray signature bytes
       // inside data or a comment are not taken for the record
-      if (v.getUint32(i, true) === EOCD && i + EOCD_BYTES + v.getUint16(i + 20, true) === tail.length) { eocd = i; break; }
+      if (v.getUint32(i, true) === EOCD && i + EOCD_BYTES + v.getUint16(i + 20, true) === tail.length) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd >= 0 || tailStart === 0) break;
   }
@@ -85,14 +98,17 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
   if (eocd >= 20 && tv.getUint32(eocd - 20, true) === ZIP64_LOCATOR) {
     const at = u64(tv, eocd - 20 + 8, 'zip64 end record offset');
     const rec = view(await readRange(src, at, at + 56, 'the zip64 end record'));
-    if (rec.getUint32(0, true) !== ZIP64_EOCD) throw new ZipError('the zip64 end record is missing where its locator points: the file is damaged');
+    if (rec.getUint32(0, true) !== ZIP64_EOCD)
+      throw new ZipError('the zip64 end record is missing where its locator points: the file is damaged');
     count = u64(rec, 32, 'entry count');
     dirSize = u64(rec, 40, 'central directory size');
     dirOffset = u64(rec, 48, 'central directory offset');
     dirEnd = at;
   }
   if (dirOffset + dirSize > dirEnd) {
-    throw new ZipError(`the central directory (bytes ${dirOffset}..${dirOffset + dirSize}) runs past its end record at ${dirEnd}: the file is truncated or damaged`);
+    throw new ZipError(
+      `the central directory (bytes ${dirOffset}..${dirOffset + dirSize}) runs past its end record at ${dirEnd}: the file is truncated or damaged`,
+    );
   }
   if (dirSize > MAX_DIRECTORY_BYTES || count * CENTRAL_BYTES > dirSize) {
     throw new ZipError(`the zip claims ${count} entries in a ${dirSize}-byte directory: not a PyTorch checkpoint, or a damaged one`);
@@ -104,19 +120,25 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
   let p = 0;
   for (let k = 0; k < count; k++) {
     if (p + CENTRAL_BYTES > dir.length || dv.getUint32(p, true) !== CENTRAL) throw new ZipError(`central directory entry ${k} is damaged`);
-    const flags = dv.getUint16(p + 8, true), method = dv.getUint16(p + 10, true);
+    const flags = dv.getUint16(p + 8, true),
+      method = dv.getUint16(p + 10, true);
     const crc32 = dv.getUint32(p + 16, true);
-    let compressed = dv.getUint32(p + 20, true), size = dv.getUint32(p + 24, true);
-    const nameLen = dv.getUint16(p + 28, true), extraLen = dv.getUint16(p + 30, true), commentLen = dv.getUint16(p + 32, true);
+    let compressed = dv.getUint32(p + 20, true),
+      size = dv.getUint32(p + 24, true);
+    const nameLen = dv.getUint16(p + 28, true),
+      extraLen = dv.getUint16(p + 30, true),
+      commentLen = dv.getUint16(p + 32, true);
     let headerOffset = dv.getUint32(p + 42, true);
-    if (p + CENTRAL_BYTES + nameLen + extraLen + commentLen > dir.length) throw new ZipError(`central directory entry ${k} runs past the directory`);
+    if (p + CENTRAL_BYTES + nameLen + extraLen + commentLen > dir.length)
+      throw new ZipError(`central directory entry ${k} runs past the directory`);
     const name = names.decode(dir.subarray(p + CENTRAL_BYTES, p + CENTRAL_BYTES + nameLen));
     // zip64: the 32-bit fields that overflowed hold 0xffffffff and their real values follow, in
     // this order, in extra field 0x0001
     let x = p + CENTRAL_BYTES + nameLen;
     const extraEnd = x + extraLen;
     while (x + 4 <= extraEnd) {
-      const id = dv.getUint16(x, true), len = dv.getUint16(x + 2, true);
+      const id = dv.getUint16(x, true),
+        len = dv.getUint16(x + 2, true);
       if (id === 0x0001) {
         let q = x + 4;
         const next = (what: string) => {
@@ -133,11 +155,15 @@ export async function readZipDirectory(src: ByteSource): Promise<ZipDirectory> {
     }
     if (flags & 1) throw new ZipError(`entry '${name}' is encrypted; a PyTorch checkpoint never is`);
     if (method !== 0 || compressed !== size) {
-      throw new ZipError(`entry '${name}' is compressed (method ${method}); torch.save stores entries uncompressed, so the file was re-zipped: ` +
-        'use the file torch.save wrote, or load it in PyTorch and save it again');
+      throw new ZipError(
+        `entry '${name}' is compressed (method ${method}); torch.save stores entries uncompressed, so the file was re-zipped: ` +
+          'use the file torch.save wrote, or load it in PyTorch and save it again',
+      );
     }
     if (headerOffset + LOCAL_BYTES + size > dirOffset) {
-      throw new ZipError(`entry '${name}' (${size} bytes at ${headerOffset}) runs past the start of the central directory at ${dirOffset}: the file is damaged`);
+      throw new ZipError(
+        `entry '${name}' (${size} bytes at ${headerOffset}) runs past the start of the central directory at ${dirOffset}: the file is damaged`,
+      );
     }
     entries.push({ name, size, crc32, headerOffset });
     p += CENTRAL_BYTES + nameLen + extraLen + commentLen;
@@ -151,7 +177,9 @@ export async function entryDataOffset(src: ByteSource, dir: ZipDirectory, e: Zip
   if (h.getUint32(0, true) !== LOCAL) throw new ZipError(`entry '${e.name}' has no local header at ${e.headerOffset}: the file is damaged`);
   const start = e.headerOffset + LOCAL_BYTES + h.getUint16(26, true) + h.getUint16(28, true);
   if (start + e.size > dir.directoryOffset) {
-    throw new ZipError(`the data of '${e.name}' (${e.size} bytes at ${start}) runs into the central directory at ${dir.directoryOffset}: the file is damaged`);
+    throw new ZipError(
+      `the data of '${e.name}' (${e.size} bytes at ${start}) runs into the central directory at ${dir.directoryOffset}: the file is damaged`,
+    );
   }
   return start;
 }
@@ -207,7 +235,8 @@ export function writeStoredZip(files: readonly { name: string; data: Uint8Array 
   for (const it of items) size += CENTRAL_BYTES + it.name.length;
   const dirSize = size - dirOffset;
   size += EOCD_BYTES;
-  if (size > 0xfffffffe || items.length > 0xfffe) throw new ZipError(`a ${size}-byte archive of ${items.length} entries needs zip64, which this writer does not produce`);
+  if (size > 0xfffffffe || items.length > 0xfffe)
+    throw new ZipError(`a ${size}-byte archive of ${items.length} entries needs zip64, which this writer does not produce`);
   const out = new Uint8Array(size);
   const dv = view(out);
   const header = (at: number, sig: number, it: (typeof items)[number], central: boolean) => {
