@@ -26,7 +26,10 @@ export async function benchWorkload(
 ): Promise<Timing> {
   const key = `${backend} ${entry}` as const;
   let rt = runtimes.get(key);
-  if (!rt) runtimes.set(key, (rt = createWebRuntime(backend, { wasmPaths, entry })));
+  if (!rt) {
+    rt = createWebRuntime(backend, { wasmPaths, entry });
+    runtimes.set(key, rt);
+  }
   const run = workload === 'student-step' ? benchStudentStep : benchTeacherForward;
   return run(await rt, geometry, opts);
 }

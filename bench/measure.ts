@@ -26,7 +26,10 @@ export class Recorder {
   /** times `run` unless its estimate would overrun the budget; a failure becomes the row's note */
   async measure(row: Omit<ThroughputRow, 'timing'>, estimateS: number, run: () => Promise<Timing>): Promise<Timing | null> {
     const skip = this.overBudget(estimateS);
-    if (skip) return (this.note(row, skip), null);
+    if (skip) {
+      this.note(row, skip);
+      return null;
+    }
     this.current = `${row.workload}, ${row.geometry}, ${row.backend}`;
     this.log(`${this.current} …`);
     try {

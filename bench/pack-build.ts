@@ -55,6 +55,7 @@ const nativeBindingAtRunTime: Plugin = {
   setup(b) {
     b.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, (args) => {
       const source = fs.readFileSync(args.path, 'utf8');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the text of a template literal in onnxruntime-node's source
       const literal = '`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`';
       if (!source.includes(literal))
         throw new PackError(`onnxruntime-node's binding.js no longer requires ${literal}: update bench/pack-build.ts`);

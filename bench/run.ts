@@ -131,7 +131,8 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
       results.firstLoad = await measureFirstLoad(browser, server, DIST).catch((e) => ({ error: firstLine(e) }));
     }
     const page = await harnessPage(browser, server);
-    const adapter = (results.machine.webgpuAdapter = await adapterOf(page));
+    const adapter = await adapterOf(page);
+    results.machine.webgpuAdapter = adapter;
     const env = await page.evaluate(() => ({ hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated }));
     results.machine.pageHardwareConcurrency = env.hardwareConcurrency;
     results.machine.crossOriginIsolated = env.crossOriginIsolated;

@@ -133,7 +133,10 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
         release = () => session.release();
         if (o.profile) endProfiling = () => session.endProfiling();
         const feeds: Record<string, DeviceTensor> = {};
-        for (const [name, t] of Object.entries(art.frozen)) uploaded.push((feeds[name] = await rt.upload(t)));
+        for (const [name, t] of Object.entries(art.frozen)) {
+          feeds[name] = await rt.upload(t);
+          uploaded.push(feeds[name]);
+        }
         return async () => {
           const out = await session.run({ ...feeds, [PIXELS]: pixels, [TEACHER_TEXT]: text });
           await out[LOGITS]!.read(); // [B,C]

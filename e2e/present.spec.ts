@@ -22,7 +22,10 @@ async function focusRing(page: Page) {
       }
     }
     const lum = ([r, g, b]: number[]) => {
-      const lin = (v: number) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      const lin = (byte: number) => {
+        const v = byte / 255;
+        return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      };
       return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
     };
     const [l1, l2] = [lum(rgb(css.outlineColor)), lum(bg)].sort((a, b) => b - a);

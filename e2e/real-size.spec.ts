@@ -45,7 +45,9 @@ function writeImages(): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, PNG.sync.write(img));
   };
-  CLASSES.forEach((c) => png(path.join(DATA, 'real-test', c, `${c}.png`)));
+  CLASSES.forEach((c) => {
+    png(path.join(DATA, 'real-test', c, `${c}.png`));
+  });
   for (let i = 0; i < 10; i++) png(path.join(DATA, 'real-unlabeled', `img${i}.png`));
   fs.writeFileSync(path.join(DATA, 'complete'), '');
 }

@@ -39,7 +39,7 @@ async function countRenders(page: Page): Promise<void> {
     const counts: Counts = { commits: 0, panels: {}, components: {} };
     window.__renders = counts;
 
-    const describe = (el: Element) => {
+    const describeElement = (el: Element) => {
       const a = (n: string) => el.getAttribute(n);
       const id = a('data-testid') ?? a('aria-label') ?? a('id') ?? (el.getAttribute('class') || '').split(' ')[0];
       return `${el.tagName.toLowerCase()}${id ? `[${id}]` : ''}`;
@@ -61,7 +61,7 @@ async function countRenders(page: Page): Promise<void> {
           const el = firstHost(p);
           let at = 0;
           for (let c = parent.child; c && c !== p; c = c.sibling) at++;
-          return el ? describe(el) : `panel ${at + 1} of the ${(parent.stateNode as Element).className} (empty)`;
+          return el ? describeElement(el) : `panel ${at + 1} of the ${(parent.stateNode as Element).className} (empty)`;
         }
       }
       return 'app';
@@ -88,7 +88,7 @@ async function countRenders(page: Page): Promise<void> {
         for (const f of rendered) {
           const el = firstHost(f),
             panel = panelOf(f);
-          const name = `${panel} › ${el ? describe(el) : 'nothing'}`;
+          const name = `${panel} › ${el ? describeElement(el) : 'nothing'}`;
           counts.panels[panel] = (counts.panels[panel] ?? 0) + 1;
           counts.components[name] = (counts.components[name] ?? 0) + 1;
         }

@@ -35,7 +35,9 @@ test('a split file sets the class order and base/new, and its folder imports the
   // the folder lacks one listed test image and holds a file the split does not list
   [...split.train, ...split.test]
     .filter(([p]) => p !== 'emu_test1.png')
-    .forEach(([p], k) => fs.writeFileSync(path.join(images, p), png(k)));
+    .forEach(([p], k) => {
+      fs.writeFileSync(path.join(images, p), png(k));
+    });
   fs.writeFileSync(path.join(images, 'unlisted.png'), png(99));
 
   const errors = await openStudio(page, '/#backend=wasm');

@@ -26,7 +26,9 @@ const SHOTS_PER_CLASS = 16;
 function gather(images: Uint8Array, labels: Uint8Array, picks: readonly number[]): { images: Uint8Array; labels: Uint8Array } {
   const px = 28 * 28;
   const out = new Uint8Array(picks.length * px);
-  picks.forEach((p, i) => out.set(images.subarray(p * px, (p + 1) * px), i * px));
+  picks.forEach((p, i) => {
+    out.set(images.subarray(p * px, (p + 1) * px), i * px);
+  });
   return { images: out, labels: Uint8Array.from(picks, (p) => labels[p]!) };
 }
 

@@ -1,5 +1,5 @@
 // `npm test`: typecheck (the project, the engine core without DOM or Node, the app without Node), the
-// layer rules (dependency-cruiser), unit tests (vitest), then e2e tests (Playwright in Chromium).
+// formatter and linter (Biome; `npm run format` fixes what it can), the layer rules (dependency-cruiser), unit tests (vitest), then e2e tests (Playwright in Chromium).
 // Every stage runs even when one before it failed; the summary at the end has each runner's own result line.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -7,11 +7,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes it strips
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const stages = [
   { name: 'typecheck', cmd: npm, args: ['run', '--silent', 'typecheck'], summary: /error TS/ },
+  {
+    name: 'lint',
+    cmd: bin('biome'),
+    args: ['check', '--error-on-warnings', '.'],
+    summary: /^Checked \d+ files|^Found \d+ (errors|warnings)/,
+  },
   {
     name: 'layers',
     cmd: bin('depcruise'),

@@ -95,7 +95,7 @@ describe('the Kubernetes labelling Job', () => {
     expect(claim?.spec?.accessModes).toContain('ReadWriteMany');
     const mount = container.volumeMounts?.find((m) => m.name === volume!.name);
     expect(mount).toBeDefined();
-    const onVolume = (p: string | undefined) => p !== undefined && path.posix.isAbsolute(p) && (p + '/').startsWith(`${mount!.mountPath}/`);
+    const onVolume = (p: string | undefined) => p !== undefined && path.posix.isAbsolute(p) && `${p}/`.startsWith(`${mount!.mountPath}/`);
     expect(onVolume(container.workingDir), `workingDir ${container.workingDir}`).toBe(true);
     for (const f of ['--unlabeled', '--split', '--teacher', '--teacher-prompts', '--out']) {
       if (labelArgs.includes(f)) expect(onVolume(flag(f)), `${f} ${flag(f)}`).toBe(true);

@@ -62,7 +62,7 @@ export function App() {
         </div>
       </header>
       <main className="layout">
-        <div className="workspace" aria-label="Workspace">
+        <section className="workspace" aria-label="Workspace">
           <WriterBanner />
           <Notices />
           <ResumeOffer />
@@ -73,7 +73,7 @@ export function App() {
           <TeacherPanel />
           <DistillPanel />
           <ResultsPanel />
-        </div>
+        </section>
         <aside className="sidebar">
           <ClassroomPanel />
           <BackendPanel />

@@ -22,7 +22,12 @@ export function ImportReport({ view }: { view: ImportView }) {
       {skipped.length > 0 && (
         <ul className="skipped">
           {skipped.map((s, i) => (
-            <li key={`${i}-${s.name}`} data-testid="skipped-file" data-name={s.name}>
+            <li
+              // biome-ignore lint/suspicious/noArrayIndexKey: the list is fixed once shown, and two skipped files may share a name
+              key={`${i}-${s.name}`}
+              data-testid="skipped-file"
+              data-name={s.name}
+            >
               <code>{s.name}</code> <span className="reason">{s.reason}</span>
             </li>
           ))}

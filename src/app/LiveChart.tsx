@@ -185,7 +185,9 @@ export function LiveChart() {
       cancelAnimationFrame(frame);
       observer.disconnect();
       removeEventListener('resize', resize);
-      unregister.forEach((u) => u());
+      unregister.forEach((u) => {
+        u();
+      });
       loss.destroy();
       acc.destroy();
     };

@@ -50,7 +50,7 @@ export function Metrics() {
   const teacher = run.references?.teacher ?? null;
   const evalNote = run.latest ? `at step ${run.latest.step}` : 'not evaluated yet';
   return (
-    <div className="metrics" aria-label="Current metrics">
+    <section className="metrics" aria-label="Current metrics">
       <Metric id="metric-step" label="Step" value={String(run.step)} note={`of ${run.totalSteps.toLocaleString('en')}`} />
       <Metric
         id="metric-loss"
@@ -70,6 +70,6 @@ export function Metrics() {
           <span className="swatch zero-shot" /> student zero-shot <strong data-testid="ref-student-hm">{pct(zs?.hm)}</strong>%
         </div>
       </div>
-    </div>
+    </section>
   );
 }

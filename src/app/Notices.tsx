@@ -23,6 +23,7 @@ export function Notices() {
             {n.kind === 'quota' && (
               <>
                 {' '}
+                {/* biome-ignore lint/a11y/useValidAnchor: an in-page link; the click scrolls instead of navigating, so the address keeps the run's settings */}
                 <a
                   href="#storage"
                   onClick={(e) => {

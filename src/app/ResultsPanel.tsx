@@ -56,7 +56,10 @@ function Confusion({ r }: { r: RunResults }) {
           {r.confusion.map((row, t) => {
             const total = row.reduce((a, b) => a + b, 0) || 1;
             return (
-              <tr key={t}>
+              <tr
+                // biome-ignore lint/suspicious/noArrayIndexKey: a row is a class, and its index is the class label
+                key={t}
+              >
                 <th scope="row" title={r.classes[t]}>
                   {short(r.classes[t]!)}
                 </th>
@@ -65,6 +68,7 @@ function Confusion({ r }: { r: RunResults }) {
                   const hue = p === t ? '47,111,98' : '180,35,24';
                   return (
                     <td
+                      // biome-ignore lint/suspicious/noArrayIndexKey: a column is a class, and its index is the class label
                       key={p}
                       style={{
                         background: n ? `rgba(${hue},${(0.12 + 0.75 * frac).toFixed(3)})` : undefined,

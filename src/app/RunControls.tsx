@@ -11,6 +11,7 @@ const STATUS_WORDS = { running: 'Running', paused: 'Paused', stopped: 'Stopped',
 function useEta(run: LiveRun | null): number | null {
   const pace = useRef<Pace | null>(null);
   const [, tick] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new run restarts the clock
   useEffect(() => {
     if (run?.status !== 'running') {
       pace.current = null;

@@ -1,6 +1,6 @@
 // A settings table as a form, read from and written to the URL hash (so a link reproduces the run).
 // The distillation's, the teacher's and the import's settings share the hash; each form rewrites only its own rows.
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/surface.ts';
 import { HASH_TABLES, type Effective } from './settings.ts';
 
@@ -52,7 +52,7 @@ function Field({
     onValue(r.value);
   };
   const { rule } = spec;
-  let input;
+  let input: ReactNode;
   if (rule.type === 'enum') {
     input = (
       <select value={String(value)} disabled={disabled} onChange={(e) => commit(e.target.value)} data-testid={testId}>
@@ -91,6 +91,7 @@ function Field({
     );
   }
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is `input` above, a select or an input
     <label className={`setting ${error ? 'invalid' : ''}`} title={spec.help}>
       <span className="setting-name">{spec.label}</span>
       {input}

@@ -89,7 +89,7 @@ export async function walkDropped(entries: readonly EntryLike[], looseFiles: rea
 export function walkDataTransfer(dt: Pick<DataTransfer, 'items' | 'files'>): Promise<WalkResult> {
   const entries: EntryLike[] = [];
   const loose: File[] = [];
-  if (dt.items && dt.items.length) {
+  if (dt.items?.length) {
     for (const item of Array.from(dt.items)) {
       if (item.kind !== 'file') continue;
       const entry = item.webkitGetAsEntry?.() as EntryLike | null | undefined;

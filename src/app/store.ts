@@ -251,5 +251,8 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
 }
 
 /** Apply a batch of events in order (the app coalesces events per animation frame). */
-export const applyEvents = (s: StudioState, events: readonly EngineEvent[]): StudioState =>
-  events.reduce<StudioState>((acc, e) => ({ ...acc, ...applyEvent(acc, e) }), s);
+export function applyEvents(s: StudioState, events: readonly EngineEvent[]): StudioState {
+  let state = s;
+  for (const e of events) state = { ...state, ...applyEvent(state, e) };
+  return state;
+}

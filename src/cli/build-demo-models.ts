@@ -214,7 +214,10 @@ function pretrainImages(size: number): PretrainImages {
   const split = { count: labels.dims[0]!, images: images.data, labels: labels.data };
   const image = (i: number): RgbImage => {
     let img = cache.get(i);
-    if (!img) cache.set(i, (img = centerCrop(resizeShortestEdge(demoImage(split, i), size), size, size)));
+    if (!img) {
+      img = centerCrop(resizeShortestEdge(demoImage(split, i), size), size, size);
+      cache.set(i, img);
+    }
     return img;
   };
   return { count: split.count, image, labels: labels.data };

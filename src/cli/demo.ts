@@ -195,17 +195,24 @@ export function formatTable(r: DemoReport): string {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
-  const valueOf = (flag: string) => {
+  const flagValue = (flag: string) => {
     const i = args.indexOf(flag);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const epochs = valueOf('--epochs') === undefined ? undefined : Number(valueOf('--epochs'));
-  const reportPath = path.resolve(valueOf('--report') ?? path.join(ROOT, '.tmp/demo/report.json'));
+  const epochs = flagValue('--epochs') === undefined ? undefined : Number(flagValue('--epochs'));
+  const reportPath = path.resolve(flagValue('--report') ?? path.join(ROOT, '.tmp/demo/report.json'));
   // progress goes to stderr under --json, so stdout's last line is the report
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
-  const backend = parseBackend(valueOf('--backend'), (m) => new Error(m));
-  const cpuThreads = valueOf('--threads') === undefined ? undefined : Number(valueOf('--threads'));
-  const report = await runDemo({ epochs, teacherDir: valueOf('--teacher'), studentDir: valueOf('--student'), backend, cpuThreads, log });
+  const backend = parseBackend(flagValue('--backend'), (m) => new Error(m));
+  const cpuThreads = flagValue('--threads') === undefined ? undefined : Number(flagValue('--threads'));
+  const report = await runDemo({
+    epochs,
+    teacherDir: flagValue('--teacher'),
+    studentDir: flagValue('--student'),
+    backend,
+    cpuThreads,
+    log,
+  });
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(formatTable(report));

@@ -377,7 +377,9 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
         for (let v = 0; v < V && group.length > 0; v++) {
           const logits = (await teacher.logits(stackImages(group.map((g) => renderView(g.img, seedOf(g.id, v), S))), list.classes))
             .data as Float32Array;
-          group.forEach((_, i) => rows.set(logits.subarray(i * C, (i + 1) * C), ((n + i) * V + v) * C));
+          group.forEach((_, i) => {
+            rows.set(logits.subarray(i * C, (i + 1) * C), ((n + i) * V + v) * C);
+          });
         }
         n += group.length;
         labelled += group.length * V;

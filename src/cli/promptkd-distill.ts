@@ -18,7 +18,7 @@ import { studentDims } from '../engine/promptkd/student.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
-import { parseSplitFile, SplitFileError } from '../engine/data/split-file.ts';
+import { parseSplitFile, type SplitFile, SplitFileError } from '../engine/data/split-file.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
 import { loadPixels } from './promptkd-images.ts';
 import { loadModelDir, loadTeacherPrompts } from './promptkd-models.ts';
@@ -86,7 +86,7 @@ export const formatEvaluation = (s: EvaluationSummary): string =>
 async function resumeFrom(
   a: DistillArgs,
   file: string,
-  fit: (s: RunSettings) => ReturnType<typeof studentDims>,
+  dimsFor: (s: RunSettings) => ReturnType<typeof studentDims>,
   log: (line: string) => void,
 ): Promise<{ settings: RunSettings; start: JobStart }> {
   if (!fs.existsSync(file)) throw new DistillError(`checkpoint ${file} does not exist`);
@@ -96,7 +96,7 @@ async function resumeFrom(
     const fromCheckpoint: RunSettings = { ...a.settings, ...saved };
     // flags given now must fit the checkpoint; flags left out take its values
     const wanted: RunSettings = { ...fromCheckpoint, ...Object.fromEntries([...a.given].map((k) => [k, a.settings[k]])) };
-    const read = await readCheckpoint(blob, fit(wanted));
+    const read = await readCheckpoint(blob, dimsFor(wanted));
     const ignored = [...a.given].filter(
       (k) => k !== 'epochs' && k in saved && (saved as unknown as Record<string, unknown>)[k] !== a.settings[k],
     );
@@ -143,7 +143,7 @@ export async function runDistill(
   if (a.split) {
     if (a.test) throw new DistillError('--split gives the test images (its test list); leave --test out');
     if (!fs.existsSync(a.split)) throw new DistillError(`split file ${a.split} does not exist`);
-    let split;
+    let split: SplitFile;
     try {
       split = parseSplitFile(fs.readFileSync(a.split, 'utf8'), a.split);
     } catch (e) {
@@ -173,9 +173,9 @@ export async function runDistill(
   const student = await loadModelDir(a.student, 'student', ['vision']);
   const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
   const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;
-  const fit = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
+  const dimsFor = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
   const { settings, start } = a.resume
-    ? await resumeFrom(a, a.resume, fit, log)
+    ? await resumeFrom(a, a.resume, dimsFor, log)
     : { settings: a.settings, start: { kind: 'fresh' } as JobStart };
 
   // ---- the job ------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ describe('promptkd teacher', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/note: prompt depth 3 clamped to 2: the teacher's text tower has only 2 blocks/);
     expect(r.stderr).toMatch(/wrote out\/prompts.safetensors \(8 few-shot images of 2 classes/);
-    expect(r.stderr).toMatch(/teacher zero-shot: base \d+\.\d\d%  new \d+\.\d\d%  HM/);
+    expect(r.stderr).toMatch(/teacher zero-shot: base \d+\.\d\d% {2}new \d+\.\d\d% {2}HM/);
     expect(r.stderr).toMatch(/teacher tuned: {5}base \d+\.\d\d%/);
     const cfg = parseClipConfig(JSON.parse(fs.readFileSync(path.join(MODEL, 'config.json'), 'utf8')));
     const prompts = await importTeacherPrompts(await fs.openAsBlob(path.join(root, 'out/prompts.safetensors')), cfg);

@@ -14,7 +14,8 @@ function streamOf(data: Uint8Array, piece: number, failAfter = Infinity): Readab
     pull(c) {
       if (sent++ >= failAfter) return c.error(new TypeError('network error'));
       if (at >= data.length) return c.close();
-      c.enqueue(data.slice(at, (at += piece)));
+      c.enqueue(data.slice(at, at + piece));
+      at += piece;
     },
   });
 }

@@ -39,7 +39,9 @@ export interface ViewRequest {
 /** views → float32 [n,3,size,size] */
 export async function viewPixels(storage: StudioStorage, views: readonly ViewRequest[], size: number): Promise<HostTensor> {
   const byDataset = new Map<string, number[]>();
-  views.forEach((v, i) => byDataset.set(v.datasetId, [...(byDataset.get(v.datasetId) ?? []), i]));
+  views.forEach((v, i) => {
+    byDataset.set(v.datasetId, [...(byDataset.get(v.datasetId) ?? []), i]);
+  });
   const images = new Array<StoredImage>(views.length);
   for (const [datasetId, at] of byDataset) {
     const got = await storage.loadImages(

@@ -106,7 +106,9 @@ describe('the studio and the CLI', () => {
       .slice(0, STEPS)
       .map((e) => e.loss);
     // one runtime, one recipe, the same pixels: equal to float32 rounding
-    studioLosses.forEach((l, i) => expect(l, `step ${i + 1}`).toBeCloseTo(cliLosses[i]!, 4));
+    studioLosses.forEach((l, i) => {
+      expect(l, `step ${i + 1}`).toBeCloseTo(cliLosses[i]!, 4);
+    });
     // and the same scores at every epoch end: the CLI evaluates in batches of 4, the studio in one
     // batch of the test folder's size (5), so padding changes nothing
     const cliEvals = (cli.evaluations as { step: number; base: number; new: number; hm: number }[]).map(({ step, base, new: nw, hm }) => ({

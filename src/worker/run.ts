@@ -211,7 +211,10 @@ export class DistillRun {
 
   private point(step: number): MetricPoint {
     let p = this.record.history.find((h) => h.step === step);
-    if (!p) this.record.history.push((p = { step }));
+    if (!p) {
+      p = { step };
+      this.record.history.push(p);
+    }
     return p;
   }
 

@@ -127,7 +127,9 @@ describe('the studio with teacher labels', () => {
     const cliReport = JSON.parse(fs.readFileSync(path.join(root, 'cli-run', 'report.json'), 'utf8'));
     const steps = h.events.filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step').map((e) => e.loss);
     expect(steps).toHaveLength(cliReport.steps.length);
-    steps.forEach((loss, i) => expect(loss, `step ${i + 1}`).toBeCloseTo(cliReport.steps[i].loss, 4));
+    steps.forEach((loss, i) => {
+      expect(loss, `step ${i + 1}`).toBeCloseTo(cliReport.steps[i].loss, 4);
+    });
     // the teacher's reference line from the labelled test images, as the CLI reports it
     const refs = h.events.find((e): e is Extract<EngineEvent, { kind: 'references' }> => e.kind === 'references')!;
     expect(refs.teacher!.hm).toBeCloseTo(cliReport.teacher.evaluation.hm, 6);

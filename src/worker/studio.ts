@@ -17,7 +17,7 @@ import { runSelfTest } from '../engine/runtime/selftest.ts';
 import { JobQueue } from '../engine/runtime/queue.ts';
 import {
   isQuotaError,
-  StudioStorage,
+  type StudioStorage,
   type Dataset,
   type RunRecord,
   type StorageOptions,
@@ -322,7 +322,8 @@ export class Studio {
   private memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
     let hit = this.memos.get(key) as Promise<T> | undefined;
     if (!hit) {
-      this.memos.set(key, (hit = compute()));
+      hit = compute();
+      this.memos.set(key, hit);
       hit.catch(() => this.memos.delete(key));
     }
     return hit;

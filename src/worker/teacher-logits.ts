@@ -36,7 +36,9 @@ export function persistentTeacherSource<V extends ViewRef>(
         });
       }
       const data = new Float32Array(views.length * C);
-      rows.forEach((r, i) => data.set(r!, i * C));
+      rows.forEach((r, i) => {
+        data.set(r!, i * C);
+      });
       return hostTensor('float32', [views.length, C], data);
     },
   };

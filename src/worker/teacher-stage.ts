@@ -7,7 +7,7 @@ import { tuneConfigOf, tuneTeacherPrompts } from '../engine/promptkd/teacher-tun
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { evalBatchFor } from '../engine/promptkd/job.ts';
 import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
-import { rng } from '../engine/random.ts';
+import type { rng } from '../engine/random.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 import { labeledPixels, logitsOver, type LabeledSet } from './labeled.ts';

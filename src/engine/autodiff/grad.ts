@@ -4,7 +4,7 @@
 // the inputs that lie on such a path, so frozen weights (inputs not reachable from `wrt`) get no
 // gradient nodes at all. All checks run before the first node is appended: a graph that cannot be
 // differentiated is left as it was.
-import { fmtShape, Graph, GraphError, isFloat, nodesComputing, type Value } from '../graph/graph.ts';
+import { fmtShape, type Graph, GraphError, isFloat, nodesComputing, type Value } from '../graph/graph.ts';
 import { rules } from './rules.ts';
 
 export interface Backprop {

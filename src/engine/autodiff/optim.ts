@@ -1,6 +1,6 @@
 // Optimizer updates as graph nodes, with PyTorch's semantics (torch.optim.SGD and AdamW, single-tensor
 // path). Learning rate and step count are graph inputs so that a schedule never rebuilds a session.
-import { fmtShape, Graph, GraphError, type Value } from '../graph/graph.ts';
+import { fmtShape, type Graph, GraphError, type Value } from '../graph/graph.ts';
 
 export interface SgdArgs {
   params: readonly Value[];

@@ -97,7 +97,9 @@ describe('gradient rules vs central finite differences (float64)', () => {
       g.output('loss', loss);
       const wrt = g.inputs.filter((v) => v.dtype === 'float64' && (!c.wrt || c.wrt.includes(v.name)));
       const { grads, gradOf } = backprop(g, loss, wrt);
-      wrt.forEach((v, i) => g.output(`${v.name}.grad`, grads[i]!));
+      wrt.forEach((v, i) => {
+        g.output(`${v.name}.grad`, grads[i]!);
+      });
       for (const frozen of g.inputs.filter((v) => !wrt.includes(v))) expect(gradOf.has(frozen.id)).toBe(false);
 
       const feeds: Record<string, HostTensor> = { ...c.feeds };

@@ -3,7 +3,7 @@
 // A rule gets the forward node, the gradients of its outputs and, per input, whether that input
 // needs a gradient; it builds nodes only for inputs that do (frozen weights cost nothing).
 // Shapes are static, so every broadcasting reduction is decided here at build time.
-import { Graph, GraphError, sizeOf, type OpNode, type Shape, type Value } from '../graph/graph.ts';
+import { type Graph, GraphError, sizeOf, type OpNode, type Shape, type Value } from '../graph/graph.ts';
 
 export type Rule = (g: Graph, node: OpNode, dOut: readonly (Value | undefined)[], needs: readonly boolean[]) => (Value | undefined)[];
 

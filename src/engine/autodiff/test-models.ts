@@ -1,6 +1,6 @@
 // Small models for the autodiff tests: a 2-layer MLP, a pre-LN attention block with prompt tokens, and
 // a prompted ViT-like transformer with frozen weights (the PromptKD student's situation).
-import { Graph, type DType, type Value } from '../graph/graph.ts';
+import type { Graph, DType, Value } from '../graph/graph.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import { randomTensor } from './testing.ts';
 

@@ -1,6 +1,6 @@
 // Test support for the autodiff and reference tests: seeded random tensors, central finite
 // differences through the reference interpreter, onnxruntime-node runs and error measures.
-import { Graph, sizeOf, type Shape } from '../graph/graph.ts';
+import { type Graph, sizeOf, type Shape } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';

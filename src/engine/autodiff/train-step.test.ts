@@ -69,7 +69,9 @@ function referenceUpdate(
 function referenceTrajectory(build: Build, opt: OptimizerConfig, d: ReturnType<typeof data>) {
   const g = new Graph('reference');
   const m = build(g, 'float64');
-  gradients(g, m.loss, m.trainable).forEach((grad, i) => g.output(`${m.trainable[i]!.name}.grad`, grad));
+  gradients(g, m.loss, m.trainable).forEach((grad, i) => {
+    g.output(`${m.trainable[i]!.name}.grad`, grad);
+  });
   g.output('loss', m.loss);
   const stateNames = opt.kind === 'sgd' ? ['momentum'] : ['adam_m', 'adam_v'];
   const params = new Map<string, Float64Array>(m.trainable.map((p) => [p.name, f64(d.initial[p.name]!)]));

@@ -30,7 +30,7 @@ export function resizeShortestEdge(img: RgbImage, size: number): RgbImage {
 export function centerCrop(img: RgbImage, width: number, height: number): RgbImage {
   if (width > img.width || height > img.height) {
     throw new RangeError(
-      `center crop ${width}×${height} is larger than the ${img.width}×${img.height} image; ` + 'the crop must not exceed the resize size',
+      `center crop ${width}×${height} is larger than the ${img.width}×${img.height} image; the crop must not exceed the resize size`,
     );
   }
   return cropImage(img, Math.floor((img.width - width) / 2), Math.floor((img.height - height) / 2), width, height);

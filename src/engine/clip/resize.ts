@@ -61,7 +61,7 @@ function taps(inSize: number, outSize: number): Taps {
 
 const clip8 = (acc: number): number => {
   const v = Math.floor(acc / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 };
 
 /** One pass along x (`alongX`) or y, over RGB interleaved pixels. */

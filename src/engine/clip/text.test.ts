@@ -16,11 +16,11 @@ const START = 48,
 /** rows of [start, ...tokens, end, 0, …] as int32 [B, L], with their end positions */
 function idsOf(rows: number[][], L: number): { ids: HostTensor; eot: number[] } {
   const ids = new Int32Array(rows.length * L);
-  rows.forEach((r, b) =>
+  rows.forEach((r, b) => {
     [START, ...r, END].forEach((t, j) => {
       ids[b * L + j] = t;
-    }),
-  );
+    });
+  });
   return { ids: hostTensor('int32', [rows.length, L], ids), eot: rows.map((r) => r.length + 1) };
 }
 
@@ -30,7 +30,7 @@ async function runText(w: ClipWeights, ids: HostTensor, prompts?: RefTextPrompts
   const inputs = textTowerInputs(w, ids);
   const g = new Graph('text-test');
   const feeds: Record<string, HostTensor> = { tok: inputs.tokenEmbeds, eot: inputs.eot };
-  let hooks;
+  let hooks: Parameters<typeof buildTextTower>[5];
   if (prompts) {
     hooks = {
       ctx: g.input('ctx', 'float32', [prompts.nCtx, W]),

@@ -38,6 +38,7 @@ const SYMBOL_BYTE = new Map(BYTE_SYMBOL.map((ch, b) => [ch, b]));
 // Mojibake repair (ftfy's fix_encoding) is not attempted.
 const CURLY = /[\u02bc\u2018-\u201f]/g;
 const COMPAT = /[\ufb00-\ufb06\u0132\u0133\uff01-\uff5e\u3000]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
 const CONTROL = /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/g;
 
 /** CLIP's text cleaning: ftfy subset, HTML unescape (twice, as CLIP does), whitespace collapse + strip, lower-case. */
@@ -112,7 +113,8 @@ export class ClipTokenizer {
 
   /** Text of ids (for display): word ends become spaces, start/end/padding ids are dropped. */
   decode(ids: ArrayLike<number>): string {
-    const byId = (this.byId ??= new Map([...this.vocab].map(([sym, id]) => [id, sym])));
+    this.byId ??= new Map([...this.vocab].map(([sym, id]) => [id, sym]));
+    const byId = this.byId;
     const bytes: number[] = [];
     for (const id of Array.from(ids)) {
       if (id === START_TOKEN || id === END_TOKEN || id === 0) continue;

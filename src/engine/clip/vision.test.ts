@@ -16,7 +16,7 @@ async function runVision(cfg: ClipConfig, w: ClipWeights, pixels: HostTensor, pr
   const { imageSize: S, width: W } = cfg.vision;
   const px = g.input('pixels', 'float32', [pixels.shape[0]!, 3, S, S]);
   const feeds: Record<string, HostTensor> = { pixels };
-  let hooks;
+  let hooks: Parameters<typeof buildVisionTower>[4];
   if (prompts) {
     const n = prompts.nCtx;
     hooks = {

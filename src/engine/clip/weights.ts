@@ -399,11 +399,20 @@ export function weightInput(g: Graph, w: ClipWeights, name: string): Value {
     );
   }
   let perGraph = declared.get(g);
-  if (!perGraph) declared.set(g, (perGraph = new Map()));
+  if (!perGraph) {
+    perGraph = new Map();
+    declared.set(g, perGraph);
+  }
   let mine = perGraph.get(w);
-  if (!mine) perGraph.set(w, (mine = new Map()));
+  if (!mine) {
+    mine = new Map();
+    perGraph.set(w, mine);
+  }
   let v = mine.get(name);
-  if (!v) mine.set(name, (v = g.input(`${w.prefix}.${name}`, t.dtype, t.shape)));
+  if (!v) {
+    v = g.input(`${w.prefix}.${name}`, t.dtype, t.shape);
+    mine.set(name, v);
+  }
   return v;
 }
 

@@ -5,7 +5,7 @@ import type { RgbImage } from '../clip/image.ts';
 import { flipHorizontal } from '../clip/image.ts';
 import { normalizeToChw, stackImages } from '../clip/preprocess.ts';
 import { endTokenOneHot } from '../clip/text-input.ts';
-import { type ClipWeights } from '../clip/weights.ts';
+import type { ClipWeights } from '../clip/weights.ts';
 import { zeroState } from '../autodiff/train-step.ts';
 import type { Rng } from '../random.ts';
 import type { DeviceTensor, Runtime } from '../runtime/runtime.ts';
@@ -68,7 +68,9 @@ export async function pretrainClip(
   const row = new Map(vocab.map((id, i) => [id, i]));
   const L = Math.max(...o.captions.flat().map((c) => c.length));
   const byClass = Array.from({ length: K }, () => [] as number[]);
-  images.labels.forEach((l, i) => byClass[l]?.push(i));
+  images.labels.forEach((l, i) => {
+    byClass[l]?.push(i);
+  });
   const empty = byClass.findIndex((list) => list.length === 0);
   if (empty >= 0) throw new Error(`pre-training needs images of every class; class ${empty} has none`);
 
@@ -138,11 +140,11 @@ export async function pretrainClip(
   for (const name of init.tensors.keys()) tensors.set(name, await readState(`${init.prefix}.${name}`));
   const small = await readState(step.tokenTable);
   const full = hostTensor('float32', [cfg.text.vocabSize, cfg.text.width]);
-  vocab.forEach((id, i) =>
+  vocab.forEach((id, i) => {
     (full.data as Float32Array).set(
       (small.data as Float32Array).subarray(i * cfg.text.width, (i + 1) * cfg.text.width),
       id * cfg.text.width,
-    ),
-  );
+    );
+  });
   return { weights: { ...init, tensors }, tokenEmbedding: full, losses };
 }

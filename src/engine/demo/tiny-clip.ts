@@ -194,6 +194,6 @@ export function toHfStateDict(w: ClipWeights, tokenEmbedding: HostTensor): Recor
   out['text_model.final_layer_norm.weight'] = copy('text.ln_final.weight');
   out['text_model.final_layer_norm.bias'] = copy('text.ln_final.bias');
   out['text_projection.weight'] = transposed(get('text.proj'), t.width, cfg.embedDim, [cfg.embedDim, t.width]);
-  out['logit_scale'] = copy('logit_scale');
+  out.logit_scale = copy('logit_scale');
   return out;
 }

@@ -59,7 +59,10 @@ describe('FLOPs of a prompt-only train step', () => {
     let expected = 0;
     for (const n of g.nodes.slice(0, forwardNodes)) {
       const hits = n.inputs.filter((x) => fromPrompts.has(x.id)).length;
-      if (hits > 0) n.outputs.forEach((o) => fromPrompts.add(o.id));
+      if (hits > 0)
+        n.outputs.forEach((o) => {
+          fromPrompts.add(o.id);
+        });
       if (n.op === 'MatMul') expected += hits;
     }
     const backward = g.nodes.slice(forwardNodes);

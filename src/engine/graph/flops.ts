@@ -44,7 +44,8 @@ export function countFlops(g: Graph): FlopCount {
   const count: FlopCount = { flops: 0, nodes: 0, byOp: {} };
   for (const n of liveNodes(g).nodes) {
     const f = nodeFlops(n);
-    const entry = (count.byOp[n.op] ??= { nodes: 0, flops: 0 });
+    count.byOp[n.op] ??= { nodes: 0, flops: 0 };
+    const entry = count.byOp[n.op];
     entry.nodes++;
     entry.flops += f;
     count.nodes++;

@@ -161,7 +161,9 @@ export class Graph {
   ): Value[] {
     const outputs: Value[] = [];
     const node: OpNode = { op, inputs: [...inputs], outputs, attrs };
-    outs.forEach((o, i) => outputs.push(this.newValue(i === 0 && name ? name : this.freshName(op), o.dtype, o.shape, node)));
+    outs.forEach((o, i) => {
+      outputs.push(this.newValue(i === 0 && name ? name : this.freshName(op), o.dtype, o.shape, node));
+    });
     this.nodes.push(node);
     return outputs;
   }

@@ -6,8 +6,8 @@ describe('binary16', () => {
     const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
     const back = float32ToHalf(halfToFloat32(all));
     for (let i = 0; i < 65536; i++) {
-      const isNaN = (i & 0x7c00) === 0x7c00 && (i & 0x3ff) !== 0;
-      if (isNaN) expect(Number.isNaN(halfToFloat32(Uint16Array.of(back[i]!))[0])).toBe(true);
+      const isNaNBits = (i & 0x7c00) === 0x7c00 && (i & 0x3ff) !== 0;
+      if (isNaNBits) expect(Number.isNaN(halfToFloat32(Uint16Array.of(back[i]!))[0])).toBe(true);
       else expect(back[i], `0x${i.toString(16)}`).toBe(i);
     }
   });

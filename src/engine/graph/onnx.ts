@@ -5,7 +5,7 @@
 // WebGPU EP lacks are lowered to ops it has (LogSoftmax). The Graph keeps the plain op, so autodiff
 // and the reference evaluator see one LogSoftmax with one rule.
 import onnxProto from 'onnx-proto';
-import { Graph, ONNX_DTYPE, type Attr, type OpNode, type TypedArray, type Value } from './graph.ts';
+import { type Graph, ONNX_DTYPE, type Attr, type OpNode, type TypedArray, type Value } from './graph.ts';
 
 const { onnx } = onnxProto;
 export const OPSET = 17;

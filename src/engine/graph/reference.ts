@@ -4,7 +4,18 @@
 // against the ONNX spec and so that tests can compare fast paths (onnxruntime, gradients) to it.
 // Float tensors of any declared width are computed in float64; the results come back as
 // HostTensors of dtype 'float64'. Integer and bool tensors keep their own dtype.
-import { fmtShape, Graph, GraphError, isFloat, nodesComputing, sizeOf, type DType, type OpNode, type Shape, type Value } from './graph.ts';
+import {
+  fmtShape,
+  type Graph,
+  GraphError,
+  isFloat,
+  nodesComputing,
+  sizeOf,
+  type DType,
+  type OpNode,
+  type Shape,
+  type Value,
+} from './graph.ts';
 import { halfToFloat32 } from './half.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 
@@ -404,7 +415,7 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     return v;
   });
   const env = new Map<number, Tensor>();
-  const valueOf = (v: Value): Tensor => {
+  const tensorOf = (v: Value): Tensor => {
     const known = env.get(v.id);
     if (known) return known;
     const c = g.constantData(v);
@@ -417,7 +428,7 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     return t;
   };
   for (const node of nodesComputing(g, roots)) {
-    const out = run(node, node.inputs.map(valueOf));
+    const out = run(node, node.inputs.map(tensorOf));
     const want = node.outputs[0]!;
     if (out.shape.length !== want.shape.length || out.shape.some((d, i) => d !== want.shape[i])) {
       throw new GraphError(
@@ -426,5 +437,5 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     }
     env.set(want.id, out);
   }
-  return Object.fromEntries(names.map((name, i) => [name, toHost(valueOf(roots[i]!))]));
+  return Object.fromEntries(names.map((name, i) => [name, toHost(tensorOf(roots[i]!))]));
 }

@@ -255,7 +255,10 @@ export class DistillJob {
     const all = Array.from({ length: N }, (_, i) => i);
     if (N * 3 * size * size * 4 <= PIXEL_CACHE_BYTES) {
       let px = this.testPixels.get(size);
-      if (!px) this.testPixels.set(size, (px = await set.pixels(all, size)));
+      if (!px) {
+        px = await set.pixels(all, size);
+        this.testPixels.set(size, px);
+      }
       return (await logitsOf(px)).data as Float32Array;
     }
     const chunk = this.evalBatch * 8,

@@ -6,7 +6,10 @@ import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
 import { cosineLogits, kdLoss, projector, type BatchNormMode } from './loss.ts';
 
 let seed = 12345;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+const rand = () => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return (seed / 2 ** 31) * 2 - 1;
+};
 const tensor = (shape: number[], scale = 1): HostTensor =>
   hostTensor(
     'float64',

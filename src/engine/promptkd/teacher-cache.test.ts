@@ -33,7 +33,9 @@ describe('TeacherLogitCache', () => {
       for (let i = 0; i < N; i += B) {
         const views = order.slice(i, i + B).map((id) => ({ imageId: String(id), viewId: 'center' }));
         const t = await cache.logits(source, views);
-        views.forEach((v, r) => expect(t.data[r * 3 + 2]).toBe(Number(v.imageId) * 10 + 2));
+        views.forEach((v, r) => {
+          expect(t.data[r * 3 + 2]).toBe(Number(v.imageId) * 10 + 2);
+        });
       }
     }
     expect(seen.length).toBe(N); // N images × E epochs → N teacher forward passes

@@ -43,10 +43,14 @@ export class TeacherLogitCache {
         throw new Error(`teacher '${source.id}' returned logits [${out.shape.join(',')}] for ${missing.length} views of ${C} classes`);
       }
       this.teacherViews += missing.length;
-      missing.forEach((k, i) => this.rows.set(k, Float32Array.from(out.data.subarray(i * C, (i + 1) * C) as Float32Array)));
+      missing.forEach((k, i) => {
+        this.rows.set(k, Float32Array.from(out.data.subarray(i * C, (i + 1) * C) as Float32Array));
+      });
     }
     const data = new Float32Array(views.length * C);
-    keys.forEach((k, i) => data.set(this.rows.get(k)!, i * C));
+    keys.forEach((k, i) => {
+      data.set(this.rows.get(k)!, i * C);
+    });
     return hostTensor('float32', [views.length, C], data);
   }
 

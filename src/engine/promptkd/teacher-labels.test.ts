@@ -59,7 +59,9 @@ function chunk(from: number, to: number, withTest = false) {
   const listing = ['a.png', 'b.png', 'notes.txt', 'sub/c.png', 'sub/d.png', 'e.png'].slice(from, to);
   const rows = listing.filter((f) => f !== 'notes.txt').map((f) => ids.indexOf(f));
   const data = new Float32Array(rows.length * V * C);
-  rows.forEach((row, k) => data.set(logits.subarray(row * V * C, (row + 1) * V * C), k * V * C));
+  rows.forEach((row, k) => {
+    data.set(logits.subarray(row * V * C, (row + 1) * V * C), k * V * C);
+  });
   return writeLabelFile(
     header({ range: { from, to }, skipped: listing.includes('notes.txt') ? [{ file: 'notes.txt', reason: 'not an image' }] : [] }),
     {

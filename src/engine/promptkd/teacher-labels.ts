@@ -22,6 +22,7 @@
 // so a merge of shards is byte for byte the file a single machine would have written.
 import {
   readSafetensorsHeader,
+  type SafetensorsHeader,
   safetensorsBlob,
   SafetensorsError,
   type SafetensorsEntry,
@@ -123,7 +124,9 @@ const idBytes = (ids: readonly string[]) => {
 };
 const digests = (sha: readonly string[]) => {
   const out = new Uint8Array(sha.length * 32);
-  sha.forEach((h, i) => out.set(sha256Bytes(h), i * 32));
+  sha.forEach((h, i) => {
+    out.set(sha256Bytes(h), i * 32);
+  });
   return out;
 };
 
@@ -269,7 +272,7 @@ function notLabels(name: string, meta: Readonly<Record<string, string>>, tensors
 
 /** Reads a label file's header and small tensors, checking that they fit together. */
 export async function readLabelPart(blob: Blob, name: string): Promise<LabelPart> {
-  let st;
+  let st: SafetensorsHeader;
   try {
     st = await readSafetensorsHeader(blob);
   } catch (e) {
@@ -565,7 +568,9 @@ export class TeacherLabels {
       t = part.tensors.get('test_logits')!;
     const all = new Float32Array((await bytesOf(part.blob, t.at, t.entry.end - t.entry.begin)).slice().buffer);
     const out = new Float32Array(ids.length * C);
-    rows.forEach((r, i) => out.set(all.subarray(r! * C, (r! + 1) * C), i * C));
+    rows.forEach((r, i) => {
+      out.set(all.subarray(r! * C, (r! + 1) * C), i * C);
+    });
     return hostTensor('float32', [ids.length, C], out);
   }
 }

@@ -103,7 +103,9 @@ function setOf(labels: number[], pixels: Float32Array): LabeledImageSet {
     labels,
     pixels: async (indices) => {
       const out = new Float32Array(indices.length * per);
-      indices.forEach((i, r) => out.set(pixels.subarray(i * per, (i + 1) * per), r * per));
+      indices.forEach((i, r) => {
+        out.set(pixels.subarray(i * per, (i + 1) * per), r * per);
+      });
       return hostTensor('float32', [indices.length, 3, S, S], out);
     },
   };

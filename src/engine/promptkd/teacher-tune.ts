@@ -290,7 +290,10 @@ export async function tuneTeacherPrompts(
       if (weights) {
         for (const [name, t] of state) {
           let acc = aggregate.get(name);
-          if (!acc) aggregate.set(name, (acc = new Float64Array(t.data.length)));
+          if (!acc) {
+            acc = new Float64Array(t.data.length);
+            aggregate.set(name, acc);
+          }
           const d = t.data as Float32Array;
           for (let i = 0; i < d.length; i++) acc[i]! += weights[epoch]! * d[i]!;
         }

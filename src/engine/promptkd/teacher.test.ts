@@ -230,9 +230,9 @@ describe('teacher logits', () => {
     const rows = (views: readonly { imageId: string }[]): Promise<HostTensor> => {
       const per = 3 * S * S,
         out = new Float32Array(views.length * per);
-      views.forEach((v, i) =>
-        out.set((pixels.data as Float32Array).subarray(Number(v.imageId) * per, (Number(v.imageId) + 1) * per), i * per),
-      );
+      views.forEach((v, i) => {
+        out.set((pixels.data as Float32Array).subarray(Number(v.imageId) * per, (Number(v.imageId) + 1) * per), i * per);
+      });
       return Promise.resolve(hostTensor('float32', [views.length, 3, S, S], out));
     };
     const cache = new TeacherLogitCache();

@@ -118,7 +118,10 @@ export class Teacher {
       const host = frozen[name] ?? prompts[name];
       if (!host) continue;
       let t = this.uploaded.get(name);
-      if (!t) this.uploaded.set(name, (t = await this.runtime.upload(host)));
+      if (!t) {
+        t = await this.runtime.upload(host);
+        this.uploaded.set(name, t);
+      }
       out[name] = t;
     }
     return out;
@@ -181,7 +184,8 @@ export class Teacher {
     let entry = this.logitSessions.get(C);
     if (!entry) {
       const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C);
-      this.logitSessions.set(C, (entry = { session: await this.runtime.load(art.graph), frozen: art.frozen }));
+      entry = { session: await this.runtime.load(art.graph), frozen: art.frozen };
+      this.logitSessions.set(C, entry);
     }
     return entry;
   }

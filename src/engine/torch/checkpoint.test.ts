@@ -10,7 +10,7 @@ import {
   PickleError,
   PickleGlobalOut,
   PicklePersistent,
-  PyDict,
+  type PyDict,
   pickle,
   unpickle,
   type PickleOut,

@@ -15,7 +15,7 @@ import { importTeacherPrompts, teacherPromptStateDict } from '../promptkd/teache
 import { rng } from '../random.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import { readTorchCheckpoint } from './checkpoint.ts';
-import { PyDict, PyObject } from './pickle.ts';
+import type { PyDict, PyObject } from './pickle.ts';
 import { CountingBlob, findTorchPython } from './test-support.ts';
 
 const SCRIPT = path.join(import.meta.dirname, 'torch_reference.py');
