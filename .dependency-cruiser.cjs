@@ -1,20 +1,45 @@
-// The layer rules, checked by `npm test` (scripts/layers.mjs runs dependency-cruiser with this file;
-// scripts/layers.test.ts plants a violation of each rule and sees it caught).
-//   graph → autodiff → runtime → clip → promptkd make the engine; only runtime touches onnxruntime;
-//   the engine's core uses no DOM, no Node and nothing above it; storage sits under the worker;
-//   the app reaches the engine only through engine/surface.ts; tests, bench and the harness stay out
-//   of the shipped code; the GPU pack's bench (bench/pack-main.ts) reaches no Playwright.
+// The layer rules, checked by `npm test` (scripts/test.mjs runs dependency-cruiser with this file;
+// scripts/layers.test.ts plants a violation of each rule and sees it caught, and checks that the
+// layer table in docs/architecture.md says what scripts/engine-layers.cjs says).
+//   The engine is a straight stack (ENGINE_LAYERS, bottom first): each layer imports only the layers
+//   it names. Only runtime touches onnxruntime; the engine's core uses no DOM, no Node and nothing
+//   above it; storage sits under the worker; the app reaches the engine only through
+//   engine/surface.ts and the worker through its protocol; tests, test kits, the bench and the
+//   harness stay out of the shipped code; the GPU pack's bench (bench/pack-main.ts) reaches no
+//   Playwright; no module imports itself round a cycle.
 const PLATFORM_FILE = '(^|/)(node|web)\\.ts$|-(node|web)\\.ts$';
-const TEST_FILE = '\\.test\\.tsx?$|(^|/)(testing|test-support|test-models|studio-harness)\\.ts$';
+// tests and their support (*.testkit.ts) may reach across layers: they assemble what they check
+const TEST_FILE = '\\.test\\.tsx?$|\\.testkit\\.ts$';
+
+const { ENGINE_LAYERS } = require('./scripts/engine-layers.cjs');
+
+/** a layer's files: a folder under src/engine/, or the one file random.ts / surface.ts */
+const layerPath = (name) => (name === 'random' || name === 'surface' ? `^src/engine/${name}\\.ts$` : `^src/engine/${name}/`);
+
+const engineLayerRules = ENGINE_LAYERS.map(([name, below]) => ({
+  name: `engine-layer-${name}`,
+  comment: `engine/${name} imports only ${below.length ? below.join(', ') : 'itself'} from the engine`,
+  severity: 'error',
+  from: { path: layerPath(name), pathNot: TEST_FILE },
+  to: { path: '^src/engine/', pathNot: [name, ...below].map(layerPath) },
+}));
 
 module.exports = {
   forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'a module never imports itself round a cycle: every layer, and every folder in it, reads bottom up',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    ...engineLayerRules,
     {
       name: 'onnxruntime-only-in-runtime',
       comment: 'onnxruntime is imported by src/engine/runtime/ only: every other layer runs graphs through its Runtime',
       severity: 'error',
       // the harness page also makes raw ORT tensors, to provoke the runtime's error paths on purpose
-      from: { path: '^(src|bench)/', pathNot: ['^src/engine/runtime/', '^src/harness/'] },
+      from: { path: '^(src|bench)/', pathNot: ['^src/engine/runtime/', '^bench/harness/'] },
       to: { path: 'node_modules/onnxruntime-(web|node|common)/' },
     },
     {
@@ -30,7 +55,7 @@ module.exports = {
       comment: 'the engine knows nothing of the studio, its storage, the CLI, React or IndexedDB',
       severity: 'error',
       from: { path: '^src/engine/' },
-      to: { path: ['^src/(app|worker|storage|cli|harness)/', 'node_modules/(react|react-dom|zustand|uplot)/'] },
+      to: { path: ['^src/(app|worker|storage|cli)/', 'node_modules/(react|react-dom|zustand|uplot)/'] },
     },
     {
       name: 'storage-below-worker',
@@ -40,6 +65,20 @@ module.exports = {
       to: { path: '^src/(worker|app|cli)/' },
     },
     {
+      name: 'worker-below-app',
+      comment: 'the worker runs the studio without a page: it knows nothing of React, the store or the CLI',
+      severity: 'error',
+      from: { path: '^src/worker/', pathNot: TEST_FILE },
+      to: { path: ['^src/(app|cli)/', 'node_modules/(react|react-dom|zustand|uplot)/'] },
+    },
+    {
+      name: 'cli-beside-studio',
+      comment: 'the CLI runs the engine in Node: it shares nothing with the studio but the engine',
+      severity: 'error',
+      from: { path: '^src/cli/', pathNot: TEST_FILE },
+      to: { path: '^src/(app|worker|storage)/' },
+    },
+    {
       name: 'app-through-engine-surface',
       comment: 'the React shell uses the engine through engine/surface.ts (pure settings and rules) and the worker protocol only',
       severity: 'error',
@@ -47,11 +86,18 @@ module.exports = {
       to: { path: '^src/engine/', pathNot: '^src/engine/surface\\.ts$' },
     },
     {
-      name: 'shipped-code-without-tests-bench-harness',
-      comment: 'nothing the studio or the CLI ships imports tests, test support, the bench or the engine harness page',
+      name: 'app-through-worker-protocol',
+      comment: 'the React shell talks to the worker by messages (worker/protocol.ts, worker/client.ts) and keeps no storage of its own',
       severity: 'error',
-      from: { path: '^src/', pathNot: [TEST_FILE, '^src/harness/'] },
-      to: { path: ['^bench/', '^src/harness/', TEST_FILE] },
+      from: { path: '^src/app/', pathNot: TEST_FILE },
+      to: { path: ['^src/worker/', '^src/storage/', '^src/cli/'], pathNot: '^src/worker/(protocol|client)\\.ts$' },
+    },
+    {
+      name: 'shipped-code-without-tests-bench-harness',
+      comment: 'nothing the studio or the CLI ships imports tests, test kits or the bench (the harness page is bench/harness/)',
+      severity: 'error',
+      from: { path: '^src/', pathNot: TEST_FILE },
+      to: { path: ['^bench/', TEST_FILE] },
     },
     {
       name: 'gpu-pack-without-playwright',
@@ -69,6 +115,8 @@ module.exports = {
     // a throw-away tree with node_modules linked in (scripts/layers.test.ts) then names packages as the project does
     preserveSymlinks: true,
     moduleSystems: ['es6', 'cjs'],
+    // type-only imports count: a layer that names another's types depends on it
+    tsPreCompilationDeps: true,
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
   },
 };

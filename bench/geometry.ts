@@ -8,7 +8,7 @@
 import { parseClipConfig, type ClipConfig } from '../src/engine/clip/config.ts';
 import { canonicalShapes, type ClipWeights } from '../src/engine/clip/weights.ts';
 import { rng } from '../src/engine/random.ts';
-import { hostTensor, type HostTensor } from '../src/engine/runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../src/engine/graph/tensor.ts';
 
 /** A Hugging Face CLIPModel config.json for an OpenAI-style CLIP (64-wide heads, MLP 4× width). */
 function openaiClipJson(v: { width: number; layers: number; patch: number }, t: { width: number; layers: number }, embedDim: number) {

@@ -1,4 +1,4 @@
-// The benchmark's browser side, exposed on the engine harness page (src/harness/main.ts) as
+// The benchmark's browser side, exposed on the engine harness page (bench/harness/main.ts) as
 // window.harness.bench*: Playwright calls these from bench/browser.ts. One runtime per backend, ORT
 // entry and page, created on first use, as the studio's worker keeps one.
 import { probeWebGpu, type GpuProbe } from '../src/app/gpu.ts';

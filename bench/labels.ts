@@ -17,7 +17,7 @@ import { Progress } from '../src/cli/promptkd-progress.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 import type { NodeBackend } from '../src/engine/runtime/node.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
-import { studioHarness } from '../src/worker/studio-harness.ts';
+import { studioHarness } from '../src/worker/node-studio.testkit.ts';
 import type { EngineEvent } from '../src/worker/protocol.ts';
 import { firstLine } from './measure.ts';
 import type { LabelsBench } from './report.ts';

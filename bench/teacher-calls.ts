@@ -13,7 +13,7 @@ import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.t
 import { TeacherLogitCache, type TeacherLogitsSource } from '../src/engine/promptkd/teacher-cache.ts';
 import { rng } from '../src/engine/random.ts';
 import type { Runtime } from '../src/engine/runtime/runtime.ts';
-import { hostTensor } from '../src/engine/runtime/tensor.ts';
+import { hostTensor } from '../src/engine/graph/tensor.ts';
 import { randomTensor } from './geometry.ts';
 
 export interface TeacherCount {

@@ -19,7 +19,8 @@ import { Writable } from 'node:stream';
 import { writeDemoFolders } from '../src/cli/demo-folders.ts';
 import { parseLabelArgs, runLabel } from '../src/cli/label-command.ts';
 import { parseDistillArgs } from '../src/cli/promptkd.ts';
-import { runDistill, type EvaluationSummary } from '../src/cli/promptkd-distill.ts';
+import type { EvaluationSummary } from '../src/cli/evaluation-lines.ts';
+import { runDistill } from '../src/cli/promptkd-distill.ts';
 import { Progress } from '../src/cli/promptkd-progress.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 

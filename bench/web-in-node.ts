@@ -18,7 +18,7 @@ import type { GeometryJson } from './geometry.ts';
 import type { BenchWorkload } from './harness-bench.ts';
 import { benchStudentStep, benchTeacherForward, type Timing, type WorkloadOptions } from './workloads.ts';
 
-export type { OrtWebEntry } from '../src/engine/runtime/web-core.ts';
+export type { OrtWebEntry };
 
 /** the files `ortDir` must hold for each entry (copy them from node_modules/onnxruntime-web/dist/) */
 export const WEB_ENTRY_FILES = ORT_WEB_FILES;

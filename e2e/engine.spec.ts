@@ -9,7 +9,7 @@ import { expect, test, type Page } from '@playwright/test';
 import type { GeometryJson } from '../bench/geometry.ts';
 import type { Timing } from '../bench/workloads.ts';
 import type { OrtWebEntry } from '../src/engine/runtime/web.ts';
-import type { FixtureRun } from '../src/harness/main.ts';
+import type { FixtureRun } from '../bench/harness/main.ts';
 
 const FIXTURE_DIR = path.resolve('test-data/fixtures/clip-tiny-a');
 

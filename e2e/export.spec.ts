@@ -7,7 +7,7 @@ import { demoPixels, loadDemoData } from '../src/engine/demo/data.ts';
 import { fsDemoReader } from '../src/engine/demo/node.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import type { Accuracy, RunResults, RunSummary } from '../src/worker/protocol.ts';
-import { bestCheckpoint } from '../src/storage/retention.ts';
+import { bestOnBase } from '../src/engine/promptkd/metrics.ts';
 import { engineEvents, engineRequest } from './engine-hook.ts';
 import { openStudio, stepShown } from './studio-page.ts';
 
@@ -117,7 +117,7 @@ test('the exports can take the best checkpoint on base, which Storage lists as t
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'paused');
 
   const run = (await engineRequest(page, 'workspace', {})).runs.at(-1)!;
-  const best = bestCheckpoint(run.checkpoints)!;
+  const best = bestOnBase(run.checkpoints)!;
   expect(run.checkpointStep! % 5, 'the pause came between two evaluations').not.toBe(0);
   expect(best.step).toBeLessThan(run.checkpointStep!);
   await expect(row).toContainText(`checkpoints at steps ${run.checkpoints.map((c) => c.step).join(', ')} (best on base: step ${best.step}`);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { findTorchPython } from '../src/engine/torch/test-support.ts';
+import { findTorchPython } from '../src/engine/torch/torch.testkit.ts';
 import { engineRequest, installEngineHook } from './engine-hook.ts';
 
 const torch = findTorchPython();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { writePng } from '../src/cli/test-support.ts';
+import { writePng } from '../src/cli/run-cli.testkit.ts';
 import { openStudio } from './studio-page.ts';
 
 const CLASSES = ['bag', 'dress', 'sneaker'];

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDemoFolders } from '../../src/cli/demo-folders.ts';
-import { runPromptkd } from '../../src/cli/test-support.ts';
+import { runPromptkd } from '../../src/cli/run-cli.testkit.ts';
 import { findSlurm, SlurmCluster } from './cluster.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

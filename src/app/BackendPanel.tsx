@@ -1,6 +1,5 @@
 // Which backend the studio computes on, why, what the GPU offers, and the self-test that proves it.
-import type { SelfTestReport } from '../engine/surface.ts';
-import type { EngineBackend } from '../worker/protocol.ts';
+import type { EngineBackend, SelfTestReport } from '../worker/protocol.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { ActionButton } from './ActionButton.tsx';
 import type { GpuInfo } from './gpu.ts';

@@ -1,7 +1,7 @@
 // Step 6: how the student does per class, where it confuses classes, a gallery of teacher vs student
 // predictions, and the exports.
+import { bestOnBase } from '../engine/surface.ts';
 import { useEffect, useMemo } from 'react';
-import { bestCheckpoint } from '../storage/retention.ts';
 import type { GalleryItem, RunResults } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
@@ -108,7 +108,7 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
 /** the last checkpoint or the best on base, when the run keeps a best that is not the last */
 function ExportFrom() {
   const last = useStudio((s) => s.run?.checkpointStep ?? null);
-  const best = useStudio((s) => (s.run ? bestCheckpoint(s.run.checkpoints) : null));
+  const best = useStudio((s) => (s.run ? bestOnBase(s.run.checkpoints) : null));
   const from = useStudio((s) => s.exportFrom);
   const enabled = useStudio((s) => isEnabled('chooseExport', s));
   if (!best || last === null || best.step === last) return null;

@@ -1,6 +1,6 @@
 // What the studio keeps in this browser, how much room is left, and a way to free it.
+import { bestOnBase } from '../engine/surface.ts';
 import type { CachedHubModel, CheckpointEntry, DatasetSummary, RunSummary } from '../worker/protocol.ts';
-import { bestCheckpoint } from '../storage/retention.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { bytes, plural } from './format.ts';
 import { ProgressBar } from './Progress.tsx';
@@ -23,9 +23,9 @@ function DatasetRow({ d }: { d: DatasetSummary }) {
   );
 }
 
-/** the checkpoints a run keeps: the last K and the best on base (storage/retention.ts) */
+/** the checkpoints a run keeps: the last K and the best on base (bestOnBase: Dassl's best_val) */
 function checkpointWords(checkpoints: readonly CheckpointEntry[]): string {
-  const best = bestCheckpoint(checkpoints);
+  const best = bestOnBase(checkpoints);
   const steps = checkpoints.map((c) => c.step).join(', ');
   return `checkpoints at step${checkpoints.length > 1 ? 's' : ''} ${steps}${best ? ` (best on base: step ${best.step}, ${(100 * best.base!).toFixed(1)} %)` : ''}`;
 }

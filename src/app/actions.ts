@@ -1,8 +1,8 @@
 // Every command the UI can give, in one registry: buttons and start-up go through `runAction`,
 // `enabled` says when a command makes sense, and a failure becomes a notice saying what to do.
 // This is the only place that talks to the engine worker.
+import { bestOnBase } from '../engine/surface.ts';
 import { EngineClient, EngineError } from '../worker/client.ts';
-import { bestCheckpoint } from '../storage/retention.ts';
 import type { EngineBackend, EngineEvent, ModelSource, PromptExport, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
@@ -456,7 +456,7 @@ const loadResults: Action = {
 
 /** the checkpoint the exports take: the best on base when chosen, else the last (undefined) */
 const exportStep = (s: StudioState): number | undefined =>
-  s.exportFrom === 'best' && s.run ? bestCheckpoint(s.run.checkpoints)?.step : undefined;
+  s.exportFrom === 'best' && s.run ? bestOnBase(s.run.checkpoints)?.step : undefined;
 
 const chooseExport: Action<StudioState['exportFrom']> = {
   label: 'Export from',

@@ -121,8 +121,8 @@ describe('applyEvent', () => {
   it('updates the live run from step, eval, references, checkpoint and status events in order', () => {
     const s = applyEvents(withRun(), [
       { kind: 'references', runId: 'r1', teacher: { base: 0.9, new: 0.8, hm: 0.85 }, studentZeroShot: { base: 0.6, new: 0.4, hm: 0.48 } },
-      { kind: 'step', runId: 'r1', step: 1, epoch: 0, loss: 2.5, lr: 1e-5 },
-      { kind: 'step', runId: 'r1', step: 2, epoch: 0, loss: 2.25, lr: 0.005 },
+      { kind: 'step', runId: 'r1', step: 1, epoch: 0, loss: 2.5, lr: 1e-5, epochMeanLoss: null },
+      { kind: 'step', runId: 'r1', step: 2, epoch: 0, loss: 2.25, lr: 0.005, epochMeanLoss: null },
       { kind: 'eval', runId: 'r1', step: 2, base: 0.7, new: 0.5, hm: 0.58 },
       {
         kind: 'checkpoint',
@@ -154,7 +154,7 @@ describe('applyEvent', () => {
   it('ignores metric events of another run', () => {
     const before = withRun();
     const s = applyEvents(before, [
-      { kind: 'step', runId: 'other', step: 9, epoch: 0, loss: 1, lr: 1 },
+      { kind: 'step', runId: 'other', step: 9, epoch: 0, loss: 1, lr: 1, epochMeanLoss: null },
       { kind: 'eval', runId: 'other', step: 9, base: 1, new: 1, hm: 1 },
     ]);
     expect(s.run).toEqual(before.run);

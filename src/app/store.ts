@@ -1,7 +1,7 @@
 // App state (zustand): what the panels show. Only actions (actions.ts) write it; engine events go
 // through the pure reducers below, so what a panel shows follows from the events alone.
 import { create } from 'zustand';
-import type { SelfTestReport } from '../engine/surface.ts';
+import type { SelfTestReport } from '../worker/protocol.ts';
 import type {
   Accuracy,
   CachedHubModel,

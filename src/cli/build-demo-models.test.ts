@@ -6,12 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { loadDemoData } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { captionedSubset, evaluateOnDemo, type ZeroShotRecord } from './build-demo-models.ts';
+import { captionedSubset, evaluateOnDemo } from './build-demo-models.ts';
+import type { DemoRow } from './demo-test-set.ts';
 
 const ROOT = path.join(import.meta.dirname, '../..');
 const report = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/build-report.json'), 'utf8')) as Record<
   'teacher' | 'student',
-  { dir: string; zeroShotTest: ZeroShotRecord }
+  { dir: string; zeroShotTest: DemoRow }
 >;
 // one test image is 0.2 points of a 500-image half; allow two flips from float differences
 // between onnxruntime builds, nothing more

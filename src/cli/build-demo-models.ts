@@ -12,20 +12,20 @@ import { fileURLToPath } from 'node:url';
 import { centerCrop, resizeShortestEdge } from '../engine/clip/preprocess.ts';
 import { writeSafetensors } from '../engine/clip/safetensors.ts';
 import { tokenize } from '../engine/clip/tokenizer.ts';
-import { demoImage, demoPixels, demoViews, loadDemoData, type DemoData } from '../engine/demo/data.ts';
+import { demoImage, demoViews, loadDemoData, type DemoData } from '../engine/demo/data.ts';
 import { readFashionMnist } from '../engine/demo/fashion-mnist-node.ts';
 import { fsDemoReader, mirrorModelsToPublic } from '../engine/demo/node.ts';
 import { pretrainClip, type PretrainImages, type PretrainResult } from '../engine/demo/pretrain.ts';
 import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict, type TinyClipSize } from '../engine/demo/tiny-clip.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import type { ClipWeights } from '../engine/clip/weights.ts';
-import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
-import { Teacher } from '../engine/promptkd/teacher.ts';
+import { evaluateTeacher } from '../engine/promptkd/test-eval.ts';
 import { exportTeacherPrompts, importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { PROMPTSRC_TUNE_CONFIG, tuneTeacherPrompts, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
 import { rng } from '../engine/random.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
+import { type DemoRow, demoRow, demoTestImages } from './demo-test-set.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -123,12 +123,6 @@ function classCaptions(classNames: readonly string[]): number[][][] {
   });
 }
 
-export interface ZeroShotRecord {
-  base: number;
-  new: number;
-  hm: number;
-}
-
 /** File of the teacher's stage-1 prompts inside its model folder. */
 export const TEACHER_PROMPTS_FILE = 'prompts.safetensors';
 
@@ -136,32 +130,10 @@ export const TEACHER_PROMPTS_FILE = 'prompts.safetensors';
  * Base/new/HM in percent on the demo test split for a model folder loaded like any CLIP, zero-shot
  * ("a photo of a {class}.") or with the stage-1 prompts of `promptsFile`.
  */
-export async function evaluateOnDemo(
-  rt: Runtime,
-  dir: string,
-  role: string,
-  data: DemoData,
-  promptsFile?: string,
-): Promise<ZeroShotRecord> {
+export async function evaluateOnDemo(rt: Runtime, dir: string, role: string, data: DemoData, promptsFile?: string): Promise<DemoRow> {
   const w = await loadModelDir(dir, role, ['vision', 'text']);
   const prompts = promptsFile ? await importTeacherPrompts(await fs.openAsBlob(promptsFile), w.config, promptsFile) : null;
-  const teacher = await Teacher.create(rt, w, { prompts, imageBatch: 100 });
-  const test = data.splits.test;
-  try {
-    const logits = await teacher.logits(
-      demoPixels(
-        test,
-        Array.from({ length: test.count }, (_, i) => i),
-        w.config.vision.imageSize,
-      ),
-      data.index.classNames,
-    );
-    const e = evaluate(logits.data as Float32Array, Array.from(test.labels), baseNewSplit(data.index.classNames.length));
-    const pct = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
-    return { base: pct(e.base), new: pct(e.new), hm: pct(e.hm) };
-  } finally {
-    await teacher.release();
-  }
+  return demoRow(await evaluateTeacher(rt, w, prompts, demoTestImages(data.splits.test), data.index.classNames));
 }
 
 /**

@@ -2,9 +2,9 @@
 // Runs every check the fixture directory has data for; prints `PASS|FAIL <name> <max-rel-error>`
 // per check and exits 1 on any failure or error (one line saying what went wrong).
 import fs from 'node:fs';
-import { passed } from '../checks/compare.ts';
-import { runFixtureChecks } from '../checks/index.ts';
-import { dirFixtureSource } from '../checks/node-source.ts';
+import { passed } from '../engine/checks/compare.ts';
+import { runFixtureChecks } from '../engine/checks/index.ts';
+import { dirFixtureSource } from '../engine/checks/fixture-source-node.ts';
 import { parseBackend, openBackend } from './backend.ts';
 
 async function main(args: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostTensor } from '../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/graph/tensor.ts';
 import { argmaxAgreement } from './demo.ts';
 
 describe('argmaxAgreement', () => {

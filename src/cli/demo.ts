@@ -14,24 +14,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoImageName, demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
-import { DistillJob } from '../engine/promptkd/job.ts';
-import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { DistillJob, type EpochSummary } from '../engine/promptkd/job.ts';
 import { DEMO_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
-import { Teacher } from '../engine/promptkd/teacher.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import { evaluateTeacher, memoIn } from '../engine/promptkd/test-eval.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend, parseBackend } from './backend.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
+import type { HostTensor } from '../engine/graph/tensor.ts';
 import { TEACHER_PROMPTS_FILE } from './build-demo-models.ts';
+import { type DemoRow, demoRow, demoTestImages } from './demo-test-set.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export interface DemoRow {
-  base: number;
-  new: number;
-  hm: number;
-}
 export interface DemoReport {
   /** the teacher the student is distilled from (tuned when stage-1 prompts exist) */
   teacher: DemoRow;
@@ -44,8 +39,6 @@ export interface DemoReport {
   [k: string]: unknown;
 }
 
-const pct = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
-const row = (e: Evaluation): DemoRow => ({ base: pct(e.base), new: pct(e.new), hm: pct(e.hm) });
 const allIndices = (s: DemoSplit) => Array.from({ length: s.count }, (_, i) => i);
 
 /** the share of rows [N,C] whose top class is the same in `a` and `b` */
@@ -89,15 +82,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
   const show = (name: string, r: DemoRow) => opts.log(`${name}: base ${r.base}%  new ${r.new}%  HM ${r.hm}%`);
   const { train, test } = data.splits;
 
-  const teacherZs = await Teacher.create(rt, teacherW, { prompts: null, imageBatch: 100 });
-  const teacherZsRow = row(
-    evaluate(
-      (await teacherZs.logits(demoPixels(test, allIndices(test), teacherW.config.vision.imageSize), classes)).data as Float32Array,
-      Array.from(test.labels),
-      baseNewSplit(classes.length),
-    ),
-  );
-  await teacherZs.release();
+  const testImages = demoTestImages(test);
+  // reference lines are computed once: without stage-1 prompts the distillation's teacher is this one
+  const memo = memoIn(new Map());
+  const teacherZsRow = demoRow(await evaluateTeacher(rt, teacherW, null, testImages, classes, { memo }));
   show('teacher zero-shot', teacherZsRow);
   // the distillation teacher: stage-1 prompts when models:build made them, else the zero-shot CLIP
   const promptsPath = path.join(teacherDir, TEACHER_PROMPTS_FILE);
@@ -125,32 +113,33 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
           size,
         ),
     },
-    test: { id: 'demo-test', labels: Array.from(test.labels), pixels: async (indices, size) => demoPixels(test, indices, size) },
+    test: testImages,
   });
   try {
-    const teacherTunedRow = prompts ? row((await job.teacherEvaluation())!) : null;
+    const refs = await job.references(memo);
+    const teacherTunedRow = prompts ? demoRow(refs.teacher!) : null;
     if (teacherTunedRow) show('teacher with stage-1 prompts', teacherTunedRow);
-    const studentEval = row((await job.studentZeroShotEvaluation())!);
+    const studentEval = demoRow(refs.studentZeroShot!);
     show('student zero-shot', studentEval);
     const distillStart = performance.now();
-    let lossSum = 0,
-      lossCount = 0;
+    const steps: { step: number; loss: number; lr: number }[] = [],
+      epochs: EpochSummary[] = [];
+    await job.evaluate();
     while (!job.done) {
       const p = await job.next();
-      lossSum += p.loss;
-      lossCount++;
-      if (job.due().epochEnd) {
-        opts.log(`distillation epoch ${p.epoch + 1}/${settings.epochs}: mean loss ${(lossSum / lossCount).toFixed(4)}`);
-        lossSum = 0;
-        lossCount = 0;
+      steps.push({ step: job.step, loss: p.loss, lr: p.lr });
+      if (p.due.evaluate) await job.evaluate();
+      if (p.epochEnd) {
+        epochs.push(p.epochEnd);
+        opts.log(`distillation epoch ${p.epochEnd.epoch + 1}/${settings.epochs}: mean loss ${p.epochEnd.meanLoss.toFixed(4)}`);
       }
     }
     const distillSeconds = (performance.now() - distillStart) / 1000;
-    const distilled = row((await job.evaluate())!.evaluation);
+    const distilled = demoRow(job.evaluations.at(-1)!.evaluation);
     // how closely the student fits its teacher on the (centre views of the) images it was trained on
     const trainTeacher = await job.teacher!.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
     const trainStudent = await job.studentLogits(demoPixels(train, allIndices(train), studentFull.config.vision.imageSize));
-    const trainAgreement = pct(argmaxAgreement(trainStudent, trainTeacher));
+    const trainAgreement = Math.round(10000 * argmaxAgreement(trainStudent, trainTeacher)) / 100;
     opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);
     show('distilled student', distilled);
     return {
@@ -163,6 +152,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
       settings,
       config: job.config,
       distillationTeacher: prompts ? 'stage-1 prompts' : 'zero-shot',
+      steps,
+      epochs,
+      evaluations: job.evaluations.map(({ step, evaluation: e }) => ({ step, base: e.base, new: e.new, hm: e.hm })),
       data: {
         unlabeled: train.count,
         test: test.count,

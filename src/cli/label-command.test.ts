@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runPromptkdWith, writePng } from './test-support.ts';
+import { BIN, runPromptkdWith, writePng } from './run-cli.testkit.ts';
 
 const DEMO_TEACHER = path.resolve('models/demo-teacher');
 const DEMO_STUDENT = path.resolve('models/demo-student');

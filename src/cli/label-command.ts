@@ -35,7 +35,7 @@ import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
 import { float32ToHalf } from '../engine/graph/half.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
-import { hostTensor } from '../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/graph/tensor.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
 import { writeAtomic, writeBlobAtomic } from './files.ts';

@@ -7,20 +7,19 @@
 // interrupted or failed run leaves the last checkpoint and report intact.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SafetensorsError } from '../engine/clip/safetensors.ts';
-import { CheckpointError, readCheckpoint, readCheckpointInfo } from '../engine/promptkd/checkpoint.ts';
 import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
 import { TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { LabelError, readLabelFiles } from './label-files.ts';
-import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { baseNewSplit, type EvalProtocol } from '../engine/promptkd/metrics.ts';
+import { evaluationSummary, formatEvaluation } from './evaluation-lines.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
-import { studentDims } from '../engine/promptkd/student.ts';
+import { epochsDone } from '../engine/promptkd/schedule.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
 import { parseSplitFile, type SplitFile, SplitFileError } from '../engine/data/split-file.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
-import { loadPixels } from './promptkd-images.ts';
+import { folderTestImages, loadPixels } from './promptkd-images.ts';
 import { loadModelDir, loadTeacherPrompts } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
 import { saveStudentPth } from './student-pth.ts';
@@ -58,59 +57,6 @@ export class DistillError extends Error {
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const REPORT_FILE = 'report.json';
-
-const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
-
-type Shared = Pick<Evaluation, 'perClass' | 'confusion'>;
-/** an evaluation as report.json keeps it: base/new/HM, or under cross-dataset one accuracy over all classes */
-export type EvaluationSummary =
-  | (Shared & Pick<Evaluation, 'base' | 'new' | 'hm' | 'counts'>)
-  | (Shared & { accuracy: number | null; count: number });
-
-/** under cross-dataset the job's `base` is the accuracy over all classes (metrics.ts protocolSplit) */
-const summary = (e: Evaluation, protocol: EvalProtocol): EvaluationSummary =>
-  protocol === 'cross-dataset'
-    ? { accuracy: e.base, perClass: e.perClass, confusion: e.confusion, count: e.counts.base }
-    : { base: e.base, new: e.new, hm: e.hm, perClass: e.perClass, confusion: e.confusion, counts: e.counts };
-
-/** an evaluation in one line */
-export const formatEvaluation = (s: EvaluationSummary): string =>
-  'accuracy' in s
-    ? `accuracy ${pct(s.accuracy)} (all ${s.perClass.length} classes)`
-    : `base ${pct(s.base)}  new ${pct(s.new)}  HM ${pct(s.hm)}`;
-
-/**
- * The settings and start of a resumed run: the checkpoint's settings win, except a longer --epochs;
- * flags that disagree with it are named. Also checks the checkpoint against the models.
- */
-async function resumeFrom(
-  a: DistillArgs,
-  file: string,
-  dimsFor: (s: RunSettings) => ReturnType<typeof studentDims>,
-  log: (line: string) => void,
-): Promise<{ settings: RunSettings; start: JobStart }> {
-  if (!fs.existsSync(file)) throw new DistillError(`checkpoint ${file} does not exist`);
-  try {
-    const blob = await fs.openAsBlob(file);
-    const saved = (await readCheckpointInfo(blob)).config;
-    const fromCheckpoint: RunSettings = { ...a.settings, ...saved };
-    // flags given now must fit the checkpoint; flags left out take its values
-    const wanted: RunSettings = { ...fromCheckpoint, ...Object.fromEntries([...a.given].map((k) => [k, a.settings[k]])) };
-    const read = await readCheckpoint(blob, dimsFor(wanted));
-    const ignored = [...a.given].filter(
-      (k) => k !== 'epochs' && k in saved && (saved as unknown as Record<string, unknown>)[k] !== a.settings[k],
-    );
-    if (ignored.length)
-      log(
-        `resuming with the checkpoint's ${ignored.map((k) => `${k} ${(saved as unknown as Record<string, unknown>)[k]}`).join(', ')} (ignoring the flags)`,
-      );
-    return { settings: { ...fromCheckpoint, epochs: wanted.epochs }, start: { kind: 'state', state: read.state, step: read.info.step } };
-  } catch (e) {
-    if (e instanceof CheckpointError || e instanceof SafetensorsError)
-      throw new CheckpointError(`cannot resume from ${file}: ${e.message}`);
-    throw e;
-  }
-}
 
 /** the label set at `where`, checked complete; its problems as one DistillError line */
 async function openLabels(where: string): Promise<TeacherLabels> {
@@ -170,18 +116,18 @@ export async function runDistill(
   if (test && a.classes && a.classes.join() !== test.classes.join()) {
     throw new DistillError(`--classes (${a.classes.join(', ')}) differ from the test folder's classes (${test.classes.join(', ')})`);
   }
-  const student = await loadModelDir(a.student, 'student', ['vision']);
+  // the student's text tower only makes its zero-shot reference line on the test set
+  const student = await loadModelDir(a.student, 'student', test ? ['vision', 'text'] : ['vision']);
   const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
-  const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;
-  const dimsFor = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
-  const { settings, start } = a.resume
-    ? await resumeFrom(a, a.resume, dimsFor, log)
-    : { settings: a.settings, start: { kind: 'fresh' } as JobStart };
+  if (a.resume && !fs.existsSync(a.resume)) throw new DistillError(`checkpoint ${a.resume} does not exist`);
+  const start: JobStart = a.resume
+    ? { kind: 'checkpoint', file: await fs.openAsBlob(a.resume), name: a.resume, given: a.given }
+    : { kind: 'fresh' };
 
   // ---- the job ------------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
   const rt = await openBackend(a.backend, log);
-  if (settings.teacherFp16 && rt.device.shaderF16 === false) {
+  if (a.settings.teacherFp16 && rt.device.shaderF16 === false) {
     throw new DistillError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
   }
   const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
@@ -191,7 +137,7 @@ export async function runDistill(
     student,
     teacher,
     classes,
-    settings,
+    settings: a.settings,
     start,
     evalBatch: a.evalBatch,
     protocol,
@@ -206,21 +152,13 @@ export async function runDistill(
           size,
         ),
     },
-    test: test && {
-      id: path.resolve(test.dir),
-      labels: test.images.map((i) => i.label),
-      ids: test.images.map((i) => i.file),
-      sha256: test.images.map((i) => i.sha256),
-      pixels: (indices, size) =>
-        loadPixels(
-          test!.dir,
-          indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })),
-          size,
-        ),
-    },
+    test: test && folderTestImages(test),
   }).catch((e: unknown) => {
     throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e;
   });
+  const settings = job.settings;
+  if (job.resumed?.ignored.length) log(`resuming with the checkpoint's ${job.resumed.ignored.join(', ')} (ignoring the flags)`);
+  const teacherEmbedDim = job.teacherText.shape[1]!;
   const teacherKind = labels ? 'labels' : prompts ? 'tuned prompts' : 'zero-shot';
   const split = baseNewSplit(classes.length);
   const report: Record<string, unknown> = {
@@ -233,7 +171,7 @@ export async function runDistill(
           labels: path.resolve(a.teacherLabels!),
           modelId: labels.teacher.id,
           promptState: labels.teacher.promptState,
-          embedDim: teacherDim,
+          embedDim: teacherEmbedDim,
           logitScale: labels.teacher.logitScale,
           recipe: labels.recipe,
           images: labels.imageCount,
@@ -245,7 +183,7 @@ export async function runDistill(
           prompts: a.teacherPrompts && path.resolve(a.teacherPrompts),
           templates: ZERO_SHOT_TEMPLATES,
           modelId: job.teacher!.modelId,
-          embedDim: teacherDim,
+          embedDim: teacherEmbedDim,
           logitScale: job.teacher!.logitScale,
         },
     settings,
@@ -262,10 +200,7 @@ export async function runDistill(
       stepsPerEpoch: job.stepsPerEpoch,
       totalSteps: job.totalSteps,
     },
-    resumedFrom:
-      start.kind === 'state'
-        ? { file: path.resolve(a.resume!), step: start.step, epoch: Math.floor(start.step / job.stepsPerEpoch) }
-        : null,
+    resumedFrom: job.resumed && { file: path.resolve(a.resume!), step: job.resumed.step, epoch: job.resumed.epoch },
     epochs: [] as unknown[],
     evaluations: [] as unknown[],
     /** every step's loss and learning rate */
@@ -274,63 +209,59 @@ export async function runDistill(
   const saveReport = () => writeAtomic(path.join(outDir, REPORT_FILE), `${JSON.stringify(report, null, 1)}\n`);
 
   try {
-    const teacherEval = await job.teacherEvaluation();
-    if (teacherEval) {
-      log(`teacher (${teacherKind}): ${formatEvaluation(summary(teacherEval, protocol))}`);
-      (report.teacher as Record<string, unknown>).evaluation = summary(teacherEval, protocol);
+    const refs = await job.references();
+    if (refs.teacher) {
+      log(`teacher (${teacherKind}): ${formatEvaluation(evaluationSummary(refs.teacher, protocol))}`);
+      (report.teacher as Record<string, unknown>).evaluation = evaluationSummary(refs.teacher, protocol);
     } else if (labels && test) {
       log(`no teacher reference: the labels do not hold this test folder's images (promptkd label --test ${a.test ?? 'DIR'} labels them)`);
     }
+    if (refs.studentZeroShot) {
+      log(`student zero-shot: ${formatEvaluation(evaluationSummary(refs.studentZeroShot, protocol))}`);
+      report.studentZeroShot = evaluationSummary(refs.studentZeroShot, protocol);
+    }
+    const evaluated = async () => {
+      const { evaluation } = (await job.evaluate())!;
+      (report.evaluations as unknown[]).push({ step: job.step, ...evaluationSummary(evaluation, protocol) });
+      return evaluation;
+    };
+    if (test) log(`student at step ${job.step}, before training: ${formatEvaluation(evaluationSummary(await evaluated(), protocol))}`);
     if (job.done) log(`the checkpoint is already at step ${job.step} of ${job.totalSteps}; raise --epochs to train further`);
-    let lossSum = 0,
-      lossCount = 0;
-    let latest: Evaluation | null = null;
-    // Dassl's best_val keeps the evaluation with the best base accuracy: reported beside the last
-    let best: { step: number; epoch: number; evaluation: Evaluation } | null = null;
     progress.start(job.step, job.totalSteps);
     while (!job.done) {
       const p = await job.next();
-      lossSum += p.loss;
-      lossCount++;
       (report.steps as { step: number; loss: number; lr: number }[]).push({ step: job.step, loss: p.loss, lr: p.lr });
       progress.update(job.step, `epoch ${p.epoch + 1}/${settings.epochs} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)}`);
-      const due = job.due();
-      let evaluation: Evaluation | null = null;
-      if (due.evaluate) {
-        evaluation = latest = (await job.evaluate())!.evaluation;
-        (report.evaluations as unknown[]).push({ step: job.step, ...summary(evaluation, protocol) });
-        // cross-dataset reports the last evaluation only: there is no base half to select on
-        if (protocol === 'base2new' && (!best || (evaluation.base ?? -1) > (best.evaluation.base ?? -1)))
-          best = { step: job.step, epoch: Math.ceil(job.step / job.stepsPerEpoch), evaluation };
-      }
-      if (due.checkpoint) writeAtomic(ckptPath, await job.checkpoint());
-      if (due.epochEnd || job.done) {
-        const epoch = Math.ceil(job.step / job.stepsPerEpoch) - 1;
-        const entry: Record<string, unknown> = { epoch, step: job.step, meanLoss: lossSum / lossCount, teacherPasses: job.teacherViews };
-        lossSum = 0;
-        lossCount = 0;
-        if (evaluation) entry.evaluation = summary(evaluation, protocol);
+      const evaluation = p.due.evaluate ? await evaluated() : null;
+      if (p.due.checkpoint) writeAtomic(ckptPath, await job.checkpoint());
+      if (p.epochEnd) {
+        const { epoch, step, meanLoss, teacherViews } = p.epochEnd;
+        const entry: Record<string, unknown> = { epoch, step, meanLoss, teacherPasses: teacherViews };
+        if (evaluation) entry.evaluation = evaluationSummary(evaluation, protocol);
         progress.log(
-          `epoch ${epoch + 1}/${settings.epochs}  mean loss ${(entry.meanLoss as number).toFixed(4)}${evaluation ? `  ${formatEvaluation(summary(evaluation, protocol))}` : ''}`,
+          `epoch ${epoch + 1}/${settings.epochs}  mean loss ${meanLoss.toFixed(4)}${evaluation ? `  ${formatEvaluation(evaluationSummary(evaluation, protocol))}` : ''}`,
         );
         (report.epochs as unknown[]).push(entry);
       }
-      if (due.evaluate || due.checkpoint || due.epochEnd) saveReport();
+      if (p.due.evaluate || p.due.checkpoint || p.epochEnd) saveReport();
     }
     progress.done();
     const pytorch = saveStudentPth(outDir, await job.state(), {
       depth: job.dims.depth,
-      epoch: Math.floor(job.step / job.stepsPerEpoch),
+      epoch: epochsDone(job.step, job.stepsPerEpoch),
       step: job.step,
     });
-    if (best) log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(summary(best.evaluation, protocol))}`);
+    const best = job.bestOnBase,
+      latest = job.evaluations.at(-1)?.evaluation ?? null;
+    if (best)
+      log(`best on base: epoch ${best.epoch} (step ${best.step}): ${formatEvaluation(evaluationSummary(best.evaluation, protocol))}`);
     report.final = {
       step: job.step,
-      evaluation: latest && summary(latest, protocol),
+      evaluation: latest && evaluationSummary(latest, protocol),
       checkpoint: path.resolve(ckptPath),
       pytorchCheckpoint: path.resolve(pytorch),
       teacherPasses: job.teacherViews,
-      bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation, protocol) },
+      bestOnBase: best && { step: best.step, epoch: best.epoch, ...evaluationSummary(best.evaluation, protocol) },
     };
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();

@@ -8,7 +8,9 @@ import { augmentView } from '../engine/clip/augment.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import { clipPreprocess, normalizeToChw, stackImages } from '../engine/clip/preprocess.ts';
 import { rng } from '../engine/random.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
+import type { HostTensor } from '../engine/graph/tensor.ts';
+import type { JobTestSet } from '../engine/promptkd/job.ts';
+import type { LabeledFolder } from './promptkd-folders.ts';
 
 export interface ViewFile {
   /** relative to the folder */
@@ -27,4 +29,20 @@ export const renderView = (img: RgbImage, augmentSeed: number | null, size: numb
 /** views → float32 [n,3,size,size] */
 export async function loadPixels(dir: string, views: readonly ViewFile[], size: number): Promise<HostTensor> {
   return stackImages(views.map((v) => renderView(decodeImage(fs.readFileSync(path.join(dir, v.file)), v.file), v.augmentSeed, size)));
+}
+
+/** a labelled folder as the engine's evaluations read it: centre views decoded from disk when asked for */
+export function folderTestImages(folder: LabeledFolder): JobTestSet {
+  return {
+    id: path.resolve(folder.dir),
+    labels: folder.images.map((i) => i.label),
+    ids: folder.images.map((i) => i.file),
+    sha256: folder.images.map((i) => i.sha256),
+    pixels: (indices, size) =>
+      loadPixels(
+        folder.dir,
+        indices.map((i) => ({ file: folder.images[i]!.file, augmentSeed: null })),
+        size,
+      ),
+  };
 }

@@ -4,7 +4,8 @@
 // `<out>/report.json` holds the table; the printed table is the same numbers.
 import path from 'node:path';
 import { writeAtomic } from './files.ts';
-import { REPORT_FILE, runDistill, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
+import type { EvaluationSummary } from './evaluation-lines.ts';
+import { REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
 
 export interface SeedRow {
   seed: number;

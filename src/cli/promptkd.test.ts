@@ -11,7 +11,7 @@ import { initPhraseEmbedding } from '../engine/promptkd/teacher-text.ts';
 import { rng } from '../engine/random.ts';
 import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
-import { runPromptkd, writePng } from './test-support.ts';
+import { runPromptkd, writePng } from './run-cli.testkit.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');

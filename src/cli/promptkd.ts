@@ -8,7 +8,8 @@ import { PAPER_SETTINGS, RUN_SETTINGS } from '../engine/promptkd/run-settings.ts
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, parseBackend } from './backend.ts';
 import { numberFlag, parseFlags } from './flags.ts';
-import { formatEvaluation, REPORT_FILE, runDistill, type DistillArgs, type EvaluationSummary } from './promptkd-distill.ts';
+import { formatEvaluation, type EvaluationSummary } from './evaluation-lines.ts';
+import { REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
 import { formatSeedsTable, runSeeds } from './promptkd-seeds.ts';
 import { demoFoldersCommand } from './demo-folders.ts';
 import { labelCommand } from './label-command.ts';

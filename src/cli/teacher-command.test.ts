@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../engine/clip/config.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { rng } from '../engine/random.ts';
-import { runPromptkd } from './test-support.ts';
+import { runPromptkd } from './run-cli.testkit.ts';
 import { parseTeacherArgs } from './teacher-command.ts';
 
 const MODEL = path.resolve('test-data/fixtures/clip-tiny-a');

@@ -9,15 +9,13 @@ import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { PROMPTSRC_SETTINGS, TEACHER_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
-import { baseNewSplit, evaluate, type Evaluation } from '../engine/promptkd/metrics.ts';
-import { exportTeacherPrompts, planTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
+import type { Evaluation } from '../engine/promptkd/metrics.ts';
+import { evaluateTeacher } from '../engine/promptkd/test-eval.ts';
+import { evaluationSummary, formatEvaluation, formatPercent } from './evaluation-lines.ts';
+import { exportTeacherPrompts, planTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { tuneConfigOf, tuneTeacherPrompts, type LabeledImageSet, type TeacherTuneConfig } from '../engine/promptkd/teacher-tune.ts';
-import { Teacher } from '../engine/promptkd/teacher.ts';
-import type { ClipWeights } from '../engine/clip/weights.ts';
 import { describeSkipped, FolderError, scanLabeled, type LabeledFolder } from './promptkd-folders.ts';
-import { loadPixels } from './promptkd-images.ts';
+import { folderTestImages, loadPixels } from './promptkd-images.ts';
 import { loadModelDir } from './promptkd-models.ts';
 
 export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DIR [--out FILE] [--test DIR] [options]
@@ -93,30 +91,7 @@ function folderSet(folder: LabeledFolder, size: number): LabeledImageSet {
   };
 }
 
-const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
-const format = (e: Evaluation) => `base ${pct(e.base)}  new ${pct(e.new)}  HM ${pct(e.hm)}`;
-
-async function evaluateTeacher(rt: Runtime, clip: ClipWeights, prompts: TeacherPrompts | null, test: LabeledFolder): Promise<Evaluation> {
-  const teacher = await Teacher.create(rt, clip, { prompts, imageBatch: 16 });
-  try {
-    const C = test.classes.length,
-      S = clip.config.vision.imageSize,
-      chunk = 64;
-    const logits = new Float32Array(test.images.length * C);
-    for (let start = 0; start < test.images.length; start += chunk) {
-      const views = test.images.slice(start, start + chunk).map((i) => ({ file: i.file, augmentSeed: null }));
-      const px: HostTensor = await loadPixels(test.dir, views, S);
-      logits.set((await teacher.logits(px, test.classes)).data as Float32Array, start * C);
-    }
-    return evaluate(
-      logits,
-      test.images.map((i) => i.label),
-      baseNewSplit(C),
-    );
-  } finally {
-    await teacher.release();
-  }
-}
+const format = (e: Evaluation) => formatEvaluation(evaluationSummary(e, 'base2new'));
 
 export async function runTeacher(a: TeacherArgs, log: (line: string) => void): Promise<Record<string, unknown>> {
   const labeled = scanFolder(a.labeled, 'labeled');
@@ -137,7 +112,7 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   const result = await tuneTeacherPrompts(rt, clip, folderSet(labeled, clip.config.vision.imageSize), a.config, {
     onEpoch: (e) =>
       log(
-        `epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${pct(e.trainAccuracy)}`,
+        `epoch ${e.epoch + 1}/${a.config.epochs}  lr ${e.lr.toExponential(2)}  loss ${e.loss.toFixed(4)}  ce ${e.ce.toFixed(4)}  train acc ${formatPercent(e.trainAccuracy)}`,
       ),
   });
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
@@ -156,8 +131,9 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
     notes: result.plan.notes,
   };
   if (test) {
-    const zeroShot = await evaluateTeacher(rt, clip, null, test);
-    const tuned = await evaluateTeacher(rt, clip, result.prompts, test);
+    const testImages = folderTestImages(test);
+    const zeroShot = await evaluateTeacher(rt, clip, null, testImages, test.classes);
+    const tuned = await evaluateTeacher(rt, clip, result.prompts, testImages, test.classes);
     log(`teacher zero-shot: ${format(zeroShot)}`);
     log(`teacher tuned:     ${format(tuned)}`);
     report.evaluation = {

@@ -15,6 +15,7 @@ export {
   type SplitImages,
   type SplitItem,
 } from './data/split-file.ts';
+export { bestOnBase } from './promptkd/metrics.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
@@ -28,4 +29,3 @@ export {
   type SettingsTable,
   type SettingValue,
 } from './settings/table.ts';
-export type { SelfTestReport } from './runtime/selftest.ts';

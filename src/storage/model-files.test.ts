@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { downloadClipModel, listCachedModels } from '../engine/clip/hub.ts';
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../engine/clip/safetensors.ts';
-import { hostTensor } from '../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/graph/tensor.ts';
 import { LocalModelStore, OpfsFiles } from './model-files.ts';
-import { fakeOpfs } from './test-support.ts';
+import { fakeOpfs } from './memory-opfs.testkit.ts';
 
 const bytesOf = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
 /** a stream of `data` in `piece`-byte chunks that fails after `failAfter` chunks */

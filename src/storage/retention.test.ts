@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestCheckpoint, retainedCheckpoints } from './retention.ts';
+import { retainedCheckpoints } from './retention.ts';
 
 const e = (step: number, base: number | null = null) => ({ step, base });
 
@@ -15,9 +15,8 @@ describe('retainedCheckpoints', () => {
     expect(retainedCheckpoints(list, 4).map((c) => c.step)).toEqual([25, 50, 75, 100]);
   });
 
-  it('takes the earliest of equal bests and ignores unevaluated ones', () => {
-    expect(bestCheckpoint([e(50, 0.7), e(25, 0.7), e(75, null)])!.step).toBe(25);
-    expect(bestCheckpoint([e(1), e(2)])).toBeNull();
+  it('keeps only the last when none was evaluated, and never the untrained student as the best', () => {
     expect(retainedCheckpoints([e(1), e(2), e(3)], 1).map((c) => c.step)).toEqual([3]);
+    expect(retainedCheckpoints([e(0, 0.9), e(25, 0.5), e(50, 0.6)], 1).map((c) => c.step)).toEqual([50]);
   });
 });

@@ -99,6 +99,8 @@ export type RunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed';
 export interface MetricPoint {
   step: number;
   loss?: number;
+  /** at the last step of an epoch: the mean loss of the epoch's steps */
+  epochMeanLoss?: number;
   base?: number | null;
   new?: number | null;
   hm?: number | null;

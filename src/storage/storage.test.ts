@@ -4,8 +4,8 @@ import { PAPER_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { openDatabase, transact } from './idb.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { StorageError, StudioStorage, type Checkpoint, type Dataset, type RunRecord, type StoredImage } from './storage.ts';
-import { limitIndexedDbWrites } from './test-quota.ts';
-import { dieDuringPut } from './test-torn.ts';
+import { limitIndexedDbWrites } from './full-disk.testkit.ts';
+import { dieDuringPut } from './torn-write.testkit.ts';
 
 let n = 0;
 const fresh = () => new StudioStorage({ prefix: `test${n++}` });

@@ -36,7 +36,7 @@ import {
   type WorkspaceRecord,
 } from './schema.ts';
 
-export type * from './schema.ts';
+export * from './schema.ts';
 
 export type StorageErrorKind = 'quota' | 'unavailable' | 'missing';
 

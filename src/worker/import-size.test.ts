@@ -4,7 +4,7 @@ import 'fake-indexeddb/auto';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { studioHarness } from './studio-harness.ts';
+import { studioHarness } from './node-studio.testkit.ts';
 
 function photo(width: number, height: number): File {
   const p = new PNG({ width, height });

@@ -5,8 +5,8 @@ import 'fake-indexeddb/auto';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { dieDuringPut } from '../storage/test-torn.ts';
-import { studioHarness } from './studio-harness.ts';
+import { dieDuringPut } from '../storage/torn-write.testkit.ts';
+import { studioHarness } from './node-studio.testkit.ts';
 
 const node = createNodeRuntime();
 let prefixes = 0;

@@ -3,8 +3,9 @@
 //
 // Classes are matched by name; a dataset whose names are not all in the list but that has as many
 // classes as the list is matched by position (the user renamed the classes, e.g. 'n01440764' → 'tench').
+import type { JobTestSet } from '../engine/promptkd/job.ts';
 import type { Rng } from '../engine/random.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
+import type { HostTensor } from '../engine/graph/tensor.ts';
 import type { Dataset, StudioStorage } from '../storage/storage.ts';
 import { StudioInputError } from './errors.ts';
 import { viewPixels } from './pixels.ts';
@@ -45,22 +46,13 @@ export function labeledPixels(
   );
 }
 
-/** Rows of `logitsOf` over the whole set in chunks: logits [N,C] as one array. */
-export async function logitsOver(
-  storage: StudioStorage,
-  set: LabeledSet,
-  size: number,
-  chunk: number,
-  nClasses: number,
-  logitsOf: (pixels: HostTensor) => Promise<HostTensor>,
-  onChunk?: (done: number, total: number) => void,
-): Promise<Float32Array> {
-  const N = set.itemIds.length,
-    out = new Float32Array(N * nClasses);
-  for (let at = 0; at < N; at += chunk) {
-    const idx = Array.from({ length: Math.min(chunk, N - at) }, (_, k) => at + k);
-    out.set((await logitsOf(await labeledPixels(storage, set, idx, size, null))).data as Float32Array, at * nClasses);
-    onChunk?.(Math.min(at + chunk, N), N);
-  }
-  return out;
+/** the set as the engine's evaluations read it: labels, ids, content hashes and centre views */
+export function testImagesOf(storage: StudioStorage, set: LabeledSet): JobTestSet {
+  return {
+    id: set.dataset.id,
+    labels: set.labels,
+    ids: set.dataset.items.map((it) => it.name),
+    sha256: set.dataset.items.map((it) => it.sha256),
+    pixels: (indices, size) => labeledPixels(storage, set, indices, size, null),
+  };
 }

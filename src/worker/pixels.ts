@@ -6,7 +6,7 @@ import { rgbImage, type RgbImage } from '../engine/clip/image.ts';
 import { clipPreprocess, normalizeToChw, resizeShortestEdge, stackImages } from '../engine/clip/preprocess.ts';
 import { MAX_STORED_PIXELS, REDUCED_EDGE } from '../engine/data/import-settings.ts';
 import { rng } from '../engine/random.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
+import type { HostTensor } from '../engine/graph/tensor.ts';
 import type { StoredImage, StudioStorage } from '../storage/storage.ts';
 
 export const toRgb = (s: StoredImage): RgbImage => rgbImage(s.width, s.height, s.rgb);

@@ -33,7 +33,7 @@ import type {
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
 export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
-export type { LabelRecipe };
+export type { LabelRecipe, SelfTestReport };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -308,8 +308,11 @@ export type TaskKind = 'import' | 'demo' | 'download' | 'model' | 'teacher' | 't
 export type EngineEvent =
   /** a long job's progress; done === total ends it */
   | { kind: 'progress'; task: TaskKind; done: number; total: number; label: string }
-  /** after every student step; `step` = steps taken so far (1 after the first), `epoch` 0-based */
-  | { kind: 'step'; runId: string; step: number; epoch: number; loss: number; lr: number }
+  /**
+   * after every student step; `step` = steps taken so far (1 after the first), `epoch` 0-based;
+   * `epochMeanLoss` is the epoch's mean loss when the step ended it, else null
+   */
+  | { kind: 'step'; runId: string; step: number; epoch: number; loss: number; lr: number; epochMeanLoss: number | null }
   /** base/new/HM of the student after `step` steps */
   | { kind: 'eval'; runId: string; step: number; base: number | null; new: number | null; hm: number | null }
   /** the run's reference lines, sent once when it starts or resumes */

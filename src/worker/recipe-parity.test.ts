@@ -1,6 +1,8 @@
-// The studio and the CLI run one recipe (engine/promptkd/job.ts): on the same images, models,
-// settings and seed they take the same steps with the same losses, and they label a nested labeled
-// folder by the same rule (ImageFolder's: dress/2019/x.png is a dress).
+// The studio, the CLI and the demo run one recipe (engine/promptkd/job.ts): on the same images,
+// models, settings and seed they report the same reference lines, take the same steps with the same
+// losses, evaluate at the same steps with the same scores and close each epoch with the same mean
+// loss; and the studio and the CLI label a nested labeled folder by the same rule (ImageFolder's:
+// dress/2019/x.png is a dress).
 import 'fake-indexeddb/auto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,11 +12,14 @@ import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDistill } from '../cli/promptkd-distill.ts';
 import { Progress } from '../cli/promptkd-progress.ts';
-import { PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
+import { TEACHER_PROMPTS_FILE } from '../cli/build-demo-models.ts';
+import { type DemoReport, runDemo } from '../cli/demo.ts';
+import { writeDemoFolders } from '../cli/demo-folders.ts';
+import { DEMO_SETTINGS, PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import { rng } from '../engine/random.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { EngineEvent } from './protocol.ts';
-import { studioHarness } from './studio-harness.ts';
+import { studioHarness } from './node-studio.testkit.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-parity-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -67,6 +72,20 @@ const SETTINGS: RunSettings = {
   backend: 'wasm',
 };
 const STEPS = 10;
+const TEACHER_PROMPTS = path.join('models/demo-teacher', TEACHER_PROMPTS_FILE);
+
+interface Scores {
+  base: number | null;
+  new: number | null;
+  hm: number | null;
+}
+/** what the CLI's report and the demo's both hold of a run */
+interface ShellReport {
+  steps: { step: number; loss: number }[];
+  evaluations: ({ step: number } & Scores)[];
+  epochs: { epoch: number; meanLoss: number }[];
+}
+const round = (x: number | null) => Math.round(10000 * (x ?? 0)) / 100;
 const quiet = new Progress(new Writable({ write: (_c, _e, done) => done() }));
 
 describe('the studio and the CLI', () => {
@@ -118,9 +137,74 @@ describe('the studio and the CLI', () => {
       hm,
     }));
     const studioEvals = h.events
-      .filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval' && e.step > 0 && e.step <= STEPS)
+      .filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval' && e.step <= STEPS)
       .map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
-    expect(cliEvals.filter((e) => e.step <= STEPS).map((e) => e.step)).toEqual([2, 4, 6, 8, 10]);
+    // both evaluate the student before training, then at every epoch end
+    expect(cliEvals.filter((e) => e.step <= STEPS).map((e) => e.step)).toEqual([0, 2, 4, 6, 8, 10]);
     expect(studioEvals).toEqual(cliEvals.filter((e) => e.step <= STEPS));
   }, 180_000);
+
+  it('report, step, evaluate and close epochs alike with the demo on the demo data', async () => {
+    const settings: RunSettings = { ...DEMO_SETTINGS, epochs: 1, backend: 'wasm' };
+    const quietLog = () => undefined;
+    const demo = (await runDemo({ settings, log: quietLog })) as DemoReport & ShellReport;
+
+    const folders = await writeDemoFolders(path.join(root, 'demo-folders'));
+    const cli = (await runDistill(
+      {
+        unlabeled: folders.images,
+        split: folders.split,
+        student: 'models/demo-student',
+        teacher: 'models/demo-teacher',
+        teacherPrompts: TEACHER_PROMPTS,
+        out: path.join(root, 'cli-demo-run'),
+        settings,
+        given: new Set(),
+        evalBatch: 100,
+        backend: 'cpu',
+      },
+      quietLog,
+      quiet,
+    )) as unknown as ShellReport & { teacher: { evaluation: Scores }; studentZeroShot: Scores };
+
+    const h = studioHarness('parity-demo', createNodeRuntime());
+    await h.call('init', { backend: 'wasm' });
+    await h.call('loadDemo', {});
+    const prompts = new File([new Uint8Array(fs.readFileSync(TEACHER_PROMPTS))], 'prompts.safetensors');
+    await h.call('teacher', { mode: 'import', file: prompts });
+    const run = await h.call('startRun', { settings });
+    await h.next((e) => e.kind === 'runStatus' && e.runId === run.id && e.status === 'done');
+    const studioSteps = h.events.filter((e): e is Extract<EngineEvent, { kind: 'step' }> => e.kind === 'step');
+    const studioEvals = h.events.filter((e): e is Extract<EngineEvent, { kind: 'eval' }> => e.kind === 'eval');
+    const studioRefs = h.events.find((e): e is Extract<EngineEvent, { kind: 'references' }> => e.kind === 'references')!;
+
+    // the reference lines: the teacher with its stage-1 prompts and the zero-shot student (the demo rounds to 0.01 %)
+    const rounded = (s: Scores | null) => s && { base: round(s.base), new: round(s.new), hm: round(s.hm) };
+    expect(rounded(cli.teacher.evaluation)).toEqual(demo.teacher);
+    expect(rounded(studioRefs.teacher)).toEqual(demo.teacher);
+    expect(rounded(cli.studentZeroShot)).toEqual(demo.studentZeroShot);
+    expect(rounded(studioRefs.studentZeroShot)).toEqual(demo.studentZeroShot);
+
+    // the steps: one epoch of ⌊3000/32⌋ = 93, the same losses
+    const demoLosses = demo.steps.map((s) => s.loss);
+    expect(demoLosses).toHaveLength(93);
+    expect(cli.steps.map((s) => s.loss)).toEqual(demoLosses);
+    studioSteps.forEach((e, i) => {
+      expect(e.loss, `studio step ${i + 1}`).toBeCloseTo(demoLosses[i]!, 4);
+    });
+
+    // evaluations before training, every 25 steps and after the last, with the same scores
+    const scores = (es: readonly ({ step: number } & Scores)[]) => es.map(({ step, base, new: nw, hm }) => ({ step, base, new: nw, hm }));
+    expect(scores(demo.evaluations).map((e) => e.step)).toEqual([0, 25, 50, 75, 93]);
+    expect(scores(cli.evaluations)).toEqual(scores(demo.evaluations));
+    expect(scores(studioEvals)).toEqual(scores(demo.evaluations));
+
+    // the epoch's mean loss
+    expect(demo.epochs).toHaveLength(1);
+    expect(cli.epochs.map((e) => e.meanLoss)).toEqual(demo.epochs.map((e) => e.meanLoss));
+    const studioMeans = studioSteps.filter((e) => e.epochMeanLoss !== null).map((e) => [e.step, e.epochMeanLoss]);
+    expect(studioMeans).toHaveLength(1);
+    expect(studioMeans[0]![0]).toBe(93);
+    expect(studioMeans[0]![1]).toBeCloseTo(demo.epochs[0]!.meanLoss, 4);
+  }, 300_000);
 });

@@ -10,15 +10,13 @@ import { readCheckpoint } from '../engine/promptkd/checkpoint.ts';
 import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
 import type { TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import type { Evaluation } from '../engine/promptkd/metrics.ts';
-import type { StudentDims, StudentState } from '../engine/promptkd/state.ts';
-import { readStudentPrompts } from '../engine/promptkd/student-prompts.ts';
-import { studentDims } from '../engine/promptkd/student.ts';
+import type { StudentState } from '../engine/promptkd/state.ts';
 import { exportTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
+import type { HostTensor } from '../engine/graph/tensor.ts';
 import { StorageError, type Checkpoint, type Dataset, type RunRecord, type StudioStorage } from '../storage/storage.ts';
 import { DeviceLostError, errorInfo, StudioInputError } from './errors.ts';
-import { labeledPixels, type LabeledSet } from './labeled.ts';
+import { testImagesOf, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
 import { viewPixels } from './pixels.ts';
 import type { Accuracy, EngineEvent, MetricPoint, RunStatus } from './protocol.ts';
@@ -40,10 +38,6 @@ export interface RunEnv {
   memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
-/** names a frozen model's accuracy on a test folder under a class list */
-export const referenceKey = (what: string, model: string, promptState: string, testId: string, classes: readonly string[]): string =>
-  JSON.stringify([what, model, promptState, testId, classes]);
-
 export interface RunModels {
   student: LoadedModel;
   /** null: the run distils from `labels` */
@@ -58,8 +52,7 @@ export type RunStart = { kind: 'fresh' } | { kind: 'prompts'; file: Blob; name: 
 
 const accuracyOf = (e: Evaluation): Accuracy => ({ base: e.base, new: e.new, hm: e.hm });
 
-const readStoredCheckpoint = (ckpt: Checkpoint, dims: StudentDims) =>
-  readCheckpoint(new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]), dims);
+const storedBlob = (ckpt: Checkpoint) => new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]);
 
 export class DistillRun {
   private control: 'run' | 'pause' | 'stop' = 'run';
@@ -89,18 +82,13 @@ export class DistillRun {
     test: LabeledSet | null,
     start: RunStart,
   ): Promise<DistillRun> {
-    const student = models.student.weights,
-      s = record.settings;
-    const teacherDim = models.labels ? models.labels.featureDim : models.teacher!.weights.config.embedDim;
-    const dims = () => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
-    let from: JobStart = { kind: 'fresh' };
+    let from: JobStart;
     if (start.kind === 'checkpoint') {
       const ckpt = await env.storage.loadCheckpoint(record.id);
       if (!ckpt) throw new StudioInputError(`run ${record.id} has no checkpoint to continue from; start a new run`);
-      const read = await readStoredCheckpoint(ckpt, dims());
-      from = { kind: 'state', state: read.state, step: read.info.step };
-    } else if (start.kind === 'prompts') {
-      from = { kind: 'state', state: (await readStudentPrompts(start.file, dims(), start.name)).state, step: 0 };
+      from = { kind: 'checkpoint', file: storedBlob(ckpt), name: `the checkpoint of run ${record.id} at step ${ckpt.step}` };
+    } else {
+      from = start;
     }
     // images are named by their path in the folder, as the CLI names them: the crops are keyed on it (distill.ts)
     const itemOf = new Map(unlabeled.items.map((it) => [it.name, it]));
@@ -109,10 +97,10 @@ export class DistillRun {
       : { kind: 'model', weights: models.teacher!.weights, prompts: models.teacherPrompts };
     const job = await DistillJob.open({
       runtime: env.runtime,
-      student,
+      student: models.student.weights,
       teacher,
       classes: record.classes,
-      settings: s,
+      settings: record.settings,
       start: from,
       unlabeled: {
         id: unlabeled.id,
@@ -125,13 +113,7 @@ export class DistillRun {
             size,
           ),
       },
-      test: test && {
-        id: test.dataset.id,
-        labels: test.labels,
-        ids: test.dataset.items.map((it) => it.name),
-        sha256: test.dataset.items.map((it) => it.sha256),
-        pixels: (indices, size) => labeledPixels(env.storage, test, indices, size, null),
-      },
+      test: test && testImagesOf(env.storage, test),
       teacherLogits: (source) => persistentTeacherSource(source, env.storage),
     }).catch((e: unknown) => {
       throw e instanceof Error && e.name === 'JobInputError' ? new StudioInputError(e.message) : e;
@@ -172,7 +154,7 @@ export class DistillRun {
       const kept = this.record.checkpoints.map((c) => c.step).join(', ') || 'none';
       throw new StudioInputError(`this run keeps no checkpoint at step ${step} (it keeps steps ${kept}); export one of those`);
     }
-    return (await readStoredCheckpoint(ckpt, this.dims)).state;
+    return (await readCheckpoint(storedBlob(ckpt), this.dims)).state;
   }
 
   // ---- evaluation --------------------------------------------------------------------------
@@ -190,21 +172,9 @@ export class DistillRun {
   /** the reference lines: the teacher as used, and the student CLIP's own zero-shot accuracy */
   async references(): Promise<void> {
     if (!this.test) return;
-    const classes = this.record.classes,
-      testId = this.test.dataset.id;
-    const teacherName = this.models.teacher?.info.name ?? `labels:${this.job.teacherIdentity.id}`;
-    const teacher = await this.env.memo(
-      referenceKey('teacher', teacherName, this.job.teacherIdentity.promptState, testId, classes),
-      async () => {
-        const e = await this.job.teacherEvaluation();
-        return e && accuracyOf(e);
-      },
-    );
-    const studentZeroShot = this.models.student.weights.towers.has('text')
-      ? await this.env.memo(referenceKey('student', this.models.student.info.name, 'zero-shot', testId, classes), async () =>
-          accuracyOf((await this.job.studentZeroShotEvaluation())!),
-        )
-      : null;
+    const refs = await this.job.references(this.env.memo);
+    const teacher = refs.teacher && accuracyOf(refs.teacher),
+      studentZeroShot = refs.studentZeroShot && accuracyOf(refs.studentZeroShot);
     this.record.references = { teacher, studentZeroShot };
     this.env.emit({ kind: 'references', runId: this.id, teacher, studentZeroShot });
   }
@@ -293,9 +263,12 @@ export class DistillRun {
         if (lost) throw new DeviceLostError(lost);
         const p = await this.env.enqueue(() => this.untilLost(this.job.next()));
         this.record.step = this.job.step;
-        this.point(this.job.step).loss = p.loss;
-        this.env.emit({ kind: 'step', runId: this.id, step: this.job.step, epoch: p.epoch, loss: p.loss, lr: p.lr });
-        const due = this.job.due();
+        const point = this.point(this.job.step);
+        point.loss = p.loss;
+        const epochMeanLoss = p.epochEnd?.meanLoss ?? null;
+        if (epochMeanLoss !== null) point.epochMeanLoss = epochMeanLoss;
+        this.env.emit({ kind: 'step', runId: this.id, step: this.job.step, epoch: p.epoch, loss: p.loss, lr: p.lr, epochMeanLoss });
+        const due = p.due;
         if (due.evaluate) await this.env.enqueue(() => this.untilLost(this.evalNow()));
         if (due.checkpoint) await this.env.enqueue(() => this.untilLost(this.checkpoint()));
       }

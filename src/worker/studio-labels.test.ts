@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runPromptkdWith, writePng } from '../cli/test-support.ts';
+import { runPromptkdWith, writePng } from '../cli/run-cli.testkit.ts';
 import { DEMO_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { createNodeRuntime } from '../engine/runtime/node.ts';
 import type { EngineEvent, RunSettings } from './protocol.ts';
-import { studioHarness } from './studio-harness.ts';
+import { studioHarness } from './node-studio.testkit.ts';
 
 const node = createNodeRuntime();
 const CLASSES = ['bag', 'dress', 'sneaker'];

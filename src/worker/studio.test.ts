@@ -17,8 +17,8 @@ import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
 import type { EngineEvent, RunSettings } from './protocol.ts';
-import { limitIndexedDbWrites } from '../storage/test-quota.ts';
-import { hubRequests, studioHarness, type Harness } from './studio-harness.ts';
+import { limitIndexedDbWrites } from '../storage/full-disk.testkit.ts';
+import { hubRequests, studioHarness, type Harness } from './node-studio.testkit.ts';
 
 const node = createNodeRuntime();
 const harness = (prefix: string) => studioHarness(prefix, node);

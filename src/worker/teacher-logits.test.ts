@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { hostTensor } from '../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/graph/tensor.ts';
 import type { TeacherLogitsSource, ViewRef } from '../engine/promptkd/teacher-cache.ts';
 import { StudioStorage } from '../storage/storage.ts';
 import { persistentTeacherSource } from './teacher-logits.ts';

@@ -2,7 +2,7 @@
 // before running the teacher and stores what it computes, so a resumed run (or a second run on the
 // same data, teacher and classes) does not run the large teacher again. Keys carry the teacher's id
 // (model and class list) and prompt state, so another teacher never hits stale logits.
-import { hostTensor } from '../engine/runtime/tensor.ts';
+import { hostTensor } from '../engine/graph/tensor.ts';
 import type { TeacherLogitsSource, ViewRef } from '../engine/promptkd/teacher-cache.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 

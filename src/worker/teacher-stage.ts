@@ -5,14 +5,12 @@ import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import { tuneConfigOf, tuneTeacherPrompts } from '../engine/promptkd/teacher-tune.ts';
 import { Teacher } from '../engine/promptkd/teacher.ts';
-import { evalBatchFor } from '../engine/promptkd/job.ts';
-import { baseNewSplit, evaluate } from '../engine/promptkd/metrics.ts';
+import { evaluateTeacher, type Memo } from '../engine/promptkd/test-eval.ts';
 import type { rng } from '../engine/random.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import type { StudioStorage } from '../storage/storage.ts';
-import { labeledPixels, logitsOver, type LabeledSet } from './labeled.ts';
+import { labeledPixels, testImagesOf, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
-import { referenceKey } from './run.ts';
 import type { Accuracy, TeacherInfo, TeacherMode } from './protocol.ts';
 
 export interface TeacherStageEnv {
@@ -23,7 +21,7 @@ export interface TeacherStageEnv {
   /** the newest test folder, for the teacher's accuracy */
   test: LabeledSet | null;
   onProgress(done: number, total: number, label: string): void;
-  memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
+  memo: Memo;
 }
 
 export type TeacherRequest =
@@ -35,26 +33,11 @@ export type TeacherRequest =
 export async function teacherAccuracy(env: TeacherStageEnv, prompts: TeacherPrompts | null): Promise<Accuracy | null> {
   const test = env.test;
   if (!test) return null;
-  const imageBatch = evalBatchFor(test.labels.length);
-  const teacher = await Teacher.create(env.runtime, env.teacher.weights, { prompts, templates: ZERO_SHOT_TEMPLATES, imageBatch });
-  try {
-    return await env.memo(referenceKey('teacher', env.teacher.info.name, teacher.promptState, test.dataset.id, env.classes), async () => {
-      const C = env.classes.length;
-      const logits = await logitsOver(
-        env.storage,
-        test,
-        env.teacher.weights.config.vision.imageSize,
-        256,
-        C,
-        (px) => teacher.logits(px, env.classes),
-        (done, total) => env.onProgress(done, total, 'teacher on the test folder'),
-      );
-      const e = evaluate(logits, test.labels, baseNewSplit(C));
-      return { base: e.base, new: e.new, hm: e.hm };
-    });
-  } finally {
-    await teacher.release();
-  }
+  const e = await evaluateTeacher(env.runtime, env.teacher.weights, prompts, testImagesOf(env.storage, test), env.classes, {
+    memo: env.memo,
+    onProgress: (done, total) => env.onProgress(done, total, 'teacher on the test folder'),
+  });
+  return { base: e.base, new: e.new, hm: e.hm };
 }
 
 /** Sets up the teacher as asked; stores its prompts (none for zero-shot). */

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type Value } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { backprop } from './grad.ts';
 import { rules } from './rules.ts';
-import { finiteDifference, randomTensor, relError, rng } from './testing.ts';
+import { finiteDifference, randomTensor, relError, rng } from './finite-diff.testkit.ts';
 
 interface Case {
   name: string;

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type DType } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { gradients } from './grad.ts';
-import { attentionClassifier, mlp, type TestModel } from './test-models.ts';
-import { finiteDifference, maxAbs, maxAbsDiff, relError, rng, toFloat32, toFloat64 } from './testing.ts';
+import { attentionClassifier, mlp, type TestModel } from './models.testkit.ts';
+import { finiteDifference, maxAbs, maxAbsDiff, relError, rng, toFloat32, toFloat64 } from './finite-diff.testkit.ts';
 import { buildTrainStep, zeroState, type OptimizerConfig } from './train-step.ts';
 
 const STEPS = 5;

@@ -4,7 +4,7 @@
 // The runtime loop feeds each `carry.from` output back as the `carry.to` input of the next step, so
 // params and state can stay on the device; only `loss` (and the extras) need reading back.
 import { type Graph, GraphError, type DType, type Shape, type Value } from '../graph/graph.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { gradients } from './grad.ts';
 import { adamwStep, sgdStep } from './optim.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classPromptInputs } from './class-prompts.ts';
 import { parseClipConfig } from './config.ts';
-import { randomHfClip } from './test-support.ts';
+import { randomHfClip } from './random-clip.testkit.ts';
 import { loadClipWeights } from './weights.ts';
 
 // the real vocabulary needs the real vocab size; the rest stays tiny

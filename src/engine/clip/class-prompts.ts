@@ -1,7 +1,7 @@
 // Text-tower inputs for class prompts ("a photo of a {class}."), for zero-shot classifiers and the
 // prompted teacher: with IVLP / PromptSRC text prompts the learned context replaces positions
 // 1..n_ctx, which hold the template's leading words ("a photo of a" = 4 tokens).
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { endTokenOneHot, lookupTokenEmbeddings, type TextTowerInputs } from './text-input.ts';
 import { tokenize as bundledTokenize, type TokenizedBatch } from './tokenizer.ts';
 import type { ClipWeights } from './weights.ts';

@@ -4,7 +4,7 @@
 // OpenAI-named checkpoint, which ships no config. Fields missing from a Hugging Face config take
 // the defaults transformers itself would use, so a hub config that leaves them out means the same
 // model here as there.
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 
 export class ClipConfigError extends Error {
   override name = 'ClipConfigError';

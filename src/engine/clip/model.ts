@@ -1,7 +1,7 @@
 // A whole CLIP forward graph: image embeds, text embeds and the scaled cosine logits.
 import { Graph, type Value } from '../graph/graph.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import { textTowerInputs } from './text-input.ts';
 import { buildTextTower } from './text.ts';
 import { buildVisionTower } from './vision.ts';

@@ -4,7 +4,7 @@
 // torchvision backend: torch's antialiased uint8 bicubic resize is Pillow's fixed-point algorithm
 // (so resize.ts reproduces both), and rescaling is fused into normalization as
 // (x − f32(mean)·255) / (f32(std)·255) in float32, which normalizeToChw reproduces bit for bit.
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { cropImage, type RgbImage } from './image.ts';
 import { resizeBicubic } from './resize.ts';
 

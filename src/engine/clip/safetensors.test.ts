@@ -3,7 +3,7 @@ import { openAsBlob } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { loadSafetensors, readSafetensorsHeader, SafetensorsError, writeSafetensors } from './safetensors.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';

@@ -7,7 +7,7 @@
 // each requested tensor with its own Blob slice: the file itself is never read whole.
 import type { DType } from '../graph/graph.ts';
 import { halfToFloat32 } from '../graph/half.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';

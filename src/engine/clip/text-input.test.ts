@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hostTensor } from '../runtime/tensor.ts';
-import { randomHfClip, tinyConfig } from './test-support.ts';
+import { hostTensor } from '../graph/tensor.ts';
+import { randomHfClip, tinyConfig } from './random-clip.testkit.ts';
 import { endTokenOneHot, endTokenPositions, lookupTokenEmbeddings, textTowerInputs } from './text-input.ts';
 import { loadClipWeights } from './weights.ts';
 

@@ -1,7 +1,7 @@
 // Host-side inputs of the text tower: token-embedding lookup and the end-token one-hot.
 // The lookup stays off the device because the table ([49408, W], 151 MB at ViT-L/14) is larger
 // than WebGPU's default storage binding.
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import type { ClipTextConfig } from './config.ts';
 import type { ClipWeights } from './weights.ts';
 

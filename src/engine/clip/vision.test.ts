@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { maxRelError } from '../../checks/compare.ts';
+import { maxRelError } from '../checks/compare.ts';
 import { Graph, GraphError } from '../graph/graph.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import type { ClipConfig } from './config.ts';
-import { randomData, randomHfClip, referenceImageEmbeds, tinyConfig, type RefPrompts } from './test-support.ts';
+import { randomData, randomHfClip, referenceImageEmbeds, tinyConfig, type RefPrompts } from './random-clip.testkit.ts';
 import { buildVisionTower } from './vision.ts';
 import { loadClipWeights, weightFeeds, type ClipWeights } from './weights.ts';
 

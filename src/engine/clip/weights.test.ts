@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Graph, type TypedArray } from '../graph/graph.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { parseClipConfig } from './config.ts';
 import { loadSafetensors } from './safetensors.ts';
-import { randomHfClip, tinyConfig } from './test-support.ts';
+import { randomHfClip, tinyConfig } from './random-clip.testkit.ts';
 import { canonicalShapes, clipSourceNames, detectNaming, loadClipWeights, weightFeeds, weightInput } from './weights.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';

@@ -10,7 +10,7 @@
 // 128 MiB storage binding, and the lookup is cheap there (see text-input.ts).
 import type { DType, Graph, Value } from '../graph/graph.ts';
 import { float32ToHalf } from '../graph/half.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { visionTokens, type ClipConfig } from './config.ts';
 
 export class ClipWeightsError extends Error {

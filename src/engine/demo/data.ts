@@ -9,7 +9,7 @@ import { rgbImage, type RgbImage } from '../clip/image.ts';
 import { augmentView } from '../clip/augment.ts';
 import { clipPreprocess, normalizeToChw, stackImages } from '../clip/preprocess.ts';
 import { rng, type Rng } from '../random.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 
 export const DEMO_IMAGE_SIZE = 28;
 const PIXELS = DEMO_IMAGE_SIZE * DEMO_IMAGE_SIZE;

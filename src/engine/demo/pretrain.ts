@@ -9,7 +9,7 @@ import type { ClipWeights } from '../clip/weights.ts';
 import { zeroState } from '../autodiff/train-step.ts';
 import type { Rng } from '../random.ts';
 import type { DeviceTensor, Runtime } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { buildContrastiveStep } from './contrastive.ts';
 
 export interface PretrainImages {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../clip/config.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import { hfConfigJson, initTinyClip, tinyClipConfig, toHfStateDict } from './tiny-clip.ts';
 
 const SIZE = {

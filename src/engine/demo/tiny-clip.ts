@@ -2,7 +2,7 @@
 // graph layout the builders use (weights.ts), and the way back to a Hugging Face `config.json` +
 // state dict, so a trained demo model loads through exactly the loader real CLIP uses.
 import type { Rng } from '../random.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { canonicalShapes, type ClipWeights } from '../clip/weights.ts';
 import type { ClipConfig } from '../clip/config.ts';
 

@@ -2,7 +2,7 @@
 // self-contained one whose weights are initializers, so a plain onnxruntime session needs only the
 // remaining inputs. Works on the encoded ModelProto, after toOnnx, so any built graph can be baked.
 import onnxProto from 'onnx-proto';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from './tensor.ts';
 import { ONNX_DTYPE, GraphError } from './graph.ts';
 
 const { onnx } = onnxProto;

@@ -4,10 +4,10 @@ import { Graph } from './graph.ts';
 import { countFlops, nodeFlops } from './flops.ts';
 import { evaluate } from './reference.ts';
 import { backprop } from '../autodiff/grad.ts';
-import { promptedVit, type VitSize } from '../autodiff/test-models.ts';
-import { relError, rng, runOnOrt, toFloat32 } from '../autodiff/testing.ts';
+import { promptedVit, type VitSize } from '../autodiff/models.testkit.ts';
+import { relError, rng, runOnOrt, toFloat32 } from '../autodiff/finite-diff.testkit.ts';
 import { buildTrainStep, zeroState } from '../autodiff/train-step.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from './tensor.ts';
 
 const size: VitSize = { batch: 2, patches: 16, patchDim: 48, width: 64, heads: 4, layers: 2, prompts: 4, classes: 10 };
 const sgd = { kind: 'sgd', momentum: 0.9, weightDecay: 5e-4 } as const;

@@ -3,7 +3,7 @@ import { Graph } from './graph.ts';
 import { toOnnx } from './onnx.ts';
 import { evaluate } from './reference.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { float32 } from '../runtime/tensor.ts';
+import { float32 } from './tensor.ts';
 import onnxProto from 'onnx-proto';
 
 const opTypes = (bytes: Uint8Array) => onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);

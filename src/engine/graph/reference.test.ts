@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, GraphError, type Value } from './graph.ts';
 import { evaluate } from './reference.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
-import { randomTensor, relError, rng, runOnOrt } from '../autodiff/testing.ts';
+import { hostTensor, type HostTensor } from './tensor.ts';
+import { randomTensor, relError, rng, runOnOrt } from '../autodiff/finite-diff.testkit.ts';
 
 interface Case {
   name: string;

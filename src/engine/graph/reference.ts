@@ -17,7 +17,7 @@ import {
   type Value,
 } from './graph.ts';
 import { halfToFloat32 } from './half.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from './tensor.ts';
 
 type Data = Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 interface Tensor {

@@ -3,7 +3,7 @@
 // {format, step, epoch, seed, dims, config}. Loading checks the file against the run before any
 // tensor is used and says in one line what does not fit.
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import type { DistillConfig } from './config.ts';
 import { misplacedLabels } from './teacher-labels.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, type StudentDims, type StudentState } from './state.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 
 const features = (rows: number[][]) => hostTensor('float32', [rows.length, rows[0]!.length], Float32Array.from(rows.flat()));

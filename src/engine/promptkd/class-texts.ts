@@ -3,7 +3,7 @@
 // nothing about telling them apart, and when every class is alike the KD loss is 0 and nothing
 // trains. It happens with words the model never learned (the demo teacher knows only
 // Fashion-MNIST's), duplicate names, and empty or punctuation-only names.
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 
 /** cosine above which two classes' text features count as the same */
 export const SAME_TEXT_COSINE = 0.999;

@@ -7,7 +7,7 @@ import { loadSafetensors } from '../clip/safetensors.ts';
 import { loadClipWeights, type ClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { PAPER_CONFIG, type DistillConfig } from './config.ts';
 import { Distiller, type TrainImages, type TrainView } from './distill.ts';

@@ -9,9 +9,9 @@
 // of the folder (teacher-labels.ts). Like Dassl with drop_last, an epoch is ⌊N/B⌋ full batches (the
 // train graph has a static batch size).
 import { rng, seedOfString } from '../random.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import type { DistillConfig } from './config.ts';
-import { lrAtEpoch } from './schedule.ts';
+import { epochOfStep, lrAtEpoch } from './schedule.ts';
 import type { StudentSession } from './session.ts';
 import type { ViewRef } from './teacher-cache.ts';
 
@@ -102,7 +102,7 @@ export class Distiller {
 
   /** the views step `step` trains on */
   viewsAt(step: number): TrainView[] {
-    const epoch = Math.floor(step / this.stepsPerEpoch),
+    const epoch = epochOfStep(step, this.stepsPerEpoch),
       B = this.config.batchSize;
     const at = (step % this.stepsPerEpoch) * B;
     const { augment, seed, views } = this.config,
@@ -121,7 +121,7 @@ export class Distiller {
     let step = from;
     for (; step < Math.min(to, this.totalSteps); step++) {
       if (hooks.shouldStop?.()) break;
-      const epoch = Math.floor(step / this.stepsPerEpoch);
+      const epoch = epochOfStep(step, this.stepsPerEpoch);
       const c = this.config;
       const lr = lrAtEpoch(epoch, { lr: c.lr, maxEpoch: c.epochs, warmupEpochs: c.warmupEpochs, warmupLr: c.warmupLr });
       const views = this.viewsAt(step);

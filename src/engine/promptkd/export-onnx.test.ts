@@ -5,7 +5,7 @@ import { loadSafetensors } from '../clip/safetensors.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { PAPER_CONFIG } from './config.ts';
 import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, studentClassifierOnnx } from './export-onnx.ts';
 import { StudentSession } from './session.ts';

@@ -9,7 +9,7 @@
 import type { ClipWeights } from '../clip/weights.ts';
 import { bakeInputs } from '../graph/bake.ts';
 import { toOnnx } from '../graph/onnx.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import { stateFeeds } from './session.ts';
 import type { StudentState } from './state.ts';
 import { buildStudentEval, PIXELS, STUDENT_LOGITS, TEACHER_TEXT, type StudentHyper } from './student.ts';

@@ -8,35 +8,43 @@
 // holds no teacher model at all, and takes the class features and every view's logits from the file.
 //
 // Every step is a function of (seed, step) (distill.ts), so a job opened from a checkpoint at step k
-// takes exactly the steps an uninterrupted one takes after k.
+// takes exactly the steps an uninterrupted one takes after k. The recipe lives here and nowhere else:
+// what is due after a step, the epoch's mean loss, the reference lines, the best evaluation on base,
+// and the settings of a resumed run. Its callers do I/O and presentation only.
+import { SafetensorsError } from '../clip/safetensors.ts';
 import type { ClipWeights } from '../clip/weights.ts';
 import { logitScaleOf } from '../clip/weights.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import { rng } from '../random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
-import { writeCheckpoint } from './checkpoint.ts';
+import { CheckpointError, readCheckpoint, readCheckpointInfo, writeCheckpoint } from './checkpoint.ts';
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TeacherLogitsOf, type TrainView } from './distill.ts';
-import { evaluate, protocolSplit, type EvalProtocol, type Evaluation } from './metrics.ts';
-import { distillConfigOf, type RunSettings } from './run-settings.ts';
+import { bestOnBase, type EvalProtocol, type Evaluation } from './metrics.ts';
+import { distillConfigOf, resumedSettings, type RunSettings } from './run-settings.ts';
+import { epochOfStep, epochsDone } from './schedule.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState, type StudentDims, type StudentState } from './state.ts';
+import { readStudentPrompts } from './student-prompts.ts';
 import { studentDims, type StudentHyper } from './student.ts';
 import { TeacherLogitCache, type TeacherLogitsSource } from './teacher-cache.ts';
 import { labelsMismatch, type LabelTeacher, type TeacherLabels } from './teacher-labels.ts';
 import type { TeacherPrompts } from './teacher-prompts.ts';
 import { ZERO_SHOT_TEMPLATES } from './teacher-text.ts';
 import { Teacher } from './teacher.ts';
+import {
+  EVAL_BATCH,
+  evalBatchFor,
+  evaluateTeacher,
+  type Memo,
+  noMemo,
+  referenceKey,
+  scoreTestSet,
+  testSetLogits,
+  type TestImages,
+} from './test-eval.ts';
 
-/** student eval batch, and test images per chunk when the test set is read in parts */
-export const EVAL_BATCH = 32;
-
-/**
- * The eval batch for a test set of `testImages`: no larger than the set, so every batch runs full
- * (padding 3 test images to 32 costs a ViT on WASM minutes of work on images that do not exist).
- */
-export const evalBatchFor = (testImages: number): number => Math.max(1, Math.min(EVAL_BATCH, testImages));
 /** test sets up to this many bytes of pixels stay in memory between evaluations */
 const PIXEL_CACHE_BYTES = 64 * 2 ** 20;
 
@@ -55,19 +63,66 @@ export interface JobImages {
   sha256Of?(id: string): string | undefined;
 }
 
-export interface JobTestSet {
-  /** names the test set (reference accuracies are remembered per set) */
-  readonly id: string;
-  /** the class index of every image, in set order */
-  readonly labels: readonly number[];
+export interface JobTestSet extends TestImages {
   /** each image's id and hex SHA-256 (where known): a teacher from labels scores the test set from them */
   readonly ids?: readonly string[];
   readonly sha256?: readonly (string | undefined)[];
-  /** centre-view pixels [n,3,S,S] of images `indices` */
-  pixels(indices: readonly number[], size: number): Promise<HostTensor>;
 }
 
-export type JobStart = { kind: 'fresh' } | { kind: 'state'; state: StudentState; step: number };
+/** where the student's trained tensors start */
+export type JobStart =
+  | { kind: 'fresh' }
+  /**
+   * a checkpoint of this run: its settings win over the spec's, but for the epochs when `given`
+   * names them (a run continued for longer); `given`, the settings the user set now, are the ones
+   * whose override is reported
+   */
+  | { kind: 'checkpoint'; file: Blob; name: string; given?: ReadonlySet<keyof RunSettings> }
+  /** prompts exported by a run (the student's prompts, projector and statistics), from step 0 */
+  | { kind: 'prompts'; file: Blob; name: string };
+
+/** what a resumed job goes on from */
+export interface Resumed {
+  step: number;
+  /** epochs completed at that step */
+  epoch: number;
+  /** settings given now that the checkpoint overrides, as "name value" */
+  ignored: string[];
+}
+
+/** the reference lines of a run: the teacher as the run uses it, and the student CLIP's own zero-shot accuracy */
+export interface JobReferences {
+  /** null without a test set, or from labels that do not hold the test set's images */
+  teacher: Evaluation | null;
+  /** null without a test set or a student text tower */
+  studentZeroShot: Evaluation | null;
+}
+
+/** an epoch's end, as every shell reports it */
+export interface EpochSummary {
+  /** 0-based */
+  epoch: number;
+  /** steps taken */
+  step: number;
+  /** the mean loss of the epoch's steps this job took (a resumed job's first epoch: those since the resume) */
+  meanLoss: number;
+  /** views the teacher has labelled in this job so far */
+  teacherViews: number;
+}
+
+/** one step taken: its progress, what is due now, and the epoch's summary when it ended the epoch */
+export interface JobStep extends StepProgress {
+  due: { evaluate: boolean; checkpoint: boolean };
+  epochEnd: EpochSummary | null;
+}
+
+/** an evaluation the job made, after `step` steps */
+export interface JobEvaluation {
+  step: number;
+  /** 1-based: the epoch the step belongs to (Dassl's numbering of best_val) */
+  epoch: number;
+  evaluation: Evaluation;
+}
 
 /** where the teacher's class features and logits come from */
 export type JobTeacher =
@@ -82,6 +137,7 @@ export interface DistillJobSpec {
   teacher: JobTeacher;
   /** class names in label order: the first ⌈n/2⌉ are base, the rest new */
   classes: readonly string[];
+  /** the run's settings; a job started from a checkpoint uses the checkpoint's (see JobStart) */
   settings: RunSettings;
   unlabeled: JobImages;
   test: JobTestSet | null;
@@ -93,14 +149,33 @@ export interface DistillJobSpec {
   teacherLogits?(source: TeacherLogitsSource<TrainView>): TeacherLogitsSource<TrainView>;
 }
 
+/** `reading`, with a damaged or unfitting start file named in one line */
+async function readingStart<T>(file: { kind: 'checkpoint' | 'prompts'; name: string }, reading: Promise<T>): Promise<T> {
+  try {
+    return await reading;
+  } catch (e) {
+    if (e instanceof CheckpointError || e instanceof SafetensorsError) {
+      throw new JobInputError(file.kind === 'checkpoint' ? `cannot resume from ${file.name}: ${e.message}` : e.message);
+    }
+    throw e;
+  }
+}
+
 export class DistillJob {
   /** steps taken */
   step: number;
+  /** the evaluations this job made, in order (the one before training included) */
+  readonly evaluations: JobEvaluation[] = [];
   private readonly testPixels = new Map<number, HostTensor>();
+  private epochLoss = { sum: 0, count: 0 };
   private released = false;
 
   private constructor(
     private readonly spec: DistillJobSpec,
+    /** the settings the job runs: the spec's, or a resumed checkpoint's */
+    readonly settings: RunSettings,
+    /** where a job opened from a checkpoint went on from; null otherwise */
+    readonly resumed: Resumed | null,
     readonly config: DistillConfig,
     readonly hyper: StudentHyper,
     readonly dims: StudentDims,
@@ -120,7 +195,17 @@ export class DistillJob {
 
   /** Checks the inputs against the models, then builds the teacher, its class features and the student. */
   static async open(spec: DistillJobSpec): Promise<DistillJob> {
-    const { student, classes, settings } = spec;
+    const { student, classes } = spec;
+    const startFile = spec.start.kind === 'fresh' ? null : spec.start;
+    const resume =
+      spec.start.kind === 'checkpoint'
+        ? resumedSettings(
+            spec.settings,
+            (await readingStart(startFile!, readCheckpointInfo(spec.start.file))).config,
+            spec.start.given ?? new Set(),
+          )
+        : null;
+    const settings = resume?.settings ?? spec.settings;
     if (classes.length < 2) throw new JobInputError('name at least 2 classes: base/new evaluation needs a base and a new half');
     if (settings.depth > student.config.vision.layers) {
       throw new JobInputError(
@@ -158,7 +243,16 @@ export class DistillJob {
       if (alike) throw new JobInputError(alike);
       const hyper: StudentHyper = { ...config, teacherDim: teacherText.shape[1]!, nClasses: classes.length };
       const dims = studentDims(student, hyper);
-      const start = spec.start.kind === 'state' ? spec.start : { state: initStudentState(dims, rng(config.seed)), step: 0 };
+      let start: { state: StudentState; step: number };
+      if (spec.start.kind === 'checkpoint') {
+        // the checkpoint must have the prompt geometry asked for now: its tensors are these shapes
+        const read = await readingStart(startFile!, readCheckpoint(spec.start.file, studentDims(student, { ...hyper, ...resume!.wanted })));
+        start = { state: read.state, step: read.info.step };
+      } else if (spec.start.kind === 'prompts') {
+        start = { state: (await readingStart(startFile!, readStudentPrompts(spec.start.file, dims, spec.start.name))).state, step: 0 };
+      } else {
+        start = { state: initStudentState(dims, rng(config.seed)), step: 0 };
+      }
       const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
       const session = await StudentSession.create(spec.runtime, {
         clip: student,
@@ -185,7 +279,22 @@ export class DistillJob {
         ids: spec.unlabeled.ids,
         pixels: (views) => spec.unlabeled.pixels(views, studentSize),
       });
-      return new DistillJob(spec, config, hyper, dims, teacher, teacherText, session, distiller, cache, start.step, evalBatch);
+      const resumed = resume && { step: start.step, epoch: epochsDone(start.step, distiller.stepsPerEpoch), ignored: resume.ignored };
+      return new DistillJob(
+        spec,
+        settings,
+        resumed,
+        config,
+        hyper,
+        dims,
+        teacher,
+        teacherText,
+        session,
+        distiller,
+        cache,
+        start.step,
+        evalBatch,
+      );
     } catch (e) {
       await teacher?.release();
       throw e;
@@ -222,8 +331,11 @@ export class DistillJob {
     return this.spec.test !== null;
   }
 
-  /** Takes the next step; its loss, learning rate and place in the epoch. */
-  async next(): Promise<StepProgress> {
+  /**
+   * Takes the next step: its loss, learning rate and place in the epoch, whether an evaluation and a
+   * checkpoint are due after it (the last step has both), and the epoch's summary when it ends one.
+   */
+  async next(): Promise<JobStep> {
     if (this.done)
       throw new JobInputError(`the run is complete (${this.step} of ${this.totalSteps} steps); raise the epochs to train further`);
     let progress: StepProgress | null = null;
@@ -232,17 +344,20 @@ export class DistillJob {
         progress = p;
       },
     });
+    const p = progress!;
     this.step++;
-    return progress!;
-  }
-
-  /** whether an evaluation and a checkpoint are due now, after `step` steps (the last step has both) */
-  due(): { evaluate: boolean; checkpoint: boolean; epochEnd: boolean } {
-    const s = this.spec.settings,
-      step = this.step;
-    const epochEnd = step > 0 && step % this.stepsPerEpoch === 0;
-    const every = (n: number) => (n === 0 ? epochEnd : step % n === 0) || this.done;
-    return { evaluate: this.hasTest && every(s.evalEvery), checkpoint: every(s.ckptEvery), epochEnd };
+    this.epochLoss.sum += p.loss;
+    this.epochLoss.count++;
+    const step = this.step,
+      settings = this.settings;
+    const endsEpoch = step % this.stepsPerEpoch === 0 || this.done;
+    const every = (n: number) => (n === 0 ? endsEpoch : step % n === 0) || this.done;
+    let epochEnd: EpochSummary | null = null;
+    if (endsEpoch) {
+      epochEnd = { epoch: p.epoch, step, meanLoss: this.epochLoss.sum / this.epochLoss.count, teacherViews: this.teacherViews };
+      this.epochLoss = { sum: 0, count: 0 };
+    }
+    return { ...p, due: { evaluate: this.hasTest && every(settings.evalEvery), checkpoint: every(settings.ckptEvery) }, epochEnd };
   }
 
   // ---- evaluation --------------------------------------------------------------------------
@@ -261,29 +376,52 @@ export class DistillJob {
       }
       return (await logitsOf(px)).data as Float32Array;
     }
-    const chunk = this.evalBatch * 8,
-      out = new Float32Array(N * C);
-    for (let at = 0; at < N; at += chunk)
-      out.set((await logitsOf(await set.pixels(all.slice(at, at + chunk), size))).data as Float32Array, at * C);
-    return out;
+    return testSetLogits(set, size, C, logitsOf, { chunk: this.evalBatch * 8 });
+  }
+
+  private get protocol(): EvalProtocol {
+    return this.spec.protocol ?? 'base2new';
   }
 
   private scored(logits: Float32Array): Evaluation {
-    return evaluate(logits, [...this.spec.test!.labels], protocolSplit(this.spec.protocol ?? 'base2new', this.spec.classes.length));
+    return scoreTestSet(logits, this.spec.test!, this.spec.classes.length, this.protocol);
   }
 
-  /** the student on the test set now (BatchNorm in eval mode); null without a test set */
+  /** the student on the test set now (BatchNorm in eval mode), kept among the job's evaluations; null without a test set */
   async evaluate(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> {
     if (!this.spec.test) return null;
     const logits = await this.testLogits(this.spec.student.config.vision.imageSize, (px) => this.session.evaluate(px));
-    return { evaluation: this.scored(logits), logits };
+    const evaluation = this.scored(logits);
+    const epoch = this.step === 0 ? 0 : epochOfStep(this.step - 1, this.stepsPerEpoch) + 1;
+    this.evaluations.push({ step: this.step, epoch, evaluation });
+    return { evaluation, logits };
+  }
+
+  /** Dassl's best_val among this job's evaluations of a trained student; null under cross-dataset (no base half to select on) */
+  get bestOnBase(): JobEvaluation | null {
+    if (this.protocol !== 'base2new') return null;
+    return bestOnBase(this.evaluations.map((e) => ({ ...e, base: e.evaluation.base })));
+  }
+
+  /** the reference lines, each computed once per `memo` key (the studio keeps them between runs) */
+  async references(memo: Memo = noMemo): Promise<JobReferences> {
+    const test = this.spec.test;
+    if (!test) return { teacher: null, studentZeroShot: null };
+    const { classes, student, runtime } = this.spec,
+      protocol = this.protocol,
+      who = this.teacherIdentity;
+    const teacher = await memo(referenceKey(who.id, who.promptState, test.id, classes, protocol), () => this.teacherEvaluation());
+    const studentZeroShot = student.towers.has('text')
+      ? await evaluateTeacher(runtime, student, null, test, classes, { protocol, memo })
+      : null;
+    return { teacher, studentZeroShot };
   }
 
   /**
    * The teacher as this job uses it, on the test set; null without a test set, or from labels that
    * do not hold the test set's images (label it with `promptkd label --test`).
    */
-  async teacherEvaluation(): Promise<Evaluation | null> {
+  private async teacherEvaluation(): Promise<Evaluation | null> {
     const test = this.spec.test;
     if (!test) return null;
     const teacher = this.teacher;
@@ -297,22 +435,6 @@ export class DistillJob {
     const t = this.spec.teacher;
     if (t.kind !== 'model') throw new Error('a job whose teacher is labels renders no teacher views');
     return t.weights.config.vision.imageSize;
-  }
-
-  /** the student CLIP's own zero-shot accuracy; null without a test set or a student text tower */
-  async studentZeroShotEvaluation(): Promise<Evaluation | null> {
-    const student = this.spec.student;
-    if (!this.spec.test || !student.towers.has('text')) return null;
-    const zs = await Teacher.create(this.spec.runtime, student, {
-      prompts: null,
-      templates: ZERO_SHOT_TEMPLATES,
-      imageBatch: this.evalBatch,
-    });
-    try {
-      return this.scored(await this.testLogits(student.config.vision.imageSize, (px) => zs.logits(px, this.spec.classes)));
-    } finally {
-      await zs.release();
-    }
   }
 
   /** teacher logits [n,C] of test images `indices`; null from labels that do not hold them */
@@ -340,7 +462,7 @@ export class DistillJob {
 
   /** the checkpoint of the state now (safetensors, PromptKD's names, the config in its metadata) */
   async checkpoint(): Promise<Uint8Array<ArrayBuffer>> {
-    const epoch = Math.floor(this.step / this.stepsPerEpoch);
+    const epoch = epochsDone(this.step, this.stepsPerEpoch);
     return writeCheckpoint(await this.state(), { step: this.step, epoch, seed: this.config.seed, dims: this.dims, config: this.config });
   }
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { cosineLogits, kdLoss, projector, type BatchNormMode } from './loss.ts';
 
 let seed = 12345;

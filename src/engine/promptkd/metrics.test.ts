@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseNewSplit, evaluate, harmonicMean, protocolSplit } from './metrics.ts';
+import { baseNewSplit, bestOnBase, evaluate, harmonicMean, protocolSplit } from './metrics.ts';
 
 describe('baseNewSplit', () => {
   it('puts the first ⌈n/2⌉ labels in base', () => {
@@ -55,5 +55,16 @@ describe('evaluate', () => {
     expect(r).toMatchObject({ base: 0.75, new: null, hm: null, counts: { base: 4, new: 0 } });
     expect(r.confusion[0]).toEqual([0, 0, 0, 1]);
     expect(protocolSplit('base2new', 5)).toEqual(baseNewSplit(5));
+  });
+});
+
+describe('bestOnBase', () => {
+  const e = (step: number, base: number | null = null) => ({ step, base });
+  it('takes the highest base accuracy, the earliest of equals', () => {
+    expect(bestOnBase([e(50, 0.7), e(25, 0.7), e(75, 0.6)])!.step).toBe(25);
+  });
+  it('ignores unevaluated entries and the untrained student (step 0)', () => {
+    expect(bestOnBase([e(1), e(2)])).toBeNull();
+    expect(bestOnBase([e(0, 0.9), e(25, 0.5), e(50, null)])!.step).toBe(25);
   });
 });

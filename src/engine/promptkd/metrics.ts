@@ -84,3 +84,17 @@ export function evaluate(logits: ArrayLike<number>, labels: readonly number[], s
     counts: { base: base.n, new: nw.n },
   };
 }
+
+/**
+ * Dassl's best_val: of the evaluated entries of a trained student (step > 0: the untrained one is
+ * never the best, as Dassl evaluates only after training), the one with the highest base accuracy,
+ * the earliest of equals (the first model that reached it); null when none has a base accuracy. The
+ * studio keeps that checkpoint beside the last ones; the CLI reports it beside the last evaluation.
+ */
+export function bestOnBase<T extends { step: number; base: number | null }>(entries: readonly T[]): T | null {
+  let best: T | null = null;
+  for (const e of [...entries].sort((a, b) => a.step - b.step)) {
+    if (e.step > 0 && e.base !== null && (best === null || e.base > best.base!)) best = e;
+  }
+  return best;
+}

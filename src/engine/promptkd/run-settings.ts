@@ -302,3 +302,47 @@ export function distillConfigOf(s: RunSettings, studentLogitScale: number): Dist
 }
 
 export { DistillConfigError };
+
+/** the settings a checkpoint records (its DistillConfig's fields, under their RunSettings names) */
+const CHECKPOINT_KEYS = [
+  'nCtx',
+  'depth',
+  'temperature',
+  'kdWeight',
+  'logitScale',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'bnMomentum',
+  'bnEps',
+  'batchSize',
+  'epochs',
+  'warmupEpochs',
+  'warmupLr',
+  'augment',
+  'views',
+  'seed',
+] as const satisfies readonly (keyof RunSettings & keyof DistillConfig)[];
+
+export interface ResumedSettings {
+  /** what the resumed run uses: the checkpoint's settings, but for epochs given now (a longer run goes on) */
+  settings: RunSettings;
+  /** the prompt geometry asked for now (given settings win): the checkpoint must have it */
+  wanted: Pick<RunSettings, 'depth' | 'nCtx'>;
+  /** settings given now that the checkpoint overrides, as "name value" */
+  ignored: string[];
+}
+
+/**
+ * A resumed run's settings: the checkpoint's win, because its prompts were trained under them, but
+ * for the epochs when given, so a run can be continued for longer. `given` names the settings the
+ * user set now (the CLI's flags): those the checkpoint overrides are reported; the prompt geometry
+ * given must be the checkpoint's.
+ */
+export function resumedSettings(settings: RunSettings, saved: DistillConfig, given: ReadonlySet<keyof RunSettings>): ResumedSettings {
+  const fromCheckpoint: RunSettings = { ...settings };
+  for (const k of CHECKPOINT_KEYS) (fromCheckpoint as unknown as Record<string, unknown>)[k] = saved[k];
+  const pick = <K extends keyof RunSettings>(k: K) => (given.has(k) ? settings[k] : fromCheckpoint[k]);
+  const ignored = CHECKPOINT_KEYS.filter((k) => k !== 'epochs' && given.has(k) && saved[k] !== settings[k]).map((k) => `${k} ${saved[k]}`);
+  return { settings: { ...fromCheckpoint, epochs: pick('epochs') }, wanted: { depth: pick('depth'), nCtx: pick('nCtx') }, ignored };
+}

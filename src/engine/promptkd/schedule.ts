@@ -19,3 +19,13 @@ export function lrAtEpoch(epoch: number, s: LrSchedule): number {
   if (epoch < s.warmupEpochs) return s.warmupLr;
   return 0.5 * s.lr * (1 + Math.cos((Math.PI * (epoch - s.warmupEpochs)) / s.maxEpoch));
 }
+
+/**
+ * The two ways a run counts epochs, each used for one thing. A step has a 0-based index (the step
+ * being taken) and a count (steps taken so far, after it).
+ */
+/** the epoch (0-based) that the step of 0-based index `stepIndex` belongs to: its shuffle, its crops, its learning rate */
+export const epochOfStep = (stepIndex: number, stepsPerEpoch: number): number => Math.floor(stepIndex / stepsPerEpoch);
+
+/** epochs completed after `steps` steps: what a checkpoint records, where a resumed run goes on from */
+export const epochsDone = (steps: number, stepsPerEpoch: number): number => Math.floor(steps / stepsPerEpoch);

@@ -5,7 +5,7 @@ import { loadSafetensors } from '../clip/safetensors.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import { PAPER_CONFIG } from './config.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState } from './state.ts';

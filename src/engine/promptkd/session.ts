@@ -5,7 +5,7 @@
 import type { ClipWeights } from '../clip/weights.ts';
 import type { KernelProfile } from '../runtime/profile.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from './state.ts';
 import {
   buildStudentEval,

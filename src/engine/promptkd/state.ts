@@ -2,7 +2,7 @@
 // checkpoint reads like one from trainers/promptkd.py: deep visual prompts, the projector
 // `VPT_image_trans.conv1` (conv weights [out,in,1,1]), SGD momentum buffers and BatchNorm running stats.
 import type { Rng } from '../random.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 
 export const VPT = 'image_encoder.VPT';
 export const vptShallow = (block: number): string => `image_encoder.transformer.resblocks.${block}.VPT_shallow`;

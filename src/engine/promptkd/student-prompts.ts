@@ -4,7 +4,7 @@
 // (momentum starts at zero, as in a fresh PyTorch optimizer). The same tensors also go out as a
 // Dassl checkpoint (.pth.tar) that the official PromptKD code loads.
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
 import { CheckpointError } from './checkpoint.ts';
 import type { DistillConfig } from './config.ts';

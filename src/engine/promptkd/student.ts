@@ -13,7 +13,7 @@ import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import { buildVisionTower } from '../clip/vision.ts';
 import { weightFeeds, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import type { DistillConfig } from './config.ts';
 import { cosineLogits, kdLoss, projector, type BatchNormMode, type ProjectorParams } from './loss.ts';
 import { PROJECTOR, RUNNING_MEAN, RUNNING_VAR, trainableNames, trainableShapes, VPT, vptShallow, type StudentDims } from './state.ts';

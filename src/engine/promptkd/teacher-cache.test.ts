@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import { TeacherLogitCache, type TeacherLogitsSource, type ViewRef } from './teacher-cache.ts';
 
 /** a fake teacher whose logits encode the image and view, and which counts its forward passes */

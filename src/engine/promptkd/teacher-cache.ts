@@ -4,7 +4,7 @@
 // change: with augmentation off every epoch shows the same view and the (large) teacher runs once
 // per image over the whole run; with augmentation on, the view id names the crop/flip and the
 // teacher runs once per view. A new teacher or new teacher prompts change the key, never a stale hit.
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 
 export interface ViewRef {
   imageId: string;

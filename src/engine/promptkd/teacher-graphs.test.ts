@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { relError, runOnOrt, toFloat32 } from '../autodiff/testing.ts';
+import { relError, runOnOrt, toFloat32 } from '../autodiff/finite-diff.testkit.ts';
 import { zeroState } from '../autodiff/train-step.ts';
 import { parseClipConfig } from '../clip/config.ts';
 import { loadSafetensors } from '../clip/safetensors.ts';
-import { randomData } from '../clip/test-support.ts';
+import { randomData } from '../clip/random-clip.testkit.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { evaluate } from '../graph/reference.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import {
   buildTeacherTuneStep,
   EOT,

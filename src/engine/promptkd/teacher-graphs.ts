@@ -17,7 +17,7 @@ import { buildTextTower, type TextPrompts } from '../clip/text.ts';
 import { buildVisionTower, type VisionPrompts } from '../clip/vision.ts';
 import { towerDType, weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { kdLoss } from './loss.ts';
 import { PIXELS, TEACHER_TEXT } from './student.ts';
 import { TEACHER_PROMPT_NAMES, type TeacherPromptPlan } from './teacher-prompts.ts';

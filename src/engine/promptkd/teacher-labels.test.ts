@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../clip/safetensors.ts';
 import { float32ToHalf, halfToFloat32 } from '../graph/half.ts';
 import { rng } from '../random.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import {
   joinLabelParts,
   labelsMismatch,

@@ -29,7 +29,7 @@ import {
   type SafetensorsPart,
 } from '../clip/safetensors.ts';
 import { halfToFloat32 } from '../graph/half.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './label-recipe.ts';
 
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand };

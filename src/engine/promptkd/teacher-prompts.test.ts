@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../clip/config.ts';
 import { writeSafetensors } from '../clip/safetensors.ts';
 import { rng } from '../random.ts';
-import { hostTensor } from '../runtime/tensor.ts';
+import { hostTensor } from '../graph/tensor.ts';
 import { writeDasslCheckpoint } from '../torch/checkpoint.ts';
-import { CountingBlob } from '../torch/test-support.ts';
+import { CountingBlob } from '../torch/torch.testkit.ts';
 import {
   exportTeacherPrompts,
   importTeacherPrompts,

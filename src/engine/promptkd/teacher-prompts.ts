@@ -10,7 +10,7 @@
 import type { ClipConfig } from '../clip/config.ts';
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../clip/safetensors.ts';
 import type { Rng } from '../random.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { looksLikeTorchCheckpoint, readTorchCheckpoint } from '../torch/checkpoint.ts';
 import { VPT, vptShallow } from './state.ts';
 import { misplacedLabels } from './teacher-labels.ts';

@@ -5,7 +5,7 @@ import { classPromptInputs, type ClassPromptInputs } from '../clip/class-prompts
 import { lookupTokenEmbeddings } from '../clip/text-input.ts';
 import { tokenize } from '../clip/tokenizer.ts';
 import type { ClipWeights } from '../clip/weights.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { CTX_INIT_PHRASE } from './teacher-prompts.ts';
 
 /** the paper's zero-shot prompt */

@@ -6,7 +6,7 @@ import { loadSafetensors } from '../clip/safetensors.ts';
 import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import {
   gpaWeights,
   PROMPTSRC_TUNE_CONFIG,

@@ -10,7 +10,7 @@ import { zeroState } from '../autodiff/train-step.ts';
 import type { ClipWeights } from '../clip/weights.ts';
 import { rng, type Rng } from '../random.ts';
 import type { DeviceTensor, Runtime } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { mixSeed } from './distill.ts';
 import { baseNewSplit } from './metrics.ts';
 import { lrAtEpoch } from './schedule.ts';

@@ -7,7 +7,7 @@
 import { halfPrecisionTower, logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import type { TeacherLogitsSource, ViewRef } from './teacher-cache.ts';
 import {
   buildTeacherLogitsGraph,

@@ -3,12 +3,12 @@
 // (no system loader, no Chromium) they skip.
 import { describe, expect, it } from 'vitest';
 import { vulkanEnv } from '../../../scripts/vulkan-env.mjs';
-import { passed } from '../../checks/compare.ts';
-import { dirFixtureSource } from '../../checks/node-source.ts';
-import { promptkdChecks } from '../../checks/promptkd.ts';
+import { passed } from '../checks/compare.ts';
+import { dirFixtureSource } from '../checks/fixture-source-node.ts';
+import { promptkdChecks } from '../checks/promptkd.ts';
 import { Graph } from '../graph/graph.ts';
 import { openNodeRuntime } from './node.ts';
-import { float32 } from './tensor.ts';
+import { float32 } from '../graph/tensor.ts';
 
 const vulkan = vulkanEnv() !== null;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
 import { createNodeRuntime } from './node.ts';
-import { float32 } from './tensor.ts';
+import { float32 } from '../graph/tensor.ts';
 
 describe('node runtime', () => {
   const g = new Graph('affine');

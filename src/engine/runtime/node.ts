@@ -26,7 +26,7 @@ import {
   type Profiler,
   type Runtime,
 } from './runtime.ts';
-import type { HostTensor } from './tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 
 export const NODE_BACKENDS = ['cpu', 'webgpu', 'cuda'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.ts';
 import { createNodeRuntime } from './node.ts';
 import { lastRunKernels, summarizeProfile, type OrtProfileEvent } from './profile.ts';
-import { float32 } from './tensor.ts';
+import { float32 } from '../graph/tensor.ts';
 
 const node = (name: string, ts: number, dur: number, op: string, shapes: number[][]): OrtProfileEvent => ({
   cat: 'Node',

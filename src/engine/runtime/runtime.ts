@@ -10,7 +10,7 @@ import { fmtShape, Graph, type DType, type Shape } from '../graph/graph.ts';
 import { toOnnx } from '../graph/onnx.ts';
 import type { KernelProfile } from './profile.ts';
 import { JobQueue } from './queue.ts';
-import type { HostTensor } from './tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu' | 'cuda';
 export type OrtModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;

@@ -4,7 +4,7 @@
 import { Graph } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
 import type { BackendName, Runtime } from './runtime.ts';
-import { float32, type HostTensor } from './tensor.ts';
+import { float32, type HostTensor } from '../graph/tensor.ts';
 
 const ROWS = 4;
 const WIDTH = 8;

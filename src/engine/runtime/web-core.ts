@@ -7,7 +7,7 @@ import type * as Ort from 'onnxruntime-web';
 import { Graph, type DType } from '../graph/graph.ts';
 import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
 import { bufferTooLarge } from './gpu-limits.ts';
-import { allocate, type HostTensor } from './tensor.ts';
+import { allocate, type HostTensor } from '../graph/tensor.ts';
 
 /** onnxruntime-web's two WebGPU backends: 'jsep' (`onnxruntime-web`) and 'native' (`onnxruntime-web/webgpu`) */
 export type OrtWebEntry = 'jsep' | 'native';

@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import { create } from 'webgpu';
 import { describe, expect, it } from 'vitest';
-import { passed } from '../../checks/compare.ts';
-import { dirFixtureSource } from '../../checks/node-source.ts';
-import { promptkdChecks } from '../../checks/promptkd.ts';
+import { passed } from '../checks/compare.ts';
+import { dirFixtureSource } from '../checks/fixture-source-node.ts';
+import { promptkdChecks } from '../checks/promptkd.ts';
 import { openWebRuntimeInNode } from './web-node.ts';
 
 // V8 tiers ORT's hottest wasm functions up with TurboFan in the background; a few are huge (minutes

@@ -6,7 +6,7 @@
 import * as jsep from 'onnxruntime-web';
 import { startWebRuntime, type OrtWebEntry, type OrtWebModule, type WebRuntime } from './web-core.ts';
 
-export type { OrtWebEntry, WebRuntime } from './web-core.ts';
+export type { OrtWebEntry, WebRuntime };
 
 export interface WebRuntimeOptions {
   /** where ORT's .wasm/.mjs files are served from (production builds: '/ort/') */

@@ -2,7 +2,7 @@
 // hand-assembled pickles and zips, including hostile and broken ones. pytorch.test.ts checks the
 // same code against files from (and for) real PyTorch.
 import { describe, expect, it } from 'vitest';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { looksLikeTorchCheckpoint, readTorchCheckpoint, TorchCheckpointError, writeDasslCheckpoint } from './checkpoint.ts';
 import {
   PickleCall,
@@ -15,7 +15,7 @@ import {
   unpickle,
   type PickleOut,
 } from './pickle.ts';
-import { CountingBlob } from './test-support.ts';
+import { CountingBlob } from './torch.testkit.ts';
 import { readZipDirectory, writeStoredZip } from './zip.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

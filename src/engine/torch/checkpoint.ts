@@ -8,7 +8,7 @@
 import { bfloat16ToFloat32 } from '../clip/safetensors.ts';
 import { halfToFloat32 } from '../graph/half.ts';
 import type { DType } from '../graph/graph.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import {
   ITEM_BYTES,
   PickleCall,

@@ -13,10 +13,10 @@ import { writeStudentPromptsPth } from '../promptkd/student-prompts.ts';
 import { initStudentState, type StudentDims } from '../promptkd/state.ts';
 import { importTeacherPrompts, teacherPromptStateDict } from '../promptkd/teacher-prompts.ts';
 import { rng } from '../random.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
+import type { HostTensor } from '../graph/tensor.ts';
 import { readTorchCheckpoint } from './checkpoint.ts';
 import type { PyDict, PyObject } from './pickle.ts';
-import { CountingBlob, findTorchPython } from './test-support.ts';
+import { CountingBlob, findTorchPython } from './torch.testkit.ts';
 
 const SCRIPT = path.join(import.meta.dirname, 'torch_reference.py');
 

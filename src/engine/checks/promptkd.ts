@@ -2,14 +2,14 @@
 // `fixture`). Every setting (n_ctx, depth, T, kd_weight, lr, momentum, weight decay, BatchNorm
 // momentum/eps, widths, batch, classes) comes from the fixture's files, so any fixture of this
 // layout is checked the same way.
-import { loadClipWeights } from '../engine/clip/weights.ts';
-import { StudentSession } from '../engine/promptkd/session.ts';
-import { RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from '../engine/promptkd/state.ts';
-import { next, STUDENT_LOGITS, type StudentHyper } from '../engine/promptkd/student.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../engine/runtime/tensor.ts';
-import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureSection, type FixtureSource } from './fixture-files.ts';
+import { loadClipWeights } from '../clip/weights.ts';
+import { StudentSession } from '../promptkd/session.ts';
+import { RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from '../promptkd/state.ts';
+import { next, STUDENT_LOGITS, type StudentHyper } from '../promptkd/student.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
+import { maxRelError, type Check } from './compare.ts';
+import { FixtureError, fixtureSection, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32 */
 export const PROMPTKD_TOLERANCE = 1e-4;

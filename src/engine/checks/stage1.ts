@@ -2,7 +2,7 @@
 // zero-shot CLIP + KL to the zero-shot logits, SGD on the prompts of both towers) against the float64
 // PyTorch reference of make_stage1_fixture.py. Shapes, depths, loss weights and optimiser settings
 // come from the fixture's files, so any fixture of this layout is checked the same way.
-import { loadClipWeights } from '../engine/clip/weights.ts';
+import { loadClipWeights } from '../clip/weights.ts';
 import {
   buildTeacherTuneStep,
   CE,
@@ -18,12 +18,12 @@ import {
   visionPromptNames,
   ZS_TEXT,
   type TeacherTuneLoss,
-} from '../engine/promptkd/teacher-graphs.ts';
-import { planOfPrompts, teacherPromptsFromStateDict, teacherPromptStateDict } from '../engine/promptkd/teacher-prompts.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../engine/runtime/tensor.ts';
-import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureSection, type FixtureSource } from './fixture-files.ts';
+} from '../promptkd/teacher-graphs.ts';
+import { planOfPrompts, teacherPromptsFromStateDict, teacherPromptStateDict } from '../promptkd/teacher-prompts.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
+import { maxRelError, type Check } from './compare.ts';
+import { FixtureError, fixtureSection, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32; the teacher's step is held to the same */
 export const STAGE1_TOLERANCE = 1e-4;

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { clipChecks, CLIP_TOLERANCE } from './clip.ts';
 import { maxRelError, passed } from './compare.ts';
 import { preprocessChecks } from './preprocess.ts';
-import { hostTensor } from '../engine/runtime/tensor.ts';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { dirFixtureSource } from './node-source.ts';
+import { hostTensor } from '../graph/tensor.ts';
+import { createNodeRuntime } from '../runtime/node.ts';
+import { dirFixtureSource } from './fixture-source-node.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 const rt = createNodeRuntime();

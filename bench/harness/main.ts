@@ -1,18 +1,18 @@
 // The engine harness page: exposes the engine's checks to Playwright (e2e tests, benchmarks) in a
 // real browser, on WebGPU and WASM. It is part of the build so tests exercise what ships. Each probe
 // takes the onnxruntime-web entry to run on: 'jsep' (the studio's) or 'native' (onnxruntime-web/webgpu).
-import { clipChecks } from '../checks/clip.ts';
-import type { Check } from '../checks/compare.ts';
-import { httpFixtureSource } from '../checks/fixture-files.ts';
-import { promptkdChecks } from '../checks/promptkd.ts';
-import { Graph } from '../engine/graph/graph.ts';
-import { float32 } from '../engine/runtime/tensor.ts';
+import { clipChecks } from '../../src/engine/checks/clip.ts';
+import type { Check } from '../../src/engine/checks/compare.ts';
+import { httpFixtureSource } from '../../src/engine/checks/fixture-files.ts';
+import { promptkdChecks } from '../../src/engine/checks/promptkd.ts';
+import { Graph } from '../../src/engine/graph/graph.ts';
+import { float32 } from '../../src/engine/graph/tensor.ts';
 import * as ort from 'onnxruntime-web';
-import { OrtDeviceTensor } from '../engine/runtime/runtime.ts';
-import { createWebRuntime, type OrtWebEntry } from '../engine/runtime/web.ts';
-import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../../bench/harness-bench.ts';
-import type { GeometryJson } from '../../bench/geometry.ts';
-import type { WorkloadOptions } from '../../bench/workloads.ts';
+import { OrtDeviceTensor } from '../../src/engine/runtime/runtime.ts';
+import { createWebRuntime, type OrtWebEntry } from '../../src/engine/runtime/web.ts';
+import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../harness-bench.ts';
+import type { GeometryJson } from '../geometry.ts';
+import type { WorkloadOptions } from '../workloads.ts';
 
 const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
 

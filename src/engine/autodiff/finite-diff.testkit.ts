@@ -4,7 +4,7 @@ import { type Graph, sizeOf, type Shape } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 
 /** mulberry32: a tiny seeded generator, so failures reproduce */
 export function rng(seed: number): () => number {

@@ -2,10 +2,14 @@
 // folder on disk (the CLI) or a URL (the browser harness, so the same checks run on WebGPU and
 // WASM). Absent files are null, so a suite can skip what a fixture does not have; present but
 // broken files throw.
-import { parseClipConfig, type ClipConfig } from '../engine/clip/config.ts';
-import { loadSafetensors } from '../engine/clip/safetensors.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
-import { FixtureError } from './compare.ts';
+import { parseClipConfig, type ClipConfig } from '../clip/config.ts';
+import { loadSafetensors } from '../clip/safetensors.ts';
+import type { HostTensor } from '../graph/tensor.ts';
+
+/** a fixture folder that is missing, malformed, or does not fit the model it is checked against */
+export class FixtureError extends Error {
+  override name = 'FixtureError';
+}
 
 export interface FixtureSource {
   /** the directory or URL, for messages */

@@ -9,7 +9,7 @@ import type { Runtime } from '../engine/runtime/runtime.ts';
 import { TeacherLabelStore } from '../storage/label-files.ts';
 import { LocalModelStore } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
-import { fakeOpfs } from '../storage/test-support.ts';
+import { fakeOpfs } from '../storage/memory-opfs.testkit.ts';
 import type { EngineApi, EngineEvent, EngineRequest, RequestKind } from './protocol.ts';
 import { Studio } from './studio.ts';
 

@@ -1,5 +1,5 @@
 // Host-side tensors: what crosses the boundary between the engine's builders, the runtime and storage.
-import { sizeOf, type DType, type Shape, type TypedArray } from '../graph/graph.ts';
+import { sizeOf, type DType, type Shape, type TypedArray } from './graph.ts';
 
 export interface HostTensor {
   readonly dtype: DType;

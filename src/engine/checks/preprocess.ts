@@ -1,10 +1,10 @@
 // preprocess.* checks: decode preprocess/image.png and run the engine's CLIP preprocessing, against
 // CLIPImageProcessor's pixel_values in preprocess/expected.safetensors.
-import { decodeImage } from '../engine/clip/decode-node.ts';
-import { clipPreprocess } from '../engine/clip/preprocess.ts';
-import { hostTensor } from '../engine/runtime/tensor.ts';
-import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
+import { decodeImage } from '../clip/decode-node.ts';
+import { clipPreprocess } from '../clip/preprocess.ts';
+import { hostTensor } from '../graph/tensor.ts';
+import { maxRelError, type Check } from './compare.ts';
+import { FixtureError, fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /**
  * Looser than the model checks (DESIGN.md §6): resizing rounds to uint8 like Pillow, so one pixel

@@ -1,8 +1,8 @@
 // Small models for the autodiff tests: a 2-layer MLP, a pre-LN attention block with prompt tokens, and
 // a prompted ViT-like transformer with frozen weights (the PromptKD student's situation).
 import type { Graph, DType, Value } from '../graph/graph.ts';
-import type { HostTensor } from '../runtime/tensor.ts';
-import { randomTensor } from './testing.ts';
+import type { HostTensor } from '../graph/tensor.ts';
+import { randomTensor } from './finite-diff.testkit.ts';
 
 export interface TestModel {
   loss: Value;

@@ -1,11 +1,11 @@
 // clip.* checks: the engine's CLIP forward against transformers' outputs in io.safetensors, once
 // per weight file (Hugging Face names, and OpenAI names when the fixture has them).
-import { configFromOpenAIWeights } from '../engine/clip/config.ts';
-import { runClip } from '../engine/clip/model.ts';
-import { loadClipWeights, type ClipNaming } from '../engine/clip/weights.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
-import { FixtureError, maxRelError, type Check } from './compare.ts';
-import { fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
+import { configFromOpenAIWeights } from '../clip/config.ts';
+import { runClip } from '../clip/model.ts';
+import { loadClipWeights, type ClipNaming } from '../clip/weights.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { maxRelError, type Check } from './compare.ts';
+import { FixtureError, fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /** DESIGN.md §6: CLIP embeds and logits in fp32 */
 export const CLIP_TOLERANCE = 1e-4;

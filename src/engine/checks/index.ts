@@ -4,7 +4,7 @@ import type { Check, CheckSuite } from './compare.ts';
 import { preprocessChecks } from './preprocess.ts';
 import { promptkdChecks } from './promptkd.ts';
 import { stage1Checks } from './stage1.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import type { FixtureSource } from './fixture-files.ts';
 
 export const SUITES: readonly CheckSuite[] = [clipChecks, preprocessChecks, promptkdChecks, stage1Checks];

@@ -2,7 +2,7 @@
 // from make_fixtures.py (vit_features, text_features) over those HF-named tensors. It shares no
 // code with the graph builders or the weight loader, so agreement checks both.
 import { rng } from '../random.ts';
-import { hostTensor, type HostTensor } from '../runtime/tensor.ts';
+import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { visionTokens, type ClipConfig } from './config.ts';
 
 export function tinyConfig(

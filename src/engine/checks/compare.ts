@@ -1,10 +1,10 @@
 // The fixtures' error metric (DESIGN.md §6): max|ours − ref| / max(max|ref| over all tensors of
 // that kind, 1e-12). Relative to the largest reference value, so tiny entries near zero do not
 // dominate, and one scale for every tensor of a kind (every step, every parameter).
-import { fmtShape } from '../engine/graph/graph.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
-import type { HostTensor } from '../engine/runtime/tensor.ts';
-import type { FixtureSource } from './fixture-files.ts';
+import { fmtShape } from '../graph/graph.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { HostTensor } from '../graph/tensor.ts';
+import { FixtureError, type FixtureSource } from './fixture-files.ts';
 
 /** One line of the report: `PASS|FAIL name error`. */
 export interface Check {
@@ -18,10 +18,6 @@ export const passed = (c: Check): boolean => c.maxRelError <= c.tolerance;
 
 /** A group of checks over one fixture; returns [] when the fixture has no data for it. */
 export type CheckSuite = (src: FixtureSource, rt: Runtime) => Promise<Check[]>;
-
-export class FixtureError extends Error {
-  override name = 'FixtureError';
-}
 
 const numbers = (t: HostTensor): ArrayLike<number> => {
   if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new FixtureError(`cannot compare a ${t.dtype} tensor`);

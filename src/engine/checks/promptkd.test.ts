@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { dirFixtureSource } from './node-source.ts';
+import { createNodeRuntime } from '../runtime/node.ts';
+import { dirFixtureSource } from './fixture-source-node.ts';
 import { promptkdChecks, PROMPTKD_TOLERANCE } from './promptkd.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';

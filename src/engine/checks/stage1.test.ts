@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeRuntime } from '../engine/runtime/node.ts';
-import { dirFixtureSource } from './node-source.ts';
+import { createNodeRuntime } from '../runtime/node.ts';
+import { dirFixtureSource } from './fixture-source-node.ts';
 import { stage1Checks, STAGE1_TOLERANCE } from './stage1.ts';
 
 const FIXTURE = 'test-data/fixtures/clip-tiny-a';
