@@ -7,7 +7,7 @@
 // With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
 // last run's profile (profiling slows a run: time and profile in separate calls).
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
-import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
+import { PAPER_CONFIG } from '../src/engine/promptkd/run-settings.ts';
 import { StudentSession } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.ts';

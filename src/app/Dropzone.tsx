@@ -3,20 +3,21 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { runAction } from './actions.ts';
 import { pickedFiles, walkDataTransfer, type WalkResult } from './folder-walk.ts';
-import { useStudio, type ImportRoleName } from './store.ts';
+import type { DatasetRole } from '../worker/protocol.ts';
+import { useStudio } from './store.ts';
 
-export const ROLES: { role: ImportRoleName; title: string; hint: string }[] = [
+export const ROLES: { role: DatasetRole; title: string; hint: string }[] = [
   { role: 'unlabeled', title: 'Unlabeled images', hint: 'any folder of photos of your domain; the student learns from these' },
   { role: 'test', title: 'Labeled test set', hint: 'class_name/image.jpg subfolders; measures accuracy (optional)' },
   { role: 'shots', title: 'Few-shot examples', hint: 'class_name/image.jpg, a few per base class; tunes the teacher (optional)' },
 ];
 
-function importWalk(role: ImportRoleName, name: string, walk: WalkResult) {
+function importWalk(role: DatasetRole, name: string, walk: WalkResult) {
   void runAction('importData', { role, name, walk });
 }
 
 export function Dropzone({ disabled }: { disabled: boolean }) {
-  const [role, setRole] = useState<ImportRoleName>('unlabeled');
+  const [role, setRole] = useState<DatasetRole>('unlabeled');
   const [over, setOver] = useState(false);
   const [walking, setWalking] = useState(false);
   const folderInput = useRef<HTMLInputElement>(null);

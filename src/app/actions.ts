@@ -3,14 +3,23 @@
 // This is the only place that talks to the engine worker.
 import { bestOnBase } from '../engine/surface.ts';
 import { EngineClient, EngineError } from '../worker/client.ts';
-import type { EngineBackend, EngineEvent, ModelSource, PromptExport, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
+import type {
+  DatasetRole,
+  EngineBackend,
+  EngineEvent,
+  ModelSource,
+  PromptExport,
+  RunSummary,
+  TeacherMode,
+  Workspace,
+} from '../worker/protocol.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
 import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } from './settings.ts';
 import { labelsProblem } from './labels.ts';
 import { claimWriter } from './writer-lock.ts';
-import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type ImportRoleName, type StudioState } from './store.ts';
+import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type StudioState } from './store.ts';
 
 /** A key that runs an action from anywhere on the page (shortcuts.ts); the `?` list shows these. */
 export interface Shortcut {
@@ -260,7 +269,7 @@ const startDemo: Action = {
 // ---- data, classes, models, teacher ------------------------------------------------------------------
 
 export interface ImportRequest {
-  role: ImportRoleName;
+  role: DatasetRole;
   name: string;
   walk: WalkResult;
   /** the id of an interrupted import this folder completes */

@@ -6,7 +6,7 @@ describe('clampToModel', () => {
     expect(clampToModel(PAPER_SETTINGS, { visionLayers: 12 })).toEqual({ settings: PAPER_SETTINGS, notes: [] });
     const c = clampToModel(PAPER_SETTINGS, { visionLayers: 2 });
     expect(c.settings.depth).toBe(2);
-    expect(c.notes).toEqual(["depth 9 is more than the student's 2 vision layers: using 2"]);
+    expect(c.notes).toEqual(['prompt depth 9 needs 9 vision layers, but the student has 2: using 2']);
   });
 });
 

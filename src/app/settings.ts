@@ -9,6 +9,7 @@ import {
   IMPORT_SETTINGS,
   PAPER_SETTINGS,
   parseHash,
+  promptDepthProblem,
   PROMPTSRC_SETTINGS,
   RUN_SETTINGS,
   TEACHER_SETTINGS,
@@ -29,11 +30,9 @@ export const HASH_TABLES: readonly (readonly SettingSpec[])[] = [RUN_SETTINGS, T
 
 /** Limits that depend on the student model; the prompt depth cannot exceed its vision layers. */
 export function clampToModel(settings: RunSettings, model: { visionLayers: number }): { settings: RunSettings; notes: string[] } {
-  if (settings.depth <= model.visionLayers) return { settings, notes: [] };
-  return {
-    settings: { ...settings, depth: model.visionLayers },
-    notes: [`depth ${settings.depth} is more than the student's ${model.visionLayers} vision layers: using ${model.visionLayers}`],
-  };
+  const tooDeep = promptDepthProblem(settings.depth, model.visionLayers);
+  if (!tooDeep) return { settings, notes: [] };
+  return { settings: { ...settings, depth: model.visionLayers }, notes: [`${tooDeep}: using ${model.visionLayers}`] };
 }
 
 export interface Effective<S> extends ParsedSettings<S> {

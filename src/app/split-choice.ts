@@ -4,10 +4,10 @@
 // set drawn from the train list's base classes. The selection is the engine's (engine/data/split-file.ts),
 // the one the CLI's --split makes. The choice lives for the page: a reload keeps the classes and the
 // imported folders, not the file.
+import type { DatasetRole } from '../worker/protocol.ts';
 import { create } from 'zustand';
 import { fewShotItems, imageFolderPath, splitImages, splitRoot, type SplitFile, type SplitItem } from '../engine/surface.ts';
 import type { PickedFile } from './folder-walk.ts';
-import type { ImportRoleName } from './store.ts';
 
 export interface SplitChoice {
   /** the file's name, as shown */
@@ -24,7 +24,7 @@ export interface SplitState {
 export const useSplit = create<SplitState>()(() => ({ chosen: null, missing: null }));
 
 export interface SplitImport {
-  role: ImportRoleName;
+  role: DatasetRole;
   name: string;
   files: PickedFile[];
 }

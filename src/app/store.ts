@@ -1,11 +1,11 @@
 // App state (zustand): what the panels show. Only actions (actions.ts) write it; engine events go
 // through the pure reducers below, so what a panel shows follows from the events alone.
 import { create } from 'zustand';
-import type { SelfTestReport } from '../worker/protocol.ts';
 import type {
   Accuracy,
   CachedHubModel,
   CheckpointEntry,
+  DatasetRole,
   EngineBackend,
   EngineEvent,
   ErrorKind,
@@ -14,6 +14,7 @@ import type {
   RunResults,
   RunStatus,
   RunSummary,
+  SelfTestReport,
   StorageUsage,
   TaskKind,
   Workspace,
@@ -57,13 +58,12 @@ export interface Notice {
 }
 
 export interface ImportView {
-  role: ImportRoleName;
+  role: DatasetRole;
   name: string;
   report: ImportReport;
   /** entries the browser would not read while walking the drop */
   unread: UnreadEntry[];
 }
-export type ImportRoleName = 'unlabeled' | 'test' | 'shots';
 
 export interface StudioState {
   /** null until the browser has been asked */

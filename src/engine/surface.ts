@@ -17,7 +17,14 @@ export {
 } from './data/split-file.ts';
 export { bestOnBase } from './promptkd/metrics.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
-export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
+export {
+  DEMO_SETTINGS,
+  PAPER_SETTINGS,
+  promptDepthProblem,
+  RUN_SETTINGS,
+  type RunSettings,
+  type StudioBackend,
+} from './promptkd/run-settings.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {
   formatHash,

@@ -40,13 +40,21 @@ export interface DatasetItem {
 
 export type DatasetRole = 'unlabeled' | 'test' | 'shots';
 
+/** a file of an import that the studio did not keep */
+export interface SkippedImport {
+  /** the file's path as given in the import */
+  name: string;
+  /** why it was not imported, in words (e.g. "not an image (.txt)", "damaged JPEG: …") */
+  reason: string;
+}
+
 export interface Dataset {
   id: string;
   name: string;
   role: DatasetRole;
   classes: string[];
   items: DatasetItem[];
-  skipped: { name: string; reason: string }[];
+  skipped: SkippedImport[];
   createdAt: number;
   /** the embedded demo's datasets */
   demo?: boolean;
@@ -144,6 +152,7 @@ export interface RunRecord {
 /** where a model comes from, as remembered between sessions */
 export type ModelChoice =
   | { kind: 'demo' }
+  /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co) */
   | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
   /** the files themselves are in the models store under the role */
   | { kind: 'files'; name: string };

@@ -12,7 +12,7 @@ import type { RgbImage } from '../engine/clip/image.ts';
 import type { Dataset, DatasetItem, StoredImage, StudioStorage } from '../storage/storage.ts';
 import { StudioInputError } from './errors.ts';
 import { storedCopy } from './pixels.ts';
-import type { DatasetRole, ImportReport, SkippedFile } from './protocol.ts';
+import type { DatasetRole, ImportReport, SkippedImport } from './protocol.ts';
 
 export type Decode = (blob: Blob, name: string) => Promise<RgbImage>;
 
@@ -45,7 +45,7 @@ export async function importFolder(
   const prior = req.completes;
   const role = prior?.role ?? req.role;
   const labeled = role !== 'unlabeled';
-  const skipped: SkippedFile[] = [];
+  const skipped: SkippedImport[] = [];
   const candidates: { file: Blob; path: string; cls?: string }[] = [];
   for (const f of req.files) {
     if (isHiddenPath(f.path)) {

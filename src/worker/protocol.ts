@@ -19,12 +19,15 @@ import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
   Accuracy,
   CheckpointEntry,
+  DatasetRole,
   MetricPoint,
+  ModelChoice,
   ModelInfo,
   ModelRole,
   References,
   RunRecord,
   RunStatus,
+  SkippedImport,
   StorageUsage,
   TeacherInfo,
   TeacherLabelsRecord,
@@ -32,7 +35,20 @@ import type {
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
-export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+export type {
+  Accuracy,
+  CheckpointEntry,
+  DatasetRole,
+  MetricPoint,
+  ModelInfo,
+  ModelRole,
+  References,
+  RunStatus,
+  SkippedImport,
+  StorageUsage,
+  TeacherInfo,
+  TeacherMode,
+};
 export type { LabelRecipe, SelfTestReport };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
@@ -42,15 +58,6 @@ export type EngineBackend = StudioBackend;
 export type { RunSettings };
 
 // ---- workspace --------------------------------------------------------------------------------
-
-export type DatasetRole = 'unlabeled' | 'test' | 'shots';
-
-export interface SkippedFile {
-  /** the file's path as given in the import */
-  name: string;
-  /** why it was not imported, in words (e.g. "not an image (.txt)", "damaged JPEG: …") */
-  reason: string;
-}
 
 export interface DatasetSummary {
   id: string;
@@ -62,7 +69,7 @@ export interface DatasetSummary {
   count: number;
   /** images per class (labeled roles; label order) */
   perClass: number[];
-  skipped: SkippedFile[];
+  skipped: SkippedImport[];
   createdAt: number;
   /** true for the embedded demo's datasets */
   demo: boolean;
@@ -82,14 +89,13 @@ export interface InterruptedImport {
 export interface ImportReport {
   datasetId: string;
   imported: number;
-  skipped: SkippedFile[];
+  skipped: SkippedImport[];
   classes: string[];
 }
 
+/** where to load a model from: as the studio remembers the choice, but local files as the files themselves */
 export type ModelSource =
-  | { kind: 'demo' }
-  /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co) */
-  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  | Exclude<ModelChoice, { kind: 'files' }>
   /** a local Hugging Face CLIP folder's two files */
   | { kind: 'files'; config: File; weights: File };
 

@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { maxRelError, type Check } from './compare.ts';
 import { FixtureError, fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
-/** DESIGN.md §6: CLIP embeds and logits in fp32 */
+/** CLIP embeds and logits in fp32 (docs/correctness.md) */
 export const CLIP_TOLERANCE = 1e-4;
 
 const WEIGHT_FILES: readonly [ClipNaming, string][] = [

@@ -1,4 +1,4 @@
-// The fixtures' error metric (DESIGN.md §6): max|ours − ref| / max(max|ref| over all tensors of
+// The fixtures' error metric (docs/correctness.md): max|ours − ref| / max(max|ref| over all tensors of
 // that kind, 1e-12). Relative to the largest reference value, so tiny entries near zero do not
 // dominate, and one scale for every tensor of a kind (every step, every parameter).
 import { fmtShape } from '../graph/graph.ts';

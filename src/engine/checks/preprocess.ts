@@ -7,7 +7,7 @@ import { maxRelError, type Check } from './compare.ts';
 import { FixtureError, fixtureConfig, fixtureTensor, fixtureTensors, type FixtureSource } from './fixture-files.ts';
 
 /**
- * Looser than the model checks (DESIGN.md §6): resizing rounds to uint8 like Pillow, so one pixel
+ * Looser than the model checks (docs/correctness.md): resizing rounds to uint8 like Pillow, so one pixel
  * off by one level is 1/255/std ≈ 0.015 absolute, ≈ 0.007 relative to the largest |value|.
  * The measured error is printed with the check.
  */

@@ -11,7 +11,7 @@ import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { maxRelError, type Check } from './compare.ts';
 import { FixtureError, fixtureSection, type FixtureSource } from './fixture-files.ts';
 
-/** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32 */
+/** PromptKD loss, logits, grads and params in fp32 (docs/correctness.md) */
 export const PROMPTKD_TOLERANCE = 1e-4;
 
 interface PromptkdMeta {

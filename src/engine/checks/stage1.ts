@@ -25,7 +25,7 @@ import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { maxRelError, type Check } from './compare.ts';
 import { FixtureError, fixtureSection, type FixtureSource } from './fixture-files.ts';
 
-/** DESIGN.md §6: PromptKD loss, logits, grads and params in fp32; the teacher's step is held to the same */
+/** PromptKD loss, logits, grads and params in fp32 (docs/correctness.md); the teacher's step is held to the same */
 export const STAGE1_TOLERANCE = 1e-4;
 
 interface Stage1Meta {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../clip/safetensors.ts';
 import { rng } from '../random.ts';
 import { CheckpointError, readCheckpoint, writeCheckpoint, type CheckpointInfo } from './checkpoint.ts';
-import { PAPER_CONFIG } from './config.ts';
+import { PAPER_CONFIG } from './run-settings.ts';
 import { initStudentState, trainableNames, type StudentDims } from './state.ts';
 
 const dims: StudentDims = { nCtx: 2, depth: 3, width: 8, embedDim: 6, teacherDim: 10 };

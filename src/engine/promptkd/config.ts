@@ -1,5 +1,6 @@
-// Hyperparameters of a student distillation run; the defaults are the paper's base-to-new settings
-// (configs/trainers/PromptKD/vit_b16_c2_ep20_batch8_4+4ctx.yaml + scripts/promptkd/base2new_train.sh).
+// Hyperparameters of a student distillation run as the engine runs them (the paper's values:
+// run-settings.ts PAPER_SETTINGS, from configs/trainers/PromptKD/vit_b16_c2_ep20_batch8_4+4ctx.yaml
+// and scripts/promptkd/base2new_train.sh).
 
 export interface DistillConfig {
   /** prompt tokens per layer (N_CTX_VISION) */
@@ -29,26 +30,6 @@ export interface DistillConfig {
   views: number;
   seed: number;
 }
-
-export const PAPER_CONFIG: DistillConfig = {
-  nCtx: 4,
-  depth: 9,
-  temperature: 1,
-  kdWeight: 1000,
-  logitScale: 100,
-  lr: 0.005,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  bnMomentum: 0.1,
-  bnEps: 1e-5,
-  batchSize: 8,
-  epochs: 20,
-  warmupEpochs: 1,
-  warmupLr: 1e-5,
-  augment: true,
-  views: 0,
-  seed: 1,
-};
 
 export class DistillConfigError extends Error {
   override name = 'DistillConfigError';

@@ -6,7 +6,7 @@ import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
-import { PAPER_CONFIG } from './config.ts';
+import { PAPER_CONFIG } from './run-settings.ts';
 import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, studentClassifierOnnx } from './export-onnx.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState } from './state.ts';

@@ -22,7 +22,7 @@ import { describeIndistinguishable, indistinguishableClasses } from './class-tex
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TeacherLogitsOf, type TrainView } from './distill.ts';
 import { bestOnBase, type EvalProtocol, type Evaluation } from './metrics.ts';
-import { distillConfigOf, resumedSettings, type RunSettings } from './run-settings.ts';
+import { distillConfigOf, promptDepthProblem, resumedSettings, type RunSettings } from './run-settings.ts';
 import { epochOfStep, epochsDone } from './schedule.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState, type StudentDims, type StudentState } from './state.ts';
@@ -207,11 +207,8 @@ export class DistillJob {
         : null;
     const settings = resume?.settings ?? spec.settings;
     if (classes.length < 2) throw new JobInputError('name at least 2 classes: base/new evaluation needs a base and a new half');
-    if (settings.depth > student.config.vision.layers) {
-      throw new JobInputError(
-        `prompt depth ${settings.depth} needs ${settings.depth} vision layers, but the student has ${student.config.vision.layers}; lower the depth`,
-      );
-    }
+    const tooDeep = promptDepthProblem(settings.depth, student.config.vision.layers);
+    if (tooDeep) throw new JobInputError(`${tooDeep}; lower the depth`);
     if (spec.unlabeled.ids.length < settings.batchSize) {
       throw new JobInputError(
         `${spec.unlabeled.ids.length} training images are fewer than the batch size ${settings.batchSize}; add images or lower the batch size`,

@@ -278,6 +278,13 @@ export const DEMO_SETTINGS: RunSettings = {
   seed: 7,
 };
 
+/** Why `depth` prompted layers cannot fit a student of `visionLayers` layers; null when they can. */
+export const promptDepthProblem = (depth: number, visionLayers: number): string | null =>
+  depth <= visionLayers ? null : `prompt depth ${depth} needs ${depth} vision layers, but the student has ${visionLayers}`;
+
+/** exp(logit_scale) of OpenAI's CLIPs, the scale PromptKD's student uses */
+const OPENAI_LOGIT_SCALE = 100;
+
 /** The engine's config for these settings; `studentLogitScale` fills a null logit scale. */
 export function distillConfigOf(s: RunSettings, studentLogitScale: number): DistillConfig {
   return validateDistillConfig({
@@ -300,6 +307,9 @@ export function distillConfigOf(s: RunSettings, studentLogitScale: number): Dist
     seed: s.seed,
   });
 }
+
+/** the paper's settings as the engine runs them, for an OpenAI CLIP student */
+export const PAPER_CONFIG: DistillConfig = distillConfigOf(PAPER_SETTINGS, OPENAI_LOGIT_SCALE);
 
 export { DistillConfigError };
 

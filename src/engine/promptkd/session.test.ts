@@ -6,7 +6,7 @@ import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor } from '../graph/tensor.ts';
-import { PAPER_CONFIG } from './config.ts';
+import { PAPER_CONFIG } from './run-settings.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState } from './state.ts';
 import { studentDims, type StudentHyper } from './student.ts';

@@ -9,6 +9,7 @@
 //          → student_logits [N,C] (BatchNorm in eval mode)
 //
 // Only the trainable inputs are differentiated; the frozen tower gets no gradient nodes.
+import { promptDepthProblem } from './run-settings.ts';
 import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import { buildVisionTower } from '../clip/vision.ts';
 import { weightFeeds, type ClipWeights } from '../clip/weights.ts';
@@ -37,9 +38,8 @@ export const next = (input: string): string => `${input}.next`;
 
 export function studentDims(clip: ClipWeights, h: Pick<StudentHyper, 'nCtx' | 'depth' | 'teacherDim'>): StudentDims {
   const v = clip.config.vision;
-  if (h.depth > v.layers) {
-    throw new GraphError(`prompt depth ${h.depth} needs ${h.depth} vision layers, but the student has ${v.layers}`);
-  }
+  const tooDeep = promptDepthProblem(h.depth, v.layers);
+  if (tooDeep) throw new GraphError(tooDeep);
   return { nCtx: h.nCtx, depth: h.depth, width: v.width, embedDim: clip.config.embedDim, teacherDim: h.teacherDim };
 }
 
