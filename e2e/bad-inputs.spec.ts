@@ -1,8 +1,8 @@
 // Bad inputs a user gives the studio, each answered on the page with what was wrong: files that are
 // not images (or are damaged, empty, hidden, of a format browsers do not read, or claim a 30000×30000
 // picture), labeled folders without class folders, an empty folder, repeated class names and a file
-// that is not a CoOp split file. The files are made here, into the test's output folder. README's
-// "Bad inputs" table lists these beside the unit tests' kinds.
+// that is not a CoOp split file. The files are made here, into the test's output folder. docs/bad-inputs.md
+// lists these beside the unit tests' kinds.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';

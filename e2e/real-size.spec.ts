@@ -11,7 +11,7 @@
 //   labels and trains the same 2 steps, so memory and the time to the first step compare with the
 //   online teacher's in one run.
 // It records load time, time to the first step, seconds per step and peak renderer memory (RSS of
-// this test's Chromium renderers, from /proc) in .tmp/real-size-results.json; the README quotes them.
+// this test's Chromium renderers, from /proc) in .tmp/real-size-results.json; docs/benchmarks/ keeps them.
 // Slow on purpose (about 8 minutes on 2 cores): `npm run test:real`, which .ci/run runs after `npm test`.
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 import { NODE_BACKENDS, openNodeRuntime, type NodeBackend, type NodeRuntime, type NodeRuntimeOptions } from '../engine/runtime/node.ts';
 
 export const BACKEND_HELP = `  --backend NAME      where to compute: ${NODE_BACKENDS.join(', ')} (default cpu); webgpu uses the GPU through
-                      Vulkan (Linux: apt-get install libvulkan1), Metal or D3D12; see the README`;
+                      Vulkan (Linux: apt-get install libvulkan1), Metal or D3D12; see docs/cli.md, On a GPU`;
 
 export function parseBackend(raw: unknown, fail: (message: string) => Error): NodeBackend {
   const name = raw ?? 'cpu';

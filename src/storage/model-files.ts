@@ -2,7 +2,7 @@
 // file per model file, written as a stream and read back as a disk-backed File.
 //
 // Why OPFS and not Cache Storage or IndexedDB (measured in Chromium 156, headless, 2.4 GB written
-// in 64 MB pieces; see README "Storage"):
+// in 64 MB pieces; see docs/studio.md, Storage):
 // - a normal profile: OPFS and Cache Storage both kept 2.4 GB (one 2.4 GB OPFS file in 16 s);
 //   IndexedDB refused Blob values after 512 MB ("DataError: Failed to write blobs (InvalidBlob)"),
 //   and refuses any ArrayBuffer value over 127 MB in every context;
