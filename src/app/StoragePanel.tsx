@@ -2,7 +2,7 @@
 import { bestOnBase } from '../engine/surface.ts';
 import type { CachedHubModel, CheckpointEntry, DatasetSummary, RunSummary } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
-import { bytes, plural } from './format.ts';
+import { bytes, pct, plural } from './format.ts';
 import { ProgressBar } from './Progress.tsx';
 import { NONE, useStudio } from './store.ts';
 
@@ -27,7 +27,7 @@ function DatasetRow({ d }: { d: DatasetSummary }) {
 function checkpointWords(checkpoints: readonly CheckpointEntry[]): string {
   const best = bestOnBase(checkpoints);
   const steps = checkpoints.map((c) => c.step).join(', ');
-  return `checkpoints at step${checkpoints.length > 1 ? 's' : ''} ${steps}${best ? ` (best on base: step ${best.step}, ${(100 * best.base!).toFixed(1)} %)` : ''}`;
+  return `checkpoints at step${checkpoints.length > 1 ? 's' : ''} ${steps}${best ? ` (best on base: step ${best.step}, ${pct(best.base, 1)} %)` : ''}`;
 }
 
 function RunRow({ r }: { r: RunSummary }) {

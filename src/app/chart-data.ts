@@ -189,9 +189,10 @@ export class RunChartData {
   /** [step, base, new, hm, teacher hm, zero-shot student hm] in percent */
   accuracyView(): Aligned {
     const [x, b, n, h] = [0, 1, 2, 3].map((i) => Array.from(this.evals.col(i)));
-    const pct = (v: number) => (Number.isNaN(v) ? null : 100 * v);
+    // a step without an evaluation is a gap in the line
+    const plotted = (v: number) => (Number.isNaN(v) ? null : 100 * v);
     const ref = (r: Reference | null) => x!.map(() => (r?.hm == null ? null : 100 * r.hm));
-    return [x!, b!.map(pct), n!.map(pct), h!.map(pct), ref(this.teacher), ref(this.studentZeroShot)];
+    return [x!, b!.map(plotted), n!.map(plotted), h!.map(plotted), ref(this.teacher), ref(this.studentZeroShot)];
   }
 
   private smoothedLoss(weight: number): Float64Array {
