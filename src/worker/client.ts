@@ -5,6 +5,7 @@ import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import { handOver } from './file-handover.ts';
 import type {
   CachedHubModel,
+  ClassifierPrecision,
   DatasetRole,
   EngineApi,
   EngineBackend,
@@ -14,6 +15,7 @@ import type {
   EngineRequest,
   ErrorKind,
   ImportReport,
+  ModelExport,
   ModelSource,
   OnnxExport,
   PromptExport,
@@ -176,6 +178,10 @@ export class EngineClient {
   }
   exportOnnx(runId: string, step?: number, batch?: number): Promise<OnnxExport> {
     return this.call('exportOnnx', { runId, ...(step !== undefined ? { step } : {}), ...(batch ? { batch } : {}) });
+  }
+  /** `step`: a kept checkpoint's (default the last) */
+  exportModel(runId: string, precision: ClassifierPrecision, step?: number): Promise<ModelExport> {
+    return this.call('exportModel', { runId, precision, ...(step !== undefined ? { step } : {}) });
   }
   report(runId: string): Promise<{ json: string; fileName: string }> {
     return this.call('report', { runId });

@@ -13,6 +13,8 @@ import type { CachedModel } from '../engine/clip/hub.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 import type { ImportSettings } from '../engine/data/import-settings.ts';
+import type { ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
+import type { Fp16Cost } from '../engine/promptkd/model-folder.ts';
 import type { LabelRecipe } from '../engine/promptkd/label-recipe.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
@@ -33,7 +35,7 @@ import type {
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
 export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
-export type { LabelRecipe };
+export type { ClassifierPrecision, Fp16Cost, LabelRecipe };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -192,6 +194,22 @@ export interface OnnxExport {
   classes: string[];
 }
 
+/** the student as a model folder, zipped (engine/promptkd/model-folder.ts) */
+export interface ModelExport {
+  /** a zip of stored entries under one folder: onnx/model.onnx or onnx/model_fp16.onnx, config.json, README.md, … */
+  bytes: Uint8Array;
+  fileName: string;
+  /** the folder's name inside the zip (the snippets name it) */
+  folder: string;
+  precision: ClassifierPrecision;
+  /** the ONNX file's size */
+  onnxBytes: number;
+  /** the model's input side S: pixel_values [N,3,S,S] */
+  imageSize: number;
+  /** fp16 against fp32 on the run's test set; null for fp32, or without a test set */
+  fp16Cost: Fp16Cost | null;
+}
+
 // ---- requests ---------------------------------------------------------------------------------
 
 /** request fields and result type of every request kind */
@@ -272,6 +290,11 @@ export interface EngineApi {
   exportPrompts: { request: { runId: string; step?: number }; result: PromptExport };
   /** batch: the model's fixed batch (default 1); `step` as for exportPrompts */
   exportOnnx: { request: { runId: string; batch?: number; step?: number }; result: OnnxExport };
+  /**
+   * the student as a Hugging Face-style model folder in a zip (model, configs, model card, report,
+   * classifier page), in fp32 or fp16; `step` as for exportPrompts. Refused while the run is going on.
+   */
+  exportModel: { request: { runId: string; precision: ClassifierPrecision; step?: number }; result: ModelExport };
   /** the run report (JSON text): settings, models, datasets, references, history, final results */
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */

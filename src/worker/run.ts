@@ -113,6 +113,7 @@ export class DistillRun {
       teacher,
       classes: record.classes,
       settings: s,
+      protocol: s.protocol,
       start: from,
       unlabeled: {
         id: unlabeled.id,
@@ -157,6 +158,10 @@ export class DistillRun {
   }
   get teacherText(): HostTensor {
     return this.job.teacherText;
+  }
+  /** the runtime the run computes on */
+  get runtime(): Runtime {
+    return this.env.runtime;
   }
 
   /** a host copy of params, momentum and running stats now */

@@ -17,7 +17,7 @@ import { runSelfTest } from '../engine/runtime/selftest.ts';
 import { JobQueue } from '../engine/runtime/queue.ts';
 import {
   isQuotaError,
-  StudioStorage,
+  type StudioStorage,
   type Dataset,
   type RunRecord,
   type StorageOptions,
@@ -44,6 +44,7 @@ import type {
   TeacherLabelsInfo,
   Workspace,
 } from './protocol.ts';
+import { exportModelFolder } from './model-export.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
 import { prepareTeacher, type TeacherStageEnv } from './teacher-stage.ts';
@@ -57,6 +58,8 @@ export interface StudioEnv {
   demoReader: DemoReader;
   /** a file of the demo models by path under /models/ */
   fetchModelFile(path: string): Promise<Blob>;
+  /** a file of the exported classifier page by path under /page/ (engine/promptkd/classifier-page-html.ts) */
+  fetchPageFile(path: string): Promise<Blob>;
   hubCache: HubCache;
   /** local model files kept between sessions (the origin private file system) */
   localModels: LocalModelStore;
@@ -778,15 +781,36 @@ export class Studio {
       return out;
     },
 
-    report: async ({ runId }) => {
+    exportModel: async ({ runId, precision, step }) => {
+      // the run's state moves with every step, and its checkpoints are being replaced
+      if (this.running)
+        throw new StudioInputError('a run is going on and writing its checkpoints; pause or stop it before exporting the model');
       const run = await this.openRun(runId);
-      const test = await this.testSet(run.record.datasets.test, run.record.classes);
-      const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
-      const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
-      if (results) results.gallery = [];
-      return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
+      return exportModelFolder(
+        run,
+        precision,
+        {
+          storage: this.storage,
+          student: this.need('student').weights,
+          test: await this.testSet(run.record.datasets.test, run.record.classes),
+          report: (await this.reportOf(run)).json,
+          pageFile: this.env.fetchPageFile,
+          onProgress: this.progress('export'),
+        },
+        step,
+      );
     },
+
+    report: async ({ runId }) => this.reportOf(await this.openRun(runId)),
   };
+
+  private async reportOf(run: DistillRun): Promise<{ json: string; fileName: string }> {
+    const test = await this.testSet(run.record.datasets.test, run.record.classes);
+    const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
+    const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
+    if (results) results.gallery = [];
+    return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
+  }
 
   private async teacherEnv(): Promise<TeacherStageEnv> {
     const teacher = this.need('teacher');

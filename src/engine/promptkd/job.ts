@@ -121,7 +121,13 @@ export class DistillJob {
   /** Checks the inputs against the models, then builds the teacher, its class features and the student. */
   static async open(spec: DistillJobSpec): Promise<DistillJob> {
     const { student, classes, settings } = spec;
-    if (classes.length < 2) throw new JobInputError('name at least 2 classes: base/new evaluation needs a base and a new half');
+    if (classes.length < 2) {
+      throw new JobInputError(
+        (spec.protocol ?? 'base2new') === 'cross-dataset'
+          ? `name at least 2 classes: cross-dataset evaluation scores each test image among all classes, and ${classes.length} leaves nothing to choose between`
+          : `name at least 2 classes: base-to-new evaluation needs a base and a new half, and ${classes.length} class${classes.length === 1 ? '' : 'es'} cannot be split`,
+      );
+    }
     if (settings.depth > student.config.vision.layers) {
       throw new JobInputError(
         `prompt depth ${settings.depth} needs ${settings.depth} vision layers, but the student has ${student.config.vision.layers}; lower the depth`,
