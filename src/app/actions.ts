@@ -152,6 +152,7 @@ function showRun(summary: RunSummary): void {
     liveChart.clear();
     liveChart.load(summary.history);
   }
+  liveChart.setProtocol(summary.settings.protocol);
   if (summary.references) liveChart.setReferences(summary.references.teacher, summary.references.studentZeroShot);
   set({ run: liveRunOf(summary), results: null });
 }
@@ -492,6 +493,25 @@ const exportOnnx: Action = {
     }),
 };
 
+const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
+  label: 'Model precision',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
+  perform: async (precision) => set({ modelPrecision: precision }),
+};
+
+/** the student as a model folder (zip): transformers.js, onnxruntime and the page in it run it */
+const exportModel: Action = {
+  label: 'Model folder (.zip)',
+  busyLabel: 'Exporting…',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
+  perform: () =>
+    guarded('exportModel', async () => {
+      const { bytes, ...made } = await engine().exportModel(get().run!.runId, get().modelPrecision, exportStep(get()));
+      saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
+      set({ modelExported: made });
+    }),
+};
+
 const exportReport: Action = {
   label: 'Run report (.json)',
   busyLabel: 'Preparing…',
@@ -616,6 +636,8 @@ export const actions = {
   exportPrompts,
   exportPromptsPth,
   exportOnnx,
+  chooseModelPrecision,
+  exportModel,
   exportReport,
   exportChart,
   deleteDataset,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SafetensorsError } from '../engine/clip/safetensors.ts';
 import { CheckpointError, readCheckpoint, readCheckpointInfo } from '../engine/promptkd/checkpoint.ts';
-import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
+import { DistillJob, type JobStart, type JobTeacher, type JobTestSet } from '../engine/promptkd/job.ts';
 import { TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { LabelError, readLabelFiles } from './label-files.ts';
 import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
@@ -25,6 +25,7 @@ import { loadModelDir, loadTeacherPrompts } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
 import { saveStudentPth } from './student-pth.ts';
 import { writeAtomic } from './files.ts';
+import { writeModelDir } from './promptkd-export.ts';
 
 export interface DistillArgs {
   /** the unlabeled folder; with `split`, the image folder the split file's paths are relative to */
@@ -186,6 +187,18 @@ export async function runDistill(
   }
   const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const teacher: JobTeacher = labels ? { kind: 'labels', labels } : { kind: 'model', weights: teacherW!, prompts };
+  const testSet: JobTestSet | null = test && {
+    id: path.resolve(test.dir),
+    labels: test.images.map((i) => i.label),
+    ids: test.images.map((i) => i.file),
+    sha256: test.images.map((i) => i.sha256),
+    pixels: (indices, size) =>
+      loadPixels(
+        test!.dir,
+        indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })),
+        size,
+      ),
+  };
   const job = await DistillJob.open({
     runtime: rt,
     student,
@@ -206,18 +219,7 @@ export async function runDistill(
           size,
         ),
     },
-    test: test && {
-      id: path.resolve(test.dir),
-      labels: test.images.map((i) => i.label),
-      ids: test.images.map((i) => i.file),
-      sha256: test.images.map((i) => i.sha256),
-      pixels: (indices, size) =>
-        loadPixels(
-          test!.dir,
-          indices.map((i) => ({ file: test!.images[i]!.file, augmentSeed: null })),
-          size,
-        ),
-    },
+    test: testSet,
   }).catch((e: unknown) => {
     throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e;
   });
@@ -332,6 +334,28 @@ export async function runDistill(
       teacherPasses: job.teacherViews,
       bestOnBase: best && { step: best.step, epoch: best.epoch, ...summary(best.evaluation, protocol) },
     };
+    // the deployable model folder, measured on the test folder (fp32, and fp16 against it)
+    const model = await writeModelDir({
+      outDir,
+      runtime: rt,
+      job,
+      student: { weights: student, id: path.basename(path.resolve(a.student)) },
+      teacher: {
+        id: labels ? labels.teacher.id : path.basename(path.resolve(a.teacher!)),
+        how: teacherKind,
+        evaluation: teacherEval,
+      },
+      classes,
+      settings,
+      protocol,
+      data: { unlabeled: unlabeled.images.length, test: testSet },
+      report: `${JSON.stringify(report, null, 1)}\n`,
+    });
+    report.model = { dir: path.resolve(model.dir), onnxBytes: model.bytes, fp16: model.fp16Cost };
+    if (model.fp16Cost)
+      log(
+        `model folder ${model.dir}: fp16 ${(model.bytes.fp16 / model.bytes.fp32).toFixed(3)}× the fp32 file, the same top-1 on ${(100 * model.fp16Cost.agreement).toFixed(2)} % of the test images`,
+      );
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();
     return report;

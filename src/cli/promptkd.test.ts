@@ -333,6 +333,15 @@ describe('promptkd distill', () => {
     expect(last.confusion.map((row: number[]) => row.reduce((a, b) => a + b))).toEqual([2, 2, 2]);
     expect(report.final.bestOnBase).toBeNull();
     expect(r.stdout).toMatch(/final accuracy \d+\.\d\d% \(all 3 classes\)/);
+    // the model folder says the protocol, and scores it with one accuracy
+    const model = path.join(root, 'cross', 'model');
+    expect(fs.readdirSync(path.join(model, 'onnx')).sort()).toEqual(['model.onnx', 'model_fp16.onnx']);
+    expect(JSON.parse(fs.readFileSync(path.join(model, 'config.json'), 'utf8')).promptkd.protocol).toBe('cross-dataset');
+    const card = fs.readFileSync(path.join(model, 'README.md'), 'utf8');
+    expect(card).toContain('Protocol: **cross-dataset**');
+    expect(card).toContain('| model | accuracy (all classes, %) |');
+    expect(card).not.toContain('HM (%)');
+    expect(readReport('cross').model.fp16.images).toBe(6);
     expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe(
       "promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'",
     );

@@ -17,6 +17,10 @@ export {
 } from './data/split-file.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
+export type { EvalProtocol } from './promptkd/metrics.ts';
+export type { ClassifierPrecision } from './promptkd/export-onnx.ts';
+export { exportSnippets, modelFolderName, SNIPPET_IMAGE, SNIPPET_TITLES, type SnippetKind } from './promptkd/export-snippets.ts';
+export { SERVE_LINE } from './promptkd/classifier-page-html.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {
   formatHash,

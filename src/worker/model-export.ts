@@ -72,6 +72,7 @@ export async function exportModelFolder(
   const teacherId = rec.models.teacher?.name ?? rec.labels?.teacherId ?? 'unknown';
   const files = modelFolderFiles({
     name,
+    title: name,
     classes: rec.classes,
     protocol,
     student: {

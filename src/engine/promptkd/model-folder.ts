@@ -34,8 +34,10 @@ export interface Fp16Cost {
 }
 
 export interface ModelFolderSpec {
-  /** the folder's name (model-folder names: export-snippets.ts modelFolderName) */
+  /** the folder's name, as the snippets name it (the studio's: export-snippets.ts modelFolderName; the CLI's: model) */
   name: string;
+  /** the model card's and the page's title */
+  title: string;
   classes: readonly string[];
   protocol: EvalProtocol;
   student: { id: string; imageSize: number; license: string };
@@ -181,7 +183,7 @@ tags:
   - onnx
 ---
 
-# ${spec.name}
+# ${spec.title}
 
 An image classifier for ${C} classes, distilled with PromptKD (Li et al., CVPR 2024) in PromptKD Studio.
 The student CLIP \`${spec.student.id}\` learned visual prompts and a projector by imitating the teacher
@@ -243,7 +245,7 @@ export function modelFolderFiles(spec: ModelFolderSpec): ExportFile[] {
     { path: 'preprocessor_config.json', data: json(preprocessorConfig(spec.student.imageSize)) },
     { path: 'README.md', data: text(modelCard(spec)) },
     { path: 'report.json', data: text(spec.report) },
-    { path: 'index.html', data: text(classifierPageHtml(spec.name)) },
+    { path: 'index.html', data: text(classifierPageHtml(spec.title)) },
     ...spec.pageFiles,
   ];
 }
