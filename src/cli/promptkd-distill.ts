@@ -16,7 +16,7 @@ import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/prom
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import { studentDims } from '../engine/promptkd/student.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
-import type { NodeBackend } from '../engine/runtime/node.ts';
+import { createNodeRuntime, type NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
 import { parseSplitFile, SplitFileError } from '../engine/data/split-file.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
@@ -337,7 +337,8 @@ export async function runDistill(
     // the deployable model folder, measured on the test folder (fp32, and fp16 against it)
     const model = await writeModelDir({
       outDir,
-      runtime: rt,
+      // measured on the CPU, as the folder's users mostly run it (and GPUs without shader-f16 run no float16)
+      runtime: a.backend === 'cpu' ? rt : createNodeRuntime(),
       job,
       student: { weights: student, id: path.basename(path.resolve(a.student)) },
       teacher: {

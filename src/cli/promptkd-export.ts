@@ -18,6 +18,7 @@ export const MODEL_DIR = 'model';
 
 export interface ModelDirSpec {
   outDir: string;
+  /** where the folder's model is measured on the test folder */
   runtime: Runtime;
   job: DistillJob;
   student: { weights: ClipWeights; id: string };

@@ -2,6 +2,7 @@
 // the chosen precision, its configs, the model card, the report and the classifier page. The accuracy
 // in the card is the exported model's own on the run's test set (and, for fp16, fp32's beside it).
 import type { ClipWeights } from '../engine/clip/weights.ts';
+import type { Runtime } from '../engine/runtime/runtime.ts';
 import { CLASSIFIER_PAGE_FILES } from '../engine/promptkd/classifier-page-html.ts';
 import { classifierLogits, fp16Cost, scoreLogits, type ClassifierUnderTest } from '../engine/promptkd/classifier-eval.ts';
 import { deployableClassifierOnnx, type ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
@@ -15,6 +16,8 @@ import type { DistillRun } from './run.ts';
 
 export interface ModelExportEnv {
   storage: StudioStorage;
+  /** where the exported model is measured: WASM, as the folder's page runs it (and a GPU without shader-f16 runs no float16) */
+  runtime: Runtime;
   /** the run's student CLIP */
   student: ClipWeights;
   test: LabeledSet | null;
@@ -57,11 +60,11 @@ export async function exportModelFolder(
       pixels: (indices: readonly number[], size: number) => labeledPixels(env.storage, test, indices, size, null),
     };
     env.onProgress(1, total, 'the exported model on the test set (fp32)');
-    const fp32 = await classifierLogits(run.runtime, m, set, 'fp32');
+    const fp32 = await classifierLogits(env.runtime, m, set, 'fp32');
     student = accuracyOf(scoreLogits(fp32, test.labels, protocol, rec.classes.length));
     if (precision === 'fp16') {
       env.onProgress(2, total, 'fp16 on the test set, against fp32');
-      cost = fp16Cost(fp32, await classifierLogits(run.runtime, m, set, 'fp16'), test.labels, protocol, rec.classes.length);
+      cost = fp16Cost(fp32, await classifierLogits(env.runtime, m, set, 'fp16'), test.labels, protocol, rec.classes.length);
     }
   }
   env.onProgress(total - 1, total, 'the classifier page and the zip');

@@ -159,10 +159,6 @@ export class DistillRun {
   get teacherText(): HostTensor {
     return this.job.teacherText;
   }
-  /** the runtime the run computes on */
-  get runtime(): Runtime {
-    return this.env.runtime;
-  }
 
   /** a host copy of params, momentum and running stats now */
   state(): Promise<StudentState> {

@@ -791,6 +791,7 @@ export class Studio {
         precision,
         {
           storage: this.storage,
+          runtime: await this.env.runtime('wasm'),
           student: this.need('student').weights,
           test: await this.testSet(run.record.datasets.test, run.record.classes),
           report: (await this.reportOf(run)).json,
