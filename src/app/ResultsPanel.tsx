@@ -103,7 +103,7 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
   );
 }
 
-/** the last checkpoint or the best on base, when the run keeps a best that is not the last */
+/** the last checkpoint or the best on base, when the run keeps a best that is not the last: the exports take it, and Resume continues from it */
 function ExportFrom() {
   const last = useStudio((s) => s.run?.checkpointStep ?? null);
   const best = useStudio((s) => (s.run ? bestCheckpoint(s.run.checkpoints) : null));
@@ -116,7 +116,7 @@ function ExportFrom() {
   ] as const;
   return (
     <fieldset className="export-from" data-testid="export-from" disabled={!enabled}>
-      <legend>Export from</legend>
+      <legend>Export and resume from</legend>
       {choices.map((c) => (
         <label key={c.value}>
           <input

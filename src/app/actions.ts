@@ -3,7 +3,18 @@
 // This is the only place that talks to the engine worker.
 import { EngineClient, EngineError } from '../worker/client.ts';
 import { bestCheckpoint } from '../storage/retention.ts';
-import type { EngineBackend, EngineEvent, ModelSource, PromptExport, RunSummary, TeacherMode, Workspace } from '../worker/protocol.ts';
+import { parseSplitFile } from '../engine/surface.ts';
+import type {
+  EngineBackend,
+  EngineEvent,
+  ModelSource,
+  PromptExport,
+  RunSummary,
+  SplitFileRecord,
+  TeacherMode,
+  Workspace,
+} from '../worker/protocol.ts';
+import { useSplit } from './split-choice.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
@@ -218,6 +229,16 @@ const boot: Action = {
       set({ readOnly: !writer });
       const ws = await engine().init(currentSettings().settings.backend, !writer);
       showWorkspace(ws);
+      // the split file in force before the reload, if any: its classes and its folder's plan come back with it
+      const split = await engine().splitFile();
+      try {
+        if (split) useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) } });
+      } catch (e) {
+        notify(
+          'input',
+          `The split file ${split!.name} kept from before cannot be read any more (${(e as Error).message}); choose it again in step 1.`,
+        );
+      }
       workspaceShown();
       const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
       if (active) showRun(active);
@@ -309,6 +330,17 @@ const importData: Action<ImportRequest> = {
   },
 };
 
+/** a CoOp split file (step 1), kept so that a reload finds it in force; its classes are set with setClasses */
+const keepSplitFile: Action<SplitFileRecord> = {
+  label: 'From a split file…',
+  enabled: (s) => !!s.workspace && !running(s),
+  perform: (split) =>
+    guarded('keepSplitFile', async () => {
+      useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) }, missing: null });
+      await engine().setSplitFile(split);
+    }),
+};
+
 const setClasses: Action<string[]> = {
   label: 'Save classes',
   enabled: (s) => !!s.workspace && !running(s) && !busy(s, 'setClasses'),
@@ -397,7 +429,8 @@ const resumeRun: Action<string> = {
     guarded('resumeRun', async () => {
       // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
       // worker has no memory of the loss and would open the run on the GPU again
-      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm');
+      // from the best on base when that is chosen (Export and resume from): the steps after it are dropped
+      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm', exportStep(get()));
       // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
       liveChart.truncateAfter(summary.checkpointStep ?? 0);
       set({ resumeDismissed: runId });
@@ -460,7 +493,7 @@ const exportStep = (s: StudioState): number | undefined =>
   s.exportFrom === 'best' && s.run ? bestCheckpoint(s.run.checkpoints)?.step : undefined;
 
 const chooseExport: Action<StudioState['exportFrom']> = {
-  label: 'Export from',
+  label: 'Export and resume from',
   enabled: (s) => hasCheckpoint(s),
   perform: async (from) => set({ exportFrom: from }),
 };
@@ -617,6 +650,7 @@ export const actions = {
   boot,
   startDemo,
   importData,
+  keepSplitFile,
   setClasses,
   setModels,
   setTeacher,

@@ -19,7 +19,7 @@ interface OrtTensor {
   readonly data: ArrayLike<number>;
 }
 interface OrtModule {
-  env: { wasm: { wasmPaths?: string; numThreads?: number } };
+  env: { wasm: { numThreads?: number } };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor;
   InferenceSession: {
     create(url: string): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> }>;
@@ -69,8 +69,8 @@ async function startPage(): Promise<void> {
   } catch (e) {
     return fail(`config.json could not be read beside this page (${(e as Error).message}); serve the whole export folder.`);
   }
+  // the bundle holds onnxruntime's WebAssembly glue and finds its .wasm beside itself
   const ort = (await import(new URL('ort/ort.wasm.bundle.min.mjs', base).href)) as OrtModule;
-  ort.env.wasm.wasmPaths = new URL('ort/', base).href;
   // a plain static server does not isolate the page, so WASM threads are unavailable: one thread, said once
   ort.env.wasm.numThreads = 1;
   const file = config['transformers.js_config']?.dtype === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx';

@@ -17,7 +17,8 @@
 //   their file's SHA-256 (absent for older imports), the workspace its teacher labels (a file in
 //   OPFS), and a run from teacher labels has no teacher model (`models.teacher` null, `labels` set).
 //   Migrated in place, in one transaction over the run records.
-// Version 5: run settings gain `protocol` ('base2new' for older runs, the only one the studio had).
+// Version 5: run settings gain `protocol` ('base2new' for older runs, the only one the studio had);
+//   the split file in force is kept under 'split-file' (absent in older stores: none in force).
 import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
 
 export const SCHEMA_VERSION = 5;
@@ -171,6 +172,14 @@ export interface WorkspaceRecord {
   teacher: TeacherInfo | null;
   /** labels in force: runs take the teacher's logits from them and no teacher model is loaded */
   teacherLabels?: TeacherLabelsRecord | null;
+}
+
+/** the CoOp split file in force in step 1, as the user chose it */
+export interface SplitFileRecord {
+  /** the file's name */
+  name: string;
+  /** its JSON text (the app parses it, engine/data/split-file.ts) */
+  text: string;
 }
 
 /** one kept checkpoint of a run */

@@ -23,6 +23,7 @@ import type {
   RunResults,
   RunSettings,
   RunSummary,
+  SplitFileRecord,
   StorageUsage,
   TeacherInfo,
   TeacherMode,
@@ -163,8 +164,15 @@ export class EngineClient {
   pause(): Promise<RunSummary> {
     return this.call('pause', {});
   }
-  resume(runId: string, backend?: EngineBackend): Promise<RunSummary> {
-    return this.call('resume', { runId, ...(backend ? { backend } : {}) });
+  /** `step`: continue from that kept checkpoint (the best on base) rather than the last */
+  resume(runId: string, backend?: EngineBackend, step?: number): Promise<RunSummary> {
+    return this.call('resume', { runId, ...(backend ? { backend } : {}), ...(step !== undefined ? { step } : {}) });
+  }
+  splitFile(): Promise<SplitFileRecord | null> {
+    return this.call('splitFile', {});
+  }
+  setSplitFile(split: SplitFileRecord | null): Promise<null> {
+    return this.call('setSplitFile', { split });
   }
   stop(): Promise<RunSummary> {
     return this.call('stop', {});

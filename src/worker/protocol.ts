@@ -27,6 +27,7 @@ import type {
   References,
   RunRecord,
   RunStatus,
+  SplitFileRecord,
   StorageUsage,
   TeacherInfo,
   TeacherLabelsRecord,
@@ -34,7 +35,19 @@ import type {
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
-export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+export type {
+  Accuracy,
+  CheckpointEntry,
+  MetricPoint,
+  ModelInfo,
+  ModelRole,
+  References,
+  RunStatus,
+  SplitFileRecord,
+  StorageUsage,
+  TeacherInfo,
+  TeacherMode,
+};
 export type { ClassifierPrecision, Fp16Cost, LabelRecipe };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
@@ -260,6 +273,10 @@ export interface EngineApi {
    * them, with no teacher model, until clearTeacherLabels.
    */
   importTeacherLabels: { request: { name: string; files: File[] }; result: Workspace };
+  /** the CoOp split file in force in step 1, as kept between sessions; null: none */
+  splitFile: { request: Record<never, never>; result: SplitFileRecord | null };
+  /** keeps the split file now in force (null: none), so that a reload finds it */
+  setSplitFile: { request: { split: SplitFileRecord | null }; result: null };
   /** stops using the teacher labels (their file is deleted): runs need a teacher model again */
   clearTeacherLabels: { request: Record<never, never>; result: Workspace };
   /**
@@ -279,9 +296,10 @@ export interface EngineApi {
   pause: { request: Record<never, never>; result: RunSummary };
   /**
    * continues a paused or interrupted run from its last checkpoint (same trajectory), on `backend`
-   * when given (WASM where WebGPU is gone), else on the run's own
+   * when given (WASM where WebGPU is gone), else on the run's own. `step`: from that kept checkpoint
+   * instead (the best on base): the checkpoints and history after it are dropped
    */
-  resume: { request: { runId: string; backend?: EngineBackend }; result: RunSummary };
+  resume: { request: { runId: string; backend?: EngineBackend; step?: number }; result: RunSummary };
   /** ends the run after the current step (checkpoint written); it cannot be resumed */
   stop: { request: Record<never, never>; result: RunSummary };
   /** evaluates the run's last checkpoint on its test dataset */

@@ -81,7 +81,7 @@ type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<En
 const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels', 'stageFiles']);
 
 /** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
-const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels']);
+const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels', 'splitFile']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id,
@@ -397,6 +397,20 @@ export class Studio {
     return this.run;
   }
 
+  /** takes a paused run back to its kept checkpoint at `step` (the best on base), dropping what came after */
+  private async rewind(runId: string, step: number): Promise<void> {
+    const record = await this.storage.getRun(runId);
+    if (!record) throw new StudioInputError(`run ${runId} is not in the browser's storage (deleted?)`);
+    if (record.status === 'done' || record.status === 'stopped')
+      throw new StudioInputError(`run ${runId} is ${record.status}; start a new run (or a run from its exported prompts)`);
+    if (step === record.checkpointStep) return;
+    if (!record.checkpoints.some((c) => c.step === step)) {
+      const kept = record.checkpoints.map((c) => c.step).join(', ') || 'none';
+      throw new StudioInputError(`run ${runId} keeps no checkpoint at step ${step} (it keeps steps ${kept}); resume from one of those`);
+    }
+    await this.storage.rewindRun(record, step);
+  }
+
   /** the labels in force when they are the ones a run distils from */
   private labelsOf(record: RunRecord): TeacherLabels {
     const want = record.labels!,
@@ -644,6 +658,13 @@ export class Studio {
       return this.workspace();
     },
 
+    splitFile: async () => (await this.storage.getSplitFile()) ?? null,
+
+    setSplitFile: async ({ split }) => {
+      await this.storage.saveSplitFile(split ?? undefined);
+      return null;
+    },
+
     clearTeacherLabels: async () => {
       this.notWhileRunning('changing the teacher');
       await this.closeRun();
@@ -750,13 +771,14 @@ export class Studio {
       return this.run.halt('stop');
     },
 
-    resume: async ({ runId, backend }) => {
+    resume: async ({ runId, backend, step }) => {
       if (this.running) {
         if (this.run!.id === runId) return this.run!.record;
         throw new StudioInputError('another run is going on; pause or stop it first');
       }
       // a paused run continues from its checkpoint, like a run after a reload: one path for both
       if (this.run?.id === runId) await this.closeRun();
+      if (step !== undefined) await this.rewind(runId, step);
       const run = await this.openRun(runId, undefined, backend);
       if (run.record.status === 'done' || run.record.status === 'stopped')
         throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
