@@ -3,7 +3,7 @@
 // This is the only place that talks to the engine worker.
 import { EngineClient, EngineError } from '../worker/client.ts';
 import { bestCheckpoint } from '../storage/retention.ts';
-import { parseSplitFile } from '../engine/surface.ts';
+import { parseSplitFile, singleClassHalf } from '../engine/surface.ts';
 import type {
   EngineBackend,
   EngineEvent,
@@ -405,6 +405,8 @@ const startRun: Action<File | undefined> = {
     guarded('startRun', async () => {
       const { settings, notes } = currentSettings();
       for (const n of notes) notify('settings', `Settings: ${n}.`);
+      const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
+      if (lonely) notify('settings', `Evaluation: ${lonely}.`);
       showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
       await refreshWorkspace();
     }),

@@ -12,7 +12,7 @@ import { CheckpointError, readCheckpoint, readCheckpointInfo } from '../engine/p
 import { DistillJob, type JobStart, type JobTeacher, type JobTestSet } from '../engine/promptkd/job.ts';
 import { TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { LabelError, readLabelFiles } from './label-files.ts';
-import { baseNewSplit, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { baseNewSplit, singleClassHalf, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import { studentDims } from '../engine/promptkd/student.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
@@ -171,6 +171,8 @@ export async function runDistill(
   if (test && a.classes && a.classes.join() !== test.classes.join()) {
     throw new DistillError(`--classes (${a.classes.join(', ')}) differ from the test folder's classes (${test.classes.join(', ')})`);
   }
+  const lonely = singleClassHalf(classes, protocol);
+  if (lonely) log(`evaluation: ${lonely}`);
   const student = await loadModelDir(a.student, 'student', ['vision']);
   const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
   const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;

@@ -17,7 +17,7 @@ export {
 } from './data/split-file.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, type RunSettings, type StudioBackend } from './promptkd/run-settings.ts';
-export type { EvalProtocol } from './promptkd/metrics.ts';
+export { singleClassHalf, type EvalProtocol } from './promptkd/metrics.ts';
 export type { ClassifierPrecision } from './promptkd/export-onnx.ts';
 export { exportSnippets, modelFolderName, SNIPPET_IMAGE, SNIPPET_TITLES, type SnippetKind } from './promptkd/export-snippets.ts';
 export { SERVE_LINE } from './promptkd/classifier-page-html.ts';

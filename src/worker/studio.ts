@@ -10,6 +10,7 @@ import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/cl
 import { DEFAULT_IMPORT_SETTINGS, storedEdgeOf } from '../engine/data/import-settings.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
+import { tooFewClasses } from '../engine/promptkd/metrics.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -712,8 +713,8 @@ export class Studio {
       if (!unlabeled) throw new StudioInputError('distillation needs an unlabeled image folder; import one or load the demo');
       const testId = datasets?.test === null ? null : (datasets?.test ?? newest(all, 'test')?.id ?? null);
       let classes = this.ws.classes;
-      if (classes.length < 2)
-        throw new StudioInputError('name at least 2 classes (or import a labeled test folder, whose subfolders name them)');
+      const few = tooFewClasses(classes.length, settings.protocol);
+      if (few) throw new StudioInputError(`${few}; name them in step 1 (or import a labeled test folder, whose subfolders name them)`);
       classes = [...classes];
       const test = await this.testSet(testId, classes);
       await this.closeRun();

@@ -32,17 +32,17 @@ code { background: #f2f2f2; padding: 0 .25em; border-radius: 3px; }
 <h1>${t}</h1>
 <p id="serve-note" class="muted">${SERVE_LINE}</p>
 <p id="file-warning" class="error" role="alert" hidden>This page was opened as a file, and browsers load no model from a file: page. ${SERVE_LINE}</p>
+<p id="status" role="status">Loading the model…</p>
+<div id="drop">Drop images here, or <label>choose some <input id="files" type="file" accept="image/*" multiple></label></div>
+<p><button id="camera" type="button" disabled>Classify the webcam</button></p>
+<div id="camera-row" class="row" hidden><video id="video" autoplay muted playsinline></video><ol id="camera-top"></ol></div>
+<div id="results"></div>
 <script>
 if (location.protocol === 'file:') {
   document.getElementById('file-warning').hidden = false;
   document.getElementById('status').textContent = 'The model is not loaded.';
 }
 </script>
-<p id="status" role="status">Loading the model…</p>
-<div id="drop">Drop images here, or <label>choose some <input id="files" type="file" accept="image/*" multiple></label></div>
-<p><button id="camera" type="button" disabled>Classify the webcam</button></p>
-<div id="camera-row" class="row" hidden><video id="video" autoplay muted playsinline></video><ol id="camera-top"></ol></div>
-<div id="results"></div>
 <script type="module" src="./classifier.mjs"></script>
 </body>
 </html>

@@ -18,7 +18,7 @@ import { writeCheckpoint } from './checkpoint.ts';
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TeacherLogitsOf, type TrainView } from './distill.ts';
-import { evaluate, protocolSplit, type EvalProtocol, type Evaluation } from './metrics.ts';
+import { evaluate, protocolSplit, tooFewClasses, type EvalProtocol, type Evaluation } from './metrics.ts';
 import { distillConfigOf, type RunSettings } from './run-settings.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState, type StudentDims, type StudentState } from './state.ts';
@@ -121,13 +121,8 @@ export class DistillJob {
   /** Checks the inputs against the models, then builds the teacher, its class features and the student. */
   static async open(spec: DistillJobSpec): Promise<DistillJob> {
     const { student, classes, settings } = spec;
-    if (classes.length < 2) {
-      throw new JobInputError(
-        (spec.protocol ?? 'base2new') === 'cross-dataset'
-          ? `name at least 2 classes: cross-dataset evaluation scores each test image among all classes, and ${classes.length} leaves nothing to choose between`
-          : `name at least 2 classes: base-to-new evaluation needs a base and a new half, and ${classes.length} class${classes.length === 1 ? '' : 'es'} cannot be split`,
-      );
-    }
+    const few = tooFewClasses(classes.length, spec.protocol ?? 'base2new');
+    if (few) throw new JobInputError(few);
     if (settings.depth > student.config.vision.layers) {
       throw new JobInputError(
         `prompt depth ${settings.depth} needs ${settings.depth} vision layers, but the student has ${student.config.vision.layers}; lower the depth`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseNewSplit, evaluate, harmonicMean, protocolSplit } from './metrics.ts';
+import { baseNewSplit, evaluate, harmonicMean, protocolSplit, singleClassHalf, tooFewClasses } from './metrics.ts';
 
 describe('baseNewSplit', () => {
   it('puts the first ⌈n/2⌉ labels in base', () => {
@@ -55,5 +55,26 @@ describe('evaluate', () => {
     expect(r).toMatchObject({ base: 0.75, new: null, hm: null, counts: { base: 4, new: 0 } });
     expect(r.confusion[0]).toEqual([0, 0, 0, 1]);
     expect(protocolSplit('base2new', 5)).toEqual(baseNewSplit(5));
+  });
+});
+
+describe('classes a protocol cannot score', () => {
+  it('one class is refused, in words of the protocol', () => {
+    expect(tooFewClasses(1, 'cross-dataset')).toBe(
+      'name at least 2 classes: cross-dataset evaluation scores each test image among all classes, and 1 leaves nothing to choose between',
+    );
+    expect(tooFewClasses(1, 'base2new')).toBe(
+      'name at least 2 classes: base-to-new evaluation needs a base and a new half, and 1 class cannot be split',
+    );
+    expect(tooFewClasses(2, 'base2new')).toBeNull();
+  });
+
+  it('a base-to-new half of one class is named (its accuracy is 100 % by construction); cross-dataset has no halves', () => {
+    expect(singleClassHalf(['cat', 'dog'], 'base2new')).toMatch(
+      /^the base half holds one class \(cat\) and the new half holds one class \(dog\): /,
+    );
+    expect(singleClassHalf(['cat', 'dog', 'emu'], 'base2new')).toMatch(/^the new half holds one class \(emu\): its test images/);
+    expect(singleClassHalf(['cat', 'dog', 'emu'], 'cross-dataset')).toBeNull();
+    expect(singleClassHalf(['cat', 'dog', 'emu', 'fox'], 'base2new')).toBeNull();
   });
 });
