@@ -103,6 +103,35 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
   );
 }
 
+/** one choice of a few, each a radio button with its words; `name` also prefixes the buttons' test ids */
+function RadioChoices<T extends string>(props: {
+  name: string;
+  legend: string;
+  choices: readonly { value: T; words: string }[];
+  chosen: T;
+  enabled: boolean;
+  onChoose(value: T): void;
+}) {
+  return (
+    <fieldset className={props.name} data-testid={props.name} disabled={!props.enabled}>
+      <legend>{props.legend}</legend>
+      {props.choices.map((c) => (
+        <label key={c.value}>
+          <input
+            type="radio"
+            name={props.name}
+            value={c.value}
+            checked={props.chosen === c.value}
+            onChange={() => props.onChoose(c.value)}
+            data-testid={`${props.name}-${c.value}`}
+          />{' '}
+          {c.words}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 /** the last checkpoint or the best on base, when the run keeps a best that is not the last: the exports take it, and Resume continues from it */
 function ExportFrom() {
   const last = useStudio((s) => s.run?.checkpointStep ?? null);
@@ -115,22 +144,14 @@ function ExportFrom() {
     { value: 'best', words: `the best on base, step ${best.step} (base ${pct(best.base)}%)` },
   ] as const;
   return (
-    <fieldset className="export-from" data-testid="export-from" disabled={!enabled}>
-      <legend>Export and resume from</legend>
-      {choices.map((c) => (
-        <label key={c.value}>
-          <input
-            type="radio"
-            name="export-from"
-            value={c.value}
-            checked={from === c.value}
-            onChange={() => void runAction('chooseExport', c.value)}
-            data-testid={`export-from-${c.value}`}
-          />{' '}
-          {c.words}
-        </label>
-      ))}
-    </fieldset>
+    <RadioChoices
+      name="export-from"
+      legend="Export and resume from"
+      choices={choices}
+      chosen={from}
+      enabled={enabled}
+      onChoose={(v) => void runAction('chooseExport', v)}
+    />
   );
 }
 
@@ -150,22 +171,14 @@ function ModelFolder() {
   const made = useStudio((s) => (s.modelExported?.folder.includes(s.run?.runId ?? '\0') ? s.modelExported : null));
   return (
     <div className="model-folder" data-testid="model-folder">
-      <fieldset disabled={!enabled}>
-        <legend>Model folder: precision</legend>
-        {PRECISIONS.map((p) => (
-          <label key={p.value}>
-            <input
-              type="radio"
-              name="model-precision"
-              value={p.value}
-              checked={precision === p.value}
-              onChange={() => void runAction('chooseModelPrecision', p.value)}
-              data-testid={`model-precision-${p.value}`}
-            />{' '}
-            {p.words}
-          </label>
-        ))}
-      </fieldset>
+      <RadioChoices
+        name="model-precision"
+        legend="Model folder: precision"
+        choices={PRECISIONS}
+        chosen={precision}
+        enabled={enabled}
+        onChoose={(v) => void runAction('chooseModelPrecision', v)}
+      />
       <ActionButton action="exportModel" data-testid="export-model" />
       {made && (
         <p className="muted" data-testid="model-exported">

@@ -35,19 +35,8 @@ import type {
 } from '../storage/schema.ts';
 
 // the records the app sees as storage keeps them (storage/schema.ts: versioned, migrated)
-export type {
-  Accuracy,
-  CheckpointEntry,
-  MetricPoint,
-  ModelInfo,
-  ModelRole,
-  References,
-  RunStatus,
-  SplitFileRecord,
-  StorageUsage,
-  TeacherInfo,
-  TeacherMode,
-};
+export type { Accuracy, CheckpointEntry, MetricPoint, ModelInfo, ModelRole, References, RunStatus, StorageUsage, TeacherInfo, TeacherMode };
+export type { SplitFileRecord };
 export type { ClassifierPrecision, Fp16Cost, LabelRecipe };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
