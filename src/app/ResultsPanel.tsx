@@ -160,7 +160,7 @@ const PRECISIONS = [
   {
     value: 'fp16',
     words:
-      "fp16: about half the file (the vision tower's weights in float16; float16 arithmetic where the runtime has it). The export measures its top-1 agreement with fp32 and its HM difference on the test set (the demo: the same top-1 on all 1,000 images, HM unchanged)",
+      "fp16: about half the file (the vision tower's weights in float16; float16 arithmetic where the runtime has it). The export measures its top-1 agreement with fp32 and its HM difference on the test set (on the demo: the same top-1 on 99.8 to 100 % of the images, HM within 0.05 points)",
   },
 ] as const;
 
@@ -169,6 +169,7 @@ function ModelFolder() {
   const precision = useStudio((s) => s.modelPrecision);
   const enabled = useStudio((s) => isEnabled('chooseModelPrecision', s));
   const made = useStudio((s) => (s.modelExported?.folder.includes(s.run?.runId ?? '\0') ? s.modelExported : null));
+  const allClasses = useStudio((s) => s.run?.protocol === 'cross-dataset');
   return (
     <div className="model-folder" data-testid="model-folder">
       <RadioChoices
@@ -184,8 +185,8 @@ function ModelFolder() {
         <p className="muted" data-testid="model-exported">
           {made.fileName}: {made.precision === 'fp16' ? 'onnx/model_fp16.onnx' : 'onnx/model.onnx'} {bytes(made.onnxBytes)}
           {made.fp16Cost &&
-            `; fp16 gives fp32's top-1 on ${pct(made.fp16Cost.agreement, 2)}% of ${made.fp16Cost.images} test images, ${made.fp16Cost.delta >= 0 ? '+' : ''}${(100 * made.fp16Cost.delta).toFixed(2)} points`}
-          . Unzip it and open its index.html from a server: {SERVE_LINE}
+            `; fp16 gives fp32's top-1 on ${pct(made.fp16Cost.agreement, 2)}% of ${made.fp16Cost.images} test images, ${allClasses ? 'accuracy' : 'HM'} ${made.fp16Cost.delta >= 0 ? '+' : ''}${(100 * made.fp16Cost.delta).toFixed(2)} points`}
+          . Its index.html classifies images and the webcam: {SERVE_LINE}
         </p>
       )}
       <Snippets />

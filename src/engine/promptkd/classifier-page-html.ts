@@ -26,6 +26,7 @@ code { background: #f2f2f2; padding: 0 .25em; border-radius: 3px; }
 .row img, .row video { width: 112px; height: 112px; object-fit: cover; border-radius: 6px; background: #ddd; }
 .row ol { margin: 0; padding-left: 1.4rem; }
 .muted { color: #666; }
+[hidden] { display: none !important; }
 </style>
 </head>
 <body id="classifier-page">
