@@ -79,6 +79,14 @@ module.exports = {
       to: { path: '^src/(app|worker|storage)/' },
     },
     {
+      name: 'page-stands-alone',
+      comment:
+        "the classifier page (src/page/) ships inside the exported model folder: it reads images with the engine's clip layer and nothing of the studio",
+      severity: 'error',
+      from: { path: '^src/page/', pathNot: TEST_FILE },
+      to: { path: ['^src/(app|worker|storage|cli)/', '^src/engine/(?!clip/)'] },
+    },
+    {
       name: 'app-through-engine-surface',
       comment: 'the React shell uses the engine through engine/surface.ts (pure settings and rules) and the worker protocol only',
       severity: 'error',

@@ -134,5 +134,13 @@ test('the exports can take the best checkpoint on base, which Storage lists as t
   expect([...(await downloads(page, 'export-prompts-pth', 1)).keys()]).toEqual([
     `promptkd-student-${run.id}-step${run.checkpointStep}.pth.tar`,
   ]);
+
+  // Resume continues from the checkpoint chosen too: from the best, the steps after it dropped
+  await page.getByTestId('export-from-best').check();
+  const stepsBefore = (await engineEvents(page, 'step')).length;
+  await page.getByTestId('run-resume').click();
+  await expect.poll(async () => (await engineEvents(page, 'step')).length, { timeout: 60_000 }).toBeGreaterThan(stepsBefore);
+  expect((await engineEvents(page, 'step'))[stepsBefore]!.step).toBe(best.step + 1);
+  await engineRequest(page, 'stop', {});
   expect(errors).toEqual([]);
 });

@@ -74,5 +74,11 @@ test('a split file sets the class order and base/new, and its folder imports the
     .setInputFiles({ name: 'other.json', mimeType: 'application/json', buffer: Buffer.from('{"train": []}') });
   await expect(page.locator('#step-classes [role=alert]')).toHaveText('other.json has no "val", "test" list: not a CoOp split file');
   expect(await classes.locator('.class-name').allTextContents()).toEqual(CLASSES);
+
+  // the split file in force survives a reload: step 1 names it, step 2 offers its folder again
+  await page.reload();
+  await expect(page.getByTestId('demo-start')).toBeEnabled({ timeout: 60_000 });
+  await expect(page.getByTestId('split-in-force')).toContainText('split_zhou_Made.json');
+  await expect(page.getByTestId('split-import')).toContainText('15 train images, 1 val image and 10 test images of 5 classes (3 base)');
   expect(errors).toEqual([]);
 });

@@ -52,6 +52,7 @@ describe('layer rules', () => {
         'src/worker/client.ts': 'export const c = 1;\n',
         'src/worker/engine.ts': "import 'react';\nimport '../cli/tool.ts';\n",
         'src/cli/tool.ts': "import 'onnxruntime-node';\nimport '../../bench/run.ts';\nimport '../worker/helper.testkit.ts';\n",
+        'src/page/page.ts': "import '../engine/clip/clip.ts';\nimport '../engine/promptkd/leak.ts';\nimport '../worker/protocol.ts';\n",
         'src/cli/loop-a.ts': "import './loop-b.ts';\n",
         'src/cli/loop-b.ts': "import './loop-a.ts';\n",
         'src/worker/helper.testkit.ts': "import '../app/thing.ts';\n", // allowed: test support reaches across
@@ -89,6 +90,8 @@ describe('layer rules', () => {
           'gpu-pack-without-playwright: bench/pack-main.ts → @playwright',
           'no-circular: src/cli/loop-a.ts → src/cli/loop-b.ts',
           'onnxruntime-only-in-runtime: src/cli/tool.ts → onnxruntime-node',
+          'page-stands-alone: src/page/page.ts → src/engine/promptkd/leak.ts',
+          'page-stands-alone: src/page/page.ts → src/worker/protocol.ts',
           'shipped-code-without-tests-bench-harness: src/cli/tool.ts → bench/run.ts',
           'shipped-code-without-tests-bench-harness: src/cli/tool.ts → src/worker/helper.testkit.ts',
           'storage-below-worker: src/storage/store.ts → src/worker/protocol.ts',

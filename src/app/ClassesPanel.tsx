@@ -44,8 +44,9 @@ export function ClassesPanel() {
     input.value = '';
     if (!file) return;
     try {
-      const parsed = parseSplitFile(await file.text(), file.name);
-      useSplit.setState({ chosen: { name: file.name, split: parsed }, missing: null });
+      const text = await file.text();
+      const parsed = parseSplitFile(text, file.name);
+      await runAction('keepSplitFile', { name: file.name, text });
       save([...parsed.classes]);
     } catch (e) {
       if (!(e instanceof SplitFileError)) throw e;

@@ -6,6 +6,7 @@ import type { InterruptedImport } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { runAction } from './actions.ts';
 import { pickedFiles } from './folder-walk.ts';
+import { splitImportFor, useSplit } from './split-choice.ts';
 import { NONE, useStudio } from './store.ts';
 
 function InterruptedLine({ d }: { d: InterruptedImport }) {
@@ -14,8 +15,14 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
     const files = Array.from(input.current?.files ?? []);
     if (input.current) input.current.value = '';
     if (files.length === 0) return;
+    const picked = pickedFiles(files);
+    // an import of the split file's folder is completed as it began: its files labelled by the split file
+    const split = useSplit.getState().chosen;
+    const planned = split && splitImportFor(split, d, picked);
+    if (planned)
+      return void runAction('importData', { role: d.role, name: d.name, walk: { files: planned.files, unread: [] }, completes: d.id });
     const name = files[0]!.webkitRelativePath.split('/')[0] || d.name;
-    void runAction('importData', { role: d.role, name, walk: { files: pickedFiles(files), unread: [] }, completes: d.id });
+    void runAction('importData', { role: d.role, name, walk: { files: picked, unread: [] }, completes: d.id });
   };
   return (
     <li data-testid="interrupted-import" data-imported={d.imported} data-files={d.files}>

@@ -56,17 +56,18 @@ function lossOptions(width: number, look: Look): uPlot.Options {
   };
 }
 
-/** the reference series of the accuracy chart (their indices in accuracyView) and the words on their lines */
-const REFERENCES = [
-  { series: 4, text: 'teacher', ink: '#444' },
-  { series: 5, text: 'student before distillation', ink: '#55554e' },
-] as const;
+/** the reference series of the accuracy chart (their indices in accuracyView, after `first`) and the words on their lines */
+const referencesFrom = (first: number) =>
+  [
+    { series: first, text: 'teacher', ink: '#444' },
+    { series: first + 1, text: 'student before distillation', ink: '#55554e' },
+  ] as const;
 
 /** writes each reference line's name and value on it, at its right end (drawn on the canvas, so the PNG has them) */
-function labelReferences(u: uPlot, look: Look): void {
+function labelReferences(u: uPlot, look: Look, allClasses: boolean): void {
   const px = uPlot.pxRatio,
     size = (look.font + 1) * px;
-  const shown = REFERENCES.flatMap((r) => {
+  const shown = referencesFrom(allClasses ? 2 : 4).flatMap((r) => {
     const v = (u.data[r.series] as (number | null)[]).findLast((x) => x != null);
     return v == null ? [] : [{ ...r, v, y: u.valToPos(v, 'y', true) }];
   });
@@ -94,7 +95,8 @@ function labelReferences(u: uPlot, look: Look): void {
   ctx.restore();
 }
 
-function accuracyOptions(width: number, look: Look, box: HTMLElement | null): uPlot.Options {
+/** `allClasses`: a cross-dataset run, one accuracy over all classes where base-to-new has base, new and HM */
+function accuracyOptions(width: number, look: Look, box: HTMLElement | null, allClasses: boolean): uPlot.Options {
   const line = (label: string, stroke: string, dash?: number[]): uPlot.Series => ({
     label,
     stroke,
@@ -118,15 +120,22 @@ function accuracyOptions(width: number, look: Look, box: HTMLElement | null): uP
       },
     },
     axes: [{ ...axis('step', look), size: 3.3 * look.font }, axis('%', look)],
-    hooks: { draw: [(u) => labelReferences(u, look)] },
-    series: [
-      stepSeries,
-      line('base', COLORS.base),
-      line('new', COLORS.new),
-      line('HM', COLORS.hm),
-      line('teacher HM', COLORS.teacher, [6, 4]),
-      line('zero-shot student HM', COLORS.zeroShot, [3, 3]),
-    ],
+    hooks: { draw: [(u) => labelReferences(u, look, allClasses)] },
+    series: allClasses
+      ? [
+          stepSeries,
+          line('accuracy (all classes)', COLORS.hm),
+          line('teacher accuracy', COLORS.teacher, [6, 4]),
+          line('zero-shot student accuracy', COLORS.zeroShot, [3, 3]),
+        ]
+      : [
+          stepSeries,
+          line('base', COLORS.base),
+          line('new', COLORS.new),
+          line('HM', COLORS.hm),
+          line('teacher HM', COLORS.teacher, [6, 4]),
+          line('zero-shot student HM', COLORS.zeroShot, [3, 3]),
+        ],
     legend: { live: true },
   };
 }
@@ -146,13 +155,14 @@ export function LiveChart() {
   const smoothingRef = useRef(smoothing);
   const redraw = useRef<() => void>(() => {});
   const presenting = useStudio((s) => s.presenting);
+  const allClasses = useStudio((s) => s.run?.protocol === 'cross-dataset');
 
   // made again when present mode changes (uPlot's fonts are fixed when it is made); the data lives in liveChart
   useEffect(() => {
     const look = presenting ? PROJECTOR : PAGE;
     const widthOf = (el: HTMLDivElement | null) => Math.max(280, el?.clientWidth ?? 0);
     const lossOpts = lossOptions(widthOf(lossRef.current), look),
-      accOpts = accuracyOptions(widthOf(accRef.current), look, accRef.current);
+      accOpts = accuracyOptions(widthOf(accRef.current), look, accRef.current, allClasses);
     const loss = new uPlot(lossOpts, liveChart.lossView(smoothingRef.current), lossRef.current!);
     const acc = new uPlot(accOpts, liveChart.accuracyView(), accRef.current!);
     const unregister = [registerCanvas(loss.ctx.canvas, metaOf(lossOpts)), registerCanvas(acc.ctx.canvas, metaOf(accOpts))];
@@ -191,7 +201,7 @@ export function LiveChart() {
       loss.destroy();
       acc.destroy();
     };
-  }, [presenting]);
+  }, [presenting, allClasses]);
 
   const onSmoothing = (v: number) => {
     setSmoothing(v);

@@ -42,6 +42,7 @@ export function Metrics() {
           lr: s.run.lr,
           latest: s.run.latest,
           references: s.run.references,
+          protocol: s.run.protocol,
         },
     ),
   );
@@ -49,6 +50,9 @@ export function Metrics() {
   const zs = run.references?.studentZeroShot ?? null;
   const teacher = run.references?.teacher ?? null;
   const evalNote = run.latest ? `at step ${run.latest.step}` : 'not evaluated yet';
+  // cross-dataset scores one accuracy over all classes (an evaluation's `base`); base-to-new, base, new and their HM
+  const allClasses = run.protocol === 'cross-dataset';
+  const ref = (a: typeof teacher) => pct(allClasses ? a?.base : a?.hm);
   return (
     <section className="metrics" aria-label="Current metrics">
       <Metric id="metric-step" label="Step" value={String(run.step)} note={`of ${run.totalSteps.toLocaleString('en')}`} />
@@ -58,16 +62,22 @@ export function Metrics() {
         value={lossText(run.loss)}
         note={run.lr != null ? `lr ${run.lr.toExponential(2)}` : undefined}
       />
-      <Metric id="metric-base" label="Base" value={pct(run.latest?.base)} unit="%" note={evalNote} />
-      <Metric id="metric-new" label="New" value={pct(run.latest?.new)} unit="%" note={evalNote} />
-      <Metric id="metric-hm" label="HM" value={pct(run.latest?.hm)} unit="%" note={evalNote} />
+      {allClasses ? (
+        <Metric id="metric-accuracy" label="Accuracy (all classes)" value={pct(run.latest?.base)} unit="%" note={evalNote} />
+      ) : (
+        <>
+          <Metric id="metric-base" label="Base" value={pct(run.latest?.base)} unit="%" note={evalNote} />
+          <Metric id="metric-new" label="New" value={pct(run.latest?.new)} unit="%" note={evalNote} />
+          <Metric id="metric-hm" label="HM" value={pct(run.latest?.hm)} unit="%" note={evalNote} />
+        </>
+      )}
       <div className="metric reference">
-        <div className="metric-label">References (HM)</div>
+        <div className="metric-label">References ({allClasses ? 'accuracy' : 'HM'})</div>
         <div className="reference-line">
-          <span className="swatch teacher" /> teacher <strong data-testid="ref-teacher-hm">{pct(teacher?.hm)}</strong>%
+          <span className="swatch teacher" /> teacher <strong data-testid="ref-teacher-hm">{ref(teacher)}</strong>%
         </div>
         <div className="reference-line">
-          <span className="swatch zero-shot" /> student zero-shot <strong data-testid="ref-student-hm">{pct(zs?.hm)}</strong>%
+          <span className="swatch zero-shot" /> student zero-shot <strong data-testid="ref-student-hm">{ref(zs)}</strong>%
         </div>
       </div>
     </section>

@@ -5,10 +5,7 @@ import { SplitFileError } from '../engine/surface.ts';
 import { runAction } from './actions.ts';
 import { pickedFiles } from './folder-walk.ts';
 import { plural } from './format.ts';
-import { PROMPTSRC_SHOTS, splitImports, useSplit } from './split-choice.ts';
-
-/** the few shots are drawn with Dassl's default seed */
-const SHOTS_SEED = 1;
+import { PROMPTSRC_SHOTS, SHOTS_SEED, splitImports, useSplit } from './split-choice.ts';
 
 export function SplitImport({ disabled }: { disabled: boolean }) {
   const chosen = useSplit((s) => s.chosen);

@@ -99,10 +99,18 @@ function LabelsChoice() {
 
 export function TeacherPanel() {
   const labelsInForce = useStudio((s) => !!s.workspace?.teacherLabels);
-  const [chosen, setMode] = useState<Mode>('zero-shot');
+  const teacher = useStudio((s) => s.workspace?.teacher ?? null);
+  const [chosen, setMode] = useState<Mode>(teacher?.mode ?? 'zero-shot');
+  // whenever another teacher comes into force (the demo tuned one, a reload restored it), the choice
+  // shows it (state adjusted while rendering, as React advises over an effect)
+  const inForce = teacher && `${teacher.mode} ${teacher.promptState}`;
+  const [shown, setShown] = useState(inForce);
+  if (inForce !== shown) {
+    setShown(inForce);
+    if (teacher) setMode(teacher.mode);
+  }
   const mode: Mode = labelsInForce ? 'labels' : chosen;
   const [file, setFile] = useState<File | null>(null);
-  const teacher = useStudio((s) => s.workspace?.teacher ?? null);
   const shots = useStudio((s) => s.workspace?.datasets ?? NONE)
     .filter((d) => d.role === 'shots')
     .at(-1);

@@ -1,7 +1,7 @@
 // Every command the UI can give, in one registry: buttons and start-up go through `runAction`,
 // `enabled` says when a command makes sense, and a failure becomes a notice saying what to do.
 // This is the only place that talks to the engine worker.
-import { bestOnBase } from '../engine/surface.ts';
+import { bestOnBase, parseSplitFile, singleClassHalf } from '../engine/surface.ts';
 import { EngineClient, EngineError } from '../worker/client.ts';
 import type {
   DatasetRole,
@@ -10,9 +10,11 @@ import type {
   ModelSource,
   PromptExport,
   RunSummary,
+  SplitFileRecord,
   TeacherMode,
   Workspace,
 } from '../worker/protocol.ts';
+import { useSplit } from './split-choice.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
@@ -161,6 +163,7 @@ function showRun(summary: RunSummary): void {
     liveChart.clear();
     liveChart.load(summary.history);
   }
+  liveChart.setProtocol(summary.settings.protocol);
   if (summary.references) liveChart.setReferences(summary.references.teacher, summary.references.studentZeroShot);
   set({ run: liveRunOf(summary), results: null });
 }
@@ -226,6 +229,16 @@ const boot: Action = {
       set({ readOnly: !writer });
       const ws = await engine().init(currentSettings().settings.backend, !writer);
       showWorkspace(ws);
+      // the split file in force before the reload, if any: its classes and its folder's plan come back with it
+      const split = await engine().splitFile();
+      try {
+        if (split) useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) } });
+      } catch (e) {
+        notify(
+          'input',
+          `The split file ${split!.name} kept from before cannot be read any more (${(e as Error).message}); choose it again in step 1.`,
+        );
+      }
       workspaceShown();
       const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
       if (active) showRun(active);
@@ -317,6 +330,17 @@ const importData: Action<ImportRequest> = {
   },
 };
 
+/** a CoOp split file (step 1), kept so that a reload finds it in force; its classes are set with setClasses */
+const keepSplitFile: Action<SplitFileRecord> = {
+  label: 'From a split file…',
+  enabled: (s) => !!s.workspace && !running(s),
+  perform: (split) =>
+    guarded('keepSplitFile', async () => {
+      useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) }, missing: null });
+      await engine().setSplitFile(split);
+    }),
+};
+
 const setClasses: Action<string[]> = {
   label: 'Save classes',
   enabled: (s) => !!s.workspace && !running(s) && !busy(s, 'setClasses'),
@@ -381,6 +405,8 @@ const startRun: Action<File | undefined> = {
     guarded('startRun', async () => {
       const { settings, notes } = currentSettings();
       for (const n of notes) notify('settings', `Settings: ${n}.`);
+      const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
+      if (lonely) notify('settings', `Evaluation: ${lonely}.`);
       showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
       await refreshWorkspace();
     }),
@@ -405,7 +431,8 @@ const resumeRun: Action<string> = {
     guarded('resumeRun', async () => {
       // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
       // worker has no memory of the loss and would open the run on the GPU again
-      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm');
+      // from the best on base when that is chosen (Export and resume from): the steps after it are dropped
+      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm', exportStep(get()));
       // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
       liveChart.truncateAfter(summary.checkpointStep ?? 0);
       set({ resumeDismissed: runId });
@@ -468,7 +495,7 @@ const exportStep = (s: StudioState): number | undefined =>
   s.exportFrom === 'best' && s.run ? bestOnBase(s.run.checkpoints)?.step : undefined;
 
 const chooseExport: Action<StudioState['exportFrom']> = {
-  label: 'Export from',
+  label: 'Export and resume from',
   enabled: (s) => hasCheckpoint(s),
   perform: async (from) => set({ exportFrom: from }),
 };
@@ -498,6 +525,25 @@ const exportOnnx: Action = {
     guarded('exportOnnx', async () => {
       const e = await engine().exportOnnx(get().run!.runId, exportStep(get()));
       saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
+    }),
+};
+
+const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
+  label: 'Model precision',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
+  perform: async (precision) => set({ modelPrecision: precision }),
+};
+
+/** the student as a model folder (zip): transformers.js, onnxruntime and the page in it run it */
+const exportModel: Action = {
+  label: 'Model folder (.zip)',
+  busyLabel: 'Exporting…',
+  enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
+  perform: () =>
+    guarded('exportModel', async () => {
+      const { bytes, ...made } = await engine().exportModel(get().run!.runId, get().modelPrecision, exportStep(get()));
+      saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
+      set({ modelExported: made });
     }),
 };
 
@@ -606,6 +652,7 @@ export const actions = {
   boot,
   startDemo,
   importData,
+  keepSplitFile,
   setClasses,
   setModels,
   setTeacher,
@@ -625,6 +672,8 @@ export const actions = {
   exportPrompts,
   exportPromptsPth,
   exportOnnx,
+  chooseModelPrecision,
+  exportModel,
   exportReport,
   exportChart,
   deleteDataset,

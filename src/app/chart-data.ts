@@ -2,6 +2,7 @@
 // chart asks for a bounded view once per animation frame. Tens of thousands of steps stay cheap:
 // columns grow by doubling, smoothing extends incrementally, and the view keeps at most `maxPoints`
 // points per series (per bucket the lowest and highest raw loss, so spikes stay visible).
+import type { EvalProtocol } from '../engine/surface.ts';
 import type { MetricPoint } from '../worker/protocol.ts';
 
 /** Growable float columns sharing one length (row = one x and its values). */
@@ -121,6 +122,8 @@ export class RunChartData {
   readonly evals = new Columns(4);
   teacher: Reference | null = null;
   studentZeroShot: Reference | null = null;
+  /** a cross-dataset run scores one accuracy over all classes (an evaluation's `base`): one line, no new or HM */
+  allClasses = false;
   /** bumps on every change; the chart redraws when it differs from what it drew */
   version = 0;
 
@@ -146,6 +149,11 @@ export class RunChartData {
       if (p.base !== undefined || p.new !== undefined || p.hm !== undefined)
         this.evals.push(p.step, p.base ?? NaN, p.new ?? NaN, p.hm ?? NaN);
     }
+    this.version++;
+  }
+
+  setProtocol(protocol: EvalProtocol): void {
+    this.allClasses = protocol === 'cross-dataset';
     this.version++;
   }
 
@@ -186,12 +194,17 @@ export class RunChartData {
     return [idx.map((i) => x[i]!), idx.map((i) => y[i]!), idx.map((i) => s[i]!)];
   }
 
-  /** [step, base, new, hm, teacher hm, zero-shot student hm] in percent */
+  /**
+   * [step, base, new, hm, teacher hm, zero-shot student hm] in percent; for a cross-dataset run
+   * [step, accuracy, teacher accuracy, zero-shot student accuracy]
+   */
   accuracyView(): Aligned {
     const [x, b, n, h] = [0, 1, 2, 3].map((i) => Array.from(this.evals.col(i)));
     // a step without an evaluation is a gap in the line
     const plotted = (v: number) => (Number.isNaN(v) ? null : 100 * v);
-    const ref = (r: Reference | null) => x!.map(() => (r?.hm == null ? null : 100 * r.hm));
+    const key = this.allClasses ? 'base' : 'hm';
+    const ref = (r: Reference | null) => x!.map(() => (r?.[key] == null ? null : 100 * r[key]));
+    if (this.allClasses) return [x!, b!.map(plotted), ref(this.teacher), ref(this.studentZeroShot)];
     return [x!, b!.map(plotted), n!.map(plotted), h!.map(plotted), ref(this.teacher), ref(this.studentZeroShot)];
   }
 

@@ -16,6 +16,7 @@ const run = (over: Partial<LiveRun>): LiveRun => ({
   checkpointStep: null,
   checkpoints: [],
   message: null,
+  protocol: 'base2new',
   ...over,
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classOfPath, parseSplitFile } from '../engine/surface.ts';
-import { splitImports } from './split-choice.ts';
+import { splitImportFor, splitImports } from './split-choice.ts';
 
 // a made-up split in CoOp's format: label order unlike the names' order, flat paths as OxfordPets has them
 const CLASSES = ['tabby', 'beagle', 'pug', 'sphynx'];
@@ -58,5 +58,20 @@ describe('a split file in the studio', () => {
     expect(() => splitImports({ name: 's.json', split }, [file('images/tabby_0.jpg')], null, 1)).toThrow(
       "none of the split file's 12 train images is in the chosen folder (the first it lists is 'tabby_train0.jpg'); choose the folder its paths are relative to",
     );
+  });
+
+  it("completes an interrupted import of the split's folder with the split's labels, not the folder's names", () => {
+    // flat paths: ImageFolder's rule would find no class folder at all
+    const choice = { name: 'split_zhou_Made.json', split };
+    const picked = [...split.train, ...split.test].map((i) => file(i.path));
+    const test = splitImportFor(choice, { name: 'split_zhou_Made.json: test', role: 'test' }, picked)!;
+    const labelOf = (p: string) => split.classes.indexOf((classOfPath(p) as { cls: string }).cls);
+    expect(test.files.map((f) => labelOf(f.path))).toEqual(split.test.map((i) => i.label));
+    const shots = splitImportFor(choice, { name: 'split_zhou_Made.json: 2 shots per base class', role: 'shots' }, picked)!;
+    expect(shots.files).toEqual(splitImports(choice, picked, 2, 1).imports[2]!.files);
+    expect(splitImportFor(choice, { name: 'split_zhou_Made.json: train', role: 'unlabeled' }, picked)!.files).toHaveLength(12);
+    // another folder's interrupted import, or another split's, is not this split's
+    expect(splitImportFor(choice, { name: 'photos', role: 'test' }, picked)).toBeNull();
+    expect(splitImportFor(choice, { name: 'split_zhou_Other.json: test', role: 'test' }, picked)).toBeNull();
   });
 });

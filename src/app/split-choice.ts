@@ -2,8 +2,8 @@
 // where it sets the class order and so base/new, and used in the Data step, where its image folder
 // is imported as the split's labeled test list, its train list (unlabeled) and, if asked, a few-shot
 // set drawn from the train list's base classes. The selection is the engine's (engine/data/split-file.ts),
-// the one the CLI's --split makes. The choice lives for the page: a reload keeps the classes and the
-// imported folders, not the file.
+// the one the CLI's --split makes. The file is kept in the studio's storage, so a reload finds it in
+// force, and an import of its folder cut off by a closed page is completed with its labels (splitImportFor).
 import type { DatasetRole } from '../worker/protocol.ts';
 import { create } from 'zustand';
 import { fewShotItems, imageFolderPath, splitImages, splitRoot, type SplitFile, type SplitItem } from '../engine/surface.ts';
@@ -28,6 +28,11 @@ export interface SplitImport {
   name: string;
   files: PickedFile[];
 }
+
+const shotsName = (split: string, shots: number) => `${split}: ${shots} shots per base class`;
+
+/** the few shots are drawn with Dassl's default seed */
+export const SHOTS_SEED = 1;
 
 /** PromptSRC's few-shot count for the teacher: 16 images per base class */
 export const PROMPTSRC_SHOTS = 16;
@@ -64,7 +69,7 @@ export function splitImports(
   if (shots !== null)
     imports.push({
       role: 'shots',
-      name: `${name}: ${shots} shots per base class`,
+      name: shotsName(name, shots),
       files: labeled(fewShotItems(split, chosen.train, shots, seed)),
     });
   const lacking = [...chosen.missing.test, ...chosen.missing.train];
@@ -75,4 +80,21 @@ export function splitImports(
         ? null
         : { train: chosen.missing.train.length, test: chosen.missing.test.length, examples: lacking.slice(0, 3).map((i) => i.path) },
   };
+}
+
+/**
+ * The files that complete an interrupted import of the split's folder (`interrupted`: its name and
+ * role, as splitImports named it), labelled by the split file as the first import was; null when the
+ * interrupted import is not one of this split's.
+ */
+export function splitImportFor(
+  choice: SplitChoice,
+  interrupted: { name: string; role: DatasetRole },
+  files: readonly PickedFile[],
+  seed = SHOTS_SEED,
+): SplitImport | null {
+  const shots = interrupted.name.startsWith(`${choice.name}: `) ? /: (\d+) shots per base class$/.exec(interrupted.name) : null;
+  const count = shots ? Number(shots[1]) : null;
+  if (count !== null && interrupted.name !== shotsName(choice.name, count)) return null;
+  return splitImports(choice, files, count, seed).imports.find((i) => i.name === interrupted.name && i.role === interrupted.role) ?? null;
 }

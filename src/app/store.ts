@@ -1,6 +1,7 @@
 // App state (zustand): what the panels show. Only actions (actions.ts) write it; engine events go
 // through the pure reducers below, so what a panel shows follows from the events alone.
 import { create } from 'zustand';
+import type { ClassifierPrecision, EvalProtocol } from '../engine/surface.ts';
 import type {
   Accuracy,
   CachedHubModel,
@@ -10,6 +11,7 @@ import type {
   EngineEvent,
   ErrorKind,
   ImportReport,
+  ModelExport,
   References,
   RunResults,
   RunStatus,
@@ -48,6 +50,8 @@ export interface LiveRun {
   /** the checkpoints the run keeps: the last ones and the best on base */
   checkpoints: CheckpointEntry[];
   message: string | null;
+  /** how it is scored: base/new/HM, or under cross-dataset one accuracy (in `base`) */
+  protocol: EvalProtocol;
 }
 
 export interface Notice {
@@ -96,8 +100,12 @@ export interface StudioState {
   presenting: boolean;
   /** the keyboard shortcuts list is open */
   shortcutsOpen: boolean;
-  /** what the exports take: the last checkpoint, or the best on base */
+  /** what the exports take, and what Resume continues from: the last checkpoint, or the best on base */
   exportFrom: 'last' | 'best';
+  /** the model folder's precision (step 6) */
+  modelPrecision: ClassifierPrecision;
+  /** the last model folder exported: what it holds and, for fp16, what it cost against fp32 */
+  modelExported: Omit<ModelExport, 'bytes'> | null;
   /** the user dismissed the resume offer for this run id */
   resumeDismissed: string | null;
   /** actions in flight, by id (buttons show it and stay disabled) */
@@ -126,6 +134,8 @@ export const initialState: StudioState = {
   presenting: false,
   shortcutsOpen: false,
   exportFrom: 'last',
+  modelPrecision: 'fp32',
+  modelExported: null,
   resumeDismissed: null,
   busy: {},
   readOnly: false,
@@ -185,6 +195,7 @@ export function liveRunOf(s: RunSummary): LiveRun {
     checkpointStep: s.checkpointStep,
     checkpoints: s.checkpoints,
     message: s.message,
+    protocol: s.settings.protocol,
   };
 }
 

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
 import { TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { LabelError, readLabelFiles } from './label-files.ts';
-import { baseNewSplit, type EvalProtocol } from '../engine/promptkd/metrics.ts';
+import { baseNewSplit, singleClassHalf, type EvalProtocol } from '../engine/promptkd/metrics.ts';
 import { evaluationSummary, formatEvaluation } from './evaluation-lines.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import { epochsDone } from '../engine/promptkd/schedule.ts';
 import { ZERO_SHOT_TEMPLATES } from '../engine/promptkd/teacher-text.ts';
-import type { NodeBackend } from '../engine/runtime/node.ts';
+import { createNodeRuntime, type NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend } from './backend.ts';
 import { parseSplitFile, type SplitFile, SplitFileError } from '../engine/data/split-file.ts';
 import { describeSkipped, scanLabeled, scanUnlabeled, splitFolders, type LabeledFolder, type UnlabeledFolder } from './promptkd-folders.ts';
@@ -24,6 +24,7 @@ import { loadModelDir, loadTeacherPrompts } from './promptkd-models.ts';
 import { Progress } from './promptkd-progress.ts';
 import { saveStudentPth } from './student-pth.ts';
 import { writeAtomic } from './files.ts';
+import { writeModelDir } from './promptkd-export.ts';
 
 export interface DistillArgs {
   /** the unlabeled folder; with `split`, the image folder the split file's paths are relative to */
@@ -116,6 +117,8 @@ export async function runDistill(
   if (test && a.classes && a.classes.join() !== test.classes.join()) {
     throw new DistillError(`--classes (${a.classes.join(', ')}) differ from the test folder's classes (${test.classes.join(', ')})`);
   }
+  const lonely = singleClassHalf(classes, protocol);
+  if (lonely) log(`evaluation: ${lonely}`);
   // the student's text tower only makes its zero-shot reference line on the test set
   const student = await loadModelDir(a.student, 'student', test ? ['vision', 'text'] : ['vision']);
   const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
@@ -132,6 +135,7 @@ export async function runDistill(
   }
   const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const teacher: JobTeacher = labels ? { kind: 'labels', labels } : { kind: 'model', weights: teacherW!, prompts };
+  const testSet = test && folderTestImages(test);
   const job = await DistillJob.open({
     runtime: rt,
     student,
@@ -152,7 +156,7 @@ export async function runDistill(
           size,
         ),
     },
-    test: test && folderTestImages(test),
+    test: testSet,
   }).catch((e: unknown) => {
     throw e instanceof Error && e.name === 'JobInputError' ? new DistillError(e.message) : e;
   });
@@ -263,6 +267,29 @@ export async function runDistill(
       teacherPasses: job.teacherViews,
       bestOnBase: best && { step: best.step, epoch: best.epoch, ...evaluationSummary(best.evaluation, protocol) },
     };
+    // the deployable model folder, measured on the test folder (fp32, and fp16 against it)
+    const model = await writeModelDir({
+      outDir,
+      // measured on the CPU, as the folder's users mostly run it (and GPUs without shader-f16 run no float16)
+      runtime: a.backend === 'cpu' ? rt : createNodeRuntime(),
+      job,
+      student: { weights: student, id: path.basename(path.resolve(a.student)) },
+      teacher: {
+        id: labels ? labels.teacher.id : path.basename(path.resolve(a.teacher!)),
+        how: teacherKind,
+        evaluation: refs.teacher,
+      },
+      classes,
+      settings,
+      protocol,
+      data: { unlabeled: unlabeled.images.length, test: testSet },
+      report: `${JSON.stringify(report, null, 1)}\n`,
+    });
+    report.model = { dir: path.resolve(model.dir), onnxBytes: model.bytes, fp16: model.fp16Cost };
+    if (model.fp16Cost)
+      log(
+        `model folder ${model.dir}: fp16 ${(model.bytes.fp16 / model.bytes.fp32).toFixed(3)}× the fp32 file, the same top-1 on ${(100 * model.fp16Cost.agreement).toFixed(2)} % of the test images`,
+      );
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();
     return report;

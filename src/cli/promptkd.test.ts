@@ -71,6 +71,10 @@ describe('promptkd distill', () => {
   it('distills, evaluates base/new/HM each epoch, writes a report and a checkpoint, then resumes', async () => {
     const r = await distill(...common(), '--test', 'test', '--epochs', '2', '--out', 'run');
     expect(r.stderr).toContain('skipped 1 file in unlabeled that are not PNG/JPEG images: notes.txt');
+    // three classes: the new half is one class, whose accuracy says nothing
+    expect(r.stderr).toContain(
+      'evaluation: the new half holds one class (cloud): its test images are scored among that class alone, so its accuracy is 100 % whatever the student learns; name more classes, or choose cross-dataset, which scores every image among all 3',
+    );
     expect(r.stderr).toMatch(/teacher \(zero-shot\): base \d+\.\d\d% {2}new \d+\.\d\d% {2}HM \d+\.\d\d%/);
     expect(r.stderr).toMatch(/epoch 1\/2 {2}mean loss \d+\.\d+ {2}base \d+\.\d\d% {2}new/);
     expect(r.code, r.stderr).toBe(0);
@@ -333,6 +337,15 @@ describe('promptkd distill', () => {
     expect(last.confusion.map((row: number[]) => row.reduce((a, b) => a + b))).toEqual([2, 2, 2]);
     expect(report.final.bestOnBase).toBeNull();
     expect(r.stdout).toMatch(/final accuracy \d+\.\d\d% \(all 3 classes\)/);
+    // the model folder says the protocol, and scores it with one accuracy
+    const model = path.join(root, 'cross', 'model');
+    expect(fs.readdirSync(path.join(model, 'onnx')).sort()).toEqual(['model.onnx', 'model_fp16.onnx']);
+    expect(JSON.parse(fs.readFileSync(path.join(model, 'config.json'), 'utf8')).promptkd.protocol).toBe('cross-dataset');
+    const card = fs.readFileSync(path.join(model, 'README.md'), 'utf8');
+    expect(card).toContain('Protocol: **cross-dataset**');
+    expect(card).toContain('| model | accuracy (all classes, %) |');
+    expect(card).not.toContain('HM (%)');
+    expect(readReport('cross').model.fp16.images).toBe(6);
     expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe(
       "promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'",
     );

@@ -111,7 +111,8 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
     teacherLabels: values['teacher-labels'] as string | undefined,
     out: values.out as string,
     resume: values.resume as string | undefined,
-    settings,
+    // the run's settings carry its protocol, as the studio's do
+    settings: { ...settings, protocol: protocol as EvalProtocol },
     given: new Set(given),
     evalBatch,
     backend: parseBackend(values.backend, usage),

@@ -15,7 +15,6 @@ export {
   type SplitImages,
   type SplitItem,
 } from './data/split-file.ts';
-export { bestOnBase } from './promptkd/metrics.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
 export {
   DEMO_SETTINGS,
@@ -25,6 +24,9 @@ export {
   type RunSettings,
   type StudioBackend,
 } from './promptkd/run-settings.ts';
+export { bestOnBase, singleClassHalf, type EvalProtocol } from './promptkd/metrics.ts';
+export { exportSnippets, modelFolderName, SNIPPET_IMAGE, SNIPPET_TITLES, type SnippetKind } from './promptkd/export-snippets.ts';
+export { SERVE_LINE } from './promptkd/classifier-page-html.ts';
 export { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS, type TeacherSettings } from './promptkd/teacher-settings.ts';
 export {
   formatHash,
@@ -36,3 +38,8 @@ export {
   type SettingsTable,
   type SettingValue,
 } from './settings/table.ts';
+
+// the bundle keeps no graph builder: a type import vanishes when the app is built
+import type { ClassifierPrecision } from './promptkd/export-onnx.ts';
+
+export type { ClassifierPrecision };

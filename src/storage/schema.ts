@@ -17,9 +17,11 @@
 //   their file's SHA-256 (absent for older imports), the workspace its teacher labels (a file in
 //   OPFS), and a run from teacher labels has no teacher model (`models.teacher` null, `labels` set).
 //   Migrated in place, in one transaction over the run records.
+// Version 5: run settings gain `protocol` ('base2new' for older runs, the only one the studio had);
+//   the split file in force is kept under 'split-file' (absent in older stores: none in force).
 import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export interface StoredImage {
   width: number;
@@ -183,6 +185,14 @@ export interface WorkspaceRecord {
   teacherLabels?: TeacherLabelsRecord | null;
 }
 
+/** the CoOp split file in force in step 1, as the user chose it */
+export interface SplitFileRecord {
+  /** the file's name */
+  name: string;
+  /** its JSON text (the app parses it, engine/data/split-file.ts) */
+  text: string;
+}
+
 /** one kept checkpoint of a run */
 export interface CheckpointEntry {
   step: number;
@@ -209,8 +219,9 @@ export interface StorageUsage {
 
 // ---- migrations ---------------------------------------------------------------------------------
 
-/** run settings as version 3 stored them, and version 2 */
-type RunSettingsV3 = Omit<RunSettings, 'views'>;
+/** run settings as version 4 stored them, version 3, and version 2 */
+type RunSettingsV4 = Omit<RunSettings, 'protocol'>;
+type RunSettingsV3 = Omit<RunSettingsV4, 'views'>;
 type RunSettingsV2 = Omit<RunSettingsV3, 'keepCheckpoints'>;
 
 /** the number of checkpoints a run of version 2 or older keeps (it had one; the studio's default now) */
@@ -264,8 +275,9 @@ export function migrateRun(record: unknown, version: number, checkpointStep: num
   const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown; checkpoints?: CheckpointEntry[] };
   const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : (r.settings as RunSettingsV2);
   const v3 = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : (r.settings as RunSettingsV3);
-  // before version 4 every run drew a new crop each epoch
-  const settings: RunSettings = version < 4 ? { ...v3, views: 0 } : (r.settings as RunSettings);
+  // before version 4 every run drew a new crop each epoch; before version 5 every run was base-to-new
+  const v4 = version < 4 ? { ...v3, views: 0 } : (r.settings as RunSettingsV4);
+  const settings: RunSettings = version < 5 ? { ...v4, protocol: 'base2new' } : (r.settings as RunSettings);
   if (version >= 3) return { ...r, settings, checkpoints: r.checkpoints! } as RunRecord;
   const base = checkpointStep === null ? null : (r.history.find((p) => p.step === checkpointStep)?.base ?? null);
   return { ...r, settings, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };

@@ -31,6 +31,7 @@ import {
   type ModelFiles,
   type ModelRole,
   type RunRecord,
+  type SplitFileRecord,
   type StorageUsage,
   type StoredImage,
   type WorkspaceRecord,
@@ -324,6 +325,28 @@ export class StudioStorage {
     return record;
   }
 
+  /**
+   * Takes the run back to its kept checkpoint at `step`, in one transaction: the checkpoints after it
+   * are deleted and the record (history to `step`, the checkpoints kept up to it) stored. Returns the
+   * record as stored; `run` is left unchanged.
+   */
+  async rewindRun(run: RunRecord, step: number): Promise<RunRecord> {
+    if (!run.checkpoints.some((c) => c.step === step)) throw new Error(`run ${run.id} keeps no checkpoint at step ${step}`);
+    const record: RunRecord = {
+      ...run,
+      step,
+      checkpointStep: step,
+      checkpoints: run.checkpoints.filter((c) => c.step <= step),
+      history: run.history.filter((p) => p.step <= step),
+    };
+    await this.tx(['meta', 'ckpt'], 'readwrite', async (tx) => {
+      const store = tx.objectStore('ckpt');
+      for (const key of await req(store.getAllKeys(runCheckpoints(run.id)))) if ((key as [string, number])[1] > step) store.delete(key);
+      tx.objectStore('meta').put(record, `run:${run.id}`);
+    });
+    return record;
+  }
+
   /** the run's checkpoint at `step`, by default its latest */
   async loadCheckpoint(runId: string, step?: number): Promise<Checkpoint | undefined> {
     if (step !== undefined) return this.get<Checkpoint>('ckpt', [runId, step]);
@@ -377,6 +400,17 @@ export class StudioStorage {
   async saveTeacherPrompts(bytes: Uint8Array | undefined): Promise<void> {
     if (bytes === undefined) return this.delete('meta', 'teacher-prompts');
     return this.put('meta', 'teacher-prompts', bytes, 'the teacher prompts');
+  }
+
+  /** the CoOp split file in force (step 1), kept between sessions */
+  getSplitFile(): Promise<SplitFileRecord | undefined> {
+    return this.get<SplitFileRecord>('meta', 'split-file');
+  }
+
+  /** undefined: no split file is in force */
+  async saveSplitFile(split: SplitFileRecord | undefined): Promise<void> {
+    if (split === undefined) return this.delete('meta', 'split-file');
+    return this.put('meta', 'split-file', split, 'the split file');
   }
 
   /** model files an older studio kept here (model files now live in OPFS: model-files.ts) */

@@ -5,6 +5,7 @@ import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import { handOver } from './file-handover.ts';
 import type {
   CachedHubModel,
+  ClassifierPrecision,
   DatasetRole,
   EngineApi,
   EngineBackend,
@@ -14,6 +15,7 @@ import type {
   EngineRequest,
   ErrorKind,
   ImportReport,
+  ModelExport,
   ModelSource,
   OnnxExport,
   PromptExport,
@@ -21,6 +23,7 @@ import type {
   RunResults,
   RunSettings,
   RunSummary,
+  SplitFileRecord,
   StorageUsage,
   TeacherInfo,
   TeacherMode,
@@ -161,8 +164,15 @@ export class EngineClient {
   pause(): Promise<RunSummary> {
     return this.call('pause', {});
   }
-  resume(runId: string, backend?: EngineBackend): Promise<RunSummary> {
-    return this.call('resume', { runId, ...(backend ? { backend } : {}) });
+  /** `step`: continue from that kept checkpoint (the best on base) rather than the last */
+  resume(runId: string, backend?: EngineBackend, step?: number): Promise<RunSummary> {
+    return this.call('resume', { runId, ...(backend ? { backend } : {}), ...(step !== undefined ? { step } : {}) });
+  }
+  splitFile(): Promise<SplitFileRecord | null> {
+    return this.call('splitFile', {});
+  }
+  setSplitFile(split: SplitFileRecord | null): Promise<null> {
+    return this.call('setSplitFile', { split });
   }
   stop(): Promise<RunSummary> {
     return this.call('stop', {});
@@ -176,6 +186,10 @@ export class EngineClient {
   }
   exportOnnx(runId: string, step?: number, batch?: number): Promise<OnnxExport> {
     return this.call('exportOnnx', { runId, ...(step !== undefined ? { step } : {}), ...(batch ? { batch } : {}) });
+  }
+  /** `step`: a kept checkpoint's (default the last) */
+  exportModel(runId: string, precision: ClassifierPrecision, step?: number): Promise<ModelExport> {
+    return this.call('exportModel', { runId, precision, ...(step !== undefined ? { step } : {}) });
   }
   report(runId: string): Promise<{ json: string; fileName: string }> {
     return this.call('report', { runId });

@@ -85,6 +85,15 @@ const studio: Studio = new Studio({
       );
     return res.blob();
   },
+  async fetchPageFile(path) {
+    const url = `${base}page/${path}`;
+    const res = await fetch(url);
+    if (!res.ok)
+      throw new ModelError(
+        `the classifier page's file ${url} could not be fetched (HTTP ${res.status}${navigator.onLine ? '' : ', offline'}); reload the studio while online and export again`,
+      );
+    return res.blob();
+  },
   hubCache: new OpfsFiles('hub-models'),
   localModels: new LocalModelStore(),
   labelFiles: new TeacherLabelStore(),

@@ -2,6 +2,7 @@
 // data and models, and a fake Hub serving models/<name>/ as test/<name>. Requests go in as the
 // worker would pass them; events are recorded and can be awaited.
 import fs from 'node:fs';
+import { classifierPageFiles } from '../cli/classifier-page-files.ts';
 import { decodeImage } from '../engine/clip/decode-node.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
@@ -28,6 +29,9 @@ const hubCache = new MemoryHubCache();
 /** one file system per storage prefix, so that a second studio over a prefix is a reload */
 const fileSystems = new Map<string, ReturnType<typeof fakeOpfs>>();
 
+/** the classifier page's files, bundled once per test process */
+let pageFiles: ReturnType<typeof classifierPageFiles> | undefined;
+
 /** the paths the fake Hub was asked for */
 export const hubRequests: string[] = [];
 const fakeHub: typeof fetch = async (input) => {
@@ -53,6 +57,12 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     decode: async (blob, name) => decodeImage(new Uint8Array(await blob.arrayBuffer()), name),
     demoReader: fsDemoReader('public/demo'),
     fetchModelFile: (p) => fs.openAsBlob(`models/${p}`),
+    fetchPageFile: async (p) => {
+      pageFiles ??= classifierPageFiles();
+      const file = (await pageFiles).find((f) => f.path === p);
+      if (!file) throw new Error(`the classifier page has no file ${p}`);
+      return new Blob([file.data as Uint8Array<ArrayBuffer>]);
+    },
     hubCache,
     localModels: new LocalModelStore(opfs.root),
     labelFiles: new TeacherLabelStore(opfs.root),

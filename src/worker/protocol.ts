@@ -13,6 +13,8 @@ import type { CachedModel } from '../engine/clip/hub.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 import type { ImportSettings } from '../engine/data/import-settings.ts';
+import type { ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
+import type { Fp16Cost } from '../engine/promptkd/model-folder.ts';
 import type { LabelRecipe } from '../engine/promptkd/label-recipe.ts';
 import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
@@ -28,6 +30,7 @@ import type {
   RunRecord,
   RunStatus,
   SkippedImport,
+  SplitFileRecord,
   StorageUsage,
   TeacherInfo,
   TeacherLabelsRecord,
@@ -45,11 +48,12 @@ export type {
   References,
   RunStatus,
   SkippedImport,
+  SplitFileRecord,
   StorageUsage,
   TeacherInfo,
   TeacherMode,
 };
-export type { LabelRecipe, SelfTestReport };
+export type { ClassifierPrecision, Fp16Cost, LabelRecipe, SelfTestReport };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -198,6 +202,22 @@ export interface OnnxExport {
   classes: string[];
 }
 
+/** the student as a model folder, zipped (engine/promptkd/model-folder.ts) */
+export interface ModelExport {
+  /** a zip of stored entries under one folder: onnx/model.onnx or onnx/model_fp16.onnx, config.json, README.md, … */
+  bytes: Uint8Array;
+  fileName: string;
+  /** the folder's name inside the zip (the snippets name it) */
+  folder: string;
+  precision: ClassifierPrecision;
+  /** the ONNX file's size */
+  onnxBytes: number;
+  /** the model's input side S: pixel_values [N,3,S,S] */
+  imageSize: number;
+  /** fp16 against fp32 on the run's test set; null for fp32, or without a test set */
+  fp16Cost: Fp16Cost | null;
+}
+
 // ---- requests ---------------------------------------------------------------------------------
 
 /** request fields and result type of every request kind */
@@ -248,6 +268,10 @@ export interface EngineApi {
    * them, with no teacher model, until clearTeacherLabels.
    */
   importTeacherLabels: { request: { name: string; files: File[] }; result: Workspace };
+  /** the CoOp split file in force in step 1, as kept between sessions; null: none */
+  splitFile: { request: Record<never, never>; result: SplitFileRecord | null };
+  /** keeps the split file now in force (null: none), so that a reload finds it */
+  setSplitFile: { request: { split: SplitFileRecord | null }; result: null };
   /** stops using the teacher labels (their file is deleted): runs need a teacher model again */
   clearTeacherLabels: { request: Record<never, never>; result: Workspace };
   /**
@@ -267,9 +291,10 @@ export interface EngineApi {
   pause: { request: Record<never, never>; result: RunSummary };
   /**
    * continues a paused or interrupted run from its last checkpoint (same trajectory), on `backend`
-   * when given (WASM where WebGPU is gone), else on the run's own
+   * when given (WASM where WebGPU is gone), else on the run's own. `step`: from that kept checkpoint
+   * instead (the best on base): the checkpoints and history after it are dropped
    */
-  resume: { request: { runId: string; backend?: EngineBackend }; result: RunSummary };
+  resume: { request: { runId: string; backend?: EngineBackend; step?: number }; result: RunSummary };
   /** ends the run after the current step (checkpoint written); it cannot be resumed */
   stop: { request: Record<never, never>; result: RunSummary };
   /** evaluates the run's last checkpoint on its test dataset */
@@ -278,6 +303,11 @@ export interface EngineApi {
   exportPrompts: { request: { runId: string; step?: number }; result: PromptExport };
   /** batch: the model's fixed batch (default 1); `step` as for exportPrompts */
   exportOnnx: { request: { runId: string; batch?: number; step?: number }; result: OnnxExport };
+  /**
+   * the student as a Hugging Face-style model folder in a zip (model, configs, model card, report,
+   * classifier page), in fp32 or fp16; `step` as for exportPrompts. Refused while the run is going on.
+   */
+  exportModel: { request: { runId: string; precision: ClassifierPrecision; step?: number }; result: ModelExport };
   /** the run report (JSON text): settings, models, datasets, references, history, final results */
   report: { request: { runId: string }; result: { json: string; fileName: string } };
   /** usage/quota now (also sent as 'storage' events after writes) */

@@ -101,6 +101,7 @@ export class DistillRun {
       teacher,
       classes: record.classes,
       settings: record.settings,
+      protocol: record.settings.protocol,
       start: from,
       unlabeled: {
         id: unlabeled.id,

@@ -17,6 +17,7 @@ import { readTorchCheckpoint } from '../engine/torch/checkpoint.ts';
 import type { PyDict } from '../engine/torch/pickle.ts';
 import { labeledSet, labeledPixels } from './labeled.ts';
 import type { EngineEvent, RunSettings } from './protocol.ts';
+import { bestOnBase } from '../engine/promptkd/metrics.ts';
 import { limitIndexedDbWrites } from '../storage/full-disk.testkit.ts';
 import { hubRequests, studioHarness, type Harness } from './node-studio.testkit.ts';
 
@@ -337,6 +338,35 @@ describe('Studio', () => {
     const lossB = new Map([...lossesOf(h, b.id), ...lossesOf(h2, b.id)]);
     expect([...lossB.keys()].sort((x, y) => x - y)).toEqual([...lossA.keys()].sort((x, y) => x - y));
     for (const [step, loss] of lossA) expect(lossB.get(step), `step ${step}`).toBe(loss);
+  }, 120_000);
+
+  it('resumes from the best checkpoint on base: the steps after it are dropped and taken again on the same trajectory', async () => {
+    const h = await prepared(`best${prefixes++}`);
+    // evaluated and checkpointed every 3 steps, paused at 7: the pause's checkpoint has no evaluation,
+    // so the best on base is an older one (keepCkpt 1: the last and the best are kept)
+    const settings = { ...SETTINGS, evalEvery: 3, ckptEvery: 3, keepCheckpoints: 1 };
+    const whole = await h.call('startRun', { settings });
+    await runEnd(h, whole.id);
+    await h.call('workspace', {}); // the loop has ended by the time this is answered
+    const run = await h.call('startRun', { settings });
+    await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 7);
+    const paused = await h.call('pause', {});
+    const best = bestOnBase(paused.checkpoints)!;
+    expect(best.step).toBeLessThan(paused.checkpointStep!);
+    await expect(h.call('resume', { runId: run.id, step: 5 })).rejects.toThrow(
+      `keeps no checkpoint at step 5 (it keeps steps ${paused.checkpoints.map((c) => c.step).join(', ')})`,
+    );
+    const seen = h.events.length;
+    const resumed = await h.call('resume', { runId: run.id, step: best.step });
+    expect(resumed.step).toBe(best.step);
+    expect(resumed.checkpoints.map((c) => c.step)).toEqual([best.step]);
+    expect(resumed.history.every((p) => p.step <= best.step)).toBe(true);
+    await runEnd(h, run.id);
+    const steps = h.events.slice(seen).filter((e) => e.kind === 'step' && e.runId === run.id) as { step: number; loss: number }[];
+    expect(steps[0]!.step).toBe(best.step + 1);
+    const lossWhole = lossesOf(h, whole.id);
+    for (const e of steps) expect(e.loss, `step ${e.step}`).toBe(lossWhole.get(e.step));
+    expect((await h.storage().loadCheckpoint(run.id, paused.checkpointStep!))?.step).not.toBe(paused.checkpointStep);
   }, 120_000);
 
   it('a read-only studio (another tab keeps the data) changes nothing: it leaves a running run as it is and refuses writes', async () => {

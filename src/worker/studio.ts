@@ -10,6 +10,7 @@ import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/cl
 import { DEFAULT_IMPORT_SETTINGS, storedEdgeOf } from '../engine/data/import-settings.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
+import { tooFewClasses } from '../engine/promptkd/metrics.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -44,6 +45,7 @@ import type {
   TeacherLabelsInfo,
   Workspace,
 } from './protocol.ts';
+import { exportModelFolder } from './model-export.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
 import { prepareTeacher, type TeacherStageEnv } from './teacher-stage.ts';
@@ -57,6 +59,8 @@ export interface StudioEnv {
   demoReader: DemoReader;
   /** a file of the demo models by path under /models/ */
   fetchModelFile(path: string): Promise<Blob>;
+  /** a file of the exported classifier page by path under /page/ (engine/promptkd/classifier-page-html.ts) */
+  fetchPageFile(path: string): Promise<Blob>;
   hubCache: HubCache;
   /** local model files kept between sessions (the origin private file system) */
   localModels: LocalModelStore;
@@ -78,7 +82,7 @@ type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<En
 const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels', 'stageFiles']);
 
 /** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
-const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels']);
+const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels', 'splitFile']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id,
@@ -395,6 +399,20 @@ export class Studio {
     return this.run;
   }
 
+  /** takes a paused run back to its kept checkpoint at `step` (the best on base), dropping what came after */
+  private async rewind(runId: string, step: number): Promise<void> {
+    const record = await this.storage.getRun(runId);
+    if (!record) throw new StudioInputError(`run ${runId} is not in the browser's storage (deleted?)`);
+    if (record.status === 'done' || record.status === 'stopped')
+      throw new StudioInputError(`run ${runId} is ${record.status}; start a new run (or a run from its exported prompts)`);
+    if (step === record.checkpointStep) return;
+    if (!record.checkpoints.some((c) => c.step === step)) {
+      const kept = record.checkpoints.map((c) => c.step).join(', ') || 'none';
+      throw new StudioInputError(`run ${runId} keeps no checkpoint at step ${step} (it keeps steps ${kept}); resume from one of those`);
+    }
+    await this.storage.rewindRun(record, step);
+  }
+
   /** the labels in force when they are the ones a run distils from */
   private labelsOf(record: RunRecord): TeacherLabels {
     const want = record.labels!,
@@ -642,6 +660,13 @@ export class Studio {
       return this.workspace();
     },
 
+    splitFile: async () => (await this.storage.getSplitFile()) ?? null,
+
+    setSplitFile: async ({ split }) => {
+      await this.storage.saveSplitFile(split ?? undefined);
+      return null;
+    },
+
     clearTeacherLabels: async () => {
       this.notWhileRunning('changing the teacher');
       await this.closeRun();
@@ -689,8 +714,8 @@ export class Studio {
       if (!unlabeled) throw new StudioInputError('distillation needs an unlabeled image folder; import one or load the demo');
       const testId = datasets?.test === null ? null : (datasets?.test ?? newest(all, 'test')?.id ?? null);
       let classes = this.ws.classes;
-      if (classes.length < 2)
-        throw new StudioInputError('name at least 2 classes (or import a labeled test folder, whose subfolders name them)');
+      const few = tooFewClasses(classes.length, settings.protocol);
+      if (few) throw new StudioInputError(`${few}; name them in step 1 (or import a labeled test folder, whose subfolders name them)`);
       classes = [...classes];
       const test = await this.testSet(testId, classes);
       await this.closeRun();
@@ -748,13 +773,14 @@ export class Studio {
       return this.run.halt('stop');
     },
 
-    resume: async ({ runId, backend }) => {
+    resume: async ({ runId, backend, step }) => {
       if (this.running) {
         if (this.run!.id === runId) return this.run!.record;
         throw new StudioInputError('another run is going on; pause or stop it first');
       }
       // a paused run continues from its checkpoint, like a run after a reload: one path for both
       if (this.run?.id === runId) await this.closeRun();
+      if (step !== undefined) await this.rewind(runId, step);
       const run = await this.openRun(runId, undefined, backend);
       if (run.record.status === 'done' || run.record.status === 'stopped')
         throw new StudioInputError(`run ${runId} is ${run.record.status}; start a new run`);
@@ -779,15 +805,37 @@ export class Studio {
       return out;
     },
 
-    report: async ({ runId }) => {
+    exportModel: async ({ runId, precision, step }) => {
+      // the run's state moves with every step, and its checkpoints are being replaced
+      if (this.running)
+        throw new StudioInputError('a run is going on and writing its checkpoints; pause or stop it before exporting the model');
       const run = await this.openRun(runId);
-      const test = await this.testSet(run.record.datasets.test, run.record.classes);
-      const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
-      const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
-      if (results) results.gallery = [];
-      return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
+      return exportModelFolder(
+        run,
+        precision,
+        {
+          storage: this.storage,
+          runtime: await this.env.runtime('wasm'),
+          student: this.need('student').weights,
+          test: await this.testSet(run.record.datasets.test, run.record.classes),
+          report: (await this.reportOf(run)).json,
+          pageFile: this.env.fetchPageFile,
+          onProgress: this.progress('export'),
+        },
+        step,
+      );
     },
+
+    report: async ({ runId }) => this.reportOf(await this.openRun(runId)),
   };
+
+  private async reportOf(run: DistillRun): Promise<{ json: string; fileName: string }> {
+    const test = await this.testSet(run.record.datasets.test, run.record.classes);
+    const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
+    const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
+    if (results) results.gallery = [];
+    return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
+  }
 
   private async teacherEnv(): Promise<TeacherStageEnv> {
     const teacher = this.need('teacher');

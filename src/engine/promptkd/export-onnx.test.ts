@@ -7,7 +7,14 @@ import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { PAPER_CONFIG } from './run-settings.ts';
-import { CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, studentClassifierOnnx } from './export-onnx.ts';
+import {
+  CLASSIFIER_INPUT,
+  CLASSIFIER_OUTPUT,
+  deployableClassifierOnnx,
+  MODEL_INPUT,
+  MODEL_OUTPUT,
+  studentClassifierOnnx,
+} from './export-onnx.ts';
 import { StudentSession } from './session.ts';
 import { initStudentState } from './state.ts';
 import { readStudentPrompts, writeStudentPrompts } from './student-prompts.ts';
@@ -71,7 +78,31 @@ describe('student classifier ONNX and exported prompts', () => {
     expect(maxDiff(await restored.evaluate(pixels), expected)).toBe(0);
     await expect(readStudentPrompts(new Blob([bytes]), { ...dims, nCtx: 2 })).rejects.toThrow(/needs \[2,/);
     await onnx.release();
-    await session.release();
     await restored.release();
+
+    // the deployable model takes any batch (a Scan over the batch-1 graph), under transformers.js' names
+    const deployable = await rt.load(deployableClassifierOnnx(clip, hyper, state, teacherText, 'fp32'));
+    expect(deployable.inputNames).toEqual([MODEL_INPUT]);
+    for (const n of [N, 2]) {
+      const px = hostTensor('float32', [n, 3, S, S], (pixels.data as Float32Array).slice(0, n * 3 * S * S));
+      const out = await (await deployable.run({ [MODEL_INPUT]: px }))[MODEL_OUTPUT]!.read();
+      expect(out.shape).toEqual([n, C]);
+      expect(maxDiff(out, hostTensor('float32', [n, C], (expected.data as Float32Array).slice(0, n * C)))).toBeLessThan(1e-4);
+    }
+    await deployable.release();
+
+    // fp16: the vision tower in float16, about half the bytes, the logits to within half precision
+    const fp32Bytes = deployableClassifierOnnx(clip, hyper, state, teacherText, 'fp32').length;
+    const fp16Bytes = deployableClassifierOnnx(clip, hyper, state, teacherText, 'fp16');
+    const half = await rt.load(fp16Bytes);
+    const halfOut = await (await half.run({ [MODEL_INPUT]: pixels }))[MODEL_OUTPUT]!.read();
+    const scale = Math.max(...Array.from(expected.data as Float32Array, Math.abs));
+    const err = maxDiff(halfOut, expected) / scale;
+    console.log(`fp16 classifier: ${fp16Bytes.length} of ${fp32Bytes} bytes; logits within ${err.toExponential(2)} of the largest`);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(1e-2);
+    expect(fp16Bytes.length / fp32Bytes).toBeLessThan(0.55);
+    await half.release();
+    await session.release();
   });
 });

@@ -21,7 +21,7 @@ import { CheckpointError, readCheckpoint, readCheckpointInfo, writeCheckpoint } 
 import { describeIndistinguishable, indistinguishableClasses } from './class-texts.ts';
 import type { DistillConfig } from './config.ts';
 import { Distiller, type StepProgress, type TeacherLogitsOf, type TrainView } from './distill.ts';
-import { bestOnBase, type EvalProtocol, type Evaluation } from './metrics.ts';
+import { bestOnBase, tooFewClasses, type EvalProtocol, type Evaluation } from './metrics.ts';
 import { distillConfigOf, promptDepthProblem, resumedSettings, type RunSettings } from './run-settings.ts';
 import { epochOfStep, epochsDone } from './schedule.ts';
 import { StudentSession } from './session.ts';
@@ -40,7 +40,7 @@ import {
   type Memo,
   noMemo,
   referenceKey,
-  scoreTestSet,
+  scoreLogits,
   testSetLogits,
   type TestImages,
 } from './test-eval.ts';
@@ -206,7 +206,8 @@ export class DistillJob {
           )
         : null;
     const settings = resume?.settings ?? spec.settings;
-    if (classes.length < 2) throw new JobInputError('name at least 2 classes: base/new evaluation needs a base and a new half');
+    const few = tooFewClasses(classes.length, spec.protocol ?? 'base2new');
+    if (few) throw new JobInputError(few);
     const tooDeep = promptDepthProblem(settings.depth, student.config.vision.layers);
     if (tooDeep) throw new JobInputError(`${tooDeep}; lower the depth`);
     if (spec.unlabeled.ids.length < settings.batchSize) {
@@ -381,7 +382,7 @@ export class DistillJob {
   }
 
   private scored(logits: Float32Array): Evaluation {
-    return scoreTestSet(logits, this.spec.test!, this.spec.classes.length, this.protocol);
+    return scoreLogits(logits, this.spec.test!.labels, this.protocol, this.spec.classes.length);
   }
 
   /** the student on the test set now (BatchNorm in eval mode), kept among the job's evaluations; null without a test set */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseNewSplit, bestOnBase, evaluate, harmonicMean, protocolSplit } from './metrics.ts';
+import { baseNewSplit, bestOnBase, evaluate, harmonicMean, protocolSplit, singleClassHalf, tooFewClasses } from './metrics.ts';
 
 describe('baseNewSplit', () => {
   it('puts the first ⌈n/2⌉ labels in base', () => {
@@ -66,5 +66,26 @@ describe('bestOnBase', () => {
   it('ignores unevaluated entries and the untrained student (step 0)', () => {
     expect(bestOnBase([e(1), e(2)])).toBeNull();
     expect(bestOnBase([e(0, 0.9), e(25, 0.5), e(50, null)])!.step).toBe(25);
+  });
+});
+
+describe('classes a protocol cannot score', () => {
+  it('one class is refused, in words of the protocol', () => {
+    expect(tooFewClasses(1, 'cross-dataset')).toBe(
+      'name at least 2 classes: cross-dataset evaluation scores each test image among all classes, and 1 leaves nothing to choose between',
+    );
+    expect(tooFewClasses(1, 'base2new')).toBe(
+      'name at least 2 classes: base-to-new evaluation needs a base and a new half, and 1 class cannot be split',
+    );
+    expect(tooFewClasses(2, 'base2new')).toBeNull();
+  });
+
+  it('a base-to-new half of one class is named (its accuracy is 100 % by construction); cross-dataset has no halves', () => {
+    expect(singleClassHalf(['cat', 'dog'], 'base2new')).toMatch(
+      /^the base half holds one class \(cat\) and the new half holds one class \(dog\): /,
+    );
+    expect(singleClassHalf(['cat', 'dog', 'emu'], 'base2new')).toMatch(/^the new half holds one class \(emu\): its test images/);
+    expect(singleClassHalf(['cat', 'dog', 'emu'], 'cross-dataset')).toBeNull();
+    expect(singleClassHalf(['cat', 'dog', 'emu', 'fox'], 'base2new')).toBeNull();
   });
 });

@@ -33,6 +33,27 @@ export function protocolSplit(protocol: EvalProtocol, nClasses: number): BaseNew
   return { base: Array.from({ length: nClasses }, (_, i) => i), new: [] };
 }
 
+/** why `nClasses` classes cannot be scored under `protocol`, or null when they can */
+export function tooFewClasses(nClasses: number, protocol: EvalProtocol): string | null {
+  if (nClasses >= 2) return null;
+  return protocol === 'cross-dataset'
+    ? `name at least 2 classes: cross-dataset evaluation scores each test image among all classes, and ${nClasses} leaves nothing to choose between`
+    : `name at least 2 classes: base-to-new evaluation needs a base and a new half, and ${nClasses} class${nClasses === 1 ? '' : 'es'} cannot be split`;
+}
+
+/**
+ * Under base-to-new, a half of one class scores each of its test images among that class alone: its
+ * accuracy is 100 % whatever the student does. Says so (the run goes on), or null.
+ */
+export function singleClassHalf(classes: readonly string[], protocol: EvalProtocol): string | null {
+  if (protocol !== 'base2new' || classes.length < 2) return null;
+  const split = baseNewSplit(classes.length);
+  const lonely = (['base', 'new'] as const).filter((h) => split[h].length === 1);
+  if (lonely.length === 0) return null;
+  const named = lonely.map((h) => `the ${h} half holds one class (${classes[split[h][0]!]})`).join(' and ');
+  return `${named}: its test images are scored among that class alone, so its accuracy is 100 % whatever the student learns; name more classes, or choose cross-dataset, which scores every image among all ${classes.length}`;
+}
+
 export interface Evaluation {
   /** accuracies are fractions in [0,1]; null where the subset has no test image */
   base: number | null;

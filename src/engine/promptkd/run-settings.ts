@@ -2,6 +2,7 @@
 // one row each, with the paper's defaults and the demo's. The studio's URL hash and form, the CLI's
 // flags and --help, and the DistillConfig the engine runs are all made from these rows.
 import { DistillConfigError, validateDistillConfig, type DistillConfig } from './config.ts';
+import { EVAL_PROTOCOLS, type EvalProtocol } from './metrics.ts';
 import type { SettingsTable } from '../settings/table.ts';
 
 export type StudioBackend = 'webgpu' | 'wasm';
@@ -39,6 +40,8 @@ export interface RunSettings {
   teacherFp16: boolean;
   /** the studio's compute backend (the CLI has `--backend cpu|webgpu|cuda`) */
   backend: StudioBackend;
+  /** how the student is scored: base and new classes apart with their HM, or every class at once (metrics.ts) */
+  protocol: EvalProtocol;
 }
 
 export const RUN_SETTINGS: SettingsTable<RunSettings> = [
@@ -159,6 +162,16 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
     studioOnly: true,
   },
   {
+    key: 'protocol',
+    hash: 'protocol',
+    // the CLI has its own --protocol (cli/promptkd.ts), which sets this
+    flag: null,
+    label: 'Evaluation',
+    help: "base2new: base and new classes apart, and their harmonic mean (the paper's main setting); cross-dataset: every test image among all classes, one accuracy (a teacher tuned on another dataset, as the paper's cross-dataset setting)",
+    rule: { type: 'enum', values: EVAL_PROTOCOLS },
+    studioOnly: true,
+  },
+  {
     key: 'teacherFp16',
     hash: 'teacherFp16',
     flag: 'teacher-fp16',
@@ -257,6 +270,7 @@ export const PAPER_SETTINGS: RunSettings = {
   logitScale: null,
   teacherFp16: false,
   backend: 'webgpu',
+  protocol: 'base2new',
 };
 
 /**

@@ -12,7 +12,7 @@
 import { promptDepthProblem } from './run-settings.ts';
 import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import { buildVisionTower } from '../clip/vision.ts';
-import { weightFeeds, type ClipWeights } from '../clip/weights.ts';
+import { towerDType, weightFeeds, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import type { DistillConfig } from './config.ts';
@@ -60,18 +60,26 @@ function declareInputs(g: Graph, clip: ClipWeights, h: StudentHyper, batch: numb
   return { pixels, teacherText, params, running };
 }
 
-/** prompted tower → projector → cosine logits [B,C] */
+/**
+ * prompted tower → projector → cosine logits [B,C]. With float16 vision weights (halfPrecisionTower:
+ * the exported fp16 classifier) the tower computes in float16 between casts of the pixels and prompts
+ * in and of its embeddings out; the projector and the logits stay float32.
+ */
 function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode) {
-  const p = (n: string) => x.params.get(n)!;
+  const dtype = towerDType(clip, 'vision');
+  const inTower = (v: Value) => (dtype === 'float32' ? v : g.cast(v, dtype));
+  const p = (n: string) => inTower(x.params.get(n)!);
   const deep = Array.from({ length: h.depth - 1 }, (_, i) => p(vptShallow(i + 1)));
-  const tower = buildVisionTower(g, clip.config, clip, x.pixels, { shallow: p(VPT), deep });
+  const towerOut = buildVisionTower(g, clip.config, clip, inTower(x.pixels), { shallow: p(VPT), deep }).embeds;
+  const tower = { embeds: towerOut.dtype === 'float32' ? towerOut : g.cast(towerOut, 'float32') };
+  const param = (n: string) => x.params.get(n)!;
   const head: ProjectorParams = {
-    conv0Weight: p(PROJECTOR.conv0Weight),
-    conv0Bias: p(PROJECTOR.conv0Bias),
-    bnWeight: p(PROJECTOR.bnWeight),
-    bnBias: p(PROJECTOR.bnBias),
-    conv3Weight: p(PROJECTOR.conv3Weight),
-    conv3Bias: p(PROJECTOR.conv3Bias),
+    conv0Weight: param(PROJECTOR.conv0Weight),
+    conv0Bias: param(PROJECTOR.conv0Bias),
+    bnWeight: param(PROJECTOR.bnWeight),
+    bnBias: param(PROJECTOR.bnBias),
+    conv3Weight: param(PROJECTOR.conv3Weight),
+    conv3Bias: param(PROJECTOR.conv3Bias),
   };
   const { out, running } = projector(g, tower.embeds, head, bn);
   return { logits: cosineLogits(g, out, x.teacherText, h.logitScale), running };

@@ -36,7 +36,7 @@ export interface TestLogitsOptions {
 
 /** logits [N,C] of the whole set through `logitsOf` at input size `size`, `chunk` images at a time */
 export async function testSetLogits(
-  set: TestImages,
+  set: Pick<TestImages, 'labels' | 'pixels'>,
   size: number,
   nClasses: number,
   logitsOf: (pixels: HostTensor) => Promise<HostTensor>,
@@ -52,9 +52,9 @@ export async function testSetLogits(
   return out;
 }
 
-/** logits [N,C] scored under `protocol` against the set's labels */
-export const scoreTestSet = (logits: Float32Array, set: TestImages, nClasses: number, protocol: EvalProtocol = 'base2new'): Evaluation =>
-  evaluate(logits, [...set.labels], protocolSplit(protocol, nClasses));
+/** logits [N,C] scored under `protocol` against the test set's labels [N] */
+export const scoreLogits = (logits: Float32Array, labels: readonly number[], protocol: EvalProtocol, nClasses: number): Evaluation =>
+  evaluate(logits, [...labels], protocolSplit(protocol, nClasses));
 
 /** a value computed once per key (the studio keeps reference lines for the life of the worker) */
 export type Memo = <T>(key: string, compute: () => Promise<T>) => Promise<T>;
@@ -96,7 +96,7 @@ export async function evaluateTeacher(
         chunk: imageBatch * 8,
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
-      return scoreTestSet(logits, set, classes.length, opts.protocol);
+      return scoreLogits(logits, set.labels, opts.protocol ?? 'base2new', classes.length);
     });
   } finally {
     await teacher.release();
