@@ -66,10 +66,11 @@ describe.skipIf('reason' in found)('label.sbatch as a Slurm job array', () => {
     await cluster.start();
   }, 60_000);
 
+  // each daemon gets up to 5 s to stop before it is killed: more than a hook's default 10 s
   afterAll(async () => {
     await cluster.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('labels one shard per array task; distilling from them equals the online run; their merge is the one-machine file', async () => {
     const labels = path.join(tmp, 'labels'),

@@ -22,7 +22,8 @@ import type { EngineEvent } from './protocol.ts';
 import { studioHarness } from './node-studio.testkit.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'recipe-parity-'));
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+// the demo's 4,000 PNGs and three runs: on a busy machine removing them takes longer than a hook's default 10 s
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }), 60_000);
 
 /** a 40×36 PNG leaning towards colour channel `tint` */
 function pngBytes(seed: number, tint: number): Uint8Array {
