@@ -21,3 +21,12 @@ export function numberFlag(flag: string, raw: string, integer: boolean, fail: Fa
   }
   return v;
 }
+
+/** `--classes a, b,c` → ['a', 'b', 'c']; undefined when the flag is not given */
+export const listFlag = (raw: string | boolean | undefined): string[] | undefined =>
+  typeof raw === 'string'
+    ? raw
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean)
+    : undefined;

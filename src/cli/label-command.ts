@@ -39,7 +39,7 @@ import { hostTensor } from '../engine/graph/tensor.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
 import { writeAtomic, writeBlobAtomic } from './files.ts';
-import { numberFlag, parseFlags } from './flags.ts';
+import { numberFlag, parseFlags, listFlag } from './flags.ts';
 import { listFiles, scanLabeled, sha256Hex, type LabeledFolder } from './promptkd-folders.ts';
 import { renderView } from './promptkd-images.ts';
 import { LabelError, MANIFEST_FILE, partsDirName, readLabelFiles, shardFileName } from './label-files.ts';
@@ -121,13 +121,7 @@ export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<str
   const chunk = numberFlag('chunk', values.chunk as string, true, fail);
   if (chunk < 1) throw new LabelError(`--chunk must be at least 1, got ${chunk}`);
   const shards = values.shards === undefined ? undefined : numberFlag('shards', values.shards as string, true, fail);
-  const classes =
-    typeof values.classes === 'string'
-      ? values.classes
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean)
-      : undefined;
+  const classes = listFlag(values.classes);
   return {
     unlabeled: values.unlabeled as string,
     teacher: values.teacher as string,

@@ -7,7 +7,7 @@ import { EVAL_PROTOCOLS, type EvalProtocol } from '../engine/promptkd/metrics.ts
 import { PAPER_SETTINGS, RUN_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, parseBackend } from './backend.ts';
-import { numberFlag, parseFlags } from './flags.ts';
+import { numberFlag, parseFlags, listFlag } from './flags.ts';
 import { formatEvaluation, type EvaluationSummary } from './evaluation-lines.ts';
 import { REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
 import { formatSeedsTable, runSeeds } from './promptkd-seeds.ts';
@@ -93,13 +93,7 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
         "--seeds starts one run per seed; resume a seed's run on its own (--resume <out>/seed<N>/checkpoint.safetensors)",
       );
   }
-  const classes =
-    typeof values.classes === 'string'
-      ? values.classes
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean)
-      : undefined;
+  const classes = listFlag(values.classes);
   return {
     unlabeled: values.unlabeled as string,
     test: values.test as string | undefined,

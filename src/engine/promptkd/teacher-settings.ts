@@ -3,7 +3,8 @@
 // `promptkd teacher` flags are made from it.
 // Pure data: the studio's main thread reads it (engine/surface.ts); teacher-tune.ts turns it into
 // the engine's TeacherTuneConfig.
-import type { SettingsTable } from '../settings/table.ts';
+import type { SettingSpec, SettingsTable } from '../settings/table.ts';
+import { RUN_SETTINGS, type RunSettings } from './run-settings.ts';
 
 export interface TeacherSettings {
   epochs: number;
@@ -26,6 +27,12 @@ export interface TeacherSettings {
   warmupEpochs: number;
   warmupLr: number;
   seed: number;
+}
+
+/** a row of the distillation's table, in the teacher's address (and, where it differs, its words) */
+function teacherRow<K extends keyof RunSettings & keyof TeacherSettings>(key: K, hash: string, help?: string): SettingSpec<K> {
+  const row = RUN_SETTINGS.find((r) => r.key === key)!;
+  return { ...row, key, hash, ...(help ? { help } : {}) };
 }
 
 export const TEACHER_SETTINGS: SettingsTable<TeacherSettings> = [
@@ -117,42 +124,11 @@ export const TEACHER_SETTINGS: SettingsTable<TeacherSettings> = [
     help: 'the shots, their order and the crops',
     rule: { type: 'int', min: 0, max: Number.MAX_SAFE_INTEGER },
   },
-  {
-    key: 'momentum',
-    hash: 'teacherMomentum',
-    flag: 'momentum',
-    label: 'SGD momentum',
-    help: "momentum of the prompts' SGD",
-    rule: { type: 'number', min: 0, max: 0.999 },
-    advanced: true,
-  },
-  {
-    key: 'weightDecay',
-    hash: 'teacherWd',
-    flag: 'weight-decay',
-    label: 'Weight decay',
-    help: 'L2 weight decay of the prompts',
-    rule: { type: 'number', min: 0, max: 1 },
-    advanced: true,
-  },
-  {
-    key: 'warmupEpochs',
-    hash: 'teacherWarmupEpochs',
-    flag: 'warmup-epochs',
-    label: 'Warm-up epochs',
-    help: 'epochs at the constant warm-up learning rate',
-    rule: { type: 'int', min: 0, max: 1000 },
-    advanced: true,
-  },
-  {
-    key: 'warmupLr',
-    hash: 'teacherWarmupLr',
-    flag: 'warmup-lr',
-    label: 'Warm-up learning rate',
-    help: 'the learning rate of the warm-up epochs',
-    rule: { type: 'number', min: 0, max: 10, exclusiveMin: true },
-    advanced: true,
-  },
+  // the SGD's own settings mean what they mean for the student: the same rows under the teacher's names
+  teacherRow('momentum', 'teacherMomentum', "momentum of the prompts' SGD"),
+  teacherRow('weightDecay', 'teacherWd', 'L2 weight decay of the prompts'),
+  teacherRow('warmupEpochs', 'teacherWarmupEpochs'),
+  teacherRow('warmupLr', 'teacherWarmupLr'),
 ];
 
 /**
