@@ -2,6 +2,7 @@
 // splits them; names can be typed, taken from a labeled folder's subfolders, or from a CoOp split
 // file (split-choice.ts), whose labels give the paper's order.
 import { useRef, useState } from 'react';
+import { HiddenFileInput } from './HiddenFileInput.tsx';
 import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { classListProblem, parseClassList } from './class-names.ts';
@@ -94,15 +95,7 @@ export function ClassesPanel() {
             <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>
               From a labeled folder…
             </button>
-            <input
-              ref={folder}
-              type="file"
-              className="hidden-input"
-              data-testid="classes-folder-input"
-              multiple
-              {...{ webkitdirectory: '' }}
-              onChange={(e) => fromFolder(e.currentTarget)}
-            />
+            <HiddenFileInput ref={folder} testId="classes-folder-input" folder onPicked={(input) => fromFolder(input)} />
             <button
               type="button"
               className="secondary"
@@ -112,13 +105,11 @@ export function ClassesPanel() {
             >
               From a split file…
             </button>
-            <input
+            <HiddenFileInput
               ref={splitInput}
-              type="file"
-              className="hidden-input"
-              data-testid="split-file-input"
+              testId="split-file-input"
               accept=".json,application/json"
-              onChange={(e) => void fromSplitFile(e.currentTarget)}
+              onPicked={(input) => void fromSplitFile(input)}
             />
           </div>
         </>

@@ -1,6 +1,7 @@
 // Drop a folder (or files) here, or pick one: the walk happens here on the main thread, the decoding
 // in the worker. The role says what the folder is for.
 import { useRef, useState, type DragEvent } from 'react';
+import { HiddenFileInput } from './HiddenFileInput.tsx';
 import { runAction } from './actions.ts';
 import { pickedFiles, walkDataTransfer, type WalkResult } from './folder-walk.ts';
 import type { DatasetRole } from '../worker/protocol.ts';
@@ -103,24 +104,8 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
             Choose images…
           </button>
         </div>
-        <input
-          ref={folderInput}
-          type="file"
-          className="hidden-input"
-          data-testid="folder-input"
-          multiple
-          {...{ webkitdirectory: '', directory: '' }}
-          onChange={(e) => onPicked(e.currentTarget, true)}
-        />
-        <input
-          ref={filesInput}
-          type="file"
-          className="hidden-input"
-          data-testid="files-input"
-          multiple
-          accept="image/*"
-          onChange={(e) => onPicked(e.currentTarget, false)}
-        />
+        <HiddenFileInput ref={folderInput} testId="folder-input" folder onPicked={(input) => onPicked(input, true)} />
+        <HiddenFileInput ref={filesInput} testId="files-input" multiple accept="image/*" onPicked={(input) => onPicked(input, false)} />
       </div>
     </div>
   );

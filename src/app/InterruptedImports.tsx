@@ -2,6 +2,7 @@
 // went with the page (a browser cannot reopen a folder by itself), so the honest offer is: choose
 // the same folder again, and only the files not stored yet are imported; or remove what is there.
 import { useRef } from 'react';
+import { HiddenFileInput } from './HiddenFileInput.tsx';
 import type { InterruptedImport } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { runAction } from './actions.ts';
@@ -46,15 +47,7 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
           aria-label={`Remove the interrupted import ${d.name}`}
           data-testid="interrupted-remove"
         />
-        <input
-          ref={input}
-          type="file"
-          className="hidden-input"
-          data-testid="interrupted-folder-input"
-          multiple
-          {...{ webkitdirectory: '', directory: '' }}
-          onChange={onPicked}
-        />
+        <HiddenFileInput ref={input} testId="interrupted-folder-input" folder onPicked={onPicked} />
       </span>
     </li>
   );

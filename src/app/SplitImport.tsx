@@ -1,6 +1,7 @@
 // Step 2, with a split file in force (chosen in step 1): its image folder, imported as the split's
 // labeled test list, its train list (unlabeled) and, if asked, a few-shot set of its base classes.
 import { useRef, useState } from 'react';
+import { HiddenFileInput } from './HiddenFileInput.tsx';
 import { SplitFileError } from '../engine/surface.ts';
 import { runAction } from './actions.ts';
 import { pickedFiles } from './folder-walk.ts';
@@ -64,15 +65,7 @@ export function SplitImport({ disabled }: { disabled: boolean }) {
         <button type="button" className="secondary" disabled={disabled} onClick={() => input.current?.click()}>
           Choose its image folder…
         </button>
-        <input
-          ref={input}
-          type="file"
-          className="hidden-input"
-          data-testid="split-folder-input"
-          multiple
-          {...{ webkitdirectory: '', directory: '' }}
-          onChange={(e) => onPicked(e.currentTarget)}
-        />
+        <HiddenFileInput ref={input} testId="split-folder-input" folder onPicked={(input) => onPicked(input)} />
       </div>
       {missing && (
         <p className="notice" role="status" data-testid="split-missing">

@@ -2,6 +2,7 @@
 // folder (PromptSRC, as in the paper), or prompts imported from a file. Or no teacher model at all:
 // its logits for every view, made ahead of time by `promptkd label` and imported here.
 import { useMemo, useRef, useState } from 'react';
+import { HiddenFileInput } from './HiddenFileInput.tsx';
 import type { TeacherMode } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { runAction } from './actions.ts';
@@ -74,24 +75,14 @@ function LabelsChoice() {
         <button type="button" className="secondary" onClick={() => folder.current?.click()}>
           Folder of shards…
         </button>
-        <input
+        <HiddenFileInput
           ref={files}
-          type="file"
-          className="hidden-input"
-          data-testid="labels-files-input"
+          testId="labels-files-input"
           multiple
           accept=".safetensors"
-          onChange={(e) => picked(e.currentTarget, false)}
+          onPicked={(input) => picked(input, false)}
         />
-        <input
-          ref={folder}
-          type="file"
-          className="hidden-input"
-          data-testid="labels-folder-input"
-          multiple
-          {...{ webkitdirectory: '', directory: '' }}
-          onChange={(e) => picked(e.currentTarget, true)}
-        />
+        <HiddenFileInput ref={folder} testId="labels-folder-input" folder onPicked={(input) => picked(input, true)} />
       </div>
     </>
   );
