@@ -67,16 +67,15 @@ export interface ModelRecipe {
 // allow. The student is smaller (coarser patches, 2 blocks), but its vision pre-trains about as long,
 // so its image features are strong; then its text tower is replaced by one that learns the class
 // names from 2 captioned images per class (LiT): it sees what a class is, but hardly knows its name.
+/** what both models' pre-training shares */
+const PRETRAINING = { steps: 1200, groups: 8, lr: 1e-3, warmupSteps: 100, weightDecay: 0 } as const;
+
 export const RECIPES: Record<'teacher' | 'student', ModelRecipe> = {
   teacher: {
     name: 'teacher',
     dir: 'demo-teacher',
     seed: 1001,
-    steps: 1200,
-    groups: 8,
-    lr: 1e-3,
-    warmupSteps: 100,
-    weightDecay: 0,
+    ...PRETRAINING,
     size: {
       imageSize: 32,
       patchSize: 4,
@@ -93,11 +92,7 @@ export const RECIPES: Record<'teacher' | 'student', ModelRecipe> = {
     name: 'student',
     dir: 'demo-student',
     seed: 2002,
-    steps: 1200,
-    groups: 8,
-    lr: 1e-3,
-    warmupSteps: 100,
-    weightDecay: 0,
+    ...PRETRAINING,
     size: {
       imageSize: 32,
       patchSize: 8,
