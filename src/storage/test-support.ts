@@ -1,13 +1,14 @@
 // Test support: an origin private file system in memory, with the semantics model-files.ts relies on:
 // getFileHandle without create throws NotFoundError; createWritable writes to a swap copy that
 // replaces the file on close and is dropped on abort; a write past `limitBytes` (over all files)
-// throws QuotaExceededError as a browser's would.
+// throws QuotaExceededError as a browser's would; a sync access handle writes in place, one at a time per file.
 import type { OpfsRoot } from './model-files.ts';
 
 const notFound = (name: string) => new DOMException(`A requested file or directory could not be found (${name}).`, 'NotFoundError');
 
 class FakeFile {
   data: Blob = new Blob([]);
+  locked = false;
   constructor(
     readonly disk: FakeDisk,
     readonly name: string,
@@ -17,6 +18,9 @@ class FakeFile {
   }
   async getFile() {
     return new File([this.data], this.name);
+  }
+  async createSyncAccessHandle() {
+    return new FakeAccessHandle(this);
   }
   async createWritable() {
     const parts: Uint8Array[] = [];
@@ -42,6 +46,37 @@ class FakeFile {
         this.disk.pending.delete(this);
       },
     });
+  }
+}
+
+/** a sync access handle: writes go to the file itself as they come (kept as parts until read) */
+class FakeAccessHandle {
+  private open = true;
+  constructor(private readonly file: FakeFile) {
+    if (file.locked)
+      throw new DOMException('Access Handles cannot be created if there is another open Access Handle', 'NoModificationAllowedError');
+    file.locked = true;
+  }
+  truncate(size: number) {
+    this.file.data = this.file.data.slice(0, size);
+  }
+  write(data: Uint8Array, { at }: { at: number }) {
+    if (!this.open) throw new DOMException('the access handle is closed', 'InvalidStateError');
+    const disk = this.file.disk;
+    if (disk.used() + data.byteLength > disk.limitBytes) {
+      throw new DOMException(
+        'The operation failed because it would cause the application to exceed its storage quota.',
+        'QuotaExceededError',
+      );
+    }
+    const d = this.file.data;
+    this.file.data = new Blob([d.slice(0, at), data.slice() as Uint8Array<ArrayBuffer>, d.slice(at + data.byteLength)]);
+    return data.byteLength;
+  }
+  flush() {}
+  close() {
+    this.open = false;
+    this.file.locked = false;
   }
 }
 
