@@ -142,7 +142,8 @@ export interface RunRecord {
 /** where a model comes from, as remembered between sessions */
 export type ModelChoice =
   | { kind: 'demo' }
-  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  /** commit: the one loaded (a reload loads it again, whatever the branch names now); absent in records from before pinning */
+  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string; commit?: string }
   /** the files themselves are in the models store under the role */
   | { kind: 'files'; name: string };
 

@@ -3,6 +3,7 @@
 // worker would pass them; events are recorded and can be awaited.
 import fs from 'node:fs';
 import { decodeImage } from '../engine/clip/decode-node.ts';
+import { FakeHub } from '../../e2e/fake-hub.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -28,15 +29,19 @@ const hubCache = new MemoryHubCache();
 /** one file system per storage prefix, so that a second studio over a prefix is a reload */
 const fileSystems = new Map<string, ReturnType<typeof fakeOpfs>>();
 
-/** the paths the fake Hub was asked for */
-export const hubRequests: string[] = [];
-const fakeHub: typeof fetch = async (input) => {
-  const url = new URL(String(input));
-  hubRequests.push(url.pathname);
-  const m = /^\/test\/([\w-]+)\/resolve\/main\/(config\.json|model\.safetensors)$/.exec(url.pathname);
-  if (!m || !fs.existsSync(`models/${m[1]}/${m[2]}`)) return new Response('not found', { status: 404 });
-  const bytes = fs.readFileSync(`models/${m[1]}/${m[2]}`);
-  return new Response(new Uint8Array(bytes), { headers: { 'content-length': String(bytes.byteLength) } });
+/** a fake Hub serving models/<name>/ as test/<name> (filled on first use) */
+export const fakeHub = new FakeHub();
+const hubReady = Promise.all(
+  ['demo-student', 'demo-teacher'].map((name) =>
+    fakeHub.commit(`test/${name}`, {
+      'config.json': new Blob([fs.readFileSync(`models/${name}/config.json`)]),
+      'model.safetensors': new Blob([fs.readFileSync(`models/${name}/model.safetensors`)]),
+    }),
+  ),
+);
+const hubFetch: typeof fetch = async (input, init) => {
+  await hubReady;
+  return fakeHub.fetch(input, init);
 };
 
 /** a studio over storage `prefix` (import 'fake-indexeddb/auto' first); 'webgpu' runs on `node` too but counts as a GPU for device loss */
@@ -56,7 +61,7 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     hubCache,
     localModels: new LocalModelStore(opfs.root),
     labelFiles: new TeacherLabelStore(opfs.root),
-    fetch: fakeHub,
+    fetch: hubFetch,
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
       events.push(e);

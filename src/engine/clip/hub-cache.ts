@@ -44,6 +44,8 @@ export function parseFileKey(key: string): { repo: string; commit: string; file:
   return m ? { repo: m[1]!, commit: m[2]!, file: m[3]! } : undefined;
 }
 
+export const isRecordKey = (name: string): boolean => name.startsWith(RECORD);
+
 const refKey = (repo: string, revision: string) => `${REF}${repo}@${encodeURIComponent(revision)}`;
 
 export function parseRefKey(key: string): { repo: string; revision: string } | undefined {

@@ -12,6 +12,7 @@ import {
   deleteFile,
   deleteRef,
   fileKey,
+  isRecordKey,
   MemoryHubCache,
   parseFileKey,
   parseRefKey,
@@ -269,6 +270,23 @@ export async function deleteCachedModel(cache: HubCache, repo: string, commit?: 
     if (k && k.repo === repo && (commit === undefined || k.commit === commit)) await deleteFile(cache, key);
     const ref = parseRefKey(key);
     if (ref && ref.repo === repo && commit === undefined) await deleteRef(cache, repo, ref.revision);
+  }
+}
+
+/** Removes every file whose download did not finish (a download cancelled on the page). */
+export async function deletePartialDownloads(cache: HubCache): Promise<void> {
+  for (const key of await cache.keys()) {
+    if (parseFileKey(key) && (await readRecord(cache, key))?.state !== 'complete') await deleteFile(cache, key);
+  }
+}
+
+/**
+ * Removes what a studio before pinning kept (`owner/name@main/file`, with no record): such files were
+ * never verified, and files of two commits may have mixed among them. They are downloaded again, once.
+ */
+export async function deleteUnpinnedFiles(cache: HubCache): Promise<void> {
+  for (const key of await cache.keys()) {
+    if (!parseFileKey(key) && !isRecordKey(key) && !parseRefKey(key)) await cache.delete(key);
   }
 }
 
