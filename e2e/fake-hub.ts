@@ -4,6 +4,7 @@
 // (an HTTP status with headers, a connection cut or held at a byte, a flipped byte). It answers Web
 // Requests, so unit tests call `hub.fetch` directly, and `serveFakeHub` puts it on a local port for
 // the browser (e2e/downloads.spec.ts, e2e/storage.spec.ts, the real-size run).
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -20,15 +21,17 @@ interface HubFile {
   readonly lfs: boolean;
 }
 
-export type Fault =
-  /** answers `status` (with `headers`) instead of the file */
+/** each fault names its file, and the repo too where several repos have a file of that name */
+export type Fault = { readonly repo?: string } & /** answers `status` (with `headers`) instead of the file */
+(
   | { readonly kind: 'status'; readonly file: string; readonly status: number; readonly headers?: Record<string, string> }
   /** sends the file up to byte `at` (of the whole file), then cuts the connection */
   | { readonly kind: 'cut'; readonly file: string; readonly at: number }
   /** sends the file up to byte `at`, then holds the connection open until `release` (or the client goes) */
   | { readonly kind: 'hold'; readonly file: string; readonly at: number; readonly release: Promise<void> }
   /** sends the file with byte `at` flipped */
-  | { readonly kind: 'flip'; readonly file: string; readonly at: number };
+  | { readonly kind: 'flip'; readonly file: string; readonly at: number }
+);
 
 export interface ServedRequest {
   readonly method: string;
@@ -140,7 +143,7 @@ export class FakeHub {
     const name = resolve![3]!;
     const file = files.get(name);
     if (!file) return error(404, 'EntryNotFound', `${name} does not exist at this revision`);
-    const fault = req.method === 'GET' ? this.takeFault(name) : undefined;
+    const fault = req.method === 'GET' ? this.takeFault(m[1]!, name) : undefined;
     if (fault?.kind === 'status') return new Response('fault', { status: fault.status, headers: { ...CORS, ...fault.headers } });
     const etag = `"${file.sha256}"`;
     const size = file.blob.size;
@@ -161,8 +164,8 @@ export class FakeHub {
     return new Response(served(file.blob, start, end, fault, seen), { status: partial ? 206 : 200, headers });
   }
 
-  private takeFault(file: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.file === file);
+  private takeFault(repo: string, file: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => f.file === file && (f.repo === undefined || f.repo === repo));
     return i < 0 ? undefined : this.faults.splice(i, 1)[0];
   }
 }
@@ -234,4 +237,14 @@ export async function serveFakeHub(hub: FakeHub): Promise<ServedHub> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The demo's tiny CLIPs (models/demo-*) committed to `hub` as test/demo-student and test/demo-teacher; answers their commits. */
+export async function commitDemoModels(hub: FakeHub): Promise<{ student: string; teacher: string }> {
+  const commit = async (name: string) =>
+    hub.commit(`test/${name}`, {
+      'config.json': new Blob([new Uint8Array(await readFile(`models/${name}/config.json`))]),
+      'model.safetensors': new Blob([new Uint8Array(await readFile(`models/${name}/model.safetensors`))]),
+    });
+  return { student: await commit('demo-student'), teacher: await commit('demo-teacher') };
 }

@@ -1,20 +1,19 @@
 // The Storage panel frees room: it lists the Hub models in the download cache with their sizes and
 // deletes them, and it deletes the run going on (the run stops, then goes from the page). The Hub is
-// faked by routing its URLs to the demo models' files. WASM: the workflow is under test.
+// e2e/fake-hub.ts serving the demo models. WASM: the workflow is under test.
 import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bytes } from '../src/app/format.ts';
 import { engineEvents } from './engine-hook.ts';
+import { commitDemoModels, FakeHub, serveFakeHub } from './fake-hub.ts';
 import { openStudio, stepShown } from './studio-page.ts';
 
-test('downloaded Hub models are listed with their size and deleted', async ({ page, baseURL }) => {
+test('downloaded Hub models are listed with their commit and size, and deleted', async ({ page }) => {
   test.setTimeout(120_000);
-  // a Hub serving models/demo-*/ as test/demo-* (the worker downloads through the page's network)
-  await page.route(/\/test\/(demo-\w+)\/resolve\/main\/(config\.json|model\.safetensors)$/, (route) => {
-    const [, name, file] = /\/test\/(demo-\w+)\/resolve\/main\/(.+)$/.exec(route.request().url())!;
-    const body = fs.readFileSync(`models/${name}/${file}`);
-    return route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } });
-  });
+  // a Hub serving models/demo-*/ as test/demo-*
+  const hub = new FakeHub();
+  const commits = await commitDemoModels(hub);
+  const served = await serveFakeHub(hub);
   const errors = await openStudio(page, '/#backend=wasm');
 
   for (const [role, heading] of [
@@ -24,22 +23,23 @@ test('downloaded Hub models are listed with their size and deleted', async ({ pa
     const chooser = page.locator('.model-role').filter({ hasText: heading });
     await chooser.getByLabel('Hugging Face Hub').check();
     await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
-    await chooser.getByLabel('Server').fill(baseURL!);
+    await chooser.getByLabel('Server').fill(served.url);
   }
   await page.getByRole('button', { name: 'Load models' }).click();
   await expect(page.getByTestId('model-student')).toContainText('test/demo-student');
 
   const storage = page.getByTestId('storage-panel');
   const size = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
-  for (const role of ['student', 'teacher']) {
+  for (const role of ['student', 'teacher'] as const) {
     await expect(storage.locator(`[data-testid="hub-model"][data-repo="test/demo-${role}"]`)).toContainText(
-      `test/demo-${role} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`,
+      `test/demo-${role} · main at ${commits[role].slice(0, 7)} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`,
     );
   }
-  await storage.getByRole('button', { name: 'Delete model test/demo-student' }).click();
+  await storage.getByRole('button', { name: `Delete model test/demo-student@${commits.student.slice(0, 7)}` }).click();
   await expect(storage.getByTestId('hub-model')).toHaveCount(1);
   await expect(storage.getByTestId('hub-model')).toHaveAttribute('data-repo', 'test/demo-teacher');
   expect(errors).toEqual([]);
+  await served.close();
 });
 
 test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {

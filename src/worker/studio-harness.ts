@@ -3,7 +3,7 @@
 // worker would pass them; events are recorded and can be awaited.
 import fs from 'node:fs';
 import { decodeImage } from '../engine/clip/decode-node.ts';
-import { FakeHub } from '../../e2e/fake-hub.ts';
+import { commitDemoModels, FakeHub } from '../../e2e/fake-hub.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -31,14 +31,7 @@ const fileSystems = new Map<string, ReturnType<typeof fakeOpfs>>();
 
 /** a fake Hub serving models/<name>/ as test/<name> (filled on first use) */
 export const fakeHub = new FakeHub();
-const hubReady = Promise.all(
-  ['demo-student', 'demo-teacher'].map((name) =>
-    fakeHub.commit(`test/${name}`, {
-      'config.json': new Blob([fs.readFileSync(`models/${name}/config.json`)]),
-      'model.safetensors': new Blob([fs.readFileSync(`models/${name}/model.safetensors`)]),
-    }),
-  ),
-);
+const hubReady = commitDemoModels(fakeHub);
 const hubFetch: typeof fetch = async (input, init) => {
   await hubReady;
   return fakeHub.fetch(input, init);
