@@ -22,8 +22,7 @@ interface HubFile {
 }
 
 /** each fault names its file, and the repo too where several repos have a file of that name */
-export type Fault = { readonly repo?: string } & /** answers `status` (with `headers`) instead of the file */
-(
+export type Fault = { readonly repo?: string } /** answers `status` (with `headers`) instead of the file */ & (
   | { readonly kind: 'status'; readonly file: string; readonly status: number; readonly headers?: Record<string, string> }
   /** sends the file up to byte `at` (of the whole file), then cuts the connection */
   | { readonly kind: 'cut'; readonly file: string; readonly at: number }
@@ -223,7 +222,8 @@ export async function serveFakeHub(hub: FakeHub): Promise<ServedHub> {
           }
           res.end();
         } catch {
-          res.destroy();
+          // a FIN, not a reset: the bytes sent arrive, then the body ends short of its Content-Length
+          res.socket?.end();
         }
       })();
     });

@@ -41,6 +41,8 @@ export interface DistillArgs {
   teacherPrompts?: string;
   /** teacher labels (a merged file or a folder of shards) in place of the teacher */
   teacherLabels?: string;
+  /** an access token for gated or private Hub models (--student and --teacher may be Hub ids) */
+  hubToken?: string;
   out: string;
   resume?: string;
   settings: RunSettings;
@@ -170,8 +172,8 @@ export async function runDistill(
   if (test && a.classes && a.classes.join() !== test.classes.join()) {
     throw new DistillError(`--classes (${a.classes.join(', ')}) differ from the test folder's classes (${test.classes.join(', ')})`);
   }
-  const student = await loadModelDir(a.student, 'student', ['vision']);
-  const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
+  const student = await loadModelDir(a.student, 'student', ['vision'], a.hubToken);
+  const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text'], a.hubToken);
   const teacherDim = teacherW ? teacherW.config.embedDim : (await labels!.classFeatures()).shape[1]!;
   const fit = (s: RunSettings) => studentDims(student, { depth: s.depth, nCtx: s.nCtx, teacherDim });
   const { settings, start } = a.resume

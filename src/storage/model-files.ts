@@ -105,7 +105,15 @@ export class OpfsFiles implements HubCache {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        at += access.write(value as Uint8Array<ArrayBuffer>, { at });
+        const written = access.write(value as Uint8Array<ArrayBuffer>, { at });
+        // Chromium answers a write past a private window's quota with a short count, not an exception
+        if (written < value.byteLength) {
+          throw new DOMException(
+            `the browser stored ${written} of ${value.byteLength} bytes written at byte ${at} of ${key}: it has no more room for this site`,
+            'QuotaExceededError',
+          );
+        }
+        at += written;
       }
       access.flush();
     } finally {

@@ -66,7 +66,7 @@ describe('downloadClipModel against a fake Hub', () => {
     const progress: DownloadProgress[] = [];
     const model = await downloadClipModel(REPO, { ...optionsFor(hub), cache: new MemoryHubCache(), onProgress: (p) => progress.push(p) });
     expect(model).toMatchObject({ repo: REPO, revision: 'main', commit });
-    expect(model.config).toEqual(parseClipConfig(JSON.parse(config.toString())));
+    expect(model.config).toEqual(parseClipConfig(JSON.parse(new TextDecoder().decode(config))));
     expect(hub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
       `HEAD /${REPO}/resolve/main/config.json`,
       `GET /api/models/${REPO}/tree/${commit}`,
