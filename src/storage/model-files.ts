@@ -106,10 +106,11 @@ export class OpfsFiles implements HubCache {
         const { done, value } = await reader.read();
         if (done) break;
         const written = access.write(value as Uint8Array<ArrayBuffer>, { at });
-        // Chromium answers a write past a private window's quota with a short count, not an exception
-        if (written < value.byteLength) {
+        // past a private window's quota Chromium 156 throws nothing: write() answers a count other than
+        // the bytes given (2^32 − 8, measured), and stores part of them or none
+        if (written !== value.byteLength) {
           throw new DOMException(
-            `the browser stored ${written} of ${value.byteLength} bytes written at byte ${at} of ${key}: it has no more room for this site`,
+            `the browser did not store the ${value.byteLength} bytes written at byte ${at} of ${key} (it answered ${written}): it has no more room for this site`,
             'QuotaExceededError',
           );
         }

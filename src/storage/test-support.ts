@@ -2,7 +2,7 @@
 // getFileHandle without create throws NotFoundError; createWritable writes to a swap copy that
 // replaces the file on close and is dropped on abort; a write past `limitBytes` (over all files)
 // throws QuotaExceededError as a browser's would; a sync access handle writes in place, one at a time per
-// file, and past the limit stores what fits and returns that count (Chromium's behaviour in a private window).
+// file, and past the limit stores what fits and answers a wrong count (Chromium's behaviour in a private window).
 import type { OpfsRoot } from './model-files.ts';
 
 const notFound = (name: string) => new DOMException(`A requested file or directory could not be found (${name}).`, 'NotFoundError');
@@ -61,14 +61,15 @@ class FakeAccessHandle {
   truncate(size: number) {
     this.file.data = this.file.data.slice(0, size);
   }
-  /** past the quota, stores what fits and says how much, as Chromium's does (it throws nothing) */
+  /** past the quota, stores what fits and answers a count other than the bytes given, as Chromium's does (it throws nothing) */
   write(data: Uint8Array, { at }: { at: number }) {
     if (!this.open) throw new DOMException('the access handle is closed', 'InvalidStateError');
     const disk = this.file.disk;
     const room = Math.max(0, Math.min(data.byteLength, disk.limitBytes - disk.used()));
     const d = this.file.data;
     this.file.data = new Blob([d.slice(0, at), data.slice(0, room) as Uint8Array<ArrayBuffer>, d.slice(at + room)]);
-    return room;
+    // Chromium 156 answers 2^32 − 8 (an error code read as unsigned) when a write does not fit
+    return room === data.byteLength ? room : 2 ** 32 - 8;
   }
   flush() {}
   close() {
