@@ -82,6 +82,8 @@ export const writeRef = (cache: HubCache, repo: string, revision: string, commit
   writeJson(cache, refKey(repo, revision), { commit });
 export const deleteRef = (cache: HubCache, repo: string, revision: string) => cache.delete(refKey(repo, revision));
 
+const FLUSH_BYTES = 16 * 1024 * 1024;
+
 /** In-memory files (tests, and the browser's fallback when its storage refuses a file). */
 export class MemoryHubCache implements HubCache {
   private readonly files = new Map<string, Blob>();
@@ -89,17 +91,30 @@ export class MemoryHubCache implements HubCache {
     return this.files.get(name);
   }
   async write(name: string, offset: number, body: ReadableStream<Uint8Array>) {
-    const parts: BlobPart[] = [(this.files.get(name) ?? new Blob([])).slice(0, offset)];
+    const blobs: Blob[] = [(this.files.get(name) ?? new Blob([])).slice(0, offset)];
+    // chunks go into a Blob every few MB: the browser then holds the bytes in its blob storage, and
+    // a 1.7 GB file is never also 1.7 GB of chunks in the worker's heap (the browser's fallback when
+    // its storage refuses a file runs through here)
+    let chunks: Uint8Array<ArrayBuffer>[] = [];
+    let pending = 0;
+    const flush = () => {
+      blobs.push(new Blob(chunks));
+      chunks = [];
+      pending = 0;
+    };
     const reader = body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
-        parts.push(value as Uint8Array<ArrayBuffer>);
+        chunks.push(value as Uint8Array<ArrayBuffer>);
+        pending += value.byteLength;
+        if (pending >= FLUSH_BYTES) flush();
       }
     } finally {
       // what arrived before a failure is kept, as a disk's file keeps it
-      this.files.set(name, new Blob(parts));
+      flush();
+      this.files.set(name, new Blob(blobs));
     }
   }
   async delete(name: string) {
