@@ -4,9 +4,10 @@
 // retried after its Retry-After, a 401 asks for a token, main moving is noticed without mixing
 // commits, and a kept file changed behind the studio's back is caught on load. The models are the
 // demo's tiny CLIPs served as test/demo-*; WASM, as the workflow is under test.
+import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { commitDemoModels, FakeHub, serveFakeHub, type ServedHub } from './fake-hub.ts';
-import { openStudio } from './studio-page.ts';
+import { loadDemoModelsFromHub, openStudio } from './studio-page.ts';
 
 const TEACHER = 'test/demo-teacher';
 const WEIGHTS = 'model.safetensors';
@@ -20,43 +21,32 @@ test.beforeEach(async () => {
 });
 test.afterEach(() => served.close());
 
-/** both roles from the fake Hub, Load models pressed */
-async function loadFromHub(page: Page): Promise<void> {
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
-    await chooser.getByLabel('Hugging Face Hub').check();
-    await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
-    await chooser.getByLabel('Server').fill(served.url);
-  }
-  await page.getByRole('button', { name: 'Load models' }).click();
-}
+const loadFromHub = (page: Page) => loadDemoModelsFromHub(page, served.url);
 
 const loaded = (page: Page) => expect(page.getByTestId('model-teacher')).toContainText(TEACHER, { timeout: 60_000 });
 const teacherGets = () =>
   hub.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/${TEACHER}/resolve/`) && r.path.endsWith(WEIGHTS));
-const size = async () => (await import('node:fs')).statSync(`models/demo-teacher/${WEIGHTS}`).size;
+/** the demo teacher's weights, in bytes */
+const SIZE = fs.statSync(`models/demo-teacher/${WEIGHTS}`).size;
 
 test('a connection cut at 50 % of the teacher resumes with a Range request; no byte comes twice, and the model loads', async ({ page }) => {
-  const half = Math.floor((await size()) / 2);
+  const half = Math.floor(SIZE / 2);
   hub.fault({ kind: 'cut', repo: TEACHER, file: WEIGHTS, at: half });
   const errors = await openStudio(page, '/#backend=wasm');
   await loadFromHub(page);
   await loaded(page);
   expect(teacherGets().map((r) => [r.status, r.range, r.bytes])).toEqual([
     [200, null, half],
-    [206, `bytes=${half}-`, (await size()) - half],
+    [206, `bytes=${half}-`, SIZE - half],
   ]);
   // the resume asked for the same file: If-Range with its ETag
   expect(teacherGets()[1]!.ifRange).toMatch(/^"[0-9a-f]{64}"$/);
-  expect(teacherGets().reduce((n, r) => n + r.bytes, 0)).toBe(await size());
+  expect(teacherGets().reduce((n, r) => n + r.bytes, 0)).toBe(SIZE);
   expect(errors).toEqual([]);
 });
 
 test('a reload in the middle of a download resumes it on the next load', async ({ page }) => {
-  const half = Math.floor((await size()) / 2);
+  const half = Math.floor(SIZE / 2);
   let release!: () => void;
   hub.fault({ kind: 'hold', repo: TEACHER, file: WEIGHTS, at: half, release: new Promise((r) => (release = r)) });
   const errors = await openStudio(page, '/#backend=wasm');
@@ -77,7 +67,7 @@ test('a reload in the middle of a download resumes it on the next load', async (
   const start = Number(/^bytes=(\d+)-$/.exec(resumed.range ?? '')?.[1]);
   expect(start).toBeGreaterThan(0);
   expect(start).toBeLessThanOrEqual(half);
-  expect(resumed.bytes).toBe((await size()) - start);
+  expect(resumed.bytes).toBe(SIZE - start);
   expect(errors).toEqual([]);
 });
 
@@ -88,8 +78,8 @@ test('one flipped byte is caught by the hash: the file is fetched again, and the
   await loaded(page);
   // the teacher's file came twice, whole each time: the first copy failed its hash
   expect(teacherGets().map((r) => [r.status, r.range, r.bytes])).toEqual([
-    [200, null, await size()],
-    [200, null, await size()],
+    [200, null, SIZE],
+    [200, null, SIZE],
   ]);
   // the copy kept is the right one: a reload (offline from the Hub) checks it against its hash and uses it
   await served.close();
@@ -141,7 +131,6 @@ test('main moving to a new commit is noticed: the Storage panel offers the updat
   await expect(row(commits.teacher)).toHaveAttribute('data-older', 'false');
 
   // a new commit on main: the same config, the weights with one value changed
-  const fs = await import('node:fs');
   const weights = new Uint8Array(fs.readFileSync(`models/demo-teacher/${WEIGHTS}`));
   weights[weights.length - 1]! ^= 1;
   const moved = await hub.commit(TEACHER, {
@@ -194,41 +183,5 @@ test("a kept file changed on disk behind the studio's back is caught on load and
     ),
   );
   expect(teacherGets().length).toBe(before + 1);
-  expect(errors).toEqual([]);
-});
-
-test('local model files changed on disk after their import are caught on load, not fed to the model', async ({ page }) => {
-  const errors = await openStudio(page, '/#backend=wasm');
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
-    await chooser.getByLabel('Local files').check();
-    await chooser.getByLabel('config.json').setInputFiles(`models/demo-${role}/config.json`);
-    await chooser.getByLabel(WEIGHTS).setInputFiles({
-      name: `${role}.safetensors`,
-      mimeType: 'application/octet-stream',
-      buffer: (await import('node:fs')).readFileSync(`models/demo-${role}/${WEIGHTS}`),
-    });
-  }
-  await page.getByRole('button', { name: 'Load models' }).click();
-  await expect(page.getByTestId('model-teacher')).toContainText('teacher.safetensors', { timeout: 60_000 });
-  await page.evaluate(async () => {
-    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('local-models');
-    const handle = await dir.getFileHandle('teacher.safetensors');
-    const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
-    bytes[2000]! ^= 0x01;
-    const w = await handle.createWritable();
-    await w.write(bytes);
-    await w.close();
-  });
-  await page.reload();
-  await expect(page.getByTestId('notice-model')).toContainText(
-    /the teacher model files \(teacher\.safetensors\) kept in this browser have changed since they were imported \(their SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} at import\): they are not used; choose the model's files again/,
-    { timeout: 60_000 },
-  );
-  await expect(page.getByTestId('model-teacher')).toHaveCount(0);
-  await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
   expect(errors).toEqual([]);
 });

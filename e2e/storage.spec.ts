@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import { bytes } from '../src/app/format.ts';
 import { engineEvents } from './engine-hook.ts';
 import { commitDemoModels, FakeHub, serveFakeHub } from './fake-hub.ts';
-import { openStudio, stepShown } from './studio-page.ts';
+import { loadDemoModelsFromHub, openStudio, stepShown } from './studio-page.ts';
 
 test('downloaded Hub models are listed with their commit and size, and deleted', async ({ page }) => {
   test.setTimeout(120_000);
@@ -16,16 +16,7 @@ test('downloaded Hub models are listed with their commit and size, and deleted',
   const served = await serveFakeHub(hub);
   const errors = await openStudio(page, '/#backend=wasm');
 
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
-    await chooser.getByLabel('Hugging Face Hub').check();
-    await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
-    await chooser.getByLabel('Server').fill(served.url);
-  }
-  await page.getByRole('button', { name: 'Load models' }).click();
+  await loadDemoModelsFromHub(page, served.url);
   await expect(page.getByTestId('model-student')).toContainText('test/demo-student');
 
   const storage = page.getByTestId('storage-panel');
@@ -42,7 +33,9 @@ test('downloaded Hub models are listed with their commit and size, and deleted',
   await served.close();
 });
 
-test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {
+test('local model files are kept in the origin private file system, come back after a reload, and a changed copy is caught', async ({
+  page,
+}) => {
   test.setTimeout(120_000);
   const errors = await openStudio(page, '/#backend=wasm');
   for (const [role, heading] of [
@@ -73,6 +66,24 @@ test('local model files are kept in the origin private file system and come back
   expect(kept['student.safetensors']).toBe(fs.statSync('models/demo-student/model.safetensors').size);
   await page.reload();
   await expect(page.getByTestId('model-teacher')).toContainText('teacher.safetensors', { timeout: 60_000 });
+  await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
+
+  // one bit of the kept teacher weights changed on disk, from outside the studio: caught on load, not used
+  await page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('local-models');
+    const handle = await dir.getFileHandle('teacher.safetensors');
+    const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    bytes[2000]! ^= 0x01;
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+  });
+  await page.reload();
+  await expect(page.getByTestId('notice-model')).toContainText(
+    /the teacher model files \(teacher\.safetensors\) kept in this browser have changed since they were imported \(their SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} at import\): they are not used; choose the model's files again/,
+    { timeout: 60_000 },
+  );
+  await expect(page.getByTestId('model-teacher')).toHaveCount(0);
   await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
   expect(errors).toEqual([]);
 });

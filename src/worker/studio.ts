@@ -333,6 +333,13 @@ export class Studio {
     });
   }
 
+  /** prompts belong to one teacher: another teacher (another commit of it too) starts zero-shot */
+  private async forgetTeacherPrompts(): Promise<void> {
+    this.ws.teacher = null;
+    this.teacherPrompts = null;
+    await this.storage.saveTeacherPrompts(undefined);
+  }
+
   /** runs `load` (which downloads) so that stopDownload can stop it; a cancel deletes what had arrived */
   private async downloading<T>(load: () => Promise<T>): Promise<T> {
     const download = new AbortController();
@@ -629,12 +636,7 @@ export class Studio {
         const loaded = await this.downloading(() => loadModelSource(this.modelEnv('download'), role, branch));
         this.models[role] = loaded.model;
         this.ws.models = { ...this.ws.models, [role]: loaded.choice };
-        // prompts belong to one teacher: a teacher of another commit starts zero-shot
-        if (role === 'teacher' && loaded.choice.kind === 'hub' && loaded.choice.commit !== commit) {
-          this.ws.teacher = null;
-          this.teacherPrompts = null;
-          await this.storage.saveTeacherPrompts(undefined);
-        }
+        if (role === 'teacher' && loaded.choice.kind === 'hub' && loaded.choice.commit !== commit) await this.forgetTeacherPrompts();
       }
       await this.saveWorkspace();
       await this.emitUsage();
@@ -672,12 +674,7 @@ export class Studio {
       this.models.teacher = t.model;
       const teacherChanged = JSON.stringify(this.ws.models.teacher) !== JSON.stringify(t.choice);
       this.ws.models = { student: s.choice, teacher: t.choice };
-      // prompts belong to one teacher: another teacher starts zero-shot
-      if (teacherChanged) {
-        this.ws.teacher = null;
-        this.teacherPrompts = null;
-        await this.storage.saveTeacherPrompts(undefined);
-      }
+      if (teacherChanged) await this.forgetTeacherPrompts();
       await this.saveWorkspace();
       await this.emitUsage();
       return this.workspace();
