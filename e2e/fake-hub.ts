@@ -160,7 +160,7 @@ export class FakeHub {
       ...(partial ? { 'content-range': `bytes ${start}-${end - 1}/${size}` } : {}),
     };
     if (req.method === 'HEAD') return new Response(null, { status: 200, headers });
-    return new Response(served(file.blob, start, end, fault, seen), { status: partial ? 206 : 200, headers });
+    return new Response(served(file.blob, start, end, fault, seen, req.signal), { status: partial ? 206 : 200, headers });
   }
 
   private takeFault(repo: string, file: string): Fault | undefined {
@@ -174,7 +174,16 @@ function error(status: number, code: string, message: string): Response {
 }
 
 /** bytes [start, end) of `blob`, in pieces, with the fault applied; `seen.bytes` counts what went out */
-function served(blob: Blob, start: number, end: number, fault: Fault | undefined, seen: ServedRequest): ReadableStream<Uint8Array> {
+function served(
+  blob: Blob,
+  start: number,
+  end: number,
+  fault: Fault | undefined,
+  seen: ServedRequest,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  // a client that aborts (called as a fetch) ends the body, as a browser's aborted fetch does
+  const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   const PIECE = 256 * 1024;
   // where a cut or a hold stops the body
   let stop = fault?.kind === 'cut' || fault?.kind === 'hold' ? Math.min(end, Math.max(fault.at, start)) : end;
@@ -183,9 +192,10 @@ function served(blob: Blob, start: number, end: number, fault: Fault | undefined
     async pull(controller) {
       if (at === stop && stop < end) {
         if (fault?.kind === 'cut') return controller.error(new Error(`the fake Hub cut the connection at byte ${at}`));
-        if (fault?.kind === 'hold') await fault.release;
+        if (fault?.kind === 'hold') await Promise.race([fault.release, aborted]);
         stop = end;
       }
+      if (signal.aborted) return controller.error(signal.reason);
       if (at >= end) return controller.close();
       const to = Math.min(at + PIECE, stop);
       const piece = new Uint8Array(await blob.slice(at, to).arrayBuffer());

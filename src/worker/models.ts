@@ -119,7 +119,8 @@ export async function loadModelSource(
     case 'demo':
       return { model: await loadDemoModel(env, role), choice: { kind: 'demo' } };
     case 'hub': {
-      let last = 0;
+      let last = 0,
+        lastFile = '';
       const hub = await downloadClipModel(src.repo, {
         ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}),
         ...(src.revision ? { revision: src.revision } : {}),
@@ -140,8 +141,10 @@ export async function loadModelSource(
           ),
         onProgress: (p) => {
           const now = Date.now();
-          if (p.loaded < p.total && now - last < PROGRESS_MS) return;
+          // each file's first report goes out: a file held up at its start must still show as going on
+          if (p.loaded < p.total && p.file === lastFile && now - last < PROGRESS_MS) return;
           last = now;
+          lastFile = p.file;
           env.onProgress(p.loaded, p.total, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`);
         },
       });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,21 @@ describe('downloadClipModel against a fake Hub', () => {
     expect(gets(hub, 'model.safetensors').at(-1)).toMatchObject({ range: `bytes=${part}-`, status: 206 });
     expect(hub.bytesServed('model.safetensors')).toBe(weights.length);
     expect(Buffer.from(await model.weights.arrayBuffer()).equals(weights)).toBe(true);
+  });
+
+  it('a download stopped by its signal (Pause on the page) keeps what has arrived, and fails with the reason given', async () => {
+    const { hub } = await hubWithFixture();
+    const cache = new MemoryHubCache();
+    let release!: () => void;
+    hub.fault({ kind: 'hold', file: 'model.safetensors', at: 5000, release: new Promise((r) => (release = r)) });
+    const stop = new AbortController();
+    const loading = downloadClipModel(REPO, { ...optionsFor(hub), cache, signal: stop.signal });
+    await vi.waitFor(() => expect(gets(hub, 'model.safetensors')[0]?.bytes).toBe(5000));
+    const why = new Error('paused on the page');
+    stop.abort(why);
+    release();
+    await expect(loading).rejects.toBe(why);
+    expect((await listCachedModels(cache))[0]!.files).toContainEqual({ file: 'model.safetensors', bytes: 5000, complete: false });
   });
 
   it('starts over when the file changed since the part kept (If-Range does not match)', async () => {

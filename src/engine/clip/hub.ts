@@ -213,8 +213,8 @@ async function keptFile(
   try {
     return await verifiedFile(job);
   } catch (e) {
-    // a failed download is the download's error; anything else is the cache refusing the file
-    if (e instanceof HubError || isAbort(e)) throw e;
+    // a failed or stopped download is the download's error (a stop keeps the part); anything else is the cache refusing the file
+    if (e instanceof HubError || isAbort(e) || opts.signal?.aborted) throw e;
     refused = e;
   }
   await deleteFile(cache, fileKey(ctx.repo, at.commit, at.file)).catch(() => undefined);
