@@ -325,11 +325,14 @@ export class Studio {
     return (await listCachedModels(this.env.hubCache)).map((m) => ({ ...m, usedBy: this.rolesUsing(m.repo, m.commit) }));
   }
 
-  /** the roles whose chosen model is `repo` at `commit` (every commit when undefined) */
+  /**
+   * the roles whose chosen model is `repo` at `commit` (every commit when undefined); a choice saved
+   * before choices were pinned names no commit, and counts as using every commit of its repo
+   */
   private rolesUsing(repo: string, commit?: string): ModelRole[] {
     return (['student', 'teacher'] as const).filter((role) => {
       const c = this.ws.models[role];
-      return c?.kind === 'hub' && c.repo === repo && (commit === undefined || c.commit === commit);
+      return c?.kind === 'hub' && c.repo === repo && (commit === undefined || c.commit === undefined || c.commit === commit);
     });
   }
 
