@@ -1,15 +1,15 @@
 // Test support for e2e/real-size.spec.ts: Hugging Face CLIP folders at the real sizes of OpenAI's
 // ViT-B/16 (PromptKD's student, 598 MB) and ViT-L/14 (its teacher, 1.71 GB), with RANDOM weights,
-// written at test time (nothing is downloaded or committed) and served under the Hub's
-// `/{repo}/resolve/main/{file}` layout with CORS.
+// written at test time (nothing is downloaded or committed) and served by e2e/fake-hub.ts as the
+// Hub serves them (tree API, X-Repo-Commit, ETag, Range, CORS).
 //
 // The folders are kept in .tmp/real-size-models/ between runs: a folder is complete when its
 // `complete` marker names the bytes of its model.safetensors (written under a temporary name and
 // renamed last), so a killed generation is redone, never half used.
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import crypto from 'node:crypto';
 import path from 'node:path';
+import type { FakeHub } from './fake-hub.ts';
 
 /** The transformers config.json of a CLIPModel with OpenAI's geometry (64-wide heads, MLP 4× width). */
 function hfClipConfig(
@@ -187,36 +187,15 @@ export function ensureRealModel(root: string, m: RealModel, seed: number): { dir
   return { dir, bytes, generatedSeconds: (Date.now() - t0) / 1000 };
 }
 
-export interface FakeHub {
-  url: string;
-  /** request paths served so far */
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** Serves `root/{repo}/{file}` as `/{repo}/resolve/main/{file}`, with Content-Length and CORS, streamed from disk. */
-export async function serveHub(root: string): Promise<FakeHub> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    const cors = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
-    const m = /^\/([\w.-]+\/[\w.-]+)\/resolve\/main\/([\w.-]+)$/.exec(req.url ?? '');
-    requests.push(req.url ?? '');
-    const file = m && path.join(root, m[1]!, m[2]!);
-    if (!file || !fs.existsSync(file)) {
-      res.writeHead(404, cors).end('Entry not found');
-      return;
-    }
-    res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(fs.statSync(file).size) });
-    fs.createReadStream(file).pipe(res);
+/** Commits the folder of `m` under `root` to `hub` as its repo, the weights read from disk as they are served. */
+export async function commitRealModel(hub: FakeHub, root: string, m: RealModel): Promise<string> {
+  const dir = path.join(root, m.repo);
+  const weights = path.join(dir, 'model.safetensors');
+  // the tree API's lfs.oid: Node's SHA-256 streams 1.7 GB in a few seconds
+  const hash = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(weights, { highWaterMark: 16 << 20 })) hash.update(chunk as Buffer);
+  return hub.commit(m.repo, {
+    'config.json': await fs.openAsBlob(path.join(dir, 'config.json')),
+    'model.safetensors': { blob: await fs.openAsBlob(weights), sha256: hash.digest('hex') },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -21,7 +21,8 @@ import { spawnSync } from 'node:child_process';
 import { findChromium } from '../scripts/find-chromium.mjs';
 import type { EngineEvent } from '../src/worker/protocol.ts';
 import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
-import { ensureRealModel, REAL_STUDENT, REAL_TEACHER, serveHub, type FakeHub } from './real-size-models.ts';
+import { FakeHub, serveFakeHub, type ServedHub } from './fake-hub.ts';
+import { commitRealModel, ensureRealModel, REAL_STUDENT, REAL_TEACHER } from './real-size-models.ts';
 
 const ROOT = '.tmp/real-size-models';
 const DATA = '.tmp/real-size-data';
@@ -45,9 +46,7 @@ function writeImages(): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, PNG.sync.write(img));
   };
-  CLASSES.forEach((c) => {
-    png(path.join(DATA, 'real-test', c, `${c}.png`));
-  });
+  for (const c of CLASSES) png(path.join(DATA, 'real-test', c, `${c}.png`));
   for (let i = 0; i < 10; i++) png(path.join(DATA, 'real-unlabeled', `img${i}.png`));
   fs.writeFileSync(path.join(DATA, 'complete'), '');
 }
@@ -102,11 +101,29 @@ function memoryPeaks() {
   };
 }
 
+/**
+ * Seconds the kept model files spent in their SHA-256 check on a load, from the worker's progress
+ * events ('… (cached)': the bytes hashed so far), first to last of each file, added up.
+ */
+async function hashingSeconds(page: Page, pageT0: number): Promise<Record<string, number>> {
+  const events = (await page.evaluate(() => window.__engineHook.events)).filter((e) => e.t >= pageT0);
+  const out: Record<string, number> = {};
+  for (const m of [REAL_STUDENT, REAL_TEACHER]) {
+    const checks = events.filter((e) => e.kind === 'progress' && e.label === `${m.repo} model.safetensors (cached)`);
+    if (checks.length > 0) out[m.repo] = Number(((checks.at(-1)!.t - checks[0]!.t) / 1000).toFixed(1));
+  }
+  return out;
+}
+
 const GB = (b: number) => Number((b / 1e9).toFixed(2));
 const since = (t0: number) => Number(((Date.now() - t0) / 1000).toFixed(1));
 
 /** the Hub's B/16 and L/14 chosen and loaded; with teacher labels in force, the B/16 alone */
-async function loadHubModels(page: Page, hub: FakeHub, roles: readonly ('teacher' | 'student')[] = ['teacher', 'student']): Promise<void> {
+async function loadHubModels(
+  page: Page,
+  hub: ServedHub,
+  roles: readonly ('teacher' | 'student')[] = ['teacher', 'student'],
+): Promise<void> {
   const headings = { teacher: [REAL_TEACHER, 'Teacher (large CLIP)'], student: [REAL_STUDENT, 'Student (small CLIP)'] } as const;
   for (const [m, heading] of roles.map((r) => headings[r])) {
     const chooser = page.locator('.model-role').filter({ hasText: heading });
@@ -202,7 +219,8 @@ async function trainTwoSteps(
   return { firstStep, secondsPerStep, firstStepParts };
 }
 
-let hub: FakeHub;
+let hub: ServedHub;
+const fakeHub = new FakeHub();
 const results: Record<string, unknown> = {};
 
 test.beforeAll(async () => {
@@ -212,7 +230,8 @@ test.beforeAll(async () => {
     teacher = ensureRealModel(ROOT, REAL_TEACHER, 2);
   results.files = { student: student.bytes, teacher: teacher.bytes, generatedSeconds: since(t0) };
   writeImages();
-  hub = await serveHub(ROOT);
+  for (const m of [REAL_STUDENT, REAL_TEACHER]) await commitRealModel(fakeHub, ROOT, m);
+  hub = await serveFakeHub(fakeHub);
 });
 
 test.afterAll(async () => {
@@ -259,14 +278,17 @@ test('a persistent profile downloads, keeps, reloads offline, teaches, trains 2 
       await expect(storage.locator(`[data-testid="hub-model"][data-repo="${m.repo}"]`)).toBeVisible();
 
     // reload with the network off: both models come from the store, the Hub hears nothing
-    const served = hub.requests.length;
+    const served = fakeHub.requests.length;
     await context.setOffline(true);
     t0 = Date.now();
     await page.reload();
+    const reloadT0 = 0; // the reloaded page's clock starts at its navigation
     await modelsLoaded(page);
     results.offlineReload = since(t0);
     console.log(`persistent: offline reload in ${results.offlineReload} s`);
-    expect(hub.requests.length).toBe(served);
+    expect(fakeHub.requests.length).toBe(served);
+    // what the SHA-256 check of the kept files (2.3 GB, read back from OPFS and hashed) added to that reload
+    results.offlineReloadHashing = await hashingSeconds(page, reloadT0);
     await context.setOffline(false);
 
     await importFolder(page, 'test', path.join(DATA, 'real-test'));
@@ -398,7 +420,7 @@ test('teacher labels from the CLI: the page downloads and holds only the B/16, a
 
   const context = await browser.newContext();
   const mem = memoryPeaks();
-  const teacherAsked = () => hub.requests.filter((r) => r.includes(REAL_TEACHER.repo)).length;
+  const teacherAsked = () => fakeHub.requests.filter((r) => r.path.includes(REAL_TEACHER.repo)).length;
   const askedBefore = teacherAsked();
   try {
     const page = await context.newPage();

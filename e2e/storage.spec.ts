@@ -1,48 +1,41 @@
 // The Storage panel frees room: it lists the Hub models in the download cache with their sizes and
 // deletes them, and it deletes the run going on (the run stops, then goes from the page). The Hub is
-// faked by routing its URLs to the demo models' files. WASM: the workflow is under test.
+// e2e/fake-hub.ts serving the demo models. WASM: the workflow is under test.
 import fs from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { bytes } from '../src/app/format.ts';
 import { engineEvents } from './engine-hook.ts';
-import { openStudio, stepShown } from './studio-page.ts';
+import { commitDemoModels, FakeHub, serveFakeHub } from './fake-hub.ts';
+import { loadDemoModelsFromHub, openStudio, stepShown } from './studio-page.ts';
 
-test('downloaded Hub models are listed with their size and deleted', async ({ page, baseURL }) => {
+test('downloaded Hub models are listed with their commit and size, and deleted', async ({ page }) => {
   test.setTimeout(120_000);
-  // a Hub serving models/demo-*/ as test/demo-* (the worker downloads through the page's network)
-  await page.route(/\/test\/(demo-\w+)\/resolve\/main\/(config\.json|model\.safetensors)$/, (route) => {
-    const [, name, file] = /\/test\/(demo-\w+)\/resolve\/main\/(.+)$/.exec(route.request().url())!;
-    const body = fs.readFileSync(`models/${name}/${file}`);
-    return route.fulfill({ body, headers: { 'content-length': String(body.byteLength) } });
-  });
+  // a Hub serving models/demo-*/ as test/demo-*
+  const hub = new FakeHub();
+  const commits = await commitDemoModels(hub);
+  const served = await serveFakeHub(hub);
   const errors = await openStudio(page, '/#backend=wasm');
 
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
-    await chooser.getByLabel('Hugging Face Hub').check();
-    await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
-    await chooser.getByLabel('Server').fill(baseURL!);
-  }
-  await page.getByRole('button', { name: 'Load models' }).click();
+  await loadDemoModelsFromHub(page, served.url);
   await expect(page.getByTestId('model-student')).toContainText('test/demo-student');
 
   const storage = page.getByTestId('storage-panel');
   const size = (name: string) => ['config.json', 'model.safetensors'].reduce((n, f) => n + fs.statSync(`models/${name}/${f}`).size, 0);
-  for (const role of ['student', 'teacher']) {
+  for (const role of ['student', 'teacher'] as const) {
     await expect(storage.locator(`[data-testid="hub-model"][data-repo="test/demo-${role}"]`)).toContainText(
-      `test/demo-${role} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`,
+      `test/demo-${role} · main at ${commits[role].slice(0, 7)} · ${bytes(size(`demo-${role}`))} · loaded as the ${role}`,
     );
   }
-  await storage.getByRole('button', { name: 'Delete model test/demo-student' }).click();
+  await storage.getByRole('button', { name: `Delete model test/demo-student@${commits.student.slice(0, 7)}` }).click();
   await expect(storage.getByTestId('hub-model')).toHaveCount(1);
   await expect(storage.getByTestId('hub-model')).toHaveAttribute('data-repo', 'test/demo-teacher');
   expect(errors).toEqual([]);
+  await served.close();
 });
 
-test('local model files are kept in the origin private file system and come back after a reload', async ({ page }) => {
+test('local model files are kept in the origin private file system, come back after a reload, and a changed copy is caught', async ({
+  page,
+}) => {
   test.setTimeout(120_000);
   const errors = await openStudio(page, '/#backend=wasm');
   for (const [role, heading] of [
@@ -73,6 +66,24 @@ test('local model files are kept in the origin private file system and come back
   expect(kept['student.safetensors']).toBe(fs.statSync('models/demo-student/model.safetensors').size);
   await page.reload();
   await expect(page.getByTestId('model-teacher')).toContainText('teacher.safetensors', { timeout: 60_000 });
+  await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
+
+  // one bit of the kept teacher weights changed on disk, from outside the studio: caught on load, not used
+  await page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('local-models');
+    const handle = await dir.getFileHandle('teacher.safetensors');
+    const bytes = new Uint8Array(await (await handle.getFile()).arrayBuffer());
+    bytes[2000]! ^= 0x01;
+    const w = await handle.createWritable();
+    await w.write(bytes);
+    await w.close();
+  });
+  await page.reload();
+  await expect(page.getByTestId('notice-model')).toContainText(
+    /the teacher model files \(teacher\.safetensors\) kept in this browser have changed since they were imported \(their SHA-256 is [0-9a-f]{64}, [0-9a-f]{64} at import\): they are not used; choose the model's files again/,
+    { timeout: 60_000 },
+  );
+  await expect(page.getByTestId('model-teacher')).toHaveCount(0);
   await expect(page.getByTestId('model-student')).toContainText('student.safetensors');
   expect(errors).toEqual([]);
 });

@@ -28,3 +28,17 @@ export async function openStudio(page: Page, address: string, options: { engineH
 export async function stepShown(page: Page): Promise<number> {
   return Number(await page.getByTestId('metric-step').textContent());
 }
+
+/** the teacher's and the student's source set to `test/demo-<role>` on the Hub-layout server at `server`, and Load models pressed */
+export async function loadDemoModelsFromHub(page: Page, server: string): Promise<void> {
+  for (const [role, heading] of [
+    ['teacher', 'Teacher (large CLIP)'],
+    ['student', 'Student (small CLIP)'],
+  ] as const) {
+    const chooser = page.locator('.model-role').filter({ hasText: heading });
+    await chooser.getByLabel('Hugging Face Hub').check();
+    await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
+    await chooser.getByLabel('Server').fill(server);
+  }
+  await page.getByRole('button', { name: 'Load models' }).click();
+}

@@ -4,7 +4,7 @@
 import { useState } from 'react';
 import type { ModelInfo, ModelRole, ModelSource } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
-import { runAction } from './actions.ts';
+import { isEnabled, runAction } from './actions.ts';
 import { bytes } from './format.ts';
 import { Tasks } from './Progress.tsx';
 import { Step } from './Step.tsx';
@@ -18,6 +18,8 @@ interface Choice {
   kind: Kind;
   repo: string;
   baseUrl: string;
+  /** an access token for a gated or private repo: in this page's memory only, sent with the load to the Hub */
+  token: string;
   config: File | null;
   weights: File | null;
 }
@@ -28,7 +30,12 @@ function sourceOf(c: Choice, role: ModelRole): ModelSource | string {
   if (c.kind === 'hub') {
     const repo = c.repo.trim();
     if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) return `the ${role}'s Hub id "${repo}" is not of the form owner/name`;
-    return { kind: 'hub', repo, ...(c.baseUrl.trim() ? { baseUrl: c.baseUrl.trim() } : {}) };
+    return {
+      kind: 'hub',
+      repo,
+      ...(c.baseUrl.trim() ? { baseUrl: c.baseUrl.trim() } : {}),
+      ...(c.token.trim() ? { token: c.token.trim() } : {}),
+    };
   }
   if (!c.config || !c.weights) return `choose the ${role}'s config.json and model.safetensors`;
   return { kind: 'files', config: c.config, weights: c.weights };
@@ -48,8 +55,14 @@ function ModelSummary({ info }: { info: ModelInfo | null }) {
   );
 }
 
+/** the Hub said a repo is gated or private (hub-http.ts words it so): a token may open it */
+const GATED = /is gated or private/;
+
 function ModelChooser({ role, choice, onChange }: { role: ModelRole; choice: Choice; onChange: (c: Choice) => void }) {
   const set = (patch: Partial<Choice>) => onChange({ ...choice, ...patch });
+  const gated = useStudio((s) =>
+    s.notices.some((n) => n.kind === 'model' && GATED.test(n.message) && n.message.includes(choice.repo.trim())),
+  );
   return (
     <div className="model-chooser">
       <div className="segmented" role="radiogroup" aria-label={`${role} source`}>
@@ -75,6 +88,22 @@ function ModelChooser({ role, choice, onChange }: { role: ModelRole; choice: Cho
               spellCheck={false}
             />
           </label>
+          {(gated || choice.token) && (
+            <label>
+              Access token{' '}
+              <input
+                type="password"
+                value={choice.token}
+                placeholder="hf_…"
+                autoComplete="off"
+                onChange={(e) => set({ token: e.target.value })}
+                spellCheck={false}
+              />
+              <span className="muted">
+                for a gated or private repo: kept in this page only (never stored), and sent to the Hub's server only
+              </span>
+            </label>
+          )}
         </div>
       )}
       {choice.kind === 'files' && (
@@ -96,7 +125,15 @@ const NO_MODELS = { student: null, teacher: null };
 export function ModelsPanel() {
   const models = useStudio((s) => s.workspace?.models ?? NO_MODELS);
   const labels = useStudio((s) => s.workspace?.teacherLabels ?? null);
-  const initial = (role: ModelRole): Choice => ({ kind: 'demo', repo: HUB_DEFAULT[role], baseUrl: '', config: null, weights: null });
+  const downloading = useStudio((s) => isEnabled('pauseDownload', s));
+  const initial = (role: ModelRole): Choice => ({
+    kind: 'demo',
+    repo: HUB_DEFAULT[role],
+    baseUrl: '',
+    token: '',
+    config: null,
+    weights: null,
+  });
   const [choices, setChoices] = useState<Record<ModelRole, Choice>>({ student: initial('student'), teacher: initial('teacher') });
   const [problem, setProblem] = useState<string | null>(null);
 
@@ -132,11 +169,18 @@ export function ModelsPanel() {
         ))}
       </div>
       <p className="muted">
-        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once and kept in this browser's
-        cache (listed in Storage).
+        Real models: a ViT-B/16 student (about 600 MB) and a ViT-L/14 teacher (about 1.7 GB) are downloaded once, checked against the Hub's
+        SHA-256, and kept in this browser's storage (listed in Storage, with the commit they are from). A download cut off, paused or left
+        by a reload continues where it stopped on the next load.
       </p>
       <div className="buttons">
         <ActionButton action="setModels" onRun={load} />
+        {downloading && (
+          <>
+            <ActionButton action="pauseDownload" className="secondary" />
+            <ActionButton action="cancelDownload" className="secondary" />
+          </>
+        )}
       </div>
       <Tasks only={['download', 'model']} />
       {problem && (

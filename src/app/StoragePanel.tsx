@@ -56,22 +56,41 @@ function RunRow({ r }: { r: RunSummary }) {
 }
 
 function HubModelRow({ m, runGoing }: { m: CachedHubModel; runGoing: boolean }) {
-  const name = m.revision === 'main' ? m.repo : `${m.repo}@${m.revision}`;
+  const name = `${m.repo}@${m.commit.slice(0, 7)}`;
   const uses = m.usedBy.join(' and ');
   const blocked = runGoing && m.usedBy.length > 0;
+  const older = m.newest !== null && m.newest !== m.commit;
+  const unfinished = m.files.find((f) => !f.complete);
   return (
-    <li data-testid="hub-model" data-repo={m.repo}>
+    <li data-testid="hub-model" data-repo={m.repo} data-commit={m.commit} data-older={older}>
       <span>
-        {name}{' '}
+        {m.repo}{' '}
         <span className="muted">
+          · {m.revision === m.commit ? 'commit' : `${m.revision} at`} <code title={m.commit}>{m.commit.slice(0, 7)}</code>
+          {older && (
+            <>
+              {' '}
+              · <strong>older revision</strong> ({m.revision} is at <code title={m.newest!}>{m.newest!.slice(0, 7)}</code> now)
+            </>
+          )}{' '}
           · {bytes(m.bytes)}
+          {unfinished && ` · ${unfinished.file} not finished (${bytes(unfinished.bytes)} here): loading the model continues it`}
           {uses && ` · loaded as the ${uses}`}
         </span>
         {blocked && <span className="muted"> · the run going on uses it: stop the run to delete it</span>}
       </span>
+      {older && uses && (
+        <ActionButton
+          action="updateHubModel"
+          arg={{ repo: m.repo, commit: m.commit }}
+          className="link"
+          aria-label={`Update model ${name}`}
+          title={`Downloads ${m.repo} at ${m.newest!.slice(0, 7)} and loads it as the ${uses}; this revision stays until deleted`}
+        />
+      )}
       <ActionButton
         action="deleteHubModel"
-        arg={{ repo: m.repo, revision: m.revision }}
+        arg={{ repo: m.repo, commit: m.commit }}
         className="link"
         aria-label={`Delete model ${name}`}
         disabled={blocked}
@@ -127,7 +146,7 @@ export function StoragePanel() {
           <h3>Downloaded models</h3>
           <ul className="storage-list">
             {hubModels.map((m) => (
-              <HubModelRow key={`${m.repo}@${m.revision}`} m={m} runGoing={runGoing} />
+              <HubModelRow key={`${m.repo}@${m.commit}`} m={m} runGoing={runGoing} />
             ))}
           </ul>
         </>

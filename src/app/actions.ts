@@ -593,11 +593,41 @@ const deleteRun: Action<string> = {
     }),
 };
 
-const deleteHubModel: Action<{ repo: string; revision: string }> = {
+const deleteHubModel: Action<{ repo: string; commit: string }> = {
   label: 'Delete',
   // a download writes to the same cache
-  enabled: (s) => !anyBusy(s, 'deleteHubModel', 'setModels'),
-  perform: ({ repo, revision }) => guarded('deleteHubModel', async () => set({ hubModels: await engine().deleteHubModel(repo, revision) })),
+  enabled: (s) => !anyBusy(s, 'deleteHubModel', 'setModels', 'updateHubModel'),
+  perform: ({ repo, commit }) => guarded('deleteHubModel', async () => set({ hubModels: await engine().deleteHubModel(repo, commit) })),
+};
+
+/** the roles using a kept model take the newest commit of the branch it came from */
+const updateHubModel: Action<{ repo: string; commit: string }> = {
+  label: 'Update',
+  busyLabel: 'Updating…',
+  enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'updateHubModel', 'deleteHubModel', 'startDemo'),
+  perform: ({ repo, commit }) =>
+    guarded('updateHubModel', async () => {
+      try {
+        showWorkspace(await engine().updateHubModel(repo, commit));
+      } finally {
+        await showHubModels();
+      }
+    }),
+};
+
+const downloading = (s: StudioState) => anyBusy(s, 'setModels', 'updateHubModel') && !!s.tasks.download;
+
+/** the load going on fails with "paused"; what arrived is kept, and the next load goes on from there */
+const pauseDownload: Action = {
+  label: 'Pause download',
+  enabled: downloading,
+  perform: () => guarded('pauseDownload', async () => void (await engine().stopDownload(false))),
+};
+
+const cancelDownload: Action = {
+  label: 'Cancel download',
+  enabled: downloading,
+  perform: () => guarded('cancelDownload', async () => void (await engine().stopDownload(true))),
 };
 
 const persistStorage: Action = {
@@ -679,6 +709,9 @@ export const actions = {
   deleteDataset,
   deleteRun,
   deleteHubModel,
+  updateHubModel,
+  pauseDownload,
+  cancelDownload,
   persistStorage,
   dismissNotice,
   takeOver,

@@ -53,7 +53,9 @@ export const LABEL_USAGE = `usage: promptkd label --unlabeled DIR --teacher DIR 
        promptkd label merge LABELS_DIR --out FILE
 
   --unlabeled DIR     the images to label: every file below it (ids are paths relative to it)
-  --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors)
+  --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors), or a Hub id
+                      owner/name[@revision], downloaded into the cache (docs/downloads.md)
+  --hub-token T       an access token for a gated or private Hub model (default: the HF_TOKEN variable)
   --teacher-prompts F tuned teacher prompts (safetensors, or a PromptSRC/PromptKD checkpoint); default zero-shot
   --test DIR          labeled test folder (class_name/*.jpg): gives the classes, and shard 0 labels its centre views
                       so that a distillation from the labels reports the teacher's accuracy
@@ -75,6 +77,8 @@ ${cliHelp(VIEW_SETTINGS, PAPER_SETTINGS).join('\n')}`;
 export interface LabelArgs {
   unlabeled: string;
   teacher: string;
+  /** an access token for a gated or private Hub teacher */
+  hubToken?: string;
   teacherPrompts?: string;
   test?: string;
   classes?: string[];
@@ -94,6 +98,7 @@ export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<str
     unlabeled: { type: 'string' },
     teacher: { type: 'string' },
     'teacher-prompts': { type: 'string' },
+    'hub-token': { type: 'string' },
     test: { type: 'string' },
     classes: { type: 'string' },
     split: { type: 'string' },
@@ -125,6 +130,7 @@ export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<str
   return {
     unlabeled: values.unlabeled as string,
     teacher: values.teacher as string,
+    ...(values['hub-token'] ? { hubToken: values['hub-token'] as string } : {}),
     teacherPrompts: values['teacher-prompts'] as string | undefined,
     test: values.test as string | undefined,
     classes,
@@ -259,7 +265,7 @@ export async function runLabel(a: LabelArgs, log: (line: string) => void): Promi
   const { index, count } = a.shard;
   const list = listing(a);
   const range = shardRange(index, count, list.files.length);
-  const teacherW = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
+  const teacherW = await loadModelDir(a.teacher, 'teacher', ['vision', 'text'], a.hubToken);
   const rt = await openBackend(a.backend, log);
   if (a.teacherFp16 && rt.device.shaderF16 === false)
     throw new LabelError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);

@@ -41,6 +41,8 @@ export interface DistillArgs {
   teacherPrompts?: string;
   /** teacher labels (a merged file or a folder of shards) in place of the teacher */
   teacherLabels?: string;
+  /** an access token for gated or private Hub models (--student and --teacher may be Hub ids) */
+  hubToken?: string;
   out: string;
   resume?: string;
   settings: RunSettings;
@@ -120,8 +122,8 @@ export async function runDistill(
   const lonely = singleClassHalf(classes, protocol);
   if (lonely) log(`evaluation: ${lonely}`);
   // the student's text tower only makes its zero-shot reference line on the test set
-  const student = await loadModelDir(a.student, 'student', test ? ['vision', 'text'] : ['vision']);
-  const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text']);
+  const student = await loadModelDir(a.student, 'student', test ? ['vision', 'text'] : ['vision'], a.hubToken);
+  const teacherW = labels ? null : await loadModelDir(a.teacher!, 'teacher', ['vision', 'text'], a.hubToken);
   if (a.resume && !fs.existsSync(a.resume)) throw new DistillError(`checkpoint ${a.resume} does not exist`);
   const start: JobStart = a.resume
     ? { kind: 'checkpoint', file: await fs.openAsBlob(a.resume), name: a.resume, given: a.given }

@@ -365,7 +365,7 @@ describe('promptkd distill', () => {
       'promptkd: prompt depth 5 needs 5 vision layers, but the student has 3; lower the depth',
     );
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--student', 'nowhere', '--out', 'x5')).stderr)).toBe(
-      'promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors)',
+      'promptkd: student model folder nowhere has no config.json (expected a Hugging Face CLIP folder: config.json + model.safetensors, or a Hub id owner/name)',
     );
     expect(errorLine((await distill(...common(), '--classes', 'a,b', '--lr', 'fast')).stderr)).toBe(
       'promptkd: --lr fast is not valid: use a number above 0 up to 10',

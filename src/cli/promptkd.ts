@@ -25,7 +25,9 @@ export const USAGE = `usage: promptkd distill --unlabeled DIR --student DIR (--t
   --classes a,b,...   class names in label order when there is no --test folder
   --split FILE        a CoOp split file (split_zhou_<Dataset>.json): its train list (paths under --unlabeled DIR)
                       is distilled on, its test list evaluated; its labels fix the class order and base/new
-  --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors)
+  --student DIR       student CLIP (Hugging Face folder: config.json + model.safetensors), or a Hub id
+                      owner/name[@revision], downloaded into the cache (docs/downloads.md)
+  --hub-token T       an access token for a gated or private Hub model (default: the HF_TOKEN variable)
   --teacher DIR       teacher CLIP, run zero-shot on "a photo of a {class}."
   --teacher-labels L  distill from teacher labels (\`promptkd label\`: a merged file or a folder of shards)
                       instead of a teacher model: the same run, without the teacher's image tower
@@ -58,6 +60,7 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
     teacher: { type: 'string' },
     'teacher-prompts': { type: 'string' },
     'teacher-labels': { type: 'string' },
+    'hub-token': { type: 'string' },
     out: { type: 'string', default: 'promptkd-run' },
     resume: { type: 'string' },
     'eval-batch': { type: 'string', default: '32' },
@@ -103,6 +106,7 @@ export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds
     teacher: values.teacher as string | undefined,
     teacherPrompts: values['teacher-prompts'] as string | undefined,
     teacherLabels: values['teacher-labels'] as string | undefined,
+    ...(values['hub-token'] ? { hubToken: values['hub-token'] as string } : {}),
     out: values.out as string,
     resume: values.resume as string | undefined,
     // the run's settings carry its protocol, as the studio's do

@@ -21,7 +21,9 @@ import { loadModelDir } from './promptkd-models.ts';
 export const TEACHER_USAGE = `usage: promptkd teacher --labeled DIR --teacher DIR [--out FILE] [--test DIR] [options]
 
   --labeled DIR       labeled images, class_name/*.png|jpg; the shots per base class are sampled (seeded)
-  --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors)
+  --teacher DIR       teacher CLIP (Hugging Face folder: config.json + model.safetensors), or a Hub id
+                      owner/name[@revision], downloaded into the cache (docs/downloads.md)
+  --hub-token T       an access token for a gated or private Hub model (default: the HF_TOKEN variable)
   --out FILE          tuned prompts, safetensors (default teacher-prompts.safetensors)
   --test DIR          labeled test images (same classes): zero-shot and tuned base/new/HM
 ${BACKEND_HELP}
@@ -35,6 +37,8 @@ export class TeacherCommandError extends Error {
 export interface TeacherArgs {
   labeled: string;
   teacher: string;
+  /** an access token for a gated or private Hub teacher */
+  hubToken?: string;
   out: string;
   test?: string;
   config: TeacherTuneConfig;
@@ -45,6 +49,7 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
   const options = {
     labeled: { type: 'string' },
     teacher: { type: 'string' },
+    'hub-token': { type: 'string' },
     out: { type: 'string', default: 'teacher-prompts.safetensors' },
     test: { type: 'string' },
     backend: { type: 'string', default: 'cpu' },
@@ -58,6 +63,7 @@ export function parseTeacherArgs(argv: readonly string[]): TeacherArgs {
   return {
     labeled: values.labeled as string,
     teacher: values.teacher as string,
+    ...(values['hub-token'] ? { hubToken: values['hub-token'] as string } : {}),
     out: values.out as string,
     test: values.test as string | undefined,
     config,
@@ -105,7 +111,7 @@ export async function runTeacher(a: TeacherArgs, log: (line: string) => void): P
   }
   if (fs.existsSync(a.out) && fs.statSync(a.out).isDirectory())
     throw new TeacherCommandError(`--out ${a.out} is a folder; name a .safetensors file`);
-  const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text']);
+  const clip = await loadModelDir(a.teacher, 'teacher', ['vision', 'text'], a.hubToken);
   for (const note of planTeacherPrompts(clip.config, a.config).notes) log(`note: ${note}`);
   const rt = await openBackend(a.backend, log);
   const started = Date.now();

@@ -1,13 +1,15 @@
 // Test support: an origin private file system in memory, with the semantics model-files.ts relies on:
 // getFileHandle without create throws NotFoundError; createWritable writes to a swap copy that
 // replaces the file on close and is dropped on abort; a write past `limitBytes` (over all files)
-// throws QuotaExceededError as a browser's would.
+// throws QuotaExceededError as a browser's would; a sync access handle writes in place, one at a time per
+// file, and past the limit stores what fits and answers a wrong count (Chromium's behaviour in a private window).
 import type { OpfsRoot } from './model-files.ts';
 
 const notFound = (name: string) => new DOMException(`A requested file or directory could not be found (${name}).`, 'NotFoundError');
 
 class FakeFile {
   data: Blob = new Blob([]);
+  locked = false;
   constructor(
     readonly disk: FakeDisk,
     readonly name: string,
@@ -17,6 +19,9 @@ class FakeFile {
   }
   async getFile() {
     return new File([this.data], this.name);
+  }
+  async createSyncAccessHandle() {
+    return new FakeAccessHandle(this);
   }
   async createWritable() {
     const parts: Uint8Array[] = [];
@@ -42,6 +47,34 @@ class FakeFile {
         this.disk.pending.delete(this);
       },
     });
+  }
+}
+
+/** a sync access handle: writes go to the file itself as they come (kept as parts until read) */
+class FakeAccessHandle {
+  private open = true;
+  constructor(private readonly file: FakeFile) {
+    if (file.locked)
+      throw new DOMException('Access Handles cannot be created if there is another open Access Handle', 'NoModificationAllowedError');
+    file.locked = true;
+  }
+  truncate(size: number) {
+    this.file.data = this.file.data.slice(0, size);
+  }
+  /** past the quota, stores what fits and answers a count other than the bytes given, as Chromium's does (it throws nothing) */
+  write(data: Uint8Array, { at }: { at: number }) {
+    if (!this.open) throw new DOMException('the access handle is closed', 'InvalidStateError');
+    const disk = this.file.disk;
+    const room = Math.max(0, Math.min(data.byteLength, disk.limitBytes - disk.used()));
+    const d = this.file.data;
+    this.file.data = new Blob([d.slice(0, at), data.slice(0, room) as Uint8Array<ArrayBuffer>, d.slice(at + room)]);
+    // Chromium 156 answers 2^32 − 8 (an error code read as unsigned) when a write does not fit
+    return room === data.byteLength ? room : 2 ** 32 - 8;
+  }
+  flush() {}
+  close() {
+    this.open = false;
+    this.file.locked = false;
   }
 }
 

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { downloadClipModel, listCachedModels } from '../engine/clip/hub.ts';
 import { loadSafetensors, readSafetensorsHeader, writeSafetensors } from '../engine/clip/safetensors.ts';
 import { hostTensor } from '../engine/graph/tensor.ts';
 import { LocalModelStore, OpfsFiles } from './model-files.ts';
+import { FakeHub } from '../../e2e/fake-hub.ts';
 import { fakeOpfs } from './memory-opfs.testkit.ts';
 
 const bytesOf = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
@@ -88,38 +90,51 @@ describe('Hub downloads in OPFS', () => {
     vision_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1, image_size: 8, patch_size: 8 },
     text_config: { hidden_size: 8, intermediate_size: 32, num_attention_heads: 1, num_hidden_layers: 1 },
   });
-  let requests = 0;
-  const hub: typeof fetch = async (input) => {
-    requests++;
-    const body = String(input).endsWith('config.json') ? new TextEncoder().encode(config) : weights;
-    return new Response(streamOf(body, 4096), { headers: { 'content-length': String(body.byteLength) } });
+  const hubWith = async () => {
+    const hub = new FakeHub();
+    await hub.commit('o/m', { 'config.json': new Blob([config]), 'model.safetensors': new Blob([weights]) });
+    return hub;
   };
 
   it('keeps a file larger than its chunks as one file, and a second load reads it from the store', async () => {
+    const hub = await hubWith();
     const cache = new OpfsFiles('hub-models', fakeOpfs().root);
-    const first = await downloadClipModel('o/m', { cache, fetch: hub });
+    const first = await downloadClipModel('o/m', { cache, fetch: hub.fetch });
     expect(first.weights).toBeInstanceOf(File);
-    const before = requests;
-    const again = await downloadClipModel('o/m', { cache, fetch: hub });
-    expect(requests).toBe(before);
+    const again = await downloadClipModel('o/m', { cache, fetch: hub.fetch });
+    expect(hub.bytesServed('model.safetensors')).toBe(weights.byteLength);
     expect(Array.from((await loadSafetensors(again.weights, ['w'])).get('w')!.data as Float32Array).slice(0, 3)).toEqual([0, 1, 2]);
     expect((await readSafetensorsHeader(again.weights)).tensors.get('w')!.shape).toEqual([256, 64]);
     expect((await listCachedModels(cache))[0]).toMatchObject({ repo: 'o/m', bytes: weights.byteLength + config.length });
   });
 
+  it('keeps the part of a cut download in place, and a new studio (a reload) resumes it', async () => {
+    const hub = await hubWith();
+    const { root } = fakeOpfs();
+    hub.fault({ kind: 'cut', file: 'model.safetensors', at: 40_000 });
+    await expect(downloadClipModel('o/m', { cache: new OpfsFiles('hub-models', root), fetch: hub.fetch, attempts: 1 })).rejects.toThrow(
+      /40000 of \d+ bytes are kept/,
+    );
+    const model = await downloadClipModel('o/m', { cache: new OpfsFiles('hub-models', root), fetch: hub.fetch });
+    expect(hub.requests.at(-1)).toMatchObject({ range: 'bytes=40000-', status: 206 });
+    expect(hub.bytesServed('model.safetensors')).toBe(weights.byteLength);
+    expect(new Uint8Array(await model.weights.arrayBuffer())).toEqual(weights);
+  });
+
   it("uses weights the store refuses from memory and hears the browser's error and the file size", async () => {
+    const hub = await hubWith();
     const cache = new OpfsFiles('hub-models', fakeOpfs(weights.byteLength - 1).root);
     const heard: [string, string, number][] = [];
     const model = await downloadClipModel('o/m', {
       cache,
-      fetch: hub,
+      fetch: hub.fetch,
       onNotKept: (file, e, bytes) => {
         heard.push([file, (e as Error).name, bytes]);
       },
     });
     expect(heard).toEqual([['model.safetensors', 'QuotaExceededError', weights.byteLength]]);
     expect(model.weights.size).toBe(weights.byteLength);
-    expect(await cache.keys()).toEqual(['o/m@main/config.json']);
+    expect((await listCachedModels(cache))[0]!.files.map((f) => f.file)).toEqual(['config.json']);
   });
 });
 
@@ -130,6 +145,8 @@ describe('LocalModelStore', () => {
     await store.save('teacher', { name: 't.safetensors', config: '{"a":1}', weights: new Blob([bytesOf(10_000)]) });
     const got = (await store.get('teacher'))!;
     expect([got.name, got.config, got.weights.size]).toEqual(['t.safetensors', '{"a":1}', 10_000]);
+    // hashed on the way in, for the check on each load
+    expect(got.sha256).toBe(createHash('sha256').update(bytesOf(10_000)).digest('hex'));
     expect(
       await store.save('student', { name: 's', config: '{}', weights: new Blob([bytesOf(15_000)]) }).catch((e: DOMException) => e.name),
     ).toBe('QuotaExceededError');

@@ -13,10 +13,14 @@
 //   slice, so a 1.7 GB file never becomes one ArrayBuffer; there is no per-entry size limit to
 //   split files around, and one file per model file keeps the Storage panel's sizes exact.
 //
-// A write is all or nothing: createWritable writes to a swap file that replaces the file only when
-// the stream closes cleanly, and a write that fails removes the empty file it created. A crash
-// between creating the file and committing it leaves an empty file, which reads as absent.
+// Two ways to write. `put` is all or nothing (local model files, teacher labels): createWritable
+// writes to a swap file that replaces the file only when the stream closes cleanly, and a write that
+// fails removes the empty file it created; a crash between creating the file and committing it
+// leaves an empty file, which reads as absent. `write` (Hub downloads) writes in place as bytes
+// arrive, so that a download cut off keeps its part and resumes (engine/clip/hub-cache.ts keeps the
+// records that say which files are complete).
 import type { HubCache } from '../engine/clip/hub.ts';
+import { wasmSha256 } from '../engine/clip/sha256.ts';
 import type { ModelRole } from './schema.ts';
 
 /** the OPFS root; tests hand in a fake */
@@ -82,6 +86,42 @@ export class OpfsFiles implements HubCache {
     }
   }
 
+  /**
+   * Keeps the first `offset` bytes of `key` and writes `body` after them, in place, as it arrives
+   * (HubCache.write): a cut download, or a page closed in the middle, leaves the bytes that came.
+   * Through a sync access handle, which writes to the file itself rather than to a swap copy that
+   * only a clean close would commit (a worker has them; the studio's downloads run in its worker).
+   */
+  async write(key: string, offset: number, body: ReadableStream<Uint8Array>): Promise<void> {
+    const handle = await (await this.dir(true)).getFileHandle(OpfsFiles.fileName(key), { create: true });
+    const access = await openAccessHandle(handle).catch(async (e: unknown) => {
+      await body.cancel(e).catch(() => undefined);
+      throw e;
+    });
+    try {
+      access.truncate(offset);
+      let at = offset;
+      const reader = body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const written = access.write(value as Uint8Array<ArrayBuffer>, { at });
+        // past a private window's quota Chromium 156 throws nothing: write() answers a count other than
+        // the bytes given (2^32 − 8, measured), and stores part of them or none
+        if (written !== value.byteLength) {
+          throw new DOMException(
+            `the browser did not store the ${value.byteLength} bytes written at byte ${at} of ${key} (it answered ${written}): it has no more room for this site`,
+            'QuotaExceededError',
+          );
+        }
+        at += written;
+      }
+      access.flush();
+    } finally {
+      access.close();
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await (await this.dir()).removeEntry(OpfsFiles.fileName(key));
@@ -104,6 +144,22 @@ export class OpfsFiles implements HubCache {
   }
 }
 
+/** how long a page's new worker waits for the old one's handle on a file to go (a reload in the middle of a download) */
+const HANDLE_WAIT_MS = 5000;
+
+async function openAccessHandle(handle: FileSystemFileHandle): Promise<FileSystemSyncAccessHandle> {
+  const until = Date.now() + HANDLE_WAIT_MS;
+  for (;;) {
+    try {
+      return await handle.createSyncAccessHandle();
+    } catch (e) {
+      // another access handle is open on the file: the worker of the page before a reload may not be gone yet
+      if ((e as Error).name !== 'NoModificationAllowedError' || Date.now() > until) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** a local CLIP the user chose: its config.json text and weights */
 export interface LocalModelFiles {
   name: string;
@@ -111,10 +167,16 @@ export interface LocalModelFiles {
   weights: Blob;
 }
 
+/** kept local model files, with the SHA-256 their weights had when they were imported */
+export interface KeptModelFiles extends LocalModelFiles {
+  /** null for files a studio before hashing kept: nothing to check them against */
+  sha256: string | null;
+}
+
 /**
  * The local model files of each role, so that a reload (and a resumed run) finds the same model:
- * `<role>.safetensors` (the weights, streamed from the user's file) and `<role>.json` ({name, config}),
- * written second, so that a role is present only when both are.
+ * `<role>.safetensors` (the weights, streamed from the user's file and hashed on the way) and
+ * `<role>.json` ({name, config, sha256}), written second, so that a role is present only when both are.
  */
 export class LocalModelStore {
   private readonly files: OpfsFiles;
@@ -124,15 +186,23 @@ export class LocalModelStore {
 
   async save(role: ModelRole, model: LocalModelFiles): Promise<void> {
     await this.files.delete(`${role}.json`);
-    await this.files.put(`${role}.safetensors`, model.weights.stream());
-    await this.files.put(`${role}.json`, new Blob([JSON.stringify({ name: model.name, config: model.config })]).stream());
+    const hash = await wasmSha256();
+    const hashing = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        hash.update(chunk);
+        controller.enqueue(chunk);
+      },
+    });
+    await this.files.put(`${role}.safetensors`, model.weights.stream().pipeThrough(hashing));
+    const meta = { name: model.name, config: model.config, sha256: hash.hex() };
+    await this.files.put(`${role}.json`, new Blob([JSON.stringify(meta)]).stream());
   }
 
-  async get(role: ModelRole): Promise<LocalModelFiles | undefined> {
+  async get(role: ModelRole): Promise<KeptModelFiles | undefined> {
     const [meta, weights] = [await this.files.get(`${role}.json`), await this.files.get(`${role}.safetensors`)];
     if (!meta || !weights) return undefined;
-    const { name, config } = JSON.parse(await meta.text()) as { name: string; config: string };
-    return { name, config, weights };
+    const { name, config, sha256 } = JSON.parse(await meta.text()) as { name: string; config: string; sha256?: string };
+    return { name, config, weights, sha256: sha256 ?? null };
   }
 
   async delete(role: ModelRole): Promise<void> {

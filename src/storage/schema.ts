@@ -154,8 +154,8 @@ export interface RunRecord {
 /** where a model comes from, as remembered between sessions */
 export type ModelChoice =
   | { kind: 'demo' }
-  /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co) */
-  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string }
+  /** a Hugging Face CLIPModel repository; baseUrl: the server root (default https://huggingface.co); commit: the one loaded (a reload loads it again, whatever the branch names now), absent in records from before pinning */
+  | { kind: 'hub'; repo: string; baseUrl?: string; revision?: string; commit?: string }
   /** the files themselves are in the models store under the role */
   | { kind: 'files'; name: string };
 

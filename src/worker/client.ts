@@ -200,8 +200,14 @@ export class EngineClient {
   hubModels(): Promise<CachedHubModel[]> {
     return this.call('hubModels', {});
   }
-  deleteHubModel(repo: string, revision?: string): Promise<CachedHubModel[]> {
-    return this.call('deleteHubModel', { repo, ...(revision ? { revision } : {}) });
+  deleteHubModel(repo: string, commit?: string): Promise<CachedHubModel[]> {
+    return this.call('deleteHubModel', { repo, ...(commit ? { commit } : {}) });
+  }
+  stopDownload(discard: boolean): Promise<null> {
+    return this.call('stopDownload', { discard });
+  }
+  updateHubModel(repo: string, commit: string): Promise<Workspace> {
+    return this.call('updateHubModel', { repo, commit });
   }
 }
 

@@ -3,6 +3,7 @@
 // the page and keep running in a background tab. It wires the browser's pieces (fetch, the image
 // decoder, the origin private file system, OffscreenCanvas) into the Studio and passes messages both ways.
 import { decodeImageBlob } from '../engine/clip/decode-web.ts';
+import { deleteUnpinnedFiles } from '../engine/clip/hub.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import { fetchDemoReader } from '../engine/demo/data.ts';
 import { createWebRuntime, type WebRuntime } from '../engine/runtime/web.ts';
@@ -52,6 +53,37 @@ async function thumbnail(img: RgbImage): Promise<Blob> {
 // files of 300 MB and more in private windows: free that space; they are downloaded again once
 void caches.delete('promptkd-hub-models').catch(() => undefined);
 
+const hubCache = new OpfsFiles('hub-models');
+// and OPFS files of a studio before downloads were pinned to commits (unverified): fetched again once
+void deleteUnpinnedFiles(hubCache).catch(() => undefined);
+
+/**
+ * Resolves at once while online; offline (the browser's own word), when the network is back, so that
+ * a download cut by going offline pauses with its part kept and goes on by itself.
+ */
+function waitForNetwork(signal?: AbortSignal): Promise<void> {
+  if (navigator.onLine) return Promise.resolve();
+  post({
+    kind: 'error',
+    error: {
+      kind: 'input',
+      message: 'You are offline: the download is paused, what has arrived is kept, and it goes on when the network is back.',
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const back = () => {
+      signal?.removeEventListener('abort', stopped);
+      resolve();
+    };
+    const stopped = () => {
+      scope.removeEventListener('online', back);
+      reject(signal!.reason);
+    };
+    scope.addEventListener('online', back, { once: true });
+    signal?.addEventListener('abort', stopped, { once: true });
+  });
+}
+
 const studio: Studio = new Studio({
   runtime(backend) {
     let rt = runtimes.get(backend);
@@ -94,7 +126,8 @@ const studio: Studio = new Studio({
       );
     return res.blob();
   },
-  hubCache: new OpfsFiles('hub-models'),
+  hubCache,
+  waitForNetwork,
   localModels: new LocalModelStore(),
   labelFiles: new TeacherLabelStore(),
   thumbnail,

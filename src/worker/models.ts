@@ -5,6 +5,7 @@
 // has one) gives the zero-shot student reference line.
 import { parseClipConfig } from '../engine/clip/config.ts';
 import { downloadClipModel, type HubCache } from '../engine/clip/hub.ts';
+import { hashBlob, wasmSha256 } from '../engine/clip/sha256.ts';
 import { loadSafetensors, readSafetensorsHeader } from '../engine/clip/safetensors.ts';
 import { clipSourceNames, detectNaming, loadClipWeights, type ClipTower, type ClipWeights } from '../engine/clip/weights.ts';
 import type { LocalModelStore } from '../storage/model-files.ts';
@@ -29,6 +30,12 @@ export interface ModelEnv {
   onProgress(done: number, total: number, label: string): void;
   /** a model file the browser would not keep: it is used from memory while the page stays open */
   onNotKept(message: string): void;
+  /** a kept Hub file that changed behind the studio's back: it was discarded and downloaded again */
+  onChanged(message: string): void;
+  /** stops a download (pause or cancel on the page) */
+  signal?: AbortSignal;
+  /** resolves when the browser is back online: a download waits for it instead of failing */
+  waitForNetwork?: (signal?: AbortSignal) => Promise<void>;
 }
 
 const MB = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
@@ -112,22 +119,33 @@ export async function loadModelSource(
     case 'demo':
       return { model: await loadDemoModel(env, role), choice: { kind: 'demo' } };
     case 'hub': {
-      let last = 0;
+      let last = 0,
+        lastFile = '';
       const hub = await downloadClipModel(src.repo, {
         ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}),
         ...(src.revision ? { revision: src.revision } : {}),
+        ...(src.commit ? { commit: src.commit } : {}),
+        ...(src.token ? { token: src.token } : {}),
         cache: env.hubCache,
         ...(env.fetch ? { fetch: env.fetch } : {}),
+        ...(env.signal ? { signal: env.signal } : {}),
+        ...(env.waitForNetwork ? { waitForNetwork: env.waitForNetwork } : {}),
         onNotKept: async (file, error, bytes) =>
           env.onNotKept(
             `${await notKept(`${src.repo} ${file}`, error, bytes)}: it is used from memory while this page stays open, and downloaded again next time.`,
           ),
+        onChanged: (file, recorded, found) =>
+          env.onChanged(
+            `${src.repo} ${file} as kept in this browser had changed since it was downloaded (its SHA-256 is ${found}, not ${recorded}): ` +
+              'it was not used, and was downloaded again.',
+          ),
         onProgress: (p) => {
-          const total = p.total ?? p.loaded,
-            now = Date.now();
-          if (p.loaded < total && now - last < PROGRESS_MS) return;
+          const now = Date.now();
+          // each file's first report goes out: a file held up at its start must still show as going on
+          if (p.loaded < p.total && p.file === lastFile && now - last < PROGRESS_MS) return;
           last = now;
-          env.onProgress(p.loaded, total, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`);
+          lastFile = p.file;
+          env.onProgress(p.loaded, p.total, `${src.repo} ${p.file}${p.cached ? ' (cached)' : ''}`);
         },
       });
       const model = await loadClipFiles(role, 'hub', src.repo, JSON.stringify(hub.rawConfig), hub.weights);
@@ -138,6 +156,7 @@ export async function loadModelSource(
           repo: src.repo,
           ...(src.baseUrl ? { baseUrl: src.baseUrl } : {}),
           ...(src.revision ? { revision: src.revision } : {}),
+          commit: hub.commit,
         },
       };
     }
@@ -175,5 +194,21 @@ export async function loadModelChoice(env: ModelEnv, role: ModelRole, choice: Mo
   const files = (await env.localModels.get(role)) ?? (await env.storage.getModelFiles(role));
   if (!files)
     throw new ModelError(`the ${role} model files (${choice.name}) are no longer in the browser's storage; choose the model again`);
+  // files kept by a studio before hashing (or in IndexedDB, before model-files.ts) have no hash to check
+  const recorded = 'sha256' in files ? files.sha256 : null;
+  if (typeof recorded === 'string') await checkKeptFiles(env, role, files.name, files.weights, recorded);
   return loadClipFiles(role, 'files', files.name, files.config, files.weights);
+}
+
+/** the kept copy of a local model's weights must still have the SHA-256 it had at import: a copy changed on disk is never used */
+async function checkKeptFiles(env: ModelEnv, role: ModelRole, name: string, weights: Blob, recorded: string): Promise<void> {
+  const hash = await wasmSha256();
+  await hashBlob(hash, weights, 0, weights.size, (done) => env.onProgress(done, weights.size, `${name} (checking)`));
+  const found = hash.hex();
+  if (found !== recorded) {
+    throw new ModelError(
+      `the ${role} model files (${name}) kept in this browser have changed since they were imported (their SHA-256 is ${found}, ` +
+        `${recorded} at import): they are not used; choose the model's files again`,
+    );
+  }
 }

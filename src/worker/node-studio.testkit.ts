@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { classifierPageFiles } from '../cli/classifier-page-files.ts';
 import { decodeImage } from '../engine/clip/decode-node.ts';
+import { commitDemoModels, FakeHub } from '../../e2e/fake-hub.ts';
 import { MemoryHubCache } from '../engine/clip/hub.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -32,15 +33,12 @@ const fileSystems = new Map<string, ReturnType<typeof fakeOpfs>>();
 /** the classifier page's files, bundled once per test process */
 let pageFiles: ReturnType<typeof classifierPageFiles> | undefined;
 
-/** the paths the fake Hub was asked for */
-export const hubRequests: string[] = [];
-const fakeHub: typeof fetch = async (input) => {
-  const url = new URL(String(input));
-  hubRequests.push(url.pathname);
-  const m = /^\/test\/([\w-]+)\/resolve\/main\/(config\.json|model\.safetensors)$/.exec(url.pathname);
-  if (!m || !fs.existsSync(`models/${m[1]}/${m[2]}`)) return new Response('not found', { status: 404 });
-  const bytes = fs.readFileSync(`models/${m[1]}/${m[2]}`);
-  return new Response(new Uint8Array(bytes), { headers: { 'content-length': String(bytes.byteLength) } });
+/** a fake Hub serving models/<name>/ as test/<name> (filled on first use) */
+export const fakeHub = new FakeHub();
+const hubReady = commitDemoModels(fakeHub);
+const hubFetch: typeof fetch = async (input, init) => {
+  await hubReady;
+  return fakeHub.fetch(input, init);
 };
 
 /** a studio over storage `prefix` (import 'fake-indexeddb/auto' first); 'webgpu' runs on `node` too but counts as a GPU for device loss */
@@ -66,7 +64,7 @@ export function studioHarness(prefix: string, node: Runtime): Harness {
     hubCache,
     localModels: new LocalModelStore(opfs.root),
     labelFiles: new TeacherLabelStore(opfs.root),
-    fetch: fakeHub,
+    fetch: hubFetch,
     thumbnail: async (img) => new Blob([img.data.slice()]),
     emit: (e) => {
       events.push(e);

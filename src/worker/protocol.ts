@@ -6,7 +6,7 @@
 // events meanwhile; a run answers `startRun`/`resume` as soon as it has started and then streams
 // `step`/`eval`/`checkpoint`/`runStatus` events. Events have no id. All jobs go through the worker's
 // one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop`,
-// `workspace` and `hubModels` are answered at once, even while a long job holds the queue.
+// `workspace`, `hubModels` and `stopDownload` are answered at once, even while a long job holds the queue.
 //
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { CachedModel } from '../engine/clip/hub.ts';
@@ -99,7 +99,12 @@ export interface ImportReport {
 
 /** where to load a model from: as the studio remembers the choice, but local files as the files themselves */
 export type ModelSource =
-  | Exclude<ModelChoice, { kind: 'files' }>
+  | Exclude<ModelChoice, { kind: 'files' | 'hub' }>
+  /**
+   * a Hugging Face CLIPModel repository as remembered, and for this load only: `token` for a gated
+   * or private repo, never stored; `commit` loads exactly this commit
+   */
+  | (Extract<ModelChoice, { kind: 'hub' }> & { token?: string })
   /** a local Hugging Face CLIP folder's two files */
   | { kind: 'files'; config: File; weights: File };
 
@@ -139,11 +144,12 @@ export interface Workspace {
 }
 
 /**
- * A model downloaded from a Hub server, as the worker's cache keeps it (Cache Storage). The cache
- * is keyed by repo and revision, whichever server the files came from.
+ * A model downloaded from a Hub server, as the worker's cache keeps it (the origin private file
+ * system): keyed by repo and commit, whichever server the files came from. Files still downloading
+ * (paused, cut off) are listed with `complete: false`; `newest` other than `commit` marks an older revision.
  */
 export interface CachedHubModel extends CachedModel {
-  /** the roles the workspace's loaded models play that came from this repo and revision */
+  /** the roles the workspace's loaded models play that came from this repo and commit */
   usedBy: ModelRole[];
 }
 
@@ -315,10 +321,17 @@ export interface EngineApi {
   /** the Hub models in the download cache, with their sizes (answered at once, even during a download) */
   hubModels: { request: Record<never, never>; result: CachedHubModel[] };
   /**
-   * Removes a cached Hub model's files (of `revision`, default every revision); refused while a run
+   * Removes a cached Hub model's files (of `commit`, default every commit); refused while a run
    * uses it. A loaded model stays loaded: the next load downloads it again. Replies with the cache's models.
    */
-  deleteHubModel: { request: { repo: string; revision?: string }; result: CachedHubModel[] };
+  deleteHubModel: { request: { repo: string; commit?: string }; result: CachedHubModel[] };
+  /**
+   * Stops the Hub download going on (answered at once): paused, its part is kept and the next load
+   * continues it; discarded, its part is deleted. The load that was downloading fails with a message saying so.
+   */
+  stopDownload: { request: { discard: boolean }; result: null };
+  /** Loads the newest commit of the branch a kept model came from, for the roles that use that model. */
+  updateHubModel: { request: { repo: string; commit: string }; result: Workspace };
 }
 
 export type RequestKind = keyof EngineApi;

@@ -19,7 +19,7 @@ import { labeledSet, labeledPixels } from './labeled.ts';
 import type { EngineEvent, RunSettings } from './protocol.ts';
 import { bestOnBase } from '../engine/promptkd/metrics.ts';
 import { limitIndexedDbWrites } from '../storage/full-disk.testkit.ts';
-import { hubRequests, studioHarness, type Harness } from './node-studio.testkit.ts';
+import { fakeHub, studioHarness, type Harness } from './node-studio.testkit.ts';
 
 const node = createNodeRuntime();
 const harness = (prefix: string) => studioHarness(prefix, node);
@@ -243,13 +243,13 @@ describe('Studio', () => {
     const downloads = h.events.filter((e) => e.kind === 'progress' && e.task === 'download');
     expect(downloads.at(-1)).toMatchObject({ label: 'test/demo-teacher model.safetensors' });
     expect(downloads.some((e) => e.kind === 'progress' && e.done === e.total && e.total > 1e6)).toBe(true);
-    const fetched = hubRequests.length;
+    const fetched = fakeHub.bytesServed('model.safetensors');
     await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
-    expect(hubRequests.length).toBe(fetched);
+    expect(fakeHub.bytesServed('model.safetensors')).toBe(fetched);
     expect(h.events.at(-2)).toMatchObject({ kind: 'progress', label: expect.stringMatching(/\(cached\)$/) });
     await expect(h.call('setModels', { student: hub('no-such-model'), teacher: hub('demo-teacher') })).rejects.toMatchObject({
       name: 'HubError',
-      message: expect.stringMatching(/config\.json was not found at http:\/\/hub\.test\/test\/no-such-model/),
+      message: 'there is no model test/no-such-model on hub.test (HTTP 404: Repository not found): check the model id',
     });
   }, 60_000);
 
@@ -263,16 +263,20 @@ describe('Studio', () => {
       ['demo-student', 'student'],
       ['demo-teacher', 'teacher'],
     ] as const) {
+      const commit = listed.find((m) => m.repo === `test/${name}`)!.commit;
       expect(listed.find((m) => m.repo === `test/${name}`)).toEqual({
         repo: `test/${name}`,
         revision: 'main',
+        commit,
+        newest: commit,
         bytes: sizeOf(name),
         usedBy: [role],
         files: [
-          { file: 'config.json', bytes: fs.statSync(`models/${name}/config.json`).size },
-          { file: 'model.safetensors', bytes: fs.statSync(`models/${name}/model.safetensors`).size },
+          { file: 'config.json', bytes: fs.statSync(`models/${name}/config.json`).size, complete: true },
+          { file: 'model.safetensors', bytes: fs.statSync(`models/${name}/model.safetensors`).size, complete: true },
         ],
       });
+      expect(commit).toMatch(/^[0-9a-f]{40}$/);
     }
 
     await h.call('teacher', { mode: 'zero-shot' });
@@ -289,11 +293,19 @@ describe('Studio', () => {
     expect(left.map((m) => m.repo)).toContain('test/demo-teacher');
     // the loaded model stays loaded; choosing it again downloads it again
     expect((await h.call('workspace', {})).models.student).toMatchObject({ name: 'test/demo-student' });
-    const before = hubRequests.length;
+    const before = fakeHub.requests.length;
     await h.call('setModels', { student: hub('demo-student'), teacher: hub('demo-teacher') });
-    expect(hubRequests.slice(before)).toEqual([
-      '/test/demo-student/resolve/main/config.json',
-      '/test/demo-student/resolve/main/model.safetensors',
+    const student = (await h.call('hubModels', {})).find((m) => m.repo === 'test/demo-student')!.commit;
+    expect(
+      fakeHub.requests
+        .slice(before)
+        .filter((r) => r.path.includes('demo-student'))
+        .map((r) => `${r.method} ${r.path}`),
+    ).toEqual([
+      'HEAD /test/demo-student/resolve/main/config.json',
+      `GET /api/models/test/demo-student/tree/${student}`,
+      `GET /test/demo-student/resolve/${student}/config.json`,
+      `GET /test/demo-student/resolve/${student}/model.safetensors`,
     ]);
   }, 60_000);
 

@@ -6,7 +6,7 @@
 // so imports and exports slot in between steps. `workspace`, `storage`, `pause` and `stop` are
 // answered at once, even while a long job runs.
 import type { RgbImage } from '../engine/clip/image.ts';
-import { deleteCachedModel, listCachedModels, type HubCache } from '../engine/clip/hub.ts';
+import { checkNewest, deleteCachedModel, deletePartialDownloads, listCachedModels, type HubCache } from '../engine/clip/hub.ts';
 import { DEFAULT_IMPORT_SETTINGS, storedEdgeOf } from '../engine/data/import-settings.ts';
 import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
@@ -68,6 +68,8 @@ export interface StudioEnv {
   labelFiles: TeacherLabelStore;
   /** the Hub's transport; default the global fetch */
   fetch?: typeof fetch;
+  /** resolves when the network is back (the worker's `online` event): a download waits for it while offline */
+  waitForNetwork?: (signal?: AbortSignal) => Promise<void>;
   /** a small PNG of an image, for the results gallery */
   thumbnail(img: RgbImage): Promise<Blob>;
   emit(e: EngineEvent): void;
@@ -79,7 +81,29 @@ export interface StudioEnv {
 type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
 
 /** answered at once: they must work while a long job holds the queue */
-const IMMEDIATE: ReadonlySet<RequestKind> = new Set(['workspace', 'storage', 'pause', 'stop', 'selfTest', 'hubModels', 'stageFiles']);
+const IMMEDIATE: ReadonlySet<RequestKind> = new Set([
+  'workspace',
+  'storage',
+  'pause',
+  'stop',
+  'selfTest',
+  'hubModels',
+  'stageFiles',
+  'stopDownload',
+]);
+
+type LoadedChoice = Awaited<ReturnType<typeof loadModelSource>>['choice'];
+
+/** why a download stopped on the page's word: the load that was downloading fails with it */
+class DownloadStopped extends StudioInputError {
+  constructor(readonly discard: boolean) {
+    super(
+      discard
+        ? 'The download was cancelled, and what had arrived was deleted.'
+        : 'The download is paused: what has arrived is kept, and Load models continues from there.',
+    );
+  }
+}
 
 /** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
 const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels', 'splitFile']);
@@ -120,6 +144,8 @@ export class Studio {
   private readonly queue = new JobQueue();
   /** reference accuracies by referenceKey (frozen models: they never change for a key) */
   private readonly memos = new Map<string, Promise<unknown>>();
+  /** stops the Hub download going on (stopDownload) */
+  private download: AbortController | null = null;
 
   constructor(private readonly env: StudioEnv) {
     this.lostSignal = new Promise((resolve) => {
@@ -163,7 +189,10 @@ export class Studio {
       localModels: this.env.localModels,
       onProgress: this.progress(task),
       onNotKept: (message) => this.env.emit({ kind: 'error', error: { kind: 'quota', message } }),
+      onChanged: (message) => this.env.emit({ kind: 'error', error: { kind: 'model', message } }),
       ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
+      ...(this.download ? { signal: this.download.signal } : {}),
+      ...(this.env.waitForNetwork ? { waitForNetwork: this.env.waitForNetwork } : {}),
     };
   }
 
@@ -297,15 +326,41 @@ export class Studio {
 
   /** the cached Hub models, each with the roles the workspace's models from it play */
   private async hubModels(): Promise<CachedHubModel[]> {
-    return (await listCachedModels(this.env.hubCache)).map((m) => ({ ...m, usedBy: this.rolesUsing(m.repo, m.revision) }));
+    return (await listCachedModels(this.env.hubCache)).map((m) => ({ ...m, usedBy: this.rolesUsing(m.repo, m.commit) }));
   }
 
-  /** the roles whose chosen model is `repo` at `revision` (every revision when undefined) */
-  private rolesUsing(repo: string, revision?: string): ModelRole[] {
+  /**
+   * the roles whose chosen model is `repo` at `commit` (every commit when undefined); a choice saved
+   * before choices were pinned names no commit, and counts as using every commit of its repo
+   */
+  private rolesUsing(repo: string, commit?: string): ModelRole[] {
     return (['student', 'teacher'] as const).filter((role) => {
       const c = this.ws.models[role];
-      return c?.kind === 'hub' && c.repo === repo && (revision === undefined || (c.revision ?? 'main') === revision);
+      return c?.kind === 'hub' && c.repo === repo && (commit === undefined || c.commit === undefined || c.commit === commit);
     });
+  }
+
+  /** prompts belong to one teacher: another teacher (another commit of it too) starts zero-shot */
+  private async forgetTeacherPrompts(): Promise<void> {
+    this.ws.teacher = null;
+    this.teacherPrompts = null;
+    await this.storage.saveTeacherPrompts(undefined);
+  }
+
+  /** runs `load` (which downloads) so that stopDownload can stop it; a cancel deletes what had arrived */
+  private async downloading<T>(load: () => Promise<T>): Promise<T> {
+    const download = new AbortController();
+    this.download = download;
+    try {
+      return await load();
+    } catch (e) {
+      const stopped = download.signal.reason;
+      if (!(stopped instanceof DownloadStopped)) throw e;
+      if (stopped.discard) await deletePartialDownloads(this.env.hubCache);
+      throw stopped;
+    } finally {
+      this.download = null;
+    }
   }
 
   /** the teacher prompts of the workspace (tuned or imported), loaded once */
@@ -443,6 +498,14 @@ export class Studio {
       if (!choice || this.models[role] || (role === 'teacher' && this.ws.teacherLabels)) continue;
       try {
         this.models[role] = await loadModelChoice(this.modelEnv('model'), role, choice);
+        // is the branch it came from still at its commit? (one request; offline, no answer and no harm)
+        if (choice.kind === 'hub')
+          await checkNewest(choice.repo, {
+            cache: this.env.hubCache,
+            ...(choice.baseUrl ? { baseUrl: choice.baseUrl } : {}),
+            ...(choice.revision ? { revision: choice.revision } : {}),
+            ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
+          });
       } catch (e) {
         this.env.emit({ kind: 'error', error: { kind: 'model', message: (e as Error).message } });
       }
@@ -567,16 +630,39 @@ export class Studio {
 
     hubModels: () => this.hubModels(),
 
-    deleteHubModel: async ({ repo, revision }) => {
-      const roles = this.rolesUsing(repo, revision);
+    deleteHubModel: async ({ repo, commit }) => {
+      const roles = this.rolesUsing(repo, commit);
       // a run's models load again from the cache whenever a new worker resumes it (after a reload
       // or a lost GPU): deleting them mid-run would put a download of up to 1.7 GB before it goes on
       if (this.running && roles.length > 0) {
         throw new StudioInputError(`the run going on uses ${repo} as its ${roles.join(' and ')}; stop the run before deleting the model`);
       }
-      await deleteCachedModel(this.env.hubCache, repo, revision);
+      await deleteCachedModel(this.env.hubCache, repo, commit);
       await this.emitUsage();
       return this.hubModels();
+    },
+
+    stopDownload: async ({ discard }) => {
+      this.download?.abort(new DownloadStopped(discard));
+      return null;
+    },
+
+    updateHubModel: async ({ repo, commit }) => {
+      this.notWhileRunning('updating a model');
+      const roles = this.rolesUsing(repo, commit);
+      if (roles.length === 0)
+        throw new StudioInputError(`no loaded model is ${repo} at ${commit.slice(0, 10)}; load it from the Models step`);
+      await this.closeRun();
+      for (const role of roles) {
+        const { commit: _old, ...branch } = this.ws.models[role] as Extract<LoadedChoice, { kind: 'hub' }>;
+        const loaded = await this.downloading(() => loadModelSource(this.modelEnv('download'), role, branch));
+        this.models[role] = loaded.model;
+        this.ws.models = { ...this.ws.models, [role]: loaded.choice };
+        if (role === 'teacher' && loaded.choice.kind === 'hub' && loaded.choice.commit !== commit) await this.forgetTeacherPrompts();
+      }
+      await this.saveWorkspace();
+      await this.emitUsage();
+      return this.workspace();
     },
 
     setClasses: async ({ classes }) => {
@@ -597,7 +683,7 @@ export class Studio {
       if (!teacher && !this.ws.teacherLabels)
         throw new StudioInputError('choose a teacher model too, or import teacher labels in step 4 to distil without one');
       await this.closeRun();
-      const s = await loadModelSource(this.modelEnv('download'), 'student', student);
+      const s = await this.downloading(() => loadModelSource(this.modelEnv('download'), 'student', student));
       this.models.student = s.model;
       if (!teacher || this.ws.teacherLabels) {
         // labels in force: the student alone, and nothing fetched for a teacher
@@ -606,16 +692,11 @@ export class Studio {
         await this.emitUsage();
         return this.workspace();
       }
-      const t = await loadModelSource(this.modelEnv('download'), 'teacher', teacher);
+      const t = await this.downloading(() => loadModelSource(this.modelEnv('download'), 'teacher', teacher));
       this.models.teacher = t.model;
       const teacherChanged = JSON.stringify(this.ws.models.teacher) !== JSON.stringify(t.choice);
       this.ws.models = { student: s.choice, teacher: t.choice };
-      // prompts belong to one teacher: another teacher starts zero-shot
-      if (teacherChanged) {
-        this.ws.teacher = null;
-        this.teacherPrompts = null;
-        await this.storage.saveTeacherPrompts(undefined);
-      }
+      if (teacherChanged) await this.forgetTeacherPrompts();
       await this.saveWorkspace();
       await this.emitUsage();
       return this.workspace();

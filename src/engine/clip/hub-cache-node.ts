@@ -1,54 +1,50 @@
-// A HubCache in a directory, for the Node CLIs. Each file is written under a temporary name and
-// renamed into place only when its stream has ended cleanly, so a killed or failed download
-// leaves no file that looks complete.
-import { openAsBlob } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+// A HubCache in a directory, for the Node CLIs: one flat file per name (encodeURIComponent makes
+// '/', '@' and ':' safe in a file name). Bytes are written in place as they arrive, so a killed or
+// cut download keeps what came; hub-cache.ts's records say which files are complete.
+import { constants, openAsBlob } from 'node:fs';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HubCache } from './hub.ts';
-
-const PARTIAL = '.partial-';
+import type { HubCache } from './hub-cache.ts';
 
 export class DirectoryHubCache implements HubCache {
   constructor(readonly dir: string) {}
 
-  // one flat file per key; encodeURIComponent makes '/' and '@' safe in a file name
-  private path(key: string) {
-    return join(this.dir, encodeURIComponent(key));
+  private path(name: string) {
+    return join(this.dir, encodeURIComponent(name));
   }
 
-  async get(key: string): Promise<Blob | undefined> {
-    const p = this.path(key);
+  async get(name: string): Promise<Blob | undefined> {
+    const p = this.path(name);
     const s = await stat(p).catch(() => undefined);
     return s?.isFile() ? openAsBlob(p) : undefined;
   }
 
-  async put(key: string, body: ReadableStream<Uint8Array>): Promise<void> {
+  async write(name: string, offset: number, body: ReadableStream<Uint8Array>): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const final = this.path(key);
-    const partial = `${final}${PARTIAL}${process.pid}-${Math.random().toString(36).slice(2)}`;
-    const fh = await open(partial, 'w');
+    // read-write, created when missing, and not truncated on open: the first `offset` bytes stay
+    const fh = await open(this.path(name), constants.O_RDWR | constants.O_CREAT);
     try {
+      await fh.truncate(offset);
+      let at = offset;
       const reader = body.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        await fh.write(value);
+        await fh.write(value, 0, value.byteLength, at);
+        at += value.byteLength;
       }
+      await fh.sync();
+    } finally {
       await fh.close();
-      await rename(partial, final);
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await rm(partial, { force: true });
-      throw e;
     }
   }
 
-  async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+  async delete(name: string): Promise<void> {
+    await rm(this.path(name), { force: true });
   }
 
   async keys(): Promise<string[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => !n.includes(PARTIAL)).map((n) => decodeURIComponent(n));
+    return names.map((n) => decodeURIComponent(n));
   }
 }

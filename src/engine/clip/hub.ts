@@ -1,67 +1,78 @@
 // Downloads CLIP models from a Hugging Face Hub-layout server (`${base}/${repo}/resolve/${rev}/${file}`)
-// into a persistent cache, streaming with per-file progress.
-//
-// A file is committed to the cache only once its whole body has arrived and matches the
-// Content-Length, so an interrupted download never leaves a half file that would later load as a
-// model. Weights are kept as Blobs (the browser's cache, storage/model-files.ts, keeps them in the
-// origin private file system on disk), and loadSafetensors reads tensors from them by slices.
+// into a persistent cache, resumable, verified and pinned to a commit (docs/downloads.md):
+// - the branch asked for ('main') is resolved to a commit first, and every file is fetched and kept
+//   under that commit, so files of two commits never mix;
+// - sizes and SHA-256s come from the Hub's tree API, and a file is used only once it matches them;
+// - a cut download continues where it stopped (hub-download.ts);
+// - 401/403, 404, 429 and 5xx are told apart (hub-http.ts).
+// Weights are kept as Blobs (the browser's cache, storage/model-files.ts, keeps them in the origin
+// private file system on disk), and loadSafetensors reads tensors from them by slices.
 import { ClipConfigError, parseClipConfig, type ClipConfig } from './config.ts';
+import {
+  deleteFile,
+  deleteRef,
+  fileKey,
+  isRecordKey,
+  MemoryHubCache,
+  parseFileKey,
+  parseRefKey,
+  readRecord,
+  readRef,
+  writeRef,
+  type HubCache,
+} from './hub-cache.ts';
+import { verifiedFile, type DownloadProgress } from './hub-download.ts';
+import { HubError, isAbort } from './hub-error.ts';
+import { sleep, type HubContext } from './hub-http.ts';
+import { COMMIT, repoTree, resolveCommit, type TreeFile } from './hub-tree.ts';
+import { wasmSha256, type Sha256Factory } from './sha256.ts';
+
+export { HubError, type HubErrorKind } from './hub-error.ts';
+export { MemoryHubCache, type HubCache } from './hub-cache.ts';
+export type { DownloadProgress } from './hub-download.ts';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILES = ['vocab.json', 'merges.txt'] as const;
 
-export type HubErrorKind = 'not-found' | 'network' | 'truncated' | 'not-clip' | 'http' | 'bad-request';
-
-export class HubError extends Error {
-  override name = 'HubError';
-  constructor(
-    readonly kind: HubErrorKind,
-    message: string,
-    readonly url?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Where downloaded files live between sessions. Keys look like `owner/name@revision/file`. */
-export interface HubCache {
-  get(key: string): Promise<Blob | undefined>;
-  /** Stores the stream's bytes under `key` if, and only if, the stream ends without error. */
-  put(key: string, body: ReadableStream<Uint8Array>): Promise<void>;
-  delete(key: string): Promise<void>;
-  keys(): Promise<string[]>;
-}
-
-export interface DownloadProgress {
-  readonly file: string;
-  readonly loaded: number;
-  /** from Content-Length; undefined when the server does not say */
-  readonly total: number | undefined;
-  readonly cached: boolean;
-}
-
 export interface HubOptions {
   /** server root, default https://huggingface.co (a mirror or a local test server also work) */
   readonly baseUrl?: string;
+  /** the branch or tag to resolve (default 'main'), or a commit */
   readonly revision?: string;
+  /** the commit to load, skipping the resolution of `revision` (a model chosen earlier, pinned) */
+  readonly commit?: string;
+  /** an access token for gated and private repos; sent to `baseUrl`'s origin only */
+  readonly token?: string;
   readonly cache?: HubCache;
   readonly onProgress?: (p: DownloadProgress) => void;
   readonly signal?: AbortSignal;
   /** for tests and custom transports; defaults to the global fetch */
   readonly fetch?: typeof fetch;
+  /** the SHA-256 to verify with (default hash-wasm's; the CLI passes Node's) */
+  readonly sha256?: Sha256Factory;
+  /** tries per request for 429/5xx answers and cut connections (default 5) */
+  readonly attempts?: number;
+  /** waits between retries (tests pass a quicker one) */
+  readonly sleep?: HubContext['sleep'];
+  /** resolves when the network is back; a download waits on it instead of failing while offline */
+  readonly waitForNetwork?: HubContext['waitForNetwork'];
   /**
-   * a downloaded file the cache refused (a private window's limits, a full disk, a per-entry size
-   * limit) is downloaded again and used from memory; this hears the file, the browser's error and
-   * the file's size (0 when the server did not say)
+   * a downloaded file the cache refused (a private window's limits, a full disk) is downloaded again
+   * and used from memory; this hears the file, the browser's error and the file's size
    */
   readonly onNotKept?: (file: string, error: unknown, bytes: number) => void | Promise<void>;
+  /** a kept file whose bytes no longer match the SHA-256 recorded for it: it is discarded and fetched again */
+  readonly onChanged?: (file: string, recorded: string, found: string) => void;
 }
 
 export interface HubModel {
   readonly repo: string;
+  /** the branch or tag asked for */
   readonly revision: string;
+  /** the commit its files are from */
+  readonly commit: string;
   readonly config: ClipConfig;
   /** config.json as parsed JSON */
   readonly rawConfig: unknown;
@@ -79,151 +90,80 @@ function checkRepo(repo: string): void {
   }
 }
 
-export const cacheKey = (repo: string, revision: string, file: string): string => `${repo}@${encodeURIComponent(revision)}/${file}`;
-
-function parseKey(key: string): { repo: string; revision: string; file: string } | undefined {
-  const m = /^(.+?)@([^/]+)\/(.+)$/.exec(key);
-  return m ? { repo: m[1]!, revision: decodeURIComponent(m[2]!), file: m[3]! } : undefined;
-}
-
-export function fileUrl(repo: string, file: string, opts: Pick<HubOptions, 'baseUrl' | 'revision'> = {}): string {
+function contextOf(repo: string, opts: HubOptions): HubContext {
   checkRepo(repo);
-  const base = (opts.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
-  return `${base}/${repo}/resolve/${encodeURIComponent(opts.revision ?? 'main')}/${file}`;
-}
-
-/** One file of a repo: from the cache when it is there, else downloaded (and cached). */
-export async function hubFile(repo: string, file: string, opts: HubOptions = {}): Promise<Blob> {
-  const revision = opts.revision ?? 'main';
-  const key = cacheKey(repo, revision, file);
-  const hit = await opts.cache?.get(key);
-  if (hit) {
-    opts.onProgress?.({ file, loaded: hit.size, total: hit.size, cached: true });
-    return hit;
-  }
-  const url = fileUrl(repo, file, opts);
-  let bytes = 0;
-  const download = async () => {
-    const response = await request(url, file, opts);
-    bytes = Number(response.headers.get('content-length') ?? 0) || 0;
-    return checkedBody(response, url, file, opts);
+  return {
+    baseUrl: (opts.baseUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, ''),
+    repo,
+    ...(opts.token ? { token: opts.token } : {}),
+    fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    attempts: opts.attempts ?? 5,
+    sleep: opts.sleep ?? sleep,
+    ...(opts.waitForNetwork ? { waitForNetwork: opts.waitForNetwork } : {}),
   };
-  const inMemory = async () => new Response(await download()).blob().catch(rethrowHubError(url, file));
-  if (!opts.cache) return inMemory();
-  let refused: unknown;
-  try {
-    await opts.cache.put(key, await download());
-    const stored = await opts.cache.get(key);
-    if (stored) return stored;
-    refused = new Error('the cache accepted it but does not hold it');
-  } catch (e) {
-    // a failed download is the download's error; anything else is the cache refusing the file
-    if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
-    refused = e;
-  }
-  await opts.onNotKept?.(file, refused, bytes);
-  return inMemory();
 }
 
-async function request(url: string, file: string, opts: HubOptions): Promise<Response> {
-  let response: Response;
+/**
+ * The commit to load: the one given, else the one `revision` names now (remembered as its ref); when
+ * the server cannot be reached, the one it named when last asked, so that a kept model loads offline.
+ */
+async function pinnedCommit(ctx: HubContext, cache: HubCache, revision: string, commit: string | undefined): Promise<string> {
+  if (commit) return commit;
+  if (COMMIT.test(revision)) return revision;
+  const known = await readRef(cache, ctx.repo, revision);
   try {
-    response = await (opts.fetch ?? fetch)(url, { signal: opts.signal });
+    // with a commit to fall back on, one try, and no waiting for the network to come back
+    const now = await resolveCommit(known ? { ...ctx, attempts: 1, waitForNetwork: undefined } : ctx, revision, CONFIG_FILE);
+    await writeRef(cache, ctx.repo, revision, now);
+    return now;
   } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
-    throw new HubError(
-      'network',
-      `could not reach ${url} (${(e as Error).message}): you may be offline, or the server ` +
-        'does not allow requests from this page (CORS)',
-      url,
-    );
+    if (known && e instanceof HubError && (e.kind === 'network' || e.kind === 'unavailable')) return known;
+    throw e;
   }
-  // the Hub answers 401 for repositories that do not exist (or are private)
-  if (response.status === 404 || response.status === 401) {
-    await response.body?.cancel();
+}
+
+/** Downloads (or takes from the cache, checked) a CLIP model at one commit: config.json first, checked, then the weights. */
+export async function downloadClipModel(repo: string, opts: HubOptions & { tokenizer?: boolean } = {}): Promise<HubModel> {
+  const ctx = contextOf(repo, opts);
+  const revision = opts.revision ?? 'main';
+  const cache = opts.cache ?? new MemoryHubCache();
+  const commit = await pinnedCommit(ctx, cache, revision, opts.commit);
+  let tree: Promise<Map<string, TreeFile>> | undefined;
+  const listed = () => (tree ??= repoTree(ctx, commit));
+  const expected = async (file: string): Promise<TreeFile> => {
+    const entry = (await listed()).get(file);
+    if (entry) return entry;
+    if (file === WEIGHTS_FILE) throw noSafetensors(ctx, commit, await listed());
     throw new HubError(
       'not-found',
-      `${file} was not found at ${url} (HTTP ${response.status}): check the model id and ` +
-        'revision; private or gated models cannot be downloaded here',
-      url,
+      `${repo} has no ${file} at commit ${commit.slice(0, 10)} (its file list does not name it): check the model id`,
     );
-  }
-  if (!response.ok || !response.body) {
-    await response.body?.cancel();
-    throw new HubError('http', `${url} answered HTTP ${response.status} ${response.statusText}; try again later`, url);
-  }
-  return response;
-}
-
-/** The response body, counting bytes for progress and failing if it ends short of Content-Length. */
-function checkedBody(response: Response, url: string, file: string, opts: HubOptions): ReadableStream<Uint8Array> {
-  const encoding = response.headers.get('content-encoding');
-  const length = response.headers.get('content-length');
-  // with compression, Content-Length counts the compressed bytes, not the ones we receive
-  const total = length !== null && (!encoding || encoding === 'identity') ? Number(length) : undefined;
-  let loaded = 0;
-  const truncated = () =>
-    new HubError(
-      'truncated',
-      `${file}: received ${loaded} of ${total ?? 'an unknown number of'} bytes; the download was cut off, try again`,
-      url,
-    );
-  const reader = response.body!.getReader();
-  // pull-based, so that a slow consumer (the cache writing to disk) holds back the network
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        // a dropped connection surfaces as a read error of the body
-        controller.error((e as Error).name === 'AbortError' ? e : truncated());
-        return;
-      }
-      if (chunk.done) {
-        if (total !== undefined && loaded !== total) controller.error(truncated());
-        else controller.close();
-        return;
-      }
-      loaded += chunk.value.byteLength;
-      if (total !== undefined && loaded > total) {
-        controller.error(new HubError('truncated', `${file}: received more bytes than the ${total} announced; try again`, url));
-        await reader.cancel();
-        return;
-      }
-      controller.enqueue(chunk.value);
-      opts.onProgress?.({ file, loaded, total, cached: false });
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
-}
-
-const rethrowHubError =
-  (url: string, file: string) =>
-  (e: unknown): never => {
-    if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
-    throw new HubError('network', `${file}: the download from ${url} failed (${(e as Error).message}); try again`, url);
   };
+  const file = (name: string) => keptFile(ctx, cache, { commit, revision, file: name, expected: () => expected(name) }, opts);
 
-/** Downloads (or takes from the cache) a CLIP model: config.json first, checked, then the weights. */
-export async function downloadClipModel(repo: string, opts: HubOptions & { tokenizer?: boolean } = {}): Promise<HubModel> {
-  const revision = opts.revision ?? 'main';
-  const configBlob = await hubFile(repo, CONFIG_FILE, opts);
+  const configBlob = await file(CONFIG_FILE);
   let rawConfig: unknown;
   try {
     rawConfig = JSON.parse(await configBlob.text());
   } catch (e) {
-    await opts.cache?.delete(cacheKey(repo, revision, CONFIG_FILE));
+    await deleteFile(cache, fileKey(repo, commit, CONFIG_FILE));
     throw new HubError('not-clip', `${repo}: config.json is not valid JSON (${(e as Error).message})`);
   }
-  let config: ClipConfig;
+  const config = clipConfigOf(repo, rawConfig);
+  const weights = await file(WEIGHTS_FILE);
+  const model = { repo, revision, commit, config, rawConfig, weights };
+  if (!opts.tokenizer) return model;
+  const [vocab, merges] = [await file(TOKENIZER_FILES[0]), await file(TOKENIZER_FILES[1])];
+  return { ...model, tokenizer: { vocab, merges } };
+}
+
+function clipConfigOf(repo: string, rawConfig: unknown): ClipConfig {
   try {
     if ((rawConfig as { model_type?: unknown } | null)?.model_type !== 'clip') {
       throw new ClipConfigError(`model_type is ${JSON.stringify((rawConfig as { model_type?: unknown } | null)?.model_type)}, not "clip"`);
     }
-    config = parseClipConfig(rawConfig);
+    return parseClipConfig(rawConfig);
   } catch (e) {
     if (!(e instanceof ClipConfigError)) throw e;
     throw new HubError(
@@ -232,56 +172,138 @@ export async function downloadClipModel(repo: string, opts: HubOptions & { token
         'Choose a Hugging Face CLIPModel repository such as openai/clip-vit-base-patch16',
     );
   }
-  const weights = await hubFile(repo, WEIGHTS_FILE, opts);
-  if (!opts.tokenizer) return { repo, revision, config, rawConfig, weights };
-  const [vocab, merges] = [await hubFile(repo, TOKENIZER_FILES[0], opts), await hubFile(repo, TOKENIZER_FILES[1], opts)];
-  return { repo, revision, config, rawConfig, weights, tokenizer: { vocab, merges } };
+}
+
+/** the weights formats a repo may have instead, as the Hub names their files */
+const OTHER_WEIGHTS = [
+  'pytorch_model.bin',
+  'model.safetensors.index.json',
+  'tf_model.h5',
+  'flax_model.msgpack',
+  'open_clip_pytorch_model.bin',
+];
+
+function noSafetensors(ctx: HubContext, commit: string, files: Map<string, TreeFile>): HubError {
+  const others = OTHER_WEIGHTS.filter((f) => files.has(f));
+  return new HubError(
+    'no-safetensors',
+    `${ctx.repo} has no model.safetensors at commit ${commit.slice(0, 10)}${others.length ? ` (it has ${others.join(', ')})` : ''}: ` +
+      "the studio reads single-file safetensors weights only. Convert the repo with the Hub's safetensors conversion " +
+      '(huggingface.co/spaces/safetensors/convert opens a pull request with model.safetensors; load it with its revision, refs/pr/N), ' +
+      'or choose another repo, such as openai/clip-vit-base-patch16',
+  );
+}
+
+/** One file: from the cache, or downloaded into it; from memory when the cache refuses to keep it. */
+async function keptFile(
+  ctx: HubContext,
+  cache: HubCache,
+  at: { commit: string; revision: string; file: string; expected: () => Promise<TreeFile> },
+  opts: HubOptions,
+): Promise<Blob> {
+  const job = {
+    ctx,
+    cache,
+    ...at,
+    sha256: opts.sha256 ?? wasmSha256,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.onChanged ? { onChanged: opts.onChanged } : {}),
+  };
+  let refused: unknown;
+  try {
+    return await verifiedFile(job);
+  } catch (e) {
+    // a failed or stopped download is the download's error (a stop keeps the part); anything else is the cache refusing the file
+    if (e instanceof HubError || isAbort(e) || opts.signal?.aborted) throw e;
+    refused = e;
+  }
+  await deleteFile(cache, fileKey(ctx.repo, at.commit, at.file)).catch(() => undefined);
+  const bytes = (await at.expected()).size;
+  await opts.onNotKept?.(at.file, refused, bytes);
+  return verifiedFile({ ...job, cache: new MemoryHubCache() });
+}
+
+export interface CachedFile {
+  readonly file: string;
+  readonly bytes: number;
+  /** false while its download is unfinished (paused, cut off, or going on) */
+  readonly complete: boolean;
 }
 
 export interface CachedModel {
   readonly repo: string;
+  /** the branch or tag it was asked for */
   readonly revision: string;
-  readonly files: readonly { readonly file: string; readonly bytes: number }[];
+  readonly commit: string;
+  /** the commit `revision` named when last asked; another than `commit` means this is an older revision */
+  readonly newest: string | null;
+  readonly files: readonly CachedFile[];
   readonly bytes: number;
 }
 
+/** The models in `cache`, one per repo and commit, with their files (complete or not). */
 export async function listCachedModels(cache: HubCache): Promise<CachedModel[]> {
-  const byModel = new Map<string, { repo: string; revision: string; files: { file: string; bytes: number }[] }>();
+  const byModel = new Map<string, { repo: string; commit: string; revision: string; files: CachedFile[] }>();
   for (const key of await cache.keys()) {
-    const k = parseKey(key);
-    const blob = k && (await cache.get(key));
-    if (!k || !blob) continue;
-    const id = `${k.repo}@${k.revision}`;
-    if (!byModel.has(id)) byModel.set(id, { repo: k.repo, revision: k.revision, files: [] });
-    byModel.get(id)!.files.push({ file: k.file, bytes: blob.size });
+    const k = parseFileKey(key);
+    const [record, blob] = k ? [await readRecord(cache, key), await cache.get(key)] : [];
+    if (!k || !record) continue;
+    const id = `${k.repo}@${k.commit}`;
+    if (!byModel.has(id)) byModel.set(id, { repo: k.repo, commit: k.commit, revision: record.revision, files: [] });
+    byModel.get(id)!.files.push({ file: k.file, bytes: blob?.size ?? 0, complete: record.state === 'complete' });
   }
-  return [...byModel.values()]
-    .map((m) => ({ ...m, files: m.files.sort((a, b) => a.file.localeCompare(b.file)), bytes: m.files.reduce((s, f) => s + f.bytes, 0) }))
-    .sort((a, b) => `${a.repo}@${a.revision}`.localeCompare(`${b.repo}@${b.revision}`));
+  const models = await Promise.all(
+    [...byModel.values()].map(async (m) => ({
+      ...m,
+      newest: (await readRef(cache, m.repo, m.revision)) ?? null,
+      files: m.files.sort((a, b) => a.file.localeCompare(b.file)),
+      bytes: m.files.reduce((s, f) => s + f.bytes, 0),
+    })),
+  );
+  return models.sort((a, b) => `${a.repo}@${a.commit}`.localeCompare(`${b.repo}@${b.commit}`));
 }
 
-/** Removes every cached file of `repo` (of one revision, or all). */
-export async function deleteCachedModel(cache: HubCache, repo: string, revision?: string): Promise<void> {
+/** Removes every kept file of `repo` (of one commit, or all, with the refs then too). */
+export async function deleteCachedModel(cache: HubCache, repo: string, commit?: string): Promise<void> {
   for (const key of await cache.keys()) {
-    const k = parseKey(key);
-    if (k && k.repo === repo && (revision === undefined || k.revision === revision)) await cache.delete(key);
+    const k = parseFileKey(key);
+    if (k && k.repo === repo && (commit === undefined || k.commit === commit)) await deleteFile(cache, key);
+    const ref = parseRefKey(key);
+    if (ref && ref.repo === repo && commit === undefined) await deleteRef(cache, repo, ref.revision);
   }
 }
 
-/** In-memory cache (tests, Node runs that need no persistence). */
-export class MemoryHubCache implements HubCache {
-  private readonly files = new Map<string, Blob>();
-  async get(key: string) {
-    return this.files.get(key);
+/** Removes every file whose download did not finish (a download cancelled on the page). */
+export async function deletePartialDownloads(cache: HubCache): Promise<void> {
+  for (const key of await cache.keys()) {
+    if (parseFileKey(key) && (await readRecord(cache, key))?.state !== 'complete') await deleteFile(cache, key);
   }
-  async put(key: string, body: ReadableStream<Uint8Array>) {
-    // Response.blob() rejects if the stream errors, so only complete files reach the map
-    this.files.set(key, await new Response(body).blob());
+}
+
+/**
+ * Removes what a studio before pinning kept (`owner/name@main/file`, with no record): such files were
+ * never verified, and files of two commits may have mixed among them. They are downloaded again, once.
+ */
+export async function deleteUnpinnedFiles(cache: HubCache): Promise<void> {
+  for (const key of await cache.keys()) {
+    if (!parseFileKey(key) && !isRecordKey(key) && !parseRefKey(key)) await cache.delete(key);
   }
-  async delete(key: string) {
-    this.files.delete(key);
-  }
-  async keys() {
-    return [...this.files.keys()];
+}
+
+/**
+ * The commit `revision` of `repo` names now, remembered as its ref so that the Storage panel can
+ * tell a kept older revision; null when the server cannot say (offline, say): a check, never a failure.
+ */
+export async function checkNewest(repo: string, opts: HubOptions & { cache: HubCache }): Promise<string | null> {
+  const revision = opts.revision ?? 'main';
+  if (COMMIT.test(revision)) return revision;
+  try {
+    const ctx = { ...contextOf(repo, opts), attempts: 1, waitForNetwork: undefined };
+    const commit = await resolveCommit(ctx, revision, CONFIG_FILE);
+    await writeRef(opts.cache, repo, revision, commit);
+    return commit;
+  } catch (e) {
+    if (isAbort(e)) throw e;
+    return null;
   }
 }
