@@ -29,7 +29,7 @@ import { wasmSha256, type Sha256Factory } from './sha256.ts';
 
 export { HubError, type HubErrorKind } from './hub-error.ts';
 export { MemoryHubCache, type HubCache } from './hub-cache.ts';
-export type { DownloadProgress } from './hub-download.ts';
+export type { DownloadProgress };
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 export const WEIGHTS_FILE = 'model.safetensors';
