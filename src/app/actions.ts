@@ -2,18 +2,22 @@
 // `enabled` says when a command makes sense, and a failure becomes a notice saying what to do.
 // This is the only place that talks to the engine worker.
 import { bestOnBase, parseSplitFile, singleClassHalf } from '../engine/surface.ts';
-import { EngineClient, EngineError } from '../worker/client.ts';
+import { EngineError } from '../worker/client.ts';
+import { dropEngine, engine, watchEngineEvents } from './engine-session.ts';
+import { saveBlob } from './save-file.ts';
 import type {
   DatasetRole,
   EngineBackend,
   EngineEvent,
   ModelSource,
   PromptExport,
+  RequestKind,
   RunSummary,
   SplitFileRecord,
   TeacherMode,
   Workspace,
 } from '../worker/protocol.ts';
+import { REQUESTS } from '../worker/protocol.ts';
 import { useSplit } from './split-choice.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
@@ -21,7 +25,7 @@ import { probeWebGpu } from './gpu.ts';
 import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } from './settings.ts';
 import { labelsProblem } from './labels.ts';
 import { claimWriter } from './writer-lock.ts';
-import { applyEvents, chooseBackend, liveRunOf, useStudio, withNotice, type StudioState } from './store.ts';
+import { chooseBackend, liveRunOf, useStudio, withNotice, type StudioState } from './store.ts';
 
 /** A key that runs an action from anywhere on the page (shortcuts.ts); the `?` list shows these. */
 export interface Shortcut {
@@ -36,6 +40,11 @@ export interface Shortcut {
 export interface Action<A = void> {
   /** what its button says */
   readonly label: string;
+  /**
+   * what it asks of the engine worker: a tab that only shows the data (another tab keeps it) can
+   * run an action whose requests all only read (protocol.ts REQUESTS)
+   */
+  readonly requests: readonly RequestKind[];
   /** what its button says while it runs */
   readonly busyLabel?: string;
   readonly shortcut?: Shortcut;
@@ -45,20 +54,7 @@ export interface Action<A = void> {
 
 const { getState: get, setState: set } = useStudio;
 
-let client: EngineClient | null = null;
-const engine = (): EngineClient => (client ??= new EngineClient(onEngineEvent));
-
-// ---- events: chart data at once, the store once per frame -----------------------------------------
-
-let pending: EngineEvent[] = [];
-let flushScheduled = false;
-
-function flush(): void {
-  flushScheduled = false;
-  const events = pending;
-  pending = [];
-  set((s) => applyEvents(s, events));
-}
+// ---- the engine worker -------------------------------------------------------------------------------
 
 /**
  * After a lost GPU the worker's onnxruntime may never finish the work that was in flight, and its
@@ -66,6 +62,7 @@ function flush(): void {
  * studio starts a fresh worker, which computes on WASM and resumes the run from its checkpoint.
  */
 let gpuLost = false;
+watchEngineEvents(restartAfterGpuLoss);
 function restartAfterGpuLoss(e: EngineEvent): void {
   if (e.kind === 'deviceLost') gpuLost = true;
   if (!gpuLost) return;
@@ -73,29 +70,28 @@ function restartAfterGpuLoss(e: EngineEvent): void {
   const idle = e.kind === 'deviceLost' && get().run?.status !== 'running';
   if (!runStopped && !idle) return;
   gpuLost = false;
-  client?.terminate('the engine was restarted after the GPU was lost; try again');
-  client = null;
-  void guarded('restartEngine', async () => showWorkspace(await engine().init('wasm')));
+  dropEngine('the engine was restarted after the GPU was lost; try again');
+  void guarded('restartEngine', async () => showWorkspace(await engine().call('init', { backend: 'wasm' })));
 }
 
 /** a fresh worker, for a tab that has just become the writer or stopped being one */
 async function restartEngine(why: string, readOnly: boolean): Promise<void> {
-  client?.terminate(why);
-  client = null;
-  showWorkspace(await engine().init(currentSettings().settings.backend, readOnly));
+  dropEngine(why);
+  showWorkspace(await engine().call('init', { backend: currentSettings().settings.backend, readOnly }));
 }
 
 /** another tab took over: a run going on here pauses at a checkpoint, and this tab turns read-only */
 function lostWriter(): void {
   set({ readOnly: true });
   void guarded('loseWriter', async () => {
-    if (get().run?.status === 'running') showRun(await engine().pause());
+    if (get().run?.status === 'running') showRun(await engine().call('pause', {}));
     await restartEngine('another tab took over the studio', true);
   });
 }
 
 const takeOver: Action = {
   label: 'Work in this tab',
+  requests: ['init'],
   busyLabel: 'Taking over…',
   enabled: (s) => s.readOnly && !busy(s, 'takeOver'),
   perform: () =>
@@ -106,26 +102,25 @@ const takeOver: Action = {
     }),
 };
 
-function onEngineEvent(e: EngineEvent): void {
-  restartAfterGpuLoss(e);
-  const run = get().run;
-  if (run && 'runId' in e && e.runId === run.runId) {
-    if (e.kind === 'step') liveChart.addStep(e.step, e.loss);
-    else if (e.kind === 'eval') liveChart.addEval(e.step, e.base, e.new, e.hm);
-    else if (e.kind === 'references') liveChart.setReferences(e.teacher, e.studentZeroShot);
-  }
-  pending.push(e);
-  if (flushScheduled) return;
-  flushScheduled = true;
-  // a hidden tab runs no animation frames: fall back to a timer so the state still catches up
-  if (document.visibilityState === 'visible') requestAnimationFrame(flush);
-  else setTimeout(flush, 250);
-}
-
 // ---- helpers ----------------------------------------------------------------------------------
 
-const busy = (s: StudioState, id: string) => !!s.busy[id];
-const anyBusy = (s: StudioState, ...ids: string[]) => ids.some((id) => busy(s, id));
+/**
+ * What is marked busy while it runs: an action (its button shows its busy label), or one of these
+ * engine tasks that other parts of the page follow (classroom.ts reads the stages).
+ */
+type BusyKey =
+  | ActionId
+  /** stage 1 of the demo or of the teacher step */
+  | 'tuneTeacher'
+  /** a run's start request, from Start or from the demo: the teacher's first labels */
+  | 'startingRun'
+  /** a fresh worker after the GPU was lost */
+  | 'restartEngine'
+  /** pausing and turning read-only after another tab took over */
+  | 'loseWriter';
+
+const busy = (s: StudioState, id: BusyKey) => !!s.busy[id];
+const anyBusy = (s: StudioState, ...ids: BusyKey[]) => ids.some((id) => busy(s, id));
 const running = (s: StudioState) => s.run?.status === 'running';
 
 function notify(kind: Parameters<typeof withNotice>[1], message: string): void {
@@ -133,7 +128,7 @@ function notify(kind: Parameters<typeof withNotice>[1], message: string): void {
 }
 
 /** run `fn` with `id` marked busy while it runs */
-async function marked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+async function marked<T>(id: BusyKey, fn: () => Promise<T>): Promise<T> {
   set((s) => ({ busy: { ...s.busy, [id]: true } }));
   try {
     return await fn();
@@ -143,7 +138,7 @@ async function marked<T>(id: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** run `fn` with the action marked busy; an engine error becomes a notice instead of a crash */
-async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
+async function guarded(id: BusyKey, fn: () => Promise<void>): Promise<void> {
   try {
     await marked(id, fn);
   } catch (e) {
@@ -155,7 +150,7 @@ async function guarded(id: string, fn: () => Promise<void>): Promise<void> {
 const showWorkspace = (workspace: Workspace) => set({ workspace, ...(workspace.usage ? { storage: workspace.usage } : {}) });
 
 /** the download cache's Hub models: after start-up and whenever the workspace's models may have changed */
-const showHubModels = async () => set({ hubModels: await engine().hubModels() });
+const showHubModels = async () => set({ hubModels: await engine().call('hubModels', {}) });
 
 function showRun(summary: RunSummary): void {
   const current = get().run;
@@ -178,17 +173,6 @@ export function labelsProblemOf(s: StudioState): string | null {
   return labels ? labelsProblem(labels, s.workspace!.classes, currentSettings(s).settings) : null;
 }
 
-function saveBlob(data: Blob, fileName: string): void {
-  const url = URL.createObjectURL(data);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 // ---- backend and start-up -----------------------------------------------------------------------
 
 const selfTestRunning = (s: StudioState) => Object.values(s.selfTest).some((e) => e?.status === 'running');
@@ -197,7 +181,7 @@ async function selfTestOn(backend: EngineBackend): Promise<void> {
   const put = (entry: StudioState['selfTest'][EngineBackend]) => set((s) => ({ selfTest: { ...s.selfTest, [backend]: entry } }));
   put({ status: 'running' });
   try {
-    put({ status: 'ok', report: await engine().selfTest(backend) });
+    put({ status: 'ok', report: await engine().call('selfTest', { backend }) });
   } catch (e) {
     put({ status: 'failed', error: (e as Error).message });
   }
@@ -205,6 +189,7 @@ async function selfTestOn(backend: EngineBackend): Promise<void> {
 
 const checkBackend: Action = {
   label: 'Run self-test',
+  requests: ['selfTest'],
   enabled: (s) => !selfTestRunning(s),
   async perform() {
     // the WASM test always runs: mark it now so the command is disabled while the GPU is probed
@@ -221,16 +206,17 @@ const checkBackend: Action = {
 /** once per page load: capability check, then the workspace (and a run to resume, if any) */
 const boot: Action = {
   label: 'Start the studio',
+  requests: ['selfTest', 'init', 'splitFile', 'hubModels'],
   enabled: (s) => !s.workspace && !busy(s, 'boot'),
   perform: () =>
     guarded('boot', async () => {
       await checkBackend.perform();
       const writer = await claimWriter(lostWriter);
       set({ readOnly: !writer });
-      const ws = await engine().init(currentSettings().settings.backend, !writer);
+      const ws = await engine().call('init', { backend: currentSettings().settings.backend, readOnly: !writer });
       showWorkspace(ws);
       // the split file in force before the reload, if any: its classes and its folder's plan come back with it
-      const split = await engine().splitFile();
+      const split = await engine().call('splitFile', {});
       try {
         if (split) useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) } });
       } catch (e) {
@@ -249,7 +235,7 @@ const boot: Action = {
     }),
 };
 
-const refreshWorkspace = async () => showWorkspace(await engine().workspace());
+const refreshWorkspace = async () => showWorkspace(await engine().call('workspace', {}));
 
 // ---- demo -----------------------------------------------------------------------------------------
 
@@ -258,22 +244,23 @@ async function tuneTeacher(): Promise<void> {
   const s = get();
   const { settings } = effectiveTeacherSettings(s.hashText, s.workspace?.models.teacher ?? null);
   // marked on its own: the explanations say "stage 1" while it runs (classroom.ts)
-  await marked('tuneTeacher', () => engine().teacher('tune', { settings }));
+  await marked('tuneTeacher', () => engine().call('teacher', { mode: 'tune', settings }));
 }
 
 /** both stages, as the paper does them: the teacher's prompts tuned on the demo's 16 shots per base class, then distillation */
 const startDemo: Action = {
   label: 'Start the demo',
+  requests: ['loadDemo', 'teacher', 'startRun', 'workspace', 'hubModels'],
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
   perform: () =>
     guarded('startDemo', async () => {
       set({ classroom: true });
-      showWorkspace(await engine().loadDemo());
+      showWorkspace(await engine().call('loadDemo', {}));
       await tuneTeacher();
       const { settings } = currentSettings();
-      // marked as a run starting: the explanations say that stage 2 has begun (classroom.ts)
-      showRun(await marked('startRun', () => engine().startRun(settings)));
+      // the explanations say that stage 2 has begun (classroom.ts)
+      showRun(await marked('startingRun', () => engine().call('startRun', { settings })));
       await refreshWorkspace();
       await showHubModels();
     }),
@@ -307,15 +294,16 @@ async function importOne({ role, name, walk, completes }: ImportRequest): Promis
   // the stored copies' size is the import setting in the address when the import starts
   const report = await engine().importFiles(role, name, walk.files, completes, effectiveImportSettings(get().hashText).settings.images);
   set({ lastImport: { role, name, report, unread: walk.unread } });
-  const ws = await engine().workspace();
+  const ws = await engine().call('workspace', {});
   showWorkspace(ws);
   // the first labeled folder names the classes, as a Teachable Machine project would
   if (role !== 'unlabeled' && ws.classes.length === 0 && report.classes.length >= 2)
-    showWorkspace(await engine().setClasses(report.classes));
+    showWorkspace(await engine().call('setClasses', { classes: report.classes }));
 }
 
 const importData: Action<ImportRequest> = {
   label: 'Import',
+  requests: ['stageFiles', 'importFiles', 'workspace', 'setClasses'],
   // never refused: a folder chosen while the studio starts, or while another folder imports, waits
   // its turn (the page says so) instead of being dropped
   enabled: () => true,
@@ -333,29 +321,32 @@ const importData: Action<ImportRequest> = {
 /** a CoOp split file (step 1), kept so that a reload finds it in force; its classes are set with setClasses */
 const keepSplitFile: Action<SplitFileRecord> = {
   label: 'From a split file…',
+  requests: ['setSplitFile'],
   enabled: (s) => !!s.workspace && !running(s),
   perform: (split) =>
     guarded('keepSplitFile', async () => {
       useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) }, missing: null });
-      await engine().setSplitFile(split);
+      await engine().call('setSplitFile', { split });
     }),
 };
 
 const setClasses: Action<string[]> = {
   label: 'Save classes',
+  requests: ['setClasses'],
   enabled: (s) => !!s.workspace && !running(s) && !busy(s, 'setClasses'),
-  perform: (classes) => guarded('setClasses', async () => showWorkspace(await engine().setClasses(classes))),
+  perform: (classes) => guarded('setClasses', async () => showWorkspace(await engine().call('setClasses', { classes }))),
 };
 
 /** `teacher` absent: the student alone, with teacher labels in force */
 const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
   label: 'Load models',
+  requests: ['setModels', 'hubModels'],
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
   perform: ({ student, teacher }) =>
     guarded('setModels', async () => {
       try {
-        showWorkspace(await engine().setModels(student, teacher));
+        showWorkspace(await engine().call('setModels', { student, teacher }));
       } finally {
         // a failed load may still have cached some files (config.json before bad weights)
         await showHubModels();
@@ -365,6 +356,7 @@ const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   label: 'Prepare teacher',
+  requests: ['teacher'],
   busyLabel: 'Preparing…',
   enabled: (s) =>
     !!s.workspace?.models.teacher &&
@@ -374,7 +366,7 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
   perform: ({ mode, file }) =>
     guarded('setTeacher', async () => {
       if (mode === 'tune') await tuneTeacher();
-      else await engine().teacher(mode, { file });
+      else await engine().call('teacher', { mode, file });
       await refreshWorkspace();
     }),
 };
@@ -382,16 +374,19 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
 /** labels made by `promptkd label`: a merged file, or every shard of a labelling (`name`: the file's or the folder's) */
 const importTeacherLabels: Action<{ name: string; files: File[] }> = {
   label: 'Import teacher labels',
+  requests: ['importTeacherLabels'],
   busyLabel: 'Importing…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'importTeacherLabels', 'setTeacher', 'startDemo'),
-  perform: ({ name, files }) => guarded('importTeacherLabels', async () => showWorkspace(await engine().importTeacherLabels(name, files))),
+  perform: ({ name, files }) =>
+    guarded('importTeacherLabels', async () => showWorkspace(await engine().call('importTeacherLabels', { name, files }))),
 };
 
 const clearTeacherLabels: Action = {
   label: 'Stop using labels',
+  requests: ['clearTeacherLabels'],
   busyLabel: 'Stopping…',
   enabled: (s) => !!s.workspace?.teacherLabels && !running(s) && !busy(s, 'clearTeacherLabels'),
-  perform: () => guarded('clearTeacherLabels', async () => showWorkspace(await engine().clearTeacherLabels())),
+  perform: () => guarded('clearTeacherLabels', async () => showWorkspace(await engine().call('clearTeacherLabels', {}))),
 };
 
 // ---- runs -----------------------------------------------------------------------------------------
@@ -399,6 +394,7 @@ const clearTeacherLabels: Action = {
 /** a new run from fresh prompts, or from exported student prompts (.safetensors of an earlier run) */
 const startRun: Action<File | undefined> = {
   label: 'Start distillation',
+  requests: ['startRun', 'workspace'],
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun') && labelsProblemOf(s) === null,
   perform: (initialPrompts) =>
@@ -407,24 +403,26 @@ const startRun: Action<File | undefined> = {
       for (const n of notes) notify('settings', `Settings: ${n}.`);
       const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
       if (lonely) notify('settings', `Evaluation: ${lonely}.`);
-      showRun(await engine().startRun(settings, initialPrompts ? { initialPrompts } : {}));
+      showRun(await marked('startingRun', () => engine().call('startRun', { settings, initialPrompts })));
       await refreshWorkspace();
     }),
 };
 
 const pauseRun: Action = {
   label: 'Pause',
+  requests: ['pause'],
   busyLabel: 'Pausing…',
   enabled: (s) => running(s) && !busy(s, 'pauseRun'),
   perform: () =>
     guarded('pauseRun', async () => {
-      const summary = await engine().pause();
+      const summary = await engine().call('pause', {});
       set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
     }),
 };
 
 const resumeRun: Action<string> = {
   label: 'Resume',
+  requests: ['resume'],
   busyLabel: 'Resuming…',
   enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
   perform: (runId) =>
@@ -432,7 +430,7 @@ const resumeRun: Action<string> = {
       // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
       // worker has no memory of the loss and would open the run on the GPU again
       // from the best on base when that is chosen (Export and resume from): the steps after it are dropped
-      const summary = await engine().resume(runId, get().webgpuUsable ? undefined : 'wasm', exportStep(get()));
+      const summary = await engine().call('resume', { runId, backend: get().webgpuUsable ? undefined : 'wasm', step: exportStep(get()) });
       // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
       liveChart.truncateAfter(summary.checkpointStep ?? 0);
       set({ resumeDismissed: runId });
@@ -443,11 +441,12 @@ const resumeRun: Action<string> = {
 
 const stopRun: Action = {
   label: 'Stop',
+  requests: ['stop'],
   busyLabel: 'Stopping…',
   enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
   perform: () =>
     guarded('stopRun', async () => {
-      const summary = await engine().stop();
+      const summary = await engine().call('stop', {});
       set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
       await refreshWorkspace();
     }),
@@ -456,6 +455,7 @@ const stopRun: Action = {
 /** one key for both: the person at the keyboard is talking, and wants one key to pause */
 const pauseOrResume: Action = {
   label: 'Pause or resume',
+  requests: ['pause', 'resume'],
   shortcut: {
     key: ' ',
     name: 'Space',
@@ -471,6 +471,7 @@ const pauseOrResume: Action = {
 
 const dismissResume: Action = {
   label: 'Not now',
+  requests: [],
   enabled: (s) => !!s.workspace?.resumable,
   perform: async () => set((s) => ({ resumeDismissed: s.workspace?.resumable?.id ?? null })),
 };
@@ -481,12 +482,13 @@ const hasCheckpoint = (s: StudioState) => s.run?.checkpointStep != null && !runn
 
 const loadResults: Action = {
   label: 'Show results of the last checkpoint',
+  requests: ['results'],
   busyLabel: 'Evaluating…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
   perform: () =>
     guarded('loadResults', async () => {
       const runId = get().run?.runId;
-      if (runId) set({ results: await engine().results(runId) });
+      if (runId) set({ results: await engine().call('results', { runId }) });
     }),
 };
 
@@ -496,6 +498,7 @@ const exportStep = (s: StudioState): number | undefined =>
 
 const chooseExport: Action<StudioState['exportFrom']> = {
   label: 'Export and resume from',
+  requests: [],
   enabled: (s) => hasCheckpoint(s),
   perform: async (from) => set({ exportFrom: from }),
 };
@@ -503,9 +506,10 @@ const chooseExport: Action<StudioState['exportFrom']> = {
 /** the student's prompts, saved as the files `save` picks from the worker's answer */
 const promptExport = (id: 'exportPrompts' | 'exportPromptsPth', label: string, save: (e: PromptExport) => void): Action => ({
   label,
+  requests: ['exportPrompts'],
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, id),
-  perform: () => guarded(id, async () => save(await engine().exportPrompts(get().run!.runId, exportStep(get())))),
+  perform: () => guarded(id, async () => save(await engine().call('exportPrompts', { runId: get().run!.runId, step: exportStep(get()) }))),
 });
 
 const exportPrompts = promptExport('exportPrompts', 'Student prompts (.safetensors + .json)', (e) => {
@@ -519,17 +523,19 @@ const exportPromptsPth = promptExport('exportPromptsPth', 'Student prompts for P
 
 const exportOnnx: Action = {
   label: 'Student classifier (.onnx)',
+  requests: ['exportOnnx'],
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
   perform: () =>
     guarded('exportOnnx', async () => {
-      const e = await engine().exportOnnx(get().run!.runId, exportStep(get()));
+      const e = await engine().call('exportOnnx', { runId: get().run!.runId, step: exportStep(get()) });
       saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
     }),
 };
 
 const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
   label: 'Model precision',
+  requests: [],
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
   perform: async (precision) => set({ modelPrecision: precision }),
 };
@@ -537,11 +543,16 @@ const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
 /** the student as a model folder (zip): transformers.js, onnxruntime and the page in it run it */
 const exportModel: Action = {
   label: 'Model folder (.zip)',
+  requests: ['exportModel'],
   busyLabel: 'Exporting…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
   perform: () =>
     guarded('exportModel', async () => {
-      const { bytes, ...made } = await engine().exportModel(get().run!.runId, get().modelPrecision, exportStep(get()));
+      const { bytes, ...made } = await engine().call('exportModel', {
+        runId: get().run!.runId,
+        precision: get().modelPrecision,
+        step: exportStep(get()),
+      });
       saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
       set({ modelExported: made });
     }),
@@ -549,17 +560,19 @@ const exportModel: Action = {
 
 const exportReport: Action = {
   label: 'Run report (.json)',
+  requests: ['report'],
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run && !busy(s, 'exportReport'),
   perform: () =>
     guarded('exportReport', async () => {
-      const r = await engine().report(get().run!.runId);
+      const r = await engine().call('report', { runId: get().run!.runId });
       saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
     }),
 };
 
 const exportChart: Action = {
   label: 'Chart (.png)',
+  requests: [],
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run,
   perform: () =>
@@ -574,17 +587,19 @@ const exportChart: Action = {
 
 const deleteDataset: Action<string> = {
   label: 'Delete',
+  requests: ['deleteDataset'],
   enabled: (s) => !running(s) && !busy(s, 'deleteDataset'),
-  perform: (datasetId) => guarded('deleteDataset', async () => showWorkspace(await engine().deleteDataset(datasetId))),
+  perform: (datasetId) => guarded('deleteDataset', async () => showWorkspace(await engine().call('deleteDataset', { datasetId }))),
 };
 
 /** a running run stops first (its status line says so), then it goes from the page */
 const deleteRun: Action<string> = {
   label: 'Delete',
+  requests: ['deleteRun'],
   enabled: (s) => !busy(s, 'deleteRun'),
   perform: (runId) =>
     guarded('deleteRun', async () => {
-      const workspace = await engine().deleteRun(runId);
+      const workspace = await engine().call('deleteRun', { runId });
       if (get().run?.runId === runId) {
         liveChart.clear();
         set({ run: null, results: null });
@@ -595,20 +610,23 @@ const deleteRun: Action<string> = {
 
 const deleteHubModel: Action<{ repo: string; commit: string }> = {
   label: 'Delete',
+  requests: ['deleteHubModel'],
   // a download writes to the same cache
   enabled: (s) => !anyBusy(s, 'deleteHubModel', 'setModels', 'updateHubModel'),
-  perform: ({ repo, commit }) => guarded('deleteHubModel', async () => set({ hubModels: await engine().deleteHubModel(repo, commit) })),
+  perform: ({ repo, commit }) =>
+    guarded('deleteHubModel', async () => set({ hubModels: await engine().call('deleteHubModel', { repo, commit }) })),
 };
 
 /** the roles using a kept model take the newest commit of the branch it came from */
 const updateHubModel: Action<{ repo: string; commit: string }> = {
   label: 'Update',
+  requests: ['updateHubModel', 'hubModels'],
   busyLabel: 'Updating…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'updateHubModel', 'deleteHubModel', 'startDemo'),
   perform: ({ repo, commit }) =>
     guarded('updateHubModel', async () => {
       try {
-        showWorkspace(await engine().updateHubModel(repo, commit));
+        showWorkspace(await engine().call('updateHubModel', { repo, commit }));
       } finally {
         await showHubModels();
       }
@@ -620,18 +638,21 @@ const downloading = (s: StudioState) => anyBusy(s, 'setModels', 'updateHubModel'
 /** the load going on fails with "paused"; what arrived is kept, and the next load goes on from there */
 const pauseDownload: Action = {
   label: 'Pause download',
+  requests: ['stopDownload'],
   enabled: downloading,
-  perform: () => guarded('pauseDownload', async () => void (await engine().stopDownload(false))),
+  perform: () => guarded('pauseDownload', async () => void (await engine().call('stopDownload', { discard: false }))),
 };
 
 const cancelDownload: Action = {
   label: 'Cancel download',
+  requests: ['stopDownload'],
   enabled: downloading,
-  perform: () => guarded('cancelDownload', async () => void (await engine().stopDownload(true))),
+  perform: () => guarded('cancelDownload', async () => void (await engine().call('stopDownload', { discard: true }))),
 };
 
 const persistStorage: Action = {
   label: 'Keep my data',
+  requests: ['storage'],
   enabled: (s) => !!s.storage && !s.storage.persisted && !busy(s, 'persistStorage'),
   perform: () =>
     guarded('persistStorage', async () => {
@@ -642,7 +663,7 @@ const persistStorage: Action = {
           'quota',
           "The browser did not promise to keep the studio's data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.",
         );
-      const usage = await engine().storage();
+      const usage = await engine().call('storage', {});
       if (usage) set({ storage: usage });
     }),
 };
@@ -651,6 +672,7 @@ const persistStorage: Action = {
 
 const togglePresent: Action = {
   label: 'Present',
+  requests: [],
   shortcut: { key: 'p', name: 'P', does: 'present mode on or off: big numbers, the accuracy chart and the explanations, nothing else' },
   enabled: () => true,
   perform: async () => set((s) => ({ presenting: !s.presenting })),
@@ -658,6 +680,7 @@ const togglePresent: Action = {
 
 const showShortcuts: Action = {
   label: 'Keyboard shortcuts',
+  requests: [],
   shortcut: { key: '?', name: '?', does: 'list these shortcuts' },
   enabled: (s) => !s.shortcutsOpen,
   perform: async () => set({ shortcutsOpen: true }),
@@ -666,6 +689,7 @@ const showShortcuts: Action = {
 /** the shortcuts list closes first; with it closed, present mode ends */
 const closeView: Action = {
   label: 'Close',
+  requests: [],
   shortcut: { key: 'Escape', name: 'Esc', does: 'close this list, or leave present mode' },
   enabled: (s) => s.shortcutsOpen || s.presenting,
   perform: async () => set((s) => (s.shortcutsOpen ? { shortcutsOpen: false } : { presenting: false })),
@@ -673,6 +697,7 @@ const closeView: Action = {
 
 const dismissNotice: Action<number> = {
   label: 'Dismiss',
+  requests: [],
   enabled: () => true,
   perform: async (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
 };
@@ -719,20 +744,10 @@ export const actions = {
 export type ActionId = keyof typeof actions;
 export type ArgOf<K extends ActionId> = (typeof actions)[K] extends Action<infer A> ? A : never;
 
-/** what a read-only tab (another tab keeps the data) may still do: look, and take over */
-const READ_ONLY_ACTIONS: ReadonlySet<ActionId> = new Set([
-  'checkBackend',
-  'boot',
-  'dismissNotice',
-  'takeOver',
-  'exportChart',
-  'togglePresent',
-  'showShortcuts',
-  'closeView',
-]);
-
-export const isEnabled = (id: ActionId, s: StudioState) =>
-  (!s.readOnly || READ_ONLY_ACTIONS.has(id)) && (actions[id] as Action<unknown>).enabled(s);
+export const isEnabled = (id: ActionId, s: StudioState) => {
+  const action = actions[id] as Action<unknown>;
+  return (!s.readOnly || action.requests.every((kind) => REQUESTS[kind].reads)) && action.enabled(s);
+};
 
 export async function runAction<K extends ActionId>(
   id: K,

@@ -11,7 +11,7 @@ export function classroomStage(s: Pick<StudioState, 'tasks' | 'run' | 'busy'>): 
   if (run && (run.status === 'done' || run.status === 'stopped')) return 'compare';
   if (s.busy.tuneTeacher) return 'tune';
   // a starting run scores the test photos with the teacher (its reference line) before its first step
-  if (s.tasks['teacher-logits'] || s.busy.startRun || (run?.status === 'running' && run.step === 0)) return 'teacher';
+  if (s.tasks['teacher-logits'] || s.busy.startingRun || (run?.status === 'running' && run.step === 0)) return 'teacher';
   if (run && run.step > 0) return 'student';
   if (s.tasks.demo || s.tasks.import || s.tasks.model || s.busy.startDemo) return 'load';
   return run ? 'teacher' : 'load';

@@ -1,33 +1,16 @@
 // The main thread's handle on the engine worker: requests become promises, events go to one callback.
 import type { ImportSettings } from '../engine/data/import-settings.ts';
-import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
-import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import { handOver } from './file-handover.ts';
 import type {
-  CachedHubModel,
-  ClassifierPrecision,
   DatasetRole,
   EngineApi,
-  EngineBackend,
   EngineErrorInfo,
   EngineEvent,
   EngineMessage,
   EngineRequest,
   ErrorKind,
   ImportReport,
-  ModelExport,
-  ModelSource,
-  OnnxExport,
-  PromptExport,
   RequestKind,
-  RunResults,
-  RunSettings,
-  RunSummary,
-  SplitFileRecord,
-  StorageUsage,
-  TeacherInfo,
-  TeacherMode,
-  Workspace,
 } from './protocol.ts';
 
 /** A failed request: `kind` says whose fault (quota, device, input, model, internal). */
@@ -75,7 +58,7 @@ export class EngineClient {
     this.pending.clear();
   }
 
-  /** Any request by kind; the named methods below are shorthands. */
+  /** A request by kind: its body and result types are EngineApi's (protocol.ts). */
   call<K extends RequestKind>(kind: K, request: EngineApi[K]['request']): Promise<EngineApi[K]['result']> {
     const id = this.nextId++;
     const message = { ...request, id, kind } as EngineRequest;
@@ -85,15 +68,6 @@ export class EngineClient {
     });
   }
 
-  selfTest(backend: EngineBackend): Promise<SelfTestReport> {
-    return this.call('selfTest', { backend });
-  }
-  init(backend: EngineBackend, readOnly = false): Promise<Workspace> {
-    return this.call('init', { backend, readOnly });
-  }
-  workspace(): Promise<Workspace> {
-    return this.call('workspace', {});
-  }
   /**
    * `completes`: an interrupted import that this folder, chosen again, completes. The files go over
    * in chunks (file-handover.ts), shown as the import's progress from the start.
@@ -129,85 +103,6 @@ export class EngineClient {
           });
       },
     );
-  }
-  loadDemo(): Promise<Workspace> {
-    return this.call('loadDemo', {});
-  }
-  deleteDataset(datasetId: string): Promise<Workspace> {
-    return this.call('deleteDataset', { datasetId });
-  }
-  deleteRun(runId: string): Promise<Workspace> {
-    return this.call('deleteRun', { runId });
-  }
-  setClasses(classes: string[]): Promise<Workspace> {
-    return this.call('setClasses', { classes });
-  }
-  /** `teacher` absent: the student alone (teacher labels in force) */
-  setModels(student: ModelSource, teacher?: ModelSource): Promise<Workspace> {
-    return this.call('setModels', { student, ...(teacher ? { teacher } : {}) });
-  }
-  importTeacherLabels(name: string, files: File[]): Promise<Workspace> {
-    return this.call('importTeacherLabels', { name, files });
-  }
-  clearTeacherLabels(): Promise<Workspace> {
-    return this.call('clearTeacherLabels', {});
-  }
-  teacher(mode: TeacherMode, opts: { file?: File; settings?: TeacherSettings } = {}): Promise<TeacherInfo> {
-    return this.call('teacher', { mode, ...opts });
-  }
-  startRun(
-    settings: RunSettings,
-    opts: { datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File } = {},
-  ): Promise<RunSummary> {
-    return this.call('startRun', { settings, ...opts });
-  }
-  pause(): Promise<RunSummary> {
-    return this.call('pause', {});
-  }
-  /** `step`: continue from that kept checkpoint (the best on base) rather than the last */
-  resume(runId: string, backend?: EngineBackend, step?: number): Promise<RunSummary> {
-    return this.call('resume', { runId, ...(backend ? { backend } : {}), ...(step !== undefined ? { step } : {}) });
-  }
-  splitFile(): Promise<SplitFileRecord | null> {
-    return this.call('splitFile', {});
-  }
-  setSplitFile(split: SplitFileRecord | null): Promise<null> {
-    return this.call('setSplitFile', { split });
-  }
-  stop(): Promise<RunSummary> {
-    return this.call('stop', {});
-  }
-  results(runId: string): Promise<RunResults> {
-    return this.call('results', { runId });
-  }
-  /** `step`: a kept checkpoint's (default the last) */
-  exportPrompts(runId: string, step?: number): Promise<PromptExport> {
-    return this.call('exportPrompts', { runId, ...(step !== undefined ? { step } : {}) });
-  }
-  exportOnnx(runId: string, step?: number, batch?: number): Promise<OnnxExport> {
-    return this.call('exportOnnx', { runId, ...(step !== undefined ? { step } : {}), ...(batch ? { batch } : {}) });
-  }
-  /** `step`: a kept checkpoint's (default the last) */
-  exportModel(runId: string, precision: ClassifierPrecision, step?: number): Promise<ModelExport> {
-    return this.call('exportModel', { runId, precision, ...(step !== undefined ? { step } : {}) });
-  }
-  report(runId: string): Promise<{ json: string; fileName: string }> {
-    return this.call('report', { runId });
-  }
-  storage(): Promise<StorageUsage | null> {
-    return this.call('storage', {});
-  }
-  hubModels(): Promise<CachedHubModel[]> {
-    return this.call('hubModels', {});
-  }
-  deleteHubModel(repo: string, commit?: string): Promise<CachedHubModel[]> {
-    return this.call('deleteHubModel', { repo, ...(commit ? { commit } : {}) });
-  }
-  stopDownload(discard: boolean): Promise<null> {
-    return this.call('stopDownload', { discard });
-  }
-  updateHubModel(repo: string, commit: string): Promise<Workspace> {
-    return this.call('updateHubModel', { repo, commit });
   }
 }
 

@@ -5,8 +5,8 @@
 // Long jobs (imports, downloads, teacher tuning) answer when they are done and report progress as
 // events meanwhile; a run answers `startRun`/`resume` as soon as it has started and then streams
 // `step`/`eval`/`checkpoint`/`runStatus` events. Events have no id. All jobs go through the worker's
-// one queue, so requests never interleave their storage writes or GPU work; `pause`, `stop`,
-// `workspace`, `hubModels` and `stopDownload` are answered at once, even while a long job holds the queue.
+// one queue, so requests never interleave their storage writes or GPU work; the few that must work
+// while a long job holds the queue are answered at once (REQUESTS below says which).
 //
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { CachedModel } from '../engine/clip/hub.ts';
@@ -335,6 +335,50 @@ export interface EngineApi {
 }
 
 export type RequestKind = keyof EngineApi;
+
+/** how the worker treats a request of a kind */
+export interface RequestTraits {
+  /** answered at once instead of in turn: it must work while a long job holds the queue */
+  readonly immediate: boolean;
+  /** a read-only studio (another tab keeps the data) answers it: it writes nothing */
+  readonly reads: boolean;
+}
+
+/**
+ * Every request kind's traits, in one place: the worker's dispatch and the page's read-only
+ * commands are made from it.
+ */
+export const REQUESTS = {
+  selfTest: { immediate: true, reads: true },
+  init: { immediate: false, reads: true },
+  workspace: { immediate: true, reads: true },
+  importFiles: { immediate: false, reads: false },
+  stageFiles: { immediate: true, reads: false },
+  loadDemo: { immediate: false, reads: false },
+  deleteDataset: { immediate: false, reads: false },
+  deleteRun: { immediate: false, reads: false },
+  setClasses: { immediate: false, reads: false },
+  setModels: { immediate: false, reads: false },
+  importTeacherLabels: { immediate: false, reads: false },
+  splitFile: { immediate: false, reads: true },
+  setSplitFile: { immediate: false, reads: false },
+  clearTeacherLabels: { immediate: false, reads: false },
+  teacher: { immediate: false, reads: false },
+  startRun: { immediate: false, reads: false },
+  pause: { immediate: true, reads: false },
+  resume: { immediate: false, reads: false },
+  stop: { immediate: true, reads: false },
+  results: { immediate: false, reads: false },
+  exportPrompts: { immediate: false, reads: false },
+  exportOnnx: { immediate: false, reads: false },
+  exportModel: { immediate: false, reads: false },
+  report: { immediate: false, reads: false },
+  storage: { immediate: true, reads: true },
+  hubModels: { immediate: true, reads: true },
+  deleteHubModel: { immediate: false, reads: false },
+  stopDownload: { immediate: true, reads: false },
+  updateHubModel: { immediate: false, reads: false },
+} as const satisfies { readonly [K in RequestKind]: RequestTraits };
 
 export type EngineRequest = { [K in RequestKind]: { id: number; kind: K } & EngineApi[K]['request'] }[RequestKind];
 

@@ -45,6 +45,7 @@ import type {
   TeacherLabelsInfo,
   Workspace,
 } from './protocol.ts';
+import { REQUESTS } from './protocol.ts';
 import { exportModelFolder } from './model-export.ts';
 import { exportOnnx, exportPrompts, runReport, runResults } from './results.ts';
 import { DistillRun, type RunEnv, type RunStart } from './run.ts';
@@ -80,18 +81,6 @@ export interface StudioEnv {
 
 type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<EngineApi[K]['result']>;
 
-/** answered at once: they must work while a long job holds the queue */
-const IMMEDIATE: ReadonlySet<RequestKind> = new Set([
-  'workspace',
-  'storage',
-  'pause',
-  'stop',
-  'selfTest',
-  'hubModels',
-  'stageFiles',
-  'stopDownload',
-]);
-
 type LoadedChoice = Awaited<ReturnType<typeof loadModelSource>>['choice'];
 
 /** why a download stopped on the page's word: the load that was downloading fails with it */
@@ -104,9 +93,6 @@ class DownloadStopped extends StudioInputError {
     );
   }
 }
-
-/** what a read-only studio (another tab keeps the data) still answers: nothing that writes */
-const READS: ReadonlySet<RequestKind> = new Set(['init', 'workspace', 'storage', 'selfTest', 'hubModels', 'splitFile']);
 
 const summarize = (d: Dataset): DatasetSummary => ({
   id: d.id,
@@ -159,14 +145,14 @@ export class Studio {
     const handler = this.handlers[kind] as Handler<typeof kind>;
     if (kind !== 'init' && kind !== 'selfTest' && !this.storage)
       return Promise.reject(new StudioInputError(`'${kind}' before 'init': the studio starts with init`));
-    if (this.readOnly && !READS.has(kind)) {
+    if (this.readOnly && !REQUESTS[kind].reads) {
       return Promise.reject(
         new StudioInputError(
           'the studio is open in another tab, which keeps its data; this tab only shows it (take over here to work in this tab)',
         ),
       );
     }
-    if (IMMEDIATE.has(kind)) return handler(body as never);
+    if (REQUESTS[kind].immediate) return handler(body as never);
     // a running run steps through this queue: stop it first, outside the queue, or its deletion
     // would wait for a step queued behind it
     if (kind === 'deleteRun' && this.running && this.run!.id === (body as { runId: string }).runId) {
