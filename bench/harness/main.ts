@@ -48,7 +48,8 @@ async function uploadedInputs(
  * bypassing the runtime's upload (which pads), to provoke exactly that.
  */
 async function rejectedKernelSurfaces(): Promise<string> {
-  const rt = await createWebRuntime('webgpu', wasmPaths ? { wasmPaths } : {});
+  // JSEP: the raw tensor below is made with the JSEP module imported here, on its device
+  const rt = await createWebRuntime('webgpu', { wasmPaths, entry: 'jsep' });
   const g = new Graph('rejected-kernel');
   const x = g.input('x', 'float32', [3]);
   g.output('y', g.mul(x, g.exp(g.input('s', 'float32', []))));

@@ -16,6 +16,7 @@ import type {
   ImportReport,
   ModelSource,
   OnnxExport,
+  OrtWebEntry,
   PromptExport,
   RequestKind,
   RunResults,
@@ -82,8 +83,8 @@ export class EngineClient {
     });
   }
 
-  selfTest(backend: EngineBackend): Promise<SelfTestReport> {
-    return this.call('selfTest', { backend });
+  selfTest(backend: EngineBackend, ep?: OrtWebEntry): Promise<SelfTestReport> {
+    return this.call('selfTest', { backend, ...(ep ? { ep } : {}) });
   }
   init(backend: EngineBackend, readOnly = false): Promise<Workspace> {
     return this.call('init', { backend, readOnly });

@@ -43,8 +43,22 @@ export interface LoadOptions {
   profile?: boolean;
 }
 
+/** onnxruntime-web's two WebGPU backends: 'native' (`onnxruntime-web/webgpu`, the C++ EP) and 'jsep' (JS kernels) */
+export type OrtWebEntry = 'native' | 'jsep';
+
+/** which onnxruntime-web WebGPU backend a runtime computes on, and why the ones before it in line were not taken */
+export interface EpChoice {
+  entry: OrtWebEntry;
+  /** tried first, in order, each with the reason it failed */
+  skipped: { entry: OrtWebEntry; reason: string }[];
+  /** one line for a page: which backend and why ('JSEP (native WebGPU EP failed: …)') */
+  summary: string;
+}
+
 export interface Runtime {
   readonly backend: BackendName;
+  /** the WebGPU backend of an onnxruntime-web runtime (absent elsewhere) */
+  readonly ep?: EpChoice;
   /** resolves once the device has finished the work submitted so far, or is lost (GPU runtimes) */
   settle?(): Promise<void>;
   /** compile a graph (preferred: feeds are checked against its signature) or raw ONNX bytes */

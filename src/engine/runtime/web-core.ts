@@ -5,12 +5,20 @@
 // imports onnxruntime-web for its types only, so a Node bundle of web-node.ts carries no copy of it.
 import type * as Ort from 'onnxruntime-web';
 import { Graph, type DType } from '../graph/graph.ts';
-import { createRuntime, hostUpload, OrtDeviceTensor, RuntimeError, type DeviceTensor, type OrtModule, type Runtime } from './runtime.ts';
+import {
+  createRuntime,
+  hostUpload,
+  OrtDeviceTensor,
+  RuntimeError,
+  type DeviceTensor,
+  type OrtModule,
+  type OrtWebEntry,
+  type Runtime,
+} from './runtime.ts';
 import { bufferTooLarge } from './gpu-limits.ts';
 import { allocate, type HostTensor } from '../graph/tensor.ts';
 
-/** onnxruntime-web's two WebGPU backends: 'jsep' (`onnxruntime-web`) and 'native' (`onnxruntime-web/webgpu`) */
-export type OrtWebEntry = 'jsep' | 'native';
+export type { OrtWebEntry };
 
 /** what the runtime uses of an onnxruntime-web module; both entries export the same API */
 export type OrtWebModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor' | 'env'>;
@@ -18,6 +26,8 @@ export type OrtWebModule = Pick<typeof Ort, 'InferenceSession' | 'Tensor' | 'env
 export interface WebRuntime extends Runtime {
   /** resolves with a reason when the GPU device is lost (webgpu only) */
   readonly deviceLost: Promise<string> | null;
+  /** releases what keeps the runtime's device alive (webgpu); sessions and tensors of it must be released first */
+  close(): Promise<void>;
 }
 
 const GPU_DTYPES = new Set(['float32', 'float16', 'int32', 'int64', 'bool']);
@@ -35,7 +45,7 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
       sessionOptions: { executionProviders: ['wasm'], logSeverityLevel: 3 },
       upload: hostUpload(mod),
     });
-    return { ...rt, deviceLost: null };
+    return { ...rt, deviceLost: null, close: async () => {} };
   }
   if (typeof navigator === 'undefined' || !('gpu' in navigator)) {
     throw new RuntimeError('WebGPU is not available here (needs Chrome/Edge 113+ on https or localhost)');
@@ -70,7 +80,7 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
   const anchor = new Graph('device-anchor');
   const x = anchor.input('x', 'float32', [4]);
   anchor.output('y', anchor.mul(x, x)); // an Identity-only graph is folded away and refused under no-CPU-fallback
-  await rt.load(anchor);
+  const anchorSession = await rt.load(anchor);
   const device = await ort.env.webgpu.device;
   const deviceLost = device.lost.then((info) => info.message || `GPU device lost (${info.reason})`);
 
@@ -124,5 +134,5 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
   // the lost promise resolves in a task of its own: after a GPU round trip, a loss that happened
   // before it has been reported
   const settle = () => device.queue.onSubmittedWorkDone().catch(() => undefined);
-  return { ...rt, deviceLost, settle };
+  return { ...rt, deviceLost, settle, close: () => anchorSession.release() };
 }
