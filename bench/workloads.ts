@@ -71,32 +71,39 @@ export interface WorkloadOptions {
   precision?: 'float32' | 'float16';
 }
 
-/** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
-export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
+/** a StudentSession (as distillation runs it) on random weights, with random images [B,3,S,S] and teacher logits [B,C] to step on */
+export async function benchStudent(rt: Runtime, geometry: GeometryJson, batch: number, profile = false) {
   const geo = parseGeometry(geometry);
   const clip = randomVisionWeights(geo.student, 1, 'student');
   const hyper = studentHyper(geo.student.vision.layers, geo.teacher.embedDim, geo.classes);
   const S = geo.student.vision.imageSize;
-  const pixels = randomTensor([o.batch, 3, S, S], 2); //              [B,3,S,S]
-  const teacherLogits = randomTensor([o.batch, geo.classes], 3); //    [B,C]
-  const teacherText = randomTensor([geo.classes, hyper.teacherDim], 4); // [C,Dt]
+  const session = await StudentSession.create(rt, {
+    clip,
+    hyper,
+    batch,
+    evalBatch: batch,
+    teacherText: randomTensor([geo.classes, hyper.teacherDim], 4), // [C,Dt]
+    profile,
+    initial: initStudentState(studentDims(clip, hyper), rng(5)),
+  });
+  const pixels = randomTensor([batch, 3, S, S], 2); //              [B,3,S,S]
+  const teacherLogits = randomTensor([batch, geo.classes], 3); //    [B,C]
+  // every tensor but logit_scale is a frozen input of the step
+  const frozenBytes = [...clip.tensors].reduce((n, [name, t]) => n + (name === 'logit_scale' ? 0 : t.data.byteLength), 0);
+  return { session, frozenBytes, step: () => session.step(pixels, teacherLogits, PAPER_CONFIG.lr) };
+}
+
+/** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
+export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   let session: StudentSession | null = null;
   try {
     return await timed(
       o.batch,
       o.steady,
       async () => {
-        session = await StudentSession.create(rt, {
-          clip,
-          hyper,
-          batch: o.batch,
-          evalBatch: o.batch,
-          teacherText,
-          profile: o.profile ?? false,
-          initial: initStudentState(studentDims(clip, hyper), rng(5)),
-        });
-        const s = session;
-        return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
+        const student = await benchStudent(rt, geometry, o.batch, o.profile ?? false);
+        session = student.session;
+        return student.step;
       },
       o.profile ? () => session!.endProfiling() : undefined,
     );

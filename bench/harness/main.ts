@@ -11,7 +11,9 @@ import * as ort from 'onnxruntime-web';
 import { OrtDeviceTensor } from '../../src/engine/runtime/runtime.ts';
 import { createWebRuntime, type OrtWebEntry } from '../../src/engine/runtime/web.ts';
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../harness-bench.ts';
+import { DEMO_GEOMETRY } from '../demo-geometry.ts';
 import type { GeometryJson } from '../geometry.ts';
+import { measureStepTraffic } from '../step-traffic.ts';
 import type { WorkloadOptions } from '../workloads.ts';
 
 const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
@@ -80,6 +82,9 @@ const harness = {
     ];
     return { backend, entry, checks, studentStateOnDevice };
   },
+  /** one demo-student step's buffers, uploads, readbacks and dispatches on `entry` (bench/step-traffic.ts) */
+  stepTraffic: async (entry: OrtWebEntry, batch: number) =>
+    measureStepTraffic(await createWebRuntime('webgpu', { wasmPaths, entry }), DEMO_GEOMETRY, batch),
   /** benchmark (npm run bench): the WebGPU adapter offered here */
   benchAdapter,
   /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */
