@@ -32,7 +32,7 @@ export function buildClipModel(w: ClipWeights, shape: ClipModelShape): Graph {
   const pixels = g.input('pixel_values', 'float32', [shape.imageBatch, 3, S, S]);
   const tokenEmbeds = g.input('token_embeds', 'float32', [shape.textBatch, L, cfg.text.width]);
   const eot = g.input('eot', 'float32', [shape.textBatch, 1, L]);
-  const image = buildVisionTower(g, cfg, w, pixels).embeds; // [Bi, E]
+  const image = buildVisionTower(g, cfg, w, pixels, undefined, 'fused').embeds; // [Bi, E]
   const text = buildTextTower(g, cfg, w, tokenEmbeds, eot).embeds; // [Bt, E]
   const cosine = g.matmul(l2Normalize(g, image), g.transpose(l2Normalize(g, text), [1, 0])); // [Bi, Bt]
   g.output('image_embeds', image);

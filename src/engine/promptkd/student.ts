@@ -10,6 +10,7 @@
 //
 // Only the trainable inputs are differentiated; the frozen tower gets no gradient nodes.
 import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
+import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower } from '../clip/vision.ts';
 import { weightFeeds, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
@@ -60,11 +61,11 @@ function declareInputs(g: Graph, clip: ClipWeights, h: StudentHyper, batch: numb
   return { pixels, teacherText, params, running };
 }
 
-/** prompted tower → projector → cosine logits [B,C] */
-function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode) {
+/** prompted tower → projector → cosine logits [B,C]; `attention` 'plain' where the graph is differentiated */
+function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode, attention: AttentionKind) {
   const p = (n: string) => x.params.get(n)!;
   const deep = Array.from({ length: h.depth - 1 }, (_, i) => p(vptShallow(i + 1)));
-  const tower = buildVisionTower(g, clip.config, clip, x.pixels, { shallow: p(VPT), deep });
+  const tower = buildVisionTower(g, clip.config, clip, x.pixels, { shallow: p(VPT), deep }, attention);
   const head: ProjectorParams = {
     conv0Weight: p(PROJECTOR.conv0Weight),
     conv0Bias: p(PROJECTOR.conv0Bias),
@@ -103,7 +104,7 @@ export function buildStudentTrainStep(
   const g = new Graph('promptkd-student-train');
   const x = declareInputs(g, clip, h, batch);
   const teacherLogits = g.input(TEACHER_LOGITS, 'float32', [batch, h.nClasses]);
-  const f = studentForward(g, clip, h, x, { mode: 'train', running: x.running, momentum: h.bnMomentum, eps: h.bnEps });
+  const f = studentForward(g, clip, h, x, { mode: 'train', running: x.running, momentum: h.bnMomentum, eps: h.bnEps }, 'plain');
   const loss = kdLoss(g, f.logits, teacherLogits, h);
   const frozen = weightFeeds(g, clip);
   const frozenInputs = opts.differentiateFrozen ? g.inputs.filter((v) => v.name in frozen) : [];
@@ -126,7 +127,7 @@ export interface StudentEvalArtifact {
 export function buildStudentEval(clip: ClipWeights, h: StudentHyper, batch: number): StudentEvalArtifact {
   const g = new Graph('promptkd-student-eval');
   const x = declareInputs(g, clip, h, batch);
-  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps });
+  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps }, 'fused');
   g.output(STUDENT_LOGITS, f.logits);
   return { graph: g, frozen: weightFeeds(g, clip) };
 }

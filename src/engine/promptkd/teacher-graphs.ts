@@ -110,7 +110,7 @@ export function buildTeacherLogitsGraph(clip: ClipWeights, plan: TeacherPromptPl
   const text = g.input(TEACHER_TEXT, 'float32', [nClasses, cfg.embedDim]);
   const prompts = plan ? declareVisionPrompts(g, plan) : undefined;
   const towerPrompts = prompts && { shallow: inTower(prompts.shallow), deep: prompts.deep?.map(inTower) };
-  const embeds = buildVisionTower(g, cfg, clip, inTower(pixels), towerPrompts).embeds; // [B,E]
+  const embeds = buildVisionTower(g, cfg, clip, inTower(pixels), towerPrompts, 'fused').embeds; // [B,E]
   const image = l2Normalize(g, embeds.dtype === 'float32' ? embeds : g.cast(embeds, 'float32'));
   g.output(LOGITS, scaledCosine(g, image, text, logitScale(g, clip)));
   g.output(IMAGE_FEATURES, image);
