@@ -6,6 +6,7 @@
 // Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
 // With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
 // last run's profile (profiling slows a run: time and profile in separate calls).
+import type { AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
 import { StudentSession } from '../src/engine/promptkd/session.ts';
@@ -69,6 +70,8 @@ export interface WorkloadOptions {
   profile?: boolean;
   /** the teacher's image tower in float16 (teacher logits only) */
   precision?: 'float32' | 'float16';
+  /** the teacher's attention: fused (the studio's) or plain ops, to measure what fusing saves (teacher logits only) */
+  attention?: AttentionKind;
 }
 
 /** a StudentSession (as distillation runs it) on random weights, with random images [B,3,S,S] and teacher logits [B,C] to step on */
@@ -127,7 +130,7 @@ function teacherInputs(geo: ReturnType<typeof parseGeometry>, batch: number, pre
 export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   const geo = parseGeometry(geometry);
   const { clip, pixels, text } = teacherInputs(geo, o.batch, o.precision ?? 'float32');
-  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes);
+  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes, o.attention);
   const uploaded: DeviceTensor[] = [];
   let release: (() => Promise<void>) | null = null;
   let endProfiling: (() => Promise<KernelProfile>) | undefined;
@@ -158,16 +161,17 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
   }
 }
 
-/** The float16 teacher's logits against the float32 teacher's, on the benchmark's images. */
-export async function teacherPrecisionError(
+/** A teacher variant's logits (float16 tower, plain attention) against the studio's float32 fused teacher's, on the benchmark's images. */
+export async function teacherVariantError(
   rt: Runtime,
   geometry: GeometryJson,
   batch: number,
+  variant: Pick<WorkloadOptions, 'precision' | 'attention'>,
 ): Promise<{ maxRelError: number; argmaxAgreement: number }> {
   const geo = parseGeometry(geometry);
-  const logitsOf = async (precision: 'float32' | 'float16') => {
-    const { clip, pixels, text } = teacherInputs(geo, batch, precision);
-    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes);
+  const logitsOf = async (v: Pick<WorkloadOptions, 'precision' | 'attention'>) => {
+    const { clip, pixels, text } = teacherInputs(geo, batch, v.precision ?? 'float32');
+    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes, v.attention);
     const session = await rt.load(art.graph);
     const feeds: Record<string, DeviceTensor> = {};
     try {
@@ -179,8 +183,8 @@ export async function teacherPrecisionError(
       for (const t of Object.values(feeds)) t.dispose();
     }
   };
-  const ref = await logitsOf('float32'),
-    half = await logitsOf('float16');
+  const ref = await logitsOf({}),
+    half = await logitsOf(variant);
   let err = 0,
     scale = 0,
     agree = 0;
