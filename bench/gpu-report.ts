@@ -3,6 +3,7 @@
 // STEP_TRAFFIC_LIMITS, and fused against plain attention in the teacher.
 import type { OrtWebEntry } from '../src/engine/runtime/runtime.ts';
 import type { FusedAttention } from './attention.ts';
+import type { GraphCaptureCheck } from './graph-capture.ts';
 import before from './kernels-before.json' with { type: 'json' };
 import type { StepTraffic } from './step-traffic.ts';
 import { STEP_TRAFFIC_LIMITS } from './step-traffic.ts';
@@ -61,7 +62,26 @@ function table(header: string[], rows: string[][]): string[] {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
-export function formatGpuSections(r: { kernels?: Kernels; stepTraffic?: StepTrafficResult; fusedAttention?: FusedAttention[] }): string[] {
+/** graph capture on each WebGPU backend, or why it was not checked */
+export type GraphCaptureResult = { entry: OrtWebEntry; check: GraphCaptureCheck }[] | { unavailable: string };
+
+/** one line per backend: capture refused, wrong, or right and how fast */
+export function formatGraphCapture(r: GraphCaptureResult): string[] {
+  if ('unavailable' in r) return [`Graph capture: ${r.unavailable}`];
+  return r.map(({ entry, check: c }) => {
+    const what = `Graph capture, ${entry}, ${c.geometry} student step, batch ${c.batch}: `;
+    if (c.refused) return `${what}refused (${c.refused})`;
+    const verdict = c.maxRelDiff <= 1e-5 ? 'same losses' : `WRONG: losses differ by ${c.maxRelDiff.toExponential(1)} of the largest`;
+    return `${what}${verdict}; step ${ms(c.medianMs.off)} off, ${ms(c.medianMs.on)} on`;
+  });
+}
+
+export function formatGpuSections(r: {
+  kernels?: Kernels;
+  stepTraffic?: StepTrafficResult;
+  fusedAttention?: FusedAttention[];
+  graphCapture?: GraphCaptureResult;
+}): string[] {
   const out: string[] = [];
   if (r.kernels) {
     const k = r.kernels;
@@ -111,6 +131,7 @@ export function formatGpuSections(r: { kernels?: Kernels; stepTraffic?: StepTraf
       );
     }
   }
+  if (r.graphCapture) out.push('', ...formatGraphCapture(r.graphCapture));
   for (const a of r.fusedAttention ?? []) {
     out.push(
       '',

@@ -5,7 +5,7 @@ import type { KernelProfile } from '../src/engine/runtime/profile.ts';
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import type { FusedAttention } from './attention.ts';
 import type { GeometryJson } from './geometry.ts';
-import { formatGpuSections, type Kernels, type StepTrafficResult } from './gpu-report.ts';
+import { formatGpuSections, type GraphCaptureResult, type Kernels, type StepTrafficResult } from './gpu-report.ts';
 import { formatLongRun, type LongRunResult } from './long-run-report.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
@@ -117,6 +117,8 @@ export interface BenchResults {
   kernels?: Kernels;
   /** one steady demo step's buffers, uploads and readbacks on each WebGPU backend in Chromium */
   stepTraffic?: StepTrafficResult;
+  /** the demo student's steps with graph capture on and off, on each WebGPU backend in Chromium */
+  graphCapture?: GraphCaptureResult;
   /** the teacher on onnxruntime-node's CPU with fused and with plain attention */
   fusedAttention?: FusedAttention[];
   /** why Chromium was not measured */

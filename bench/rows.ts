@@ -3,7 +3,8 @@
 // Every measurement carries tags: its workload (student, teacher), geometry (demo, real), backend
 // (node-cpu, node-webgpu, wasm, browser-webgpu), a variant (`fp16`: the float16 teacher; `batch32`:
 // the teacher at batch 32), `profile` for kernel profiles, or a section name (attention: the teacher
-// fused against plain on the CPU; traffic: a step's GPU traffic in Chromium; flops, passes, labels,
+// fused against plain on the CPU; traffic: a step's GPU traffic in Chromium; capture: graph capture
+// checked in Chromium; flops, passes, labels,
 // first-load, demo-step, import-scale, long-run). PATTERNS is a comma-separated list; a pattern is tags
 // joined by '/', and selects what carries all of them. `--only node-webgpu` runs every onnxruntime-node
 // WebGPU row; `--only student/real,flops` the ViT-B/16 student steps on every backend and the FLOPs.
@@ -14,6 +15,7 @@ export const BACKEND_TAGS = ['node-cpu', 'node-webgpu', 'wasm', 'browser-webgpu'
 export const SECTION_TAGS = [
   'attention',
   'traffic',
+  'capture',
   'fp16',
   'batch32',
   'profile',

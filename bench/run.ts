@@ -26,7 +26,7 @@ import { parseClipConfig } from '../src/engine/clip/config.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import type { Browser, Page } from '@playwright/test';
 import { measureFusedAttention } from './attention.ts';
-import { kernelsOf, withinLimits, type StepTrafficResult } from './gpu-report.ts';
+import { kernelsOf, withinLimits, type GraphCaptureResult, type StepTrafficResult } from './gpu-report.ts';
 import { STEP_TRAFFIC_LIMITS } from './step-traffic.ts';
 import { adapterOf, buildApp, DIST, harnessPage, launchChromium, ROOT, startPreview, timeInPage, type Server } from './browser.ts';
 import { DEMO_GEOMETRY, DEMO_IMAGES, DEMO_SOURCE } from './demo-geometry.ts';
@@ -112,7 +112,7 @@ function stopAt(limitS: number): void {
 stopAt(HARD_LIMIT_S);
 
 const TAG: Record<BenchWorkload, 'student' | 'teacher'> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
-const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run', 'traffic'] as const;
+const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run', 'traffic', 'capture'] as const;
 const wantsBrowser = (f: RowFilter) =>
   BROWSER_SECTIONS.some((s) => f.wants(s)) ||
   (['wasm', 'browser-webgpu'] as const).some((b) => WORKLOADS.some((w) => ['demo', 'real'].some((g) => f.wants(TAG[w], g, b))));
@@ -137,6 +137,7 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
     const page = await harnessPage(browser, server);
     const adapter = await adapterOf(page);
     if (only.wants('traffic')) results.stepTraffic = await trafficRows(page, adapter.ok);
+    if (only.wants('capture')) results.graphCapture = await captureRows(page, adapter.ok);
     results.machine.webgpuAdapter = adapter;
     const env = await page.evaluate(() => ({ hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated }));
     results.machine.pageHardwareConcurrency = env.hardwareConcurrency;
@@ -220,6 +221,18 @@ async function trafficRows(page: Page, gpu: boolean): Promise<StepTrafficResult>
     runs.push({ entry, withinLimits: withinLimits(t), ...t });
   }
   return { limits: STEP_TRAFFIC_LIMITS, runs };
+}
+
+/** graph capture on and off on each WebGPU backend (bench/graph-capture.ts), demo student, batch 8 */
+async function captureRows(page: Page, gpu: boolean): Promise<GraphCaptureResult> {
+  if (!gpu) return { unavailable: 'no WebGPU adapter in Chromium' };
+  const out: Extract<GraphCaptureResult, unknown[]> = [];
+  for (const entry of ['native', 'jsep'] as const) {
+    rec.current = `graph capture on ${entry}`;
+    log(`${rec.current} …`);
+    out.push({ entry, check: await page.evaluate(([e, b]) => window.harness.graphCapture(e, b), [entry, BATCH] as const) });
+  }
+  return out;
 }
 
 /** the teacher on onnxruntime-node's CPU, fused against plain attention, at each geometry asked for */

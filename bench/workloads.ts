@@ -9,7 +9,7 @@
 import type { AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
-import { StudentSession } from '../src/engine/promptkd/session.ts';
+import { StudentSession, type StudentSessionOptions } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.ts';
 import { buildTeacherLogitsGraph, LOGITS, PIXELS, TEACHER_TEXT } from '../src/engine/promptkd/teacher-graphs.ts';
@@ -70,12 +70,19 @@ export interface WorkloadOptions {
   profile?: boolean;
   /** the teacher's image tower in float16 (teacher logits only) */
   precision?: 'float32' | 'float16';
+  /** replay the student step's captured GPU commands (onnxruntime-web's WebGPU; student step only) */
+  graphCapture?: boolean;
   /** the teacher's attention: fused (the studio's) or plain ops, to measure what fusing saves (teacher logits only) */
   attention?: AttentionKind;
 }
 
 /** a StudentSession (as distillation runs it) on random weights, with random images [B,3,S,S] and teacher logits [B,C] to step on */
-export async function benchStudent(rt: Runtime, geometry: GeometryJson, batch: number, profile = false) {
+export async function benchStudent(
+  rt: Runtime,
+  geometry: GeometryJson,
+  batch: number,
+  opts: Pick<StudentSessionOptions, 'profile' | 'graphCapture'> = {},
+) {
   const geo = parseGeometry(geometry);
   const clip = randomVisionWeights(geo.student, 1, 'student');
   const hyper = studentHyper(geo.student.vision.layers, geo.teacher.embedDim, geo.classes);
@@ -86,7 +93,7 @@ export async function benchStudent(rt: Runtime, geometry: GeometryJson, batch: n
     batch,
     evalBatch: batch,
     teacherText: randomTensor([geo.classes, hyper.teacherDim], 4), // [C,Dt]
-    profile,
+    ...opts,
     initial: initStudentState(studentDims(clip, hyper), rng(5)),
   });
   const pixels = randomTensor([batch, 3, S, S], 2); //              [B,3,S,S]
@@ -104,7 +111,7 @@ export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: W
       o.batch,
       o.steady,
       async () => {
-        const student = await benchStudent(rt, geometry, o.batch, o.profile ?? false);
+        const student = await benchStudent(rt, geometry, o.batch, { profile: o.profile ?? false, graphCapture: o.graphCapture ?? false });
         session = student.session;
         return student.step;
       },

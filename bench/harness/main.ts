@@ -13,6 +13,7 @@ import { createWebRuntime, type OrtWebEntry } from '../../src/engine/runtime/web
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../harness-bench.ts';
 import { DEMO_GEOMETRY } from '../demo-geometry.ts';
 import type { GeometryJson } from '../geometry.ts';
+import { checkGraphCapture } from '../graph-capture.ts';
 import { measureStepTraffic } from '../step-traffic.ts';
 import type { WorkloadOptions } from '../workloads.ts';
 
@@ -85,6 +86,9 @@ const harness = {
   /** one demo-student step's buffers, uploads, readbacks and dispatches on `entry` (bench/step-traffic.ts) */
   stepTraffic: async (entry: OrtWebEntry, batch: number) =>
     measureStepTraffic(await createWebRuntime('webgpu', { wasmPaths, entry }), DEMO_GEOMETRY, batch),
+  /** the demo student's steps with graph capture on and off on `entry` (bench/graph-capture.ts) */
+  graphCapture: async (entry: OrtWebEntry, batch: number) =>
+    checkGraphCapture(await createWebRuntime('webgpu', { wasmPaths, entry }), DEMO_GEOMETRY, batch),
   /** benchmark (npm run bench): the WebGPU adapter offered here */
   benchAdapter,
   /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */

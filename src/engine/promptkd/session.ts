@@ -34,6 +34,11 @@ export interface StudentSessionOptions {
   emitGradients?: boolean;
   /** record the train step's kernel times (onnxruntime-node; read with endProfiling) */
   profile?: boolean;
+  /**
+   * replay the train step's GPU commands after its first run (onnxruntime-web's WebGPU): its shapes
+   * are static and every tensor it reads or writes is made once (StepTensors)
+   */
+  graphCapture?: boolean;
 }
 
 export interface StepResult {
@@ -86,7 +91,13 @@ export class StudentSession {
     const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
     // every output stays on the device: what the host needs (the loss) it reads itself
     const deviceOutputs = trainArt.graph.outputs.map((o) => o.name);
-    const train = await runtime.load(trainArt.graph, { deviceOutputs, profile: opts.profile ?? false });
+    if (opts.graphCapture && !runtime.reuse)
+      throw new Error(`graph capture needs a runtime that reuses its tensors (onnxruntime-web's WebGPU), not ${runtime.backend}`);
+    const train = await runtime.load(trainArt.graph, {
+      deviceOutputs,
+      profile: opts.profile ?? false,
+      graphCapture: opts.graphCapture ?? false,
+    });
     const evalSession = await runtime.load(evalArt.graph, { deviceOutputs: [STUDENT_LOGITS] });
     const constants: Record<string, DeviceTensor> = {};
     for (const [name, t] of Object.entries({ ...trainArt.frozen, ...evalArt.frozen, [TEACHER_TEXT]: opts.teacherText })) {
@@ -139,7 +150,10 @@ export class StudentSession {
       if (!o) throw new Error(`the student train step has no output '${name}'`);
       outputs[name] = copy(await o.read());
     }
-    if (t) {
+    if (t && this.opts.graphCapture) {
+      // a captured step reads and writes the same buffers every time: the new state is copied over the old
+      this.runtime.reuse!.copy(this.carry.map((c) => [out[c.from]!, this.current[c.to]!] as const));
+    } else if (t) {
       // the state just written becomes current; the old current is what the next step runs into
       const old = this.current;
       this.current = Object.fromEntries(this.carry.map((c) => [c.to, out[c.from]!]));

@@ -43,6 +43,12 @@ describe('node runtime', () => {
       expect(Array.from((await y.read()).data as Float32Array)).toEqual(want);
     }
     expect(() => write(input, float32([3, 2]))).toThrow('cannot write float32[3,2] into a float32[2,3] tensor');
+    const kept = alloc('float32', [2, 1]);
+    rt.reuse!.copy([[y, kept]]);
+    expect(Array.from((await kept.read()).data as Float32Array)).toEqual([4, 7]);
+    await expect(rt.load(g, { graphCapture: true })).rejects.toThrow(
+      "graph capture needs onnxruntime-web's WebGPU EP (this runtime is cpu)",
+    );
     await expect(session.run({ x: input, w: weight }, { z: y })).rejects.toThrow('cannot run into z: the model outputs y');
   });
 

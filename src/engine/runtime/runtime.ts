@@ -45,6 +45,11 @@ export interface LoadOptions {
   deviceOutputs?: readonly string[];
   /** record kernel times with onnxruntime's profiler (onnxruntime-node only) */
   profile?: boolean;
+  /**
+   * capture the first run's GPU commands and replay them after (onnxruntime-web's WebGPU only): every
+   * input must be a tensor of this runtime and every output run `into` one, the same ones each run
+   */
+  graphCapture?: boolean;
 }
 
 /** onnxruntime-web's two WebGPU backends: 'native' (`onnxruntime-web/webgpu`, the C++ EP) and 'jsep' (JS kernels) */
@@ -79,6 +84,8 @@ export interface Runtime {
   reuse?: {
     alloc(dtype: DType, shape: Shape): DeviceTensor;
     write(target: DeviceTensor, data: HostTensor): void;
+    /** copies each `from` into its `to` (same dtype and shape) on the device, in one submission */
+    copy(pairs: readonly (readonly [from: DeviceTensor, to: DeviceTensor])[]): void;
   };
 }
 
@@ -165,6 +172,8 @@ export interface CoreOptions {
   guardRun?: (run: () => Promise<Record<string, OrtTensor>>) => Promise<Record<string, OrtTensor>>;
   /** onnxruntime's profiler writes files: only runtimes with a file system have one */
   profiler?: Profiler;
+  /** the EP can capture and replay a session's GPU commands (LoadOptions.graphCapture) */
+  graphCapture?: boolean;
 }
 
 /** where a profiled session writes its trace, and how it is read back (and cleaned up) */
@@ -187,10 +196,14 @@ export function createRuntime(core: CoreOptions): Runtime {
       const onGpu = core.backend === 'webgpu' ? new Set(options.deviceOutputs ?? []) : new Set<string>();
       if (options.profile && !core.profiler)
         throw new RuntimeError(`profiling needs onnxruntime-node (this runtime is ${core.backend} in a browser)`);
+      if (options.graphCapture && !core.graphCapture)
+        throw new RuntimeError(`graph capture needs onnxruntime-web's WebGPU EP (this runtime is ${core.backend})`);
       const profiling = options.profile ? core.profiler!.start() : null;
-      const sessionOptions = profiling
-        ? { ...core.sessionOptions, enableProfiling: true, profileFilePrefix: profiling.prefix }
-        : core.sessionOptions;
+      const sessionOptions = {
+        ...core.sessionOptions,
+        ...(profiling ? { enableProfiling: true, profileFilePrefix: profiling.prefix } : {}),
+        ...(options.graphCapture ? { enableGraphCapture: true } : {}),
+      };
       const session = await queue.enqueue(async () => {
         try {
           if (onGpu.size === 0) return await core.ort.InferenceSession.create(bytes, sessionOptions);
@@ -267,8 +280,8 @@ export function hostUpload(ort: OrtModule) {
   return async (t: HostTensor): Promise<DeviceTensor> => new OrtDeviceTensor(new ort.Tensor(t.dtype, t.data as never, [...t.shape]));
 }
 
-/** a tensor made by a runtime's alloc or upload, refused otherwise with what was passed */
-export function ownTensor(t: DeviceTensor, data?: HostTensor): OrtDeviceTensor {
+/** a tensor made by a runtime's alloc or upload (and, given `data`, of its dtype and shape), refused otherwise with what was passed */
+export function ownTensor(t: DeviceTensor, data?: { dtype: DType; shape: Shape }): OrtDeviceTensor {
   if (!isDevice(t)) throw new RuntimeError(`${t.dtype}${fmtShape(t.shape)}: not a tensor of this runtime (make it with alloc or upload)`);
   if (data && (data.dtype !== t.dtype || fmtShape(data.shape) !== fmtShape(t.shape)))
     throw new RuntimeError(`cannot write ${data.dtype}${fmtShape(data.shape)} into a ${t.dtype}${fmtShape(t.shape)} tensor`);
@@ -281,6 +294,9 @@ export function hostReuse(ort: OrtModule): NonNullable<Runtime['reuse']> {
     alloc: (dtype, shape) => new OrtDeviceTensor(new ort.Tensor(dtype, allocate(dtype, sizeOf(shape)) as never, [...shape])),
     write(target, data) {
       (ownTensor(target, data).tensor.data as HostTensor['data']).set(data.data as never);
+    },
+    copy(pairs) {
+      for (const [from, to] of pairs) (ownTensor(to, from).tensor.data as HostTensor['data']).set(ownTensor(from).tensor.data as never);
     },
   };
 }

@@ -60,7 +60,8 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
     // fail at creation on any op that would silently fall back to the CPU
     sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 3, extra: { session: { disable_cpu_ep_fallback: '1' } } },
     upload: (t) => uploadToGpu(t),
-    reuse: { alloc: (dtype, shape) => allocGpu(dtype, shape), write: (target, t) => writeGpu(target, t) },
+    reuse: { alloc: (dtype, shape) => allocGpu(dtype, shape), write: (target, t) => writeGpu(target, t), copy: (pairs) => copyGpu(pairs) },
+    graphCapture: true,
     readDevice: (t) => readFromGpu(t),
     guardRun: async (run) => {
       device.pushErrorScope('validation');
@@ -116,6 +117,17 @@ export async function startWebRuntime(ort: OrtWebModule, backend: 'webgpu' | 'wa
             return p;
           })();
     device.queue.writeBuffer(ownTensor(target, t).tensor.gpuBuffer as GPUBuffer, 0, whole);
+  }
+
+  /** buffer-to-buffer copies on the GPU, one command buffer for all of them */
+  function copyGpu(pairs: readonly (readonly [DeviceTensor, DeviceTensor])[]): void {
+    const encoder = device.createCommandEncoder();
+    for (const [from, to] of pairs) {
+      const src = ownTensor(from).tensor.gpuBuffer as GPUBuffer,
+        dst = ownTensor(to, from).tensor.gpuBuffer as GPUBuffer;
+      encoder.copyBufferToBuffer(src, 0, dst, 0, src.size);
+    }
+    device.queue.submit([encoder.finish()]);
   }
 
   async function uploadToGpu(t: HostTensor): Promise<DeviceTensor> {
