@@ -4,16 +4,13 @@
 // (the route answers 404), or the engine worker's GPU adapter refuses to create a device (its script
 // is served with a line in front that makes requestDevice reject, as a blocklisted GPU would).
 import { expect, test, type Page } from '@playwright/test';
-import { collectPageErrors, openStudio } from './studio-page.ts';
+import { collectOrtRequests, collectPageErrors, openStudio } from './studio-page.ts';
 
 const ep = (page: Page) => page.getByTestId('webgpu-ep');
 
 test('WebGPU computes on the native EP by default, from its own build', async ({ page }) => {
   const errors = collectPageErrors(page);
-  const ortFiles: string[] = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/ort/')) ortFiles.push(new URL(r.url()).pathname);
-  });
+  const ortFiles = collectOrtRequests(page);
   await page.goto('/');
   await expect(page.getByTestId('selftest-webgpu')).toHaveAttribute('data-status', 'ok');
   await expect(ep(page)).toHaveAttribute('data-entry', 'native');
