@@ -6,7 +6,7 @@
 // Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
 // With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
 // last run's profile (profiling slows a run: time and profile in separate calls).
-import type { AttentionKind } from '../src/engine/clip/transformer.ts';
+import { forwardAttentionOn, type AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/config.ts';
 import { StudentSession, type StudentSessionOptions } from '../src/engine/promptkd/session.ts';
@@ -72,7 +72,7 @@ export interface WorkloadOptions {
   precision?: 'float32' | 'float16';
   /** replay the student step's captured GPU commands (onnxruntime-web's WebGPU; student step only) */
   graphCapture?: boolean;
-  /** the teacher's attention: fused (the studio's) or plain ops, to measure what fusing saves (teacher logits only) */
+  /** the teacher's attention (default: the studio's on this runtime), to measure what fusing saves (teacher logits only) */
   attention?: AttentionKind;
 }
 
@@ -137,7 +137,7 @@ function teacherInputs(geo: ReturnType<typeof parseGeometry>, batch: number, pre
 export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   const geo = parseGeometry(geometry);
   const { clip, pixels, text } = teacherInputs(geo, o.batch, o.precision ?? 'float32');
-  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes, o.attention);
+  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes, o.attention ?? (await forwardAttentionOn(rt)));
   const uploaded: DeviceTensor[] = [];
   let release: (() => Promise<void>) | null = null;
   let endProfiling: (() => Promise<KernelProfile>) | undefined;
@@ -168,7 +168,7 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
   }
 }
 
-/** A teacher variant's logits (float16 tower, plain attention) against the studio's float32 fused teacher's, on the benchmark's images. */
+/** A teacher variant's logits (float16 tower, plain attention) against the studio's float32 teacher's on this runtime, on the benchmark's images. */
 export async function teacherVariantError(
   rt: Runtime,
   geometry: GeometryJson,
@@ -178,7 +178,7 @@ export async function teacherVariantError(
   const geo = parseGeometry(geometry);
   const logitsOf = async (v: Pick<WorkloadOptions, 'precision' | 'attention'>) => {
     const { clip, pixels, text } = teacherInputs(geo, batch, v.precision ?? 'float32');
-    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes, v.attention);
+    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes, v.attention ?? (await forwardAttentionOn(rt)));
     const session = await rt.load(art.graph);
     const feeds: Record<string, DeviceTensor> = {};
     try {

@@ -1,8 +1,10 @@
 // The residual attention block both CLIP towers share (pre-LN: x += attn(ln_1 x); x += mlp(ln_2 x)).
 // Its attention comes two ways: 'plain', from ops the autodiff differentiates (MatMul, Softmax, …),
-// for graphs that train through it; 'fused', one MultiHeadAttention (onnxruntime's fused kernels on
-// the CPU and WebGPU EPs) for forward-only graphs (the teacher, evaluations, the exported classifier).
+// for graphs that train through it; 'fused', one MultiHeadAttention (onnxruntime's fused kernels) for
+// forward-only graphs (the teacher, evaluations) on runtimes that compute it right.
 import { type Graph, GraphError, type Value } from '../graph/graph.ts';
+import { fusedAttentionOn } from '../runtime/fused-attention.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import { weightInput, type ClipWeights } from './weights.ts';
 
 /** LayerNormalization with canonical weights `${name}.weight` / `${name}.bias` */
@@ -17,6 +19,11 @@ export function linear(g: Graph, w: ClipWeights, name: string, x: Value): Value 
 
 /** how a block computes attention: 'plain' ops (differentiable) or one fused MultiHeadAttention (forward only) */
 export type AttentionKind = 'plain' | 'fused';
+
+/** a forward graph's attention on `rt`: fused where the runtime computes it right (runtime/fused-attention.ts) */
+export async function forwardAttentionOn(rt: Runtime): Promise<AttentionKind> {
+  return (await fusedAttentionOn(rt)).works ? 'fused' : 'plain';
+}
 
 /** softmax(q kᵀ) v per head from qkv [B, T, 3W] (q|k|v along the last axis), as [B, T, W] */
 function attention(g: Graph, qkv: Value, heads: number, kind: AttentionKind, mask?: Value): Value {

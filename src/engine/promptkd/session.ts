@@ -2,6 +2,7 @@
 // and the teacher text features uploaded once and the trainable state kept on the device between
 // steps (each step's `.next` outputs become the next step's inputs). Only the loss, and whatever a
 // caller asks for, is read back; where the runtime reuses tensors, a step makes none (StepTensors).
+import { forwardAttentionOn } from '../clip/transformer.ts';
 import type { ClipWeights } from '../clip/weights.ts';
 import type { KernelProfile } from '../runtime/profile.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
@@ -88,7 +89,7 @@ export class StudentSession {
       );
     }
     const trainArt = buildStudentTrainStep(clip, hyper, opts.batch, { emitGradients: opts.emitGradients ?? false });
-    const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
+    const evalArt = buildStudentEval(clip, hyper, opts.evalBatch, await forwardAttentionOn(runtime));
     // every output stays on the device: what the host needs (the loss) it reads itself
     const deviceOutputs = trainArt.graph.outputs.map((o) => o.name);
     if (opts.graphCapture && !runtime.reuse)

@@ -124,10 +124,16 @@ export interface StudentEvalArtifact {
   frozen: Record<string, HostTensor>;
 }
 
-export function buildStudentEval(clip: ClipWeights, h: StudentHyper, batch: number): StudentEvalArtifact {
+/** the eval graph; `attention` 'fused' (one MultiHeadAttention a block) unless the runtime or the file it goes to needs plain */
+export function buildStudentEval(
+  clip: ClipWeights,
+  h: StudentHyper,
+  batch: number,
+  attention: AttentionKind = 'fused',
+): StudentEvalArtifact {
   const g = new Graph('promptkd-student-eval');
   const x = declareInputs(g, clip, h, batch);
-  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps }, 'fused');
+  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps }, attention);
   g.output(STUDENT_LOGITS, f.logits);
   return { graph: g, frozen: weightFeeds(g, clip) };
 }

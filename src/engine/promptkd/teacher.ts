@@ -4,6 +4,7 @@
 // list) and reused: they are the student's classifier and the teacher's own. Its logits for images
 // are exp(logit_scale) · norm(image feature) @ textᵀ (100 · … for OpenAI CLIP), run in padded
 // batches of a fixed size so that one session serves every call.
+import { forwardAttentionOn } from '../clip/transformer.ts';
 import { halfPrecisionTower, logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
@@ -195,7 +196,7 @@ export class Teacher {
   private async logitSession(C: number): Promise<LogitSession> {
     let entry = this.logitSessions.get(C);
     if (!entry) {
-      const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C);
+      const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C, await forwardAttentionOn(this.runtime));
       const reuse = this.runtime.reuse;
       const S = this.clip.config.vision.imageSize;
       entry = {
