@@ -10,8 +10,8 @@ const isolation = {
 };
 
 // The built studio works offline once loaded: Workbox's generated service worker (sw.js) precaches the
-// app, onnxruntime's JSEP files (the studio never loads the asyncify build), and the demo's data and
-// models, ~50 MB, at its first visit; src/app/OfflineStatus.tsx registers it and says when it is
+// app, onnxruntime's builds (asyncify: the native WebGPU EP; JSEP: WASM and the WebGPU fallback), and
+// the demo's data and models, ~77 MB, at its first visit; src/app/OfflineStatus.tsx registers it and says when it is
 // ready. Its responses are the stored same-origin ones, COOP/COEP headers included, so an offline
 // reload stays cross-origin isolated. Hugging Face models are kept apart, in the origin private file
 // system (storage/model-files.ts); the worker never intercepts cross-origin requests it has no route for.
@@ -21,7 +21,13 @@ const offline = VitePWA({
   registerType: 'prompt',
   manifest: false,
   workbox: {
-    globPatterns: ['index.html', 'assets/**/*.{js,css}', 'ort/*.jsep.{mjs,wasm}', 'demo/*.{json,u8}', 'models/**/*.{json,safetensors}'],
+    globPatterns: [
+      'index.html',
+      'assets/**/*.{js,css}',
+      'ort/*.{jsep,asyncify}.{mjs,wasm}',
+      'demo/*.{json,u8}',
+      'models/**/*.{json,safetensors}',
+    ],
     // the engine harness page (vite build --mode test) is test support, never part of the studio
     globIgnores: ['harness.html', 'assets/harness-*'],
     maximumFileSizeToCacheInBytes: 64 * 2 ** 20, // onnxruntime's .wasm is 28 MB

@@ -11,15 +11,27 @@ export class Recorder {
   readonly throughput: ThroughputRow[] = [];
   readonly profiles: ProfileRow[] = [];
 
+  /** @param onRow hears each row and profile as it is recorded (the GPU pack prints them at once) */
   constructor(
     private readonly leftS: () => number,
     private readonly budgetS: number,
     readonly log: (line: string) => void,
+    private readonly onRow: (row: { throughput: ThroughputRow } | { profile: ProfileRow }) => void = () => {},
   ) {}
+
+  private addRow(row: ThroughputRow): void {
+    this.throughput.push(row);
+    this.onRow({ throughput: row });
+  }
+
+  private addProfile(row: ProfileRow): void {
+    this.profiles.push(row);
+    this.onRow({ profile: row });
+  }
 
   /** a row without a number */
   note(row: Omit<ThroughputRow, 'timing'>, note: string): void {
-    this.throughput.push({ ...row, timing: null, note });
+    this.addRow({ ...row, timing: null, note });
     this.log(`${row.workload}, ${row.geometry}, ${row.backend}: ${note}`);
   }
 
@@ -34,7 +46,7 @@ export class Recorder {
     this.log(`${this.current} …`);
     try {
       const timing = await run();
-      this.throughput.push({ ...row, timing });
+      this.addRow({ ...row, timing });
       return timing;
     } catch (e) {
       this.note(row, `failed: ${firstLine(e)}`);
@@ -46,7 +58,7 @@ export class Recorder {
   async profile(row: Omit<ProfileRow, 'profile'>, estimateS: number, run: () => Promise<Timing>): Promise<void> {
     const skip = this.overBudget(estimateS);
     const noted = (note: string) => {
-      this.profiles.push({ ...row, profile: null, note });
+      this.addProfile({ ...row, profile: null, note });
       this.log(`profile of ${row.workload}, ${row.geometry}, ${row.backend}: ${note}`);
     };
     if (skip) return noted(skip);
@@ -55,7 +67,7 @@ export class Recorder {
     try {
       const t = await run();
       if (!t.profile) throw new Error('the run returned no profile');
-      this.profiles.push({ ...row, profile: t.profile });
+      this.addProfile({ ...row, profile: t.profile });
     } catch (e) {
       noted(`failed: ${firstLine(e)}`);
     }

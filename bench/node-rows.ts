@@ -7,7 +7,7 @@ import type { BenchWorkload } from './harness-bench.ts';
 import { firstLine, type Recorder } from './measure.ts';
 import type { Workload } from './report.ts';
 import type { GeometryTag, RowFilter, WorkloadTag } from './rows.ts';
-import { benchStudentStep, benchTeacherForward, teacherPrecisionError, type Timing } from './workloads.ts';
+import { benchStudentStep, benchTeacherForward, teacherVariantError, type Timing } from './workloads.ts';
 
 export const WORKLOAD_NAME: Record<BenchWorkload, Workload> = { 'student-step': 'student train step', 'teacher-forward': 'teacher logits' };
 const WORKLOAD_TAG: Record<BenchWorkload, WorkloadTag> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
@@ -119,7 +119,7 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
     );
     if (!t) return;
     try {
-      const e = await teacherPrecisionError(rt, geometries[g], batch);
+      const e = await teacherVariantError(rt, geometries[g], batch, { precision: 'float16' });
       rec.throughput[rec.throughput.length - 1]!.note =
         `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`;
     } catch (e) {

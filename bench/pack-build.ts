@@ -4,7 +4,8 @@
 //   run.sh                                 unpacks into /tmp, finds Vulkan, runs (bench/pack-run.sh)
 //   node.xz                                this Node's binary
 //   lib/bench.mjs                          bench/pack-main.ts and the engine, bundled by esbuild
-//   lib/dist/linux-x64/dawn.node.xz        the npm `webgpu` package's Dawn (names the adapter)
+//   lib/dist/linux-x64/dawn.node.xz        the npm `webgpu` package's Dawn (names the adapter; runs onnxruntime-web)
+//   lib/ort-web/*.xz                       onnxruntime-web's native-EP and JSEP builds (ORT_WEB_FILES)
 //   bin/napi-v6/linux/x64/*.xz             onnxruntime-node's binding and libonnxruntime (WebGPU EP inside)
 //   libvulkan1_*.deb                       Debian's Vulkan loader (apt-get download)
 //   pytorch_reference.py                   the PyTorch peer, run by run.sh where CUDA PyTorch is
@@ -16,6 +17,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { ORT_WEB_FILES } from '../src/engine/runtime/web-node.ts';
 
 export const PACK_LIMIT_BYTES = 60 * 2 ** 20;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -96,6 +98,9 @@ export async function buildPack(outDir: string): Promise<Pack> {
   for (const f of ['libonnxruntime.so.1', 'onnxruntime_binding.node'])
     xz(path.join(ortBin, f), path.join(outDir, 'bin/napi-v6/linux/x64', `${f}.xz`));
   xz(path.join(packageDir('webgpu'), 'dist/linux-x64/dawn.node'), path.join(outDir, 'lib/dist/linux-x64/dawn.node.xz'));
+  // onnxruntime-web exports its dist/ files by name, not its package.json
+  const ortWeb = path.dirname(require.resolve(`onnxruntime-web/${ORT_WEB_FILES.jsep[2]}`));
+  for (const f of Object.values(ORT_WEB_FILES).flat()) xz(path.join(ortWeb, f), path.join(outDir, 'lib/ort-web', `${f}.xz`));
   xz(process.execPath, path.join(outDir, 'node.xz'));
   vulkanDeb(outDir);
   fs.copyFileSync(path.join(ROOT, 'bench/pytorch_reference.py'), path.join(outDir, 'pytorch_reference.py'));

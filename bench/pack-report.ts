@@ -1,8 +1,15 @@
-// The GPU pack's result (one JSON line from bench/pack-main.ts) and what is read off it: the ratios
-// the real-GPU issue asks for, and the README's table.
+// The GPU pack's result (the last JSON line from bench/pack-main.ts; the lines before it are its
+// parts, printed as they are measured) and what is read off it: the ratios the real-GPU issue asks
+// for, and the README's table.
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
+import { formatGraphCapture } from './gpu-report.ts';
 import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_BATCH32, NODE_WEBGPU_FP16 } from './node-rows.ts';
 import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
+import { WEB_BACKEND, type WebRowsResult } from './web-rows.ts';
+
+export const PACK_KIND = 'promptkd-gpu-pack/2';
+/** a line printed as soon as its part is measured: a row, a profile, the web backends' extras */
+export const PACK_PART_KIND = 'promptkd-gpu-pack/2-part';
 
 /** one precision of pytorch_reference.py's output */
 interface PytorchTiming {
@@ -17,8 +24,13 @@ export type PytorchResult =
 
 export interface Ratio {
   workload: Workload;
-  /** images/s of onnxruntime-node WebGPU at the real geometry */
+  /** images/s of onnxruntime-node WebGPU at the real geometry (for the teacher: its labels/s) */
   webgpu: number | null;
+  /** images/s of onnxruntime-web's native EP and JSEP (the studio's WebGPU) at the real geometry */
+  webNative: number | null;
+  webJsep: number | null;
+  /** native ÷ JSEP: above 1, the studio's default is the faster one */
+  nativeVsJsep: number | null;
   /** WebGPU ÷ PyTorch eager fp32 / fp16 autocast on the same GPU, and ÷ onnxruntime-node CPU on the same machine */
   vsPytorchFp32: number | null;
   vsPytorchFp16: number | null;
@@ -26,7 +38,7 @@ export interface Ratio {
 }
 
 export interface GpuPackResult {
-  kind: 'promptkd-gpu-pack/1';
+  kind: typeof PACK_KIND;
   date: string;
   only: string;
   machine: { cpu: string; cores: number; memoryBytes: number; node: string; platform: string };
@@ -36,6 +48,8 @@ export interface GpuPackResult {
   batch: number;
   throughput: ThroughputRow[];
   profiles: ProfileRow[];
+  /** onnxruntime-web's WebGPU backends in Node: which started, a step's traffic and dispatches, graph capture */
+  web: WebRowsResult | null;
   pytorch: PytorchResult | null;
   ratios: Ratio[];
   stoppedEarly?: string;
@@ -54,10 +68,15 @@ export function packRatios(r: Pick<GpuPackResult, 'throughput' | 'pytorch' | 'ge
     r.throughput.find((t) => t.workload === w && t.geometry === r.geometries.real && t.backend === backend)?.timing?.imagesPerSec ?? null;
   return (['student train step', 'teacher logits'] as const).map((w) => {
     const webgpu = speed(w, NODE_WEBGPU);
+    const webNative = speed(w, WEB_BACKEND.native),
+      webJsep = speed(w, WEB_BACKEND.jsep);
     const torch = r.pytorch && !('error' in r.pytorch) ? r.pytorch[PYTORCH_KEY[w]] : undefined;
     return {
       workload: w,
       webgpu,
+      webNative,
+      webJsep,
+      nativeVsJsep: div(webNative, webJsep),
       vsPytorchFp32: div(webgpu, torch?.fp32?.images_per_s),
       vsPytorchFp16: div(webgpu, torch?.fp16_autocast?.images_per_s),
       vsNodeCpu: div(webgpu, speed(w, NODE_CPU)),
@@ -100,6 +119,20 @@ export function formatPackTable(r: GpuPackResult): string {
   }
   const b32 = r.throughput.find((x) => x.backend === NODE_WEBGPU_BATCH32 && x.geometry === r.geometries.real);
   if (b32) lines.push(`Teacher at batch 32 on WebGPU: ${b32.timing ? `${num(b32.timing.imagesPerSec)} images/s` : b32.note}`);
+  lines.push(
+    '',
+    `| the studio's WebGPU (onnxruntime-web in Node), images/s | native EP | JSEP | native ÷ JSEP |`,
+    '|---|---|---|---|',
+    ...r.ratios.map((q) => `| ${q.workload} | ${num(q.webNative)} | ${num(q.webJsep)} | ${ratio(q.nativeVsJsep)} |`),
+  );
+  const teacher = r.ratios.find((q) => q.workload === 'teacher logits');
+  if (teacher)
+    lines.push(`Teacher labels/s (one label a view): onnxruntime-node WebGPU ${num(teacher.webgpu)}, native EP ${num(teacher.webNative)}`);
+  for (const t of r.web?.traffic ?? [])
+    lines.push(
+      `One steady student step, ${t.geometry}, batch ${t.batch}, ${t.entry}: ${t.steady.dispatches} dispatches, ${t.steady.readbacks} readback (${t.steady.bytesRead} B), ${t.steady.buffersCreated} buffers created, ${t.steady.uploads} uploads`,
+    );
+  if (r.web) lines.push(...formatGraphCapture(r.web.capture));
   lines.push(
     ...formatProfiles(
       r.profiles.filter((p) => p.backend === NODE_WEBGPU),

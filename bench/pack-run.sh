@@ -1,8 +1,9 @@
 #!/bin/sh
-# PromptKD Studio GPU pack: times our WebGPU graphs (onnxruntime-node's WebGPU EP, Dawn on Vulkan)
-# and onnxruntime-node's CPU on this machine, and PyTorch's reference on the same GPU when PyTorch
-# with CUDA is here. Needs nothing installed but a GPU driver with Vulkan; brings Node, onnxruntime
-# and the Vulkan loader. Progress on stderr, ONE JSON line on stdout.
+# PromptKD Studio GPU pack: times our WebGPU graphs (onnxruntime-node's WebGPU EP and the studio's
+# onnxruntime-web backends, native EP and JSEP, on Dawn over Vulkan) and onnxruntime-node's CPU on
+# this machine, and PyTorch's reference on the same GPU when PyTorch with CUDA is here. Needs nothing
+# installed but a GPU driver with Vulkan; brings Node, onnxruntime and the Vulkan loader. Progress on
+# stderr; on stdout a JSON line per part as it is measured, then the whole result as the last line.
 #
 #   sh run.sh [--only PATTERNS] [--budget SECONDS]      (arguments go to the bench)
 #
@@ -46,6 +47,8 @@ unxz_to "$HERE/lib/dist/linux-x64/dawn.node.xz" "$WORK/lib/dist/linux-x64/dawn.n
 for f in libonnxruntime.so.1 onnxruntime_binding.node; do
   unxz_to "$HERE/bin/napi-v6/linux/x64/$f.xz" "$WORK/bin/napi-v6/linux/x64/$f"
 done
+mkdir -p "$WORK/lib/ort-web"
+for f in "$HERE"/lib/ort-web/*.xz; do unxz_to "$f" "$WORK/lib/ort-web/$(basename "$f" .xz)"; done
 deb_x "$HERE"/libvulkan1_*.deb "$WORK/vulkan"
 LOADER_DIR=$(dirname "$(find "$WORK/vulkan" -name 'libvulkan.so.1' | head -n 1)")
 export LD_LIBRARY_PATH="$LOADER_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

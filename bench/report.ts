@@ -3,7 +3,9 @@
 import type { GpuProbe } from '../src/app/gpu.ts';
 import type { KernelProfile } from '../src/engine/runtime/profile.ts';
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
+import type { FusedAttention } from './attention.ts';
 import type { GeometryJson } from './geometry.ts';
+import { formatGpuSections, type GraphCaptureResult, type Kernels, type StepTrafficResult } from './gpu-report.ts';
 import { formatLongRun, type LongRunResult } from './long-run-report.ts';
 import type { StudentStepCosts } from './student-costs.ts';
 import type { TeacherCount } from './teacher-calls.ts';
@@ -111,6 +113,14 @@ export interface BenchResults {
   /** a 2,000-step WASM run of the demo: memory and IndexedDB after each checkpoint, pruning at K */
   longRun?: LongRunResult;
   labels?: LabelsBench | { unavailable: string };
+  /** kernels per run, now and before the kernel work */
+  kernels?: Kernels;
+  /** one steady demo step's buffers, uploads and readbacks on each WebGPU backend in Chromium */
+  stepTraffic?: StepTrafficResult;
+  /** the demo student's steps with graph capture on and off, on each WebGPU backend in Chromium */
+  graphCapture?: GraphCaptureResult;
+  /** the teacher on onnxruntime-node's CPU with fused and with plain attention */
+  fusedAttention?: FusedAttention[];
   /** why Chromium was not measured */
   chromiumError?: string;
   /** set when the run hit its time limit */
@@ -207,6 +217,7 @@ export function formatReport(r: BenchResults): string {
   );
 
   out.push(...formatProfiles(r.profiles));
+  out.push(...formatGpuSections(r));
   const f = r.flops;
   if (f) {
     out.push('', `Train-step FLOPs ÷ forward FLOPs (${f.geometry}; forward ${gflop(f.pruned.forward)})`);

@@ -1,16 +1,22 @@
 // Which parts of the benchmark to run: `--only PATTERNS`.
 //
 // Every measurement carries tags: its workload (student, teacher), geometry (demo, real), backend
-// (node-cpu, node-webgpu, wasm, browser-webgpu), a variant (`fp16`: the float16 teacher; `batch32`:
-// the teacher at batch 32), `profile` for kernel profiles, or a section name (flops, passes, labels,
+// (node-cpu, node-webgpu; web-native and web-jsep: onnxruntime-web's WebGPU backends in Node, the GPU
+// pack's; wasm, browser-webgpu), a variant (`fp16`: the float16 teacher; `batch32`:
+// the teacher at batch 32), `profile` for kernel profiles, or a section name (attention: the teacher
+// fused against plain on the CPU; traffic: a step's GPU traffic in Chromium; capture: graph capture
+// checked in Chromium; flops, passes, labels,
 // first-load, demo-step, import-scale, long-run). PATTERNS is a comma-separated list; a pattern is tags
 // joined by '/', and selects what carries all of them. `--only node-webgpu` runs every onnxruntime-node
 // WebGPU row; `--only student/real,flops` the ViT-B/16 student steps on every backend and the FLOPs.
 
 export const WORKLOAD_TAGS = ['student', 'teacher'] as const;
 export const GEOMETRY_TAGS = ['demo', 'real'] as const;
-export const BACKEND_TAGS = ['node-cpu', 'node-webgpu', 'wasm', 'browser-webgpu'] as const;
+export const BACKEND_TAGS = ['node-cpu', 'node-webgpu', 'web-native', 'web-jsep', 'wasm', 'browser-webgpu'] as const;
 export const SECTION_TAGS = [
+  'attention',
+  'traffic',
+  'capture',
   'fp16',
   'batch32',
   'profile',

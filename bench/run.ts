@@ -24,7 +24,10 @@ import path from 'node:path';
 import { distillConfigOf, DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 import { parseClipConfig } from '../src/engine/clip/config.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
-import type { Browser } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { measureFusedAttention } from './attention.ts';
+import { kernelsOf, withinLimits, type GraphCaptureResult, type StepTrafficResult } from './gpu-report.ts';
+import { STEP_TRAFFIC_LIMITS } from './step-traffic.ts';
 import { adapterOf, buildApp, DIST, harnessPage, launchChromium, ROOT, startPreview, timeInPage, type Server } from './browser.ts';
 import { DEMO_GEOMETRY, DEMO_IMAGES, DEMO_SOURCE } from './demo-geometry.ts';
 import { measureDemoFirstStep, measureFirstLoad } from './first-load.ts';
@@ -85,6 +88,7 @@ const results: BenchResults = {
 let server: Server | null = null;
 
 function finish(): void {
+  results.kernels = kernelsOf(results.profiles, BATCH, results.stepTraffic);
   results.seconds = elapsedS();
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(formatReport(results));
@@ -108,7 +112,7 @@ function stopAt(limitS: number): void {
 stopAt(HARD_LIMIT_S);
 
 const TAG: Record<BenchWorkload, 'student' | 'teacher'> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
-const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run'] as const;
+const BROWSER_SECTIONS = ['first-load', 'demo-step', 'import-scale', 'long-run', 'traffic', 'capture'] as const;
 const wantsBrowser = (f: RowFilter) =>
   BROWSER_SECTIONS.some((s) => f.wants(s)) ||
   (['wasm', 'browser-webgpu'] as const).some((b) => WORKLOADS.some((w) => ['demo', 'real'].some((g) => f.wants(TAG[w], g, b))));
@@ -132,6 +136,8 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
     }
     const page = await harnessPage(browser, server);
     const adapter = await adapterOf(page);
+    if (only.wants('traffic')) results.stepTraffic = await trafficRows(page, adapter.ok);
+    if (only.wants('capture')) results.graphCapture = await captureRows(page, adapter.ok);
     results.machine.webgpuAdapter = adapter;
     const env = await page.evaluate(() => ({ hardwareConcurrency: navigator.hardwareConcurrency, crossOriginIsolated }));
     results.machine.pageHardwareConcurrency = env.hardwareConcurrency;
@@ -201,6 +207,48 @@ async function chromiumRows(demo: GeometryJson, real: GeometryJson, node: Partia
     await browser.close();
     server.stop();
     server = null;
+  }
+}
+
+/** one steady demo step's GPU traffic on each WebGPU backend (bench/step-traffic.ts) */
+async function trafficRows(page: Page, gpu: boolean): Promise<StepTrafficResult> {
+  if (!gpu) return { unavailable: 'no WebGPU adapter in Chromium' };
+  const runs: Extract<StepTrafficResult, { runs: unknown }>['runs'] = [];
+  for (const entry of ['native', 'jsep'] as const) {
+    rec.current = `a demo step's GPU traffic on ${entry}`;
+    log(`${rec.current} …`);
+    const t = await page.evaluate(([e, b]) => window.harness.stepTraffic(e, b), [entry, DEMO_SETTINGS.batchSize] as const);
+    runs.push({ entry, withinLimits: withinLimits(t), ...t });
+  }
+  return { limits: STEP_TRAFFIC_LIMITS, runs };
+}
+
+/** graph capture on and off on each WebGPU backend (bench/graph-capture.ts), demo student, batch 8 */
+async function captureRows(page: Page, gpu: boolean): Promise<GraphCaptureResult> {
+  if (!gpu) return { unavailable: 'no WebGPU adapter in Chromium' };
+  const out: Extract<GraphCaptureResult, unknown[]> = [];
+  for (const entry of ['native', 'jsep'] as const) {
+    rec.current = `graph capture on ${entry}`;
+    log(`${rec.current} …`);
+    out.push({ entry, check: await page.evaluate(([e, b]) => window.harness.graphCapture(e, b), [entry, BATCH] as const) });
+  }
+  return out;
+}
+
+/** the teacher on onnxruntime-node's CPU, fused against plain attention, at each geometry asked for */
+async function attentionRows(geometries: Record<'demo' | 'real', GeometryJson>): Promise<void> {
+  const rt = createNodeRuntime();
+  results.fusedAttention = [];
+  for (const g of ['demo', 'real'] as const) {
+    if (!only.wants('attention', g)) continue;
+    // the real teacher is ViT-L/14: one CPU run of batch 8 takes tens of seconds on 2 cores, and this is 10 of them
+    if (g === 'real' && leftS() < 300) {
+      log(`fused attention at ${geometries.real.name}: skipped (${Math.round(leftS())} s left)`);
+      continue;
+    }
+    rec.current = `the teacher fused against plain attention (${geometries[g].name}, CPU)`;
+    log(`${rec.current} …`);
+    results.fusedAttention.push(await measureFusedAttention(rt, 'onnxruntime-node (CPU)', geometries[g], BATCH, g === 'demo' ? 5 : 1));
   }
 }
 
@@ -285,6 +333,8 @@ async function main(): Promise<void> {
       }
     }
   }
+
+  if (only.wants('attention', 'demo') || only.wants('attention', 'real')) await attentionRows({ demo: DEMO_GEOMETRY, real });
 
   const node = await nodeRows({ geometries: { demo: DEMO_GEOMETRY, real }, batch: BATCH, only, rec });
   results.nodeDevices = node.devices;

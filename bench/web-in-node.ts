@@ -26,7 +26,7 @@ export const WEB_ENTRY_FILES = ORT_WEB_FILES;
 const runtimes = new Map<OrtWebEntry, Promise<WebRuntime>>();
 
 /** one runtime per entry and process, created on first use, as a page keeps one */
-function runtimeFor(entry: OrtWebEntry, ortDir: string): Promise<WebRuntime> {
+export function webRuntimeInNode(entry: OrtWebEntry, ortDir: string): Promise<WebRuntime> {
   let rt = runtimes.get(entry);
   if (!rt) {
     rt = openWebRuntimeInNode(entry, { ortDir });
@@ -44,6 +44,6 @@ export async function benchWebEntryInNode(
   opts: WorkloadOptions,
   ortDir: string,
 ): Promise<Timing> {
-  const rt = await runtimeFor(entry, ortDir);
+  const rt = await webRuntimeInNode(entry, ortDir);
   return (workload === 'student-step' ? benchStudentStep : benchTeacherForward)(rt, geometry, opts);
 }

@@ -6,9 +6,10 @@
 // Every run reads its result back (loss or logits), so a timing covers the work, not just its launch.
 // With `profile`, the session records onnxruntime's per-kernel times and the timing carries the
 // last run's profile (profiling slows a run: time and profile in separate calls).
+import { forwardAttentionOn, type AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/run-settings.ts';
-import { StudentSession } from '../src/engine/promptkd/session.ts';
+import { StudentSession, type StudentSessionOptions } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
 import { studentDims, type StudentHyper } from '../src/engine/promptkd/student.ts';
 import { buildTeacherLogitsGraph, LOGITS, PIXELS, TEACHER_TEXT } from '../src/engine/promptkd/teacher-graphs.ts';
@@ -69,34 +70,50 @@ export interface WorkloadOptions {
   profile?: boolean;
   /** the teacher's image tower in float16 (teacher logits only) */
   precision?: 'float32' | 'float16';
+  /** replay the student step's captured GPU commands (onnxruntime-web's WebGPU; student step only) */
+  graphCapture?: boolean;
+  /** the teacher's attention (default: the studio's on this runtime), to measure what fusing saves (teacher logits only) */
+  attention?: AttentionKind;
 }
 
-/** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
-export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
+/** a StudentSession (as distillation runs it) on random weights, with random images [B,3,S,S] and teacher logits [B,C] to step on */
+export async function benchStudent(
+  rt: Runtime,
+  geometry: GeometryJson,
+  batch: number,
+  opts: Pick<StudentSessionOptions, 'profile' | 'graphCapture'> = {},
+) {
   const geo = parseGeometry(geometry);
   const clip = randomVisionWeights(geo.student, 1, 'student');
   const hyper = studentHyper(geo.student.vision.layers, geo.teacher.embedDim, geo.classes);
   const S = geo.student.vision.imageSize;
-  const pixels = randomTensor([o.batch, 3, S, S], 2); //              [B,3,S,S]
-  const teacherLogits = randomTensor([o.batch, geo.classes], 3); //    [B,C]
-  const teacherText = randomTensor([geo.classes, hyper.teacherDim], 4); // [C,Dt]
+  const session = await StudentSession.create(rt, {
+    clip,
+    hyper,
+    batch,
+    evalBatch: batch,
+    teacherText: randomTensor([geo.classes, hyper.teacherDim], 4), // [C,Dt]
+    ...opts,
+    initial: initStudentState(studentDims(clip, hyper), rng(5)),
+  });
+  const pixels = randomTensor([batch, 3, S, S], 2); //              [B,3,S,S]
+  const teacherLogits = randomTensor([batch, geo.classes], 3); //    [B,C]
+  // every tensor but logit_scale is a frozen input of the step
+  const frozenBytes = [...clip.tensors].reduce((n, [name, t]) => n + (name === 'logit_scale' ? 0 : t.data.byteLength), 0);
+  return { session, frozenBytes, step: () => session.step(pixels, teacherLogits, PAPER_CONFIG.lr) };
+}
+
+/** The student's train step (StudentSession, as distillation runs it) on random weights and images. */
+export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   let session: StudentSession | null = null;
   try {
     return await timed(
       o.batch,
       o.steady,
       async () => {
-        session = await StudentSession.create(rt, {
-          clip,
-          hyper,
-          batch: o.batch,
-          evalBatch: o.batch,
-          teacherText,
-          profile: o.profile ?? false,
-          initial: initStudentState(studentDims(clip, hyper), rng(5)),
-        });
-        const s = session;
-        return () => s.step(pixels, teacherLogits, PAPER_CONFIG.lr);
+        const student = await benchStudent(rt, geometry, o.batch, { profile: o.profile ?? false, graphCapture: o.graphCapture ?? false });
+        session = student.session;
+        return student.step;
       },
       o.profile ? () => session!.endProfiling() : undefined,
     );
@@ -120,7 +137,7 @@ function teacherInputs(geo: ReturnType<typeof parseGeometry>, batch: number, pre
 export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o: WorkloadOptions): Promise<Timing> {
   const geo = parseGeometry(geometry);
   const { clip, pixels, text } = teacherInputs(geo, o.batch, o.precision ?? 'float32');
-  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes);
+  const art = buildTeacherLogitsGraph(clip, null, o.batch, geo.classes, o.attention ?? (await forwardAttentionOn(rt)));
   const uploaded: DeviceTensor[] = [];
   let release: (() => Promise<void>) | null = null;
   let endProfiling: (() => Promise<KernelProfile>) | undefined;
@@ -151,16 +168,17 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
   }
 }
 
-/** The float16 teacher's logits against the float32 teacher's, on the benchmark's images. */
-export async function teacherPrecisionError(
+/** A teacher variant's logits (float16 tower, plain attention) against the studio's float32 teacher's on this runtime, on the benchmark's images. */
+export async function teacherVariantError(
   rt: Runtime,
   geometry: GeometryJson,
   batch: number,
+  variant: Pick<WorkloadOptions, 'precision' | 'attention'>,
 ): Promise<{ maxRelError: number; argmaxAgreement: number }> {
   const geo = parseGeometry(geometry);
-  const logitsOf = async (precision: 'float32' | 'float16') => {
-    const { clip, pixels, text } = teacherInputs(geo, batch, precision);
-    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes);
+  const logitsOf = async (v: Pick<WorkloadOptions, 'precision' | 'attention'>) => {
+    const { clip, pixels, text } = teacherInputs(geo, batch, v.precision ?? 'float32');
+    const art = buildTeacherLogitsGraph(clip, null, batch, geo.classes, v.attention ?? (await forwardAttentionOn(rt)));
     const session = await rt.load(art.graph);
     const feeds: Record<string, DeviceTensor> = {};
     try {
@@ -172,8 +190,8 @@ export async function teacherPrecisionError(
       for (const t of Object.values(feeds)) t.dispose();
     }
   };
-  const ref = await logitsOf('float32'),
-    half = await logitsOf('float16');
+  const ref = await logitsOf({}),
+    half = await logitsOf(variant);
   let err = 0,
     scale = 0,
     agree = 0;

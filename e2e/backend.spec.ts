@@ -3,17 +3,14 @@
 // software adapter (SwiftShader, as on CI machines) WebGPU works but trains far slower than WASM, so
 // the studio computes on WASM, says why, and still uses WebGPU when the page address asks for it.
 import { expect, test, type Page } from '@playwright/test';
-import { collectPageErrors } from './studio-page.ts';
+import { collectOrtRequests, collectPageErrors } from './studio-page.ts';
 
 const values = async (page: Page, backend: string): Promise<number[]> =>
   JSON.parse((await page.getByTestId(`selftest-${backend}-values`).getAttribute('data-values'))!);
 
 test('self-test runs on WebGPU and on WASM with the same numbers', async ({ page }) => {
   const errors = collectPageErrors(page);
-  const ortFiles: string[] = [];
-  page.on('request', (r) => {
-    if (new URL(r.url()).pathname.startsWith('/ort/')) ortFiles.push(new URL(r.url()).pathname);
-  });
+  const ortFiles = collectOrtRequests(page);
 
   await page.goto('/');
   const backend = page.getByTestId('backend');

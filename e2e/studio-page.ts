@@ -1,5 +1,6 @@
-// The steps most specs begin with: collect the page's uncaught errors, open the studio at a page
-// address and wait until its workspace is ready; and the step count the Distill step shows.
+// The steps most specs begin with: collect the page's uncaught errors (and the onnxruntime files it
+// fetches), open the studio at a page address and wait until its workspace is ready; and the step
+// count the Distill step shows.
 import { expect, type Page } from '@playwright/test';
 import { installEngineHook } from './engine-hook.ts';
 
@@ -8,6 +9,16 @@ export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
+}
+
+/** the paths of onnxruntime's files (/ort/…) the page and its workers fetch from now on, as a list that grows */
+export function collectOrtRequests(page: Page): string[] {
+  const paths: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/ort/')) paths.push(path);
+  });
+  return paths;
 }
 
 /**

@@ -11,7 +11,10 @@ import * as ort from 'onnxruntime-web';
 import { OrtDeviceTensor } from '../../src/engine/runtime/runtime.ts';
 import { createWebRuntime, type OrtWebEntry } from '../../src/engine/runtime/web.ts';
 import { benchAdapter, benchWorkload, type BenchBackend, type BenchWorkload } from '../harness-bench.ts';
+import { DEMO_GEOMETRY } from '../demo-geometry.ts';
 import type { GeometryJson } from '../geometry.ts';
+import { checkGraphCapture } from '../graph-capture.ts';
+import { measureStepTraffic } from '../step-traffic.ts';
 import type { WorkloadOptions } from '../workloads.ts';
 
 const wasmPaths = import.meta.env.PROD ? `${import.meta.env.BASE_URL}ort/` : undefined;
@@ -48,7 +51,8 @@ async function uploadedInputs(
  * bypassing the runtime's upload (which pads), to provoke exactly that.
  */
 async function rejectedKernelSurfaces(): Promise<string> {
-  const rt = await createWebRuntime('webgpu', wasmPaths ? { wasmPaths } : {});
+  // JSEP: the raw tensor below is made with the JSEP module imported here, on its device
+  const rt = await createWebRuntime('webgpu', { wasmPaths, entry: 'jsep' });
   const g = new Graph('rejected-kernel');
   const x = g.input('x', 'float32', [3]);
   g.output('y', g.mul(x, g.exp(g.input('s', 'float32', []))));
@@ -79,6 +83,12 @@ const harness = {
     ];
     return { backend, entry, checks, studentStateOnDevice };
   },
+  /** one demo-student step's buffers, uploads, readbacks and dispatches on `entry` (bench/step-traffic.ts) */
+  stepTraffic: async (entry: OrtWebEntry, batch: number) =>
+    measureStepTraffic(await createWebRuntime('webgpu', { wasmPaths, entry }), DEMO_GEOMETRY, batch),
+  /** the demo student's steps with graph capture on and off on `entry` (bench/graph-capture.ts) */
+  graphCapture: async (entry: OrtWebEntry, batch: number) =>
+    checkGraphCapture(await createWebRuntime('webgpu', { wasmPaths, entry }), DEMO_GEOMETRY, batch),
   /** benchmark (npm run bench): the WebGPU adapter offered here */
   benchAdapter,
   /** benchmark: time a student step or teacher forward on this page's WebGPU or WASM */

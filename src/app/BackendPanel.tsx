@@ -3,6 +3,7 @@ import type { EngineBackend, SelfTestReport } from '../worker/protocol.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { ActionButton } from './ActionButton.tsx';
 import type { GpuInfo } from './gpu.ts';
+import { webGpuEntryOf } from './settings.ts';
 import { useStudio, type SelfTestEntry } from './store.ts';
 
 const BACKENDS: EngineBackend[] = ['webgpu', 'wasm'];
@@ -21,6 +22,9 @@ export function BackendPanel() {
     })),
   );
   const hashBackend = useStudio((s) => new URLSearchParams(s.hashText.replace(/^#/, '')).get('backend'));
+  const hashEp = useStudio((s) => webGpuEntryOf(s.hashText));
+  const webgpuTest = selfTest.webgpu;
+  const webgpuEp = webgpuTest?.status === 'ok' ? webgpuTest.report.ep : undefined;
   const reports = BACKENDS.map((b) => selfTest[b])
     .filter((e) => e?.status === 'ok')
     .map((e) => (e as { report: SelfTestReport }).report);
@@ -33,6 +37,12 @@ export function BackendPanel() {
           {backend ?? 'checking…'}
         </strong>
       </p>
+      {webgpuEp && (
+        <p className="muted" data-testid="webgpu-ep" data-entry={webgpuEp.entry}>
+          WebGPU computes on onnxruntime-web's {webgpuEp.summary}
+          {hashEp === 'jsep' && ' (the page address asks for JSEP first: ep=jsep)'}.
+        </p>
+      )}
       {backend === 'webgpu' && hashBackend === 'wasm' && (
         <p className="muted" data-testid="backend-override">
           Runs use <strong>wasm</strong> here: the page address asks for it (<code>backend=wasm</code>).

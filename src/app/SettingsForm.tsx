@@ -2,19 +2,20 @@
 // The distillation's, the teacher's and the import's settings share the hash; each form rewrites only its own rows.
 import { type ReactNode, useState } from 'react';
 import { formatHash, formatValue, parseValue, type SettingSpec, type SettingValue } from '../engine/surface.ts';
-import { HASH_TABLES, type Effective } from './settings.ts';
+import { HASH_TABLES, PAGE_HASH_ENTRIES, type Effective } from './settings.ts';
 
 /**
  * The page's hash with `table`'s entries replaced by those of `settings` that differ from `defaults`;
- * the other table's entries stay, names no table knows (already reported) go.
+ * the other tables' entries and the page's own (`ep`) stay, names nobody knows (already reported) go.
  */
 function hashWith<S extends object>(eff: Effective<S>, settings: S): string {
   const own = new Set(eff.table.map((s) => s.hash));
-  const others = new Set(
-    HASH_TABLES.flat()
+  const others = new Set([
+    ...HASH_TABLES.flat()
       .map((s) => s.hash)
       .filter((h) => !own.has(h)),
-  );
+    ...PAGE_HASH_ENTRIES,
+  ]);
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   for (const k of [...params.keys()]) if (!others.has(k)) params.delete(k);
   for (const [k, v] of new URLSearchParams(formatHash(eff.table, settings, eff.defaults).replace(/^#/, ''))) params.set(k, v);

@@ -22,7 +22,7 @@ import { useSplit } from './split-choice.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
-import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings } from './settings.ts';
+import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings, webGpuEntryOf } from './settings.ts';
 import { labelsProblem } from './labels.ts';
 import { claimWriter } from './writer-lock.ts';
 import { chooseBackend, liveRunOf, useStudio, withNotice, type StudioState } from './store.ts';
@@ -181,7 +181,7 @@ async function selfTestOn(backend: EngineBackend): Promise<void> {
   const put = (entry: StudioState['selfTest'][EngineBackend]) => set((s) => ({ selfTest: { ...s.selfTest, [backend]: entry } }));
   put({ status: 'running' });
   try {
-    put({ status: 'ok', report: await engine().call('selfTest', { backend }) });
+    put({ status: 'ok', report: await engine().call('selfTest', { backend, ep: webGpuEntryOf(get().hashText) }) });
   } catch (e) {
     put({ status: 'failed', error: (e as Error).message });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampToModel, DEMO_SETTINGS, effectiveSettings, effectiveTeacherSettings, PAPER_SETTINGS } from './settings.ts';
+import { clampToModel, DEMO_SETTINGS, effectiveSettings, effectiveTeacherSettings, PAPER_SETTINGS, webGpuEntryOf } from './settings.ts';
 
 describe('clampToModel', () => {
   it('limits the prompt depth to the student layers, with a note', () => {
@@ -44,5 +44,12 @@ describe('effectiveSettings', () => {
     expect(teacher.settings).toMatchObject({ epochs: 7, shots: 4, batchSize: 8, depth: 9 });
     expect(teacher.problems).toEqual([]);
     expect(effectiveTeacherSettings('', null)).toMatchObject({ demoDefaults: true, settings: { augment: false } });
+  });
+
+  it("knows the page's own entry ep (the WebGPU backend to try first), which is no run setting", () => {
+    expect(effectiveSettings('#ep=jsep&epochs=3', vitB, 'webgpu').problems).toEqual([]);
+    expect(webGpuEntryOf('#ep=jsep&epochs=3')).toBe('jsep');
+    expect(webGpuEntryOf('#ep=native')).toBeUndefined();
+    expect(webGpuEntryOf('')).toBeUndefined();
   });
 });

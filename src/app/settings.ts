@@ -28,6 +28,13 @@ export type { RunSettings, TeacherSettings };
 /** every settings table whose rows live in the URL hash: the distillation's, the teacher's, the import's */
 export const HASH_TABLES: readonly (readonly SettingSpec[])[] = [RUN_SETTINGS, TEACHER_SETTINGS, IMPORT_SETTINGS];
 
+/** hash entries of the page itself, read once at start-up: `ep=jsep` puts onnxruntime-web's JSEP before its native WebGPU EP */
+export const PAGE_HASH_ENTRIES: readonly string[] = ['ep'];
+
+/** the WebGPU backend the page address asks to try first (`#ep=jsep`); undefined: the default order */
+export const webGpuEntryOf = (hash: string): 'jsep' | undefined =>
+  new URLSearchParams(hash.replace(/^#/, '')).get('ep') === 'jsep' ? 'jsep' : undefined;
+
 /** Limits that depend on the student model; the prompt depth cannot exceed its vision layers. */
 export function clampToModel(settings: RunSettings, model: { visionLayers: number }): { settings: RunSettings; notes: string[] } {
   const tooDeep = promptDepthProblem(settings.depth, model.visionLayers);
@@ -56,7 +63,7 @@ const entriesOf = <S>(table: SettingsTable<S>, hash: string): string => {
 
 /** names the hash entries that no table knows */
 export function unknownHashEntries(hash: string): string[] {
-  const known = new Set(HASH_TABLES.flat().map((s) => s.hash));
+  const known = new Set([...HASH_TABLES.flat().map((s) => s.hash), ...PAGE_HASH_ENTRIES]);
   return [...new URLSearchParams(hash.replace(/^#/, '')).keys()]
     .filter((k) => !known.has(k))
     .map(

@@ -201,8 +201,13 @@ describe('promptkd distill', () => {
     expect(gpu.stderr).toContain(`computing on webgpu: ${onGpu.device.adapter}`);
     expect(onGpu.device).toMatchObject({ backend: 'webgpu', adapter: expect.stringMatching(/\S/) });
     expect(onCpu.device.backend).toBe('cpu');
-    // float32 on two backends: the fixture checks' limit is 1e-4 relative; the mean losses agree far closer
-    for (let e = 0; e < 2; e++) expect(Math.abs(onGpu.epochs[e].meanLoss / onCpu.epochs[e].meanLoss - 1)).toBeLessThan(1e-5);
+    // float32 on two backends, whose kernels round differently: the first epoch's mean loss agrees to
+    // 1e-5 (measured 1e-7); by the second the differences have been trained on for an epoch (measured
+    // 1.27e-5 since the fused backward kernels, 8.8e-6 before), so it is held to the fixture checks'
+    // 1e-4 against float64, which both backends meet step by step (src/engine/checks)
+    const drift = (e: number) => Math.abs(onGpu.epochs[e].meanLoss / onCpu.epochs[e].meanLoss - 1);
+    expect(drift(0)).toBeLessThan(1e-5);
+    expect(drift(1)).toBeLessThan(1e-4);
   });
 
   it("runs the teacher's image tower in float16 on request, and refuses it on an adapter without shader-f16", async () => {

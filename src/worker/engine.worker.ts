@@ -6,7 +6,7 @@ import { decodeImageBlob } from '../engine/clip/decode-web.ts';
 import { deleteUnpinnedFiles } from '../engine/clip/hub.ts';
 import type { RgbImage } from '../engine/clip/image.ts';
 import { fetchDemoReader } from '../engine/demo/data.ts';
-import { createWebRuntime, type WebRuntime } from '../engine/runtime/web.ts';
+import { createWebRuntime, openStudioWebGpu, type WebRuntime } from '../engine/runtime/web.ts';
 import { TeacherLabelStore } from '../storage/label-files.ts';
 import { LocalModelStore, OpfsFiles } from '../storage/model-files.ts';
 import { StudioStorage } from '../storage/storage.ts';
@@ -85,10 +85,14 @@ function waitForNetwork(signal?: AbortSignal): Promise<void> {
 }
 
 const studio: Studio = new Studio({
-  runtime(backend) {
+  runtime(backend, ep) {
     let rt = runtimes.get(backend);
     if (!rt) {
-      rt = createWebRuntime(backend, { wasmPaths });
+      // WebGPU: the native EP, else JSEP (web-fallback.ts); `#ep=jsep` tries JSEP first
+      rt =
+        backend === 'webgpu'
+          ? openStudioWebGpu(wasmPaths, ep === 'jsep' ? ['jsep', 'native'] : undefined)
+          : createWebRuntime(backend, { wasmPaths });
       // a failed start must not be cached: the next request may try again
       rt.catch(() => runtimes.delete(backend));
       rt.then(

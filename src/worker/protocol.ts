@@ -10,6 +10,7 @@
 //
 // Accuracies are fractions in [0, 1]; null where the subset has no test image.
 import type { CachedModel } from '../engine/clip/hub.ts';
+import type { OrtWebEntry } from '../engine/runtime/runtime.ts';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 
 import type { ImportSettings } from '../engine/data/import-settings.ts';
@@ -53,7 +54,7 @@ export type {
   TeacherInfo,
   TeacherMode,
 };
-export type { ClassifierPrecision, Fp16Cost, LabelRecipe, SelfTestReport };
+export type { ClassifierPrecision, Fp16Cost, LabelRecipe, OrtWebEntry, SelfTestReport };
 /** a run as stored (its history, references and status) */
 export type RunSummary = RunRecord;
 
@@ -228,7 +229,8 @@ export interface ModelExport {
 
 /** request fields and result type of every request kind */
 export interface EngineApi {
-  selfTest: { request: { backend: EngineBackend }; result: SelfTestReport };
+  /** `ep` (webgpu): the onnxruntime-web WebGPU backend to try first, when the worker first opens WebGPU (the page's `#ep=`) */
+  selfTest: { request: { backend: EngineBackend; ep?: OrtWebEntry }; result: SelfTestReport };
   /**
    * first call: default backend; asks navigator.storage.persist(). `readOnly`: another tab keeps the
    * studio's data; this one only reads it (every request that would write is refused)

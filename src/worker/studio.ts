@@ -13,7 +13,7 @@ import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, Tea
 import { tooFewClasses } from '../engine/promptkd/metrics.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
-import type { Runtime } from '../engine/runtime/runtime.ts';
+import type { OrtWebEntry, Runtime } from '../engine/runtime/runtime.ts';
 import { runSelfTest } from '../engine/runtime/selftest.ts';
 import { JobQueue } from '../engine/runtime/queue.ts';
 import {
@@ -52,8 +52,11 @@ import { DistillRun, type RunEnv, type RunStart } from './run.ts';
 import { prepareTeacher, type TeacherStageEnv } from './teacher-stage.ts';
 
 export interface StudioEnv {
-  /** the runtime of a backend, created once and kept */
-  runtime(backend: EngineBackend): Promise<Runtime>;
+  /**
+   * the runtime of a backend, created once and kept; `ep` (webgpu): the onnxruntime-web WebGPU
+   * backend to try first when it is created (the page's `#ep=`)
+   */
+  runtime(backend: EngineBackend, ep?: OrtWebEntry): Promise<Runtime>;
   /** forget a backend's runtime (its device is gone) */
   dropRuntime(backend: EngineBackend): void;
   decode: Decode;
@@ -511,7 +514,7 @@ export class Studio {
   // ---- handlers --------------------------------------------------------------------------
 
   private readonly handlers: { [K in RequestKind]: Handler<K> } = {
-    selfTest: async ({ backend }) => runSelfTest(await this.env.runtime(backend)),
+    selfTest: async ({ backend, ep }) => runSelfTest(await this.env.runtime(backend, ep)),
 
     init: async ({ backend, readOnly }) => {
       this.backend = backend;

@@ -34,12 +34,34 @@ const cases: Case[] = [
   { name: 'Relu', build: (g) => g.relu(x(g, 'a', [4, 3])) },
   { name: 'Tanh', build: (g) => g.tanh(x(g, 'a', [3, 2])) },
   { name: 'Identity', build: (g) => g.identity(x(g, 'a', [3])) },
-  { name: 'QuickGelu (composite)', build: (g) => g.quickGelu(x(g, 'a', [2, 5])) },
+  { name: 'QuickGelu', build: (g) => g.quickGelu(x(g, 'a', [2, 5])) },
   { name: 'MatMul 2-D', build: (g) => g.matmul(x(g, 'a', [3, 4]), x(g, 'b', [4, 5])) },
   { name: 'MatMul batched activations, shared weight', build: (g) => g.matmul(x(g, 'a', [2, 3, 4]), x(g, 'b', [4, 5])) },
   { name: 'MatMul shared left, batched right', build: (g) => g.matmul(x(g, 'a', [3, 4]), x(g, 'b', [2, 4, 5])) },
   { name: 'MatMul batch broadcast both ways', build: (g) => g.matmul(x(g, 'a', [2, 1, 3, 4]), x(g, 'b', [3, 4, 2])) },
   { name: 'MatMul only the left operand', build: (g) => g.matmul(x(g, 'a', [2, 3, 4]), x(g, 'b', [4, 5])), wrt: ['a'] },
+  {
+    name: 'MatMul with a transposed right operand (q @ kᵀ)',
+    build: (g) => g.matmul(x(g, 'q', [2, 3, 4, 5]), g.transpose(x(g, 'k', [2, 3, 6, 5]), [0, 1, 3, 2])),
+  },
+  { name: 'Gemm', build: (g) => g.gemm(x(g, 'a', [3, 4]), x(g, 'b', [4, 5])) },
+  {
+    name: 'Gemm, both transposed, bias of a row',
+    build: (g) => g.gemm(x(g, 'a', [4, 3]), x(g, 'b', [5, 4]), { transA: true, transB: true, c: x(g, 'c', [5]) }),
+  },
+  {
+    name: 'Gemm, a transposed, bias of the whole product',
+    build: (g) => g.gemm(x(g, 'a', [4, 3]), x(g, 'b', [4, 5]), { transA: true, c: x(g, 'c', [3, 5]) }),
+  },
+  {
+    name: 'Gemm, b transposed, frozen weight',
+    build: (g) => g.gemm(x(g, 'a', [3, 4]), x(g, 'w', [5, 4]), { transB: true, c: x(g, 'c', [1, 5]) }),
+    wrt: ['a', 'c'],
+  },
+  {
+    name: 'Linear over 3-D rows (one Gemm between reshapes)',
+    build: (g) => g.linear(x(g, 'a', [2, 3, 4]), x(g, 'w', [4, 5]), x(g, 'b', [5])),
+  },
   { name: 'Softmax, middle axis', build: (g) => g.softmax(x(g, 'a', [2, 3, 4]), 1) },
   { name: 'LogSoftmax, last axis', build: (g) => g.logSoftmax(x(g, 'a', [2, 3, 4])) },
   { name: 'LogSoftmax, axis 0', build: (g) => g.logSoftmax(x(g, 'a', [3, 4]), 0) },
@@ -58,6 +80,22 @@ const cases: Case[] = [
   { name: 'Transpose', build: (g) => g.transpose(x(g, 'a', [2, 3, 4]), [2, 0, 1]) },
   { name: 'Concat', build: (g) => g.concat([x(g, 'a', [2, 1, 3]), x(g, 'b', [2, 2, 3]), x(g, 'c', [2, 1, 3])], 1) },
   { name: 'Concat, one input frozen', build: (g) => g.concat([x(g, 'a', [2, 3]), x(g, 'b', [1, 3])], 0), wrt: ['b'] },
+  {
+    name: 'Concat, two of three inputs trained (one Split)',
+    build: (g) => g.concat([x(g, 'a', [2, 1, 3]), x(g, 'b', [2, 2, 3]), x(g, 'c', [2, 1, 3])], 1),
+    wrt: ['a', 'c'],
+  },
+  {
+    name: 'Split, every piece used',
+    build: (g) => {
+      const [p, q, r] = g.split(x(g, 'a', [2, 6, 3]), [1, 3, 2], 1) as [Value, Value, Value];
+      return g.concat([g.mul(p, p), g.exp(q), r], 1);
+    },
+  },
+  {
+    name: 'Split, one piece unused (its gradient is zero)',
+    build: (g) => g.exp(g.split(x(g, 'a', [4, 5]), [2, 3], 1)[1]!),
+  },
   { name: 'Slice, two axes', build: (g) => g.slice(x(g, 'a', [4, 5, 6]), [1, -3], [3, 100], [0, 2]) },
   { name: 'Slice, first row', build: (g) => g.slice(x(g, 'a', [3, 4]), [0], [1], [0]) },
   { name: 'Gather, constant indices with repeats', build: (g) => g.gather(x(g, 'a', [2, 4, 3]), g.int64s([3, 1, 3, -1]), 1) },

@@ -24,6 +24,18 @@ function transposeLast(g: Graph, x: Value): Value {
   return g.transpose(x, [...x.shape.slice(0, -2).map((_, i) => i), r - 1, r - 2]);
 }
 
+/** v is the transpose of its input's last two axes (attention's kᵀ) */
+function isTransposeLast(v: Value): boolean {
+  const p = v.producer;
+  if (p?.op !== 'Transpose') return false;
+  const perm = (p.attrs.perm as { value: readonly number[] }).value;
+  const r = perm.length;
+  return perm.every((q, i) => (i < r - 2 ? q === i : q === (i === r - 2 ? r - 1 : r - 2)));
+}
+
+/** a and b have the same batch dims (nothing broadcast, nothing to sum back) */
+const sameBatch = (a: Value, b: Value) => a.shape.length === b.shape.length && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+
 /** integer contents of a constant input (axes, bounds); they must be known when the graph is built */
 function constInts(g: Graph, node: OpNode, index: number): number[] {
   const v = node.inputs[index]!;
@@ -86,18 +98,32 @@ export const rules: Record<string, Rule> = {
   // the kink at 0 gets slope 0, like PyTorch
   Relu: (g, { inputs: [x] }, [gy], needs) => [needs[0] ? g.mul(gy!, g.cast(g.greater(x!, scalar(g, x!, 0)), x!.dtype)) : undefined],
 
-  // y = a @ b (batched, batch dims broadcast): da = gy @ bᵀ, db = aᵀ @ gy, each summed over broadcast batches
+  // y = a @ b (batched, batch dims broadcast): da = gy @ bᵀ, db = aᵀ @ gy, each summed over broadcast batches.
+  // A shared 2-D weight b takes Gemm on the rows folded together, its transposes as flags (no Transpose
+  // kernel). When b is itself the transpose of k (attention's q @ kᵀ), db is written as (gyᵀ @ a)ᵀ:
+  // the Transpose rule for b then cancels the outer transpose, and dk = gyᵀ @ a costs one transpose, not three.
   MatMul: (g, { inputs: [a, b] }, [gy], needs) => {
+    const k = a!.shape[a!.shape.length - 1]!,
+      m = b!.shape[b!.shape.length - 1]!;
+    const sharedWeight = b!.shape.length === 2;
+    let da: Value | undefined;
+    if (needs[0] && sharedWeight) da = g.reshape(g.gemm(g.reshape(gy!, [-1, m]), b!, { transB: true }), a!.shape);
+    else if (needs[0]) da = unbroadcast(g, g.matmul(gy!, transposeLast(g, b!)), a!.shape);
     let db: Value | undefined;
-    if (needs[1] && b!.shape.length === 2 && a!.shape.length > 2) {
-      // a shared weight: fold the batch into rows, one [k, rows] @ [rows, m] instead of a batch then a sum
-      const k = a!.shape[a!.shape.length - 1]!,
-        m = b!.shape[1]!;
-      db = g.matmul(g.transpose(g.reshape(a!, [-1, k]), [1, 0]), g.reshape(gy!, [-1, m]));
-    } else if (needs[1]) {
-      db = unbroadcast(g, g.matmul(transposeLast(g, a!), gy!), b!.shape);
-    }
-    return [needs[0] ? unbroadcast(g, g.matmul(gy!, transposeLast(g, b!)), a!.shape) : undefined, db];
+    if (needs[1] && sharedWeight) db = g.gemm(g.reshape(a!, [-1, k]), g.reshape(gy!, [-1, m]), { transA: true });
+    else if (needs[1] && isTransposeLast(b!) && sameBatch(a!, b!)) db = transposeLast(g, g.matmul(transposeLast(g, gy!), a!));
+    else if (needs[1]) db = unbroadcast(g, g.matmul(transposeLast(g, a!), gy!), b!.shape);
+    return [da, db];
+  },
+
+  // y = op(a) @ op(b) + c, op transposing where the node says: each operand's gradient is one Gemm
+  // with the flags that put its factors in place (d op(a) = gy @ op(b)ᵀ, d op(b) = op(a)ᵀ @ gy)
+  Gemm: (g, { inputs: [a, b, c], attrs }, [gy], needs) => {
+    const transA = (attrs.transA as { value: number } | undefined)?.value === 1,
+      transB = (attrs.transB as { value: number } | undefined)?.value === 1;
+    const da = !needs[0] ? undefined : transA ? g.gemm(b!, gy!, { transA: transB, transB: true }) : g.gemm(gy!, b!, { transB: !transB });
+    const db = !needs[1] ? undefined : transB ? g.gemm(gy!, a!, { transA: true, transB: transA }) : g.gemm(a!, gy!, { transA: !transA });
+    return [da, db, ...(c ? [needs[2] ? unbroadcast(g, gy!, c.shape) : undefined] : [])];
   },
 
   // dx = y · (gy − Σ gy·y) along the softmax axis
@@ -113,18 +139,18 @@ export const rules: Record<string, Rule> = {
     return [g.sub(gy!, g.mul(g.exp(y!), g.reduceSum(gy!, [axis], true)))];
   },
 
-  // y = x̂ · scale + bias with x̂ = (x − μ) / √(σ² + ε) over the last axis; μ and 1/σ are recomputed
-  LayerNormalization: (g, { inputs: [x, scale, bias], attrs }, [gy], needs) => {
+  // y = x̂ · scale + bias with x̂ = (x − μ) · (1/σ) over the last axis; μ and 1/σ are the node's own
+  // outputs 1 and 2 (the forward kernel computes them anyway), so they are read, not computed again
+  LayerNormalization: (g, { inputs: [x, scale, bias], outputs: [, mean, invStdDev], attrs }, [gy], needs) => {
     const axis = (attrs.axis as { value: number }).value;
     if (axis !== -1 && axis !== x!.shape.length - 1)
       throw new GraphError(`LayerNormalization: gradient only over the last axis, not axis ${axis}`);
-    const eps = (attrs.epsilon as { value: number } | undefined)?.value ?? 1e-5;
     const dBias = needs[2] ? unbroadcast(g, gy!, bias!.shape) : undefined;
     if (!needs[0] && !needs[1]) return [undefined, undefined, dBias];
-    const centred = g.sub(x!, g.reduceMean(x!, [-1], true));
-    const variance = g.reduceMean(g.mul(centred, centred), [-1], true);
-    const invStd = g.div(scalar(g, x!, 1), g.sqrt(g.add(variance, scalar(g, x!, eps))));
-    const xHat = g.mul(centred, invStd);
+    // the statistics are float32 for a float16 x
+    const stat = (v: Value) => (v.dtype === x!.dtype ? v : g.cast(v, x!.dtype));
+    const invStd = stat(invStdDev!);
+    const xHat = g.mul(g.sub(x!, stat(mean!)), invStd);
     const dScale = needs[1] ? unbroadcast(g, g.mul(gy!, xHat), scale!.shape) : undefined;
     let dx: Value | undefined;
     if (needs[0]) {
@@ -135,6 +161,16 @@ export const rules: Record<string, Rule> = {
       dx = g.mul(invStd, g.sub(g.sub(gHat, meanG), g.mul(xHat, meanGX)));
     }
     return [dx, dScale, dBias];
+  },
+
+  // y = x · s with s = σ(αx): dy/dx = s · (1 + αx · (1 − s)); s is computed again (the kernel keeps only y)
+  QuickGelu: (g, { inputs: [x], attrs }, [gy], needs) => {
+    if (!needs[0]) return [undefined];
+    const alpha = (attrs.alpha as { value: number }).value;
+    const t = g.mul(x!, scalar(g, x!, alpha));
+    const s = g.sigmoid(t);
+    const slope = g.mul(s, g.add(scalar(g, x!, 1), g.mul(t, g.sub(scalar(g, x!, 1), s))));
+    return [g.mul(gy!, slope)];
   },
 
   ReduceSum: (g, node, [gy], needs) => {
@@ -164,14 +200,35 @@ export const rules: Record<string, Rule> = {
   // float → float only: an integer result is piecewise constant and never on a gradient path
   Cast: (g, { inputs: [x] }, [gy], needs) => [needs[0] ? g.cast(gy!, x!.dtype) : undefined],
 
+  // the pieces of gy: one Split kernel where several inputs need theirs, a Slice where one does
   Concat: (g, { inputs, attrs }, [gy], needs) => {
     const axis = (attrs.axis as { value: number }).value;
+    if (needs.filter(Boolean).length > 1) {
+      const pieces = g.split(
+        gy!,
+        inputs.map((x) => x.shape[axis]!),
+        axis,
+      );
+      return pieces.map((p, i) => (needs[i] ? p : undefined));
+    }
     let start = 0;
     return inputs.map((x, i) => {
       const piece = needs[i] ? g.slice(gy!, [start], [start + x.shape[axis]!], [axis]) : undefined;
       start += x.shape[axis]!;
       return piece;
     });
+  },
+  // the pieces' gradients side by side, zeros for a piece nothing reads
+  Split: (g, { inputs: [x], outputs, attrs }, dOut, needs) => {
+    if (!needs[0]) return [undefined, undefined];
+    const axis = (attrs.axis as { value: number }).value;
+    return [
+      g.concat(
+        outputs.map((o, i) => dOut[i] ?? zeros(g, x!, o.shape)),
+        axis,
+      ),
+      undefined,
+    ];
   },
   // the slice's gradient sits in a zero tensor of the input's shape: pad with zeros axis by axis
   Slice: (g, node, [gy], needs) => {

@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import { textTowerInputs } from './text-input.ts';
 import { buildTextTower } from './text.ts';
+import { forwardAttentionOn, type AttentionKind } from './transformer.ts';
 import { buildVisionTower } from './vision.ts';
 import { weightFeeds, weightInput, type ClipWeights } from './weights.ts';
 
@@ -23,8 +24,9 @@ export interface ClipModelShape {
  * Graph inputs: `pixel_values` [Bi, 3, S, S], `token_embeds` [Bt, L, W], `eot` [Bt, 1, L] (see
  * text-input.ts) and the weights (weightFeeds). Outputs: `image_embeds` [Bi, E], `text_embeds`
  * [Bt, E] (not normalized) and `logits_per_image` [Bi, Bt] = exp(logit_scale) · norm(img) @ norm(txt)ᵀ.
+ * The image tower's attention is `attention` (the text tower's is plain: it has a causal mask).
  */
-export function buildClipModel(w: ClipWeights, shape: ClipModelShape): Graph {
+export function buildClipModel(w: ClipWeights, shape: ClipModelShape, attention: AttentionKind = 'fused'): Graph {
   const cfg = w.config;
   const g = new Graph('clip');
   const S = cfg.vision.imageSize,
@@ -32,7 +34,7 @@ export function buildClipModel(w: ClipWeights, shape: ClipModelShape): Graph {
   const pixels = g.input('pixel_values', 'float32', [shape.imageBatch, 3, S, S]);
   const tokenEmbeds = g.input('token_embeds', 'float32', [shape.textBatch, L, cfg.text.width]);
   const eot = g.input('eot', 'float32', [shape.textBatch, 1, L]);
-  const image = buildVisionTower(g, cfg, w, pixels).embeds; // [Bi, E]
+  const image = buildVisionTower(g, cfg, w, pixels, undefined, attention).embeds; // [Bi, E]
   const text = buildTextTower(g, cfg, w, tokenEmbeds, eot).embeds; // [Bt, E]
   const cosine = g.matmul(l2Normalize(g, image), g.transpose(l2Normalize(g, text), [1, 0])); // [Bi, Bt]
   g.output('image_embeds', image);
@@ -53,7 +55,8 @@ export interface ClipOutputs {
 /** One CLIP forward pass of pixel_values [Bi, 3, S, S] against token ids [Bt, L] (zero-shot, checks). */
 export async function runClip(rt: Runtime, w: ClipWeights, pixels: HostTensor, ids: HostTensor): Promise<ClipOutputs> {
   const { tokenEmbeds, eot } = textTowerInputs(w, ids);
-  const g = buildClipModel(w, { imageBatch: pixels.shape[0]!, textBatch: ids.shape[0]!, textLength: ids.shape[1]! });
+  const shape = { imageBatch: pixels.shape[0]!, textBatch: ids.shape[0]!, textLength: ids.shape[1]! };
+  const g = buildClipModel(w, shape, await forwardAttentionOn(rt));
   const session = await rt.load(g);
   try {
     const out = await session.run({ ...weightFeeds(g, w), pixel_values: pixels, token_embeds: tokenEmbeds, eot });

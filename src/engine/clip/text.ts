@@ -93,7 +93,7 @@ export function buildTextTower(
   const deep = prompts?.deep ?? [];
   for (let i = 0; i < t.layers; i++) {
     if (i >= 1 && i <= deep.length) x = replaceContext(g, x, deep[i - 1]!);
-    x = residualBlock(g, w, `text.blocks.${i}`, x, t.heads, t.layerNormEps, mask);
+    x = residualBlock(g, w, `text.blocks.${i}`, x, t.heads, t.layerNormEps, { mask });
   }
   // LayerNorm acts per token, so pooling first and normalising one token per row is the same maths
   const endToken = g.reshape(g.matmul(eot, x), [B, W]); // [B, W]

@@ -1,7 +1,7 @@
 // CLIP's vision transformer, with the deep visual prompt hooks of IVLP / PromptKD.
 import { GraphError, fmtShape, type DType, type Graph, type Value } from '../graph/graph.ts';
 import { gridSize, visionTokens, type ClipConfig } from './config.ts';
-import { layerNorm, residualBlock } from './transformer.ts';
+import { layerNorm, residualBlock, type AttentionKind } from './transformer.ts';
 import { assertWeightsFor, towerDType, weightInput, type ClipWeights } from './weights.ts';
 
 /**
@@ -67,12 +67,17 @@ function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts, dtype: DType): vo
   });
 }
 
+/**
+ * The tower over pixels [B,3,S,S]. `attention` 'fused' (one MultiHeadAttention per block) is for
+ * graphs that only run forward; the default 'plain' is what the autodiff differentiates.
+ */
 export function buildVisionTower(
   g: Graph,
   cfg: ClipConfig,
   w: ClipWeights,
   pixels: Value /* [B,3,S,S] */,
   prompts?: VisionPrompts,
+  attention: AttentionKind = 'plain',
 ): VisionTower {
   assertWeightsFor(cfg, w);
   const v = cfg.vision;
@@ -87,7 +92,7 @@ export function buildVisionTower(
   const deep = prompts?.deep ?? [];
   for (let i = 0; i < v.layers; i++) {
     if (i >= 1 && i <= deep.length) x = g.concat([g.slice(x, [0], [T], [1]), perRow(g, deep[i - 1]!, B)], 1);
-    x = residualBlock(g, w, `vision.blocks.${i}`, x, v.heads, v.layerNormEps);
+    x = residualBlock(g, w, `vision.blocks.${i}`, x, v.heads, v.layerNormEps, { attention });
   }
   const cls0 = g.reshape(g.slice(x, [0], [1], [1]), [B, v.width]); // [B, W]
   const pooled = layerNorm(g, w, 'vision.ln_post', cls0, v.layerNormEps);

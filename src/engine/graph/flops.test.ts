@@ -46,7 +46,7 @@ describe('FLOPs of a prompt-only train step', () => {
     expect(everything).toBeGreaterThan(2.7);
   });
 
-  it('builds no gradient for a frozen weight, and one MatMul per trainable-dependent operand', () => {
+  it('builds no gradient for a frozen weight, and one matrix product per trainable-dependent operand', () => {
     const g = new Graph('train');
     const m = promptedVit(g, 'float32', size);
     const forwardNodes = g.nodes.length;
@@ -54,19 +54,21 @@ describe('FLOPs of a prompt-only train step', () => {
     const withGradient = m.frozen.filter((w) => gradOf.has(w.id)).map((w) => w.name);
     expect(withGradient).toEqual([]);
 
-    // forward MatMuls: the backward pass needs one MatMul for each operand that depends on a prompt
+    // forward products (MatMul, Gemm): the backward pass needs one product for each operand that depends on a prompt
     const fromPrompts = new Set(m.trainable.map((p) => p.id));
     let expected = 0;
+    const isProduct = (op: string) => op === 'MatMul' || op === 'Gemm';
     for (const n of g.nodes.slice(0, forwardNodes)) {
       const hits = n.inputs.filter((x) => fromPrompts.has(x.id)).length;
       if (hits > 0)
         n.outputs.forEach((o) => {
           fromPrompts.add(o.id);
         });
-      if (n.op === 'MatMul') expected += hits;
+      // a Gemm's bias (its third input) is added, not multiplied
+      if (isProduct(n.op)) expected += n.inputs.slice(0, 2).filter((x) => fromPrompts.has(x.id)).length;
     }
     const backward = g.nodes.slice(forwardNodes);
-    expect(backward.filter((n) => n.op === 'MatMul').length).toBe(expected);
+    expect(backward.filter((n) => isProduct(n.op)).length).toBe(expected);
     // the patch embedding is frozen and before the prompts: nothing of the backward pass touches it
     const patchEmbed = m.frozen.find((v) => v.name === 'patch_embed')!;
     expect(backward.some((n) => n.inputs.includes(patchEmbed))).toBe(false);

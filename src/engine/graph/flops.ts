@@ -14,18 +14,33 @@ const FREE = new Set([
   'Expand',
   'Unsqueeze',
   'Squeeze',
+  'Split',
   'Cast',
   'Greater',
   'Equal',
 ]);
-// max, subtract, exp, sum, divide (softmax); mean, centre, square, mean, scale (layer norm)
-const PER_ELEMENT_5 = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization']);
+// max, subtract, exp, sum, divide (softmax); mean, centre, square, mean, scale (layer norm); scale,
+// exp, add, divide, multiply (QuickGelu, x · σ(αx))
+const PER_ELEMENT_5 = new Set(['Softmax', 'LogSoftmax', 'LayerNormalization', 'QuickGelu']);
 
 export function nodeFlops(n: OpNode): number {
   const out = n.outputs[0]!;
   if (n.op === 'MatMul') {
     const k = n.inputs[0]!.shape[n.inputs[0]!.shape.length - 1]!;
     return 2 * sizeOf(out.shape) * k; // 2·n·k·m per batch entry
+  }
+  if (n.op === 'Gemm') {
+    const [a] = n.inputs as [OpNode['inputs'][number]];
+    const transA = n.attrs.transA?.kind === 'int' && n.attrs.transA.value === 1;
+    return 2 * sizeOf(out.shape) * a.shape[transA ? 0 : 1]!;
+  }
+  if (n.op === 'MultiHeadAttention') {
+    // q·kᵀ and p·v (2 FLOPs a multiply-add each) and a softmax over the scores
+    const [q, k] = n.inputs as [OpNode['inputs'][number], OpNode['inputs'][number]];
+    const [B, S, hidden] = q.shape as [number, number, number];
+    const L = k.shape[1]!,
+      heads = (n.attrs.num_heads as { value: number }).value;
+    return 2 * B * S * L * hidden + 2 * B * S * L * out.shape[2]! + 5 * B * heads * S * L;
   }
   if (FREE.has(n.op)) return 0;
   if (PER_ELEMENT_5.has(n.op)) return 5 * sizeOf(out.shape);

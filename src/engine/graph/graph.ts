@@ -32,8 +32,13 @@ export interface Value {
   readonly producer: OpNode | null;
 }
 
+/** onnxruntime's contrib ops that the CPU EP and both WebGPU EPs have (QuickGelu, MultiHeadAttention) */
+export const MS_DOMAIN = 'com.microsoft';
+
 export interface OpNode {
   readonly op: string;
+  /** the op's domain when it is not ONNX's own (MS_DOMAIN) */
+  readonly domain?: string;
   readonly inputs: readonly Value[];
   readonly outputs: readonly Value[];
   readonly attrs: Readonly<Record<string, Attr>>;
@@ -158,9 +163,10 @@ export class Graph {
     outs: { dtype: DType; shape: Shape }[],
     attrs: Record<string, Attr> = {},
     name?: string,
+    domain?: string,
   ): Value[] {
     const outputs: Value[] = [];
-    const node: OpNode = { op, inputs: [...inputs], outputs, attrs };
+    const node: OpNode = { op, inputs: [...inputs], outputs, attrs, ...(domain ? { domain } : {}) };
     outs.forEach((o, i) => {
       outputs.push(this.newValue(i === 0 && name ? name : this.freshName(op), o.dtype, o.shape, node));
     });
@@ -251,9 +257,10 @@ export class Graph {
     return this.one('Identity', [x], x.dtype, x.shape);
   }
 
-  /** x · σ(1.702 x), CLIP's activation */
-  quickGelu(x: Value): Value {
-    return this.mul(x, this.sigmoid(this.mul(x, this.scalar(1.702, x.dtype))));
+  /** x · σ(1.702 x), CLIP's activation, as one kernel (QuickGelu, MS_DOMAIN) where plain ops take three */
+  quickGelu(x: Value, alpha = 1.702): Value {
+    this.float('QuickGelu', x);
+    return this.node('QuickGelu', [x], [{ dtype: x.dtype, shape: x.shape }], { alpha: attr.float(alpha) }, undefined, MS_DOMAIN)[0]!;
   }
 
   // ---- linear algebra -------------------------------------------------------------------------
@@ -271,10 +278,33 @@ export class Graph {
     return this.one('MatMul', [a, b], dtype, [...batch, n, m]);
   }
 
-  /** x @ weightᵀ + bias, with a PyTorch/HF Linear weight [out, in] */
-  linear(x: Value, weightT: Value, bias?: Value): Value {
-    const y = this.matmul(x, weightT);
-    return bias ? this.add(y, bias) : y;
+  /**
+   * op(a) @ op(b) (+ c) for 2-D operands, op transposing the operands marked, c broadcast to the
+   * result (Gemm): one kernel where MatMul takes a Transpose before it or an Add after it.
+   */
+  gemm(a: Value, b: Value, opts: { transA?: boolean; transB?: boolean; c?: Value } = {}): Value {
+    const { transA = false, transB = false, c } = opts;
+    const dtype = c ? this.sameDType('Gemm', a, b, c) : this.sameDType('Gemm', a, b);
+    if (a.shape.length !== 2 || b.shape.length !== 2)
+      throw new GraphError(`Gemm: both operands must be 2-D (${describe(a)}, ${describe(b)})`);
+    const [n, k] = (transA ? [...a.shape].reverse() : a.shape) as [number, number];
+    const [k2, m] = (transB ? [...b.shape].reverse() : b.shape) as [number, number];
+    if (k !== k2)
+      throw new GraphError(`Gemm: inner dimensions differ: ${describe(a)}${transA ? 'ᵀ' : ''} @ ${describe(b)}${transB ? 'ᵀ' : ''}`);
+    if (c && fmtShape(broadcastShapes(c.shape, [n, m], 'Gemm')) !== fmtShape([n, m]))
+      throw new GraphError(`Gemm: ${describe(c)} does not broadcast to the product [${n},${m}]`);
+    return this.one('Gemm', c ? [a, b, c] : [a, b], dtype, [n, m], { transA: attr.int(transA ? 1 : 0), transB: attr.int(transB ? 1 : 0) });
+  }
+
+  /**
+   * x [..., in] @ weight [in, out] + bias [out]: with a bias, one Gemm over the rows folded together
+   * (the reshapes around it cost no kernel), where MatMul and Add would take two.
+   */
+  linear(x: Value, weight: Value, bias?: Value): Value {
+    if (!bias || weight.shape.length !== 2) return bias ? this.add(this.matmul(x, weight), bias) : this.matmul(x, weight);
+    const [k, m] = weight.shape as [number, number];
+    const y = this.gemm(this.reshape(x, [-1, k]), weight, { c: bias }); // [rows, out]
+    return this.reshape(y, [...x.shape.slice(0, -1), m]);
   }
 
   // ---- normalisation and softmax --------------------------------------------------------------
@@ -299,7 +329,11 @@ export class Graph {
       }
     }
     this.sameDType('LayerNormalization', x, scale, bias);
-    return this.one('LayerNormalization', [x, scale, bias], x.dtype, x.shape, { axis: attr.int(-1), epsilon: attr.float(epsilon) });
+    // the row statistics are outputs too (Mean, InvStdDev: float32 for a float16 x, as onnxruntime
+    // computes them): the backward reads them instead of computing them again; unread, they are not emitted
+    const stats = { dtype: x.dtype === 'float16' ? ('float32' as const) : x.dtype, shape: [...x.shape.slice(0, -1), 1] };
+    const attrs = { axis: attr.int(-1), epsilon: attr.float(epsilon) };
+    return this.node('LayerNormalization', [x, scale, bias], [{ dtype: x.dtype, shape: x.shape }, stats, stats], attrs)[0]!;
   }
 
   // ---- reductions -----------------------------------------------------------------------------
@@ -331,7 +365,12 @@ export class Graph {
     if (shape.filter((d) => d === -1).length > 1 || !Number.isInteger(fill) || sizeOf(out) !== sizeOf(x.shape)) {
       throw new GraphError(`Reshape: cannot reshape ${describe(x)} to ${fmtShape(shape)}`);
     }
-    return this.one('Reshape', [x, this.int64s(out)], x.dtype, out);
+    // chains the forward's layouts force (and their gradients) fold away: to its own shape is x, a
+    // reshape of a reshape reshapes the first one's input
+    if (fmtShape(out) === fmtShape(x.shape)) return x;
+    const source = x.producer?.op === 'Reshape' ? x.producer.inputs[0]! : x;
+    if (fmtShape(out) === fmtShape(source.shape)) return source;
+    return this.one('Reshape', [source, this.int64s(out)], x.dtype, out);
   }
 
   transpose(x: Value, perm: readonly number[]): Value {
@@ -339,12 +378,18 @@ export class Graph {
     if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
       throw new GraphError(`Transpose: perm ${fmtShape(perm)} is not a permutation for ${describe(x)}`);
     }
+    // a transpose of a transpose is one transpose of the first one's input, none when they cancel
+    const inner = x.producer?.op === 'Transpose' ? x.producer : null;
+    const innerPerm = (inner?.attrs.perm as { value: readonly number[] } | undefined)?.value;
+    const source = inner ? inner.inputs[0]! : x;
+    const composed = innerPerm ? perm.map((p) => innerPerm[p]!) : perm;
+    if (composed.every((p, i) => p === i)) return source;
     return this.one(
       'Transpose',
-      [x],
+      [source],
       x.dtype,
-      perm.map((p) => x.shape[p]!),
-      { perm: attr.ints(perm) },
+      composed.map((p) => source.shape[p]!),
+      { perm: attr.ints(composed) },
     );
   }
 
@@ -419,6 +464,36 @@ export class Graph {
 
   cast(x: Value, to: DType): Value {
     return this.one('Cast', [x], to, x.shape, { to: attr.int(ONNX_DTYPE[to]) });
+  }
+
+  /** x cut along `axis` into consecutive pieces of `sizes` (one kernel for all of them) */
+  split(x: Value, sizes: readonly number[], axis: number): Value[] {
+    const a = normAxis(axis, x.shape.length, 'Split');
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1) || sizes.reduce((s, n) => s + n, 0) !== x.shape[a])
+      throw new GraphError(`Split: sizes ${fmtShape(sizes)} do not add up to axis ${a} of ${describe(x)}`);
+    const outs = sizes.map((n) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === a ? n : d)) }));
+    return this.node('Split', [x, this.int64s(sizes)], outs, { axis: attr.int(a) });
+  }
+
+  // ---- onnxruntime contrib ops (MS_DOMAIN) ------------------------------------------------------
+
+  /**
+   * softmax(q·kᵀ·scale)·v per head, q [B,S,H·D], k [B,L,H·D], v [B,L,H·Dv] → [B,S,H·Dv]
+   * (MultiHeadAttention: one fused kernel family instead of transposes, two matmuls and a softmax)
+   */
+  multiHeadAttention(q: Value, k: Value, v: Value, heads: number, scale: number): Value {
+    const dtype = this.sameDType('MultiHeadAttention', q, k, v);
+    const [B, S, hidden] = q.shape as [number, number, number];
+    const [Bk, L, hk] = k.shape as [number, number, number];
+    const [Bv, Lv, hv] = v.shape as [number, number, number];
+    if (q.shape.length !== 3 || k.shape.length !== 3 || v.shape.length !== 3 || Bk !== B || Bv !== B || hk !== hidden || Lv !== L)
+      throw new GraphError(
+        `MultiHeadAttention: q [B,S,H·D], k [B,L,H·D], v [B,L,H·Dv] expected, got ${[q, k, v].map(describe).join(', ')}`,
+      );
+    if (!Number.isInteger(heads) || heads < 1 || hidden % heads !== 0 || hv % heads !== 0)
+      throw new GraphError(`MultiHeadAttention: ${heads} heads do not divide ${describe(q)} and ${describe(v)}`);
+    const attrs = { num_heads: attr.int(heads), scale: attr.float(scale) };
+    return this.node('MultiHeadAttention', [q, k, v], [{ dtype, shape: [B, S, hv] }], attrs, undefined, MS_DOMAIN)[0]!;
   }
 }
 

@@ -5,10 +5,12 @@
 // WebGPU EP lacks are lowered to ops it has (LogSoftmax). The Graph keeps the plain op, so autodiff
 // and the reference evaluator see one LogSoftmax with one rule.
 import onnxProto from 'onnx-proto';
-import { type Graph, ONNX_DTYPE, type Attr, type OpNode, type TypedArray, type Value } from './graph.ts';
+import { type Graph, MS_DOMAIN, ONNX_DTYPE, type Attr, type OpNode, type TypedArray, type Value } from './graph.ts';
 
 const { onnx } = onnxProto;
 export const OPSET = 17;
+/** onnxruntime's contrib ops are all version 1 */
+const MS_OPSET = 1;
 const IR_VERSION = 8;
 
 type Named = (v: Value) => string;
@@ -45,6 +47,7 @@ function tensor(v: Value, data: TypedArray) {
 
 interface ProtoNode {
   op: string;
+  domain?: string;
   inputs: string[];
   outputs: string[];
   attrs: Record<string, Attr>;
@@ -129,7 +132,10 @@ export function toOnnx(g: Graph): Uint8Array {
       );
       protoNodes.push(...lowered);
     } else {
-      protoNodes.push({ op: n.op, inputs: n.inputs.map(name), outputs: n.outputs.map(name), attrs: n.attrs });
+      // LayerNormalization's statistics are optional outputs: left off when nothing reads them
+      const outputs =
+        n.op === 'LayerNormalization' ? n.outputs.slice(0, 1 + n.outputs.slice(1).findLastIndex((o) => live.has(o.id)) + 1) : n.outputs;
+      protoNodes.push({ op: n.op, domain: n.domain, inputs: n.inputs.map(name), outputs: outputs.map(name), attrs: n.attrs });
     }
   }
   protoNodes.push(...copies);
@@ -137,7 +143,10 @@ export function toOnnx(g: Graph): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     producerName: 'promptkd-studio',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [
+      { domain: '', version: OPSET },
+      ...(protoNodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: MS_OPSET }] : []),
+    ],
     graph: {
       name: g.name,
       input: g.inputs.map((v) => valueInfo(v.name, v)),
@@ -147,6 +156,7 @@ export function toOnnx(g: Graph): Uint8Array {
         onnx.NodeProto.create({
           name: `${n.op}_${i}`,
           opType: n.op,
+          ...(n.domain ? { domain: n.domain } : {}),
           input: n.inputs,
           output: n.outputs,
           attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),

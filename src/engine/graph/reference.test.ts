@@ -34,9 +34,28 @@ const cases: Case[] = [
   { name: 'MatMul 2-D', build: (g) => g.matmul(x(g, 'a', [3, 4]), x(g, 'b', [4, 5])) },
   { name: 'MatMul batched, shared weight', build: (g) => g.matmul(x(g, 'a', [2, 3, 4]), x(g, 'b', [4, 5])) },
   { name: 'MatMul batch broadcast', build: (g) => g.matmul(x(g, 'a', [2, 1, 3, 4]), x(g, 'b', [3, 4, 2])) },
+  { name: 'Gemm', build: (g) => g.gemm(x(g, 'a', [3, 4]), x(g, 'b', [4, 5])) },
+  {
+    name: 'Gemm, both transposed, with a bias',
+    build: (g) => g.gemm(x(g, 'a', [4, 3]), x(g, 'b', [5, 4]), { transA: true, transB: true, c: x(g, 'c', [5]) }),
+  },
+  { name: 'Linear over 3-D rows (Gemm)', build: (g) => g.linear(x(g, 'a', [2, 3, 4]), x(g, 'w', [4, 5]), x(g, 'b', [5])) },
+  {
+    name: 'MultiHeadAttention',
+    build: (g) => g.multiHeadAttention(x(g, 'q', [2, 5, 8]), x(g, 'k', [2, 3, 8]), x(g, 'v', [2, 3, 6]), 2, 0.7),
+  },
+  { name: 'Split (the middle piece)', build: (g) => g.split(x(g, 'a', [2, 7, 3]), [2, 4, 1], 1)[1]! },
   { name: 'Softmax axis 1', build: (g) => g.softmax(x(g, 'a', [2, 3, 4]), 1) },
   { name: 'LogSoftmax last axis', build: (g) => g.logSoftmax(x(g, 'a', [2, 3, 4])) },
   { name: 'LayerNormalization', build: (g) => g.layerNorm(x(g, 'a', [2, 3, 5]), x(g, 's', [5]), x(g, 'b', [5]), 1e-5) },
+  {
+    name: 'LayerNormalization, its mean and 1/σ outputs too',
+    build: (g) => {
+      const y = g.layerNorm(x(g, 'a', [2, 3, 5]), x(g, 's', [5]), x(g, 'b', [5]), 1e-3);
+      const [, mean, invStd] = y.producer!.outputs as [Value, Value, Value];
+      return g.add(g.mul(y, mean), invStd);
+    },
+  },
   { name: 'ReduceSum keepdims', build: (g) => g.reduceSum(x(g, 'a', [2, 3, 4]), [0, 2], true) },
   { name: 'ReduceSum dropped axes', build: (g) => g.reduceSum(x(g, 'a', [2, 3, 4]), [1], false) },
   { name: 'ReduceMean', build: (g) => g.reduceMean(x(g, 'a', [2, 3, 4]), [-1], false) },

@@ -148,13 +148,15 @@ function softmax(x: Tensor, axis: number, log: boolean): Tensor {
   return { ...x, data: out };
 }
 
-/** ONNX LayerNormalization: normalise over dims axis… (all trailing dims), then scale and shift. */
-function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, axis: number, epsilon: number): Tensor {
+/** ONNX LayerNormalization: normalise over dims axis… (all trailing dims), then scale and shift; also the rows' mean and 1/σ */
+function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, axis: number, epsilon: number): Tensor[] {
   const a = axis < 0 ? axis + x.shape.length : axis;
   const inner = sizeOf(x.shape.slice(a)),
     outer = sizeOf(x.shape) / inner;
   const src = x.data as Float64Array,
     out = new Float64Array(src.length);
+  const means = new Float64Array(outer),
+    invStds = new Float64Array(outer);
   const normShape = x.shape.slice(a);
   const si = broadcastIndex(normShape, scale.shape),
     bi = broadcastIndex(normShape, bias.shape);
@@ -163,11 +165,57 @@ function layerNorm(x: Tensor, scale: Tensor, bias: Tensor, axis: number, epsilon
     const mean = row.reduce((s, v) => s + v, 0) / inner;
     const variance = row.reduce((s, v) => s + (v - mean) ** 2, 0) / inner;
     const inv = 1 / Math.sqrt(variance + epsilon);
+    means[o] = mean;
+    invStds[o] = inv;
     for (let j = 0; j < inner; j++) {
       out[o * inner + j] = (row[j]! - mean) * inv * num(scale.data, si[j]!) + num(bias.data, bi[j]!);
     }
   }
-  return { ...x, data: out };
+  const statShape = x.shape.map((d, i) => (i < a ? d : 1));
+  return [
+    { ...x, data: out },
+    { dtype: x.dtype, shape: statShape, data: means },
+    { dtype: x.dtype, shape: statShape, data: invStds },
+  ];
+}
+
+/** numpy matmul of a and b, each transposed in its last two axes first where asked */
+const transposedLast = (t: Tensor, yes: boolean): Tensor =>
+  yes ? transpose(t, [...t.shape.slice(0, -2).map((_, i) => i), t.shape.length - 1, t.shape.length - 2]) : t;
+
+/** com.microsoft MultiHeadAttention without masks: per head h, softmax(q_h k_hᵀ · scale) v_h */
+function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number): Tensor {
+  const [B, S, hidden] = q.shape as [number, number, number];
+  const L = k.shape[1]!,
+    hv = v.shape[2]!;
+  const D = hidden / heads,
+    Dv = hv / heads;
+  const Q = q.data as Float64Array,
+    K = k.data as Float64Array,
+    V = v.data as Float64Array;
+  const out = new Float64Array(B * S * hv);
+  const scores = new Float64Array(L);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < S; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < L; j++) {
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += Q[(b * S + i) * hidden + h * D + d]! * K[(b * L + j) * hidden + h * D + d]!;
+          scores[j] = dot * scale;
+          max = Math.max(max, scores[j]!);
+        }
+        let sum = 0;
+        for (let j = 0; j < L; j++) sum += scores[j] = Math.exp(scores[j]! - max);
+        for (let d = 0; d < Dv; d++) {
+          let acc = 0;
+          for (let j = 0; j < L; j++) acc += scores[j]! * V[(b * L + j) * hv + h * Dv + d]!;
+          out[(b * S + i) * hv + h * Dv + d] = acc / sum;
+        }
+      }
+    }
+  }
+  return { dtype: q.dtype, shape: [B, S, hv], data: out };
 }
 
 function reduce(x: Tensor, axesIn: number[] | undefined, keepdims: boolean, mean: boolean): Tensor {
@@ -294,7 +342,32 @@ function intAttr(node: OpNode, name: string): number {
   return a.value;
 }
 
-function run(node: OpNode, args: Tensor[]): Tensor {
+function floatAttr(node: OpNode, name: string, fallback: number): number {
+  const a = node.attrs[name];
+  return a?.kind === 'float' ? a.value : fallback;
+}
+
+/** the outputs of one node, in order */
+function run(node: OpNode, args: Tensor[]): Tensor[] {
+  const [x, y] = args as [Tensor, Tensor];
+  switch (node.op) {
+    case 'LayerNormalization':
+      return layerNorm(x, y, args[2]!, intAttr(node, 'axis'), floatAttr(node, 'epsilon', 1e-5));
+    case 'Split': {
+      const a = intAttr(node, 'axis');
+      let start = 0;
+      return ints(y).map((n) => {
+        const piece = slice(x, [start], [start + n], [a], [1]);
+        start += n;
+        return piece;
+      });
+    }
+    default:
+      return [runOne(node, args)];
+  }
+}
+
+function runOne(node: OpNode, args: Tensor[]): Tensor {
   const [x, y] = args as [Tensor, Tensor];
   const rank = x.shape.length;
   const axisAttr = () => {
@@ -327,9 +400,17 @@ function run(node: OpNode, args: Tensor[]): Tensor {
       return softmax(x, axisAttr(), false);
     case 'LogSoftmax':
       return softmax(x, axisAttr(), true);
-    case 'LayerNormalization': {
-      const eps = node.attrs.epsilon;
-      return layerNorm(x, y, args[2]!, intAttr(node, 'axis'), eps?.kind === 'float' ? eps.value : 1e-5);
+    case 'Gemm': {
+      const product = matmul(transposedLast(x, intAttr(node, 'transA') === 1), transposedLast(y, intAttr(node, 'transB') === 1));
+      return args[2] ? binary('Add', product, args[2], product.dtype) : product;
+    }
+    case 'QuickGelu': {
+      const alpha = floatAttr(node, 'alpha', 1.702);
+      return { ...x, data: (x.data as Float64Array).map((v) => v / (1 + Math.exp(-alpha * v))) };
+    }
+    case 'MultiHeadAttention': {
+      const heads = intAttr(node, 'num_heads');
+      return multiHeadAttention(x, y, args[2]!, heads, floatAttr(node, 'scale', 1 / Math.sqrt(x.shape[2]! / heads)));
     }
     case 'ReduceSum':
       return reduce(x, y ? ints(y) : undefined, intAttr(node, 'keepdims') !== 0, false);
@@ -428,14 +509,16 @@ export function evaluate(g: Graph, feeds: Record<string, HostTensor>, outputName
     return t;
   };
   for (const node of nodesComputing(g, roots)) {
-    const out = run(node, node.inputs.map(tensorOf));
-    const want = node.outputs[0]!;
-    if (out.shape.length !== want.shape.length || out.shape.some((d, i) => d !== want.shape[i])) {
-      throw new GraphError(
-        `reference: ${node.op} computed ${fmtShape(out.shape)} for '${want.name}', the graph declares ${fmtShape(want.shape)}`,
-      );
-    }
-    env.set(want.id, out);
+    const outs = run(node, node.inputs.map(tensorOf));
+    node.outputs.forEach((want, i) => {
+      const out = outs[i]!;
+      if (out.shape.length !== want.shape.length || out.shape.some((d, j) => d !== want.shape[j])) {
+        throw new GraphError(
+          `reference: ${node.op} computed ${fmtShape(out.shape)} for '${want.name}', the graph declares ${fmtShape(want.shape)}`,
+        );
+      }
+      env.set(want.id, out);
+    });
   }
   return Object.fromEntries(names.map((name, i) => [name, toHost(tensorOf(roots[i]!))]));
 }

@@ -41,7 +41,9 @@ export function studentClassifierOnnx(
   batch: number,
   precision: ClassifierPrecision = 'fp32',
 ): Uint8Array {
-  const art = buildStudentEval(precision === 'fp16' ? halfPrecisionTower(clip, 'vision') : clip, hyper, batch);
+  // plain attention: a file may run on any onnxruntime EP, and onnxruntime 1.30's native WebGPU EP
+  // computes the fused op wrong from 32 tokens on (runtime/fused-attention.ts)
+  const art = buildStudentEval(precision === 'fp16' ? halfPrecisionTower(clip, 'vision') : clip, hyper, batch, 'plain');
   const trainState = stateFeeds(state, hyper.depth);
   const feeds: Record<string, HostTensor> = { ...art.frozen, [TEACHER_TEXT]: teacherText };
   // the eval graph reads params and running stats, not momentum

@@ -1,10 +1,12 @@
 // A running student: the train and eval sessions over one runtime, with the frozen CLIP weights
 // and the teacher text features uploaded once and the trainable state kept on the device between
-// steps (each step's `.next` outputs become the next step's inputs; the old tensors are disposed).
-// Only the loss, and whatever a caller asks for, is read back.
+// steps (each step's `.next` outputs become the next step's inputs). Only the loss, and whatever a
+// caller asks for, is read back; where the runtime reuses tensors, a step makes none (StepTensors).
+import { forwardAttentionOn } from '../clip/transformer.ts';
 import type { ClipWeights } from '../clip/weights.ts';
 import type { KernelProfile } from '../runtime/profile.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
+import type { Graph } from '../graph/graph.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { momentumName, RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from './state.ts';
 import {
@@ -33,6 +35,11 @@ export interface StudentSessionOptions {
   emitGradients?: boolean;
   /** record the train step's kernel times (onnxruntime-node; read with endProfiling) */
   profile?: boolean;
+  /**
+   * replay the train step's GPU commands after its first run (onnxruntime-web's WebGPU): its shapes
+   * are static and every tensor it reads or writes is made once (StepTensors)
+   */
+  graphCapture?: boolean;
 }
 
 export interface StepResult {
@@ -41,8 +48,26 @@ export interface StepResult {
   outputs: Record<string, HostTensor>;
 }
 
+/**
+ * Where a runtime can reuse tensors (Runtime.reuse), a step makes nothing: its inputs are written
+ * into tensors made once, every output is run into a tensor made once, and the state alternates
+ * between two sets (a run never writes a tensor it reads). Only the loss is read back.
+ */
+interface StepTensors {
+  /** pixels, teacher logits and lr, written each step */
+  inputs: Record<string, DeviceTensor>;
+  /** the outputs that are not carried (loss, logits, grads), by output name */
+  outputs: Record<string, DeviceTensor>;
+  /** the other half of the state, by input name: the next step runs into it */
+  spare: Record<string, DeviceTensor>;
+  /** eval pixels [E,3,S,S] and logits [E,C] */
+  evalPixels: DeviceTensor;
+  evalLogits: DeviceTensor;
+}
+
 export class StudentSession {
   private constructor(
+    private readonly runtime: Runtime,
     private readonly train: Session,
     private readonly evalSession: Session,
     /** frozen weights and teacher text: never disposed while the session lives */
@@ -50,6 +75,7 @@ export class StudentSession {
     /** params, momentum and running stats by input name */
     private current: Record<string, DeviceTensor>,
     private readonly carry: { from: string; to: string }[],
+    private readonly tensors: StepTensors | null,
     private readonly opts: StudentSessionOptions,
   ) {}
 
@@ -63,17 +89,44 @@ export class StudentSession {
       );
     }
     const trainArt = buildStudentTrainStep(clip, hyper, opts.batch, { emitGradients: opts.emitGradients ?? false });
-    const evalArt = buildStudentEval(clip, hyper, opts.evalBatch);
-    const deviceOutputs = trainArt.carry.map((c) => c.from);
-    const train = await runtime.load(trainArt.graph, { deviceOutputs, profile: opts.profile ?? false });
-    const evalSession = await runtime.load(evalArt.graph);
+    const evalArt = buildStudentEval(clip, hyper, opts.evalBatch, await forwardAttentionOn(runtime));
+    // every output stays on the device: what the host needs (the loss) it reads itself
+    const deviceOutputs = trainArt.graph.outputs.map((o) => o.name);
+    if (opts.graphCapture && !runtime.reuse)
+      throw new Error(`graph capture needs a runtime that reuses its tensors (onnxruntime-web's WebGPU), not ${runtime.backend}`);
+    const train = await runtime.load(trainArt.graph, {
+      deviceOutputs,
+      profile: opts.profile ?? false,
+      graphCapture: opts.graphCapture ?? false,
+    });
+    const evalSession = await runtime.load(evalArt.graph, { deviceOutputs: [STUDENT_LOGITS] });
     const constants: Record<string, DeviceTensor> = {};
     for (const [name, t] of Object.entries({ ...trainArt.frozen, ...evalArt.frozen, [TEACHER_TEXT]: opts.teacherText })) {
       constants[name] ??= await runtime.upload(t);
     }
+    const reuse = runtime.reuse;
     const current: Record<string, DeviceTensor> = {};
-    for (const [name, t] of Object.entries(stateFeeds(opts.initial, hyper.depth))) current[name] = await runtime.upload(t);
-    return new StudentSession(train, evalSession, constants, current, trainArt.carry, opts);
+    for (const [name, t] of Object.entries(stateFeeds(opts.initial, hyper.depth))) {
+      // a reused set is written in place by later steps: never the caller's arrays (host runtimes upload by reference)
+      current[name] = reuse ? reuse.alloc(t.dtype, t.shape) : await runtime.upload(t);
+      reuse?.write(current[name], t);
+    }
+    let tensors: StepTensors | null = null;
+    if (reuse) {
+      const like = (g: Graph, name: string) => {
+        const v = g.inputs.find((x) => x.name === name) ?? g.outputs.find((o) => o.name === name)!.value;
+        return reuse.alloc(v.dtype, v.shape);
+      };
+      const carried = new Set(trainArt.carry.map((c) => c.from));
+      tensors = {
+        inputs: Object.fromEntries([PIXELS, TEACHER_LOGITS, LR].map((n) => [n, like(trainArt.graph, n)])),
+        outputs: Object.fromEntries(train.outputNames.filter((n) => !carried.has(n)).map((n) => [n, like(trainArt.graph, n)])),
+        spare: Object.fromEntries(trainArt.carry.map((c) => [c.to, like(trainArt.graph, c.to)])),
+        evalPixels: like(evalArt.graph, PIXELS),
+        evalLogits: like(evalArt.graph, STUDENT_LOGITS),
+      };
+    }
+    return new StudentSession(runtime, train, evalSession, constants, current, trainArt.carry, tensors, opts);
   }
 
   /**
@@ -81,28 +134,39 @@ export class StudentSession {
    * `read` names outputs to bring back (e.g. 'student_logits', '<name>.grad', '<name>.next').
    */
   async step(pixels: HostTensor, teacherLogits: HostTensor, lr: number, read: readonly string[] = []): Promise<StepResult> {
-    const out = await this.train.run(
-      pick(this.train, {
-        ...this.constants,
-        ...this.current,
-        [PIXELS]: pixels,
-        [TEACHER_LOGITS]: teacherLogits,
-        [LR]: hostTensor('float32', [], Float32Array.of(lr)),
-      }),
-    );
+    const host: Record<string, HostTensor> = {
+      [PIXELS]: pixels,
+      [TEACHER_LOGITS]: teacherLogits,
+      [LR]: hostTensor('float32', [], Float32Array.of(lr)),
+    };
+    const t = this.tensors;
+    if (t) for (const [name, data] of Object.entries(host)) this.runtime.reuse!.write(t.inputs[name]!, data);
+    const into = t ? { ...t.outputs, ...Object.fromEntries(this.carry.map((c) => [c.from, t.spare[c.to]!])) } : undefined;
+    const batch: Record<string, HostTensor | DeviceTensor> = t ? t.inputs : host;
+    const out = await this.train.run(pick(this.train, { ...this.constants, ...this.current, ...batch }), into);
     const loss = Number((await out[LOSS]!.read()).data[0]);
     const outputs: Record<string, HostTensor> = {};
     for (const name of read) {
-      const t = out[name];
-      if (!t) throw new Error(`the student train step has no output '${name}'`);
-      outputs[name] = copy(await t.read());
+      const o = out[name];
+      if (!o) throw new Error(`the student train step has no output '${name}'`);
+      outputs[name] = copy(await o.read());
     }
-    const carried = new Set(this.carry.map((c) => c.from));
-    for (const { from, to } of this.carry) {
-      this.current[to]!.dispose();
-      this.current[to] = out[from]!;
+    if (t && this.opts.graphCapture) {
+      // a captured step reads and writes the same buffers every time: the new state is copied over the old
+      this.runtime.reuse!.copy(this.carry.map((c) => [out[c.from]!, this.current[c.to]!] as const));
+    } else if (t) {
+      // the state just written becomes current; the old current is what the next step runs into
+      const old = this.current;
+      this.current = Object.fromEntries(this.carry.map((c) => [c.to, out[c.from]!]));
+      t.spare = old;
+    } else {
+      const carried = new Set(this.carry.map((c) => c.from));
+      for (const { from, to } of this.carry) {
+        this.current[to]!.dispose();
+        this.current[to] = out[from]!;
+      }
+      for (const [name, o] of Object.entries(out)) if (!carried.has(name)) o.dispose();
     }
-    for (const [name, t] of Object.entries(out)) if (!carried.has(name)) t.dispose();
     if (!Number.isFinite(loss)) throw new Error(`the distillation loss became ${loss}; lower the learning rate or the KD weight`);
     return { loss, outputs };
   }
@@ -114,17 +178,19 @@ export class StudentSession {
       C = this.opts.hyper.nClasses,
       per = chw.reduce((a, b) => a * b, 1);
     const logits = new Float32Array(N! * C);
+    const t = this.tensors;
     for (let start = 0; start < N!; start += E) {
       const n = Math.min(E, N! - start);
       // BatchNorm uses running stats here, so zero padding cannot change the real rows
       const chunk = new Float32Array(E * per);
       chunk.set((pixels.data as Float32Array).subarray(start * per, (start + n) * per));
-      const out = await this.evalSession.run(
-        pick(this.evalSession, { ...this.constants, ...this.current, [PIXELS]: hostTensor('float32', [E, ...chw], chunk) }),
-      );
+      const batch = hostTensor('float32', [E, ...chw], chunk);
+      if (t) this.runtime.reuse!.write(t.evalPixels, batch);
+      const feeds = { ...this.constants, ...this.current, [PIXELS]: t ? t.evalPixels : batch };
+      const out = await this.evalSession.run(pick(this.evalSession, feeds), t ? { [STUDENT_LOGITS]: t.evalLogits } : undefined);
       const host = await out[STUDENT_LOGITS]!.read();
       logits.set((host.data as Float32Array).subarray(0, n * C), start * C);
-      for (const t of Object.values(out)) t.dispose();
+      if (!t) for (const o of Object.values(out)) o.dispose();
     }
     return hostTensor('float32', [N!, C], logits);
   }
@@ -155,8 +221,9 @@ export class StudentSession {
   async release(): Promise<void> {
     await this.train.release();
     await this.evalSession.release();
-    for (const t of Object.values(this.current)) t.dispose();
-    for (const t of Object.values(this.constants)) t.dispose();
+    const t = this.tensors;
+    const owned = t ? [t.inputs, t.outputs, t.spare, { p: t.evalPixels, l: t.evalLogits }] : [];
+    for (const set of [this.current, this.constants, ...owned]) for (const x of Object.values(set)) x.dispose();
     this.current = {};
   }
 }

@@ -11,6 +11,7 @@
 // Only the trainable inputs are differentiated; the frozen tower gets no gradient nodes.
 import { promptDepthProblem } from './run-settings.ts';
 import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
+import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower } from '../clip/vision.ts';
 import { towerDType, weightFeeds, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
@@ -61,16 +62,17 @@ function declareInputs(g: Graph, clip: ClipWeights, h: StudentHyper, batch: numb
 }
 
 /**
- * prompted tower → projector → cosine logits [B,C]. With float16 vision weights (halfPrecisionTower:
- * the exported fp16 classifier) the tower computes in float16 between casts of the pixels and prompts
- * in and of its embeddings out; the projector and the logits stay float32.
+ * prompted tower → projector → cosine logits [B,C]; `attention` 'plain' where the graph is
+ * differentiated. With float16 vision weights (halfPrecisionTower: the exported fp16 classifier) the
+ * tower computes in float16 between casts of the pixels and prompts in and of its embeddings out;
+ * the projector and the logits stay float32.
  */
-function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode) {
+function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode, attention: AttentionKind) {
   const dtype = towerDType(clip, 'vision');
   const inTower = (v: Value) => (dtype === 'float32' ? v : g.cast(v, dtype));
   const p = (n: string) => inTower(x.params.get(n)!);
   const deep = Array.from({ length: h.depth - 1 }, (_, i) => p(vptShallow(i + 1)));
-  const towerOut = buildVisionTower(g, clip.config, clip, inTower(x.pixels), { shallow: p(VPT), deep }).embeds;
+  const towerOut = buildVisionTower(g, clip.config, clip, inTower(x.pixels), { shallow: p(VPT), deep }, attention).embeds;
   const tower = { embeds: towerOut.dtype === 'float32' ? towerOut : g.cast(towerOut, 'float32') };
   const param = (n: string) => x.params.get(n)!;
   const head: ProjectorParams = {
@@ -111,7 +113,7 @@ export function buildStudentTrainStep(
   const g = new Graph('promptkd-student-train');
   const x = declareInputs(g, clip, h, batch);
   const teacherLogits = g.input(TEACHER_LOGITS, 'float32', [batch, h.nClasses]);
-  const f = studentForward(g, clip, h, x, { mode: 'train', running: x.running, momentum: h.bnMomentum, eps: h.bnEps });
+  const f = studentForward(g, clip, h, x, { mode: 'train', running: x.running, momentum: h.bnMomentum, eps: h.bnEps }, 'plain');
   const loss = kdLoss(g, f.logits, teacherLogits, h);
   const frozen = weightFeeds(g, clip);
   const frozenInputs = opts.differentiateFrozen ? g.inputs.filter((v) => v.name in frozen) : [];
@@ -131,10 +133,16 @@ export interface StudentEvalArtifact {
   frozen: Record<string, HostTensor>;
 }
 
-export function buildStudentEval(clip: ClipWeights, h: StudentHyper, batch: number): StudentEvalArtifact {
+/** the eval graph; `attention` 'fused' (one MultiHeadAttention a block) unless the runtime or the file it goes to needs plain */
+export function buildStudentEval(
+  clip: ClipWeights,
+  h: StudentHyper,
+  batch: number,
+  attention: AttentionKind = 'fused',
+): StudentEvalArtifact {
   const g = new Graph('promptkd-student-eval');
   const x = declareInputs(g, clip, h, batch);
-  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps });
+  const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps }, attention);
   g.output(STUDENT_LOGITS, f.logits);
   return { graph: g, frozen: weightFeeds(g, clip) };
 }

@@ -14,6 +14,7 @@ import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import type { ClipConfig } from '../clip/config.ts';
 import { l2Normalize } from '../clip/model.ts';
 import { buildTextTower, type TextPrompts } from '../clip/text.ts';
+import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower, type VisionPrompts } from '../clip/vision.ts';
 import { towerDType, weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
@@ -95,11 +96,18 @@ export function buildTeacherTextGraph(
 }
 
 /**
- * Teacher logits [B,C] and unit image features [B,E] for a batch of B images against C class features.
+ * Teacher logits [B,C] and unit image features [B,E] for a batch of B images against C class features,
+ * its attention fused (one MultiHeadAttention per block) unless `attention` says 'plain'.
  * With float16 vision weights (halfPrecisionTower) the tower computes in float16 between a cast of
  * the pixels and prompts in and of the embeddings out; the inputs and outputs stay float32.
  */
-export function buildTeacherLogitsGraph(clip: ClipWeights, plan: TeacherPromptPlan | null, batch: number, nClasses: number): TeacherGraph {
+export function buildTeacherLogitsGraph(
+  clip: ClipWeights,
+  plan: TeacherPromptPlan | null,
+  batch: number,
+  nClasses: number,
+  attention: AttentionKind = 'fused',
+): TeacherGraph {
   const cfg = clip.config;
   if (plan) checkPlan(cfg, plan);
   const S = cfg.vision.imageSize;
@@ -110,7 +118,7 @@ export function buildTeacherLogitsGraph(clip: ClipWeights, plan: TeacherPromptPl
   const text = g.input(TEACHER_TEXT, 'float32', [nClasses, cfg.embedDim]);
   const prompts = plan ? declareVisionPrompts(g, plan) : undefined;
   const towerPrompts = prompts && { shallow: inTower(prompts.shallow), deep: prompts.deep?.map(inTower) };
-  const embeds = buildVisionTower(g, cfg, clip, inTower(pixels), towerPrompts).embeds; // [B,E]
+  const embeds = buildVisionTower(g, cfg, clip, inTower(pixels), towerPrompts, attention).embeds; // [B,E]
   const image = l2Normalize(g, embeds.dtype === 'float32' ? embeds : g.cast(embeds, 'float32'));
   g.output(LOGITS, scaledCosine(g, image, text, logitScale(g, clip)));
   g.output(IMAGE_FEATURES, image);

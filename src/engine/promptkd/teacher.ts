@@ -4,6 +4,7 @@
 // list) and reused: they are the student's classifier and the teacher's own. Its logits for images
 // are exp(logit_scale) · norm(image feature) @ textᵀ (100 · … for OpenAI CLIP), run in padded
 // batches of a fixed size so that one session serves every call.
+import { forwardAttentionOn } from '../clip/transformer.ts';
 import { halfPrecisionTower, logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import { GraphError } from '../graph/graph.ts';
 import type { DeviceTensor, Runtime, Session } from '../runtime/runtime.ts';
@@ -61,6 +62,13 @@ export function defaultModelId(clip: ClipWeights): string {
   return `clip-v${c.vision.width}x${c.vision.layers}p${c.vision.patchSize}-t${c.text.width}x${c.text.layers}-e${c.embedDim}-${fingerprint(parts)}`;
 }
 
+interface LogitSession {
+  session: Session;
+  frozen: Record<string, HostTensor>;
+  /** images [B,3,S,S] and logits [B,C], made once (runtimes with Runtime.reuse) */
+  reused: { pixels: DeviceTensor; logits: DeviceTensor } | null;
+}
+
 export class Teacher {
   readonly modelId: string;
   /** 'zero-shot-…' or the prompt values' id: part of every cache key */
@@ -73,8 +81,13 @@ export class Teacher {
   /** frozen weights and prompts on the device, by graph-input name */
   private readonly uploaded = new Map<string, DeviceTensor>();
   private readonly textCache = new Map<string, HostTensor>();
-  /** by class count: the image batch is fixed and the text features are an input */
-  private readonly logitSessions = new Map<number, { session: Session; frozen: Record<string, HostTensor> }>();
+  /**
+   * by class count: the image batch is fixed and the text features are an input. Where the runtime
+   * reuses tensors, each batch is written into `pixels` and run into `logits`, made once.
+   */
+  private readonly logitSessions = new Map<number, LogitSession>();
+  /** text features on the device, by class list: uploaded once, fed to every logits run */
+  private readonly uploadedText = new Map<string, DeviceTensor>();
   /** the weights the logits graphs use: `clip`, or its vision tower in float16 */
   private readonly imageClip: ClipWeights;
 
@@ -180,14 +193,32 @@ export class Teacher {
     }
   }
 
-  private async logitSession(C: number): Promise<{ session: Session; frozen: Record<string, HostTensor> }> {
+  private async logitSession(C: number): Promise<LogitSession> {
     let entry = this.logitSessions.get(C);
     if (!entry) {
-      const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C);
-      entry = { session: await this.runtime.load(art.graph), frozen: art.frozen };
+      const art = buildTeacherLogitsGraph(this.imageClip, this.plan, this.imageBatch, C, await forwardAttentionOn(this.runtime));
+      const reuse = this.runtime.reuse;
+      const S = this.clip.config.vision.imageSize;
+      entry = {
+        session: await this.runtime.load(art.graph, { deviceOutputs: [LOGITS] }),
+        frozen: art.frozen,
+        reused: reuse
+          ? { pixels: reuse.alloc('float32', [this.imageBatch, 3, S, S]), logits: reuse.alloc('float32', [this.imageBatch, C]) }
+          : null,
+      };
       this.logitSessions.set(C, entry);
     }
     return entry;
+  }
+
+  private async textOnDevice(classes: readonly string[]): Promise<DeviceTensor> {
+    const key = JSON.stringify(classes);
+    let t = this.uploadedText.get(key);
+    if (!t) {
+      t = await this.runtime.upload(await this.textFeatures(classes));
+      this.uploadedText.set(key, t);
+    }
+    return t;
   }
 
   /** Teacher logits [N,C] for preprocessed images [N,3,S,S] against `classes`. */
@@ -199,18 +230,21 @@ export class Teacher {
     if (pixels.shape.length !== 4 || chw.join() !== [3, S, S].join() || pixels.dtype !== 'float32') {
       throw new GraphError(`teacher images are ${pixels.dtype}[${pixels.shape.join(',')}], the teacher takes float32[N,3,${S},${S}]`);
     }
-    const text = await this.textFeatures(classes);
+    const text = await this.textOnDevice(classes);
     const C = classes.length;
-    const { session, frozen } = await this.logitSession(C);
+    const { session, frozen, reused } = await this.logitSession(C);
     const constants = await this.constantFeeds(session, frozen);
     const out = new Float32Array(N! * C);
     for (let start = 0; start < N!; start += B) {
       const n = Math.min(B, N! - start);
       const chunk = new Float32Array(B * per);
       chunk.set((pixels.data as Float32Array).subarray(start * per, (start + n) * per));
-      const r = await session.run({ ...constants, [PIXELS]: hostTensor('float32', [B, 3, S, S], chunk), [TEACHER_TEXT]: text });
+      const batch = hostTensor('float32', [B, 3, S, S], chunk);
+      if (reused) this.runtime.reuse!.write(reused.pixels, batch);
+      const feeds = { ...constants, [PIXELS]: reused ? reused.pixels : batch, [TEACHER_TEXT]: text };
+      const r = await session.run(feeds, reused ? { [LOGITS]: reused.logits } : undefined);
       out.set(((await r[LOGITS]!.read()).data as Float32Array).subarray(0, n * C), start * C);
-      for (const t of Object.values(r)) t.dispose();
+      if (!reused) for (const t of Object.values(r)) t.dispose();
     }
     return hostTensor('float32', [N!, C], out);
   }
@@ -233,8 +267,14 @@ export class Teacher {
   }
 
   async release(): Promise<void> {
-    for (const { session } of this.logitSessions.values()) await session.release();
+    for (const { session, reused } of this.logitSessions.values()) {
+      await session.release();
+      reused?.pixels.dispose();
+      reused?.logits.dispose();
+    }
     this.logitSessions.clear();
+    for (const t of this.uploadedText.values()) t.dispose();
+    this.uploadedText.clear();
     for (const t of this.uploaded.values()) t.dispose();
     this.uploaded.clear();
   }

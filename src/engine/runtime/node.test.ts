@@ -20,6 +20,38 @@ describe('node runtime', () => {
     expect(out.y!.onDevice).toBe(false);
   });
 
+  it('reuses tensors: writes inputs in place and runs outputs into tensors made once', async () => {
+    const rt = createNodeRuntime();
+    const session = await rt.load(g);
+    const { alloc, write } = rt.reuse!;
+    const input = alloc('float32', [2, 3]);
+    const y = alloc('float32', [2, 1]);
+    const weight = await rt.upload(float32([3, 1], [1, 2, 3]));
+    for (const [row, want] of [
+      [
+        [1, 0, 0, 0, 1, 1],
+        [2, 6],
+      ],
+      [
+        [0, 0, 1, 1, 1, 1],
+        [4, 7],
+      ],
+    ] as const) {
+      write(input, float32([2, 3], row));
+      const out = await session.run({ x: input, w: weight }, { y });
+      expect(out.y).toBe(y);
+      expect(Array.from((await y.read()).data as Float32Array)).toEqual(want);
+    }
+    expect(() => write(input, float32([3, 2]))).toThrow('cannot write float32[3,2] into a float32[2,3] tensor');
+    const kept = alloc('float32', [2, 1]);
+    rt.reuse!.copy([[y, kept]]);
+    expect(Array.from((await kept.read()).data as Float32Array)).toEqual([4, 7]);
+    await expect(rt.load(g, { graphCapture: true })).rejects.toThrow(
+      "graph capture needs onnxruntime-web's WebGPU EP (this runtime is cpu)",
+    );
+    await expect(session.run({ x: input, w: weight }, { z: y })).rejects.toThrow('cannot run into z: the model outputs y');
+  });
+
   it('names the input and both shapes when a feed does not fit', async () => {
     const session = await createNodeRuntime().load(g);
     await expect(session.run({ x: float32([2, 4]), w: float32([3, 1]) })).rejects.toThrow(

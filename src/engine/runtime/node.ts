@@ -18,6 +18,7 @@ import { toOnnx } from '../graph/onnx.ts';
 import { summarizeProfile, type OrtProfileEvent } from './profile.ts';
 import {
   createRuntime,
+  hostReuse,
   hostUpload,
   OrtDeviceTensor,
   RuntimeError,
@@ -89,6 +90,7 @@ export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
     ort: mod,
     sessionOptions: { executionProviders: ['cpu'], logSeverityLevel: QUIET, ...pool },
     upload: hostUpload(mod),
+    reuse: hostReuse(mod),
     profiler,
   });
 }

@@ -3,8 +3,11 @@
 // the ones a CLIP block leans on; the float64 reference interpreter gives the expected numbers.
 import { Graph } from '../graph/graph.ts';
 import { evaluate } from '../graph/reference.ts';
-import type { BackendName, Runtime } from './runtime.ts';
+import type { BackendName, EpChoice, Runtime } from './runtime.ts';
 import { float32, type HostTensor } from '../graph/tensor.ts';
+
+/** the largest error a float32 backend may make on the self-test: a wrong kernel is off by far more */
+export const SELF_TEST_TOLERANCE = 1e-5;
 
 const ROWS = 4;
 const WIDTH = 8;
@@ -33,6 +36,8 @@ export const selfTestInput = (): HostTensor =>
 
 export interface SelfTestReport {
   backend: BackendName;
+  /** which onnxruntime-web WebGPU backend ran it, and why the ones before it were not taken (webgpu in a browser) */
+  ep?: EpChoice;
   /** softmax output, [4,8] row-major */
   probs: number[];
   /** true when 'probs' came back as a GPU buffer, i.e. the WebGPU EP computed it */
@@ -59,7 +64,7 @@ export async function runSelfTest(runtime: Runtime): Promise<SelfTestReport> {
     const probs = Array.from(host.data as Float32Array);
     const expected = evaluate(graph, { x }, ['probs']).probs!.data as Float64Array;
     const maxErrVsReference = probs.reduce((m, p, i) => Math.max(m, Math.abs(p - expected[i]!)), 0);
-    return { backend: runtime.backend, probs, onDevice, maxErrVsReference, loadMs, runMs };
+    return { backend: runtime.backend, ...(runtime.ep ? { ep: runtime.ep } : {}), probs, onDevice, maxErrVsReference, loadMs, runMs };
   } finally {
     await session.release();
   }
