@@ -31,7 +31,7 @@ describe('classroomStage', () => {
         tasks: { teacher: { done: 2, total: 5, label: '' } },
       }),
     ).toBe('tune');
-    expect(classroomStage({ ...initialState, busy: { startDemo: true, startRun: true } })).toBe('teacher');
+    expect(classroomStage({ ...initialState, busy: { startDemo: true, startingRun: true } })).toBe('teacher');
     expect(classroomStage({ ...initialState, run: run({}) })).toBe('teacher');
     expect(classroomStage({ ...initialState, run: run({ step: 5 }), tasks: { 'teacher-logits': { done: 5, total: 30, label: '' } } })).toBe(
       'teacher',
