@@ -90,6 +90,8 @@ export interface BenchResults {
     cpu: string;
     cores: number;
     memoryBytes: number;
+    /** the 1-minute load average at the start and at the end: other work on the machine inflates every time */
+    loadAverage: { start: number; end: number | null };
     node: string;
     chromium: string | null;
     pageHardwareConcurrency: number | null;

@@ -72,6 +72,7 @@ const results: BenchResults = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     memoryBytes: os.totalmem(),
+    loadAverage: { start: os.loadavg()[0]!, end: null },
     node: process.version,
     chromium: null,
     pageHardwareConcurrency: null,
@@ -90,6 +91,7 @@ let server: Server | null = null;
 function finish(): void {
   results.kernels = kernelsOf(results.profiles, BATCH, results.stepTraffic);
   results.seconds = elapsedS();
+  results.machine.loadAverage.end = os.loadavg()[0]!;
   writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(formatReport(results));
 }

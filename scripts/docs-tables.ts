@@ -73,7 +73,10 @@ export function performanceSection(): string {
       ? row([t.workload, t.geometry, t.backend, ms(t.timing.medianMs), t.timing.imagesPerSec.toFixed(t.timing.imagesPerSec < 10 ? 2 : 0)])
       : row([t.workload, t.geometry, t.backend, t.note ?? 'not measured', '']),
   );
-  const machine = `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.chromium ? `, Chromium ${r.machine.chromium}` : ''}`;
+  const load = r.machine.loadAverage
+    ? `, load average ${r.machine.loadAverage.start.toFixed(1)}–${(r.machine.loadAverage.end ?? r.machine.loadAverage.start).toFixed(1)}`
+    : '';
+  const machine = `${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.machine.node}${r.machine.chromium ? `, Chromium ${r.machine.chromium}` : ''}${load}`;
   return [
     `${r.date.slice(0, 10)}, ${machine} ([benchmarks/${file}](docs/benchmarks/${file})):`,
     '',
