@@ -68,11 +68,11 @@ export function performanceSection(): string {
   if (!newest) return '*(no benchmark run is kept in docs/benchmarks/ yet: `npm run bench`, then `npm run bench:publish`)*';
   const { file, results: r } = newest;
   const head = ['workload, batch 8', 'geometry', 'backend', 'steady', 'images/s'];
-  const body = r.throughput.map((t) =>
-    t.timing
-      ? row([t.workload, t.geometry, t.backend, ms(t.timing.medianMs), t.timing.imagesPerSec.toFixed(t.timing.imagesPerSec < 10 ? 2 : 0)])
-      : row([t.workload, t.geometry, t.backend, t.note ?? 'not measured', '']),
+  const measured = r.throughput.filter((t) => t.timing);
+  const body = measured.map((t) =>
+    row([t.workload, t.geometry, t.backend, ms(t.timing!.medianMs), t.timing!.imagesPerSec.toFixed(t.timing!.imagesPerSec < 10 ? 2 : 0)]),
   );
+  const unmeasured = r.throughput.length - measured.length;
   const load = r.machine.loadAverage
     ? `, load average ${r.machine.loadAverage.start.toFixed(1)}–${(r.machine.loadAverage.end ?? r.machine.loadAverage.start).toFixed(1)}`
     : '';
@@ -83,6 +83,9 @@ export function performanceSection(): string {
     row(head),
     row(head.map(() => '---')),
     ...body,
+    ...(unmeasured
+      ? ['', `${unmeasured} more rows have no number on this machine (no GPU adapter, no shader-f16); the JSON says why.`]
+      : []),
   ].join('\n');
 }
 

@@ -166,31 +166,29 @@ describe('promptkd distill', () => {
     expect(errorLine(bad.stderr)).toMatch(/^promptkd: cannot use not-prompts\.safetensors as teacher prompts: /);
   });
 
+  /** the demo models on the demo folders, batch 3, centre views, `epochs` epochs */
+  const demoArgs = (epochs = 1) => [
+    '--unlabeled',
+    'unlabeled',
+    '--test',
+    'fm-test',
+    '--student',
+    DEMO_STUDENT,
+    '--teacher',
+    DEMO_TEACHER,
+    '--depth',
+    '2',
+    '--batch-size',
+    '3',
+    '--no-augment',
+    '--eval-batch',
+    '4',
+    '--epochs',
+    String(epochs),
+  ];
+
   it('runs the demo models on webgpu: the report names the backend and the adapter, and the losses match the cpu run', async () => {
-    const demo = (backend: string, out: string) =>
-      distill(
-        '--unlabeled',
-        'unlabeled',
-        '--test',
-        'fm-test',
-        '--student',
-        DEMO_STUDENT,
-        '--teacher',
-        DEMO_TEACHER,
-        '--depth',
-        '2',
-        '--batch-size',
-        '3',
-        '--no-augment',
-        '--eval-batch',
-        '4',
-        '--epochs',
-        '2',
-        '--backend',
-        backend,
-        '--out',
-        out,
-      );
+    const demo = (backend: string, out: string) => distill(...demoArgs(2), '--backend', backend, '--out', out);
     const cpu = await demo('cpu', 'demo-cpu');
     expect(cpu.code, cpu.stderr).toBe(0);
     const gpu = await demo('webgpu', 'demo-webgpu');
@@ -272,25 +270,6 @@ describe('promptkd distill', () => {
     );
   });
 
-  const demoArgs = () => [
-    '--unlabeled',
-    'unlabeled',
-    '--test',
-    'fm-test',
-    '--student',
-    DEMO_STUDENT,
-    '--teacher',
-    DEMO_TEACHER,
-    '--depth',
-    '2',
-    '--batch-size',
-    '3',
-    '--no-augment',
-    '--eval-batch',
-    '4',
-    '--epochs',
-    '1',
-  ];
   const readReport = (...parts: string[]) => JSON.parse(fs.readFileSync(path.join(root, ...parts, 'report.json'), 'utf8'));
 
   it('--seeds runs each seed in its own folder and reports the per-seed base/new/HM and their mean ± std', async () => {
