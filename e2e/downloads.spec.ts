@@ -204,7 +204,7 @@ test('Pause keeps what has arrived and the next load goes on from there; Cancel 
   await loadFromHub(page);
   await expect.poll(() => teacherGets().at(-1)?.bytes ?? 0, { timeout: 60_000 }).toBe(half);
   await page.getByRole('button', { name: 'Pause download' }).click();
-  await expect(page.getByTestId('notice-input')).toContainText(
+  await expect(page.getByTestId('notice-stopped')).toContainText(
     'The download is paused: what has arrived is kept, and Load models continues from there.',
   );
   release();
@@ -228,7 +228,7 @@ test('Pause keeps what has arrived and the next load goes on from there; Cancel 
   await expect.poll(() => teacherGets().at(-1)?.bytes ?? 0, { timeout: 60_000 }).toBe(half);
   await page.getByRole('button', { name: 'Cancel download' }).click();
   await expect(
-    page.getByTestId('notice-input').filter({ hasText: 'The download was cancelled, and what had arrived was deleted.' }),
+    page.getByTestId('notice-stopped').filter({ hasText: 'The download was cancelled, and what had arrived was deleted.' }),
   ).toBeVisible();
   release();
   await expect(page.getByTestId('storage-panel').locator(`[data-commit="${moved}"]`)).not.toContainText(WEIGHTS);

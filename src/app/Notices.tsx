@@ -8,6 +8,7 @@ const TITLES: Record<Notice['kind'], string> = {
   input: 'Cannot use that input',
   model: 'Model problem',
   internal: 'Something went wrong',
+  stopped: 'Stopped',
   settings: 'Settings',
 };
 

@@ -22,6 +22,11 @@ export class ModelError extends Error {
   override name = 'ModelError';
 }
 
+/** the user stopped the work on purpose (a paused or cancelled download): nothing went wrong */
+export class StoppedError extends Error {
+  override name = 'StoppedError';
+}
+
 /** the GPU device went away; the run is paused */
 export class DeviceLostError extends Error {
   override name = 'DeviceLostError';
@@ -35,6 +40,7 @@ export function errorKind(e: unknown): ErrorKind {
   // one that reached here unwrapped (a write at start-up) is still a full disk
   if (e instanceof DOMException && e.name === 'QuotaExceededError') return 'quota';
   if (e instanceof DeviceLostError) return 'device';
+  if (e instanceof StoppedError) return 'stopped';
   if (INPUT.some((c) => e instanceof c)) return 'input';
   if (MODEL.some((c) => e instanceof c)) return 'model';
   return 'internal';

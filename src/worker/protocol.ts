@@ -384,7 +384,8 @@ export const REQUESTS = {
 
 export type EngineRequest = { [K in RequestKind]: { id: number; kind: K } & EngineApi[K]['request'] }[RequestKind];
 
-export type ErrorKind = 'quota' | 'device' | 'input' | 'model' | 'internal';
+/** whose fault a failed request is; 'stopped': nobody's, the user stopped it (a paused or cancelled download) */
+export type ErrorKind = 'quota' | 'device' | 'input' | 'model' | 'internal' | 'stopped';
 
 export interface EngineErrorInfo {
   kind: ErrorKind;

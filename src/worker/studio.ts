@@ -25,7 +25,7 @@ import {
   type WorkspaceRecord,
 } from '../storage/storage.ts';
 import { storeDemoData } from './demo.ts';
-import { StudioInputError } from './errors.ts';
+import { StoppedError, StudioInputError } from './errors.ts';
 import { importFolder, newId, type Decode } from './import.ts';
 import { labeledSet, type LabeledSet } from './labeled.ts';
 import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
@@ -87,7 +87,7 @@ type Handler<K extends RequestKind> = (r: EngineApi[K]['request']) => Promise<En
 type LoadedChoice = Awaited<ReturnType<typeof loadModelSource>>['choice'];
 
 /** why a download stopped on the page's word: the load that was downloading fails with it */
-class DownloadStopped extends StudioInputError {
+class DownloadStopped extends StoppedError {
   constructor(readonly discard: boolean) {
     super(
       discard
