@@ -8,6 +8,10 @@ import { collectOrtRequests, collectPageErrors, openStudio } from './studio-page
 
 const ep = (page: Page) => page.getByTestId('webgpu-ep');
 
+// the offline service worker would fetch the ORT files itself, past page.route, and its cache would
+// answer the worker: the routes below must see every request
+test.use({ serviceWorkers: 'block' });
+
 test('WebGPU computes on the native EP by default, from its own build', async ({ page }) => {
   const errors = collectPageErrors(page);
   const ortFiles = collectOrtRequests(page);

@@ -165,7 +165,9 @@ describe('the demo run as a model folder', () => {
       const snippets = exportSnippets({ folder: e.folder, imageSize: e.imageSize, precision });
       expect(fs.readFileSync(path.join(dir, e.folder, 'README.md'), 'utf8')).toContain(snippets['transformers.js']);
       fs.writeFileSync(path.join(dir, 'snippet.mjs'), snippets['transformers.js']);
-      const js = execFileSync(process.execPath, ['snippet.mjs'], { cwd: dir, encoding: 'utf8' });
+      // plain text as a terminal without colours prints it (npm test sets FORCE_COLOR for its own runners)
+      const plain = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+      const js = execFileSync(process.execPath, ['snippet.mjs'], { cwd: dir, encoding: 'utf8', env: plain });
       expect(js).toContain(`label: '${expected}'`);
       const missing = pythonMissing();
       if (missing) {
@@ -174,7 +176,7 @@ describe('the demo run as a model folder', () => {
         continue;
       }
       fs.writeFileSync(path.join(dir, 'snippet.py'), snippets.python);
-      expect(execFileSync('python3', ['snippet.py'], { cwd: dir, encoding: 'utf8' }).trim()).toBe(expected);
+      expect(execFileSync('python3', ['snippet.py'], { cwd: dir, encoding: 'utf8', env: plain }).trim()).toBe(expected);
     }
   }, 120_000);
 
