@@ -4,7 +4,7 @@ import { bestOnBase } from '../engine/surface.ts';
 import { useEffect, useMemo } from 'react';
 import type { GalleryItem, RunResults } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
-import { isEnabled, runAction } from './actions.ts';
+import { isEnabled, runAction, type ArgOf } from './actions.ts';
 import { exportSnippets, modelFolderName, SERVE_LINE, SNIPPET_IMAGE, SNIPPET_TITLES, type SnippetKind } from '../engine/surface.ts';
 import { bytes, pct } from './format.ts';
 import { Step } from './Step.tsx';
@@ -108,16 +108,21 @@ function GalleryCard({ item, classes }: { item: GalleryItem; classes: string[] }
 }
 
 /** one choice of a few, each a radio button with its words; `name` also prefixes the buttons' test ids */
-function RadioChoices<T extends string>(props: {
+/** the actions that pick one of a few values, each shown as a group of radio buttons */
+type ChoiceAction = 'chooseExport' | 'chooseModelPrecision';
+
+function RadioChoices<K extends ChoiceAction>(props: {
+  action: K;
   name: string;
   legend: string;
-  choices: readonly { value: T; words: string }[];
-  chosen: T;
-  enabled: boolean;
-  onChoose(value: T): void;
+  choices: readonly { value: ArgOf<K> & string; words: string }[];
+  chosen: ArgOf<K>;
 }) {
+  const enabled = useStudio((s) => isEnabled(props.action, s));
+  // runAction's argument list is not resolved for a generic K; each ChoiceAction takes one value
+  const choose = runAction as (id: K, value: ArgOf<K>) => Promise<void>;
   return (
-    <fieldset className={props.name} data-testid={props.name} disabled={!props.enabled}>
+    <fieldset className={props.name} data-testid={props.name} disabled={!enabled}>
       <legend>{props.legend}</legend>
       {props.choices.map((c) => (
         <label key={c.value}>
@@ -126,7 +131,7 @@ function RadioChoices<T extends string>(props: {
             name={props.name}
             value={c.value}
             checked={props.chosen === c.value}
-            onChange={() => props.onChoose(c.value)}
+            onChange={() => void choose(props.action, c.value)}
             data-testid={`${props.name}-${c.value}`}
           />{' '}
           {c.words}
@@ -141,22 +146,12 @@ function ExportFrom() {
   const last = useStudio((s) => s.run?.checkpointStep ?? null);
   const best = useStudio((s) => (s.run ? bestOnBase(s.run.checkpoints) : null));
   const from = useStudio((s) => s.exportFrom);
-  const enabled = useStudio((s) => isEnabled('chooseExport', s));
   if (!best || last === null || best.step === last) return null;
   const choices = [
     { value: 'last', words: `the last checkpoint, step ${last}` },
     { value: 'best', words: `the best on base, step ${best.step} (base ${pct(best.base)}%)` },
   ] as const;
-  return (
-    <RadioChoices
-      name="export-from"
-      legend="Export and resume from"
-      choices={choices}
-      chosen={from}
-      enabled={enabled}
-      onChoose={(v) => void runAction('chooseExport', v)}
-    />
-  );
+  return <RadioChoices action="chooseExport" name="export-from" legend="Export and resume from" choices={choices} chosen={from} />;
 }
 
 const PRECISIONS = [
@@ -171,18 +166,16 @@ const PRECISIONS = [
 /** the model folder: precision, the button, what the last one held, and the snippets that run it */
 function ModelFolder() {
   const precision = useStudio((s) => s.modelPrecision);
-  const enabled = useStudio((s) => isEnabled('chooseModelPrecision', s));
   const made = useStudio((s) => (s.modelExported?.folder.includes(s.run?.runId ?? '\0') ? s.modelExported : null));
   const allClasses = useStudio((s) => s.run?.protocol === 'cross-dataset');
   return (
     <div className="model-folder" data-testid="model-folder">
       <RadioChoices
+        action="chooseModelPrecision"
         name="model-precision"
         legend="Model folder: precision"
         choices={PRECISIONS}
         chosen={precision}
-        enabled={enabled}
-        onChoose={(v) => void runAction('chooseModelPrecision', v)}
       />
       <ActionButton action="exportModel" data-testid="export-model" />
       {made && (

@@ -1,4 +1,5 @@
 // What the studio keeps in this browser, how much room is left, and a way to free it.
+import type { ReactElement } from 'react';
 import { bestOnBase } from '../engine/surface.ts';
 import type { CachedHubModel, CheckpointEntry, DatasetSummary, RunSummary } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
@@ -100,6 +101,17 @@ function HubModelRow({ m, runGoing }: { m: CachedHubModel; runGoing: boolean }) 
   );
 }
 
+/** one kind of stored thing under its heading; nothing when none is stored */
+function StorageList({ title, rows }: { title: string; rows: ReactElement[] }) {
+  if (rows.length === 0) return null;
+  return (
+    <>
+      <h3>{title}</h3>
+      <ul className="storage-list">{rows}</ul>
+    </>
+  );
+}
+
 export function StoragePanel() {
   const st = useStudio((s) => s.storage);
   const datasets = useStudio((s) => s.workspace?.datasets ?? NONE);
@@ -121,36 +133,12 @@ export function StoragePanel() {
       ) : (
         <p className="muted">Usage unknown until the studio has started.</p>
       )}
-      {datasets.length > 0 && (
-        <>
-          <h3>Datasets</h3>
-          <ul className="storage-list">
-            {datasets.map((d) => (
-              <DatasetRow key={d.id} d={d} />
-            ))}
-          </ul>
-        </>
-      )}
-      {runs.length > 0 && (
-        <>
-          <h3>Runs</h3>
-          <ul className="storage-list">
-            {runs.map((r) => (
-              <RunRow key={r.id} r={r} />
-            ))}
-          </ul>
-        </>
-      )}
-      {hubModels.length > 0 && (
-        <>
-          <h3>Downloaded models</h3>
-          <ul className="storage-list">
-            {hubModels.map((m) => (
-              <HubModelRow key={`${m.repo}@${m.commit}`} m={m} runGoing={runGoing} />
-            ))}
-          </ul>
-        </>
-      )}
+      <StorageList title="Datasets" rows={datasets.map((d) => <DatasetRow key={d.id} d={d} />)} />
+      <StorageList title="Runs" rows={runs.map((r) => <RunRow key={r.id} r={r} />)} />
+      <StorageList
+        title="Downloaded models"
+        rows={hubModels.map((m) => <HubModelRow key={`${m.repo}@${m.commit}`} m={m} runGoing={runGoing} />)}
+      />
       <p className="muted">
         Images, labels, teacher scores and checkpoints stay in this browser (IndexedDB), downloaded models in its cache. Nothing is
         uploaded.

@@ -6,6 +6,21 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export type FlagValues = Record<string, string | boolean | undefined>;
 type Fail = (message: string) => Error;
 
+/**
+ * The flags `distill` and `label` share: the unlabeled folder, the classes (a test folder, a list or a
+ * CoOp split file), the teacher (a folder or a Hub id, its prompts, a Hub token) and the backend.
+ */
+export const DATA_AND_TEACHER_FLAGS = {
+  unlabeled: { type: 'string' },
+  test: { type: 'string' },
+  classes: { type: 'string' },
+  split: { type: 'string' },
+  teacher: { type: 'string' },
+  'teacher-prompts': { type: 'string' },
+  'hub-token': { type: 'string' },
+  backend: { type: 'string', default: 'cpu' },
+} as const;
+
 export function parseFlags(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>, fail: Fail): FlagValues {
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as FlagValues;

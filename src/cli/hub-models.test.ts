@@ -26,11 +26,14 @@ describe('Hub ids for --teacher and --student', () => {
     hub.fault({ kind: 'cut', repo: 'test/demo-student', file: 'model.safetensors', at: 1_000_000 });
     const first = await hubModelFiles('test/demo-student', undefined, env());
     expect(first.pinned).toBe(`test/demo-student@${commits.student}`);
-    expect(hub.requests.filter((r) => r.path.endsWith('model.safetensors')).map((r) => [r.status, r.range])).toEqual([
-      [200, null],
-      [206, 'bytes=1000000-'],
-    ]);
-    expect(hub.bytesServed('model.safetensors')).toBe(first.weights.size);
+    const weights = hub.requests.filter((r) => r.path.endsWith('model.safetensors'));
+    expect(weights.map((r) => r.status)).toEqual([200, 206]);
+    // the resume asks for the rest from what reached the cache: at the cut, or a little before it where
+    // bytes in flight were lost with the connection (Node's fetch drops what it had not handed on)
+    const from = Number(/^bytes=(\d+)-$/.exec(weights[1]!.range ?? '')?.[1]);
+    expect(from).toBeGreaterThan(500_000);
+    expect(from).toBeLessThanOrEqual(1_000_000);
+    expect(hub.bytesServed('model.safetensors')).toBe(first.weights.size + 1_000_000 - from);
     const served = hub.bytesServed('model.safetensors');
     const again = await hubModelFiles('test/demo-student', undefined, env());
     expect(hub.bytesServed('model.safetensors')).toBe(served);

@@ -17,27 +17,14 @@ const NO_ENGINE = { SLURM_ARRAY_TASK_ID: '', JOB_COMPLETION_INDEX: '', AWS_BATCH
 
 let root: string;
 const cli = (command: string, ...args: string[]) => runPromptkdWith(NO_ENGINE, root, command, ...args);
-const label = (...args: string[]) =>
-  cli('label', '--unlabeled', 'unlabeled', '--teacher', DEMO_TEACHER, '--test', 'test', '--teacher-batch', '4', ...args);
-const distill = (...args: string[]) =>
-  cli(
-    'distill',
-    '--unlabeled',
-    'unlabeled',
-    '--test',
-    'test',
-    '--student',
-    DEMO_STUDENT,
-    '--n-ctx',
-    '2',
-    '--depth',
-    '2',
-    '--batch-size',
-    '4',
-    '--eval-batch',
-    '6',
-    ...args,
-  );
+/** `promptkd label` of the small folders under a job engine's variables `env` */
+const labelWith = (env: Record<string, string>, ...args: string[]) =>
+  runPromptkdWith(env, root, 'label', '--unlabeled', 'unlabeled', '--teacher', DEMO_TEACHER, '--test', 'test', ...args);
+const label = (...args: string[]) => labelWith(NO_ENGINE, '--teacher-batch', '4', ...args);
+/** `promptkd distill` of the demo student from the folders `unlabeled` and `test` */
+const distillFrom = (unlabeled: string, test: string, ...args: string[]) =>
+  cli('distill', '--unlabeled', unlabeled, '--test', test, '--student', DEMO_STUDENT, '--depth', '2', ...args);
+const distill = (...args: string[]) => distillFrom('unlabeled', 'test', '--n-ctx', '2', '--batch-size', '4', '--eval-batch', '6', ...args);
 const online = ['--teacher', DEMO_TEACHER];
 const report = (run: string) => JSON.parse(fs.readFileSync(path.join(root, run, 'report.json'), 'utf8'));
 const bytes = (file: string) => fs.readFileSync(path.join(root, file));
@@ -118,16 +105,8 @@ describe('promptkd label', () => {
   it("shards from --shard and from Slurm's variables are the same files, and their merge is the file of one machine", async () => {
     for (const i of [0, 1]) {
       expect((await label('--no-augment', '--shard', `${i}/2`, '--out', 'by-flag')).code).toBe(0);
-      const slurm = await runPromptkdWith(
+      const slurm = await labelWith(
         { SLURM_ARRAY_TASK_ID: String(i), SLURM_ARRAY_TASK_COUNT: '2' },
-        root,
-        'label',
-        '--unlabeled',
-        'unlabeled',
-        '--teacher',
-        DEMO_TEACHER,
-        '--test',
-        'test',
         '--teacher-batch',
         '4',
         '--no-augment',
@@ -199,42 +178,12 @@ describe('promptkd label', () => {
     expect(errorLine(await label('--no-augment', '--shard', '2/2', '--out', 'set'))).toBe(
       'promptkd: --shard 2/2: shard index 2 is outside 0..1 (shards count from 0)',
     );
-    expect(
-      errorLine(
-        await runPromptkdWith(
-          { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '' },
-          root,
-          'label',
-          '--unlabeled',
-          'unlabeled',
-          '--teacher',
-          DEMO_TEACHER,
-          '--test',
-          'test',
-          '--out',
-          'set',
-        ),
-      ),
-    ).toContain('SLURM_ARRAY_TASK_ID is 1 but SLURM_ARRAY_TASK_COUNT is unset');
-    expect(
-      errorLine(
-        await runPromptkdWith(
-          { ...NO_ENGINE, JOB_COMPLETION_INDEX: '3' },
-          root,
-          'label',
-          '--unlabeled',
-          'unlabeled',
-          '--teacher',
-          DEMO_TEACHER,
-          '--test',
-          'test',
-          '--shards',
-          '3',
-          '--out',
-          'set',
-        ),
-      ),
-    ).toContain('JOB_COMPLETION_INDEX=3: shard index 3 is outside 0..2');
+    expect(errorLine(await labelWith({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '' }, '--out', 'set'))).toContain(
+      'SLURM_ARRAY_TASK_ID is 1 but SLURM_ARRAY_TASK_COUNT is unset',
+    );
+    expect(errorLine(await labelWith({ ...NO_ENGINE, JOB_COMPLETION_INDEX: '3' }, '--shards', '3', '--out', 'set'))).toContain(
+      'JOB_COMPLETION_INDEX=3: shard index 3 is outside 0..2',
+    );
     // another labelling into the same folder: another recipe, another teacher
     expect(errorLine(await label('--seed', '9', '--shard', '0/2', '--out', 'set'))).toMatch(
       /set holds another labelling \(its recipe differs\); its files are kept/,
@@ -292,48 +241,14 @@ describe('promptkd label', () => {
     );
     fs.mkdirSync(path.join(root, 'other-test', 'bag'), { recursive: true });
     for (const c of ['bag', 'coat']) writePng(path.join(root, 'other-test', c, '0.png'), 7, 0);
-    expect(
-      errorLine(
-        await cli(
-          'distill',
-          '--unlabeled',
-          'unlabeled',
-          '--test',
-          'other-test',
-          '--student',
-          DEMO_STUDENT,
-          '--depth',
-          '2',
-          '--teacher-labels',
-          'set',
-          '--no-augment',
-          '--out',
-          'r7',
-        ),
-      ),
-    ).toContain('the labels are for other classes: 3 (bag, dress, sneaker), this run has 2 (bag, coat)');
+    expect(errorLine(await distillFrom('unlabeled', 'other-test', '--teacher-labels', 'set', '--no-augment', '--out', 'r7'))).toContain(
+      'the labels are for other classes: 3 (bag, dress, sneaker), this run has 2 (bag, coat)',
+    );
     writePng(path.join(root, 'grown', 'extra.png'), 99, 1);
     fs.cpSync(path.join(root, 'unlabeled'), path.join(root, 'grown'), { recursive: true });
-    expect(
-      errorLine(
-        await cli(
-          'distill',
-          '--unlabeled',
-          'grown',
-          '--test',
-          'test',
-          '--student',
-          DEMO_STUDENT,
-          '--depth',
-          '2',
-          '--teacher-labels',
-          'set',
-          '--no-augment',
-          '--out',
-          'r8',
-        ),
-      ),
-    ).toContain('image extra.png is not labelled');
+    expect(errorLine(await distillFrom('grown', 'test', '--teacher-labels', 'set', '--no-augment', '--out', 'r8'))).toContain(
+      'image extra.png is not labelled',
+    );
 
     // a label file where a prompt file or a checkpoint is expected
     expect(errorLine(await distill(...online, '--teacher-prompts', 'set/shard-0-of-2.safetensors', '--out', 'r9'))).toContain(

@@ -39,7 +39,7 @@ import { hostTensor } from '../engine/graph/tensor.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, openBackend, parseBackend } from './backend.ts';
 import { writeAtomic, writeBlobAtomic } from './files.ts';
-import { numberFlag, parseFlags, listFlag } from './flags.ts';
+import { DATA_AND_TEACHER_FLAGS, listFlag, numberFlag, parseFlags } from './flags.ts';
 import { listFiles, scanLabeled, sha256Hex, type LabeledFolder } from './promptkd-folders.ts';
 import { renderView } from './promptkd-images.ts';
 import { LabelError, MANIFEST_FILE, partsDirName, readLabelFiles, shardFileName } from './label-files.ts';
@@ -95,13 +95,7 @@ export interface LabelArgs {
 
 export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): LabelArgs {
   const options = {
-    unlabeled: { type: 'string' },
-    teacher: { type: 'string' },
-    'teacher-prompts': { type: 'string' },
-    'hub-token': { type: 'string' },
-    test: { type: 'string' },
-    classes: { type: 'string' },
-    split: { type: 'string' },
+    ...DATA_AND_TEACHER_FLAGS,
     out: { type: 'string' },
     shard: { type: 'string' },
     shards: { type: 'string' },
@@ -109,7 +103,6 @@ export function parseLabelArgs(argv: readonly string[], env: Readonly<Record<str
     chunk: { type: 'string', default: '256' },
     fp16: { type: 'boolean' },
     'teacher-fp16': { type: 'boolean' },
-    backend: { type: 'string', default: 'cpu' },
     ...cliOptions(VIEW_SETTINGS),
   } as const;
   const fail = (m: string) => new LabelError(m);

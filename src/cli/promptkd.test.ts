@@ -30,23 +30,11 @@ function errorLine(stderr: string): string {
   return lines[lines.length - 1]!;
 }
 
-const common = () => [
-  '--unlabeled',
-  'unlabeled',
-  '--student',
-  MODEL,
-  '--teacher',
-  MODEL,
-  '--n-ctx',
-  '2',
-  '--depth',
-  '2',
-  '--batch-size',
-  '3',
-  '--no-augment',
-  '--eval-batch',
-  '4',
-];
+/** the runs' small sizes: depth 2, batch 3, centre views, evaluation batch 4 */
+const SMALL = ['--depth', '2', '--batch-size', '3', '--no-augment', '--eval-batch', '4'];
+/** the tiny CLIP as teacher and student, at the small sizes: every flag but the folders */
+const tinyRun = () => ['--student', MODEL, '--teacher', MODEL, '--n-ctx', '2', ...SMALL];
+const common = () => ['--unlabeled', 'unlabeled', ...tinyRun()];
 
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'promptkd-cli-'));
@@ -176,13 +164,7 @@ describe('promptkd distill', () => {
     DEMO_STUDENT,
     '--teacher',
     DEMO_TEACHER,
-    '--depth',
-    '2',
-    '--batch-size',
-    '3',
-    '--no-augment',
-    '--eval-batch',
-    '4',
+    ...SMALL,
     '--epochs',
     String(epochs),
   ];
@@ -233,21 +215,7 @@ describe('promptkd distill', () => {
       path.join(root, 'split_zhou_Made.json'),
       JSON.stringify({ train, val: [], test: [...testList, ['images/boat/gone.png', 2, 'boat']] }),
     );
-    const args = [
-      '--student',
-      MODEL,
-      '--teacher',
-      MODEL,
-      '--n-ctx',
-      '2',
-      '--depth',
-      '2',
-      '--batch-size',
-      '3',
-      '--no-augment',
-      '--eval-batch',
-      '4',
-    ];
+    const args = tinyRun();
     const r = await distill('--unlabeled', 'dataset', '--split', 'split_zhou_Made.json', ...args, '--epochs', '1', '--out', 'split-run');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('split split_zhou_Made.json: 3 classes (2 base), 9 train images to distill on, 6 test images');

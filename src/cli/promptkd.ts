@@ -7,7 +7,7 @@ import { EVAL_PROTOCOLS, type EvalProtocol } from '../engine/promptkd/metrics.ts
 import { PAPER_SETTINGS, RUN_SETTINGS } from '../engine/promptkd/run-settings.ts';
 import { applyFlags, cliHelp, cliOptions } from '../engine/settings/table.ts';
 import { BACKEND_HELP, parseBackend } from './backend.ts';
-import { numberFlag, parseFlags, listFlag } from './flags.ts';
+import { DATA_AND_TEACHER_FLAGS, listFlag, numberFlag, parseFlags } from './flags.ts';
 import { formatEvaluation, type EvaluationSummary } from './evaluation-lines.ts';
 import { REPORT_FILE, runDistill, type DistillArgs } from './promptkd-distill.ts';
 import { formatSeedsTable, runSeeds } from './promptkd-seeds.ts';
@@ -52,19 +52,12 @@ export class UsageError extends Error {
 
 export function parseDistillArgs(argv: readonly string[]): DistillArgs & { seeds?: number[] } {
   const options = {
-    unlabeled: { type: 'string' },
-    test: { type: 'string' },
-    classes: { type: 'string' },
-    split: { type: 'string' },
+    ...DATA_AND_TEACHER_FLAGS,
     student: { type: 'string' },
-    teacher: { type: 'string' },
-    'teacher-prompts': { type: 'string' },
     'teacher-labels': { type: 'string' },
-    'hub-token': { type: 'string' },
     out: { type: 'string', default: 'promptkd-run' },
     resume: { type: 'string' },
     'eval-batch': { type: 'string', default: '32' },
-    backend: { type: 'string', default: 'cpu' },
     protocol: { type: 'string', default: 'base2new' },
     seeds: { type: 'string' },
     ...cliOptions(RUN_SETTINGS),

@@ -167,21 +167,22 @@ describe('Studio', () => {
     await h.call('stop', {});
   }, 60_000);
 
+  /** the demo CLIPs as the two files a user picks for each model */
+  async function demoModelFiles() {
+    const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
+    const pick = async (role: 'student' | 'teacher') => ({
+      kind: 'files' as const,
+      config: await file(`models/demo-${role}/config.json`, 'config.json'),
+      weights: await file(`models/demo-${role}/model.safetensors`, `${role}.safetensors`),
+    });
+    return { student: await pick('student'), teacher: await pick('teacher') };
+  }
+
   it('loads a local CLIP from its two files and names what is wrong with bad ones', async () => {
     const prefix = `files${prefixes++}`;
     const h = harness(prefix);
     await h.call('init', { backend: 'wasm' });
-    const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
-    const student = {
-      kind: 'files' as const,
-      config: await file('models/demo-student/config.json', 'config.json'),
-      weights: await file('models/demo-student/model.safetensors', 'student.safetensors'),
-    };
-    const teacher = {
-      kind: 'files' as const,
-      config: await file('models/demo-teacher/config.json', 'config.json'),
-      weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors'),
-    };
+    const { student, teacher } = await demoModelFiles();
     const ws = await h.call('setModels', { student, teacher });
     expect(ws.models.student).toMatchObject({ source: 'files', name: 'student.safetensors', visionLayers: 2 });
     // a reload finds the files in storage
@@ -200,17 +201,7 @@ describe('Studio', () => {
   it('uses local model files the browser will not keep from memory, and says so instead of failing', async () => {
     const h = harness(`nokeep${prefixes++}`);
     await h.call('init', { backend: 'wasm' });
-    const file = async (p: string, name: string) => new File([await (await fs.openAsBlob(p)).arrayBuffer()], name);
-    const student = {
-      kind: 'files' as const,
-      config: await file('models/demo-student/config.json', 'config.json'),
-      weights: await file('models/demo-student/model.safetensors', 'student.safetensors'),
-    };
-    const teacher = {
-      kind: 'files' as const,
-      config: await file('models/demo-teacher/config.json', 'config.json'),
-      weights: await file('models/demo-teacher/model.safetensors', 'teacher.safetensors'),
-    };
+    const { student, teacher } = await demoModelFiles();
     h.opfs.limitBytes = 10_000; // room for neither model's weights
     const ws = await h.call('setModels', { student, teacher });
     expect(ws.models.teacher).toMatchObject({ source: 'files', name: 'teacher.safetensors' });

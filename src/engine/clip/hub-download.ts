@@ -202,32 +202,37 @@ function counted(response: Response, url: string, expected: number, onChunk: (c:
   const reader = response.body.getReader();
   let received = 0;
   const short = (why: string) => new HubError('truncated', `${url}: ${why} after ${received} of ${expected} bytes`, url);
-  // pull-based, so that a slow consumer (the cache writing to disk) holds back the network
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (e) {
-        controller.error(isAbort(e) ? e : short(`the connection was cut (${(e as Error).message})`));
-        return;
-      }
-      if (chunk.done) {
-        if (received < expected) controller.error(short('the body ended'));
-        else controller.close();
-        return;
-      }
-      if (received + chunk.value.byteLength > expected) {
-        await reader.cancel();
-        controller.error(new HubError('http', `${url} sent more than the ${expected} bytes the Hub's file list gives`, url));
-        return;
-      }
-      received += chunk.value.byteLength;
-      onChunk(chunk.value);
-      controller.enqueue(chunk.value);
+  // pull-based, so that a slow consumer (the cache writing to disk) holds back the network; no chunk
+  // read ahead (highWaterMark 0): a chunk counted is one the cache took, so a cut keeps every byte
+  // counted and the resume needs no rehash of what was kept
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          controller.error(isAbort(e) ? e : short(`the connection was cut (${(e as Error).message})`));
+          return;
+        }
+        if (chunk.done) {
+          if (received < expected) controller.error(short('the body ended'));
+          else controller.close();
+          return;
+        }
+        if (received + chunk.value.byteLength > expected) {
+          await reader.cancel();
+          controller.error(new HubError('http', `${url} sent more than the ${expected} bytes the Hub's file list gives`, url));
+          return;
+        }
+        received += chunk.value.byteLength;
+        onChunk(chunk.value);
+        controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+    { highWaterMark: 0 },
+  );
 }

@@ -20,28 +20,12 @@ export function tinyConfig(
     ctx?: number;
   } = {},
 ): ClipConfig {
-  const vw = over.vw ?? 16,
-    tw = over.tw ?? 12;
+  // a transformer of `width`, with CLIP's 4× MLP and LayerNorm eps
+  const tower = (width: number, layers: number, heads: number) => ({ width, layers, heads, mlpWidth: 4 * width, layerNormEps: 1e-5 });
+  const vocabSize = over.vocab ?? 50;
   return {
-    vision: {
-      imageSize: over.image ?? 16,
-      patchSize: over.patch ?? 4,
-      width: vw,
-      layers: over.vl ?? 3,
-      heads: over.vh ?? 2,
-      mlpWidth: 4 * vw,
-      layerNormEps: 1e-5,
-    },
-    text: {
-      vocabSize: over.vocab ?? 50,
-      contextLength: over.ctx ?? 10,
-      width: tw,
-      layers: over.tl ?? 3,
-      heads: over.th ?? 3,
-      mlpWidth: 4 * tw,
-      layerNormEps: 1e-5,
-      eosTokenId: (over.vocab ?? 50) - 1,
-    },
+    vision: { imageSize: over.image ?? 16, patchSize: over.patch ?? 4, ...tower(over.vw ?? 16, over.vl ?? 3, over.vh ?? 2) },
+    text: { vocabSize, contextLength: over.ctx ?? 10, ...tower(over.tw ?? 12, over.tl ?? 3, over.th ?? 3), eosTokenId: vocabSize - 1 },
     embedDim: over.embed ?? 8,
   };
 }

@@ -221,41 +221,37 @@ interface SourceNames {
   logitScale: string;
 }
 
-const HF_NAMES: SourceNames = {
-  patch: 'vision_model.embeddings.patch_embedding.weight',
-  classEmbed: 'vision_model.embeddings.class_embedding',
-  visionPos: 'vision_model.embeddings.position_embedding.weight',
-  lnPre: ['vision_model.pre_layrnorm.weight', 'vision_model.pre_layrnorm.bias'],
-  lnPost: ['vision_model.post_layernorm.weight', 'vision_model.post_layernorm.bias'],
-  visionProj: 'visual_projection.weight',
-  textProj: 'text_projection.weight',
-  projIsLinear: true,
-  visionBlock: (i) => hfBlock(`vision_model.encoder.layers.${i}`),
-  textBlock: (i) => hfBlock(`text_model.encoder.layers.${i}`),
-  tokenEmbed: 'text_model.embeddings.token_embedding.weight',
-  textPos: 'text_model.embeddings.position_embedding.weight',
-  lnFinal: ['text_model.final_layer_norm.weight', 'text_model.final_layer_norm.bias'],
-  logitScale: 'logit_scale',
+/** each tensor's name in a Hugging Face CLIP and in OpenAI's, side by side */
+const SIDE_BY_SIDE: { [K in keyof SourceNames]: readonly [hf: SourceNames[K], openai: SourceNames[K]] } = {
+  patch: ['vision_model.embeddings.patch_embedding.weight', 'visual.conv1.weight'],
+  classEmbed: ['vision_model.embeddings.class_embedding', 'visual.class_embedding'],
+  visionPos: ['vision_model.embeddings.position_embedding.weight', 'visual.positional_embedding'],
+  lnPre: [
+    ['vision_model.pre_layrnorm.weight', 'vision_model.pre_layrnorm.bias'],
+    ['visual.ln_pre.weight', 'visual.ln_pre.bias'],
+  ],
+  lnPost: [
+    ['vision_model.post_layernorm.weight', 'vision_model.post_layernorm.bias'],
+    ['visual.ln_post.weight', 'visual.ln_post.bias'],
+  ],
+  visionProj: ['visual_projection.weight', 'visual.proj'],
+  textProj: ['text_projection.weight', 'text_projection'],
+  projIsLinear: [true, false],
+  visionBlock: [(i) => hfBlock(`vision_model.encoder.layers.${i}`), (i) => openaiBlock(`visual.transformer.resblocks.${i}`)],
+  textBlock: [(i) => hfBlock(`text_model.encoder.layers.${i}`), (i) => openaiBlock(`transformer.resblocks.${i}`)],
+  tokenEmbed: ['text_model.embeddings.token_embedding.weight', 'token_embedding.weight'],
+  textPos: ['text_model.embeddings.position_embedding.weight', 'positional_embedding'],
+  lnFinal: [
+    ['text_model.final_layer_norm.weight', 'text_model.final_layer_norm.bias'],
+    ['ln_final.weight', 'ln_final.bias'],
+  ],
+  logitScale: ['logit_scale', 'logit_scale'],
 };
 
-const OPENAI_NAMES: SourceNames = {
-  patch: 'visual.conv1.weight',
-  classEmbed: 'visual.class_embedding',
-  visionPos: 'visual.positional_embedding',
-  lnPre: ['visual.ln_pre.weight', 'visual.ln_pre.bias'],
-  lnPost: ['visual.ln_post.weight', 'visual.ln_post.bias'],
-  visionProj: 'visual.proj',
-  textProj: 'text_projection',
-  projIsLinear: false,
-  visionBlock: (i) => openaiBlock(`visual.transformer.resblocks.${i}`),
-  textBlock: (i) => openaiBlock(`transformer.resblocks.${i}`),
-  tokenEmbed: 'token_embedding.weight',
-  textPos: 'positional_embedding',
-  lnFinal: ['ln_final.weight', 'ln_final.bias'],
-  logitScale: 'logit_scale',
-};
+const column = (side: 0 | 1): SourceNames =>
+  Object.fromEntries(Object.entries(SIDE_BY_SIDE).map(([key, names]) => [key, names[side]])) as unknown as SourceNames;
 
-const NAMES: Record<ClipNaming, SourceNames> = { hf: HF_NAMES, openai: OPENAI_NAMES };
+const NAMES: Record<ClipNaming, SourceNames> = { hf: column(0), openai: column(1) };
 
 function blockNames(b: SourceBlock): string[] {
   const qkv = 'stacked' in b.qkv ? [b.qkv.stacked] : b.qkv.separate;

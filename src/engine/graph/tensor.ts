@@ -14,22 +14,17 @@ export function hostTensor(dtype: DType, shape: Shape, data?: TypedArray): HostT
   return { dtype, shape: [...shape], data: d };
 }
 
-export function allocate(dtype: DType, n: number): TypedArray {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'float16':
-      return new Uint16Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'bool':
-      return new Uint8Array(n);
-  }
-}
+/** the array each dtype is held in (float16 as its raw 16-bit words) */
+const ARRAY_OF: Record<DType, new (n: number) => TypedArray> = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  float64: Float64Array,
+  int64: BigInt64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
+
+export const allocate = (dtype: DType, n: number): TypedArray => new ARRAY_OF[dtype](n);
 
 export const float32 = (shape: Shape, data?: ArrayLike<number>): HostTensor =>
   hostTensor('float32', shape, data ? Float32Array.from(data) : undefined);

@@ -1,10 +1,8 @@
 // The loop over the real student session on the fixture's tiny CLIP: resuming from a checkpoint
 // continues the same trajectory, and the teacher runs once per image when augmentation is off.
-import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseClipConfig } from '../clip/config.ts';
-import { loadSafetensors } from '../clip/safetensors.ts';
-import { loadClipWeights, type ClipWeights } from '../clip/weights.ts';
+import { loadFixtureClip } from '../clip/fixture-clip.testkit.ts';
+import type { ClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
@@ -17,7 +15,6 @@ import { initStudentState, type StudentState } from './state.ts';
 import { studentDims, type StudentHyper } from './student.ts';
 import { TeacherLogitCache, type TeacherLogitsSource } from './teacher-cache.ts';
 
-const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 const C = 5,
   Dt = 12,
   N = 7;
@@ -27,9 +24,8 @@ const hyper: StudentHyper = { ...config, teacherDim: Dt, nClasses: C };
 let clip: ClipWeights;
 let S: number;
 beforeAll(async () => {
-  const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-  clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
-  S = cfg.vision.imageSize;
+  ({ clip } = await loadFixtureClip(['vision']));
+  S = clip.config.vision.imageSize;
 });
 
 /** pixels that depend only on the image index */

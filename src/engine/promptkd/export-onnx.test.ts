@@ -1,8 +1,5 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseClipConfig } from '../clip/config.ts';
-import { loadSafetensors } from '../clip/safetensors.ts';
-import { loadClipWeights } from '../clip/weights.ts';
+import { loadFixtureClip } from '../clip/fixture-clip.testkit.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
@@ -20,14 +17,12 @@ import { initStudentState } from './state.ts';
 import { readStudentPrompts, writeStudentPrompts } from './student-prompts.ts';
 import { studentDims, type StudentHyper } from './student.ts';
 
-const FIXTURE = 'test-data/fixtures/clip-tiny-a';
 const maxDiff = (a: HostTensor, b: HostTensor) =>
   Math.max(...Array.from(a.data as Float32Array, (v, i) => Math.abs(v - (b.data as Float32Array)[i]!)));
 
 describe('student classifier ONNX and exported prompts', () => {
   it('the baked classifier gives StudentSession.evaluate logits; exported prompts restore them', async () => {
-    const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-    const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
+    const { cfg, clip } = await loadFixtureClip(['vision']);
     const C = 4,
       Dt = 8;
     const hyper: StudentHyper = { ...PAPER_CONFIG, nCtx: 3, depth: 3, teacherDim: Dt, nClasses: C };

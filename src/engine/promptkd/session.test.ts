@@ -1,8 +1,5 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseClipConfig } from '../clip/config.ts';
-import { loadSafetensors } from '../clip/safetensors.ts';
-import { loadClipWeights } from '../clip/weights.ts';
+import { loadFixtureClip } from '../clip/fixture-clip.testkit.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor } from '../graph/tensor.ts';
@@ -11,12 +8,9 @@ import { StudentSession } from './session.ts';
 import { initStudentState } from './state.ts';
 import { studentDims, type StudentHyper } from './student.ts';
 
-const FIXTURE = 'test-data/fixtures/clip-tiny-a';
-
 describe('StudentSession', () => {
   it('evaluates in padded chunks exactly as in one batch, and names a wrong teacher width', async () => {
-    const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-    const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg, { towers: ['vision'] });
+    const { cfg, clip } = await loadFixtureClip(['vision']);
     const hyper: StudentHyper = { ...PAPER_CONFIG, nCtx: 3, depth: 3, teacherDim: 8, nClasses: 4 };
     const r = rng(5);
     const S = cfg.vision.imageSize,

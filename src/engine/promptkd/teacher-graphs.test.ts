@@ -1,30 +1,15 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { loadFixtureClip } from '../clip/fixture-clip.testkit.ts';
 import { relError, runOnOrt, toFloat32 } from '../autodiff/finite-diff.testkit.ts';
 import { zeroState } from '../autodiff/train-step.ts';
-import { parseClipConfig } from '../clip/config.ts';
-import { loadSafetensors } from '../clip/safetensors.ts';
 import { randomData } from '../clip/random-clip.testkit.ts';
-import { loadClipWeights } from '../clip/weights.ts';
 import { evaluate } from '../graph/reference.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
-import {
-  buildTeacherTuneStep,
-  EOT,
-  LABELS,
-  oneHot,
-  PIXELS,
-  PROMPTSRC_LOSS,
-  TOKEN_EMBEDS,
-  ZS_TEXT,
-  type TeacherTuneLoss,
-} from './teacher-graphs.ts';
+import { buildTeacherTuneStep, PROMPTSRC_LOSS, tuneBatchFeeds, tuneClassFeeds, ZS_TEXT, type TeacherTuneLoss } from './teacher-graphs.ts';
 import { planTeacherPrompts, teacherPromptTemplate } from './teacher-prompts.ts';
 import { classTextInputs } from './teacher-text.ts';
 
-const FIXTURE = 'test-data/fixtures/clip-tiny-a';
-const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg);
+const { cfg, clip } = await loadFixtureClip();
 const S = cfg.vision.imageSize,
   E = cfg.embedDim;
 
@@ -64,13 +49,10 @@ function checkGradients(loss: TeacherTuneLoss) {
   const feeds: Record<string, HostTensor> = {
     ...art.frozen,
     ...zeroState(art.spec),
-    [PIXELS]: hostTensor('float32', [B, 3, S, S], randomData(B * 3 * S * S, 11)),
-    [LABELS]: oneHot([2, 0], C),
-    [TOKEN_EMBEDS]: text.tokenEmbeds,
-    [EOT]: text.eot,
+    ...tuneBatchFeeds(hostTensor('float32', [B, 3, S, S], randomData(B * 3 * S * S, 11)), [2, 0], C),
+    ...tuneClassFeeds(text, art.graph.inputs.some((v) => v.name === ZS_TEXT) ? unitRows(C, 12) : null),
     lr: hostTensor('float32', [], Float32Array.of(0.005)),
   };
-  if (art.graph.inputs.some((v) => v.name === ZS_TEXT)) feeds[ZS_TEXT] = unitRows(C, 12);
   art.trainable.forEach((name, i) => {
     const v = art.graph.inputs.find((x) => x.name === name)!;
     feeds[name] = asF64(hostTensor('float32', v.shape, randomData(v.shape[0]! * v.shape[1]!, 20 + i, 0.5)));

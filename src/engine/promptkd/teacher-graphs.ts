@@ -14,6 +14,7 @@ import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import type { ClipConfig } from '../clip/config.ts';
 import { l2Normalize } from '../clip/model.ts';
 import { buildTextTower, type TextPrompts } from '../clip/text.ts';
+import type { TextTowerInputs } from '../clip/text-input.ts';
 import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower, type VisionPrompts } from '../clip/vision.ts';
 import { towerDType, weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
@@ -226,6 +227,19 @@ export function buildTeacherTuneStep(
     emitGradients: opts.emitGradients ?? false,
   });
   return { graph: g, frozen: weightFeeds(g, clip), spec, trainable };
+}
+
+/**
+ * The tune step's inputs per class: token embeddings [Cb,L,Wt] and eot [Cb,1,L] of the prompted class
+ * texts, and the frozen zero-shot text features [Cb,E] where the loss needs them (`zsText`).
+ */
+export function tuneClassFeeds(text: TextTowerInputs, zsText: HostTensor | null): Record<string, HostTensor> {
+  return { [TOKEN_EMBEDS]: text.tokenEmbeds, [EOT]: text.eot, ...(zsText ? { [ZS_TEXT]: zsText } : {}) };
+}
+
+/** The tune step's inputs per batch: pixels [B,3,S,S] and the labels one-hot [B,Cb]. */
+export function tuneBatchFeeds(pixels: HostTensor, labels: readonly number[], nClasses: number): Record<string, HostTensor> {
+  return { [PIXELS]: pixels, [LABELS]: oneHot(labels, nClasses) };
 }
 
 /** labels → one-hot [B,C] float32 */

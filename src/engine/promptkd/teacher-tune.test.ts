@@ -1,9 +1,6 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseClipConfig } from '../clip/config.ts';
+import { loadFixtureClip } from '../clip/fixture-clip.testkit.ts';
 import { CLIP_MEAN, CLIP_STD } from '../clip/preprocess.ts';
-import { loadSafetensors } from '../clip/safetensors.ts';
-import { loadClipWeights } from '../clip/weights.ts';
 import { rng } from '../random.ts';
 import { createNodeRuntime } from '../runtime/node.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
@@ -17,9 +14,7 @@ import {
 } from './teacher-tune.ts';
 import { Teacher } from './teacher.ts';
 
-const FIXTURE = 'test-data/fixtures/clip-tiny-a';
-const cfg = parseClipConfig(JSON.parse(fs.readFileSync(`${FIXTURE}/config.json`, 'utf8')));
-const clip = loadClipWeights(await loadSafetensors(await fs.openAsBlob(`${FIXTURE}/model.safetensors`)), cfg);
+const { cfg, clip } = await loadFixtureClip();
 const S = cfg.vision.imageSize;
 
 describe('labeled set checks', () => {

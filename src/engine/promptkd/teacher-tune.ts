@@ -18,14 +18,10 @@ import { PROMPTSRC_SETTINGS, type TeacherSettings } from './teacher-settings.ts'
 import {
   buildTeacherTuneStep,
   CE,
-  EOT,
-  LABELS,
   LOGITS,
-  oneHot,
-  PIXELS,
   PROMPTSRC_LOSS,
-  TOKEN_EMBEDS,
-  ZS_TEXT,
+  tuneBatchFeeds,
+  tuneClassFeeds,
   type TeacherTuneLoss,
 } from './teacher-graphs.ts';
 import {
@@ -228,7 +224,7 @@ export async function tuneTeacherPrompts(
   const constants: Record<string, DeviceTensor> = {};
   const current: Record<string, DeviceTensor> = {};
   try {
-    const hostConstants = { ...art.frozen, [TOKEN_EMBEDS]: text.tokenEmbeds, [EOT]: text.eot, ...(zsText ? { [ZS_TEXT]: zsText } : {}) };
+    const hostConstants = { ...art.frozen, ...tuneClassFeeds(text, zsText) };
     for (const [name, t] of Object.entries(hostConstants)) constants[name] = await runtime.upload(t);
     const initial = initTeacherPrompts(plan, initPhraseEmbedding(clip), rng(mixSeed(config.seed, 0x1a17)));
     for (const [name, t] of Object.entries({ ...teacherPromptStateDict(initial), ...zeroState(art.spec) }))
@@ -258,8 +254,7 @@ export async function tuneTeacherPrompts(
         const out = await session.run({
           ...constants,
           ...current,
-          [PIXELS]: pixels,
-          [LABELS]: oneHot(labels, C),
+          ...tuneBatchFeeds(pixels, labels, C),
           [art.spec.lr]: hostTensor('float32', [], Float32Array.of(lr)),
         });
         const loss = await readScalar(out[art.spec.loss]!);
