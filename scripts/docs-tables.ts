@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { IMPORT_SETTINGS, DEFAULT_IMPORT_SETTINGS } from '../src/engine/data/import-settings.ts';
 import { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
 import { DEMO_TEACHER_SETTINGS, PROMPTSRC_SETTINGS, TEACHER_SETTINGS } from '../src/engine/promptkd/teacher-settings.ts';
+import { DEFAULT_STUDIO_OPTIONS, STUDIO_OPTIONS } from '../src/engine/settings/studio-options.ts';
 import { formatValue, type SettingSpec, type SettingValue } from '../src/engine/settings/table.ts';
 import type { BenchResults } from '../bench/report.ts';
 
@@ -46,6 +47,7 @@ export function settingsSections(): Record<string, string> {
       ['PromptSRC', PROMPTSRC_SETTINGS],
       ['demo teacher', DEMO_TEACHER_SETTINGS],
     ]),
+    'studio-options': settingsTable(STUDIO_OPTIONS, [['default', DEFAULT_STUDIO_OPTIONS]]),
     'import-settings': settingsTable(IMPORT_SETTINGS, [['default', DEFAULT_IMPORT_SETTINGS]]),
   };
 }

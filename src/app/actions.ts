@@ -22,7 +22,7 @@ import { useSplit } from './split-choice.ts';
 import { chartPng, liveChart } from './live-chart-data.ts';
 import type { WalkResult } from './folder-walk.ts';
 import { probeWebGpu } from './gpu.ts';
-import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings, webGpuEntryOf } from './settings.ts';
+import { effectiveImportSettings, effectiveSettings, effectiveTeacherSettings, startRequestOf, webGpuEntryOf } from './settings.ts';
 import { labelsProblem } from './labels.ts';
 import { claimWriter } from './writer-lock.ts';
 import { chooseBackend, liveRunOf, useStudio, withNotice, type StudioState } from './store.ts';
@@ -258,9 +258,9 @@ const startDemo: Action = {
       set({ classroom: true });
       showWorkspace(await engine().call('loadDemo', {}));
       await tuneTeacher();
-      const { settings } = currentSettings();
+      const start = startRequestOf(currentSettings().settings);
       // the explanations say that stage 2 has begun (classroom.ts)
-      showRun(await marked('startingRun', () => engine().call('startRun', { settings })));
+      showRun(await marked('startingRun', () => engine().call('startRun', start)));
       await refreshWorkspace();
       await showHubModels();
     }),
@@ -403,7 +403,7 @@ const startRun: Action<File | undefined> = {
       for (const n of notes) notify('settings', `Settings: ${n}.`);
       const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
       if (lonely) notify('settings', `Evaluation: ${lonely}.`);
-      showRun(await marked('startingRun', () => engine().call('startRun', { settings, initialPrompts })));
+      showRun(await marked('startingRun', () => engine().call('startRun', { ...startRequestOf(settings), initialPrompts })));
       await refreshWorkspace();
     }),
 };

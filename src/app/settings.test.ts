@@ -17,7 +17,7 @@ describe('effectiveSettings', () => {
   it("uses the demo defaults for the demo student (or none), the paper's otherwise", () => {
     expect(effectiveSettings('', demo, 'webgpu')).toMatchObject({ settings: DEMO_SETTINGS, demoDefaults: true, notes: [] });
     expect(effectiveSettings('', null, 'webgpu').demoDefaults).toBe(true);
-    expect(effectiveSettings('', vitB, 'webgpu').settings).toEqual(PAPER_SETTINGS);
+    expect(effectiveSettings('', vitB, 'webgpu').settings).toEqual({ ...PAPER_SETTINGS, keepCheckpoints: 3, backend: 'webgpu' });
   });
 
   it('clamps the depth to the student and falls back to wasm, saying so', () => {

@@ -1,9 +1,11 @@
 // The studio's settings in the URL hash (`#epochs=4&batch=16&backend=wasm`), so a run can be shared as
 // a link or scripted by a classroom page. The rows, their hash names, ranges and defaults are the
-// engine's settings tables (engine/promptkd/run-settings.ts, teacher-settings.ts); here they are
-// read over the right defaults, clamped to the model and the browser.
+// engine's settings tables (engine/promptkd/run-settings.ts, teacher-settings.ts, and the studio's
+// own options, engine/settings/studio-options.ts); here they are read over the right defaults,
+// clamped to the model and the browser.
 import {
   DEFAULT_IMPORT_SETTINGS,
+  DEFAULT_STUDIO_OPTIONS,
   DEMO_SETTINGS,
   DEMO_TEACHER_SETTINGS,
   IMPORT_SETTINGS,
@@ -12,6 +14,7 @@ import {
   promptDepthProblem,
   PROMPTSRC_SETTINGS,
   RUN_SETTINGS,
+  STUDIO_OPTIONS,
   TEACHER_SETTINGS,
   type ImportSettings,
   type ParsedSettings,
@@ -19,14 +22,30 @@ import {
   type SettingSpec,
   type SettingsTable,
   type StudioBackend,
+  type StudioOptions,
   type TeacherSettings,
 } from '../engine/surface.ts';
 
-export { DEMO_SETTINGS, PAPER_SETTINGS, RUN_SETTINGS, TEACHER_SETTINGS };
+export { DEMO_SETTINGS, PAPER_SETTINGS, TEACHER_SETTINGS };
 export type { RunSettings, TeacherSettings };
 
+/** what the distillation's form holds: the run's settings, and the studio's options beside them */
+export type StudioRunSettings = RunSettings & StudioOptions;
+
+/** the form's rows: the run's, with the studio's options after the checkpoint interval */
+export const STUDIO_RUN_SETTINGS: SettingsTable<StudioRunSettings> = (() => {
+  const at = RUN_SETTINGS.findIndex((row) => row.key === 'ckptEvery') + 1;
+  return [...RUN_SETTINGS.slice(0, at), ...STUDIO_OPTIONS, ...RUN_SETTINGS.slice(at)];
+})();
+
+/** the run's settings and its studio options apart, as the worker's startRun takes them */
+export function startRequestOf(s: StudioRunSettings): { settings: RunSettings; options: StudioOptions } {
+  const { backend, keepCheckpoints, ...settings } = s;
+  return { settings, options: { backend, keepCheckpoints } };
+}
+
 /** every settings table whose rows live in the URL hash: the distillation's, the teacher's, the import's */
-export const HASH_TABLES: readonly (readonly SettingSpec[])[] = [RUN_SETTINGS, TEACHER_SETTINGS, IMPORT_SETTINGS];
+export const HASH_TABLES: readonly (readonly SettingSpec[])[] = [STUDIO_RUN_SETTINGS, TEACHER_SETTINGS, IMPORT_SETTINGS];
 
 /** hash entries of the page itself, read once at start-up: `ep=jsep` puts onnxruntime-web's JSEP before its native WebGPU EP */
 export const PAGE_HASH_ENTRIES: readonly string[] = ['ep'];
@@ -36,7 +55,7 @@ export const webGpuEntryOf = (hash: string): 'jsep' | undefined =>
   new URLSearchParams(hash.replace(/^#/, '')).get('ep') === 'jsep' ? 'jsep' : undefined;
 
 /** Limits that depend on the student model; the prompt depth cannot exceed its vision layers. */
-export function clampToModel(settings: RunSettings, model: { visionLayers: number }): { settings: RunSettings; notes: string[] } {
+export function clampToModel<S extends RunSettings>(settings: S, model: { visionLayers: number }): { settings: S; notes: string[] } {
   const tooDeep = promptDepthProblem(settings.depth, model.visionLayers);
   if (!tooDeep) return { settings, notes: [] };
   return { settings: { ...settings, depth: model.visionLayers }, notes: [`${tooDeep}: using ${model.visionLayers}`] };
@@ -51,7 +70,7 @@ export interface Effective<S> extends ParsedSettings<S> {
   notes: string[];
 }
 
-export type EffectiveSettings = Effective<RunSettings>;
+export type EffectiveSettings = Effective<StudioRunSettings>;
 
 /** the hash's entries that belong to `table` (the distillation's and the teacher's share one hash) */
 const entriesOf = <S>(table: SettingsTable<S>, hash: string): string => {
@@ -67,7 +86,8 @@ export function unknownHashEntries(hash: string): string[] {
   return [...new URLSearchParams(hash.replace(/^#/, '')).keys()]
     .filter((k) => !known.has(k))
     .map(
-      (k) => `unknown setting "${k}" ignored (known: ${RUN_SETTINGS.map((s) => s.hash).join(', ')}, and the teacher's and the import's)`,
+      (k) =>
+        `unknown setting "${k}" ignored (known: ${STUDIO_RUN_SETTINGS.map((s) => s.hash).join(', ')}, and the teacher's and the import's)`,
     );
 }
 
@@ -83,8 +103,12 @@ export function effectiveSettings(
   webgpuUsable = available === 'webgpu',
 ): EffectiveSettings {
   const demoDefaults = !student || student.source === 'demo';
-  const defaults = { ...(demoDefaults ? DEMO_SETTINGS : PAPER_SETTINGS), ...(available ? { backend: available } : {}) };
-  const parsed = parseHash(RUN_SETTINGS, entriesOf(RUN_SETTINGS, hash), defaults);
+  const defaults: StudioRunSettings = {
+    ...(demoDefaults ? DEMO_SETTINGS : PAPER_SETTINGS),
+    ...DEFAULT_STUDIO_OPTIONS,
+    ...(available ? { backend: available } : {}),
+  };
+  const parsed = parseHash(STUDIO_RUN_SETTINGS, entriesOf(STUDIO_RUN_SETTINGS, hash), defaults);
   const clamped = student ? clampToModel(parsed.settings, student) : { settings: parsed.settings, notes: [] };
   const notes = [...clamped.notes];
   let settings = clamped.settings;
@@ -96,7 +120,7 @@ export function effectiveSettings(
     ...parsed,
     problems: [...parsed.problems, ...unknownHashEntries(hash)],
     settings,
-    table: RUN_SETTINGS,
+    table: STUDIO_RUN_SETTINGS,
     defaults,
     demoDefaults,
     notes,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SelfTestReport } from '../engine/runtime/selftest.ts';
 import type { GpuProbe } from './gpu.ts';
 import type { RunSummary } from '../worker/protocol.ts';
+import { DEFAULT_STUDIO_OPTIONS } from '../engine/surface.ts';
 import { DEMO_SETTINGS } from './settings.ts';
 import { applyEvent, applyEvents, chooseBackend, initialState, liveRunOf, type StudioState } from './store.ts';
 
@@ -46,6 +47,7 @@ const summary = (over: Partial<RunSummary> = {}): RunSummary => ({
   id: 'r1',
   createdAt: 0,
   settings: DEMO_SETTINGS,
+  options: DEFAULT_STUDIO_OPTIONS,
   classes: ['a', 'b'],
   datasets: { unlabeled: 'u', test: 't' },
   teacher: { mode: 'zero-shot', promptState: 'zs' },

@@ -16,14 +16,8 @@ export {
   type SplitItem,
 } from './data/split-file.ts';
 export { classesMismatch, recipeMismatch, type LabelRecipe, type ViewDemand } from './promptkd/label-recipe.ts';
-export {
-  DEMO_SETTINGS,
-  PAPER_SETTINGS,
-  promptDepthProblem,
-  RUN_SETTINGS,
-  type RunSettings,
-  type StudioBackend,
-} from './promptkd/run-settings.ts';
+export { DEMO_SETTINGS, PAPER_SETTINGS, promptDepthProblem, RUN_SETTINGS, type RunSettings } from './promptkd/run-settings.ts';
+export { DEFAULT_STUDIO_OPTIONS, STUDIO_OPTIONS, type StudioBackend, type StudioOptions } from './settings/studio-options.ts';
 export { bestOnBase, singleClassHalf, type EvalProtocol } from './promptkd/metrics.ts';
 export { exportSnippets, modelFolderName, SNIPPET_IMAGE, SNIPPET_TITLES, type SnippetKind } from './promptkd/export-snippets.ts';
 export { SERVE_LINE } from './promptkd/classifier-page-html.ts';

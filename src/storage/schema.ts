@@ -19,9 +19,12 @@
 //   Migrated in place, in one transaction over the run records.
 // Version 5: run settings gain `protocol` ('base2new' for older runs, the only one the studio had);
 //   the split file in force is kept under 'split-file' (absent in older stores: none in force).
-import { PAPER_SETTINGS, type RunSettings, type StudioBackend } from '../engine/promptkd/run-settings.ts';
+// Version 6: a run's studio options (`backend`, `keepCheckpoints`) leave its settings for `options`
+//   (engine/settings/studio-options.ts), so that the settings are the recipe the CLI runs too.
+import { PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
+import { DEFAULT_STUDIO_OPTIONS, type StudioBackend, type StudioOptions } from '../engine/settings/studio-options.ts';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export interface StoredImage {
   width: number;
@@ -128,6 +131,8 @@ export interface RunRecord {
   id: string;
   createdAt: number;
   settings: RunSettings;
+  /** what only the studio has beside the settings: where the run computes, how many checkpoints it keeps */
+  options: StudioOptions;
   classes: string[];
   datasets: { unlabeled: string; test: string | null };
   /** the models the run was made with (exports and results need the same ones loaded); no teacher model for a run from labels */
@@ -142,7 +147,7 @@ export interface RunRecord {
   stepsPerEpoch: number;
   /** the last checkpoint's step (resume continues from it); null before the first */
   checkpointStep: number | null;
-  /** the checkpoints kept, by step: the last `settings.keepCheckpoints` and the best on base (storage.ts) */
+  /** the checkpoints kept, by step: the last `options.keepCheckpoints` and the best on base (storage.ts) */
   checkpoints: CheckpointEntry[];
   /** loss of every step, base/new/HM at evaluations */
   history: MetricPoint[];
@@ -219,13 +224,14 @@ export interface StorageUsage {
 
 // ---- migrations ---------------------------------------------------------------------------------
 
-/** run settings as version 4 stored them, version 3, and version 2 */
-type RunSettingsV4 = Omit<RunSettings, 'protocol'>;
+/** run settings as version 5 stored them (with the studio options), version 4, version 3, and version 2 */
+type RunSettingsV5 = RunSettings & StudioOptions;
+type RunSettingsV4 = Omit<RunSettingsV5, 'protocol'>;
 type RunSettingsV3 = Omit<RunSettingsV4, 'views'>;
 type RunSettingsV2 = Omit<RunSettingsV3, 'keepCheckpoints'>;
 
 /** the number of checkpoints a run of version 2 or older keeps (it had one; the studio's default now) */
-const KEEP_MIGRATED = PAPER_SETTINGS.keepCheckpoints;
+const KEEP_MIGRATED = DEFAULT_STUDIO_OPTIONS.keepCheckpoints;
 
 /** run settings as version 1 stored them */
 interface RunSettingsV1 {
@@ -272,13 +278,22 @@ export function runSettingsFromV1(v: RunSettingsV1): RunSettingsV2 {
  * stored checkpoint (up to version 2, one at most; later versions list theirs).
  */
 export function migrateRun(record: unknown, version: number, checkpointStep: number | null): RunRecord {
-  const r = record as Omit<RunRecord, 'settings' | 'checkpoints'> & { settings: unknown; checkpoints?: CheckpointEntry[] };
+  const r = record as Omit<RunRecord, 'settings' | 'options' | 'checkpoints'> & {
+    settings: unknown;
+    options?: StudioOptions;
+    checkpoints?: CheckpointEntry[];
+  };
   const v2 = version < 2 ? runSettingsFromV1(r.settings as RunSettingsV1) : (r.settings as RunSettingsV2);
   const v3 = version < 3 ? { ...v2, keepCheckpoints: KEEP_MIGRATED } : (r.settings as RunSettingsV3);
   // before version 4 every run drew a new crop each epoch; before version 5 every run was base-to-new
   const v4 = version < 4 ? { ...v3, views: 0 } : (r.settings as RunSettingsV4);
-  const settings: RunSettings = version < 5 ? { ...v4, protocol: 'base2new' } : (r.settings as RunSettings);
-  if (version >= 3) return { ...r, settings, checkpoints: r.checkpoints! } as RunRecord;
+  const v5 = version < 5 ? { ...v4, protocol: 'base2new' as const } : (r.settings as RunSettingsV5);
+  let settings: RunSettings, options: StudioOptions;
+  if (version < 6) {
+    const { backend, keepCheckpoints, ...recipe } = v5;
+    [settings, options] = [recipe, { backend, keepCheckpoints }];
+  } else [settings, options] = [r.settings as RunSettings, r.options!];
+  if (version >= 3) return { ...r, settings, options, checkpoints: r.checkpoints! } as RunRecord;
   const base = checkpointStep === null ? null : (r.history.find((p) => p.step === checkpointStep)?.base ?? null);
-  return { ...r, settings, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };
+  return { ...r, settings, options, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };
 }

@@ -62,9 +62,9 @@ const run = (id: string): RunRecord => ({
     nCtx: 1,
     evalEvery: 1,
     ckptEvery: 1,
-    backend: 'wasm',
     augment: false,
   },
+  options: { backend: 'wasm', keepCheckpoints: 3 },
   classes: ['a', 'b'],
   datasets: { unlabeled: 'd', test: null },
   models: { student: model('student'), teacher: model('teacher') },
@@ -85,7 +85,7 @@ const ckpt = (runId: string, step: number, fill = step, size = 40): Checkpoint =
   savedAt: step,
   bytes: new Uint8Array(size).fill(fill),
 });
-const keeping = (r: RunRecord, keepCheckpoints: number): RunRecord => ({ ...r, settings: { ...r.settings, keepCheckpoints } });
+const keeping = (r: RunRecord, keepCheckpoints: number): RunRecord => ({ ...r, options: { ...r.options, keepCheckpoints } });
 const model = (role: 'student' | 'teacher') => ({
   role,
   source: 'demo' as const,
@@ -316,13 +316,12 @@ describe('StudioStorage', () => {
       nCtx: 4,
       evalEvery: 25,
       ckptEvery: 25,
-      keepCheckpoints: 3,
-      backend: 'wasm',
       augment: false,
       seed: 7,
       logitScale: null,
       teacherFp16: false,
     });
+    expect(migrated!.options).toEqual({ keepCheckpoints: 3, backend: 'wasm' });
     expect({ ...migrated!, settings: null }).toEqual({ ...v1Run, settings: null, checkpoints: [{ step: 5, base: 0.75 }] }); // nothing else changed
     expect((await s.listDatasets()).map((d) => d.items.length)).toEqual([3]);
     expect((await s.loadImages('a', ['i2']))[0]!.rgb[0]).toBe(2);
@@ -334,7 +333,9 @@ describe('StudioStorage', () => {
 
   it('moves a store of schema 2 (five databases) into one database and deletes the old ones', async () => {
     const prefix = `v2-${n++}`;
-    const { checkpoints: _, ...v2Run } = { ...run('r2'), checkpointStep: 4, history: [{ step: 4, loss: 1 }] };
+    // version 2 kept the backend among the settings, and no number of checkpoints
+    const { checkpoints: _, options, ...current } = { ...run('r2'), checkpointStep: 4, history: [{ step: 4, loss: 1 }] };
+    const v2Run = { ...current, settings: { ...current.settings, backend: options.backend } };
     await writeLegacy(prefix, 'meta', 'meta', [
       ['schema', 2],
       ['dataset:big', dataset('big', 600)],
@@ -355,7 +356,12 @@ describe('StudioStorage', () => {
 
     const s = new StudioStorage({ prefix });
     const [r] = await s.listRuns();
-    expect(r).toMatchObject({ checkpointStep: 6, checkpoints: [{ step: 6, base: null }], settings: { keepCheckpoints: 3 } });
+    expect(r).toMatchObject({
+      checkpointStep: 6,
+      checkpoints: [{ step: 6, base: null }],
+      options: { keepCheckpoints: 3, backend: 'wasm' },
+    });
+    expect(r!.settings).toEqual(current.settings);
     expect((await s.loadImages('big', ['i0', 'i599'])).map((i) => i.rgb[0])).toEqual([0, 599 % 256]);
     expect((await s.getModelFiles('teacher'))!.weights.size).toBe(5);
     expect(Array.from((await s.getTeacherPrompts())!)).toEqual([9]);
@@ -371,19 +377,23 @@ describe('StudioStorage', () => {
     expect(await storedSteps(s, 'r2')).toEqual([7, 8, 9]);
   });
 
-  it('brings a schema-3 store up to date where it lies: its runs drew a new crop every epoch (views 0)', async () => {
+  it('brings a schema-3 store up to date where it lies: its runs drew a new crop every epoch (views 0), their studio options leave the settings', async () => {
     const prefix = `v3-${n++}`;
     await new StudioStorage({ prefix }).saveRun(run('r3'));
     const db = await openDatabase(`${prefix}-studio`, 1, []);
     await transact(db, ['meta'], 'readwrite', async (tx) => {
-      const { views: _, ...v3 } = run('r3').settings;
-      tx.objectStore('meta').put({ ...run('r3'), settings: v3 }, 'run:r3');
+      // version 3: no views and no protocol yet, the studio options among the settings
+      const { options, ...current } = run('r3');
+      const { views: _, protocol: __, ...v3 } = current.settings;
+      tx.objectStore('meta').put({ ...current, settings: { ...v3, ...options, keepCheckpoints: 2 } }, 'run:r3');
       tx.objectStore('meta').put(3, 'schema');
     });
     db.close();
     const reopened = new StudioStorage({ prefix });
-    expect((await reopened.getRun('r3'))!.settings.views).toBe(0);
-    expect((await reopened.getRun('r3'))!.checkpoints).toEqual(run('r3').checkpoints);
+    const migrated = (await reopened.getRun('r3'))!;
+    expect(migrated.settings).toEqual({ ...run('r3').settings, views: 0, protocol: 'base2new' });
+    expect(migrated.options).toEqual({ backend: 'wasm', keepCheckpoints: 2 });
+    expect(migrated.checkpoints).toEqual(run('r3').checkpoints);
     const check = await openDatabase(`${prefix}-studio`, 1, []);
     expect(
       await transact(

@@ -300,14 +300,14 @@ export class StudioStorage {
   /**
    * Writes `checkpoint` and makes it the run's current one, in one transaction: the checkpoint, the
    * run record (`run` with `checkpointStep` and `checkpoints` updated), and the deletion of the
-   * checkpoints no longer kept (all but the last `run.settings.keepCheckpoints` and the best on base,
+   * checkpoints no longer kept (all but the last `run.options.keepCheckpoints` and the best on base,
    * `base` being this one's base accuracy). Returns the record as stored; `run` is left unchanged.
    * If any part fails, nothing of it is stored.
    */
   async saveCheckpoint(run: RunRecord, checkpoint: Checkpoint, base: number | null): Promise<RunRecord> {
     if (checkpoint.runId !== run.id) throw new Error(`a checkpoint of run ${checkpoint.runId} given for run ${run.id}`);
     const entries = [...run.checkpoints.filter((c) => c.step !== checkpoint.step), { step: checkpoint.step, base }];
-    const kept = retainedCheckpoints(entries, run.settings.keepCheckpoints);
+    const kept = retainedCheckpoints(entries, run.options.keepCheckpoints);
     const record: RunRecord = { ...run, checkpointStep: checkpoint.step, checkpoints: kept };
     try {
       await this.tx(['meta', 'ckpt'], 'readwrite', async (tx) => {

@@ -66,7 +66,7 @@ describe('the demo run as a model folder', () => {
     // the shipped stage-1 prompts, as `npm run demo` distils from them
     const prompts = new File([fs.readFileSync('models/demo-teacher/prompts.safetensors')], 'prompts.safetensors');
     await h.call('teacher', { mode: 'import', file: prompts });
-    const run = await h.call('startRun', { settings: { ...DEMO_SETTINGS, epochs: 1, evalEvery: 0, ckptEvery: 0, backend: 'wasm' } });
+    const run = await h.call('startRun', { settings: { ...DEMO_SETTINGS, epochs: 1, evalEvery: 0, ckptEvery: 0 } });
     runId = run.id;
     await h.next((e) => e.kind === 'runStatus' && e.runId === runId && e.status === 'done');
     results = await h.call('results', { runId });
@@ -181,7 +181,7 @@ describe('the demo run as a model folder', () => {
   }, 120_000);
 
   it('refuses an export while the run goes on, and says what to do', async () => {
-    const run = await h.call('startRun', { settings: { ...DEMO_SETTINGS, epochs: 1, backend: 'wasm' } });
+    const run = await h.call('startRun', { settings: { ...DEMO_SETTINGS, epochs: 1 } });
     await expect(h.call('exportModel', { runId: run.id, precision: 'fp32' })).rejects.toThrow(
       'a run is going on and writing its checkpoints; pause or stop it before exporting the model',
     );

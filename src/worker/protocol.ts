@@ -17,7 +17,8 @@ import type { ImportSettings } from '../engine/data/import-settings.ts';
 import type { ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
 import type { Fp16Cost } from '../engine/promptkd/model-folder.ts';
 import type { LabelRecipe } from '../engine/promptkd/label-recipe.ts';
-import type { RunSettings, StudioBackend } from '../engine/promptkd/run-settings.ts';
+import type { RunSettings } from '../engine/promptkd/run-settings.ts';
+import type { StudioBackend, StudioOptions } from '../engine/settings/studio-options.ts';
 import type { TeacherSettings } from '../engine/promptkd/teacher-settings.ts';
 import type {
   Accuracy,
@@ -61,6 +62,8 @@ export type RunSummary = RunRecord;
 export type EngineBackend = StudioBackend;
 /** One run's settings: the engine's settings table (engine/promptkd/run-settings.ts). */
 export type { RunSettings };
+/** What a studio run has beside its settings (engine/settings/studio-options.ts). */
+export type { StudioOptions };
 
 // ---- workspace --------------------------------------------------------------------------------
 
@@ -292,7 +295,13 @@ export interface EngineApi {
    * from exported prompts (safetensors of exportPrompts). Replies when the first step is about to run.
    */
   startRun: {
-    request: { settings: RunSettings; datasets?: { unlabeled?: string; test?: string | null }; initialPrompts?: File };
+    /** `options` absent or in part: the backend the worker was started on, and the default checkpoints kept */
+    request: {
+      settings: RunSettings;
+      options?: Partial<StudioOptions>;
+      datasets?: { unlabeled?: string; test?: string | null };
+      initialPrompts?: File;
+    };
     result: RunSummary;
   };
   /** pauses after the current step and writes a checkpoint; replies when paused */

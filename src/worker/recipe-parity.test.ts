@@ -70,7 +70,6 @@ const SETTINGS: RunSettings = {
   seed: 3,
   evalEvery: 0,
   ckptEvery: 0,
-  backend: 'wasm',
 };
 const STEPS = 10;
 const TEACHER_PROMPTS = path.join('models/demo-teacher', TEACHER_PROMPTS_FILE);
@@ -146,7 +145,7 @@ describe('the studio and the CLI', () => {
   }, 180_000);
 
   it('report, step, evaluate and close epochs alike with the demo on the demo data', async () => {
-    const settings: RunSettings = { ...DEMO_SETTINGS, epochs: 1, backend: 'wasm' };
+    const settings: RunSettings = { ...DEMO_SETTINGS, epochs: 1 };
     const quietLog = () => undefined;
     const demo = (await runDemo({ settings, log: quietLog })) as DemoReport & ShellReport;
 

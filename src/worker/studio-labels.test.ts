@@ -24,7 +24,6 @@ const SETTINGS: RunSettings = {
   evalEvery: 0,
   ckptEvery: 0,
   seed: 3,
-  backend: 'wasm',
 };
 let root: string;
 let prefixes = 0;

@@ -69,7 +69,6 @@ const SETTINGS: RunSettings = {
   nCtx: 2,
   evalEvery: 4,
   ckptEvery: 3,
-  backend: 'wasm',
   seed: 7,
 };
 
@@ -347,11 +346,11 @@ describe('Studio', () => {
     const h = await prepared(`best${prefixes++}`);
     // evaluated and checkpointed every 3 steps, paused at 7: the pause's checkpoint has no evaluation,
     // so the best on base is an older one (keepCkpt 1: the last and the best are kept)
-    const settings = { ...SETTINGS, evalEvery: 3, ckptEvery: 3, keepCheckpoints: 1 };
-    const whole = await h.call('startRun', { settings });
+    const start = { settings: { ...SETTINGS, evalEvery: 3, ckptEvery: 3 }, options: { keepCheckpoints: 1 } };
+    const whole = await h.call('startRun', start);
     await runEnd(h, whole.id);
     await h.call('workspace', {}); // the loop has ended by the time this is answered
-    const run = await h.call('startRun', { settings });
+    const run = await h.call('startRun', start);
     await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 7);
     const paused = await h.call('pause', {});
     const best = bestOnBase(paused.checkpoints)!;
@@ -425,7 +424,7 @@ describe('Studio', () => {
 
   it('a lost GPU pauses the run; resuming continues on WASM to the end', async () => {
     const h = await prepared(`gpu${prefixes++}`);
-    const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
+    const run = await h.call('startRun', { settings: SETTINGS, options: { backend: 'webgpu' } });
     await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 4);
     h.studio.deviceLost('the test destroyed it'); // what the worker calls when onnxruntime's device is lost
     const end = await runEnd(h, run.id);
@@ -435,7 +434,7 @@ describe('Studio', () => {
     const ckptStep = (await h.storage().loadCheckpoint(run.id))!.step;
     expect(ckptStep).toBeGreaterThanOrEqual(3);
     const resumed = await h.call('resume', { runId: run.id });
-    expect(resumed.settings.backend).toBe('wasm');
+    expect(resumed.options.backend).toBe('wasm');
     expect(resumed.step).toBe(ckptStep);
     expect(await runEnd(h, run.id)).toMatchObject({ status: 'done' });
   }, 60_000);
@@ -443,15 +442,15 @@ describe('Studio', () => {
   it("a fresh worker (the app starts one after a lost GPU) resumes a WebGPU run on the backend asked for, else on the run's own", async () => {
     const prefix = `gpu${prefixes++}`;
     const h = await prepared(prefix);
-    const run = await h.call('startRun', { settings: { ...SETTINGS, backend: 'webgpu' } });
+    const run = await h.call('startRun', { settings: SETTINGS, options: { backend: 'webgpu' } });
     await h.next((e) => e.kind === 'step' && e.runId === run.id && e.step === 2);
     await h.call('pause', {});
 
     const fresh = harness(prefix);
     await fresh.call('init', { backend: 'wasm' });
-    expect((await fresh.call('resume', { runId: run.id })).settings.backend).toBe('webgpu');
+    expect((await fresh.call('resume', { runId: run.id })).options.backend).toBe('webgpu');
     await fresh.call('pause', {});
-    expect((await fresh.call('resume', { runId: run.id, backend: 'wasm' })).settings.backend).toBe('wasm');
+    expect((await fresh.call('resume', { runId: run.id, backend: 'wasm' })).options.backend).toBe('wasm');
     await fresh.call('stop', {});
   }, 60_000);
 

@@ -12,6 +12,7 @@ import { importTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/te
 import { imagesMismatch, mergeLabelShards, readLabelPart, TeacherLabelError, TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
 import { tooFewClasses } from '../engine/promptkd/metrics.ts';
 import { PROMPTSRC_SETTINGS } from '../engine/promptkd/teacher-settings.ts';
+import { DEFAULT_STUDIO_OPTIONS, type StudioOptions } from '../engine/settings/studio-options.ts';
 import type { DemoReader } from '../engine/demo/data.ts';
 import type { OrtWebEntry, Runtime } from '../engine/runtime/runtime.ts';
 import { runSelfTest } from '../engine/runtime/selftest.ts';
@@ -399,7 +400,7 @@ export class Studio {
     // sessions on a lost GPU device may fail to release, or never finish (their device's queue holds
     // the work that was in flight): nothing of them is needed any more
     const release = run?.release().catch(() => undefined);
-    if (!(this.lost && run?.record.settings.backend === 'webgpu')) await release;
+    if (!(this.lost && run?.record.options.backend === 'webgpu')) await release;
   }
 
   /** the run `runId` with its sessions at its checkpoint (the open one when it is), on `on` or its own backend */
@@ -427,10 +428,10 @@ export class Studio {
         )
       : null;
     await this.closeRun();
-    let backend = on ?? record.settings.backend;
+    let backend = on ?? record.options.backend;
     if (backend === 'webgpu' && this.lost) backend = 'wasm';
     const runtime = await this.runtime(backend);
-    record.settings = { ...record.settings, backend };
+    record.options = { ...record.options, backend };
     const models = { student: this.models.student!, teacher: labels ? null : this.models.teacher!, teacherPrompts, labels };
     this.run = await DistillRun.open(
       this.runEnv(runtime),
@@ -774,7 +775,7 @@ export class Studio {
       return info;
     },
 
-    startRun: async ({ settings, datasets, initialPrompts }) => {
+    startRun: async ({ settings, options: asked, datasets, initialPrompts }) => {
       if (this.running) throw new StudioInputError('a run is going on; pause or stop it before starting another');
       const labels = this.ws.teacherLabels ? this.labels : null;
       const student = this.need('student'),
@@ -789,10 +790,12 @@ export class Studio {
       classes = [...classes];
       const test = await this.testSet(testId, classes);
       await this.closeRun();
+      const options: StudioOptions = { ...DEFAULT_STUDIO_OPTIONS, backend: this.backend, ...asked };
       const record: RunRecord = {
         id: newId('run'),
         createdAt: Date.now(),
         settings,
+        options,
         classes,
         datasets: { unlabeled: unlabeled.id, test: test?.dataset.id ?? null },
         models: { student: student.info, teacher: teacher?.info ?? null },
@@ -810,7 +813,7 @@ export class Studio {
         references: null,
         message: null,
       };
-      const runtime = await this.runtime(settings.backend);
+      const runtime = await this.runtime(options.backend);
       const start: RunStart = initialPrompts
         ? { kind: 'prompts', file: initialPrompts, name: initialPrompts.name || 'prompt file' }
         : { kind: 'fresh' };

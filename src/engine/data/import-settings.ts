@@ -23,7 +23,6 @@ export const IMPORT_SETTINGS: SettingsTable<ImportSettings> = [
     hash: 'images',
     flag: null,
     label: 'Stored image size',
-    studioOnly: true,
     rule: { type: 'enum', values: ['256', 'full'] },
     help: `the copy kept of each imported image: 256 (shorter side at most ${REDUCED_EDGE} px, about 0.26 MB per photo) or full (as decoded, width × height × 3 bytes: 36 MB for a 12-megapixel photo; random crops then come from the full image, as in the CLI and the paper)`,
   },

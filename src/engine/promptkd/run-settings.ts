@@ -1,11 +1,10 @@
 // The distillation's settings table: every hyperparameter of a PromptKD student run and of its loop,
-// one row each, with the paper's defaults and the demo's. The studio's URL hash and form, the CLI's
+// one row each, with the paper's defaults and the demo's (what only the studio has beside them is
+// settings/studio-options.ts). The studio's URL hash and form, the CLI's
 // flags and --help, and the DistillConfig the engine runs are all made from these rows.
 import { DistillConfigError, validateDistillConfig, type DistillConfig } from './config.ts';
 import { EVAL_PROTOCOLS, type EvalProtocol } from './metrics.ts';
 import type { SettingsTable } from '../settings/table.ts';
-
-export type StudioBackend = 'webgpu' | 'wasm';
 
 /** One run's settings. Steps are optimizer steps of the student. */
 export interface RunSettings {
@@ -26,8 +25,6 @@ export interface RunSettings {
   evalEvery: number;
   /** checkpoint every this many steps; 0: at the end of each epoch (and always after the last step, at pause and stop) */
   ckptEvery: number;
-  /** the studio keeps this many of a run's latest checkpoints, plus its best on base (the CLI keeps one file) */
-  keepCheckpoints: number;
   momentum: number;
   weightDecay: number;
   warmupEpochs: number;
@@ -38,8 +35,6 @@ export interface RunSettings {
   logitScale: number | null;
   /** the teacher's image tower in float16 (GPUs with shader-f16) */
   teacherFp16: boolean;
-  /** the studio's compute backend (the CLI has `--backend cpu|webgpu|cuda`) */
-  backend: StudioBackend;
   /** how the student is scored: base and new classes apart with their HM, or every class at once (metrics.ts) */
   protocol: EvalProtocol;
 }
@@ -143,25 +138,6 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
     rule: { type: 'int', min: 0, max: 1e6 },
   },
   {
-    key: 'keepCheckpoints',
-    hash: 'keepCkpt',
-    flag: null,
-    label: 'Checkpoints kept',
-    help: 'the studio keeps this many of the latest checkpoints of a run, plus the one with the best base accuracy; older ones are deleted',
-    rule: { type: 'int', min: 1, max: 100 },
-    studioOnly: true,
-    advanced: true,
-  },
-  {
-    key: 'backend',
-    hash: 'backend',
-    flag: null,
-    label: 'Backend',
-    help: 'where the studio computes: the GPU (WebGPU) or the CPU (WebAssembly)',
-    rule: { type: 'enum', values: ['webgpu', 'wasm'] },
-    studioOnly: true,
-  },
-  {
     key: 'protocol',
     hash: 'protocol',
     // the CLI has its own --protocol (cli/promptkd.ts), which sets this
@@ -169,7 +145,6 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
     label: 'Evaluation',
     help: "base2new: base and new classes apart, and their harmonic mean (the paper's main setting); cross-dataset: every test image among all classes, one accuracy (a teacher tuned on another dataset, as the paper's cross-dataset setting)",
     rule: { type: 'enum', values: EVAL_PROTOCOLS },
-    studioOnly: true,
   },
   {
     key: 'teacherFp16',
@@ -260,7 +235,6 @@ export const PAPER_SETTINGS: RunSettings = {
   seed: 1,
   evalEvery: 0,
   ckptEvery: 0,
-  keepCheckpoints: 3,
   momentum: 0.9,
   weightDecay: 5e-4,
   warmupEpochs: 1,
@@ -269,7 +243,6 @@ export const PAPER_SETTINGS: RunSettings = {
   bnEps: 1e-5,
   logitScale: null,
   teacherFp16: false,
-  backend: 'webgpu',
   protocol: 'base2new',
 };
 

@@ -13,7 +13,7 @@ describe('a settings table in the URL hash', () => {
   it('reads every setting by its hash name', () => {
     const p = parseHash(
       RUN_SETTINGS,
-      '#epochs=2&batch=16&lr=1e-3&T=2&kd=200&depth=3&nctx=2&evalEvery=10&ckptEvery=5&backend=wasm&augment=0&seed=42&logitScale=50&teacherFp16=1',
+      '#epochs=2&batch=16&lr=1e-3&T=2&kd=200&depth=3&nctx=2&evalEvery=10&ckptEvery=5&augment=0&seed=42&logitScale=50&teacherFp16=1',
       PAPER_SETTINGS,
     );
     expect(p.problems).toEqual([]);
@@ -28,24 +28,23 @@ describe('a settings table in the URL hash', () => {
       nCtx: 2,
       evalEvery: 10,
       ckptEvery: 5,
-      backend: 'wasm',
       augment: false,
       seed: 42,
       logitScale: 50,
       teacherFp16: true,
     });
-    expect(p.given).toHaveLength(14);
+    expect(p.given).toHaveLength(13);
   });
 
   it('keeps the default and names the problem for bad values', () => {
-    const p = parseHash(RUN_SETTINGS, '#epochs=0&batch=1&lr=-1&backend=cuda&augment=maybe&depth=2.5&seed=0x10', PAPER_SETTINGS);
+    const p = parseHash(RUN_SETTINGS, '#epochs=0&batch=1&lr=-1&protocol=both&augment=maybe&depth=2.5&seed=0x10', PAPER_SETTINGS);
     expect(p.settings).toEqual(PAPER_SETTINGS);
     expect(p.given).toEqual([]);
     expect(p.problems).toHaveLength(7);
     expect(p.problems[0]).toBe('epochs=0 is not valid: use a whole number from 1 to 1000; using the default 20');
     expect(p.problems[1]).toMatch(/^batch=1 .* from 2 /);
     expect(p.problems[2]).toMatch(/^lr=-1 .* above 0/);
-    expect(p.problems[3]).toMatch(/backend=cuda .* one of webgpu, wasm; using the default webgpu/);
+    expect(p.problems[3]).toMatch(/protocol=both .* one of base2new, cross-dataset; using the default base2new/);
     expect(p.problems[4]).toMatch(/augment=maybe .* true or false/);
   });
 
@@ -63,9 +62,9 @@ describe('a settings table in the URL hash', () => {
 
   it('writes only what differs from the defaults, and reads back the same settings', () => {
     expect(formatHash(RUN_SETTINGS, PAPER_SETTINGS, PAPER_SETTINGS)).toBe('');
-    const s: RunSettings = { ...PAPER_SETTINGS, epochs: 3, lr: 0.0025, backend: 'wasm', augment: false, logitScale: 20 };
+    const s: RunSettings = { ...PAPER_SETTINGS, epochs: 3, lr: 0.0025, augment: false, logitScale: 20 };
     const hash = formatHash(RUN_SETTINGS, s, PAPER_SETTINGS);
-    expect(hash).toBe('#epochs=3&lr=0.0025&augment=false&backend=wasm&logitScale=20');
+    expect(hash).toBe('#epochs=3&lr=0.0025&augment=false&logitScale=20');
     expect(parseHash(RUN_SETTINGS, hash, PAPER_SETTINGS).settings).toEqual(s);
     expect(formatHash(RUN_SETTINGS, PAPER_SETTINGS, { ...PAPER_SETTINGS, logitScale: 20 })).toBe('#logitScale=default');
   });

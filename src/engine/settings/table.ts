@@ -26,8 +26,6 @@ export interface SettingSpec<K extends string = string> {
   nullable?: boolean;
   /** shown under "More settings" in the form */
   advanced?: boolean;
-  /** only the studio has it (the CLI has its own flag for the same thing, or none) */
-  studioOnly?: boolean;
 }
 
 export type SettingsTable<S> = readonly SettingSpec<Extract<keyof S, string>>[];
