@@ -1,8 +1,8 @@
 // Step 1: the class names. The first half (rounded up) are base classes, the rest new, as PromptKD
 // splits them; names can be typed, taken from a labeled folder's subfolders, or from a CoOp split
 // file (split-choice.ts), whose labels give the paper's order.
-import { useRef, useState } from 'react';
-import { HiddenFileInput } from './HiddenFileInput.tsx';
+import { useState } from 'react';
+import { PickButton } from './HiddenFileInput.tsx';
 import { ActionButton } from './ActionButton.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { classListProblem, parseClassList } from './class-names.ts';
@@ -19,8 +19,6 @@ export function ClassesPanel() {
   const canEdit = useStudio((s) => isEnabled('setClasses', s));
   const [editing, setEditing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const folder = useRef<HTMLInputElement>(null);
-  const splitInput = useRef<HTMLInputElement>(null);
   const split = useSplit((s) => s.chosen);
   const splitInForce = split !== null && split.split.classes.join('\n') === classes.join('\n');
 
@@ -92,25 +90,18 @@ export function ClassesPanel() {
             <button type="button" className="secondary" disabled={!canEdit} onClick={() => setEditing(classes.join('\n'))}>
               Edit names
             </button>
-            <button type="button" className="secondary" disabled={!canEdit} onClick={() => folder.current?.click()}>
+            <PickButton disabled={!canEdit} testId="classes-folder-input" folder onPicked={(input) => fromFolder(input)}>
               From a labeled folder…
-            </button>
-            <HiddenFileInput ref={folder} testId="classes-folder-input" folder onPicked={(input) => fromFolder(input)} />
-            <button
-              type="button"
-              className="secondary"
+            </PickButton>
+            <PickButton
               disabled={!canEdit}
-              onClick={() => splitInput.current?.click()}
               title="CoOp's split_zhou_<Dataset>.json, as PromptSRC and PromptKD use it: its labels give the class order and so base/new"
-            >
-              From a split file…
-            </button>
-            <HiddenFileInput
-              ref={splitInput}
               testId="split-file-input"
               accept=".json,application/json"
               onPicked={(input) => void fromSplitFile(input)}
-            />
+            >
+              From a split file…
+            </PickButton>
           </div>
         </>
       ) : (

@@ -1,7 +1,7 @@
 // Drop a folder (or files) here, or pick one: the walk happens here on the main thread, the decoding
 // in the worker. The role says what the folder is for.
-import { useRef, useState, type DragEvent } from 'react';
-import { HiddenFileInput } from './HiddenFileInput.tsx';
+import { useState, type DragEvent } from 'react';
+import { PickButton } from './HiddenFileInput.tsx';
 import { runAction } from './actions.ts';
 import { pickedFiles, walkDataTransfer, type WalkResult } from './folder-walk.ts';
 import type { DatasetRole } from '../worker/protocol.ts';
@@ -21,8 +21,6 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
   const [role, setRole] = useState<DatasetRole>('unlabeled');
   const [over, setOver] = useState(false);
   const [walking, setWalking] = useState(false);
-  const folderInput = useRef<HTMLInputElement>(null);
-  const filesInput = useRef<HTMLInputElement>(null);
   const queued = useStudio((s) => s.queuedImports);
   const ready = useStudio((s) => s.workspace !== null);
 
@@ -97,15 +95,13 @@ export function Dropzone({ disabled }: { disabled: boolean }) {
           </p>
         )}
         <div className="dropzone-buttons">
-          <button type="button" className="secondary" disabled={disabled} onClick={() => folderInput.current?.click()}>
+          <PickButton disabled={disabled} testId="folder-input" folder onPicked={(input) => onPicked(input, true)}>
             Choose folder…
-          </button>
-          <button type="button" className="secondary" disabled={disabled} onClick={() => filesInput.current?.click()}>
+          </PickButton>
+          <PickButton disabled={disabled} testId="files-input" multiple accept="image/*" onPicked={(input) => onPicked(input, false)}>
             Choose images…
-          </button>
+          </PickButton>
         </div>
-        <HiddenFileInput ref={folderInput} testId="folder-input" folder onPicked={(input) => onPicked(input, true)} />
-        <HiddenFileInput ref={filesInput} testId="files-input" multiple accept="image/*" onPicked={(input) => onPicked(input, false)} />
       </div>
     </div>
   );

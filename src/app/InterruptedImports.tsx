@@ -1,8 +1,7 @@
 // Imports cut off by a closed or reloaded page. Their committed batches are stored, but the files
 // went with the page (a browser cannot reopen a folder by itself), so the honest offer is: choose
 // the same folder again, and only the files not stored yet are imported; or remove what is there.
-import { useRef } from 'react';
-import { HiddenFileInput } from './HiddenFileInput.tsx';
+import { PickButton } from './HiddenFileInput.tsx';
 import type { InterruptedImport } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { runAction } from './actions.ts';
@@ -11,10 +10,9 @@ import { splitImportFor, useSplit } from './split-choice.ts';
 import { NONE, useStudio } from './store.ts';
 
 function InterruptedLine({ d }: { d: InterruptedImport }) {
-  const input = useRef<HTMLInputElement>(null);
-  const onPicked = () => {
-    const files = Array.from(input.current?.files ?? []);
-    if (input.current) input.current.value = '';
+  const onPicked = (input: HTMLInputElement) => {
+    const files = Array.from(input.files ?? []);
+    input.value = '';
     if (files.length === 0) return;
     const picked = pickedFiles(files);
     // an import of the split file's folder is completed as it began: its files labelled by the split file
@@ -36,9 +34,9 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
         rest (the files already stored are skipped), or remove it. It is not used until it is complete.
       </span>
       <span className="interrupted-actions">
-        <button type="button" className="secondary" data-testid="interrupted-continue" onClick={() => input.current?.click()}>
+        <PickButton buttonTestId="interrupted-continue" testId="interrupted-folder-input" folder onPicked={onPicked}>
           Choose the folder again…
-        </button>
+        </PickButton>
         <ActionButton
           action="deleteDataset"
           arg={d.id}
@@ -47,7 +45,6 @@ function InterruptedLine({ d }: { d: InterruptedImport }) {
           aria-label={`Remove the interrupted import ${d.name}`}
           data-testid="interrupted-remove"
         />
-        <HiddenFileInput ref={input} testId="interrupted-folder-input" folder onPicked={onPicked} />
       </span>
     </li>
   );

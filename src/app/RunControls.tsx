@@ -1,6 +1,7 @@
 // Start, pause, resume, stop, and where the run stands in words.
 import { useEffect, useRef, useState } from 'react';
 import { ActionButton } from './ActionButton.tsx';
+import { PickButton } from './HiddenFileInput.tsx';
 import { isEnabled, runAction } from './actions.ts';
 import { secondsLeft, type Pace } from './eta.ts';
 import { duration } from './format.ts';
@@ -46,7 +47,6 @@ function RunStatusLine() {
 export function RunControls() {
   const runId = useStudio((s) => s.run?.runId ?? null);
   const canStart = useStudio((s) => isEnabled('startRun', s));
-  const promptsInput = useRef<HTMLInputElement>(null);
   return (
     <div className="run-controls">
       <div className="buttons">
@@ -55,27 +55,19 @@ export function RunControls() {
         {/* enabled only with a paused run on screen, which is the one it resumes */}
         <ActionButton action="resumeRun" arg={runId ?? ''} className="secondary" data-testid="run-resume" />
         <ActionButton action="stopRun" className="secondary danger" data-testid="run-stop" />
-        <button
-          type="button"
-          className="secondary"
+        <PickButton
           disabled={!canStart}
-          onClick={() => promptsInput.current?.click()}
           title="Start a new run from student prompts exported by an earlier run (.safetensors)"
-        >
-          Start from prompts…
-        </button>
-        <input
-          ref={promptsInput}
-          type="file"
-          className="hidden-input"
+          testId="run-start-prompts"
           accept=".safetensors"
-          data-testid="run-start-prompts"
-          onChange={(e) => {
-            const f = e.currentTarget.files?.[0];
-            e.currentTarget.value = '';
+          onPicked={(input) => {
+            const f = input.files?.[0];
+            input.value = '';
             if (f) void runAction('startRun', f);
           }}
-        />
+        >
+          Start from prompts…
+        </PickButton>
       </div>
       <RunStatusLine />
     </div>

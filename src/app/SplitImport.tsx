@@ -1,7 +1,7 @@
 // Step 2, with a split file in force (chosen in step 1): its image folder, imported as the split's
 // labeled test list, its train list (unlabeled) and, if asked, a few-shot set of its base classes.
-import { useRef, useState } from 'react';
-import { HiddenFileInput } from './HiddenFileInput.tsx';
+import { useState } from 'react';
+import { PickButton } from './HiddenFileInput.tsx';
 import { SplitFileError } from '../engine/surface.ts';
 import { runAction } from './actions.ts';
 import { pickedFiles } from './folder-walk.ts';
@@ -14,7 +14,6 @@ export function SplitImport({ disabled }: { disabled: boolean }) {
   const [withShots, setWithShots] = useState(false);
   const [shots, setShots] = useState(PROMPTSRC_SHOTS);
   const [problem, setProblem] = useState<string | null>(null);
-  const input = useRef<HTMLInputElement>(null);
   if (!chosen) return null;
   const { split, name } = chosen;
 
@@ -62,10 +61,9 @@ export function SplitImport({ disabled }: { disabled: boolean }) {
         train images per base class (PromptSRC: {PROMPTSRC_SHOTS}, drawn with seed {SHOTS_SEED}; not the images Dassl's sampler picks)
       </label>
       <div className="buttons">
-        <button type="button" className="secondary" disabled={disabled} onClick={() => input.current?.click()}>
+        <PickButton disabled={disabled} testId="split-folder-input" folder onPicked={(input) => onPicked(input)}>
           Choose its image folder…
-        </button>
-        <HiddenFileInput ref={input} testId="split-folder-input" folder onPicked={(input) => onPicked(input)} />
+        </PickButton>
       </div>
       {missing && (
         <p className="notice" role="status" data-testid="split-missing">

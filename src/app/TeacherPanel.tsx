@@ -2,7 +2,7 @@
 // folder (PromptSRC, as in the paper), or prompts imported from a file. Or no teacher model at all:
 // its logits for every view, made ahead of time by `promptkd label` and imported here.
 import { useMemo, useRef, useState } from 'react';
-import { HiddenFileInput } from './HiddenFileInput.tsx';
+import { HiddenFileInput, PickButton } from './HiddenFileInput.tsx';
 import type { TeacherMode } from '../worker/protocol.ts';
 import { ActionButton } from './ActionButton.tsx';
 import { runAction } from './actions.ts';
@@ -34,8 +34,7 @@ const MODES: { mode: Mode; title: string; hint: string }[] = [
 /** the labels in force, or the two ways to choose them: one file, or a folder of shards */
 function LabelsChoice() {
   const labels = useStudio((s) => s.workspace?.teacherLabels ?? null);
-  const files = useRef<HTMLInputElement>(null),
-    folder = useRef<HTMLInputElement>(null);
+  const files = useRef<HTMLInputElement>(null);
   const picked = (input: HTMLInputElement, isFolder: boolean) => {
     const chosen = [...(input.files ?? [])];
     input.value = '';
@@ -72,9 +71,9 @@ function LabelsChoice() {
       </p>
       <div className="buttons">
         <ActionButton action="importTeacherLabels" onRun={() => files.current?.click()} text="Import teacher labels…" />
-        <button type="button" className="secondary" onClick={() => folder.current?.click()}>
+        <PickButton testId="labels-folder-input" folder onPicked={(input) => picked(input, true)}>
           Folder of shards…
-        </button>
+        </PickButton>
         <HiddenFileInput
           ref={files}
           testId="labels-files-input"
@@ -82,7 +81,6 @@ function LabelsChoice() {
           accept=".safetensors"
           onPicked={(input) => picked(input, false)}
         />
-        <HiddenFileInput ref={folder} testId="labels-folder-input" folder onPicked={(input) => picked(input, true)} />
       </div>
     </>
   );

@@ -152,6 +152,15 @@ const showWorkspace = (workspace: Workspace) => set({ workspace, ...(workspace.u
 /** the download cache's Hub models: after start-up and whenever the workspace's models may have changed */
 const showHubModels = async () => set({ hubModels: await engine().call('hubModels', {}) });
 
+/** the workspace a model load answers, then the Hub models even when it failed (it may have cached some files: config.json before bad weights) */
+async function showModelsLoaded(load: Promise<Workspace>): Promise<void> {
+  try {
+    showWorkspace(await load);
+  } finally {
+    await showHubModels();
+  }
+}
+
 function showRun(summary: RunSummary): void {
   const current = get().run;
   if (current?.runId !== summary.id) {
@@ -343,15 +352,7 @@ const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
   requests: ['setModels', 'hubModels'],
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
-  perform: ({ student, teacher }) =>
-    guarded('setModels', async () => {
-      try {
-        showWorkspace(await engine().call('setModels', { student, teacher }));
-      } finally {
-        // a failed load may still have cached some files (config.json before bad weights)
-        await showHubModels();
-      }
-    }),
+  perform: ({ student, teacher }) => guarded('setModels', () => showModelsLoaded(engine().call('setModels', { student, teacher }))),
 };
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
@@ -623,14 +624,7 @@ const updateHubModel: Action<{ repo: string; commit: string }> = {
   requests: ['updateHubModel', 'hubModels'],
   busyLabel: 'Updating…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'updateHubModel', 'deleteHubModel', 'startDemo'),
-  perform: ({ repo, commit }) =>
-    guarded('updateHubModel', async () => {
-      try {
-        showWorkspace(await engine().call('updateHubModel', { repo, commit }));
-      } finally {
-        await showHubModels();
-      }
-    }),
+  perform: ({ repo, commit }) => guarded('updateHubModel', () => showModelsLoaded(engine().call('updateHubModel', { repo, commit }))),
 };
 
 const downloading = (s: StudioState) => anyBusy(s, 'setModels', 'updateHubModel') && !!s.tasks.download;

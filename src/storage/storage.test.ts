@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PAPER_SETTINGS } from '../engine/promptkd/run-settings.ts';
-import { openDatabase, transact } from './idb.ts';
+import { openDatabase, req, transact } from './idb.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { StorageError, StudioStorage, type Checkpoint, type Dataset, type RunRecord, type StoredImage } from './storage.ts';
 import { limitIndexedDbWrites } from './full-disk.testkit.ts';
@@ -79,6 +79,15 @@ const run = (id: string): RunRecord => ({
   references: null,
   message: null,
 });
+/** the schema version the store of `prefix` has written */
+async function storedSchema(prefix: string): Promise<unknown> {
+  const db = await openDatabase(`${prefix}-studio`, 1, []);
+  try {
+    return await transact(db, ['meta'], 'readonly', (tx) => req(tx.objectStore('meta').get('schema')));
+  } finally {
+    db.close();
+  }
+}
 const ckpt = (runId: string, step: number, fill = step, size = 40): Checkpoint => ({
   runId,
   step,
@@ -140,20 +149,7 @@ describe('StudioStorage', () => {
     const roomy = new StudioStorage({ prefix });
     await roomy.saveDataset(dataset('d', 2), imagesOf(2));
     expect((await roomy.listDatasets()).map((d) => d.id)).toEqual(['d']);
-    const meta = await openDatabase(`${prefix}-studio`, 1, []);
-    expect(
-      await transact(
-        meta,
-        ['meta'],
-        'readonly',
-        (tx) =>
-          new Promise((r) => {
-            const g = tx.objectStore('meta').get('schema');
-            g.onsuccess = () => r(g.result);
-          }),
-      ),
-    ).toBe(SCHEMA_VERSION);
-    meta.close();
+    expect(await storedSchema(prefix)).toBe(SCHEMA_VERSION);
   });
 
   it('a failed checkpoint write keeps the previous checkpoint and the record that names it', async () => {
@@ -394,20 +390,7 @@ describe('StudioStorage', () => {
     expect(migrated.settings).toEqual({ ...run('r3').settings, views: 0, protocol: 'base2new' });
     expect(migrated.options).toEqual({ backend: 'wasm', keepCheckpoints: 2 });
     expect(migrated.checkpoints).toEqual(run('r3').checkpoints);
-    const check = await openDatabase(`${prefix}-studio`, 1, []);
-    expect(
-      await transact(
-        check,
-        ['meta'],
-        'readonly',
-        (tx) =>
-          new Promise((ok) => {
-            const r = tx.objectStore('meta').get('schema');
-            r.onsuccess = () => ok(r.result);
-          }),
-      ),
-    ).toBe(SCHEMA_VERSION);
-    check.close();
+    expect(await storedSchema(prefix)).toBe(SCHEMA_VERSION);
   });
 
   it('refuses a store written by a newer version instead of misreading it', async () => {
