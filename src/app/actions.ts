@@ -48,6 +48,11 @@ export interface Action<A = void> {
   /** what its button says while it runs */
   readonly busyLabel?: string;
   readonly shortcut?: Shortcut;
+  /**
+   * true: `perform` marks itself busy and reports its own errors. Every other action runs under
+   * runAction's guard: marked busy under its id while it runs, its errors shown as notices.
+   */
+  readonly ownGuard?: true;
   enabled(state: StudioState): boolean;
   perform(arg: A): Promise<void>;
 }
@@ -94,12 +99,11 @@ const takeOver: Action = {
   requests: ['init'],
   busyLabel: 'Taking over…',
   enabled: (s) => s.readOnly && !busy(s, 'takeOver'),
-  perform: () =>
-    guarded('takeOver', async () => {
-      if (!(await claimWriter(lostWriter, true))) return;
-      await restartEngine('this tab took over the studio', false);
-      set({ readOnly: false });
-    }),
+  perform: async () => {
+    if (!(await claimWriter(lostWriter, true))) return;
+    await restartEngine('this tab took over the studio', false);
+    set({ readOnly: false });
+  },
 };
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -217,31 +221,30 @@ const boot: Action = {
   label: 'Start the studio',
   requests: ['selfTest', 'init', 'splitFile', 'hubModels'],
   enabled: (s) => !s.workspace && !busy(s, 'boot'),
-  perform: () =>
-    guarded('boot', async () => {
-      await checkBackend.perform();
-      const writer = await claimWriter(lostWriter);
-      set({ readOnly: !writer });
-      const ws = await engine().call('init', { backend: currentSettings().settings.backend, readOnly: !writer });
-      showWorkspace(ws);
-      // the split file in force before the reload, if any: its classes and its folder's plan come back with it
-      const split = await engine().call('splitFile', {});
-      try {
-        if (split) useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) } });
-      } catch (e) {
-        notify(
-          'input',
-          `The split file ${split!.name} kept from before cannot be read any more (${(e as Error).message}); choose it again in step 1.`,
-        );
-      }
-      workspaceShown();
-      const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
-      if (active) showRun(active);
-      // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
-      else if (ws.resumable)
-        showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
-      await showHubModels();
-    }),
+  perform: async () => {
+    await checkBackend.perform();
+    const writer = await claimWriter(lostWriter);
+    set({ readOnly: !writer });
+    const ws = await engine().call('init', { backend: currentSettings().settings.backend, readOnly: !writer });
+    showWorkspace(ws);
+    // the split file in force before the reload, if any: its classes and its folder's plan come back with it
+    const split = await engine().call('splitFile', {});
+    try {
+      if (split) useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) } });
+    } catch (e) {
+      notify(
+        'input',
+        `The split file ${split!.name} kept from before cannot be read any more (${(e as Error).message}); choose it again in step 1.`,
+      );
+    }
+    workspaceShown();
+    const active = ws.activeRunId ? ws.runs.find((r) => r.id === ws.activeRunId) : null;
+    if (active) showRun(active);
+    // the worker runs nothing after a reload: the interrupted run waits, paused, at its checkpoint
+    else if (ws.resumable)
+      showRun({ ...ws.resumable, status: 'paused', message: ws.resumable.message ?? 'interrupted when the page went away' });
+    await showHubModels();
+  },
 };
 
 const refreshWorkspace = async () => showWorkspace(await engine().call('workspace', {}));
@@ -262,17 +265,16 @@ const startDemo: Action = {
   requests: ['loadDemo', 'teacher', 'startRun', 'workspace', 'hubModels'],
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startDemo', 'startRun', 'importData', 'setModels', 'setTeacher'),
-  perform: () =>
-    guarded('startDemo', async () => {
-      set({ classroom: true });
-      showWorkspace(await engine().call('loadDemo', {}));
-      await tuneTeacher();
-      const start = startRequestOf(currentSettings().settings);
-      // the explanations say that stage 2 has begun (classroom.ts)
-      showRun(await marked('startingRun', () => engine().call('startRun', start)));
-      await refreshWorkspace();
-      await showHubModels();
-    }),
+  perform: async () => {
+    set({ classroom: true });
+    showWorkspace(await engine().call('loadDemo', {}));
+    await tuneTeacher();
+    const start = startRequestOf(currentSettings().settings);
+    // the explanations say that stage 2 has begun (classroom.ts)
+    showRun(await marked('startingRun', () => engine().call('startRun', start)));
+    await refreshWorkspace();
+    await showHubModels();
+  },
 };
 
 // ---- data, classes, models, teacher ------------------------------------------------------------------
@@ -314,8 +316,9 @@ const importData: Action<ImportRequest> = {
   label: 'Import',
   requests: ['stageFiles', 'importFiles', 'workspace', 'setClasses'],
   // never refused: a folder chosen while the studio starts, or while another folder imports, waits
-  // its turn (the page says so) instead of being dropped
+  // its turn (the page says so) instead of being dropped; each import is guarded when its turn comes
   enabled: () => true,
+  ownGuard: true,
   perform: (request) => {
     set((s) => ({ queuedImports: s.queuedImports + 1 }));
     imports = imports.then(async () => {
@@ -332,18 +335,17 @@ const keepSplitFile: Action<SplitFileRecord> = {
   label: 'From a split file…',
   requests: ['setSplitFile'],
   enabled: (s) => !!s.workspace && !running(s),
-  perform: (split) =>
-    guarded('keepSplitFile', async () => {
-      useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) }, missing: null });
-      await engine().call('setSplitFile', { split });
-    }),
+  perform: async (split) => {
+    useSplit.setState({ chosen: { name: split.name, split: parseSplitFile(split.text, split.name) }, missing: null });
+    await engine().call('setSplitFile', { split });
+  },
 };
 
 const setClasses: Action<string[]> = {
   label: 'Save classes',
   requests: ['setClasses'],
   enabled: (s) => !!s.workspace && !running(s) && !busy(s, 'setClasses'),
-  perform: (classes) => guarded('setClasses', async () => showWorkspace(await engine().call('setClasses', { classes }))),
+  perform: async (classes) => showWorkspace(await engine().call('setClasses', { classes })),
 };
 
 /** `teacher` absent: the student alone, with teacher labels in force */
@@ -352,7 +354,7 @@ const setModels: Action<{ student: ModelSource; teacher?: ModelSource }> = {
   requests: ['setModels', 'hubModels'],
   busyLabel: 'Loading…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'startDemo'),
-  perform: ({ student, teacher }) => guarded('setModels', () => showModelsLoaded(engine().call('setModels', { student, teacher }))),
+  perform: async ({ student, teacher }) => showModelsLoaded(engine().call('setModels', { student, teacher })),
 };
 
 const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
@@ -364,12 +366,11 @@ const setTeacher: Action<{ mode: TeacherMode; file?: File }> = {
     !s.workspace.teacherLabels &&
     !running(s) &&
     !anyBusy(s, 'setTeacher', 'startDemo', 'importTeacherLabels'),
-  perform: ({ mode, file }) =>
-    guarded('setTeacher', async () => {
-      if (mode === 'tune') await tuneTeacher();
-      else await engine().call('teacher', { mode, file });
-      await refreshWorkspace();
-    }),
+  perform: async ({ mode, file }) => {
+    if (mode === 'tune') await tuneTeacher();
+    else await engine().call('teacher', { mode, file });
+    await refreshWorkspace();
+  },
 };
 
 /** labels made by `promptkd label`: a merged file, or every shard of a labelling (`name`: the file's or the folder's) */
@@ -378,8 +379,7 @@ const importTeacherLabels: Action<{ name: string; files: File[] }> = {
   requests: ['importTeacherLabels'],
   busyLabel: 'Importing…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'importTeacherLabels', 'setTeacher', 'startDemo'),
-  perform: ({ name, files }) =>
-    guarded('importTeacherLabels', async () => showWorkspace(await engine().call('importTeacherLabels', { name, files }))),
+  perform: async ({ name, files }) => showWorkspace(await engine().call('importTeacherLabels', { name, files })),
 };
 
 const clearTeacherLabels: Action = {
@@ -387,7 +387,7 @@ const clearTeacherLabels: Action = {
   requests: ['clearTeacherLabels'],
   busyLabel: 'Stopping…',
   enabled: (s) => !!s.workspace?.teacherLabels && !running(s) && !busy(s, 'clearTeacherLabels'),
-  perform: () => guarded('clearTeacherLabels', async () => showWorkspace(await engine().call('clearTeacherLabels', {}))),
+  perform: async () => showWorkspace(await engine().call('clearTeacherLabels', {})),
 };
 
 // ---- runs -----------------------------------------------------------------------------------------
@@ -398,15 +398,14 @@ const startRun: Action<File | undefined> = {
   requests: ['startRun', 'workspace'],
   busyLabel: 'Starting…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'startRun', 'startDemo', 'resumeRun') && labelsProblemOf(s) === null,
-  perform: (initialPrompts) =>
-    guarded('startRun', async () => {
-      const { settings, notes } = currentSettings();
-      for (const n of notes) notify('settings', `Settings: ${n}.`);
-      const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
-      if (lonely) notify('settings', `Evaluation: ${lonely}.`);
-      showRun(await marked('startingRun', () => engine().call('startRun', { ...startRequestOf(settings), initialPrompts })));
-      await refreshWorkspace();
-    }),
+  perform: async (initialPrompts) => {
+    const { settings, notes } = currentSettings();
+    for (const n of notes) notify('settings', `Settings: ${n}.`);
+    const lonely = singleClassHalf(get().workspace!.classes, settings.protocol);
+    if (lonely) notify('settings', `Evaluation: ${lonely}.`);
+    showRun(await marked('startingRun', () => engine().call('startRun', { ...startRequestOf(settings), initialPrompts })));
+    await refreshWorkspace();
+  },
 };
 
 const pauseRun: Action = {
@@ -414,11 +413,10 @@ const pauseRun: Action = {
   requests: ['pause'],
   busyLabel: 'Pausing…',
   enabled: (s) => running(s) && !busy(s, 'pauseRun'),
-  perform: () =>
-    guarded('pauseRun', async () => {
-      const summary = await engine().call('pause', {});
-      set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
-    }),
+  perform: async () => {
+    const summary = await engine().call('pause', {});
+    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+  },
 };
 
 const resumeRun: Action<string> = {
@@ -426,18 +424,17 @@ const resumeRun: Action<string> = {
   requests: ['resume'],
   busyLabel: 'Resuming…',
   enabled: (s) => s.run?.status === 'paused' && !anyBusy(s, 'resumeRun', 'startRun'),
-  perform: (runId) =>
-    guarded('resumeRun', async () => {
-      // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
-      // worker has no memory of the loss and would open the run on the GPU again
-      // from the best on base when that is chosen (Export and resume from): the steps after it are dropped
-      const summary = await engine().call('resume', { runId, backend: get().webgpuUsable ? undefined : 'wasm', step: exportStep(get()) });
-      // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
-      liveChart.truncateAfter(summary.checkpointStep ?? 0);
-      set({ resumeDismissed: runId });
-      showRun(summary);
-      await refreshWorkspace();
-    }),
+  perform: async (runId) => {
+    // a run made on WebGPU goes on on WASM where WebGPU is gone: after a lost GPU, the app's fresh
+    // worker has no memory of the loss and would open the run on the GPU again
+    // from the best on base when that is chosen (Export and resume from): the steps after it are dropped
+    const summary = await engine().call('resume', { runId, backend: get().webgpuUsable ? undefined : 'wasm', step: exportStep(get()) });
+    // the run goes on from its checkpoint: what was drawn after it is a trajectory that is gone
+    liveChart.truncateAfter(summary.checkpointStep ?? 0);
+    set({ resumeDismissed: runId });
+    showRun(summary);
+    await refreshWorkspace();
+  },
 };
 
 const stopRun: Action = {
@@ -445,12 +442,11 @@ const stopRun: Action = {
   requests: ['stop'],
   busyLabel: 'Stopping…',
   enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
-  perform: () =>
-    guarded('stopRun', async () => {
-      const summary = await engine().call('stop', {});
-      set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
-      await refreshWorkspace();
-    }),
+  perform: async () => {
+    const summary = await engine().call('stop', {});
+    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+    await refreshWorkspace();
+  },
 };
 
 /** one key for both: the person at the keyboard is talking, and wants one key to pause */
@@ -465,8 +461,8 @@ const pauseOrResume: Action = {
   enabled: (s) => isEnabled('pauseRun', s) || isEnabled('resumeRun', s),
   perform: async () => {
     const s = get();
-    if (isEnabled('pauseRun', s)) await pauseRun.perform();
-    else if (s.run) await resumeRun.perform(s.run.runId);
+    if (isEnabled('pauseRun', s)) await runAction('pauseRun');
+    else if (s.run) await runAction('resumeRun', s.run.runId);
   },
 };
 
@@ -486,11 +482,10 @@ const loadResults: Action = {
   requests: ['results'],
   busyLabel: 'Evaluating…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
-  perform: () =>
-    guarded('loadResults', async () => {
-      const runId = get().run?.runId;
-      if (runId) set({ results: await engine().call('results', { runId }) });
-    }),
+  perform: async () => {
+    const runId = get().run?.runId;
+    if (runId) set({ results: await engine().call('results', { runId }) });
+  },
 };
 
 /** the checkpoint the exports take: the best on base when chosen, else the last (undefined) */
@@ -510,7 +505,7 @@ const promptExport = (id: 'exportPrompts' | 'exportPromptsPth', label: string, s
   requests: ['exportPrompts'],
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, id),
-  perform: () => guarded(id, async () => save(await engine().call('exportPrompts', { runId: get().run!.runId, step: exportStep(get()) }))),
+  perform: async () => save(await engine().call('exportPrompts', { runId: get().run!.runId, step: exportStep(get()) })),
 });
 
 const exportPrompts = promptExport('exportPrompts', 'Student prompts (.safetensors + .json)', (e) => {
@@ -527,11 +522,10 @@ const exportOnnx: Action = {
   requests: ['exportOnnx'],
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
-  perform: () =>
-    guarded('exportOnnx', async () => {
-      const e = await engine().call('exportOnnx', { runId: get().run!.runId, step: exportStep(get()) });
-      saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
-    }),
+  perform: async () => {
+    const e = await engine().call('exportOnnx', { runId: get().run!.runId, step: exportStep(get()) });
+    saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
+  },
 };
 
 const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
@@ -547,16 +541,15 @@ const exportModel: Action = {
   requests: ['exportModel'],
   busyLabel: 'Exporting…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportModel'),
-  perform: () =>
-    guarded('exportModel', async () => {
-      const { bytes, ...made } = await engine().call('exportModel', {
-        runId: get().run!.runId,
-        precision: get().modelPrecision,
-        step: exportStep(get()),
-      });
-      saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
-      set({ modelExported: made });
-    }),
+  perform: async () => {
+    const { bytes, ...made } = await engine().call('exportModel', {
+      runId: get().run!.runId,
+      precision: get().modelPrecision,
+      step: exportStep(get()),
+    });
+    saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
+    set({ modelExported: made });
+  },
 };
 
 const exportReport: Action = {
@@ -564,11 +557,10 @@ const exportReport: Action = {
   requests: ['report'],
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run && !busy(s, 'exportReport'),
-  perform: () =>
-    guarded('exportReport', async () => {
-      const r = await engine().call('report', { runId: get().run!.runId });
-      saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
-    }),
+  perform: async () => {
+    const r = await engine().call('report', { runId: get().run!.runId });
+    saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
+  },
 };
 
 const exportChart: Action = {
@@ -576,12 +568,11 @@ const exportChart: Action = {
   requests: [],
   busyLabel: 'Preparing…',
   enabled: (s) => !!s.run,
-  perform: () =>
-    guarded('exportChart', async () => {
-      const png = await chartPng();
-      if (!png) return notify('input', 'There is no chart to save yet: start or resume a run first.');
-      saveBlob(png, `promptkd-chart-${get().run!.runId}.png`);
-    }),
+  perform: async () => {
+    const png = await chartPng();
+    if (!png) return notify('input', 'There is no chart to save yet: start or resume a run first.');
+    saveBlob(png, `promptkd-chart-${get().run!.runId}.png`);
+  },
 };
 
 // ---- storage ----------------------------------------------------------------------------------------
@@ -590,7 +581,7 @@ const deleteDataset: Action<string> = {
   label: 'Delete',
   requests: ['deleteDataset'],
   enabled: (s) => !running(s) && !busy(s, 'deleteDataset'),
-  perform: (datasetId) => guarded('deleteDataset', async () => showWorkspace(await engine().call('deleteDataset', { datasetId }))),
+  perform: async (datasetId) => showWorkspace(await engine().call('deleteDataset', { datasetId })),
 };
 
 /** a running run stops first (its status line says so), then it goes from the page */
@@ -598,15 +589,14 @@ const deleteRun: Action<string> = {
   label: 'Delete',
   requests: ['deleteRun'],
   enabled: (s) => !busy(s, 'deleteRun'),
-  perform: (runId) =>
-    guarded('deleteRun', async () => {
-      const workspace = await engine().call('deleteRun', { runId });
-      if (get().run?.runId === runId) {
-        liveChart.clear();
-        set({ run: null, results: null });
-      }
-      showWorkspace(workspace);
-    }),
+  perform: async (runId) => {
+    const workspace = await engine().call('deleteRun', { runId });
+    if (get().run?.runId === runId) {
+      liveChart.clear();
+      set({ run: null, results: null });
+    }
+    showWorkspace(workspace);
+  },
 };
 
 const deleteHubModel: Action<{ repo: string; commit: string }> = {
@@ -614,8 +604,7 @@ const deleteHubModel: Action<{ repo: string; commit: string }> = {
   requests: ['deleteHubModel'],
   // a download writes to the same cache
   enabled: (s) => !anyBusy(s, 'deleteHubModel', 'setModels', 'updateHubModel'),
-  perform: ({ repo, commit }) =>
-    guarded('deleteHubModel', async () => set({ hubModels: await engine().call('deleteHubModel', { repo, commit }) })),
+  perform: async ({ repo, commit }) => set({ hubModels: await engine().call('deleteHubModel', { repo, commit }) }),
 };
 
 /** the roles using a kept model take the newest commit of the branch it came from */
@@ -624,7 +613,7 @@ const updateHubModel: Action<{ repo: string; commit: string }> = {
   requests: ['updateHubModel', 'hubModels'],
   busyLabel: 'Updating…',
   enabled: (s) => !!s.workspace && !running(s) && !anyBusy(s, 'setModels', 'updateHubModel', 'deleteHubModel', 'startDemo'),
-  perform: ({ repo, commit }) => guarded('updateHubModel', () => showModelsLoaded(engine().call('updateHubModel', { repo, commit }))),
+  perform: async ({ repo, commit }) => showModelsLoaded(engine().call('updateHubModel', { repo, commit })),
 };
 
 const downloading = (s: StudioState) => anyBusy(s, 'setModels', 'updateHubModel') && !!s.tasks.download;
@@ -634,32 +623,31 @@ const pauseDownload: Action = {
   label: 'Pause download',
   requests: ['stopDownload'],
   enabled: downloading,
-  perform: () => guarded('pauseDownload', async () => void (await engine().call('stopDownload', { discard: false }))),
+  perform: async () => void (await engine().call('stopDownload', { discard: false })),
 };
 
 const cancelDownload: Action = {
   label: 'Cancel download',
   requests: ['stopDownload'],
   enabled: downloading,
-  perform: () => guarded('cancelDownload', async () => void (await engine().call('stopDownload', { discard: true }))),
+  perform: async () => void (await engine().call('stopDownload', { discard: true })),
 };
 
 const persistStorage: Action = {
   label: 'Keep my data',
   requests: ['storage'],
   enabled: (s) => !!s.storage && !s.storage.persisted && !busy(s, 'persistStorage'),
-  perform: () =>
-    guarded('persistStorage', async () => {
-      // only a page can ask (the worker has no StorageManager.persist)
-      const granted = await navigator.storage?.persist?.();
-      if (!granted)
-        notify(
-          'quota',
-          "The browser did not promise to keep the studio's data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.",
-        );
-      const usage = await engine().call('storage', {});
-      if (usage) set({ storage: usage });
-    }),
+  perform: async () => {
+    // only a page can ask (the worker has no StorageManager.persist)
+    const granted = await navigator.storage?.persist?.();
+    if (!granted)
+      notify(
+        'quota',
+        "The browser did not promise to keep the studio's data (it may evict it when the disk runs low). Bookmarking the page or installing it makes Chrome more likely to agree.",
+      );
+    const usage = await engine().call('storage', {});
+    if (usage) set({ storage: usage });
+  },
 };
 
 // ---- presenting ---------------------------------------------------------------------------------
@@ -748,5 +736,6 @@ export async function runAction<K extends ActionId>(
   ...arg: undefined extends ArgOf<K> ? [ArgOf<K>?] : ArgOf<K> extends void ? [] : [ArgOf<K>]
 ): Promise<void> {
   const action = actions[id] as Action<unknown>;
-  if (isEnabled(id, get())) await action.perform(arg[0]);
+  if (!isEnabled(id, get())) return;
+  await (action.ownGuard ? action.perform(arg[0]) : guarded(id, () => action.perform(arg[0])));
 }
