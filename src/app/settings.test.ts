@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { clampToModel, DEMO_SETTINGS, effectiveSettings, effectiveTeacherSettings, PAPER_SETTINGS, webGpuEntryOf } from './settings.ts';
+import { RUN_SETTINGS, STUDIO_OPTIONS } from '../engine/surface.ts';
+import {
+  clampToModel,
+  DEMO_SETTINGS,
+  effectiveSettings,
+  effectiveTeacherSettings,
+  PAPER_SETTINGS,
+  startRequestOf,
+  STUDIO_RUN_SETTINGS,
+  webGpuEntryOf,
+} from './settings.ts';
 
 describe('clampToModel', () => {
   it('limits the prompt depth to the student layers, with a note', () => {
@@ -51,5 +61,21 @@ describe('effectiveSettings', () => {
     expect(webGpuEntryOf('#ep=jsep&epochs=3')).toBe('jsep');
     expect(webGpuEntryOf('#ep=native')).toBeUndefined();
     expect(webGpuEntryOf('')).toBeUndefined();
+  });
+});
+
+describe("the distillation form: the run's settings and the studio's options", () => {
+  it('holds every row of both tables once, the options after the checkpoint interval', () => {
+    const keys = STUDIO_RUN_SETTINGS.map((r) => r.key);
+    expect([...keys].sort()).toEqual([...RUN_SETTINGS, ...STUDIO_OPTIONS].map((r) => r.key).sort());
+    expect(keys.slice(keys.indexOf('ckptEvery'), keys.indexOf('ckptEvery') + 3)).toEqual(['ckptEvery', 'keepCheckpoints', 'backend']);
+  });
+
+  it('gives startRun the settings and the options apart', () => {
+    const { settings } = effectiveSettings('#keepCkpt=1&backend=wasm&epochs=2', null, 'webgpu');
+    expect(startRequestOf(settings)).toEqual({
+      settings: { ...DEMO_SETTINGS, epochs: 2 },
+      options: { keepCheckpoints: 1, backend: 'wasm' },
+    });
   });
 });
