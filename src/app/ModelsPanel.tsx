@@ -55,14 +55,10 @@ function ModelSummary({ info }: { info: ModelInfo | null }) {
   );
 }
 
-/** the Hub said a repo is gated or private (hub-http.ts words it so): a token may open it */
-const GATED = /is gated or private/;
-
 function ModelChooser({ role, choice, onChange }: { role: ModelRole; choice: Choice; onChange: (c: Choice) => void }) {
   const set = (patch: Partial<Choice>) => onChange({ ...choice, ...patch });
-  const gated = useStudio((s) =>
-    s.notices.some((n) => n.kind === 'model' && GATED.test(n.message) && n.message.includes(choice.repo.trim())),
-  );
+  // the Hub refused this repo as gated or private: a token may open it
+  const gated = useStudio((s) => s.notices.some((n) => n.tokenFor !== undefined && n.tokenFor === choice.repo.trim()));
   return (
     <div className="model-chooser">
       <div className="segmented" role="radiogroup" aria-label={`${role} source`}>

@@ -127,8 +127,8 @@ const busy = (s: StudioState, id: BusyKey) => !!s.busy[id];
 const anyBusy = (s: StudioState, ...ids: BusyKey[]) => ids.some((id) => busy(s, id));
 const running = (s: StudioState) => s.run?.status === 'running';
 
-function notify(kind: Parameters<typeof withNotice>[1], message: string): void {
-  set((s) => ({ notices: withNotice(s.notices, kind, message) }));
+function notify(kind: Parameters<typeof withNotice>[1], message: string, tokenFor?: string): void {
+  set((s) => ({ notices: withNotice(s.notices, kind, message, tokenFor) }));
 }
 
 /** run `fn` with `id` marked busy while it runs */
@@ -146,7 +146,7 @@ async function guarded(id: BusyKey, fn: () => Promise<void>): Promise<void> {
   try {
     await marked(id, fn);
   } catch (e) {
-    if (e instanceof EngineError) notify(e.kind, e.message);
+    if (e instanceof EngineError) notify(e.kind, e.message, e.tokenFor);
     else notify('internal', `${(e as Error).message || String(e)}. Reload the page; your imported data and checkpoints are kept.`);
   }
 }

@@ -59,6 +59,8 @@ export interface Notice {
   kind: ErrorKind | 'settings';
   /** what was wrong and what to do */
   message: string;
+  /** the Hub repo an access token may open: the models step offers the token field for it */
+  tokenFor?: string;
 }
 
 export interface ImportView {
@@ -201,9 +203,9 @@ export function liveRunOf(s: RunSummary): LiveRun {
 
 let noticeId = 0;
 /** add a notice unless the same message is already shown */
-export function withNotice(notices: readonly Notice[], kind: Notice['kind'], message: string): Notice[] {
+export function withNotice(notices: readonly Notice[], kind: Notice['kind'], message: string, tokenFor?: string): Notice[] {
   if (notices.some((n) => n.message === message)) return [...notices];
-  return [...notices, { id: ++noticeId, kind, message }];
+  return [...notices, { id: ++noticeId, kind, message, ...(tokenFor ? { tokenFor } : {}) }];
 }
 
 const forRun = (run: LiveRun | null, runId: string) => (run?.runId === runId ? run : null);
@@ -256,7 +258,7 @@ export function applyEvent(s: StudioState, e: EngineEvent): Partial<StudioState>
       return { storage: { usage: e.usage, quota: e.quota, persisted: e.persisted } };
     case 'error': {
       const kept = e.error.kind === 'device' ? s.notices.filter((n) => n.kind !== 'device') : s.notices;
-      return { notices: withNotice(kept, e.error.kind, e.error.message) };
+      return { notices: withNotice(kept, e.error.kind, e.error.message, e.error.tokenFor) };
     }
   }
 }

@@ -19,6 +19,8 @@ export class EngineError extends Error {
   constructor(
     readonly kind: ErrorKind,
     message: string,
+    /** the Hub repo an access token may open (EngineErrorInfo.tokenFor) */
+    readonly tokenFor?: string,
   ) {
     super(message);
   }
@@ -106,4 +108,4 @@ export class EngineClient {
   }
 }
 
-const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message);
+const toError = (e: EngineErrorInfo): EngineError => new EngineError(e.kind, e.message, e.tokenFor);

@@ -49,5 +49,6 @@ export function errorKind(e: unknown): ErrorKind {
 export function errorInfo(e: unknown): EngineErrorInfo {
   // browsers raise some DOMExceptions (IndexedDB's among them) with an empty message: the name is then all there is to say
   const message = e instanceof Error ? e.message || `${e.name} (the browser gave no message)` : String(e);
-  return { kind: errorKind(e), message };
+  const tokenFor = e instanceof HubError && e.kind === 'unauthorized' ? e.repo : undefined;
+  return { kind: errorKind(e), message, ...(tokenFor ? { tokenFor } : {}) };
 }

@@ -400,6 +400,8 @@ export interface EngineErrorInfo {
   kind: ErrorKind;
   /** what was wrong and what to do, in one or two sentences */
   message: string;
+  /** the Hub repo that refused the page as gated or private (HTTP 401/403): an access token may open it */
+  tokenFor?: string;
 }
 
 export type EngineReply =

@@ -26,7 +26,7 @@ import {
   type WorkspaceRecord,
 } from '../storage/storage.ts';
 import { storeDemoData } from './demo.ts';
-import { StoppedError, StudioInputError } from './errors.ts';
+import { errorInfo, StoppedError, StudioInputError } from './errors.ts';
 import { importFolder, newId, type Decode } from './import.ts';
 import { labeledSet, type LabeledSet } from './labeled.ts';
 import { loadModelChoice, loadModelSource, type LoadedModel, type ModelEnv } from './models.ts';
@@ -497,7 +497,7 @@ export class Studio {
             ...(this.env.fetch ? { fetch: this.env.fetch } : {}),
           });
       } catch (e) {
-        this.env.emit({ kind: 'error', error: { kind: 'model', message: (e as Error).message } });
+        this.env.emit({ kind: 'error', error: { ...errorInfo(e), kind: 'model' } });
       }
     }
   }

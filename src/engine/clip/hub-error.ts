@@ -27,6 +27,8 @@ export class HubError extends Error {
     readonly kind: HubErrorKind,
     message: string,
     readonly url?: string,
+    /** the repo asked for, where the page can act on it (a token for an 'unauthorized' one) */
+    readonly repo?: string,
   ) {
     super(message);
   }

@@ -129,6 +129,7 @@ function refused(ctx: HubContext, url: string, about: RequestFor, response: Resp
         : `${ctx.repo} is gated or private (${why} for ${about.what}): accept its terms on ${page} while logged in, then paste an ` +
             'access token (huggingface.co/settings/tokens, "read") and load again. A model id with a typo gets this answer too',
       url,
+      ctx.repo,
     );
   }
   if (response.status === 404) {

@@ -212,6 +212,7 @@ describe('downloadClipModel against a fake Hub', () => {
     hub.gate(REPO, 'hf_secret');
     const e = await hubError(downloadClipModel(REPO, optionsFor(hub)));
     expect(e.kind).toBe('unauthorized');
+    expect(e.repo).toBe(REPO);
     expect(e.message).toMatch(
       /^test-org\/clip-tiny-a is gated or private \(HTTP 401: Access to this repository is restricted for config\.json\): accept its terms on http:\/\/hub\.test\/test-org\/clip-tiny-a while logged in, then paste an access token/,
     );
