@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { commitDemoModels, FakeHub, serveFakeHub, type ServedHub } from './fake-hub.ts';
-import { loadDemoModelsFromHub, openStudio } from './studio-page.ts';
+import { loadDemoModelsFromHub, modelChooser, openStudio } from './studio-page.ts';
 
 const TEACHER = 'test/demo-teacher';
 const WEIGHTS = 'model.safetensors';
@@ -111,7 +111,7 @@ test('a 401 says "gated or private", offers the token field, and with a token su
   await loadFromHub(page);
   const notice = page.getByTestId('notice-model');
   await expect(notice).toContainText(`${TEACHER} is gated or private (HTTP 401`);
-  const teacher = page.locator('.model-role').filter({ hasText: 'Teacher (large CLIP)' });
+  const teacher = modelChooser(page, 'teacher');
   await teacher.getByLabel('Access token').fill('hf_e2e_token');
   await page.getByRole('button', { name: 'Load models' }).click();
   await loaded(page);

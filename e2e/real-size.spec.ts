@@ -23,6 +23,7 @@ import type { EngineEvent } from '../src/worker/protocol.ts';
 import { engineEvents, engineRequest, installEngineHook } from './engine-hook.ts';
 import { FakeHub, serveFakeHub, type ServedHub } from './fake-hub.ts';
 import { commitRealModel, ensureRealModel, REAL_STUDENT, REAL_TEACHER } from './real-size-models.ts';
+import { modelChooser } from './studio-page.ts';
 
 const ROOT = '.tmp/real-size-models';
 const DATA = '.tmp/real-size-data';
@@ -124,9 +125,9 @@ async function loadHubModels(
   hub: ServedHub,
   roles: readonly ('teacher' | 'student')[] = ['teacher', 'student'],
 ): Promise<void> {
-  const headings = { teacher: [REAL_TEACHER, 'Teacher (large CLIP)'], student: [REAL_STUDENT, 'Student (small CLIP)'] } as const;
-  for (const [m, heading] of roles.map((r) => headings[r])) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
+  const models = { teacher: REAL_TEACHER, student: REAL_STUDENT } as const;
+  for (const role of roles) {
+    const [m, chooser] = [models[role], modelChooser(page, role)];
     // force: in a persistent profile's page the radio's own label covers it (a click there checks it all the same)
     await chooser.getByLabel('Hugging Face Hub').check({ force: true });
     await chooser.getByLabel('Model id').fill(m.repo);

@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import { bytes } from '../src/app/format.ts';
 import { engineEvents } from './engine-hook.ts';
 import { commitDemoModels, FakeHub, serveFakeHub } from './fake-hub.ts';
-import { loadDemoModelsFromHub, openStudio, stepShown } from './studio-page.ts';
+import { loadDemoModelsFromHub, modelChooser, openStudio, stepShown } from './studio-page.ts';
 
 test('downloaded Hub models are listed with their commit and size, and deleted', async ({ page }) => {
   test.setTimeout(120_000);
@@ -38,11 +38,8 @@ test('local model files are kept in the origin private file system, come back af
 }) => {
   test.setTimeout(120_000);
   const errors = await openStudio(page, '/#backend=wasm');
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
+  for (const role of ['teacher', 'student'] as const) {
+    const chooser = modelChooser(page, role);
     await chooser.getByLabel('Local files').check();
     await chooser.getByLabel('config.json').setInputFiles(`models/demo-${role}/config.json`);
     await chooser.getByLabel('model.safetensors').setInputFiles({

@@ -1,7 +1,7 @@
 // The steps most specs begin with: collect the page's uncaught errors (and the onnxruntime files it
 // fetches), open the studio at a page address and wait until its workspace is ready; and the step
 // count the Distill step shows.
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { installEngineHook } from './engine-hook.ts';
 
 /** the page's uncaught errors from now on, as a list that grows (a test ends with `expect(errors).toEqual([])`) */
@@ -40,13 +40,16 @@ export async function stepShown(page: Page): Promise<number> {
   return Number(await page.getByTestId('metric-step').textContent());
 }
 
+const MODEL_HEADINGS = { teacher: 'Teacher (large CLIP)', student: 'Student (small CLIP)' } as const;
+
+/** the models step's chooser of `role` */
+export const modelChooser = (page: Page, role: 'teacher' | 'student'): Locator =>
+  page.locator('.model-role').filter({ hasText: MODEL_HEADINGS[role] });
+
 /** the teacher's and the student's source set to `test/demo-<role>` on the Hub-layout server at `server`, and Load models pressed */
 export async function loadDemoModelsFromHub(page: Page, server: string): Promise<void> {
-  for (const [role, heading] of [
-    ['teacher', 'Teacher (large CLIP)'],
-    ['student', 'Student (small CLIP)'],
-  ] as const) {
-    const chooser = page.locator('.model-role').filter({ hasText: heading });
+  for (const role of ['teacher', 'student'] as const) {
+    const chooser = modelChooser(page, role);
     await chooser.getByLabel('Hugging Face Hub').check();
     await chooser.getByLabel('Model id').fill(`test/demo-${role}`);
     await chooser.getByLabel('Server').fill(server);

@@ -18,6 +18,9 @@ describe('generated docs', () => {
     expect(() => withSection('no markers', 't', 'x')).toThrow('no <!-- t --> … <!-- /t --> section');
   });
 
+  // the team's reference notes live outside the repository: what the code relies on is copied into docs/
+  const TEAM_REFERENCE = /DESIGN\.md/;
+
   it('leave the README a front door: at most 220 lines, and no citation of a document outside the repository', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(readme.split('\n').length).toBeLessThanOrEqual(220);
@@ -27,12 +30,11 @@ describe('generated docs', () => {
         if (['node_modules', '.git', '.tmp', 'dist'].includes(e.name)) continue;
         const p = path.join(d, e.name);
         if (e.isDirectory()) walk(p);
-        else if (/\.(ts|tsx|mjs|cjs|md|py|json)$/.test(e.name) && fs.readFileSync(p, 'utf8').includes('DESIGN.md'))
+        else if (/\.(ts|tsx|mjs|cjs|md|py|json)$/.test(e.name) && TEAM_REFERENCE.test(fs.readFileSync(p, 'utf8')))
           cited.push(path.relative(ROOT, p));
       }
     };
     walk(ROOT);
-    // this test names the file it looks for
-    expect(cited.filter((f) => f !== 'scripts/docs-tables.test.ts')).toEqual([]);
+    expect(cited).toEqual([]);
   });
 });
