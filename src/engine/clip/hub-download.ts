@@ -117,12 +117,18 @@ async function download(job: FileJob, key: string): Promise<Blob> {
   let cuts = 0;
   job.onProgress?.({ file, loaded: have, total: expected.size, cached: false });
   for (;;) {
+    // every byte was kept before the load was cut off (the last write done, the record not yet
+    // complete): nothing to ask for, only to check
+    if (have > 0 && have === expected.size) break;
     const resuming = have > 0 && !!record?.etag;
     if (!resuming && have > 0) ({ have, hash } = { have: 0, hash: await job.sha256() });
     const response = await hubFetch(ctx, url, about, resuming ? { headers: { range: `bytes=${have}-`, 'if-range': record!.etag! } } : {});
     if (resuming && response.status === 206 && rangeStart(response) !== have) {
+      // another part than asked for: what was kept is dropped, and the file asked for whole
       await response.body?.cancel().catch(() => undefined);
-      throw new HubError('http', `${url} answered the request for bytes ${have}- with another part; load again to start over`, url);
+      await deleteFile(job.cache, key);
+      [record, have, hash] = [undefined, 0, await job.sha256()];
+      continue;
     }
     // not a 206 to a resume: the file changed since (If-Range did not match), and this is all of the new one
     if (resuming && response.status !== 206) ({ have, hash } = { have: 0, hash: await job.sha256() });
@@ -194,8 +200,8 @@ const strongEtag = (etag: string | null): string | null => (etag && !etag.starts
 
 /**
  * The response body, each chunk seen by `onChunk` before it goes on; a read that fails (a cut
- * connection) or a body longer than `expected` becomes a HubError('truncated'), and so does one
- * that ends short.
+ * connection) or a body that ends short becomes a HubError('truncated'), which resumes; a body longer
+ * than `expected` a HubError('http'), which does not.
  */
 function counted(response: Response, url: string, expected: number, onChunk: (c: Uint8Array) => void): ReadableStream<Uint8Array> {
   if (!response.body) return new Blob([]).stream();

@@ -10,7 +10,7 @@ export type HubErrorKind =
   | 'unavailable'
   /** the server cannot be reached (offline, DNS, CORS) */
   | 'network'
-  /** the body ended short of (or past) the size the Hub's tree gives */
+  /** the body ended short of the size the Hub's tree gives (a cut connection): resumed with a Range */
   | 'truncated'
   /** the bytes arrived twice with a SHA-256 other than the tree's */
   | 'hash-mismatch'

@@ -165,6 +165,42 @@ describe('downloadClipModel against a fake Hub', () => {
     expect(Buffer.from(await model.weights.arrayBuffer()).equals(weights)).toBe(true);
   });
 
+  it('finishes a load cut off after the last byte was kept but before the file was marked complete, with no request', async () => {
+    const { hub, commit } = await hubWithFixture();
+    const cache = new MemoryHubCache();
+    await downloadClipModel(REPO, { ...optionsFor(hub), cache });
+    const key = fileKey(REPO, commit, 'model.safetensors');
+    await writeRecord(cache, key, { ...(await readRecord(cache, key))!, state: 'partial', sha256: null });
+    const asked = gets(hub, 'model.safetensors').length;
+    const model = await downloadClipModel(REPO, { ...optionsFor(hub), cache });
+    expect(gets(hub, 'model.safetensors')).toHaveLength(asked);
+    expect((await readRecord(cache, key))!.state).toBe('complete');
+    expect(Buffer.from(await model.weights.arrayBuffer()).equals(weights)).toBe(true);
+  });
+
+  it('asks for the whole file again when a resume is answered with another part than asked for', async () => {
+    const { hub } = await hubWithFixture();
+    const cache = new MemoryHubCache();
+    hub.fault({ kind: 'cut', file: 'model.safetensors', at: 1000 });
+    await hubError(downloadClipModel(REPO, { ...optionsFor(hub), cache, attempts: 1 }));
+    // a server that ignores Range but still says 206, with the part it sent: bytes 0-
+    const fromZero: typeof fetch = async (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (!headers.has('range')) return hub.fetch(input, init);
+      headers.delete('range');
+      headers.delete('if-range');
+      const whole = await hub.fetch(input, { ...init, headers });
+      const size = Number(whole.headers.get('content-length'));
+      return new Response(whole.body, {
+        status: 206,
+        headers: { 'content-range': `bytes 0-${size - 1}/${size}`, etag: whole.headers.get('etag')! },
+      });
+    };
+    const model = await downloadClipModel(REPO, { ...optionsFor(hub), cache, fetch: fromZero });
+    expect(gets(hub, 'model.safetensors').map((r) => r.range)).toEqual([null, null, null]);
+    expect(Buffer.from(await model.weights.arrayBuffer()).equals(weights)).toBe(true);
+  });
+
   it('catches one flipped byte by its hash, fetches the file again, and never uses the bad copy', async () => {
     const { hub } = await hubWithFixture();
     hub.fault({ kind: 'flip', file: 'model.safetensors', at: 12_345 });
