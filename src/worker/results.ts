@@ -27,7 +27,8 @@ export async function runResults(
   run: DistillRun,
   storage: StudioStorage,
   test: LabeledSet | null,
-  thumbnail: (img: RgbImage) => Promise<Blob>,
+  /** null: no gallery (a report keeps none), so no teacher pass, image reads or thumbnails for it */
+  thumbnail: ((img: RgbImage) => Promise<Blob>) | null,
 ): Promise<RunResults> {
   const r = await run.evaluateStudent();
   if (!r || !test)
@@ -39,7 +40,7 @@ export async function runResults(
   const picked: number[] = [],
     perClass = new Map<number, number>();
   labels.forEach((y, i) => {
-    if (picked.length < GALLERY_MAX && (perClass.get(y) ?? 0) < GALLERY_PER_CLASS) {
+    if (thumbnail && picked.length < GALLERY_MAX && (perClass.get(y) ?? 0) < GALLERY_PER_CLASS) {
       picked.push(i);
       perClass.set(y, (perClass.get(y) ?? 0) + 1);
     }
@@ -56,7 +57,7 @@ export async function runResults(
       label: labels[i]!,
       teacher: teacherLogits && argmax(teacherLogits.subarray(k * C, (k + 1) * C)),
       student: predictions[i]!,
-      thumbnail: await thumbnail(toRgb(images[k]!)),
+      thumbnail: await thumbnail!(toRgb(images[k]!)),
     })),
   );
   const e = r.evaluation;

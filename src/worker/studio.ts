@@ -883,6 +883,7 @@ export class Studio {
       if (this.running)
         throw new StudioInputError('a run is going on and writing its checkpoints; pause or stop it before exporting the model');
       const run = await this.openRun(runId);
+      const test = await this.testSet(run.record.datasets.test, run.record.classes);
       return exportModelFolder(
         run,
         precision,
@@ -890,8 +891,8 @@ export class Studio {
           storage: this.storage,
           runtime: await this.env.runtime('wasm'),
           student: this.need('student').weights,
-          test: await this.testSet(run.record.datasets.test, run.record.classes),
-          report: (await this.reportOf(run)).json,
+          test,
+          report: (await this.reportOf(run, test)).json,
           pageFile: this.env.fetchPageFile,
           onProgress: this.progress('export'),
         },
@@ -899,14 +900,16 @@ export class Studio {
       );
     },
 
-    report: async ({ runId }) => this.reportOf(await this.openRun(runId)),
+    report: async ({ runId }) => {
+      const run = await this.openRun(runId);
+      return this.reportOf(run, await this.testSet(run.record.datasets.test, run.record.classes));
+    },
   };
 
-  private async reportOf(run: DistillRun): Promise<{ json: string; fileName: string }> {
-    const test = await this.testSet(run.record.datasets.test, run.record.classes);
-    const results = test ? await runResults(run, this.storage, test, this.env.thumbnail) : null;
+  /** the run's report; `test`: its test set, or null when it has none */
+  private async reportOf(run: DistillRun, test: LabeledSet | null): Promise<{ json: string; fileName: string }> {
+    const results = test ? await runResults(run, this.storage, test, null) : null;
     const summaries = (await this.storage.listDatasets()).filter((d) => Object.values(run.record.datasets).includes(d.id)).map(summarize);
-    if (results) results.gallery = [];
     return runReport(run, results, Object.fromEntries(summaries.map((d) => [d.role, d])));
   }
 
