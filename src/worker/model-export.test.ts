@@ -152,6 +152,9 @@ describe('the demo run as a model folder', () => {
       `the same top-1 class on ${(100 * cost.agreement).toFixed(2)} % of them; HM ${cost.delta > 0 ? '+' : ''}${(100 * cost.delta).toFixed(2)} points`,
     );
     expect(fp32.fp16Cost).toBeNull();
+    // the fp16 card's own row is the fp16 model's: fp32's HM moved by the measured difference
+    const row = new RegExp(`\\| this student \\(step ${results.step}\\) \\| [\\d.]+ \\| [\\d.]+ \\| ([\\d.]+) \\|`).exec(card);
+    expect(Number(row![1])).toBeCloseTo(100 * (results.accuracy.hm! + cost.delta), 2);
   });
 
   it('runs the transformers.js and Python snippets as the card shows them', (ctx) => {
