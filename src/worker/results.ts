@@ -4,6 +4,7 @@
 import type { RgbImage } from '../engine/clip/image.ts';
 import { studentClassifierOnnx, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT } from '../engine/promptkd/export-onnx.ts';
 import { writeStudentPrompts, writeStudentPromptsPth, STUDENT_PROMPTS_FORMAT } from '../engine/promptkd/student-prompts.ts';
+import { modelFolderName } from '../engine/promptkd/export-snippets.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 import { StudioInputError } from './errors.ts';
 import type { LabeledSet } from './labeled.ts';
@@ -20,8 +21,6 @@ const argmax = (row: ArrayLike<number>): number => {
   for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
   return best;
 };
-
-const baseName = (run: DistillRun, step: number) => `promptkd-student-${run.id}-step${step}`;
 
 export async function runResults(
   run: DistillRun,
@@ -100,7 +99,7 @@ export async function exportPrompts(run: DistillRun, step = run.record.step): Pr
   const state = await run.stateAt(step);
   const safetensors = writeStudentPrompts(state, { dims: run.dims, config: run.job.config, classes: rec.classes, step });
   const pth = writeStudentPromptsPth(state, { depth: run.dims.depth, epoch: Math.floor(step / rec.stepsPerEpoch), step });
-  return { safetensors, pth, config: `${JSON.stringify(promptConfig(run, step), null, 1)}\n`, fileName: baseName(run, step) };
+  return { safetensors, pth, config: `${JSON.stringify(promptConfig(run, step), null, 1)}\n`, fileName: modelFolderName(run.id, step) };
 }
 
 /** the whole classifier at checkpoint `step` (default: the run's state now) */
@@ -114,7 +113,7 @@ export async function exportOnnx(
   const bytes = studentClassifierOnnx(student, run.hyper, await run.stateAt(step), run.teacherText, batch);
   return {
     bytes,
-    fileName: `${baseName(run, step)}.onnx`,
+    fileName: `${modelFolderName(run.id, step)}.onnx`,
     inputName: CLASSIFIER_INPUT,
     outputName: CLASSIFIER_OUTPUT,
     batch,

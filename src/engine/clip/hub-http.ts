@@ -97,7 +97,7 @@ export async function waitToRetry(ctx: HubContext, ms: number): Promise<void> {
   await ctx.sleep(ms, ctx.signal);
 }
 
-export function unreachable(url: string, e: unknown): HubError {
+function unreachable(url: string, e: unknown): HubError {
   return new HubError(
     'network',
     `could not reach ${url} (${(e as Error).message}): you may be offline, or the server does not allow requests from this page (CORS); ` +

@@ -2,7 +2,7 @@
 // listed with @huggingface/hub's listFiles, which follows its pagination), and which commit a
 // branch or tag names now (the `X-Repo-Commit` header of a file's HEAD).
 import { listFiles } from '@huggingface/hub';
-import { HubError } from './hub-error.ts';
+import { HubError, isAbort } from './hub-error.ts';
 import { hubFetch, type HubContext } from './hub-http.ts';
 
 /** one file of the tree: its size, and the SHA-256 of its content when it lives in LFS */
@@ -53,7 +53,7 @@ export async function repoTree(ctx: HubContext, commit: string): Promise<Map<str
       if (entry.type === 'file') files.set(entry.path, { size: entry.size, sha256: entry.lfs?.oid ?? null });
     }
   } catch (e) {
-    if (e instanceof HubError || (e as Error).name === 'AbortError') throw e;
+    if (e instanceof HubError || isAbort(e)) throw e;
     // listFiles read a body that is not the tree's JSON list
     throw new HubError(
       'http',

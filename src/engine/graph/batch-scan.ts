@@ -13,7 +13,7 @@ import { GraphError } from './graph.ts';
 const { onnx } = onnxProto;
 
 /** the symbolic name of the batch dimension in the wrapped model's inputs and outputs */
-export const BATCH_DIM = 'batch';
+const BATCH_DIM = 'batch';
 
 export interface ScanNames {
   /** the outer model's names for the batch-1 model's input and outputs (default: theirs) */

@@ -62,7 +62,7 @@ export interface ExportFile {
   data: Uint8Array;
 }
 
-export const PROTOCOL_NAMES: Record<EvalProtocol, string> = {
+const PROTOCOL_NAMES: Record<EvalProtocol, string> = {
   base2new: 'base-to-new',
   'cross-dataset': 'cross-dataset',
 };

@@ -243,7 +243,7 @@ export function tuneBatchFeeds(pixels: HostTensor, labels: readonly number[], nC
 }
 
 /** labels → one-hot [B,C] float32 */
-export function oneHot(labels: readonly number[], nClasses: number): HostTensor {
+function oneHot(labels: readonly number[], nClasses: number): HostTensor {
   const data = new Float32Array(labels.length * nClasses);
   labels.forEach((y, i) => {
     if (!Number.isInteger(y) || y < 0 || y >= nClasses) throw new GraphError(`label ${y} of sample ${i} is outside 0..${nClasses - 1}`);

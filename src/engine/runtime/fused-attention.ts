@@ -10,7 +10,7 @@ import { float32 } from '../graph/tensor.ts';
 import type { Runtime } from './runtime.ts';
 
 /** float32 attention is within ~1e-6 of the reference; the broken path is off by tenths */
-export const FUSED_ATTENTION_TOLERANCE = 1e-4;
+const FUSED_ATTENTION_TOLERANCE = 1e-4;
 
 /** [batch, tokens, width] and heads of the probe: a ViT-B/32's 50 tokens is past where it breaks */
 const B = 2,
