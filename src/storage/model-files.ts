@@ -20,6 +20,7 @@
 // arrive, so that a download cut off keeps its part and resumes (engine/clip/hub-cache.ts keeps the
 // records that say which files are complete).
 import type { HubCache } from '../engine/clip/hub.ts';
+import { drain } from '../engine/clip/hub-cache.ts';
 import { wasmSha256 } from '../engine/clip/sha256.ts';
 import type { ModelRole } from './schema.ts';
 
@@ -101,10 +102,7 @@ export class OpfsFiles implements HubCache {
     try {
       access.truncate(offset);
       let at = offset;
-      const reader = body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+      await drain(body, (value) => {
         const written = access.write(value as Uint8Array<ArrayBuffer>, { at });
         // past a private window's quota Chromium 156 throws nothing: write() answers a count other than
         // the bytes given (2^32 − 8, measured), and stores part of them or none
@@ -115,7 +113,7 @@ export class OpfsFiles implements HubCache {
           );
         }
         at += written;
-      }
+      });
       access.flush();
     } finally {
       access.close();

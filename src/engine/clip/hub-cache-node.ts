@@ -4,7 +4,7 @@
 import { constants, openAsBlob } from 'node:fs';
 import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HubCache } from './hub-cache.ts';
+import { drain, type HubCache } from './hub-cache.ts';
 
 export class DirectoryHubCache implements HubCache {
   constructor(readonly dir: string) {}
@@ -26,13 +26,10 @@ export class DirectoryHubCache implements HubCache {
     try {
       await fh.truncate(offset);
       let at = offset;
-      const reader = body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
+      await drain(body, async (value) => {
         await fh.write(value, 0, value.byteLength, at);
         at += value.byteLength;
-      }
+      });
       await fh.sync();
     } finally {
       await fh.close();

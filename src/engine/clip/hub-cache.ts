@@ -20,6 +20,24 @@ export interface HubCache {
   keys(): Promise<string[]>;
 }
 
+/**
+ * Reads `body` to its end, each chunk to `write` in turn; a write that fails cancels the body, so that
+ * the download under it stops instead of holding its connection open. Every HubCache writes with it.
+ */
+export async function drain(body: ReadableStream<Uint8Array>, write: (chunk: Uint8Array) => unknown): Promise<void> {
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    try {
+      await write(value);
+    } catch (e) {
+      await reader.cancel(e).catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
 export interface FileRecord {
   readonly state: 'partial' | 'complete';
   /** the size the Hub's tree gives */
@@ -102,15 +120,12 @@ export class MemoryHubCache implements HubCache {
       chunks = [];
       pending = 0;
     };
-    const reader = body.getReader();
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
+      await drain(body, (value) => {
         chunks.push(value as Uint8Array<ArrayBuffer>);
         pending += value.byteLength;
         if (pending >= FLUSH_BYTES) flush();
-      }
+      });
     } finally {
       // what arrived before a failure is kept, as a disk's file keeps it
       flush();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeHub, serveFakeHub, type ServedHub } from '../../../e2e/fake-hub.ts';
 import { parseClipConfig } from './config.ts';
-import { fileKey, readRecord, writeRecord } from './hub-cache.ts';
+import { drain, fileKey, readRecord, writeRecord } from './hub-cache.ts';
 import { DirectoryHubCache } from './hub-cache-node.ts';
 import { retryAfterSeconds } from './hub-http.ts';
 import {
@@ -415,6 +415,23 @@ describe('downloadClipModel against a fake Hub', () => {
       expect((await hubError(downloadClipModel(bad, optionsFor(hub)))).kind).toBe('bad-request');
     }
     expect(hub.requests).toEqual([]);
+  });
+
+  it('cancels the body under a cache write that fails (a full disk), so the download does not hold its connection open', async () => {
+    let cancelled: unknown = null;
+    const body = new ReadableStream<Uint8Array>({
+      pull: (c) => c.enqueue(new Uint8Array(4)),
+      cancel: (why) => {
+        cancelled = why;
+      },
+    });
+    const full = new DOMException('no room', 'QuotaExceededError');
+    await expect(
+      drain(body, () => {
+        throw full;
+      }),
+    ).rejects.toBe(full);
+    expect(cancelled).toBe(full);
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
