@@ -26,7 +26,7 @@ export interface ClipModelShape {
  * [Bt, E] (not normalized) and `logits_per_image` [Bi, Bt] = exp(logit_scale) · norm(img) @ norm(txt)ᵀ.
  * The image tower's attention is `attention` (the text tower's is plain: it has a causal mask).
  */
-export function buildClipModel(w: ClipWeights, shape: ClipModelShape, attention: AttentionKind = 'fused'): Graph {
+export function buildClipModel(w: ClipWeights, shape: ClipModelShape, attention: AttentionKind): Graph {
   const cfg = w.config;
   const g = new Graph('clip');
   const S = cfg.vision.imageSize,

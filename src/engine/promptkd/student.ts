@@ -133,13 +133,8 @@ export interface StudentEvalArtifact {
   frozen: Record<string, HostTensor>;
 }
 
-/** the eval graph; `attention` 'fused' (one MultiHeadAttention a block) unless the runtime or the file it goes to needs plain */
-export function buildStudentEval(
-  clip: ClipWeights,
-  h: StudentHyper,
-  batch: number,
-  attention: AttentionKind = 'fused',
-): StudentEvalArtifact {
+/** the eval graph; `attention`: 'fused' (one MultiHeadAttention a block) where the runtime computes it right (forwardAttentionOn), else and for exported files 'plain' */
+export function buildStudentEval(clip: ClipWeights, h: StudentHyper, batch: number, attention: AttentionKind): StudentEvalArtifact {
   const g = new Graph('promptkd-student-eval');
   const x = declareInputs(g, clip, h, batch);
   const f = studentForward(g, clip, h, x, { mode: 'eval', running: x.running, eps: h.bnEps }, attention);

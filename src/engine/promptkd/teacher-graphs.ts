@@ -107,7 +107,7 @@ export function buildTeacherLogitsGraph(
   plan: TeacherPromptPlan | null,
   batch: number,
   nClasses: number,
-  attention: AttentionKind = 'fused',
+  attention: AttentionKind,
 ): TeacherGraph {
   const cfg = clip.config;
   if (plan) checkPlan(cfg, plan);
