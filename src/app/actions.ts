@@ -4,7 +4,7 @@
 import { bestOnBase, parseSplitFile, singleClassHalf } from '../engine/surface.ts';
 import { EngineError } from '../worker/client.ts';
 import { dropEngine, engine, watchEngineEvents } from './engine-session.ts';
-import { saveBlob } from './save-file.ts';
+import { saveBlob, saveBytes } from './save-file.ts';
 import type {
   DatasetRole,
   EngineBackend,
@@ -174,6 +174,11 @@ function showRun(summary: RunSummary): void {
   liveChart.setProtocol(summary.settings.protocol);
   if (summary.references) liveChart.setReferences(summary.references.teacher, summary.references.studentZeroShot);
   set({ run: liveRunOf(summary), results: null });
+}
+
+/** after a pause or a stop the chart and the results stay: only where the run stands changes */
+function showRunStanding({ status, step, checkpointStep }: Pick<RunSummary, 'status' | 'step' | 'checkpointStep'>): void {
+  set((s) => ({ run: s.run && { ...s.run, status, step, checkpointStep } }));
 }
 
 function currentSettings(s: StudioState = get()) {
@@ -413,10 +418,7 @@ const pauseRun: Action = {
   requests: ['pause'],
   busyLabel: 'Pausing…',
   enabled: (s) => running(s) && !busy(s, 'pauseRun'),
-  perform: async () => {
-    const summary = await engine().call('pause', {});
-    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
-  },
+  perform: async () => showRunStanding(await engine().call('pause', {})),
 };
 
 const resumeRun: Action<string> = {
@@ -443,8 +445,7 @@ const stopRun: Action = {
   busyLabel: 'Stopping…',
   enabled: (s) => (running(s) || s.run?.status === 'paused') && !busy(s, 'stopRun'),
   perform: async () => {
-    const summary = await engine().call('stop', {});
-    set((s) => ({ run: s.run && { ...s.run, status: summary.status, step: summary.step, checkpointStep: summary.checkpointStep } }));
+    showRunStanding(await engine().call('stop', {}));
     await refreshWorkspace();
   },
 };
@@ -482,10 +483,7 @@ const loadResults: Action = {
   requests: ['results'],
   busyLabel: 'Evaluating…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'loadResults'),
-  perform: async () => {
-    const runId = get().run?.runId;
-    if (runId) set({ results: await engine().call('results', { runId }) });
-  },
+  perform: async () => set({ results: await engine().call('results', { runId: get().run!.runId }) }),
 };
 
 /** the checkpoint the exports take: the best on base when chosen, else the last (undefined) */
@@ -509,12 +507,12 @@ const promptExport = (id: 'exportPrompts' | 'exportPromptsPth', label: string, s
 });
 
 const exportPrompts = promptExport('exportPrompts', 'Student prompts (.safetensors + .json)', (e) => {
-  saveBlob(new Blob([e.safetensors as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.safetensors`);
-  saveBlob(new Blob([e.config], { type: 'application/json' }), `${e.fileName}.json`);
+  saveBytes(e.safetensors, `${e.fileName}.safetensors`);
+  saveBytes(e.config, `${e.fileName}.json`, 'application/json');
 });
 
 const exportPromptsPth = promptExport('exportPromptsPth', 'Student prompts for PyTorch (.pth.tar)', (e) => {
-  saveBlob(new Blob([e.pth as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), `${e.fileName}.pth.tar`);
+  saveBytes(e.pth, `${e.fileName}.pth.tar`);
 });
 
 const exportOnnx: Action = {
@@ -522,10 +520,10 @@ const exportOnnx: Action = {
   requests: ['exportOnnx'],
   busyLabel: 'Preparing…',
   enabled: (s) => hasCheckpoint(s) && !busy(s, 'exportOnnx'),
-  perform: async () => {
-    const e = await engine().call('exportOnnx', { runId: get().run!.runId, step: exportStep(get()) });
-    saveBlob(new Blob([e.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), e.fileName);
-  },
+  perform: () =>
+    engine()
+      .call('exportOnnx', { runId: get().run!.runId, step: exportStep(get()) })
+      .then((onnx) => saveBytes(onnx.bytes, onnx.fileName)),
 };
 
 const chooseModelPrecision: Action<StudioState['modelPrecision']> = {
@@ -547,7 +545,7 @@ const exportModel: Action = {
       precision: get().modelPrecision,
       step: exportStep(get()),
     });
-    saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), made.fileName);
+    saveBytes(bytes, made.fileName, 'application/zip');
     set({ modelExported: made });
   },
 };
@@ -559,7 +557,7 @@ const exportReport: Action = {
   enabled: (s) => !!s.run && !busy(s, 'exportReport'),
   perform: async () => {
     const r = await engine().call('report', { runId: get().run!.runId });
-    saveBlob(new Blob([r.json], { type: 'application/json' }), r.fileName);
+    saveBytes(r.json, r.fileName, 'application/json');
   },
 };
 

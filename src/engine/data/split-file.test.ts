@@ -1,33 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { classOfPath } from './image-folder.ts';
 import { fewShotItems, imageFolderPath, parseSplitFile, splitImages, splitRoot } from './split-file.ts';
 
-// a made-up split in CoOp's format: 5 classes, labels out of order in the lists, names with '_'
-const SPLIT = {
-  train: [
-    ['cat/1.jpg', 1, 'cat'],
-    ['dog_breeds/a/2.jpg', 0, 'golden_retriever'],
-    ['owl/3.jpg', 4, 'owl'],
-    ['cow/4.jpg', 2, 'cow'],
-    ['emu/5.jpg', 3, 'emu'],
-  ],
-  val: [
-    ['cat/6.jpg', 1, 'cat'],
-    ['owl/7.jpg', 4, 'owl'],
-  ],
-  test: [
-    ['emu/8.jpg', 3, 'emu'],
-    ['dog_breeds/b/9.jpg', 0, 'golden_retriever'],
-    ['cow/10.jpg', 2, 'cow'],
-    ['cat/11.jpg', 1, 'cat'],
-    ['owl/12.jpg', 4, 'owl'],
-  ],
-};
+// a made-up split in CoOp's format (as its json.dump writes it): 5 classes, labels out of order in the
+// lists, names with '_'
+const SPLIT_TEXT = readFileSync('test-data/splits/split_made_up.json', 'utf8');
+const SPLIT: Record<'train' | 'val' | 'test', [string, number, string][]> = JSON.parse(SPLIT_TEXT);
 const text = (o: unknown) => JSON.stringify(o);
 
 describe('CoOp split files', () => {
   it('takes class order and names from the labels, base = the first ⌈n/2⌉, and the three lists as given', () => {
-    const s = parseSplitFile(text(SPLIT));
+    const s = parseSplitFile(SPLIT_TEXT);
     expect(s.classes).toEqual(['golden_retriever', 'cat', 'cow', 'emu', 'owl']);
     expect(s.baseCount).toBe(3);
     expect(s.train).toEqual(SPLIT.train.map(([path, label]) => ({ path, label })));
@@ -88,7 +72,7 @@ describe('CoOp split files', () => {
 });
 
 describe('a split file against an image folder', () => {
-  const split = parseSplitFile(text(SPLIT));
+  const split = parseSplitFile(SPLIT_TEXT);
   const folder = new Set([
     'cat/1.jpg',
     'dog_breeds/a/2.jpg',

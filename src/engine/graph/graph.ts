@@ -232,27 +232,15 @@ export class Graph {
     return this.one(op, [x], x.dtype, x.shape);
   }
 
-  neg(x: Value): Value {
-    return this.unary('Neg', x);
-  }
-  exp(x: Value): Value {
-    return this.unary('Exp', x);
-  }
-  log(x: Value): Value {
-    return this.unary('Log', x);
-  }
-  sqrt(x: Value): Value {
-    return this.unary('Sqrt', x);
-  }
-  sigmoid(x: Value): Value {
-    return this.unary('Sigmoid', x);
-  }
-  relu(x: Value): Value {
-    return this.unary('Relu', x);
-  }
-  tanh(x: Value): Value {
-    return this.unary('Tanh', x);
-  }
+  readonly neg = (x: Value): Value => this.unary('Neg', x);
+  readonly exp = (x: Value): Value => this.unary('Exp', x);
+  readonly log = (x: Value): Value => this.unary('Log', x);
+  readonly sqrt = (x: Value): Value => this.unary('Sqrt', x);
+  // activations
+  readonly sigmoid = (x: Value): Value => this.unary('Sigmoid', x);
+  readonly relu = (x: Value): Value => this.unary('Relu', x);
+  readonly tanh = (x: Value): Value => this.unary('Tanh', x);
+
   identity(x: Value): Value {
     return this.one('Identity', [x], x.dtype, x.shape);
   }

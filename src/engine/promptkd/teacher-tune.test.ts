@@ -81,15 +81,17 @@ function colourSet(colours: [number, number, number][], perClass: number, seed: 
   return { labels, pixels };
 }
 
-const COLOURS: [number, number, number][] = [
-  [0.9, 0.1, 0.1],
-  [0.1, 0.8, 0.1],
-  [0.1, 0.2, 0.9],
-  [0.9, 0.9, 0.1],
-  [0.6, 0.1, 0.7],
-  [0.1, 0.8, 0.8],
-];
-const CLASSES = ['red', 'green', 'blue', 'yellow', 'purple', 'cyan'];
+/** the class names and their colours (RGB in 0..1) */
+const CLASS_COLOURS: Record<string, [number, number, number]> = {
+  red: [0.9, 0.1, 0.1],
+  green: [0.1, 0.8, 0.1],
+  blue: [0.1, 0.2, 0.9],
+  yellow: [0.9, 0.9, 0.1],
+  purple: [0.6, 0.1, 0.7],
+  cyan: [0.1, 0.8, 0.8],
+};
+const CLASSES = Object.keys(CLASS_COLOURS);
+const COLOURS = Object.values(CLASS_COLOURS);
 
 function setOf(labels: number[], pixels: Float32Array): LabeledImageSet {
   const per = 3 * S * S;
