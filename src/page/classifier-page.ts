@@ -6,12 +6,29 @@
 // onnxruntime-web is the folder's own copy (ort/), loaded at run time from beside this file: the page
 // works from any static server with no build step and nothing fetched from elsewhere.
 import { decodeImageBlob } from '../engine/clip/decode-web.ts';
-import { rgbaToRgb, type RgbImage } from '../engine/clip/image.ts';
-import { clipPreprocess } from '../engine/clip/preprocess.ts';
+import { toRgb, type RgbImage } from '../engine/clip/image.ts';
+import { centerCrop, clipPreprocess, resizeShortestEdge } from '../engine/clip/preprocess.ts';
 
 /** float32 [3,S,S] of an image file, preprocessed as the studio does (CLIP: bicubic, centre crop, mean/std) */
 export async function pixelValues(image: Blob, size: number, name = 'image'): Promise<Float32Array> {
   return clipPreprocess(await decodeImageBlob(image, name), { size }).data as Float32Array;
+}
+
+/** 8-bit pixels as transformers.js' RawImage holds them: 1, 2, 3 or 4 channels interleaved */
+export interface Pixels {
+  readonly data: ArrayLike<number>;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+}
+
+/**
+ * An image resized (Pillow's bicubic) and centre-cropped to size×size as the studio does, still 8-bit
+ * RGB. transformers.js, handed an image already at the model's size, skips its own resize, which is
+ * not Pillow's (libvips' affine interpolation in Node, the canvas in the browser) and changes answers.
+ */
+export function resizedAsStudio(image: Pixels, size: number): RgbImage {
+  return centerCrop(resizeShortestEdge(toRgb(image.width, image.height, image.data, image.channels), size), size, size);
 }
 
 /** what the page uses of onnxruntime-web (its wasm-only bundle) */
@@ -142,7 +159,7 @@ async function startPage(): Promise<void> {
         canvas.height = video.videoHeight;
         const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
         ctx.drawImage(video, 0, 0);
-        showTop(list, await classify(rgbaToRgb(canvas.width, canvas.height, ctx.getImageData(0, 0, canvas.width, canvas.height).data)));
+        showTop(list, await classify(toRgb(canvas.width, canvas.height, ctx.getImageData(0, 0, canvas.width, canvas.height).data, 4)));
       }
       setTimeout(() => void frame(), 200);
     };

@@ -3,7 +3,7 @@
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ImageDecodeError, sniffImageType } from './image-errors.ts';
-import { rgbaToRgb, rgbImage, type RgbImage } from './image.ts';
+import { toRgb, rgbImage, type RgbImage } from './image.ts';
 
 export { ImageDecodeError };
 
@@ -17,7 +17,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): RgbImage {
     if (type === 'png') {
       // pngjs expands grey, palette and 16-bit images to 8-bit RGBA
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return rgbaToRgb(png.width, png.height, png.data);
+      return toRgb(png.width, png.height, png.data, 4);
     }
     const jpg = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: 200, maxMemoryUsageInMB: 1024 });
     return rgbImage(jpg.width, jpg.height, jpg.data);

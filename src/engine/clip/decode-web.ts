@@ -6,7 +6,7 @@
 // precision and fully transparent pixels read back black. Embedded colour profiles are ignored,
 // as in PIL.
 import { ImageDecodeError, sniffImageType } from './image-errors.ts';
-import { rgbaToRgb, type RgbImage } from './image.ts';
+import { toRgb, type RgbImage } from './image.ts';
 
 export { ImageDecodeError };
 
@@ -23,7 +23,7 @@ export async function decodeImageBlob(blob: Blob, name: string): Promise<RgbImag
     const ctx = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
     if (!ctx) throw new ImageDecodeError(name, 'this browser has no 2D canvas to read pixels with');
     ctx.drawImage(bitmap, 0, 0);
-    return rgbaToRgb(width, height, ctx.getImageData(0, 0, width, height).data);
+    return toRgb(width, height, ctx.getImageData(0, 0, width, height).data, 4);
   } finally {
     bitmap.close();
   }

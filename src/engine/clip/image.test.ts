@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cropImage, flipHorizontal, rgbImage } from './image.ts';
+import { cropImage, flipHorizontal, rgbImage, toRgb } from './image.ts';
 
 // pixel (x, y) = [x, y, 10x + y]
 const grid = (w: number, h: number) =>
@@ -35,5 +35,17 @@ describe('RgbImage helpers', () => {
     expect(Array.from(f.data.subarray(0, 3))).toEqual([4, 0, 40]);
     expect(Array.from(f.data.subarray(3 * 5, 3 * 6))).toEqual([4, 1, 41]);
     expect(flipHorizontal(f).data).toEqual(g.data);
+  });
+
+  it('toRgb makes RGB of grey, grey + alpha, RGB and RGBA pixels as PIL convert("RGB") does', () => {
+    // 2×1 images: the same two pixels in each layout
+    expect(Array.from(toRgb(2, 1, [7, 200], 1).data)).toEqual([7, 7, 7, 200, 200, 200]);
+    expect(Array.from(toRgb(2, 1, [7, 0, 200, 255], 2).data)).toEqual([7, 7, 7, 200, 200, 200]);
+    expect(Array.from(toRgb(2, 1, [1, 2, 3, 4, 5, 6], 3).data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(toRgb(2, 1, [1, 2, 3, 0, 4, 5, 6, 128], 4).data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => toRgb(2, 1, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 5)).toThrow(
+      'an image with 5 channels is not grey, RGB or RGBA; convert it to RGB first',
+    );
+    expect(() => toRgb(2, 2, [1, 2, 3], 3)).toThrow('a 2×2 image of 3 channels needs 12 bytes, got 3');
   });
 });

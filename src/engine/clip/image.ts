@@ -47,16 +47,25 @@ export function flipHorizontal(img: RgbImage): RgbImage {
   return rgbImage(width, height, out);
 }
 
-/** Drops the alpha channel of RGBA pixels (as PIL's convert('RGB') does; no compositing). */
-export function rgbaToRgb(width: number, height: number, rgba: ArrayLike<number>): RgbImage {
-  if (rgba.length !== width * height * 4) {
-    throw new RangeError(`an RGBA ${width}×${height} image needs ${width * height * 4} bytes, got ${rgba.length}`);
+/**
+ * 8-bit pixels of 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA) interleaved channels → RGB, as PIL's
+ * convert('RGB') makes it: grey goes to all three, alpha is dropped (no compositing).
+ */
+export function toRgb(width: number, height: number, pixels: ArrayLike<number>, channels: number): RgbImage {
+  if (![1, 2, 3, 4].includes(channels)) {
+    throw new RangeError(`an image with ${channels} channels is not grey, RGB or RGBA; convert it to RGB first`);
+  }
+  if (pixels.length !== width * height * channels) {
+    throw new RangeError(
+      `a ${width}×${height} image of ${channels} channels needs ${width * height * channels} bytes, got ${pixels.length}`,
+    );
   }
   const out = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
-    out[j] = rgba[i]!;
-    out[j + 1] = rgba[i + 1]!;
-    out[j + 2] = rgba[i + 2]!;
+  const colour = channels >= 3 ? 1 : 0; // the step from R to G to B in the source: 0 where grey serves all three
+  for (let i = 0, j = 0; j < out.length; i += channels, j += 3) {
+    out[j] = pixels[i]!;
+    out[j + 1] = pixels[i + colour]!;
+    out[j + 2] = pixels[i + 2 * colour]!;
   }
   return rgbImage(width, height, out);
 }

@@ -30,12 +30,16 @@ export const SNIPPET_TITLES: Record<SnippetKind, string> = {
 };
 
 function transformersJs(m: SnippetModel): string {
-  return `import { env, pipeline } from '@huggingface/transformers';
+  return `import { env, pipeline, RawImage } from '@huggingface/transformers';
+// the studio's resize (Pillow's bicubic, as Python does): an image already at the model's size is not
+// resized again; classify('${SNIPPET_IMAGE}') also works, but transformers.js' own resize changes a few answers
+import { resizedAsStudio } from './${m.folder}/classifier.mjs';
 
 env.allowRemoteModels = false; // the model is the local folder, nothing is downloaded
 env.localModelPath = './'; // the folder that holds ${m.folder}/
 const classify = await pipeline('image-classification', '${m.folder}', { dtype: '${m.precision}' });
-console.log(await classify('${SNIPPET_IMAGE}', { top_k: 3 }));
+const { data, width, height } = resizedAsStudio(await RawImage.read('${SNIPPET_IMAGE}'), ${m.imageSize});
+console.log(await classify(new RawImage(data, width, height, 3), { top_k: 3 }));
 `;
 }
 
