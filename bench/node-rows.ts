@@ -7,7 +7,7 @@ import type { BenchWorkload } from './harness-bench.ts';
 import { firstLine, type Recorder } from './measure.ts';
 import type { Workload } from './report.ts';
 import type { GeometryTag, RowFilter, WorkloadTag } from './rows.ts';
-import { benchStudentStep, benchTeacherForward, teacherVariantError, type Timing } from './workloads.ts';
+import { benchStudentStep, benchTeacherForward, studentFp16LossError, teacherVariantError, type Timing } from './workloads.ts';
 
 export const WORKLOAD_NAME: Record<BenchWorkload, Workload> = { 'student-step': 'student train step', 'teacher-forward': 'teacher logits' };
 const WORKLOAD_TAG: Record<BenchWorkload, WorkloadTag> = { 'student-step': 'student', 'teacher-forward': 'teacher' };
@@ -15,6 +15,7 @@ export const WORKLOADS = ['student-step', 'teacher-forward'] as const;
 export const NODE_CPU = 'onnxruntime-node (CPU)';
 export const NODE_WEBGPU = 'onnxruntime-node WebGPU';
 export const NODE_WEBGPU_FP16 = 'onnxruntime-node WebGPU, float16 teacher';
+export const NODE_WEBGPU_FP16_STUDENT = 'onnxruntime-node WebGPU, float16 student';
 export const NODE_WEBGPU_BATCH32 = 'onnxruntime-node WebGPU, batch 32';
 
 export interface NodeRowsOptions {
@@ -85,7 +86,7 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
         const t = await rec.measure(row, 0, () => run(rt, w, geometries[g], STEADY[tag][g][w]));
         if (tag === 'node-cpu' && g === 'real') result.realCpu[w] = t;
       }
-      if (tag === 'node-webgpu' && only.wants('teacher', g, tag, 'fp16')) await fp16Teacher(rt, g);
+      for (const w of WORKLOADS) if (tag === 'node-webgpu' && only.wants(WORKLOAD_TAG[w], g, tag, 'fp16')) await fp16Tower(rt, g, w);
       // a bigger teacher batch fills a GPU better; the distillation could prefetch views to use it
       if (tag === 'node-webgpu' && only.wants('teacher', g, tag, 'batch32')) {
         const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_BATCH32 };
@@ -108,22 +109,39 @@ export async function nodeRows({ geometries, batch, only, rec }: NodeRowsOptions
   }
   return result;
 
-  /** the float16 teacher where the adapter computes in f16 (shader-f16), with its error against float32 */
-  async function fp16Teacher(rt: NodeRuntime, g: GeometryTag): Promise<void> {
-    const row = { workload: WORKLOAD_NAME['teacher-forward'], geometry: geometries[g].name, backend: NODE_WEBGPU_FP16 };
+  /** a float16 image tower (the teacher's, the student's frozen one) where the adapter computes in f16 (shader-f16), with its error against float32 */
+  async function fp16Tower(rt: NodeRuntime, g: GeometryTag, w: BenchWorkload): Promise<void> {
+    const student = w === 'student-step';
+    const row = {
+      workload: WORKLOAD_NAME[w],
+      geometry: geometries[g].name,
+      backend: student ? NODE_WEBGPU_FP16_STUDENT : NODE_WEBGPU_FP16,
+    };
     if (!rt.device.shaderF16)
       return rec.note(row, `the adapter has no shader-f16${rt.device.shaderF16 === null ? ' (or could not be asked)' : ''}`);
     if (g === 'real' && rt.device.software) return rec.note(row, `no GPU: the adapter is a software one (${rt.device.adapter})`);
     const t = await rec.measure(row, 0, () =>
-      benchTeacherForward(rt, geometries[g], { batch, steady: STEADY['node-webgpu'][g]['teacher-forward'], precision: 'float16' }),
+      (student ? benchStudentStep : benchTeacherForward)(rt, geometries[g], {
+        batch,
+        steady: STEADY['node-webgpu'][g][w],
+        precision: 'float16',
+      }),
     );
     if (!t) return;
+    const noted = (note: string) => {
+      rec.throughput[rec.throughput.length - 1]!.note = note;
+    };
     try {
-      const e = await teacherVariantError(rt, geometries[g], batch, { precision: 'float16' });
-      rec.throughput[rec.throughput.length - 1]!.note =
-        `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`;
+      if (student) {
+        noted(`vs float32: first step's loss ${(await studentFp16LossError(rt, geometries[g], batch)).toExponential(1)} off`);
+      } else {
+        const e = await teacherVariantError(rt, geometries[g], batch, { precision: 'float16' });
+        noted(
+          `vs float32: max error ${e.maxRelError.toExponential(1)} of the largest logit, same top class for ${(100 * e.argmaxAgreement).toFixed(0)}% of images`,
+        );
+      }
     } catch (e) {
-      rec.throughput[rec.throughput.length - 1]!.note = `vs float32: not compared (${firstLine(e)})`;
+      noted(`vs float32: not compared (${firstLine(e)})`);
     }
   }
 }

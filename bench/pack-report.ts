@@ -3,7 +3,7 @@
 // for, and the README's table.
 import type { NodeDevice } from '../src/engine/runtime/node.ts';
 import { formatGraphCapture } from './gpu-report.ts';
-import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_BATCH32, NODE_WEBGPU_FP16 } from './node-rows.ts';
+import { NODE_CPU, NODE_WEBGPU, NODE_WEBGPU_BATCH32, NODE_WEBGPU_FP16, NODE_WEBGPU_FP16_STUDENT } from './node-rows.ts';
 import { formatProfiles, type ProfileRow, type ThroughputRow, type Workload } from './report.ts';
 import { WEB_BACKEND, type WebRowsResult } from './web-rows.ts';
 
@@ -105,12 +105,16 @@ export function formatPackTable(r: GpuPackResult): string {
       `| ${q.workload} | ${num(q.webgpu)} | ${num(t?.fp32?.images_per_s)} | ${num(t?.fp16_autocast?.images_per_s)} | ${num(cpu, 2)} | ${ratio(q.vsPytorchFp32)} | ${ratio(q.vsPytorchFp16)} | ${ratio(q.vsNodeCpu)} |`,
     );
   }
-  const fp16 = r.throughput.find((x) => x.backend === NODE_WEBGPU_FP16 && x.geometry === r.geometries.real);
-  if (fp16) {
-    const t = torch?.teacher_forward;
+  for (const [backend, what, workload] of [
+    [NODE_WEBGPU_FP16, 'Teacher with a float16 image tower', 'teacher_forward'],
+    [NODE_WEBGPU_FP16_STUDENT, 'Student step with its frozen tower in float16', 'student_train_step'],
+  ] as const) {
+    const fp16 = r.throughput.find((x) => x.backend === backend && x.geometry === r.geometries.real);
+    if (!fp16) continue;
+    const t = torch?.[workload];
     lines.push(
       '',
-      `Teacher with a float16 image tower (WebGPU shader-f16): ${
+      `${what} (WebGPU shader-f16): ${
         fp16.timing
           ? `${num(fp16.timing.imagesPerSec)} images/s, ${ratio(div(fp16.timing.imagesPerSec, t?.fp32?.images_per_s))} PyTorch fp32, ${ratio(div(fp16.timing.imagesPerSec, t?.fp16_autocast?.images_per_s))} PyTorch fp16${fp16.note ? `; ${fp16.note}` : ''}`
           : fp16.note

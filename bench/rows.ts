@@ -2,7 +2,7 @@
 //
 // Every measurement carries tags: its workload (student, teacher), geometry (demo, real), backend
 // (node-cpu, node-webgpu; web-native and web-jsep: onnxruntime-web's WebGPU backends in Node, the GPU
-// pack's; wasm, browser-webgpu), a variant (`fp16`: the float16 teacher; `batch32`:
+// pack's; wasm, browser-webgpu), a variant (`fp16`: the float16 teacher or student; `batch32`:
 // the teacher at batch 32), `profile` for kernel profiles, or a section name (attention: the teacher
 // fused against plain on the CPU; traffic: a step's GPU traffic in Chromium; capture: graph capture
 // checked in Chromium; flops, passes, labels,

@@ -15,57 +15,16 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { writeDemoFolders } from '../src/cli/demo-folders.ts';
-import { parseLabelArgs, runLabel } from '../src/cli/label-command.ts';
-import { parseDistillArgs } from '../src/cli/promptkd.ts';
-import type { EvaluationSummary } from '../src/cli/evaluation-lines.ts';
-import { runDistill } from '../src/cli/promptkd-distill.ts';
-import { Progress } from '../src/cli/promptkd-progress.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
+import { distill, label, mean, sampleStd, STUDENT, TEACHER, TEACHER_PROMPTS, type Labelling, type SeedResult } from './demo-runs.ts';
 
 const WORK = '.tmp/views',
   RESULTS_FILE = 'bench/views.json';
-const TEACHER = 'models/demo-teacher',
-  TEACHER_PROMPTS = 'models/demo-teacher/prompts.safetensors',
-  STUDENT = 'models/demo-student';
+const log = (line: string) => console.error(`[views] ${line}`);
 const EPOCHS = 8,
   SEEDS = [1, 2, 3],
   KS = [1, 2, 4];
-const LABEL_FILE = 'shard-0-of-1.safetensors';
-
-const quiet = () => undefined;
-const quietProgress = () => new Progress(new Writable({ write: (_c, _e, done) => done() }));
-const log = (line: string) => console.error(`[views] ${line}`);
-
-interface Data {
-  images: string;
-  split: string;
-}
-
-/** one labelling: its folder and what it cost */
-interface Labelling {
-  dir: string;
-  viewsPerImage: number;
-  teacherViews: number;
-  seconds: number;
-  bytes: number;
-}
-
-/** one distillation's result */
-interface SeedResult {
-  seed: number;
-  base: number;
-  new: number;
-  hm: number;
-  seconds: number;
-  /** views the teacher computed for this run: its labelling's, or the online teacher's */
-  teacherViews: number;
-  /** the label file it read; null for the online teacher */
-  labelBytes: number | null;
-  /** every step's loss, to compare runs */
-  losses: number[];
-}
 
 interface Row {
   name: string;
@@ -78,94 +37,6 @@ interface Row {
   hmStd: number;
   secondsMean: number;
 }
-
-/** `promptkd label` on the demo's train list (and its test list's centre views) */
-async function label(data: Data, out: string, flags: string[]): Promise<Labelling> {
-  const t0 = performance.now();
-  const r = await runLabel(
-    parseLabelArgs(
-      [
-        '--unlabeled',
-        data.images,
-        '--split',
-        data.split,
-        '--teacher',
-        TEACHER,
-        '--teacher-prompts',
-        TEACHER_PROMPTS,
-        '--epochs',
-        String(EPOCHS),
-        '--out',
-        out,
-        ...flags,
-      ],
-      {},
-    ),
-    quiet,
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const header = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as { recipe: { views: number } };
-  return {
-    dir: out,
-    viewsPerImage: header.recipe.views,
-    teacherViews: r.labelled,
-    seconds,
-    bytes: fs.statSync(path.join(out, LABEL_FILE)).size,
-  };
-}
-
-/** the demo's settings as distill flags, at EPOCHS epochs */
-const demoFlags = (data: Data, seed: number) => [
-  '--unlabeled',
-  data.images,
-  '--split',
-  data.split,
-  '--student',
-  STUDENT,
-  '--epochs',
-  String(EPOCHS),
-  '--seed',
-  String(seed),
-  '--batch-size',
-  String(DEMO_SETTINGS.batchSize),
-  '--lr',
-  String(DEMO_SETTINGS.lr),
-  '--depth',
-  String(DEMO_SETTINGS.depth),
-  '--n-ctx',
-  String(DEMO_SETTINGS.nCtx),
-  '--eval-every',
-  String(DEMO_SETTINGS.evalEvery),
-  '--ckpt-every',
-  String(DEMO_SETTINGS.ckptEvery),
-  '--eval-batch',
-  '100',
-];
-
-/** `promptkd distill` with the demo's settings plus `flags`; the teacher from `labels`, or online when null */
-async function distill(data: Data, seed: number, out: string, labels: Labelling | null, flags: string[]): Promise<SeedResult> {
-  const teacher = labels ? ['--teacher-labels', labels.dir] : ['--teacher', TEACHER, '--teacher-prompts', TEACHER_PROMPTS];
-  const t0 = performance.now();
-  const report = await runDistill(parseDistillArgs([...demoFlags(data, seed), ...teacher, ...flags, '--out', out]), quiet, quietProgress());
-  const seconds = (performance.now() - t0) / 1000;
-  const final = report.final as { evaluation: EvaluationSummary; teacherPasses: number };
-  const e = final.evaluation;
-  if (!('hm' in e) || e.base === null || e.new === null || e.hm === null) throw new Error(`${out}: no base/new/HM in the last evaluation`);
-  return {
-    seed,
-    base: e.base,
-    new: e.new,
-    hm: e.hm,
-    seconds,
-    teacherViews: labels ? labels.teacherViews : final.teacherPasses,
-    labelBytes: labels ? labels.bytes : null,
-    losses: (report.steps as { loss: number }[]).map((s) => s.loss),
-  };
-}
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** sample standard deviation (n − 1) */
-const sampleStd = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(xs.length - 1, 1));
 
 function rowOf(name: string, viewsPerImage: number, labelledViewsPerImage: number | null, results: readonly SeedResult[]): Row {
   const hms = results.map((r) => r.hm);
@@ -217,7 +88,7 @@ async function main(): Promise<void> {
   fs.rmSync(WORK, { recursive: true, force: true });
   const data = await writeDemoFolders(path.join(WORK, 'demo'));
   log('labelling the centre views (once) …');
-  const centreLabels = await label(data, path.join(WORK, 'labels-centre'), ['--no-augment', '--seed', String(SEEDS[0])]);
+  const centreLabels = await label(data, path.join(WORK, 'labels-centre'), EPOCHS, ['--no-augment', '--seed', String(SEEDS[0])]);
   const labellings: (Labelling & { name: string; seed: number | null })[] = [{ name: 'centre', seed: null, ...centreLabels }];
 
   const runs = new Map<string, SeedResult[]>();
@@ -226,20 +97,20 @@ async function main(): Promise<void> {
   for (const seed of SEEDS) {
     const dir = (name: string) => path.join(WORK, `seed${seed}`, name);
     log(`seed ${seed}: labelling ${EPOCHS} views per image, float32 and float16 …`);
-    const f32 = await label(data, dir('labels-f32'), ['--augment', '--seed', String(seed)]);
-    const f16 = await label(data, dir('labels-f16'), ['--augment', '--seed', String(seed), '--fp16']);
+    const f32 = await label(data, dir('labels-f32'), EPOCHS, ['--augment', '--seed', String(seed)]);
+    const f16 = await label(data, dir('labels-f16'), EPOCHS, ['--augment', '--seed', String(seed), '--fp16']);
     labellings.push({ name: 'f32', seed, ...f32 }, { name: 'f16', seed, ...f16 });
     const on = (k: number) => ['--augment', '--views', String(k)];
     log(`seed ${seed}: centre views …`);
-    add('centre', await distill(data, seed, dir('run-centre'), centreLabels, ['--no-augment']));
+    add('centre', await distill(data, seed, EPOCHS, dir('run-centre'), centreLabels, ['--no-augment']));
     for (const k of [...KS, EPOCHS]) {
       log(`seed ${seed}: K = ${k} …`);
-      add(`K${k}`, await distill(data, seed, dir(`run-K${k}`), f32, on(k)));
+      add(`K${k}`, await distill(data, seed, EPOCHS, dir(`run-K${k}`), f32, on(k)));
     }
     log(`seed ${seed}: K = E from float16 labels …`);
-    add('fp16', await distill(data, seed, dir('run-fp16'), f16, on(EPOCHS)));
+    add('fp16', await distill(data, seed, EPOCHS, dir('run-fp16'), f16, on(EPOCHS)));
     log(`seed ${seed}: K = E with the online teacher …`);
-    const online = await distill(data, seed, dir('run-online'), null, on(EPOCHS));
+    const online = await distill(data, seed, EPOCHS, dir('run-online'), null, on(EPOCHS));
     add('online', online);
     lossesEqual[seed] = sameLosses(online.losses, runs.get(`K${EPOCHS}`)!.at(-1)!.losses);
     log(`seed ${seed}: online losses ${lossesEqual[seed] ? 'equal' : 'differ from'} the labels run's (${online.losses.length} steps)`);

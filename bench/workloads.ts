@@ -68,7 +68,7 @@ export interface WorkloadOptions {
   steady: number;
   /** profile the runs (onnxruntime-node only) */
   profile?: boolean;
-  /** the teacher's image tower in float16 (teacher logits only) */
+  /** the image tower in float16: the teacher's, or the student's frozen one (RunSettings.studentFp16) */
   precision?: 'float32' | 'float16';
   /** replay the student step's captured GPU commands (onnxruntime-web's WebGPU; student step only) */
   graphCapture?: boolean;
@@ -81,10 +81,12 @@ export async function benchStudent(
   rt: Runtime,
   geometry: GeometryJson,
   batch: number,
-  opts: Pick<StudentSessionOptions, 'profile' | 'graphCapture'> = {},
+  opts: Pick<StudentSessionOptions, 'profile' | 'graphCapture'> & Pick<WorkloadOptions, 'precision'> = {},
 ) {
   const geo = parseGeometry(geometry);
-  const clip = randomVisionWeights(geo.student, 1, 'student');
+  const { precision, ...sessionOpts } = opts;
+  const fp32 = randomVisionWeights(geo.student, 1, 'student');
+  const clip = precision === 'float16' ? halfPrecisionTower(fp32, 'vision') : fp32;
   const hyper = studentHyper(geo.student.vision.layers, geo.teacher.embedDim, geo.classes);
   const S = geo.student.vision.imageSize;
   const session = await StudentSession.create(rt, {
@@ -93,7 +95,7 @@ export async function benchStudent(
     batch,
     evalBatch: batch,
     teacherText: randomTensor([geo.classes, hyper.teacherDim], 4), // [C,Dt]
-    ...opts,
+    ...sessionOpts,
     initial: initStudentState(studentDims(clip, hyper), rng(5)),
   });
   const pixels = randomTensor([batch, 3, S, S], 2); //              [B,3,S,S]
@@ -111,7 +113,11 @@ export async function benchStudentStep(rt: Runtime, geometry: GeometryJson, o: W
       o.batch,
       o.steady,
       async () => {
-        const student = await benchStudent(rt, geometry, o.batch, { profile: o.profile ?? false, graphCapture: o.graphCapture ?? false });
+        const student = await benchStudent(rt, geometry, o.batch, {
+          profile: o.profile ?? false,
+          graphCapture: o.graphCapture ?? false,
+          precision: o.precision ?? 'float32',
+        });
         session = student.session;
         return student.step;
       },
@@ -166,6 +172,19 @@ export async function benchTeacherForward(rt: Runtime, geometry: GeometryJson, o
     await (release as (() => Promise<void>) | null)?.();
     for (const t of uploaded) t.dispose();
   }
+}
+
+/** the float16 student's first-step loss against the float32 student's, from the same weights, prompts and images: |ratio − 1| */
+export async function studentFp16LossError(rt: Runtime, geometry: GeometryJson, batch: number): Promise<number> {
+  const lossOf = async (precision: 'float32' | 'float16') => {
+    const { session, step } = await benchStudent(rt, geometry, batch, { precision });
+    try {
+      return (await step()).loss;
+    } finally {
+      await session.release();
+    }
+  };
+  return Math.abs((await lossOf('float16')) / (await lossOf('float32')) - 1);
 }
 
 /** A teacher variant's logits (float16 tower, plain attention) against the studio's float32 teacher's on this runtime, on the benchmark's images. */

@@ -50,3 +50,13 @@ test('the page address can put runs on a usable WebGPU that is not the default',
   test.skip(!software, 'on a hardware adapter WebGPU is the default already');
   await expect(page.getByTestId('backend-override')).toContainText('Runs use webgpu here');
 });
+
+test('a float16 student stays float32 where the adapter lacks shader-f16, and the settings say why', async ({ page }) => {
+  await page.goto('/#backend=webgpu&studentFp16=1');
+  await expect(page.getByTestId('selftest-webgpu')).toHaveAttribute('data-status', 'ok');
+  test.skip((await page.getByTestId('shader-f16').textContent()) === 'yes', 'this adapter has shader-f16: the float16 student is kept');
+  await expect(page.getByTestId('settings-problems')).toContainText(
+    "a float16 student needs WebGPU with shader-f16, and this GPU's adapter lacks shader-f16: the student stays float32",
+  );
+  await expect(page.getByTestId('setting-studentFp16')).not.toBeChecked();
+});

@@ -77,8 +77,10 @@ const harness = {
     let studentStateOnDevice = false;
     const checks = [
       ...(await clipChecks(src, rt)),
-      ...(await promptkdChecks(src, rt, (session) => {
-        studentStateOnDevice = session.stateOnDevice;
+      ...(await promptkdChecks(src, rt, {
+        afterSteps: (session) => {
+          studentStateOnDevice = session.stateOnDevice;
+        },
       })),
     ];
     return { backend, entry, checks, studentStateOnDevice };

@@ -109,7 +109,7 @@ function AdapterInfo({ info }: { info: GpuInfo }) {
       <dt>Max storage binding</dt>
       <dd>{mib(info.maxStorageBufferBindingSize)}</dd>
       <dt>shader-f16</dt>
-      <dd>{info.shaderF16 ? 'yes' : 'no'}</dd>
+      <dd data-testid="shader-f16">{info.shaderF16 ? 'yes' : 'no'}</dd>
     </dl>
   );
 }

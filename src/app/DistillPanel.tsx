@@ -44,17 +44,21 @@ function LabelsNote() {
 }
 
 export function DistillPanel() {
-  const { hashText, student, backend, webgpuUsable, hasRun, running } = useStudio(
+  const { hashText, student, backend, webgpuUsable, shaderF16, hasRun, running } = useStudio(
     useShallow((s) => ({
       hashText: s.hashText,
       student: s.workspace?.models.student ?? null,
       backend: s.backend,
       webgpuUsable: s.webgpuUsable,
+      shaderF16: s.gpu?.info?.shaderF16 ?? false,
       hasRun: !!s.run,
       running: s.run?.status === 'running',
     })),
   );
-  const eff = useMemo(() => effectiveSettings(hashText, student, backend, webgpuUsable), [hashText, student, backend, webgpuUsable]);
+  const eff = useMemo(
+    () => effectiveSettings(hashText, student, backend, webgpuUsable, shaderF16),
+    [hashText, student, backend, webgpuUsable, shaderF16],
+  );
   return (
     <Step n={5} id="step-distill" title="Distill" status={<RunProgress />}>
       <details className="settings-box" open={!hasRun}>

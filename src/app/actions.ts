@@ -182,7 +182,7 @@ function showRunStanding({ status, step, checkpointStep }: Pick<RunSummary, 'sta
 }
 
 function currentSettings(s: StudioState = get()) {
-  return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend, s.webgpuUsable);
+  return effectiveSettings(s.hashText, s.workspace?.models.student ?? null, s.backend, s.webgpuUsable, s.gpu?.info?.shaderF16 ?? false);
 }
 
 /** why the teacher labels in force cannot serve a run started now; null without labels, or when they can */

@@ -45,6 +45,18 @@ describe('effectiveSettings', () => {
     expect(effectiveSettings('', demo, 'wasm', true).settings.backend).toBe('wasm');
   });
 
+  it('keeps a float16 student only on WebGPU with shader-f16, and says why it stays float32 elsewhere', () => {
+    expect(effectiveSettings('#studentFp16=1', vitB, 'webgpu', true, true)).toMatchObject({ settings: { studentFp16: true }, notes: [] });
+    expect(effectiveSettings('#studentFp16=1', vitB, 'webgpu', true, false)).toMatchObject({
+      settings: { studentFp16: false },
+      notes: ["a float16 student needs WebGPU with shader-f16, and this GPU's adapter lacks shader-f16: the student stays float32"],
+    });
+    expect(effectiveSettings('#studentFp16=1', vitB, 'wasm', false, true)).toMatchObject({
+      settings: { studentFp16: false },
+      notes: ['a float16 student needs WebGPU with shader-f16, and the studio computes on wasm: the student stays float32'],
+    });
+  });
+
   it("shares the hash with the teacher's settings: each reads its own names, unknown names are named once", () => {
     const hash = '#epochs=2&teacherEpochs=7&shots=4&bogus=1';
     const run = effectiveSettings(hash, vitB, 'webgpu');

@@ -95,12 +95,15 @@ export function unknownHashEntries(hash: string): string[] {
  * The settings a run starts with: the hash over the demo defaults (demo or no student chosen) or the
  * paper's, depth clamped to the student, and WASM when the hash asks for WebGPU the browser cannot give
  * (a usable WebGPU that is not the default, a software adapter, is still taken when the hash asks).
+ * A float16 student only computes on WebGPU with `shader-f16` (`shaderF16`: the adapter has it);
+ * elsewhere it stays float32, and a note says so.
  */
 export function effectiveSettings(
   hash: string,
   student: { source: string; visionLayers: number } | null,
   available: StudioBackend | null,
   webgpuUsable = available === 'webgpu',
+  shaderF16 = false,
 ): EffectiveSettings {
   const demoDefaults = !student || student.source === 'demo';
   const defaults: StudioRunSettings = {
@@ -115,6 +118,11 @@ export function effectiveSettings(
   if (settings.backend === 'webgpu' && available === 'wasm' && !webgpuUsable) {
     notes.push('backend=webgpu asked for, but WebGPU is not usable here: using wasm');
     settings = { ...settings, backend: 'wasm' };
+  }
+  if (settings.studentFp16 && !(settings.backend === 'webgpu' && shaderF16)) {
+    const why = settings.backend === 'webgpu' ? "this GPU's adapter lacks shader-f16" : `the studio computes on ${settings.backend}`;
+    notes.push(`a float16 student needs WebGPU with shader-f16, and ${why}: the student stays float32`);
+    settings = { ...settings, studentFp16: false };
   }
   return {
     ...parsed,

@@ -132,8 +132,9 @@ export async function runDistill(
   // ---- the job ------------------------------------------------------------------------------------
   fs.mkdirSync(outDir, { recursive: true });
   const rt = await openBackend(a.backend, log);
-  if (a.settings.teacherFp16 && rt.device.shaderF16 === false) {
-    throw new DistillError(`--teacher-fp16 needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
+  const halfFlag = a.settings.teacherFp16 ? '--teacher-fp16' : a.settings.studentFp16 ? '--student-fp16' : null;
+  if (halfFlag && rt.device.shaderF16 === false) {
+    throw new DistillError(`${halfFlag} needs a GPU with shader-f16, and ${rt.device.adapter} has none; leave the flag out`);
   }
   const prompts = teacherW && a.teacherPrompts ? await loadTeacherPrompts(a.teacherPrompts, teacherW.config) : null;
   const teacher: JobTeacher = labels ? { kind: 'labels', labels } : { kind: 'model', weights: teacherW!, prompts };
@@ -170,7 +171,7 @@ export async function runDistill(
   const report: Record<string, unknown> = {
     command: 'distill',
     device: rt.device,
-    student: { dir: path.resolve(a.student), config: student.config },
+    student: { dir: path.resolve(a.student), precision: settings.studentFp16 ? 'float16' : 'float32', config: student.config },
     teacher: labels
       ? {
           kind: teacherKind,

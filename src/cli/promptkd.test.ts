@@ -204,6 +204,24 @@ describe('promptkd distill', () => {
     );
   });
 
+  it("trains with the student's frozen tower in float16 on request, and refuses it on an adapter without shader-f16", async () => {
+    const half = await distill(...common(), '--test', 'test', '--epochs', '1', '--student-fp16', '--out', 'student-fp16');
+    expect(half.code, half.stderr).toBe(0);
+    const report = (dir: string) => JSON.parse(fs.readFileSync(path.join(root, dir, 'report.json'), 'utf8'));
+    expect(report('student-fp16').student.precision).toBe('float16');
+    expect(report('student-fp16').settings.studentFp16).toBe(true);
+    // the same run in float32: float16 moves the losses a little, not a lot (src/engine/checks holds the tolerance)
+    expect((await distill(...common(), '--test', 'test', '--epochs', '1', '--out', 'student-fp32')).code).toBe(0);
+    const loss = (dir: string) => report(dir).epochs[0].meanLoss as number;
+    expect(loss('student-fp16')).not.toBe(loss('student-fp32'));
+    expect(Math.abs(loss('student-fp16') / loss('student-fp32') - 1)).toBeLessThan(0.05);
+    if (vulkanEnv() === null) return;
+    const gpu = await distill(...common(), '--test', 'test', '--epochs', '1', '--student-fp16', '--backend', 'webgpu', '--out', 'fp16-gpu');
+    expect(errorLine(gpu.stderr)).toMatch(
+      /^promptkd: --student-fp16 needs a GPU with shader-f16, and .*swiftshader.* has none; leave the flag out$/i,
+    );
+  });
+
   it('takes a CoOp split file: its labels order the classes and split base/new, its lists are the train and test sets', async () => {
     // label order on purpose unlike the sorted names
     const classes = ['cloud', 'apple', 'boat'];

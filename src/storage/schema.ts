@@ -21,10 +21,11 @@
 //   the split file in force is kept under 'split-file' (absent in older stores: none in force).
 // Version 6: a run's studio options (`backend`, `keepCheckpoints`) leave its settings for `options`
 //   (engine/settings/studio-options.ts), so that the settings are the recipe the CLI runs too.
+// Version 7: run settings gain `studentFp16` (false for older runs: their students were float32).
 import { PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import { DEFAULT_STUDIO_OPTIONS, type StudioBackend, type StudioOptions } from '../engine/settings/studio-options.ts';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export interface StoredImage {
   width: number;
@@ -225,7 +226,8 @@ export interface StorageUsage {
 // ---- migrations ---------------------------------------------------------------------------------
 
 /** run settings as version 5 stored them (with the studio options), version 4, version 3, and version 2 */
-type RunSettingsV5 = RunSettings & StudioOptions;
+type RunSettingsV6 = Omit<RunSettings, 'studentFp16'>;
+type RunSettingsV5 = RunSettingsV6 & StudioOptions;
 type RunSettingsV4 = Omit<RunSettingsV5, 'protocol'>;
 type RunSettingsV3 = Omit<RunSettingsV4, 'views'>;
 type RunSettingsV2 = Omit<RunSettingsV3, 'keepCheckpoints'>;
@@ -288,11 +290,12 @@ export function migrateRun(record: unknown, version: number, checkpointStep: num
   // before version 4 every run drew a new crop each epoch; before version 5 every run was base-to-new
   const v4 = version < 4 ? { ...v3, views: 0 } : (r.settings as RunSettingsV4);
   const v5 = version < 5 ? { ...v4, protocol: 'base2new' as const } : (r.settings as RunSettingsV5);
-  let settings: RunSettings, options: StudioOptions;
+  let v6: RunSettingsV6, options: StudioOptions;
   if (version < 6) {
     const { backend, keepCheckpoints, ...recipe } = v5;
-    [settings, options] = [recipe, { backend, keepCheckpoints }];
-  } else [settings, options] = [r.settings as RunSettings, r.options!];
+    [v6, options] = [recipe, { backend, keepCheckpoints }];
+  } else [v6, options] = [r.settings as RunSettingsV6, r.options!];
+  const settings: RunSettings = version < 7 ? { ...v6, studentFp16: false } : (r.settings as RunSettings);
   if (version >= 3) return { ...r, settings, options, checkpoints: r.checkpoints! } as RunRecord;
   const base = checkpointStep === null ? null : (r.history.find((p) => p.step === checkpointStep)?.base ?? null);
   return { ...r, settings, options, checkpointStep, checkpoints: checkpointStep === null ? [] : [{ step: checkpointStep, base }] };

@@ -373,21 +373,21 @@ describe('StudioStorage', () => {
     expect(await storedSteps(s, 'r2')).toEqual([7, 8, 9]);
   });
 
-  it('brings a schema-3 store up to date where it lies: its runs drew a new crop every epoch (views 0), their studio options leave the settings', async () => {
+  it('brings a schema-3 store up to date where it lies: its runs drew a new crop every epoch (views 0) with a float32 student, their studio options leave the settings', async () => {
     const prefix = `v3-${n++}`;
     await new StudioStorage({ prefix }).saveRun(run('r3'));
     const db = await openDatabase(`${prefix}-studio`, 1, []);
     await transact(db, ['meta'], 'readwrite', async (tx) => {
-      // version 3: no views and no protocol yet, the studio options among the settings
+      // version 3: no views, protocol or student precision yet, the studio options among the settings
       const { options, ...current } = run('r3');
-      const { views: _, protocol: __, ...v3 } = current.settings;
+      const { views: _, protocol: __, studentFp16: ___, ...v3 } = current.settings;
       tx.objectStore('meta').put({ ...current, settings: { ...v3, ...options, keepCheckpoints: 2 } }, 'run:r3');
       tx.objectStore('meta').put(3, 'schema');
     });
     db.close();
     const reopened = new StudioStorage({ prefix });
     const migrated = (await reopened.getRun('r3'))!;
-    expect(migrated.settings).toEqual({ ...run('r3').settings, views: 0, protocol: 'base2new' });
+    expect(migrated.settings).toEqual({ ...run('r3').settings, views: 0, protocol: 'base2new', studentFp16: false });
     expect(migrated.options).toEqual({ backend: 'wasm', keepCheckpoints: 2 });
     expect(migrated.checkpoints).toEqual(run('r3').checkpoints);
     expect(await storedSchema(prefix)).toBe(SCHEMA_VERSION);

@@ -2,7 +2,7 @@
 // `fixture`). Every setting (n_ctx, depth, T, kd_weight, lr, momentum, weight decay, BatchNorm
 // momentum/eps, widths, batch, classes) comes from the fixture's files, so any fixture of this
 // layout is checked the same way.
-import { loadClipWeights } from '../clip/weights.ts';
+import { halfPrecisionTower, loadClipWeights } from '../clip/weights.ts';
 import { StudentSession } from '../promptkd/session.ts';
 import { RUNNING_MEAN, RUNNING_VAR, trainableNames, type StudentState } from '../promptkd/state.ts';
 import { next, STUDENT_LOGITS, type StudentHyper } from '../promptkd/student.ts';
@@ -13,6 +13,18 @@ import { FixtureError, fixtureSection, type FixtureSource } from './fixture-file
 
 /** PromptKD loss, logits, grads and params in fp32 (docs/correctness.md) */
 export const PROMPTKD_TOLERANCE = 1e-4;
+/**
+ * The same with the student's frozen tower in float16 (docs/correctness.md): a float16 value keeps 11
+ * bits (4.9e-4 relative per rounding) and the tower rounds at every op, so 40 such roundings.
+ */
+export const PROMPTKD_FP16_TOLERANCE = 2e-2;
+
+export interface PromptkdCheckOptions {
+  /** the student's frozen tower in float16 (RunSettings.studentFp16): checks named promptkd.fp16.* */
+  studentFp16?: boolean;
+  /** sees the session after both train steps (the browser harness reads its residency) */
+  afterSteps?: (s: StudentSession) => void;
+}
 
 interface PromptkdMeta {
   n_ctx: number;
@@ -47,8 +59,7 @@ function readMeta(m: PromptkdMeta, file: string): PromptkdMeta {
   return m;
 }
 
-/** `afterSteps` sees the session after both train steps (the browser harness reads its residency). */
-export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps?: (s: StudentSession) => void): Promise<Check[]> {
+export async function promptkdChecks(src: FixtureSource, rt: Runtime, opts: PromptkdCheckOptions = {}): Promise<Check[]> {
   const section = await fixtureSection(src, 'promptkd', ['init', 'batches', 'expected'] as const);
   if (!section) return [];
   const meta = readMeta(section.meta as PromptkdMeta, `${src.label}/promptkd/meta.json`);
@@ -77,8 +88,9 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
     runningVar: get('init', RUNNING_VAR),
   };
   const evalPixels = get('batches', 'pixel_values_eval');
+  const vision = loadClipWeights(model, cfg, { towers: ['vision'] });
   const session = await StudentSession.create(rt, {
-    clip: loadClipWeights(model, cfg, { towers: ['vision'] }),
+    clip: opts.studentFp16 ? halfPrecisionTower(vision, 'vision') : vision,
     hyper,
     batch: get('batches', 'pixel_values_1').shape[0]!,
     evalBatch: evalPixels.shape[0]!,
@@ -88,7 +100,11 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
   });
   const checks: Check[] = [];
   const check = (name: string, pairs: [HostTensor, HostTensor][]) =>
-    checks.push({ name: `promptkd.${name}`, maxRelError: maxRelError(pairs, name), tolerance: PROMPTKD_TOLERANCE });
+    checks.push(
+      opts.studentFp16
+        ? { name: `promptkd.fp16.${name}`, maxRelError: maxRelError(pairs, name), tolerance: PROMPTKD_FP16_TOLERANCE }
+        : { name: `promptkd.${name}`, maxRelError: maxRelError(pairs, name), tolerance: PROMPTKD_TOLERANCE },
+    );
   try {
     for (const s of [1, 2]) {
       const read = [STUDENT_LOGITS, next(RUNNING_MEAN), next(RUNNING_VAR), ...names.flatMap((n) => [`${n}.grad`, next(n)])];
@@ -108,10 +124,17 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, afterSteps
       check(`running_mean_${s}`, [[r.outputs[next(RUNNING_MEAN)]!, get('expected', `running_mean_${s}`)]]);
       check(`running_var_${s}`, [[r.outputs[next(RUNNING_VAR)]!, get('expected', `running_var_${s}`)]]);
     }
-    afterSteps?.(session);
+    opts.afterSteps?.(session);
     check('student_logits_eval', [[await session.evaluate(evalPixels), get('expected', 'student_logits_eval')]]);
   } finally {
     await session.release();
   }
   return checks;
 }
+
+/**
+ * promptkd.fp16.*: the same steps with the student's frozen tower in float16. Not on WebGPU: an
+ * adapter without shader-f16 cannot run it, and the suite is not told the adapter's features.
+ */
+export const promptkdFp16Checks = (src: FixtureSource, rt: Runtime): Promise<Check[]> =>
+  rt.backend === 'webgpu' ? Promise.resolve([]) : promptkdChecks(src, rt, { studentFp16: true });

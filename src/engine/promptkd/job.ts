@@ -12,8 +12,7 @@
 // what is due after a step, the epoch's mean loss, the reference lines, the best evaluation on base,
 // and the settings of a resumed run. Its callers do I/O and presentation only.
 import { SafetensorsError } from '../clip/safetensors.ts';
-import type { ClipWeights } from '../clip/weights.ts';
-import { logitScaleOf } from '../clip/weights.ts';
+import { halfPrecisionTower, logitScaleOf, type ClipWeights } from '../clip/weights.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import { rng } from '../random.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -253,7 +252,8 @@ export class DistillJob {
       }
       const evalBatch = spec.evalBatch ?? evalBatchFor(spec.test?.labels.length ?? EVAL_BATCH);
       const session = await StudentSession.create(spec.runtime, {
-        clip: student,
+        // float16: the frozen tower only; the prompts, projector, optimizer and loss stay float32 (student.ts)
+        clip: settings.studentFp16 ? halfPrecisionTower(student, 'vision') : student,
         hyper,
         batch: config.batchSize,
         evalBatch,

@@ -35,6 +35,8 @@ export interface RunSettings {
   logitScale: number | null;
   /** the teacher's image tower in float16 (GPUs with shader-f16) */
   teacherFp16: boolean;
+  /** the student's frozen image tower in float16 (GPUs with shader-f16); prompts, projector, optimizer and loss stay float32 */
+  studentFp16: boolean;
   /** how the student is scored: base and new classes apart with their HM, or every class at once (metrics.ts) */
   protocol: EvalProtocol;
 }
@@ -156,6 +158,15 @@ export const RUN_SETTINGS: SettingsTable<RunSettings> = [
     advanced: true,
   },
   {
+    key: 'studentFp16',
+    hash: 'studentFp16',
+    flag: 'student-fp16',
+    label: 'Student in float16',
+    help: "the student's frozen image tower computes in float16 (its prompts, projector, optimizer and loss stay float32): half its memory; the studio offers it on GPUs with shader-f16",
+    rule: { type: 'bool' },
+    advanced: true,
+  },
+  {
     key: 'momentum',
     hash: 'momentum',
     flag: 'momentum',
@@ -243,6 +254,7 @@ export const PAPER_SETTINGS: RunSettings = {
   bnEps: 1e-5,
   logitScale: null,
   teacherFp16: false,
+  studentFp16: false,
   protocol: 'base2new',
 };
 

@@ -60,8 +60,10 @@ describe.skipIf(!vulkan)('node runtime on webgpu', () => {
   it('passes the PromptKD fixture checks with the student state on the GPU', async () => {
     const rt = await openNodeRuntime('webgpu');
     let onDevice: boolean | null = null;
-    const checks = await promptkdChecks(dirFixtureSource('test-data/fixtures/clip-tiny-a'), rt, (s) => {
-      onDevice = s.stateOnDevice;
+    const checks = await promptkdChecks(dirFixtureSource('test-data/fixtures/clip-tiny-a'), rt, {
+      afterSteps: (s) => {
+        onDevice = s.stateOnDevice;
+      },
     });
     expect(checks.length).toBeGreaterThan(10);
     for (const c of checks) expect(passed(c), `${c.name} ${c.maxRelError}`).toBe(true);

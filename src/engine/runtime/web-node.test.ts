@@ -28,8 +28,10 @@ describe.skipIf(!vulkan)('onnxruntime-web on Dawn in Node', () => {
       const rt = await openWebRuntimeInNode(entry, { ortDir: ORT_DIR });
       expect(rt.backend).toBe('webgpu');
       let onDevice: boolean | null = null;
-      const checks = await promptkdChecks(dirFixtureSource(FIXTURE), rt, (s) => {
-        onDevice = s.stateOnDevice;
+      const checks = await promptkdChecks(dirFixtureSource(FIXTURE), rt, {
+        afterSteps: (s) => {
+          onDevice = s.stateOnDevice;
+        },
       });
       expect(checks.map((c) => c.name)).toEqual(
         expect.arrayContaining([
