@@ -2,7 +2,9 @@
 // CPU backend, for the benchmarks that compare demo runs (views.ts, student-fp16.ts): models/demo-teacher
 // with its stage-1 prompts, models/demo-student, the demo's settings (DEMO_SETTINGS) at a given number
 // of epochs.
+import { execSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { EvaluationSummary } from '../src/cli/evaluation-lines.ts';
@@ -147,3 +149,11 @@ export async function distill(
 export const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** sample standard deviation (n − 1) */
 export const sampleStd = (xs: readonly number[]) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(xs.length - 1, 1));
+
+/** when, where and at which commit a demo benchmark ran: the head of its results file */
+export const provenance = () => ({
+  date: new Date().toISOString(),
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  commit: execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim(),
+});

@@ -12,13 +12,11 @@
 //   npm run bench:fp16     (about 2 minutes on 2 CPU cores: one labelling, 6 distillations)
 // Work folder .tmp/student-fp16/ (emptied at start); results in bench/student-fp16.json and a Markdown
 // table on stdout.
-import { execSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeDemoFolders } from '../src/cli/demo-folders.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
-import { distill, label, mean, STUDENT, TEACHER, TEACHER_PROMPTS, type SeedResult } from './demo-runs.ts';
+import { distill, label, mean, provenance, STUDENT, TEACHER, TEACHER_PROMPTS, type SeedResult } from './demo-runs.ts';
 
 const WORK = '.tmp/student-fp16',
   RESULTS_FILE = 'bench/student-fp16.json';
@@ -58,10 +56,7 @@ async function main(): Promise<void> {
   const hmDelta = perSeed.map((r) => r.fp16.hm - r.fp32.hm);
   const totalSeconds = (performance.now() - started) / 1000;
   const results = {
-    date: new Date().toISOString(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    commit: execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim(),
+    ...provenance(),
     settings: {
       ...DEMO_SETTINGS,
       augment: false,

@@ -11,13 +11,22 @@
 //
 //   npm run bench:views      (about 7 minutes on 2 CPU cores: 21 distillations of 744 steps, 7 labellings)
 // Work folder .tmp/views/ (emptied at start); results in bench/views.json and a Markdown table on stdout.
-import { execSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { writeDemoFolders } from '../src/cli/demo-folders.ts';
 import { DEMO_SETTINGS } from '../src/engine/promptkd/run-settings.ts';
-import { distill, label, mean, sampleStd, STUDENT, TEACHER, TEACHER_PROMPTS, type Labelling, type SeedResult } from './demo-runs.ts';
+import {
+  distill,
+  label,
+  mean,
+  provenance,
+  sampleStd,
+  STUDENT,
+  TEACHER,
+  TEACHER_PROMPTS,
+  type Labelling,
+  type SeedResult,
+} from './demo-runs.ts';
 
 const WORK = '.tmp/views',
   RESULTS_FILE = 'bench/views.json';
@@ -125,10 +134,7 @@ async function main(): Promise<void> {
   ];
   const totalSeconds = (performance.now() - started) / 1000;
   const results = {
-    date: new Date().toISOString(),
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    commit: execSync('git rev-parse HEAD', { encoding: 'utf8' }).trim(),
+    ...provenance(),
     settings: {
       epochs: EPOCHS,
       seeds: SEEDS,

@@ -15,9 +15,9 @@ export interface VisionPrompts {
 }
 
 export interface VisionTower {
-  /** [B, W]: ln_post of the class token */
+  /** [B, W]: ln_post of the class token, in the weights' dtype */
   readonly pooled: Value;
-  /** [B, embed]: pooled @ proj, not normalized */
+  /** [B, embed]: pooled @ proj, not normalized; float32 */
   readonly embeds: Value;
 }
 
@@ -33,7 +33,7 @@ function patchEmbed(g: Graph, cfg: ClipConfig, w: ClipWeights, pixels: Value): V
   const dtype = towerDType(w, 'vision');
   if (pixels.dtype !== dtype || fmtShape(pixels.shape) !== fmtShape([B, 3, S, S])) {
     throw new GraphError(
-      `vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected ${dtype}[B,3,${S},${S}] (the weights' dtype)`,
+      `vision tower: pixels are ${pixels.dtype}${fmtShape(pixels.shape)}, expected float32 or ${dtype} (the weights' dtype) [B,3,${S},${S}]`,
     );
   }
   const rows = g.reshape(pixels, [B * 3, G, P, G, P]); // [B·3, gy, py, gx, px]
@@ -69,7 +69,10 @@ function checkPrompts(cfg: ClipConfig, prompts: VisionPrompts, dtype: DType): vo
 
 /**
  * The tower over pixels [B,3,S,S]. `attention` 'fused' (one MultiHeadAttention per block) is for
- * graphs that only run forward; the default 'plain' is what the autodiff differentiates.
+ * graphs that only run forward; the default 'plain' is what the autodiff differentiates. A float16
+ * tower (halfPrecisionTower) takes float32 pixels and prompts and computes in float16 between a cast
+ * of them in and of its embeddings out, so that its callers stay float32 (and a cast's gradient
+ * carries a prompt's back to float32).
  */
 export function buildVisionTower(
   g: Graph,
@@ -81,7 +84,13 @@ export function buildVisionTower(
 ): VisionTower {
   assertWeightsFor(cfg, w);
   const v = cfg.vision;
-  if (prompts) checkPrompts(cfg, prompts, towerDType(w, 'vision'));
+  const dtype = towerDType(w, 'vision');
+  const inTower = (x: Value) => (x.dtype === 'float32' && dtype !== 'float32' ? g.cast(x, dtype) : x);
+  pixels = inTower(pixels);
+  if (prompts) {
+    prompts = { shallow: inTower(prompts.shallow), deep: prompts.deep?.map(inTower) };
+    checkPrompts(cfg, prompts, dtype);
+  }
   const B = pixels.shape[0]!;
   const T = visionTokens(v);
   const cls = g.expand(g.reshape(weightInput(g, w, 'vision.class_embed'), [1, 1, v.width]), [B, 1, v.width]);
@@ -96,5 +105,6 @@ export function buildVisionTower(
   }
   const cls0 = g.reshape(g.slice(x, [0], [1], [1]), [B, v.width]); // [B, W]
   const pooled = layerNorm(g, w, 'vision.ln_post', cls0, v.layerNormEps);
-  return { pooled, embeds: g.matmul(pooled, weightInput(g, w, 'vision.proj')) };
+  const embeds = g.matmul(pooled, weightInput(g, w, 'vision.proj'));
+  return { pooled, embeds: embeds.dtype === 'float32' ? embeds : g.cast(embeds, 'float32') };
 }

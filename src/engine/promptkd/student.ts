@@ -13,7 +13,7 @@ import { promptDepthProblem } from './run-settings.ts';
 import { buildTrainStep, type TrainStepSpec } from '../autodiff/train-step.ts';
 import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower } from '../clip/vision.ts';
-import { towerDType, weightFeeds, type ClipWeights } from '../clip/weights.ts';
+import { weightFeeds, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
 import type { HostTensor } from '../graph/tensor.ts';
 import type { DistillConfig } from './config.ts';
@@ -63,18 +63,14 @@ function declareInputs(g: Graph, clip: ClipWeights, h: StudentHyper, batch: numb
 
 /**
  * prompted tower → projector → cosine logits [B,C]; `attention` 'plain' where the graph is
- * differentiated. With float16 vision weights (halfPrecisionTower: the exported fp16 classifier) the
- * tower computes in float16 between casts of the pixels and prompts in and of its embeddings out;
- * the projector and the logits stay float32.
+ * differentiated. With float16 vision weights (halfPrecisionTower: the fp16 student and the exported
+ * fp16 classifier) the tower computes in float16 between casts (buildVisionTower); the prompts, the
+ * projector and the logits stay float32.
  */
 function studentForward(g: Graph, clip: ClipWeights, h: StudentHyper, x: StudentInputs, bn: BatchNormMode, attention: AttentionKind) {
-  const dtype = towerDType(clip, 'vision');
-  const inTower = (v: Value) => (dtype === 'float32' ? v : g.cast(v, dtype));
-  const p = (n: string) => inTower(x.params.get(n)!);
-  const deep = Array.from({ length: h.depth - 1 }, (_, i) => p(vptShallow(i + 1)));
-  const towerOut = buildVisionTower(g, clip.config, clip, inTower(x.pixels), { shallow: p(VPT), deep }, attention).embeds;
-  const tower = { embeds: towerOut.dtype === 'float32' ? towerOut : g.cast(towerOut, 'float32') };
   const param = (n: string) => x.params.get(n)!;
+  const deep = Array.from({ length: h.depth - 1 }, (_, i) => param(vptShallow(i + 1)));
+  const tower = buildVisionTower(g, clip.config, clip, x.pixels, { shallow: param(VPT), deep }, attention);
   const head: ProjectorParams = {
     conv0Weight: param(PROJECTOR.conv0Weight),
     conv0Bias: param(PROJECTOR.conv0Bias),

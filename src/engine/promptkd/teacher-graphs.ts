@@ -17,7 +17,7 @@ import { buildTextTower, type TextPrompts } from '../clip/text.ts';
 import type { TextTowerInputs } from '../clip/text-input.ts';
 import type { AttentionKind } from '../clip/transformer.ts';
 import { buildVisionTower, type VisionPrompts } from '../clip/vision.ts';
-import { towerDType, weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
+import { weightFeeds, weightInput, type ClipWeights } from '../clip/weights.ts';
 import { Graph, GraphError, type Value } from '../graph/graph.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { kdLoss } from './loss.ts';
@@ -99,8 +99,8 @@ export function buildTeacherTextGraph(
 /**
  * Teacher logits [B,C] and unit image features [B,E] for a batch of B images against C class features,
  * its attention fused (one MultiHeadAttention per block) unless `attention` says 'plain'.
- * With float16 vision weights (halfPrecisionTower) the tower computes in float16 between a cast of
- * the pixels and prompts in and of the embeddings out; the inputs and outputs stay float32.
+ * With float16 vision weights (halfPrecisionTower) the tower computes in float16 between casts
+ * (buildVisionTower); the inputs and outputs stay float32.
  */
 export function buildTeacherLogitsGraph(
   clip: ClipWeights,
@@ -113,14 +113,10 @@ export function buildTeacherLogitsGraph(
   if (plan) checkPlan(cfg, plan);
   const S = cfg.vision.imageSize;
   const g = new Graph(plan ? 'teacher-logits' : 'teacher-logits-zero-shot');
-  const dtype = towerDType(clip, 'vision');
-  const inTower = (v: Value) => (dtype === 'float32' ? v : g.cast(v, dtype));
   const pixels = g.input(PIXELS, 'float32', [batch, 3, S, S]);
   const text = g.input(TEACHER_TEXT, 'float32', [nClasses, cfg.embedDim]);
   const prompts = plan ? declareVisionPrompts(g, plan) : undefined;
-  const towerPrompts = prompts && { shallow: inTower(prompts.shallow), deep: prompts.deep?.map(inTower) };
-  const embeds = buildVisionTower(g, cfg, clip, inTower(pixels), towerPrompts, attention).embeds; // [B,E]
-  const image = l2Normalize(g, embeds.dtype === 'float32' ? embeds : g.cast(embeds, 'float32'));
+  const image = l2Normalize(g, buildVisionTower(g, cfg, clip, pixels, prompts, attention).embeds); // [B,E]
   g.output(LOGITS, scaledCosine(g, image, text, logitScale(g, clip)));
   g.output(IMAGE_FEATURES, image);
   return { graph: g, frozen: weightFeeds(g, clip) };
