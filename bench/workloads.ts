@@ -8,6 +8,7 @@
 // last run's profile (profiling slows a run: time and profile in separate calls).
 import { forwardAttentionOn, type AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
+import { topOneAgreement } from '../src/engine/promptkd/metrics.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/run-settings.ts';
 import { StudentSession, type StudentSessionOptions } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';
@@ -212,18 +213,10 @@ export async function teacherVariantError(
   const ref = await logitsOf({}),
     half = await logitsOf(variant);
   let err = 0,
-    scale = 0,
-    agree = 0;
+    scale = 0;
   for (let i = 0; i < ref.length; i++) {
     err = Math.max(err, Math.abs(half[i]! - ref[i]!));
     scale = Math.max(scale, Math.abs(ref[i]!));
   }
-  const C = geo.classes;
-  const top = (l: Float32Array, r: number) => {
-    let b = 0;
-    for (let c = 1; c < C; c++) if (l[r * C + c]! > l[r * C + b]!) b = c;
-    return b;
-  };
-  for (let r = 0; r < batch; r++) if (top(ref, r) === top(half, r)) agree++;
-  return { maxRelError: err / scale, argmaxAgreement: agree / batch };
+  return { maxRelError: err / scale, argmaxAgreement: topOneAgreement(ref, half, geo.classes) };
 }

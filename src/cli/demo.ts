@@ -15,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { demoImageName, demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { DistillJob, type EpochSummary } from '../engine/promptkd/job.ts';
+import { topOneAgreement } from '../engine/promptkd/metrics.ts';
 import { DEMO_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { evaluateTeacher, memoIn } from '../engine/promptkd/test-eval.ts';
 import type { NodeBackend } from '../engine/runtime/node.ts';
 import { openBackend, parseBackend } from './backend.ts';
-import type { HostTensor } from '../engine/graph/tensor.ts';
 import { TEACHER_PROMPTS_FILE } from './build-demo-models.ts';
 import { type DemoRow, demoRow, demoTestImages } from './demo-test-set.ts';
 import { loadModelDir } from './promptkd-models.ts';
@@ -40,21 +40,6 @@ export interface DemoReport {
 }
 
 const allIndices = (s: DemoSplit) => Array.from({ length: s.count }, (_, i) => i);
-
-/** the share of rows [N,C] whose top class is the same in `a` and `b` */
-export function argmaxAgreement(a: HostTensor, b: HostTensor): number {
-  const [N, C] = a.shape as [number, number];
-  if (b.shape.join() !== a.shape.join())
-    throw new Error(`argmaxAgreement: logits [${a.shape.join(',')}] and [${b.shape.join(',')}] differ in shape`);
-  const top = (t: HostTensor, i: number) => {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (t.data[i * C + c]! > t.data[i * C + best]!) best = c;
-    return best;
-  };
-  let same = 0;
-  for (let i = 0; i < N; i++) if (top(a, i) === top(b, i)) same++;
-  return N === 0 ? 0 : same / N;
-}
 
 export interface DemoOptions {
   epochs?: number;
@@ -139,7 +124,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoReport> {
     // how closely the student fits its teacher on the (centre views of the) images it was trained on
     const trainTeacher = await job.teacher!.logits(demoPixels(train, allIndices(train), teacherW.config.vision.imageSize), classes);
     const trainStudent = await job.studentLogits(demoPixels(train, allIndices(train), studentFull.config.vision.imageSize));
-    const trainAgreement = Math.round(10000 * argmaxAgreement(trainStudent, trainTeacher)) / 100;
+    const trainAgreement =
+      Math.round(10000 * topOneAgreement(trainStudent.data as Float32Array, trainTeacher.data as Float32Array, trainStudent.shape[1]!)) /
+      100;
     opts.log(`distilled student agrees with the teacher on ${trainAgreement}% of the unlabeled train images`);
     show('distilled student', distilled);
     return {

@@ -4,12 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ClipWeights } from '../engine/clip/weights.ts';
-import { classifierLogits, fp16Cost } from '../engine/promptkd/classifier-eval.ts';
-import { scoreLogits } from '../engine/promptkd/test-eval.ts';
-import { deployableClassifierOnnx } from '../engine/promptkd/export-onnx.ts';
+import { measureExport } from '../engine/promptkd/classifier-eval.ts';
+import { deployableClassifierOnnx, type ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
 import type { DistillJob, JobTestSet } from '../engine/promptkd/job.ts';
-import type { EvalProtocol, Evaluation } from '../engine/promptkd/metrics.ts';
-import { baseModelLicense, modelFolderFiles, type FolderAccuracy, type Fp16Cost } from '../engine/promptkd/model-folder.ts';
+import { accuracyOf, type EvalProtocol, type Evaluation } from '../engine/promptkd/metrics.ts';
+import { baseModelLicense, modelFolderFiles, type Fp16Cost } from '../engine/promptkd/model-folder.ts';
 import type { RunSettings } from '../engine/promptkd/run-settings.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { classifierPageFiles } from './classifier-page-files.ts';
@@ -32,24 +31,19 @@ export interface ModelDirSpec {
   report: string;
 }
 
-const accuracyOf = (e: Evaluation | null): FolderAccuracy | null => e && { base: e.base, new: e.new, hm: e.hm };
-
 /** writes <out>/model/; returns its path and what fp16 costs on the test folder */
 export async function writeModelDir(s: ModelDirSpec): Promise<{ dir: string; fp16Cost: Fp16Cost | null; bytes: Record<string, number> }> {
   const state = await s.job.state();
-  const m = { clip: s.student.weights, hyper: s.job.hyper, state, teacherText: s.job.teacherText };
-  const onnx = {
-    fp32: deployableClassifierOnnx(m.clip, m.hyper, m.state, m.teacherText, 'fp32'),
-    fp16: deployableClassifierOnnx(m.clip, m.hyper, m.state, m.teacherText, 'fp16'),
-  };
-  let student: FolderAccuracy | null = null,
-    cost: Fp16Cost | null = null;
+  const build = (p: ClassifierPrecision) => deployableClassifierOnnx(s.student.weights, s.job.hyper, state, s.job.teacherText, p);
+  const onnx = { fp32: build('fp32'), fp16: build('fp16') };
   const test = s.data.test;
-  if (test) {
-    const fp32 = await classifierLogits(s.runtime, m, test, 'fp32');
-    student = accuracyOf(scoreLogits(fp32, test.labels, s.protocol, s.classes.length));
-    cost = fp16Cost(fp32, await classifierLogits(s.runtime, m, test, 'fp16'), test.labels, s.protocol, s.classes.length);
-  }
+  // the card describes model.onnx, the folder's default; fp16's cost beside it
+  const measured =
+    test &&
+    (await measureExport(s.runtime, onnx, 'fp32', test, s.protocol, {
+      imageSize: s.student.weights.config.vision.imageSize,
+      nClasses: s.classes.length,
+    }));
   const dir = path.join(s.outDir, MODEL_DIR);
   const files = modelFolderFiles({
     name: MODEL_DIR,
@@ -61,9 +55,13 @@ export async function writeModelDir(s: ModelDirSpec): Promise<{ dir: string; fp1
     step: s.job.step,
     settings: s.settings,
     data: { unlabeled: s.data.unlabeled, test: test?.labels.length ?? null },
-    accuracy: { student, teacher: accuracyOf(s.teacher.evaluation), studentZeroShot: null },
+    accuracy: {
+      student: measured?.accuracy ?? null,
+      teacher: s.teacher.evaluation && accuracyOf(s.teacher.evaluation),
+      studentZeroShot: null,
+    },
     onnx,
-    fp16Cost: cost,
+    fp16Cost: measured?.fp16Cost ?? null,
     report: s.report,
     pageFiles: await classifierPageFiles(),
   });
@@ -71,5 +69,5 @@ export async function writeModelDir(s: ModelDirSpec): Promise<{ dir: string; fp1
     fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
     writeAtomic(path.join(dir, f.path), f.data);
   }
-  return { dir, fp16Cost: cost, bytes: { fp32: onnx.fp32.length, fp16: onnx.fp16.length } };
+  return { dir, fp16Cost: measured?.fp16Cost ?? null, bytes: { fp32: onnx.fp32.length, fp16: onnx.fp16.length } };
 }

@@ -22,7 +22,10 @@
 // Version 6: a run's studio options (`backend`, `keepCheckpoints`) leave its settings for `options`
 //   (engine/settings/studio-options.ts), so that the settings are the recipe the CLI runs too.
 // Version 7: run settings gain `studentFp16` (false for older runs: their students were float32).
+import type { Accuracy } from '../engine/promptkd/metrics.ts';
 import { PAPER_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
+
+export type { Accuracy };
 import { DEFAULT_STUDIO_OPTIONS, type StudioBackend, type StudioOptions } from '../engine/settings/studio-options.ts';
 
 export const SCHEMA_VERSION = 7;
@@ -87,13 +90,6 @@ export interface ModelInfo {
   textLayers: number | null;
   /** weights file size in bytes */
   bytes: number;
-}
-
-/** fractions in [0, 1]; null where the subset has no test image */
-export interface Accuracy {
-  base: number | null;
-  new: number | null;
-  hm: number | null;
 }
 
 export type TeacherMode = 'zero-shot' | 'tune' | 'import';

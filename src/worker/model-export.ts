@@ -4,11 +4,10 @@
 import type { ClipWeights } from '../engine/clip/weights.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
 import { CLASSIFIER_PAGE_FILES } from '../engine/promptkd/classifier-page-html.ts';
-import { classifierLogits, fp16Cost, type ClassifierUnderTest } from '../engine/promptkd/classifier-eval.ts';
-import { scoreLogits } from '../engine/promptkd/test-eval.ts';
+import { measureExport, type ExportMeasures } from '../engine/promptkd/classifier-eval.ts';
 import { deployableClassifierOnnx, type ClassifierPrecision } from '../engine/promptkd/export-onnx.ts';
 import { modelFolderName, onnxFileOf } from '../engine/promptkd/export-snippets.ts';
-import { baseModelLicense, modelFolderFiles, type FolderAccuracy, type Fp16Cost } from '../engine/promptkd/model-folder.ts';
+import { baseModelLicense, modelFolderFiles } from '../engine/promptkd/model-folder.ts';
 import { writeStoredZip } from '../engine/torch/zip.ts';
 import type { StudioStorage } from '../storage/storage.ts';
 import { labeledPixels, type LabeledSet } from './labeled.ts';
@@ -36,9 +35,6 @@ const TEACHER_HOW: Record<string, string> = {
   labels: 'its logits imported as teacher labels (promptkd label)',
 };
 
-const accuracyOf = (e: { base: number | null; new: number | null; hm: number | null } | null): FolderAccuracy | null =>
-  e && { base: e.base, new: e.new, hm: e.hm };
-
 export async function exportModelFolder(
   run: DistillRun,
   precision: ClassifierPrecision,
@@ -48,28 +44,30 @@ export async function exportModelFolder(
   const rec = run.record,
     protocol = rec.settings.protocol;
   const name = modelFolderName(run.id, step);
-  const m: ClassifierUnderTest = { clip: env.student, hyper: run.hyper, state: await run.stateAt(step), teacherText: run.teacherText };
+  const state = await run.stateAt(step);
   const total = env.test ? (precision === 'fp16' ? 4 : 3) : 2;
   env.onProgress(0, total, `building ${onnxFileOf(precision)}`);
-  const onnx = deployableClassifierOnnx(m.clip, m.hyper, m.state, m.teacherText, precision);
-  let student: FolderAccuracy | null = null,
-    cost: Fp16Cost | null = null;
+  const build = (p: ClassifierPrecision) => deployableClassifierOnnx(env.student, run.hyper, state, run.teacherText, p);
+  const onnx = build(precision);
   const test = env.test;
+  let measured: ExportMeasures | null = null;
   if (test) {
     const set = {
       labels: test.labels,
       pixels: (indices: readonly number[], size: number) => labeledPixels(env.storage, test, indices, size, null),
     };
-    env.onProgress(1, total, 'the model on the test set (fp32)');
-    const fp32 = await classifierLogits(env.runtime, m, set, 'fp32');
-    let exported = fp32;
-    if (precision === 'fp16') {
-      env.onProgress(2, total, 'fp16 on the test set, against fp32');
-      exported = await classifierLogits(env.runtime, m, set, 'fp16');
-      cost = fp16Cost(fp32, exported, test.labels, protocol, rec.classes.length);
-    }
-    // the card's accuracy is the folder's own model's: fp16's in an fp16 folder
-    student = accuracyOf(scoreLogits(exported, test.labels, protocol, rec.classes.length));
+    // an fp16 folder's card gives fp16's own accuracy, and what it costs against fp32 (built to compare)
+    const both = precision === 'fp16' ? { fp32: build('fp32'), fp16: onnx } : { fp32: onnx };
+    let done = 0;
+    measured = await measureExport(
+      env.runtime,
+      both,
+      precision,
+      set,
+      protocol,
+      { imageSize: env.student.config.vision.imageSize, nClasses: rec.classes.length },
+      (label) => env.onProgress(++done, total, label),
+    );
   }
   env.onProgress(total - 1, total, 'the classifier page and the zip');
   const pageFiles = await Promise.all(
@@ -92,12 +90,12 @@ export async function exportModelFolder(
     settings: rec.settings,
     data: { unlabeled: unlabeled?.items.length ?? 0, test: test?.labels.length ?? null },
     accuracy: {
-      student,
-      teacher: accuracyOf(rec.references?.teacher ?? null),
-      studentZeroShot: accuracyOf(rec.references?.studentZeroShot ?? null),
+      student: measured?.accuracy ?? null,
+      teacher: rec.references?.teacher ?? null,
+      studentZeroShot: rec.references?.studentZeroShot ?? null,
     },
     onnx: { [precision]: onnx },
-    fp16Cost: cost,
+    fp16Cost: measured?.fp16Cost ?? null,
     report: env.report,
     pageFiles,
   });
@@ -110,6 +108,6 @@ export async function exportModelFolder(
     precision,
     onnxBytes: onnx.length,
     imageSize: env.student.config.vision.imageSize,
-    fp16Cost: cost,
+    fp16Cost: measured?.fp16Cost ?? null,
   };
 }

@@ -3,6 +3,7 @@
 // the self-contained classifier ONNX and the run report.
 import type { RgbImage } from '../engine/clip/image.ts';
 import { studentClassifierOnnx, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT } from '../engine/promptkd/export-onnx.ts';
+import { argmax } from '../engine/promptkd/metrics.ts';
 import { writeStudentPrompts, writeStudentPromptsPth, STUDENT_PROMPTS_FORMAT } from '../engine/promptkd/student-prompts.ts';
 import { modelFolderName } from '../engine/promptkd/export-snippets.ts';
 import type { StudioStorage } from '../storage/storage.ts';
@@ -15,12 +16,6 @@ import type { DistillRun } from './run.ts';
 /** gallery size: a few test images of each class, teacher vs student */
 const GALLERY_PER_CLASS = 2;
 const GALLERY_MAX = 24;
-
-const argmax = (row: ArrayLike<number>): number => {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-};
 
 export async function runResults(
   run: DistillRun,

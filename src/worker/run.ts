@@ -7,9 +7,9 @@
 // that makes it current are one transaction (storage.ts), which also retires the checkpoints beyond
 // the last `keepCheckpoints` and the best.
 import { readCheckpoint } from '../engine/promptkd/checkpoint.ts';
-import { DistillJob, type JobStart, type JobTeacher } from '../engine/promptkd/job.ts';
+import { DistillJob, type JobStart, type JobTeacher, type StudentEvaluation } from '../engine/promptkd/job.ts';
 import type { TeacherLabels } from '../engine/promptkd/teacher-labels.ts';
-import type { Evaluation } from '../engine/promptkd/metrics.ts';
+import { accuracyOf } from '../engine/promptkd/metrics.ts';
 import type { StudentState } from '../engine/promptkd/state.ts';
 import { exportTeacherPrompts, type TeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import type { Runtime } from '../engine/runtime/runtime.ts';
@@ -19,7 +19,7 @@ import { DeviceLostError, errorInfo, StudioInputError } from './errors.ts';
 import { testImagesOf, type LabeledSet } from './labeled.ts';
 import type { LoadedModel } from './models.ts';
 import { viewPixels } from './pixels.ts';
-import type { Accuracy, EngineEvent, MetricPoint, RunStatus } from './protocol.ts';
+import type { EngineEvent, MetricPoint, RunStatus } from './protocol.ts';
 import { persistentTeacherSource } from './teacher-logits.ts';
 
 export interface RunEnv {
@@ -49,8 +49,6 @@ export interface RunModels {
 }
 
 export type RunStart = { kind: 'fresh' } | { kind: 'prompts'; file: Blob; name: string } | { kind: 'checkpoint' };
-
-const accuracyOf = (e: Evaluation): Accuracy => ({ base: e.base, new: e.new, hm: e.hm });
 
 const storedBlob = (ckpt: Checkpoint) => new Blob([ckpt.bytes as Uint8Array<ArrayBuffer>]);
 
@@ -161,7 +159,7 @@ export class DistillRun {
   // ---- evaluation --------------------------------------------------------------------------
 
   /** the student on the test set now; null without a test set */
-  evaluateStudent(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> {
+  evaluateStudent(): Promise<StudentEvaluation | null> {
     return this.job.evaluate();
   }
 

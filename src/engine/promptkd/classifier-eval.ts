@@ -1,63 +1,45 @@
-// The exported classifier (export-onnx.ts) on a run's test set, in the precision it is exported in:
-// what goes into the model card is measured on the model itself. And what fp16 costs against fp32:
-// how often both give the same top-1 class, and how much the protocol's headline number moves (HM
-// under base-to-new, the accuracy over all classes under cross-dataset). Both precisions run the
-// same graph at the job's eval batch, so they are compared on equal terms.
-import type { ClipWeights } from '../clip/weights.ts';
+// A model folder's classifier measured as it is: its deployable ONNX bytes (export-onnx.ts, a Scan over
+// the batch) on a run's test set, so that the numbers in the model card are the file's own. And what
+// fp16 costs against fp32: how often both give the same top-1 class, and how much the protocol's
+// headline number moves (HM under base-to-new, the accuracy over all classes under cross-dataset).
 import type { Runtime } from '../runtime/runtime.ts';
-import { hostTensor, type HostTensor } from '../graph/tensor.ts';
-import { type ClassifierPrecision, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT, studentClassifierOnnx } from './export-onnx.ts';
-import type { EvalProtocol, Evaluation } from './metrics.ts';
+import { hostTensor } from '../graph/tensor.ts';
+import { MODEL_INPUT, MODEL_OUTPUT, type ClassifierPrecision } from './export-onnx.ts';
+import { accuracyOf, topOneAgreement, type Accuracy, type EvalProtocol, type Evaluation } from './metrics.ts';
 import type { Fp16Cost } from './model-folder.ts';
-import type { StudentState } from './state.ts';
-import type { StudentHyper } from './student.ts';
 import { evalBatchFor, scoreLogits, testSetLogits, type TestImages } from './test-eval.ts';
 
-export interface ClassifierUnderTest {
-  clip: ClipWeights;
-  hyper: StudentHyper;
-  state: StudentState;
-  /** [C,Dt] */
-  teacherText: HostTensor;
-}
+type TestSet = Pick<TestImages, 'labels' | 'pixels'>;
 
-/** logits [N,C] of the whole test set through the classifier of `precision` */
-export async function classifierLogits(
+/** logits [N,C] of the whole test set through a deployable classifier (pixel_values [n,3,S,S] → logits [n,C]) */
+export async function deployedLogits(
   rt: Runtime,
-  m: ClassifierUnderTest,
-  test: Pick<TestImages, 'labels' | 'pixels'>,
-  precision: ClassifierPrecision,
+  onnx: Uint8Array,
+  test: TestSet,
+  imageSize: number,
+  nClasses: number,
 ): Promise<Float32Array> {
-  const N = test.labels.length,
-    C = m.hyper.nClasses,
-    S = m.clip.config.vision.imageSize;
-  const batch = evalBatchFor(N);
-  const session = await rt.load(studentClassifierOnnx(m.clip, m.hyper, m.state, m.teacherText, batch, precision));
-  const per = 3 * S * S;
-  // a chunk of the set [n,3,S,S] in batches of the graph's fixed size; eval-mode BatchNorm is per
-  // row, so zero padding cannot change the real rows
-  const logitsOf = async (pixels: HostTensor): Promise<HostTensor> => {
-    const n = pixels.shape[0]!,
-      px = pixels.data as Float32Array,
-      out = new Float32Array(n * C);
-    for (let b = 0; b < n; b += batch) {
-      const rows = Math.min(batch, n - b);
-      const chunk = new Float32Array(batch * per);
-      chunk.set(px.subarray(b * per, (b + rows) * per));
-      const result = await session.run({ [CLASSIFIER_INPUT]: hostTensor('float32', [batch, 3, S, S], chunk) });
-      out.set(((await result[CLASSIFIER_OUTPUT]!.read()).data as Float32Array).subarray(0, rows * C), b * C);
-      for (const t of Object.values(result)) t.dispose();
-    }
-    return hostTensor('float32', [n, C], out);
-  };
+  const session = await rt.load(onnx);
   try {
-    return await testSetLogits(test, S, C, logitsOf, { chunk: batch * 8 });
+    return await testSetLogits(
+      test,
+      imageSize,
+      nClasses,
+      async (pixels) => {
+        const result = await session.run({ [MODEL_INPUT]: pixels });
+        try {
+          const logits = await result[MODEL_OUTPUT]!.read(); // [n,C]
+          return hostTensor('float32', logits.shape, Float32Array.from(logits.data as Float32Array));
+        } finally {
+          for (const t of Object.values(result)) t.dispose();
+        }
+      },
+      { chunk: evalBatchFor(test.labels.length) },
+    );
   } finally {
     await session.release();
   }
 }
-
-const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
 
 /** the protocol's headline number: HM under base-to-new, the accuracy over all classes under cross-dataset */
 const headline = (e: Evaluation, protocol: EvalProtocol): number => (protocol === 'cross-dataset' ? e.base : e.hm) ?? 0;
@@ -70,13 +52,42 @@ export function fp16Cost(
   protocol: EvalProtocol,
   nClasses: number,
 ): Fp16Cost {
-  const C = nClasses,
-    N = labels.length;
-  let same = 0;
-  for (let i = 0; i < N; i++) if (argmax(fp32.subarray(i * C, (i + 1) * C)) === argmax(fp16.subarray(i * C, (i + 1) * C))) same++;
+  const C = nClasses;
   return {
-    images: N,
-    agreement: same / N,
+    images: labels.length,
+    agreement: topOneAgreement(fp32, fp16, C),
     delta: headline(scoreLogits(fp16, labels, protocol, C), protocol) - headline(scoreLogits(fp32, labels, protocol, C), protocol),
+  };
+}
+
+export interface ExportMeasures {
+  /** the accuracy of the model the card describes */
+  accuracy: Accuracy;
+  /** fp16 against fp32, where the fp16 model was measured */
+  fp16Cost: Fp16Cost | null;
+}
+
+/**
+ * The card's numbers: `onnx.fp32` on the test set, and `onnx.fp16` where given, with what it costs
+ * against fp32; `card` says whose accuracy the card gives (fp16's in a folder that holds only fp16).
+ */
+export async function measureExport(
+  rt: Runtime,
+  onnx: { fp32: Uint8Array; fp16?: Uint8Array },
+  card: ClassifierPrecision,
+  test: TestSet,
+  protocol: EvalProtocol,
+  shape: { imageSize: number; nClasses: number },
+  onProgress: (label: string) => void = () => undefined,
+): Promise<ExportMeasures> {
+  const logitsOf = (bytes: Uint8Array) => deployedLogits(rt, bytes, test, shape.imageSize, shape.nClasses);
+  onProgress('the model on the test set (fp32)');
+  const fp32 = await logitsOf(onnx.fp32);
+  if (!onnx.fp16) return { accuracy: accuracyOf(scoreLogits(fp32, test.labels, protocol, shape.nClasses)), fp16Cost: null };
+  onProgress('fp16 on the test set, against fp32');
+  const fp16 = await logitsOf(onnx.fp16);
+  return {
+    accuracy: accuracyOf(scoreLogits(card === 'fp16' ? fp16 : fp32, test.labels, protocol, shape.nClasses)),
+    fp16Cost: fp16Cost(fp32, fp16, test.labels, protocol, shape.nClasses),
   };
 }

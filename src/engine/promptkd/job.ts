@@ -160,12 +160,20 @@ async function readingStart<T>(file: { kind: 'checkpoint' | 'prompts'; name: str
   }
 }
 
+/** an evaluation of the student with its logits [N,C] on the test set */
+export interface StudentEvaluation {
+  evaluation: Evaluation;
+  logits: Float32Array;
+}
+
 export class DistillJob {
   /** steps taken */
   step: number;
   /** the evaluations this job made, in order (the one before training included) */
   readonly evaluations: JobEvaluation[] = [];
   private readonly testPixels = new Map<number, HostTensor>();
+  /** the last evaluation and the step it was made at */
+  private latest: { step: number; result: StudentEvaluation } | null = null;
   private epochLoss = { sum: 0, count: 0 };
   private released = false;
 
@@ -385,14 +393,20 @@ export class DistillJob {
     return scoreLogits(logits, this.spec.test!.labels, this.protocol, this.spec.classes.length);
   }
 
-  /** the student on the test set now (BatchNorm in eval mode), kept among the job's evaluations; null without a test set */
-  async evaluate(): Promise<{ evaluation: Evaluation; logits: Float32Array } | null> {
+  /**
+   * The student on the test set now (BatchNorm in eval mode), kept among the job's evaluations; null
+   * without a test set. Once per step: asked again before the next step (the results, the report and
+   * an export each ask), it gives the same evaluation without a second pass or a second entry.
+   */
+  async evaluate(): Promise<StudentEvaluation | null> {
     if (!this.spec.test) return null;
+    if (this.latest?.step === this.step) return this.latest.result;
     const logits = await this.testLogits(this.spec.student.config.vision.imageSize, (px) => this.session.evaluate(px));
     const evaluation = this.scored(logits);
     const epoch = this.step === 0 ? 0 : epochOfStep(this.step - 1, this.stepsPerEpoch) + 1;
     this.evaluations.push({ step: this.step, epoch, evaluation });
-    return { evaluation, logits };
+    this.latest = { step: this.step, result: { evaluation, logits } };
+    return this.latest.result;
   }
 
   /** Dassl's best_val among this job's evaluations of a trained student; null under cross-dataset (no base half to select on) */

@@ -14,15 +14,8 @@ import { CLIP_MEAN, CLIP_STD } from '../clip/preprocess.ts';
 import { classifierPageHtml } from './classifier-page-html.ts';
 import type { ClassifierPrecision } from './export-onnx.ts';
 import { exportSnippets, onnxFileOf, SNIPPET_TITLES, type SnippetKind } from './export-snippets.ts';
-import { baseNewSplit, type EvalProtocol } from './metrics.ts';
+import { baseNewSplit, type Accuracy, type EvalProtocol } from './metrics.ts';
 import type { RunSettings } from './run-settings.ts';
-
-/** fractions in [0,1]; under cross-dataset `base` is the accuracy over all classes (metrics.ts protocolSplit) */
-export interface FolderAccuracy {
-  base: number | null;
-  new: number | null;
-  hm: number | null;
-}
 
 /** fp16 against fp32 on the run's test set */
 export interface Fp16Cost {
@@ -45,7 +38,7 @@ export interface ModelFolderSpec {
   step: number;
   settings: RunSettings;
   data: { unlabeled: number; test: number | null };
-  accuracy: { student: FolderAccuracy | null; teacher: FolderAccuracy | null; studentZeroShot: FolderAccuracy | null };
+  accuracy: { student: Accuracy | null; teacher: Accuracy | null; studentZeroShot: Accuracy | null };
   /** the ONNX files: model.onnx, model_fp16.onnx, or both */
   onnx: Partial<Record<ClassifierPrecision, Uint8Array>>;
   /** measured when fp16 was exported and there was a test set */
@@ -115,12 +108,12 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 
 function accuracyTable(spec: ModelFolderSpec): string {
-  const rows: [string, FolderAccuracy | null][] = [
+  const rows: [string, Accuracy | null][] = [
     [`this student (step ${spec.step})`, spec.accuracy.student],
     [`teacher (${spec.teacher.how})`, spec.accuracy.teacher],
     ['student CLIP zero-shot (before distillation)', spec.accuracy.studentZeroShot],
   ];
-  const known = rows.filter(([, a]) => a !== null) as [string, FolderAccuracy][];
+  const known = rows.filter(([, a]) => a !== null) as [string, Accuracy][];
   if (spec.protocol === 'cross-dataset') {
     return ['| model | accuracy (all classes, %) |', '| --- | --- |', ...known.map(([who, a]) => `| ${who} | ${pct(a.base)} |`)].join('\n');
   }

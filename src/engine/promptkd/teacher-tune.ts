@@ -12,7 +12,7 @@ import { rng, type Rng } from '../random.ts';
 import type { DeviceTensor, Runtime } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { mixSeed } from './distill.ts';
-import { baseNewSplit } from './metrics.ts';
+import { argmax, baseNewSplit } from './metrics.ts';
 import { lrAtEpoch } from './schedule.ts';
 import { PROMPTSRC_SETTINGS, type TeacherSettings } from './teacher-settings.ts';
 import {
@@ -265,7 +265,7 @@ export async function tuneTeacherPrompts(
         const logits = (await out[LOGITS]!.read()).data as Float32Array;
         labels.forEach((y, r) => {
           const row = logits.subarray(r * C, (r + 1) * C);
-          if (row.indexOf(Math.max(...row)) === y) correct++;
+          if (argmax(row) === y) correct++;
         });
         seen += labels.length;
         const carried = new Set(art.spec.carry.map((c) => c.from));
