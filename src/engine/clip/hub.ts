@@ -104,6 +104,13 @@ function contextOf(repo: string, opts: HubOptions): HubContext {
   };
 }
 
+/** the commit `revision` names now on the Hub, remembered in `cache` as its ref */
+async function resolveAndRemember(ctx: HubContext, cache: HubCache, revision: string): Promise<string> {
+  const commit = await resolveCommit(ctx, revision, CONFIG_FILE);
+  await writeRef(cache, ctx.repo, revision, commit);
+  return commit;
+}
+
 /**
  * The commit to load: the one given, else the one `revision` names now (remembered as its ref); when
  * the server cannot be reached, the one it named when last asked, so that a kept model loads offline.
@@ -114,9 +121,7 @@ async function pinnedCommit(ctx: HubContext, cache: HubCache, revision: string, 
   const known = await readRef(cache, ctx.repo, revision);
   try {
     // with a commit to fall back on, one try, and no waiting for the network to come back
-    const now = await resolveCommit(known ? { ...ctx, attempts: 1, waitForNetwork: undefined } : ctx, revision, CONFIG_FILE);
-    await writeRef(cache, ctx.repo, revision, now);
-    return now;
+    return await resolveAndRemember(known ? { ...ctx, attempts: 1, waitForNetwork: undefined } : ctx, cache, revision);
   } catch (e) {
     if (known && e instanceof HubError && (e.kind === 'network' || e.kind === 'unavailable')) return known;
     throw e;
@@ -298,10 +303,7 @@ export async function checkNewest(repo: string, opts: HubOptions & { cache: HubC
   const revision = opts.revision ?? 'main';
   if (COMMIT.test(revision)) return revision;
   try {
-    const ctx = { ...contextOf(repo, opts), attempts: 1, waitForNetwork: undefined };
-    const commit = await resolveCommit(ctx, revision, CONFIG_FILE);
-    await writeRef(opts.cache, repo, revision, commit);
-    return commit;
+    return await resolveAndRemember({ ...contextOf(repo, opts), attempts: 1, waitForNetwork: undefined }, opts.cache, revision);
   } catch (e) {
     if (isAbort(e)) throw e;
     return null;
