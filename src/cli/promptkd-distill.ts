@@ -295,6 +295,8 @@ export async function runDistill(
       );
     report.seconds = (Date.now() - startedAt) / 1000;
     saveReport();
+    // the folder's copy was written before it was measured: it becomes the run's whole report too
+    fs.copyFileSync(path.join(outDir, REPORT_FILE), path.join(model.dir, REPORT_FILE));
     return report;
   } finally {
     await job.release();

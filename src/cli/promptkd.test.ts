@@ -316,6 +316,8 @@ describe('promptkd distill', () => {
     expect(card).toContain('| model | accuracy (all classes, %) |');
     expect(card).not.toContain('HM (%)');
     expect(readReport('cross').model.fp16.images).toBe(6);
+    // the folder's report is the run's whole report, its measured model and time included
+    expect(readReport('cross', 'model')).toEqual(readReport('cross'));
     expect(errorLine((await distill(...demoArgs(), '--protocol', 'xd', '--out', 'cross-bad')).stderr)).toBe(
       "promptkd: --protocol must be one of base2new, cross-dataset, got 'xd'",
     );
