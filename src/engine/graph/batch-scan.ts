@@ -16,9 +16,13 @@ const { onnx } = onnxProto;
 const BATCH_DIM = 'batch';
 
 export interface ScanNames {
-  /** the outer model's names for the batch-1 model's input and outputs (default: theirs) */
-  input?: string;
-  outputs?: Readonly<Record<string, string>>;
+  /**
+   * the outer model's names for the batch-1 model's input and its outputs (each output by its name):
+   * other names than the batch-1 model's own, which the Scan's body keeps (ONNX lets no subgraph
+   * define a name of the graph around it)
+   */
+  input: string;
+  outputs: Readonly<Record<string, string>>;
 }
 
 type ValueInfo = onnxProto.onnx.IValueInfoProto;
@@ -35,7 +39,7 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]): V
 }
 
 /** `model` (one input and outputs of batch 1) as a model whose input and outputs are [batch, ...]. */
-export function scanOverBatch(model: Uint8Array, names: ScanNames = {}): Uint8Array {
+export function scanOverBatch(model: Uint8Array, names: ScanNames): Uint8Array {
   const proto = onnx.ModelProto.decode(model);
   const graph = proto.graph!;
   if (graph.input!.length !== 1)
@@ -45,8 +49,17 @@ export function scanOverBatch(model: Uint8Array, names: ScanNames = {}): Uint8Ar
     if (dimsOf(v)[0] !== 1) throw new GraphError(`scanOverBatch needs batch-1 values, but '${v.name}' is [${dimsOf(v).join(',')}]`);
   }
   const inName = input.name!,
-    outerIn = names.input ?? inName;
-  const outerOut = (name: string) => names.outputs?.[name] ?? name;
+    outerIn = names.input;
+  const outerOut = (name: string) => {
+    const outer = names.outputs[name];
+    if (outer === undefined) throw new GraphError(`scanOverBatch: no outer name for output '${name}'`);
+    return outer;
+  };
+  const inner = new Set([inName, ...graph.node!.flatMap((n) => n.output!)]);
+  for (const outer of [outerIn, ...graph.output!.map((o) => outerOut(o.name!))]) {
+    if (inner.has(outer))
+      throw new GraphError(`scanOverBatch: the outer name '${outer}' is a name inside the batch-1 model; choose another`);
+  }
   // the body's own values are prefixed: they must not clash with the outer graph's names
   const row = (name: string) => `scan_row/${name}`;
   const axes = 'scan_row/axes0';
