@@ -8,7 +8,7 @@
 // last run's profile (profiling slows a run: time and profile in separate calls).
 import { forwardAttentionOn, type AttentionKind } from '../src/engine/clip/transformer.ts';
 import { halfPrecisionTower } from '../src/engine/clip/weights.ts';
-import { topOneAgreement } from '../src/engine/promptkd/metrics.ts';
+import { topOneAgreement } from '../src/engine/promptkd/top-one.ts';
 import { PAPER_CONFIG } from '../src/engine/promptkd/run-settings.ts';
 import { StudentSession, type StudentSessionOptions } from '../src/engine/promptkd/session.ts';
 import { initStudentState } from '../src/engine/promptkd/state.ts';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { demoImageName, demoPixels, demoSeededViews, loadDemoData, type DemoSplit } from '../engine/demo/data.ts';
 import { fsDemoReader } from '../engine/demo/node.ts';
 import { DistillJob, type EpochSummary } from '../engine/promptkd/job.ts';
-import { topOneAgreement } from '../engine/promptkd/metrics.ts';
+import { topOneAgreement } from '../engine/promptkd/top-one.ts';
 import { DEMO_SETTINGS, type RunSettings } from '../engine/promptkd/run-settings.ts';
 import { importTeacherPrompts } from '../engine/promptkd/teacher-prompts.ts';
 import { evaluateTeacher, memoIn } from '../engine/promptkd/test-eval.ts';

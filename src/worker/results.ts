@@ -3,7 +3,7 @@
 // the self-contained classifier ONNX and the run report.
 import type { RgbImage } from '../engine/clip/image.ts';
 import { studentClassifierOnnx, CLASSIFIER_INPUT, CLASSIFIER_OUTPUT } from '../engine/promptkd/export-onnx.ts';
-import { argmax } from '../engine/promptkd/metrics.ts';
+import { argmax } from '../engine/promptkd/top-one.ts';
 import { writeStudentPrompts, writeStudentPromptsPth, STUDENT_PROMPTS_FORMAT } from '../engine/promptkd/student-prompts.ts';
 import { modelFolderName } from '../engine/promptkd/export-snippets.ts';
 import type { StudioStorage } from '../storage/storage.ts';

@@ -5,7 +5,8 @@
 import type { Runtime } from '../runtime/runtime.ts';
 import { hostTensor } from '../graph/tensor.ts';
 import { MODEL_INPUT, MODEL_OUTPUT, type ClassifierPrecision } from './export-onnx.ts';
-import { accuracyOf, topOneAgreement, type Accuracy, type EvalProtocol, type Evaluation } from './metrics.ts';
+import { accuracyOf, type Accuracy, type EvalProtocol, type Evaluation } from './metrics.ts';
+import { topOneAgreement } from './top-one.ts';
 import type { Fp16Cost } from './model-folder.ts';
 import { evalBatchFor, scoreLogits, testSetLogits, type TestImages } from './test-eval.ts';
 

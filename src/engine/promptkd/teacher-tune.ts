@@ -12,7 +12,8 @@ import { rng, type Rng } from '../random.ts';
 import type { DeviceTensor, Runtime } from '../runtime/runtime.ts';
 import { hostTensor, type HostTensor } from '../graph/tensor.ts';
 import { mixSeed } from './distill.ts';
-import { argmax, baseNewSplit } from './metrics.ts';
+import { baseNewSplit } from './metrics.ts';
+import { argmax } from './top-one.ts';
 import { lrAtEpoch } from './schedule.ts';
 import { PROMPTSRC_SETTINGS, type TeacherSettings } from './teacher-settings.ts';
 import {
