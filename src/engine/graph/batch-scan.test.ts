@@ -23,7 +23,9 @@ describe('scanOverBatch', () => {
       const y = await out.logits!.read();
       expect(y.shape).toEqual([n, 2]);
       const want = Array.from(x, (v, i) => Math.fround(Math.exp(v)) * (i % 2 === 0 ? 2 : 3));
-      Array.from(y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+      Array.from(y.data as Float32Array).forEach((v, i) => {
+        expect(v).toBeCloseTo(want[i]!, 5);
+      });
     }
     await session.release();
   });
