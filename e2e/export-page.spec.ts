@@ -1,9 +1,11 @@
 // The model folder a demo run exports, used as a person would: unzipped and served by a plain static
 // server, its index.html classifies the demo's test images (chosen as files) exactly as the studio
-// does, and the webcam (Chromium's fake camera); the onnxruntime-web snippet of the Results step runs
-// as shown; opened from file:// the page says to serve it. Step 4 shows the teacher the demo tuned.
+// does, and the webcam (Chromium's fake camera); the onnxruntime-web and transformers.js snippets of the
+// Results step run as shown and label a test image as the studio did; opened from file:// the page says
+// to serve it. Step 4 shows the teacher the demo tuned.
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Download, type Page } from '@playwright/test';
@@ -14,6 +16,8 @@ import { fsDemoReader } from '../src/engine/demo/node.ts';
 import { readEntry, readZipDirectory } from '../src/engine/torch/zip.ts';
 import { engineRequest } from './engine-hook.ts';
 import { openStudio, stepShown } from './studio-page.ts';
+
+const require = createRequire(import.meta.url);
 
 test.use({
   // a camera that shows a test pattern, granted without asking
@@ -56,7 +60,7 @@ async function download(page: Page, testId: string): Promise<{ name: string; byt
   return { name: d.suggestedFilename(), bytes: fs.readFileSync((await d.path())!) };
 }
 
-test('the exported page and the onnxruntime-web snippet predict as the studio does', async ({ page, context }) => {
+test('the exported page and the onnxruntime-web and transformers.js snippets predict as the studio does', async ({ page, context }) => {
   test.setTimeout(240_000);
   const errors = await openStudio(page, '/#backend=wasm&evalEvery=1000&ckptEvery=1000', { engineHook: true });
   await page.getByTestId('demo-start').click();
@@ -133,6 +137,34 @@ test('the exported page and the onnxruntime-web snippet predict as the studio do
     const printed = snippetPage.waitForEvent('console', { predicate: (m) => m.type() === 'log', timeout: 60_000 });
     await snippetPage.goto(`${server.url}/snippet.html`);
     expect((await printed).text()).toBe(results.classes[results.predictions[3]!]);
+
+    // the transformers.js snippet as shown, in a page whose import map names transformers.js' browser
+    // bundle; onnxruntime's wasm, which it would fetch from a CDN, is served from here (no network in tests)
+    const tjsDist = path.dirname(require.resolve('@huggingface/transformers'));
+    const tjsOrt = path.dirname(createRequire(path.join(tjsDist, 'index.js')).resolve('onnxruntime-web'));
+    fs.mkdirSync(path.join(root, 'tjs'));
+    fs.copyFileSync(path.join(tjsDist, 'transformers.js'), path.join(root, 'tjs', 'transformers.js'));
+    for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'])
+      fs.copyFileSync(path.join(tjsOrt, f), path.join(root, 'tjs', f));
+    const tjsSnippet = (await page.getByTestId('snippet-transformers.js').textContent())!;
+    expect(tjsSnippet).toContain(`from './${folder}/classifier.mjs'`);
+    fs.writeFileSync(
+      path.join(root, 'tjs-snippet.html'),
+      [
+        `<!doctype html><script type="importmap">{"imports":{"@huggingface/transformers":"./tjs/transformers.js"}}</script>`,
+        `<script type="module">import { env } from '@huggingface/transformers'; const at = (f) => new URL('./tjs/' + f, location.href).href; env.backends.onnx.wasm.wasmPaths = { mjs: at('ort-wasm-simd-threaded.asyncify.mjs'), wasm: at('ort-wasm-simd-threaded.asyncify.wasm') };</script>`,
+        `<script type="module">${tjsSnippet}</script>`,
+      ].join('\n'),
+    );
+    const tjsPage = await context.newPage();
+    const tjsErrors: string[] = [];
+    tjsPage.on('pageerror', (e) => tjsErrors.push(e.message));
+    const tjsPrinted = tjsPage.waitForEvent('console', { predicate: (m) => m.type() === 'log', timeout: 120_000 });
+    await tjsPage.goto(`${server.url}/tjs-snippet.html`);
+    const top = (await (await tjsPrinted).args()[0]!.jsonValue()) as { label: string; score: number }[];
+    expect(tjsErrors).toEqual([]);
+    expect(top).toHaveLength(3);
+    expect(top[0]!.label).toBe(results.classes[results.predictions[3]!]);
 
     // opened as a file, the page says to serve it
     const asFile = await context.newPage();

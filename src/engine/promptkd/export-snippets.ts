@@ -35,7 +35,8 @@ function transformersJs(m: SnippetModel): string {
 // resized again; classify('${SNIPPET_IMAGE}') also works, but transformers.js' own resize changes a few answers
 import { resizedAsStudio } from './${m.folder}/classifier.mjs';
 
-env.allowRemoteModels = false; // the model is the local folder, nothing is downloaded
+env.allowLocalModels = true; // the model is the local folder (a browser's default is false)
+env.allowRemoteModels = false; // nothing is downloaded from the Hub
 env.localModelPath = './'; // the folder that holds ${m.folder}/
 const classify = await pipeline('image-classification', '${m.folder}', { dtype: '${m.precision}' });
 const { data, width, height } = resizedAsStudio(await RawImage.read('${SNIPPET_IMAGE}'), ${m.imageSize});
