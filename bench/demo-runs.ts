@@ -86,6 +86,18 @@ export async function label(data: Data, out: string, epochs: number, flags: stri
   };
 }
 
+/** the demo's recipe as distill flags: its batch, learning rate and prompts (DEMO_SETTINGS) */
+export const demoRecipeFlags = (): string[] => [
+  '--batch-size',
+  String(DEMO_SETTINGS.batchSize),
+  '--lr',
+  String(DEMO_SETTINGS.lr),
+  '--depth',
+  String(DEMO_SETTINGS.depth),
+  '--n-ctx',
+  String(DEMO_SETTINGS.nCtx),
+];
+
 /** the demo's settings as distill flags, at `epochs` epochs */
 const demoFlags = (data: Data, seed: number, epochs: number) => [
   '--unlabeled',
@@ -98,14 +110,7 @@ const demoFlags = (data: Data, seed: number, epochs: number) => [
   String(epochs),
   '--seed',
   String(seed),
-  '--batch-size',
-  String(DEMO_SETTINGS.batchSize),
-  '--lr',
-  String(DEMO_SETTINGS.lr),
-  '--depth',
-  String(DEMO_SETTINGS.depth),
-  '--n-ctx',
-  String(DEMO_SETTINGS.nCtx),
+  ...demoRecipeFlags(),
   '--eval-every',
   String(DEMO_SETTINGS.evalEvery),
   '--ckpt-every',

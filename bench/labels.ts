@@ -19,11 +19,10 @@ import type { NodeBackend } from '../src/engine/runtime/node.ts';
 import { createNodeRuntime } from '../src/engine/runtime/node.ts';
 import { studioHarness } from '../src/worker/node-studio.testkit.ts';
 import type { EngineEvent } from '../src/worker/protocol.ts';
+import { demoRecipeFlags, STUDENT, TEACHER } from './demo-runs.ts';
 import { firstLine } from './measure.ts';
 import type { LabelsBench } from './report.ts';
 
-const TEACHER = 'models/demo-teacher',
-  STUDENT = 'models/demo-student';
 /** images labelled per backend row: a software adapter labels a few hundred views a minute */
 const LABEL_IMAGES: Record<NodeBackend, number> = { cpu: 3000, webgpu: 256, cuda: 3000 };
 const silent = () => undefined;
@@ -49,12 +48,7 @@ const demoFlags = () => [
   STUDENT,
   '--epochs',
   '1',
-  '--batch-size',
-  String(DEMO_SETTINGS.batchSize),
-  '--lr',
-  String(DEMO_SETTINGS.lr),
-  '--depth',
-  String(DEMO_SETTINGS.depth),
+  ...demoRecipeFlags(),
   '--no-augment',
   '--seed',
   String(DEMO_SETTINGS.seed),
