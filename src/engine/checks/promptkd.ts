@@ -99,12 +99,9 @@ export async function promptkdChecks(src: FixtureSource, rt: Runtime, opts: Prom
     emitGradients: true,
   });
   const checks: Check[] = [];
+  const [prefix, tolerance] = opts.studentFp16 ? ['promptkd.fp16', PROMPTKD_FP16_TOLERANCE] : ['promptkd', PROMPTKD_TOLERANCE];
   const check = (name: string, pairs: [HostTensor, HostTensor][]) =>
-    checks.push(
-      opts.studentFp16
-        ? { name: `promptkd.fp16.${name}`, maxRelError: maxRelError(pairs, name), tolerance: PROMPTKD_FP16_TOLERANCE }
-        : { name: `promptkd.${name}`, maxRelError: maxRelError(pairs, name), tolerance: PROMPTKD_TOLERANCE },
-    );
+    checks.push({ name: `${prefix}.${name}`, maxRelError: maxRelError(pairs, name), tolerance });
   try {
     for (const s of [1, 2]) {
       const read = [STUDENT_LOGITS, next(RUNNING_MEAN), next(RUNNING_VAR), ...names.flatMap((n) => [`${n}.grad`, next(n)])];
